@@ -1,0 +1,15 @@
+DROP TABLE outbox;
+DROP TABLE audit_events;
+DROP TABLE audit_head;
+DROP TABLE blackout_cis;
+DROP TABLE blackouts;
+DROP TABLE votes;
+DROP TABLE risk_answers;
+DROP TABLE change_cis;
+DROP TABLE changes;
+DROP TABLE template_cis;
+DROP TABLE templates;
+DROP TABLE cis;
+DROP TABLE api_tokens;
+DROP TABLE user_roles;
+DROP TABLE users;

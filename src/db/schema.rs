@@ -1,0 +1,201 @@
+//! Table definitions shared by the SQLite and PostgreSQL backends.
+//!
+//! Written by hand to match `migrations/{sqlite,postgres}`: only portable column types
+//! (Integer, BigInt, Text, Bool, Timestamp) so one definition serves both.
+
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        language -> Text,
+        timezone -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_roles (user_id, role) {
+        user_id -> Integer,
+        role -> Text,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Integer,
+        user_id -> Integer,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cis (id) {
+        id -> Integer,
+        name -> Text,
+        kind -> Text,
+        criticality -> Integer,
+        owner_email -> Text,
+    }
+}
+
+diesel::table! {
+    templates (id) {
+        id -> Integer,
+        name -> Text,
+        description -> Text,
+        implementation_plan -> Text,
+        backout_plan -> Text,
+        test_plan -> Text,
+        max_duration_minutes -> Integer,
+        created_by -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    template_cis (template_id, ci_id) {
+        template_id -> Integer,
+        ci_id -> Integer,
+    }
+}
+
+diesel::table! {
+    changes (id) {
+        id -> Integer,
+        title -> Text,
+        title_search -> Text,
+        description -> Text,
+        justification -> Text,
+        change_type -> Text,
+        state -> Text,
+        requester_id -> Integer,
+        implementer_id -> Nullable<Integer>,
+        template_id -> Nullable<Integer>,
+        planned_start -> Nullable<Timestamp>,
+        planned_end -> Nullable<Timestamp>,
+        actual_start -> Nullable<Timestamp>,
+        actual_end -> Nullable<Timestamp>,
+        implementation_plan -> Text,
+        backout_plan -> Text,
+        test_plan -> Text,
+        risk_score -> Integer,
+        risk_level -> Text,
+        risk_factors -> Text,
+        risk_override_reason -> Nullable<Text>,
+        closure_code -> Nullable<Text>,
+        closure_notes -> Nullable<Text>,
+        review -> Nullable<Text>,
+        decision_round -> Integer,
+        submitted_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    change_cis (change_id, ci_id) {
+        change_id -> Integer,
+        ci_id -> Integer,
+    }
+}
+
+diesel::table! {
+    risk_answers (change_id, question) {
+        change_id -> Integer,
+        question -> Text,
+        answer -> Text,
+    }
+}
+
+diesel::table! {
+    votes (id) {
+        id -> Integer,
+        change_id -> Integer,
+        round -> Integer,
+        voter_id -> Integer,
+        as_manager -> Bool,
+        decision -> Text,
+        comment -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    blackouts (id) {
+        id -> Integer,
+        title -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        created_by -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    blackout_cis (blackout_id, ci_id) {
+        blackout_id -> Integer,
+        ci_id -> Integer,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        last_seq -> BigInt,
+        last_hash -> Text,
+        touched_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (seq) {
+        seq -> BigInt,
+        change_id -> Nullable<Integer>,
+        actor_id -> Nullable<Integer>,
+        action -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Nullable<Text>,
+        payload -> Text,
+        created_at -> Timestamp,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Integer,
+        kind -> Text,
+        change_id -> Nullable<Integer>,
+        recipient_id -> Nullable<Integer>,
+        recipient_email -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(user_roles -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(change_cis -> changes (change_id));
+diesel::joinable!(change_cis -> cis (ci_id));
+diesel::joinable!(template_cis -> cis (ci_id));
+diesel::joinable!(blackout_cis -> cis (ci_id));
+diesel::joinable!(votes -> changes (change_id));
+diesel::joinable!(votes -> users (voter_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users, user_roles, api_tokens, cis, templates, template_cis, changes, change_cis,
+    risk_answers, votes, blackouts, blackout_cis, audit_head, audit_events, outbox,
+);

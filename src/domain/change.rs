@@ -1,0 +1,130 @@
+//! The vocabulary of a change request: its type, state, closure code and the validated
+//! values it is written with.
+
+use super::text_enum::text_enum;
+use chrono::{DateTime, Utc};
+
+text_enum! {
+    /// SPEC §2: standard (pre-approved template), normal (CAB), emergency (ECAB).
+    pub enum ChangeType {
+        Standard = "standard",
+        Normal = "normal",
+        Emergency = "emergency",
+    }
+}
+
+text_enum! {
+    /// SPEC §3 lifecycle states.
+    pub enum ChangeState {
+        Draft = "draft",
+        Assess = "assess",
+        Authorize = "authorize",
+        Scheduled = "scheduled",
+        Implement = "implement",
+        Review = "review",
+        Closed = "closed",
+        Rejected = "rejected",
+        Cancelled = "cancelled",
+    }
+}
+
+impl ChangeState {
+    /// Closed, rejected and cancelled changes never move again.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            ChangeState::Closed | ChangeState::Rejected | ChangeState::Cancelled
+        )
+    }
+
+    /// States whose planned window is held on the calendar (and conflicts with others).
+    pub fn holds_window(self) -> bool {
+        matches!(self, ChangeState::Scheduled | ChangeState::Implement)
+    }
+}
+
+text_enum! {
+    /// How an implementation ended.
+    pub enum ClosureCode {
+        Successful = "successful",
+        SuccessfulWithIssues = "successful_with_issues",
+        Failed = "failed",
+        BackedOut = "backed_out",
+    }
+}
+
+impl ClosureCode {
+    /// Failed and backed-out changes count against later changes on the same CIs.
+    pub fn is_failure(self) -> bool {
+        matches!(self, ClosureCode::Failed | ClosureCode::BackedOut)
+    }
+}
+
+/// A planned or actual window: `end` is strictly after `start`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+}
+
+impl Window {
+    pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Option<Self> {
+        (end > start).then_some(Window { start, end })
+    }
+
+    pub fn start(&self) -> DateTime<Utc> {
+        self.start
+    }
+
+    pub fn end(&self) -> DateTime<Utc> {
+        self.end
+    }
+
+    pub fn duration(&self) -> chrono::Duration {
+        self.end - self.start
+    }
+
+    /// Half-open overlap: a window ending at 10:00 does not overlap one starting at 10:00.
+    pub fn overlaps(&self, other: &Window) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+
+    pub fn contains(&self, instant: DateTime<Utc>) -> bool {
+        self.start <= instant && instant < self.end
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, hour, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn a_window_must_end_after_it_starts() {
+        assert!(Window::new(at(10), at(10)).is_none());
+        assert!(Window::new(at(11), at(10)).is_none());
+        assert!(Window::new(at(10), at(11)).is_some());
+    }
+
+    #[test]
+    fn touching_windows_do_not_overlap() {
+        let morning = Window::new(at(8), at(10)).unwrap();
+        let late = Window::new(at(10), at(12)).unwrap();
+        let middle = Window::new(at(9), at(11)).unwrap();
+        assert!(!morning.overlaps(&late));
+        assert!(morning.overlaps(&middle) && middle.overlaps(&late));
+    }
+
+    #[test]
+    fn enum_names_round_trip() {
+        for state in ChangeState::ALL {
+            assert_eq!(state.as_str().parse::<ChangeState>(), Ok(*state));
+        }
+        let err = "done".parse::<ChangeState>().unwrap_err();
+        assert!(err.to_string().contains("draft"));
+    }
+}

@@ -1,0 +1,17 @@
+//! The pure heart of Endring: change states and the lifecycle, risk scoring, CAB
+//! approval rules, schedule conflicts and audit hashing.
+//!
+//! Nothing here performs I/O or knows about actix, diesel or casbin; every rule of the
+//! product contract that can be stated as a function of values is stated here and tested
+//! here, exhaustively or by property.
+
+pub mod approval;
+pub mod audit;
+pub mod change;
+pub mod ids;
+pub mod lifecycle;
+pub mod risk;
+pub mod role;
+pub mod schedule;
+pub mod text_enum;
+pub mod validation;

@@ -1,0 +1,15 @@
+//! The roles a user may hold (SPEC §8). Every user is a requester.
+
+use super::text_enum::text_enum;
+
+text_enum! {
+    /// A role; a user may hold several.
+    pub enum Role {
+        Requester = "requester",
+        Implementer = "implementer",
+        CabMember = "cab_member",
+        ChangeManager = "change_manager",
+        Manager = "manager",
+        Admin = "admin",
+    }
+}

@@ -1,0 +1,5 @@
+//! The `endring` command line.
+
+fn main() {
+    println!("endring {}", env!("CARGO_PKG_VERSION"));
+}
