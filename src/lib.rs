@@ -3,4 +3,11 @@
 //! Layers, with dependencies pointing one way (see ARCHITECTURE.md):
 //! `web → services → (domain, db, authz)`; `domain` depends on nothing of ours.
 
+pub mod app;
+pub mod authz;
+pub mod clock;
+pub mod config;
+pub mod db;
 pub mod domain;
+pub mod services;
+pub mod web;

@@ -1,5 +1,145 @@
-//! The `endring` command line.
+//! The `endring` command line: parse, load configuration, call into the library.
 
-fn main() {
-    println!("endring {}", env!("CARGO_PKG_VERSION"));
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use endring::clock::Clock;
+use endring::config::Config;
+use endring::domain::role::Role;
+use endring::services::{self, audit::Verification, users::NewUser};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "endring", version, about = "Change advisory board (CAB) approval service")]
+struct Cli {
+    /// Optional TOML configuration file (environment variables override it).
+    #[arg(long, global = true, env = "ENDRING_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve the web application and API.
+    Serve {
+        /// Address to listen on (overrides ENDRING_BIND).
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Fill the database with realistic demo data (CIs, users of every role, changes).
+    Demo,
+    /// Audit trail tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// A role (repeatable): implementer, cab_member, change_manager, manager, admin.
+        #[arg(long = "role")]
+        roles: Vec<Role>,
+        /// Password (at least 12 characters); generated and printed when left out.
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// List users and their roles.
+    Roles,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain of the whole audit trail.
+    Verify,
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let cli = Cli::parse();
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Command::Serve { bind: Some(bind) } = &cli.command {
+        config.bind = bind.clone();
+    }
+    let ctx = endring::app::context(config, Clock::default()).await?;
+    match cli.command {
+        Command::Serve { .. } => serve(ctx).await,
+        Command::Migrate => {
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::User { command: UserCommand::Add { email, name, roles, password } } => {
+            let generated = password.is_none();
+            let password = password.unwrap_or_else(services::users::generate_password);
+            let roles = roles.into_iter().collect();
+            let id = blocking(ctx, move |ctx| services::users::add(ctx, None, NewUser { email, name, roles, password: password.clone() }).map(|id| (id, password))).await?;
+            println!("added user {}", id.0);
+            if generated {
+                println!("password: {}", id.1);
+            }
+            Ok(())
+        }
+        Command::User { command: UserCommand::Roles } => {
+            for user in blocking(ctx, services::users::all).await? {
+                let roles: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
+                println!("{:<40} {:<30} {}", user.email, user.name, roles.join(", "));
+            }
+            Ok(())
+        }
+        Command::Demo => {
+            let summary = blocking(ctx, services::demo::seed).await?;
+            println!("{summary}");
+            Ok(())
+        }
+        Command::Audit { command: AuditCommand::Verify } => match blocking(ctx, services::audit::verify).await? {
+            Verification::Intact { events } => {
+                println!("OK: {events} audit events, chain intact");
+                Ok(())
+            }
+            Verification::Broken { after, reason } => {
+                anyhow::bail!("BROKEN after {after} good events: {reason}")
+            }
+        },
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    ctx: services::Ctx,
+    work: impl FnOnce(&services::Ctx) -> services::ServiceResult<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let result = tokio::task::spawn_blocking(move || work(&ctx)).await?;
+    result.map_err(|e| match e {
+        services::ServiceError::Invalid(errors) => {
+            let lines: Vec<String> = errors.iter().map(|e| format!("  {}: {}", e.field, e.message)).collect();
+            anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
+        }
+        other => anyhow::anyhow!("{other}"),
+    })
+}
+
+async fn serve(ctx: services::Ctx) -> anyhow::Result<()> {
+    let bind = ctx.config.bind.clone();
+    if let Some((email, password)) = blocking(ctx.clone(), services::users::bootstrap_admin).await? {
+        println!("Created the first admin account.\n  email:    {email}\n  password: {password}\nKeep it safe; it is shown only this once.");
+    }
+    let listener = std::net::TcpListener::bind(&bind).with_context(|| format!("cannot listen on {bind}"))?;
+    println!("Endring listens on http://{bind}");
+    endring::app::serve(ctx, listener)?.await?;
+    Ok(())
 }

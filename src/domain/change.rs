@@ -1,6 +1,8 @@
 //! The vocabulary of a change request: its type, state, closure code and the validated
 //! values it is written with.
 
+use super::ids::{ChangeId, TemplateId, UserId};
+use super::risk::Assessment;
 use super::text_enum::text_enum;
 use chrono::{DateTime, Utc};
 
@@ -126,5 +128,46 @@ mod tests {
         }
         let err = "done".parse::<ChangeState>().unwrap_err();
         assert!(err.to_string().contains("draft"));
+    }
+}
+
+/// A change request as stored, with typed values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub id: ChangeId,
+    pub title: String,
+    pub description: String,
+    pub justification: String,
+    pub change_type: ChangeType,
+    pub state: ChangeState,
+    pub requester_id: UserId,
+    pub implementer_id: Option<UserId>,
+    pub template_id: Option<TemplateId>,
+    pub planned_start: Option<DateTime<Utc>>,
+    pub planned_end: Option<DateTime<Utc>>,
+    pub actual_start: Option<DateTime<Utc>>,
+    pub actual_end: Option<DateTime<Utc>>,
+    pub implementation_plan: String,
+    pub backout_plan: String,
+    pub test_plan: String,
+    pub risk: Assessment,
+    /// Set when a change manager overrode the computed level at assessment.
+    pub risk_override_reason: Option<String>,
+    pub closure_code: Option<ClosureCode>,
+    pub closure_notes: Option<String>,
+    pub review: Option<String>,
+    /// Votes belong to a round; returning a change to draft starts the next one.
+    pub decision_round: i32,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Change {
+    /// The planned window, once both ends are set.
+    pub fn window(&self) -> Option<Window> {
+        Window::new(self.planned_start?, self.planned_end?)
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod approval;
 pub mod audit;
+pub mod caller;
 pub mod change;
 pub mod ids;
 pub mod lifecycle;

@@ -36,6 +36,10 @@ impl FieldErrors {
         parsed.map_err(|e| self.add(field, e.to_string())).ok()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// `Ok(value)` when nothing was recorded.
     pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, Vec<FieldError>> {
         if self.0.is_empty() {

@@ -1,0 +1,46 @@
+//! Building and running the server from a `Config`.
+
+use crate::authz::Authz;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::services::Ctx;
+use actix_web::{middleware, web, App, HttpServer};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// Connects, migrates and loads the policy: everything a running service needs.
+pub async fn context(config: Config, clock: Clock) -> anyhow::Result<Ctx> {
+    let db = Db::connect(&config.database_url, config.database_pool_size, &config.sqlite_synchronous)?;
+    let url = config.database_url.clone();
+    let migrate = db.clone();
+    let applied = tokio::task::spawn_blocking(move || migrate.migrate()).await??;
+    if applied > 0 {
+        tracing::info!(applied, database = %redact(&url), "applied migrations");
+    }
+    let authz = Arc::new(Authz::load().await?);
+    Ok(Ctx { db, authz, clock, config: Arc::new(config) })
+}
+
+/// A database URL without its password, for logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://…{}", &url[..scheme], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+/// Serves HTTP on `listener` until the process is asked to stop (graceful shutdown).
+pub fn serve(ctx: Ctx, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
+    let data = web::Data::new(ctx);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
+            .configure(crate::web::configure)
+    })
+    .listen(listener)?
+    .shutdown_timeout(30)
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,182 @@
+//! The only door to casbin: every access decision in Endring is `Authz::allows`.
+//!
+//! The model and policy are the files in `policy/`, compiled into the binary. Role
+//! *assignments* live in the database and come with the `Caller`, so a role change takes
+//! effect on the next request on every instance. Ownership and segregation of duties are
+//! conditions in the policy, evaluated against the change acted on.
+
+use crate::domain::caller::Caller;
+use crate::domain::change::Change;
+use crate::domain::lifecycle::ActionKind;
+use crate::domain::text_enum::text_enum;
+use casbin::{CoreApi, DefaultModel, Enforcer, StringAdapter};
+use serde::Serialize;
+
+const MODEL: &str = include_str!("../policy/model.conf");
+const POLICY: &str = include_str!("../policy/policy.csv");
+
+text_enum! {
+    /// Everything the policy can grant.
+    pub enum Permission {
+        Read = "read",
+        Create = "create",
+        ReadReference = "read_reference",
+        Edit = "edit",
+        Risk = "risk",
+        Submit = "submit",
+        Assess = "assess",
+        Vote = "vote",
+        Return = "return",
+        Reschedule = "reschedule",
+        ForceSchedule = "force_schedule",
+        Start = "start",
+        Complete = "complete",
+        Review = "review",
+        Cancel = "cancel",
+        ManageCis = "manage_cis",
+        ManageTemplates = "manage_templates",
+        ManageBlackouts = "manage_blackouts",
+        ManageUsers = "manage_users",
+    }
+}
+
+impl From<ActionKind> for Permission {
+    fn from(action: ActionKind) -> Self {
+        match action {
+            ActionKind::Edit => Permission::Edit,
+            ActionKind::Risk => Permission::Risk,
+            ActionKind::Submit => Permission::Submit,
+            ActionKind::Assess => Permission::Assess,
+            ActionKind::Vote => Permission::Vote,
+            ActionKind::Return => Permission::Return,
+            ActionKind::Reschedule => Permission::Reschedule,
+            ActionKind::Start => Permission::Start,
+            ActionKind::Complete => Permission::Complete,
+            ActionKind::Review => Permission::Review,
+            ActionKind::Cancel => Permission::Cancel,
+        }
+    }
+}
+
+#[derive(Serialize, Hash)]
+struct Subject<'a> {
+    id: i32,
+    role: &'a str,
+}
+
+/// What the policy may look at about the object acted on.
+#[derive(Debug, Clone, Default, Serialize, Hash)]
+pub struct Object {
+    requester: i32,
+    implementer: i32,
+    state: &'static str,
+}
+
+impl Object {
+    /// Reference data, users, or a change not yet created: no owner, no state.
+    pub fn none() -> Self {
+        Object::default()
+    }
+
+    pub fn change(change: &Change) -> Self {
+        Object {
+            requester: change.requester_id.0,
+            implementer: change.implementer_id.map_or(0, |u| u.0),
+            state: change.state.as_str(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot load the access policy: {0}")]
+pub struct PolicyError(String);
+
+pub struct Authz {
+    enforcer: Enforcer,
+}
+
+impl Authz {
+    pub async fn load() -> Result<Authz, PolicyError> {
+        let model = DefaultModel::from_str(MODEL).await.map_err(|e| PolicyError(e.to_string()))?;
+        let enforcer = Enforcer::new(model, StringAdapter::new(POLICY))
+            .await
+            .map_err(|e| PolicyError(e.to_string()))?;
+        Ok(Authz { enforcer })
+    }
+
+    /// Whether any role of `caller` is granted `permission` on `object`.
+    pub fn allows(&self, caller: &Caller, permission: Permission, object: &Object) -> bool {
+        caller.roles.iter().any(|role| {
+            let subject = Subject { id: caller.id.0, role: role.as_str() };
+            match self.enforcer.enforce((subject, object.clone(), permission.as_str())) {
+                Ok(allowed) => allowed,
+                Err(error) => {
+                    tracing::error!(%error, %permission, "policy evaluation failed; denying");
+                    false
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::UserId;
+    use crate::domain::role::Role;
+
+    fn caller(id: i32, roles: &[Role]) -> Caller {
+        let mut roles: std::collections::BTreeSet<Role> = roles.iter().copied().collect();
+        roles.insert(Role::Requester);
+        Caller { id: UserId(id), email: String::new(), name: String::new(), roles, language: "en".into(), timezone: "UTC".into() }
+    }
+
+    fn on(requester: i32, implementer: i32, state: &'static str) -> Object {
+        Object { requester, implementer, state }
+    }
+
+    #[tokio::test]
+    async fn requesters_edit_only_their_own_drafts() {
+        let authz = Authz::load().await.unwrap();
+        assert!(authz.allows(&caller(1, &[]), Permission::Edit, &on(1, 0, "draft")));
+        assert!(!authz.allows(&caller(2, &[]), Permission::Edit, &on(1, 0, "draft")));
+        assert!(!authz.allows(&caller(2, &[Role::ChangeManager]), Permission::Edit, &on(1, 0, "draft")));
+    }
+
+    #[tokio::test]
+    async fn no_one_votes_on_a_change_they_requested_or_implement() {
+        let authz = Authz::load().await.unwrap();
+        let member = caller(5, &[Role::CabMember, Role::ChangeManager]);
+        assert!(authz.allows(&member, Permission::Vote, &on(1, 2, "authorize")));
+        assert!(!authz.allows(&member, Permission::Vote, &on(5, 2, "authorize")));
+        assert!(!authz.allows(&member, Permission::Vote, &on(1, 5, "authorize")));
+        assert!(!authz.allows(&caller(6, &[Role::Implementer]), Permission::Vote, &on(1, 2, "authorize")));
+    }
+
+    #[tokio::test]
+    async fn implementers_start_only_their_own_changes() {
+        let authz = Authz::load().await.unwrap();
+        let implementer = caller(3, &[Role::Implementer]);
+        assert!(authz.allows(&implementer, Permission::Start, &on(1, 3, "scheduled")));
+        assert!(!authz.allows(&implementer, Permission::Start, &on(1, 4, "scheduled")));
+        assert!(!authz.allows(&caller(3, &[]), Permission::Start, &on(1, 3, "scheduled")));
+    }
+
+    #[tokio::test]
+    async fn change_managers_adjust_risk_only_in_assessment() {
+        let authz = Authz::load().await.unwrap();
+        let manager = caller(9, &[Role::ChangeManager]);
+        assert!(authz.allows(&manager, Permission::Risk, &on(1, 0, "assess")));
+        assert!(!authz.allows(&manager, Permission::Risk, &on(1, 0, "draft")));
+    }
+
+    #[tokio::test]
+    async fn managers_only_read() {
+        let authz = Authz::load().await.unwrap();
+        let manager = caller(4, &[Role::Manager]);
+        assert!(authz.allows(&manager, Permission::Read, &Object::none()));
+        for permission in [Permission::Assess, Permission::Vote, Permission::ManageCis, Permission::Review] {
+            assert!(!authz.allows(&manager, permission, &on(1, 2, "assess")), "{permission}");
+        }
+    }
+}

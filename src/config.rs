@@ -1,0 +1,187 @@
+//! Typed settings, loaded once at start and passed in (no globals).
+//!
+//! Sources, later ones winning: built-in defaults, an optional TOML file (`--config` or
+//! `ENDRING_CONFIG`; unknown keys are refused), then environment variables
+//! (`DATABASE_URL` and `ENDRING_<KEY>` for each top-level key). Every setting is listed in
+//! the README's configuration table.
+
+use crate::domain::approval::ApprovalPolicy;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `sqlite://path` (default `sqlite://endring.db`) or `postgres://…`.
+    pub database_url: String,
+    /// Maximum connections in the pool.
+    pub database_pool_size: u32,
+    /// SQLite `synchronous` pragma: `full` (default) or `normal`.
+    pub sqlite_synchronous: String,
+    /// Address the HTTP server listens on.
+    pub bind: String,
+    /// Public URL of the service, for links in emails.
+    pub base_url: String,
+    /// lettre SMTP URL; unset writes `.eml` files to `mail_dir`.
+    pub smtp_url: Option<String>,
+    pub mail_dir: PathBuf,
+    pub mail_from: String,
+    /// Key for session cookies (64+ bytes, hex or base64); unset generates one per start.
+    pub session_key: Option<String>,
+    /// Time zone for display and working days (IANA name).
+    pub timezone: String,
+    /// Lifetime of API bearer tokens, in hours.
+    pub token_ttl_hours: i64,
+    /// CAB approval rules (file only).
+    pub approval: ApprovalPolicy,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite://endring.db".into(),
+            database_pool_size: 8,
+            sqlite_synchronous: "full".into(),
+            bind: "127.0.0.1:8080".into(),
+            base_url: "http://127.0.0.1:8080".into(),
+            smtp_url: None,
+            mail_dir: PathBuf::from("outbox-mail"),
+            mail_from: "Endring <endring@localhost>".into(),
+            session_key: None,
+            timezone: "Europe/Oslo".into(),
+            token_ttl_hours: 24 * 7,
+            approval: ApprovalPolicy::default(),
+        }
+    }
+}
+
+/// Top-level keys that environment variables may set, as `ENDRING_<KEY>`.
+const ENV_KEYS: &[&str] = &[
+    "database_url",
+    "database_pool_size",
+    "sqlite_synchronous",
+    "bind",
+    "base_url",
+    "smtp_url",
+    "mail_dir",
+    "mail_from",
+    "session_key",
+    "timezone",
+    "token_ttl_hours",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads defaults, then `file` if given, then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Config::from_sources(file, &env)
+    }
+
+    /// As `load`, with the environment passed in (for tests).
+    pub fn from_sources(file: Option<&Path>, env: &[(String, String)]) -> Result<Config, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?
+            }
+            None => toml::Table::new(),
+        };
+        for key in ENV_KEYS {
+            let name = match *key {
+                "database_url" => "DATABASE_URL".to_owned(),
+                _ => format!("ENDRING_{}", key.to_uppercase()),
+            };
+            if let Some((_, value)) = env.iter().find(|(k, _)| *k == name) {
+                table.insert((*key).to_owned(), env_value(key, value, &name)?);
+            }
+        }
+        let config: Config = table.try_into().map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_owned()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: String| Err(ConfigError::Invalid(m));
+        if self.timezone.parse::<chrono_tz::Tz>().is_err() {
+            return invalid(format!("timezone `{}` is not an IANA time zone name", self.timezone));
+        }
+        if !matches!(self.sqlite_synchronous.as_str(), "full" | "normal") {
+            return invalid("sqlite_synchronous must be `full` or `normal`".into());
+        }
+        if self.token_ttl_hours < 1 {
+            return invalid("token_ttl_hours must be at least 1".into());
+        }
+        if self.database_pool_size < 1 {
+            return invalid("database_pool_size must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::Europe::Oslo)
+    }
+}
+
+/// Environment values are strings; numeric settings are parsed here so that errors name
+/// the variable.
+fn env_value(key: &str, value: &str, name: &str) -> Result<toml::Value, ConfigError> {
+    match key {
+        "database_pool_size" | "token_ttl_hours" => value
+            .trim()
+            .parse::<i64>()
+            .map(toml::Value::Integer)
+            .map_err(|_| ConfigError::Invalid(format!("{name} must be a whole number, not `{value}`"))),
+        _ => Ok(toml::Value::String(value.to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let config = Config::from_sources(None, &[]).unwrap();
+        assert_eq!(config.database_url, "sqlite://endring.db");
+        assert_eq!(config.bind, "127.0.0.1:8080");
+        assert_eq!(config.timezone, "Europe/Oslo");
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("endring.toml");
+        std::fs::write(&file, "bind = \"0.0.0.0:9000\"\ntimezone = \"UTC\"\n[approval]\nveto = false\n").unwrap();
+        let config = Config::from_sources(Some(&file), &env(&[("ENDRING_BIND", "127.0.0.1:1")])).unwrap();
+        assert_eq!(config.bind, "127.0.0.1:1");
+        assert_eq!(config.timezone, "UTC");
+        assert!(!config.approval.veto);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused_with_their_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("endring.toml");
+        std::fs::write(&file, "bindd = \"x\"\n").unwrap();
+        let err = Config::from_sources(Some(&file), &[]).unwrap_err().to_string();
+        assert!(err.contains("bindd"), "{err}");
+        let err = Config::from_sources(None, &env(&[("ENDRING_TIMEZONE", "Mars/Olympus")])).unwrap_err();
+        assert!(err.to_string().contains("Mars/Olympus"));
+        let err = Config::from_sources(None, &env(&[("ENDRING_TOKEN_TTL_HOURS", "soon")])).unwrap_err();
+        assert!(err.to_string().contains("ENDRING_TOKEN_TTL_HOURS"));
+    }
+}

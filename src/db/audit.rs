@@ -1,0 +1,115 @@
+//! The audit trail: the chain head, appending events and reading them back.
+
+use super::changes::{to_naive, to_utc};
+use super::schema::{audit_events, audit_head};
+use super::DbConn;
+use crate::domain::audit::EventContent;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+/// Takes the writers' lock: the first statement of every write transaction.
+pub fn lock_head(conn: &mut DbConn) -> QueryResult<()> {
+    diesel::update(audit_head::table.find(1))
+        .set(audit_head::touched_at.eq(audit_head::touched_at))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub change_id: Option<i32>,
+    pub actor_id: Option<i32>,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    pub payload: String,
+    pub created_at: NaiveDateTime,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl StoredEvent {
+    pub fn content(&self) -> EventContent<'_> {
+        EventContent {
+            seq: self.seq,
+            change_id: self.change_id,
+            actor_id: self.actor_id,
+            action: &self.action,
+            from_state: self.from_state.as_deref(),
+            to_state: self.to_state.as_deref(),
+            payload: &self.payload,
+            created_at: to_utc(self.created_at),
+        }
+    }
+
+    pub fn at(&self) -> DateTime<Utc> {
+        to_utc(self.created_at)
+    }
+}
+
+/// Appends an event at the head of the chain. Must run inside `Db::write`, which holds
+/// the head row locked.
+pub fn append(
+    conn: &mut DbConn,
+    change_id: Option<i32>,
+    actor_id: Option<i32>,
+    action: &str,
+    from_state: Option<&str>,
+    to_state: Option<&str>,
+    payload: &str,
+    at: DateTime<Utc>,
+) -> QueryResult<i64> {
+    let (last_seq, prev_hash): (i64, String) = audit_head::table
+        .find(1)
+        .select((audit_head::last_seq, audit_head::last_hash))
+        .first(conn)?;
+    let seq = last_seq + 1;
+    let content = EventContent { seq, change_id, actor_id, action, from_state, to_state, payload, created_at: at };
+    let hash = content.hash(&prev_hash);
+    diesel::insert_into(audit_events::table)
+        .values((
+            audit_events::seq.eq(seq),
+            audit_events::change_id.eq(change_id),
+            audit_events::actor_id.eq(actor_id),
+            audit_events::action.eq(action),
+            audit_events::from_state.eq(from_state),
+            audit_events::to_state.eq(to_state),
+            audit_events::payload.eq(payload),
+            audit_events::created_at.eq(to_naive(at)),
+            audit_events::prev_hash.eq(&prev_hash),
+            audit_events::hash.eq(&hash),
+        ))
+        .execute(conn)?;
+    diesel::update(audit_head::table.find(1))
+        .set((audit_head::last_seq.eq(seq), audit_head::last_hash.eq(&hash), audit_head::touched_at.eq(to_naive(at))))
+        .execute(conn)?;
+    Ok(seq)
+}
+
+/// Events of one change, oldest first, at most `limit`.
+pub fn of_change(conn: &mut DbConn, change_id: i32, limit: i64) -> QueryResult<Vec<StoredEvent>> {
+    audit_events::table
+        .filter(audit_events::change_id.eq(change_id))
+        .order(audit_events::seq.asc())
+        .limit(limit)
+        .select(StoredEvent::as_select())
+        .load(conn)
+}
+
+/// The next `limit` events after `after_seq`, for streaming the whole chain.
+pub fn batch_after(conn: &mut DbConn, after_seq: i64, limit: i64) -> QueryResult<Vec<StoredEvent>> {
+    audit_events::table
+        .filter(audit_events::seq.gt(after_seq))
+        .order(audit_events::seq.asc())
+        .limit(limit)
+        .select(StoredEvent::as_select())
+        .load(conn)
+}
+
+/// The sequence number the head claims (events beyond the last stored one are missing).
+pub fn head_seq(conn: &mut DbConn) -> QueryResult<i64> {
+    audit_head::table.find(1).select(audit_head::last_seq).first(conn)
+}

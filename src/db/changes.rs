@@ -1,0 +1,337 @@
+//! Change requests, their CIs and risk answers.
+
+use super::schema::{change_cis, changes, risk_answers};
+use super::DbConn;
+use crate::domain::change::{Change, ChangeState, ChangeType, ClosureCode};
+use crate::domain::ids::{ChangeId, CiId, TemplateId, UserId};
+use crate::domain::risk::{Assessment, Factor, RiskLevel};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub(crate) fn to_utc(at: NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
+}
+
+pub(crate) fn to_naive(at: DateTime<Utc>) -> NaiveDateTime {
+    at.naive_utc()
+}
+
+/// A stored TEXT that must name an enum value; anything else is a corrupt row.
+pub(crate) fn parse_text<T: std::str::FromStr>(text: &str) -> QueryResult<T>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    text.parse().map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+}
+
+#[derive(Queryable, Selectable, Identifiable, AsChangeset)]
+#[diesel(table_name = changes, treat_none_as_null = true)]
+struct ChangeRow {
+    id: i32,
+    title: String,
+    title_search: String,
+    description: String,
+    justification: String,
+    change_type: String,
+    state: String,
+    requester_id: i32,
+    implementer_id: Option<i32>,
+    template_id: Option<i32>,
+    planned_start: Option<NaiveDateTime>,
+    planned_end: Option<NaiveDateTime>,
+    actual_start: Option<NaiveDateTime>,
+    actual_end: Option<NaiveDateTime>,
+    implementation_plan: String,
+    backout_plan: String,
+    test_plan: String,
+    risk_score: i32,
+    risk_level: String,
+    risk_factors: String,
+    risk_override_reason: Option<String>,
+    closure_code: Option<String>,
+    closure_notes: Option<String>,
+    review: Option<String>,
+    decision_round: i32,
+    submitted_at: Option<NaiveDateTime>,
+    decided_at: Option<NaiveDateTime>,
+    version: i32,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl ChangeRow {
+    fn from_change(c: &Change) -> ChangeRow {
+        ChangeRow {
+            id: c.id.0,
+            title: c.title.clone(),
+            title_search: search_key(&c.title),
+            description: c.description.clone(),
+            justification: c.justification.clone(),
+            change_type: c.change_type.as_str().to_owned(),
+            state: c.state.as_str().to_owned(),
+            requester_id: c.requester_id.0,
+            implementer_id: c.implementer_id.map(|u| u.0),
+            template_id: c.template_id.map(|t| t.0),
+            planned_start: c.planned_start.map(to_naive),
+            planned_end: c.planned_end.map(to_naive),
+            actual_start: c.actual_start.map(to_naive),
+            actual_end: c.actual_end.map(to_naive),
+            implementation_plan: c.implementation_plan.clone(),
+            backout_plan: c.backout_plan.clone(),
+            test_plan: c.test_plan.clone(),
+            risk_score: c.risk.score as i32,
+            risk_level: c.risk.level.as_str().to_owned(),
+            risk_factors: serde_json::to_string(&c.risk.factors).unwrap_or_else(|_| "[]".into()),
+            risk_override_reason: c.risk_override_reason.clone(),
+            closure_code: c.closure_code.map(|code| code.as_str().to_owned()),
+            closure_notes: c.closure_notes.clone(),
+            review: c.review.clone(),
+            decision_round: c.decision_round,
+            submitted_at: c.submitted_at.map(to_naive),
+            decided_at: c.decided_at.map(to_naive),
+            version: c.version,
+            created_at: to_naive(c.created_at),
+            updated_at: to_naive(c.updated_at),
+        }
+    }
+
+    fn into_change(self) -> QueryResult<Change> {
+        let factors: Vec<Factor> = serde_json::from_str(&self.risk_factors)
+            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+        Ok(Change {
+            id: ChangeId(self.id),
+            title: self.title,
+            description: self.description,
+            justification: self.justification,
+            change_type: parse_text::<ChangeType>(&self.change_type)?,
+            state: parse_text::<ChangeState>(&self.state)?,
+            requester_id: UserId(self.requester_id),
+            implementer_id: self.implementer_id.map(UserId),
+            template_id: self.template_id.map(TemplateId),
+            planned_start: self.planned_start.map(to_utc),
+            planned_end: self.planned_end.map(to_utc),
+            actual_start: self.actual_start.map(to_utc),
+            actual_end: self.actual_end.map(to_utc),
+            implementation_plan: self.implementation_plan,
+            backout_plan: self.backout_plan,
+            test_plan: self.test_plan,
+            risk: Assessment {
+                score: self.risk_score.max(0) as u32,
+                level: parse_text::<RiskLevel>(&self.risk_level)?,
+                factors,
+            },
+            risk_override_reason: self.risk_override_reason,
+            closure_code: self.closure_code.as_deref().map(parse_text::<ClosureCode>).transpose()?,
+            closure_notes: self.closure_notes,
+            review: self.review,
+            decision_round: self.decision_round,
+            submitted_at: self.submitted_at.map(to_utc),
+            decided_at: self.decided_at.map(to_utc),
+            version: self.version,
+            created_at: to_utc(self.created_at),
+            updated_at: to_utc(self.updated_at),
+        })
+    }
+}
+
+/// Lower-cased title for case-insensitive search that behaves alike on both backends.
+pub fn search_key(text: &str) -> String {
+    text.to_lowercase()
+}
+
+/// Inserts a new change (its `id` is ignored) and returns the assigned id.
+pub fn insert(conn: &mut DbConn, change: &Change) -> QueryResult<ChangeId> {
+    let row = ChangeRow::from_change(change);
+    let id: i32 = diesel::insert_into(changes::table)
+        .values((
+            changes::title.eq(&row.title),
+            changes::title_search.eq(&row.title_search),
+            changes::description.eq(&row.description),
+            changes::justification.eq(&row.justification),
+            changes::change_type.eq(&row.change_type),
+            changes::state.eq(&row.state),
+            changes::requester_id.eq(row.requester_id),
+            changes::implementer_id.eq(row.implementer_id),
+            changes::template_id.eq(row.template_id),
+            changes::planned_start.eq(row.planned_start),
+            changes::planned_end.eq(row.planned_end),
+            changes::implementation_plan.eq(&row.implementation_plan),
+            changes::backout_plan.eq(&row.backout_plan),
+            changes::test_plan.eq(&row.test_plan),
+            changes::risk_factors.eq(&row.risk_factors),
+            changes::version.eq(row.version),
+            changes::created_at.eq(row.created_at),
+            changes::updated_at.eq(row.updated_at),
+        ))
+        .returning(changes::id)
+        .get_result(conn)?;
+    Ok(ChangeId(id))
+}
+
+/// Writes every field of `change` if the stored version is still `change.version - 1`.
+/// Returns false when someone else saved first.
+pub fn save(conn: &mut DbConn, change: &Change) -> QueryResult<bool> {
+    let row = ChangeRow::from_change(change);
+    let updated = diesel::update(changes::table)
+        .filter(changes::id.eq(row.id))
+        .filter(changes::version.eq(row.version - 1))
+        .set(&row)
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub fn find(conn: &mut DbConn, id: ChangeId) -> QueryResult<Option<Change>> {
+    changes::table
+        .find(id.0)
+        .select(ChangeRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(ChangeRow::into_change)
+        .transpose()
+}
+
+/// Filters of the change list; every one is optional.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub state: Option<ChangeState>,
+    pub change_type: Option<ChangeType>,
+    pub ci: Option<CiId>,
+    /// Planned window overlaps `[from, to)`.
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Case-insensitive substring of the title.
+    pub query: Option<String>,
+    pub requester: Option<UserId>,
+}
+
+fn filtered<'a>(filter: &'a ListFilter) -> changes::BoxedQuery<'a, super::MultiBackend> {
+    let mut query = changes::table.into_boxed();
+    if let Some(state) = filter.state {
+        query = query.filter(changes::state.eq(state.as_str()));
+    }
+    if let Some(ty) = filter.change_type {
+        query = query.filter(changes::change_type.eq(ty.as_str()));
+    }
+    if let Some(ci) = filter.ci {
+        let with_ci = change_cis::table.filter(change_cis::ci_id.eq(ci.0)).select(change_cis::change_id);
+        query = query.filter(changes::id.eq_any(with_ci));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(changes::planned_end.gt(to_naive(from)));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(changes::planned_start.lt(to_naive(to)));
+    }
+    if let Some(text) = &filter.query {
+        query = query.filter(changes::title_search.like(format!("%{}%", escape_like(&search_key(text)))).escape('\\'));
+    }
+    if let Some(requester) = filter.requester {
+        query = query.filter(changes::requester_id.eq(requester.0));
+    }
+    query
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// One page of changes, newest first, and the total matching the filter.
+pub fn list(conn: &mut DbConn, filter: &ListFilter, limit: i64, offset: i64) -> QueryResult<(Vec<Change>, i64)> {
+    let total: i64 = filtered(filter).count().get_result(conn)?;
+    let rows: Vec<ChangeRow> = filtered(filter)
+        .order(changes::id.desc())
+        .limit(limit)
+        .offset(offset)
+        .select(ChangeRow::as_select())
+        .load(conn)?;
+    let items = rows.into_iter().map(ChangeRow::into_change).collect::<QueryResult<_>>()?;
+    Ok((items, total))
+}
+
+/// Changes in the given states whose planned window overlaps `[from, to)`, by start.
+pub fn in_window(
+    conn: &mut DbConn,
+    states: &[ChangeState],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Change>> {
+    let states: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+    let rows: Vec<ChangeRow> = changes::table
+        .filter(changes::state.eq_any(states))
+        .filter(changes::planned_start.lt(to_naive(to)))
+        .filter(changes::planned_end.gt(to_naive(from)))
+        .order(changes::planned_start.asc())
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(ChangeRow::into_change).collect()
+}
+
+/// The CIs of each of `ids`, in one query.
+pub fn ci_ids_of(conn: &mut DbConn, ids: &[ChangeId]) -> QueryResult<BTreeMap<ChangeId, BTreeSet<CiId>>> {
+    let raw: Vec<i32> = ids.iter().map(|id| id.0).collect();
+    let pairs: Vec<(i32, i32)> = change_cis::table
+        .filter(change_cis::change_id.eq_any(raw))
+        .select((change_cis::change_id, change_cis::ci_id))
+        .load(conn)?;
+    let mut map: BTreeMap<ChangeId, BTreeSet<CiId>> = ids.iter().map(|id| (*id, BTreeSet::new())).collect();
+    for (change, ci) in pairs {
+        map.entry(ChangeId(change)).or_default().insert(CiId(ci));
+    }
+    Ok(map)
+}
+
+/// Replaces the CIs of a change.
+pub fn set_ci_ids(conn: &mut DbConn, id: ChangeId, ci_ids: &BTreeSet<CiId>) -> QueryResult<()> {
+    diesel::delete(change_cis::table.filter(change_cis::change_id.eq(id.0))).execute(conn)?;
+    for ci in ci_ids {
+        diesel::insert_into(change_cis::table)
+            .values((change_cis::change_id.eq(id.0), change_cis::ci_id.eq(ci.0)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Whether a change on one of `ci_ids` closed as failed or backed out since `since`.
+pub fn failed_on_cis_since(conn: &mut DbConn, ci_ids: &BTreeSet<CiId>, since: DateTime<Utc>) -> QueryResult<bool> {
+    let raw: Vec<i32> = ci_ids.iter().map(|c| c.0).collect();
+    let failures = [ClosureCode::Failed.as_str(), ClosureCode::BackedOut.as_str()];
+    let found: Option<i32> = changes::table
+        .inner_join(change_cis::table)
+        .filter(change_cis::ci_id.eq_any(raw))
+        .filter(changes::closure_code.eq_any(failures))
+        .filter(changes::actual_end.ge(to_naive(since)))
+        .select(changes::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// The stored risk answers of a change, as `(question, answer)`.
+pub fn risk_answers(conn: &mut DbConn, id: ChangeId) -> QueryResult<Vec<(String, String)>> {
+    risk_answers::table
+        .filter(risk_answers::change_id.eq(id.0))
+        .select((risk_answers::question, risk_answers::answer))
+        .load(conn)
+}
+
+/// Replaces the risk answers of a change.
+pub fn set_risk_answers<'a>(
+    conn: &mut DbConn,
+    id: ChangeId,
+    answers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> QueryResult<()> {
+    diesel::delete(risk_answers::table.filter(risk_answers::change_id.eq(id.0))).execute(conn)?;
+    for (question, answer) in answers {
+        diesel::insert_into(risk_answers::table)
+            .values((
+                risk_answers::change_id.eq(id.0),
+                risk_answers::question.eq(question),
+                risk_answers::answer.eq(answer),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! Configuration items.
+
+use super::schema::cis;
+use super::DbConn;
+use crate::domain::ids::CiId;
+use diesel::prelude::*;
+use serde::Serialize;
+
+/// A configuration item as stored and as shown in the API.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = cis)]
+pub struct Ci {
+    pub id: i32,
+    pub name: String,
+    pub kind: String,
+    /// 1 (most critical) to 4.
+    pub criticality: i32,
+    pub owner_email: String,
+}
+
+pub fn insert(conn: &mut DbConn, name: &str, kind: &str, criticality: i32, owner_email: &str) -> QueryResult<Ci> {
+    let id: i32 = diesel::insert_into(cis::table)
+        .values((
+            cis::name.eq(name),
+            cis::kind.eq(kind),
+            cis::criticality.eq(criticality),
+            cis::owner_email.eq(owner_email),
+        ))
+        .returning(cis::id)
+        .get_result(conn)?;
+    Ok(Ci { id, name: name.into(), kind: kind.into(), criticality, owner_email: owner_email.into() })
+}
+
+pub fn exists_named(conn: &mut DbConn, name: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(cis::table.filter(cis::name.eq(name)))).get_result(conn)
+}
+
+pub fn list(conn: &mut DbConn, limit: i64, offset: i64) -> QueryResult<Vec<Ci>> {
+    cis::table.order(cis::name.asc()).limit(limit).offset(offset).select(Ci::as_select()).load(conn)
+}
+
+/// The CIs among `ids` that exist, by id.
+pub fn by_ids(conn: &mut DbConn, ids: &[CiId]) -> QueryResult<Vec<Ci>> {
+    let raw: Vec<i32> = ids.iter().map(|c| c.0).collect();
+    cis::table.filter(cis::id.eq_any(raw)).order(cis::id.asc()).select(Ci::as_select()).load(conn)
+}

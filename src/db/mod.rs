@@ -1,0 +1,205 @@
+//! Storage: one diesel connection type over SQLite and PostgreSQL, the pool, embedded
+//! migrations and the two transaction shapes services use (`read`, `write`).
+//!
+//! The backend is chosen from the URL scheme here, never by trial: a PostgreSQL URL with
+//! a typo must not quietly become a SQLite file. Repositories (one file per aggregate)
+//! hold all SQL and map rows to domain values.
+
+pub mod audit;
+pub mod blackouts;
+pub mod changes;
+pub mod cis;
+pub mod outbox;
+pub mod schema;
+pub mod templates;
+pub mod users;
+pub mod votes;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::time::Duration;
+
+/// The connection every repository takes.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Sqlite(diesel::SqliteConnection),
+    Pg(diesel::PgConnection),
+}
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("DATABASE_URL `{0}` names no supported database; use sqlite://path or postgres://…")]
+    UnknownScheme(String),
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("database pool: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+impl Backend {
+    /// The backend and the connection string its driver takes.
+    pub fn from_url(url: &str) -> Result<(Backend, String), DbError> {
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            if path.is_empty() {
+                return Err(DbError::UnknownScheme(url.to_owned()));
+            }
+            Ok((Backend::Sqlite, path.to_owned()))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok((Backend::Postgres, url.to_owned()))
+        } else {
+            Err(DbError::UnknownScheme(url.to_owned()))
+        }
+    }
+}
+
+/// Opens connections of the configured backend, with SQLite's pragmas applied.
+#[derive(Debug)]
+pub struct Manager {
+    backend: Backend,
+    target: String,
+    sqlite_synchronous: &'static str,
+}
+
+impl Manager {
+    fn open(&self) -> Result<DbConn, DbError> {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = diesel::SqliteConnection::establish(&self.target)?;
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+                    self.sqlite_synchronous
+                ))?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            Backend::Postgres => Ok(DbConn::Pg(diesel::PgConnection::establish(&self.target)?)),
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        self.open().map_err(|e| match e {
+            DbError::Connect(e) => r2d2::Error::ConnectionError(e),
+            DbError::Query(e) => r2d2::Error::QueryError(e),
+            other => r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(other.to_string())),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+pub type Conn = PooledConnection<Manager>;
+
+/// The pool, and the transactions services run in.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects once directly (so a wrong password is reported as such), then pools.
+    pub fn connect(url: &str, pool_size: u32, sqlite_synchronous: &str) -> Result<Db, DbError> {
+        let (backend, target) = Backend::from_url(url)?;
+        let manager = Manager {
+            backend,
+            target,
+            sqlite_synchronous: if sqlite_synchronous == "normal" { "NORMAL" } else { "FULL" },
+        };
+        drop(manager.open()?);
+        let pool = Pool::builder()
+            .max_size(pool_size)
+            .connection_timeout(Duration::from_secs(15))
+            .build(manager)?;
+        Ok(Db { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn conn(&self) -> Result<Conn, DbError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Applies pending migrations of this backend.
+    pub fn migrate(&self) -> Result<usize, DbError> {
+        let mut conn = self.conn()?;
+        let migrations = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => PG_MIGRATIONS,
+        };
+        conn.run_pending_migrations(migrations)
+            .map(|applied| applied.len())
+            .map_err(|e| DbError::Migration(e.to_string()))
+    }
+
+    /// Reverts every migration (used by the migration round-trip test).
+    pub fn revert_all(&self) -> Result<usize, DbError> {
+        let mut conn = self.conn()?;
+        let migrations = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => PG_MIGRATIONS,
+        };
+        conn.revert_all_migrations(migrations)
+            .map(|reverted| reverted.len())
+            .map_err(|e| DbError::Migration(e.to_string()))
+    }
+
+    /// A read-only unit of work in one transaction (one consistent snapshot on SQLite).
+    pub fn read<T, E>(&self, work: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error> + From<DbError>,
+    {
+        let mut pooled = self.conn()?;
+        let conn: &mut DbConn = &mut pooled;
+        conn.transaction(work)
+    }
+
+    /// A read of plain queries in one transaction.
+    pub fn query<T>(&self, work: impl FnOnce(&mut DbConn) -> QueryResult<T>) -> Result<T, DbError> {
+        self.read(|conn| work(conn).map_err(DbError::from))
+    }
+
+    /// A unit of work that writes. Its first statement takes the write lock: the update of
+    /// the audit chain's head row. On PostgreSQL that row lock serialises writers (and so
+    /// the hash chain and per-change decisions); on SQLite a write as first statement
+    /// acquires the database's write lock at once, as `BEGIN IMMEDIATE` would, waiting up
+    /// to `busy_timeout`. Everything `work` then reads is current. See docs/decisions.md.
+    pub fn write<T, E>(&self, work: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error> + From<DbError>,
+    {
+        let mut pooled = self.conn()?;
+        let conn: &mut DbConn = &mut pooled;
+        conn.transaction(|conn| {
+            audit::lock_head(conn)?;
+            work(conn)
+        })
+    }
+}

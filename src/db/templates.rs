@@ -1,0 +1,106 @@
+//! Standard change templates.
+
+use super::changes::{to_naive, to_utc};
+use super::schema::{template_cis, templates};
+use super::DbConn;
+use crate::domain::ids::{CiId, TemplateId, UserId};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use std::collections::BTreeSet;
+
+/// A pre-approved recipe for a standard change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    pub id: TemplateId,
+    pub name: String,
+    pub description: String,
+    pub implementation_plan: String,
+    pub backout_plan: String,
+    pub test_plan: String,
+    pub max_duration_minutes: i32,
+    pub ci_ids: BTreeSet<CiId>,
+    pub created_by: UserId,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = templates)]
+struct TemplateRow {
+    id: i32,
+    name: String,
+    description: String,
+    implementation_plan: String,
+    backout_plan: String,
+    test_plan: String,
+    max_duration_minutes: i32,
+    created_by: i32,
+    created_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConn, t: &Template) -> QueryResult<TemplateId> {
+    let id: i32 = diesel::insert_into(templates::table)
+        .values((
+            templates::name.eq(&t.name),
+            templates::description.eq(&t.description),
+            templates::implementation_plan.eq(&t.implementation_plan),
+            templates::backout_plan.eq(&t.backout_plan),
+            templates::test_plan.eq(&t.test_plan),
+            templates::max_duration_minutes.eq(t.max_duration_minutes),
+            templates::created_by.eq(t.created_by.0),
+            templates::created_at.eq(to_naive(t.created_at)),
+        ))
+        .returning(templates::id)
+        .get_result(conn)?;
+    for ci in &t.ci_ids {
+        diesel::insert_into(template_cis::table)
+            .values((template_cis::template_id.eq(id), template_cis::ci_id.eq(ci.0)))
+            .execute(conn)?;
+    }
+    Ok(TemplateId(id))
+}
+
+pub fn exists_named(conn: &mut DbConn, name: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(templates::table.filter(templates::name.eq(name)))).get_result(conn)
+}
+
+pub fn find(conn: &mut DbConn, id: TemplateId) -> QueryResult<Option<Template>> {
+    Ok(load(conn, templates::table.filter(templates::id.eq(id.0)).into_boxed(), 1, 0)?.pop())
+}
+
+pub fn list(conn: &mut DbConn, limit: i64, offset: i64) -> QueryResult<Vec<Template>> {
+    load(conn, templates::table.into_boxed(), limit, offset)
+}
+
+fn load(
+    conn: &mut DbConn,
+    query: templates::BoxedQuery<'_, super::MultiBackend>,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<Template>> {
+    let rows: Vec<TemplateRow> = query
+        .order(templates::name.asc())
+        .limit(limit)
+        .offset(offset)
+        .select(TemplateRow::as_select())
+        .load(conn)?;
+    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    let pairs: Vec<(i32, i32)> = template_cis::table
+        .filter(template_cis::template_id.eq_any(ids))
+        .select((template_cis::template_id, template_cis::ci_id))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Template {
+            ci_ids: pairs.iter().filter(|(t, _)| *t == r.id).map(|(_, c)| CiId(*c)).collect(),
+            id: TemplateId(r.id),
+            name: r.name,
+            description: r.description,
+            implementation_plan: r.implementation_plan,
+            backout_plan: r.backout_plan,
+            test_plan: r.test_plan,
+            max_duration_minutes: r.max_duration_minutes,
+            created_by: UserId(r.created_by),
+            created_at: to_utc(r.created_at),
+        })
+        .collect())
+}

@@ -1,0 +1,167 @@
+//! Users, their roles and their API tokens.
+
+use super::changes::to_naive;
+use super::schema::{api_tokens, user_roles, users};
+use super::DbConn;
+use crate::domain::caller::Caller;
+use crate::domain::ids::UserId;
+use crate::domain::role::Role;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+struct UserRow {
+    id: i32,
+    email: String,
+    name: String,
+    language: String,
+    timezone: String,
+}
+
+/// A user together with the hash to check a password against.
+pub struct Credentials {
+    pub id: UserId,
+    pub password_hash: String,
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+    roles: &BTreeSet<Role>,
+    now: DateTime<Utc>,
+) -> QueryResult<UserId> {
+    let id: i32 = diesel::insert_into(users::table)
+        .values((
+            users::email.eq(email),
+            users::name.eq(name),
+            users::password_hash.eq(password_hash),
+            users::created_at.eq(to_naive(now)),
+        ))
+        .returning(users::id)
+        .get_result(conn)?;
+    set_roles(conn, UserId(id), roles)?;
+    Ok(UserId(id))
+}
+
+/// Replaces the roles of a user (`requester` is implicit and not stored).
+pub fn set_roles(conn: &mut DbConn, id: UserId, roles: &BTreeSet<Role>) -> QueryResult<()> {
+    diesel::delete(user_roles::table.filter(user_roles::user_id.eq(id.0))).execute(conn)?;
+    for role in roles.iter().filter(|r| **r != Role::Requester) {
+        diesel::insert_into(user_roles::table)
+            .values((user_roles::user_id.eq(id.0), user_roles::role.eq(role.as_str())))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    users::table.count().get_result(conn)
+}
+
+pub fn credentials(conn: &mut DbConn, email: &str) -> QueryResult<Option<Credentials>> {
+    let row: Option<(i32, String)> = users::table
+        .filter(users::email.eq(email))
+        .filter(users::active.eq(true))
+        .select((users::id, users::password_hash))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(id, password_hash)| Credentials { id: UserId(id), password_hash }))
+}
+
+pub fn id_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserId>> {
+    Ok(users::table.filter(users::email.eq(email)).select(users::id).first(conn).optional()?.map(UserId))
+}
+
+/// Active users by id, with their roles, in two queries.
+pub fn callers(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<Vec<Caller>> {
+    let raw: Vec<i32> = ids.iter().map(|u| u.0).collect();
+    let rows: Vec<UserRow> = users::table
+        .filter(users::id.eq_any(&raw))
+        .filter(users::active.eq(true))
+        .order(users::id.asc())
+        .select(UserRow::as_select())
+        .load(conn)?;
+    with_roles(conn, rows)
+}
+
+pub fn caller(conn: &mut DbConn, id: UserId) -> QueryResult<Option<Caller>> {
+    Ok(callers(conn, &[id])?.pop())
+}
+
+/// Active users holding any of `roles`, with all their roles.
+pub fn holding_any(conn: &mut DbConn, roles: &[Role]) -> QueryResult<Vec<Caller>> {
+    let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    let holders = user_roles::table.filter(user_roles::role.eq_any(names)).select(user_roles::user_id);
+    let rows: Vec<UserRow> = users::table
+        .filter(users::id.eq_any(holders))
+        .filter(users::active.eq(true))
+        .order(users::id.asc())
+        .select(UserRow::as_select())
+        .load(conn)?;
+    with_roles(conn, rows)
+}
+
+/// Every user with roles, ordered by email (for `endring user roles`).
+pub fn all(conn: &mut DbConn, limit: i64, offset: i64) -> QueryResult<Vec<Caller>> {
+    let rows: Vec<UserRow> = users::table
+        .order(users::email.asc())
+        .limit(limit)
+        .offset(offset)
+        .select(UserRow::as_select())
+        .load(conn)?;
+    with_roles(conn, rows)
+}
+
+fn with_roles(conn: &mut DbConn, rows: Vec<UserRow>) -> QueryResult<Vec<Caller>> {
+    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    let pairs: Vec<(i32, String)> = user_roles::table
+        .filter(user_roles::user_id.eq_any(ids))
+        .select((user_roles::user_id, user_roles::role))
+        .load(conn)?;
+    let mut roles: BTreeMap<i32, BTreeSet<Role>> = BTreeMap::new();
+    for (user, role) in pairs {
+        roles.entry(user).or_default().insert(super::changes::parse_text(&role)?);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mut held = roles.remove(&r.id).unwrap_or_default();
+            held.insert(Role::Requester);
+            Caller {
+                id: UserId(r.id),
+                email: r.email,
+                name: r.name,
+                roles: held,
+                language: r.language,
+                timezone: r.timezone,
+            }
+        })
+        .collect())
+}
+
+pub fn insert_token(conn: &mut DbConn, user: UserId, token_hash: &str, expires_at: DateTime<Utc>, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::user_id.eq(user.0),
+            api_tokens::token_hash.eq(token_hash),
+            api_tokens::expires_at.eq(to_naive(expires_at)),
+            api_tokens::created_at.eq(to_naive(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The user a live token belongs to.
+pub fn token_owner(conn: &mut DbConn, token_hash: &str, now: DateTime<Utc>) -> QueryResult<Option<UserId>> {
+    Ok(api_tokens::table
+        .filter(api_tokens::token_hash.eq(token_hash))
+        .filter(api_tokens::expires_at.gt(to_naive(now)))
+        .select(api_tokens::user_id)
+        .first(conn)
+        .optional()?
+        .map(UserId))
+}

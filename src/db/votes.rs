@@ -1,0 +1,87 @@
+//! CAB votes, kept per decision round.
+
+use super::changes::{to_naive, to_utc};
+use super::schema::{users, votes};
+use super::DbConn;
+use crate::domain::approval::{Ballot, VoteDecision};
+use crate::domain::ids::{ChangeId, UserId};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+/// A vote as recorded, with the voter's name for display.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vote {
+    pub id: i32,
+    pub round: i32,
+    pub voter_id: UserId,
+    pub voter_name: String,
+    pub as_manager: bool,
+    pub decision: VoteDecision,
+    pub comment: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Vote {
+    pub fn ballot(&self) -> Ballot {
+        Ballot { voter: self.voter_id, as_manager: self.as_manager, decision: self.decision, seq: self.id.into() }
+    }
+}
+
+pub struct NewVote<'a> {
+    pub change: ChangeId,
+    pub round: i32,
+    pub voter: UserId,
+    pub as_manager: bool,
+    pub decision: VoteDecision,
+    pub comment: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+pub fn insert(conn: &mut DbConn, vote: &NewVote<'_>) -> QueryResult<i32> {
+    diesel::insert_into(votes::table)
+        .values((
+            votes::change_id.eq(vote.change.0),
+            votes::round.eq(vote.round),
+            votes::voter_id.eq(vote.voter.0),
+            votes::as_manager.eq(vote.as_manager),
+            votes::decision.eq(vote.decision.as_str()),
+            votes::comment.eq(vote.comment),
+            votes::created_at.eq(to_naive(vote.at)),
+        ))
+        .returning(votes::id)
+        .get_result(conn)
+}
+
+/// Every vote on a change, all rounds, oldest first.
+pub fn of_change(conn: &mut DbConn, change: ChangeId) -> QueryResult<Vec<Vote>> {
+    type Row = (i32, i32, i32, String, bool, String, String, NaiveDateTime);
+    let rows: Vec<Row> = votes::table
+        .inner_join(users::table)
+        .filter(votes::change_id.eq(change.0))
+        .order((votes::round.asc(), votes::id.asc()))
+        .select((
+            votes::id,
+            votes::round,
+            votes::voter_id,
+            users::name,
+            votes::as_manager,
+            votes::decision,
+            votes::comment,
+            votes::created_at,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, round, voter, name, as_manager, decision, comment, at)| {
+            Ok(Vote {
+                id,
+                round,
+                voter_id: UserId(voter),
+                voter_name: name,
+                as_manager,
+                decision: super::changes::parse_text(&decision)?,
+                comment,
+                created_at: to_utc(at),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,102 @@
+//! Recording audit events inside a write transaction, reading a change's trail, and
+//! verifying the whole chain (`endring audit verify`).
+
+use super::{Ctx, ServiceResult};
+use crate::db::audit::{self as repo, StoredEvent};
+use crate::db::DbConn;
+use crate::domain::audit::{Break, ChainVerifier};
+use crate::domain::change::{Change, ChangeState};
+use crate::domain::ids::UserId;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// An event about to be recorded.
+pub struct Event<'a> {
+    pub change: Option<&'a Change>,
+    pub actor: Option<UserId>,
+    pub action: &'a str,
+    pub from: Option<ChangeState>,
+    pub to: Option<ChangeState>,
+    pub payload: serde_json::Value,
+}
+
+pub fn record(conn: &mut DbConn, event: Event<'_>, at: DateTime<Utc>) -> diesel::QueryResult<i64> {
+    repo::append(
+        conn,
+        event.change.map(|c| c.id.0),
+        event.actor.map(|a| a.0),
+        event.action,
+        event.from.map(|s| s.as_str()),
+        event.to.map(|s| s.as_str()),
+        &event.payload.to_string(),
+        at,
+    )
+}
+
+/// An event as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    pub seq: i64,
+    pub action: String,
+    pub actor_id: Option<i32>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    pub at: DateTime<Utc>,
+    pub hash: String,
+}
+
+impl From<StoredEvent> for EventView {
+    fn from(e: StoredEvent) -> Self {
+        EventView {
+            seq: e.seq,
+            at: e.at(),
+            payload: serde_json::from_str(&e.payload).unwrap_or(serde_json::Value::Null),
+            action: e.action,
+            actor_id: e.actor_id,
+            from: e.from_state,
+            to: e.to_state,
+            hash: e.hash,
+        }
+    }
+}
+
+/// Most events one change's trail returns.
+const TRAIL_LIMIT: i64 = 1000;
+
+pub fn trail(conn: &mut DbConn, change: &Change) -> ServiceResult<Vec<EventView>> {
+    Ok(repo::of_change(conn, change.id.0, TRAIL_LIMIT)?.into_iter().map(EventView::from).collect())
+}
+
+/// The result of verifying the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    Intact { events: i64 },
+    Broken { after: i64, reason: Break },
+}
+
+/// Streams the whole chain in batches and checks every link.
+pub fn verify(ctx: &Ctx) -> ServiceResult<Verification> {
+    const BATCH: i64 = 5000;
+    let mut verifier = ChainVerifier::default();
+    let mut last_seq = 0;
+    loop {
+        let batch = ctx.db.query(|conn| repo::batch_after(conn, last_seq, BATCH))?;
+        for event in &batch {
+            if let Err(reason) = verifier.check(&event.content(), &event.prev_hash, &event.hash) {
+                return Ok(Verification::Broken { after: verifier.verified(), reason });
+            }
+            last_seq = event.seq;
+        }
+        if (batch.len() as i64) < BATCH {
+            break;
+        }
+    }
+    let head = ctx.db.query(repo::head_seq)?;
+    if head != last_seq {
+        let reason = Break::Gap { expected: last_seq + 1, found: head };
+        return Ok(Verification::Broken { after: verifier.verified(), reason });
+    }
+    Ok(Verification::Intact { events: verifier.verified() })
+}

@@ -1,0 +1,242 @@
+//! The read model of a change as the API returns it, assembled in a fixed number of
+//! queries; and the two derived facts several services need: conflicts and risk facts.
+
+use super::ServiceResult;
+use crate::config::Config;
+use crate::db::cis::{self, Ci};
+use crate::db::{blackouts, changes, users, votes, DbConn};
+use crate::domain::approval::{decide, Outcome, Progress};
+use crate::domain::caller::Caller;
+use crate::domain::change::{Change, ChangeState, ChangeType, ClosureCode};
+use crate::domain::ids::{ChangeId, CiId, UserId};
+use crate::domain::risk::{Factor, RiskFacts, RiskLevel};
+use crate::domain::schedule::{self, Booked, Conflict, Planned};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Most booked changes or blackouts considered around one window.
+const NEIGHBOURS_LIMIT: i64 = 500;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Person {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+}
+
+impl From<&Caller> for Person {
+    fn from(c: &Caller) -> Self {
+        Person { id: c.id, name: c.name.clone(), email: c.email.clone() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RiskView {
+    pub score: u32,
+    pub level: RiskLevel,
+    pub factors: Vec<Factor>,
+    /// Set when a change manager overrode the computed level.
+    pub override_reason: Option<String>,
+    /// The questionnaire answers given so far.
+    pub answers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VoteView {
+    pub voter: Person,
+    pub decision: crate::domain::approval::VoteDecision,
+    pub comment: String,
+    pub round: i32,
+    pub as_manager: bool,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApprovalView {
+    /// Approvals the rule needs.
+    pub required: u32,
+    /// Approvals counted in the current round.
+    pub approvals: u32,
+    /// A change manager's approval is still missing.
+    pub manager_needed: bool,
+    /// The current decision round.
+    pub round: i32,
+    /// Every vote, all rounds, oldest first.
+    pub votes: Vec<VoteView>,
+}
+
+/// A change as read (SPEC §9).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChangeView {
+    pub id: ChangeId,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub title: String,
+    pub description: String,
+    pub justification: String,
+    #[serde(rename = "type")]
+    pub change_type: ChangeType,
+    pub state: ChangeState,
+    pub requester: Person,
+    pub implementer: Option<Person>,
+    pub implementer_id: Option<UserId>,
+    pub template_id: Option<crate::domain::ids::TemplateId>,
+    pub ci_ids: Vec<CiId>,
+    pub cis: Vec<Ci>,
+    pub planned_start: Option<DateTime<Utc>>,
+    pub planned_end: Option<DateTime<Utc>>,
+    pub actual_start: Option<DateTime<Utc>>,
+    pub actual_end: Option<DateTime<Utc>>,
+    pub implementation_plan: String,
+    pub backout_plan: String,
+    pub test_plan: String,
+    pub risk: RiskView,
+    pub approval: ApprovalView,
+    pub conflicts: Vec<Conflict>,
+    pub closure_code: Option<ClosureCode>,
+    pub closure_notes: Option<String>,
+    pub review: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Builds the full view of one change.
+pub fn build(conn: &mut DbConn, config: &Config, change: Change) -> ServiceResult<ChangeView> {
+    let ci_ids = changes::ci_ids_of(conn, &[change.id])?.remove(&change.id).unwrap_or_default();
+    let ci_list: Vec<CiId> = ci_ids.iter().copied().collect();
+    let cis = cis::by_ids(conn, &ci_list)?;
+    let mut people_ids = vec![change.requester_id];
+    people_ids.extend(change.implementer_id);
+    let people = users::callers(conn, &people_ids)?;
+    let person = |id: UserId| people.iter().find(|p| p.id == id).map(Person::from);
+    let all_votes = votes::of_change(conn, change.id)?;
+    let ballots: Vec<_> = all_votes.iter().filter(|v| v.round == change.decision_round).map(|v| v.ballot()).collect();
+    let rule = config.approval.rule_for(change.change_type, change.risk.level);
+    let progress = match decide(rule, config.approval.veto, &ballots) {
+        Outcome::Pending(progress) => progress,
+        Outcome::Approved | Outcome::Rejected => Progress {
+            approvals: ballots.iter().filter(|b| b.decision == crate::domain::approval::VoteDecision::Approve).count() as u32,
+            required: rule.approvals,
+            manager_needed: false,
+        },
+    };
+    let answers = changes::risk_answers(conn, change.id)?.into_iter().collect();
+    let conflicts = if shows_conflicts(change.state) {
+        match change.window() {
+            Some(window) => conflicts_for(conn, &Planned { id: Some(change.id), window, ci_ids, implementer: change.implementer_id })?,
+            None => Vec::new(),
+        }
+    } else {
+        Vec::new()
+    };
+    let requester = person(change.requester_id).unwrap_or(Person {
+        id: change.requester_id,
+        name: String::new(),
+        email: String::new(),
+    });
+    Ok(ChangeView {
+        id: change.id,
+        reference: change.id.reference(),
+        implementer: change.implementer_id.and_then(person),
+        requester,
+        implementer_id: change.implementer_id,
+        template_id: change.template_id,
+        ci_ids: ci_list,
+        cis,
+        risk: RiskView {
+            score: change.risk.score,
+            level: change.risk.level,
+            factors: change.risk.factors,
+            override_reason: change.risk_override_reason,
+            answers,
+        },
+        approval: ApprovalView {
+            required: progress.required,
+            approvals: progress.approvals,
+            manager_needed: progress.manager_needed,
+            round: change.decision_round,
+            votes: all_votes
+                .into_iter()
+                .map(|v| VoteView {
+                    voter: Person { id: v.voter_id, name: v.voter_name, email: String::new() },
+                    decision: v.decision,
+                    comment: v.comment,
+                    round: v.round,
+                    as_manager: v.as_manager,
+                    at: v.created_at,
+                })
+                .collect(),
+        },
+        conflicts,
+        title: change.title,
+        description: change.description,
+        justification: change.justification,
+        change_type: change.change_type,
+        state: change.state,
+        planned_start: change.planned_start,
+        planned_end: change.planned_end,
+        actual_start: change.actual_start,
+        actual_end: change.actual_end,
+        implementation_plan: change.implementation_plan,
+        backout_plan: change.backout_plan,
+        test_plan: change.test_plan,
+        closure_code: change.closure_code,
+        closure_notes: change.closure_notes,
+        review: change.review,
+        submitted_at: change.submitted_at,
+        version: change.version,
+        created_at: change.created_at,
+        updated_at: change.updated_at,
+    })
+}
+
+/// Conflicts matter until implementation is over.
+fn shows_conflicts(state: ChangeState) -> bool {
+    matches!(
+        state,
+        ChangeState::Draft | ChangeState::Assess | ChangeState::Authorize | ChangeState::Scheduled | ChangeState::Implement
+    )
+}
+
+/// Every conflict of a planned window, in three queries.
+pub fn conflicts_for(conn: &mut DbConn, planned: &Planned) -> ServiceResult<Vec<Conflict>> {
+    let (start, end) = (planned.window.start(), planned.window.end());
+    let held = changes::in_window(conn, &[ChangeState::Scheduled, ChangeState::Implement], start, end, NEIGHBOURS_LIMIT)?;
+    let ids: Vec<ChangeId> = held.iter().map(|c| c.id).collect();
+    let mut ci_map = changes::ci_ids_of(conn, &ids)?;
+    let booked: Vec<Booked> = held
+        .into_iter()
+        .filter_map(|c| {
+            Some(Booked {
+                ci_ids: ci_map.remove(&c.id).unwrap_or_default(),
+                window: c.window()?,
+                id: c.id,
+                title: c.title,
+                implementer: c.implementer_id,
+            })
+        })
+        .collect();
+    let freezes = blackouts::overlapping(conn, start, end, NEIGHBOURS_LIMIT)?;
+    Ok(schedule::conflicts(planned, &booked, &freezes))
+}
+
+/// What the system knows about a change's risk beyond the answers, as of `at`.
+pub fn risk_facts(
+    conn: &mut DbConn,
+    config: &Config,
+    change: &Change,
+    ci_ids: &BTreeSet<CiId>,
+    at: DateTime<Utc>,
+) -> ServiceResult<RiskFacts> {
+    let ci_list: Vec<CiId> = ci_ids.iter().copied().collect();
+    let most_critical_ci = cis::by_ids(conn, &ci_list)?.iter().map(|c| c.criticality).min();
+    let recent_failure_on_ci = !ci_ids.is_empty() && changes::failed_on_cis_since(conn, ci_ids, at - chrono::Duration::days(180))?;
+    let zone = config.time_zone();
+    let working_days_notice = change.planned_start.map(|start| {
+        crate::domain::risk::working_days_between(at.with_timezone(&zone).date_naive(), start.with_timezone(&zone).date_naive())
+    });
+    Ok(RiskFacts { most_critical_ci, recent_failure_on_ci, working_days_notice })
+}

@@ -1,0 +1,318 @@
+//! Filing, editing, reading and listing change requests.
+
+use super::audit::{record, Event};
+use super::change_view::{self, ChangeView};
+use super::{Ctx, ServiceError, ServiceResult};
+use crate::authz::{Object, Permission};
+use crate::db::{changes, cis, templates, users, DbConn};
+use crate::domain::caller::Caller;
+use crate::domain::change::{Change, ChangeState, ChangeType};
+use crate::domain::ids::{ChangeId, CiId, TemplateId, UserId};
+use crate::domain::risk::{Assessment, RiskLevel};
+use crate::domain::role::Role;
+use crate::domain::validation::{optional_text, required_text, FieldErrors};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeSet;
+
+const TITLE_MAX: usize = 200;
+const TEXT_MAX: usize = 20_000;
+
+/// A change as written on create (SPEC §9).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewChange {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub justification: String,
+    /// `normal` unless a template makes it `standard`.
+    #[serde(rename = "type", default)]
+    pub change_type: Option<ChangeType>,
+    #[serde(default)]
+    pub ci_ids: Vec<CiId>,
+    pub planned_start: Option<DateTime<Utc>>,
+    pub planned_end: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub implementation_plan: String,
+    #[serde(default)]
+    pub backout_plan: String,
+    #[serde(default)]
+    pub test_plan: String,
+    pub implementer_id: Option<UserId>,
+    pub template_id: Option<TemplateId>,
+}
+
+/// Fields to change on a draft; absent fields stay, `null` clears a nullable one.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub justification: Option<String>,
+    #[serde(rename = "type")]
+    pub change_type: Option<ChangeType>,
+    pub ci_ids: Option<Vec<CiId>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub planned_start: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub planned_end: Option<Option<DateTime<Utc>>>,
+    pub implementation_plan: Option<String>,
+    pub backout_plan: Option<String>,
+    pub test_plan: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<UserId>)]
+    pub implementer_id: Option<Option<UserId>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<TemplateId>)]
+    pub template_id: Option<Option<TemplateId>>,
+}
+
+/// Distinguishes a field given as `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// One row of the change list.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChangeSummary {
+    pub id: ChangeId,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub title: String,
+    #[serde(rename = "type")]
+    pub change_type: ChangeType,
+    pub state: ChangeState,
+    pub requester_id: UserId,
+    pub implementer_id: Option<UserId>,
+    pub risk_score: u32,
+    pub risk_level: RiskLevel,
+    pub ci_ids: Vec<CiId>,
+    pub planned_start: Option<DateTime<Utc>>,
+    pub planned_end: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChangePage {
+    pub items: Vec<ChangeSummary>,
+    pub total: i64,
+}
+
+/// Loads a change or answers 404 with its reference.
+pub fn load(conn: &mut DbConn, id: ChangeId) -> ServiceResult<Change> {
+    changes::find(conn, id)?.ok_or_else(|| ServiceError::NotFound(format!("there is no change {}", id.reference())))
+}
+
+pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<ChangeView> {
+    ctx.require(caller, Permission::Create, &Object::none())?;
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| {
+        let template = match input.template_id {
+            Some(id) => Some(
+                templates::find(conn, id)?
+                    .ok_or_else(|| ServiceError::invalid("template_id", format!("there is no template {id}")))?,
+            ),
+            None => None,
+        };
+        let change_type = match (&template, input.change_type) {
+            (Some(_), None | Some(ChangeType::Standard)) => ChangeType::Standard,
+            (Some(_), Some(_)) => return Err(ServiceError::invalid("type", "a change made from a template is `standard`")),
+            (None, Some(ChangeType::Standard)) => {
+                return Err(ServiceError::invalid("template_id", "a standard change needs the template it follows"))
+            }
+            (None, other) => other.unwrap_or(ChangeType::Normal),
+        };
+        let plan = |given: &str, from_template: Option<&String>| {
+            if given.trim().is_empty() { from_template.cloned().unwrap_or_default() } else { given.to_owned() }
+        };
+        let mut ci_ids: BTreeSet<CiId> = input.ci_ids.iter().copied().collect();
+        if ci_ids.is_empty() {
+            ci_ids.extend(template.iter().flat_map(|t| t.ci_ids.iter().copied()));
+        }
+        let mut change = Change {
+            id: ChangeId(0),
+            title: input.title,
+            description: input.description,
+            justification: input.justification,
+            change_type,
+            state: ChangeState::Draft,
+            requester_id: caller.id,
+            implementer_id: input.implementer_id,
+            template_id: input.template_id,
+            planned_start: input.planned_start,
+            planned_end: input.planned_end,
+            actual_start: None,
+            actual_end: None,
+            implementation_plan: plan(&input.implementation_plan, template.as_ref().map(|t| &t.implementation_plan)),
+            backout_plan: plan(&input.backout_plan, template.as_ref().map(|t| &t.backout_plan)),
+            test_plan: plan(&input.test_plan, template.as_ref().map(|t| &t.test_plan)),
+            risk: Assessment { score: 0, level: RiskLevel::Low, factors: Vec::new() },
+            risk_override_reason: None,
+            closure_code: None,
+            closure_notes: None,
+            review: None,
+            decision_round: 1,
+            submitted_at: None,
+            decided_at: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        validate(conn, &mut change, &ci_ids)?;
+        change.id = changes::insert(conn, &change)?;
+        changes::set_ci_ids(conn, change.id, &ci_ids)?;
+        let payload = serde_json::json!({ "title": change.title, "type": change.change_type });
+        let event = Event { change: Some(&change), actor: Some(caller.id), action: "create", from: None, to: Some(ChangeState::Draft), payload };
+        record(conn, event, now)?;
+        change_view::build(conn, &ctx.config, change)
+    })
+}
+
+/// Checks and normalises the writable fields; every problem is reported at once.
+fn validate(conn: &mut DbConn, change: &mut Change, ci_ids: &BTreeSet<CiId>) -> ServiceResult<()> {
+    let mut errors = FieldErrors::default();
+    if let Some(title) = errors.check("title", required_text(&change.title, TITLE_MAX)) {
+        change.title = title;
+    }
+    for (field, text) in [
+        ("description", &mut change.description),
+        ("justification", &mut change.justification),
+        ("implementation_plan", &mut change.implementation_plan),
+        ("backout_plan", &mut change.backout_plan),
+        ("test_plan", &mut change.test_plan),
+    ] {
+        if let Some(clean) = errors.check(field, optional_text(text, TEXT_MAX)) {
+            *text = clean;
+        }
+    }
+    if let (Some(start), Some(end)) = (change.planned_start, change.planned_end) {
+        if end <= start {
+            errors.add("planned_end", "must be after planned_start");
+        }
+    }
+    let wanted: Vec<CiId> = ci_ids.iter().copied().collect();
+    let known: BTreeSet<CiId> = cis::by_ids(conn, &wanted)?.into_iter().map(|c| CiId(c.id)).collect();
+    for missing in ci_ids.difference(&known) {
+        errors.add("ci_ids", format!("there is no configuration item {missing}"));
+    }
+    if let Some(implementer) = change.implementer_id {
+        match users::caller(conn, implementer)? {
+            None => errors.add("implementer_id", format!("there is no active user {implementer}")),
+            Some(user) if !user.has(Role::Implementer) && !user.has(Role::ChangeManager) => {
+                errors.add("implementer_id", format!("{} is not an implementer", user.name))
+            }
+            Some(_) => {}
+        }
+    }
+    errors.finish(|| ()).map_err(ServiceError::Invalid)
+}
+
+/// Reads `If-Match` against the stored version.
+pub fn check_version(change: &Change, if_match: Option<i32>) -> ServiceResult<()> {
+    match if_match {
+        None => Err(ServiceError::VersionRequired),
+        Some(given) if given != change.version => Err(ServiceError::VersionMismatch { given, current: change.version }),
+        Some(_) => Ok(()),
+    }
+}
+
+pub fn edit(ctx: &Ctx, caller: &Caller, id: ChangeId, if_match: Option<i32>, patch: ChangePatch) -> ServiceResult<ChangeView> {
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| {
+        let mut change = load(conn, id)?;
+        ctx.require(caller, Permission::Edit, &Object::change(&change))?;
+        check_version(&change, if_match)?;
+        crate::domain::lifecycle::transition(change.state, change.change_type, crate::domain::lifecycle::Action::Edit)?;
+        let mut ci_ids = changes::ci_ids_of(conn, &[id])?.remove(&id).unwrap_or_default();
+        let mut fields: Vec<&str> = Vec::new();
+        macro_rules! apply {
+            ($($field:ident),*) => {$(
+                if let Some(value) = patch.$field {
+                    change.$field = value;
+                    fields.push(stringify!($field));
+                }
+            )*};
+        }
+        apply!(title, description, justification, planned_start, planned_end, implementation_plan, backout_plan, test_plan, implementer_id, template_id);
+        if let Some(ty) = patch.change_type {
+            change.change_type = ty;
+            fields.push("type");
+        }
+        if change.change_type == ChangeType::Standard && change.template_id.is_none() {
+            return Err(ServiceError::invalid("template_id", "a standard change needs the template it follows"));
+        }
+        if let Some(template) = change.template_id {
+            if templates::find(conn, template)?.is_none() {
+                return Err(ServiceError::invalid("template_id", format!("there is no template {template}")));
+            }
+        }
+        if let Some(new_cis) = patch.ci_ids {
+            ci_ids = new_cis.into_iter().collect();
+            fields.push("ci_ids");
+        }
+        validate(conn, &mut change, &ci_ids)?;
+        change.version += 1;
+        change.updated_at = now;
+        if !changes::save(conn, &change)? {
+            return Err(ServiceError::VersionMismatch { given: change.version - 1, current: change.version });
+        }
+        changes::set_ci_ids(conn, id, &ci_ids)?;
+        let payload = serde_json::json!({ "fields": fields });
+        let event = Event { change: Some(&change), actor: Some(caller.id), action: "edit", from: Some(change.state), to: Some(change.state), payload };
+        record(conn, event, now)?;
+        change_view::build(conn, &ctx.config, change)
+    })
+}
+
+pub fn get(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<ChangeView> {
+    ctx.db.read(|conn| {
+        let change = load(conn, id)?;
+        ctx.require(caller, Permission::Read, &Object::change(&change))?;
+        change_view::build(conn, &ctx.config, change)
+    })
+}
+
+pub fn events(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Vec<super::audit::EventView>> {
+    ctx.db.read(|conn| {
+        let change = load(conn, id)?;
+        ctx.require(caller, Permission::Read, &Object::change(&change))?;
+        super::audit::trail(conn, &change)
+    })
+}
+
+/// Largest page the list returns.
+pub const MAX_PAGE: i64 = 200;
+
+pub fn list(ctx: &Ctx, caller: &Caller, filter: &changes::ListFilter, limit: i64, offset: i64) -> ServiceResult<ChangePage> {
+    ctx.require(caller, Permission::Read, &Object::none())?;
+    ctx.db.read(|conn| {
+        let (items, total) = changes::list(conn, filter, limit.clamp(1, MAX_PAGE), offset.max(0))?;
+        let ids: Vec<ChangeId> = items.iter().map(|c| c.id).collect();
+        let mut ci_map = changes::ci_ids_of(conn, &ids)?;
+        let items = items
+            .into_iter()
+            .map(|c| ChangeSummary {
+                reference: c.id.reference(),
+                ci_ids: ci_map.remove(&c.id).unwrap_or_default().into_iter().collect(),
+                id: c.id,
+                title: c.title,
+                change_type: c.change_type,
+                state: c.state,
+                requester_id: c.requester_id,
+                implementer_id: c.implementer_id,
+                risk_score: c.risk.score,
+                risk_level: c.risk.level,
+                planned_start: c.planned_start,
+                planned_end: c.planned_end,
+                version: c.version,
+                updated_at: c.updated_at,
+            })
+            .collect();
+        Ok(ChangePage { items, total })
+    })
+}

@@ -1,0 +1,71 @@
+//! The error every service returns: precise variants for what callers handle, one opaque
+//! bucket (`Internal`) for the rest. The web layer maps each to a status code in one place
+//! (`web::problem`); the cause of `Internal` is logged there and never shown.
+
+use crate::db::DbError;
+use crate::domain::lifecycle::Refused;
+use crate::domain::schedule::Conflict;
+use crate::domain::validation::FieldError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// 400: a malformed request (header, query) that no field error describes.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no or invalid credentials.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// 403: the policy refuses.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the lifecycle refuses the transition.
+    #[error(transparent)]
+    Refused(#[from] Refused),
+    /// 409: the window conflicts; a change manager may force with a reason.
+    #[error("the planned window conflicts with {} other booking(s)", .0.len())]
+    ScheduleConflict(Vec<Conflict>),
+    /// 409: any other state that forbids the request (duplicate name, window not open…).
+    #[error("{0}")]
+    Conflict(String),
+    /// 422: fields that cannot be accepted.
+    #[error("some fields are invalid")]
+    Invalid(Vec<FieldError>),
+    /// 412: `If-Match` names an older version.
+    #[error("the change was modified since version {given}; it is now at version {current}")]
+    VersionMismatch { given: i32, current: i32 },
+    /// 428: `If-Match` is required and missing.
+    #[error("this request needs an If-Match header with the change's current version (its ETag)")]
+    VersionRequired,
+    /// 500: anything else; details are logged, not shown.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ServiceError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        ServiceError::Invalid(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<diesel::result::Error> for ServiceError {
+    fn from(error: diesel::result::Error) -> Self {
+        ServiceError::Internal(error.into())
+    }
+}
+
+impl From<DbError> for ServiceError {
+    fn from(error: DbError) -> Self {
+        ServiceError::Internal(error.into())
+    }
+}
+
+impl From<Vec<FieldError>> for ServiceError {
+    fn from(errors: Vec<FieldError>) -> Self {
+        ServiceError::Invalid(errors)
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;

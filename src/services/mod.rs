@@ -1,0 +1,71 @@
+//! Use cases. Each public function is one thing a person does; it checks access through
+//! `authz` first, owns its transaction, writes the audit event and the outbox notices in
+//! that same transaction, and returns plain values for the web layer to render.
+//!
+//! Services are blocking (diesel); the web layer calls them inside `web::block`.
+
+pub mod audit;
+pub mod auth;
+pub mod calendar;
+pub mod change_view;
+pub mod changes;
+pub mod demo;
+pub mod error;
+pub mod lifecycle;
+pub mod notices;
+pub mod reference;
+pub mod risk;
+pub mod users;
+pub mod voting;
+
+use crate::authz::{Authz, Object, Permission};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::caller::Caller;
+pub use error::{ServiceError, ServiceResult};
+use std::sync::Arc;
+
+/// What every service needs, built once at start and cloned into each request.
+#[derive(Clone)]
+pub struct Ctx {
+    pub db: Db,
+    pub authz: Arc<Authz>,
+    pub clock: Clock,
+    pub config: Arc<Config>,
+}
+
+impl Ctx {
+    /// Refuses with 403 unless the policy grants `permission` on `object`.
+    pub fn require(&self, caller: &Caller, permission: Permission, object: &Object) -> ServiceResult<()> {
+        if self.authz.allows(caller, permission, object) {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden(format!("you are not allowed to {}", describe(permission))))
+        }
+    }
+}
+
+fn describe(permission: Permission) -> &'static str {
+    match permission {
+        Permission::Read => "read this",
+        Permission::Create => "create changes",
+        Permission::ReadReference => "read reference data",
+        Permission::Edit => "edit this change (only its requester may, while it is a draft)",
+        Permission::Risk => "answer the risk questionnaire of this change",
+        Permission::Submit => "submit this change (only its requester may)",
+        Permission::Assess => "assess changes (change managers do)",
+        Permission::Vote => "vote on this change (CAB members and change managers may, but not on changes they requested or implement)",
+        Permission::Return => "return changes (change managers do)",
+        Permission::Reschedule => "reschedule changes (change managers do)",
+        Permission::ForceSchedule => "force a conflicting window (change managers may, with a reason)",
+        Permission::Start => "start this change (its implementer or a change manager may)",
+        Permission::Complete => "complete this change (its implementer or a change manager may)",
+        Permission::Review => "review changes (change managers do)",
+        Permission::Cancel => "cancel this change (its requester or a change manager may)",
+        Permission::ManageCis => "manage configuration items (admins do)",
+        Permission::ManageTemplates => "manage standard change templates",
+        Permission::ManageBlackouts => "manage blackout windows",
+        Permission::ManageUsers => "manage users (admins do)",
+    }
+}

@@ -1,0 +1,86 @@
+//! Which notices a transition produces (SPEC §7), written to the outbox in the same
+//! transaction as the event. Delivery and templates belong to the mail worker.
+
+use crate::authz::{Authz, Object, Permission};
+use crate::db::outbox::{self, NewNotice};
+use crate::db::{users, DbConn};
+use crate::domain::caller::Caller;
+use crate::domain::change::{Change, ChangeState};
+use crate::domain::ids::UserId;
+use crate::domain::role::Role;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+/// Queues the notices that moving `change` from `from` to its current state announces.
+pub fn for_transition(
+    conn: &mut DbConn,
+    authz: &Authz,
+    change: &Change,
+    from: ChangeState,
+    comment: Option<&str>,
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<()> {
+    use ChangeState::*;
+    let to = change.state;
+    let payload = json!({
+        "ref": change.id.reference(),
+        "title": change.title,
+        "from": from,
+        "to": to,
+        "risk_level": change.risk.level,
+        "planned_start": change.planned_start,
+        "planned_end": change.planned_end,
+        "comment": comment,
+    })
+    .to_string();
+    let send = |conn: &mut DbConn, kind: &str, recipients: &[Caller]| -> diesel::QueryResult<()> {
+        for person in recipients {
+            let notice = NewNotice {
+                kind,
+                change_id: Some(change.id.0),
+                recipient_id: Some(person.id.0),
+                recipient_email: &person.email,
+                payload: &payload,
+            };
+            outbox::insert(conn, &notice, now)?;
+        }
+        Ok(())
+    };
+    match (from, to) {
+        (Draft, Assess) => {
+            let managers = users::holding_any(conn, &[Role::ChangeManager])?;
+            send(conn, "submitted", &managers)?;
+        }
+        (Draft | Assess, Authorize) => {
+            let voters = eligible_voters(conn, authz, change)?;
+            send(conn, "authorize_request", &voters)?;
+        }
+        _ => {}
+    }
+    let decided = matches!((from, to), (Authorize, Scheduled | Rejected) | (Assess | Authorize, Draft));
+    if decided {
+        let people = requester_and_implementer(conn, change)?;
+        send(conn, "decided", &people)?;
+    }
+    let scheduled = to == Scheduled && from != Implement;
+    if scheduled {
+        let people = requester_and_implementer(conn, change)?;
+        send(conn, if from == Scheduled { "rescheduled" } else { "scheduled" }, &people)?;
+    }
+    Ok(())
+}
+
+/// CAB members and change managers the policy lets vote on `change`.
+pub fn eligible_voters(conn: &mut DbConn, authz: &Authz, change: &Change) -> diesel::QueryResult<Vec<Caller>> {
+    let object = Object::change(change);
+    Ok(users::holding_any(conn, &[Role::CabMember, Role::ChangeManager])?
+        .into_iter()
+        .filter(|voter| authz.allows(voter, Permission::Vote, &object))
+        .collect())
+}
+
+fn requester_and_implementer(conn: &mut DbConn, change: &Change) -> diesel::QueryResult<Vec<Caller>> {
+    let mut ids: Vec<UserId> = vec![change.requester_id];
+    ids.extend(change.implementer_id.filter(|i| *i != change.requester_id));
+    users::callers(conn, &ids)
+}

@@ -1,0 +1,201 @@
+//! Reference data: configuration items, standard change templates, blackout windows.
+
+use super::audit::{record, Event};
+use super::{Ctx, ServiceError, ServiceResult};
+use crate::authz::{Object, Permission};
+use crate::db::cis::{self, Ci};
+use crate::db::{blackouts, templates};
+use crate::domain::caller::Caller;
+use crate::domain::change::Window;
+use crate::domain::ids::{CiId, TemplateId};
+use crate::domain::validation::{required_text, optional_text, FieldErrors};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// Most rows a reference list returns.
+pub const LIST_LIMIT: i64 = 500;
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCi {
+    pub name: String,
+    pub kind: String,
+    /// 1 (most critical) to 4.
+    pub criticality: i32,
+    pub owner_email: String,
+}
+
+pub fn list_cis(ctx: &Ctx, caller: &Caller, offset: i64) -> ServiceResult<Vec<Ci>> {
+    ctx.require(caller, Permission::ReadReference, &Object::none())?;
+    Ok(ctx.db.query(|conn| cis::list(conn, LIST_LIMIT, offset.max(0)))?)
+}
+
+pub fn create_ci(ctx: &Ctx, caller: &Caller, input: NewCi) -> ServiceResult<Ci> {
+    ctx.require(caller, Permission::ManageCis, &Object::none())?;
+    let mut errors = FieldErrors::default();
+    let name = errors.check("name", required_text(&input.name, 200));
+    let kind = errors.check("kind", required_text(&input.kind, 100));
+    let email = errors.check("owner_email", crate::services::users::parse_email(&input.owner_email));
+    if !(1..=4).contains(&input.criticality) {
+        errors.add("criticality", "must be 1 (most critical) to 4");
+    }
+    let (name, kind, email) = errors.finish(|| (name.unwrap_or_default(), kind.unwrap_or_default(), email.unwrap_or_default()))?;
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| {
+        if cis::exists_named(conn, &name)? {
+            return Err(ServiceError::Conflict(format!("a configuration item named `{name}` exists already")));
+        }
+        let ci = cis::insert(conn, &name, &kind, input.criticality, &email)?;
+        let payload = serde_json::json!({ "ci_id": ci.id, "name": ci.name, "criticality": ci.criticality });
+        record(conn, Event { change: None, actor: Some(caller.id), action: "create_ci", from: None, to: None, payload }, now)?;
+        Ok(ci)
+    })
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTemplate {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub implementation_plan: String,
+    pub backout_plan: String,
+    pub test_plan: String,
+    pub max_duration_minutes: i32,
+    #[serde(default)]
+    pub ci_ids: Vec<CiId>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TemplateView {
+    pub id: TemplateId,
+    pub name: String,
+    pub description: String,
+    pub implementation_plan: String,
+    pub backout_plan: String,
+    pub test_plan: String,
+    pub max_duration_minutes: i32,
+    pub ci_ids: Vec<CiId>,
+}
+
+impl From<templates::Template> for TemplateView {
+    fn from(t: templates::Template) -> Self {
+        TemplateView {
+            id: t.id,
+            name: t.name,
+            description: t.description,
+            implementation_plan: t.implementation_plan,
+            backout_plan: t.backout_plan,
+            test_plan: t.test_plan,
+            max_duration_minutes: t.max_duration_minutes,
+            ci_ids: t.ci_ids.into_iter().collect(),
+        }
+    }
+}
+
+pub fn list_templates(ctx: &Ctx, caller: &Caller, offset: i64) -> ServiceResult<Vec<TemplateView>> {
+    ctx.require(caller, Permission::ReadReference, &Object::none())?;
+    let list = ctx.db.query(|conn| templates::list(conn, LIST_LIMIT, offset.max(0)))?;
+    Ok(list.into_iter().map(TemplateView::from).collect())
+}
+
+fn known_cis(conn: &mut crate::db::DbConn, ids: &[CiId], errors: &mut FieldErrors) -> ServiceResult<BTreeSet<CiId>> {
+    let wanted: BTreeSet<CiId> = ids.iter().copied().collect();
+    let list: Vec<CiId> = wanted.iter().copied().collect();
+    let known: BTreeSet<CiId> = cis::by_ids(conn, &list)?.into_iter().map(|c| CiId(c.id)).collect();
+    for missing in wanted.difference(&known) {
+        errors.add("ci_ids", format!("there is no configuration item {missing}"));
+    }
+    Ok(wanted)
+}
+
+pub fn create_template(ctx: &Ctx, caller: &Caller, input: NewTemplate) -> ServiceResult<TemplateView> {
+    ctx.require(caller, Permission::ManageTemplates, &Object::none())?;
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| {
+        let mut errors = FieldErrors::default();
+        let name = errors.check("name", required_text(&input.name, 200));
+        let description = errors.check("description", optional_text(&input.description, 20_000));
+        let implementation = errors.check("implementation_plan", required_text(&input.implementation_plan, 20_000));
+        let backout = errors.check("backout_plan", required_text(&input.backout_plan, 20_000));
+        let test = errors.check("test_plan", required_text(&input.test_plan, 20_000));
+        if !(1..=7 * 24 * 60).contains(&input.max_duration_minutes) {
+            errors.add("max_duration_minutes", "must be between 1 minute and 7 days");
+        }
+        let ci_ids = known_cis(conn, &input.ci_ids, &mut errors)?;
+        let template = errors.finish(|| templates::Template {
+            id: TemplateId(0),
+            name: name.unwrap_or_default(),
+            description: description.unwrap_or_default(),
+            implementation_plan: implementation.unwrap_or_default(),
+            backout_plan: backout.unwrap_or_default(),
+            test_plan: test.unwrap_or_default(),
+            max_duration_minutes: input.max_duration_minutes,
+            ci_ids,
+            created_by: caller.id,
+            created_at: now,
+        })?;
+        if templates::exists_named(conn, &template.name)? {
+            return Err(ServiceError::Conflict(format!("a template named `{}` exists already", template.name)));
+        }
+        let id = templates::insert(conn, &template)?;
+        let payload = serde_json::json!({ "template_id": id, "name": template.name });
+        record(conn, Event { change: None, actor: Some(caller.id), action: "create_template", from: None, to: None, payload }, now)?;
+        Ok(TemplateView::from(templates::Template { id, ..template }))
+    })
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBlackout {
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// Empty: a global freeze.
+    #[serde(default)]
+    pub ci_ids: Vec<CiId>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BlackoutView {
+    pub id: i32,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub ci_ids: Vec<CiId>,
+}
+
+impl From<crate::domain::schedule::Freeze> for BlackoutView {
+    fn from(f: crate::domain::schedule::Freeze) -> Self {
+        BlackoutView { id: f.id, title: f.title, starts_at: f.window.start(), ends_at: f.window.end(), ci_ids: f.ci_ids.into_iter().collect() }
+    }
+}
+
+pub fn list_blackouts(ctx: &Ctx, caller: &Caller, from: DateTime<Utc>, to: DateTime<Utc>) -> ServiceResult<Vec<BlackoutView>> {
+    ctx.require(caller, Permission::ReadReference, &Object::none())?;
+    let list = ctx.db.query(|conn| blackouts::overlapping(conn, from, to, LIST_LIMIT))?;
+    Ok(list.into_iter().map(BlackoutView::from).collect())
+}
+
+pub fn create_blackout(ctx: &Ctx, caller: &Caller, input: NewBlackout) -> ServiceResult<BlackoutView> {
+    ctx.require(caller, Permission::ManageBlackouts, &Object::none())?;
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| {
+        let mut errors = FieldErrors::default();
+        let title = errors.check("title", required_text(&input.title, 200));
+        let window = Window::new(input.starts_at, input.ends_at);
+        if window.is_none() {
+            errors.add("ends_at", "must be after starts_at");
+        }
+        let ci_ids = known_cis(conn, &input.ci_ids, &mut errors)?;
+        let (title, window) = match (errors.finish(|| ())?, title, window) {
+            ((), Some(title), Some(window)) => (title, window),
+            _ => return Err(ServiceError::invalid("title", "is invalid")),
+        };
+        let id = blackouts::insert(conn, &title, window, &ci_ids, caller.id, now)?;
+        let payload = serde_json::json!({ "blackout_id": id, "title": title, "starts_at": window.start(), "ends_at": window.end() });
+        record(conn, Event { change: None, actor: Some(caller.id), action: "create_blackout", from: None, to: None, payload }, now)?;
+        Ok(BlackoutView { id, title, starts_at: window.start(), ends_at: window.end(), ci_ids: ci_ids.into_iter().collect() })
+    })
+}

@@ -1,0 +1,100 @@
+//! People: adding users with roles, the first admin, and listing who holds what.
+
+use super::audit::{record, Event};
+use super::{Ctx, ServiceError, ServiceResult};
+use crate::db::users;
+use crate::domain::caller::Caller;
+use crate::domain::ids::UserId;
+use crate::domain::role::Role;
+use crate::domain::validation::required_text;
+use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+use argon2::Argon2;
+use rand::distributions::{Alphanumeric, DistString};
+use std::collections::BTreeSet;
+
+/// Lower-cased, trimmed, and shaped like an address (`local@domain`).
+pub fn parse_email(text: &str) -> Result<String, String> {
+    let email = text.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'))
+        && !email.chars().any(char::is_whitespace);
+    if valid {
+        Ok(email)
+    } else {
+        Err(format!("`{}` is not an email address", text.trim()))
+    }
+}
+
+/// argon2id with the crate's defaults (OWASP's recommended parameters).
+pub fn hash_password(password: &str) -> ServiceResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("hashing a password: {e}")))
+}
+
+/// A random password for accounts made without one.
+pub fn generate_password() -> String {
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 20)
+}
+
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub roles: BTreeSet<Role>,
+    pub password: String,
+}
+
+/// Adds a user. `actor` is the admin who does it (none from the command line).
+pub fn add(ctx: &Ctx, actor: Option<&Caller>, input: NewUser) -> ServiceResult<UserId> {
+    if let Some(admin) = actor {
+        ctx.require(admin, crate::authz::Permission::ManageUsers, &crate::authz::Object::none())?;
+    }
+    let mut errors = crate::domain::validation::FieldErrors::default();
+    let email = errors.check("email", parse_email(&input.email));
+    let name = errors.check("name", required_text(&input.name, 200));
+    if input.password.chars().count() < 12 {
+        errors.add("password", "must be at least 12 characters");
+    }
+    let (email, name) = errors.finish(|| (email.unwrap_or_default(), name.unwrap_or_default()))?;
+    let hash = hash_password(&input.password)?;
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| {
+        if users::id_by_email(conn, &email)?.is_some() {
+            return Err(ServiceError::Conflict(format!("a user with the email {email} exists already")));
+        }
+        let id = users::insert(conn, &email, &name, &hash, &input.roles, now)?;
+        let roles: Vec<&str> = input.roles.iter().map(|r| r.as_str()).collect();
+        let payload = serde_json::json!({ "user_id": id, "email": email, "roles": roles });
+        record(conn, Event { change: None, actor: actor.map(|a| a.id), action: "add_user", from: None, to: None, payload }, now)?;
+        Ok(id)
+    })
+}
+
+/// On an empty database, creates `admin@localhost` with a one-time password and returns
+/// it; otherwise does nothing.
+pub fn bootstrap_admin(ctx: &Ctx) -> ServiceResult<Option<(String, String)>> {
+    if ctx.db.query(users::count)? > 0 {
+        return Ok(None);
+    }
+    let password = generate_password();
+    let email = "admin@localhost.localdomain".to_owned();
+    let roles = [Role::Admin, Role::ChangeManager].into_iter().collect();
+    add(ctx, None, NewUser { email: email.clone(), name: "Administrator".into(), roles, password: password.clone() })?;
+    Ok(Some((email, password)))
+}
+
+/// Every user with roles, by email (for `endring user roles`).
+pub fn all(ctx: &Ctx) -> ServiceResult<Vec<Caller>> {
+    let mut everyone = Vec::new();
+    const PAGE: i64 = 1000;
+    loop {
+        let page = ctx.db.query(|conn| users::all(conn, PAGE, everyone.len() as i64))?;
+        let done = (page.len() as i64) < PAGE;
+        everyone.extend(page);
+        if done {
+            return Ok(everyone);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Health, sign-in for API clients, and who am I.
+
+use crate::domain::caller::Caller;
+use crate::domain::ids::UserId;
+use crate::domain::role::Role;
+use crate::services::auth::{self, IssuedToken};
+use crate::services::{Ctx, ServiceResult};
+use crate::web::problem::Problem;
+use crate::web::run;
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+}
+
+/// Exchange email and password for a bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/token", request_body = Credentials,
+    responses((status = 200, body = IssuedToken), (status = 401, body = Problem)))]
+pub async fn token(ctx: web::Data<Ctx>, body: web::Json<Credentials>) -> ServiceResult<web::Json<IssuedToken>> {
+    let Credentials { email, password } = body.into_inner();
+    Ok(web::Json(run(ctx, move |ctx| auth::issue_token(ctx, &email, &password)).await?))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Me {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub roles: Vec<Role>,
+    pub language: String,
+    pub timezone: String,
+}
+
+/// The caller and their roles.
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Me), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn me(caller: Caller) -> web::Json<Me> {
+    web::Json(Me {
+        id: caller.id,
+        roles: caller.roles.into_iter().collect(),
+        email: caller.email,
+        name: caller.name,
+        language: caller.language,
+        timezone: caller.timezone,
+    })
+}
+
+/// Liveness: answers 200 when the database answers.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "the service and its database are up"),
+    (status = 503, body = Problem)))]
+pub async fn healthz(ctx: web::Data<Ctx>) -> HttpResponse {
+    let ping = web::block(move || {
+        use diesel::connection::SimpleConnection;
+        ctx.db.conn().map_err(|e| e.to_string())?.batch_execute("SELECT 1").map_err(|e| e.to_string())
+    })
+    .await;
+    match ping {
+        Ok(Ok(())) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "health check: database unavailable");
+            Problem::new(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, "the database does not answer").response()
+        }
+        Err(_) => Problem::new(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, "the health check could not run").response(),
+    }
+}

@@ -1,0 +1,13 @@
+//! JSON API handlers under `/api/v1` (SPEC §9).
+
+pub mod changes;
+pub mod meta;
+pub mod reference;
+
+use crate::domain::ids::ChangeId;
+use crate::services::ServiceError;
+
+/// A change's path segment: its number or its `CHG-` reference.
+pub fn change_id(segment: &str) -> Result<ChangeId, ServiceError> {
+    ChangeId::parse(segment).ok_or_else(|| ServiceError::NotFound(format!("`{segment}` is not a change number or CHG- reference")))
+}

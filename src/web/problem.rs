@@ -1,0 +1,110 @@
+//! Error responses: the one place where errors become status codes.
+//!
+//! The API answers `application/problem+json` (RFC 9457) with `status`, `title` and
+//! `detail`; validation errors add `errors: [{field, message}]`, schedule conflicts add
+//! `conflicts`. Internal errors are logged with their cause chain and shown as a bare 500.
+
+use crate::domain::schedule::Conflict;
+use crate::domain::validation::FieldError;
+use crate::services::ServiceError;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Conflict>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Problem {
+        Problem {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            conflicts: Vec::new(),
+        }
+    }
+
+    pub fn response(self) -> HttpResponse {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        HttpResponse::build(status).content_type("application/problem+json").json(self)
+    }
+}
+
+impl ResponseError for ServiceError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ServiceError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+            ServiceError::Refused(_) | ServiceError::ScheduleConflict(_) | ServiceError::Conflict(_) => StatusCode::CONFLICT,
+            ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ServiceError::VersionMismatch { .. } => StatusCode::PRECONDITION_FAILED,
+            ServiceError::VersionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if let ServiceError::Internal(cause) = self {
+            tracing::error!(error = ?cause, "request failed");
+        }
+        let mut problem = Problem::new(status, self.to_string());
+        match self {
+            ServiceError::Invalid(errors) => problem.errors = errors.clone(),
+            ServiceError::ScheduleConflict(conflicts) => problem.conflicts = conflicts.clone(),
+            _ => {}
+        }
+        let mut response = problem.response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                actix_web::http::header::WWW_AUTHENTICATE,
+                actix_web::http::header::HeaderValue::from_static("Bearer realm=\"endring\""),
+            );
+        }
+        response
+    }
+}
+
+/// JSON bodies that do not parse: syntax errors are 400, well-formed JSON with wrong
+/// fields or values is 422.
+pub fn json_error(error: actix_web::error::JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError;
+    let problem = match &error {
+        JsonPayloadError::Deserialize(e) if e.classify() == serde_json::error::Category::Data => {
+            let mut problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "some fields are invalid");
+            problem.errors = vec![FieldError::new("body", e.to_string())];
+            problem
+        }
+        JsonPayloadError::ContentType => {
+            Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the body as application/json")
+        }
+        other => Problem::new(StatusCode::BAD_REQUEST, format!("the body is not valid JSON: {other}")),
+    };
+    actix_web::error::InternalError::from_response(error, problem.response()).into()
+}
+
+/// Query strings that do not parse.
+pub fn query_error(error: actix_web::error::QueryPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    let problem = Problem::new(StatusCode::BAD_REQUEST, format!("the query string is invalid: {error}"));
+    actix_web::error::InternalError::from_response(error, problem.response()).into()
+}
+
+/// Unknown paths.
+pub async fn not_found() -> HttpResponse {
+    Problem::new(StatusCode::NOT_FOUND, "there is nothing at this address").response()
+}
