@@ -9,7 +9,11 @@ use endring::services::{self, audit::Verification, users::NewUser};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "endring", version, about = "Change advisory board (CAB) approval service")]
+#[command(
+    name = "endring",
+    version,
+    about = "Change advisory board (CAB) approval service"
+)]
 struct Cli {
     /// Optional TOML configuration file (environment variables override it).
     #[arg(long, global = true, env = "ENDRING_CONFIG")]
@@ -70,7 +74,9 @@ enum AuditCommand {
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .init();
     let cli = Cli::parse();
     let mut config = Config::load(cli.config.as_deref())?;
@@ -84,18 +90,41 @@ async fn main() -> anyhow::Result<()> {
             println!("database is up to date");
             Ok(())
         }
-        Command::User { command: UserCommand::Add { email, name, roles, password } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    name,
+                    roles,
+                    password,
+                },
+        } => {
             let generated = password.is_none();
             let password = password.unwrap_or_else(services::users::generate_password);
             let roles = roles.into_iter().collect();
-            let id = blocking(ctx, move |ctx| services::users::add(ctx, None, NewUser { email, name, roles, password: password.clone() }).map(|id| (id, password))).await?;
+            let id = blocking(ctx, move |ctx| {
+                services::users::add(
+                    ctx,
+                    None,
+                    NewUser {
+                        email,
+                        name,
+                        roles,
+                        password: password.clone(),
+                    },
+                )
+                .map(|id| (id, password))
+            })
+            .await?;
             println!("added user {}", id.0);
             if generated {
                 println!("password: {}", id.1);
             }
             Ok(())
         }
-        Command::User { command: UserCommand::Roles } => {
+        Command::User {
+            command: UserCommand::Roles,
+        } => {
             for user in blocking(ctx, services::users::all).await? {
                 let roles: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
                 println!("{:<40} {:<30} {}", user.email, user.name, roles.join(", "));
@@ -107,7 +136,9 @@ async fn main() -> anyhow::Result<()> {
             println!("{summary}");
             Ok(())
         }
-        Command::Audit { command: AuditCommand::Verify } => match blocking(ctx, services::audit::verify).await? {
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => match blocking(ctx, services::audit::verify).await? {
             Verification::Intact { events } => {
                 println!("OK: {events} audit events, chain intact");
                 Ok(())
@@ -126,7 +157,10 @@ async fn blocking<T: Send + 'static>(
     let result = tokio::task::spawn_blocking(move || work(&ctx)).await?;
     result.map_err(|e| match e {
         services::ServiceError::Invalid(errors) => {
-            let lines: Vec<String> = errors.iter().map(|e| format!("  {}: {}", e.field, e.message)).collect();
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|e| format!("  {}: {}", e.field, e.message))
+                .collect();
             anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
         }
         other => anyhow::anyhow!("{other}"),
@@ -135,10 +169,12 @@ async fn blocking<T: Send + 'static>(
 
 async fn serve(ctx: services::Ctx) -> anyhow::Result<()> {
     let bind = ctx.config.bind.clone();
-    if let Some((email, password)) = blocking(ctx.clone(), services::users::bootstrap_admin).await? {
+    if let Some((email, password)) = blocking(ctx.clone(), services::users::bootstrap_admin).await?
+    {
         println!("Created the first admin account.\n  email:    {email}\n  password: {password}\nKeep it safe; it is shown only this once.");
     }
-    let listener = std::net::TcpListener::bind(&bind).with_context(|| format!("cannot listen on {bind}"))?;
+    let listener =
+        std::net::TcpListener::bind(&bind).with_context(|| format!("cannot listen on {bind}"))?;
     println!("Endring listens on http://{bind}");
     endring::app::serve(ctx, listener)?.await?;
     Ok(())

@@ -50,41 +50,57 @@ impl StoredEvent {
     }
 }
 
+/// An event to append; the chain assigns its sequence number and hashes.
+pub struct NewEvent<'a> {
+    pub change_id: Option<i32>,
+    pub actor_id: Option<i32>,
+    pub action: &'a str,
+    pub from_state: Option<&'a str>,
+    pub to_state: Option<&'a str>,
+    /// Canonical JSON, stored exactly as hashed.
+    pub payload: &'a str,
+    pub at: DateTime<Utc>,
+}
+
 /// Appends an event at the head of the chain. Must run inside `Db::write`, which holds
 /// the head row locked.
-pub fn append(
-    conn: &mut DbConn,
-    change_id: Option<i32>,
-    actor_id: Option<i32>,
-    action: &str,
-    from_state: Option<&str>,
-    to_state: Option<&str>,
-    payload: &str,
-    at: DateTime<Utc>,
-) -> QueryResult<i64> {
+pub fn append(conn: &mut DbConn, event: &NewEvent<'_>) -> QueryResult<i64> {
     let (last_seq, prev_hash): (i64, String) = audit_head::table
         .find(1)
         .select((audit_head::last_seq, audit_head::last_hash))
         .first(conn)?;
     let seq = last_seq + 1;
-    let content = EventContent { seq, change_id, actor_id, action, from_state, to_state, payload, created_at: at };
+    let content = EventContent {
+        seq,
+        change_id: event.change_id,
+        actor_id: event.actor_id,
+        action: event.action,
+        from_state: event.from_state,
+        to_state: event.to_state,
+        payload: event.payload,
+        created_at: event.at,
+    };
     let hash = content.hash(&prev_hash);
     diesel::insert_into(audit_events::table)
         .values((
             audit_events::seq.eq(seq),
-            audit_events::change_id.eq(change_id),
-            audit_events::actor_id.eq(actor_id),
-            audit_events::action.eq(action),
-            audit_events::from_state.eq(from_state),
-            audit_events::to_state.eq(to_state),
-            audit_events::payload.eq(payload),
-            audit_events::created_at.eq(to_naive(at)),
+            audit_events::change_id.eq(event.change_id),
+            audit_events::actor_id.eq(event.actor_id),
+            audit_events::action.eq(event.action),
+            audit_events::from_state.eq(event.from_state),
+            audit_events::to_state.eq(event.to_state),
+            audit_events::payload.eq(event.payload),
+            audit_events::created_at.eq(to_naive(event.at)),
             audit_events::prev_hash.eq(&prev_hash),
             audit_events::hash.eq(&hash),
         ))
         .execute(conn)?;
     diesel::update(audit_head::table.find(1))
-        .set((audit_head::last_seq.eq(seq), audit_head::last_hash.eq(&hash), audit_head::touched_at.eq(to_naive(at))))
+        .set((
+            audit_head::last_seq.eq(seq),
+            audit_head::last_hash.eq(&hash),
+            audit_head::touched_at.eq(to_naive(event.at)),
+        ))
         .execute(conn)?;
     Ok(seq)
 }
@@ -111,5 +127,8 @@ pub fn batch_after(conn: &mut DbConn, after_seq: i64, limit: i64) -> QueryResult
 
 /// The sequence number the head claims (events beyond the last stored one are missing).
 pub fn head_seq(conn: &mut DbConn) -> QueryResult<i64> {
-    audit_head::table.find(1).select(audit_head::last_seq).first(conn)
+    audit_head::table
+        .find(1)
+        .select(audit_head::last_seq)
+        .first(conn)
 }

@@ -39,14 +39,22 @@ pub fn insert(
         .get_result(conn)?;
     for ci in ci_ids {
         diesel::insert_into(blackout_cis::table)
-            .values((blackout_cis::blackout_id.eq(id), blackout_cis::ci_id.eq(ci.0)))
+            .values((
+                blackout_cis::blackout_id.eq(id),
+                blackout_cis::ci_id.eq(ci.0),
+            ))
             .execute(conn)?;
     }
     Ok(id)
 }
 
 /// Blackouts overlapping `[from, to)`, by start, at most `limit`.
-pub fn overlapping(conn: &mut DbConn, from: DateTime<Utc>, to: DateTime<Utc>, limit: i64) -> QueryResult<Vec<Freeze>> {
+pub fn overlapping(
+    conn: &mut DbConn,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Freeze>> {
     let rows: Vec<BlackoutRow> = blackouts::table
         .filter(blackouts::starts_at.lt(to_naive(to)))
         .filter(blackouts::ends_at.gt(to_naive(from)))
@@ -63,7 +71,11 @@ pub fn overlapping(conn: &mut DbConn, from: DateTime<Utc>, to: DateTime<Utc>, li
         .into_iter()
         .filter_map(|r| {
             Some(Freeze {
-                ci_ids: pairs.iter().filter(|(b, _)| *b == r.id).map(|(_, c)| CiId(*c)).collect(),
+                ci_ids: pairs
+                    .iter()
+                    .filter(|(b, _)| *b == r.id)
+                    .map(|(_, c)| CiId(*c))
+                    .collect(),
                 id: r.id,
                 title: r.title,
                 window: Window::new(to_utc(r.starts_at), to_utc(r.ends_at))?,

@@ -54,7 +54,10 @@ pub enum DbError {
 impl Backend {
     /// The backend and the connection string its driver takes.
     pub fn from_url(url: &str) -> Result<(Backend, String), DbError> {
-        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             if path.is_empty() {
                 return Err(DbError::UnknownScheme(url.to_owned()));
             }
@@ -100,12 +103,15 @@ impl ManageConnection for Manager {
         self.open().map_err(|e| match e {
             DbError::Connect(e) => r2d2::Error::ConnectionError(e),
             DbError::Query(e) => r2d2::Error::QueryError(e),
-            other => r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(other.to_string())),
+            other => r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
+                other.to_string(),
+            )),
         })
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConn) -> bool {
@@ -129,7 +135,11 @@ impl Db {
         let manager = Manager {
             backend,
             target,
-            sqlite_synchronous: if sqlite_synchronous == "normal" { "NORMAL" } else { "FULL" },
+            sqlite_synchronous: if sqlite_synchronous == "normal" {
+                "NORMAL"
+            } else {
+                "FULL"
+            },
         };
         drop(manager.open()?);
         let pool = Pool::builder()

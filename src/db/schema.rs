@@ -196,6 +196,19 @@ diesel::joinable!(votes -> changes (change_id));
 diesel::joinable!(votes -> users (voter_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
-    users, user_roles, api_tokens, cis, templates, template_cis, changes, change_cis,
-    risk_answers, votes, blackouts, blackout_cis, audit_head, audit_events, outbox
+    users,
+    user_roles,
+    api_tokens,
+    cis,
+    templates,
+    template_cis,
+    changes,
+    change_cis,
+    risk_answers,
+    votes,
+    blackouts,
+    blackout_cis,
+    audit_head,
+    audit_events,
+    outbox
 );

@@ -147,9 +147,12 @@ mod tests {
         actions
     }
 
+    /// Where an action takes a change of a type, in one source state.
+    type Row = fn(ChangeType, Action) -> Option<ChangeState>;
+
     /// The whole table of SPEC §3, written out: (from, type, action) → to.
     fn expected(state: ChangeState, ty: ChangeType, action: Action) -> Option<ChangeState> {
-        let allowed: &[(ChangeState, fn(ChangeType, Action) -> Option<ChangeState>)] = &[
+        let allowed: &[(ChangeState, Row)] = &[
             (Draft, |ty, a| match a {
                 Action::Edit | Action::Risk => Some(Draft),
                 Action::Submit => Some(match ty {

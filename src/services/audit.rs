@@ -21,16 +21,17 @@ pub struct Event<'a> {
 }
 
 pub fn record(conn: &mut DbConn, event: Event<'_>, at: DateTime<Utc>) -> diesel::QueryResult<i64> {
-    repo::append(
-        conn,
-        event.change.map(|c| c.id.0),
-        event.actor.map(|a| a.0),
-        event.action,
-        event.from.map(|s| s.as_str()),
-        event.to.map(|s| s.as_str()),
-        &event.payload.to_string(),
+    let payload = event.payload.to_string();
+    let new = repo::NewEvent {
+        change_id: event.change.map(|c| c.id.0),
+        actor_id: event.actor.map(|a| a.0),
+        action: event.action,
+        from_state: event.from.map(|s| s.as_str()),
+        to_state: event.to.map(|s| s.as_str()),
+        payload: &payload,
         at,
-    )
+    };
+    repo::append(conn, &new)
 }
 
 /// An event as the API shows it.
@@ -66,7 +67,10 @@ impl From<StoredEvent> for EventView {
 const TRAIL_LIMIT: i64 = 1000;
 
 pub fn trail(conn: &mut DbConn, change: &Change) -> ServiceResult<Vec<EventView>> {
-    Ok(repo::of_change(conn, change.id.0, TRAIL_LIMIT)?.into_iter().map(EventView::from).collect())
+    Ok(repo::of_change(conn, change.id.0, TRAIL_LIMIT)?
+        .into_iter()
+        .map(EventView::from)
+        .collect())
 }
 
 /// The result of verifying the chain.
@@ -82,10 +86,15 @@ pub fn verify(ctx: &Ctx) -> ServiceResult<Verification> {
     let mut verifier = ChainVerifier::default();
     let mut last_seq = 0;
     loop {
-        let batch = ctx.db.query(|conn| repo::batch_after(conn, last_seq, BATCH))?;
+        let batch = ctx
+            .db
+            .query(|conn| repo::batch_after(conn, last_seq, BATCH))?;
         for event in &batch {
             if let Err(reason) = verifier.check(&event.content(), &event.prev_hash, &event.hash) {
-                return Ok(Verification::Broken { after: verifier.verified(), reason });
+                return Ok(Verification::Broken {
+                    after: verifier.verified(),
+                    reason,
+                });
             }
             last_seq = event.seq;
         }
@@ -95,8 +104,16 @@ pub fn verify(ctx: &Ctx) -> ServiceResult<Verification> {
     }
     let head = ctx.db.query(repo::head_seq)?;
     if head != last_seq {
-        let reason = Break::Gap { expected: last_seq + 1, found: head };
-        return Ok(Verification::Broken { after: verifier.verified(), reason });
+        let reason = Break::Gap {
+            expected: last_seq + 1,
+            found: head,
+        };
+        return Ok(Verification::Broken {
+            after: verifier.verified(),
+            reason,
+        });
     }
-    Ok(Verification::Intact { events: verifier.verified() })
+    Ok(Verification::Intact {
+        events: verifier.verified(),
+    })
 }

@@ -29,7 +29,11 @@ pub fn issue_token(ctx: &Ctx, email: &str, password: &str) -> ServiceResult<Issu
         return Err(REFUSED);
     };
     let verified = PasswordHash::new(&user.password_hash)
-        .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
         .unwrap_or(false);
     if !verified {
         return Err(REFUSED);
@@ -39,7 +43,15 @@ pub fn issue_token(ctx: &Ctx, email: &str, password: &str) -> ServiceResult<Issu
     let token = hex::encode(bytes);
     let now = ctx.clock.now();
     let expires_at = now + chrono::Duration::hours(ctx.config.token_ttl_hours);
-    ctx.db.write(|conn| -> ServiceResult<()> { Ok(users::insert_token(conn, user.id, &token_hash(&token), expires_at, now)?) })?;
+    ctx.db.write(|conn| -> ServiceResult<()> {
+        Ok(users::insert_token(
+            conn,
+            user.id,
+            &token_hash(&token),
+            expires_at,
+            now,
+        )?)
+    })?;
     Ok(IssuedToken { token, expires_at })
 }
 
@@ -53,5 +65,7 @@ pub fn authenticate(ctx: &Ctx, token: &str) -> ServiceResult<Caller> {
             };
             users::caller(conn, user)
         })?
-        .ok_or(ServiceError::Unauthenticated("the bearer token is unknown or expired; ask POST /api/v1/auth/token for a new one"))
+        .ok_or(ServiceError::Unauthenticated(
+            "the bearer token is unknown or expired; ask POST /api/v1/auth/token for a new one",
+        ))
 }

@@ -72,7 +72,9 @@ pub struct ChangePatch {
 }
 
 /// Distinguishes a field given as `null` (`Some(None)`) from one left out (`None`).
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -105,7 +107,8 @@ pub struct ChangePage {
 
 /// Loads a change or answers 404 with its reference.
 pub fn load(conn: &mut DbConn, id: ChangeId) -> ServiceResult<Change> {
-    changes::find(conn, id)?.ok_or_else(|| ServiceError::NotFound(format!("there is no change {}", id.reference())))
+    changes::find(conn, id)?
+        .ok_or_else(|| ServiceError::NotFound(format!("there is no change {}", id.reference())))
 }
 
 pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<ChangeView> {
@@ -113,22 +116,33 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<Cha
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
         let template = match input.template_id {
-            Some(id) => Some(
-                templates::find(conn, id)?
-                    .ok_or_else(|| ServiceError::invalid("template_id", format!("there is no template {id}")))?,
-            ),
+            Some(id) => Some(templates::find(conn, id)?.ok_or_else(|| {
+                ServiceError::invalid("template_id", format!("there is no template {id}"))
+            })?),
             None => None,
         };
         let change_type = match (&template, input.change_type) {
             (Some(_), None | Some(ChangeType::Standard)) => ChangeType::Standard,
-            (Some(_), Some(_)) => return Err(ServiceError::invalid("type", "a change made from a template is `standard`")),
+            (Some(_), Some(_)) => {
+                return Err(ServiceError::invalid(
+                    "type",
+                    "a change made from a template is `standard`",
+                ))
+            }
             (None, Some(ChangeType::Standard)) => {
-                return Err(ServiceError::invalid("template_id", "a standard change needs the template it follows"))
+                return Err(ServiceError::invalid(
+                    "template_id",
+                    "a standard change needs the template it follows",
+                ))
             }
             (None, other) => other.unwrap_or(ChangeType::Normal),
         };
         let plan = |given: &str, from_template: Option<&String>| {
-            if given.trim().is_empty() { from_template.cloned().unwrap_or_default() } else { given.to_owned() }
+            if given.trim().is_empty() {
+                from_template.cloned().unwrap_or_default()
+            } else {
+                given.to_owned()
+            }
         };
         let mut ci_ids: BTreeSet<CiId> = input.ci_ids.iter().copied().collect();
         if ci_ids.is_empty() {
@@ -148,10 +162,20 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<Cha
             planned_end: input.planned_end,
             actual_start: None,
             actual_end: None,
-            implementation_plan: plan(&input.implementation_plan, template.as_ref().map(|t| &t.implementation_plan)),
-            backout_plan: plan(&input.backout_plan, template.as_ref().map(|t| &t.backout_plan)),
+            implementation_plan: plan(
+                &input.implementation_plan,
+                template.as_ref().map(|t| &t.implementation_plan),
+            ),
+            backout_plan: plan(
+                &input.backout_plan,
+                template.as_ref().map(|t| &t.backout_plan),
+            ),
             test_plan: plan(&input.test_plan, template.as_ref().map(|t| &t.test_plan)),
-            risk: Assessment { score: 0, level: RiskLevel::Low, factors: Vec::new() },
+            risk: Assessment {
+                score: 0,
+                level: RiskLevel::Low,
+                factors: Vec::new(),
+            },
             risk_override_reason: None,
             closure_code: None,
             closure_notes: None,
@@ -167,7 +191,14 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<Cha
         change.id = changes::insert(conn, &change)?;
         changes::set_ci_ids(conn, change.id, &ci_ids)?;
         let payload = serde_json::json!({ "title": change.title, "type": change.change_type });
-        let event = Event { change: Some(&change), actor: Some(caller.id), action: "create", from: None, to: Some(ChangeState::Draft), payload };
+        let event = Event {
+            change: Some(&change),
+            actor: Some(caller.id),
+            action: "create",
+            from: None,
+            to: Some(ChangeState::Draft),
+            payload,
+        };
         record(conn, event, now)?;
         change_view::build(conn, &ctx.config, change)
     })
@@ -196,16 +227,27 @@ fn validate(conn: &mut DbConn, change: &mut Change, ci_ids: &BTreeSet<CiId>) -> 
         }
     }
     let wanted: Vec<CiId> = ci_ids.iter().copied().collect();
-    let known: BTreeSet<CiId> = cis::by_ids(conn, &wanted)?.into_iter().map(|c| CiId(c.id)).collect();
+    let known: BTreeSet<CiId> = cis::by_ids(conn, &wanted)?
+        .into_iter()
+        .map(|c| CiId(c.id))
+        .collect();
     for missing in ci_ids.difference(&known) {
-        errors.add("ci_ids", format!("there is no configuration item {missing}"));
+        errors.add(
+            "ci_ids",
+            format!("there is no configuration item {missing}"),
+        );
     }
     if let Some(implementer) = change.implementer_id {
         match users::caller(conn, implementer)? {
-            None => errors.add("implementer_id", format!("there is no active user {implementer}")),
-            Some(user) if !user.has(Role::Implementer) && !user.has(Role::ChangeManager) => {
-                errors.add("implementer_id", format!("{} is not an implementer", user.name))
-            }
+            None => errors.add(
+                "implementer_id",
+                format!("there is no active user {implementer}"),
+            ),
+            Some(user) if !user.has(Role::Implementer) && !user.has(Role::ChangeManager) => errors
+                .add(
+                    "implementer_id",
+                    format!("{} is not an implementer", user.name),
+                ),
             Some(_) => {}
         }
     }
@@ -216,19 +258,34 @@ fn validate(conn: &mut DbConn, change: &mut Change, ci_ids: &BTreeSet<CiId>) -> 
 pub fn check_version(change: &Change, if_match: Option<i32>) -> ServiceResult<()> {
     match if_match {
         None => Err(ServiceError::VersionRequired),
-        Some(given) if given != change.version => Err(ServiceError::VersionMismatch { given, current: change.version }),
+        Some(given) if given != change.version => Err(ServiceError::VersionMismatch {
+            given,
+            current: change.version,
+        }),
         Some(_) => Ok(()),
     }
 }
 
-pub fn edit(ctx: &Ctx, caller: &Caller, id: ChangeId, if_match: Option<i32>, patch: ChangePatch) -> ServiceResult<ChangeView> {
+pub fn edit(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: ChangeId,
+    if_match: Option<i32>,
+    patch: ChangePatch,
+) -> ServiceResult<ChangeView> {
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
         let mut change = load(conn, id)?;
         ctx.require(caller, Permission::Edit, &Object::change(&change))?;
         check_version(&change, if_match)?;
-        crate::domain::lifecycle::transition(change.state, change.change_type, crate::domain::lifecycle::Action::Edit)?;
-        let mut ci_ids = changes::ci_ids_of(conn, &[id])?.remove(&id).unwrap_or_default();
+        crate::domain::lifecycle::transition(
+            change.state,
+            change.change_type,
+            crate::domain::lifecycle::Action::Edit,
+        )?;
+        let mut ci_ids = changes::ci_ids_of(conn, &[id])?
+            .remove(&id)
+            .unwrap_or_default();
         let mut fields: Vec<&str> = Vec::new();
         macro_rules! apply {
             ($($field:ident),*) => {$(
@@ -238,17 +295,34 @@ pub fn edit(ctx: &Ctx, caller: &Caller, id: ChangeId, if_match: Option<i32>, pat
                 }
             )*};
         }
-        apply!(title, description, justification, planned_start, planned_end, implementation_plan, backout_plan, test_plan, implementer_id, template_id);
+        apply!(
+            title,
+            description,
+            justification,
+            planned_start,
+            planned_end,
+            implementation_plan,
+            backout_plan,
+            test_plan,
+            implementer_id,
+            template_id
+        );
         if let Some(ty) = patch.change_type {
             change.change_type = ty;
             fields.push("type");
         }
         if change.change_type == ChangeType::Standard && change.template_id.is_none() {
-            return Err(ServiceError::invalid("template_id", "a standard change needs the template it follows"));
+            return Err(ServiceError::invalid(
+                "template_id",
+                "a standard change needs the template it follows",
+            ));
         }
         if let Some(template) = change.template_id {
             if templates::find(conn, template)?.is_none() {
-                return Err(ServiceError::invalid("template_id", format!("there is no template {template}")));
+                return Err(ServiceError::invalid(
+                    "template_id",
+                    format!("there is no template {template}"),
+                ));
             }
         }
         if let Some(new_cis) = patch.ci_ids {
@@ -259,11 +333,21 @@ pub fn edit(ctx: &Ctx, caller: &Caller, id: ChangeId, if_match: Option<i32>, pat
         change.version += 1;
         change.updated_at = now;
         if !changes::save(conn, &change)? {
-            return Err(ServiceError::VersionMismatch { given: change.version - 1, current: change.version });
+            return Err(ServiceError::VersionMismatch {
+                given: change.version - 1,
+                current: change.version,
+            });
         }
         changes::set_ci_ids(conn, id, &ci_ids)?;
         let payload = serde_json::json!({ "fields": fields });
-        let event = Event { change: Some(&change), actor: Some(caller.id), action: "edit", from: Some(change.state), to: Some(change.state), payload };
+        let event = Event {
+            change: Some(&change),
+            actor: Some(caller.id),
+            action: "edit",
+            from: Some(change.state),
+            to: Some(change.state),
+            payload,
+        };
         record(conn, event, now)?;
         change_view::build(conn, &ctx.config, change)
     })
@@ -277,7 +361,11 @@ pub fn get(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<ChangeView
     })
 }
 
-pub fn events(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Vec<super::audit::EventView>> {
+pub fn events(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: ChangeId,
+) -> ServiceResult<Vec<super::audit::EventView>> {
     ctx.db.read(|conn| {
         let change = load(conn, id)?;
         ctx.require(caller, Permission::Read, &Object::change(&change))?;
@@ -288,7 +376,13 @@ pub fn events(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Vec<sup
 /// Largest page the list returns.
 pub const MAX_PAGE: i64 = 200;
 
-pub fn list(ctx: &Ctx, caller: &Caller, filter: &changes::ListFilter, limit: i64, offset: i64) -> ServiceResult<ChangePage> {
+pub fn list(
+    ctx: &Ctx,
+    caller: &Caller,
+    filter: &changes::ListFilter,
+    limit: i64,
+    offset: i64,
+) -> ServiceResult<ChangePage> {
     ctx.require(caller, Permission::Read, &Object::none())?;
     ctx.db.read(|conn| {
         let (items, total) = changes::list(conn, filter, limit.clamp(1, MAX_PAGE), offset.max(0))?;
@@ -298,7 +392,11 @@ pub fn list(ctx: &Ctx, caller: &Caller, filter: &changes::ListFilter, limit: i64
             .into_iter()
             .map(|c| ChangeSummary {
                 reference: c.id.reference(),
-                ci_ids: ci_map.remove(&c.id).unwrap_or_default().into_iter().collect(),
+                ci_ids: ci_map
+                    .remove(&c.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect(),
                 id: c.id,
                 title: c.title,
                 change_type: c.change_type,

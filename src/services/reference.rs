@@ -8,7 +8,7 @@ use crate::db::{blackouts, templates};
 use crate::domain::caller::Caller;
 use crate::domain::change::Window;
 use crate::domain::ids::{CiId, TemplateId};
-use crate::domain::validation::{required_text, optional_text, FieldErrors};
+use crate::domain::validation::{optional_text, required_text, FieldErrors};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -28,7 +28,9 @@ pub struct NewCi {
 
 pub fn list_cis(ctx: &Ctx, caller: &Caller, offset: i64) -> ServiceResult<Vec<Ci>> {
     ctx.require(caller, Permission::ReadReference, &Object::none())?;
-    Ok(ctx.db.query(|conn| cis::list(conn, LIST_LIMIT, offset.max(0)))?)
+    Ok(ctx
+        .db
+        .query(|conn| cis::list(conn, LIST_LIMIT, offset.max(0)))?)
 }
 
 pub fn create_ci(ctx: &Ctx, caller: &Caller, input: NewCi) -> ServiceResult<Ci> {
@@ -36,19 +38,42 @@ pub fn create_ci(ctx: &Ctx, caller: &Caller, input: NewCi) -> ServiceResult<Ci> 
     let mut errors = FieldErrors::default();
     let name = errors.check("name", required_text(&input.name, 200));
     let kind = errors.check("kind", required_text(&input.kind, 100));
-    let email = errors.check("owner_email", crate::services::users::parse_email(&input.owner_email));
+    let email = errors.check(
+        "owner_email",
+        crate::services::users::parse_email(&input.owner_email),
+    );
     if !(1..=4).contains(&input.criticality) {
         errors.add("criticality", "must be 1 (most critical) to 4");
     }
-    let (name, kind, email) = errors.finish(|| (name.unwrap_or_default(), kind.unwrap_or_default(), email.unwrap_or_default()))?;
+    let (name, kind, email) = errors.finish(|| {
+        (
+            name.unwrap_or_default(),
+            kind.unwrap_or_default(),
+            email.unwrap_or_default(),
+        )
+    })?;
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
         if cis::exists_named(conn, &name)? {
-            return Err(ServiceError::Conflict(format!("a configuration item named `{name}` exists already")));
+            return Err(ServiceError::Conflict(format!(
+                "a configuration item named `{name}` exists already"
+            )));
         }
         let ci = cis::insert(conn, &name, &kind, input.criticality, &email)?;
-        let payload = serde_json::json!({ "ci_id": ci.id, "name": ci.name, "criticality": ci.criticality });
-        record(conn, Event { change: None, actor: Some(caller.id), action: "create_ci", from: None, to: None, payload }, now)?;
+        let payload =
+            serde_json::json!({ "ci_id": ci.id, "name": ci.name, "criticality": ci.criticality });
+        record(
+            conn,
+            Event {
+                change: None,
+                actor: Some(caller.id),
+                action: "create_ci",
+                from: None,
+                to: None,
+                payload,
+            },
+            now,
+        )?;
         Ok(ci)
     })
 }
@@ -96,32 +121,54 @@ impl From<templates::Template> for TemplateView {
 
 pub fn list_templates(ctx: &Ctx, caller: &Caller, offset: i64) -> ServiceResult<Vec<TemplateView>> {
     ctx.require(caller, Permission::ReadReference, &Object::none())?;
-    let list = ctx.db.query(|conn| templates::list(conn, LIST_LIMIT, offset.max(0)))?;
+    let list = ctx
+        .db
+        .query(|conn| templates::list(conn, LIST_LIMIT, offset.max(0)))?;
     Ok(list.into_iter().map(TemplateView::from).collect())
 }
 
-fn known_cis(conn: &mut crate::db::DbConn, ids: &[CiId], errors: &mut FieldErrors) -> ServiceResult<BTreeSet<CiId>> {
+fn known_cis(
+    conn: &mut crate::db::DbConn,
+    ids: &[CiId],
+    errors: &mut FieldErrors,
+) -> ServiceResult<BTreeSet<CiId>> {
     let wanted: BTreeSet<CiId> = ids.iter().copied().collect();
     let list: Vec<CiId> = wanted.iter().copied().collect();
-    let known: BTreeSet<CiId> = cis::by_ids(conn, &list)?.into_iter().map(|c| CiId(c.id)).collect();
+    let known: BTreeSet<CiId> = cis::by_ids(conn, &list)?
+        .into_iter()
+        .map(|c| CiId(c.id))
+        .collect();
     for missing in wanted.difference(&known) {
-        errors.add("ci_ids", format!("there is no configuration item {missing}"));
+        errors.add(
+            "ci_ids",
+            format!("there is no configuration item {missing}"),
+        );
     }
     Ok(wanted)
 }
 
-pub fn create_template(ctx: &Ctx, caller: &Caller, input: NewTemplate) -> ServiceResult<TemplateView> {
+pub fn create_template(
+    ctx: &Ctx,
+    caller: &Caller,
+    input: NewTemplate,
+) -> ServiceResult<TemplateView> {
     ctx.require(caller, Permission::ManageTemplates, &Object::none())?;
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
         let mut errors = FieldErrors::default();
         let name = errors.check("name", required_text(&input.name, 200));
         let description = errors.check("description", optional_text(&input.description, 20_000));
-        let implementation = errors.check("implementation_plan", required_text(&input.implementation_plan, 20_000));
+        let implementation = errors.check(
+            "implementation_plan",
+            required_text(&input.implementation_plan, 20_000),
+        );
         let backout = errors.check("backout_plan", required_text(&input.backout_plan, 20_000));
         let test = errors.check("test_plan", required_text(&input.test_plan, 20_000));
         if !(1..=7 * 24 * 60).contains(&input.max_duration_minutes) {
-            errors.add("max_duration_minutes", "must be between 1 minute and 7 days");
+            errors.add(
+                "max_duration_minutes",
+                "must be between 1 minute and 7 days",
+            );
         }
         let ci_ids = known_cis(conn, &input.ci_ids, &mut errors)?;
         let template = errors.finish(|| templates::Template {
@@ -137,11 +184,25 @@ pub fn create_template(ctx: &Ctx, caller: &Caller, input: NewTemplate) -> Servic
             created_at: now,
         })?;
         if templates::exists_named(conn, &template.name)? {
-            return Err(ServiceError::Conflict(format!("a template named `{}` exists already", template.name)));
+            return Err(ServiceError::Conflict(format!(
+                "a template named `{}` exists already",
+                template.name
+            )));
         }
         let id = templates::insert(conn, &template)?;
         let payload = serde_json::json!({ "template_id": id, "name": template.name });
-        record(conn, Event { change: None, actor: Some(caller.id), action: "create_template", from: None, to: None, payload }, now)?;
+        record(
+            conn,
+            Event {
+                change: None,
+                actor: Some(caller.id),
+                action: "create_template",
+                from: None,
+                to: None,
+                payload,
+            },
+            now,
+        )?;
         Ok(TemplateView::from(templates::Template { id, ..template }))
     })
 }
@@ -168,17 +229,34 @@ pub struct BlackoutView {
 
 impl From<crate::domain::schedule::Freeze> for BlackoutView {
     fn from(f: crate::domain::schedule::Freeze) -> Self {
-        BlackoutView { id: f.id, title: f.title, starts_at: f.window.start(), ends_at: f.window.end(), ci_ids: f.ci_ids.into_iter().collect() }
+        BlackoutView {
+            id: f.id,
+            title: f.title,
+            starts_at: f.window.start(),
+            ends_at: f.window.end(),
+            ci_ids: f.ci_ids.into_iter().collect(),
+        }
     }
 }
 
-pub fn list_blackouts(ctx: &Ctx, caller: &Caller, from: DateTime<Utc>, to: DateTime<Utc>) -> ServiceResult<Vec<BlackoutView>> {
+pub fn list_blackouts(
+    ctx: &Ctx,
+    caller: &Caller,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> ServiceResult<Vec<BlackoutView>> {
     ctx.require(caller, Permission::ReadReference, &Object::none())?;
-    let list = ctx.db.query(|conn| blackouts::overlapping(conn, from, to, LIST_LIMIT))?;
+    let list = ctx
+        .db
+        .query(|conn| blackouts::overlapping(conn, from, to, LIST_LIMIT))?;
     Ok(list.into_iter().map(BlackoutView::from).collect())
 }
 
-pub fn create_blackout(ctx: &Ctx, caller: &Caller, input: NewBlackout) -> ServiceResult<BlackoutView> {
+pub fn create_blackout(
+    ctx: &Ctx,
+    caller: &Caller,
+    input: NewBlackout,
+) -> ServiceResult<BlackoutView> {
     ctx.require(caller, Permission::ManageBlackouts, &Object::none())?;
     let now = ctx.clock.now();
     ctx.db.write(|conn| {

@@ -16,17 +16,40 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
 /// Recomputes `change.risk` from its stored answers as of `at`.
-pub fn recompute(conn: &mut DbConn, config: &Config, change: &mut Change, at: DateTime<Utc>) -> ServiceResult<RiskAnswers> {
+pub fn recompute(
+    conn: &mut DbConn,
+    config: &Config,
+    change: &mut Change,
+    at: DateTime<Utc>,
+) -> ServiceResult<RiskAnswers> {
     let stored = changes::risk_answers(conn, change.id)?;
     let answers = RiskAnswers::parse(stored.iter().map(|(q, a)| (q.as_str(), a.as_str())))
-        .map_err(|_| ServiceError::Internal(anyhow::anyhow!("stored risk answers of {} are invalid", change.id.reference())))?;
-    let ci_ids = changes::ci_ids_of(conn, &[change.id])?.remove(&change.id).unwrap_or_default();
-    let facts = risk_facts(conn, config, change, &ci_ids, change.submitted_at.unwrap_or(at))?;
+        .map_err(|_| {
+            ServiceError::Internal(anyhow::anyhow!(
+                "stored risk answers of {} are invalid",
+                change.id.reference()
+            ))
+        })?;
+    let ci_ids = changes::ci_ids_of(conn, &[change.id])?
+        .remove(&change.id)
+        .unwrap_or_default();
+    let facts = risk_facts(
+        conn,
+        config,
+        change,
+        &ci_ids,
+        change.submitted_at.unwrap_or(at),
+    )?;
     change.risk = assess(&answers, facts);
     Ok(answers)
 }
 
-pub fn answer(ctx: &Ctx, caller: &Caller, id: ChangeId, raw: BTreeMap<String, String>) -> ServiceResult<Assessment> {
+pub fn answer(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: ChangeId,
+    raw: BTreeMap<String, String>,
+) -> ServiceResult<Assessment> {
     let answers = RiskAnswers::parse(raw.iter().map(|(q, a)| (q.as_str(), a.as_str())))?;
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
@@ -44,7 +67,14 @@ pub fn answer(ctx: &Ctx, caller: &Caller, id: ChangeId, raw: BTreeMap<String, St
             "score": change.risk.score,
             "level": change.risk.level,
         });
-        let event = Event { change: Some(&change), actor: Some(caller.id), action: "risk", from: Some(change.state), to: Some(change.state), payload };
+        let event = Event {
+            change: Some(&change),
+            actor: Some(caller.id),
+            action: "risk",
+            from: Some(change.state),
+            to: Some(change.state),
+            payload,
+        };
         record(conn, event, now)?;
         Ok(change.risk)
     })

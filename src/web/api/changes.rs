@@ -10,7 +10,10 @@ use crate::domain::validation::FieldErrors;
 use crate::services::audit::EventView;
 use crate::services::change_view::ChangeView;
 use crate::services::changes::{self, ChangePage, ChangePatch, NewChange};
-use crate::services::lifecycle::{self, AssessInput, CancelInput, CommentInput, CompleteInput, Force, RescheduleInput, ReviewInput};
+use crate::services::lifecycle::{
+    self, AssessInput, CancelInput, CommentInput, CompleteInput, Force, RescheduleInput,
+    ReviewInput,
+};
 use crate::services::voting::{self, VoteInput};
 use crate::services::{risk, Ctx, ServiceError, ServiceResult};
 use crate::web::problem::Problem;
@@ -23,7 +26,9 @@ use std::collections::BTreeMap;
 
 /// A change with its version as `ETag`.
 fn with_etag(mut response: actix_web::HttpResponseBuilder, view: ChangeView) -> HttpResponse {
-    response.insert_header((header::ETAG, format!("\"{}\"", view.version))).json(view)
+    response
+        .insert_header((header::ETAG, format!("\"{}\"", view.version)))
+        .json(view)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -43,23 +48,55 @@ pub struct ListParams {
 }
 
 /// Parses an RFC 3339 time from a query parameter.
-pub fn parse_time(errors: &mut FieldErrors, field: &str, value: Option<&str>) -> Option<DateTime<Utc>> {
+pub fn parse_time(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<&str>,
+) -> Option<DateTime<Utc>> {
     let parsed = value.map(|v| DateTime::parse_from_rfc3339(v).map(|t| t.with_timezone(&Utc)));
-    errors.check(field, parsed.transpose().map_err(|_| "must be an RFC 3339 time such as 2026-12-01T17:00:00Z")).flatten()
+    errors
+        .check(
+            field,
+            parsed
+                .transpose()
+                .map_err(|_| "must be an RFC 3339 time such as 2026-12-01T17:00:00Z"),
+        )
+        .flatten()
 }
 
 /// List changes, newest first, with filters and paging.
 #[utoipa::path(get, path = "/api/v1/changes", params(ListParams),
     responses((status = 200, body = ChangePage), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn list(ctx: web::Data<Ctx>, caller: Caller, params: web::Query<ListParams>) -> ServiceResult<web::Json<ChangePage>> {
+pub async fn list(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    params: web::Query<ListParams>,
+) -> ServiceResult<web::Json<ChangePage>> {
     let mut errors = FieldErrors::default();
-    let state = errors.check("state", params.state.as_deref().map(str::parse::<ChangeState>).transpose());
-    let change_type = errors.check("type", params.change_type.as_deref().map(str::parse::<ChangeType>).transpose());
+    let state = errors.check(
+        "state",
+        params
+            .state
+            .as_deref()
+            .map(str::parse::<ChangeState>)
+            .transpose(),
+    );
+    let change_type = errors.check(
+        "type",
+        params
+            .change_type
+            .as_deref()
+            .map(str::parse::<ChangeType>)
+            .transpose(),
+    );
     let from = parse_time(&mut errors, "from", params.from.as_deref());
     let to = parse_time(&mut errors, "to", params.to.as_deref());
     let limit = params.limit.unwrap_or(50);
     if !(1..=changes::MAX_PAGE).contains(&limit) {
-        errors.add("limit", format!("must be between 1 and {}", changes::MAX_PAGE));
+        errors.add(
+            "limit",
+            format!("must be between 1 and {}", changes::MAX_PAGE),
+        );
     }
     let offset = params.offset.unwrap_or(0);
     if offset < 0 {
@@ -74,22 +111,43 @@ pub async fn list(ctx: web::Data<Ctx>, caller: Caller, params: web::Query<ListPa
         query: params.q.clone().filter(|q| !q.trim().is_empty()),
         requester: params.mine.unwrap_or(false).then_some(caller.id),
     })?;
-    Ok(web::Json(run(ctx, move |ctx| changes::list(ctx, &caller, &filter, limit, offset)).await?))
+    Ok(web::Json(
+        run(ctx, move |ctx| {
+            changes::list(ctx, &caller, &filter, limit, offset)
+        })
+        .await?,
+    ))
 }
 
 /// File a new change (a draft). `template_id` makes it a standard change.
 #[utoipa::path(post, path = "/api/v1/changes", request_body = NewChange,
     responses((status = 201, body = ChangeView), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn create(ctx: web::Data<Ctx>, caller: Caller, body: web::Json<NewChange>) -> ServiceResult<HttpResponse> {
-    let view = run(ctx, move |ctx| changes::create(ctx, &caller, body.into_inner())).await?;
+pub async fn create(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    body: web::Json<NewChange>,
+) -> ServiceResult<HttpResponse> {
+    let view = run(ctx, move |ctx| {
+        changes::create(ctx, &caller, body.into_inner())
+    })
+    .await?;
     let location = format!("/api/v1/changes/{}", view.reference);
-    Ok(with_etag(HttpResponse::Created().insert_header((header::LOCATION, location)).take(), view))
+    Ok(with_etag(
+        HttpResponse::Created()
+            .insert_header((header::LOCATION, location))
+            .take(),
+        view,
+    ))
 }
 
 /// One change, by number or `CHG-` reference, with risk, votes and conflicts.
 #[utoipa::path(get, path = "/api/v1/changes/{id}", params(("id" = String, Path, description = "number or CHG- reference")),
     responses((status = 200, body = ChangeView, headers(("ETag" = String))), (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn get(ctx: web::Data<Ctx>, caller: Caller, id: web::Path<String>) -> ServiceResult<HttpResponse> {
+pub async fn get(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ServiceResult<HttpResponse> {
     let id = change_id(&id)?;
     let view = run(ctx, move |ctx| changes::get(ctx, &caller, id)).await?;
     Ok(with_etag(HttpResponse::Ok(), view))
@@ -102,9 +160,9 @@ fn if_match(req: &HttpRequest) -> ServiceResult<Option<i32>> {
     };
     let text = value.to_str().unwrap_or_default().trim();
     let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
-    text.parse()
-        .map(Some)
-        .map_err(|_| ServiceError::BadRequest("If-Match must be the change's ETag, such as \"3\"".into()))
+    text.parse().map(Some).map_err(|_| {
+        ServiceError::BadRequest("If-Match must be the change's ETag, such as \"3\"".into())
+    })
 }
 
 /// Edit a draft; needs `If-Match` with the current version.
@@ -112,10 +170,19 @@ fn if_match(req: &HttpRequest) -> ServiceResult<Option<i32>> {
     params(("id" = String, Path), ("If-Match" = String, Header, description = "the ETag of the change")),
     responses((status = 200, body = ChangeView), (status = 409, body = Problem), (status = 412, body = Problem),
         (status = 428, body = Problem)), security(("bearer" = [])))]
-pub async fn edit(ctx: web::Data<Ctx>, caller: Caller, id: web::Path<String>, req: HttpRequest, body: web::Json<ChangePatch>) -> ServiceResult<HttpResponse> {
+pub async fn edit(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: web::Json<ChangePatch>,
+) -> ServiceResult<HttpResponse> {
     let id = change_id(&id)?;
     let version = if_match(&req)?;
-    let view = run(ctx, move |ctx| changes::edit(ctx, &caller, id, version, body.into_inner())).await?;
+    let view = run(ctx, move |ctx| {
+        changes::edit(ctx, &caller, id, version, body.into_inner())
+    })
+    .await?;
     Ok(with_etag(HttpResponse::Ok(), view))
 }
 
@@ -128,9 +195,19 @@ pub struct RiskInput {
 /// Answer the risk questionnaire; returns the score, level and factors.
 #[utoipa::path(put, path = "/api/v1/changes/{id}/risk", request_body = RiskInput, params(("id" = String, Path)),
     responses((status = 200, body = Assessment), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn risk(ctx: web::Data<Ctx>, caller: Caller, id: web::Path<String>, body: web::Json<RiskInput>) -> ServiceResult<web::Json<Assessment>> {
+pub async fn risk(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<RiskInput>,
+) -> ServiceResult<web::Json<Assessment>> {
     let id = change_id(&id)?;
-    Ok(web::Json(run(ctx, move |ctx| risk::answer(ctx, &caller, id, body.into_inner().answers)).await?))
+    Ok(web::Json(
+        run(ctx, move |ctx| {
+            risk::answer(ctx, &caller, id, body.into_inner().answers)
+        })
+        .await?,
+    ))
 }
 
 /// Declares a handler for one lifecycle action: path segment, body type, service call.
@@ -148,14 +225,62 @@ macro_rules! action {
     };
 }
 
-action!(submit, "submit", Force, lifecycle::submit, "Submit a draft: normal → assess, emergency → authorize, standard → scheduled.");
-action!(assess, "assess", AssessInput, lifecycle::assess, "Assess: send to the CAB (authorize) or return to the requester.");
-action!(return_to_draft, "return", CommentInput, lifecycle::return_to_draft, "Return to draft for more information; the next voting round starts empty.");
-action!(reschedule, "reschedule", RescheduleInput, lifecycle::reschedule, "Move the window of a scheduled change; conflicts refuse unless forced.");
-action!(complete, "complete", CompleteInput, lifecycle::complete, "Record the end of implementation and its closure code.");
-action!(review, "review", ReviewInput, lifecycle::review, "Close with the post-implementation review.");
-action!(cancel, "cancel", CancelInput, lifecycle::cancel, "Cancel a change before implementation, with a reason.");
-action!(vote, "votes", VoteInput, voting::vote, "Vote approve or reject; the approval rule decides when it is met.");
+action!(
+    submit,
+    "submit",
+    Force,
+    lifecycle::submit,
+    "Submit a draft: normal → assess, emergency → authorize, standard → scheduled."
+);
+action!(
+    assess,
+    "assess",
+    AssessInput,
+    lifecycle::assess,
+    "Assess: send to the CAB (authorize) or return to the requester."
+);
+action!(
+    return_to_draft,
+    "return",
+    CommentInput,
+    lifecycle::return_to_draft,
+    "Return to draft for more information; the next voting round starts empty."
+);
+action!(
+    reschedule,
+    "reschedule",
+    RescheduleInput,
+    lifecycle::reschedule,
+    "Move the window of a scheduled change; conflicts refuse unless forced."
+);
+action!(
+    complete,
+    "complete",
+    CompleteInput,
+    lifecycle::complete,
+    "Record the end of implementation and its closure code."
+);
+action!(
+    review,
+    "review",
+    ReviewInput,
+    lifecycle::review,
+    "Close with the post-implementation review."
+);
+action!(
+    cancel,
+    "cancel",
+    CancelInput,
+    lifecycle::cancel,
+    "Cancel a change before implementation, with a reason."
+);
+action!(
+    vote,
+    "votes",
+    VoteInput,
+    voting::vote,
+    "Vote approve or reject; the approval rule decides when it is met."
+);
 
 /// An empty JSON object, the body of `start`.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -165,7 +290,11 @@ pub struct Empty {}
 /// Start implementation (records the actual start). Body: `{}` or none.
 #[utoipa::path(post, path = "/api/v1/changes/{id}/start", request_body = Empty, params(("id" = String, Path)),
     responses((status = 200, body = ChangeView), (status = 403, body = Problem), (status = 409, body = Problem)), security(("bearer" = [])))]
-pub async fn start(ctx: web::Data<Ctx>, caller: Caller, id: web::Path<String>) -> ServiceResult<HttpResponse> {
+pub async fn start(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ServiceResult<HttpResponse> {
     let id = change_id(&id)?;
     let view = run(ctx, move |ctx| lifecycle::start(ctx, &caller, id)).await?;
     Ok(with_etag(HttpResponse::Ok(), view))
@@ -174,7 +303,13 @@ pub async fn start(ctx: web::Data<Ctx>, caller: Caller, id: web::Path<String>) -
 /// The audit trail of one change, oldest first.
 #[utoipa::path(get, path = "/api/v1/changes/{id}/events", params(("id" = String, Path)),
     responses((status = 200, body = [EventView]), (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn events(ctx: web::Data<Ctx>, caller: Caller, id: web::Path<String>) -> ServiceResult<web::Json<Vec<EventView>>> {
+pub async fn events(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ServiceResult<web::Json<Vec<EventView>>> {
     let id = change_id(&id)?;
-    Ok(web::Json(run(ctx, move |ctx| changes::events(ctx, &caller, id)).await?))
+    Ok(web::Json(
+        run(ctx, move |ctx| changes::events(ctx, &caller, id)).await?,
+    ))
 }

@@ -5,7 +5,9 @@ use crate::db::cis::Ci;
 use crate::domain::caller::Caller;
 use crate::domain::validation::FieldErrors;
 use crate::services::calendar::{self, Calendar};
-use crate::services::reference::{self, BlackoutView, NewBlackout, NewCi, NewTemplate, TemplateView};
+use crate::services::reference::{
+    self, BlackoutView, NewBlackout, NewCi, NewTemplate, TemplateView,
+};
 use crate::services::{Ctx, ServiceResult};
 use crate::web::problem::Problem;
 use crate::web::run;
@@ -40,54 +42,105 @@ impl PeriodParams {
 
 /// Configuration items, by name.
 #[utoipa::path(get, path = "/api/v1/cis", params(PageParams), responses((status = 200, body = [Ci])), security(("bearer" = [])))]
-pub async fn list_cis(ctx: web::Data<Ctx>, caller: Caller, page: web::Query<PageParams>) -> ServiceResult<web::Json<Vec<Ci>>> {
+pub async fn list_cis(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    page: web::Query<PageParams>,
+) -> ServiceResult<web::Json<Vec<Ci>>> {
     let offset = page.offset.unwrap_or(0);
-    Ok(web::Json(run(ctx, move |ctx| reference::list_cis(ctx, &caller, offset)).await?))
+    Ok(web::Json(
+        run(ctx, move |ctx| reference::list_cis(ctx, &caller, offset)).await?,
+    ))
 }
 
 /// Add a configuration item (admins).
 #[utoipa::path(post, path = "/api/v1/cis", request_body = NewCi,
     responses((status = 201, body = Ci), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn create_ci(ctx: web::Data<Ctx>, caller: Caller, body: web::Json<NewCi>) -> ServiceResult<HttpResponse> {
-    let ci = run(ctx, move |ctx| reference::create_ci(ctx, &caller, body.into_inner())).await?;
+pub async fn create_ci(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    body: web::Json<NewCi>,
+) -> ServiceResult<HttpResponse> {
+    let ci = run(ctx, move |ctx| {
+        reference::create_ci(ctx, &caller, body.into_inner())
+    })
+    .await?;
     Ok(HttpResponse::Created().json(ci))
 }
 
 /// Standard change templates, by name.
 #[utoipa::path(get, path = "/api/v1/templates", params(PageParams), responses((status = 200, body = [TemplateView])), security(("bearer" = [])))]
-pub async fn list_templates(ctx: web::Data<Ctx>, caller: Caller, page: web::Query<PageParams>) -> ServiceResult<web::Json<Vec<TemplateView>>> {
+pub async fn list_templates(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    page: web::Query<PageParams>,
+) -> ServiceResult<web::Json<Vec<TemplateView>>> {
     let offset = page.offset.unwrap_or(0);
-    Ok(web::Json(run(ctx, move |ctx| reference::list_templates(ctx, &caller, offset)).await?))
+    Ok(web::Json(
+        run(ctx, move |ctx| {
+            reference::list_templates(ctx, &caller, offset)
+        })
+        .await?,
+    ))
 }
 
 /// Add a standard change template (change managers, admins).
 #[utoipa::path(post, path = "/api/v1/templates", request_body = NewTemplate,
     responses((status = 201, body = TemplateView), (status = 403, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn create_template(ctx: web::Data<Ctx>, caller: Caller, body: web::Json<NewTemplate>) -> ServiceResult<HttpResponse> {
-    let template = run(ctx, move |ctx| reference::create_template(ctx, &caller, body.into_inner())).await?;
+pub async fn create_template(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    body: web::Json<NewTemplate>,
+) -> ServiceResult<HttpResponse> {
+    let template = run(ctx, move |ctx| {
+        reference::create_template(ctx, &caller, body.into_inner())
+    })
+    .await?;
     Ok(HttpResponse::Created().json(template))
 }
 
 /// Blackout windows overlapping a period (default: the next 31 days).
 #[utoipa::path(get, path = "/api/v1/blackouts", params(PeriodParams), responses((status = 200, body = [BlackoutView])), security(("bearer" = [])))]
-pub async fn list_blackouts(ctx: web::Data<Ctx>, caller: Caller, params: web::Query<PeriodParams>) -> ServiceResult<web::Json<Vec<BlackoutView>>> {
+pub async fn list_blackouts(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    params: web::Query<PeriodParams>,
+) -> ServiceResult<web::Json<Vec<BlackoutView>>> {
     let (from, to) = params.period(ctx.clock.now())?;
-    Ok(web::Json(run(ctx, move |ctx| reference::list_blackouts(ctx, &caller, from, to)).await?))
+    Ok(web::Json(
+        run(ctx, move |ctx| {
+            reference::list_blackouts(ctx, &caller, from, to)
+        })
+        .await?,
+    ))
 }
 
 /// Add a blackout window; no `ci_ids` freezes everything (change managers, admins).
 #[utoipa::path(post, path = "/api/v1/blackouts", request_body = NewBlackout,
     responses((status = 201, body = BlackoutView), (status = 403, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn create_blackout(ctx: web::Data<Ctx>, caller: Caller, body: web::Json<NewBlackout>) -> ServiceResult<HttpResponse> {
-    let blackout = run(ctx, move |ctx| reference::create_blackout(ctx, &caller, body.into_inner())).await?;
+pub async fn create_blackout(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    body: web::Json<NewBlackout>,
+) -> ServiceResult<HttpResponse> {
+    let blackout = run(ctx, move |ctx| {
+        reference::create_blackout(ctx, &caller, body.into_inner())
+    })
+    .await?;
     Ok(HttpResponse::Created().json(blackout))
 }
 
 /// Scheduled windows and blackouts in a period (at most 366 days).
 #[utoipa::path(get, path = "/api/v1/calendar", params(PeriodParams),
     responses((status = 200, body = Calendar), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn calendar(ctx: web::Data<Ctx>, caller: Caller, params: web::Query<PeriodParams>) -> ServiceResult<web::Json<Calendar>> {
+pub async fn calendar(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    params: web::Query<PeriodParams>,
+) -> ServiceResult<web::Json<Calendar>> {
     let (from, to) = params.period(ctx.clock.now())?;
-    Ok(web::Json(run(ctx, move |ctx| calendar::period(ctx, &caller, from, to)).await?))
+    Ok(web::Json(
+        run(ctx, move |ctx| calendar::period(ctx, &caller, from, to)).await?,
+    ))
 }

@@ -1,0 +1,370 @@
+//! Refusals: every wrong request gets its status code and a message, and changes nothing.
+
+use crate::helpers::{low_risk, Backend, TestApp, User};
+use crate::on_both_backends;
+use endring::domain::role::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+on_both_backends!(
+    refused_transitions_answer_409_and_change_nothing,
+    callers_without_a_valid_token_get_401,
+    the_policy_refuses_with_403,
+    unknown_changes_get_404,
+    stale_or_missing_versions_get_412_and_428,
+    invalid_fields_get_422_with_every_field_named,
+    malformed_bodies_get_400,
+    no_one_votes_on_a_change_they_requested_or_implement,
+);
+
+/// A snapshot of what must not move: the change and its trail.
+async fn snapshot(app: &TestApp, change: &Value) -> (Value, usize) {
+    let current = app.change(change).await;
+    (
+        json!({ "state": current["state"], "version": current["version"] }),
+        app.event_actions(change).await.len(),
+    )
+}
+
+async fn refused_transitions_answer_409_and_change_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("requester", &[]).await;
+    let implementer = app.user("implementer", &[Role::Implementer]).await;
+    let ci = app.ci("Archive", 3).await;
+    let change = app.draft(&requester, &implementer, ci, 10).await;
+    let before = snapshot(&app, &change).await;
+    let manager = &app.admin;
+    let refused: [(&str, Value); 7] = [
+        ("assess", json!({ "outcome": "authorize" })),
+        ("votes", json!({ "decision": "approve" })),
+        (
+            "reschedule",
+            json!({ "planned_start": "2030-01-01T10:00:00Z", "planned_end": "2030-01-01T11:00:00Z" }),
+        ),
+        ("start", json!({})),
+        ("complete", json!({ "closure_code": "successful" })),
+        ("review", json!({ "review": "done" })),
+        ("return", json!({ "comment": "why" })),
+    ];
+    for (action, body) in refused {
+        let (status, problem) = app.act(&change, action, manager, body).await;
+        assert_eq!(
+            status,
+            StatusCode::CONFLICT,
+            "{action} on a draft: {problem}"
+        );
+        assert_eq!(problem["status"], 409);
+        assert!(
+            problem["detail"].as_str().unwrap().contains("draft"),
+            "{problem}"
+        );
+    }
+    assert_eq!(snapshot(&app, &change).await, before);
+
+    // A cancelled change is terminal.
+    app.act(
+        &change,
+        "cancel",
+        &requester,
+        json!({ "reason": "not needed" }),
+    )
+    .await;
+    let (status, _) = app.act(&change, "submit", &requester, json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = app
+        .act(&change, "cancel", &requester, json!({ "reason": "again" }))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
+
+async fn callers_without_a_valid_token_get_401(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (status, problem) = app.call(Method::GET, "/api/v1/changes", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(problem["detail"].as_str().unwrap().contains("Bearer"));
+    let forged = User {
+        id: 1,
+        email: String::new(),
+        token: "0".repeat(64),
+    };
+    let (status, _) = app
+        .call(Method::GET, "/api/v1/me", Some(&forged), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/token",
+            None,
+            Some(json!({ "email": app.admin.email, "password": "wrong password" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Tokens expire.
+    app.ctx
+        .clock
+        .advance(chrono::Duration::hours(app.ctx.config.token_ttl_hours + 1));
+    let (status, _) = app
+        .call(Method::GET, "/api/v1/me", Some(&app.admin), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+async fn the_policy_refuses_with_403(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("requester", &[]).await;
+    let other = app.user("other", &[]).await;
+    let implementer = app.user("implementer", &[Role::Implementer]).await;
+    let viewer = app.user("viewer", &[Role::Manager]).await;
+    let ci = app.ci("Archive", 3).await;
+    let change = app.draft(&requester, &implementer, ci, 10).await;
+    let (status, _, _) = app
+        .call_with(
+            Method::PATCH,
+            &format!("/api/v1/changes/{}", change["id"]),
+            Some(&other),
+            Some(json!({ "title": "mine now" })),
+            &[("If-Match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "only the requester edits a draft"
+    );
+    let (status, _) = app.act(&change, "submit", &other, json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    app.answer_risk(&change, &requester, low_risk()).await;
+    app.act(&change, "submit", &requester, json!({})).await;
+    let (status, problem) = app
+        .act(
+            &change,
+            "assess",
+            &viewer,
+            json!({ "outcome": "authorize" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("change managers"),
+        "{problem}"
+    );
+    let (status, _) = app
+        .post_status(
+            "/api/v1/cis",
+            &requester,
+            json!({ "name": "X", "kind": "k", "criticality": 1, "owner_email": "a@b.no" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(app.change(&change).await["state"], "assess");
+}
+
+async fn unknown_changes_get_404(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for path in [
+        "/api/v1/changes/999",
+        "/api/v1/changes/CHG-000999",
+        "/api/v1/changes/not-a-change",
+        "/api/v1/nothing",
+    ] {
+        let (status, problem) = app.call(Method::GET, path, Some(&app.admin), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(problem["status"], 404);
+    }
+}
+
+async fn stale_or_missing_versions_get_412_and_428(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("requester", &[]).await;
+    let ci = app.ci("Archive", 3).await;
+    let change = app.draft(&requester, &app.admin, ci, 10).await;
+    let path = format!("/api/v1/changes/{}", change["id"]);
+    let (status, headers, _) = app
+        .call_with(Method::GET, &path, Some(&requester), None, &[])
+        .await;
+    assert_eq!(
+        (status, headers["etag"].to_str().unwrap()),
+        (StatusCode::OK, "\"1\"")
+    );
+    let if_match = [("If-Match", "\"1\"")];
+    let edit = || {
+        app.call_with(
+            Method::PATCH,
+            &path,
+            Some(&requester),
+            Some(json!({ "title": "Renamed" })),
+            &if_match,
+        )
+    };
+    let (status, _, edited) = edit().await;
+    assert_eq!(
+        (status, edited["version"].as_i64()),
+        (StatusCode::OK, Some(2))
+    );
+    let (status, _, problem) = edit().await;
+    assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{problem}");
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&requester),
+            Some(json!({ "title": "No version" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PRECONDITION_REQUIRED);
+    let current = app.change(&change).await;
+    assert_eq!(
+        (current["title"].as_str(), current["version"].as_i64()),
+        (Some("Renamed"), Some(2))
+    );
+}
+
+async fn invalid_fields_get_422_with_every_field_named(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("requester", &[]).await;
+    let body = json!({
+        "title": "  ", "ci_ids": [4242], "implementer_id": requester.id,
+        "planned_start": "2030-01-01T12:00:00Z", "planned_end": "2030-01-01T10:00:00Z",
+    });
+    let (status, problem) = app.post_status("/api/v1/changes", &requester, body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["title", "planned_end", "ci_ids", "implementer_id"],
+        "{problem}"
+    );
+
+    let (status, problem) = app
+        .post_status(
+            "/api/v1/changes",
+            &requester,
+            json!({ "title": "x", "type": "urgent" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+
+    let change = app
+        .post(
+            "/api/v1/changes",
+            &requester,
+            json!({ "title": "Bare draft" }),
+        )
+        .await;
+    let (status, problem) = app.act(&change, "submit", &requester, json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for needed in [
+        "planned_start",
+        "ci_ids",
+        "implementation_plan",
+        "backout_plan",
+        "test_plan",
+        "answers.tested",
+    ] {
+        assert!(fields.contains(&needed), "{needed} missing from {fields:?}");
+    }
+    assert_eq!(app.change(&change).await["state"], "draft");
+
+    let (status, problem) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/changes/{}/risk", change["id"]),
+            Some(&requester),
+            Some(json!({ "answers": { "tested": "maybe" } })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "answers.tested");
+    let (status, _) = app
+        .call(
+            Method::GET,
+            "/api/v1/changes?state=done",
+            Some(&requester),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn malformed_bodies_get_400(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let response = app
+        .client
+        .post(format!("{}/api/v1/changes", app.address))
+        .bearer_auth(&app.admin.token)
+        .header("content-type", "application/json")
+        .body("{\"title\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let (status, _) = app
+        .call(
+            Method::GET,
+            "/api/v1/changes?limit=many",
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+async fn no_one_votes_on_a_change_they_requested_or_implement(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("requester", &[Role::CabMember]).await;
+    let implementer = app
+        .user("implementer", &[Role::Implementer, Role::CabMember])
+        .await;
+    let manager = app.user("manager", &[Role::ChangeManager]).await;
+    let ci = app.ci("Archive", 3).await;
+    let change = app.draft(&requester, &implementer, ci, 10).await;
+    app.answer_risk(&change, &requester, low_risk()).await;
+    app.act(&change, "submit", &requester, json!({})).await;
+    app.act(
+        &change,
+        "assess",
+        &manager,
+        json!({ "outcome": "authorize" }),
+    )
+    .await;
+    for voter in [&requester, &implementer] {
+        let (status, problem) = app
+            .act(&change, "votes", voter, json!({ "decision": "approve" }))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    }
+    let current = app.change(&change).await;
+    assert_eq!(current["approval"]["votes"], json!([]));
+    let asked: Vec<String> = app
+        .notices(&change)
+        .await
+        .into_iter()
+        .filter(|(k, _)| k == "authorize_request")
+        .map(|(_, to)| to)
+        .collect();
+    assert!(
+        !asked.contains(&requester.email) && !asked.contains(&implementer.email),
+        "{asked:?}"
+    );
+    assert!(asked.contains(&manager.email));
+}

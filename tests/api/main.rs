@@ -1,0 +1,11 @@
+//! The integration suite: the real application on port 0 with a fresh database, on
+//! SQLite always and on PostgreSQL when `ENDRING_TEST_PG_URL` is set.
+
+mod helpers;
+
+mod concurrency;
+mod errors;
+mod lifecycle;
+mod migrations;
+mod openapi;
+mod reference;
