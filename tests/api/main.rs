@@ -3,9 +3,11 @@
 
 mod helpers;
 
+mod audit;
 mod concurrency;
 mod errors;
 mod lifecycle;
 mod migrations;
 mod openapi;
+mod processes;
 mod reference;
