@@ -57,7 +57,8 @@ enum UserCommand {
         /// A role (repeatable): implementer, cab_member, change_manager, manager, admin.
         #[arg(long = "role")]
         roles: Vec<Role>,
-        /// Password (at least 12 characters); generated and printed when left out.
+        /// Password (at least 12 characters). Left out, it is asked for on a terminal, or
+        /// generated and printed otherwise.
         #[arg(long)]
         password: Option<String>,
     },
@@ -99,8 +100,10 @@ async fn main() -> anyhow::Result<()> {
                     password,
                 },
         } => {
-            let generated = password.is_none();
-            let password = password.unwrap_or_else(services::users::generate_password);
+            let (password, generated) = match password {
+                Some(given) => (given, false),
+                None => ask_password()?,
+            };
             let roles = roles.into_iter().collect();
             let id = blocking(ctx, move |ctx| {
                 services::users::add(
@@ -148,6 +151,18 @@ async fn main() -> anyhow::Result<()> {
             }
         },
     }
+}
+
+/// Asks twice on a terminal; elsewhere (scripts, CI) generates one to print.
+fn ask_password() -> anyhow::Result<(String, bool)> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return Ok((services::users::generate_password(), true));
+    }
+    let first = rpassword::prompt_password("Password (at least 12 characters): ")?;
+    let second = rpassword::prompt_password("Again: ")?;
+    anyhow::ensure!(first == second, "the two passwords differ");
+    Ok((first, false))
 }
 
 async fn blocking<T: Send + 'static>(

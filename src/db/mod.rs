@@ -213,3 +213,57 @@ impl Db {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_comes_from_the_scheme() {
+        assert_eq!(
+            Backend::from_url("sqlite://endring.db").unwrap(),
+            (Backend::Sqlite, "endring.db".into())
+        );
+        assert_eq!(
+            Backend::from_url("sqlite:/var/lib/e.db").unwrap(),
+            (Backend::Sqlite, "/var/lib/e.db".into())
+        );
+        let pg = "postgres://u:p@db/endring";
+        assert_eq!(
+            Backend::from_url(pg).unwrap(),
+            (Backend::Postgres, pg.into())
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://db/e").unwrap().0,
+            Backend::Postgres
+        );
+    }
+
+    #[test]
+    fn a_mistyped_url_is_an_error_not_a_new_sqlite_file() {
+        for url in [
+            "postgres:/db",
+            "postgress://db/e",
+            "mysql://db/e",
+            "endring.db",
+            "sqlite://",
+        ] {
+            let err = Backend::from_url(url).unwrap_err();
+            assert!(err.to_string().contains(url), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_wrong_postgres_password_is_reported_as_such() {
+        // Nothing listens on port 1: the driver's own message comes through.
+        let Err(err) = Db::connect("postgres://nobody:wrong@127.0.0.1:1/none", 1, "full") else {
+            panic!("connected to nothing");
+        };
+        assert!(
+            err.to_string()
+                .starts_with("cannot connect to the database"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("multiconnection"), "{err}");
+    }
+}

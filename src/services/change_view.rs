@@ -5,7 +5,7 @@ use super::ServiceResult;
 use crate::config::Config;
 use crate::db::cis::{self, Ci};
 use crate::db::{blackouts, changes, users, votes, DbConn};
-use crate::domain::approval::{decide, Outcome, Progress};
+use crate::domain::approval::{decide, latest_per_voter, Outcome, Progress, VoteDecision};
 use crate::domain::caller::Caller;
 use crate::domain::change::{Change, ChangeState, ChangeType, ClosureCode};
 use crate::domain::ids::{ChangeId, CiId, UserId};
@@ -49,7 +49,7 @@ pub struct RiskView {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VoteView {
     pub voter: Person,
-    pub decision: crate::domain::approval::VoteDecision,
+    pub decision: VoteDecision,
     pub comment: String,
     pub round: i32,
     pub as_manager: bool,
@@ -130,9 +130,9 @@ pub fn build(conn: &mut DbConn, config: &Config, change: Change) -> ServiceResul
     let progress = match decide(rule, config.approval.veto, &ballots) {
         Outcome::Pending(progress) => progress,
         Outcome::Approved | Outcome::Rejected => Progress {
-            approvals: ballots
+            approvals: latest_per_voter(&ballots)
                 .iter()
-                .filter(|b| b.decision == crate::domain::approval::VoteDecision::Approve)
+                .filter(|b| b.decision == VoteDecision::Approve)
                 .count() as u32,
             required: rule.approvals,
             manager_needed: false,

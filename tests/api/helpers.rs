@@ -58,7 +58,7 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    fn create(backend: &Backend) -> TestDb {
+    pub fn create(backend: &Backend) -> TestDb {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");

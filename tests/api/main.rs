@@ -4,6 +4,7 @@
 mod helpers;
 
 mod audit;
+mod cli;
 mod concurrency;
 mod errors;
 mod lifecycle;

@@ -1,0 +1,145 @@
+//! The command line, run as the built binary against a fresh database.
+
+use crate::helpers::{Backend, TestDb};
+use crate::on_both_backends;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+on_both_backends!(
+    the_command_line_migrates_adds_users_lists_roles_and_verifies,
+    serve_on_an_empty_database_prints_the_first_admin
+);
+
+fn endring(db: &TestDb, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_endring"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run endring");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+async fn the_command_line_migrates_adds_users_lists_roles_and_verifies(backend: Backend) {
+    let db = TestDb::create(&backend);
+    let (ok, out, err) = endring(&db, &["migrate"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("up to date"));
+    let add = [
+        "user",
+        "add",
+        "--email",
+        "Kari@Example.no",
+        "--name",
+        "Kari",
+        "--role",
+        "cab_member",
+        "--role",
+        "change_manager",
+    ];
+    let (ok, out, err) = endring(&db, &add);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("password: "),
+        "a generated password is printed when none is given: {out}"
+    );
+    let (ok, _, err) = endring(&db, &add);
+    assert!(!ok && err.contains("exists already"), "{err}");
+    let (ok, _, err) = endring(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@example.no",
+            "--name",
+            "X",
+            "--role",
+            "boss",
+        ],
+    );
+    assert!(
+        !ok && err.contains("change_manager"),
+        "an unknown role names the known ones: {err}"
+    );
+    let (ok, _, err) = endring(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "y@example.no",
+            "--name",
+            "Y",
+            "--password",
+            "short",
+        ],
+    );
+    assert!(
+        !ok && err.contains("password: must be at least 12 characters"),
+        "{err}"
+    );
+    let (ok, out, _) = endring(&db, &["user", "roles"]);
+    assert!(ok);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("kari@example.no"))
+        .expect("kari listed, email lower-cased");
+    assert!(
+        line.ends_with("requester, cab_member, change_manager"),
+        "{line}"
+    );
+    let (ok, out, err) = endring(&db, &["audit", "verify"]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("OK: 1 audit events"), "{out}");
+}
+
+async fn serve_on_an_empty_database_prints_the_first_admin(backend: Backend) {
+    let db = TestDb::create(&backend);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_endring"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start serve");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.contains("listens on");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    let password = printed
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("password:"))
+        .map(str::trim)
+        .expect("password printed")
+        .to_owned();
+    let token = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/api/v1/auth/token"))
+        .json(&serde_json::json!({ "email": "admin@localhost.localdomain", "password": password }))
+        .send()
+        .await
+        .unwrap();
+    let status = token.status();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        status, 200,
+        "the printed password signs the admin in: {printed:?}"
+    );
+}
