@@ -25,46 +25,61 @@ where
 /// The whole URL map.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use api::{changes, meta, reference};
+    use web::{get, patch, post, put};
     cfg.app_data(
         web::JsonConfig::default()
             .limit(256 * 1024)
             .error_handler(problem::json_error),
     )
     .app_data(web::QueryConfig::default().error_handler(problem::query_error))
-    .route("/healthz", web::get().to(meta::healthz))
+    .service(resource("/healthz").route(get().to(meta::healthz)))
     .service(
         web::scope("/api/v1")
-            .route("/openapi.json", web::get().to(openapi::document))
-            .route("/auth/token", web::post().to(meta::token))
-            .route("/me", web::get().to(meta::me))
-            .route("/changes", web::get().to(changes::list))
-            .route("/changes", web::post().to(changes::create))
-            .route("/changes/{id}", web::get().to(changes::get))
-            .route("/changes/{id}", web::patch().to(changes::edit))
-            .route("/changes/{id}/risk", web::put().to(changes::risk))
-            .route("/changes/{id}/submit", web::post().to(changes::submit))
-            .route("/changes/{id}/assess", web::post().to(changes::assess))
-            .route(
-                "/changes/{id}/return",
-                web::post().to(changes::return_to_draft),
+            .service(resource("/openapi.json").route(get().to(openapi::document)))
+            .service(resource("/auth/token").route(post().to(meta::token)))
+            .service(resource("/me").route(get().to(meta::me)))
+            .service(
+                resource("/changes")
+                    .route(get().to(changes::list))
+                    .route(post().to(changes::create)),
             )
-            .route(
-                "/changes/{id}/reschedule",
-                web::post().to(changes::reschedule),
+            .service(
+                resource("/changes/{id}")
+                    .route(get().to(changes::get))
+                    .route(patch().to(changes::edit)),
             )
-            .route("/changes/{id}/start", web::post().to(changes::start))
-            .route("/changes/{id}/complete", web::post().to(changes::complete))
-            .route("/changes/{id}/review", web::post().to(changes::review))
-            .route("/changes/{id}/cancel", web::post().to(changes::cancel))
-            .route("/changes/{id}/votes", web::post().to(changes::vote))
-            .route("/changes/{id}/events", web::get().to(changes::events))
-            .route("/calendar", web::get().to(reference::calendar))
-            .route("/cis", web::get().to(reference::list_cis))
-            .route("/cis", web::post().to(reference::create_ci))
-            .route("/templates", web::get().to(reference::list_templates))
-            .route("/templates", web::post().to(reference::create_template))
-            .route("/blackouts", web::get().to(reference::list_blackouts))
-            .route("/blackouts", web::post().to(reference::create_blackout)),
+            .service(resource("/changes/{id}/risk").route(put().to(changes::risk)))
+            .service(resource("/changes/{id}/submit").route(post().to(changes::submit)))
+            .service(resource("/changes/{id}/assess").route(post().to(changes::assess)))
+            .service(resource("/changes/{id}/return").route(post().to(changes::return_to_draft)))
+            .service(resource("/changes/{id}/reschedule").route(post().to(changes::reschedule)))
+            .service(resource("/changes/{id}/start").route(post().to(changes::start)))
+            .service(resource("/changes/{id}/complete").route(post().to(changes::complete)))
+            .service(resource("/changes/{id}/review").route(post().to(changes::review)))
+            .service(resource("/changes/{id}/cancel").route(post().to(changes::cancel)))
+            .service(resource("/changes/{id}/votes").route(post().to(changes::vote)))
+            .service(resource("/changes/{id}/events").route(get().to(changes::events)))
+            .service(resource("/calendar").route(get().to(reference::calendar)))
+            .service(
+                resource("/cis")
+                    .route(get().to(reference::list_cis))
+                    .route(post().to(reference::create_ci)),
+            )
+            .service(
+                resource("/templates")
+                    .route(get().to(reference::list_templates))
+                    .route(post().to(reference::create_template)),
+            )
+            .service(
+                resource("/blackouts")
+                    .route(get().to(reference::list_blackouts))
+                    .route(post().to(reference::create_blackout)),
+            ),
     )
     .default_service(web::to(problem::not_found));
+}
+
+/// A path whose unsupported methods answer 405 as a problem document.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(problem::method_not_allowed))
 }

@@ -1,8 +1,13 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations.
 
 use super::api::{changes, meta, reference};
+use super::problem::Problem;
 use actix_web::web;
+use utoipa::openapi::content::Content;
+use utoipa::openapi::path::ParameterIn;
+use utoipa::openapi::response::Response;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -16,7 +21,7 @@ use utoipa::{Modify, OpenApi};
         reference::calendar, reference::list_cis, reference::create_ci, reference::list_templates,
         reference::create_template, reference::list_blackouts, reference::create_blackout,
     ),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &ProblemResponses)
 )]
 pub struct ApiDoc;
 
@@ -29,6 +34,67 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Every error is `application/problem+json`. Every operation may answer 400 (malformed
+/// request) and 500; a signed-in one 401; one about a change 404; one with a body 415 and
+/// 422; one with query parameters 422. Stated once here rather than on each handler.
+struct ProblemResponses;
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let problem_name = <Problem as utoipa::ToSchema>::name();
+        let problem = || {
+            Content::new(Some(RefOr::Ref(Ref::from_schema_name(
+                problem_name.clone(),
+            ))))
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let has_body = operation.request_body.is_some();
+                let has_query = operation
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| p.parameter_in == ParameterIn::Query);
+                let applies = [
+                    ("400", "malformed request", true),
+                    ("401", "not signed in", operation.security.is_some()),
+                    ("404", "no such change", path.contains("{id}")),
+                    ("415", "the body is not application/json", has_body),
+                    (
+                        "422",
+                        "invalid fields; `errors` lists them",
+                        has_body || has_query,
+                    ),
+                    ("500", "internal error", true),
+                ];
+                let responses = &mut operation.responses.responses;
+                for (status, description, _) in
+                    applies.into_iter().filter(|(_, _, applies)| *applies)
+                {
+                    responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| RefOr::T(Response::new(description)));
+                }
+                for (status, response) in responses.iter_mut() {
+                    if let (true, RefOr::T(response)) = (status.as_str() >= "400", response) {
+                        response.content.clear();
+                        response
+                            .content
+                            .insert("application/problem+json".to_owned(), problem());
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -126,3 +126,12 @@ pub fn query_error(
 pub async fn not_found() -> HttpResponse {
     Problem::new(StatusCode::NOT_FOUND, "there is nothing at this address").response()
 }
+
+/// Known paths asked with a method they do not take.
+pub async fn method_not_allowed() -> HttpResponse {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this address does not take that method",
+    )
+    .response()
+}

@@ -34,16 +34,26 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, view: ChangeView) -> 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
+    #[param(value_type = Option<ChangeState>)]
     pub state: Option<String>,
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", value_type = Option<ChangeType>)]
     pub change_type: Option<String>,
+    /// Affects this configuration item.
     pub ci: Option<i32>,
+    /// Planned window ends after this time (RFC 3339).
+    #[param(value_type = Option<DateTime<Utc>>)]
     pub from: Option<String>,
+    /// Planned window starts before this time (RFC 3339).
+    #[param(value_type = Option<DateTime<Utc>>)]
     pub to: Option<String>,
+    /// Words in the title, any case.
     pub q: Option<String>,
+    /// Only the caller's own requests.
     pub mine: Option<bool>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 

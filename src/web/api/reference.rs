@@ -8,7 +8,7 @@ use crate::services::calendar::{self, Calendar};
 use crate::services::reference::{
     self, BlackoutView, NewBlackout, NewCi, NewTemplate, TemplateView,
 };
-use crate::services::{Ctx, ServiceResult};
+use crate::services::{Ctx, ServiceError, ServiceResult};
 use crate::web::problem::Problem;
 use crate::web::run;
 use actix_web::{web, HttpResponse};
@@ -18,15 +18,29 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
+}
+
+impl PageParams {
+    fn offset(&self) -> ServiceResult<i64> {
+        match self.offset.unwrap_or(0) {
+            negative if negative < 0 => {
+                Err(ServiceError::invalid("offset", "must not be negative"))
+            }
+            offset => Ok(offset),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PeriodParams {
     /// RFC 3339; default now.
+    #[param(value_type = Option<DateTime<Utc>>)]
     pub from: Option<String>,
     /// RFC 3339; default 31 days after `from`.
+    #[param(value_type = Option<DateTime<Utc>>)]
     pub to: Option<String>,
 }
 
@@ -47,7 +61,7 @@ pub async fn list_cis(
     caller: Caller,
     page: web::Query<PageParams>,
 ) -> ServiceResult<web::Json<Vec<Ci>>> {
-    let offset = page.offset.unwrap_or(0);
+    let offset = page.offset()?;
     Ok(web::Json(
         run(ctx, move |ctx| reference::list_cis(ctx, &caller, offset)).await?,
     ))
@@ -76,7 +90,7 @@ pub async fn list_templates(
     caller: Caller,
     page: web::Query<PageParams>,
 ) -> ServiceResult<web::Json<Vec<TemplateView>>> {
-    let offset = page.offset.unwrap_or(0);
+    let offset = page.offset()?;
     Ok(web::Json(
         run(ctx, move |ctx| {
             reference::list_templates(ctx, &caller, offset)
