@@ -132,3 +132,11 @@ pub fn head_seq(conn: &mut DbConn) -> QueryResult<i64> {
         .select(audit_head::last_seq)
         .first(conn)
 }
+
+/// The hash of the last event (the genesis hash when there is none).
+pub fn head_hash(conn: &mut DbConn) -> QueryResult<String> {
+    audit_head::table
+        .find(1)
+        .select(audit_head::last_hash)
+        .first(conn)
+}

@@ -2,7 +2,7 @@
 
 use super::schema::{change_cis, changes, risk_answers};
 use super::DbConn;
-use crate::domain::change::{Change, ChangeState, ChangeType, ClosureCode};
+use crate::domain::change::{Change, ChangeState, ChangeType, ClosureCode, MAX_WINDOW_DAYS};
 use crate::domain::ids::{ChangeId, CiId, TemplateId, UserId};
 use crate::domain::risk::{Assessment, Factor, RiskLevel};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -225,7 +225,9 @@ fn filtered<'a>(filter: &'a ListFilter) -> changes::BoxedQuery<'a, super::MultiB
         query = query.filter(changes::id.eq_any(with_ci));
     }
     if let Some(from) = filter.from {
-        query = query.filter(changes::planned_end.gt(to_naive(from)));
+        query = query
+            .filter(changes::planned_end.gt(to_naive(from)))
+            .filter(changes::planned_start.gt(to_naive(earliest_start(from))));
     }
     if let Some(to) = filter.to {
         query = query.filter(changes::planned_start.lt(to_naive(to)));
@@ -247,6 +249,12 @@ fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
+}
+
+/// The earliest start of a window that can still reach `from`: windows are at most
+/// `MAX_WINDOW_DAYS` long, so the index on `planned_start` bounds the scan on both sides.
+fn earliest_start(from: DateTime<Utc>) -> DateTime<Utc> {
+    from - chrono::Duration::days(MAX_WINDOW_DAYS)
 }
 
 /// One page of changes, newest first, and the total matching the filter.
@@ -282,6 +290,7 @@ pub fn in_window(
     let rows: Vec<ChangeRow> = changes::table
         .filter(changes::state.eq_any(states))
         .filter(changes::planned_start.lt(to_naive(to)))
+        .filter(changes::planned_start.gt(to_naive(earliest_start(from))))
         .filter(changes::planned_end.gt(to_naive(from)))
         .order(changes::planned_start.asc())
         .limit(limit)

@@ -62,6 +62,19 @@ impl ClosureCode {
     }
 }
 
+/// The longest planned window. Longer work is several changes; the bound also lets every
+/// "windows overlapping a period" query use the index on `planned_start` from both sides.
+pub const MAX_WINDOW_DAYS: i64 = 31;
+
+/// Why a planned window cannot be accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WindowError {
+    #[error("must be after planned_start")]
+    EndsBeforeStart,
+    #[error("a planned window is at most {MAX_WINDOW_DAYS} days; split longer work into several changes")]
+    TooLong,
+}
+
 /// A planned or actual window: `end` is strictly after `start`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
@@ -72,6 +85,15 @@ pub struct Window {
 impl Window {
     pub fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Option<Self> {
         (end > start).then_some(Window { start, end })
+    }
+
+    /// A window a change may plan: ordered, and at most `MAX_WINDOW_DAYS` long.
+    pub fn planned(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Self, WindowError> {
+        let window = Window::new(start, end).ok_or(WindowError::EndsBeforeStart)?;
+        if window.duration() > chrono::Duration::days(MAX_WINDOW_DAYS) {
+            return Err(WindowError::TooLong);
+        }
+        Ok(window)
     }
 
     pub fn start(&self) -> DateTime<Utc> {
@@ -110,6 +132,19 @@ mod tests {
         assert!(Window::new(at(10), at(10)).is_none());
         assert!(Window::new(at(11), at(10)).is_none());
         assert!(Window::new(at(10), at(11)).is_some());
+    }
+
+    #[test]
+    fn a_planned_window_is_at_most_a_month() {
+        let start = at(10);
+        let end = start + chrono::Duration::days(MAX_WINDOW_DAYS);
+        assert!(Window::planned(start, end).is_ok());
+        let too_long = end + chrono::Duration::seconds(1);
+        assert_eq!(Window::planned(start, too_long), Err(WindowError::TooLong));
+        assert_eq!(
+            Window::planned(start, start),
+            Err(WindowError::EndsBeforeStart)
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::{Ctx, ServiceError, ServiceResult};
 use crate::authz::{Object, Permission};
 use crate::db::{changes, cis, templates, users, DbConn};
 use crate::domain::caller::Caller;
-use crate::domain::change::{Change, ChangeState, ChangeType};
+use crate::domain::change::{Change, ChangeState, ChangeType, Window};
 use crate::domain::ids::{ChangeId, CiId, TemplateId, UserId};
 use crate::domain::risk::{Assessment, RiskLevel};
 use crate::domain::role::Role;
@@ -222,9 +222,7 @@ fn validate(conn: &mut DbConn, change: &mut Change, ci_ids: &BTreeSet<CiId>) -> 
         }
     }
     if let (Some(start), Some(end)) = (change.planned_start, change.planned_end) {
-        if end <= start {
-            errors.add("planned_end", "must be after planned_start");
-        }
+        errors.check("planned_end", Window::planned(start, end));
     }
     let wanted: Vec<CiId> = ci_ids.iter().copied().collect();
     let known: BTreeSet<CiId> = cis::by_ids(conn, &wanted)?

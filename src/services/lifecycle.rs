@@ -341,9 +341,8 @@ pub fn reschedule(
         "reschedule",
         |conn, change, _| {
             let to = transition(change.state, change.change_type, Action::Reschedule)?;
-            let window = Window::new(input.planned_start, input.planned_end).ok_or_else(|| {
-                ServiceError::invalid("planned_end", "must be after planned_start")
-            })?;
+            let window = Window::planned(input.planned_start, input.planned_end)
+                .map_err(|e| ServiceError::invalid("planned_end", e.to_string()))?;
             let previous =
                 json!({ "planned_start": change.planned_start, "planned_end": change.planned_end });
             change.planned_start = Some(window.start());
