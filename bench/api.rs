@@ -25,17 +25,8 @@ use std::time::Instant;
 const SAMPLES: usize = 60;
 const CHANGES_PER_DAY: i64 = 70;
 const CHANGES_PER_CI: i64 = 50;
-const STATES: [&str; 9] = [
-    "draft",
-    "assess",
-    "authorize",
-    "scheduled",
-    "implement",
-    "review",
-    "closed",
-    "rejected",
-    "cancelled",
-];
+const STATES: [&str; 9] =
+    ["draft", "assess", "authorize", "scheduled", "implement", "review", "closed", "rejected", "cancelled"];
 
 #[derive(Clone, Copy)]
 struct Scale {
@@ -52,10 +43,7 @@ fn main() -> anyhow::Result<()> {
     let changes = env_number("ENDRING_BENCH_CHANGES", 100_000);
     let events = env_number("ENDRING_BENCH_EVENTS", 1_000_000);
     let large = Scale { changes, events };
-    let small = Scale {
-        changes: (changes / 100).max(100),
-        events: (events / 100).max(1000),
-    };
+    let small = Scale { changes: (changes / 100).max(100), events: (events / 100).max(1000) };
     let mut report = format!(
         "# Endring API benchmark\n\nRun {} on {} cores. Large: {} changes, {} audit events; small: {} changes, {} events.\n\
          Median of {SAMPLES} sequential requests each. `large/small` ≈ 1 means cost follows the result, not the table.\n",
@@ -67,9 +55,7 @@ fn main() -> anyhow::Result<()> {
         small.events,
     );
     let mut backends = vec![("SQLite", None)];
-    if let Ok(url) =
-        std::env::var("ENDRING_BENCH_PG_URL").or_else(|_| std::env::var("ENDRING_TEST_PG_URL"))
-    {
+    if let Ok(url) = std::env::var("ENDRING_BENCH_PG_URL").or_else(|_| std::env::var("ENDRING_TEST_PG_URL")) {
         backends.push(("PostgreSQL", Some(url)));
     }
     let system = actix_web::rt::System::new();
@@ -99,36 +85,25 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn env_number(name: &str, default: i64) -> i64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 /// A fresh database of `scale`, served, and every request timed.
 async fn run(pg_url: Option<&str>, scale: &Scale) -> anyhow::Result<Vec<Measured>> {
     let dir = tempfile::tempdir()?;
     let (database_url, drop_pg) = match pg_url {
-        None => (
-            format!("sqlite://{}", dir.path().join("bench.db").display()),
-            None,
-        ),
+        None => (format!("sqlite://{}", dir.path().join("bench.db").display()), None),
         Some(server) => {
             let name = format!("endring_bench_{}", std::process::id());
             let mut admin = <diesel::PgConnection as diesel::Connection>::establish(server)?;
-            admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
-            ))?;
-            let (base, _) = server
-                .rsplit_once('/')
-                .ok_or_else(|| anyhow::anyhow!("PG URL must end in /database"))?;
+            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))?;
+            admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
+            let (base, _) =
+                server.rsplit_once('/').ok_or_else(|| anyhow::anyhow!("PG URL must end in /database"))?;
             (format!("{base}/{name}"), Some((server.to_owned(), name)))
         }
     };
-    let config = Config {
-        database_url,
-        ..Config::default()
-    };
+    let config = Config { database_url, ..Config::default() };
     let ctx = endring::app::context(config, Clock::default()).await?;
     let seeding = Instant::now();
     let seed_ctx = ctx.clone();
@@ -158,30 +133,15 @@ async fn run(pg_url: Option<&str>, scale: &Scale) -> anyhow::Result<Vec<Measured
     let requests: Vec<(&'static str, String)> = vec![
         ("GET /healthz (baseline)", "/healthz".into()),
         ("GET /changes?limit=50", "/api/v1/changes?limit=50".into()),
-        (
-            "GET /changes?state=scheduled",
-            "/api/v1/changes?state=scheduled&limit=50".into(),
-        ),
+        ("GET /changes?state=scheduled", "/api/v1/changes?state=scheduled&limit=50".into()),
         (
             "GET /changes?ci=…",
-            format!(
-                "/api/v1/changes?ci={}&limit=50",
-                (scale.changes / CHANGES_PER_CI) / 2
-            ),
+            format!("/api/v1/changes?ci={}&limit=50", (scale.changes / CHANGES_PER_CI) / 2),
         ),
-        (
-            "GET /changes?q=… (substring)",
-            "/api/v1/changes?q=needle&limit=50".into(),
-        ),
+        ("GET /changes?q=… (substring)", "/api/v1/changes?q=needle&limit=50".into()),
         ("GET /changes/{id}", format!("/api/v1/changes/{middle}")),
-        (
-            "GET /changes/{id}/events",
-            format!("/api/v1/changes/{middle}/events"),
-        ),
-        (
-            "GET /calendar (30 days)",
-            format!("/api/v1/calendar?{month}"),
-        ),
+        ("GET /changes/{id}/events", format!("/api/v1/changes/{middle}/events")),
+        ("GET /calendar (30 days)", format!("/api/v1/calendar?{month}")),
     ];
     let mut measured = Vec::new();
     for (name, path) in requests {
@@ -214,10 +174,7 @@ async fn run(pg_url: Option<&str>, scale: &Scale) -> anyhow::Result<Vec<Measured
         }
     })
     .await;
-    measured.push(Measured {
-        name: "POST /changes (write + audit)",
-        median_us,
-    });
+    measured.push(Measured { name: "POST /changes (write + audit)", median_us });
     handle.stop(true).await;
     if let Some((server, name)) = drop_pg {
         let mut admin = <diesel::PgConnection as diesel::Connection>::establish(&server)?;
@@ -260,23 +217,12 @@ fn seed(ctx: &Ctx, scale: Scale) -> anyhow::Result<String> {
     services::users::add(ctx, None, user).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut conn = ctx.db.conn()?;
     let cis = (scale.changes / CHANGES_PER_CI).max(1);
-    let start = Utc
-        .with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
-        .unwrap()
-        .naive_utc();
+    let start = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap().naive_utc();
     let at = |t: NaiveDateTime| t.format("'%Y-%m-%d %H:%M:%S'").to_string();
     conn.batch_execute("BEGIN")?;
-    insert_rows(
-        &mut conn,
-        "cis (name, kind, criticality, owner_email)",
-        cis,
-        |i| {
-            format!(
-                "('CI {i}', 'application', {}, 'owner@example.no')",
-                1 + i % 4
-            )
-        },
-    )?;
+    insert_rows(&mut conn, "cis (name, kind, criticality, owner_email)", cis, |i| {
+        format!("('CI {i}', 'application', {}, 'owner@example.no')", 1 + i % 4)
+    })?;
     insert_rows(
         &mut conn,
         "changes (title, title_search, description, justification, change_type, state, requester_id, implementer_id, \
@@ -297,12 +243,9 @@ fn seed(ctx: &Ctx, scale: Scale) -> anyhow::Result<String> {
             )
         },
     )?;
-    insert_rows(
-        &mut conn,
-        "change_cis (change_id, ci_id)",
-        scale.changes,
-        |i| format!("({}, {})", i + 1, 1 + (i % cis)),
-    )?;
+    insert_rows(&mut conn, "change_cis (change_id, ci_id)", scale.changes, |i| {
+        format!("({}, {})", i + 1, 1 + (i % cis))
+    })?;
     let mut prev = endring::db::audit::head_hash(&mut conn)?;
     let first_seq = endring::db::audit::head_seq(&mut conn)? + 1;
     let per_change = (scale.events / scale.changes).max(1);

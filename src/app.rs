@@ -11,11 +11,7 @@ use std::sync::Arc;
 
 /// Connects, migrates and loads the policy: everything a running service needs.
 pub async fn context(config: Config, clock: Clock) -> anyhow::Result<Ctx> {
-    let db = Db::connect(
-        &config.database_url,
-        config.database_pool_size,
-        &config.sqlite_synchronous,
-    )?;
+    let db = Db::connect(&config.database_url, config.database_pool_size, &config.sqlite_synchronous)?;
     let url = config.database_url.clone();
     let migrate = db.clone();
     let applied = tokio::task::spawn_blocking(move || migrate.migrate()).await??;
@@ -23,12 +19,7 @@ pub async fn context(config: Config, clock: Clock) -> anyhow::Result<Ctx> {
         tracing::info!(applied, database = %redact(&url), "applied migrations");
     }
     let authz = Arc::new(Authz::load().await?);
-    Ok(Ctx {
-        db,
-        authz,
-        clock,
-        config: Arc::new(config),
-    })
+    Ok(Ctx { db, authz, clock, config: Arc::new(config) })
 }
 
 /// A database URL without its password, for logs.

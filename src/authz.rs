@@ -97,26 +97,17 @@ pub struct Authz {
 
 impl Authz {
     pub async fn load() -> Result<Authz, PolicyError> {
-        let model = DefaultModel::from_str(MODEL)
-            .await
-            .map_err(|e| PolicyError(e.to_string()))?;
-        let enforcer = Enforcer::new(model, StringAdapter::new(POLICY))
-            .await
-            .map_err(|e| PolicyError(e.to_string()))?;
+        let model = DefaultModel::from_str(MODEL).await.map_err(|e| PolicyError(e.to_string()))?;
+        let enforcer =
+            Enforcer::new(model, StringAdapter::new(POLICY)).await.map_err(|e| PolicyError(e.to_string()))?;
         Ok(Authz { enforcer })
     }
 
     /// Whether any role of `caller` is granted `permission` on `object`.
     pub fn allows(&self, caller: &Caller, permission: Permission, object: &Object) -> bool {
         caller.roles.iter().any(|role| {
-            let subject = Subject {
-                id: caller.id.0,
-                role: role.as_str(),
-            };
-            match self
-                .enforcer
-                .enforce((subject, object.clone(), permission.as_str()))
-            {
+            let subject = Subject { id: caller.id.0, role: role.as_str() };
+            match self.enforcer.enforce((subject, object.clone(), permission.as_str())) {
                 Ok(allowed) => allowed,
                 Err(error) => {
                     tracing::error!(%error, %permission, "policy evaluation failed; denying");
@@ -147,11 +138,7 @@ mod tests {
     }
 
     fn on(requester: i32, implementer: i32, state: &'static str) -> Object {
-        Object {
-            requester,
-            implementer,
-            state,
-        }
+        Object { requester, implementer, state }
     }
 
     #[tokio::test]
@@ -159,11 +146,7 @@ mod tests {
         let authz = Authz::load().await.unwrap();
         assert!(authz.allows(&caller(1, &[]), Permission::Edit, &on(1, 0, "draft")));
         assert!(!authz.allows(&caller(2, &[]), Permission::Edit, &on(1, 0, "draft")));
-        assert!(!authz.allows(
-            &caller(2, &[Role::ChangeManager]),
-            Permission::Edit,
-            &on(1, 0, "draft")
-        ));
+        assert!(!authz.allows(&caller(2, &[Role::ChangeManager]), Permission::Edit, &on(1, 0, "draft")));
     }
 
     #[tokio::test]
@@ -173,11 +156,7 @@ mod tests {
         assert!(authz.allows(&member, Permission::Vote, &on(1, 2, "authorize")));
         assert!(!authz.allows(&member, Permission::Vote, &on(5, 2, "authorize")));
         assert!(!authz.allows(&member, Permission::Vote, &on(1, 5, "authorize")));
-        assert!(!authz.allows(
-            &caller(6, &[Role::Implementer]),
-            Permission::Vote,
-            &on(1, 2, "authorize")
-        ));
+        assert!(!authz.allows(&caller(6, &[Role::Implementer]), Permission::Vote, &on(1, 2, "authorize")));
     }
 
     #[tokio::test]
@@ -202,16 +181,8 @@ mod tests {
         let authz = Authz::load().await.unwrap();
         let manager = caller(4, &[Role::Manager]);
         assert!(authz.allows(&manager, Permission::Read, &Object::none()));
-        for permission in [
-            Permission::Assess,
-            Permission::Vote,
-            Permission::ManageCis,
-            Permission::Review,
-        ] {
-            assert!(
-                !authz.allows(&manager, permission, &on(1, 2, "assess")),
-                "{permission}"
-            );
+        for permission in [Permission::Assess, Permission::Vote, Permission::ManageCis, Permission::Review] {
+            assert!(!authz.allows(&manager, permission, &on(1, 2, "assess")), "{permission}");
         }
     }
 }

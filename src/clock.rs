@@ -14,8 +14,7 @@ pub struct Clock {
 impl Clock {
     pub fn now(&self) -> DateTime<Utc> {
         let now = Utc::now() + TimeDelta::microseconds(self.offset_micros.load(Ordering::Relaxed));
-        now.duration_trunc(TimeDelta::microseconds(1))
-            .unwrap_or(now)
+        now.duration_trunc(TimeDelta::microseconds(1)).unwrap_or(now)
     }
 
     /// Moves this clock (and every clone of it) forward.

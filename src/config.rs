@@ -73,10 +73,7 @@ const ENV_KEYS: &[&str] = &[
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read the configuration file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("invalid configuration: {0}")]
     Invalid(String),
 }
@@ -89,16 +86,11 @@ impl Config {
     }
 
     /// As `load`, with the environment passed in (for tests).
-    pub fn from_sources(
-        file: Option<&Path>,
-        env: &[(String, String)],
-    ) -> Result<Config, ConfigError> {
+    pub fn from_sources(file: Option<&Path>, env: &[(String, String)]) -> Result<Config, ConfigError> {
         let mut table = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: path.to_owned(),
-                    source,
-                })?;
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
                 text.parse::<toml::Table>()
                     .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?
             }
@@ -113,9 +105,8 @@ impl Config {
                 table.insert((*key).to_owned(), env_value(key, value, &name)?);
             }
         }
-        let config: Config = table
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_owned()))?;
+        let config: Config =
+            table.try_into().map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_owned()))?;
         config.validate()?;
         Ok(config)
     }
@@ -123,10 +114,7 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |m: String| Err(ConfigError::Invalid(m));
         if self.timezone.parse::<chrono_tz::Tz>().is_err() {
-            return invalid(format!(
-                "timezone `{}` is not an IANA time zone name",
-                self.timezone
-            ));
+            return invalid(format!("timezone `{}` is not an IANA time zone name", self.timezone));
         }
         if !matches!(self.sqlite_synchronous.as_str(), "full" | "normal") {
             return invalid("sqlite_synchronous must be `full` or `normal`".into());
@@ -153,9 +141,7 @@ fn env_value(key: &str, value: &str, name: &str) -> Result<toml::Value, ConfigEr
             .trim()
             .parse::<i64>()
             .map(toml::Value::Integer)
-            .map_err(|_| {
-                ConfigError::Invalid(format!("{name} must be a whole number, not `{value}`"))
-            }),
+            .map_err(|_| ConfigError::Invalid(format!("{name} must be a whole number, not `{value}`"))),
         _ => Ok(toml::Value::String(value.to_owned())),
     }
 }
@@ -165,10 +151,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -183,13 +166,9 @@ mod tests {
     fn the_environment_overrides_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("endring.toml");
-        std::fs::write(
-            &file,
-            "bind = \"0.0.0.0:9000\"\ntimezone = \"UTC\"\n[approval]\nveto = false\n",
-        )
-        .unwrap();
-        let config =
-            Config::from_sources(Some(&file), &env(&[("ENDRING_BIND", "127.0.0.1:1")])).unwrap();
+        std::fs::write(&file, "bind = \"0.0.0.0:9000\"\ntimezone = \"UTC\"\n[approval]\nveto = false\n")
+            .unwrap();
+        let config = Config::from_sources(Some(&file), &env(&[("ENDRING_BIND", "127.0.0.1:1")])).unwrap();
         assert_eq!(config.bind, "127.0.0.1:1");
         assert_eq!(config.timezone, "UTC");
         assert!(!config.approval.veto);
@@ -200,15 +179,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("endring.toml");
         std::fs::write(&file, "bindd = \"x\"\n").unwrap();
-        let err = Config::from_sources(Some(&file), &[])
-            .unwrap_err()
-            .to_string();
+        let err = Config::from_sources(Some(&file), &[]).unwrap_err().to_string();
         assert!(err.contains("bindd"), "{err}");
-        let err =
-            Config::from_sources(None, &env(&[("ENDRING_TIMEZONE", "Mars/Olympus")])).unwrap_err();
+        let err = Config::from_sources(None, &env(&[("ENDRING_TIMEZONE", "Mars/Olympus")])).unwrap_err();
         assert!(err.to_string().contains("Mars/Olympus"));
-        let err =
-            Config::from_sources(None, &env(&[("ENDRING_TOKEN_TTL_HOURS", "soon")])).unwrap_err();
+        let err = Config::from_sources(None, &env(&[("ENDRING_TOKEN_TTL_HOURS", "soon")])).unwrap_err();
         assert!(err.to_string().contains("ENDRING_TOKEN_TTL_HOURS"));
     }
 }

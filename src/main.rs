@@ -9,11 +9,7 @@ use endring::services::{self, audit::Verification, users::NewUser};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(
-    name = "endring",
-    version,
-    about = "Change advisory board (CAB) approval service"
-)]
+#[command(name = "endring", version, about = "Change advisory board (CAB) approval service")]
 struct Cli {
     /// Optional TOML configuration file (environment variables override it).
     #[arg(long, global = true, env = "ENDRING_CONFIG")]
@@ -91,32 +87,15 @@ async fn main() -> anyhow::Result<()> {
             println!("database is up to date");
             Ok(())
         }
-        Command::User {
-            command:
-                UserCommand::Add {
-                    email,
-                    name,
-                    roles,
-                    password,
-                },
-        } => {
+        Command::User { command: UserCommand::Add { email, name, roles, password } } => {
             let (password, generated) = match password {
                 Some(given) => (given, false),
                 None => ask_password()?,
             };
             let roles = roles.into_iter().collect();
             let id = blocking(ctx, move |ctx| {
-                services::users::add(
-                    ctx,
-                    None,
-                    NewUser {
-                        email,
-                        name,
-                        roles,
-                        password: password.clone(),
-                    },
-                )
-                .map(|id| (id, password))
+                services::users::add(ctx, None, NewUser { email, name, roles, password: password.clone() })
+                    .map(|id| (id, password))
             })
             .await?;
             println!("added user {}", id.0);
@@ -125,9 +104,7 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::User {
-            command: UserCommand::Roles,
-        } => {
+        Command::User { command: UserCommand::Roles } => {
             for user in blocking(ctx, services::users::all).await? {
                 let roles: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
                 println!("{:<40} {:<30} {}", user.email, user.name, roles.join(", "));
@@ -139,17 +116,17 @@ async fn main() -> anyhow::Result<()> {
             println!("{summary}");
             Ok(())
         }
-        Command::Audit {
-            command: AuditCommand::Verify,
-        } => match blocking(ctx, services::audit::verify).await? {
-            Verification::Intact { events } => {
-                println!("OK: {events} audit events, chain intact");
-                Ok(())
+        Command::Audit { command: AuditCommand::Verify } => {
+            match blocking(ctx, services::audit::verify).await? {
+                Verification::Intact { events } => {
+                    println!("OK: {events} audit events, chain intact");
+                    Ok(())
+                }
+                Verification::Broken { after, reason } => {
+                    anyhow::bail!("BROKEN after {after} good events: {reason}")
+                }
             }
-            Verification::Broken { after, reason } => {
-                anyhow::bail!("BROKEN after {after} good events: {reason}")
-            }
-        },
+        }
     }
 }
 
@@ -172,10 +149,7 @@ async fn blocking<T: Send + 'static>(
     let result = tokio::task::spawn_blocking(move || work(&ctx)).await?;
     result.map_err(|e| match e {
         services::ServiceError::Invalid(errors) => {
-            let lines: Vec<String> = errors
-                .iter()
-                .map(|e| format!("  {}: {}", e.field, e.message))
-                .collect();
+            let lines: Vec<String> = errors.iter().map(|e| format!("  {}: {}", e.field, e.message)).collect();
             anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
         }
         other => anyhow::anyhow!("{other}"),
@@ -184,12 +158,10 @@ async fn blocking<T: Send + 'static>(
 
 async fn serve(ctx: services::Ctx) -> anyhow::Result<()> {
     let bind = ctx.config.bind.clone();
-    if let Some((email, password)) = blocking(ctx.clone(), services::users::bootstrap_admin).await?
-    {
+    if let Some((email, password)) = blocking(ctx.clone(), services::users::bootstrap_admin).await? {
         println!("Created the first admin account.\n  email:    {email}\n  password: {password}\nKeep it safe; it is shown only this once.");
     }
-    let listener =
-        std::net::TcpListener::bind(&bind).with_context(|| format!("cannot listen on {bind}"))?;
+    let listener = std::net::TcpListener::bind(&bind).with_context(|| format!("cannot listen on {bind}"))?;
     println!("Endring listens on http://{bind}");
     endring::app::serve(ctx, listener)?.await?;
     Ok(())

@@ -65,10 +65,8 @@ pub struct NewEvent<'a> {
 /// Appends an event at the head of the chain. Must run inside `Db::write`, which holds
 /// the head row locked.
 pub fn append(conn: &mut DbConn, event: &NewEvent<'_>) -> QueryResult<i64> {
-    let (last_seq, prev_hash): (i64, String) = audit_head::table
-        .find(1)
-        .select((audit_head::last_seq, audit_head::last_hash))
-        .first(conn)?;
+    let (last_seq, prev_hash): (i64, String) =
+        audit_head::table.find(1).select((audit_head::last_seq, audit_head::last_hash)).first(conn)?;
     let seq = last_seq + 1;
     let content = EventContent {
         seq,
@@ -127,16 +125,10 @@ pub fn batch_after(conn: &mut DbConn, after_seq: i64, limit: i64) -> QueryResult
 
 /// The sequence number the head claims (events beyond the last stored one are missing).
 pub fn head_seq(conn: &mut DbConn) -> QueryResult<i64> {
-    audit_head::table
-        .find(1)
-        .select(audit_head::last_seq)
-        .first(conn)
+    audit_head::table.find(1).select(audit_head::last_seq).first(conn)
 }
 
 /// The hash of the last event (the genesis hash when there is none).
 pub fn head_hash(conn: &mut DbConn) -> QueryResult<String> {
-    audit_head::table
-        .find(1)
-        .select(audit_head::last_hash)
-        .first(conn)
+    audit_head::table.find(1).select(audit_head::last_hash).first(conn)
 }

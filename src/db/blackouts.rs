@@ -39,10 +39,7 @@ pub fn insert(
         .get_result(conn)?;
     for ci in ci_ids {
         diesel::insert_into(blackout_cis::table)
-            .values((
-                blackout_cis::blackout_id.eq(id),
-                blackout_cis::ci_id.eq(ci.0),
-            ))
+            .values((blackout_cis::blackout_id.eq(id), blackout_cis::ci_id.eq(ci.0)))
             .execute(conn)?;
     }
     Ok(id)
@@ -71,11 +68,7 @@ pub fn overlapping(
         .into_iter()
         .filter_map(|r| {
             Some(Freeze {
-                ci_ids: pairs
-                    .iter()
-                    .filter(|(b, _)| *b == r.id)
-                    .map(|(_, c)| CiId(*c))
-                    .collect(),
+                ci_ids: pairs.iter().filter(|(b, _)| *b == r.id).map(|(_, c)| CiId(*c)).collect(),
                 id: r.id,
                 title: r.title,
                 window: Window::new(to_utc(r.starts_at), to_utc(r.ends_at))?,

@@ -22,8 +22,7 @@ pub(crate) fn parse_text<T: std::str::FromStr>(text: &str) -> QueryResult<T>
 where
     T::Err: std::error::Error + Send + Sync + 'static,
 {
-    text.parse()
-        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+    text.parse().map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
 }
 
 #[derive(Queryable, Selectable, Identifiable, AsChangeset)]
@@ -123,11 +122,7 @@ impl ChangeRow {
                 factors,
             },
             risk_override_reason: self.risk_override_reason,
-            closure_code: self
-                .closure_code
-                .as_deref()
-                .map(parse_text::<ClosureCode>)
-                .transpose()?,
+            closure_code: self.closure_code.as_deref().map(parse_text::<ClosureCode>).transpose()?,
             closure_notes: self.closure_notes,
             review: self.review,
             decision_round: self.decision_round,
@@ -219,9 +214,7 @@ fn filtered<'a>(filter: &'a ListFilter) -> changes::BoxedQuery<'a, super::MultiB
         query = query.filter(changes::change_type.eq(ty.as_str()));
     }
     if let Some(ci) = filter.ci {
-        let with_ci = change_cis::table
-            .filter(change_cis::ci_id.eq(ci.0))
-            .select(change_cis::change_id);
+        let with_ci = change_cis::table.filter(change_cis::ci_id.eq(ci.0)).select(change_cis::change_id);
         query = query.filter(changes::id.eq_any(with_ci));
     }
     if let Some(from) = filter.from {
@@ -233,11 +226,8 @@ fn filtered<'a>(filter: &'a ListFilter) -> changes::BoxedQuery<'a, super::MultiB
         query = query.filter(changes::planned_start.lt(to_naive(to)));
     }
     if let Some(text) = &filter.query {
-        query = query.filter(
-            changes::title_search
-                .like(format!("%{}%", escape_like(&search_key(text))))
-                .escape('\\'),
-        );
+        query = query
+            .filter(changes::title_search.like(format!("%{}%", escape_like(&search_key(text)))).escape('\\'));
     }
     if let Some(requester) = filter.requester {
         query = query.filter(changes::requester_id.eq(requester.0));
@@ -246,9 +236,7 @@ fn filtered<'a>(filter: &'a ListFilter) -> changes::BoxedQuery<'a, super::MultiB
 }
 
 fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// The earliest start of a window that can still reach `from`: windows are at most
@@ -271,10 +259,7 @@ pub fn list(
         .offset(offset)
         .select(ChangeRow::as_select())
         .load(conn)?;
-    let items = rows
-        .into_iter()
-        .map(ChangeRow::into_change)
-        .collect::<QueryResult<_>>()?;
+    let items = rows.into_iter().map(ChangeRow::into_change).collect::<QueryResult<_>>()?;
     Ok((items, total))
 }
 
@@ -300,17 +285,13 @@ pub fn in_window(
 }
 
 /// The CIs of each of `ids`, in one query.
-pub fn ci_ids_of(
-    conn: &mut DbConn,
-    ids: &[ChangeId],
-) -> QueryResult<BTreeMap<ChangeId, BTreeSet<CiId>>> {
+pub fn ci_ids_of(conn: &mut DbConn, ids: &[ChangeId]) -> QueryResult<BTreeMap<ChangeId, BTreeSet<CiId>>> {
     let raw: Vec<i32> = ids.iter().map(|id| id.0).collect();
     let pairs: Vec<(i32, i32)> = change_cis::table
         .filter(change_cis::change_id.eq_any(raw))
         .select((change_cis::change_id, change_cis::ci_id))
         .load(conn)?;
-    let mut map: BTreeMap<ChangeId, BTreeSet<CiId>> =
-        ids.iter().map(|id| (*id, BTreeSet::new())).collect();
+    let mut map: BTreeMap<ChangeId, BTreeSet<CiId>> = ids.iter().map(|id| (*id, BTreeSet::new())).collect();
     for (change, ci) in pairs {
         map.entry(ChangeId(change)).or_default().insert(CiId(ci));
     }
@@ -335,10 +316,7 @@ pub fn failed_on_cis_since(
     since: DateTime<Utc>,
 ) -> QueryResult<bool> {
     let raw: Vec<i32> = ci_ids.iter().map(|c| c.0).collect();
-    let failures = [
-        ClosureCode::Failed.as_str(),
-        ClosureCode::BackedOut.as_str(),
-    ];
+    let failures = [ClosureCode::Failed.as_str(), ClosureCode::BackedOut.as_str()];
     let found: Option<i32> = changes::table
         .inner_join(change_cis::table)
         .filter(change_cis::ci_id.eq_any(raw))

@@ -34,13 +34,7 @@ pub fn insert(
         ))
         .returning(cis::id)
         .get_result(conn)?;
-    Ok(Ci {
-        id,
-        name: name.into(),
-        kind: kind.into(),
-        criticality,
-        owner_email: owner_email.into(),
-    })
+    Ok(Ci { id, name: name.into(), kind: kind.into(), criticality, owner_email: owner_email.into() })
 }
 
 pub fn exists_named(conn: &mut DbConn, name: &str) -> QueryResult<bool> {
@@ -48,20 +42,11 @@ pub fn exists_named(conn: &mut DbConn, name: &str) -> QueryResult<bool> {
 }
 
 pub fn list(conn: &mut DbConn, limit: i64, offset: i64) -> QueryResult<Vec<Ci>> {
-    cis::table
-        .order(cis::name.asc())
-        .limit(limit)
-        .offset(offset)
-        .select(Ci::as_select())
-        .load(conn)
+    cis::table.order(cis::name.asc()).limit(limit).offset(offset).select(Ci::as_select()).load(conn)
 }
 
 /// The CIs among `ids` that exist, by id.
 pub fn by_ids(conn: &mut DbConn, ids: &[CiId]) -> QueryResult<Vec<Ci>> {
     let raw: Vec<i32> = ids.iter().map(|c| c.0).collect();
-    cis::table
-        .filter(cis::id.eq_any(raw))
-        .order(cis::id.asc())
-        .select(Ci::as_select())
-        .load(conn)
+    cis::table.filter(cis::id.eq_any(raw)).order(cis::id.asc()).select(Ci::as_select()).load(conn)
 }

@@ -54,10 +54,7 @@ pub enum DbError {
 impl Backend {
     /// The backend and the connection string its driver takes.
     pub fn from_url(url: &str) -> Result<(Backend, String), DbError> {
-        if let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             if path.is_empty() {
                 return Err(DbError::UnknownScheme(url.to_owned()));
             }
@@ -103,19 +100,18 @@ impl ManageConnection for Manager {
         self.open().map_err(|e| match e {
             DbError::Connect(e) => r2d2::Error::ConnectionError(e),
             DbError::Query(e) => r2d2::Error::QueryError(e),
-            other => r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
-                other.to_string(),
-            )),
+            other => r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(other.to_string())),
         })
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection whose thread panicked, or that is left inside a transaction, is
+    /// dropped rather than handed to the next request (it may hold the write lock).
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -135,22 +131,12 @@ impl Db {
         let manager = Manager {
             backend,
             target,
-            sqlite_synchronous: if sqlite_synchronous == "normal" {
-                "NORMAL"
-            } else {
-                "FULL"
-            },
+            sqlite_synchronous: if sqlite_synchronous == "normal" { "NORMAL" } else { "FULL" },
         };
         drop(manager.open()?);
-        let pool = Pool::builder()
-            .max_size(pool_size)
-            .connection_timeout(Duration::from_secs(15))
-            .build(manager)?;
+        let pool =
+            Pool::builder().max_size(pool_size).connection_timeout(Duration::from_secs(15)).build(manager)?;
         Ok(Db { pool, backend })
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     pub fn conn(&self) -> Result<Conn, DbError> {
@@ -220,34 +206,19 @@ mod tests {
 
     #[test]
     fn the_backend_comes_from_the_scheme() {
-        assert_eq!(
-            Backend::from_url("sqlite://endring.db").unwrap(),
-            (Backend::Sqlite, "endring.db".into())
-        );
+        assert_eq!(Backend::from_url("sqlite://endring.db").unwrap(), (Backend::Sqlite, "endring.db".into()));
         assert_eq!(
             Backend::from_url("sqlite:/var/lib/e.db").unwrap(),
             (Backend::Sqlite, "/var/lib/e.db".into())
         );
         let pg = "postgres://u:p@db/endring";
-        assert_eq!(
-            Backend::from_url(pg).unwrap(),
-            (Backend::Postgres, pg.into())
-        );
-        assert_eq!(
-            Backend::from_url("postgresql://db/e").unwrap().0,
-            Backend::Postgres
-        );
+        assert_eq!(Backend::from_url(pg).unwrap(), (Backend::Postgres, pg.into()));
+        assert_eq!(Backend::from_url("postgresql://db/e").unwrap().0, Backend::Postgres);
     }
 
     #[test]
     fn a_mistyped_url_is_an_error_not_a_new_sqlite_file() {
-        for url in [
-            "postgres:/db",
-            "postgress://db/e",
-            "mysql://db/e",
-            "endring.db",
-            "sqlite://",
-        ] {
+        for url in ["postgres:/db", "postgress://db/e", "mysql://db/e", "endring.db", "sqlite://"] {
             let err = Backend::from_url(url).unwrap_err();
             assert!(err.to_string().contains(url), "{err}");
         }
@@ -259,11 +230,7 @@ mod tests {
         let Err(err) = Db::connect("postgres://nobody:wrong@127.0.0.1:1/none", 1, "full") else {
             panic!("connected to nothing");
         };
-        assert!(
-            err.to_string()
-                .starts_with("cannot connect to the database"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("cannot connect to the database"), "{err}");
         assert!(!err.to_string().contains("multiconnection"), "{err}");
     }
 }

@@ -53,30 +53,18 @@ pub fn insert(conn: &mut DbConn, t: &Template) -> QueryResult<TemplateId> {
         .get_result(conn)?;
     for ci in &t.ci_ids {
         diesel::insert_into(template_cis::table)
-            .values((
-                template_cis::template_id.eq(id),
-                template_cis::ci_id.eq(ci.0),
-            ))
+            .values((template_cis::template_id.eq(id), template_cis::ci_id.eq(ci.0)))
             .execute(conn)?;
     }
     Ok(TemplateId(id))
 }
 
 pub fn exists_named(conn: &mut DbConn, name: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        templates::table.filter(templates::name.eq(name)),
-    ))
-    .get_result(conn)
+    diesel::select(diesel::dsl::exists(templates::table.filter(templates::name.eq(name)))).get_result(conn)
 }
 
 pub fn find(conn: &mut DbConn, id: TemplateId) -> QueryResult<Option<Template>> {
-    Ok(load(
-        conn,
-        templates::table.filter(templates::id.eq(id.0)).into_boxed(),
-        1,
-        0,
-    )?
-    .pop())
+    Ok(load(conn, templates::table.filter(templates::id.eq(id.0)).into_boxed(), 1, 0)?.pop())
 }
 
 pub fn list(conn: &mut DbConn, limit: i64, offset: i64) -> QueryResult<Vec<Template>> {
@@ -103,11 +91,7 @@ fn load(
     Ok(rows
         .into_iter()
         .map(|r| Template {
-            ci_ids: pairs
-                .iter()
-                .filter(|(t, _)| *t == r.id)
-                .map(|(_, c)| CiId(*c))
-                .collect(),
+            ci_ids: pairs.iter().filter(|(t, _)| *t == r.id).map(|(_, c)| CiId(*c)).collect(),
             id: TemplateId(r.id),
             name: r.name,
             description: r.description,

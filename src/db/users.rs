@@ -52,10 +52,7 @@ pub fn set_roles(conn: &mut DbConn, id: UserId, roles: &BTreeSet<Role>) -> Query
     diesel::delete(user_roles::table.filter(user_roles::user_id.eq(id.0))).execute(conn)?;
     for role in roles.iter().filter(|r| **r != Role::Requester) {
         diesel::insert_into(user_roles::table)
-            .values((
-                user_roles::user_id.eq(id.0),
-                user_roles::role.eq(role.as_str()),
-            ))
+            .values((user_roles::user_id.eq(id.0), user_roles::role.eq(role.as_str())))
             .execute(conn)?;
     }
     Ok(())
@@ -72,19 +69,11 @@ pub fn credentials(conn: &mut DbConn, email: &str) -> QueryResult<Option<Credent
         .select((users::id, users::password_hash))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(id, password_hash)| Credentials {
-        id: UserId(id),
-        password_hash,
-    }))
+    Ok(row.map(|(id, password_hash)| Credentials { id: UserId(id), password_hash }))
 }
 
 pub fn id_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserId>> {
-    Ok(users::table
-        .filter(users::email.eq(email))
-        .select(users::id)
-        .first(conn)
-        .optional()?
-        .map(UserId))
+    Ok(users::table.filter(users::email.eq(email)).select(users::id).first(conn).optional()?.map(UserId))
 }
 
 /// Active users by id, with their roles, in two queries.
@@ -106,9 +95,7 @@ pub fn caller(conn: &mut DbConn, id: UserId) -> QueryResult<Option<Caller>> {
 /// Active users holding any of `roles`, with all their roles.
 pub fn holding_any(conn: &mut DbConn, roles: &[Role]) -> QueryResult<Vec<Caller>> {
     let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-    let holders = user_roles::table
-        .filter(user_roles::role.eq_any(names))
-        .select(user_roles::user_id);
+    let holders = user_roles::table.filter(user_roles::role.eq_any(names)).select(user_roles::user_id);
     let rows: Vec<UserRow> = users::table
         .filter(users::id.eq_any(holders))
         .filter(users::active.eq(true))
@@ -137,10 +124,7 @@ fn with_roles(conn: &mut DbConn, rows: Vec<UserRow>) -> QueryResult<Vec<Caller>>
         .load(conn)?;
     let mut roles: BTreeMap<i32, BTreeSet<Role>> = BTreeMap::new();
     for (user, role) in pairs {
-        roles
-            .entry(user)
-            .or_default()
-            .insert(super::changes::parse_text(&role)?);
+        roles.entry(user).or_default().insert(super::changes::parse_text(&role)?);
     }
     Ok(rows
         .into_iter()
@@ -178,11 +162,7 @@ pub fn insert_token(
 }
 
 /// The user a live token belongs to.
-pub fn token_owner(
-    conn: &mut DbConn,
-    token_hash: &str,
-    now: DateTime<Utc>,
-) -> QueryResult<Option<UserId>> {
+pub fn token_owner(conn: &mut DbConn, token_hash: &str, now: DateTime<Utc>) -> QueryResult<Option<UserId>> {
     Ok(api_tokens::table
         .filter(api_tokens::token_hash.eq(token_hash))
         .filter(api_tokens::expires_at.gt(to_naive(now)))

@@ -76,19 +76,17 @@ pub fn of_change(conn: &mut DbConn, change: ChangeId) -> QueryResult<Vec<Vote>> 
         ))
         .load(conn)?;
     rows.into_iter()
-        .map(
-            |(id, round, voter, name, as_manager, decision, comment, at)| {
-                Ok(Vote {
-                    id,
-                    round,
-                    voter_id: UserId(voter),
-                    voter_name: name,
-                    as_manager,
-                    decision: super::changes::parse_text(&decision)?,
-                    comment,
-                    created_at: to_utc(at),
-                })
-            },
-        )
+        .map(|(id, round, voter, name, as_manager, decision, comment, at)| {
+            Ok(Vote {
+                id,
+                round,
+                voter_id: UserId(voter),
+                voter_name: name,
+                as_manager,
+                decision: super::changes::parse_text(&decision)?,
+                comment,
+                created_at: to_utc(at),
+            })
+        })
         .collect()
 }

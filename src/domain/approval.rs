@@ -27,10 +27,7 @@ pub struct Rule {
 
 impl Rule {
     pub const fn new(approvals: u32, manager_needed: bool) -> Self {
-        Rule {
-            approvals,
-            manager_needed,
-        }
+        Rule { approvals, manager_needed }
     }
 }
 
@@ -105,21 +102,12 @@ pub enum Outcome {
 /// Counts the latest ballot of each voter against `rule`.
 pub fn decide(rule: Rule, veto: bool, ballots: &[Ballot]) -> Outcome {
     let latest = latest_per_voter(ballots);
-    let approvals = latest
-        .iter()
-        .filter(|b| b.decision == VoteDecision::Approve);
+    let approvals = latest.iter().filter(|b| b.decision == VoteDecision::Approve);
     let approval_count = approvals.clone().count() as u32;
     let manager_approved = approvals.clone().any(|b| b.as_manager);
-    let rejections = latest
-        .iter()
-        .filter(|b| b.decision == VoteDecision::Reject)
-        .count() as u32;
+    let rejections = latest.iter().filter(|b| b.decision == VoteDecision::Reject).count() as u32;
 
-    let rejected = if veto {
-        rejections > 0
-    } else {
-        rejections >= rule.approvals.max(1)
-    };
+    let rejected = if veto { rejections > 0 } else { rejections >= rule.approvals.max(1) };
     if rejected {
         return Outcome::Rejected;
     }
@@ -155,12 +143,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn ballot(voter: i32, as_manager: bool, decision: VoteDecision, seq: i64) -> Ballot {
-        Ballot {
-            voter: UserId(voter),
-            as_manager,
-            decision,
-            seq,
-        }
+        Ballot { voter: UserId(voter), as_manager, decision, seq }
     }
 
     fn approve(voter: i32, as_manager: bool, seq: i64) -> Ballot {
@@ -172,38 +155,21 @@ mod tests {
         let policy = ApprovalPolicy::default();
         let normal = ChangeType::Normal;
         assert_eq!(policy.rule_for(normal, RiskLevel::Low), Rule::new(1, true));
-        assert_eq!(
-            policy.rule_for(normal, RiskLevel::Medium),
-            Rule::new(2, false)
-        );
+        assert_eq!(policy.rule_for(normal, RiskLevel::Medium), Rule::new(2, false));
         assert_eq!(policy.rule_for(normal, RiskLevel::High), Rule::new(3, true));
-        assert_eq!(
-            policy.rule_for(normal, RiskLevel::VeryHigh),
-            Rule::new(4, true)
-        );
+        assert_eq!(policy.rule_for(normal, RiskLevel::VeryHigh), Rule::new(4, true));
         for level in RiskLevel::ALL {
-            assert_eq!(
-                policy.rule_for(ChangeType::Emergency, *level),
-                Rule::new(2, true)
-            );
+            assert_eq!(policy.rule_for(ChangeType::Emergency, *level), Rule::new(2, true));
         }
     }
 
     #[test]
     fn high_risk_needs_a_change_manager_among_three_approvals() {
         let rule = Rule::new(3, true);
-        let members = [
-            approve(1, false, 1),
-            approve(2, false, 2),
-            approve(3, false, 3),
-        ];
+        let members = [approve(1, false, 1), approve(2, false, 2), approve(3, false, 3)];
         assert_eq!(
             decide(rule, true, &members),
-            Outcome::Pending(Progress {
-                approvals: 3,
-                required: 3,
-                manager_needed: true
-            })
+            Outcome::Pending(Progress { approvals: 3, required: 3, manager_needed: true })
         );
         let mut with_manager = members.to_vec();
         with_manager.push(approve(4, true, 4));
@@ -213,34 +179,21 @@ mod tests {
     #[test]
     fn the_latest_vote_of_a_person_counts() {
         let rule = Rule::new(1, false);
-        let changed_mind = [
-            ballot(1, false, VoteDecision::Reject, 1),
-            approve(1, false, 2),
-        ];
+        let changed_mind = [ballot(1, false, VoteDecision::Reject, 1), approve(1, false, 2)];
         assert_eq!(decide(rule, true, &changed_mind), Outcome::Approved);
         let twice = [approve(1, false, 1), approve(1, false, 2)];
         assert_eq!(
             decide(Rule::new(2, false), true, &twice),
-            Outcome::Pending(Progress {
-                approvals: 1,
-                required: 2,
-                manager_needed: false
-            })
+            Outcome::Pending(Progress { approvals: 1, required: 2, manager_needed: false })
         );
     }
 
     #[test]
     fn without_veto_rejection_needs_as_many_voices_as_approval() {
         let rule = Rule::new(2, false);
-        let one_no = [
-            ballot(1, false, VoteDecision::Reject, 1),
-            approve(2, false, 2),
-        ];
+        let one_no = [ballot(1, false, VoteDecision::Reject, 1), approve(2, false, 2)];
         assert!(matches!(decide(rule, false, &one_no), Outcome::Pending(_)));
-        let two_no = [
-            ballot(1, false, VoteDecision::Reject, 1),
-            ballot(2, false, VoteDecision::Reject, 2),
-        ];
+        let two_no = [ballot(1, false, VoteDecision::Reject, 1), ballot(2, false, VoteDecision::Reject, 2)];
         assert_eq!(decide(rule, false, &two_no), Outcome::Rejected);
     }
 
@@ -249,11 +202,7 @@ mod tests {
             raw.into_iter()
                 .enumerate()
                 .map(|(i, (voter, as_manager, yes))| {
-                    let decision = if yes {
-                        VoteDecision::Approve
-                    } else {
-                        VoteDecision::Reject
-                    };
+                    let decision = if yes { VoteDecision::Approve } else { VoteDecision::Reject };
                     ballot(voter, as_manager, decision, i as i64)
                 })
                 .collect()

@@ -86,25 +86,14 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        ChainVerifier {
-            next_seq: 1,
-            prev_hash: GENESIS_HASH.to_owned(),
-        }
+        ChainVerifier { next_seq: 1, prev_hash: GENESIS_HASH.to_owned() }
     }
 }
 
 impl ChainVerifier {
-    pub fn check(
-        &mut self,
-        content: &EventContent<'_>,
-        prev_hash: &str,
-        hash: &str,
-    ) -> Result<(), Break> {
+    pub fn check(&mut self, content: &EventContent<'_>, prev_hash: &str, hash: &str) -> Result<(), Break> {
         if content.seq != self.next_seq {
-            return Err(Break::Gap {
-                expected: self.next_seq,
-                found: content.seq,
-            });
+            return Err(Break::Gap { expected: self.next_seq, found: content.seq });
         }
         if prev_hash != self.prev_hash {
             return Err(Break::WrongLink { seq: content.seq });
@@ -168,10 +157,7 @@ mod tests {
         let mut rows = chain(3);
         rows[1].0.payload = r#"{"comment":"changed"}"#;
         let mut verifier = ChainVerifier::default();
-        let result: Result<Vec<()>, Break> = rows
-            .iter()
-            .map(|(e, p, h)| verifier.check(e, p, h))
-            .collect();
+        let result: Result<Vec<()>, Break> = rows.iter().map(|(e, p, h)| verifier.check(e, p, h)).collect();
         assert_eq!(result, Err(Break::Altered { seq: 2 }));
     }
 
@@ -182,10 +168,7 @@ mod tests {
         verifier.check(&rows[0].0, &rows[0].1, &rows[0].2).unwrap();
         assert_eq!(
             verifier.check(&rows[2].0, &rows[2].1, &rows[2].2),
-            Err(Break::Gap {
-                expected: 2,
-                found: 3
-            })
+            Err(Break::Gap { expected: 2, found: 3 })
         );
     }
 
@@ -197,9 +180,6 @@ mod tests {
         let mut verifier = ChainVerifier::default();
         verifier.check(&rows[0].0, &rows[0].1, &rows[0].2).unwrap();
         verifier.check(&rows[1].0, &rows[1].1, &rows[1].2).unwrap();
-        assert_eq!(
-            verifier.check(&rows[2].0, &rows[2].1, &rows[2].2),
-            Err(Break::WrongLink { seq: 3 })
-        );
+        assert_eq!(verifier.check(&rows[2].0, &rows[2].1, &rows[2].2), Err(Break::WrongLink { seq: 3 }));
     }
 }

@@ -33,10 +33,7 @@ text_enum! {
 impl ChangeState {
     /// Closed, rejected and cancelled changes never move again.
     pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            ChangeState::Closed | ChangeState::Rejected | ChangeState::Cancelled
-        )
+        matches!(self, ChangeState::Closed | ChangeState::Rejected | ChangeState::Cancelled)
     }
 
     /// States whose planned window is held on the calendar (and conflicts with others).
@@ -141,10 +138,7 @@ mod tests {
         assert!(Window::planned(start, end).is_ok());
         let too_long = end + chrono::Duration::seconds(1);
         assert_eq!(Window::planned(start, too_long), Err(WindowError::TooLong));
-        assert_eq!(
-            Window::planned(start, start),
-            Err(WindowError::EndsBeforeStart)
-        );
+        assert_eq!(Window::planned(start, start), Err(WindowError::EndsBeforeStart));
     }
 
     #[test]

@@ -50,11 +50,7 @@ impl ChangeId {
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        digits
-            .parse::<i32>()
-            .ok()
-            .filter(|id| *id > 0)
-            .map(ChangeId)
+        digits.parse::<i32>().ok().filter(|id| *id > 0).map(ChangeId)
     }
 }
 
@@ -73,15 +69,7 @@ mod tests {
 
     #[test]
     fn malformed_references_are_refused() {
-        for text in [
-            "",
-            "CHG-",
-            "CHG-12a",
-            "-5",
-            "0",
-            "CHG-99999999999",
-            "INC-000001",
-        ] {
+        for text in ["", "CHG-", "CHG-12a", "-5", "0", "CHG-99999999999", "INC-000001"] {
             assert_eq!(ChangeId::parse(text), None, "{text}");
         }
     }

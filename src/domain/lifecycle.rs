@@ -99,21 +99,18 @@ pub fn transition(
         (Assess | Authorize, Action::Return) => Some(Draft),
         (Scheduled, Action::Reschedule) => Some(Scheduled),
         (Scheduled, Action::Start) => Some(Implement),
-        (Implement, Action::Complete(code)) => Some(
-            if change_type == ChangeType::Standard && code == ClosureCode::Successful {
+        (Implement, Action::Complete(code)) => {
+            Some(if change_type == ChangeType::Standard && code == ClosureCode::Successful {
                 Closed
             } else {
                 Review
-            },
-        ),
+            })
+        }
         (Review, Action::Review) => Some(Closed),
         (Draft | Assess | Authorize | Scheduled, Action::Cancel) => Some(Cancelled),
         _ => None,
     };
-    to.ok_or(Refused {
-        state,
-        action: action.kind(),
-    })
+    to.ok_or(Refused { state, action: action.kind() })
 }
 
 #[cfg(test)]
@@ -123,11 +120,7 @@ mod tests {
     use ChangeState::*;
 
     fn every_action() -> Vec<Action> {
-        let pending = Outcome::Pending(Progress {
-            approvals: 0,
-            required: 1,
-            manager_needed: true,
-        });
+        let pending = Outcome::Pending(Progress { approvals: 0, required: 1, manager_needed: true });
         let mut actions = vec![
             Action::Edit,
             Action::Risk,
@@ -185,18 +178,13 @@ mod tests {
                 _ => None,
             }),
             (Implement, |ty, a| match a {
-                Action::Complete(ClosureCode::Successful) if ty == ChangeType::Standard => {
-                    Some(Closed)
-                }
+                Action::Complete(ClosureCode::Successful) if ty == ChangeType::Standard => Some(Closed),
                 Action::Complete(_) => Some(Review),
                 _ => None,
             }),
             (Review, |_, a| (a == Action::Review).then_some(Closed)),
         ];
-        allowed
-            .iter()
-            .find(|(from, _)| *from == state)
-            .and_then(|(_, rule)| rule(ty, action))
+        allowed.iter().find(|(from, _)| *from == state).and_then(|(_, rule)| rule(ty, action))
     }
 
     #[test]
@@ -210,10 +198,7 @@ mod tests {
                         Some(to) => assert_eq!(got, Ok(to), "{state} {ty} {action:?}"),
                         None => assert_eq!(
                             got,
-                            Err(Refused {
-                                state: *state,
-                                action: action.kind()
-                            }),
+                            Err(Refused { state: *state, action: action.kind() }),
                             "{state} {ty} {action:?}"
                         ),
                     }

@@ -40,13 +40,7 @@ pub const QUESTIONS: &[Question] = &[
     Question {
         key: "users_affected",
         text: "How many users are affected?",
-        answers: &[
-            ("none", 0),
-            ("under_50", 1),
-            ("under_500", 2),
-            ("over_500", 3),
-            ("everyone", 4),
-        ],
+        answers: &[("none", 0), ("under_50", 1), ("under_500", 2), ("over_500", 3), ("everyone", 4)],
     },
     Question {
         key: "tested",
@@ -76,18 +70,13 @@ pub struct RiskAnswers(BTreeMap<&'static str, &'static str>);
 
 impl RiskAnswers {
     /// Parses `{question: answer}`; every unknown question or answer is a field error.
-    pub fn parse<'a>(
-        raw: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<Self, Vec<FieldError>> {
+    pub fn parse<'a>(raw: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, Vec<FieldError>> {
         let mut answers = BTreeMap::new();
         let mut errors = Vec::new();
         for (key, answer) in raw {
             let field = format!("answers.{key}");
             match QUESTIONS.iter().find(|q| q.key == key) {
-                None => errors.push(FieldError::new(
-                    field,
-                    "is not a question of the risk questionnaire",
-                )),
+                None => errors.push(FieldError::new(field, "is not a question of the risk questionnaire")),
                 Some(question) => match question.answers.iter().find(|(a, _)| *a == answer) {
                     Some((known, _)) => {
                         answers.insert(question.key, *known);
@@ -115,20 +104,12 @@ impl RiskAnswers {
 
     /// Questions not answered yet, in questionnaire order.
     pub fn missing(&self) -> Vec<&'static str> {
-        QUESTIONS
-            .iter()
-            .map(|q| q.key)
-            .filter(|k| !self.0.contains_key(k))
-            .collect()
+        QUESTIONS.iter().map(|q| q.key).filter(|k| !self.0.contains_key(k)).collect()
     }
 
     fn weight(&self, question: &Question) -> Option<u32> {
         let answer = self.0.get(question.key)?;
-        question
-            .answers
-            .iter()
-            .find(|(a, _)| a == answer)
-            .map(|(_, w)| *w)
+        question.answers.iter().find(|(a, _)| a == answer).map(|(_, w)| *w)
     }
 }
 
@@ -167,19 +148,11 @@ pub fn assess(answers: &RiskAnswers, facts: RiskFacts) -> Assessment {
         .iter()
         .filter_map(|q| {
             let points = answers.weight(q)?;
-            Some(Factor {
-                key: q.key.into(),
-                detail: answers.0[q.key].into(),
-                points,
-            })
+            Some(Factor { key: q.key.into(), detail: answers.0[q.key].into(), points })
         })
         .collect();
     let mut computed = |key: &str, detail: &str, points: u32| {
-        factors.push(Factor {
-            key: key.into(),
-            detail: detail.into(),
-            points,
-        })
+        factors.push(Factor { key: key.into(), detail: detail.into(), points })
     };
     match facts.most_critical_ci {
         Some(1) => computed("ci_criticality", "an affected CI has criticality 1", 3),
@@ -194,18 +167,10 @@ pub fn assess(answers: &RiskAnswers, facts: RiskFacts) -> Assessment {
         );
     }
     if facts.working_days_notice.is_some_and(|days| days < 3) {
-        computed(
-            "short_notice",
-            "less than 3 working days before the planned start",
-            2,
-        );
+        computed("short_notice", "less than 3 working days before the planned start", 2);
     }
     let score = factors.iter().map(|f| f.points).sum();
-    Assessment {
-        score,
-        level: RiskLevel::from_score(score),
-        factors,
-    }
+    Assessment { score, level: RiskLevel::from_score(score), factors }
 }
 
 /// Monday–Friday dates `d` with `from < d <= to` (negative when `to` is before `from`).
@@ -262,11 +227,8 @@ mod tests {
             ("complexity", "high"),
             ("downtime", "under_1h"),
         ]);
-        let facts = RiskFacts {
-            most_critical_ci: Some(1),
-            recent_failure_on_ci: true,
-            working_days_notice: Some(2),
-        };
+        let facts =
+            RiskFacts { most_critical_ci: Some(1), recent_failure_on_ci: true, working_days_notice: Some(2) };
         let result = assess(&a, facts);
         assert_eq!(result.score, 4 + 2 + 4 + 2 + 3 + 2 + 2);
         assert_eq!(result.level, RiskLevel::VeryHigh);
@@ -289,16 +251,7 @@ mod tests {
     #[test]
     fn criticality_two_adds_one_and_three_or_four_add_nothing() {
         let none = RiskAnswers::default();
-        let score = |c| {
-            assess(
-                &none,
-                RiskFacts {
-                    most_critical_ci: Some(c),
-                    ..Default::default()
-                },
-            )
-            .score
-        };
+        let score = |c| assess(&none, RiskFacts { most_critical_ci: Some(c), ..Default::default() }).score;
         assert_eq!((score(1), score(2), score(3), score(4)), (3, 1, 0, 0));
     }
 

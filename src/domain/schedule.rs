@@ -75,11 +75,7 @@ pub fn conflicts(planned: &Planned, booked: &[Booked], freezes: &[Freeze]) -> Ve
         if Some(other.id) == planned.id || !other.window.overlaps(&planned.window) {
             continue;
         }
-        let shared: Vec<CiId> = planned
-            .ci_ids
-            .intersection(&other.ci_ids)
-            .copied()
-            .collect();
+        let shared: Vec<CiId> = planned.ci_ids.intersection(&other.ci_ids).copied().collect();
         let on_change = |kind, ci_ids| Conflict {
             kind,
             change_id: Some(other.id),
@@ -97,15 +93,8 @@ pub fn conflicts(planned: &Planned, booked: &[Booked], freezes: &[Freeze]) -> Ve
             found.push(on_change(ConflictKind::ImplementerBusy, Vec::new()));
         }
     }
-    for freeze in freezes
-        .iter()
-        .filter(|f| f.window.overlaps(&planned.window))
-    {
-        let shared: Vec<CiId> = planned
-            .ci_ids
-            .intersection(&freeze.ci_ids)
-            .copied()
-            .collect();
+    for freeze in freezes.iter().filter(|f| f.window.overlaps(&planned.window)) {
+        let shared: Vec<CiId> = planned.ci_ids.intersection(&freeze.ci_ids).copied().collect();
         if freeze.ci_ids.is_empty() || !shared.is_empty() {
             found.push(Conflict {
                 kind: ConflictKind::Blackout,
@@ -166,10 +155,7 @@ mod tests {
 
     #[test]
     fn no_conflict_without_overlap_or_shared_ci() {
-        let others = [
-            booked(2, window(12, 13), &[1], 7),
-            booked(3, window(10, 12), &[3], 8),
-        ];
+        let others = [booked(2, window(12, 13), &[1], 7), booked(3, window(10, 12), &[3], 8)];
         assert!(conflicts(&planned(), &others, &[]).is_empty());
     }
 
@@ -187,17 +173,9 @@ mod tests {
 
     #[test]
     fn global_blackouts_and_blackouts_on_shared_cis_conflict() {
-        let freeze = |id, ci: &[i32]| Freeze {
-            id,
-            title: "freeze".into(),
-            window: window(11, 20),
-            ci_ids: cis(ci),
-        };
-        let found = conflicts(
-            &planned(),
-            &[],
-            &[freeze(1, &[]), freeze(2, &[2]), freeze(3, &[5])],
-        );
+        let freeze =
+            |id, ci: &[i32]| Freeze { id, title: "freeze".into(), window: window(11, 20), ci_ids: cis(ci) };
+        let found = conflicts(&planned(), &[], &[freeze(1, &[]), freeze(2, &[2]), freeze(3, &[5])]);
         let ids: Vec<_> = found.iter().map(|c| c.blackout_id).collect();
         assert_eq!(ids, vec![Some(1), Some(2)]);
     }

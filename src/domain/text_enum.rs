@@ -66,12 +66,7 @@ pub struct UnknownValue {
 
 impl std::fmt::Display for UnknownValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "`{}` is not one of: {}",
-            self.given,
-            self.known.join(", ")
-        )
+        write!(f, "`{}` is not one of: {}", self.given, self.known.join(", "))
     }
 }
 

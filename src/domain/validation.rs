@@ -11,10 +11,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
+        FieldError { field: field.into(), message: message.into() }
     }
 }
 
@@ -28,11 +25,7 @@ impl FieldErrors {
     }
 
     /// Keeps the value when it parsed; records the error under `field` when not.
-    pub fn check<T, E: std::fmt::Display>(
-        &mut self,
-        field: &str,
-        parsed: Result<T, E>,
-    ) -> Option<T> {
+    pub fn check<T, E: std::fmt::Display>(&mut self, field: &str, parsed: Result<T, E>) -> Option<T> {
         parsed.map_err(|e| self.add(field, e.to_string())).ok()
     }
 

@@ -67,10 +67,7 @@ impl From<StoredEvent> for EventView {
 const TRAIL_LIMIT: i64 = 1000;
 
 pub fn trail(conn: &mut DbConn, change: &Change) -> ServiceResult<Vec<EventView>> {
-    Ok(repo::of_change(conn, change.id.0, TRAIL_LIMIT)?
-        .into_iter()
-        .map(EventView::from)
-        .collect())
+    Ok(repo::of_change(conn, change.id.0, TRAIL_LIMIT)?.into_iter().map(EventView::from).collect())
 }
 
 /// The result of verifying the chain.
@@ -86,15 +83,10 @@ pub fn verify(ctx: &Ctx) -> ServiceResult<Verification> {
     let mut verifier = ChainVerifier::default();
     let mut last_seq = 0;
     loop {
-        let batch = ctx
-            .db
-            .query(|conn| repo::batch_after(conn, last_seq, BATCH))?;
+        let batch = ctx.db.query(|conn| repo::batch_after(conn, last_seq, BATCH))?;
         for event in &batch {
             if let Err(reason) = verifier.check(&event.content(), &event.prev_hash, &event.hash) {
-                return Ok(Verification::Broken {
-                    after: verifier.verified(),
-                    reason,
-                });
+                return Ok(Verification::Broken { after: verifier.verified(), reason });
             }
             last_seq = event.seq;
         }
@@ -104,16 +96,8 @@ pub fn verify(ctx: &Ctx) -> ServiceResult<Verification> {
     }
     let head = ctx.db.query(repo::head_seq)?;
     if head != last_seq {
-        let reason = Break::Gap {
-            expected: last_seq + 1,
-            found: head,
-        };
-        return Ok(Verification::Broken {
-            after: verifier.verified(),
-            reason,
-        });
+        let reason = Break::Gap { expected: last_seq + 1, found: head };
+        return Ok(Verification::Broken { after: verifier.verified(), reason });
     }
-    Ok(Verification::Intact {
-        events: verifier.verified(),
-    })
+    Ok(Verification::Intact { events: verifier.verified() })
 }

@@ -29,11 +29,7 @@ pub fn issue_token(ctx: &Ctx, email: &str, password: &str) -> ServiceResult<Issu
         return Err(REFUSED);
     };
     let verified = PasswordHash::new(&user.password_hash)
-        .map(|hash| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok()
-        })
+        .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
         .unwrap_or(false);
     if !verified {
         return Err(REFUSED);
@@ -44,13 +40,7 @@ pub fn issue_token(ctx: &Ctx, email: &str, password: &str) -> ServiceResult<Issu
     let now = ctx.clock.now();
     let expires_at = now + chrono::Duration::hours(ctx.config.token_ttl_hours);
     ctx.db.write(|conn| -> ServiceResult<()> {
-        Ok(users::insert_token(
-            conn,
-            user.id,
-            &token_hash(&token),
-            expires_at,
-            now,
-        )?)
+        Ok(users::insert_token(conn, user.id, &token_hash(&token), expires_at, now)?)
     })?;
     Ok(IssuedToken { token, expires_at })
 }

@@ -38,28 +38,16 @@ pub struct Calendar {
 }
 
 /// States shown on the calendar: booked windows and the ones already carried out.
-const SHOWN: [ChangeState; 4] = [
-    ChangeState::Scheduled,
-    ChangeState::Implement,
-    ChangeState::Review,
-    ChangeState::Closed,
-];
+const SHOWN: [ChangeState; 4] =
+    [ChangeState::Scheduled, ChangeState::Implement, ChangeState::Review, ChangeState::Closed];
 
-pub fn period(
-    ctx: &Ctx,
-    caller: &Caller,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> ServiceResult<Calendar> {
+pub fn period(ctx: &Ctx, caller: &Caller, from: DateTime<Utc>, to: DateTime<Utc>) -> ServiceResult<Calendar> {
     ctx.require(caller, Permission::Read, &Object::none())?;
     if to <= from {
         return Err(ServiceError::invalid("to", "must be after from"));
     }
     if (to - from).num_days() > MAX_DAYS {
-        return Err(ServiceError::invalid(
-            "to",
-            format!("a calendar spans at most {MAX_DAYS} days"),
-        ));
+        return Err(ServiceError::invalid("to", format!("a calendar spans at most {MAX_DAYS} days")));
     }
     ctx.db.read(|conn| {
         let held = changes::in_window(conn, &SHOWN, from, to, ENTRY_LIMIT)?;
@@ -70,11 +58,7 @@ pub fn period(
             .filter_map(|c| {
                 Some(CalendarEntry {
                     reference: c.id.reference(),
-                    ci_ids: ci_map
-                        .remove(&c.id)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .collect(),
+                    ci_ids: ci_map.remove(&c.id).unwrap_or_default().into_iter().collect(),
                     planned_start: c.planned_start?,
                     planned_end: c.planned_end?,
                     id: c.id,

@@ -27,11 +27,7 @@ pub struct Person {
 
 impl From<&Caller> for Person {
     fn from(c: &Caller) -> Self {
-        Person {
-            id: c.id,
-            name: c.name.clone(),
-            email: c.email.clone(),
-        }
+        Person { id: c.id, name: c.name.clone(), email: c.email.clone() }
     }
 }
 
@@ -109,9 +105,7 @@ pub struct ChangeView {
 
 /// Builds the full view of one change.
 pub fn build(conn: &mut DbConn, config: &Config, change: Change) -> ServiceResult<ChangeView> {
-    let ci_ids = changes::ci_ids_of(conn, &[change.id])?
-        .remove(&change.id)
-        .unwrap_or_default();
+    let ci_ids = changes::ci_ids_of(conn, &[change.id])?.remove(&change.id).unwrap_or_default();
     let ci_list: Vec<CiId> = ci_ids.iter().copied().collect();
     let cis = cis::by_ids(conn, &ci_list)?;
     let mut people_ids = vec![change.requester_id];
@@ -119,14 +113,9 @@ pub fn build(conn: &mut DbConn, config: &Config, change: Change) -> ServiceResul
     let people = users::callers(conn, &people_ids)?;
     let person = |id: UserId| people.iter().find(|p| p.id == id).map(Person::from);
     let all_votes = votes::of_change(conn, change.id)?;
-    let ballots: Vec<_> = all_votes
-        .iter()
-        .filter(|v| v.round == change.decision_round)
-        .map(|v| v.ballot())
-        .collect();
-    let rule = config
-        .approval
-        .rule_for(change.change_type, change.risk.level);
+    let ballots: Vec<_> =
+        all_votes.iter().filter(|v| v.round == change.decision_round).map(|v| v.ballot()).collect();
+    let rule = config.approval.rule_for(change.change_type, change.risk.level);
     let progress = match decide(rule, config.approval.veto, &ballots) {
         Outcome::Pending(progress) => progress,
         Outcome::Approved | Outcome::Rejected => Progress {
@@ -138,19 +127,12 @@ pub fn build(conn: &mut DbConn, config: &Config, change: Change) -> ServiceResul
             manager_needed: false,
         },
     };
-    let answers = changes::risk_answers(conn, change.id)?
-        .into_iter()
-        .collect();
+    let answers = changes::risk_answers(conn, change.id)?.into_iter().collect();
     let conflicts = if shows_conflicts(change.state) {
         match change.window() {
             Some(window) => conflicts_for(
                 conn,
-                &Planned {
-                    id: Some(change.id),
-                    window,
-                    ci_ids,
-                    implementer: change.implementer_id,
-                },
+                &Planned { id: Some(change.id), window, ci_ids, implementer: change.implementer_id },
             )?,
             None => Vec::new(),
         }
@@ -186,11 +168,7 @@ pub fn build(conn: &mut DbConn, config: &Config, change: Change) -> ServiceResul
             votes: all_votes
                 .into_iter()
                 .map(|v| VoteView {
-                    voter: Person {
-                        id: v.voter_id,
-                        name: v.voter_name,
-                        email: String::new(),
-                    },
+                    voter: Person { id: v.voter_id, name: v.voter_name, email: String::new() },
                     decision: v.decision,
                     comment: v.comment,
                     round: v.round,
@@ -271,12 +249,9 @@ pub fn risk_facts(
     at: DateTime<Utc>,
 ) -> ServiceResult<RiskFacts> {
     let ci_list: Vec<CiId> = ci_ids.iter().copied().collect();
-    let most_critical_ci = cis::by_ids(conn, &ci_list)?
-        .iter()
-        .map(|c| c.criticality)
-        .min();
-    let recent_failure_on_ci = !ci_ids.is_empty()
-        && changes::failed_on_cis_since(conn, ci_ids, at - chrono::Duration::days(180))?;
+    let most_critical_ci = cis::by_ids(conn, &ci_list)?.iter().map(|c| c.criticality).min();
+    let recent_failure_on_ci =
+        !ci_ids.is_empty() && changes::failed_on_cis_since(conn, ci_ids, at - chrono::Duration::days(180))?;
     let zone = config.time_zone();
     let working_days_notice = change.planned_start.map(|start| {
         crate::domain::risk::working_days_between(
@@ -284,9 +259,5 @@ pub fn risk_facts(
             start.with_timezone(&zone).date_naive(),
         )
     });
-    Ok(RiskFacts {
-        most_critical_ci,
-        recent_failure_on_ci,
-        working_days_notice,
-    })
+    Ok(RiskFacts { most_critical_ci, recent_failure_on_ci, working_days_notice })
 }

@@ -72,9 +72,7 @@ pub struct ChangePatch {
 }
 
 /// Distinguishes a field given as `null` (`Some(None)`) from one left out (`None`).
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -115,19 +113,17 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<Cha
     ctx.require(caller, Permission::Create, &Object::none())?;
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
-        let template = match input.template_id {
-            Some(id) => Some(templates::find(conn, id)?.ok_or_else(|| {
-                ServiceError::invalid("template_id", format!("there is no template {id}"))
-            })?),
-            None => None,
-        };
+        let template =
+            match input.template_id {
+                Some(id) => Some(templates::find(conn, id)?.ok_or_else(|| {
+                    ServiceError::invalid("template_id", format!("there is no template {id}"))
+                })?),
+                None => None,
+            };
         let change_type = match (&template, input.change_type) {
             (Some(_), None | Some(ChangeType::Standard)) => ChangeType::Standard,
             (Some(_), Some(_)) => {
-                return Err(ServiceError::invalid(
-                    "type",
-                    "a change made from a template is `standard`",
-                ))
+                return Err(ServiceError::invalid("type", "a change made from a template is `standard`"))
             }
             (None, Some(ChangeType::Standard)) => {
                 return Err(ServiceError::invalid(
@@ -166,16 +162,9 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<Cha
                 &input.implementation_plan,
                 template.as_ref().map(|t| &t.implementation_plan),
             ),
-            backout_plan: plan(
-                &input.backout_plan,
-                template.as_ref().map(|t| &t.backout_plan),
-            ),
+            backout_plan: plan(&input.backout_plan, template.as_ref().map(|t| &t.backout_plan)),
             test_plan: plan(&input.test_plan, template.as_ref().map(|t| &t.test_plan)),
-            risk: Assessment {
-                score: 0,
-                level: RiskLevel::Low,
-                factors: Vec::new(),
-            },
+            risk: Assessment { score: 0, level: RiskLevel::Low, factors: Vec::new() },
             risk_override_reason: None,
             closure_code: None,
             closure_notes: None,
@@ -225,27 +214,16 @@ fn validate(conn: &mut DbConn, change: &mut Change, ci_ids: &BTreeSet<CiId>) -> 
         errors.check("planned_end", Window::planned(start, end));
     }
     let wanted: Vec<CiId> = ci_ids.iter().copied().collect();
-    let known: BTreeSet<CiId> = cis::by_ids(conn, &wanted)?
-        .into_iter()
-        .map(|c| CiId(c.id))
-        .collect();
+    let known: BTreeSet<CiId> = cis::by_ids(conn, &wanted)?.into_iter().map(|c| CiId(c.id)).collect();
     for missing in ci_ids.difference(&known) {
-        errors.add(
-            "ci_ids",
-            format!("there is no configuration item {missing}"),
-        );
+        errors.add("ci_ids", format!("there is no configuration item {missing}"));
     }
     if let Some(implementer) = change.implementer_id {
         match users::caller(conn, implementer)? {
-            None => errors.add(
-                "implementer_id",
-                format!("there is no active user {implementer}"),
-            ),
-            Some(user) if !user.has(Role::Implementer) && !user.has(Role::ChangeManager) => errors
-                .add(
-                    "implementer_id",
-                    format!("{} is not an implementer", user.name),
-                ),
+            None => errors.add("implementer_id", format!("there is no active user {implementer}")),
+            Some(user) if !user.has(Role::Implementer) && !user.has(Role::ChangeManager) => {
+                errors.add("implementer_id", format!("{} is not an implementer", user.name))
+            }
             Some(_) => {}
         }
     }
@@ -256,10 +234,9 @@ fn validate(conn: &mut DbConn, change: &mut Change, ci_ids: &BTreeSet<CiId>) -> 
 pub fn check_version(change: &Change, if_match: Option<i32>) -> ServiceResult<()> {
     match if_match {
         None => Err(ServiceError::VersionRequired),
-        Some(given) if given != change.version => Err(ServiceError::VersionMismatch {
-            given,
-            current: change.version,
-        }),
+        Some(given) if given != change.version => {
+            Err(ServiceError::VersionMismatch { given, current: change.version })
+        }
         Some(_) => Ok(()),
     }
 }
@@ -281,9 +258,7 @@ pub fn edit(
             change.change_type,
             crate::domain::lifecycle::Action::Edit,
         )?;
-        let mut ci_ids = changes::ci_ids_of(conn, &[id])?
-            .remove(&id)
-            .unwrap_or_default();
+        let mut ci_ids = changes::ci_ids_of(conn, &[id])?.remove(&id).unwrap_or_default();
         let mut fields: Vec<&str> = Vec::new();
         macro_rules! apply {
             ($($field:ident),*) => {$(
@@ -317,10 +292,7 @@ pub fn edit(
         }
         if let Some(template) = change.template_id {
             if templates::find(conn, template)?.is_none() {
-                return Err(ServiceError::invalid(
-                    "template_id",
-                    format!("there is no template {template}"),
-                ));
+                return Err(ServiceError::invalid("template_id", format!("there is no template {template}")));
             }
         }
         if let Some(new_cis) = patch.ci_ids {
@@ -331,10 +303,7 @@ pub fn edit(
         change.version += 1;
         change.updated_at = now;
         if !changes::save(conn, &change)? {
-            return Err(ServiceError::VersionMismatch {
-                given: change.version - 1,
-                current: change.version,
-            });
+            return Err(ServiceError::VersionMismatch { given: change.version - 1, current: change.version });
         }
         changes::set_ci_ids(conn, id, &ci_ids)?;
         let payload = serde_json::json!({ "fields": fields });
@@ -359,11 +328,7 @@ pub fn get(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<ChangeView
     })
 }
 
-pub fn events(
-    ctx: &Ctx,
-    caller: &Caller,
-    id: ChangeId,
-) -> ServiceResult<Vec<super::audit::EventView>> {
+pub fn events(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Vec<super::audit::EventView>> {
     ctx.db.read(|conn| {
         let change = load(conn, id)?;
         ctx.require(caller, Permission::Read, &Object::change(&change))?;
@@ -390,11 +355,7 @@ pub fn list(
             .into_iter()
             .map(|c| ChangeSummary {
                 reference: c.id.reference(),
-                ci_ids: ci_map
-                    .remove(&c.id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .collect(),
+                ci_ids: ci_map.remove(&c.id).unwrap_or_default().into_iter().collect(),
                 id: c.id,
                 title: c.title,
                 change_type: c.change_type,

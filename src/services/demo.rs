@@ -23,21 +23,13 @@ pub const DEMO_PASSWORD: &str = "endring-demo-2026";
 
 const PEOPLE: &[(&str, &str, &[Role])] = &[
     ("kari.nordmann", "Kari Nordmann", &[Role::ChangeManager]),
-    (
-        "ola.hansen",
-        "Ola Hansen",
-        &[Role::ChangeManager, Role::CabMember],
-    ),
+    ("ola.hansen", "Ola Hansen", &[Role::ChangeManager, Role::CabMember]),
     ("ingrid.berg", "Ingrid Berg", &[Role::CabMember]),
     ("lars.johansen", "Lars Johansen", &[Role::CabMember]),
     ("sofie.larsen", "Sofie Larsen", &[Role::CabMember]),
     ("anders.olsen", "Anders Olsen", &[Role::Implementer]),
     ("maria.nilsen", "Maria Nilsen", &[Role::Implementer]),
-    (
-        "jonas.pedersen",
-        "Jonas Pedersen",
-        &[Role::Implementer, Role::CabMember],
-    ),
+    ("jonas.pedersen", "Jonas Pedersen", &[Role::Implementer, Role::CabMember]),
     ("emma.kristiansen", "Emma Kristiansen", &[]),
     ("henrik.jensen", "Henrik Jensen", &[]),
     ("nora.karlsen", "Nora Karlsen", &[Role::Manager]),
@@ -74,14 +66,8 @@ const TITLES: &[&str] = &[
 
 /// Fills the database and returns a summary to print.
 pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
-    if ctx
-        .db
-        .query(|conn| user_repo::id_by_email(conn, "kari.nordmann@demo.endring.no"))?
-        .is_some()
-    {
-        return Err(ServiceError::Conflict(
-            "the demo data exists already".into(),
-        ));
+    if ctx.db.query(|conn| user_repo::id_by_email(conn, "kari.nordmann@demo.endring.no"))?.is_some() {
+        return Err(ServiceError::Conflict("the demo data exists already".into()));
     }
     let mut people: BTreeMap<&str, Caller> = BTreeMap::new();
     for (login, name, roles) in PEOPLE {
@@ -113,24 +99,13 @@ pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
         };
         cis.push(CiId(create_ci(ctx, &admin, input)?.id));
     }
-    let requesters = [
-        "emma.kristiansen",
-        "henrik.jensen",
-        "anders.olsen",
-        "maria.nilsen",
-    ];
+    let requesters = ["emma.kristiansen", "henrik.jensen", "anders.olsen", "maria.nilsen"];
     let implementers = ["anders.olsen", "maria.nilsen", "jonas.pedersen"];
-    let voters: Vec<Caller> = [
-        "kari.nordmann",
-        "ola.hansen",
-        "ingrid.berg",
-        "lars.johansen",
-        "sofie.larsen",
-        "jonas.pedersen",
-    ]
-    .iter()
-    .map(|l| people[l].clone())
-    .collect();
+    let voters: Vec<Caller> =
+        ["kari.nordmann", "ola.hansen", "ingrid.berg", "lars.johansen", "sofie.larsen", "jonas.pedersen"]
+            .iter()
+            .map(|l| people[l].clone())
+            .collect();
     let manager = people["kari.nordmann"].clone();
     let targets = [
         ChangeState::Draft,
@@ -144,11 +119,7 @@ pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
         ChangeState::Rejected,
         ChangeState::Cancelled,
     ];
-    let today = ctx
-        .clock
-        .now()
-        .duration_trunc(TimeDelta::hours(1))
-        .unwrap_or_else(|_| ctx.clock.now());
+    let today = ctx.clock.now().duration_trunc(TimeDelta::hours(1)).unwrap_or_else(|_| ctx.clock.now());
     let mut made: BTreeMap<&str, usize> = BTreeMap::new();
     for i in 0..50usize {
         let target = targets[i % targets.len()];
@@ -164,11 +135,7 @@ pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
             title: format!("{} – {}", TITLES[i % TITLES.len()], CIS[i % CIS.len()].0),
             description: "Planned as part of the regular maintenance of the service.".into(),
             justification: "Keeps the service supported and secure.".into(),
-            change_type: Some(if i % 17 == 5 {
-                ChangeType::Emergency
-            } else {
-                ChangeType::Normal
-            }),
+            change_type: Some(if i % 17 == 5 { ChangeType::Emergency } else { ChangeType::Normal }),
             ci_ids: vec![cis[i % cis.len()]],
             planned_start: Some(start),
             planned_end: Some(start + Duration::hours(2)),
@@ -179,18 +146,11 @@ pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
             template_id: None,
         };
         let change = create(ctx, requester, input)?;
-        let cast = Cast {
-            requester,
-            manager: &manager,
-            voters: &voters,
-        };
+        let cast = Cast { requester, manager: &manager, voters: &voters };
         advance(ctx, &cast, change.id, change.change_type, target, i)?;
         *made.entry(target.as_str()).or_default() += 1;
     }
-    let counts: Vec<String> = made
-        .iter()
-        .map(|(state, n)| format!("{n} {state}"))
-        .collect();
+    let counts: Vec<String> = made.iter().map(|(state, n)| format!("{n} {state}")).collect();
     Ok(format!(
         "Demo data: {} users (password `{DEMO_PASSWORD}`, e.g. kari.nordmann@demo.endring.no), {} CIs, 50 changes ({}).",
         PEOPLE.len(),
@@ -216,39 +176,22 @@ fn advance(
     i: usize,
 ) -> ServiceResult<()> {
     use ChangeState::*;
-    let Cast {
-        requester,
-        manager,
-        voters,
-    } = *cast;
+    let Cast { requester, manager, voters } = *cast;
     if target == Draft {
         return Ok(());
     }
     if target == Cancelled {
-        lifecycle::cancel(
-            ctx,
-            requester,
-            id,
-            CancelInput {
-                reason: "No longer needed.".into(),
-            },
-        )?;
+        lifecycle::cancel(ctx, requester, id, CancelInput { reason: "No longer needed.".into() })?;
         return Ok(());
     }
     let answers = [
-        (
-            "users_affected",
-            ["under_50", "under_500", "over_500", "everyone"][i % 4],
-        ),
+        ("users_affected", ["under_50", "under_500", "over_500", "everyone"][i % 4]),
         ("tested", ["yes", "partly", "yes"][i % 3]),
         ("backout", ["yes", "untested"][i % 2]),
         ("complexity", ["low", "medium", "high"][i % 3]),
         ("downtime", ["none", "under_1h"][i % 2]),
     ];
-    let answers = answers
-        .iter()
-        .map(|(q, a)| (q.to_string(), a.to_string()))
-        .collect();
+    let answers = answers.iter().map(|(q, a)| (q.to_string(), a.to_string())).collect();
     super::risk::answer(ctx, requester, id, answers)?;
     let mut state = lifecycle::submit(ctx, requester, id, Force::default())?.state;
     if target == Assess {
@@ -266,29 +209,13 @@ fn advance(
     if target == Authorize {
         return Ok(());
     }
-    let decision = if target == Rejected {
-        VoteDecision::Reject
-    } else {
-        VoteDecision::Approve
-    };
+    let decision = if target == Rejected { VoteDecision::Reject } else { VoteDecision::Approve };
     for voter in voters.iter().filter(|v| v.id != requester.id) {
         if state != Authorize {
             break;
         }
-        let comment = if decision == VoteDecision::Reject {
-            "The backout plan is not tested."
-        } else {
-            ""
-        };
-        match vote(
-            ctx,
-            voter,
-            id,
-            VoteInput {
-                decision,
-                comment: comment.into(),
-            },
-        ) {
+        let comment = if decision == VoteDecision::Reject { "The backout plan is not tested." } else { "" };
+        match vote(ctx, voter, id, VoteInput { decision, comment: comment.into() }) {
             Ok(view) => state = view.state,
             // The implementer may not vote on their own change: the next voter will.
             Err(ServiceError::Forbidden(_)) => continue,
@@ -312,21 +239,11 @@ fn advance(
         ctx,
         manager,
         id,
-        CompleteInput {
-            closure_code: code,
-            notes: "Carried out as planned; see the log.".into(),
-        },
+        CompleteInput { closure_code: code, notes: "Carried out as planned; see the log.".into() },
     )?;
     if target == Review {
         return Ok(());
     }
-    lifecycle::review(
-        ctx,
-        manager,
-        id,
-        ReviewInput {
-            review: "Went as planned. No follow-up.".into(),
-        },
-    )?;
+    lifecycle::review(ctx, manager, id, ReviewInput { review: "Went as planned. No follow-up.".into() })?;
     Ok(())
 }

@@ -35,19 +35,11 @@ pub(crate) struct Applied {
 
 impl Applied {
     pub(crate) fn with(payload: Value) -> Self {
-        Applied {
-            payload,
-            comment: None,
-            event_action: None,
-        }
+        Applied { payload, comment: None, event_action: None }
     }
 
     pub(crate) fn commented(payload: Value, comment: String) -> Self {
-        Applied {
-            payload,
-            comment: Some(comment),
-            event_action: None,
-        }
+        Applied { payload, comment: Some(comment), event_action: None }
     }
 }
 
@@ -69,9 +61,7 @@ pub(crate) fn perform(
         change.version += 1;
         change.updated_at = now;
         if !changes::save(conn, &change)? {
-            return Err(ServiceError::Conflict(
-                "the change was modified at the same time; try again".into(),
-            ));
+            return Err(ServiceError::Conflict("the change was modified at the same time; try again".into()));
         }
         let event = Event {
             change: Some(&change),
@@ -82,14 +72,7 @@ pub(crate) fn perform(
             payload: applied.payload,
         };
         record(conn, event, now)?;
-        notices::for_transition(
-            conn,
-            &ctx.authz,
-            &change,
-            from,
-            applied.comment.as_deref(),
-            now,
-        )?;
+        notices::for_transition(conn, &ctx.authz, &change, from, applied.comment.as_deref(), now)?;
         change_view::build(conn, &ctx.config, change)
     })
 }
@@ -114,17 +97,10 @@ fn check_window(
     let window = change
         .window()
         .ok_or_else(|| ServiceError::invalid("planned_start", "a planned window is needed"))?;
-    let ci_ids = changes::ci_ids_of(conn, &[change.id])?
-        .remove(&change.id)
-        .unwrap_or_default();
+    let ci_ids = changes::ci_ids_of(conn, &[change.id])?.remove(&change.id).unwrap_or_default();
     let conflicts = conflicts_for(
         conn,
-        &Planned {
-            id: Some(change.id),
-            window,
-            ci_ids,
-            implementer: change.implementer_id,
-        },
+        &Planned { id: Some(change.id), window, ci_ids, implementer: change.implementer_id },
     )?;
     if conflicts.is_empty() {
         return Ok(Value::Null);
@@ -134,90 +110,68 @@ fn check_window(
     }
     ctx.require(caller, Permission::ForceSchedule, &Object::change(change))?;
     let reason = required_text(force.reason.as_deref().unwrap_or(""), NOTE_MAX).map_err(|m| {
-        ServiceError::invalid(
-            "reason",
-            format!("forcing a conflicting window needs a reason: {m}"),
-        )
+        ServiceError::invalid("reason", format!("forcing a conflicting window needs a reason: {m}"))
     })?;
     Ok(json!({ "forced": true, "reason": reason, "conflicts": conflicts }))
 }
 
 pub fn submit(ctx: &Ctx, caller: &Caller, id: ChangeId, force: Force) -> ServiceResult<ChangeView> {
-    perform(
-        ctx,
-        caller,
-        id,
-        Permission::Submit,
-        "submit",
-        |conn, change, now| {
-            let to = transition(change.state, change.change_type, Action::Submit)?;
-            let ci_ids = changes::ci_ids_of(conn, &[change.id])?
-                .remove(&change.id)
-                .unwrap_or_default();
-            let mut errors = FieldErrors::default();
-            if change.window().is_none() {
-                errors.add(
-                    "planned_start",
-                    "a planned window (planned_start and planned_end) is needed to submit",
-                );
+    perform(ctx, caller, id, Permission::Submit, "submit", |conn, change, now| {
+        let to = transition(change.state, change.change_type, Action::Submit)?;
+        let ci_ids = changes::ci_ids_of(conn, &[change.id])?.remove(&change.id).unwrap_or_default();
+        let mut errors = FieldErrors::default();
+        if change.window().is_none() {
+            errors
+                .add("planned_start", "a planned window (planned_start and planned_end) is needed to submit");
+        }
+        if ci_ids.is_empty() {
+            errors.add("ci_ids", "name at least one affected configuration item");
+        }
+        for (field, text) in [
+            ("implementation_plan", &change.implementation_plan),
+            ("backout_plan", &change.backout_plan),
+            ("test_plan", &change.test_plan),
+        ] {
+            if text.trim().is_empty() {
+                errors.add(field, "is needed to submit");
             }
-            if ci_ids.is_empty() {
-                errors.add("ci_ids", "name at least one affected configuration item");
+        }
+        change.submitted_at = Some(now);
+        let answers = super::risk::recompute(conn, &ctx.config, change, now)?;
+        if change.change_type != ChangeType::Standard {
+            for question in answers.missing() {
+                errors.add(format!("answers.{question}"), "answer the risk questionnaire before submitting");
             }
-            for (field, text) in [
-                ("implementation_plan", &change.implementation_plan),
-                ("backout_plan", &change.backout_plan),
-                ("test_plan", &change.test_plan),
-            ] {
-                if text.trim().is_empty() {
-                    errors.add(field, "is needed to submit");
-                }
-            }
-            change.submitted_at = Some(now);
-            let answers = super::risk::recompute(conn, &ctx.config, change, now)?;
-            if change.change_type != ChangeType::Standard {
-                for question in answers.missing() {
+        }
+        let mut payload = json!({ "risk_score": change.risk.score, "risk_level": change.risk.level });
+        if change.change_type == ChangeType::Standard {
+            let template = match change.template_id {
+                Some(id) => templates::find(conn, id)?,
+                None => None,
+            };
+            match (template, change.window()) {
+                (None, _) => errors.add("template_id", "a standard change needs the template it follows"),
+                (Some(t), Some(window))
+                    if window.duration() > chrono::Duration::minutes(t.max_duration_minutes.into()) =>
+                {
                     errors.add(
-                        format!("answers.{question}"),
-                        "answer the risk questionnaire before submitting",
-                    );
+                        "planned_end",
+                        format!(
+                            "the template `{}` allows at most {} minutes",
+                            t.name, t.max_duration_minutes
+                        ),
+                    )
                 }
+                _ => {}
             }
-            let mut payload =
-                json!({ "risk_score": change.risk.score, "risk_level": change.risk.level });
-            if change.change_type == ChangeType::Standard {
-                let template = match change.template_id {
-                    Some(id) => templates::find(conn, id)?,
-                    None => None,
-                };
-                match (template, change.window()) {
-                    (None, _) => errors.add(
-                        "template_id",
-                        "a standard change needs the template it follows",
-                    ),
-                    (Some(t), Some(window))
-                        if window.duration()
-                            > chrono::Duration::minutes(t.max_duration_minutes.into()) =>
-                    {
-                        errors.add(
-                            "planned_end",
-                            format!(
-                                "the template `{}` allows at most {} minutes",
-                                t.name, t.max_duration_minutes
-                            ),
-                        )
-                    }
-                    _ => {}
-                }
-                if errors.is_empty() {
-                    payload["schedule"] = check_window(ctx, conn, caller, change, &force)?;
-                }
+            if errors.is_empty() {
+                payload["schedule"] = check_window(ctx, conn, caller, change, &force)?;
             }
-            errors.finish(|| ())?;
-            change.state = to;
-            Ok(Applied::with(payload))
-        },
-    )
+        }
+        errors.finish(|| ())?;
+        change.state = to;
+        Ok(Applied::with(payload))
+    })
 }
 
 /// Body of `assess`.
@@ -239,49 +193,29 @@ pub enum AssessOutcomeInput {
     Return,
 }
 
-pub fn assess(
-    ctx: &Ctx,
-    caller: &Caller,
-    id: ChangeId,
-    input: AssessInput,
-) -> ServiceResult<ChangeView> {
-    perform(
-        ctx,
-        caller,
-        id,
-        Permission::Assess,
-        "assess",
-        |_, change, _| {
-            let outcome = match input.outcome {
-                AssessOutcomeInput::Authorize => AssessOutcome::Authorize,
-                AssessOutcomeInput::Return => AssessOutcome::Return,
-            };
-            let to = transition(change.state, change.change_type, Action::Assess(outcome))?;
-            let comment = input.comment.trim().to_owned();
-            if outcome == AssessOutcome::Return && comment.is_empty() {
-                return Err(ServiceError::invalid(
-                    "comment",
-                    "say what the requester should add or change",
-                ));
-            }
-            let mut payload = json!({ "outcome": to, "comment": comment });
-            if let Some(level) = input.risk_level.filter(|l| *l != change.risk.level) {
-                let reason = required_text(input.reason.as_deref().unwrap_or(""), NOTE_MAX)
-                    .map_err(|m| {
-                        ServiceError::invalid(
-                            "reason",
-                            format!("overriding the risk level needs a reason: {m}"),
-                        )
-                    })?;
-                payload["risk_override"] =
-                    json!({ "from": change.risk.level, "to": level, "reason": reason });
-                change.risk.level = level;
-                change.risk_override_reason = Some(reason);
-            }
-            change.state = to;
-            Ok(Applied::commented(payload, comment))
-        },
-    )
+pub fn assess(ctx: &Ctx, caller: &Caller, id: ChangeId, input: AssessInput) -> ServiceResult<ChangeView> {
+    perform(ctx, caller, id, Permission::Assess, "assess", |_, change, _| {
+        let outcome = match input.outcome {
+            AssessOutcomeInput::Authorize => AssessOutcome::Authorize,
+            AssessOutcomeInput::Return => AssessOutcome::Return,
+        };
+        let to = transition(change.state, change.change_type, Action::Assess(outcome))?;
+        let comment = input.comment.trim().to_owned();
+        if outcome == AssessOutcome::Return && comment.is_empty() {
+            return Err(ServiceError::invalid("comment", "say what the requester should add or change"));
+        }
+        let mut payload = json!({ "outcome": to, "comment": comment });
+        if let Some(level) = input.risk_level.filter(|l| *l != change.risk.level) {
+            let reason = required_text(input.reason.as_deref().unwrap_or(""), NOTE_MAX).map_err(|m| {
+                ServiceError::invalid("reason", format!("overriding the risk level needs a reason: {m}"))
+            })?;
+            payload["risk_override"] = json!({ "from": change.risk.level, "to": level, "reason": reason });
+            change.risk.level = level;
+            change.risk_override_reason = Some(reason);
+        }
+        change.state = to;
+        Ok(Applied::commented(payload, comment))
+    })
 }
 
 /// Body of `return`.
@@ -297,23 +231,16 @@ pub fn return_to_draft(
     id: ChangeId,
     input: CommentInput,
 ) -> ServiceResult<ChangeView> {
-    perform(
-        ctx,
-        caller,
-        id,
-        Permission::Return,
-        "return",
-        |_, change, _| {
-            let to = transition(change.state, change.change_type, Action::Return)?;
-            let comment = required_text(&input.comment, NOTE_MAX)
-                .map_err(|m| ServiceError::invalid("comment", m))?;
-            if change.state == ChangeState::Authorize {
-                change.decision_round += 1;
-            }
-            change.state = to;
-            Ok(Applied::commented(json!({ "comment": comment }), comment))
-        },
-    )
+    perform(ctx, caller, id, Permission::Return, "return", |_, change, _| {
+        let to = transition(change.state, change.change_type, Action::Return)?;
+        let comment =
+            required_text(&input.comment, NOTE_MAX).map_err(|m| ServiceError::invalid("comment", m))?;
+        if change.state == ChangeState::Authorize {
+            change.decision_round += 1;
+        }
+        change.state = to;
+        Ok(Applied::commented(json!({ "comment": comment }), comment))
+    })
 }
 
 /// Body of `reschedule`.
@@ -333,61 +260,37 @@ pub fn reschedule(
     id: ChangeId,
     input: RescheduleInput,
 ) -> ServiceResult<ChangeView> {
-    perform(
-        ctx,
-        caller,
-        id,
-        Permission::Reschedule,
-        "reschedule",
-        |conn, change, _| {
-            let to = transition(change.state, change.change_type, Action::Reschedule)?;
-            let window = Window::planned(input.planned_start, input.planned_end)
-                .map_err(|e| ServiceError::invalid("planned_end", e.to_string()))?;
-            let previous =
-                json!({ "planned_start": change.planned_start, "planned_end": change.planned_end });
-            change.planned_start = Some(window.start());
-            change.planned_end = Some(window.end());
-            let schedule = check_window(
-                ctx,
-                conn,
-                caller,
-                change,
-                &Force {
-                    force: input.force,
-                    reason: input.reason,
-                },
-            )?;
-            change.state = to;
-            Ok(Applied::with(
-                json!({ "previous": previous, "planned_start": window.start(), "planned_end": window.end(), "schedule": schedule }),
-            ))
-        },
-    )
+    perform(ctx, caller, id, Permission::Reschedule, "reschedule", |conn, change, _| {
+        let to = transition(change.state, change.change_type, Action::Reschedule)?;
+        let window = Window::planned(input.planned_start, input.planned_end)
+            .map_err(|e| ServiceError::invalid("planned_end", e.to_string()))?;
+        let previous = json!({ "planned_start": change.planned_start, "planned_end": change.planned_end });
+        change.planned_start = Some(window.start());
+        change.planned_end = Some(window.end());
+        let schedule =
+            check_window(ctx, conn, caller, change, &Force { force: input.force, reason: input.reason })?;
+        change.state = to;
+        Ok(Applied::with(
+            json!({ "previous": previous, "planned_start": window.start(), "planned_end": window.end(), "schedule": schedule }),
+        ))
+    })
 }
 
 pub fn start(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<ChangeView> {
-    perform(
-        ctx,
-        caller,
-        id,
-        Permission::Start,
-        "start",
-        |_, change, now| {
-            let to = transition(change.state, change.change_type, Action::Start)?;
-            if let Some(planned) = change
-                .planned_start
-                .filter(|s| now < *s && change.change_type != ChangeType::Emergency)
-            {
-                return Err(ServiceError::Conflict(format!(
+    perform(ctx, caller, id, Permission::Start, "start", |_, change, now| {
+        let to = transition(change.state, change.change_type, Action::Start)?;
+        if let Some(planned) =
+            change.planned_start.filter(|s| now < *s && change.change_type != ChangeType::Emergency)
+        {
+            return Err(ServiceError::Conflict(format!(
                 "the planned window opens at {}; only emergency changes may start early (reschedule to start now)",
                 planned.to_rfc3339()
             )));
-            }
-            change.actual_start = Some(now);
-            change.state = to;
-            Ok(Applied::with(json!({ "actual_start": now })))
-        },
-    )
+        }
+        change.actual_start = Some(now);
+        change.state = to;
+        Ok(Applied::with(json!({ "actual_start": now })))
+    })
 }
 
 /// Body of `complete`.
@@ -399,41 +302,23 @@ pub struct CompleteInput {
     pub notes: String,
 }
 
-pub fn complete(
-    ctx: &Ctx,
-    caller: &Caller,
-    id: ChangeId,
-    input: CompleteInput,
-) -> ServiceResult<ChangeView> {
-    perform(
-        ctx,
-        caller,
-        id,
-        Permission::Complete,
-        "complete",
-        |_, change, now| {
-            let to = transition(
-                change.state,
-                change.change_type,
-                Action::Complete(input.closure_code),
-            )?;
-            let notes = crate::domain::validation::optional_text(&input.notes, NOTE_MAX)
-                .map_err(|m| ServiceError::invalid("notes", m))?;
-            if input.closure_code != ClosureCode::Successful && notes.is_empty() {
-                return Err(ServiceError::invalid(
-                    "notes",
-                    "say what happened when the change did not fully succeed",
-                ));
-            }
-            change.actual_end = Some(now);
-            change.closure_code = Some(input.closure_code);
-            change.closure_notes = Some(notes.clone());
-            change.state = to;
-            Ok(Applied::with(
-                json!({ "closure_code": input.closure_code, "notes": notes, "actual_end": now }),
-            ))
-        },
-    )
+pub fn complete(ctx: &Ctx, caller: &Caller, id: ChangeId, input: CompleteInput) -> ServiceResult<ChangeView> {
+    perform(ctx, caller, id, Permission::Complete, "complete", |_, change, now| {
+        let to = transition(change.state, change.change_type, Action::Complete(input.closure_code))?;
+        let notes = crate::domain::validation::optional_text(&input.notes, NOTE_MAX)
+            .map_err(|m| ServiceError::invalid("notes", m))?;
+        if input.closure_code != ClosureCode::Successful && notes.is_empty() {
+            return Err(ServiceError::invalid(
+                "notes",
+                "say what happened when the change did not fully succeed",
+            ));
+        }
+        change.actual_end = Some(now);
+        change.closure_code = Some(input.closure_code);
+        change.closure_notes = Some(notes.clone());
+        change.state = to;
+        Ok(Applied::with(json!({ "closure_code": input.closure_code, "notes": notes, "actual_end": now })))
+    })
 }
 
 /// Body of `review`.
@@ -443,28 +328,15 @@ pub struct ReviewInput {
     pub review: String,
 }
 
-pub fn review(
-    ctx: &Ctx,
-    caller: &Caller,
-    id: ChangeId,
-    input: ReviewInput,
-) -> ServiceResult<ChangeView> {
-    perform(
-        ctx,
-        caller,
-        id,
-        Permission::Review,
-        "review",
-        |_, change, _| {
-            let to = transition(change.state, change.change_type, Action::Review)?;
-            let text = required_text(&input.review, NOTE_MAX).map_err(|m| {
-                ServiceError::invalid("review", format!("the post-implementation review {m}"))
-            })?;
-            change.review = Some(text.clone());
-            change.state = to;
-            Ok(Applied::with(json!({ "review": text })))
-        },
-    )
+pub fn review(ctx: &Ctx, caller: &Caller, id: ChangeId, input: ReviewInput) -> ServiceResult<ChangeView> {
+    perform(ctx, caller, id, Permission::Review, "review", |_, change, _| {
+        let to = transition(change.state, change.change_type, Action::Review)?;
+        let text = required_text(&input.review, NOTE_MAX)
+            .map_err(|m| ServiceError::invalid("review", format!("the post-implementation review {m}")))?;
+        change.review = Some(text.clone());
+        change.state = to;
+        Ok(Applied::with(json!({ "review": text })))
+    })
 }
 
 /// Body of `cancel`.
@@ -474,24 +346,12 @@ pub struct CancelInput {
     pub reason: String,
 }
 
-pub fn cancel(
-    ctx: &Ctx,
-    caller: &Caller,
-    id: ChangeId,
-    input: CancelInput,
-) -> ServiceResult<ChangeView> {
-    perform(
-        ctx,
-        caller,
-        id,
-        Permission::Cancel,
-        "cancel",
-        |_, change, _| {
-            let to = transition(change.state, change.change_type, Action::Cancel)?;
-            let reason = required_text(&input.reason, NOTE_MAX)
-                .map_err(|m| ServiceError::invalid("reason", m))?;
-            change.state = to;
-            Ok(Applied::commented(json!({ "reason": reason }), reason))
-        },
-    )
+pub fn cancel(ctx: &Ctx, caller: &Caller, id: ChangeId, input: CancelInput) -> ServiceResult<ChangeView> {
+    perform(ctx, caller, id, Permission::Cancel, "cancel", |_, change, _| {
+        let to = transition(change.state, change.change_type, Action::Cancel)?;
+        let reason =
+            required_text(&input.reason, NOTE_MAX).map_err(|m| ServiceError::invalid("reason", m))?;
+        change.state = to;
+        Ok(Applied::commented(json!({ "reason": reason }), reason))
+    })
 }

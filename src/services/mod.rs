@@ -37,19 +37,11 @@ pub struct Ctx {
 
 impl Ctx {
     /// Refuses with 403 unless the policy grants `permission` on `object`.
-    pub fn require(
-        &self,
-        caller: &Caller,
-        permission: Permission,
-        object: &Object,
-    ) -> ServiceResult<()> {
+    pub fn require(&self, caller: &Caller, permission: Permission, object: &Object) -> ServiceResult<()> {
         if self.authz.allows(caller, permission, object) {
             Ok(())
         } else {
-            Err(ServiceError::Forbidden(format!(
-                "you are not allowed to {}",
-                describe(permission)
-            )))
+            Err(ServiceError::Forbidden(format!("you are not allowed to {}", describe(permission))))
         }
     }
 }

@@ -57,10 +57,7 @@ pub fn for_transition(
         }
         _ => {}
     }
-    let decided = matches!(
-        (from, to),
-        (Authorize, Scheduled | Rejected) | (Assess | Authorize, Draft)
-    );
+    let decided = matches!((from, to), (Authorize, Scheduled | Rejected) | (Assess | Authorize, Draft));
     if decided {
         let people = requester_and_implementer(conn, change)?;
         send(conn, "decided", &people)?;
@@ -68,15 +65,7 @@ pub fn for_transition(
     let scheduled = to == Scheduled && from != Implement;
     if scheduled {
         let people = requester_and_implementer(conn, change)?;
-        send(
-            conn,
-            if from == Scheduled {
-                "rescheduled"
-            } else {
-                "scheduled"
-            },
-            &people,
-        )?;
+        send(conn, if from == Scheduled { "rescheduled" } else { "scheduled" }, &people)?;
     }
     Ok(())
 }
@@ -88,18 +77,13 @@ pub fn eligible_voters(
     change: &Change,
 ) -> diesel::QueryResult<Vec<Caller>> {
     let object = Object::change(change);
-    Ok(
-        users::holding_any(conn, &[Role::CabMember, Role::ChangeManager])?
-            .into_iter()
-            .filter(|voter| authz.allows(voter, Permission::Vote, &object))
-            .collect(),
-    )
+    Ok(users::holding_any(conn, &[Role::CabMember, Role::ChangeManager])?
+        .into_iter()
+        .filter(|voter| authz.allows(voter, Permission::Vote, &object))
+        .collect())
 }
 
-fn requester_and_implementer(
-    conn: &mut DbConn,
-    change: &Change,
-) -> diesel::QueryResult<Vec<Caller>> {
+fn requester_and_implementer(conn: &mut DbConn, change: &Change) -> diesel::QueryResult<Vec<Caller>> {
     let mut ids: Vec<UserId> = vec![change.requester_id];
     ids.extend(change.implementer_id.filter(|i| *i != change.requester_id));
     users::callers(conn, &ids)

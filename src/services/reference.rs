@@ -28,9 +28,7 @@ pub struct NewCi {
 
 pub fn list_cis(ctx: &Ctx, caller: &Caller, offset: i64) -> ServiceResult<Vec<Ci>> {
     ctx.require(caller, Permission::ReadReference, &Object::none())?;
-    Ok(ctx
-        .db
-        .query(|conn| cis::list(conn, LIST_LIMIT, offset.max(0)))?)
+    Ok(ctx.db.query(|conn| cis::list(conn, LIST_LIMIT, offset.max(0)))?)
 }
 
 pub fn create_ci(ctx: &Ctx, caller: &Caller, input: NewCi) -> ServiceResult<Ci> {
@@ -38,20 +36,12 @@ pub fn create_ci(ctx: &Ctx, caller: &Caller, input: NewCi) -> ServiceResult<Ci> 
     let mut errors = FieldErrors::default();
     let name = errors.check("name", required_text(&input.name, 200));
     let kind = errors.check("kind", required_text(&input.kind, 100));
-    let email = errors.check(
-        "owner_email",
-        crate::services::users::parse_email(&input.owner_email),
-    );
+    let email = errors.check("owner_email", crate::services::users::parse_email(&input.owner_email));
     if !(1..=4).contains(&input.criticality) {
         errors.add("criticality", "must be 1 (most critical) to 4");
     }
-    let (name, kind, email) = errors.finish(|| {
-        (
-            name.unwrap_or_default(),
-            kind.unwrap_or_default(),
-            email.unwrap_or_default(),
-        )
-    })?;
+    let (name, kind, email) =
+        errors.finish(|| (name.unwrap_or_default(), kind.unwrap_or_default(), email.unwrap_or_default()))?;
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
         if cis::exists_named(conn, &name)? {
@@ -60,8 +50,7 @@ pub fn create_ci(ctx: &Ctx, caller: &Caller, input: NewCi) -> ServiceResult<Ci> 
             )));
         }
         let ci = cis::insert(conn, &name, &kind, input.criticality, &email)?;
-        let payload =
-            serde_json::json!({ "ci_id": ci.id, "name": ci.name, "criticality": ci.criticality });
+        let payload = serde_json::json!({ "ci_id": ci.id, "name": ci.name, "criticality": ci.criticality });
         record(
             conn,
             Event {
@@ -121,9 +110,7 @@ impl From<templates::Template> for TemplateView {
 
 pub fn list_templates(ctx: &Ctx, caller: &Caller, offset: i64) -> ServiceResult<Vec<TemplateView>> {
     ctx.require(caller, Permission::ReadReference, &Object::none())?;
-    let list = ctx
-        .db
-        .query(|conn| templates::list(conn, LIST_LIMIT, offset.max(0)))?;
+    let list = ctx.db.query(|conn| templates::list(conn, LIST_LIMIT, offset.max(0)))?;
     Ok(list.into_iter().map(TemplateView::from).collect())
 }
 
@@ -134,41 +121,26 @@ fn known_cis(
 ) -> ServiceResult<BTreeSet<CiId>> {
     let wanted: BTreeSet<CiId> = ids.iter().copied().collect();
     let list: Vec<CiId> = wanted.iter().copied().collect();
-    let known: BTreeSet<CiId> = cis::by_ids(conn, &list)?
-        .into_iter()
-        .map(|c| CiId(c.id))
-        .collect();
+    let known: BTreeSet<CiId> = cis::by_ids(conn, &list)?.into_iter().map(|c| CiId(c.id)).collect();
     for missing in wanted.difference(&known) {
-        errors.add(
-            "ci_ids",
-            format!("there is no configuration item {missing}"),
-        );
+        errors.add("ci_ids", format!("there is no configuration item {missing}"));
     }
     Ok(wanted)
 }
 
-pub fn create_template(
-    ctx: &Ctx,
-    caller: &Caller,
-    input: NewTemplate,
-) -> ServiceResult<TemplateView> {
+pub fn create_template(ctx: &Ctx, caller: &Caller, input: NewTemplate) -> ServiceResult<TemplateView> {
     ctx.require(caller, Permission::ManageTemplates, &Object::none())?;
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
         let mut errors = FieldErrors::default();
         let name = errors.check("name", required_text(&input.name, 200));
         let description = errors.check("description", optional_text(&input.description, 20_000));
-        let implementation = errors.check(
-            "implementation_plan",
-            required_text(&input.implementation_plan, 20_000),
-        );
+        let implementation =
+            errors.check("implementation_plan", required_text(&input.implementation_plan, 20_000));
         let backout = errors.check("backout_plan", required_text(&input.backout_plan, 20_000));
         let test = errors.check("test_plan", required_text(&input.test_plan, 20_000));
         if !(1..=7 * 24 * 60).contains(&input.max_duration_minutes) {
-            errors.add(
-                "max_duration_minutes",
-                "must be between 1 minute and 7 days",
-            );
+            errors.add("max_duration_minutes", "must be between 1 minute and 7 days");
         }
         let ci_ids = known_cis(conn, &input.ci_ids, &mut errors)?;
         let template = errors.finish(|| templates::Template {
@@ -246,17 +218,11 @@ pub fn list_blackouts(
     to: DateTime<Utc>,
 ) -> ServiceResult<Vec<BlackoutView>> {
     ctx.require(caller, Permission::ReadReference, &Object::none())?;
-    let list = ctx
-        .db
-        .query(|conn| blackouts::overlapping(conn, from, to, LIST_LIMIT))?;
+    let list = ctx.db.query(|conn| blackouts::overlapping(conn, from, to, LIST_LIMIT))?;
     Ok(list.into_iter().map(BlackoutView::from).collect())
 }
 
-pub fn create_blackout(
-    ctx: &Ctx,
-    caller: &Caller,
-    input: NewBlackout,
-) -> ServiceResult<BlackoutView> {
+pub fn create_blackout(ctx: &Ctx, caller: &Caller, input: NewBlackout) -> ServiceResult<BlackoutView> {
     ctx.require(caller, Permission::ManageBlackouts, &Object::none())?;
     let now = ctx.clock.now();
     ctx.db.write(|conn| {

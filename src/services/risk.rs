@@ -23,23 +23,14 @@ pub fn recompute(
     at: DateTime<Utc>,
 ) -> ServiceResult<RiskAnswers> {
     let stored = changes::risk_answers(conn, change.id)?;
-    let answers = RiskAnswers::parse(stored.iter().map(|(q, a)| (q.as_str(), a.as_str())))
-        .map_err(|_| {
-            ServiceError::Internal(anyhow::anyhow!(
-                "stored risk answers of {} are invalid",
-                change.id.reference()
-            ))
-        })?;
-    let ci_ids = changes::ci_ids_of(conn, &[change.id])?
-        .remove(&change.id)
-        .unwrap_or_default();
-    let facts = risk_facts(
-        conn,
-        config,
-        change,
-        &ci_ids,
-        change.submitted_at.unwrap_or(at),
-    )?;
+    let answers = RiskAnswers::parse(stored.iter().map(|(q, a)| (q.as_str(), a.as_str()))).map_err(|_| {
+        ServiceError::Internal(anyhow::anyhow!(
+            "stored risk answers of {} are invalid",
+            change.id.reference()
+        ))
+    })?;
+    let ci_ids = changes::ci_ids_of(conn, &[change.id])?.remove(&change.id).unwrap_or_default();
+    let facts = risk_facts(conn, config, change, &ci_ids, change.submitted_at.unwrap_or(at))?;
     change.risk = assess(&answers, facts);
     Ok(answers)
 }

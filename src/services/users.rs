@@ -17,10 +17,7 @@ pub fn parse_email(text: &str) -> Result<String, String> {
     let email = text.trim().to_lowercase();
     let valid = email.len() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
         })
         && !email.chars().any(char::is_whitespace);
     if valid {
@@ -54,11 +51,7 @@ pub struct NewUser {
 /// Adds a user. `actor` is the admin who does it (none from the command line).
 pub fn add(ctx: &Ctx, actor: Option<&Caller>, input: NewUser) -> ServiceResult<UserId> {
     if let Some(admin) = actor {
-        ctx.require(
-            admin,
-            crate::authz::Permission::ManageUsers,
-            &crate::authz::Object::none(),
-        )?;
+        ctx.require(admin, crate::authz::Permission::ManageUsers, &crate::authz::Object::none())?;
     }
     let mut errors = crate::domain::validation::FieldErrors::default();
     let email = errors.check("email", parse_email(&input.email));
@@ -71,9 +64,7 @@ pub fn add(ctx: &Ctx, actor: Option<&Caller>, input: NewUser) -> ServiceResult<U
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
         if users::id_by_email(conn, &email)?.is_some() {
-            return Err(ServiceError::Conflict(format!(
-                "a user with the email {email} exists already"
-            )));
+            return Err(ServiceError::Conflict(format!("a user with the email {email} exists already")));
         }
         let id = users::insert(conn, &email, &name, &hash, &input.roles, now)?;
         let roles: Vec<&str> = input.roles.iter().map(|r| r.as_str()).collect();
@@ -106,12 +97,7 @@ pub fn bootstrap_admin(ctx: &Ctx) -> ServiceResult<Option<(String, String)>> {
     add(
         ctx,
         None,
-        NewUser {
-            email: email.clone(),
-            name: "Administrator".into(),
-            roles,
-            password: password.clone(),
-        },
+        NewUser { email: email.clone(), name: "Administrator".into(), roles, password: password.clone() },
     )?;
     Ok(Some((email, password)))
 }
@@ -121,9 +107,7 @@ pub fn all(ctx: &Ctx) -> ServiceResult<Vec<Caller>> {
     let mut everyone = Vec::new();
     const PAGE: i64 = 1000;
     loop {
-        let page = ctx
-            .db
-            .query(|conn| users::all(conn, PAGE, everyone.len() as i64))?;
+        let page = ctx.db.query(|conn| users::all(conn, PAGE, everyone.len() as i64))?;
         let done = (page.len() as i64) < PAGE;
         everyone.extend(page);
         if done {

@@ -29,89 +29,57 @@ pub struct VoteInput {
     pub comment: String,
 }
 
-pub fn vote(
-    ctx: &Ctx,
-    caller: &Caller,
-    id: ChangeId,
-    input: VoteInput,
-) -> ServiceResult<ChangeView> {
-    let comment =
-        optional_text(&input.comment, 5000).map_err(|m| ServiceError::invalid("comment", m))?;
+pub fn vote(ctx: &Ctx, caller: &Caller, id: ChangeId, input: VoteInput) -> ServiceResult<ChangeView> {
+    let comment = optional_text(&input.comment, 5000).map_err(|m| ServiceError::invalid("comment", m))?;
     if input.decision == VoteDecision::Reject && comment.is_empty() {
-        return Err(ServiceError::invalid(
-            "comment",
-            "say why you reject the change",
-        ));
+        return Err(ServiceError::invalid("comment", "say why you reject the change"));
     }
-    perform(
-        ctx,
-        caller,
-        id,
-        Permission::Vote,
-        "vote",
-        |conn, change, now| {
-            if change.state != ChangeState::Authorize {
-                return Err(transition(
-                    change.state,
-                    change.change_type,
-                    Action::Vote(Outcome::Approved),
-                )
+    perform(ctx, caller, id, Permission::Vote, "vote", |conn, change, now| {
+        if change.state != ChangeState::Authorize {
+            return Err(transition(change.state, change.change_type, Action::Vote(Outcome::Approved))
                 .err()
                 .map_or_else(
                     || ServiceError::Conflict("the change is not awaiting votes".into()),
                     ServiceError::from,
                 ));
-            }
-            let as_manager = caller.has(Role::ChangeManager);
-            let vote = NewVote {
-                change: change.id,
-                round: change.decision_round,
-                voter: caller.id,
-                as_manager,
-                decision: input.decision,
-                comment: &comment,
-                at: now,
-            };
-            votes::insert(conn, &vote)?;
-            let ballots: Vec<_> = votes::of_change(conn, change.id)?
-                .iter()
-                .filter(|v| v.round == change.decision_round)
-                .map(|v| v.ballot())
-                .collect();
-            let rule = ctx
-                .config
-                .approval
-                .rule_for(change.change_type, change.risk.level);
-            let outcome = decide(rule, ctx.config.approval.veto, &ballots);
-            let to = transition(change.state, change.change_type, Action::Vote(outcome))?;
-            let vote_event = json!({ "decision": input.decision, "comment": comment, "round": change.decision_round, "as_manager": as_manager });
-            if to == change.state {
-                return Ok(Applied::commented(vote_event, comment));
-            }
-            // The vote itself is one event; the decision it completed is the other.
-            let event = Event {
-                change: Some(change),
-                actor: Some(caller.id),
-                action: "vote",
-                from: Some(change.state),
-                to: Some(change.state),
-                payload: vote_event,
-            };
-            record(conn, event, now)?;
-            change.state = to;
-            change.decided_at = Some(now);
-            let decision = if to == ChangeState::Scheduled {
-                "approved"
-            } else {
-                "rejected"
-            };
-            let payload =
-                json!({ "decision": decision, "round": change.decision_round, "rule": rule });
-            Ok(Applied {
-                payload,
-                comment: Some(comment),
-                event_action: Some("decide"),
-            })
-        },
-    )
+        }
+        let as_manager = caller.has(Role::ChangeManager);
+        let vote = NewVote {
+            change: change.id,
+            round: change.decision_round,
+            voter: caller.id,
+            as_manager,
+            decision: input.decision,
+            comment: &comment,
+            at: now,
+        };
+        votes::insert(conn, &vote)?;
+        let ballots: Vec<_> = votes::of_change(conn, change.id)?
+            .iter()
+            .filter(|v| v.round == change.decision_round)
+            .map(|v| v.ballot())
+            .collect();
+        let rule = ctx.config.approval.rule_for(change.change_type, change.risk.level);
+        let outcome = decide(rule, ctx.config.approval.veto, &ballots);
+        let to = transition(change.state, change.change_type, Action::Vote(outcome))?;
+        let vote_event = json!({ "decision": input.decision, "comment": comment, "round": change.decision_round, "as_manager": as_manager });
+        if to == change.state {
+            return Ok(Applied::commented(vote_event, comment));
+        }
+        // The vote itself is one event; the decision it completed is the other.
+        let event = Event {
+            change: Some(change),
+            actor: Some(caller.id),
+            action: "vote",
+            from: Some(change.state),
+            to: Some(change.state),
+            payload: vote_event,
+        };
+        record(conn, event, now)?;
+        change.state = to;
+        change.decided_at = Some(now);
+        let decision = if to == ChangeState::Scheduled { "approved" } else { "rejected" };
+        let payload = json!({ "decision": decision, "round": change.decision_round, "rule": rule });
+        Ok(Applied { payload, comment: Some(comment), event_action: Some("decide") })
+    })
 }

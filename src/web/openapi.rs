@@ -45,42 +45,24 @@ struct ProblemResponses;
 impl Modify for ProblemResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let problem_name = <Problem as utoipa::ToSchema>::name();
-        let problem = || {
-            Content::new(Some(RefOr::Ref(Ref::from_schema_name(
-                problem_name.clone(),
-            ))))
-        };
+        let problem = || Content::new(Some(RefOr::Ref(Ref::from_schema_name(problem_name.clone()))));
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ];
+            let operations =
+                [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
             for operation in operations.into_iter().flatten() {
                 let has_body = operation.request_body.is_some();
-                let has_query = operation
-                    .parameters
-                    .iter()
-                    .flatten()
-                    .any(|p| p.parameter_in == ParameterIn::Query);
+                let has_query =
+                    operation.parameters.iter().flatten().any(|p| p.parameter_in == ParameterIn::Query);
                 let applies = [
                     ("400", "malformed request", true),
                     ("401", "not signed in", operation.security.is_some()),
                     ("404", "no such change", path.contains("{id}")),
                     ("415", "the body is not application/json", has_body),
-                    (
-                        "422",
-                        "invalid fields; `errors` lists them",
-                        has_body || has_query,
-                    ),
+                    ("422", "invalid fields; `errors` lists them", has_body || has_query),
                     ("500", "internal error", true),
                 ];
                 let responses = &mut operation.responses.responses;
-                for (status, description, _) in
-                    applies.into_iter().filter(|(_, _, applies)| *applies)
-                {
+                for (status, description, _) in applies.into_iter().filter(|(_, _, applies)| *applies) {
                     responses
                         .entry(status.to_owned())
                         .or_insert_with(|| RefOr::T(Response::new(description)));
@@ -88,9 +70,7 @@ impl Modify for ProblemResponses {
                 for (status, response) in responses.iter_mut() {
                     if let (true, RefOr::T(response)) = (status.as_str() >= "400", response) {
                         response.content.clear();
-                        response
-                            .content
-                            .insert("application/problem+json".to_owned(), problem());
+                        response.content.insert("application/problem+json".to_owned(), problem());
                     }
                 }
             }

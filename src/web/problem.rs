@@ -39,9 +39,7 @@ impl Problem {
 
     pub fn response(self) -> HttpResponse {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        HttpResponse::build(status)
-            .content_type("application/problem+json")
-            .json(self)
+        HttpResponse::build(status).content_type("application/problem+json").json(self)
     }
 }
 
@@ -52,9 +50,9 @@ impl ResponseError for ServiceError {
             ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
-            ServiceError::Refused(_)
-            | ServiceError::ScheduleConflict(_)
-            | ServiceError::Conflict(_) => StatusCode::CONFLICT,
+            ServiceError::Refused(_) | ServiceError::ScheduleConflict(_) | ServiceError::Conflict(_) => {
+                StatusCode::CONFLICT
+            }
             ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ServiceError::VersionMismatch { .. } => StatusCode::PRECONDITION_FAILED,
             ServiceError::VersionRequired => StatusCode::PRECONDITION_REQUIRED,
@@ -93,19 +91,14 @@ pub fn json_error(
     use actix_web::error::JsonPayloadError;
     let problem = match &error {
         JsonPayloadError::Deserialize(e) if e.classify() == serde_json::error::Category::Data => {
-            let mut problem =
-                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "some fields are invalid");
+            let mut problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "some fields are invalid");
             problem.errors = vec![FieldError::new("body", e.to_string())];
             problem
         }
-        JsonPayloadError::ContentType => Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send the body as application/json",
-        ),
-        other => Problem::new(
-            StatusCode::BAD_REQUEST,
-            format!("the body is not valid JSON: {other}"),
-        ),
+        JsonPayloadError::ContentType => {
+            Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the body as application/json")
+        }
+        other => Problem::new(StatusCode::BAD_REQUEST, format!("the body is not valid JSON: {other}")),
     };
     actix_web::error::InternalError::from_response(error, problem.response()).into()
 }
@@ -115,10 +108,7 @@ pub fn query_error(
     error: actix_web::error::QueryPayloadError,
     _req: &actix_web::HttpRequest,
 ) -> actix_web::Error {
-    let problem = Problem::new(
-        StatusCode::BAD_REQUEST,
-        format!("the query string is invalid: {error}"),
-    );
+    let problem = Problem::new(StatusCode::BAD_REQUEST, format!("the query string is invalid: {error}"));
     actix_web::error::InternalError::from_response(error, problem.response()).into()
 }
 
@@ -129,9 +119,5 @@ pub async fn not_found() -> HttpResponse {
 
 /// Known paths asked with a method they do not take.
 pub async fn method_not_allowed() -> HttpResponse {
-    Problem::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "this address does not take that method",
-    )
-    .response()
+    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "this address does not take that method").response()
 }

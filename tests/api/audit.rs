@@ -28,16 +28,8 @@ async fn demo_data_covers_every_state_and_its_trail_verifies(backend: Backend) {
         "rejected",
         "cancelled",
     ] {
-        let page = app
-            .get(
-                &format!("/api/v1/changes?state={state}&limit=1"),
-                &app.admin,
-            )
-            .await;
-        assert!(
-            page["total"].as_i64().unwrap() >= 1,
-            "no demo change in {state}"
-        );
+        let page = app.get(&format!("/api/v1/changes?state={state}&limit=1"), &app.admin).await;
+        assert!(page["total"].as_i64().unwrap() >= 1, "no demo change in {state}");
     }
     let upcoming = app.get("/api/v1/calendar", &app.admin).await;
     assert!(
@@ -46,9 +38,8 @@ async fn demo_data_covers_every_state_and_its_trail_verifies(backend: Backend) {
     );
     assert!(matches!(app.verify_audit().await, Verification::Intact { events } if events > 300));
     let ctx = app.ctx.clone();
-    let again = actix_web::rt::task::spawn_blocking(move || endring::services::demo::seed(&ctx))
-        .await
-        .unwrap();
+    let again =
+        actix_web::rt::task::spawn_blocking(move || endring::services::demo::seed(&ctx)).await.unwrap();
     assert!(again.is_err(), "demo data is not added twice");
 }
 
@@ -57,28 +48,21 @@ async fn a_tampered_event_is_reported_with_its_sequence_number(backend: Backend)
     let app = TestApp::spawn(backend).await;
     app.ci("Archive", 1).await;
     app.ci("Website", 2).await;
-    let Verification::Intact { events } = app.verify_audit().await else {
-        panic!("fresh chain must verify")
-    };
+    let Verification::Intact { events } = app.verify_audit().await else { panic!("fresh chain must verify") };
     assert!(events >= 3);
     let ctx = app.ctx.clone();
     actix_web::rt::task::spawn_blocking(move || {
         let mut conn = ctx.db.conn().unwrap();
-        diesel::sql_query(
-            "UPDATE audit_events SET payload = '{\"name\":\"Forged\"}' WHERE seq = 2",
-        )
-        .execute(&mut *conn)
-        .unwrap();
+        diesel::sql_query("UPDATE audit_events SET payload = '{\"name\":\"Forged\"}' WHERE seq = 2")
+            .execute(&mut *conn)
+            .unwrap();
     })
     .await
     .unwrap();
     match app.verify_audit().await {
         Verification::Broken { after, reason } => {
             assert_eq!(after, 1);
-            assert_eq!(
-                reason.to_string(),
-                "event 2 was altered after it was written"
-            );
+            assert_eq!(reason.to_string(), "event 2 was altered after it was written");
         }
         other => panic!("tampering not found: {other:?}"),
     }

@@ -44,56 +44,20 @@ async fn the_command_line_migrates_adds_users_lists_roles_and_verifies(backend: 
     ];
     let (ok, out, err) = endring(&db, &add);
     assert!(ok, "{err}");
-    assert!(
-        out.contains("password: "),
-        "a generated password is printed when none is given: {out}"
-    );
+    assert!(out.contains("password: "), "a generated password is printed when none is given: {out}");
     let (ok, _, err) = endring(&db, &add);
     assert!(!ok && err.contains("exists already"), "{err}");
-    let (ok, _, err) = endring(
-        &db,
-        &[
-            "user",
-            "add",
-            "--email",
-            "x@example.no",
-            "--name",
-            "X",
-            "--role",
-            "boss",
-        ],
-    );
-    assert!(
-        !ok && err.contains("change_manager"),
-        "an unknown role names the known ones: {err}"
-    );
-    let (ok, _, err) = endring(
-        &db,
-        &[
-            "user",
-            "add",
-            "--email",
-            "y@example.no",
-            "--name",
-            "Y",
-            "--password",
-            "short",
-        ],
-    );
-    assert!(
-        !ok && err.contains("password: must be at least 12 characters"),
-        "{err}"
-    );
+    let (ok, _, err) =
+        endring(&db, &["user", "add", "--email", "x@example.no", "--name", "X", "--role", "boss"]);
+    assert!(!ok && err.contains("change_manager"), "an unknown role names the known ones: {err}");
+    let (ok, _, err) =
+        endring(&db, &["user", "add", "--email", "y@example.no", "--name", "Y", "--password", "short"]);
+    assert!(!ok && err.contains("password: must be at least 12 characters"), "{err}");
     let (ok, out, _) = endring(&db, &["user", "roles"]);
     assert!(ok);
-    let line = out
-        .lines()
-        .find(|l| l.starts_with("kari@example.no"))
-        .expect("kari listed, email lower-cased");
-    assert!(
-        line.ends_with("requester, cab_member, change_manager"),
-        "{line}"
-    );
+    let line =
+        out.lines().find(|l| l.starts_with("kari@example.no")).expect("kari listed, email lower-cased");
+    assert!(line.ends_with("requester, cab_member, change_manager"), "{line}");
     let (ok, out, err) = endring(&db, &["audit", "verify"]);
     assert!(ok, "{err}");
     assert!(out.starts_with("OK: 1 audit events"), "{out}");
@@ -101,11 +65,7 @@ async fn the_command_line_migrates_adds_users_lists_roles_and_verifies(backend: 
 
 async fn serve_on_an_empty_database_prints_the_first_admin(backend: Backend) {
     let db = TestDb::create(&backend);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_endring"))
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", &db.url)
@@ -138,8 +98,5 @@ async fn serve_on_an_empty_database_prints_the_first_admin(backend: Backend) {
     let status = token.status();
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(
-        status, 200,
-        "the printed password signs the admin in: {printed:?}"
-    );
+    assert_eq!(status, 200, "the printed password signs the admin in: {printed:?}");
 }

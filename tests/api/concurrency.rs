@@ -29,14 +29,7 @@ async fn simultaneous_votes_on_two_instances_give_exactly_one_decision(backend: 
         let change = first.draft(&requester, &implementer, ci, 10 + round).await;
         first.answer_risk(&change, &requester, medium_risk()).await;
         first.act(&change, "submit", &requester, json!({})).await;
-        first
-            .act(
-                &change,
-                "assess",
-                &manager,
-                json!({ "outcome": "authorize" }),
-            )
-            .await;
+        first.act(&change, "assess", &manager, json!({ "outcome": "authorize" })).await;
         // Medium risk needs two approvals: three voters race for it on two instances.
         let vote = json!({ "decision": "approve" });
         let (a, b, c) = tokio::join!(
@@ -46,41 +39,19 @@ async fn simultaneous_votes_on_two_instances_give_exactly_one_decision(backend: 
         );
         let statuses = [a.0, b.0, c.0];
         // The vote that arrives after the decision finds the change scheduled: 409.
-        assert_eq!(
-            statuses.iter().filter(|s| **s == StatusCode::OK).count(),
-            2,
-            "{statuses:?}"
-        );
-        assert_eq!(
-            statuses
-                .iter()
-                .filter(|s| **s == StatusCode::CONFLICT)
-                .count(),
-            1,
-            "{statuses:?}"
-        );
+        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 2, "{statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count(), 1, "{statuses:?}");
         let current = first.change(&change).await;
         assert_eq!(current["state"], "scheduled");
         assert_eq!(current["approval"]["votes"].as_array().unwrap().len(), 2);
         let actions = first.event_actions(&change).await;
-        assert_eq!(
-            actions.iter().filter(|a| *a == "decide").count(),
-            1,
-            "{actions:?}"
-        );
+        assert_eq!(actions.iter().filter(|a| *a == "decide").count(), 1, "{actions:?}");
         let notices = first.notices(&change).await;
         let decided = notices.iter().filter(|(k, _)| k == "decided").count();
         let scheduled = notices.iter().filter(|(k, _)| k == "scheduled").count();
-        assert_eq!(
-            (decided, scheduled),
-            (2, 2),
-            "one set of notices (requester, implementer): {notices:?}"
-        );
+        assert_eq!((decided, scheduled), (2, 2), "one set of notices (requester, implementer): {notices:?}");
     }
-    assert!(matches!(
-        first.verify_audit().await,
-        endring::services::audit::Verification::Intact { .. }
-    ));
+    assert!(matches!(first.verify_audit().await, endring::services::audit::Verification::Intact { .. }));
 }
 
 async fn simultaneous_edits_with_one_version_let_exactly_one_through(backend: Backend) {
@@ -110,14 +81,7 @@ async fn simultaneous_edits_with_one_version_let_exactly_one_through(backend: Ba
     let mut statuses = [a.0, b.0];
     statuses.sort();
     assert_eq!(statuses, [StatusCode::OK, StatusCode::PRECONDITION_FAILED]);
-    let winner = if a.0 == StatusCode::OK {
-        "From A"
-    } else {
-        "From B"
-    };
+    let winner = if a.0 == StatusCode::OK { "From A" } else { "From B" };
     let current = first.change(&change).await;
-    assert_eq!(
-        (current["title"].as_str(), current["version"].as_i64()),
-        (Some(winner), Some(2))
-    );
+    assert_eq!((current["title"].as_str(), current["version"].as_i64()), (Some(winner), Some(2)));
 }

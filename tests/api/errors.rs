@@ -48,32 +48,17 @@ async fn refused_transitions_answer_409_and_change_nothing(backend: Backend) {
     ];
     for (action, body) in refused {
         let (status, problem) = app.act(&change, action, manager, body).await;
-        assert_eq!(
-            status,
-            StatusCode::CONFLICT,
-            "{action} on a draft: {problem}"
-        );
+        assert_eq!(status, StatusCode::CONFLICT, "{action} on a draft: {problem}");
         assert_eq!(problem["status"], 409);
-        assert!(
-            problem["detail"].as_str().unwrap().contains("draft"),
-            "{problem}"
-        );
+        assert!(problem["detail"].as_str().unwrap().contains("draft"), "{problem}");
     }
     assert_eq!(snapshot(&app, &change).await, before);
 
     // A cancelled change is terminal.
-    app.act(
-        &change,
-        "cancel",
-        &requester,
-        json!({ "reason": "not needed" }),
-    )
-    .await;
+    app.act(&change, "cancel", &requester, json!({ "reason": "not needed" })).await;
     let (status, _) = app.act(&change, "submit", &requester, json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let (status, _) = app
-        .act(&change, "cancel", &requester, json!({ "reason": "again" }))
-        .await;
+    let (status, _) = app.act(&change, "cancel", &requester, json!({ "reason": "again" })).await;
     assert_eq!(status, StatusCode::CONFLICT);
 }
 
@@ -82,14 +67,8 @@ async fn callers_without_a_valid_token_get_401(backend: Backend) {
     let (status, problem) = app.call(Method::GET, "/api/v1/changes", None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(problem["detail"].as_str().unwrap().contains("Bearer"));
-    let forged = User {
-        id: 1,
-        email: String::new(),
-        token: "0".repeat(64),
-    };
-    let (status, _) = app
-        .call(Method::GET, "/api/v1/me", Some(&forged), None)
-        .await;
+    let forged = User { id: 1, email: String::new(), token: "0".repeat(64) };
+    let (status, _) = app.call(Method::GET, "/api/v1/me", Some(&forged), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _) = app
         .call(
@@ -102,12 +81,8 @@ async fn callers_without_a_valid_token_get_401(backend: Backend) {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Tokens expire.
-    app.ctx
-        .clock
-        .advance(chrono::Duration::hours(app.ctx.config.token_ttl_hours + 1));
-    let (status, _) = app
-        .call(Method::GET, "/api/v1/me", Some(&app.admin), None)
-        .await;
+    app.ctx.clock.advance(chrono::Duration::hours(app.ctx.config.token_ttl_hours + 1));
+    let (status, _) = app.call(Method::GET, "/api/v1/me", Some(&app.admin), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -128,31 +103,14 @@ async fn the_policy_refuses_with_403(backend: Backend) {
             &[("If-Match", "\"1\"")],
         )
         .await;
-    assert_eq!(
-        status,
-        StatusCode::FORBIDDEN,
-        "only the requester edits a draft"
-    );
+    assert_eq!(status, StatusCode::FORBIDDEN, "only the requester edits a draft");
     let (status, _) = app.act(&change, "submit", &other, json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     app.answer_risk(&change, &requester, low_risk()).await;
     app.act(&change, "submit", &requester, json!({})).await;
-    let (status, problem) = app
-        .act(
-            &change,
-            "assess",
-            &viewer,
-            json!({ "outcome": "authorize" }),
-        )
-        .await;
+    let (status, problem) = app.act(&change, "assess", &viewer, json!({ "outcome": "authorize" })).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
-            .contains("change managers"),
-        "{problem}"
-    );
+    assert!(problem["detail"].as_str().unwrap().contains("change managers"), "{problem}");
     let (status, _) = app
         .post_status(
             "/api/v1/cis",
@@ -184,44 +142,21 @@ async fn stale_or_missing_versions_get_412_and_428(backend: Backend) {
     let ci = app.ci("Archive", 3).await;
     let change = app.draft(&requester, &app.admin, ci, 10).await;
     let path = format!("/api/v1/changes/{}", change["id"]);
-    let (status, headers, _) = app
-        .call_with(Method::GET, &path, Some(&requester), None, &[])
-        .await;
-    assert_eq!(
-        (status, headers["etag"].to_str().unwrap()),
-        (StatusCode::OK, "\"1\"")
-    );
+    let (status, headers, _) = app.call_with(Method::GET, &path, Some(&requester), None, &[]).await;
+    assert_eq!((status, headers["etag"].to_str().unwrap()), (StatusCode::OK, "\"1\""));
     let if_match = [("If-Match", "\"1\"")];
     let edit = || {
-        app.call_with(
-            Method::PATCH,
-            &path,
-            Some(&requester),
-            Some(json!({ "title": "Renamed" })),
-            &if_match,
-        )
+        app.call_with(Method::PATCH, &path, Some(&requester), Some(json!({ "title": "Renamed" })), &if_match)
     };
     let (status, _, edited) = edit().await;
-    assert_eq!(
-        (status, edited["version"].as_i64()),
-        (StatusCode::OK, Some(2))
-    );
+    assert_eq!((status, edited["version"].as_i64()), (StatusCode::OK, Some(2)));
     let (status, _, problem) = edit().await;
     assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{problem}");
-    let (status, _) = app
-        .call(
-            Method::PATCH,
-            &path,
-            Some(&requester),
-            Some(json!({ "title": "No version" })),
-        )
-        .await;
+    let (status, _) =
+        app.call(Method::PATCH, &path, Some(&requester), Some(json!({ "title": "No version" }))).await;
     assert_eq!(status, StatusCode::PRECONDITION_REQUIRED);
     let current = app.change(&change).await;
-    assert_eq!(
-        (current["title"].as_str(), current["version"].as_i64()),
-        (Some("Renamed"), Some(2))
-    );
+    assert_eq!((current["title"].as_str(), current["version"].as_i64()), (Some("Renamed"), Some(2)));
 }
 
 async fn invalid_fields_get_422_with_every_field_named(backend: Backend) {
@@ -233,50 +168,22 @@ async fn invalid_fields_get_422_with_every_field_named(backend: Backend) {
     });
     let (status, problem) = app.post_status("/api/v1/changes", &requester, body).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        fields,
-        ["title", "planned_end", "ci_ids", "implementer_id"],
-        "{problem}"
-    );
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["title", "planned_end", "ci_ids", "implementer_id"], "{problem}");
 
-    let (status, problem) = app
-        .post_status(
-            "/api/v1/changes",
-            &requester,
-            json!({ "title": "x", "type": "urgent" }),
-        )
-        .await;
+    let (status, problem) =
+        app.post_status("/api/v1/changes", &requester, json!({ "title": "x", "type": "urgent" })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
 
-    let change = app
-        .post(
-            "/api/v1/changes",
-            &requester,
-            json!({ "title": "Bare draft" }),
-        )
-        .await;
+    let change = app.post("/api/v1/changes", &requester, json!({ "title": "Bare draft" })).await;
     let (status, problem) = app.act(&change, "submit", &requester, json!({})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    for needed in [
-        "planned_start",
-        "ci_ids",
-        "implementation_plan",
-        "backout_plan",
-        "test_plan",
-        "answers.tested",
-    ] {
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    for needed in
+        ["planned_start", "ci_ids", "implementation_plan", "backout_plan", "test_plan", "answers.tested"]
+    {
         assert!(fields.contains(&needed), "{needed} missing from {fields:?}");
     }
     assert_eq!(app.change(&change).await["state"], "draft");
@@ -291,14 +198,7 @@ async fn invalid_fields_get_422_with_every_field_named(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["errors"][0]["field"], "answers.tested");
-    let (status, _) = app
-        .call(
-            Method::GET,
-            "/api/v1/changes?state=done",
-            Some(&requester),
-            None,
-        )
-        .await;
+    let (status, _) = app.call(Method::GET, "/api/v1/changes?state=done", Some(&requester), None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -314,43 +214,23 @@ async fn malformed_bodies_get_400(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/problem+json"
-    );
-    let (status, _) = app
-        .call(
-            Method::GET,
-            "/api/v1/changes?limit=many",
-            Some(&app.admin),
-            None,
-        )
-        .await;
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    let (status, _) = app.call(Method::GET, "/api/v1/changes?limit=many", Some(&app.admin), None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
 async fn no_one_votes_on_a_change_they_requested_or_implement(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let requester = app.user("requester", &[Role::CabMember]).await;
-    let implementer = app
-        .user("implementer", &[Role::Implementer, Role::CabMember])
-        .await;
+    let implementer = app.user("implementer", &[Role::Implementer, Role::CabMember]).await;
     let manager = app.user("manager", &[Role::ChangeManager]).await;
     let ci = app.ci("Archive", 3).await;
     let change = app.draft(&requester, &implementer, ci, 10).await;
     app.answer_risk(&change, &requester, low_risk()).await;
     app.act(&change, "submit", &requester, json!({})).await;
-    app.act(
-        &change,
-        "assess",
-        &manager,
-        json!({ "outcome": "authorize" }),
-    )
-    .await;
+    app.act(&change, "assess", &manager, json!({ "outcome": "authorize" })).await;
     for voter in [&requester, &implementer] {
-        let (status, problem) = app
-            .act(&change, "votes", voter, json!({ "decision": "approve" }))
-            .await;
+        let (status, problem) = app.act(&change, "votes", voter, json!({ "decision": "approve" })).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
     }
     let current = app.change(&change).await;
@@ -362,9 +242,6 @@ async fn no_one_votes_on_a_change_they_requested_or_implement(backend: Backend) 
         .filter(|(k, _)| k == "authorize_request")
         .map(|(_, to)| to)
         .collect();
-    assert!(
-        !asked.contains(&requester.email) && !asked.contains(&implementer.email),
-        "{asked:?}"
-    );
+    assert!(!asked.contains(&requester.email) && !asked.contains(&implementer.email), "{asked:?}");
     assert!(asked.contains(&manager.email));
 }

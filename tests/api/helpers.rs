@@ -63,23 +63,17 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("endring.db").display());
-                TestDb {
-                    url,
-                    _dir: Some(dir),
-                    pg_drop: None,
-                }
+                TestDb { url, _dir: Some(dir), pg_drop: None }
             }
             Backend::Postgres { server_url } => {
                 use diesel::{Connection, RunQueryDsl};
                 let name = format!("endring_test_{}", uuid_like());
-                let mut admin = diesel::PgConnection::establish(server_url)
-                    .expect("connect to ENDRING_TEST_PG_URL");
+                let mut admin =
+                    diesel::PgConnection::establish(server_url).expect("connect to ENDRING_TEST_PG_URL");
                 diesel::sql_query(format!("CREATE DATABASE {name}"))
                     .execute(&mut admin)
                     .expect("create test database");
-                let (base, _) = server_url
-                    .rsplit_once('/')
-                    .expect("ENDRING_TEST_PG_URL ends in /database");
+                let (base, _) = server_url.rsplit_once('/').expect("ENDRING_TEST_PG_URL ends in /database");
                 TestDb {
                     url: format!("{base}/{name}"),
                     _dir: None,
@@ -105,9 +99,7 @@ impl Drop for TestDb {
 fn uuid_like() -> String {
     use rand::Rng;
     let mut rng = rand::thread_rng();
-    (0..16)
-        .map(|_| char::from(b'a' + rng.gen_range(0..26)))
-        .collect()
+    (0..16).map(|_| char::from(b'a' + rng.gen_range(0..26))).collect()
 }
 
 /// A signed-in user of the test.
@@ -142,29 +134,14 @@ impl TestApp {
     }
 
     async fn start(db: std::sync::Arc<TestDb>, clock: Clock) -> TestApp {
-        let config = Config {
-            database_url: db.url.clone(),
-            ..Config::default()
-        };
-        let ctx = endring::app::context(config, clock)
-            .await
-            .expect("application context");
+        let config = Config { database_url: db.url.clone(), ..Config::default() };
+        let ctx = endring::app::context(config, clock).await.expect("application context");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let server = endring::app::serve(ctx.clone(), listener).expect("server");
         actix_web::rt::spawn(server);
-        let placeholder = User {
-            id: 0,
-            email: String::new(),
-            token: String::new(),
-        };
-        TestApp {
-            address,
-            ctx,
-            client: reqwest::Client::new(),
-            db,
-            admin: placeholder,
-        }
+        let placeholder = User { id: 0, email: String::new(), token: String::new() };
+        TestApp { address, ctx, client: reqwest::Client::new(), db, admin: placeholder }
     }
 
     /// Adds a user with `roles` and signs them in through the API.
@@ -178,12 +155,11 @@ impl TestApp {
             password: password.clone(),
         };
         let ctx = self.ctx.clone();
-        let id = actix_web::rt::task::spawn_blocking(move || {
-            endring::services::users::add(&ctx, None, input)
-        })
-        .await
-        .expect("join")
-        .expect("add user");
+        let id =
+            actix_web::rt::task::spawn_blocking(move || endring::services::users::add(&ctx, None, input))
+                .await
+                .expect("join")
+                .expect("add user");
         let (status, body) = self
             .call(
                 Method::POST,
@@ -193,11 +169,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        User {
-            id: id.0,
-            email,
-            token: body["token"].as_str().expect("token").to_owned(),
-        }
+        User { id: id.0, email, token: body["token"].as_str().expect("token").to_owned() }
     }
 
     /// Sends a request and returns status and JSON body (`null` when empty).
@@ -220,9 +192,7 @@ impl TestApp {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.address));
+        let mut request = self.client.request(method, format!("{}{path}", self.address));
         if let Some(user) = user {
             request = request.bearer_auth(&user.token);
         }
@@ -258,27 +228,18 @@ impl TestApp {
     }
 
     /// POST to a change's action; returns status and body.
-    pub async fn act(
-        &self,
-        change: &Value,
-        action: &str,
-        user: &User,
-        body: Value,
-    ) -> (StatusCode, Value) {
+    pub async fn act(&self, change: &Value, action: &str, user: &User, body: Value) -> (StatusCode, Value) {
         let path = format!("/api/v1/changes/{}/{action}", change["id"]);
         self.call(Method::POST, &path, Some(user), Some(body)).await
     }
 
     pub async fn change(&self, change: &Value) -> Value {
-        self.get(&format!("/api/v1/changes/{}", change["id"]), &self.admin)
-            .await
+        self.get(&format!("/api/v1/changes/{}", change["id"]), &self.admin).await
     }
 
     pub async fn ci(&self, name: &str, criticality: i32) -> i64 {
         let body = json!({ "name": name, "kind": "application", "criticality": criticality, "owner_email": "owner@test.endring.no" });
-        self.post("/api/v1/cis", &self.admin, body).await["id"]
-            .as_i64()
-            .expect("ci id")
+        self.post("/api/v1/cis", &self.admin, body).await["id"].as_i64().expect("ci id")
     }
 
     /// A complete draft of a normal change, `days` ahead, on `ci`.
@@ -319,8 +280,7 @@ impl TestApp {
         let ctx = self.ctx.clone();
         let id = change["id"].as_i64().expect("id") as i32;
         actix_web::rt::task::spawn_blocking(move || {
-            ctx.db
-                .query(|conn| endring::db::outbox::of_change(conn, id))
+            ctx.db.query(|conn| endring::db::outbox::of_change(conn, id))
         })
         .await
         .expect("join")
@@ -328,12 +288,7 @@ impl TestApp {
     }
 
     pub async fn event_actions(&self, change: &Value) -> Vec<String> {
-        let events = self
-            .get(
-                &format!("/api/v1/changes/{}/events", change["id"]),
-                &self.admin,
-            )
-            .await;
+        let events = self.get(&format!("/api/v1/changes/{}/events", change["id"]), &self.admin).await;
         events
             .as_array()
             .expect("events")

@@ -25,116 +25,61 @@ async fn a_normal_change_goes_from_draft_to_closed(backend: Backend) {
 
     let change = app.draft(&requester, &implementer, ci, 3).await;
     assert_eq!(change["state"], "draft");
-    assert_eq!(
-        change["ref"],
-        format!("CHG-{:06}", change["id"].as_i64().unwrap())
-    );
+    assert_eq!(change["ref"], format!("CHG-{:06}", change["id"].as_i64().unwrap()));
     let risk = app.answer_risk(&change, &requester, low_risk()).await;
     assert_eq!(risk["level"], "low", "{risk}");
 
     let (status, submitted) = app.act(&change, "submit", &requester, json!({})).await;
-    assert_eq!(
-        (status, submitted["state"].as_str()),
-        (StatusCode::OK, Some("assess"))
-    );
-    let (_, assessed) = app
-        .act(
-            &change,
-            "assess",
-            &manager,
-            json!({ "outcome": "authorize", "comment": "fine" }),
-        )
-        .await;
+    assert_eq!((status, submitted["state"].as_str()), (StatusCode::OK, Some("assess")));
+    let (_, assessed) =
+        app.act(&change, "assess", &manager, json!({ "outcome": "authorize", "comment": "fine" })).await;
     assert_eq!(assessed["state"], "authorize");
     assert_eq!(assessed["approval"]["required"], 1);
     assert_eq!(assessed["approval"]["manager_needed"], true);
 
     // A CAB member's approval is not enough for a low-risk change: a change manager's is needed.
-    let (_, after_member) = app
-        .act(&change, "votes", &member, json!({ "decision": "approve" }))
-        .await;
+    let (_, after_member) = app.act(&change, "votes", &member, json!({ "decision": "approve" })).await;
     assert_eq!(after_member["state"], "authorize");
     assert_eq!(after_member["approval"]["approvals"], 1);
-    let (_, approved) = app
-        .act(
-            &change,
-            "votes",
-            &manager,
-            json!({ "decision": "approve", "comment": "ok" }),
-        )
-        .await;
+    let (_, approved) =
+        app.act(&change, "votes", &manager, json!({ "decision": "approve", "comment": "ok" })).await;
     assert_eq!(approved["state"], "scheduled");
 
     // Starting before the window opens is refused; once it opens, the implementer starts.
     let (status, early) = app.act(&change, "start", &implementer, json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{early}");
-    app.ctx
-        .clock
-        .advance(chrono::Duration::days(3) + chrono::Duration::minutes(1));
+    app.ctx.clock.advance(chrono::Duration::days(3) + chrono::Duration::minutes(1));
     let (_, started) = app.act(&change, "start", &implementer, json!({})).await;
     assert_eq!(started["state"], "implement");
     assert!(started["actual_start"].is_string());
     let (_, completed) = app
-        .act(
-            &change,
-            "complete",
-            &implementer,
-            json!({ "closure_code": "successful", "notes": "" }),
-        )
+        .act(&change, "complete", &implementer, json!({ "closure_code": "successful", "notes": "" }))
         .await;
     assert_eq!(completed["state"], "review");
-    let (status, _) = app
-        .act(&change, "review", &manager, json!({ "review": "  " }))
-        .await;
+    let (status, _) = app.act(&change, "review", &manager, json!({ "review": "  " })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let (_, closed) = app
-        .act(
-            &change,
-            "review",
-            &manager,
-            json!({ "review": "Went as planned." }),
-        )
-        .await;
+    let (_, closed) = app.act(&change, "review", &manager, json!({ "review": "Went as planned." })).await;
     assert_eq!(closed["state"], "closed");
     assert_eq!(closed["review"], "Went as planned.");
 
     let actions = app.event_actions(&change).await;
     assert_eq!(
         actions,
-        [
-            "create", "risk", "submit", "assess", "vote", "vote", "decide", "start", "complete",
-            "review"
-        ]
+        ["create", "risk", "submit", "assess", "vote", "vote", "decide", "start", "complete", "review"]
     );
-    let kinds: Vec<String> = app
-        .notices(&change)
-        .await
-        .into_iter()
-        .map(|(kind, _)| kind)
-        .collect();
+    let kinds: Vec<String> = app.notices(&change).await.into_iter().map(|(kind, _)| kind).collect();
     for kind in ["submitted", "authorize_request", "decided", "scheduled"] {
-        assert!(
-            kinds.iter().any(|k| k == kind),
-            "no {kind} notice in {kinds:?}"
-        );
+        assert!(kinds.iter().any(|k| k == kind), "no {kind} notice in {kinds:?}");
     }
-    assert!(matches!(
-        app.verify_audit().await,
-        Verification::Intact { .. }
-    ));
+    assert!(matches!(app.verify_audit().await, Verification::Intact { .. }));
 }
 
-async fn an_emergency_change_needs_two_approvals_with_a_change_manager_and_may_start_early(
-    backend: Backend,
-) {
+async fn an_emergency_change_needs_two_approvals_with_a_change_manager_and_may_start_early(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let requester = app.user("requester", &[]).await;
     let implementer = app.user("implementer", &[Role::Implementer]).await;
     let manager = app.user("manager", &[Role::ChangeManager]).await;
-    let members = [
-        app.user("m1", &[Role::CabMember]).await,
-        app.user("m2", &[Role::CabMember]).await,
-    ];
+    let members = [app.user("m1", &[Role::CabMember]).await, app.user("m2", &[Role::CabMember]).await];
     let ci = app.ci("Firewall", 1).await;
     let draft = app.draft(&requester, &implementer, ci, 1).await;
     let (status, _) = app
@@ -158,36 +103,14 @@ async fn an_emergency_change_needs_two_approvals_with_a_change_manager_and_may_s
     assert_eq!(status, StatusCode::OK, "{change}");
     app.answer_risk(&change, &requester, low_risk()).await;
     let (_, submitted) = app.act(&change, "submit", &requester, json!({})).await;
-    assert_eq!(
-        submitted["state"], "authorize",
-        "emergency changes skip assessment"
-    );
+    assert_eq!(submitted["state"], "authorize", "emergency changes skip assessment");
     assert_eq!(submitted["approval"]["required"], 2);
 
-    let (_, one) = app
-        .act(
-            &change,
-            "votes",
-            &members[0],
-            json!({ "decision": "approve" }),
-        )
-        .await;
-    let (_, two) = app
-        .act(
-            &change,
-            "votes",
-            &members[1],
-            json!({ "decision": "approve" }),
-        )
-        .await;
-    assert_eq!(
-        (one["state"].as_str(), two["state"].as_str()),
-        (Some("authorize"), Some("authorize"))
-    );
+    let (_, one) = app.act(&change, "votes", &members[0], json!({ "decision": "approve" })).await;
+    let (_, two) = app.act(&change, "votes", &members[1], json!({ "decision": "approve" })).await;
+    assert_eq!((one["state"].as_str(), two["state"].as_str()), (Some("authorize"), Some("authorize")));
     assert_eq!(two["approval"]["manager_needed"], true);
-    let (_, approved) = app
-        .act(&change, "votes", &manager, json!({ "decision": "approve" }))
-        .await;
+    let (_, approved) = app.act(&change, "votes", &manager, json!({ "decision": "approve" })).await;
     assert_eq!(approved["state"], "scheduled");
     let (status, started) = app.act(&change, "start", &implementer, json!({})).await;
     assert_eq!(
@@ -217,57 +140,28 @@ async fn a_standard_change_skips_the_cab_and_closes_when_successful(backend: Bac
     };
     let too_long = app.post("/api/v1/changes", &requester, new(90)).await;
     assert_eq!(too_long["type"], "standard");
-    assert_eq!(
-        too_long["ci_ids"],
-        json!([ci]),
-        "the template's CIs are taken"
-    );
+    assert_eq!(too_long["ci_ids"], json!([ci]), "the template's CIs are taken");
     let (status, refused) = app.act(&too_long, "submit", &requester, json!({})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(refused["errors"][0]["field"], "planned_end");
 
     let change = app.post("/api/v1/changes", &requester, new(20)).await;
     let (status, scheduled) = app.act(&change, "submit", &requester, json!({})).await;
-    assert_eq!(
-        (status, scheduled["state"].as_str()),
-        (StatusCode::OK, Some("scheduled")),
-        "{scheduled}"
-    );
+    assert_eq!((status, scheduled["state"].as_str()), (StatusCode::OK, Some("scheduled")), "{scheduled}");
 
     // A second one in the same window on the same CI conflicts; a change manager may force it.
     let clash = app.post("/api/v1/changes", &requester, new(20)).await;
     let (status, conflict) = app.act(&clash, "submit", &requester, json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let kinds: Vec<&str> = conflict["conflicts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["kind"].as_str().unwrap())
-        .collect();
-    assert!(
-        kinds.contains(&"shared_ci") && kinds.contains(&"implementer_busy"),
-        "{conflict}"
-    );
-    assert_eq!(
-        app.change(&clash).await["state"],
-        "draft",
-        "nothing changed"
-    );
+    let kinds: Vec<&str> =
+        conflict["conflicts"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"shared_ci") && kinds.contains(&"implementer_busy"), "{conflict}");
+    assert_eq!(app.change(&clash).await["state"], "draft", "nothing changed");
 
     app.ctx.clock.advance(chrono::Duration::hours(1));
     app.act(&change, "start", &requester, json!({})).await;
-    let (_, closed) = app
-        .act(
-            &change,
-            "complete",
-            &requester,
-            json!({ "closure_code": "successful" }),
-        )
-        .await;
-    assert_eq!(
-        closed["state"], "closed",
-        "a successful standard change needs no review"
-    );
+    let (_, closed) = app.act(&change, "complete", &requester, json!({ "closure_code": "successful" })).await;
+    assert_eq!(closed["state"], "closed", "a successful standard change needs no review");
 }
 
 async fn returning_a_change_starts_an_empty_voting_round(backend: Backend) {
@@ -280,34 +174,14 @@ async fn returning_a_change_starts_an_empty_voting_round(backend: Backend) {
     let change = app.draft(&requester, &implementer, ci, 14).await;
     app.answer_risk(&change, &requester, medium_risk()).await;
     app.act(&change, "submit", &requester, json!({})).await;
-    app.act(
-        &change,
-        "assess",
-        &manager,
-        json!({ "outcome": "authorize" }),
-    )
-    .await;
-    let (_, voted) = app
-        .act(&change, "votes", &member, json!({ "decision": "approve" }))
-        .await;
+    app.act(&change, "assess", &manager, json!({ "outcome": "authorize" })).await;
+    let (_, voted) = app.act(&change, "votes", &member, json!({ "decision": "approve" })).await;
     assert_eq!(voted["approval"]["approvals"], 1);
 
-    let (status, _) = app
-        .act(&change, "return", &manager, json!({ "comment": "" }))
-        .await;
-    assert_eq!(
-        status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "returning needs a comment"
-    );
-    let (_, returned) = app
-        .act(
-            &change,
-            "return",
-            &manager,
-            json!({ "comment": "Add the supplier's contact" }),
-        )
-        .await;
+    let (status, _) = app.act(&change, "return", &manager, json!({ "comment": "" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "returning needs a comment");
+    let (_, returned) =
+        app.act(&change, "return", &manager, json!({ "comment": "Add the supplier's contact" })).await;
     assert_eq!(returned["state"], "draft");
     assert_eq!(returned["approval"]["round"], 2);
     assert_eq!(returned["approval"]["approvals"], 0);
@@ -316,17 +190,8 @@ async fn returning_a_change_starts_an_empty_voting_round(backend: Backend) {
         1,
         "the first round's vote stays in history"
     );
-    let decided: Vec<_> = app
-        .notices(&change)
-        .await
-        .into_iter()
-        .filter(|(k, _)| k == "decided")
-        .collect();
-    assert_eq!(
-        decided.len(),
-        2,
-        "requester and implementer hear of the return: {decided:?}"
-    );
+    let decided: Vec<_> = app.notices(&change).await.into_iter().filter(|(k, _)| k == "decided").collect();
+    assert_eq!(decided.len(), 2, "requester and implementer hear of the return: {decided:?}");
 }
 
 async fn one_rejection_vetoes_a_change(backend: Backend) {
@@ -339,38 +204,14 @@ async fn one_rejection_vetoes_a_change(backend: Backend) {
     let change = app.draft(&requester, &implementer, ci, 14).await;
     app.answer_risk(&change, &requester, medium_risk()).await;
     app.act(&change, "submit", &requester, json!({})).await;
-    app.act(
-        &change,
-        "assess",
-        &manager,
-        json!({ "outcome": "authorize" }),
-    )
-    .await;
-    app.act(&change, "votes", &manager, json!({ "decision": "approve" }))
-        .await;
-    let (status, _) = app
-        .act(&change, "votes", &member, json!({ "decision": "reject" }))
-        .await;
-    assert_eq!(
-        status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "a rejection needs a reason"
-    );
+    app.act(&change, "assess", &manager, json!({ "outcome": "authorize" })).await;
+    app.act(&change, "votes", &manager, json!({ "decision": "approve" })).await;
+    let (status, _) = app.act(&change, "votes", &member, json!({ "decision": "reject" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a rejection needs a reason");
     let (_, rejected) = app
-        .act(
-            &change,
-            "votes",
-            &member,
-            json!({ "decision": "reject", "comment": "No backout tested" }),
-        )
+        .act(&change, "votes", &member, json!({ "decision": "reject", "comment": "No backout tested" }))
         .await;
     assert_eq!(rejected["state"], "rejected");
-    let (status, _) = app
-        .act(&change, "votes", &manager, json!({ "decision": "approve" }))
-        .await;
-    assert_eq!(
-        status,
-        StatusCode::CONFLICT,
-        "a decided change takes no more votes"
-    );
+    let (status, _) = app.act(&change, "votes", &manager, json!({ "decision": "approve" })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a decided change takes no more votes");
 }

@@ -18,9 +18,7 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     assert!(reverted >= 1);
     assert_eq!(reverted, applied);
     // The schema works again from scratch: users are gone, and a new one can be made.
-    let user = app
-        .user("after", &[endring::domain::role::Role::Admin])
-        .await;
+    let user = app.user("after", &[endring::domain::role::Role::Admin]).await;
     assert!(user.id >= 1);
     let me = app.get("/api/v1/me", &user).await;
     assert_eq!(me["email"], user.email);

@@ -35,28 +35,19 @@ const ROUTES: &[(&str, &str)] = &[
 
 async fn the_openapi_document_covers_every_route(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let response = reqwest::get(format!("{}/api/v1/openapi.json", app.address))
-        .await
-        .unwrap();
+    let response = reqwest::get(format!("{}/api/v1/openapi.json", app.address)).await.unwrap();
     assert_eq!(response.status(), 200);
     let document: serde_json::Value = response.json().await.unwrap();
     assert!(document["openapi"].as_str().unwrap().starts_with("3."));
     for (method, path) in ROUTES {
-        assert!(
-            document["paths"][path][method].is_object(),
-            "{method} {path} is not described"
-        );
+        assert!(document["paths"][path][method].is_object(), "{method} {path} is not described");
     }
-    let described: usize = document["paths"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|p| p.as_object().unwrap().len())
-        .sum();
-    assert_eq!(
-        described,
-        ROUTES.len(),
-        "the document describes routes this test does not know"
-    );
+    let described: usize =
+        document["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(described, ROUTES.len(), "the document describes routes this test does not know");
     assert!(document["components"]["schemas"]["ChangeView"].is_object());
+    let states = &document["components"]["schemas"]["ChangeState"]["enum"];
+    assert_eq!(states[0], "draft", "enums are documented by the names the API sends: {states}");
+    let refused = &document["paths"]["/api/v1/changes/{id}/submit"]["post"]["responses"]["409"]["content"];
+    assert!(refused["application/problem+json"].is_object(), "errors are problem documents: {refused}");
 }

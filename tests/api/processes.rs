@@ -18,11 +18,7 @@ struct ServerProcess {
 
 impl ServerProcess {
     async fn start(database_url: &str) -> ServerProcess {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(env!("CARGO_BIN_EXE_endring"))
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", database_url)
@@ -31,10 +27,7 @@ impl ServerProcess {
             .stderr(Stdio::null())
             .spawn()
             .expect("start endring serve");
-        let server = ServerProcess {
-            child,
-            address: format!("http://127.0.0.1:{port}"),
-        };
+        let server = ServerProcess { child, address: format!("http://127.0.0.1:{port}") };
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(response) = reqwest::get(format!("{}/healthz", server.address)).await {
@@ -60,43 +53,24 @@ async fn votes_raced_through_two_server_processes_decide_once(backend: Backend) 
     let requester = app.user("requester", &[]).await;
     let implementer = app.user("implementer", &[Role::Implementer]).await;
     let manager = app.user("manager", &[Role::ChangeManager]).await;
-    let members = [
-        app.user("m1", &[Role::CabMember]).await,
-        app.user("m2", &[Role::CabMember]).await,
-    ];
+    let members = [app.user("m1", &[Role::CabMember]).await, app.user("m2", &[Role::CabMember]).await];
     let ci = app.ci("Archive", 3).await;
     let change = app.draft(&requester, &implementer, ci, 10).await;
     app.answer_risk(&change, &requester, medium_risk()).await;
     app.act(&change, "submit", &requester, json!({})).await;
-    app.act(
-        &change,
-        "assess",
-        &manager,
-        json!({ "outcome": "authorize" }),
-    )
-    .await;
+    app.act(&change, "assess", &manager, json!({ "outcome": "authorize" })).await;
 
-    let (one, two) = tokio::join!(
-        ServerProcess::start(&app.db.url),
-        ServerProcess::start(&app.db.url)
-    );
+    let (one, two) = tokio::join!(ServerProcess::start(&app.db.url), ServerProcess::start(&app.db.url));
     let vote = |server: &ServerProcess, token: &str| {
         let request = app
             .client
-            .post(format!(
-                "{}/api/v1/changes/{}/votes",
-                server.address, change["id"]
-            ))
+            .post(format!("{}/api/v1/changes/{}/votes", server.address, change["id"]))
             .bearer_auth(token)
             .json(&json!({ "decision": "approve" }));
         async move { request.send().await.expect("vote").status() }
     };
     // A manager's approval first; then two members race for the second on two processes.
-    assert_eq!(
-        vote(&one, &manager.token).await,
-        StatusCode::OK,
-        "tokens are valid on every instance"
-    );
+    assert_eq!(vote(&one, &manager.token).await, StatusCode::OK, "tokens are valid on every instance");
     let (a, b) = tokio::join!(vote(&one, &members[0].token), vote(&two, &members[1].token));
     let mut statuses = [a, b];
     statuses.sort();
@@ -104,21 +78,8 @@ async fn votes_raced_through_two_server_processes_decide_once(backend: Backend) 
 
     let current = app.change(&change).await;
     assert_eq!(current["state"], "scheduled");
-    let decides = app
-        .event_actions(&change)
-        .await
-        .into_iter()
-        .filter(|a| a == "decide")
-        .count();
+    let decides = app.event_actions(&change).await.into_iter().filter(|a| a == "decide").count();
     assert_eq!(decides, 1);
-    let decided = app
-        .notices(&change)
-        .await
-        .into_iter()
-        .filter(|(kind, _)| kind == "decided")
-        .count();
-    assert_eq!(
-        decided, 2,
-        "one decision notice each for requester and implementer"
-    );
+    let decided = app.notices(&change).await.into_iter().filter(|(kind, _)| kind == "decided").count();
+    assert_eq!(decided, 2, "one decision notice each for requester and implementer");
 }

@@ -25,7 +25,11 @@ async fn blackouts_and_booked_changes_show_as_conflicts_and_on_the_calendar(back
         }))
         .await;
     let (status, problem) = app
-        .post_status("/api/v1/blackouts", &app.admin, json!({ "title": "Backwards", "starts_at": now, "ends_at": now - chrono::Duration::hours(1) }))
+        .post_status(
+            "/api/v1/blackouts",
+            &app.admin,
+            json!({ "title": "Backwards", "starts_at": now, "ends_at": now - chrono::Duration::hours(1) }),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
 
@@ -38,51 +42,25 @@ async fn blackouts_and_booked_changes_show_as_conflicts_and_on_the_calendar(back
     // Schedule `change`; a later draft on the same CI in the same window lists it.
     app.answer_risk(&change, &requester, low_risk()).await;
     app.act(&change, "submit", &requester, json!({})).await;
-    app.act(
-        &change,
-        "assess",
-        &app.admin,
-        json!({ "outcome": "authorize" }),
-    )
-    .await;
-    let (_, scheduled) = app
-        .act(
-            &change,
-            "votes",
-            &app.admin,
-            json!({ "decision": "approve" }),
-        )
-        .await;
+    app.act(&change, "assess", &app.admin, json!({ "outcome": "authorize" })).await;
+    let (_, scheduled) = app.act(&change, "votes", &app.admin, json!({ "decision": "approve" })).await;
     assert_eq!(scheduled["state"], "scheduled");
     let later = app.draft(&requester, &app.admin, ci, 10).await;
-    let kinds: Vec<&str> = later["conflicts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["kind"].as_str().unwrap())
-        .collect();
+    let kinds: Vec<&str> =
+        later["conflicts"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["shared_ci", "blackout"]);
     assert_eq!(later["conflicts"][0]["change_ref"], change["ref"]);
 
     // Rescheduling into the freeze is refused; a change manager may force it with a reason.
     let start = now + chrono::Duration::days(11);
-    let window =
-        json!({ "planned_start": start, "planned_end": start + chrono::Duration::hours(1) });
-    let (status, refused) = app
-        .act(&change, "reschedule", &app.admin, window.clone())
-        .await;
+    let window = json!({ "planned_start": start, "planned_end": start + chrono::Duration::hours(1) });
+    let (status, refused) = app.act(&change, "reschedule", &app.admin, window.clone()).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(refused["conflicts"][0]["kind"], "blackout");
     let mut forced = window.clone();
     forced["force"] = json!(true);
-    let (status, _) = app
-        .act(&change, "reschedule", &app.admin, forced.clone())
-        .await;
-    assert_eq!(
-        status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "forcing needs a reason"
-    );
+    let (status, _) = app.act(&change, "reschedule", &app.admin, forced.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "forcing needs a reason");
     forced["reason"] = json!("Vendor only available then");
     let (status, moved) = app.act(&change, "reschedule", &app.admin, forced).await;
     assert_eq!(status, StatusCode::OK, "{moved}");
@@ -92,24 +70,14 @@ async fn blackouts_and_booked_changes_show_as_conflicts_and_on_the_calendar(back
             &format!(
                 "/api/v1/calendar?from={}&to={}",
                 (now).to_rfc3339().replace('+', "%2B"),
-                (now + chrono::Duration::days(30))
-                    .to_rfc3339()
-                    .replace('+', "%2B")
+                (now + chrono::Duration::days(30)).to_rfc3339().replace('+', "%2B")
             ),
             &requester,
         )
         .await;
-    let refs: Vec<&str> = calendar["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["ref"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        refs,
-        [change["ref"].as_str().unwrap()],
-        "drafts are not on the calendar"
-    );
+    let refs: Vec<&str> =
+        calendar["changes"].as_array().unwrap().iter().map(|c| c["ref"].as_str().unwrap()).collect();
+    assert_eq!(refs, [change["ref"].as_str().unwrap()], "drafts are not on the calendar");
     assert_eq!(calendar["blackouts"][0]["title"], "Christmas freeze");
     let (status, _) = app
         .call(
@@ -119,11 +87,7 @@ async fn blackouts_and_booked_changes_show_as_conflicts_and_on_the_calendar(back
             None,
         )
         .await;
-    assert_eq!(
-        status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "a calendar spans at most a year"
-    );
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a calendar spans at most a year");
 }
 
 async fn the_change_list_filters_and_pages(backend: Backend) {
@@ -143,29 +107,16 @@ async fn the_change_list_filters_and_pages(backend: Backend) {
             json!({ "title": "URGENT Patch the Website", "type": "emergency", "ci_ids": [web] }),
         )
         .await;
-    let page = app
-        .get("/api/v1/changes?limit=2&offset=1", &requester)
-        .await;
+    let page = app.get("/api/v1/changes?limit=2&offset=1", &requester).await;
     assert_eq!(page["total"], 6);
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
-    assert_eq!(
-        page["items"][0]["id"].as_i64(),
-        Some(emergency["id"].as_i64().unwrap() - 1),
-        "newest first"
-    );
+    assert_eq!(page["items"][0]["id"].as_i64(), Some(emergency["id"].as_i64().unwrap() - 1), "newest first");
     let by_type = app.get("/api/v1/changes?type=emergency", &requester).await;
     assert_eq!(by_type["total"], 1);
-    let by_ci = app
-        .get(&format!("/api/v1/changes?ci={archive}"), &requester)
-        .await;
+    let by_ci = app.get(&format!("/api/v1/changes?ci={archive}"), &requester).await;
     assert_eq!(by_ci["total"], 5);
-    let search = app
-        .get("/api/v1/changes?q=urgent%20patch", &requester)
-        .await;
-    assert_eq!(
-        search["items"][0]["ref"], emergency["ref"],
-        "search ignores case on both backends"
-    );
+    let search = app.get("/api/v1/changes?q=urgent%20patch", &requester).await;
+    assert_eq!(search["items"][0]["ref"], emergency["ref"], "search ignores case on both backends");
     let mine = app.get("/api/v1/changes?mine=true", &other).await;
     assert_eq!(mine["total"], 1);
     let percent = app.get("/api/v1/changes?q=%25", &requester).await;
@@ -198,11 +149,7 @@ async fn reference_data_is_validated_and_unique(backend: Backend) {
     let (status, _) = app
         .post_status("/api/v1/templates", &requester, json!({ "name": "T", "implementation_plan": "a", "backout_plan": "b", "test_plan": "c", "max_duration_minutes": 10 }))
         .await;
-    assert_eq!(
-        status,
-        StatusCode::FORBIDDEN,
-        "requesters do not make templates"
-    );
+    assert_eq!(status, StatusCode::FORBIDDEN, "requesters do not make templates");
     let templates = app.get("/api/v1/templates", &requester).await;
     assert_eq!(templates, json!([]));
 }

@@ -11,8 +11,7 @@ use crate::services::audit::EventView;
 use crate::services::change_view::ChangeView;
 use crate::services::changes::{self, ChangePage, ChangePatch, NewChange};
 use crate::services::lifecycle::{
-    self, AssessInput, CancelInput, CommentInput, CompleteInput, Force, RescheduleInput,
-    ReviewInput,
+    self, AssessInput, CancelInput, CommentInput, CompleteInput, Force, RescheduleInput, ReviewInput,
 };
 use crate::services::voting::{self, VoteInput};
 use crate::services::{risk, Ctx, ServiceError, ServiceResult};
@@ -26,9 +25,7 @@ use std::collections::BTreeMap;
 
 /// A change with its version as `ETag`.
 fn with_etag(mut response: actix_web::HttpResponseBuilder, view: ChangeView) -> HttpResponse {
-    response
-        .insert_header((header::ETAG, format!("\"{}\"", view.version)))
-        .json(view)
+    response.insert_header((header::ETAG, format!("\"{}\"", view.version))).json(view)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -58,19 +55,10 @@ pub struct ListParams {
 }
 
 /// Parses an RFC 3339 time from a query parameter.
-pub fn parse_time(
-    errors: &mut FieldErrors,
-    field: &str,
-    value: Option<&str>,
-) -> Option<DateTime<Utc>> {
+pub fn parse_time(errors: &mut FieldErrors, field: &str, value: Option<&str>) -> Option<DateTime<Utc>> {
     let parsed = value.map(|v| DateTime::parse_from_rfc3339(v).map(|t| t.with_timezone(&Utc)));
     errors
-        .check(
-            field,
-            parsed
-                .transpose()
-                .map_err(|_| "must be an RFC 3339 time such as 2026-12-01T17:00:00Z"),
-        )
+        .check(field, parsed.transpose().map_err(|_| "must be an RFC 3339 time such as 2026-12-01T17:00:00Z"))
         .flatten()
 }
 
@@ -83,30 +71,14 @@ pub async fn list(
     params: web::Query<ListParams>,
 ) -> ServiceResult<web::Json<ChangePage>> {
     let mut errors = FieldErrors::default();
-    let state = errors.check(
-        "state",
-        params
-            .state
-            .as_deref()
-            .map(str::parse::<ChangeState>)
-            .transpose(),
-    );
-    let change_type = errors.check(
-        "type",
-        params
-            .change_type
-            .as_deref()
-            .map(str::parse::<ChangeType>)
-            .transpose(),
-    );
+    let state = errors.check("state", params.state.as_deref().map(str::parse::<ChangeState>).transpose());
+    let change_type =
+        errors.check("type", params.change_type.as_deref().map(str::parse::<ChangeType>).transpose());
     let from = parse_time(&mut errors, "from", params.from.as_deref());
     let to = parse_time(&mut errors, "to", params.to.as_deref());
     let limit = params.limit.unwrap_or(50);
     if !(1..=changes::MAX_PAGE).contains(&limit) {
-        errors.add(
-            "limit",
-            format!("must be between 1 and {}", changes::MAX_PAGE),
-        );
+        errors.add("limit", format!("must be between 1 and {}", changes::MAX_PAGE));
     }
     let offset = params.offset.unwrap_or(0);
     if offset < 0 {
@@ -121,12 +93,7 @@ pub async fn list(
         query: params.q.clone().filter(|q| !q.trim().is_empty()),
         requester: params.mine.unwrap_or(false).then_some(caller.id),
     })?;
-    Ok(web::Json(
-        run(ctx, move |ctx| {
-            changes::list(ctx, &caller, &filter, limit, offset)
-        })
-        .await?,
-    ))
+    Ok(web::Json(run(ctx, move |ctx| changes::list(ctx, &caller, &filter, limit, offset)).await?))
 }
 
 /// File a new change (a draft). `template_id` makes it a standard change.
@@ -137,27 +104,15 @@ pub async fn create(
     caller: Caller,
     body: web::Json<NewChange>,
 ) -> ServiceResult<HttpResponse> {
-    let view = run(ctx, move |ctx| {
-        changes::create(ctx, &caller, body.into_inner())
-    })
-    .await?;
+    let view = run(ctx, move |ctx| changes::create(ctx, &caller, body.into_inner())).await?;
     let location = format!("/api/v1/changes/{}", view.reference);
-    Ok(with_etag(
-        HttpResponse::Created()
-            .insert_header((header::LOCATION, location))
-            .take(),
-        view,
-    ))
+    Ok(with_etag(HttpResponse::Created().insert_header((header::LOCATION, location)).take(), view))
 }
 
 /// One change, by number or `CHG-` reference, with risk, votes and conflicts.
 #[utoipa::path(get, path = "/api/v1/changes/{id}", params(("id" = String, Path, description = "number or CHG- reference")),
     responses((status = 200, body = ChangeView, headers(("ETag" = String))), (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn get(
-    ctx: web::Data<Ctx>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> ServiceResult<HttpResponse> {
+pub async fn get(ctx: web::Data<Ctx>, caller: Caller, id: web::Path<String>) -> ServiceResult<HttpResponse> {
     let id = change_id(&id)?;
     let view = run(ctx, move |ctx| changes::get(ctx, &caller, id)).await?;
     Ok(with_etag(HttpResponse::Ok(), view))
@@ -170,9 +125,9 @@ fn if_match(req: &HttpRequest) -> ServiceResult<Option<i32>> {
     };
     let text = value.to_str().unwrap_or_default().trim();
     let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
-    text.parse().map(Some).map_err(|_| {
-        ServiceError::BadRequest("If-Match must be the change's ETag, such as \"3\"".into())
-    })
+    text.parse()
+        .map(Some)
+        .map_err(|_| ServiceError::BadRequest("If-Match must be the change's ETag, such as \"3\"".into()))
 }
 
 /// Edit a draft; needs `If-Match` with the current version.
@@ -189,10 +144,7 @@ pub async fn edit(
 ) -> ServiceResult<HttpResponse> {
     let id = change_id(&id)?;
     let version = if_match(&req)?;
-    let view = run(ctx, move |ctx| {
-        changes::edit(ctx, &caller, id, version, body.into_inner())
-    })
-    .await?;
+    let view = run(ctx, move |ctx| changes::edit(ctx, &caller, id, version, body.into_inner())).await?;
     Ok(with_etag(HttpResponse::Ok(), view))
 }
 
@@ -212,12 +164,7 @@ pub async fn risk(
     body: web::Json<RiskInput>,
 ) -> ServiceResult<web::Json<Assessment>> {
     let id = change_id(&id)?;
-    Ok(web::Json(
-        run(ctx, move |ctx| {
-            risk::answer(ctx, &caller, id, body.into_inner().answers)
-        })
-        .await?,
-    ))
+    Ok(web::Json(run(ctx, move |ctx| risk::answer(ctx, &caller, id, body.into_inner().answers)).await?))
 }
 
 /// Declares a handler for one lifecycle action: path segment, body type, service call.
@@ -270,13 +217,7 @@ action!(
     lifecycle::complete,
     "Record the end of implementation and its closure code."
 );
-action!(
-    review,
-    "review",
-    ReviewInput,
-    lifecycle::review,
-    "Close with the post-implementation review."
-);
+action!(review, "review", ReviewInput, lifecycle::review, "Close with the post-implementation review.");
 action!(
     cancel,
     "cancel",
@@ -319,7 +260,5 @@ pub async fn events(
     id: web::Path<String>,
 ) -> ServiceResult<web::Json<Vec<EventView>>> {
     let id = change_id(&id)?;
-    Ok(web::Json(
-        run(ctx, move |ctx| changes::events(ctx, &caller, id)).await?,
-    ))
+    Ok(web::Json(run(ctx, move |ctx| changes::events(ctx, &caller, id)).await?))
 }

@@ -25,9 +25,7 @@ pub async fn token(
     body: web::Json<Credentials>,
 ) -> ServiceResult<web::Json<IssuedToken>> {
     let Credentials { email, password } = body.into_inner();
-    Ok(web::Json(
-        run(ctx, move |ctx| auth::issue_token(ctx, &email, &password)).await?,
-    ))
+    Ok(web::Json(run(ctx, move |ctx| auth::issue_token(ctx, &email, &password)).await?))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -60,27 +58,19 @@ pub async fn me(caller: Caller) -> web::Json<Me> {
 pub async fn healthz(ctx: web::Data<Ctx>) -> HttpResponse {
     let ping = web::block(move || {
         use diesel::connection::SimpleConnection;
-        ctx.db
-            .conn()
-            .map_err(|e| e.to_string())?
-            .batch_execute("SELECT 1")
-            .map_err(|e| e.to_string())
+        ctx.db.conn().map_err(|e| e.to_string())?.batch_execute("SELECT 1").map_err(|e| e.to_string())
     })
     .await;
     match ping {
         Ok(Ok(())) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
         Ok(Err(error)) => {
             tracing::warn!(%error, "health check: database unavailable");
-            Problem::new(
-                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-                "the database does not answer",
-            )
-            .response()
+            Problem::new(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, "the database does not answer")
+                .response()
         }
-        Err(_) => Problem::new(
-            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-            "the health check could not run",
-        )
-        .response(),
+        Err(_) => {
+            Problem::new(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, "the health check could not run")
+                .response()
+        }
     }
 }

@@ -10,8 +10,6 @@ use crate::services::ServiceError;
 /// A change's path segment: its number or its `CHG-` reference.
 pub fn change_id(segment: &str) -> Result<ChangeId, ServiceError> {
     ChangeId::parse(segment).ok_or_else(|| {
-        ServiceError::NotFound(format!(
-            "`{segment}` is not a change number or CHG- reference"
-        ))
+        ServiceError::NotFound(format!("`{segment}` is not a change number or CHG- reference"))
     })
 }

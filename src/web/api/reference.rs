@@ -5,9 +5,7 @@ use crate::db::cis::Ci;
 use crate::domain::caller::Caller;
 use crate::domain::validation::FieldErrors;
 use crate::services::calendar::{self, Calendar};
-use crate::services::reference::{
-    self, BlackoutView, NewBlackout, NewCi, NewTemplate, TemplateView,
-};
+use crate::services::reference::{self, BlackoutView, NewBlackout, NewCi, NewTemplate, TemplateView};
 use crate::services::{Ctx, ServiceError, ServiceResult};
 use crate::web::problem::Problem;
 use crate::web::run;
@@ -25,9 +23,7 @@ pub struct PageParams {
 impl PageParams {
     fn offset(&self) -> ServiceResult<i64> {
         match self.offset.unwrap_or(0) {
-            negative if negative < 0 => {
-                Err(ServiceError::invalid("offset", "must not be negative"))
-            }
+            negative if negative < 0 => Err(ServiceError::invalid("offset", "must not be negative")),
             offset => Ok(offset),
         }
     }
@@ -62,9 +58,7 @@ pub async fn list_cis(
     page: web::Query<PageParams>,
 ) -> ServiceResult<web::Json<Vec<Ci>>> {
     let offset = page.offset()?;
-    Ok(web::Json(
-        run(ctx, move |ctx| reference::list_cis(ctx, &caller, offset)).await?,
-    ))
+    Ok(web::Json(run(ctx, move |ctx| reference::list_cis(ctx, &caller, offset)).await?))
 }
 
 /// Add a configuration item (admins).
@@ -76,10 +70,7 @@ pub async fn create_ci(
     caller: Caller,
     body: web::Json<NewCi>,
 ) -> ServiceResult<HttpResponse> {
-    let ci = run(ctx, move |ctx| {
-        reference::create_ci(ctx, &caller, body.into_inner())
-    })
-    .await?;
+    let ci = run(ctx, move |ctx| reference::create_ci(ctx, &caller, body.into_inner())).await?;
     Ok(HttpResponse::Created().json(ci))
 }
 
@@ -91,12 +82,7 @@ pub async fn list_templates(
     page: web::Query<PageParams>,
 ) -> ServiceResult<web::Json<Vec<TemplateView>>> {
     let offset = page.offset()?;
-    Ok(web::Json(
-        run(ctx, move |ctx| {
-            reference::list_templates(ctx, &caller, offset)
-        })
-        .await?,
-    ))
+    Ok(web::Json(run(ctx, move |ctx| reference::list_templates(ctx, &caller, offset)).await?))
 }
 
 /// Add a standard change template (change managers, admins).
@@ -107,10 +93,7 @@ pub async fn create_template(
     caller: Caller,
     body: web::Json<NewTemplate>,
 ) -> ServiceResult<HttpResponse> {
-    let template = run(ctx, move |ctx| {
-        reference::create_template(ctx, &caller, body.into_inner())
-    })
-    .await?;
+    let template = run(ctx, move |ctx| reference::create_template(ctx, &caller, body.into_inner())).await?;
     Ok(HttpResponse::Created().json(template))
 }
 
@@ -122,12 +105,7 @@ pub async fn list_blackouts(
     params: web::Query<PeriodParams>,
 ) -> ServiceResult<web::Json<Vec<BlackoutView>>> {
     let (from, to) = params.period(ctx.clock.now())?;
-    Ok(web::Json(
-        run(ctx, move |ctx| {
-            reference::list_blackouts(ctx, &caller, from, to)
-        })
-        .await?,
-    ))
+    Ok(web::Json(run(ctx, move |ctx| reference::list_blackouts(ctx, &caller, from, to)).await?))
 }
 
 /// Add a blackout window; no `ci_ids` freezes everything (change managers, admins).
@@ -138,10 +116,7 @@ pub async fn create_blackout(
     caller: Caller,
     body: web::Json<NewBlackout>,
 ) -> ServiceResult<HttpResponse> {
-    let blackout = run(ctx, move |ctx| {
-        reference::create_blackout(ctx, &caller, body.into_inner())
-    })
-    .await?;
+    let blackout = run(ctx, move |ctx| reference::create_blackout(ctx, &caller, body.into_inner())).await?;
     Ok(HttpResponse::Created().json(blackout))
 }
 
@@ -154,7 +129,5 @@ pub async fn calendar(
     params: web::Query<PeriodParams>,
 ) -> ServiceResult<web::Json<Calendar>> {
     let (from, to) = params.period(ctx.clock.now())?;
-    Ok(web::Json(
-        run(ctx, move |ctx| calendar::period(ctx, &caller, from, to)).await?,
-    ))
+    Ok(web::Json(run(ctx, move |ctx| calendar::period(ctx, &caller, from, to)).await?))
 }
