@@ -104,7 +104,7 @@ async fn run(pg_url: Option<&str>, scale: &Scale) -> anyhow::Result<Vec<Measured
         }
     };
     let config = Config { database_url, ..Config::default() };
-    let ctx = endring::app::context(config, Clock::default()).await?;
+    let ctx = endring::app::context(config, Clock::default(), endring::app::Migrations::Apply).await?;
     let seeding = Instant::now();
     let seed_ctx = ctx.clone();
     let scale = *scale;
@@ -246,8 +246,8 @@ fn seed(ctx: &Ctx, scale: Scale) -> anyhow::Result<String> {
     insert_rows(&mut conn, "change_cis (change_id, ci_id)", scale.changes, |i| {
         format!("({}, {})", i + 1, 1 + (i % cis))
     })?;
-    let mut prev = endring::db::audit::head_hash(&mut conn)?;
-    let first_seq = endring::db::audit::head_seq(&mut conn)? + 1;
+    let (last_seq, mut prev) = endring::db::audit::head(&mut conn)?;
+    let first_seq = last_seq + 1;
     let per_change = (scale.events / scale.changes).max(1);
     let mut rows = Vec::with_capacity(1000);
     for n in 0..scale.events {
@@ -283,7 +283,7 @@ fn seed(ctx: &Ctx, scale: Scale) -> anyhow::Result<String> {
         first_seq + scale.events - 1
     ))?;
     drop(conn);
-    let issued = services::auth::issue_token(ctx, "bench@example.no", &password)
+    let issued = services::auth::issue_token(ctx, "bench@example.no", &password, "bench")
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(issued.token)
 }

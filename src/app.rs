@@ -9,17 +9,28 @@ use actix_web::{middleware, web, App, HttpServer};
 use std::net::TcpListener;
 use std::sync::Arc;
 
-/// Connects, migrates and loads the policy: everything a running service needs.
-pub async fn context(config: Config, clock: Clock) -> anyhow::Result<Ctx> {
+/// Whether building the context brings the schema up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Migrations {
+    Apply,
+    /// For read-only commands (`audit verify`, `user roles`): a newer binary used only to
+    /// inspect must not change a production schema.
+    Leave,
+}
+
+/// Connects, migrates if asked, and loads the policy: everything a service needs.
+pub async fn context(config: Config, clock: Clock, migrations: Migrations) -> anyhow::Result<Ctx> {
     let db = Db::connect(&config.database_url, config.database_pool_size, &config.sqlite_synchronous)?;
-    let url = config.database_url.clone();
-    let migrate = db.clone();
-    let applied = tokio::task::spawn_blocking(move || migrate.migrate()).await??;
-    if applied > 0 {
-        tracing::info!(applied, database = %redact(&url), "applied migrations");
+    if migrations == Migrations::Apply {
+        let url = config.database_url.clone();
+        let migrate = db.clone();
+        let applied = tokio::task::spawn_blocking(move || migrate.migrate()).await??;
+        if applied > 0 {
+            tracing::info!(applied, database = %redact(&url), "applied migrations");
+        }
     }
     let authz = Arc::new(Authz::load().await?);
-    Ok(Ctx { db, authz, clock, config: Arc::new(config) })
+    Ok(Ctx { db, authz, clock, config: Arc::new(config), sign_in: Default::default() })
 }
 
 /// A database URL without its password, for logs.

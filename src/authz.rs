@@ -177,6 +177,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_requester_answers_risk_only_while_drafting() {
+        let authz = Authz::load().await.unwrap();
+        assert!(authz.allows(&caller(1, &[]), Permission::Risk, &on(1, 0, "draft")));
+        assert!(!authz.allows(&caller(1, &[]), Permission::Risk, &on(1, 0, "assess")));
+    }
+
+    #[tokio::test]
+    async fn change_managers_do_not_assess_their_own_requests() {
+        let authz = Authz::load().await.unwrap();
+        let manager = caller(9, &[Role::ChangeManager]);
+        assert!(authz.allows(&manager, Permission::Assess, &on(1, 0, "assess")));
+        assert!(!authz.allows(&manager, Permission::Assess, &on(9, 0, "assess")));
+    }
+
+    #[tokio::test]
     async fn managers_only_read() {
         let authz = Authz::load().await.unwrap();
         let manager = caller(4, &[Role::Manager]);

@@ -119,8 +119,26 @@ impl Config {
         if !matches!(self.sqlite_synchronous.as_str(), "full" | "normal") {
             return invalid("sqlite_synchronous must be `full` or `normal`".into());
         }
-        if self.token_ttl_hours < 1 {
-            return invalid("token_ttl_hours must be at least 1".into());
+        if !(1..=24 * 366).contains(&self.token_ttl_hours) {
+            return invalid("token_ttl_hours must be between 1 and 8784 (a year)".into());
+        }
+        if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
+            return invalid(format!("base_url `{}` must start with http:// or https://", self.base_url));
+        }
+        if let Some(smtp) = &self.smtp_url {
+            if !(smtp.starts_with("smtp://") || smtp.starts_with("smtps://")) {
+                return invalid(
+                    "smtp_url must start with smtp:// (STARTTLS or plain) or smtps:// (TLS)".into(),
+                );
+            }
+        }
+        if !self.mail_from.contains('@') {
+            return invalid(format!("mail_from `{}` must contain an email address", self.mail_from));
+        }
+        if self.session_key.as_ref().is_some_and(|key| key.len() < 64) {
+            return invalid(
+                "session_key must be at least 64 characters (e.g. `openssl rand -hex 32`)".into(),
+            );
         }
         if self.database_pool_size < 1 {
             return invalid("database_pool_size must be at least 1".into());
@@ -185,5 +203,15 @@ mod tests {
         assert!(err.to_string().contains("Mars/Olympus"));
         let err = Config::from_sources(None, &env(&[("ENDRING_TOKEN_TTL_HOURS", "soon")])).unwrap_err();
         assert!(err.to_string().contains("ENDRING_TOKEN_TTL_HOURS"));
+        for (name, value, named) in [
+            ("ENDRING_SMTP_URL", "mail.example.no:25", "smtp_url"),
+            ("ENDRING_BASE_URL", "endring.example.no", "base_url"),
+            ("ENDRING_MAIL_FROM", "Endring", "mail_from"),
+            ("ENDRING_SESSION_KEY", "short", "session_key"),
+            ("ENDRING_TOKEN_TTL_HOURS", "100000", "token_ttl_hours"),
+        ] {
+            let err = Config::from_sources(None, &env(&[(name, value)])).unwrap_err().to_string();
+            assert!(err.contains(named), "{name}: {err}");
+        }
     }
 }

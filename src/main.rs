@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use endring::app::Migrations;
 use endring::clock::Clock;
 use endring::config::Config;
 use endring::domain::role::Role;
@@ -58,8 +59,15 @@ enum UserCommand {
         #[arg(long)]
         password: Option<String>,
     },
-    /// List users and their roles.
-    Roles,
+    /// List users and their roles; with --email, replace that user's roles.
+    Roles {
+        /// The user whose roles to set.
+        #[arg(long)]
+        email: Option<String>,
+        /// The roles to hold (repeatable; none leaves only `requester`). Needs --email.
+        #[arg(long = "role", requires = "email")]
+        roles: Vec<Role>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -80,7 +88,12 @@ async fn main() -> anyhow::Result<()> {
     if let Command::Serve { bind: Some(bind) } = &cli.command {
         config.bind = bind.clone();
     }
-    let ctx = endring::app::context(config, Clock::default()).await?;
+    let read_only = matches!(
+        cli.command,
+        Command::Audit { .. } | Command::User { command: UserCommand::Roles { email: None, .. } }
+    );
+    let migrations = if read_only { Migrations::Leave } else { Migrations::Apply };
+    let ctx = endring::app::context(config, Clock::default(), migrations).await?;
     match cli.command {
         Command::Serve { .. } => serve(ctx).await,
         Command::Migrate => {
@@ -104,7 +117,14 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::User { command: UserCommand::Roles } => {
+        Command::User { command: UserCommand::Roles { email: Some(email), roles } } => {
+            let roles = roles.into_iter().collect();
+            let user = blocking(ctx, move |ctx| services::users::set_roles(ctx, None, &email, roles)).await?;
+            let held: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
+            println!("{} now holds: {}", user.email, held.join(", "));
+            Ok(())
+        }
+        Command::User { command: UserCommand::Roles { email: None, .. } } => {
             for user in blocking(ctx, services::users::all).await? {
                 let roles: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
                 println!("{:<40} {:<30} {}", user.email, user.name, roles.join(", "));

@@ -123,12 +123,7 @@ pub fn batch_after(conn: &mut DbConn, after_seq: i64, limit: i64) -> QueryResult
         .load(conn)
 }
 
-/// The sequence number the head claims (events beyond the last stored one are missing).
-pub fn head_seq(conn: &mut DbConn) -> QueryResult<i64> {
-    audit_head::table.find(1).select(audit_head::last_seq).first(conn)
-}
-
-/// The hash of the last event (the genesis hash when there is none).
-pub fn head_hash(conn: &mut DbConn) -> QueryResult<String> {
-    audit_head::table.find(1).select(audit_head::last_hash).first(conn)
+/// The head of the chain: the last sequence number and its hash.
+pub fn head(conn: &mut DbConn) -> QueryResult<(i64, String)> {
+    audit_head::table.find(1).select((audit_head::last_seq, audit_head::last_hash)).first(conn)
 }

@@ -298,6 +298,11 @@ pub fn ci_ids_of(conn: &mut DbConn, ids: &[ChangeId]) -> QueryResult<BTreeMap<Ch
     Ok(map)
 }
 
+/// The CIs of one change.
+pub fn ci_ids_of_one(conn: &mut DbConn, id: ChangeId) -> QueryResult<BTreeSet<CiId>> {
+    Ok(ci_ids_of(conn, &[id])?.remove(&id).unwrap_or_default())
+}
+
 /// Replaces the CIs of a change.
 pub fn set_ci_ids(conn: &mut DbConn, id: ChangeId, ci_ids: &BTreeSet<CiId>) -> QueryResult<()> {
     diesel::delete(change_cis::table.filter(change_cis::change_id.eq(id.0))).execute(conn)?;
@@ -316,7 +321,8 @@ pub fn failed_on_cis_since(
     since: DateTime<Utc>,
 ) -> QueryResult<bool> {
     let raw: Vec<i32> = ci_ids.iter().map(|c| c.0).collect();
-    let failures = [ClosureCode::Failed.as_str(), ClosureCode::BackedOut.as_str()];
+    let failures: Vec<&str> =
+        ClosureCode::ALL.iter().filter(|c| c.is_failure()).map(|c| c.as_str()).collect();
     let found: Option<i32> = changes::table
         .inner_join(change_cis::table)
         .filter(change_cis::ci_id.eq_any(raw))

@@ -63,11 +63,17 @@ impl ClosureCode {
 /// "windows overlapping a period" query use the index on `planned_start` from both sides.
 pub const MAX_WINDOW_DAYS: i64 = 31;
 
+/// Years a planned time may fall in; anything else is a typo (and outside what both
+/// databases store).
+pub const PLAUSIBLE_YEARS: std::ops::RangeInclusive<i32> = 2000..=2199;
+
 /// Why a planned window cannot be accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum WindowError {
     #[error("must be after planned_start")]
     EndsBeforeStart,
+    #[error("must be a time between the years 2000 and 2199")]
+    OutOfRange,
     #[error("a planned window is at most {MAX_WINDOW_DAYS} days; split longer work into several changes")]
     TooLong,
 }
@@ -84,13 +90,20 @@ impl Window {
         (end > start).then_some(Window { start, end })
     }
 
-    /// A window a change may plan: ordered, and at most `MAX_WINDOW_DAYS` long.
+    /// A window a change may plan: plausible times, ordered, at most `MAX_WINDOW_DAYS`.
     pub fn planned(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Self, WindowError> {
-        let window = Window::new(start, end).ok_or(WindowError::EndsBeforeStart)?;
+        let window = Window::period(start, end)?;
         if window.duration() > chrono::Duration::days(MAX_WINDOW_DAYS) {
             return Err(WindowError::TooLong);
         }
         Ok(window)
+    }
+
+    /// Any period (a blackout, a query range): plausible times, `end` after `start`, both
+    /// truncated to microseconds, the precision the databases keep.
+    pub fn period(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<Self, WindowError> {
+        let (start, end) = (plausible(start)?, plausible(end)?);
+        Window::new(start, end).ok_or(WindowError::EndsBeforeStart)
     }
 
     pub fn start(&self) -> DateTime<Utc> {
@@ -109,10 +122,15 @@ impl Window {
     pub fn overlaps(&self, other: &Window) -> bool {
         self.start < other.end && other.start < self.end
     }
+}
 
-    pub fn contains(&self, instant: DateTime<Utc>) -> bool {
-        self.start <= instant && instant < self.end
+/// `instant` truncated to microseconds, if its year is plausible.
+pub fn plausible(instant: DateTime<Utc>) -> Result<DateTime<Utc>, WindowError> {
+    use chrono::{Datelike, DurationRound};
+    if !PLAUSIBLE_YEARS.contains(&instant.year()) {
+        return Err(WindowError::OutOfRange);
     }
+    instant.duration_trunc(chrono::TimeDelta::microseconds(1)).map_err(|_| WindowError::OutOfRange)
 }
 
 #[cfg(test)]
@@ -139,6 +157,18 @@ mod tests {
         let too_long = end + chrono::Duration::seconds(1);
         assert_eq!(Window::planned(start, too_long), Err(WindowError::TooLong));
         assert_eq!(Window::planned(start, start), Err(WindowError::EndsBeforeStart));
+    }
+
+    #[test]
+    fn implausible_times_are_refused_and_others_truncated_to_microseconds() {
+        let far = Utc.with_ymd_and_hms(-262_000, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(Window::planned(far, at(10)), Err(WindowError::OutOfRange));
+        assert_eq!(
+            plausible(Utc.with_ymd_and_hms(2200, 1, 1, 0, 0, 0).unwrap()),
+            Err(WindowError::OutOfRange)
+        );
+        let precise = at(10) + chrono::Duration::nanoseconds(1_234_567);
+        assert_eq!(plausible(precise).unwrap(), at(10) + chrono::Duration::microseconds(1_234));
     }
 
     #[test]

@@ -77,27 +77,34 @@ pub enum Verification {
     Broken { after: i64, reason: Break },
 }
 
-/// Streams the whole chain in batches and checks every link.
+/// Streams the chain in batches and checks every link, up to the head as it was when the
+/// check began (events appended meanwhile by a running service are left for next time).
 pub fn verify(ctx: &Ctx) -> ServiceResult<Verification> {
     const BATCH: i64 = 5000;
+    let (head_seq, head_hash) = ctx.db.query(repo::head)?;
     let mut verifier = ChainVerifier::default();
-    let mut last_seq = 0;
-    loop {
-        let batch = ctx.db.query(|conn| repo::batch_after(conn, last_seq, BATCH))?;
-        for event in &batch {
+    let mut last = (0, crate::domain::audit::GENESIS_HASH.to_owned());
+    while last.0 < head_seq {
+        let batch = ctx.db.query(|conn| repo::batch_after(conn, last.0, BATCH.min(head_seq - last.0)))?;
+        if batch.is_empty() {
+            break;
+        }
+        for event in batch {
             if let Err(reason) = verifier.check(&event.content(), &event.prev_hash, &event.hash) {
                 return Ok(Verification::Broken { after: verifier.verified(), reason });
             }
-            last_seq = event.seq;
-        }
-        if (batch.len() as i64) < BATCH {
-            break;
+            last = (event.seq, event.hash);
         }
     }
-    let head = ctx.db.query(repo::head_seq)?;
-    if head != last_seq {
-        let reason = Break::Gap { expected: last_seq + 1, found: head };
+    if last.0 != head_seq {
+        let reason = Break::Gap { expected: last.0 + 1, found: head_seq };
         return Ok(Verification::Broken { after: verifier.verified(), reason });
+    }
+    if last.1 != head_hash {
+        return Ok(Verification::Broken {
+            after: verifier.verified(),
+            reason: Break::WrongLink { seq: head_seq },
+        });
     }
     Ok(Verification::Intact { events: verifier.verified() })
 }

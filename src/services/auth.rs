@@ -1,13 +1,17 @@
-//! API bearer tokens: issued for email and password, stored only as SHA-256 hashes.
+//! API bearer tokens: issued for email and password, stored only as SHA-256 hashes;
+//! sign-in attempts are rate-limited per email and per client address.
 
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::db::users;
 use crate::domain::caller::Caller;
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use chrono::{DateTime, Utc};
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::num::NonZeroU32;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IssuedToken {
@@ -15,13 +19,50 @@ pub struct IssuedToken {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Limits sign-in attempts: 5 a minute per email, 30 a minute per client address, per
+/// instance. Each attempt costs an argon2 hash (19 MiB, tens of milliseconds), so the
+/// limit protects the accounts and the server alike.
+pub struct SignInLimiter {
+    per_email: DefaultKeyedRateLimiter<String>,
+    per_address: DefaultKeyedRateLimiter<String>,
+}
+
+impl Default for SignInLimiter {
+    fn default() -> Self {
+        SignInLimiter {
+            per_email: RateLimiter::keyed(Quota::per_minute(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN))),
+            per_address: RateLimiter::keyed(Quota::per_minute(
+                NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
+            )),
+        }
+    }
+}
+
+impl SignInLimiter {
+    fn check(&self, email: &str, address: &str) -> ServiceResult<()> {
+        let clock = DefaultClock::default();
+        for (limiter, key) in [(&self.per_address, address), (&self.per_email, email)] {
+            if limiter.len() > 100_000 {
+                limiter.retain_recent();
+            }
+            if let Err(not_until) = limiter.check_key(&key.to_owned()) {
+                let wait = not_until.wait_time_from(clock.now()).as_secs() + 1;
+                return Err(ServiceError::TooManyAttempts { retry_after_secs: wait });
+            }
+        }
+        Ok(())
+    }
+}
+
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-pub fn issue_token(ctx: &Ctx, email: &str, password: &str) -> ServiceResult<IssuedToken> {
+/// Checks the password and issues a token; `address` is the client's, for rate limiting.
+pub fn issue_token(ctx: &Ctx, email: &str, password: &str, address: &str) -> ServiceResult<IssuedToken> {
     const REFUSED: ServiceError = ServiceError::Unauthenticated("unknown email or wrong password");
     let email = email.trim().to_lowercase();
+    ctx.sign_in.check(&email, address)?;
     let credentials = ctx.db.query(|conn| users::credentials(conn, &email))?;
     let Some(user) = credentials else {
         // Spend the same time as a real check, so timing does not reveal who has an account.

@@ -105,7 +105,7 @@ pub struct ChangeView {
 
 /// Builds the full view of one change.
 pub fn build(conn: &mut DbConn, config: &Config, change: Change) -> ServiceResult<ChangeView> {
-    let ci_ids = changes::ci_ids_of(conn, &[change.id])?.remove(&change.id).unwrap_or_default();
+    let ci_ids = changes::ci_ids_of_one(conn, change.id)?;
     let ci_list: Vec<CiId> = ci_ids.iter().copied().collect();
     let cis = cis::by_ids(conn, &ci_list)?;
     let mut people_ids = vec![change.requester_id];
@@ -217,7 +217,7 @@ pub fn conflicts_for(conn: &mut DbConn, planned: &Planned) -> ServiceResult<Vec<
     let (start, end) = (planned.window.start(), planned.window.end());
     let held = changes::in_window(
         conn,
-        &[ChangeState::Scheduled, ChangeState::Implement],
+        &ChangeState::ALL.iter().copied().filter(|s| s.holds_window()).collect::<Vec<_>>(),
         start,
         end,
         NEIGHBOURS_LIMIT,

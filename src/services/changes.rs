@@ -2,12 +2,15 @@
 
 use super::audit::{record, Event};
 use super::change_view::{self, ChangeView};
+use super::lifecycle::{self, Applied};
+use super::reference::check_cis;
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::authz::{Object, Permission};
-use crate::db::{changes, cis, templates, users, DbConn};
+use crate::db::{changes, templates, users, DbConn};
 use crate::domain::caller::Caller;
-use crate::domain::change::{Change, ChangeState, ChangeType, Window};
+use crate::domain::change::{plausible, Change, ChangeState, ChangeType, Window};
 use crate::domain::ids::{ChangeId, CiId, TemplateId, UserId};
+use crate::domain::lifecycle::{transition, Action};
 use crate::domain::risk::{Assessment, RiskLevel};
 use crate::domain::role::Role;
 use crate::domain::validation::{optional_text, required_text, FieldErrors};
@@ -113,37 +116,11 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<Cha
     ctx.require(caller, Permission::Create, &Object::none())?;
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
-        let template =
-            match input.template_id {
-                Some(id) => Some(templates::find(conn, id)?.ok_or_else(|| {
-                    ServiceError::invalid("template_id", format!("there is no template {id}"))
-                })?),
-                None => None,
-            };
-        let change_type = match (&template, input.change_type) {
-            (Some(_), None | Some(ChangeType::Standard)) => ChangeType::Standard,
-            (Some(_), Some(_)) => {
-                return Err(ServiceError::invalid("type", "a change made from a template is `standard`"))
-            }
-            (None, Some(ChangeType::Standard)) => {
-                return Err(ServiceError::invalid(
-                    "template_id",
-                    "a standard change needs the template it follows",
-                ))
-            }
-            (None, other) => other.unwrap_or(ChangeType::Normal),
-        };
-        let plan = |given: &str, from_template: Option<&String>| {
-            if given.trim().is_empty() {
-                from_template.cloned().unwrap_or_default()
-            } else {
-                given.to_owned()
-            }
+        let change_type = match (input.template_id, input.change_type) {
+            (Some(_), None) => ChangeType::Standard,
+            (_, given) => given.unwrap_or(ChangeType::Normal),
         };
         let mut ci_ids: BTreeSet<CiId> = input.ci_ids.iter().copied().collect();
-        if ci_ids.is_empty() {
-            ci_ids.extend(template.iter().flat_map(|t| t.ci_ids.iter().copied()));
-        }
         let mut change = Change {
             id: ChangeId(0),
             title: input.title,
@@ -158,12 +135,9 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<Cha
             planned_end: input.planned_end,
             actual_start: None,
             actual_end: None,
-            implementation_plan: plan(
-                &input.implementation_plan,
-                template.as_ref().map(|t| &t.implementation_plan),
-            ),
-            backout_plan: plan(&input.backout_plan, template.as_ref().map(|t| &t.backout_plan)),
-            test_plan: plan(&input.test_plan, template.as_ref().map(|t| &t.test_plan)),
+            implementation_plan: input.implementation_plan,
+            backout_plan: input.backout_plan,
+            test_plan: input.test_plan,
             risk: Assessment { score: 0, level: RiskLevel::Low, factors: Vec::new() },
             risk_override_reason: None,
             closure_code: None,
@@ -176,7 +150,7 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<Cha
             created_at: now,
             updated_at: now,
         };
-        validate(conn, &mut change, &ci_ids)?;
+        validate(conn, &mut change, &mut ci_ids)?;
         change.id = changes::insert(conn, &change)?;
         changes::set_ci_ids(conn, change.id, &ci_ids)?;
         let payload = serde_json::json!({ "title": change.title, "type": change.change_type });
@@ -194,7 +168,7 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<Cha
 }
 
 /// Checks and normalises the writable fields; every problem is reported at once.
-fn validate(conn: &mut DbConn, change: &mut Change, ci_ids: &BTreeSet<CiId>) -> ServiceResult<()> {
+fn validate(conn: &mut DbConn, change: &mut Change, ci_ids: &mut BTreeSet<CiId>) -> ServiceResult<()> {
     let mut errors = FieldErrors::default();
     if let Some(title) = errors.check("title", required_text(&change.title, TITLE_MAX)) {
         change.title = title;
@@ -210,14 +184,20 @@ fn validate(conn: &mut DbConn, change: &mut Change, ci_ids: &BTreeSet<CiId>) -> 
             *text = clean;
         }
     }
-    if let (Some(start), Some(end)) = (change.planned_start, change.planned_end) {
+    let mut plausible_window = true;
+    for (field, time) in
+        [("planned_start", &mut change.planned_start), ("planned_end", &mut change.planned_end)]
+    {
+        if let Some(instant) = *time {
+            *time = errors.check(field, plausible(instant));
+            plausible_window &= time.is_some();
+        }
+    }
+    if let (true, Some(start), Some(end)) = (plausible_window, change.planned_start, change.planned_end) {
         errors.check("planned_end", Window::planned(start, end));
     }
-    let wanted: Vec<CiId> = ci_ids.iter().copied().collect();
-    let known: BTreeSet<CiId> = cis::by_ids(conn, &wanted)?.into_iter().map(|c| CiId(c.id)).collect();
-    for missing in ci_ids.difference(&known) {
-        errors.add("ci_ids", format!("there is no configuration item {missing}"));
-    }
+    follow_template(conn, change, ci_ids, &mut errors)?;
+    check_cis(conn, ci_ids, &mut errors)?;
     if let Some(implementer) = change.implementer_id {
         match users::caller(conn, implementer)? {
             None => errors.add("implementer_id", format!("there is no active user {implementer}")),
@@ -228,6 +208,59 @@ fn validate(conn: &mut DbConn, change: &mut Change, ci_ids: &BTreeSet<CiId>) -> 
         }
     }
     errors.finish(|| ()).map_err(ServiceError::Invalid)
+}
+
+/// A standard change follows a pre-approved template: it takes the template's plans and
+/// affects only the template's CIs (all of them when none are named). Other types follow
+/// no template. This is what lets a standard change skip the CAB.
+fn follow_template(
+    conn: &mut DbConn,
+    change: &mut Change,
+    ci_ids: &mut BTreeSet<CiId>,
+    errors: &mut FieldErrors,
+) -> ServiceResult<()> {
+    let template = match (change.change_type, change.template_id) {
+        (ChangeType::Standard, None) => {
+            errors.add("template_id", "a standard change needs the template it follows");
+            return Ok(());
+        }
+        (_, None) => return Ok(()),
+        (ChangeType::Standard, Some(id)) => match templates::find(conn, id)? {
+            Some(template) => template,
+            None => {
+                errors.add("template_id", format!("there is no template {id}"));
+                return Ok(());
+            }
+        },
+        (other, Some(_)) => {
+            errors.add("template_id", format!("a {other} change follows no template; leave template_id out"));
+            return Ok(());
+        }
+    };
+    for (field, plan, from_template) in [
+        ("implementation_plan", &mut change.implementation_plan, &template.implementation_plan),
+        ("backout_plan", &mut change.backout_plan, &template.backout_plan),
+        ("test_plan", &mut change.test_plan, &template.test_plan),
+    ] {
+        if plan.is_empty() || plan == from_template {
+            plan.clone_from(from_template);
+        } else {
+            errors.add(
+                field,
+                format!("a standard change follows the plans of its template `{}`", template.name),
+            );
+        }
+    }
+    if ci_ids.is_empty() {
+        ci_ids.clone_from(&template.ci_ids);
+    }
+    for extra in ci_ids.difference(&template.ci_ids) {
+        errors.add(
+            "ci_ids",
+            format!("configuration item {extra} is not covered by the template `{}`", template.name),
+        );
+    }
+    Ok(())
 }
 
 /// Reads `If-Match` against the stored version.
@@ -241,82 +274,58 @@ pub fn check_version(change: &Change, if_match: Option<i32>) -> ServiceResult<()
     }
 }
 
+/// Which version an edit expects (`If-Match`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// `If-Match: "3"`
+    Version(i32),
+    /// `If-Match: *`: whatever the current version is.
+    Any,
+    /// No `If-Match` header.
+    Missing,
+}
+
+/// Applies one PATCH field when it was given, and notes its name for the audit event.
+fn take<T>(given: Option<T>, name: &'static str, target: &mut T, fields: &mut Vec<&'static str>) {
+    if let Some(value) = given {
+        *target = value;
+        fields.push(name);
+    }
+}
+
 pub fn edit(
     ctx: &Ctx,
     caller: &Caller,
     id: ChangeId,
-    if_match: Option<i32>,
+    expected: Expected,
     patch: ChangePatch,
 ) -> ServiceResult<ChangeView> {
-    let now = ctx.clock.now();
-    ctx.db.write(|conn| {
-        let mut change = load(conn, id)?;
-        ctx.require(caller, Permission::Edit, &Object::change(&change))?;
-        check_version(&change, if_match)?;
-        crate::domain::lifecycle::transition(
-            change.state,
-            change.change_type,
-            crate::domain::lifecycle::Action::Edit,
-        )?;
-        let mut ci_ids = changes::ci_ids_of(conn, &[id])?.remove(&id).unwrap_or_default();
+    lifecycle::perform(ctx, caller, id, Permission::Edit, "edit", |conn, change, _| {
+        match expected {
+            Expected::Version(given) => check_version(change, Some(given))?,
+            Expected::Any => {}
+            Expected::Missing => check_version(change, None)?,
+        }
+        transition(change.state, change.change_type, Action::Edit)?;
+        let mut ci_ids = changes::ci_ids_of_one(conn, id)?;
         let mut fields: Vec<&str> = Vec::new();
-        macro_rules! apply {
-            ($($field:ident),*) => {$(
-                if let Some(value) = patch.$field {
-                    change.$field = value;
-                    fields.push(stringify!($field));
-                }
-            )*};
-        }
-        apply!(
-            title,
-            description,
-            justification,
-            planned_start,
-            planned_end,
-            implementation_plan,
-            backout_plan,
-            test_plan,
-            implementer_id,
-            template_id
-        );
-        if let Some(ty) = patch.change_type {
-            change.change_type = ty;
-            fields.push("type");
-        }
-        if change.change_type == ChangeType::Standard && change.template_id.is_none() {
-            return Err(ServiceError::invalid(
-                "template_id",
-                "a standard change needs the template it follows",
-            ));
-        }
-        if let Some(template) = change.template_id {
-            if templates::find(conn, template)?.is_none() {
-                return Err(ServiceError::invalid("template_id", format!("there is no template {template}")));
-            }
-        }
-        if let Some(new_cis) = patch.ci_ids {
-            ci_ids = new_cis.into_iter().collect();
-            fields.push("ci_ids");
-        }
-        validate(conn, &mut change, &ci_ids)?;
-        change.version += 1;
-        change.updated_at = now;
-        if !changes::save(conn, &change)? {
-            return Err(ServiceError::VersionMismatch { given: change.version - 1, current: change.version });
-        }
+        let p = patch;
+        let f = &mut fields;
+        take(p.title, "title", &mut change.title, f);
+        take(p.description, "description", &mut change.description, f);
+        take(p.justification, "justification", &mut change.justification, f);
+        take(p.change_type, "type", &mut change.change_type, f);
+        take(p.ci_ids.map(|ids| ids.into_iter().collect()), "ci_ids", &mut ci_ids, f);
+        take(p.planned_start, "planned_start", &mut change.planned_start, f);
+        take(p.planned_end, "planned_end", &mut change.planned_end, f);
+        take(p.implementation_plan, "implementation_plan", &mut change.implementation_plan, f);
+        take(p.backout_plan, "backout_plan", &mut change.backout_plan, f);
+        take(p.test_plan, "test_plan", &mut change.test_plan, f);
+        take(p.implementer_id, "implementer_id", &mut change.implementer_id, f);
+        take(p.template_id, "template_id", &mut change.template_id, f);
+        validate(conn, change, &mut ci_ids)?;
         changes::set_ci_ids(conn, id, &ci_ids)?;
-        let payload = serde_json::json!({ "fields": fields });
-        let event = Event {
-            change: Some(&change),
-            actor: Some(caller.id),
-            action: "edit",
-            from: Some(change.state),
-            to: Some(change.state),
-            payload,
-        };
-        record(conn, event, now)?;
-        change_view::build(conn, &ctx.config, change)
+        Ok(Applied::with(serde_json::json!({ "fields": fields })))
     })
 }
 

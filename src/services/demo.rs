@@ -202,6 +202,7 @@ fn advance(
             outcome: AssessOutcomeInput::Authorize,
             comment: "Ready for the CAB.".into(),
             risk_level: None,
+            force: false,
             reason: None,
         };
         state = lifecycle::assess(ctx, manager, id, input)?.state;

@@ -39,6 +39,9 @@ pub enum ServiceError {
     /// 428: `If-Match` is required and missing.
     #[error("this request needs an If-Match header with the change's current version (its ETag)")]
     VersionRequired,
+    /// 429: too many sign-in attempts; try again after the given seconds.
+    #[error("too many sign-in attempts; try again in {retry_after_secs} seconds")]
+    TooManyAttempts { retry_after_secs: u64 },
     /// 500: anything else; details are logged, not shown.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),

@@ -16,7 +16,7 @@ use crate::domain::change::{Change, ChangeState, ChangeType, ClosureCode, Window
 use crate::domain::ids::ChangeId;
 use crate::domain::lifecycle::{transition, Action, AssessOutcome};
 use crate::domain::risk::RiskLevel;
-use crate::domain::schedule::Planned;
+use crate::domain::schedule::{Conflict, ConflictKind, Planned};
 use crate::domain::validation::{required_text, FieldErrors};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -87,21 +87,22 @@ pub struct Force {
 }
 
 /// Refuses a conflicting window unless a change manager forces it with a reason.
+/// `blocks` chooses which kinds of conflict refuse (all of them when scheduling directly,
+/// blackouts only when a change goes to the CAB, which weighs the rest).
 fn check_window(
     ctx: &Ctx,
     conn: &mut DbConn,
     caller: &Caller,
     change: &Change,
     force: &Force,
+    blocks: impl Fn(&Conflict) -> bool,
 ) -> ServiceResult<Value> {
     let window = change
         .window()
         .ok_or_else(|| ServiceError::invalid("planned_start", "a planned window is needed"))?;
-    let ci_ids = changes::ci_ids_of(conn, &[change.id])?.remove(&change.id).unwrap_or_default();
-    let conflicts = conflicts_for(
-        conn,
-        &Planned { id: Some(change.id), window, ci_ids, implementer: change.implementer_id },
-    )?;
+    let ci_ids = changes::ci_ids_of_one(conn, change.id)?;
+    let planned = Planned { id: Some(change.id), window, ci_ids, implementer: change.implementer_id };
+    let conflicts: Vec<Conflict> = conflicts_for(conn, &planned)?.into_iter().filter(|c| blocks(c)).collect();
     if conflicts.is_empty() {
         return Ok(Value::Null);
     }
@@ -118,7 +119,7 @@ fn check_window(
 pub fn submit(ctx: &Ctx, caller: &Caller, id: ChangeId, force: Force) -> ServiceResult<ChangeView> {
     perform(ctx, caller, id, Permission::Submit, "submit", |conn, change, now| {
         let to = transition(change.state, change.change_type, Action::Submit)?;
-        let ci_ids = changes::ci_ids_of(conn, &[change.id])?.remove(&change.id).unwrap_or_default();
+        let ci_ids = changes::ci_ids_of_one(conn, change.id)?;
         let mut errors = FieldErrors::default();
         if change.window().is_none() {
             errors
@@ -165,7 +166,7 @@ pub fn submit(ctx: &Ctx, caller: &Caller, id: ChangeId, force: Force) -> Service
                 _ => {}
             }
             if errors.is_empty() {
-                payload["schedule"] = check_window(ctx, conn, caller, change, &force)?;
+                payload["schedule"] = check_window(ctx, conn, caller, change, &force, |_| true)?;
             }
         }
         errors.finish(|| ())?;
@@ -183,6 +184,10 @@ pub struct AssessInput {
     pub comment: String,
     /// Overrides the computed risk level; needs `reason`.
     pub risk_level: Option<RiskLevel>,
+    /// Sends a change whose window lies in a blackout to the CAB anyway; needs `reason`.
+    #[serde(default)]
+    pub force: bool,
+    /// Why the risk level is overridden or the blackout forced.
     pub reason: Option<String>,
 }
 
@@ -194,7 +199,7 @@ pub enum AssessOutcomeInput {
 }
 
 pub fn assess(ctx: &Ctx, caller: &Caller, id: ChangeId, input: AssessInput) -> ServiceResult<ChangeView> {
-    perform(ctx, caller, id, Permission::Assess, "assess", |_, change, _| {
+    perform(ctx, caller, id, Permission::Assess, "assess", |conn, change, _| {
         let outcome = match input.outcome {
             AssessOutcomeInput::Authorize => AssessOutcome::Authorize,
             AssessOutcomeInput::Return => AssessOutcome::Return,
@@ -212,6 +217,12 @@ pub fn assess(ctx: &Ctx, caller: &Caller, id: ChangeId, input: AssessInput) -> S
             payload["risk_override"] = json!({ "from": change.risk.level, "to": level, "reason": reason });
             change.risk.level = level;
             change.risk_override_reason = Some(reason);
+        }
+        if to == ChangeState::Authorize {
+            // No change goes to the CAB for a window inside a freeze unless forced.
+            let force = Force { force: input.force, reason: input.reason.clone() };
+            payload["schedule"] =
+                check_window(ctx, conn, caller, change, &force, |c| c.kind == ConflictKind::Blackout)?;
         }
         change.state = to;
         Ok(Applied::commented(payload, comment))
@@ -267,8 +278,14 @@ pub fn reschedule(
         let previous = json!({ "planned_start": change.planned_start, "planned_end": change.planned_end });
         change.planned_start = Some(window.start());
         change.planned_end = Some(window.end());
-        let schedule =
-            check_window(ctx, conn, caller, change, &Force { force: input.force, reason: input.reason })?;
+        let schedule = check_window(
+            ctx,
+            conn,
+            caller,
+            change,
+            &Force { force: input.force, reason: input.reason },
+            |_| true,
+        )?;
         change.state = to;
         Ok(Applied::with(
             json!({ "previous": previous, "planned_start": window.start(), "planned_end": window.end(), "schedule": schedule }),

@@ -11,6 +11,7 @@ pub mod change_view;
 pub mod changes;
 pub mod demo;
 pub mod error;
+pub mod health;
 pub mod lifecycle;
 pub mod notices;
 pub mod reference;
@@ -33,6 +34,8 @@ pub struct Ctx {
     pub authz: Arc<Authz>,
     pub clock: Clock,
     pub config: Arc<Config>,
+    /// Per-instance limits on sign-in attempts.
+    pub sign_in: Arc<auth::SignInLimiter>,
 }
 
 impl Ctx {

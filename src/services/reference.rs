@@ -4,7 +4,7 @@ use super::audit::{record, Event};
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::authz::{Object, Permission};
 use crate::db::cis::{self, Ci};
-use crate::db::{blackouts, templates};
+use crate::db::{blackouts, templates, DbConn};
 use crate::domain::caller::Caller;
 use crate::domain::change::Window;
 use crate::domain::ids::{CiId, TemplateId};
@@ -114,18 +114,21 @@ pub fn list_templates(ctx: &Ctx, caller: &Caller, offset: i64) -> ServiceResult<
     Ok(list.into_iter().map(TemplateView::from).collect())
 }
 
-fn known_cis(
-    conn: &mut crate::db::DbConn,
-    ids: &[CiId],
-    errors: &mut FieldErrors,
-) -> ServiceResult<BTreeSet<CiId>> {
-    let wanted: BTreeSet<CiId> = ids.iter().copied().collect();
-    let list: Vec<CiId> = wanted.iter().copied().collect();
+/// Most CIs one change, template or blackout may name.
+pub const MAX_CIS: usize = 100;
+
+/// Records a field error for each of `ids` that names no CI, or when there are too many.
+pub fn check_cis(conn: &mut DbConn, ids: &BTreeSet<CiId>, errors: &mut FieldErrors) -> ServiceResult<()> {
+    if ids.len() > MAX_CIS {
+        errors.add("ci_ids", format!("name at most {MAX_CIS} configuration items"));
+        return Ok(());
+    }
+    let list: Vec<CiId> = ids.iter().copied().collect();
     let known: BTreeSet<CiId> = cis::by_ids(conn, &list)?.into_iter().map(|c| CiId(c.id)).collect();
-    for missing in wanted.difference(&known) {
+    for missing in ids.difference(&known) {
         errors.add("ci_ids", format!("there is no configuration item {missing}"));
     }
-    Ok(wanted)
+    Ok(())
 }
 
 pub fn create_template(ctx: &Ctx, caller: &Caller, input: NewTemplate) -> ServiceResult<TemplateView> {
@@ -142,7 +145,8 @@ pub fn create_template(ctx: &Ctx, caller: &Caller, input: NewTemplate) -> Servic
         if !(1..=7 * 24 * 60).contains(&input.max_duration_minutes) {
             errors.add("max_duration_minutes", "must be between 1 minute and 7 days");
         }
-        let ci_ids = known_cis(conn, &input.ci_ids, &mut errors)?;
+        let ci_ids: BTreeSet<CiId> = input.ci_ids.iter().copied().collect();
+        check_cis(conn, &ci_ids, &mut errors)?;
         let template = errors.finish(|| templates::Template {
             id: TemplateId(0),
             name: name.unwrap_or_default(),
@@ -228,14 +232,12 @@ pub fn create_blackout(ctx: &Ctx, caller: &Caller, input: NewBlackout) -> Servic
     ctx.db.write(|conn| {
         let mut errors = FieldErrors::default();
         let title = errors.check("title", required_text(&input.title, 200));
-        let window = Window::new(input.starts_at, input.ends_at);
-        if window.is_none() {
-            errors.add("ends_at", "must be after starts_at");
-        }
-        let ci_ids = known_cis(conn, &input.ci_ids, &mut errors)?;
-        let (title, window) = match (errors.finish(|| ())?, title, window) {
-            ((), Some(title), Some(window)) => (title, window),
-            _ => return Err(ServiceError::invalid("title", "is invalid")),
+        let window = errors.check("ends_at", Window::period(input.starts_at, input.ends_at));
+        let ci_ids: BTreeSet<CiId> = input.ci_ids.iter().copied().collect();
+        check_cis(conn, &ci_ids, &mut errors)?;
+        errors.finish(|| ())?;
+        let (Some(title), Some(window)) = (title, window) else {
+            return Err(ServiceError::Internal(anyhow::anyhow!("validated blackout fields missing")));
         };
         let id = blackouts::insert(conn, &title, window, &ci_ids, caller.id, now)?;
         let payload = serde_json::json!({ "blackout_id": id, "title": title, "starts_at": window.start(), "ends_at": window.end() });

@@ -1,17 +1,16 @@
 //! The risk questionnaire: storing answers and (re)computing the assessment.
 
-use super::audit::{record, Event};
-use super::change_view::risk_facts;
-use super::changes::load;
+use super::change_view::{risk_facts, RiskView};
+use super::lifecycle::{perform, Applied};
 use super::{Ctx, ServiceError, ServiceResult};
-use crate::authz::{Object, Permission};
+use crate::authz::Permission;
 use crate::config::Config;
 use crate::db::{changes, DbConn};
 use crate::domain::caller::Caller;
 use crate::domain::change::Change;
 use crate::domain::ids::ChangeId;
 use crate::domain::lifecycle::{transition, Action};
-use crate::domain::risk::{assess, Assessment, RiskAnswers};
+use crate::domain::risk::{assess, RiskAnswers};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -29,44 +28,31 @@ pub fn recompute(
             change.id.reference()
         ))
     })?;
-    let ci_ids = changes::ci_ids_of(conn, &[change.id])?.remove(&change.id).unwrap_or_default();
+    let ci_ids = changes::ci_ids_of_one(conn, change.id)?;
     let facts = risk_facts(conn, config, change, &ci_ids, change.submitted_at.unwrap_or(at))?;
     change.risk = assess(&answers, facts);
+    // A level a change manager set by hand no longer applies to a new assessment.
+    change.risk_override_reason = None;
     Ok(answers)
 }
 
+/// Stores the questionnaire answers and returns the recomputed risk.
 pub fn answer(
     ctx: &Ctx,
     caller: &Caller,
     id: ChangeId,
     raw: BTreeMap<String, String>,
-) -> ServiceResult<Assessment> {
+) -> ServiceResult<RiskView> {
     let answers = RiskAnswers::parse(raw.iter().map(|(q, a)| (q.as_str(), a.as_str())))?;
-    let now = ctx.clock.now();
-    ctx.db.write(|conn| {
-        let mut change = load(conn, id)?;
-        ctx.require(caller, Permission::Risk, &Object::change(&change))?;
+    let view = perform(ctx, caller, id, Permission::Risk, "risk", |conn, change, now| {
         transition(change.state, change.change_type, Action::Risk)?;
         changes::set_risk_answers(conn, id, answers.iter())?;
-        recompute(conn, &ctx.config, &mut change, now)?;
-        change.risk_override_reason = None;
-        change.version += 1;
-        change.updated_at = now;
-        changes::save(conn, &change)?;
-        let payload = serde_json::json!({
+        recompute(conn, &ctx.config, change, now)?;
+        Ok(Applied::with(serde_json::json!({
             "answers": answers.iter().collect::<BTreeMap<_, _>>(),
             "score": change.risk.score,
             "level": change.risk.level,
-        });
-        let event = Event {
-            change: Some(&change),
-            actor: Some(caller.id),
-            action: "risk",
-            from: Some(change.state),
-            to: Some(change.state),
-            payload,
-        };
-        record(conn, event, now)?;
-        Ok(change.risk)
-    })
+        })))
+    })?;
+    Ok(view.risk)
 }

@@ -85,6 +85,38 @@ pub fn add(ctx: &Ctx, actor: Option<&Caller>, input: NewUser) -> ServiceResult<U
     })
 }
 
+/// Replaces the roles of the user with `email`; takes effect on their next request, on
+/// every instance (roles are read with each request).
+pub fn set_roles(
+    ctx: &Ctx,
+    actor: Option<&Caller>,
+    email: &str,
+    roles: BTreeSet<Role>,
+) -> ServiceResult<Caller> {
+    if let Some(admin) = actor {
+        ctx.require(admin, crate::authz::Permission::ManageUsers, &crate::authz::Object::none())?;
+    }
+    let email = parse_email(email).map_err(|m| ServiceError::invalid("email", m))?;
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| {
+        let id = users::id_by_email(conn, &email)?
+            .ok_or_else(|| ServiceError::NotFound(format!("there is no user {email}")))?;
+        users::set_roles(conn, id, &roles)?;
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        let payload = serde_json::json!({ "user_id": id, "email": email, "roles": names });
+        let event = Event {
+            change: None,
+            actor: actor.map(|a| a.id),
+            action: "set_roles",
+            from: None,
+            to: None,
+            payload,
+        };
+        record(conn, event, now)?;
+        users::caller(conn, id)?.ok_or_else(|| ServiceError::NotFound(format!("{email} is not active")))
+    })
+}
+
 /// On an empty database, creates `admin@localhost` with a one-time password and returns
 /// it; otherwise does nothing.
 pub fn bootstrap_admin(ctx: &Ctx) -> ServiceResult<Option<(String, String)>> {
@@ -94,12 +126,14 @@ pub fn bootstrap_admin(ctx: &Ctx) -> ServiceResult<Option<(String, String)>> {
     let password = generate_password();
     let email = "admin@localhost.localdomain".to_owned();
     let roles = [Role::Admin, Role::ChangeManager].into_iter().collect();
-    add(
-        ctx,
-        None,
-        NewUser { email: email.clone(), name: "Administrator".into(), roles, password: password.clone() },
-    )?;
-    Ok(Some((email, password)))
+    let admin =
+        NewUser { email: email.clone(), name: "Administrator".into(), roles, password: password.clone() };
+    match add(ctx, None, admin) {
+        Ok(_) => Ok(Some((email, password))),
+        // Another instance starting at the same moment made it first.
+        Err(ServiceError::Conflict(_)) => Ok(None),
+        Err(other) => Err(other),
+    }
 }
 
 /// Every user with roles, by email (for `endring user roles`).

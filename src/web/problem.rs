@@ -56,6 +56,7 @@ impl ResponseError for ServiceError {
             ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ServiceError::VersionMismatch { .. } => StatusCode::PRECONDITION_FAILED,
             ServiceError::VersionRequired => StatusCode::PRECONDITION_REQUIRED,
+            ServiceError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,6 +73,9 @@ impl ResponseError for ServiceError {
             _ => {}
         }
         let mut response = problem.response();
+        if let ServiceError::TooManyAttempts { retry_after_secs } = self {
+            response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, (*retry_after_secs).into());
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 actix_web::http::header::WWW_AUTHENTICATE,
@@ -90,17 +94,32 @@ pub fn json_error(
 ) -> actix_web::Error {
     use actix_web::error::JsonPayloadError;
     let problem = match &error {
-        JsonPayloadError::Deserialize(e) if e.classify() == serde_json::error::Category::Data => {
-            let mut problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "some fields are invalid");
-            problem.errors = vec![FieldError::new("body", e.to_string())];
-            problem
-        }
-        JsonPayloadError::ContentType => {
-            Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the body as application/json")
-        }
-        other => Problem::new(StatusCode::BAD_REQUEST, format!("the body is not valid JSON: {other}")),
+        JsonPayloadError::Deserialize(e) => body_problem(e),
+        JsonPayloadError::ContentType => unsupported_media_type(),
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => too_large(),
+        other => Problem::new(StatusCode::BAD_REQUEST, format!("the body could not be read: {other}")),
     };
     actix_web::error::InternalError::from_response(error, problem.response()).into()
+}
+
+/// A JSON body that does not parse: syntax errors are 400, well-formed JSON with wrong
+/// fields or values is 422.
+pub fn body_problem(error: &serde_json::Error) -> Problem {
+    if error.classify() == serde_json::error::Category::Data {
+        let mut problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "some fields are invalid");
+        problem.errors = vec![FieldError::new("body", error.to_string())];
+        problem
+    } else {
+        Problem::new(StatusCode::BAD_REQUEST, format!("the body is not valid JSON: {error}"))
+    }
+}
+
+pub fn unsupported_media_type() -> Problem {
+    Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the body as application/json")
+}
+
+pub fn too_large() -> Problem {
+    Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "the body is larger than the 256 KiB this API accepts")
 }
 
 /// Query strings that do not parse.

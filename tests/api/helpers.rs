@@ -135,7 +135,9 @@ impl TestApp {
 
     async fn start(db: std::sync::Arc<TestDb>, clock: Clock) -> TestApp {
         let config = Config { database_url: db.url.clone(), ..Config::default() };
-        let ctx = endring::app::context(config, clock).await.expect("application context");
+        let ctx = endring::app::context(config, clock, endring::app::Migrations::Apply)
+            .await
+            .expect("application context");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let server = endring::app::serve(ctx.clone(), listener).expect("server");

@@ -12,3 +12,4 @@ mod migrations;
 mod openapi;
 mod processes;
 mod reference;
+mod rules;

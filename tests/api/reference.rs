@@ -39,10 +39,18 @@ async fn blackouts_and_booked_changes_show_as_conflicts_and_on_the_calendar(back
     let elsewhere = app.draft(&requester, &implementer, other_ci, 20).await;
     assert_eq!(elsewhere["conflicts"], json!([]));
 
-    // Schedule `change`; a later draft on the same CI in the same window lists it.
+    // A window in a freeze goes to the CAB only when a change manager forces it, with a reason.
     app.answer_risk(&change, &requester, low_risk()).await;
     app.act(&change, "submit", &requester, json!({})).await;
-    app.act(&change, "assess", &app.admin, json!({ "outcome": "authorize" })).await;
+    let (status, refused) = app.act(&change, "assess", &app.admin, json!({ "outcome": "authorize" })).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(refused["conflicts"][0]["kind"], "blackout");
+    assert_eq!(app.change(&change).await["state"], "assess");
+    let forced = json!({ "outcome": "authorize", "force": true, "reason": "Security fix cannot wait" });
+    let (status, authorized) = app.act(&change, "assess", &app.admin, forced).await;
+    assert_eq!((status, authorized["state"].as_str()), (StatusCode::OK, Some("authorize")), "{authorized}");
+
+    // Schedule `change`; a later draft on the same CI in the same window lists it.
     let (_, scheduled) = app.act(&change, "votes", &app.admin, json!({ "decision": "approve" })).await;
     assert_eq!(scheduled["state"], "scheduled");
     let later = app.draft(&requester, &app.admin, ci, 10).await;

@@ -1,15 +1,14 @@
 //! `/api/v1/changes`: the change list, one change, and every lifecycle action.
 
-use super::change_id;
+use super::{change_id, ActionBody};
 use crate::db::changes::ListFilter;
 use crate::domain::caller::Caller;
-use crate::domain::change::{ChangeState, ChangeType};
+use crate::domain::change::{plausible, ChangeState, ChangeType};
 use crate::domain::ids::CiId;
-use crate::domain::risk::Assessment;
 use crate::domain::validation::FieldErrors;
 use crate::services::audit::EventView;
-use crate::services::change_view::ChangeView;
-use crate::services::changes::{self, ChangePage, ChangePatch, NewChange};
+use crate::services::change_view::{ChangeView, RiskView};
+use crate::services::changes::{self, ChangePage, ChangePatch, Expected, NewChange};
 use crate::services::lifecycle::{
     self, AssessInput, CancelInput, CommentInput, CompleteInput, Force, RescheduleInput, ReviewInput,
 };
@@ -28,6 +27,8 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, view: ChangeView) -> 
     response.insert_header((header::ETAG, format!("\"{}\"", view.version))).json(view)
 }
 
+/// Query parameters arrive as text and are parsed here, so that every bad value is a
+/// 422 naming its parameter.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
@@ -37,7 +38,8 @@ pub struct ListParams {
     #[param(rename = "type", value_type = Option<ChangeType>)]
     pub change_type: Option<String>,
     /// Affects this configuration item.
-    pub ci: Option<i32>,
+    #[param(value_type = Option<i32>)]
+    pub ci: Option<String>,
     /// Planned window ends after this time (RFC 3339).
     #[param(value_type = Option<DateTime<Utc>>)]
     pub from: Option<String>,
@@ -47,19 +49,32 @@ pub struct ListParams {
     /// Words in the title, any case.
     pub q: Option<String>,
     /// Only the caller's own requests.
-    pub mine: Option<bool>,
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    #[param(minimum = 0)]
-    pub offset: Option<i64>,
+    #[param(value_type = Option<bool>)]
+    pub mine: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 0)]
+    pub offset: Option<String>,
 }
 
 /// Parses an RFC 3339 time from a query parameter.
 pub fn parse_time(errors: &mut FieldErrors, field: &str, value: Option<&str>) -> Option<DateTime<Utc>> {
-    let parsed = value.map(|v| DateTime::parse_from_rfc3339(v).map(|t| t.with_timezone(&Utc)));
-    errors
-        .check(field, parsed.transpose().map_err(|_| "must be an RFC 3339 time such as 2026-12-01T17:00:00Z"))
-        .flatten()
+    let parsed = value?
+        .parse::<DateTime<Utc>>()
+        .map_err(|_| "must be an RFC 3339 time such as 2026-12-01T17:00:00Z".to_owned());
+    errors.check(field, parsed.and_then(|t| plausible(t).map_err(|e| e.to_string())))
+}
+
+/// Parses a whole number from a query parameter, within `range`.
+pub fn parse_number(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<&str>,
+    range: std::ops::RangeInclusive<i64>,
+) -> Option<i64> {
+    let number = value?.trim().parse::<i64>().ok().filter(|n| range.contains(n));
+    let message = || format!("must be a whole number from {} to {}", range.start(), range.end());
+    errors.check(field, number.ok_or_else(message))
 }
 
 /// List changes, newest first, with filters and paging.
@@ -71,27 +86,24 @@ pub async fn list(
     params: web::Query<ListParams>,
 ) -> ServiceResult<web::Json<ChangePage>> {
     let mut errors = FieldErrors::default();
-    let state = errors.check("state", params.state.as_deref().map(str::parse::<ChangeState>).transpose());
+    let state = params.state.as_deref().and_then(|s| errors.check("state", s.parse::<ChangeState>()));
     let change_type =
-        errors.check("type", params.change_type.as_deref().map(str::parse::<ChangeType>).transpose());
+        params.change_type.as_deref().and_then(|t| errors.check("type", t.parse::<ChangeType>()));
+    let ci = parse_number(&mut errors, "ci", params.ci.as_deref(), 1..=i64::from(i32::MAX));
     let from = parse_time(&mut errors, "from", params.from.as_deref());
     let to = parse_time(&mut errors, "to", params.to.as_deref());
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=changes::MAX_PAGE).contains(&limit) {
-        errors.add("limit", format!("must be between 1 and {}", changes::MAX_PAGE));
-    }
-    let offset = params.offset.unwrap_or(0);
-    if offset < 0 {
-        errors.add("offset", "must not be negative");
-    }
+    let mine = params.mine.as_deref().and_then(|m| errors.check("mine", m.parse::<bool>()));
+    let limit =
+        parse_number(&mut errors, "limit", params.limit.as_deref(), 1..=changes::MAX_PAGE).unwrap_or(50);
+    let offset = parse_number(&mut errors, "offset", params.offset.as_deref(), 0..=i64::MAX).unwrap_or(0);
     let filter = errors.finish(|| ListFilter {
-        state: state.flatten(),
-        change_type: change_type.flatten(),
-        ci: params.ci.map(CiId),
+        state,
+        change_type,
+        ci: ci.and_then(|c| i32::try_from(c).ok()).map(CiId),
         from,
         to,
         query: params.q.clone().filter(|q| !q.trim().is_empty()),
-        requester: params.mine.unwrap_or(false).then_some(caller.id),
+        requester: mine.unwrap_or(false).then_some(caller.id),
     })?;
     Ok(web::Json(run(ctx, move |ctx| changes::list(ctx, &caller, &filter, limit, offset)).await?))
 }
@@ -118,15 +130,18 @@ pub async fn get(ctx: web::Data<Ctx>, caller: Caller, id: web::Path<String>) -> 
     Ok(with_etag(HttpResponse::Ok(), view))
 }
 
-/// The version an `If-Match` header names (`"3"`, `W/"3"` or `3`).
-fn if_match(req: &HttpRequest) -> ServiceResult<Option<i32>> {
+/// The version an `If-Match` header names (`"3"`, `W/"3"` or `3`), or `*`.
+fn if_match(req: &HttpRequest) -> ServiceResult<Expected> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
-        return Ok(None);
+        return Ok(Expected::Missing);
     };
     let text = value.to_str().unwrap_or_default().trim();
+    if text == "*" {
+        return Ok(Expected::Any);
+    }
     let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
     text.parse()
-        .map(Some)
+        .map(Expected::Version)
         .map_err(|_| ServiceError::BadRequest("If-Match must be the change's ETag, such as \"3\"".into()))
 }
 
@@ -156,13 +171,13 @@ pub struct RiskInput {
 
 /// Answer the risk questionnaire; returns the score, level and factors.
 #[utoipa::path(put, path = "/api/v1/changes/{id}/risk", request_body = RiskInput, params(("id" = String, Path)),
-    responses((status = 200, body = Assessment), (status = 422, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = RiskView), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn risk(
     ctx: web::Data<Ctx>,
     caller: Caller,
     id: web::Path<String>,
     body: web::Json<RiskInput>,
-) -> ServiceResult<web::Json<Assessment>> {
+) -> ServiceResult<web::Json<RiskView>> {
     let id = change_id(&id)?;
     Ok(web::Json(run(ctx, move |ctx| risk::answer(ctx, &caller, id, body.into_inner().answers)).await?))
 }
@@ -174,9 +189,9 @@ macro_rules! action {
         #[utoipa::path(post, path = concat!("/api/v1/changes/{id}/", $segment), request_body = $body, params(("id" = String, Path)),
             responses((status = 200, body = ChangeView), (status = 403, body = Problem), (status = 404, body = Problem),
                 (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
-        pub async fn $name(ctx: web::Data<Ctx>, caller: Caller, id: web::Path<String>, body: web::Json<$body>) -> ServiceResult<HttpResponse> {
+        pub async fn $name(ctx: web::Data<Ctx>, caller: Caller, id: web::Path<String>, body: ActionBody<$body>) -> ServiceResult<HttpResponse> {
             let id = change_id(&id)?;
-            let view = run(ctx, move |ctx| $service(ctx, &caller, id, body.into_inner())).await?;
+            let view = run(ctx, move |ctx| $service(ctx, &caller, id, body.0)).await?;
             Ok(with_etag(HttpResponse::Ok(), view))
         }
     };
@@ -245,6 +260,7 @@ pub async fn start(
     ctx: web::Data<Ctx>,
     caller: Caller,
     id: web::Path<String>,
+    _body: ActionBody<Empty>,
 ) -> ServiceResult<HttpResponse> {
     let id = change_id(&id)?;
     let view = run(ctx, move |ctx| lifecycle::start(ctx, &caller, id)).await?;

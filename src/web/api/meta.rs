@@ -4,7 +4,7 @@ use crate::domain::caller::Caller;
 use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 use crate::services::auth::{self, IssuedToken};
-use crate::services::{Ctx, ServiceResult};
+use crate::services::{health, Ctx, ServiceResult};
 use crate::web::problem::Problem;
 use crate::web::run;
 use actix_web::{web, HttpResponse};
@@ -19,13 +19,15 @@ pub struct Credentials {
 
 /// Exchange email and password for a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/token", request_body = Credentials,
-    responses((status = 200, body = IssuedToken), (status = 401, body = Problem)))]
+    responses((status = 200, body = IssuedToken), (status = 401, body = Problem), (status = 429, body = Problem)))]
 pub async fn token(
     ctx: web::Data<Ctx>,
+    req: actix_web::HttpRequest,
     body: web::Json<Credentials>,
 ) -> ServiceResult<web::Json<IssuedToken>> {
     let Credentials { email, password } = body.into_inner();
-    Ok(web::Json(run(ctx, move |ctx| auth::issue_token(ctx, &email, &password)).await?))
+    let address = req.connection_info().realip_remote_addr().unwrap_or("unknown").to_owned();
+    Ok(web::Json(run(ctx, move |ctx| auth::issue_token(ctx, &email, &password, &address)).await?))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -56,20 +58,11 @@ pub async fn me(caller: Caller) -> web::Json<Me> {
 #[utoipa::path(get, path = "/healthz", responses((status = 200, description = "the service and its database are up"),
     (status = 503, body = Problem)))]
 pub async fn healthz(ctx: web::Data<Ctx>) -> HttpResponse {
-    let ping = web::block(move || {
-        use diesel::connection::SimpleConnection;
-        ctx.db.conn().map_err(|e| e.to_string())?.batch_execute("SELECT 1").map_err(|e| e.to_string())
-    })
-    .await;
-    match ping {
-        Ok(Ok(())) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
-        Ok(Err(error)) => {
-            tracing::warn!(%error, "health check: database unavailable");
+    match run(ctx, health::check).await {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
+        Err(error) => {
+            tracing::warn!(%error, cause = ?std::error::Error::source(&error), "health check: database unavailable");
             Problem::new(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, "the database does not answer")
-                .response()
-        }
-        Err(_) => {
-            Problem::new(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, "the health check could not run")
                 .response()
         }
     }

@@ -1,12 +1,12 @@
 //! Reference data and the calendar: `/cis`, `/templates`, `/blackouts`, `/calendar`.
 
-use super::changes::parse_time;
+use super::changes::{parse_number, parse_time};
 use crate::db::cis::Ci;
 use crate::domain::caller::Caller;
 use crate::domain::validation::FieldErrors;
 use crate::services::calendar::{self, Calendar};
 use crate::services::reference::{self, BlackoutView, NewBlackout, NewCi, NewTemplate, TemplateView};
-use crate::services::{Ctx, ServiceError, ServiceResult};
+use crate::services::{Ctx, ServiceResult};
 use crate::web::problem::Problem;
 use crate::web::run;
 use actix_web::{web, HttpResponse};
@@ -16,16 +16,15 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    #[param(minimum = 0)]
-    pub offset: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 0)]
+    pub offset: Option<String>,
 }
 
 impl PageParams {
     fn offset(&self) -> ServiceResult<i64> {
-        match self.offset.unwrap_or(0) {
-            negative if negative < 0 => Err(ServiceError::invalid("offset", "must not be negative")),
-            offset => Ok(offset),
-        }
+        let mut errors = FieldErrors::default();
+        let offset = parse_number(&mut errors, "offset", self.offset.as_deref(), 0..=i64::MAX);
+        Ok(errors.finish(|| offset.unwrap_or(0))?)
     }
 }
 
