@@ -143,28 +143,27 @@ impl Db {
         Ok(self.pool.get()?)
     }
 
+    fn migrations(&self) -> EmbeddedMigrations {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => PG_MIGRATIONS,
+        }
+    }
+
     /// Applies pending migrations of this backend.
     pub fn migrate(&self) -> Result<usize, DbError> {
         let mut conn = self.conn()?;
-        let migrations = match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS,
-            Backend::Postgres => PG_MIGRATIONS,
-        };
-        conn.run_pending_migrations(migrations)
-            .map(|applied| applied.len())
-            .map_err(|e| DbError::Migration(e.to_string()))
+        let applied =
+            conn.run_pending_migrations(self.migrations()).map_err(|e| DbError::Migration(e.to_string()))?;
+        Ok(applied.len())
     }
 
     /// Reverts every migration (used by the migration round-trip test).
     pub fn revert_all(&self) -> Result<usize, DbError> {
         let mut conn = self.conn()?;
-        let migrations = match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS,
-            Backend::Postgres => PG_MIGRATIONS,
-        };
-        conn.revert_all_migrations(migrations)
-            .map(|reverted| reverted.len())
-            .map_err(|e| DbError::Migration(e.to_string()))
+        let reverted =
+            conn.revert_all_migrations(self.migrations()).map_err(|e| DbError::Migration(e.to_string()))?;
+        Ok(reverted.len())
     }
 
     /// A read-only unit of work in one transaction (one consistent snapshot on SQLite).
@@ -214,6 +213,18 @@ mod tests {
         let pg = "postgres://u:p@db/endring";
         assert_eq!(Backend::from_url(pg).unwrap(), (Backend::Postgres, pg.into()));
         assert_eq!(Backend::from_url("postgresql://db/e").unwrap().0, Backend::Postgres);
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let names = |backend: &str| {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+            let mut names: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+            names.sort();
+            names
+        };
+        assert_eq!(names("sqlite"), names("postgres"));
+        assert!(!names("sqlite").is_empty());
     }
 
     #[test]

@@ -58,9 +58,14 @@ async fn the_command_line_migrates_adds_users_lists_roles_and_verifies(backend: 
     let line =
         out.lines().find(|l| l.starts_with("kari@example.no")).expect("kari listed, email lower-cased");
     assert!(line.ends_with("requester, cab_member, change_manager"), "{line}");
+    let (ok, out, err) = endring(&db, &["user", "roles", "--email", "kari@example.no", "--role", "manager"]);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "kari@example.no now holds: requester, manager");
+    let (ok, _, err) = endring(&db, &["user", "roles", "--email", "nobody@example.no", "--role", "admin"]);
+    assert!(!ok && err.contains("there is no user nobody@example.no"), "{err}");
     let (ok, out, err) = endring(&db, &["audit", "verify"]);
     assert!(ok, "{err}");
-    assert!(out.starts_with("OK: 1 audit events"), "{out}");
+    assert!(out.starts_with("OK: 2 audit events"), "{out}");
 }
 
 async fn serve_on_an_empty_database_prints_the_first_admin(backend: Backend) {
