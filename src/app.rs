@@ -43,10 +43,13 @@ pub fn redact(url: &str) -> String {
 
 /// Serves HTTP on `listener` until the process is asked to stop (graceful shutdown).
 pub fn serve(ctx: Ctx, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
+    let key = crate::web::session::key(ctx.config.session_key.as_deref());
+    let secure = ctx.config.base_url.starts_with("https://");
     let data = web::Data::new(ctx);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .wrap(crate::web::session::middleware(key.clone(), secure))
             .wrap(middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
             .configure(crate::web::configure)
     })

@@ -132,8 +132,8 @@ mod tests {
             email: String::new(),
             name: String::new(),
             roles,
-            language: "en".into(),
-            timezone: "UTC".into(),
+            language: None,
+            timezone: None,
         }
     }
 

@@ -194,7 +194,8 @@ pub fn find(conn: &mut DbConn, id: ChangeId) -> QueryResult<Option<Change>> {
 /// Filters of the change list; every one is optional.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
-    pub state: Option<ChangeState>,
+    /// Any of these states; empty: every state.
+    pub states: Vec<ChangeState>,
     pub change_type: Option<ChangeType>,
     pub ci: Option<CiId>,
     /// Planned window overlaps `[from, to)`.
@@ -203,12 +204,26 @@ pub struct ListFilter {
     /// Case-insensitive substring of the title.
     pub query: Option<String>,
     pub requester: Option<UserId>,
+    pub implementer: Option<UserId>,
+    pub order: ListOrder,
+}
+
+/// How a change list is sorted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ListOrder {
+    /// Newest first (the default).
+    #[default]
+    Newest,
+    /// Highest risk score first, then oldest (the CAB queue).
+    RiskFirst,
+    /// Soonest planned start first (upcoming work).
+    Soonest,
 }
 
 fn filtered<'a>(filter: &'a ListFilter) -> changes::BoxedQuery<'a, super::MultiBackend> {
     let mut query = changes::table.into_boxed();
-    if let Some(state) = filter.state {
-        query = query.filter(changes::state.eq(state.as_str()));
+    if !filter.states.is_empty() {
+        query = query.filter(changes::state.eq_any(filter.states.iter().map(|s| s.as_str())));
     }
     if let Some(ty) = filter.change_type {
         query = query.filter(changes::change_type.eq(ty.as_str()));
@@ -232,6 +247,9 @@ fn filtered<'a>(filter: &'a ListFilter) -> changes::BoxedQuery<'a, super::MultiB
     if let Some(requester) = filter.requester {
         query = query.filter(changes::requester_id.eq(requester.0));
     }
+    if let Some(implementer) = filter.implementer {
+        query = query.filter(changes::implementer_id.eq(implementer.0));
+    }
     query
 }
 
@@ -253,12 +271,13 @@ pub fn list(
     offset: i64,
 ) -> QueryResult<(Vec<Change>, i64)> {
     let total: i64 = filtered(filter).count().get_result(conn)?;
-    let rows: Vec<ChangeRow> = filtered(filter)
-        .order(changes::id.desc())
-        .limit(limit)
-        .offset(offset)
-        .select(ChangeRow::as_select())
-        .load(conn)?;
+    let ordered = match filter.order {
+        ListOrder::Newest => filtered(filter).order(changes::id.desc()),
+        ListOrder::RiskFirst => filtered(filter).order((changes::risk_score.desc(), changes::id.asc())),
+        ListOrder::Soonest => filtered(filter).order((changes::planned_start.asc(), changes::id.asc())),
+    };
+    let rows: Vec<ChangeRow> =
+        ordered.limit(limit).offset(offset).select(ChangeRow::as_select()).load(conn)?;
     let items = rows.into_iter().map(ChangeRow::into_change).collect::<QueryResult<_>>()?;
     Ok((items, total))
 }

@@ -9,8 +9,8 @@ diesel::table! {
         email -> Text,
         name -> Text,
         password_hash -> Text,
-        language -> Text,
-        timezone -> Text,
+        language -> Nullable<Text>,
+        timezone -> Nullable<Text>,
         active -> Bool,
         created_at -> Timestamp,
     }

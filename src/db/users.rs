@@ -16,8 +16,8 @@ struct UserRow {
     id: i32,
     email: String,
     name: String,
-    language: String,
-    timezone: String,
+    language: Option<String>,
+    timezone: Option<String>,
 }
 
 /// A user together with the hash to check a password against.
@@ -170,4 +170,16 @@ pub fn token_owner(conn: &mut DbConn, token_hash: &str, now: DateTime<Utc>) -> Q
         .first(conn)
         .optional()?
         .map(UserId))
+}
+
+pub fn set_profile(
+    conn: &mut DbConn,
+    id: UserId,
+    language: Option<&str>,
+    timezone: Option<&str>,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id.0))
+        .set((users::language.eq(language), users::timezone.eq(timezone)))
+        .execute(conn)?;
+    Ok(())
 }

@@ -90,3 +90,19 @@ pub fn of_change(conn: &mut DbConn, change: ChangeId) -> QueryResult<Vec<Vote>> 
         })
         .collect()
 }
+
+/// `(change, round)` pairs in which `voter` has voted, among `changes`.
+pub fn rounds_voted(
+    conn: &mut DbConn,
+    voter: UserId,
+    changes: &[ChangeId],
+) -> QueryResult<Vec<(ChangeId, i32)>> {
+    let ids: Vec<i32> = changes.iter().map(|c| c.0).collect();
+    let pairs: Vec<(i32, i32)> = votes::table
+        .filter(votes::voter_id.eq(voter.0))
+        .filter(votes::change_id.eq_any(ids))
+        .select((votes::change_id, votes::round))
+        .distinct()
+        .load(conn)?;
+    Ok(pairs.into_iter().map(|(change, round)| (ChangeId(change), round)).collect())
+}

@@ -11,9 +11,10 @@ pub struct Caller {
     pub name: String,
     /// Always contains `requester`.
     pub roles: BTreeSet<Role>,
-    /// `nb` or `en`.
-    pub language: String,
-    pub timezone: String,
+    /// `nb` or `en`; none: follow the browser.
+    pub language: Option<String>,
+    /// IANA zone; none: the service's.
+    pub timezone: Option<String>,
 }
 
 impl Caller {

@@ -4,6 +4,7 @@
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::db::users;
 use crate::domain::caller::Caller;
+use crate::domain::ids::UserId;
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use chrono::{DateTime, Utc};
 use governor::clock::{Clock as _, DefaultClock};
@@ -60,6 +61,21 @@ pub fn token_hash(token: &str) -> String {
 
 /// Checks the password and issues a token; `address` is the client's, for rate limiting.
 pub fn issue_token(ctx: &Ctx, email: &str, password: &str, address: &str) -> ServiceResult<IssuedToken> {
+    let user = sign_in(ctx, email, password, address)?;
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let now = ctx.clock.now();
+    let expires_at = now + chrono::Duration::hours(ctx.config.token_ttl_hours);
+    ctx.db.write(|conn| -> ServiceResult<()> {
+        Ok(users::insert_token(conn, user, &token_hash(&token), expires_at, now)?)
+    })?;
+    Ok(IssuedToken { token, expires_at })
+}
+
+/// Checks email and password (rate-limited per email and client address); the user they
+/// belong to, for a token or a web session.
+pub fn sign_in(ctx: &Ctx, email: &str, password: &str, address: &str) -> ServiceResult<UserId> {
     const REFUSED: ServiceError = ServiceError::Unauthenticated("unknown email or wrong password");
     let email = email.trim().to_lowercase();
     ctx.sign_in.check(&email, address)?;
@@ -72,18 +88,11 @@ pub fn issue_token(ctx: &Ctx, email: &str, password: &str, address: &str) -> Ser
     let verified = PasswordHash::new(&user.password_hash)
         .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
         .unwrap_or(false);
-    if !verified {
-        return Err(REFUSED);
+    if verified {
+        Ok(user.id)
+    } else {
+        Err(REFUSED)
     }
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    let token = hex::encode(bytes);
-    let now = ctx.clock.now();
-    let expires_at = now + chrono::Duration::hours(ctx.config.token_ttl_hours);
-    ctx.db.write(|conn| -> ServiceResult<()> {
-        Ok(users::insert_token(conn, user.id, &token_hash(&token), expires_at, now)?)
-    })?;
-    Ok(IssuedToken { token, expires_at })
 }
 
 /// The caller a bearer token stands for, with their current roles.

@@ -345,6 +345,50 @@ pub fn events(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Vec<sup
     })
 }
 
+/// List rows for `items`, with their CIs in one query.
+pub fn summaries(conn: &mut DbConn, items: Vec<Change>) -> ServiceResult<Vec<ChangeSummary>> {
+    let ids: Vec<ChangeId> = items.iter().map(|c| c.id).collect();
+    let mut ci_map = changes::ci_ids_of(conn, &ids)?;
+    Ok(items
+        .into_iter()
+        .map(|c| ChangeSummary {
+            reference: c.id.reference(),
+            ci_ids: ci_map.remove(&c.id).unwrap_or_default().into_iter().collect(),
+            id: c.id,
+            title: c.title,
+            change_type: c.change_type,
+            state: c.state,
+            requester_id: c.requester_id,
+            implementer_id: c.implementer_id,
+            risk_score: c.risk.score,
+            risk_level: c.risk.level,
+            planned_start: c.planned_start,
+            planned_end: c.planned_end,
+            version: c.version,
+            updated_at: c.updated_at,
+        })
+        .collect())
+}
+
+/// Everything the change page shows: the change, its trail, and the actions the viewer
+/// may take now.
+pub struct Detail {
+    pub view: ChangeView,
+    pub events: Vec<super::audit::EventView>,
+    pub actions: Vec<crate::domain::lifecycle::ActionKind>,
+}
+
+pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail> {
+    ctx.db.read(|conn| {
+        let change = load(conn, id)?;
+        ctx.require(caller, Permission::Read, &Object::change(&change))?;
+        let actions = lifecycle::allowed_actions(&ctx.authz, caller, &change);
+        let events = super::audit::trail(conn, &change)?;
+        let view = change_view::build(conn, &ctx.config, change)?;
+        Ok(Detail { view, events, actions })
+    })
+}
+
 /// Largest page the list returns.
 pub const MAX_PAGE: i64 = 200;
 
@@ -358,27 +402,7 @@ pub fn list(
     ctx.require(caller, Permission::Read, &Object::none())?;
     ctx.db.read(|conn| {
         let (items, total) = changes::list(conn, filter, limit.clamp(1, MAX_PAGE), offset.max(0))?;
-        let ids: Vec<ChangeId> = items.iter().map(|c| c.id).collect();
-        let mut ci_map = changes::ci_ids_of(conn, &ids)?;
-        let items = items
-            .into_iter()
-            .map(|c| ChangeSummary {
-                reference: c.id.reference(),
-                ci_ids: ci_map.remove(&c.id).unwrap_or_default().into_iter().collect(),
-                id: c.id,
-                title: c.title,
-                change_type: c.change_type,
-                state: c.state,
-                requester_id: c.requester_id,
-                implementer_id: c.implementer_id,
-                risk_score: c.risk.score,
-                risk_level: c.risk.level,
-                planned_start: c.planned_start,
-                planned_end: c.planned_end,
-                version: c.version,
-                updated_at: c.updated_at,
-            })
-            .collect();
+        let items = summaries(conn, items)?;
         Ok(ChangePage { items, total })
     })
 }

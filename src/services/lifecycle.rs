@@ -9,12 +9,13 @@ use super::audit::{record, Event};
 use super::change_view::{self, conflicts_for, ChangeView};
 use super::changes::load;
 use super::{notices, Ctx, ServiceError, ServiceResult};
-use crate::authz::{Object, Permission};
+use crate::authz::{Authz, Object, Permission};
 use crate::db::{changes, templates, DbConn};
+use crate::domain::approval::Outcome;
 use crate::domain::caller::Caller;
 use crate::domain::change::{Change, ChangeState, ChangeType, ClosureCode, Window};
 use crate::domain::ids::ChangeId;
-use crate::domain::lifecycle::{transition, Action, AssessOutcome};
+use crate::domain::lifecycle::{transition, Action, ActionKind, AssessOutcome};
 use crate::domain::risk::RiskLevel;
 use crate::domain::schedule::{Conflict, ConflictKind, Planned};
 use crate::domain::validation::{required_text, FieldErrors};
@@ -75,6 +76,31 @@ pub(crate) fn perform(
         notices::for_transition(conn, &ctx.authz, &change, from, applied.comment.as_deref(), now)?;
         change_view::build(conn, &ctx.config, change)
     })
+}
+
+/// The actions `caller` may take on `change` now: those the lifecycle allows from its
+/// state and the policy grants. The web page shows exactly these buttons.
+pub fn allowed_actions(authz: &Authz, caller: &Caller, change: &Change) -> Vec<ActionKind> {
+    let object = Object::change(change);
+    let probes = [
+        Action::Edit,
+        Action::Risk,
+        Action::Submit,
+        Action::Assess(AssessOutcome::Authorize),
+        Action::Vote(Outcome::Approved),
+        Action::Return,
+        Action::Reschedule,
+        Action::Start,
+        Action::Complete(ClosureCode::Successful),
+        Action::Review,
+        Action::Cancel,
+    ];
+    probes
+        .into_iter()
+        .filter(|action| transition(change.state, change.change_type, *action).is_ok())
+        .filter(|action| authz.allows(caller, action.kind().into(), &object))
+        .map(Action::kind)
+        .collect()
 }
 
 /// Body of `submit`, `reschedule`: a change manager may force a conflicting window.

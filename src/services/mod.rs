@@ -14,6 +14,7 @@ pub mod error;
 pub mod health;
 pub mod lifecycle;
 pub mod notices;
+pub mod queue;
 pub mod reference;
 pub mod risk;
 pub mod users;

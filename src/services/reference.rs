@@ -245,3 +245,24 @@ pub fn create_blackout(ctx: &Ctx, caller: &Caller, input: NewBlackout) -> Servic
         Ok(BlackoutView { id, title, starts_at: window.start(), ends_at: window.end(), ci_ids: ci_ids.into_iter().collect() })
     })
 }
+
+/// What the change form offers to choose from, read in one transaction.
+pub struct FormChoices {
+    pub cis: Vec<Ci>,
+    pub templates: Vec<TemplateView>,
+    pub implementers: Vec<Caller>,
+}
+
+pub fn form_choices(ctx: &Ctx, caller: &Caller) -> ServiceResult<FormChoices> {
+    ctx.require(caller, Permission::ReadReference, &Object::none())?;
+    ctx.db.read(|conn| {
+        Ok(FormChoices {
+            cis: cis::list(conn, LIST_LIMIT, 0)?,
+            templates: templates::list(conn, LIST_LIMIT, 0)?.into_iter().map(TemplateView::from).collect(),
+            implementers: crate::db::users::holding_any(
+                conn,
+                &[crate::domain::role::Role::Implementer, crate::domain::role::Role::ChangeManager],
+            )?,
+        })
+    })
+}

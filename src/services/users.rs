@@ -136,6 +136,30 @@ pub fn bootstrap_admin(ctx: &Ctx) -> ServiceResult<Option<(String, String)>> {
     }
 }
 
+/// The active user with `id`, with current roles.
+pub fn find(ctx: &Ctx, id: UserId) -> ServiceResult<Option<Caller>> {
+    Ok(ctx.db.query(|conn| users::caller(conn, id))?)
+}
+
+/// A user's own settings: language (`None`: follow the browser) and time zone (`None`:
+/// the service's).
+pub fn update_profile(
+    ctx: &Ctx,
+    caller: &Caller,
+    language: Option<&str>,
+    timezone: Option<&str>,
+) -> ServiceResult<()> {
+    let mut errors = crate::domain::validation::FieldErrors::default();
+    if language.is_some_and(|l| !matches!(l, "nb" | "en")) {
+        errors.add("language", "must be nb or en");
+    }
+    if timezone.is_some_and(|z| z.parse::<chrono_tz::Tz>().is_err()) {
+        errors.add("timezone", "is not an IANA time zone such as Europe/Oslo");
+    }
+    errors.finish(|| ())?;
+    ctx.db.write(|conn| -> ServiceResult<()> { Ok(users::set_profile(conn, caller.id, language, timezone)?) })
+}
+
 /// Every user with roles, by email (for `endring user roles`).
 pub fn all(ctx: &Ctx) -> ServiceResult<Vec<Caller>> {
     let mut everyone = Vec::new();

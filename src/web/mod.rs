@@ -5,8 +5,12 @@
 
 pub mod api;
 pub mod auth;
+pub mod i18n;
 pub mod openapi;
+pub mod pages;
 pub mod problem;
+pub mod session;
+pub mod views;
 
 use crate::services::{Ctx, ServiceError, ServiceResult};
 use actix_web::web;
@@ -25,10 +29,31 @@ where
 /// The whole URL map.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use api::{changes, meta, reference};
+    use pages::{assets, auth, cab, home, profile};
     use web::{get, patch, post, put};
     cfg.app_data(web::JsonConfig::default().limit(256 * 1024).error_handler(problem::json_error))
         .app_data(web::QueryConfig::default().error_handler(problem::query_error))
         .service(resource("/healthz").route(get().to(meta::healthz)))
+        .service(resource("/static/style.css").route(get().to(assets::style)))
+        .service(resource("/sign-in").route(get().to(auth::form)).route(post().to(auth::submit)))
+        .service(resource("/sign-out").route(post().to(auth::sign_out)))
+        .service(resource("/").route(get().to(home::home)))
+        .service(resource("/changes").route(get().to(pages::changes::list)))
+        .service(
+            resource("/changes/new")
+                .route(get().to(pages::changes::new))
+                .route(post().to(pages::changes::create)),
+        )
+        .service(resource("/changes/{id}").route(get().to(pages::changes::detail)))
+        .service(
+            resource("/changes/{id}/edit")
+                .route(get().to(pages::changes::edit_form))
+                .route(post().to(pages::changes::edit)),
+        )
+        .service(resource("/changes/{id}/{action}").route(post().to(pages::changes::act)))
+        .service(resource("/cab").route(get().to(cab::queue)))
+        .service(resource("/profile").route(get().to(profile::show)).route(post().to(profile::save)))
+        .service(resource("/profile/language").route(post().to(profile::language)))
         .service(
             web::scope("/api/v1")
                 .service(resource("/openapi.json").route(get().to(openapi::document)))

@@ -131,9 +131,15 @@ pub fn query_error(
     actix_web::error::InternalError::from_response(error, problem.response()).into()
 }
 
-/// Unknown paths.
-pub async fn not_found() -> HttpResponse {
-    Problem::new(StatusCode::NOT_FOUND, "there is nothing at this address").response()
+/// Unknown paths: a problem document under `/api`, an error page elsewhere.
+pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    if req.path().starts_with("/api/") {
+        return Problem::new(StatusCode::NOT_FOUND, "there is nothing at this address").response();
+    }
+    let accept = req.headers().get(actix_web::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let lang = super::i18n::Lang::negotiate(accept);
+    let markup = super::views::error_page(lang, StatusCode::NOT_FOUND, &lang.t("error-404-detail"));
+    HttpResponse::NotFound().content_type("text/html; charset=utf-8").body(markup.into_string())
 }
 
 /// Known paths asked with a method they do not take.

@@ -4,8 +4,9 @@ CREATE TABLE users (
     email TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL,
     password_hash TEXT NOT NULL,
-    language TEXT NOT NULL DEFAULT 'nb' CHECK (language IN ('nb', 'en')),
-    timezone TEXT NOT NULL DEFAULT 'Europe/Oslo',
+    -- NULL: follow the browser (Accept-Language) and the service's time zone.
+    language TEXT CHECK (language IN ('nb', 'en')),
+    timezone TEXT,
     active BOOLEAN NOT NULL DEFAULT TRUE,
     created_at TIMESTAMP NOT NULL
 );

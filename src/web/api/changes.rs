@@ -97,13 +97,14 @@ pub async fn list(
         parse_number(&mut errors, "limit", params.limit.as_deref(), 1..=changes::MAX_PAGE).unwrap_or(50);
     let offset = parse_number(&mut errors, "offset", params.offset.as_deref(), 0..=i64::MAX).unwrap_or(0);
     let filter = errors.finish(|| ListFilter {
-        state,
+        states: state.into_iter().collect(),
         change_type,
         ci: ci.and_then(|c| i32::try_from(c).ok()).map(CiId),
         from,
         to,
         query: params.q.clone().filter(|q| !q.trim().is_empty()),
         requester: mine.unwrap_or(false).then_some(caller.id),
+        ..ListFilter::default()
     })?;
     Ok(web::Json(run(ctx, move |ctx| changes::list(ctx, &caller, &filter, limit, offset)).await?))
 }

@@ -36,8 +36,10 @@ pub struct Me {
     pub email: String,
     pub name: String,
     pub roles: Vec<Role>,
-    pub language: String,
-    pub timezone: String,
+    /// `nb` or `en`; null: follows the browser.
+    pub language: Option<String>,
+    /// IANA time zone; null: the service's (`ENDRING_TIMEZONE`).
+    pub timezone: Option<String>,
 }
 
 /// The caller and their roles.

@@ -1,0 +1,197 @@
+# Endring — English. Keys are shared with nb/main.ftl (a test checks both define the same).
+
+language-name = English
+skip-to-content = Skip to content
+footer = Endring — change enablement for the municipality's IT services
+nav-label = Main
+nav-home = Home
+nav-changes = Changes
+nav-new-change = New change
+nav-cab = CAB queue
+nav-calendar = Calendar
+nav-reports = Reports
+nav-admin = Administration
+sign-in = Sign in
+sign-in-title = Sign in to Endring
+sign-in-failed = Unknown email or wrong password.
+sign-in-too-many = Too many attempts. Try again in { $seconds } seconds.
+sign-out = Sign out
+field-email = Email
+field-password = Password
+
+home-title = Welcome, { $name }
+home-my-changes = My changes
+home-to-assess = To assess
+home-awaiting-vote = Awaiting my vote
+home-my-work = My upcoming work
+home-upcoming-week = The coming week
+
+list-empty = Nothing here.
+list-total = { $count ->
+    [one] One change
+   *[other] { $count } changes
+}
+filter-search = Search titles
+filter-any-state = Any state
+filter-apply = Show
+
+field-ref = Reference
+field-title = Title
+field-type = Type
+field-template = Standard change template
+field-state = State
+field-risk = Risk
+field-description = Description
+field-justification = Justification
+field-cis = Affected configuration items
+field-window = Planned window
+field-planned-start = Planned start
+field-planned-end = Planned end
+field-actual-start = Actual start
+field-actual-end = Actual end
+field-implementer = Implementer
+field-requester = Requester
+field-implementation-plan = Implementation plan
+field-backout-plan = Backout plan
+field-test-plan = Test plan
+field-closure-code = Closure code
+field-notes = Notes
+field-review = Post-implementation review
+field-comment = Comment
+field-return-comment = What is missing
+field-cancel-reason = Reason for cancelling
+
+form-save = Save
+form-has-errors = Please correct the following
+form-no-template = No template
+form-no-implementer = Not chosen yet
+form-times-in-zone = Times are in { $zone }.
+edit-title = Edit { $ref }
+
+section-facts = Details
+section-risk = Risk
+section-conflicts = Conflicts
+section-approval = Approval
+section-timeline = Timeline
+section-actions = What you can do
+
+risk-questionnaire = Risk questionnaire
+risk-score = score { $score }
+risk-factor = Factor
+risk-points = Points
+risk-not-assessed = The risk questionnaire has not been answered yet.
+risk-overridden = The change manager set the risk level by hand: { $reason }
+conflicts-none = No conflicts.
+approval-progress = { $approvals } of { $required } approvals.
+approval-progress-manager = { $approvals } of { $required } approvals, a change manager's approval still needed.
+vote-voter = Voter
+vote-decision = Decision
+vote-comment = Comment
+vote-round = Round
+vote-time = When
+
+action-edit = Edit
+action-submit = Submit
+action-assess-authorize = Send to the CAB
+action-assess-return = Return to requester
+action-approve = Approve
+action-reject = Reject
+action-return = Return for more information
+action-reschedule = Reschedule
+action-start = Start implementation
+action-complete = Complete
+action-review = Close with review
+action-cancel = Cancel the change
+
+cab-empty = No changes await the CAB.
+cab-your-vote = Your vote
+cab-no-vote-needed = Voted, or not yours to vote on
+cab-comment-on = Comment on { $ref }
+
+profile-title = Your settings
+profile-language = Language
+profile-language-browser = As my browser
+profile-timezone = Time zone
+profile-timezone-hint = For example Europe/Oslo. Now: { $zone }.
+
+error-400 = The request could not be understood
+error-403 = Not allowed
+error-404 = Not found
+error-404-detail = There is nothing at this address.
+error-409 = Not possible now
+error-422 = Some fields are invalid
+error-429 = Too many attempts
+error-500 = Something went wrong
+error-internal = Something went wrong on our side. It has been logged; please try again.
+error-csrf = The form had expired or came from elsewhere. Go back, reload the page and try again.
+error-back-home = Back to the home page
+
+state-draft = Draft
+state-assess = Assessment
+state-authorize = Awaiting CAB
+state-scheduled = Scheduled
+state-implement = In implementation
+state-review = In review
+state-closed = Closed
+state-rejected = Rejected
+state-cancelled = Cancelled
+type-standard = Standard
+type-normal = Normal
+type-emergency = Emergency
+risk-low = Low risk
+risk-medium = Medium risk
+risk-high = High risk
+risk-very_high = Very high risk
+closure-successful = Successful
+closure-successful_with_issues = Successful with issues
+closure-failed = Failed
+closure-backed_out = Backed out
+criticality-1 = criticality 1, most critical
+criticality-2 = criticality 2
+criticality-3 = criticality 3
+criticality-4 = criticality 4, least critical
+decision-approve = Approved
+decision-reject = Rejected
+conflict-shared_ci = Same configuration item
+conflict-blackout = Blackout window
+conflict-implementer_busy = Implementer busy
+factor-ci_criticality = A critical configuration item is affected
+factor-recent_failure = A change on these items failed in the last 180 days
+factor-short_notice = Less than 3 working days' notice
+
+question-users_affected = How many users are affected?
+answer-users_affected-none = None
+answer-users_affected-under_50 = Under 50
+answer-users_affected-under_500 = Under 500
+answer-users_affected-over_500 = Over 500
+answer-users_affected-everyone = Everyone
+question-tested = Was the change tested in a test environment?
+answer-tested-yes = Yes
+answer-tested-partly = Partly
+answer-tested-no = No
+question-backout = Is there a tested backout plan?
+answer-backout-yes = Yes
+answer-backout-untested = Yes, untested
+answer-backout-no = No
+question-complexity = How complex is the change?
+answer-complexity-low = Low
+answer-complexity-medium = Medium
+answer-complexity-high = High
+question-downtime = Expected downtime?
+answer-downtime-none = None
+answer-downtime-under_1h = Under 1 hour
+answer-downtime-over_1h = Over 1 hour
+
+event-create = Created
+event-edit = Edited
+event-risk = Risk assessed
+event-submit = Submitted
+event-assess = Assessed
+event-vote = Vote cast
+event-decide = Decided
+event-return = Returned
+event-reschedule = Rescheduled
+event-start = Implementation started
+event-complete = Implementation completed
+event-review = Reviewed and closed
+event-cancel = Cancelled

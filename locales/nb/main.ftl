@@ -1,0 +1,197 @@
+# Endring — norsk bokmål. Samme nøkler som en/main.ftl (en test sjekker det).
+
+language-name = Norsk bokmål
+skip-to-content = Hopp til innholdet
+footer = Endring — endringsstyring for kommunens IT-tjenester
+nav-label = Hovedmeny
+nav-home = Hjem
+nav-changes = Endringer
+nav-new-change = Ny endring
+nav-cab = CAB-kø
+nav-calendar = Kalender
+nav-reports = Rapporter
+nav-admin = Administrasjon
+sign-in = Logg inn
+sign-in-title = Logg inn i Endring
+sign-in-failed = Ukjent e-post eller feil passord.
+sign-in-too-many = For mange forsøk. Prøv igjen om { $seconds } sekunder.
+sign-out = Logg ut
+field-email = E-post
+field-password = Passord
+
+home-title = Velkommen, { $name }
+home-my-changes = Mine endringer
+home-to-assess = Til vurdering
+home-awaiting-vote = Venter på min stemme
+home-my-work = Mitt kommende arbeid
+home-upcoming-week = Kommende uke
+
+list-empty = Ingenting her.
+list-total = { $count ->
+    [one] Én endring
+   *[other] { $count } endringer
+}
+filter-search = Søk i titler
+filter-any-state = Alle statuser
+filter-apply = Vis
+
+field-ref = Referanse
+field-title = Tittel
+field-type = Type
+field-template = Mal for standardendring
+field-state = Status
+field-risk = Risiko
+field-description = Beskrivelse
+field-justification = Begrunnelse
+field-cis = Berørte konfigurasjonselementer
+field-window = Planlagt vindu
+field-planned-start = Planlagt start
+field-planned-end = Planlagt slutt
+field-actual-start = Faktisk start
+field-actual-end = Faktisk slutt
+field-implementer = Utfører
+field-requester = Bestiller
+field-implementation-plan = Gjennomføringsplan
+field-backout-plan = Tilbakeføringsplan
+field-test-plan = Testplan
+field-closure-code = Avslutningskode
+field-notes = Merknader
+field-review = Etterkontroll
+field-comment = Kommentar
+field-return-comment = Hva som mangler
+field-cancel-reason = Grunn til å avbryte
+
+form-save = Lagre
+form-has-errors = Rett opp følgende
+form-no-template = Ingen mal
+form-no-implementer = Ikke valgt ennå
+form-times-in-zone = Tidene er i { $zone }.
+edit-title = Rediger { $ref }
+
+section-facts = Detaljer
+section-risk = Risiko
+section-conflicts = Konflikter
+section-approval = Godkjenning
+section-timeline = Tidslinje
+section-actions = Hva du kan gjøre
+
+risk-questionnaire = Risikoskjema
+risk-score = poeng { $score }
+risk-factor = Faktor
+risk-points = Poeng
+risk-not-assessed = Risikoskjemaet er ikke besvart ennå.
+risk-overridden = Endringslederen satte risikonivået manuelt: { $reason }
+conflicts-none = Ingen konflikter.
+approval-progress = { $approvals } av { $required } godkjenninger.
+approval-progress-manager = { $approvals } av { $required } godkjenninger, godkjenning fra en endringsleder mangler.
+vote-voter = Stemmegiver
+vote-decision = Beslutning
+vote-comment = Kommentar
+vote-round = Runde
+vote-time = Når
+
+action-edit = Rediger
+action-submit = Send inn
+action-assess-authorize = Send til CAB
+action-assess-return = Send tilbake til bestiller
+action-approve = Godkjenn
+action-reject = Avvis
+action-return = Send tilbake for mer informasjon
+action-reschedule = Flytt
+action-start = Start gjennomføring
+action-complete = Fullfør
+action-review = Avslutt med etterkontroll
+action-cancel = Avbryt endringen
+
+cab-empty = Ingen endringer venter på CAB.
+cab-your-vote = Din stemme
+cab-no-vote-needed = Stemt, eller ikke din å stemme på
+cab-comment-on = Kommentar til { $ref }
+
+profile-title = Dine innstillinger
+profile-language = Språk
+profile-language-browser = Som nettleseren
+profile-timezone = Tidssone
+profile-timezone-hint = For eksempel Europe/Oslo. Nå: { $zone }.
+
+error-400 = Forespørselen ble ikke forstått
+error-403 = Ikke tillatt
+error-404 = Ikke funnet
+error-404-detail = Det finnes ingenting på denne adressen.
+error-409 = Ikke mulig nå
+error-422 = Noen felt er ugyldige
+error-429 = For mange forsøk
+error-500 = Noe gikk galt
+error-internal = Noe gikk galt hos oss. Det er logget; prøv igjen.
+error-csrf = Skjemaet var utløpt eller kom fra et annet sted. Gå tilbake, last siden på nytt og prøv igjen.
+error-back-home = Tilbake til forsiden
+
+state-draft = Utkast
+state-assess = Vurdering
+state-authorize = Venter på CAB
+state-scheduled = Planlagt
+state-implement = Under gjennomføring
+state-review = Til etterkontroll
+state-closed = Lukket
+state-rejected = Avvist
+state-cancelled = Avbrutt
+type-standard = Standard
+type-normal = Normal
+type-emergency = Hast
+risk-low = Lav risiko
+risk-medium = Middels risiko
+risk-high = Høy risiko
+risk-very_high = Svært høy risiko
+closure-successful = Vellykket
+closure-successful_with_issues = Vellykket med avvik
+closure-failed = Mislyktes
+closure-backed_out = Tilbakeført
+criticality-1 = kritikalitet 1, mest kritisk
+criticality-2 = kritikalitet 2
+criticality-3 = kritikalitet 3
+criticality-4 = kritikalitet 4, minst kritisk
+decision-approve = Godkjent
+decision-reject = Avvist
+conflict-shared_ci = Samme konfigurasjonselement
+conflict-blackout = Frysperiode
+conflict-implementer_busy = Utføreren er opptatt
+factor-ci_criticality = Et kritisk konfigurasjonselement berøres
+factor-recent_failure = En endring på disse elementene feilet de siste 180 dagene
+factor-short_notice = Mindre enn 3 arbeidsdagers varsel
+
+question-users_affected = Hvor mange brukere berøres?
+answer-users_affected-none = Ingen
+answer-users_affected-under_50 = Under 50
+answer-users_affected-under_500 = Under 500
+answer-users_affected-over_500 = Over 500
+answer-users_affected-everyone = Alle
+question-tested = Er endringen testet i et testmiljø?
+answer-tested-yes = Ja
+answer-tested-partly = Delvis
+answer-tested-no = Nei
+question-backout = Finnes det en testet tilbakeføringsplan?
+answer-backout-yes = Ja
+answer-backout-untested = Ja, men ikke testet
+answer-backout-no = Nei
+question-complexity = Hvor kompleks er endringen?
+answer-complexity-low = Lav
+answer-complexity-medium = Middels
+answer-complexity-high = Høy
+question-downtime = Forventet nedetid?
+answer-downtime-none = Ingen
+answer-downtime-under_1h = Under 1 time
+answer-downtime-over_1h = Over 1 time
+
+event-create = Opprettet
+event-edit = Redigert
+event-risk = Risiko vurdert
+event-submit = Sendt inn
+event-assess = Vurdert
+event-vote = Stemme avgitt
+event-decide = Besluttet
+event-return = Sendt tilbake
+event-reschedule = Flyttet
+event-start = Gjennomføring startet
+event-complete = Gjennomføring fullført
+event-review = Etterkontrollert og lukket
+event-cancel = Avbrutt

@@ -1,0 +1,190 @@
+//! Languages: Norwegian Bokmål and English. Every visible string comes from the Fluent
+//! files in `locales/` (compiled in); a test checks that both files define every key the
+//! code uses.
+
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{static_loader, LanguageIdentifier, Loader};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "en",
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lang {
+    Nb,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::Nb, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Nb => "nb",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.code() == code)
+    }
+
+    /// The first language of an `Accept-Language` header we speak (`no`, `nn` and `nb-NO`
+    /// count as Bokmål); Bokmål when none does, as the service's users are Norwegian.
+    pub fn negotiate(accept_language: Option<&str>) -> Lang {
+        let mut ranked: Vec<(f32, &str)> = accept_language
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.trim().split(';');
+                let tag = pieces.next()?.trim();
+                let quality = pieces
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .and_then(|q| q.parse().ok())
+                    .unwrap_or(1.0);
+                (!tag.is_empty()).then_some((quality, tag))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+        ranked
+            .into_iter()
+            .find_map(|(_, tag)| {
+                match tag.split('-').next().unwrap_or_default().to_ascii_lowercase().as_str() {
+                    "nb" | "no" | "nn" => Some(Lang::Nb),
+                    "en" => Some(Lang::En),
+                    _ => None,
+                }
+            })
+            .unwrap_or(Lang::Nb)
+    }
+
+    fn id(self) -> LanguageIdentifier {
+        match self {
+            Lang::Nb => fluent_templates::langid!("nb"),
+            Lang::En => fluent_templates::langid!("en"),
+        }
+    }
+
+    /// The text of `key`.
+    pub fn t(self, key: &str) -> String {
+        LOCALES.lookup(&self.id(), key)
+    }
+
+    /// The text of `key` with named arguments.
+    pub fn t_with(self, key: &str, args: &[(&'static str, FluentValue<'static>)]) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue> =
+            args.iter().map(|(k, v)| (Cow::Borrowed(*k), v.clone())).collect();
+        LOCALES.lookup_with_args(&self.id(), key, &args)
+    }
+}
+
+/// A string argument for `t_with`.
+pub fn arg(value: impl ToString) -> FluentValue<'static> {
+    FluentValue::from(value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn keys(file: &str) -> BTreeSet<String> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales").join(file);
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .filter_map(|line| line.split_once(" =").map(|(key, _)| key.trim().to_owned()))
+            .filter(|key| !key.is_empty() && !key.starts_with('#') && !key.starts_with('.'))
+            .collect()
+    }
+
+    /// Every `t("…")`/`t_with("…"` key in the web layer, found by reading the source.
+    fn used_keys() -> BTreeSet<String> {
+        let mut used = BTreeSet::new();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
+        let mut dirs = vec![root];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for marker in [".t(\"", ".t_with(\"", "key!(\""] {
+                        for piece in text.split(marker).skip(1) {
+                            if let Some((key, _)) = piece.split_once('"') {
+                                used.insert(key.to_owned());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        used
+    }
+
+    #[test]
+    fn both_languages_define_the_same_keys() {
+        assert_eq!(keys("en/main.ftl"), keys("nb/main.ftl"));
+    }
+
+    #[test]
+    fn every_key_the_code_uses_is_defined() {
+        let defined = keys("en/main.ftl");
+        let missing: Vec<_> = used_keys().into_iter().filter(|k| !defined.contains(k)).collect();
+        assert!(missing.is_empty(), "keys used but not in locales/: {missing:?}");
+    }
+
+    /// Keys made from enum values (`state-draft`, `answer-tested-yes`…) exist too.
+    #[test]
+    fn every_value_shown_by_name_has_a_text() {
+        use crate::domain::change::{ChangeState, ChangeType, ClosureCode};
+        use crate::domain::lifecycle::ActionKind;
+        use crate::domain::risk::{RiskLevel, QUESTIONS};
+        use crate::domain::schedule::ConflictKind;
+        let mut wanted: Vec<String> = Vec::new();
+        wanted.extend(ChangeState::ALL.iter().map(|s| format!("state-{s}")));
+        wanted.extend(ChangeType::ALL.iter().map(|t| format!("type-{t}")));
+        wanted.extend(RiskLevel::ALL.iter().map(|l| format!("risk-{l}")));
+        wanted.extend(ClosureCode::ALL.iter().map(|c| format!("closure-{c}")));
+        wanted.extend(ConflictKind::ALL.iter().map(|k| format!("conflict-{k}")));
+        wanted.extend(ActionKind::ALL.iter().map(|a| format!("event-{a}")));
+        wanted.extend((1..=4).map(|c| format!("criticality-{c}")));
+        wanted.extend(
+            ["decision-approve", "decision-reject", "event-create", "event-decide"].map(String::from),
+        );
+        wanted.extend(["ci_criticality", "recent_failure", "short_notice"].map(|f| format!("factor-{f}")));
+        wanted.extend(
+            ["my-changes", "to-assess", "awaiting-vote", "my-work", "upcoming-week"]
+                .map(|h| format!("home-{h}")),
+        );
+        for question in QUESTIONS {
+            wanted.push(format!("question-{}", question.key));
+            wanted.extend(question.answers.iter().map(|(a, _)| format!("answer-{}-{a}", question.key)));
+        }
+        let defined = keys("en/main.ftl");
+        let missing: Vec<_> = wanted.into_iter().filter(|k| !defined.contains(k)).collect();
+        assert!(missing.is_empty(), "no text for {missing:?}");
+    }
+
+    #[test]
+    fn accept_language_picks_the_best_language_we_speak() {
+        assert_eq!(Lang::negotiate(Some("en-GB,en;q=0.9,nb;q=0.8")), Lang::En);
+        assert_eq!(Lang::negotiate(Some("de-DE,nb-NO;q=0.7,en;q=0.5")), Lang::Nb);
+        assert_eq!(Lang::negotiate(Some("en;q=0.4, no;q=0.9")), Lang::Nb);
+        assert_eq!(Lang::negotiate(Some("fr")), Lang::Nb);
+        assert_eq!(Lang::negotiate(None), Lang::Nb);
+    }
+
+    #[test]
+    fn texts_come_in_both_languages() {
+        assert_eq!(Lang::En.t("nav-changes"), "Changes");
+        assert_eq!(Lang::Nb.t("nav-changes"), "Endringer");
+    }
+}

@@ -1,0 +1,91 @@
+//! Signing in and out.
+
+use super::{html, safe_next, see_other};
+use crate::services::{auth, Ctx, ServiceError};
+use crate::web::run;
+use crate::web::session::{self, Form, PageError, Visitor};
+use crate::web::views::components::{csrf, input, Input};
+use crate::web::views::plain_page;
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::html as markup;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct Next {
+    next: Option<String>,
+    lang: Option<String>,
+}
+
+fn sign_in_page(visitor: &Visitor, next: &str, email: &str, problem: Option<&str>) -> maud::Markup {
+    let lang = visitor.lang;
+    plain_page(
+        lang,
+        &lang.t("sign-in-title"),
+        markup! {
+            @if let Some(problem) = problem { div.errors role="alert" { p { (problem) } } }
+            form.sign-in method="post" action="/sign-in" {
+                (csrf(&visitor.csrf))
+                input type="hidden" name="next" value=(next);
+                (input(Input::Email, &lang.t("field-email"), "email", email, None, true))
+                (input(Input::Password, &lang.t("field-password"), "password", "", None, true))
+                button type="submit" { (lang.t("sign-in")) }
+            }
+            p.languages {
+                @for other in crate::web::i18n::Lang::ALL {
+                    a href=(format!("/sign-in?lang={}&next={}", other.code(), session::urlencode(next))) lang=(other.code()) { (other.t("language-name")) } " "
+                }
+            }
+        },
+    )
+}
+
+pub async fn form(visitor: Visitor, query: web::Query<Next>, session: Session) -> HttpResponse {
+    let mut visitor = visitor;
+    if let Some(lang) = query.lang.as_deref().and_then(crate::web::i18n::Lang::parse) {
+        session::choose_language(&session, lang);
+        visitor.lang = lang;
+    }
+    let next = safe_next(query.next.as_deref().unwrap_or("/"));
+    html(StatusCode::OK, sign_in_page(&visitor, next, "", None))
+}
+
+pub async fn submit(
+    ctx: web::Data<Ctx>,
+    visitor: Visitor,
+    form: Form,
+    session: Session,
+    req: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let lang = visitor.lang;
+    let email = form.get("email").to_owned();
+    let password = form.get("password").to_owned();
+    let next = safe_next(form.get("next")).to_owned();
+    let address = req.connection_info().realip_remote_addr().unwrap_or("unknown").to_owned();
+    let attempt = email.clone();
+    match run(ctx, move |ctx| auth::sign_in(ctx, &attempt, &password, &address)).await {
+        Ok(user) => {
+            session::sign_in(&session, user).map_err(|error| PageError::Service { error, lang })?;
+            Ok(see_other(&next))
+        }
+        Err(ServiceError::Unauthenticated(_)) => {
+            let page = sign_in_page(&visitor, &next, &email, Some(&lang.t("sign-in-failed")));
+            Ok(html(StatusCode::UNAUTHORIZED, page))
+        }
+        Err(ServiceError::TooManyAttempts { retry_after_secs }) => {
+            let message =
+                lang.t_with("sign-in-too-many", &[("seconds", crate::web::i18n::arg(retry_after_secs))]);
+            let mut response =
+                html(StatusCode::TOO_MANY_REQUESTS, sign_in_page(&visitor, &next, &email, Some(&message)));
+            response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, retry_after_secs.into());
+            Ok(response)
+        }
+        Err(error) => Err(PageError::Service { error, lang }),
+    }
+}
+
+pub async fn sign_out(_form: Form, session: Session) -> HttpResponse {
+    session::sign_out(&session);
+    see_other("/sign-in")
+}

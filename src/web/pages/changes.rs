@@ -1,0 +1,261 @@
+//! `/changes`: the list, the form to file or edit one, one change and its actions.
+
+use super::forms::{action_form, as_patch, change_form, values_of, ActionForm, Rejected};
+use super::{html, see_other};
+use crate::db::changes::ListFilter;
+use crate::domain::ids::ChangeId;
+use crate::services::changes::Expected;
+use crate::services::reference::FormChoices;
+use crate::services::{changes, lifecycle, reference, risk, voting, Ctx, ServiceError, ServiceResult};
+use crate::web::session::{page_run, Form, PageError, Viewer};
+use crate::web::views::changes::{self as view, Choices, FormValues};
+use crate::web::views::components::Errors;
+use crate::web::views::page;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+fn change_id(viewer: &Viewer, segment: &str) -> Result<ChangeId, PageError> {
+    crate::web::api::change_id(segment).map_err(|error| PageError::Service { error, lang: viewer.lang })
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    state: Option<String>,
+}
+
+pub async fn list(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let text = query.q.clone().unwrap_or_default();
+    let state_text = query.state.clone().unwrap_or_default();
+    let filter = ListFilter {
+        states: state_text.parse().into_iter().collect(),
+        query: Some(text.clone()).filter(|q| !q.trim().is_empty()),
+        ..ListFilter::default()
+    };
+    let caller = viewer.caller.clone();
+    let found = page_run(ctx, viewer.lang, move |ctx| changes::list(ctx, &caller, &filter, 50, 0)).await?;
+    let body = view::list(&viewer, &found.items, found.total, &text, &state_text);
+    Ok(html(StatusCode::OK, page(&viewer, &viewer.lang.t("nav-changes"), body)))
+}
+
+fn implementer_choices(choices: &FormChoices) -> Vec<(String, String)> {
+    choices.implementers.iter().map(|u| (u.id.to_string(), u.name.clone())).collect()
+}
+
+fn form_page(
+    viewer: &Viewer,
+    title: &str,
+    action: &str,
+    values: &FormValues,
+    choices: &FormChoices,
+    errors: &Errors,
+) -> maud::Markup {
+    let implementers = implementer_choices(choices);
+    let shown = Choices { cis: &choices.cis, templates: &choices.templates, implementers: &implementers };
+    page(viewer, title, view::form(viewer, action, values, &shown, errors))
+}
+
+pub async fn new(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
+    let caller = viewer.caller.clone();
+    let choices = page_run(ctx, viewer.lang, move |ctx| reference::form_choices(ctx, &caller)).await?;
+    let values = FormValues { change_type: "normal".into(), ..FormValues::default() };
+    let title = viewer.lang.t("nav-new-change");
+    Ok(html(
+        StatusCode::OK,
+        form_page(&viewer, &title, "/changes/new", &values, &choices, &Errors::default()),
+    ))
+}
+
+/// Files the change and stores its risk answers; on field errors, the form again.
+pub async fn create(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<HttpResponse, PageError> {
+    let parsed = change_form(&form, viewer.zone);
+    let caller = viewer.caller.clone();
+    let outcome = page_run(ctx.clone(), viewer.lang, move |ctx| {
+        let parsed = match parsed {
+            Ok(parsed) => parsed,
+            Err(rejected) => return Ok(Err(*rejected)),
+        };
+        let saved: ServiceResult<ChangeId> = (|| {
+            let created = changes::create(ctx, &caller, parsed.change)?;
+            if !parsed.answers.is_empty() {
+                risk::answer(ctx, &caller, created.id, parsed.answers)?;
+            }
+            Ok(created.id)
+        })();
+        match saved {
+            Ok(id) => Ok(Ok(id)),
+            Err(ServiceError::Invalid(errors)) => Ok(Err(Rejected { errors, values: parsed.values })),
+            Err(other) => Err(other),
+        }
+    })
+    .await?;
+    match outcome {
+        Ok(id) => Ok(see_other(&format!("/changes/{}", id.reference()))),
+        Err(Rejected { errors, values }) => {
+            let caller = viewer.caller.clone();
+            let choices =
+                page_run(ctx, viewer.lang, move |ctx| reference::form_choices(ctx, &caller)).await?;
+            let title = viewer.lang.t("nav-new-change");
+            let page = form_page(&viewer, &title, "/changes/new", &values, &choices, &Errors::new(errors));
+            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page))
+        }
+    }
+}
+
+pub async fn edit_form(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id = change_id(&viewer, &id)?;
+    let caller = viewer.caller.clone();
+    let (detail, choices) = page_run(ctx, viewer.lang, move |ctx| {
+        Ok((changes::detail(ctx, &caller, id)?, reference::form_choices(ctx, &caller)?))
+    })
+    .await?;
+    let values = values_of(&detail.view, viewer.zone);
+    let title = viewer.lang.t_with("edit-title", &[("ref", crate::web::i18n::arg(&detail.view.reference))]);
+    let action = format!("/changes/{}/edit", detail.view.reference);
+    Ok(html(StatusCode::OK, form_page(&viewer, &title, &action, &values, &choices, &Errors::default())))
+}
+
+pub async fn edit(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let id = change_id(&viewer, &id)?;
+    let parsed = change_form(&form, viewer.zone);
+    let expected = form.get("version").parse().map_or(Expected::Missing, Expected::Version);
+    let caller = viewer.caller.clone();
+    let outcome = page_run(ctx.clone(), viewer.lang, move |ctx| {
+        let parsed = match parsed {
+            Ok(parsed) => parsed,
+            Err(rejected) => return Ok(Err(*rejected)),
+        };
+        let saved: ServiceResult<()> = (|| {
+            changes::edit(ctx, &caller, id, expected, as_patch(parsed.change))?;
+            if !parsed.answers.is_empty() {
+                risk::answer(ctx, &caller, id, parsed.answers)?;
+            }
+            Ok(())
+        })();
+        match saved {
+            Ok(()) => Ok(Ok(())),
+            Err(ServiceError::Invalid(errors)) => Ok(Err(Rejected { errors, values: parsed.values })),
+            Err(other) => Err(other),
+        }
+    })
+    .await?;
+    match outcome {
+        Ok(()) => Ok(see_other(&format!("/changes/{}", id.reference()))),
+        Err(Rejected { errors, values }) => {
+            let caller = viewer.caller.clone();
+            let choices =
+                page_run(ctx, viewer.lang, move |ctx| reference::form_choices(ctx, &caller)).await?;
+            let title = viewer.lang.t_with("edit-title", &[("ref", crate::web::i18n::arg(id.reference()))]);
+            let action = format!("/changes/{}/edit", id.reference());
+            let page = form_page(&viewer, &title, &action, &values, &choices, &Errors::new(errors));
+            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page))
+        }
+    }
+}
+
+async fn show_detail(
+    ctx: web::Data<Ctx>,
+    viewer: &Viewer,
+    id: ChangeId,
+    notice: Option<(StatusCode, String)>,
+) -> Result<HttpResponse, PageError> {
+    let caller = viewer.caller.clone();
+    let detail = page_run(ctx, viewer.lang, move |ctx| changes::detail(ctx, &caller, id)).await?;
+    let title = format!("{} {}", detail.view.reference, detail.view.title);
+    let (status, message) = match notice {
+        Some((status, message)) => (status, Some(message)),
+        None => (StatusCode::OK, None),
+    };
+    let body = view::detail(viewer, &detail.view, &detail.events, &detail.actions, message.as_deref());
+    Ok(html(status, page(viewer, &title, body)))
+}
+
+pub async fn detail(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id = change_id(&viewer, &id)?;
+    show_detail(ctx, &viewer, id, None).await
+}
+
+/// A lifecycle action from the change page. Success goes back to the page; a refusal
+/// shows the page again with the reason.
+pub async fn act(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    path: web::Path<(String, String)>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let (segment, action) = path.into_inner();
+    let id = change_id(&viewer, &segment)?;
+    let parsed = match action_form(&action, &form, viewer.zone) {
+        Ok(Some(parsed)) => parsed,
+        Ok(None) => {
+            return Err(PageError::Service {
+                error: ServiceError::NotFound(format!("no action {action}")),
+                lang: viewer.lang,
+            })
+        }
+        Err(errors) => {
+            let message =
+                errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
+            return show_detail(ctx, &viewer, id, Some((StatusCode::UNPROCESSABLE_ENTITY, message))).await;
+        }
+    };
+    let caller = viewer.caller.clone();
+    let result = crate::web::run(ctx.clone(), move |ctx| {
+        match parsed {
+            ActionForm::Submit(body) => lifecycle::submit(ctx, &caller, id, body),
+            ActionForm::Assess(body) => lifecycle::assess(ctx, &caller, id, body),
+            ActionForm::Vote(body) => voting::vote(ctx, &caller, id, body),
+            ActionForm::Return(body) => lifecycle::return_to_draft(ctx, &caller, id, body),
+            ActionForm::Reschedule(body) => lifecycle::reschedule(ctx, &caller, id, body),
+            ActionForm::Start => lifecycle::start(ctx, &caller, id),
+            ActionForm::Complete(body) => lifecycle::complete(ctx, &caller, id, body),
+            ActionForm::Review(body) => lifecycle::review(ctx, &caller, id, body),
+            ActionForm::Cancel(body) => lifecycle::cancel(ctx, &caller, id, body),
+        }
+        .map(|_| ())
+    })
+    .await;
+    match result {
+        Ok(()) => Ok(see_other(&format!("/changes/{}", id.reference()))),
+        Err(ServiceError::Internal(cause)) => {
+            Err(PageError::Service { error: ServiceError::Internal(cause), lang: viewer.lang })
+        }
+        Err(ServiceError::NotFound(message)) => {
+            Err(PageError::Service { error: ServiceError::NotFound(message), lang: viewer.lang })
+        }
+        Err(refused) => {
+            let status = actix_web::ResponseError::status_code(&refused);
+            let message = match &refused {
+                ServiceError::Invalid(errors) => errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                ServiceError::ScheduleConflict(conflicts) => {
+                    let titles: Vec<&str> = conflicts.iter().map(|c| c.title.as_str()).collect();
+                    format!("{refused}: {}", titles.join(", "))
+                }
+                other => other.to_string(),
+            };
+            show_detail(ctx, &viewer, id, Some((status, message))).await
+        }
+    }
+}

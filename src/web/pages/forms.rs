@@ -1,0 +1,260 @@
+//! Turning submitted HTML forms into service inputs, and change views back into form
+//! values. Times typed in a form are wall-clock times in the viewer's zone.
+
+use crate::domain::approval::VoteDecision;
+use crate::domain::change::{ChangeType, ClosureCode};
+use crate::domain::ids::{CiId, TemplateId, UserId};
+use crate::domain::validation::FieldErrors;
+use crate::services::change_view::ChangeView;
+use crate::services::changes::{ChangePatch, NewChange};
+use crate::services::lifecycle::{
+    AssessInput, AssessOutcomeInput, CancelInput, CommentInput, CompleteInput, Force, RescheduleInput,
+    ReviewInput,
+};
+use crate::services::voting::VoteInput;
+use crate::web::session::Form;
+use crate::web::views::changes::FormValues;
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use std::collections::BTreeMap;
+
+/// `YYYY-MM-DDTHH:MM` in `zone` to UTC. A time skipped by a DST change is an error; a
+/// time that occurs twice (autumn) means the first of the two.
+pub fn parse_local(zone: Tz, text: &str) -> Result<Option<DateTime<Utc>>, String> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|_| "must be a date and time such as 2026-12-01T18:00".to_owned())?;
+    match zone.from_local_datetime(&naive).earliest() {
+        Some(local) => Ok(Some(local.with_timezone(&Utc))),
+        None => Err(format!("{text} does not exist in {} (the clocks move forward then)", zone.name())),
+    }
+}
+
+/// A UTC time as the value of a `datetime-local` input in `zone`.
+pub fn local_value(zone: Tz, at: Option<DateTime<Utc>>) -> String {
+    at.map(|t| t.with_timezone(&zone).format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default()
+}
+
+fn optional_id(errors: &mut FieldErrors, form: &Form, field: &str) -> Option<i32> {
+    let text = form.get(field);
+    if text.is_empty() {
+        return None;
+    }
+    errors.check(field, text.parse::<i32>().map_err(|_| "is not a valid choice"))
+}
+
+/// What the change form carries: the change, its risk answers, and the values as typed.
+pub struct ChangeForm {
+    pub change: NewChange,
+    pub answers: BTreeMap<String, String>,
+    pub values: FormValues,
+}
+
+/// A change form that could not be accepted: its errors and the values to show again.
+pub struct Rejected {
+    pub errors: Vec<crate::domain::validation::FieldError>,
+    pub values: FormValues,
+}
+
+/// Parses the change form; field errors come back with the values to show again.
+pub fn change_form(form: &Form, zone: Tz) -> Result<ChangeForm, Box<Rejected>> {
+    let values = FormValues {
+        title: form.get("title").to_owned(),
+        change_type: form.get("type").to_owned(),
+        template_id: form.get("template_id").to_owned(),
+        description: form.get("description").to_owned(),
+        justification: form.get("justification").to_owned(),
+        ci_ids: form.all("ci_ids").into_iter().map(str::to_owned).collect(),
+        planned_start: form.get("planned_start").to_owned(),
+        planned_end: form.get("planned_end").to_owned(),
+        implementer_id: form.get("implementer_id").to_owned(),
+        implementation_plan: form.get("implementation_plan").to_owned(),
+        backout_plan: form.get("backout_plan").to_owned(),
+        test_plan: form.get("test_plan").to_owned(),
+        answers: crate::domain::risk::QUESTIONS
+            .iter()
+            .filter_map(|q| {
+                let answer = form.get(&format!("answers.{}", q.key));
+                (!answer.is_empty()).then(|| (q.key.to_owned(), answer.to_owned()))
+            })
+            .collect(),
+        version: form.get("version").to_owned(),
+    };
+    let mut errors = FieldErrors::default();
+    let change_type = errors.check("type", values.change_type.parse::<ChangeType>());
+    let template_id = optional_id(&mut errors, form, "template_id").map(TemplateId);
+    let implementer_id = optional_id(&mut errors, form, "implementer_id").map(UserId);
+    let planned_start = errors.check("planned_start", parse_local(zone, &values.planned_start)).flatten();
+    let planned_end = errors.check("planned_end", parse_local(zone, &values.planned_end)).flatten();
+    let mut ci_ids = Vec::new();
+    for id in &values.ci_ids {
+        ci_ids
+            .extend(errors.check("ci_ids", id.parse::<i32>().map(CiId).map_err(|_| "is not a valid choice")));
+    }
+    let answers = values.answers.iter().cloned().collect();
+    match errors.finish(|| ()) {
+        Err(errors) => Err(Box::new(Rejected { errors, values })),
+        Ok(()) => Ok(ChangeForm {
+            change: NewChange {
+                title: values.title.clone(),
+                description: values.description.clone(),
+                justification: values.justification.clone(),
+                change_type,
+                ci_ids,
+                planned_start,
+                planned_end,
+                implementation_plan: values.implementation_plan.clone(),
+                backout_plan: values.backout_plan.clone(),
+                test_plan: values.test_plan.clone(),
+                implementer_id,
+                template_id,
+            },
+            answers,
+            values,
+        }),
+    }
+}
+
+/// An edit replaces every field the form shows.
+pub fn as_patch(change: NewChange) -> ChangePatch {
+    ChangePatch {
+        title: Some(change.title),
+        description: Some(change.description),
+        justification: Some(change.justification),
+        change_type: change.change_type,
+        ci_ids: Some(change.ci_ids),
+        planned_start: Some(change.planned_start),
+        planned_end: Some(change.planned_end),
+        implementation_plan: Some(change.implementation_plan),
+        backout_plan: Some(change.backout_plan),
+        test_plan: Some(change.test_plan),
+        implementer_id: Some(change.implementer_id),
+        template_id: Some(change.template_id),
+    }
+}
+
+/// The form's values for an existing change.
+pub fn values_of(change: &ChangeView, zone: Tz) -> FormValues {
+    FormValues {
+        title: change.title.clone(),
+        change_type: change.change_type.to_string(),
+        template_id: change.template_id.map(|t| t.to_string()).unwrap_or_default(),
+        description: change.description.clone(),
+        justification: change.justification.clone(),
+        ci_ids: change.ci_ids.iter().map(|c| c.to_string()).collect(),
+        planned_start: local_value(zone, change.planned_start),
+        planned_end: local_value(zone, change.planned_end),
+        implementer_id: change.implementer_id.map(|u| u.to_string()).unwrap_or_default(),
+        implementation_plan: change.implementation_plan.clone(),
+        backout_plan: change.backout_plan.clone(),
+        test_plan: change.test_plan.clone(),
+        answers: change.risk.answers.iter().map(|(q, a)| (q.clone(), a.clone())).collect(),
+        version: change.version.to_string(),
+    }
+}
+
+/// A lifecycle action posted from the change page.
+pub enum ActionForm {
+    Submit(Force),
+    Assess(AssessInput),
+    Vote(VoteInput),
+    Return(CommentInput),
+    Reschedule(RescheduleInput),
+    Start,
+    Complete(CompleteInput),
+    Review(ReviewInput),
+    Cancel(CancelInput),
+}
+
+/// Parses the form of `action`; `None` for an unknown action.
+pub fn action_form(
+    action: &str,
+    form: &Form,
+    zone: Tz,
+) -> Result<Option<ActionForm>, Vec<crate::domain::validation::FieldError>> {
+    let mut errors = FieldErrors::default();
+    let text = |name: &str| form.get(name).to_owned();
+    let reason = || Some(text("reason")).filter(|r| !r.is_empty());
+    let parsed = match action {
+        "submit" => ActionForm::Submit(Force { force: form.has("force"), reason: reason() }),
+        "assess" => {
+            let outcome = match form.get("outcome") {
+                "return" => AssessOutcomeInput::Return,
+                _ => AssessOutcomeInput::Authorize,
+            };
+            let risk_level = match form.get("risk_level") {
+                "" => None,
+                level => errors.check("risk_level", level.parse()),
+            };
+            ActionForm::Assess(AssessInput {
+                outcome,
+                comment: text("comment"),
+                risk_level,
+                force: form.has("force"),
+                reason: reason(),
+            })
+        }
+        "votes" => {
+            let decision = errors.check("decision", form.get("decision").parse::<VoteDecision>());
+            ActionForm::Vote(VoteInput {
+                decision: decision.unwrap_or(VoteDecision::Approve),
+                comment: text("comment"),
+            })
+        }
+        "return" => ActionForm::Return(CommentInput { comment: text("comment") }),
+        "reschedule" => {
+            let start = errors.check("planned_start", parse_local(zone, form.get("planned_start"))).flatten();
+            let end = errors.check("planned_end", parse_local(zone, form.get("planned_end"))).flatten();
+            if start.is_none() || end.is_none() {
+                errors.add("planned_start", "give the new planned start and end");
+            }
+            let now = Utc::now();
+            ActionForm::Reschedule(RescheduleInput {
+                planned_start: start.unwrap_or(now),
+                planned_end: end.unwrap_or(now),
+                force: form.has("force"),
+                reason: reason(),
+            })
+        }
+        "start" => ActionForm::Start,
+        "complete" => {
+            let code = errors.check("closure_code", form.get("closure_code").parse::<ClosureCode>());
+            ActionForm::Complete(CompleteInput {
+                closure_code: code.unwrap_or(ClosureCode::Successful),
+                notes: text("notes"),
+            })
+        }
+        "review" => ActionForm::Review(ReviewInput { review: text("review") }),
+        "cancel" => ActionForm::Cancel(CancelInput { reason: text("reason") }),
+        _ => return Ok(None),
+    };
+    errors.finish(|| Some(parsed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::Europe::Oslo;
+
+    #[test]
+    fn local_times_follow_daylight_saving_time() {
+        let winter = parse_local(Oslo, "2026-12-01T18:00").unwrap().unwrap();
+        assert_eq!(winter.to_rfc3339(), "2026-12-01T17:00:00+00:00");
+        let summer = parse_local(Oslo, "2026-06-01T18:00").unwrap().unwrap();
+        assert_eq!(summer.to_rfc3339(), "2026-06-01T16:00:00+00:00");
+        assert_eq!(local_value(Oslo, Some(summer)), "2026-06-01T18:00");
+    }
+
+    #[test]
+    fn a_skipped_hour_is_an_error_and_a_repeated_one_means_the_first() {
+        let err = parse_local(Oslo, "2026-03-29T02:30").unwrap_err();
+        assert!(err.contains("does not exist"), "{err}");
+        let repeated = parse_local(Oslo, "2026-10-25T02:30").unwrap().unwrap();
+        assert_eq!(repeated.to_rfc3339(), "2026-10-25T00:30:00+00:00");
+        assert_eq!(parse_local(Oslo, "").unwrap(), None);
+        assert!(parse_local(Oslo, "tomorrow").is_err());
+    }
+}

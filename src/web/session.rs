@@ -1,0 +1,276 @@
+//! People in browsers: the session cookie, who is looking (`Viewer`), CSRF-checked forms,
+//! and how page errors are shown.
+//!
+//! The session is a signed and encrypted cookie (actix-session's cookie store) keyed from
+//! `ENDRING_SESSION_KEY`, so it is valid on every instance that shares the key. It holds
+//! the user's id and a CSRF token; roles are read from the database on each request.
+
+use super::i18n::Lang;
+use super::run;
+use super::views::error_page;
+use crate::domain::caller::Caller;
+use crate::domain::ids::UserId;
+use crate::services::{users, Ctx, ServiceError};
+use actix_session::config::{CookieContentSecurity, PersistentSession};
+use actix_session::storage::CookieSessionStore;
+use actix_session::{Session, SessionExt, SessionMiddleware};
+use actix_web::cookie::{time::Duration as CookieDuration, Key, SameSite};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use std::future::Future;
+use std::pin::Pin;
+
+const USER: &str = "uid";
+const CSRF: &str = "csrf";
+const LANG: &str = "lang";
+
+/// The session cookie: `__Host-endring` and `Secure` when served over TLS (`base_url` is
+/// https), `HttpOnly` and `SameSite=Lax` always; it lives 12 hours.
+pub fn middleware(key: Key, secure: bool) -> SessionMiddleware<CookieSessionStore> {
+    SessionMiddleware::builder(CookieSessionStore::default(), key)
+        .cookie_name(if secure { "__Host-endring" } else { "endring" }.to_owned())
+        .cookie_secure(secure)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_path("/".to_owned())
+        .cookie_content_security(CookieContentSecurity::Private)
+        .session_lifecycle(PersistentSession::default().session_ttl(CookieDuration::hours(12)))
+        .build()
+}
+
+/// The cookie key from `ENDRING_SESSION_KEY`, or a random one (sessions then end with the
+/// process and are valid on this instance only).
+pub fn key(configured: Option<&str>) -> Key {
+    match configured {
+        Some(secret) => Key::derive_from(secret.as_bytes()),
+        None => {
+            tracing::warn!("ENDRING_SESSION_KEY is not set: sessions end when the service restarts");
+            Key::generate()
+        }
+    }
+}
+
+/// Starts a signed-in session for `user` with a new session id and CSRF token.
+pub fn sign_in(session: &Session, user: UserId) -> Result<(), ServiceError> {
+    session.renew();
+    let stored = session.insert(USER, user.0).and_then(|()| session.insert(CSRF, new_token()));
+    stored.map_err(|e| ServiceError::Internal(anyhow::anyhow!("session: {e}")))
+}
+
+pub fn sign_out(session: &Session) {
+    session.purge();
+}
+
+/// Remembers a language chosen before signing in.
+pub fn choose_language(session: &Session, lang: Lang) {
+    let _ = session.insert(LANG, lang.code());
+}
+
+fn new_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The session's CSRF token, made on first use.
+fn csrf_token(session: &Session) -> String {
+    match session.get::<String>(CSRF) {
+        Ok(Some(token)) => token,
+        _ => {
+            let token = new_token();
+            let _ = session.insert(CSRF, token.clone());
+            token
+        }
+    }
+}
+
+/// The language for a request: the user's setting, else the one chosen on the sign-in
+/// page, else `Accept-Language`.
+fn language(req: &HttpRequest, session: &Session, setting: Option<&str>) -> Lang {
+    setting
+        .and_then(Lang::parse)
+        .or_else(|| session.get::<String>(LANG).ok().flatten().as_deref().and_then(Lang::parse))
+        .unwrap_or_else(|| {
+            Lang::negotiate(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
+        })
+}
+
+/// Anyone, signed in or not: what the sign-in page needs.
+pub struct Visitor {
+    pub lang: Lang,
+    pub csrf: String,
+}
+
+impl FromRequest for Visitor {
+    type Error = PageError;
+    type Future = std::future::Ready<Result<Visitor, PageError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let session = req.get_session();
+        std::future::ready(Ok(Visitor { lang: language(req, &session, None), csrf: csrf_token(&session) }))
+    }
+}
+
+/// A signed-in person looking at a page.
+pub struct Viewer {
+    pub caller: Caller,
+    pub lang: Lang,
+    pub zone: chrono_tz::Tz,
+    pub csrf: String,
+}
+
+impl FromRequest for Viewer {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Viewer, PageError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let session = req.get_session();
+            let next = req.uri().path_and_query().map_or("/".to_owned(), |p| p.to_string());
+            let sign_in = || PageError::SignIn { next: next.clone() };
+            let user: i32 = session.get(USER).ok().flatten().ok_or_else(sign_in)?;
+            let ctx = req.app_data::<web::Data<Ctx>>().cloned().ok_or_else(sign_in)?;
+            let default_zone = ctx.config.time_zone();
+            let lang = language(&req, &session, None);
+            let caller = run(ctx, move |ctx| users::find(ctx, UserId(user)))
+                .await
+                .map_err(|error| PageError::Service { error, lang })?;
+            let Some(caller) = caller else {
+                session.purge();
+                return Err(sign_in());
+            };
+            Ok(Viewer {
+                lang: language(&req, &session, caller.language.as_deref()),
+                zone: caller.timezone.as_deref().and_then(|z| z.parse().ok()).unwrap_or(default_zone),
+                csrf: csrf_token(&session),
+                caller,
+            })
+        })
+    }
+}
+
+/// The fields of a submitted form whose CSRF token matched the session's.
+pub struct Form {
+    pairs: Vec<(String, String)>,
+}
+
+impl Form {
+    /// The trimmed value of `name` (empty when absent).
+    pub fn get(&self, name: &str) -> &str {
+        self.pairs.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.trim())
+    }
+
+    /// Every value of a repeated field (checkboxes, multiple selects).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.pairs.iter().any(|(k, _)| k == name)
+    }
+}
+
+impl FromRequest for Form {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Form, PageError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let session = req.get_session();
+        let lang = language(req, &session, None);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let refused = || PageError::Csrf { lang };
+            let body = body.await.map_err(|_| refused())?;
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| refused())?;
+            let expected = session.get::<String>(CSRF).ok().flatten().ok_or_else(refused)?;
+            let given = pairs.iter().find(|(k, _)| k == CSRF).map(|(_, v)| v.as_str()).unwrap_or_default();
+            if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+                return Err(refused());
+            }
+            Ok(Form { pairs })
+        })
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Why a page could not be shown.
+#[derive(Debug)]
+pub enum PageError {
+    /// Not signed in: to the sign-in page, and back to `next` afterwards.
+    SignIn {
+        next: String,
+    },
+    /// The form's CSRF token is missing or stale (403).
+    Csrf {
+        lang: Lang,
+    },
+    Service {
+        error: ServiceError,
+        lang: Lang,
+    },
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PageError::SignIn { .. } => f.write_str("not signed in"),
+            PageError::Csrf { .. } => f.write_str("CSRF token missing or stale"),
+            PageError::Service { error, .. } => error.fmt(f),
+        }
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::SignIn { .. } => StatusCode::SEE_OTHER,
+            PageError::Csrf { .. } => StatusCode::FORBIDDEN,
+            PageError::Service { error, .. } => error.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            PageError::SignIn { next } => {
+                let target = format!("/sign-in?next={}", urlencode(next));
+                HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish()
+            }
+            PageError::Csrf { lang } => {
+                let markup = error_page(*lang, StatusCode::FORBIDDEN, &lang.t("error-csrf"));
+                HttpResponse::Forbidden().content_type("text/html; charset=utf-8").body(markup.into_string())
+            }
+            PageError::Service { error, lang } => {
+                if let ServiceError::Internal(cause) = error {
+                    tracing::error!(error = ?cause, "page failed");
+                }
+                let status = error.status_code();
+                let detail = match error {
+                    ServiceError::Internal(_) => lang.t("error-internal"),
+                    other => other.to_string(),
+                };
+                let markup = error_page(*lang, status, &detail);
+                HttpResponse::build(status)
+                    .content_type("text/html; charset=utf-8")
+                    .body(markup.into_string())
+            }
+        }
+    }
+}
+
+pub fn urlencode(text: &str) -> String {
+    serde_urlencoded::to_string([("", text)]).map(|s| s[1..].to_owned()).unwrap_or_default()
+}
+
+/// Runs a service for a page, turning its error into an error page in the viewer's language.
+pub async fn page_run<T, F>(ctx: web::Data<Ctx>, lang: Lang, work: F) -> Result<T, PageError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Ctx) -> crate::services::ServiceResult<T> + Send + 'static,
+{
+    run(ctx, work).await.map_err(|error| PageError::Service { error, lang })
+}

@@ -1,0 +1,379 @@
+//! Change pages: the list, one change (fields, risk, conflicts, approval progress, votes,
+//! timeline, the viewer's actions) and the form to file or edit one.
+
+use super::components::{
+    checkboxes, csrf, field_id, input, maybe_time, risk_badge, select, state_badge, textarea, time, Errors,
+    Input,
+};
+use crate::db::cis::Ci;
+use crate::domain::change::ChangeType;
+use crate::domain::lifecycle::ActionKind;
+use crate::domain::risk::QUESTIONS;
+use crate::services::audit::EventView;
+use crate::services::change_view::ChangeView;
+use crate::services::changes::ChangeSummary;
+use crate::services::reference::TemplateView;
+use crate::web::i18n::{arg, Lang};
+use crate::web::session::Viewer;
+use maud::{html, Markup};
+
+/// A table of changes.
+pub fn table(viewer: &Viewer, items: &[ChangeSummary]) -> Markup {
+    let lang = viewer.lang;
+    html! {
+        @if items.is_empty() {
+            p.empty { (lang.t("list-empty")) }
+        } @else {
+            table.changes {
+                thead {
+                    tr {
+                        th scope="col" { (lang.t("field-ref")) }
+                        th scope="col" { (lang.t("field-title")) }
+                        th scope="col" { (lang.t("field-state")) }
+                        th scope="col" { (lang.t("field-risk")) }
+                        th scope="col" { (lang.t("field-planned-start")) }
+                    }
+                }
+                tbody {
+                    @for item in items {
+                        tr {
+                            td { a href=(format!("/changes/{}", item.reference)) { (item.reference) } }
+                            td { (item.title) }
+                            td { (state_badge(lang, item.state)) }
+                            td { (risk_badge(lang, item.risk_level)) " " (item.risk_score) }
+                            td { (maybe_time(viewer.zone, item.planned_start)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The change list with its filter form.
+pub fn list(viewer: &Viewer, items: &[ChangeSummary], total: i64, query: &str, state: &str) -> Markup {
+    let lang = viewer.lang;
+    let mut states = vec![(String::new(), lang.t("filter-any-state"))];
+    states.extend(
+        crate::domain::change::ChangeState::ALL
+            .iter()
+            .map(|s| (s.to_string(), lang.t(&format!("state-{s}")))),
+    );
+    html! {
+        form.filters method="get" action="/changes" role="search" {
+            (input(Input::Text, &lang.t("filter-search"), "q", query, None, false))
+            (select(&lang.t("field-state"), "state", &states, state, None))
+            button type="submit" { (lang.t("filter-apply")) }
+        }
+        p { (lang.t_with("list-total", &[("count", arg(total))])) }
+        (table(viewer, items))
+    }
+}
+
+/// Values of the change form as typed, to show again with errors.
+#[derive(Debug, Default, Clone)]
+pub struct FormValues {
+    pub title: String,
+    pub change_type: String,
+    pub template_id: String,
+    pub description: String,
+    pub justification: String,
+    pub ci_ids: Vec<String>,
+    pub planned_start: String,
+    pub planned_end: String,
+    pub implementer_id: String,
+    pub implementation_plan: String,
+    pub backout_plan: String,
+    pub test_plan: String,
+    pub answers: Vec<(String, String)>,
+    pub version: String,
+}
+
+/// What the form offers to choose from.
+pub struct Choices<'a> {
+    pub cis: &'a [Ci],
+    pub templates: &'a [TemplateView],
+    pub implementers: &'a [(String, String)],
+}
+
+/// The form to file (`action` = `/changes/new`) or edit a change.
+pub fn form(
+    viewer: &Viewer,
+    action: &str,
+    values: &FormValues,
+    choices: &Choices<'_>,
+    errors: &Errors,
+) -> Markup {
+    let lang = viewer.lang;
+    let types: Vec<(String, String)> =
+        ChangeType::ALL.iter().map(|t| (t.to_string(), lang.t(&format!("type-{t}")))).collect();
+    let mut templates = vec![(String::new(), lang.t("form-no-template"))];
+    templates.extend(choices.templates.iter().map(|t| (t.id.to_string(), t.name.clone())));
+    let mut implementers = vec![(String::new(), lang.t("form-no-implementer"))];
+    implementers.extend(choices.implementers.iter().cloned());
+    let cis: Vec<(String, String)> = choices
+        .cis
+        .iter()
+        .map(|c| {
+            (c.id.to_string(), format!("{} ({})", c.name, lang.t(&format!("criticality-{}", c.criticality))))
+        })
+        .collect();
+    let zone_hint = lang.t_with("form-times-in-zone", &[("zone", arg(viewer.zone.name()))]);
+    html! {
+        (errors.summary(lang))
+        form.change method="post" action=(action) novalidate {
+            (csrf(&viewer.csrf))
+            input type="hidden" name="version" value=(values.version);
+            (input(Input::Text, &lang.t("field-title"), "title", &values.title, errors.on("title"), true))
+            (select(&lang.t("field-type"), "type", &types, &values.change_type, errors.on("type")))
+            (select(&lang.t("field-template"), "template_id", &templates, &values.template_id, errors.on("template_id")))
+            (textarea(&lang.t("field-description"), "description", &values.description, errors.on("description")))
+            (textarea(&lang.t("field-justification"), "justification", &values.justification, errors.on("justification")))
+            (checkboxes(&lang.t("field-cis"), "ci_ids", &cis, &values.ci_ids, errors.on("ci_ids")))
+            fieldset.field {
+                legend { (lang.t("field-window")) }
+                p.hint { (zone_hint) }
+                (input(Input::DateTimeLocal, &lang.t("field-planned-start"), "planned_start", &values.planned_start, errors.on("planned_start"), false))
+                (input(Input::DateTimeLocal, &lang.t("field-planned-end"), "planned_end", &values.planned_end, errors.on("planned_end"), false))
+            }
+            (select(&lang.t("field-implementer"), "implementer_id", &implementers, &values.implementer_id, errors.on("implementer_id")))
+            (textarea(&lang.t("field-implementation-plan"), "implementation_plan", &values.implementation_plan, errors.on("implementation_plan")))
+            (textarea(&lang.t("field-backout-plan"), "backout_plan", &values.backout_plan, errors.on("backout_plan")))
+            (textarea(&lang.t("field-test-plan"), "test_plan", &values.test_plan, errors.on("test_plan")))
+            (questionnaire(lang, &values.answers, errors))
+            button type="submit" { (lang.t("form-save")) }
+        }
+    }
+}
+
+/// The risk questionnaire as radio groups.
+fn questionnaire(lang: Lang, answers: &[(String, String)], errors: &Errors) -> Markup {
+    html! {
+        fieldset.field.questionnaire {
+            legend { (lang.t("risk-questionnaire")) }
+            @for question in QUESTIONS {
+                @let name = format!("answers.{}", question.key);
+                @let given = answers.iter().find(|(q, _)| q == question.key).map(|(_, a)| a.as_str()).unwrap_or("");
+                @let error = errors.on(&name);
+                fieldset.question #(field_id(&name)) {
+                    legend { (lang.t(&format!("question-{}", question.key))) }
+                    @for (answer, _) in question.answers {
+                        @let id = format!("{}-{}", field_id(&name), answer);
+                        div.check {
+                            input #(id) type="radio" name=(name) value=(answer) checked[*answer == given];
+                            label for=(id) { (lang.t(&format!("answer-{}-{}", question.key, answer))) }
+                        }
+                    }
+                    @if let Some(message) = error { p.field-error { (message) } }
+                }
+            }
+        }
+    }
+}
+
+/// Everything about one change.
+pub fn detail(
+    viewer: &Viewer,
+    change: &ChangeView,
+    events: &[EventView],
+    actions: &[ActionKind],
+    notice: Option<&str>,
+) -> Markup {
+    let lang = viewer.lang;
+    let zone = viewer.zone;
+    let approval = &change.approval;
+    let progress = if approval.manager_needed {
+        lang.t_with(
+            "approval-progress-manager",
+            &[("approvals", arg(approval.approvals)), ("required", arg(approval.required))],
+        )
+    } else {
+        lang.t_with(
+            "approval-progress",
+            &[("approvals", arg(approval.approvals)), ("required", arg(approval.required))],
+        )
+    };
+    html! {
+        @if let Some(message) = notice { div.errors role="alert" { p { (message) } } }
+        p.summary {
+            (state_badge(lang, change.state)) " "
+            span.badge { (lang.t(&format!("type-{}", change.change_type))) } " "
+            (risk_badge(lang, change.risk.level)) " " (lang.t_with("risk-score", &[("score", arg(change.risk.score))]))
+        }
+        (actions_panel(viewer, change, actions))
+        section aria-labelledby="facts" {
+            h2 #facts { (lang.t("section-facts")) }
+            dl.facts {
+                dt { (lang.t("field-requester")) } dd { (change.requester.name) }
+                dt { (lang.t("field-implementer")) } dd { (change.implementer.as_ref().map_or("–".to_owned(), |p| p.name.clone())) }
+                dt { (lang.t("field-cis")) } dd { (change.cis.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")) }
+                dt { (lang.t("field-planned-start")) } dd { (maybe_time(zone, change.planned_start)) }
+                dt { (lang.t("field-planned-end")) } dd { (maybe_time(zone, change.planned_end)) }
+                dt { (lang.t("field-actual-start")) } dd { (maybe_time(zone, change.actual_start)) }
+                dt { (lang.t("field-actual-end")) } dd { (maybe_time(zone, change.actual_end)) }
+                dt { (lang.t("field-description")) } dd.text { (change.description) }
+                dt { (lang.t("field-justification")) } dd.text { (change.justification) }
+                dt { (lang.t("field-implementation-plan")) } dd.text { (change.implementation_plan) }
+                dt { (lang.t("field-backout-plan")) } dd.text { (change.backout_plan) }
+                dt { (lang.t("field-test-plan")) } dd.text { (change.test_plan) }
+                @if let Some(code) = change.closure_code {
+                    dt { (lang.t("field-closure-code")) } dd { (lang.t(&format!("closure-{code}"))) }
+                }
+                @if let Some(review) = &change.review {
+                    dt { (lang.t("field-review")) } dd.text { (review) }
+                }
+            }
+        }
+        section aria-labelledby="risk" {
+            h2 #risk { (lang.t("section-risk")) }
+            @if change.risk.factors.is_empty() {
+                p { (lang.t("risk-not-assessed")) }
+            } @else {
+                table {
+                    thead { tr { th scope="col" { (lang.t("risk-factor")) } th scope="col" { (lang.t("risk-points")) } } }
+                    tbody {
+                        @for factor in &change.risk.factors {
+                            tr { td { (factor_text(lang, &factor.key, &factor.detail)) } td { (factor.points) } }
+                        }
+                    }
+                }
+            }
+            @if let Some(reason) = &change.risk.override_reason {
+                p { (lang.t_with("risk-overridden", &[("reason", arg(reason))])) }
+            }
+        }
+        section aria-labelledby="conflicts" {
+            h2 #conflicts { (lang.t("section-conflicts")) }
+            @if change.conflicts.is_empty() {
+                p { (lang.t("conflicts-none")) }
+            } @else {
+                ul.conflicts {
+                    @for conflict in &change.conflicts {
+                        li {
+                            strong { (lang.t(&format!("conflict-{}", conflict.kind))) } ": "
+                            @if let Some(reference) = &conflict.change_ref {
+                                a href=(format!("/changes/{reference}")) { (reference) } " "
+                            }
+                            (conflict.title) " (" (time(zone, conflict.starts_at)) " – " (time(zone, conflict.ends_at)) ")"
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="approval" {
+            h2 #approval { (lang.t("section-approval")) }
+            p { (progress) }
+            @if !approval.votes.is_empty() {
+                table {
+                    thead { tr {
+                        th scope="col" { (lang.t("vote-voter")) } th scope="col" { (lang.t("vote-decision")) }
+                        th scope="col" { (lang.t("vote-comment")) } th scope="col" { (lang.t("vote-round")) } th scope="col" { (lang.t("vote-time")) }
+                    } }
+                    tbody {
+                        @for vote in &approval.votes {
+                            tr {
+                                td { (vote.voter.name) }
+                                td { span class=(format!("badge vote-{}", vote.decision)) { (lang.t(&format!("decision-{}", vote.decision))) } }
+                                td { (vote.comment) }
+                                td { (vote.round) }
+                                td { (time(zone, vote.at)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="timeline" {
+            h2 #timeline { (lang.t("section-timeline")) }
+            ol.timeline {
+                @for event in events {
+                    li { (time(zone, event.at)) " — " (lang.t(&format!("event-{}", event.action)))
+                        @if let (Some(from), Some(to)) = (&event.from, &event.to) {
+                            @if from != to { " (" (lang.t(&format!("state-{from}"))) " → " (lang.t(&format!("state-{to}"))) ")" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn factor_text(lang: Lang, key: &str, detail: &str) -> String {
+    if QUESTIONS.iter().any(|q| q.key == key) {
+        format!("{}: {}", lang.t(&format!("question-{key}")), lang.t(&format!("answer-{key}-{detail}")))
+    } else {
+        lang.t(&format!("factor-{key}"))
+    }
+}
+
+/// The forms for the actions the viewer may take now, and only those.
+fn actions_panel(viewer: &Viewer, change: &ChangeView, actions: &[ActionKind]) -> Markup {
+    let lang = viewer.lang;
+    let base = format!("/changes/{}", change.reference);
+    let closure_codes: Vec<(String, String)> = crate::domain::change::ClosureCode::ALL
+        .iter()
+        .map(|c| (c.to_string(), lang.t(&format!("closure-{c}"))))
+        .collect();
+    let form = |action: &str, body: Markup| {
+        html! {
+            form.action method="post" action=(format!("{base}/{action}")) {
+                (csrf(&viewer.csrf))
+                (body)
+            }
+        }
+    };
+    // Several forms have a comment: ids are scoped by action so each label finds its field.
+    let comment = |action: &str, name: &str, label: &str| {
+        let id = format!("{action}-{name}");
+        html! { div.field { label for=(id) { (label) } textarea #(id) name=(name) rows="3" {} } }
+    };
+    html! {
+        @if !actions.is_empty() {
+            section.actions aria-labelledby="actions" {
+                h2 #actions { (lang.t("section-actions")) }
+                @for action in actions {
+                    @match action {
+                        ActionKind::Edit => { p { a.button href=(format!("{base}/edit")) { (lang.t("action-edit")) } } }
+                        ActionKind::Risk => {}
+                        ActionKind::Submit => (form("submit", html! { button type="submit" { (lang.t("action-submit")) } })),
+                        ActionKind::Assess => (form("assess", html! {
+                            (comment("assess", "comment", &lang.t("field-comment")))
+                            button type="submit" name="outcome" value="authorize" { (lang.t("action-assess-authorize")) }
+                            " "
+                            button type="submit" name="outcome" value="return" { (lang.t("action-assess-return")) }
+                        })),
+                        ActionKind::Vote => (form("votes", html! {
+                            (comment("votes", "comment", &lang.t("field-comment")))
+                            button type="submit" name="decision" value="approve" { (lang.t("action-approve")) }
+                            " "
+                            button type="submit" name="decision" value="reject" { (lang.t("action-reject")) }
+                        })),
+                        ActionKind::Return => (form("return", html! {
+                            (comment("return", "comment", &lang.t("field-return-comment")))
+                            button type="submit" { (lang.t("action-return")) }
+                        })),
+                        ActionKind::Reschedule => (form("reschedule", html! {
+                            (input(Input::DateTimeLocal, &lang.t("field-planned-start"), "planned_start", "", None, true))
+                            (input(Input::DateTimeLocal, &lang.t("field-planned-end"), "planned_end", "", None, true))
+                            button type="submit" { (lang.t("action-reschedule")) }
+                        })),
+                        ActionKind::Start => (form("start", html! { button type="submit" { (lang.t("action-start")) } })),
+                        ActionKind::Complete => (form("complete", html! {
+                            (select(&lang.t("field-closure-code"), "closure_code", &closure_codes, "successful", None))
+                            (comment("complete", "notes", &lang.t("field-notes")))
+                            button type="submit" { (lang.t("action-complete")) }
+                        })),
+                        ActionKind::Review => (form("review", html! {
+                            (comment("review", "review", &lang.t("field-review")))
+                            button type="submit" { (lang.t("action-review")) }
+                        })),
+                        ActionKind::Cancel => (form("cancel", html! {
+                            (comment("cancel", "reason", &lang.t("field-cancel-reason")))
+                            button.danger type="submit" { (lang.t("action-cancel")) }
+                        })),
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Pieces every page uses: form fields with their errors, badges that say their status in
+//! words (never by colour alone), times in the viewer's zone.
+
+use crate::domain::change::ChangeState;
+use crate::domain::risk::RiskLevel;
+use crate::domain::validation::FieldError;
+use crate::web::i18n::Lang;
+use chrono::{DateTime, Utc};
+use maud::{html, Markup};
+
+/// Field errors of a form, found by field name.
+#[derive(Debug, Default)]
+pub struct Errors(Vec<FieldError>);
+
+impl Errors {
+    pub fn new(errors: Vec<FieldError>) -> Self {
+        Errors(errors)
+    }
+
+    pub fn on(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.field == field || e.field.starts_with(&format!("{field}.")))
+            .map(|e| e.message.as_str())
+    }
+
+    /// A summary at the top of the form, each error linking to its field.
+    pub fn summary(&self, lang: Lang) -> Markup {
+        html! {
+            @if !self.0.is_empty() {
+                div.errors role="alert" tabindex="-1" {
+                    h2 { (lang.t("form-has-errors")) }
+                    ul {
+                        @for error in &self.0 {
+                            li { a href=(format!("#{}", field_id(&error.field))) { (error.field) ": " (error.message) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The id of a field's control (`answers.tested` → `answers-tested`).
+pub fn field_id(name: &str) -> String {
+    name.replace('.', "-")
+}
+
+fn described(name: &str, error: Option<&str>) -> Option<String> {
+    error.map(|_| format!("{}-error", field_id(name)))
+}
+
+fn error_text(name: &str, error: Option<&str>) -> Markup {
+    html! {
+        @if let Some(message) = error {
+            p.field-error id=(format!("{}-error", field_id(name))) { (message) }
+        }
+    }
+}
+
+/// Which kind of single-line input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    Text,
+    Email,
+    Password,
+    DateTimeLocal,
+    Number,
+}
+
+impl Input {
+    fn html_type(self) -> &'static str {
+        match self {
+            Input::Text => "text",
+            Input::Email => "email",
+            Input::Password => "password",
+            Input::DateTimeLocal => "datetime-local",
+            Input::Number => "number",
+        }
+    }
+}
+
+/// A labelled single-line input with its error.
+pub fn input(
+    kind: Input,
+    label: &str,
+    name: &str,
+    value: &str,
+    error: Option<&str>,
+    required: bool,
+) -> Markup {
+    let id = field_id(name);
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            input #(id) type=(kind.html_type()) name=(name) value=(value) required[required]
+                aria-invalid=[error.map(|_| "true")] aria-describedby=[described(name, error)];
+            (error_text(name, error))
+        }
+    }
+}
+
+/// A labelled multi-line input with its error.
+pub fn textarea(label: &str, name: &str, value: &str, error: Option<&str>) -> Markup {
+    let id = field_id(name);
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            textarea #(id) name=(name) rows="4"
+                aria-invalid=[error.map(|_| "true")] aria-describedby=[described(name, error)] { (value) }
+            (error_text(name, error))
+        }
+    }
+}
+
+/// A labelled select; `options` are (value, text).
+pub fn select(
+    label: &str,
+    name: &str,
+    options: &[(String, String)],
+    selected: &str,
+    error: Option<&str>,
+) -> Markup {
+    let id = field_id(name);
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            select #(id) name=(name) aria-invalid=[error.map(|_| "true")] aria-describedby=[described(name, error)] {
+                @for (value, text) in options {
+                    option value=(value) selected[value == selected] { (text) }
+                }
+            }
+            (error_text(name, error))
+        }
+    }
+}
+
+/// A fieldset of checkboxes; `options` are (value, text).
+pub fn checkboxes(
+    legend: &str,
+    name: &str,
+    options: &[(String, String)],
+    checked: &[String],
+    error: Option<&str>,
+) -> Markup {
+    html! {
+        fieldset.field #(field_id(name)) aria-describedby=[described(name, error)] {
+            legend { (legend) }
+            @for (value, text) in options {
+                @let id = format!("{}-{}", field_id(name), value);
+                div.check {
+                    input #(id) type="checkbox" name=(name) value=(value) checked[checked.contains(value)];
+                    label for=(id) { (text) }
+                }
+            }
+            (error_text(name, error))
+        }
+    }
+}
+
+pub fn csrf(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(token); }
+}
+
+/// A change's state, in words, styled by state.
+pub fn state_badge(lang: Lang, state: ChangeState) -> Markup {
+    html! { span class=(format!("badge state-{state}")) { (lang.t(&format!("state-{state}"))) } }
+}
+
+/// A risk level, in words, styled by level.
+pub fn risk_badge(lang: Lang, level: RiskLevel) -> Markup {
+    html! { span class=(format!("badge risk-{level}")) { (lang.t(&format!("risk-{level}"))) } }
+}
+
+/// A time in the viewer's zone, with the zone's abbreviation (CET, CEST), in a `<time>`.
+pub fn time(zone: chrono_tz::Tz, at: DateTime<Utc>) -> Markup {
+    let local = at.with_timezone(&zone);
+    html! { time datetime=(at.to_rfc3339()) { (local.format("%Y-%m-%d %H:%M %Z")) } }
+}
+
+/// An optional time, or a dash.
+pub fn maybe_time(zone: chrono_tz::Tz, at: Option<DateTime<Utc>>) -> Markup {
+    html! {
+        @match at {
+            Some(at) => (time(zone, at)),
+            None => "–",
+        }
+    }
+}

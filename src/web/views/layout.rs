@@ -1,0 +1,128 @@
+//! The page shell: skip link, header with the navigation for the viewer's roles, language
+//! switch, main landmark, footer.
+
+use crate::domain::role::Role;
+use crate::web::i18n::Lang;
+use crate::web::session::Viewer;
+use actix_web::http::StatusCode;
+use maud::{html, Markup, DOCTYPE};
+
+fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " – Endring" }
+            link rel="stylesheet" href="/static/style.css";
+        }
+    }
+}
+
+/// A page for a signed-in viewer.
+pub fn page(viewer: &Viewer, title: &str, body: Markup) -> Markup {
+    let lang = viewer.lang;
+    let has = |role| viewer.caller.has(role);
+    let links: Vec<(&str, String)> = [
+        (true, "/", lang.t("nav-home")),
+        (true, "/changes", lang.t("nav-changes")),
+        (true, "/changes/new", lang.t("nav-new-change")),
+        (has(Role::CabMember) || has(Role::ChangeManager), "/cab", lang.t("nav-cab")),
+        (true, "/calendar", lang.t("nav-calendar")),
+        (
+            has(Role::Manager) || has(Role::ChangeManager) || has(Role::Admin),
+            "/reports",
+            lang.t("nav-reports"),
+        ),
+        (has(Role::Admin), "/admin", lang.t("nav-admin")),
+    ]
+    .into_iter()
+    .filter(|(shown, _, _)| *shown)
+    .map(|(_, href, text)| (href, text))
+    .collect();
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            (head(title))
+            body {
+                a.skip href="#main" { (lang.t("skip-to-content")) }
+                header.site {
+                    a.brand href="/" { "Endring" }
+                    nav aria-label=(lang.t("nav-label")) {
+                        ul {
+                            @for (href, text) in &links {
+                                li { a href=(href) { (text) } }
+                            }
+                        }
+                    }
+                    div.account {
+                        a href="/profile" { (viewer.caller.name) }
+                        (language_switch(viewer))
+                        form method="post" action="/sign-out" {
+                            input type="hidden" name="csrf" value=(viewer.csrf);
+                            button.link type="submit" { (lang.t("sign-out")) }
+                        }
+                    }
+                }
+                main #main tabindex="-1" {
+                    h1 { (title) }
+                    (body)
+                }
+                footer.site { p { (lang.t("footer")) } }
+            }
+        }
+    }
+}
+
+fn language_switch(viewer: &Viewer) -> Markup {
+    let other = match viewer.lang {
+        Lang::Nb => Lang::En,
+        Lang::En => Lang::Nb,
+    };
+    html! {
+        form method="post" action="/profile/language" {
+            input type="hidden" name="csrf" value=(viewer.csrf);
+            input type="hidden" name="language" value=(other.code());
+            button.link type="submit" lang=(other.code()) { (other.t("language-name")) }
+        }
+    }
+}
+
+/// A page for someone not signed in (sign-in, token confirmations).
+pub fn plain_page(lang: Lang, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            (head(title))
+            body {
+                a.skip href="#main" { (lang.t("skip-to-content")) }
+                header.site { a.brand href="/" { "Endring" } }
+                main #main tabindex="-1" {
+                    h1 { (title) }
+                    (body)
+                }
+                footer.site { p { (lang.t("footer")) } }
+            }
+        }
+    }
+}
+
+/// An error in the same layout, in the visitor's language.
+pub fn error_page(lang: Lang, status: StatusCode, detail: &str) -> Markup {
+    let title = match status {
+        StatusCode::FORBIDDEN => lang.t("error-403"),
+        StatusCode::NOT_FOUND => lang.t("error-404"),
+        StatusCode::CONFLICT => lang.t("error-409"),
+        StatusCode::UNPROCESSABLE_ENTITY => lang.t("error-422"),
+        StatusCode::TOO_MANY_REQUESTS => lang.t("error-429"),
+        status if status.is_server_error() => lang.t("error-500"),
+        _ => lang.t("error-400"),
+    };
+    plain_page(
+        lang,
+        &title,
+        html! {
+            p.problem role="alert" { (detail) }
+            p { a href="/" { (lang.t("error-back-home")) } }
+        },
+    )
+}
