@@ -76,6 +76,11 @@ impl Lang {
         LOCALES.lookup(&self.id(), key)
     }
 
+    /// The text of `key`, if the files define it.
+    pub fn try_t(self, key: &str) -> Option<String> {
+        LOCALES.try_lookup(&self.id(), key)
+    }
+
     /// The text of `key` with named arguments.
     pub fn t_with(self, key: &str, args: &[(&'static str, FluentValue<'static>)]) -> String {
         let args: HashMap<Cow<'static, str>, FluentValue> =

@@ -10,6 +10,7 @@ mod errors;
 mod lifecycle;
 mod migrations;
 mod openapi;
+mod pages;
 mod processes;
 mod reference;
 mod rules;

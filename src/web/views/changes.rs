@@ -300,7 +300,7 @@ pub fn detail(
 
 fn factor_text(lang: Lang, key: &str, detail: &str) -> String {
     if QUESTIONS.iter().any(|q| q.key == key) {
-        format!("{}: {}", lang.t(&format!("question-{key}")), lang.t(&format!("answer-{key}-{detail}")))
+        format!("{} — {}", lang.t(&format!("question-{key}")), lang.t(&format!("answer-{key}-{detail}")))
     } else {
         lang.t(&format!("factor-{key}"))
     }

@@ -32,13 +32,27 @@ impl Errors {
                     h2 { (lang.t("form-has-errors")) }
                     ul {
                         @for error in &self.0 {
-                            li { a href=(format!("#{}", field_id(&error.field))) { (error.field) ": " (error.message) } }
+                            li { a href=(format!("#{}", field_id(&error.field))) { (field_label(lang, &error.field)) ": " (error.message) } }
                         }
                     }
                 }
             }
         }
     }
+}
+
+/// The label of a form field, for the error summary (`answers.tested` → its question).
+pub fn field_label(lang: Lang, field: &str) -> String {
+    let key = match field.strip_prefix("answers.") {
+        Some(question) => format!("question-{question}"),
+        None => match field {
+            "ci_ids" => "field-cis".to_owned(),
+            "implementer_id" => "field-implementer".to_owned(),
+            "template_id" => "field-template".to_owned(),
+            other => format!("field-{}", other.replace('_', "-")),
+        },
+    };
+    lang.try_t(&key).unwrap_or_else(|| field.to_owned())
 }
 
 /// The id of a field's control (`answers.tested` → `answers-tested`).

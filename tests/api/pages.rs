@@ -1,0 +1,231 @@
+//! The HTML pages, server side: status, key content, sign-in, CSRF, role-based buttons,
+//! language. (The browser suite in tests/e2e drives the same pages in chromium.)
+
+use crate::helpers::{low_risk, Backend, TestApp, User};
+use crate::on_both_backends;
+use endring::domain::role::Role;
+use reqwest::{redirect, Client, StatusCode};
+use serde_json::json;
+
+on_both_backends!(
+    pages_need_a_session_and_sign_in_starts_one,
+    forms_without_the_session_csrf_token_are_refused,
+    the_change_page_shows_exactly_the_actions_the_viewer_may_take,
+    pages_speak_the_viewers_language,
+    a_change_goes_through_assessment_and_the_cab_on_the_web,
+);
+
+/// A browser-like client: keeps cookies, does not follow redirects.
+fn browser() -> Client {
+    Client::builder().cookie_store(true).redirect(redirect::Policy::none()).build().unwrap()
+}
+
+/// The CSRF token of the first form in `html`.
+fn csrf(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+    html[start..start + 64].to_owned()
+}
+
+async fn sign_in(app: &TestApp, user: &User) -> Client {
+    let client = browser();
+    let page = client.get(format!("{}/sign-in", app.address)).send().await.unwrap().text().await.unwrap();
+    let form = [
+        ("csrf", csrf(&page)),
+        ("email", user.email.clone()),
+        ("password", "correct horse battery staple".into()),
+        ("next", "/".into()),
+    ];
+    let response = client.post(format!("{}/sign-in", app.address)).form(&form).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in as {}", user.email);
+    client
+}
+
+async fn page(client: &Client, app: &TestApp, path: &str) -> (StatusCode, String) {
+    let response = client.get(format!("{}{path}", app.address)).send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+async fn post_form(
+    client: &Client,
+    app: &TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let (_, html) = page(client, app, path.rsplit_once('/').map_or("/", |(p, _)| p)).await;
+    let mut form: Vec<(String, String)> = vec![("csrf".into(), csrf(&html))];
+    form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let response = client.post(format!("{}{path}", app.address)).form(&form).send().await.unwrap();
+    let status = response.status();
+    let location =
+        response.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
+    (status, if location.is_empty() { response.text().await.unwrap() } else { location })
+}
+
+async fn pages_need_a_session_and_sign_in_starts_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.user("rita", &[]).await;
+    let anonymous = browser();
+    let response = anonymous.get(format!("{}/changes?state=draft", app.address)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/sign-in?next=%2Fchanges%3Fstate%3Ddraft");
+
+    let (_, html) = page(&anonymous, &app, "/sign-in").await;
+    let wrong = [
+        ("csrf", csrf(&html)),
+        ("email", user.email.clone()),
+        ("password", "wrong password".into()),
+        ("next", "/".into()),
+    ];
+    let response = anonymous.post(format!("{}/sign-in", app.address)).form(&wrong).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(response.text().await.unwrap().contains("role=\"alert\""));
+
+    let client = sign_in(&app, &user).await;
+    let (status, home) = page(&client, &app, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(home.contains("rita"), "the home page greets the viewer");
+    let cookie = client.get(format!("{}/", app.address)).send().await.unwrap();
+    assert_eq!(cookie.status(), StatusCode::OK);
+
+    let (status, location) = post_form(&client, &app, "/sign-out", &[]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/sign-in"));
+    let response = client.get(format!("{}/", app.address)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "signed out");
+    let (status, html) = page(&browser(), &app, "/no-such-page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("<main"), "errors are pages in the same layout");
+}
+
+async fn forms_without_the_session_csrf_token_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.user("rita", &[]).await;
+    let client = sign_in(&app, &user).await;
+    let forged = [("csrf", "0".repeat(64)), ("title", "Forged".into()), ("type", "normal".into())];
+    let response = client.post(format!("{}/changes/new", app.address)).form(&forged).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let missing = [("title", "No token"), ("type", "normal")];
+    let response = client.post(format!("{}/changes/new", app.address)).form(&missing).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let listed = app.get("/api/v1/changes", &app.admin).await;
+    assert_eq!(listed["total"], 0, "nothing was created");
+}
+
+async fn the_change_page_shows_exactly_the_actions_the_viewer_may_take(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("rita", &[Role::CabMember]).await;
+    let other = app.user("olav", &[]).await;
+    let member = app.user("cato", &[Role::CabMember]).await;
+    let implementer = app.user("ivar", &[Role::Implementer]).await;
+    let ci = app.ci("Archive", 3).await;
+    let change = app.draft(&requester, &implementer, ci, 10).await;
+    let path = format!("/changes/{}", change["ref"].as_str().unwrap());
+    let (_, own) = page(&sign_in(&app, &requester).await, &app, &path).await;
+    assert!(
+        own.contains(&format!("{path}/edit")) && own.contains(&format!("{path}/submit")),
+        "the requester edits and submits"
+    );
+    let (_, theirs) = page(&sign_in(&app, &other).await, &app, &path).await;
+    assert!(!theirs.contains(&format!("{path}/edit")) && !theirs.contains(&format!("{path}/submit")));
+    assert!(!theirs.contains("section class=\"actions\""), "someone else's draft offers nothing");
+
+    app.answer_risk(&change, &requester, low_risk()).await;
+    app.act(&change, "submit", &requester, json!({})).await;
+    app.act(&change, "assess", &app.admin, json!({ "outcome": "authorize" })).await;
+    let (_, own) = page(&sign_in(&app, &requester).await, &app, &path).await;
+    assert!(!own.contains("value=\"approve\""), "no vote buttons on one's own change");
+    let (_, voter) = page(&sign_in(&app, &member).await, &app, &path).await;
+    assert!(voter.contains("value=\"approve\"") && voter.contains("value=\"reject\""));
+}
+
+async fn pages_speak_the_viewers_language(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let get = |lang: &'static str| {
+        let url = format!("{}/sign-in", app.address);
+        async move {
+            browser().get(url).header("accept-language", lang).send().await.unwrap().text().await.unwrap()
+        }
+    };
+    assert!(get("en-GB,en;q=0.8").await.contains("<html lang=\"en\""));
+    assert!(get("nb-NO,nb;q=0.9").await.contains("Logg inn"));
+    let user = app.user("rita", &[]).await;
+    let client = sign_in(&app, &user).await;
+    let (status, _) = post_form(&client, &app, "/profile/language", &[("language", "en")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, home) = page(&client, &app, "/").await;
+    assert!(
+        home.contains("<html lang=\"en\"") && home.contains("My changes"),
+        "the setting wins over the browser"
+    );
+    let me = app.get("/api/v1/me", &user).await;
+    assert_eq!(me["language"], "en");
+}
+
+async fn a_change_goes_through_assessment_and_the_cab_on_the_web(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("rita", &[]).await;
+    let implementer = app.user("ivar", &[Role::Implementer]).await;
+    let manager = app.user("kari", &[Role::ChangeManager]).await;
+    let ci = app.ci("Archive", 3).await;
+    let browser = sign_in(&app, &requester).await;
+    let start = (app.ctx.clock.now() + chrono::Duration::days(14)).with_timezone(&chrono_tz::Europe::Oslo);
+    let (start_text, end_text) =
+        (start.format("%Y-%m-%dT18:00").to_string(), start.format("%Y-%m-%dT20:00").to_string());
+    let ci_text = ci.to_string();
+    let implementer_text = implementer.id.to_string();
+    let mut fields = vec![
+        ("title", "Upgrade the archive"),
+        ("type", "normal"),
+        ("ci_ids", ci_text.as_str()),
+        ("planned_start", start_text.as_str()),
+        ("planned_end", end_text.as_str()),
+        ("implementer_id", implementer_text.as_str()),
+        ("implementation_plan", "Install"),
+        ("backout_plan", "Restore"),
+        ("test_plan", "Open a case"),
+        ("answers.users_affected", "none"),
+        ("answers.tested", "yes"),
+        ("answers.backout", "yes"),
+        ("answers.complexity", "low"),
+    ];
+    let (status, html) =
+        post_form(&browser, &app, "/changes/new", &[("title", ""), ("type", "normal")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("aria-invalid=\"true\""), "field errors are shown next to the field");
+    fields.push(("answers.downtime", "none"));
+    let (status, location) = post_form(&browser, &app, "/changes/new", &fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    let change = app.get(&format!("/api/v1/{}", location.trim_start_matches('/')), &app.admin).await;
+    // 18:00 on the wall clock in Oslo, whichever of CET or CEST is in force that day.
+    let expected = {
+        use chrono::TimeZone;
+        let local = start.date_naive().and_hms_opt(18, 0, 0).unwrap();
+        chrono_tz::Europe::Oslo.from_local_datetime(&local).unwrap().with_timezone(&chrono::Utc)
+    };
+    assert_eq!(change["planned_start"], json!(expected.format("%Y-%m-%dT%H:%M:%SZ").to_string()));
+    assert_eq!(change["risk"]["level"], "low");
+
+    let (status, _) = post_form(&browser, &app, &format!("{location}/submit"), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let manager_browser = sign_in(&app, &manager).await;
+    let (status, _) = post_form(
+        &manager_browser,
+        &app,
+        &format!("{location}/assess"),
+        &[("outcome", "authorize"), ("comment", "")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, html) = post_form(&browser, &app, &format!("{location}/start"), &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a refusal shows the page again with the reason");
+    assert!(html.contains("role=\"alert\""));
+    let (status, _) = post_form(
+        &manager_browser,
+        &app,
+        &format!("{location}/votes"),
+        &[("decision", "approve"), ("comment", "fine")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let after = app.get(&format!("/api/v1/{}", location.trim_start_matches('/')), &app.admin).await;
+    assert_eq!(after["state"], "scheduled");
+}

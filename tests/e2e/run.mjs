@@ -1,0 +1,188 @@
+// End-to-end: Endring's pages in Debian's chromium, driven by playwright-core, with an
+// axe-core accessibility check (WCAG 2.1 A and AA) of every page visited and a screenshot
+// of each under tests/e2e/output/. Run by .ci/run; by hand:
+//   ENDRING_BIN=/var/tmp/endring-target/debug/endring node tests/e2e/run.mjs
+import { chromium } from "playwright-core";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createServer } from "node:net";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const bin = process.env.ENDRING_BIN ?? join(here, "../../target/debug/endring");
+const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const output = join(here, "output");
+mkdirSync(output, { recursive: true });
+const axeSource = readFileSync(join(here, "node_modules/axe-core/axe.min.js"), "utf8");
+
+const results = { passed: 0, failed: 0 };
+function check(name, ok, detail = "") {
+  if (ok) {
+    results.passed++;
+    console.log(`ok   ${name}`);
+  } else {
+    results.failed++;
+    console.log(`FAIL ${name} ${detail}`);
+  }
+}
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// A fresh service on a fresh SQLite database; resolves with its address and admin password.
+async function startService(dir) {
+  const port = await freePort();
+  const env = { ...process.env, DATABASE_URL: `sqlite://${join(dir, "e2e.db")}`, RUST_LOG: "warn" };
+  const child = spawn(bin, ["serve", "--bind", `127.0.0.1:${port}`], { env, stdio: ["ignore", "pipe", "inherit"] });
+  let printed = "";
+  const password = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${printed}`)), 30000);
+    child.stdout.on("data", (chunk) => {
+      printed += chunk;
+      const found = printed.match(/password:\s+(\S+)/);
+      if (found && printed.includes("listens on")) {
+        clearTimeout(timer);
+        resolve(found[1]);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`serve exited with ${code}: ${printed}`)));
+  });
+  return { child, env, base: `http://127.0.0.1:${port}`, password };
+}
+
+function addUser(env, email, name, roles) {
+  const args = ["user", "add", "--email", email, "--name", name, "--password", "e2e-password-123"];
+  for (const role of roles) args.push("--role", role);
+  execFileSync(bin, args, { env, stdio: "ignore" });
+}
+
+let shot = 0;
+// Checks the page with axe (WCAG 2.1 A/AA) and saves a screenshot.
+async function audit(page, label) {
+  await page.addScriptTag({ content: axeSource });
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] });
+    return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  });
+  check(`axe: ${label}`, violations.length === 0, violations.join(" | "));
+  shot++;
+  await page.screenshot({ path: join(output, `${String(shot).padStart(2, "0")}-${label.replace(/[^a-z0-9]+/gi, "-")}.png`), fullPage: true });
+}
+
+async function signIn(browser, base, email) {
+  const context = await browser.newContext({ locale: "en-GB" });
+  const page = await context.newPage();
+  await page.goto(`${base}/sign-in`);
+  await page.fill("#email", email);
+  await page.fill("#password", "e2e-password-123");
+  await page.click("form.sign-in button[type=submit]");
+  await page.waitForURL(`${base}/`);
+  return page;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "endring-e2e-"));
+const service = await startService(dir);
+const browser = await chromium.launch({
+  executablePath: browserPath,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync"],
+});
+try {
+  const { base, env } = service;
+  addUser(env, "rita@e2e.no", "Rita Requester", ["cab_member"]);
+  addUser(env, "ivar@e2e.no", "Ivar Implementer", ["implementer"]);
+  addUser(env, "kari@e2e.no", "Kari Change Manager", ["change_manager"]);
+  addUser(env, "cab1@e2e.no", "Cato CAB", ["cab_member"]);
+  addUser(env, "cab2@e2e.no", "Cecilie CAB", ["cab_member"]);
+  const admin = await (await fetch(`${base}/api/v1/auth/token`, {
+    method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: "admin@localhost.localdomain", password: service.password }),
+  })).json();
+  await fetch(`${base}/api/v1/cis`, {
+    method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${admin.token}` },
+    body: JSON.stringify({ name: "Sak- og arkivsystem", kind: "application", criticality: 3, owner_email: "arkiv@e2e.no" }),
+  });
+
+  // The sign-in page, before anyone is signed in.
+  const anonymous = await (await browser.newContext({ locale: "en-GB" })).newPage();
+  await anonymous.goto(`${base}/sign-in`);
+  await audit(anonymous, "sign-in");
+
+  // A requester files a change and submits it.
+  const rita = await signIn(browser, base, "rita@e2e.no");
+  await audit(rita, "home requester");
+  await rita.goto(`${base}/changes/new`);
+  await audit(rita, "new change form");
+  await rita.click("form.change button[type=submit]");
+  check("an empty form is refused with field errors", (await rita.locator(".errors").count()) === 1);
+  await audit(rita, "new change with errors");
+  const start = new Date(Date.now() + 14 * 24 * 3600 * 1000);
+  const day = start.toISOString().slice(0, 10);
+  await rita.fill("#title", "Upgrade the archive system");
+  await rita.fill("#description", "Minor version upgrade");
+  await rita.check("text=Sak- og arkivsystem");
+  await rita.fill("#planned_start", `${day}T18:00`);
+  await rita.fill("#planned_end", `${day}T20:00`);
+  await rita.selectOption("#implementer_id", { label: "Ivar Implementer" });
+  await rita.fill("#implementation_plan", "Run the installer");
+  await rita.fill("#backout_plan", "Restore the snapshot");
+  await rita.fill("#test_plan", "Open a case");
+  for (const [question, answer] of [["users_affected", "under_500"], ["tested", "partly"], ["backout", "yes"], ["complexity", "medium"], ["downtime", "none"]]) {
+    await rita.check(`#answers-${question}-${answer}`);
+  }
+  await rita.click("form.change button[type=submit]");
+  await rita.waitForURL(/\/changes\/CHG-\d+$/);
+  const changeUrl = rita.url();
+  check("the saved change shows its risk", (await rita.textContent("main")).includes("Medium risk"));
+  await audit(rita, "change draft");
+  await rita.click("text=Submit");
+  await rita.waitForURL(changeUrl);
+  check("submitted changes go to assessment", (await rita.textContent(".summary")).includes("Assessment"));
+
+  // The change manager sends it to the CAB.
+  const kari = await signIn(browser, base, "kari@e2e.no");
+  await audit(kari, "home change manager");
+  await kari.goto(changeUrl);
+  await kari.click("text=Send to the CAB");
+  await kari.waitForURL(changeUrl);
+  check("assessed changes await the CAB", (await kari.textContent(".summary")).includes("Awaiting CAB"));
+
+  // The requester is a CAB member too, but sees no vote buttons on her own change.
+  await rita.goto(changeUrl);
+  check("a requester cannot vote on her own change", (await rita.locator("button[value=approve]").count()) === 0);
+
+  // Two CAB members approve it from the CAB queue.
+  for (const email of ["cab1@e2e.no", "cab2@e2e.no"]) {
+    const member = await signIn(browser, base, email);
+    await member.goto(`${base}/cab`);
+    if (email === "cab1@e2e.no") await audit(member, "cab queue");
+    await member.click("form.vote button[value=approve]");
+    await member.waitForURL(/\/changes\/CHG-\d+$/);
+  }
+  await kari.goto(changeUrl);
+  check("two approvals schedule a medium-risk change", (await kari.textContent(".summary")).includes("Scheduled"));
+  await audit(kari, "change scheduled");
+
+  // The language switch turns the pages Norwegian.
+  await kari.click("header.site .account button[lang=nb]");
+  await kari.waitForLoadState();
+  check("the language switch works", (await kari.getAttribute("html", "lang")) === "nb" && (await kari.textContent("nav")).includes("Endringer"));
+  await audit(kari, "change in Norwegian");
+} catch (error) {
+  check("the scenario ran to its end", false, String(error?.stack ?? error));
+} finally {
+  await browser.close();
+  service.child.kill();
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`e2e: ${results.passed} passed, ${results.failed} failed`);
+process.exit(results.failed === 0 ? 0 : 1);
