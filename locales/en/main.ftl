@@ -195,3 +195,23 @@ event-start = Implementation started
 event-complete = Implementation completed
 event-review = Reviewed and closed
 event-cancel = Cancelled
+
+# Calendar
+calendar-conflict = Conflict
+calendar-navigation = Calendar navigation
+calendar-week-of = Week of { $date }
+calendar-month = Month { $month }
+calendar-previous = ← Previous
+calendar-next = Next →
+calendar-view-month = Month
+calendar-view-week = Week
+calendar-view-list = List
+calendar-blackouts = Blackout windows
+calendar-freeze = Freeze
+weekday-mon = Mon
+weekday-tue = Tue
+weekday-wed = Wed
+weekday-thu = Thu
+weekday-fri = Fri
+weekday-sat = Sat
+weekday-sun = Sun

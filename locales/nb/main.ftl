@@ -195,3 +195,23 @@ event-start = Gjennomføring startet
 event-complete = Gjennomføring fullført
 event-review = Etterkontrollert og lukket
 event-cancel = Avbrutt
+
+# Calendar
+calendar-conflict = Konflikt
+calendar-navigation = Kalendernavigasjon
+calendar-week-of = Uken fra { $date }
+calendar-month = Måned { $month }
+calendar-previous = ← Forrige
+calendar-next = Neste →
+calendar-view-month = Måned
+calendar-view-week = Uke
+calendar-view-list = Liste
+calendar-blackouts = Frysperioder
+calendar-freeze = Frys
+weekday-mon = man
+weekday-tue = tir
+weekday-wed = ons
+weekday-thu = tor
+weekday-fri = fre
+weekday-sat = lør
+weekday-sun = søn

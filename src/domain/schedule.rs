@@ -111,6 +111,33 @@ pub fn conflicts(planned: &Planned, booked: &[Booked], freezes: &[Freeze]) -> Ve
     found
 }
 
+/// For each of `booked`, whether it conflicts with another of them or with a freeze: the
+/// calendar's marks. Sorted by start, each window is compared only with those that start
+/// before it ends.
+pub fn marks(booked: &[Booked], freezes: &[Freeze]) -> Vec<bool> {
+    let mut order: Vec<usize> = (0..booked.len()).collect();
+    order.sort_by_key(|&i| booked[i].window.start());
+    let mut marked = vec![false; booked.len()];
+    for (position, &i) in order.iter().enumerate() {
+        let this = &booked[i];
+        for &j in order[position + 1..].iter().take_while(|&&j| booked[j].window.start() < this.window.end())
+        {
+            let that = &booked[j];
+            let shared_ci = !this.ci_ids.is_disjoint(&that.ci_ids);
+            let same_implementer = this.implementer.is_some() && this.implementer == that.implementer;
+            if this.window.overlaps(&that.window) && (shared_ci || same_implementer) {
+                marked[i] = true;
+                marked[j] = true;
+            }
+        }
+        let frozen = freezes.iter().any(|f| {
+            f.window.overlaps(&this.window) && (f.ci_ids.is_empty() || !f.ci_ids.is_disjoint(&this.ci_ids))
+        });
+        marked[i] |= frozen;
+    }
+    marked
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +196,18 @@ mod tests {
         let found = conflicts(&planned(), &[booked(2, window(9, 11), &[9], 7)], &[]);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].kind, ConflictKind::ImplementerBusy);
+    }
+
+    #[test]
+    fn marks_flag_both_sides_of_a_clash_and_windows_in_a_freeze() {
+        let booked = [
+            booked(1, window(10, 12), &[1], 7),
+            booked(2, window(11, 13), &[1], 8),
+            booked(3, window(14, 15), &[2], 9),
+            booked(4, window(16, 17), &[3], 9),
+        ];
+        let freeze = Freeze { id: 1, title: "freeze".into(), window: window(16, 18), ci_ids: cis(&[3]) };
+        assert_eq!(marks(&booked, &[freeze]), [true, true, false, true]);
     }
 
     #[test]

@@ -5,10 +5,12 @@ use super::{Ctx, ServiceError, ServiceResult};
 use crate::authz::{Object, Permission};
 use crate::db::{blackouts, changes};
 use crate::domain::caller::Caller;
-use crate::domain::change::{ChangeState, ChangeType};
+use crate::domain::change::{Change, ChangeState, ChangeType};
 use crate::domain::ids::{ChangeId, CiId};
+use crate::domain::schedule::{self, Booked};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::BTreeSet;
 
 /// Longest period one calendar request may span.
 pub const MAX_DAYS: i64 = 366;
@@ -27,6 +29,17 @@ pub struct CalendarEntry {
     pub planned_start: DateTime<Utc>,
     pub planned_end: DateTime<Utc>,
     pub ci_ids: Vec<CiId>,
+    /// It overlaps another booked change on a shared CI or with the same implementer, or
+    /// a blackout.
+    pub conflicted: bool,
+}
+
+/// Narrows a calendar; conflicts are still judged against every change in the period.
+#[derive(Debug, Clone, Default)]
+pub struct CalendarFilter {
+    pub ci: Option<CiId>,
+    pub change_type: Option<ChangeType>,
+    pub state: Option<ChangeState>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -41,7 +54,13 @@ pub struct Calendar {
 const SHOWN: [ChangeState; 4] =
     [ChangeState::Scheduled, ChangeState::Implement, ChangeState::Review, ChangeState::Closed];
 
-pub fn period(ctx: &Ctx, caller: &Caller, from: DateTime<Utc>, to: DateTime<Utc>) -> ServiceResult<Calendar> {
+pub fn period(
+    ctx: &Ctx,
+    caller: &Caller,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    filter: &CalendarFilter,
+) -> ServiceResult<Calendar> {
     ctx.require(caller, Permission::Read, &Object::none())?;
     if to <= from {
         return Err(ServiceError::invalid("to", "must be after from"));
@@ -53,22 +72,45 @@ pub fn period(ctx: &Ctx, caller: &Caller, from: DateTime<Utc>, to: DateTime<Utc>
         let held = changes::in_window(conn, &SHOWN, from, to, ENTRY_LIMIT)?;
         let ids: Vec<ChangeId> = held.iter().map(|c| c.id).collect();
         let mut ci_map = changes::ci_ids_of(conn, &ids)?;
-        let entries = held
+        let freezes = blackouts::overlapping(conn, from, to, ENTRY_LIMIT)?;
+        let booked: Vec<(Change, Booked)> = held
             .into_iter()
             .filter_map(|c| {
-                Some(CalendarEntry {
-                    reference: c.id.reference(),
-                    ci_ids: ci_map.remove(&c.id).unwrap_or_default().into_iter().collect(),
-                    planned_start: c.planned_start?,
-                    planned_end: c.planned_end?,
+                let ci_ids = ci_map.remove(&c.id).unwrap_or_default();
+                let booked = Booked {
                     id: c.id,
-                    title: c.title,
-                    change_type: c.change_type,
-                    state: c.state,
-                })
+                    title: c.title.clone(),
+                    window: c.window()?,
+                    ci_ids,
+                    implementer: c.implementer_id,
+                };
+                Some((c, booked))
             })
             .collect();
-        let freezes = blackouts::overlapping(conn, from, to, ENTRY_LIMIT)?;
+        let holding: Vec<Booked> =
+            booked.iter().filter(|(c, _)| c.state.holds_window()).map(|(_, b)| b.clone()).collect();
+        let holding_marks = schedule::marks(&holding, &freezes);
+        let conflicted: BTreeSet<ChangeId> =
+            holding.iter().zip(holding_marks).filter(|(_, marked)| *marked).map(|(b, _)| b.id).collect();
+        let entries = booked
+            .into_iter()
+            .filter(|(c, b)| {
+                filter.ci.is_none_or(|ci| b.ci_ids.contains(&ci))
+                    && filter.change_type.is_none_or(|t| t == c.change_type)
+                    && filter.state.is_none_or(|s| s == c.state)
+            })
+            .map(|(c, b)| CalendarEntry {
+                reference: c.id.reference(),
+                conflicted: conflicted.contains(&c.id),
+                ci_ids: b.ci_ids.into_iter().collect(),
+                planned_start: b.window.start(),
+                planned_end: b.window.end(),
+                id: c.id,
+                title: c.title,
+                change_type: c.change_type,
+                state: c.state,
+            })
+            .collect();
         Ok(Calendar {
             from,
             to,

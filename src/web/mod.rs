@@ -52,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/changes/{id}/{action}").route(post().to(pages::changes::act)))
         .service(resource("/cab").route(get().to(cab::queue)))
+        .service(resource("/calendar").route(get().to(pages::calendar::show)))
         .service(resource("/profile").route(get().to(profile::show)).route(post().to(profile::save)))
         .service(resource("/profile/language").route(post().to(profile::language)))
         .service(

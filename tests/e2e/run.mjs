@@ -103,6 +103,7 @@ try {
   addUser(env, "kari@e2e.no", "Kari Change Manager", ["change_manager"]);
   addUser(env, "cab1@e2e.no", "Cato CAB", ["cab_member"]);
   addUser(env, "cab2@e2e.no", "Cecilie CAB", ["cab_member"]);
+  addUser(env, "nora@e2e.no", "Nora Manager", ["manager"]);
   const admin = await (await fetch(`${base}/api/v1/auth/token`, {
     method: "POST", headers: { "content-type": "application/json" },
     body: JSON.stringify({ email: "admin@localhost.localdomain", password: service.password }),
@@ -171,6 +172,18 @@ try {
   await kari.goto(changeUrl);
   check("two approvals schedule a medium-risk change", (await kari.textContent(".summary")).includes("Scheduled"));
   await audit(kari, "change scheduled");
+
+  // The manager finds it on the calendar, in the month, week and list views.
+  const nora = await signIn(browser, base, "nora@e2e.no");
+  await audit(nora, "home manager");
+  const reference = changeUrl.split("/").pop();
+  for (const view of ["month", "week", "list"]) {
+    await nora.goto(`${base}/calendar?view=${view}&date=${day}`);
+    check(`the manager finds the change in the ${view} view`, (await nora.locator(`a[href="/changes/${reference}"]`).count()) >= 1);
+    await audit(nora, `calendar ${view}`);
+  }
+  await nora.click(`a[href="/changes/${reference}"] >> nth=0`);
+  check("calendar entries link to their change", nora.url() === changeUrl);
 
   // The language switch turns the pages Norwegian.
   await kari.click("header.site .account button[lang=nb]");

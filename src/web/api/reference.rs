@@ -3,8 +3,10 @@
 use super::changes::{parse_number, parse_time};
 use crate::db::cis::Ci;
 use crate::domain::caller::Caller;
+use crate::domain::change::{ChangeState, ChangeType};
+use crate::domain::ids::CiId;
 use crate::domain::validation::FieldErrors;
-use crate::services::calendar::{self, Calendar};
+use crate::services::calendar::{self, Calendar, CalendarFilter};
 use crate::services::reference::{self, BlackoutView, NewBlackout, NewCi, NewTemplate, TemplateView};
 use crate::services::{Ctx, ServiceResult};
 use crate::web::problem::Problem;
@@ -119,14 +121,53 @@ pub async fn create_blackout(
     Ok(HttpResponse::Created().json(blackout))
 }
 
-/// Scheduled windows and blackouts in a period (at most 366 days).
-#[utoipa::path(get, path = "/api/v1/calendar", params(PeriodParams),
+/// Filters of the calendar, beside its period.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CalendarParams {
+    #[param(value_type = Option<i32>)]
+    pub ci: Option<String>,
+    #[serde(rename = "type")]
+    #[param(rename = "type", value_type = Option<ChangeType>)]
+    pub change_type: Option<String>,
+    #[param(value_type = Option<ChangeState>)]
+    pub state: Option<String>,
+}
+
+impl CalendarParams {
+    pub fn filter(&self) -> ServiceResult<CalendarFilter> {
+        let mut errors = FieldErrors::default();
+        let ci = parse_number(
+            &mut errors,
+            "ci",
+            self.ci.as_deref().filter(|c| !c.is_empty()),
+            1..=i64::from(i32::MAX),
+        );
+        let change_type = self
+            .change_type
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .and_then(|t| errors.check("type", t.parse()));
+        let state =
+            self.state.as_deref().filter(|s| !s.is_empty()).and_then(|s| errors.check("state", s.parse()));
+        Ok(errors.finish(|| CalendarFilter {
+            ci: ci.and_then(|c| i32::try_from(c).ok()).map(CiId),
+            change_type,
+            state,
+        })?)
+    }
+}
+
+/// Scheduled windows and blackouts in a period (at most 366 days), conflicts marked.
+#[utoipa::path(get, path = "/api/v1/calendar", params(PeriodParams, CalendarParams),
     responses((status = 200, body = Calendar), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn calendar(
     ctx: web::Data<Ctx>,
     caller: Caller,
-    params: web::Query<PeriodParams>,
+    period: web::Query<PeriodParams>,
+    params: web::Query<CalendarParams>,
 ) -> ServiceResult<web::Json<Calendar>> {
-    let (from, to) = params.period(ctx.clock.now())?;
-    Ok(web::Json(run(ctx, move |ctx| calendar::period(ctx, &caller, from, to)).await?))
+    let (from, to) = period.period(ctx.clock.now())?;
+    let filter = params.filter()?;
+    Ok(web::Json(run(ctx, move |ctx| calendar::period(ctx, &caller, from, to, &filter)).await?))
 }

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod auth;
 pub mod cab;
+pub mod calendar;
 pub mod changes;
 pub mod forms;
 pub mod home;

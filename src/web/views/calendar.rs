@@ -1,0 +1,196 @@
+//! The change calendar: month, week and list views. Entries link to their change; a
+//! conflict is marked in words and by style; blackout days are shaded and named.
+
+use super::components::{state_badge, time};
+use crate::services::calendar::{Calendar, CalendarEntry};
+use crate::web::i18n::{arg, Lang};
+use crate::web::session::Viewer;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use maud::{html, Markup};
+
+/// Which view of the calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Month,
+    Week,
+    List,
+}
+
+impl View {
+    pub fn parse(text: &str) -> View {
+        match text {
+            "week" => View::Week,
+            "list" => View::List,
+            _ => View::Month,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            View::Month => "month",
+            View::Week => "week",
+            View::List => "list",
+        }
+    }
+
+    /// The local dates shown for `anchor`: the whole month (from its Monday-week) or the
+    /// week, Monday to Sunday.
+    pub fn days(self, anchor: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let monday = |d: NaiveDate| d - Duration::days(d.weekday().num_days_from_monday().into());
+        match self {
+            View::Week => {
+                let first = monday(anchor);
+                (first, first + Duration::days(6))
+            }
+            View::Month | View::List => {
+                let first = anchor.with_day(1).unwrap_or(anchor);
+                let next = if first.month() == 12 {
+                    NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
+                } else {
+                    NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
+                };
+                let last = next.map_or(first, |n| n - Duration::days(1));
+                if self == View::List {
+                    (first, last)
+                } else {
+                    (monday(first), monday(last) + Duration::days(6))
+                }
+            }
+        }
+    }
+
+    /// The anchor one step back and forth.
+    pub fn neighbours(self, anchor: NaiveDate) -> (NaiveDate, NaiveDate) {
+        match self {
+            View::Week => (anchor - Duration::days(7), anchor + Duration::days(7)),
+            View::Month | View::List => {
+                let first = anchor.with_day(1).unwrap_or(anchor);
+                let previous = (first - Duration::days(1)).with_day(1).unwrap_or(first);
+                let next = (first + Duration::days(32)).with_day(1).unwrap_or(first);
+                (previous, next)
+            }
+        }
+    }
+}
+
+/// Midnight at the start of `day` in `zone`, in UTC (DST-correct).
+pub fn start_of(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    zone.from_local_datetime(&midnight)
+        .earliest()
+        .map_or_else(|| Utc.from_utc_datetime(&midnight), |t| t.with_timezone(&Utc))
+}
+
+fn touches(zone: Tz, day: NaiveDate, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+    start < start_of(zone, day + Duration::days(1)) && end > start_of(zone, day)
+}
+
+fn entry(lang: Lang, zone: Tz, item: &CalendarEntry) -> Markup {
+    html! {
+        li class={ "entry" @if item.conflicted { " conflicted" } } {
+            a href=(format!("/changes/{}", item.reference)) { (item.reference) " " (item.title) }
+            " " (state_badge(lang, item.state))
+            @if item.conflicted { " " strong.conflict { (lang.t("calendar-conflict")) } }
+            br;
+            span.when { (time(zone, item.planned_start)) " – " (time(zone, item.planned_end)) }
+        }
+    }
+}
+
+/// The calendar page body.
+pub fn calendar(
+    viewer: &Viewer,
+    view: View,
+    anchor: NaiveDate,
+    days: (NaiveDate, NaiveDate),
+    data: &Calendar,
+    filters: &str,
+) -> Markup {
+    let lang = viewer.lang;
+    let zone = viewer.zone;
+    let (previous, next) = view.neighbours(anchor);
+    let link = |v: View, date: NaiveDate| format!("/calendar?view={}&date={date}{filters}", v.code());
+    let title = match view {
+        View::Week => lang.t_with("calendar-week-of", &[("date", arg(days.0))]),
+        _ => lang.t_with("calendar-month", &[("month", arg(anchor.format("%Y-%m")))]),
+    };
+    let weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    html! {
+        nav.calendar-nav aria-label=(lang.t("calendar-navigation")) {
+            a href=(link(view, previous)) { (lang.t("calendar-previous")) } " "
+            strong { (title) } " "
+            a href=(link(view, next)) { (lang.t("calendar-next")) }
+            " | "
+            @for other in [View::Month, View::Week, View::List] {
+                @if other == view { strong aria-current="page" { (lang.t(&format!("calendar-view-{}", other.code()))) } }
+                @else { a href=(link(other, anchor)) { (lang.t(&format!("calendar-view-{}", other.code()))) } }
+                " "
+            }
+        }
+        @if !data.blackouts.is_empty() {
+            section.blackouts aria-labelledby="blackouts" {
+                h2 #blackouts { (lang.t("calendar-blackouts")) }
+                ul { @for b in &data.blackouts { li { strong { (b.title) } " " (time(zone, b.starts_at)) " – " (time(zone, b.ends_at)) } } }
+            }
+        }
+        @match view {
+            View::List => {
+                @if data.changes.is_empty() { p.empty { (lang.t("list-empty")) } }
+                @else { ul.entries { @for item in &data.changes { (entry(lang, zone, item)) } } }
+            }
+            View::Month | View::Week => {
+                table.calendar {
+                    caption { (title) }
+                    thead { tr { @for day in weekdays { th scope="col" { (lang.t(&format!("weekday-{day}"))) } } } }
+                    tbody {
+                        @let count = (days.1 - days.0).num_days() + 1;
+                        @for week in 0..(count / 7) {
+                            tr {
+                                @for offset in 0..7 {
+                                    @let day = days.0 + Duration::days(week * 7 + offset);
+                                    @let frozen: Vec<&str> = data.blackouts.iter().filter(|b| touches(zone, day, b.starts_at, b.ends_at)).map(|b| b.title.as_str()).collect();
+                                    td class={ "day" @if !frozen.is_empty() { " frozen" } @if day.month() != anchor.month() && view == View::Month { " other-month" } } {
+                                        div.date { (day.format("%d")) }
+                                        @for title in &frozen { div.freeze { (lang.t("calendar-freeze")) ": " (title) } }
+                                        ul.entries {
+                                            @for item in data.changes.iter().filter(|c| touches(zone, day, c.planned_start, c.planned_end)) {
+                                                (entry(lang, zone, item))
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn a_month_view_covers_whole_weeks() {
+        let (first, last) = View::Month.days(date(2026, 12, 15));
+        assert_eq!((first, last), (date(2026, 11, 30), date(2027, 1, 3)));
+        assert_eq!(((last - first).num_days() + 1) % 7, 0);
+        assert_eq!(View::List.days(date(2026, 12, 15)), (date(2026, 12, 1), date(2026, 12, 31)));
+        assert_eq!(View::Week.days(date(2026, 12, 3)), (date(2026, 11, 30), date(2026, 12, 6)));
+    }
+
+    #[test]
+    fn days_start_at_local_midnight_across_dst() {
+        let zone = chrono_tz::Europe::Oslo;
+        assert_eq!(start_of(zone, date(2026, 3, 29)).to_rfc3339(), "2026-03-28T23:00:00+00:00");
+        assert_eq!(start_of(zone, date(2026, 3, 30)).to_rfc3339(), "2026-03-29T22:00:00+00:00");
+        assert_eq!(View::Month.neighbours(date(2026, 1, 31)), (date(2025, 12, 1), date(2026, 2, 1)));
+    }
+}
