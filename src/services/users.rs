@@ -160,6 +160,12 @@ pub fn update_profile(
     ctx.db.write(|conn| -> ServiceResult<()> { Ok(users::set_profile(conn, caller.id, language, timezone)?) })
 }
 
+/// Users with their roles, by email, for the admin page.
+pub fn list(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<Caller>> {
+    ctx.require(caller, crate::authz::Permission::ManageUsers, &crate::authz::Object::none())?;
+    Ok(ctx.db.query(|conn| users::all(conn, 1000, 0))?)
+}
+
 /// Every user with roles, by email (for `endring user roles`).
 pub fn all(ctx: &Ctx) -> ServiceResult<Vec<Caller>> {
     let mut everyone = Vec::new();

@@ -161,6 +161,7 @@ mod tests {
         wanted.extend(ConflictKind::ALL.iter().map(|k| format!("conflict-{k}")));
         wanted.extend(ActionKind::ALL.iter().map(|a| format!("event-{a}")));
         wanted.extend((1..=4).map(|c| format!("criticality-{c}")));
+        wanted.extend(crate::domain::role::Role::ALL.iter().map(|r| format!("role-{r}")));
         wanted.extend(
             ["decision-approve", "decision-reject", "event-create", "event-decide"].map(String::from),
         );

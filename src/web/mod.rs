@@ -53,6 +53,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/changes/{id}/{action}").route(post().to(pages::changes::act)))
         .service(resource("/cab").route(get().to(cab::queue)))
         .service(resource("/calendar").route(get().to(pages::calendar::show)))
+        .service(resource("/admin").route(get().to(pages::admin::index)))
+        .service(
+            resource("/admin/users")
+                .route(get().to(pages::admin::users_page))
+                .route(post().to(pages::admin::add_user)),
+        )
+        .service(resource("/admin/users/roles").route(post().to(pages::admin::set_roles)))
+        .service(
+            resource("/admin/cis")
+                .route(get().to(pages::admin::cis_page))
+                .route(post().to(pages::admin::add_ci)),
+        )
+        .service(
+            resource("/admin/templates")
+                .route(get().to(pages::admin::templates_page))
+                .route(post().to(pages::admin::add_template)),
+        )
+        .service(
+            resource("/admin/blackouts")
+                .route(get().to(pages::admin::blackouts_page))
+                .route(post().to(pages::admin::add_blackout)),
+        )
         .service(resource("/profile").route(get().to(profile::show)).route(post().to(profile::save)))
         .service(resource("/profile/language").route(post().to(profile::language)))
         .service(

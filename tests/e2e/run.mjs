@@ -113,6 +113,27 @@ try {
     body: JSON.stringify({ name: "Sak- og arkivsystem", kind: "application", criticality: 3, owner_email: "arkiv@e2e.no" }),
   });
 
+  // The administrator adds a user and a configuration item in the browser.
+  const adminPage = await (await browser.newContext({ locale: "en-GB" })).newPage();
+  await adminPage.goto(`${base}/sign-in`);
+  await adminPage.fill("#email", "admin@localhost.localdomain");
+  await adminPage.fill("#password", service.password);
+  await adminPage.click("form.sign-in button[type=submit]");
+  await adminPage.waitForURL(`${base}/`);
+  await adminPage.goto(`${base}/admin/users`);
+  await adminPage.fill("#email", "pia@e2e.no");
+  await adminPage.fill("#name", "Pia Implementer");
+  await adminPage.fill("#password", "e2e-password-123");
+  await adminPage.check("#roles-implementer");
+  await adminPage.click("form.admin button[type=submit]");
+  await adminPage.waitForURL(`${base}/admin/users`);
+  check("the admin adds a user with a role", (await adminPage.textContent("main")).includes("pia@e2e.no"));
+  await audit(adminPage, "admin users");
+  for (const section of ["cis", "templates", "blackouts"]) {
+    await adminPage.goto(`${base}/admin/${section}`);
+    await audit(adminPage, `admin ${section}`);
+  }
+
   // The sign-in page, before anyone is signed in.
   const anonymous = await (await browser.newContext({ locale: "en-GB" })).newPage();
   await anonymous.goto(`${base}/sign-in`);

@@ -1,6 +1,7 @@
 //! HTML pages for people (SPEC §9): server-rendered, working without JavaScript. Each
 //! handler extracts the viewer, calls one service and renders a view.
 
+pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod cab;

@@ -1,6 +1,7 @@
 //! HTML, all of it written with maud: the layout, shared components and one module per
 //! page family. Views take plain values and a language; they never query or decide.
 
+pub mod admin;
 pub mod calendar;
 pub mod changes;
 pub mod components;

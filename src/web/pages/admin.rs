@@ -1,0 +1,206 @@
+//! `/admin`: users and their roles, configuration items, standard change templates and
+//! blackout windows. Every form goes through the same services (and policy) as the API.
+
+use super::forms::parse_local;
+use super::{html, see_other};
+use crate::authz::{Object, Permission};
+use crate::domain::ids::CiId;
+use crate::domain::role::Role;
+use crate::domain::validation::{FieldError, FieldErrors};
+use crate::services::reference::{self, NewBlackout, NewCi, NewTemplate};
+use crate::services::users::{self, NewUser};
+use crate::services::{Ctx, ServiceError, ServiceResult};
+use crate::web::session::{page_run, Form, PageError, Viewer};
+use crate::web::views::admin as view;
+use crate::web::views::components::Errors;
+use crate::web::views::page;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use chrono::{Duration, Utc};
+
+pub async fn index(viewer: Viewer) -> HttpResponse {
+    html(StatusCode::OK, page(&viewer, &viewer.lang.t("nav-admin"), view::index(viewer.lang)))
+}
+
+/// What a section lists; each needs its management permission, even to look.
+fn load(
+    ctx: &Ctx,
+    caller: &crate::domain::caller::Caller,
+    section: view::Section,
+) -> ServiceResult<view::Data> {
+    let permission = match section {
+        view::Section::Users => Permission::ManageUsers,
+        view::Section::Cis => Permission::ManageCis,
+        view::Section::Templates => Permission::ManageTemplates,
+        view::Section::Blackouts => Permission::ManageBlackouts,
+    };
+    ctx.require(caller, permission, &Object::none())?;
+    let mut data = view::Data::default();
+    match section {
+        view::Section::Users => data.users = users::list(ctx, caller)?,
+        view::Section::Cis => data.cis = reference::list_cis(ctx, caller, 0)?,
+        view::Section::Templates => {
+            data.templates = reference::list_templates(ctx, caller, 0)?;
+            data.cis = reference::list_cis(ctx, caller, 0)?;
+        }
+        view::Section::Blackouts => {
+            let now = ctx.clock.now();
+            data.blackouts =
+                reference::list_blackouts(ctx, caller, now - Duration::days(30), now + Duration::days(365))?;
+            data.cis = reference::list_cis(ctx, caller, 0)?;
+        }
+    }
+    Ok(data)
+}
+
+/// Shows an admin page; a form's field errors are shown with it (422).
+async fn show(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    section: view::Section,
+    errors: Vec<FieldError>,
+) -> Result<HttpResponse, PageError> {
+    let caller = viewer.caller.clone();
+    let data = page_run(ctx.clone(), viewer.lang, move |ctx| load(ctx, &caller, section)).await?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let title = viewer.lang.t(section.title_key());
+    Ok(html(status, page(&viewer, &title, view::section(&viewer, section, &data, &Errors::new(errors)))))
+}
+
+pub async fn users_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
+    show(ctx, viewer, view::Section::Users, Vec::new()).await
+}
+
+pub async fn cis_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
+    show(ctx, viewer, view::Section::Cis, Vec::new()).await
+}
+
+pub async fn templates_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
+    show(ctx, viewer, view::Section::Templates, Vec::new()).await
+}
+
+pub async fn blackouts_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
+    show(ctx, viewer, view::Section::Blackouts, Vec::new()).await
+}
+
+/// Runs a form's service; on field errors shows the section again with them.
+async fn submit<F>(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    section: view::Section,
+    work: F,
+) -> Result<HttpResponse, PageError>
+where
+    F: FnOnce(&Ctx, &crate::domain::caller::Caller) -> ServiceResult<()> + Send + 'static,
+{
+    let caller = viewer.caller.clone();
+    let lang = viewer.lang;
+    match crate::web::run(ctx.clone(), move |ctx| work(ctx, &caller)).await {
+        Ok(()) => Ok(see_other(section.path())),
+        Err(ServiceError::Invalid(errors)) => show(ctx, viewer, section, errors).await,
+        Err(ServiceError::Conflict(message)) => {
+            show(ctx, viewer, section, vec![FieldError::new("name", message)]).await
+        }
+        Err(error) => Err(PageError::Service { error, lang }),
+    }
+}
+
+fn ci_ids(form: &Form, errors: &mut FieldErrors) -> Vec<CiId> {
+    form.all("ci_ids")
+        .into_iter()
+        .filter_map(|id| {
+            errors.check("ci_ids", id.parse::<i32>().map(CiId).map_err(|_| "is not a valid choice"))
+        })
+        .collect()
+}
+
+fn roles(form: &Form) -> std::collections::BTreeSet<Role> {
+    form.all("roles").into_iter().filter_map(|r| r.parse().ok()).collect()
+}
+
+pub async fn add_user(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<HttpResponse, PageError> {
+    let input = NewUser {
+        email: form.get("email").to_owned(),
+        name: form.get("name").to_owned(),
+        roles: roles(&form),
+        password: form.get("password").to_owned(),
+    };
+    submit(ctx, viewer, view::Section::Users, move |ctx, caller| {
+        users::add(ctx, Some(caller), input).map(|_| ())
+    })
+    .await
+}
+
+pub async fn set_roles(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<HttpResponse, PageError> {
+    let (email, held) = (form.get("email").to_owned(), roles(&form));
+    submit(ctx, viewer, view::Section::Users, move |ctx, caller| {
+        users::set_roles(ctx, Some(caller), &email, held).map(|_| ())
+    })
+    .await
+}
+
+pub async fn add_ci(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<HttpResponse, PageError> {
+    let input = NewCi {
+        name: form.get("name").to_owned(),
+        kind: form.get("kind").to_owned(),
+        criticality: form.get("criticality").parse().unwrap_or(0),
+        owner_email: form.get("owner_email").to_owned(),
+    };
+    submit(ctx, viewer, view::Section::Cis, move |ctx, caller| {
+        reference::create_ci(ctx, caller, input).map(|_| ())
+    })
+    .await
+}
+
+pub async fn add_template(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let mut errors = FieldErrors::default();
+    let input = NewTemplate {
+        name: form.get("name").to_owned(),
+        description: form.get("description").to_owned(),
+        implementation_plan: form.get("implementation_plan").to_owned(),
+        backout_plan: form.get("backout_plan").to_owned(),
+        test_plan: form.get("test_plan").to_owned(),
+        max_duration_minutes: form.get("max_duration_minutes").parse().unwrap_or(0),
+        ci_ids: ci_ids(&form, &mut errors),
+    };
+    if let Err(errors) = errors.finish(|| ()) {
+        return show(ctx, viewer, view::Section::Templates, errors).await;
+    }
+    submit(ctx, viewer, view::Section::Templates, move |ctx, caller| {
+        reference::create_template(ctx, caller, input).map(|_| ())
+    })
+    .await
+}
+
+pub async fn add_blackout(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let mut errors = FieldErrors::default();
+    let starts_at = errors.check("starts_at", parse_local(viewer.zone, form.get("starts_at"))).flatten();
+    let ends_at = errors.check("ends_at", parse_local(viewer.zone, form.get("ends_at"))).flatten();
+    if starts_at.is_none() || ends_at.is_none() {
+        errors.add("starts_at", viewer.lang.t("admin-blackout-needs-period"));
+    }
+    let ci_ids = ci_ids(&form, &mut errors);
+    let title = form.get("title").to_owned();
+    if let Err(errors) = errors.finish(|| ()) {
+        return show(ctx, viewer, view::Section::Blackouts, errors).await;
+    }
+    let now = Utc::now();
+    let input = NewBlackout {
+        title,
+        starts_at: starts_at.unwrap_or(now),
+        ends_at: ends_at.unwrap_or(now + Duration::hours(1)),
+        ci_ids,
+    };
+    submit(ctx, viewer, view::Section::Blackouts, move |ctx, caller| {
+        reference::create_blackout(ctx, caller, input).map(|_| ())
+    })
+    .await
+}

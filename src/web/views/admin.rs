@@ -1,0 +1,168 @@
+//! Administration pages: lists and the forms to add users, roles, CIs, templates and
+//! blackout windows.
+
+use super::components::{checkboxes, csrf, input, select, textarea, time, Errors, Input};
+use crate::db::cis::Ci;
+use crate::domain::caller::Caller;
+use crate::domain::role::Role;
+use crate::services::reference::{BlackoutView, TemplateView};
+use crate::web::i18n::Lang;
+use crate::web::session::Viewer;
+use maud::{html, Markup};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Users,
+    Cis,
+    Templates,
+    Blackouts,
+}
+
+impl Section {
+    pub const ALL: [Section; 4] = [Section::Users, Section::Cis, Section::Templates, Section::Blackouts];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Section::Users => "/admin/users",
+            Section::Cis => "/admin/cis",
+            Section::Templates => "/admin/templates",
+            Section::Blackouts => "/admin/blackouts",
+        }
+    }
+
+    pub fn title_key(self) -> &'static str {
+        match self {
+            Section::Users => "admin-users",
+            Section::Cis => "admin-cis",
+            Section::Templates => "admin-templates",
+            Section::Blackouts => "admin-blackouts",
+        }
+    }
+}
+
+/// What one admin section shows.
+#[derive(Debug, Default)]
+pub struct Data {
+    pub users: Vec<Caller>,
+    pub cis: Vec<Ci>,
+    pub templates: Vec<TemplateView>,
+    pub blackouts: Vec<BlackoutView>,
+}
+
+pub fn index(lang: Lang) -> Markup {
+    html! { ul.admin { @for section in Section::ALL { li { a href=(section.path()) { (lang.t(section.title_key())) } } } } }
+}
+
+fn role_options(lang: Lang) -> Vec<(String, String)> {
+    Role::ALL
+        .iter()
+        .filter(|r| **r != Role::Requester)
+        .map(|r| (r.to_string(), lang.t(&format!("role-{r}"))))
+        .collect()
+}
+
+fn ci_options(cis: &[Ci]) -> Vec<(String, String)> {
+    cis.iter().map(|c| (c.id.to_string(), c.name.clone())).collect()
+}
+
+pub fn section(viewer: &Viewer, section: Section, data: &Data, errors: &Errors) -> Markup {
+    let lang = viewer.lang;
+    let form = |action: &str, heading: &str, body: Markup| {
+        html! {
+            section aria-labelledby="add" {
+                h2 #add { (heading) }
+                (errors.summary(lang))
+                form.admin method="post" action=(action) novalidate { (csrf(&viewer.csrf)) (body) button type="submit" { (lang.t("form-save")) } }
+            }
+        }
+    };
+    html! {
+        p { a href="/admin" { (lang.t("nav-admin")) } }
+        @match section {
+            Section::Users => {
+                table {
+                    thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("field-email")) } th scope="col" { (lang.t("admin-roles")) } } }
+                    tbody {
+                        @for user in &data.users {
+                            tr {
+                                td { (user.name) }
+                                td { (user.email) }
+                                td {
+                                    form.roles method="post" action="/admin/users/roles" {
+                                        (csrf(&viewer.csrf))
+                                        input type="hidden" name="email" value=(user.email);
+                                        @let held: Vec<String> = user.roles.iter().map(|r| r.to_string()).collect();
+                                        @for (value, text) in role_options(lang) {
+                                            @let id = format!("role-{}-{}", user.id, value);
+                                            span.check {
+                                                input #(id) type="checkbox" name="roles" value=(value) checked[held.contains(&value)];
+                                                label for=(id) { (text) }
+                                            }
+                                            " "
+                                        }
+                                        button type="submit" { (lang.t("admin-save-roles")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                (form("/admin/users", &lang.t("admin-add-user"), html! {
+                    (input(Input::Email, &lang.t("field-email"), "email", "", errors.on("email"), true))
+                    (input(Input::Text, &lang.t("field-name"), "name", "", errors.on("name"), true))
+                    (input(Input::Password, &lang.t("field-password"), "password", "", errors.on("password"), true))
+                    (checkboxes(&lang.t("admin-roles"), "roles", &role_options(lang), &[], None))
+                }))
+            }
+            Section::Cis => {
+                table {
+                    thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("admin-kind")) } th scope="col" { (lang.t("admin-criticality")) } th scope="col" { (lang.t("admin-owner")) } } }
+                    tbody { @for ci in &data.cis { tr { td { (ci.name) } td { (ci.kind) } td { (lang.t(&format!("criticality-{}", ci.criticality))) } td { (ci.owner_email) } } } }
+                }
+                @let levels: Vec<(String, String)> = (1..=4).map(|c| (c.to_string(), lang.t(&format!("criticality-{c}")))).collect();
+                (form("/admin/cis", &lang.t("admin-add-ci"), html! {
+                    (input(Input::Text, &lang.t("field-name"), "name", "", errors.on("name"), true))
+                    (input(Input::Text, &lang.t("admin-kind"), "kind", "", errors.on("kind"), true))
+                    (select(&lang.t("admin-criticality"), "criticality", &levels, "3", errors.on("criticality")))
+                    (input(Input::Email, &lang.t("admin-owner"), "owner_email", "", errors.on("owner_email"), true))
+                }))
+            }
+            Section::Templates => {
+                table {
+                    thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("admin-max-duration")) } th scope="col" { (lang.t("field-cis")) } } }
+                    tbody { @for t in &data.templates { tr {
+                        td { (t.name) } td { (t.max_duration_minutes) }
+                        td { (data.cis.iter().filter(|c| t.ci_ids.iter().any(|id| id.0 == c.id)).map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")) }
+                    } } }
+                }
+                (form("/admin/templates", &lang.t("admin-add-template"), html! {
+                    (input(Input::Text, &lang.t("field-name"), "name", "", errors.on("name"), true))
+                    (textarea(&lang.t("field-description"), "description", "", errors.on("description")))
+                    (textarea(&lang.t("field-implementation-plan"), "implementation_plan", "", errors.on("implementation_plan")))
+                    (textarea(&lang.t("field-backout-plan"), "backout_plan", "", errors.on("backout_plan")))
+                    (textarea(&lang.t("field-test-plan"), "test_plan", "", errors.on("test_plan")))
+                    (input(Input::Number, &lang.t("admin-max-duration"), "max_duration_minutes", "60", errors.on("max_duration_minutes"), true))
+                    (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &[], errors.on("ci_ids")))
+                }))
+            }
+            Section::Blackouts => {
+                table {
+                    thead { tr { th scope="col" { (lang.t("field-title")) } th scope="col" { (lang.t("admin-starts")) } th scope="col" { (lang.t("admin-ends")) } th scope="col" { (lang.t("field-cis")) } } }
+                    tbody { @for b in &data.blackouts { tr {
+                        td { (b.title) } td { (time(viewer.zone, b.starts_at)) } td { (time(viewer.zone, b.ends_at)) }
+                        td { @if b.ci_ids.is_empty() { (lang.t("admin-all-cis")) } @else {
+                            (data.cis.iter().filter(|c| b.ci_ids.iter().any(|id| id.0 == c.id)).map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "))
+                        } }
+                    } } }
+                }
+                p.hint { (lang.t_with("form-times-in-zone", &[("zone", crate::web::i18n::arg(viewer.zone.name()))])) " " (lang.t("admin-blackout-hint")) }
+                (form("/admin/blackouts", &lang.t("admin-add-blackout"), html! {
+                    (input(Input::Text, &lang.t("field-title"), "title", "", errors.on("title"), true))
+                    (input(Input::DateTimeLocal, &lang.t("admin-starts"), "starts_at", "", errors.on("starts_at"), true))
+                    (input(Input::DateTimeLocal, &lang.t("admin-ends"), "ends_at", "", errors.on("ends_at"), true))
+                    (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &[], errors.on("ci_ids")))
+                }))
+            }
+        }
+    }
+}
