@@ -37,6 +37,7 @@ text_enum! {
         ManageTemplates = "manage_templates",
         ManageBlackouts = "manage_blackouts",
         ManageUsers = "manage_users",
+        ReadReports = "read_reports",
     }
 }
 

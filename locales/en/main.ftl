@@ -243,3 +243,23 @@ role-cab_member = CAB member
 role-change_manager = Change manager
 role-manager = Manager (read only)
 role-admin = Administrator
+
+# Reports
+report-from = From (YYYY-MM-DD)
+report-to = To (YYYY-MM-DD)
+report-csv = Download the changes of the period (CSV)
+report-kpis = Key figures
+report-created = Changes created
+report-completed = Changes completed
+report-success-rate = Success rate (successful ÷ completed)
+report-failed = Failed or backed out
+report-emergency-ratio = Share of emergency changes
+report-lead-time = Median lead time (submission → decision)
+report-upcoming = Scheduled changes per week, the next 8 weeks
+report-by-state = Changes created in the period, by state
+report-count = Count
+report-per-ci = Changes per configuration item
+report-approval-time = Median approval time per voter
+report-votes = Votes
+report-median = Median
+report-hours = { $hours } h

@@ -243,3 +243,23 @@ role-cab_member = CAB-medlem
 role-change_manager = Endringsleder
 role-manager = Leder (kun lesing)
 role-admin = Administrator
+
+# Reports
+report-from = Fra (ÅÅÅÅ-MM-DD)
+report-to = Til (ÅÅÅÅ-MM-DD)
+report-csv = Last ned periodens endringer (CSV)
+report-kpis = Nøkkeltall
+report-created = Endringer opprettet
+report-completed = Endringer gjennomført
+report-success-rate = Suksessrate (vellykkede ÷ gjennomførte)
+report-failed = Mislykket eller tilbakeført
+report-emergency-ratio = Andel hasteendringer
+report-lead-time = Median ledetid (innsending → beslutning)
+report-upcoming = Planlagte endringer per uke, de neste 8 ukene
+report-by-state = Endringer opprettet i perioden, etter status
+report-count = Antall
+report-per-ci = Endringer per konfigurasjonselement
+report-approval-time = Median godkjenningstid per stemmegiver
+report-votes = Stemmer
+report-median = Median
+report-hours = { $hours } t

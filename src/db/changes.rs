@@ -58,6 +58,7 @@ struct ChangeRow {
     version: i32,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    authorized_at: Option<NaiveDateTime>,
 }
 
 impl ChangeRow {
@@ -93,6 +94,7 @@ impl ChangeRow {
             version: c.version,
             created_at: to_naive(c.created_at),
             updated_at: to_naive(c.updated_at),
+            authorized_at: c.authorized_at.map(to_naive),
         }
     }
 
@@ -131,6 +133,7 @@ impl ChangeRow {
             version: self.version,
             created_at: to_utc(self.created_at),
             updated_at: to_utc(self.updated_at),
+            authorized_at: self.authorized_at.map(to_utc),
         })
     }
 }
@@ -378,4 +381,21 @@ pub fn set_risk_answers<'a>(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// Changes created in `[from, to)`, oldest first, at most `limit`.
+pub fn created_between(
+    conn: &mut DbConn,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Change>> {
+    let rows: Vec<ChangeRow> = changes::table
+        .filter(changes::created_at.ge(to_naive(from)))
+        .filter(changes::created_at.lt(to_naive(to)))
+        .order(changes::created_at.asc())
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(ChangeRow::into_change).collect()
 }

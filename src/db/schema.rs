@@ -96,6 +96,7 @@ diesel::table! {
         version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        authorized_at -> Nullable<Timestamp>,
     }
 }
 

@@ -222,6 +222,8 @@ pub struct Change {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the change last entered `authorize`; approval times count from it.
+    pub authorized_at: Option<DateTime<Utc>>,
 }
 
 impl Change {

@@ -149,6 +149,7 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<Cha
             version: 1,
             created_at: now,
             updated_at: now,
+            authorized_at: None,
         };
         validate(conn, &mut change, &mut ci_ids)?;
         change.id = changes::insert(conn, &change)?;

@@ -59,6 +59,9 @@ pub(crate) fn perform(
         ctx.require(caller, permission, &Object::change(&change))?;
         let from = change.state;
         let applied = apply(conn, &mut change, now)?;
+        if change.state == ChangeState::Authorize && from != ChangeState::Authorize {
+            change.authorized_at = Some(now);
+        }
         change.version += 1;
         change.updated_at = now;
         if !changes::save(conn, &change)? {

@@ -16,6 +16,7 @@ pub mod lifecycle;
 pub mod notices;
 pub mod queue;
 pub mod reference;
+pub mod reports;
 pub mod risk;
 pub mod users;
 pub mod voting;
@@ -71,5 +72,6 @@ fn describe(permission: Permission) -> &'static str {
         Permission::ManageTemplates => "manage standard change templates",
         Permission::ManageBlackouts => "manage blackout windows",
         Permission::ManageUsers => "manage users (admins do)",
+        Permission::ReadReports => "read the reports (managers, change managers and admins may)",
     }
 }

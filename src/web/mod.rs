@@ -53,6 +53,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/changes/{id}/{action}").route(post().to(pages::changes::act)))
         .service(resource("/cab").route(get().to(cab::queue)))
         .service(resource("/calendar").route(get().to(pages::calendar::show)))
+        .service(resource("/reports").route(get().to(pages::reports::show)))
+        .service(resource("/reports/changes.csv").route(get().to(pages::reports::csv)))
         .service(resource("/admin").route(get().to(pages::admin::index)))
         .service(
             resource("/admin/users")
@@ -100,6 +102,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/changes/{id}/votes").route(post().to(changes::vote)))
                 .service(resource("/changes/{id}/events").route(get().to(changes::events)))
                 .service(resource("/calendar").route(get().to(reference::calendar)))
+                .service(resource("/reports/summary").route(get().to(reference::report)))
                 .service(
                     resource("/cis")
                         .route(get().to(reference::list_cis))

@@ -13,4 +13,5 @@ mod openapi;
 mod pages;
 mod processes;
 mod reference;
+mod reports;
 mod rules;

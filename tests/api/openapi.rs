@@ -24,6 +24,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/changes/{id}/votes"),
     ("get", "/api/v1/changes/{id}/events"),
     ("get", "/api/v1/calendar"),
+    ("get", "/api/v1/reports/summary"),
     ("get", "/api/v1/cis"),
     ("post", "/api/v1/cis"),
     ("get", "/api/v1/templates"),

@@ -206,6 +206,14 @@ try {
   await nora.click(`a[href="/changes/${reference}"] >> nth=0`);
   check("calendar entries link to their change", nora.url() === changeUrl);
 
+  // The manager reads the figures and exports the period's changes.
+  await nora.goto(`${base}/reports`);
+  check("the reports draw their charts", (await nora.locator("svg.chart").count()) === 3);
+  await audit(nora, "reports");
+  const csv = await nora.request.get(`${base}${await nora.getAttribute("a[download]", "href")}`);
+  const text = await csv.text();
+  check("the CSV export lists the change", csv.ok() && text.startsWith("ref,title") && text.includes(reference), text.slice(0, 200));
+
   // The language switch turns the pages Norwegian.
   await kari.click("header.site .account button[lang=nb]");
   await kari.waitForLoadState();

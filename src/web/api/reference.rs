@@ -8,6 +8,7 @@ use crate::domain::ids::CiId;
 use crate::domain::validation::FieldErrors;
 use crate::services::calendar::{self, Calendar, CalendarFilter};
 use crate::services::reference::{self, BlackoutView, NewBlackout, NewCi, NewTemplate, TemplateView};
+use crate::services::reports::{self, Summary};
 use crate::services::{Ctx, ServiceResult};
 use crate::web::problem::Problem;
 use crate::web::run;
@@ -170,4 +171,20 @@ pub async fn calendar(
     let (from, to) = period.period(ctx.clock.now())?;
     let filter = params.filter()?;
     Ok(web::Json(run(ctx, move |ctx| calendar::period(ctx, &caller, from, to, &filter)).await?))
+}
+
+/// The KPIs of SPEC §10 over a period (default: the last 31 days… to now is `to`).
+#[utoipa::path(get, path = "/api/v1/reports/summary", params(PeriodParams),
+    responses((status = 200, body = Summary), (status = 403, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn report(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    period: web::Query<PeriodParams>,
+) -> ServiceResult<web::Json<Summary>> {
+    let now = ctx.clock.now();
+    let (from, to) = match (&period.from, &period.to) {
+        (None, None) => (now - Duration::days(90), now),
+        _ => period.period(now)?,
+    };
+    Ok(web::Json(run(ctx, move |ctx| reports::summary(ctx, &caller, from, to)).await?))
 }

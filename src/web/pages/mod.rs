@@ -10,6 +10,7 @@ pub mod changes;
 pub mod forms;
 pub mod home;
 pub mod profile;
+pub mod reports;
 
 use actix_web::http::header;
 use actix_web::HttpResponse;

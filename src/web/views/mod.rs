@@ -6,5 +6,6 @@ pub mod calendar;
 pub mod changes;
 pub mod components;
 pub mod layout;
+pub mod reports;
 
 pub use layout::{error_page, page, plain_page};

@@ -1,0 +1,242 @@
+//! The figures of SPEC §10 over a period, and the changes of a period as CSV.
+
+use super::{Ctx, ServiceError, ServiceResult};
+use crate::authz::{Object, Permission};
+use crate::db::reports as repo;
+use crate::domain::caller::Caller;
+use crate::domain::change::{ChangeState, ChangeType, ClosureCode};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Longest period one report covers.
+pub const MAX_DAYS: i64 = 731;
+/// Weeks ahead the "upcoming" figure covers.
+pub const UPCOMING_WEEKS: i64 = 8;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Count {
+    #[serde(rename = "type")]
+    pub change_type: ChangeType,
+    pub state: ChangeState,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct VoterTime {
+    pub voter: String,
+    pub votes: usize,
+    /// Median hours from the change entering `authorize` to this voter's vote.
+    pub median_hours: f64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Named {
+    pub name: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Week {
+    /// The Monday the week starts on (in the service's time zone).
+    pub week_start: NaiveDate,
+    pub count: i64,
+}
+
+/// The KPIs of a period.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Summary {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Changes created in the period, by type and state.
+    pub by_type_and_state: Vec<Count>,
+    pub created: i64,
+    /// Changes whose implementation ended in the period.
+    pub completed: i64,
+    /// Of those, `successful` or `successful_with_issues`.
+    pub successful: i64,
+    /// successful ÷ completed; null when nothing was completed.
+    pub success_rate: Option<f64>,
+    pub failed_or_backed_out: i64,
+    /// emergency ÷ created; null when nothing was created.
+    pub emergency_ratio: Option<f64>,
+    /// Median hours from submission to the CAB's decision, for changes decided in the period.
+    pub median_lead_time_hours: Option<f64>,
+    pub approval_time_by_voter: Vec<VoterTime>,
+    /// The 20 CIs with most changes created in the period.
+    pub changes_per_ci: Vec<Named>,
+    /// Scheduled changes in each of the next weeks, from now.
+    pub upcoming_per_week: Vec<Week>,
+}
+
+/// The middle value (mean of the two middle ones for an even count).
+pub fn median(mut values: Vec<f64>) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(|a, b| a.total_cmp(b));
+    let mid = values.len() / 2;
+    Some(if values.len() % 2 == 0 { (values[mid - 1] + values[mid]) / 2.0 } else { values[mid] })
+}
+
+fn hours(span: Duration) -> f64 {
+    span.num_seconds() as f64 / 3600.0
+}
+
+fn ratio(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+fn check_period(from: DateTime<Utc>, to: DateTime<Utc>) -> ServiceResult<()> {
+    if to <= from {
+        return Err(ServiceError::invalid("to", "must be after from"));
+    }
+    if (to - from).num_days() > MAX_DAYS {
+        return Err(ServiceError::invalid("to", format!("a report covers at most {MAX_DAYS} days")));
+    }
+    Ok(())
+}
+
+pub fn summary(ctx: &Ctx, caller: &Caller, from: DateTime<Utc>, to: DateTime<Utc>) -> ServiceResult<Summary> {
+    ctx.require(caller, Permission::ReadReports, &Object::none())?;
+    check_period(from, to)?;
+    let now = ctx.clock.now();
+    let zone = ctx.config.time_zone();
+    ctx.db.read(|conn| {
+        let by_type_and_state: Vec<Count> = repo::created_by_type_and_state(conn, from, to)?
+            .into_iter()
+            .filter_map(|(t, s, count)| {
+                Some(Count { change_type: t.parse().ok()?, state: s.parse().ok()?, count })
+            })
+            .collect();
+        let created = by_type_and_state.iter().map(|c| c.count).sum();
+        let emergency = by_type_and_state
+            .iter()
+            .filter(|c| c.change_type == ChangeType::Emergency)
+            .map(|c| c.count)
+            .sum();
+        let closures: Vec<(Option<ClosureCode>, i64)> = repo::completed_by_closure_code(conn, from, to)?
+            .into_iter()
+            .map(|(c, n)| (c.and_then(|c| c.parse().ok()), n))
+            .collect();
+        let completed = closures.iter().map(|(_, n)| n).sum();
+        let count_of = |wanted: &[ClosureCode]| {
+            closures.iter().filter(|(c, _)| c.is_some_and(|c| wanted.contains(&c))).map(|(_, n)| n).sum()
+        };
+        let successful = count_of(&[ClosureCode::Successful, ClosureCode::SuccessfulWithIssues]);
+        let failed_or_backed_out = count_of(&[ClosureCode::Failed, ClosureCode::BackedOut]);
+        let lead_times = repo::decisions(conn, from, to)?.into_iter().map(|(s, d)| hours(d - s)).collect();
+        let mut by_voter: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for vote in repo::votes_cast(conn, from, to)? {
+            by_voter.entry(vote.voter).or_default().push(hours(vote.voted_at - vote.authorized_at));
+        }
+        let approval_time_by_voter = by_voter
+            .into_iter()
+            .filter_map(|(voter, times)| {
+                Some(VoterTime { voter, votes: times.len(), median_hours: median(times)? })
+            })
+            .collect();
+        let changes_per_ci = repo::per_ci(conn, from, to, 20)?
+            .into_iter()
+            .map(|(name, count)| Named { name, count })
+            .collect();
+        let this_monday = {
+            let today = now.with_timezone(&zone).date_naive();
+            today - Duration::days(today.weekday().num_days_from_monday().into())
+        };
+        let mut weeks: BTreeMap<NaiveDate, i64> =
+            (0..UPCOMING_WEEKS).map(|w| (this_monday + Duration::weeks(w), 0)).collect();
+        for start in repo::scheduled_starts(conn, now, now + Duration::weeks(UPCOMING_WEEKS))? {
+            let day = start.with_timezone(&zone).date_naive();
+            let monday = day - Duration::days(day.weekday().num_days_from_monday().into());
+            if let Some(count) = weeks.get_mut(&monday) {
+                *count += 1;
+            }
+        }
+        Ok(Summary {
+            from,
+            to,
+            by_type_and_state,
+            created,
+            completed,
+            successful,
+            success_rate: ratio(successful, completed),
+            failed_or_backed_out,
+            emergency_ratio: ratio(emergency, created),
+            median_lead_time_hours: median(lead_times),
+            approval_time_by_voter,
+            changes_per_ci,
+            upcoming_per_week: weeks
+                .into_iter()
+                .map(|(week_start, count)| Week { week_start, count })
+                .collect(),
+        })
+    })
+}
+
+/// Most rows one CSV export holds.
+pub const CSV_LIMIT: i64 = 20_000;
+
+/// The changes created in the period as CSV (RFC 4180), oldest first.
+pub fn changes_csv(
+    ctx: &Ctx,
+    caller: &Caller,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> ServiceResult<String> {
+    ctx.require(caller, Permission::ReadReports, &Object::none())?;
+    check_period(from, to)?;
+    let rows = ctx.db.query(|conn| crate::db::changes::created_between(conn, from, to, CSV_LIMIT))?;
+    let mut out = String::from(
+        "ref,title,type,state,risk_level,risk_score,planned_start,planned_end,closure_code,created_at\r\n",
+    );
+    for c in rows {
+        let cells = [
+            c.id.reference(),
+            c.title,
+            c.change_type.to_string(),
+            c.state.to_string(),
+            c.risk.level.to_string(),
+            c.risk.score.to_string(),
+            c.planned_start.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            c.planned_end.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            c.closure_code.map(|c| c.to_string()).unwrap_or_default(),
+            c.created_at.to_rfc3339(),
+        ];
+        let line: Vec<String> = cells.iter().map(|cell| csv_cell(cell)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    Ok(out)
+}
+
+/// Quotes a cell when it holds a comma, quote or line break; cells that a spreadsheet
+/// would run as a formula are prefixed with `'`.
+fn csv_cell(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_of_odd_even_and_empty_lists() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), Some(2.5));
+        assert_eq!(median(Vec::new()), None);
+    }
+
+    #[test]
+    fn csv_cells_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell("a, b"), "\"a, b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=SUM(A1)"), "'=SUM(A1)");
+    }
+}
