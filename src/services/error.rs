@@ -15,9 +15,9 @@ pub enum ServiceError {
     /// 401: no or invalid credentials.
     #[error("{0}")]
     Unauthenticated(&'static str),
-    /// 403: the policy refuses.
-    #[error("{0}")]
-    Forbidden(String),
+    /// 403: the policy refuses this permission.
+    #[error("you are not allowed to {}", super::describe(*.0))]
+    Forbidden(crate::authz::Permission),
     /// 404
     #[error("{0}")]
     NotFound(String),

@@ -46,12 +46,13 @@ impl Ctx {
         if self.authz.allows(caller, permission, object) {
             Ok(())
         } else {
-            Err(ServiceError::Forbidden(format!("you are not allowed to {}", describe(permission))))
+            Err(ServiceError::Forbidden(permission))
         }
     }
 }
 
-fn describe(permission: Permission) -> &'static str {
+/// What a permission allows, in words (for the API's 403 detail).
+pub(crate) fn describe(permission: Permission) -> &'static str {
     match permission {
         Permission::Read => "read this",
         Permission::Create => "create changes",

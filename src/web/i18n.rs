@@ -162,6 +162,8 @@ mod tests {
         wanted.extend(ActionKind::ALL.iter().map(|a| format!("event-{a}")));
         wanted.extend((1..=4).map(|c| format!("criticality-{c}")));
         wanted.extend(crate::domain::role::Role::ALL.iter().map(|r| format!("role-{r}")));
+        wanted.extend(crate::authz::Permission::ALL.iter().map(|p| format!("forbidden-{p}")));
+        wanted.extend(ActionKind::ALL.iter().map(|a| format!("verb-{a}")));
         wanted.extend(
             ["decision-approve", "decision-reject", "event-create", "event-decide"].map(String::from),
         );

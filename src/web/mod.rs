@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod i18n;
+pub mod messages;
 pub mod openapi;
 pub mod pages;
 pub mod problem;

@@ -249,10 +249,7 @@ impl ResponseError for PageError {
                     tracing::error!(error = ?cause, "page failed");
                 }
                 let status = error.status_code();
-                let detail = match error {
-                    ServiceError::Internal(_) => lang.t("error-internal"),
-                    other => other.to_string(),
-                };
+                let detail = super::messages::describe(*lang, error);
                 let markup = error_page(*lang, status, &detail);
                 HttpResponse::build(status)
                     .content_type("text/html; charset=utf-8")

@@ -1,7 +1,7 @@
 //! `/calendar`: month, week and list views with filters by CI, type and state.
 
 use super::html;
-use crate::services::{calendar, Ctx};
+use crate::services::{calendar, reference, Ctx};
 use crate::web::api::reference::CalendarParams;
 use crate::web::session::{page_run, urlencode, PageError, Viewer};
 use crate::web::views::calendar::{self as view, View};
@@ -31,15 +31,24 @@ pub async fn show(
     let from = view::start_of(viewer.zone, days.0);
     let to = view::start_of(viewer.zone, days.1 + Duration::days(1));
     let filter = params.filter().map_err(|error| PageError::Service { error, lang: viewer.lang })?;
-    let filters: String = [("ci", &params.ci), ("type", &params.change_type), ("state", &params.state)]
+    let query: String = [("ci", &params.ci), ("type", &params.change_type), ("state", &params.state)]
         .iter()
         .filter_map(|(name, value)| {
             value.as_deref().filter(|v| !v.is_empty()).map(|v| format!("&{name}={}", urlencode(v)))
         })
         .collect();
     let caller = viewer.caller.clone();
-    let data =
-        page_run(ctx, viewer.lang, move |ctx| calendar::period(ctx, &caller, from, to, &filter)).await?;
+    let (data, cis) = page_run(ctx, viewer.lang, move |ctx| {
+        Ok((calendar::period(ctx, &caller, from, to, &filter)?, reference::list_cis(ctx, &caller, 0)?))
+    })
+    .await?;
+    let filters = view::Filters {
+        cis: &cis,
+        ci: params.ci.as_deref().unwrap_or(""),
+        change_type: params.change_type.as_deref().unwrap_or(""),
+        state: params.state.as_deref().unwrap_or(""),
+        query,
+    };
     let body = view::calendar(&viewer, view, anchor, days, &data, &filters);
     Ok(html(StatusCode::OK, page(&viewer, &viewer.lang.t("nav-calendar"), body)))
 }

@@ -243,18 +243,7 @@ pub async fn act(
         }
         Err(refused) => {
             let status = actix_web::ResponseError::status_code(&refused);
-            let message = match &refused {
-                ServiceError::Invalid(errors) => errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                ServiceError::ScheduleConflict(conflicts) => {
-                    let titles: Vec<&str> = conflicts.iter().map(|c| c.title.as_str()).collect();
-                    format!("{refused}: {}", titles.join(", "))
-                }
-                other => other.to_string(),
-            };
+            let message = crate::web::messages::describe(viewer.lang, &refused);
             show_detail(ctx, &viewer, id, Some((status, message))).await
         }
     }

@@ -1,7 +1,9 @@
 //! The change calendar: month, week and list views. Entries link to their change; a
 //! conflict is marked in words and by style; blackout days are shaded and named.
 
-use super::components::{state_badge, time};
+use super::components::{select, state_badge, time};
+use crate::db::cis::Ci;
+use crate::domain::change::ChangeState;
 use crate::services::calendar::{Calendar, CalendarEntry};
 use crate::web::i18n::{arg, Lang};
 use crate::web::session::Viewer;
@@ -98,6 +100,16 @@ fn entry(lang: Lang, zone: Tz, item: &CalendarEntry) -> Markup {
     }
 }
 
+/// The filters in force, and what they offer.
+pub struct Filters<'a> {
+    pub cis: &'a [Ci],
+    pub ci: &'a str,
+    pub change_type: &'a str,
+    pub state: &'a str,
+    /// The same filters as a query-string tail (`&ci=3&type=normal`) for navigation links.
+    pub query: String,
+}
+
 /// The calendar page body.
 pub fn calendar(
     viewer: &Viewer,
@@ -105,18 +117,38 @@ pub fn calendar(
     anchor: NaiveDate,
     days: (NaiveDate, NaiveDate),
     data: &Calendar,
-    filters: &str,
+    filters: &Filters<'_>,
 ) -> Markup {
     let lang = viewer.lang;
     let zone = viewer.zone;
     let (previous, next) = view.neighbours(anchor);
-    let link = |v: View, date: NaiveDate| format!("/calendar?view={}&date={date}{filters}", v.code());
+    let link = |v: View, date: NaiveDate| format!("/calendar?view={}&date={date}{}", v.code(), filters.query);
+    let mut ci_options = vec![(String::new(), lang.t("calendar-any-ci"))];
+    ci_options.extend(filters.cis.iter().map(|c| (c.id.to_string(), c.name.clone())));
+    let mut type_options = vec![(String::new(), lang.t("calendar-any-type"))];
+    type_options.extend(
+        crate::domain::change::ChangeType::ALL.iter().map(|t| (t.to_string(), lang.t(&format!("type-{t}")))),
+    );
+    let mut state_options = vec![(String::new(), lang.t("filter-any-state"))];
+    state_options.extend(
+        [ChangeState::Scheduled, ChangeState::Implement, ChangeState::Review, ChangeState::Closed]
+            .iter()
+            .map(|s| (s.to_string(), lang.t(&format!("state-{s}")))),
+    );
     let title = match view {
         View::Week => lang.t_with("calendar-week-of", &[("date", arg(days.0))]),
         _ => lang.t_with("calendar-month", &[("month", arg(anchor.format("%Y-%m")))]),
     };
     let weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
     html! {
+        form.filters method="get" action="/calendar" {
+            input type="hidden" name="view" value=(view.code());
+            input type="hidden" name="date" value=(anchor.to_string());
+            (select(&lang.t("field-cis"), "ci", &ci_options, filters.ci, None))
+            (select(&lang.t("field-type"), "type", &type_options, filters.change_type, None))
+            (select(&lang.t("field-state"), "state", &state_options, filters.state, None))
+            button type="submit" { (lang.t("filter-apply")) }
+        }
         nav.calendar-nav aria-label=(lang.t("calendar-navigation")) {
             a href=(link(view, previous)) { (lang.t("calendar-previous")) } " "
             strong { (title) } " "
