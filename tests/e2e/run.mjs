@@ -14,6 +14,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const bin = process.env.ENDRING_BIN ?? join(here, "../../target/debug/endring");
 const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const output = join(here, "output");
+rmSync(output, { recursive: true, force: true });
 mkdirSync(output, { recursive: true });
 const axeSource = readFileSync(join(here, "node_modules/axe-core/axe.min.js"), "utf8");
 
