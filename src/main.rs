@@ -169,7 +169,10 @@ async fn blocking<T: Send + 'static>(
     let result = tokio::task::spawn_blocking(move || work(&ctx)).await?;
     result.map_err(|e| match e {
         services::ServiceError::Invalid(errors) => {
-            let lines: Vec<String> = errors.iter().map(|e| format!("  {}: {}", e.field, e.message)).collect();
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|e| format!("  {}: {}", e.field, endring::web::i18n::Lang::En.message(&e.message)))
+                .collect();
             anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
         }
         other => anyhow::anyhow!("{other}"),

@@ -1,7 +1,7 @@
 //! Risk scoring (SPEC §4): the questionnaire, the computed factors and the level.
 
 use super::text_enum::text_enum;
-use super::validation::FieldError;
+use super::validation::{FieldError, Message};
 use chrono::{Datelike, NaiveDate, Weekday};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -76,7 +76,7 @@ impl RiskAnswers {
         for (key, answer) in raw {
             let field = format!("answers.{key}");
             match QUESTIONS.iter().find(|q| q.key == key) {
-                None => errors.push(FieldError::new(field, "is not a question of the risk questionnaire")),
+                None => errors.push(FieldError::new(field, Message::new("msg-not-a-question"))),
                 Some(question) => match question.answers.iter().find(|(a, _)| *a == answer) {
                     Some((known, _)) => {
                         answers.insert(question.key, *known);
@@ -85,7 +85,9 @@ impl RiskAnswers {
                         let allowed: Vec<_> = question.answers.iter().map(|(a, _)| *a).collect();
                         errors.push(FieldError::new(
                             field,
-                            format!("`{answer}` is not one of: {}", allowed.join(", ")),
+                            Message::new("msg-unknown-value")
+                                .arg("given", answer)
+                                .arg("known", allowed.join(", ")),
                         ));
                     }
                 },
@@ -259,7 +261,7 @@ mod tests {
     fn unknown_questions_and_answers_are_named() {
         let errors = RiskAnswers::parse([("tested", "maybe"), ("colour", "blue")]).unwrap_err();
         assert_eq!(errors.len(), 2);
-        assert!(errors[0].message.contains("yes, partly, no"), "{errors:?}");
+        assert_eq!(errors[0].message.args[1], ("known", "yes, partly, no".to_owned()), "{errors:?}");
         assert_eq!(errors[1].field, "answers.colour");
     }
 

@@ -1,17 +1,37 @@
 //! Field-level validation errors, gathered so a client can fix every field at once.
+//!
+//! A message is a key into `locales/` with its arguments, not a sentence: the pages word
+//! it in the reader's language, the API in English.
 
-use serde::Serialize;
+/// A message by key (a Fluent id, `msg-…`) with named arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub key: &'static str,
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl Message {
+    pub fn new(key: &'static str) -> Self {
+        Message { key, args: Vec::new() }
+    }
+
+    /// Adds the argument `name`.
+    pub fn arg(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.args.push((name, value.to_string()));
+        self
+    }
+}
 
 /// One field that could not be accepted, with a message a person can act on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     pub field: String,
-    pub message: String,
+    pub message: Message,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { field: field.into(), message: message.into() }
+    pub fn new(field: impl Into<String>, message: Message) -> Self {
+        FieldError { field: field.into(), message }
     }
 }
 
@@ -20,13 +40,13 @@ impl FieldError {
 pub struct FieldErrors(Vec<FieldError>);
 
 impl FieldErrors {
-    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+    pub fn add(&mut self, field: impl Into<String>, message: Message) {
         self.0.push(FieldError::new(field, message));
     }
 
     /// Keeps the value when it parsed; records the error under `field` when not.
-    pub fn check<T, E: std::fmt::Display>(&mut self, field: &str, parsed: Result<T, E>) -> Option<T> {
-        parsed.map_err(|e| self.add(field, e.to_string())).ok()
+    pub fn check<T, E: Into<Message>>(&mut self, field: &str, parsed: Result<T, E>) -> Option<T> {
+        parsed.map_err(|e| self.add(field, e.into())).ok()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -44,23 +64,38 @@ impl FieldErrors {
 }
 
 /// Trims `text` and requires 1..=`max` characters.
-pub fn required_text(text: &str, max: usize) -> Result<String, String> {
+pub fn required_text(text: &str, max: usize) -> Result<String, Message> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        Err("must not be empty".into())
-    } else if trimmed.chars().count() > max {
-        Err(format!("must be at most {max} characters"))
+        Err(Message::new("msg-required"))
+    } else {
+        optional_text(trimmed, max)
+    }
+}
+
+/// Trims `text` and allows up to `max` characters (empty is fine).
+pub fn optional_text(text: &str, max: usize) -> Result<String, Message> {
+    let trimmed = text.trim();
+    if trimmed.chars().count() > max {
+        Err(Message::new("msg-too-long").arg("max", max))
     } else {
         Ok(trimmed.to_owned())
     }
 }
 
-/// Trims `text` and allows up to `max` characters (empty is fine).
-pub fn optional_text(text: &str, max: usize) -> Result<String, String> {
-    let trimmed = text.trim();
-    if trimmed.chars().count() > max {
-        Err(format!("must be at most {max} characters"))
-    } else {
-        Ok(trimmed.to_owned())
+impl From<super::text_enum::UnknownValue> for Message {
+    fn from(unknown: super::text_enum::UnknownValue) -> Self {
+        Message::new("msg-unknown-value").arg("given", unknown.given).arg("known", unknown.known.join(", "))
+    }
+}
+
+impl From<super::change::WindowError> for Message {
+    fn from(error: super::change::WindowError) -> Self {
+        use super::change::{WindowError, MAX_WINDOW_DAYS};
+        match error {
+            WindowError::EndsBeforeStart => Message::new("msg-ends-before-start"),
+            WindowError::OutOfRange => Message::new("msg-time-out-of-range"),
+            WindowError::TooLong => Message::new("msg-window-too-long").arg("days", MAX_WINDOW_DAYS),
+        }
     }
 }

@@ -8,6 +8,7 @@ use crate::domain::caller::Caller;
 use crate::domain::change::{Change, ChangeState, ChangeType};
 use crate::domain::ids::{ChangeId, CiId};
 use crate::domain::schedule::{self, Booked};
+use crate::domain::validation::Message;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -63,10 +64,10 @@ pub fn period(
 ) -> ServiceResult<Calendar> {
     ctx.require(caller, Permission::Read, &Object::none())?;
     if to <= from {
-        return Err(ServiceError::invalid("to", "must be after from"));
+        return Err(ServiceError::invalid("to", Message::new("msg-to-after-from")));
     }
     if (to - from).num_days() > MAX_DAYS {
-        return Err(ServiceError::invalid("to", format!("a calendar spans at most {MAX_DAYS} days")));
+        return Err(ServiceError::invalid("to", Message::new("msg-period-too-long").arg("days", MAX_DAYS)));
     }
     ctx.db.read(|conn| {
         let held = changes::in_window(conn, &SHOWN, from, to, ENTRY_LIMIT)?;

@@ -13,7 +13,7 @@ use crate::domain::ids::{ChangeId, CiId, TemplateId, UserId};
 use crate::domain::lifecycle::{transition, Action};
 use crate::domain::risk::{Assessment, RiskLevel};
 use crate::domain::role::Role;
-use crate::domain::validation::{optional_text, required_text, FieldErrors};
+use crate::domain::validation::{optional_text, required_text, FieldErrors, Message};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeSet;
@@ -201,9 +201,9 @@ fn validate(conn: &mut DbConn, change: &mut Change, ci_ids: &mut BTreeSet<CiId>)
     check_cis(conn, ci_ids, &mut errors)?;
     if let Some(implementer) = change.implementer_id {
         match users::caller(conn, implementer)? {
-            None => errors.add("implementer_id", format!("there is no active user {implementer}")),
+            None => errors.add("implementer_id", Message::new("msg-no-user").arg("id", implementer)),
             Some(user) if !user.has(Role::Implementer) && !user.has(Role::ChangeManager) => {
-                errors.add("implementer_id", format!("{} is not an implementer", user.name))
+                errors.add("implementer_id", Message::new("msg-not-implementer").arg("name", &user.name))
             }
             Some(_) => {}
         }
@@ -222,19 +222,19 @@ fn follow_template(
 ) -> ServiceResult<()> {
     let template = match (change.change_type, change.template_id) {
         (ChangeType::Standard, None) => {
-            errors.add("template_id", "a standard change needs the template it follows");
+            errors.add("template_id", Message::new("msg-standard-needs-template"));
             return Ok(());
         }
         (_, None) => return Ok(()),
         (ChangeType::Standard, Some(id)) => match templates::find(conn, id)? {
             Some(template) => template,
             None => {
-                errors.add("template_id", format!("there is no template {id}"));
+                errors.add("template_id", Message::new("msg-no-template").arg("id", id));
                 return Ok(());
             }
         },
         (other, Some(_)) => {
-            errors.add("template_id", format!("a {other} change follows no template; leave template_id out"));
+            errors.add("template_id", Message::new("msg-type-has-no-template").arg("type", other));
             return Ok(());
         }
     };
@@ -246,20 +246,15 @@ fn follow_template(
         if plan.is_empty() || plan == from_template {
             plan.clone_from(from_template);
         } else {
-            errors.add(
-                field,
-                format!("a standard change follows the plans of its template `{}`", template.name),
-            );
+            errors.add(field, Message::new("msg-template-plans").arg("template", &template.name));
         }
     }
     if ci_ids.is_empty() {
         ci_ids.clone_from(&template.ci_ids);
     }
     for extra in ci_ids.difference(&template.ci_ids) {
-        errors.add(
-            "ci_ids",
-            format!("configuration item {extra} is not covered by the template `{}`", template.name),
-        );
+        errors
+            .add("ci_ids", Message::new("msg-template-cis").arg("ci", extra).arg("template", &template.name));
     }
     Ok(())
 }

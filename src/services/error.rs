@@ -48,8 +48,8 @@ pub enum ServiceError {
 }
 
 impl ServiceError {
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        ServiceError::Invalid(vec![FieldError::new(field, message)])
+    pub fn invalid(field: &str, message: impl Into<crate::domain::validation::Message>) -> Self {
+        ServiceError::Invalid(vec![FieldError::new(field, message.into())])
     }
 }
 

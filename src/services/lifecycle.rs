@@ -18,7 +18,7 @@ use crate::domain::ids::ChangeId;
 use crate::domain::lifecycle::{transition, Action, ActionKind, AssessOutcome};
 use crate::domain::risk::RiskLevel;
 use crate::domain::schedule::{Conflict, ConflictKind, Planned};
-use crate::domain::validation::{required_text, FieldErrors};
+use crate::domain::validation::{required_text, FieldErrors, Message};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -128,7 +128,7 @@ fn check_window(
 ) -> ServiceResult<Value> {
     let window = change
         .window()
-        .ok_or_else(|| ServiceError::invalid("planned_start", "a planned window is needed"))?;
+        .ok_or_else(|| ServiceError::invalid("planned_start", Message::new("msg-window-needed")))?;
     let ci_ids = changes::ci_ids_of_one(conn, change.id)?;
     let planned = Planned { id: Some(change.id), window, ci_ids, implementer: change.implementer_id };
     let conflicts: Vec<Conflict> = conflicts_for(conn, &planned)?.into_iter().filter(|c| blocks(c)).collect();
@@ -139,9 +139,8 @@ fn check_window(
         return Err(ServiceError::ScheduleConflict(conflicts));
     }
     ctx.require(caller, Permission::ForceSchedule, &Object::change(change))?;
-    let reason = required_text(force.reason.as_deref().unwrap_or(""), NOTE_MAX).map_err(|m| {
-        ServiceError::invalid("reason", format!("forcing a conflicting window needs a reason: {m}"))
-    })?;
+    let reason = required_text(force.reason.as_deref().unwrap_or(""), NOTE_MAX)
+        .map_err(|_| ServiceError::invalid("reason", Message::new("msg-force-reason")))?;
     Ok(json!({ "forced": true, "reason": reason, "conflicts": conflicts }))
 }
 
@@ -151,11 +150,10 @@ pub fn submit(ctx: &Ctx, caller: &Caller, id: ChangeId, force: Force) -> Service
         let ci_ids = changes::ci_ids_of_one(conn, change.id)?;
         let mut errors = FieldErrors::default();
         if change.window().is_none() {
-            errors
-                .add("planned_start", "a planned window (planned_start and planned_end) is needed to submit");
+            errors.add("planned_start", Message::new("msg-window-needed"));
         }
         if ci_ids.is_empty() {
-            errors.add("ci_ids", "name at least one affected configuration item");
+            errors.add("ci_ids", Message::new("msg-name-cis"));
         }
         for (field, text) in [
             ("implementation_plan", &change.implementation_plan),
@@ -163,14 +161,14 @@ pub fn submit(ctx: &Ctx, caller: &Caller, id: ChangeId, force: Force) -> Service
             ("test_plan", &change.test_plan),
         ] {
             if text.trim().is_empty() {
-                errors.add(field, "is needed to submit");
+                errors.add(field, Message::new("msg-needed-to-submit"));
             }
         }
         change.submitted_at = Some(now);
         let answers = super::risk::recompute(conn, &ctx.config, change, now)?;
         if change.change_type != ChangeType::Standard {
             for question in answers.missing() {
-                errors.add(format!("answers.{question}"), "answer the risk questionnaire before submitting");
+                errors.add(format!("answers.{question}"), Message::new("msg-answer-questionnaire"));
             }
         }
         let mut payload = json!({ "risk_score": change.risk.score, "risk_level": change.risk.level });
@@ -180,16 +178,15 @@ pub fn submit(ctx: &Ctx, caller: &Caller, id: ChangeId, force: Force) -> Service
                 None => None,
             };
             match (template, change.window()) {
-                (None, _) => errors.add("template_id", "a standard change needs the template it follows"),
+                (None, _) => errors.add("template_id", Message::new("msg-standard-needs-template")),
                 (Some(t), Some(window))
                     if window.duration() > chrono::Duration::minutes(t.max_duration_minutes.into()) =>
                 {
                     errors.add(
                         "planned_end",
-                        format!(
-                            "the template `{}` allows at most {} minutes",
-                            t.name, t.max_duration_minutes
-                        ),
+                        Message::new("msg-template-max-duration")
+                            .arg("template", &t.name)
+                            .arg("minutes", t.max_duration_minutes),
                     )
                 }
                 _ => {}
@@ -236,13 +233,12 @@ pub fn assess(ctx: &Ctx, caller: &Caller, id: ChangeId, input: AssessInput) -> S
         let to = transition(change.state, change.change_type, Action::Assess(outcome))?;
         let comment = input.comment.trim().to_owned();
         if outcome == AssessOutcome::Return && comment.is_empty() {
-            return Err(ServiceError::invalid("comment", "say what the requester should add or change"));
+            return Err(ServiceError::invalid("comment", Message::new("msg-return-comment")));
         }
         let mut payload = json!({ "outcome": to, "comment": comment });
         if let Some(level) = input.risk_level.filter(|l| *l != change.risk.level) {
-            let reason = required_text(input.reason.as_deref().unwrap_or(""), NOTE_MAX).map_err(|m| {
-                ServiceError::invalid("reason", format!("overriding the risk level needs a reason: {m}"))
-            })?;
+            let reason = required_text(input.reason.as_deref().unwrap_or(""), NOTE_MAX)
+                .map_err(|_| ServiceError::invalid("reason", Message::new("msg-override-reason")))?;
             payload["risk_override"] = json!({ "from": change.risk.level, "to": level, "reason": reason });
             change.risk.level = level;
             change.risk_override_reason = Some(reason);
@@ -303,7 +299,7 @@ pub fn reschedule(
     perform(ctx, caller, id, Permission::Reschedule, "reschedule", |conn, change, _| {
         let to = transition(change.state, change.change_type, Action::Reschedule)?;
         let window = Window::planned(input.planned_start, input.planned_end)
-            .map_err(|e| ServiceError::invalid("planned_end", e.to_string()))?;
+            .map_err(|e| ServiceError::invalid("planned_end", e))?;
         let previous = json!({ "planned_start": change.planned_start, "planned_end": change.planned_end });
         change.planned_start = Some(window.start());
         change.planned_end = Some(window.end());
@@ -354,10 +350,7 @@ pub fn complete(ctx: &Ctx, caller: &Caller, id: ChangeId, input: CompleteInput) 
         let notes = crate::domain::validation::optional_text(&input.notes, NOTE_MAX)
             .map_err(|m| ServiceError::invalid("notes", m))?;
         if input.closure_code != ClosureCode::Successful && notes.is_empty() {
-            return Err(ServiceError::invalid(
-                "notes",
-                "say what happened when the change did not fully succeed",
-            ));
+            return Err(ServiceError::invalid("notes", Message::new("msg-not-successful-notes")));
         }
         change.actual_end = Some(now);
         change.closure_code = Some(input.closure_code);
@@ -377,8 +370,7 @@ pub struct ReviewInput {
 pub fn review(ctx: &Ctx, caller: &Caller, id: ChangeId, input: ReviewInput) -> ServiceResult<ChangeView> {
     perform(ctx, caller, id, Permission::Review, "review", |_, change, _| {
         let to = transition(change.state, change.change_type, Action::Review)?;
-        let text = required_text(&input.review, NOTE_MAX)
-            .map_err(|m| ServiceError::invalid("review", format!("the post-implementation review {m}")))?;
+        let text = required_text(&input.review, NOTE_MAX).map_err(|m| ServiceError::invalid("review", m))?;
         change.review = Some(text.clone());
         change.state = to;
         Ok(Applied::with(json!({ "review": text })))

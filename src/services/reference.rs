@@ -8,7 +8,7 @@ use crate::db::{blackouts, templates, DbConn};
 use crate::domain::caller::Caller;
 use crate::domain::change::Window;
 use crate::domain::ids::{CiId, TemplateId};
-use crate::domain::validation::{optional_text, required_text, FieldErrors};
+use crate::domain::validation::{optional_text, required_text, FieldErrors, Message};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -38,7 +38,7 @@ pub fn create_ci(ctx: &Ctx, caller: &Caller, input: NewCi) -> ServiceResult<Ci> 
     let kind = errors.check("kind", required_text(&input.kind, 100));
     let email = errors.check("owner_email", crate::services::users::parse_email(&input.owner_email));
     if !(1..=4).contains(&input.criticality) {
-        errors.add("criticality", "must be 1 (most critical) to 4");
+        errors.add("criticality", Message::new("msg-criticality"));
     }
     let (name, kind, email) =
         errors.finish(|| (name.unwrap_or_default(), kind.unwrap_or_default(), email.unwrap_or_default()))?;
@@ -120,13 +120,13 @@ pub const MAX_CIS: usize = 100;
 /// Records a field error for each of `ids` that names no CI, or when there are too many.
 pub fn check_cis(conn: &mut DbConn, ids: &BTreeSet<CiId>, errors: &mut FieldErrors) -> ServiceResult<()> {
     if ids.len() > MAX_CIS {
-        errors.add("ci_ids", format!("name at most {MAX_CIS} configuration items"));
+        errors.add("ci_ids", Message::new("msg-too-many-cis").arg("max", MAX_CIS));
         return Ok(());
     }
     let list: Vec<CiId> = ids.iter().copied().collect();
     let known: BTreeSet<CiId> = cis::by_ids(conn, &list)?.into_iter().map(|c| CiId(c.id)).collect();
     for missing in ids.difference(&known) {
-        errors.add("ci_ids", format!("there is no configuration item {missing}"));
+        errors.add("ci_ids", Message::new("msg-no-ci").arg("id", missing));
     }
     Ok(())
 }
@@ -143,7 +143,7 @@ pub fn create_template(ctx: &Ctx, caller: &Caller, input: NewTemplate) -> Servic
         let backout = errors.check("backout_plan", required_text(&input.backout_plan, 20_000));
         let test = errors.check("test_plan", required_text(&input.test_plan, 20_000));
         if !(1..=7 * 24 * 60).contains(&input.max_duration_minutes) {
-            errors.add("max_duration_minutes", "must be between 1 minute and 7 days");
+            errors.add("max_duration_minutes", Message::new("msg-max-duration"));
         }
         let ci_ids: BTreeSet<CiId> = input.ci_ids.iter().copied().collect();
         check_cis(conn, &ci_ids, &mut errors)?;

@@ -5,6 +5,7 @@ use crate::authz::{Object, Permission};
 use crate::db::reports as repo;
 use crate::domain::caller::Caller;
 use crate::domain::change::{ChangeState, ChangeType, ClosureCode};
+use crate::domain::validation::Message;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -89,10 +90,10 @@ fn ratio(part: i64, whole: i64) -> Option<f64> {
 
 fn check_period(from: DateTime<Utc>, to: DateTime<Utc>) -> ServiceResult<()> {
     if to <= from {
-        return Err(ServiceError::invalid("to", "must be after from"));
+        return Err(ServiceError::invalid("to", Message::new("msg-to-after-from")));
     }
     if (to - from).num_days() > MAX_DAYS {
-        return Err(ServiceError::invalid("to", format!("a report covers at most {MAX_DAYS} days")));
+        return Err(ServiceError::invalid("to", Message::new("msg-period-too-long").arg("days", MAX_DAYS)));
     }
     Ok(())
 }

@@ -6,14 +6,14 @@ use crate::db::users;
 use crate::domain::caller::Caller;
 use crate::domain::ids::UserId;
 use crate::domain::role::Role;
-use crate::domain::validation::required_text;
+use crate::domain::validation::{required_text, Message};
 use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
 use argon2::Argon2;
 use rand::distributions::{Alphanumeric, DistString};
 use std::collections::BTreeSet;
 
 /// Lower-cased, trimmed, and shaped like an address (`local@domain`).
-pub fn parse_email(text: &str) -> Result<String, String> {
+pub fn parse_email(text: &str) -> Result<String, Message> {
     let email = text.trim().to_lowercase();
     let valid = email.len() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
@@ -23,7 +23,7 @@ pub fn parse_email(text: &str) -> Result<String, String> {
     if valid {
         Ok(email)
     } else {
-        Err(format!("`{}` is not an email address", text.trim()))
+        Err(Message::new("msg-email").arg("given", text.trim()))
     }
 }
 
@@ -57,7 +57,7 @@ pub fn add(ctx: &Ctx, actor: Option<&Caller>, input: NewUser) -> ServiceResult<U
     let email = errors.check("email", parse_email(&input.email));
     let name = errors.check("name", required_text(&input.name, 200));
     if input.password.chars().count() < 12 {
-        errors.add("password", "must be at least 12 characters");
+        errors.add("password", Message::new("msg-password-short"));
     }
     let (email, name) = errors.finish(|| (email.unwrap_or_default(), name.unwrap_or_default()))?;
     let hash = hash_password(&input.password)?;
@@ -151,10 +151,10 @@ pub fn update_profile(
 ) -> ServiceResult<()> {
     let mut errors = crate::domain::validation::FieldErrors::default();
     if language.is_some_and(|l| !matches!(l, "nb" | "en")) {
-        errors.add("language", "must be nb or en");
+        errors.add("language", Message::new("msg-language"));
     }
     if timezone.is_some_and(|z| z.parse::<chrono_tz::Tz>().is_err()) {
-        errors.add("timezone", "is not an IANA time zone such as Europe/Oslo");
+        errors.add("timezone", Message::new("msg-timezone"));
     }
     errors.finish(|| ())?;
     ctx.db.write(|conn| -> ServiceResult<()> { Ok(users::set_profile(conn, caller.id, language, timezone)?) })

@@ -16,7 +16,7 @@ use crate::domain::change::ChangeState;
 use crate::domain::ids::ChangeId;
 use crate::domain::lifecycle::{transition, Action};
 use crate::domain::role::Role;
-use crate::domain::validation::optional_text;
+use crate::domain::validation::{optional_text, Message};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -32,7 +32,7 @@ pub struct VoteInput {
 pub fn vote(ctx: &Ctx, caller: &Caller, id: ChangeId, input: VoteInput) -> ServiceResult<ChangeView> {
     let comment = optional_text(&input.comment, 5000).map_err(|m| ServiceError::invalid("comment", m))?;
     if input.decision == VoteDecision::Reject && comment.is_empty() {
-        return Err(ServiceError::invalid("comment", "say why you reject the change"));
+        return Err(ServiceError::invalid("comment", Message::new("msg-reject-reason")));
     }
     perform(ctx, caller, id, Permission::Vote, "vote", |conn, change, now| {
         if change.state != ChangeState::Authorize {

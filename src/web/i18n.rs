@@ -76,6 +76,13 @@ impl Lang {
         LOCALES.lookup(&self.id(), key)
     }
 
+    /// A service's message (a key with arguments) in this language.
+    pub fn message(self, message: &crate::domain::validation::Message) -> String {
+        let args: Vec<(&'static str, FluentValue<'static>)> =
+            message.args.iter().map(|(k, v)| (*k, arg(v))).collect();
+        self.t_with(message.key, &args)
+    }
+
     /// The text of `key`, if the files define it.
     pub fn try_t(self, key: &str) -> Option<String> {
         LOCALES.try_lookup(&self.id(), key)
@@ -109,10 +116,10 @@ mod tests {
             .collect()
     }
 
-    /// Every `t("…")`/`t_with("…"` key in the web layer, found by reading the source.
+    /// Every key passed to `t`, `t_with` or `Message::new` as a literal, found by reading the source.
     fn used_keys() -> BTreeSet<String> {
         let mut used = BTreeSet::new();
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut dirs = vec![root];
         while let Some(dir) = dirs.pop() {
             for entry in std::fs::read_dir(dir).unwrap() {
@@ -121,7 +128,7 @@ mod tests {
                     dirs.push(path);
                 } else if path.extension().is_some_and(|e| e == "rs") {
                     let text = std::fs::read_to_string(&path).unwrap();
-                    for marker in [".t(\"", ".t_with(\"", "key!(\""] {
+                    for marker in [".t(\"", ".t_with(\"", "Message::new(\""] {
                         for piece in text.split(marker).skip(1) {
                             if let Some((key, _)) = piece.split_once('"') {
                                 used.insert(key.to_owned());

@@ -1,5 +1,5 @@
-//! Service errors in the viewer's language, for pages. (The JSON API keeps the English
-//! `detail`; field-level messages are still English, see docs/decisions.md.)
+//! Service errors in the viewer's language, for pages. (The JSON API keeps its English
+//! `detail`; see docs/decisions.md.)
 
 use super::i18n::{arg, Lang};
 use crate::services::ServiceError;
@@ -30,7 +30,13 @@ pub fn describe(lang: Lang, error: &ServiceError) -> String {
         ServiceError::Invalid(errors) => {
             let details: Vec<String> = errors
                 .iter()
-                .map(|e| format!("{}: {}", super::views::components::field_label(lang, &e.field), e.message))
+                .map(|e| {
+                    format!(
+                        "{}: {}",
+                        super::views::components::field_label(lang, &e.field),
+                        lang.message(&e.message)
+                    )
+                })
                 .collect();
             format!("{} {}", lang.t("error-422"), details.join("; "))
         }

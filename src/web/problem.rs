@@ -4,12 +4,19 @@
 //! `detail`; validation errors add `errors: [{field, message}]`, schedule conflicts add
 //! `conflicts`. Internal errors are logged with their cause chain and shown as a bare 500.
 
+use super::i18n::Lang;
 use crate::domain::schedule::Conflict;
-use crate::domain::validation::FieldError;
 use crate::services::ServiceError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
+
+/// A field that could not be accepted; the message is in English.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
 
 /// The body of every error answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -20,7 +27,7 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<FieldProblem>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<Conflict>,
 }
@@ -68,7 +75,12 @@ impl ResponseError for ServiceError {
         }
         let mut problem = Problem::new(status, self.to_string());
         match self {
-            ServiceError::Invalid(errors) => problem.errors = errors.clone(),
+            ServiceError::Invalid(errors) => {
+                problem.errors = errors
+                    .iter()
+                    .map(|e| FieldProblem { field: e.field.clone(), message: Lang::En.message(&e.message) })
+                    .collect()
+            }
             ServiceError::ScheduleConflict(conflicts) => problem.conflicts = conflicts.clone(),
             _ => {}
         }
@@ -107,7 +119,7 @@ pub fn json_error(
 pub fn body_problem(error: &serde_json::Error) -> Problem {
     if error.classify() == serde_json::error::Category::Data {
         let mut problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "some fields are invalid");
-        problem.errors = vec![FieldError::new("body", error.to_string())];
+        problem.errors = vec![FieldProblem { field: "body".into(), message: error.to_string() }];
         problem
     } else {
         Problem::new(StatusCode::BAD_REQUEST, format!("the body is not valid JSON: {error}"))

@@ -156,8 +156,14 @@ async fn pages_speak_the_viewers_language(backend: Backend) {
         home.contains("<html lang=\"en\"") && home.contains("My changes"),
         "the setting wins over the browser"
     );
+    let (status, _) = post_form(&client, &app, "/profile/language", &[("language", "nb")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, form) =
+        post_form(&client, &app, "/changes/new", &[("title", " "), ("type", "normal")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(form.contains("må fylles ut"), "field messages come in the viewer's language");
     let me = app.get("/api/v1/me", &user).await;
-    assert_eq!(me["language"], "en");
+    assert_eq!(me["language"], "nb", "the API shows the setting too");
 }
 
 async fn a_change_goes_through_assessment_and_the_cab_on_the_web(backend: Backend) {

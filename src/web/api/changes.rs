@@ -5,7 +5,7 @@ use crate::db::changes::ListFilter;
 use crate::domain::caller::Caller;
 use crate::domain::change::{plausible, ChangeState, ChangeType};
 use crate::domain::ids::CiId;
-use crate::domain::validation::FieldErrors;
+use crate::domain::validation::{FieldErrors, Message};
 use crate::services::audit::EventView;
 use crate::services::change_view::{ChangeView, RiskView};
 use crate::services::changes::{self, ChangePage, ChangePatch, Expected, NewChange};
@@ -59,10 +59,8 @@ pub struct ListParams {
 
 /// Parses an RFC 3339 time from a query parameter.
 pub fn parse_time(errors: &mut FieldErrors, field: &str, value: Option<&str>) -> Option<DateTime<Utc>> {
-    let parsed = value?
-        .parse::<DateTime<Utc>>()
-        .map_err(|_| "must be an RFC 3339 time such as 2026-12-01T17:00:00Z".to_owned());
-    errors.check(field, parsed.and_then(|t| plausible(t).map_err(|e| e.to_string())))
+    let parsed = value?.parse::<DateTime<Utc>>().map_err(|_| Message::new("msg-time-format"));
+    errors.check(field, parsed.and_then(|t| plausible(t).map_err(Message::from)))
 }
 
 /// Parses a whole number from a query parameter, within `range`.
@@ -73,7 +71,7 @@ pub fn parse_number(
     range: std::ops::RangeInclusive<i64>,
 ) -> Option<i64> {
     let number = value?.trim().parse::<i64>().ok().filter(|n| range.contains(n));
-    let message = || format!("must be a whole number from {} to {}", range.start(), range.end());
+    let message = || Message::new("msg-number-range").arg("min", range.start()).arg("max", range.end());
     errors.check(field, number.ok_or_else(message))
 }
 
@@ -92,7 +90,10 @@ pub async fn list(
     let ci = parse_number(&mut errors, "ci", params.ci.as_deref(), 1..=i64::from(i32::MAX));
     let from = parse_time(&mut errors, "from", params.from.as_deref());
     let to = parse_time(&mut errors, "to", params.to.as_deref());
-    let mine = params.mine.as_deref().and_then(|m| errors.check("mine", m.parse::<bool>()));
+    let mine = params
+        .mine
+        .as_deref()
+        .and_then(|m| errors.check("mine", m.parse::<bool>().map_err(|_| Message::new("msg-bool"))));
     let limit =
         parse_number(&mut errors, "limit", params.limit.as_deref(), 1..=changes::MAX_PAGE).unwrap_or(50);
     let offset = parse_number(&mut errors, "offset", params.offset.as_deref(), 0..=i64::MAX).unwrap_or(0);

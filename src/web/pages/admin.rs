@@ -6,7 +6,7 @@ use super::{html, see_other};
 use crate::authz::{Object, Permission};
 use crate::domain::ids::CiId;
 use crate::domain::role::Role;
-use crate::domain::validation::{FieldError, FieldErrors};
+use crate::domain::validation::{FieldError, FieldErrors, Message};
 use crate::services::reference::{self, NewBlackout, NewCi, NewTemplate};
 use crate::services::users::{self, NewUser};
 use crate::services::{Ctx, ServiceError, ServiceResult};
@@ -64,7 +64,10 @@ async fn show(
     let data = page_run(ctx.clone(), viewer.lang, move |ctx| load(ctx, &caller, section)).await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let title = viewer.lang.t(section.title_key());
-    Ok(html(status, page(&viewer, &title, view::section(&viewer, section, &data, &Errors::new(errors)))))
+    Ok(html(
+        status,
+        page(&viewer, &title, view::section(&viewer, section, &data, &Errors::new(viewer.lang, errors))),
+    ))
 }
 
 pub async fn users_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
@@ -99,7 +102,13 @@ where
         Ok(()) => Ok(see_other(section.path())),
         Err(ServiceError::Invalid(errors)) => show(ctx, viewer, section, errors).await,
         Err(ServiceError::Conflict(message)) => {
-            show(ctx, viewer, section, vec![FieldError::new("name", message)]).await
+            show(
+                ctx,
+                viewer,
+                section,
+                vec![FieldError::new("name", Message::new("msg-exists").arg("detail", message))],
+            )
+            .await
         }
         Err(error) => Err(PageError::Service { error, lang }),
     }
@@ -109,7 +118,7 @@ fn ci_ids(form: &Form, errors: &mut FieldErrors) -> Vec<CiId> {
     form.all("ci_ids")
         .into_iter()
         .filter_map(|id| {
-            errors.check("ci_ids", id.parse::<i32>().map(CiId).map_err(|_| "is not a valid choice"))
+            errors.check("ci_ids", id.parse::<i32>().map(CiId).map_err(|_| Message::new("msg-choice")))
         })
         .collect()
 }
@@ -185,7 +194,7 @@ pub async fn add_blackout(
     let starts_at = errors.check("starts_at", parse_local(viewer.zone, form.get("starts_at"))).flatten();
     let ends_at = errors.check("ends_at", parse_local(viewer.zone, form.get("ends_at"))).flatten();
     if starts_at.is_none() || ends_at.is_none() {
-        errors.add("starts_at", viewer.lang.t("admin-blackout-needs-period"));
+        errors.add("starts_at", Message::new("msg-blackout-period"));
     }
     let ci_ids = ci_ids(&form, &mut errors);
     let title = form.get("title").to_owned();

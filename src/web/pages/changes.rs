@@ -101,7 +101,14 @@ pub async fn create(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<H
             let choices =
                 page_run(ctx, viewer.lang, move |ctx| reference::form_choices(ctx, &caller)).await?;
             let title = viewer.lang.t("nav-new-change");
-            let page = form_page(&viewer, &title, "/changes/new", &values, &choices, &Errors::new(errors));
+            let page = form_page(
+                &viewer,
+                &title,
+                "/changes/new",
+                &values,
+                &choices,
+                &Errors::new(viewer.lang, errors),
+            );
             Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page))
         }
     }
@@ -161,7 +168,8 @@ pub async fn edit(
                 page_run(ctx, viewer.lang, move |ctx| reference::form_choices(ctx, &caller)).await?;
             let title = viewer.lang.t_with("edit-title", &[("ref", crate::web::i18n::arg(id.reference()))]);
             let action = format!("/changes/{}/edit", id.reference());
-            let page = form_page(&viewer, &title, &action, &values, &choices, &Errors::new(errors));
+            let page =
+                form_page(&viewer, &title, &action, &values, &choices, &Errors::new(viewer.lang, errors));
             Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page))
         }
     }
@@ -212,8 +220,7 @@ pub async fn act(
             })
         }
         Err(errors) => {
-            let message =
-                errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
+            let message = crate::web::messages::describe(viewer.lang, &ServiceError::Invalid(errors));
             return show_detail(ctx, &viewer, id, Some((StatusCode::UNPROCESSABLE_ENTITY, message))).await;
         }
     };

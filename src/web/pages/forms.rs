@@ -4,7 +4,7 @@
 use crate::domain::approval::VoteDecision;
 use crate::domain::change::{ChangeType, ClosureCode};
 use crate::domain::ids::{CiId, TemplateId, UserId};
-use crate::domain::validation::FieldErrors;
+use crate::domain::validation::{FieldErrors, Message};
 use crate::services::change_view::ChangeView;
 use crate::services::changes::{ChangePatch, NewChange};
 use crate::services::lifecycle::{
@@ -20,16 +20,16 @@ use std::collections::BTreeMap;
 
 /// `YYYY-MM-DDTHH:MM` in `zone` to UTC. A time skipped by a DST change is an error; a
 /// time that occurs twice (autumn) means the first of the two.
-pub fn parse_local(zone: Tz, text: &str) -> Result<Option<DateTime<Utc>>, String> {
+pub fn parse_local(zone: Tz, text: &str) -> Result<Option<DateTime<Utc>>, Message> {
     if text.is_empty() {
         return Ok(None);
     }
     let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
-        .map_err(|_| "must be a date and time such as 2026-12-01T18:00".to_owned())?;
+        .map_err(|_| Message::new("msg-local-time-format"))?;
     match zone.from_local_datetime(&naive).earliest() {
         Some(local) => Ok(Some(local.with_timezone(&Utc))),
-        None => Err(format!("{text} does not exist in {} (the clocks move forward then)", zone.name())),
+        None => Err(Message::new("msg-local-time-skipped").arg("time", text).arg("zone", zone.name())),
     }
 }
 
@@ -43,7 +43,7 @@ fn optional_id(errors: &mut FieldErrors, form: &Form, field: &str) -> Option<i32
     if text.is_empty() {
         return None;
     }
-    errors.check(field, text.parse::<i32>().map_err(|_| "is not a valid choice"))
+    errors.check(field, text.parse::<i32>().map_err(|_| Message::new("msg-choice")))
 }
 
 /// What the change form carries: the change, its risk answers, and the values as typed.
@@ -91,8 +91,9 @@ pub fn change_form(form: &Form, zone: Tz) -> Result<ChangeForm, Box<Rejected>> {
     let planned_end = errors.check("planned_end", parse_local(zone, &values.planned_end)).flatten();
     let mut ci_ids = Vec::new();
     for id in &values.ci_ids {
-        ci_ids
-            .extend(errors.check("ci_ids", id.parse::<i32>().map(CiId).map_err(|_| "is not a valid choice")));
+        ci_ids.extend(
+            errors.check("ci_ids", id.parse::<i32>().map(CiId).map_err(|_| Message::new("msg-choice"))),
+        );
     }
     let answers = values.answers.iter().cloned().collect();
     match errors.finish(|| ()) {
@@ -209,7 +210,7 @@ pub fn action_form(
             let start = errors.check("planned_start", parse_local(zone, form.get("planned_start"))).flatten();
             let end = errors.check("planned_end", parse_local(zone, form.get("planned_end"))).flatten();
             if start.is_none() || end.is_none() {
-                errors.add("planned_start", "give the new planned start and end");
+                errors.add("planned_start", Message::new("msg-new-window"));
             }
             let now = Utc::now();
             ActionForm::Reschedule(RescheduleInput {
@@ -251,7 +252,7 @@ mod tests {
     #[test]
     fn a_skipped_hour_is_an_error_and_a_repeated_one_means_the_first() {
         let err = parse_local(Oslo, "2026-03-29T02:30").unwrap_err();
-        assert!(err.contains("does not exist"), "{err}");
+        assert_eq!(err.key, "msg-local-time-skipped");
         let repeated = parse_local(Oslo, "2026-10-25T02:30").unwrap().unwrap();
         assert_eq!(repeated.to_rfc3339(), "2026-10-25T00:30:00+00:00");
         assert_eq!(parse_local(Oslo, "").unwrap(), None);

@@ -30,7 +30,10 @@ impl Period {
         {
             None => Ok(default),
             Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| PageError::Service {
-                error: ServiceError::invalid(field, "must be a date such as 2026-12-01"),
+                error: ServiceError::invalid(
+                    field,
+                    crate::domain::validation::Message::new("msg-date-format"),
+                ),
                 lang: viewer.lang,
             }),
         };

@@ -8,20 +8,20 @@ use crate::web::i18n::Lang;
 use chrono::{DateTime, Utc};
 use maud::{html, Markup};
 
-/// Field errors of a form, found by field name.
+/// Field errors of a form, worded in the viewer's language, found by field name.
 #[derive(Debug, Default)]
-pub struct Errors(Vec<FieldError>);
+pub struct Errors(Vec<(String, String)>);
 
 impl Errors {
-    pub fn new(errors: Vec<FieldError>) -> Self {
-        Errors(errors)
+    pub fn new(lang: Lang, errors: Vec<FieldError>) -> Self {
+        Errors(errors.into_iter().map(|e| (e.field, lang.message(&e.message))).collect())
     }
 
     pub fn on(&self, field: &str) -> Option<&str> {
         self.0
             .iter()
-            .find(|e| e.field == field || e.field.starts_with(&format!("{field}.")))
-            .map(|e| e.message.as_str())
+            .find(|(name, _)| name == field || name.starts_with(&format!("{field}.")))
+            .map(|(_, message)| message.as_str())
     }
 
     /// A summary at the top of the form, each error linking to its field.
@@ -31,8 +31,8 @@ impl Errors {
                 div.errors role="alert" tabindex="-1" {
                     h2 { (lang.t("form-has-errors")) }
                     ul {
-                        @for error in &self.0 {
-                            li { a href=(format!("#{}", field_id(&error.field))) { (field_label(lang, &error.field)) ": " (error.message) } }
+                        @for (field, message) in &self.0 {
+                            li { a href=(format!("#{}", field_id(field))) { (field_label(lang, field)) ": " (message) } }
                         }
                     }
                 }
