@@ -140,6 +140,23 @@ try {
   await anonymous.goto(`${base}/sign-in`);
   await audit(anonymous, "sign-in");
 
+  // Keyboard only: skip link first, then the form, Enter to sign in.
+  const keyboard = await (await browser.newContext({ locale: "en-GB" })).newPage();
+  await keyboard.goto(`${base}/sign-in`);
+  await keyboard.keyboard.press("Tab");
+  check("the skip link is the first stop", (await keyboard.evaluate(() => document.activeElement.className)) === "skip");
+  await keyboard.keyboard.press("Tab");
+  await keyboard.keyboard.press("Tab");
+  await keyboard.keyboard.type("ivar@e2e.no");
+  await keyboard.keyboard.press("Tab");
+  await keyboard.keyboard.type("e2e-password-123");
+  await keyboard.keyboard.press("Enter");
+  await keyboard.waitForURL(`${base}/`);
+  check("signing in works by keyboard alone", keyboard.url() === `${base}/`);
+  await keyboard.keyboard.press("Tab");
+  await keyboard.keyboard.press("Enter");
+  check("the skip link moves focus to the content", (await keyboard.evaluate(() => document.activeElement.id)) === "main");
+
   // A requester files a change and submits it.
   const rita = await signIn(browser, base, "rita@e2e.no");
   await audit(rita, "home requester");
