@@ -175,6 +175,9 @@ async fn blocking<T: Send + 'static>(
                 .collect();
             anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
         }
+        services::ServiceError::Conflict(message) => {
+            anyhow::anyhow!(endring::web::i18n::Lang::En.message(&message))
+        }
         other => anyhow::anyhow!("{other}"),
     })
 }

@@ -67,7 +67,7 @@ const TITLES: &[&str] = &[
 /// Fills the database and returns a summary to print.
 pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
     if ctx.db.query(|conn| user_repo::id_by_email(conn, "kari.nordmann@demo.endring.no"))?.is_some() {
-        return Err(ServiceError::Conflict("the demo data exists already".into()));
+        return Err(ServiceError::Conflict(crate::domain::validation::Message::new("msg-demo-exists")));
     }
     let mut people: BTreeMap<&str, Caller> = BTreeMap::new();
     for (login, name, roles) in PEOPLE {

@@ -28,8 +28,9 @@ pub enum ServiceError {
     #[error("the planned window conflicts with {} other booking(s)", .0.len())]
     ScheduleConflict(Vec<Conflict>),
     /// 409: any other state that forbids the request (duplicate name, window not open…).
-    #[error("{0}")]
-    Conflict(String),
+    /// (Worded by the web layer: English for the API, the viewer's language on pages.)
+    #[error("conflict: {}", .0.key)]
+    Conflict(crate::domain::validation::Message),
     /// 422: fields that cannot be accepted.
     #[error("some fields are invalid")]
     Invalid(Vec<FieldError>),

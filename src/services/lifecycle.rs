@@ -65,7 +65,7 @@ pub(crate) fn perform(
         change.version += 1;
         change.updated_at = now;
         if !changes::save(conn, &change)? {
-            return Err(ServiceError::Conflict("the change was modified at the same time; try again".into()));
+            return Err(ServiceError::Conflict(Message::new("msg-modified-concurrently")));
         }
         let event = Event {
             change: Some(&change),
@@ -324,10 +324,9 @@ pub fn start(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<ChangeVi
         if let Some(planned) =
             change.planned_start.filter(|s| now < *s && change.change_type != ChangeType::Emergency)
         {
-            return Err(ServiceError::Conflict(format!(
-                "the planned window opens at {}; only emergency changes may start early (reschedule to start now)",
-                planned.to_rfc3339()
-            )));
+            return Err(ServiceError::Conflict(
+                Message::new("msg-window-not-open").arg("opens", planned.to_rfc3339()),
+            ));
         }
         change.actual_start = Some(now);
         change.state = to;

@@ -45,9 +45,7 @@ pub fn create_ci(ctx: &Ctx, caller: &Caller, input: NewCi) -> ServiceResult<Ci> 
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
         if cis::exists_named(conn, &name)? {
-            return Err(ServiceError::Conflict(format!(
-                "a configuration item named `{name}` exists already"
-            )));
+            return Err(ServiceError::Conflict(Message::new("msg-ci-exists").arg("name", &name)));
         }
         let ci = cis::insert(conn, &name, &kind, input.criticality, &email)?;
         let payload = serde_json::json!({ "ci_id": ci.id, "name": ci.name, "criticality": ci.criticality });
@@ -160,10 +158,9 @@ pub fn create_template(ctx: &Ctx, caller: &Caller, input: NewTemplate) -> Servic
             created_at: now,
         })?;
         if templates::exists_named(conn, &template.name)? {
-            return Err(ServiceError::Conflict(format!(
-                "a template named `{}` exists already",
-                template.name
-            )));
+            return Err(ServiceError::Conflict(
+                Message::new("msg-template-exists").arg("name", &template.name),
+            ));
         }
         let id = templates::insert(conn, &template)?;
         let payload = serde_json::json!({ "template_id": id, "name": template.name });

@@ -64,7 +64,7 @@ pub fn add(ctx: &Ctx, actor: Option<&Caller>, input: NewUser) -> ServiceResult<U
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
         if users::id_by_email(conn, &email)?.is_some() {
-            return Err(ServiceError::Conflict(format!("a user with the email {email} exists already")));
+            return Err(ServiceError::Conflict(Message::new("msg-user-exists").arg("email", &email)));
         }
         let id = users::insert(conn, &email, &name, &hash, &input.roles, now)?;
         let roles: Vec<&str> = input.roles.iter().map(|r| r.as_str()).collect();

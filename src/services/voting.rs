@@ -39,7 +39,7 @@ pub fn vote(ctx: &Ctx, caller: &Caller, id: ChangeId, input: VoteInput) -> Servi
             return Err(transition(change.state, change.change_type, Action::Vote(Outcome::Approved))
                 .err()
                 .map_or_else(
-                    || ServiceError::Conflict("the change is not awaiting votes".into()),
+                    || ServiceError::Conflict(Message::new("msg-not-awaiting-votes")),
                     ServiceError::from,
                 ));
         }

@@ -73,7 +73,11 @@ impl ResponseError for ServiceError {
         if let ServiceError::Internal(cause) = self {
             tracing::error!(error = ?cause, "request failed");
         }
-        let mut problem = Problem::new(status, self.to_string());
+        let detail = match self {
+            ServiceError::Conflict(message) => Lang::En.message(message),
+            other => other.to_string(),
+        };
+        let mut problem = Problem::new(status, detail);
         match self {
             ServiceError::Invalid(errors) => {
                 problem.errors = errors

@@ -102,13 +102,7 @@ where
         Ok(()) => Ok(see_other(section.path())),
         Err(ServiceError::Invalid(errors)) => show(ctx, viewer, section, errors).await,
         Err(ServiceError::Conflict(message)) => {
-            show(
-                ctx,
-                viewer,
-                section,
-                vec![FieldError::new("name", Message::new("msg-exists").arg("detail", message))],
-            )
-            .await
+            show(ctx, viewer, section, vec![FieldError::new("name", message)]).await
         }
         Err(error) => Err(PageError::Service { error, lang }),
     }
