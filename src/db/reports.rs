@@ -52,25 +52,28 @@ pub fn decisions(
 
 /// A vote for the approval-time figure.
 pub struct CastVote {
+    pub voter_id: i32,
     pub voter: String,
     pub voted_at: DateTime<Utc>,
     /// When the change entered `authorize`.
     pub authorized_at: DateTime<Utc>,
 }
 
-/// The votes cast in `[from, to)` on changes whose entry into `authorize` is known.
+/// The votes cast in `[from, to)` in their change's current round (the round that
+/// `authorized_at` belongs to).
 pub fn votes_cast(conn: &mut DbConn, from: DateTime<Utc>, to: DateTime<Utc>) -> QueryResult<Vec<CastVote>> {
-    let rows: Vec<(String, NaiveDateTime, Option<NaiveDateTime>)> = votes::table
+    let rows: Vec<(i32, String, NaiveDateTime, Option<NaiveDateTime>)> = votes::table
         .inner_join(users::table)
         .inner_join(changes::table)
         .filter(votes::created_at.ge(to_naive(from)))
         .filter(votes::created_at.lt(to_naive(to)))
-        .select((users::name, votes::created_at, changes::authorized_at))
+        .filter(votes::round.eq(changes::decision_round))
+        .select((users::id, users::name, votes::created_at, changes::authorized_at))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(voter, voted, authorized)| {
-            Some(CastVote { voter, voted_at: to_utc(voted), authorized_at: to_utc(authorized?) })
+        .filter_map(|(voter_id, voter, voted, authorized)| {
+            Some(CastVote { voter_id, voter, voted_at: to_utc(voted), authorized_at: to_utc(authorized?) })
         })
         .collect())
 }

@@ -127,12 +127,13 @@ pub fn summary(ctx: &Ctx, caller: &Caller, from: DateTime<Utc>, to: DateTime<Utc
         let successful = count_of(&[ClosureCode::Successful, ClosureCode::SuccessfulWithIssues]);
         let failed_or_backed_out = count_of(&[ClosureCode::Failed, ClosureCode::BackedOut]);
         let lead_times = repo::decisions(conn, from, to)?.into_iter().map(|(s, d)| hours(d - s)).collect();
-        let mut by_voter: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        let mut by_voter: BTreeMap<i32, (String, Vec<f64>)> = BTreeMap::new();
         for vote in repo::votes_cast(conn, from, to)? {
-            by_voter.entry(vote.voter).or_default().push(hours(vote.voted_at - vote.authorized_at));
+            let entry = by_voter.entry(vote.voter_id).or_insert_with(|| (vote.voter.clone(), Vec::new()));
+            entry.1.push(hours(vote.voted_at - vote.authorized_at));
         }
         let approval_time_by_voter = by_voter
-            .into_iter()
+            .into_values()
             .filter_map(|(voter, times)| {
                 Some(VoterTime { voter, votes: times.len(), median_hours: median(times)? })
             })

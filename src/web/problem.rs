@@ -141,24 +141,35 @@ pub fn too_large() -> Problem {
 /// Query strings that do not parse.
 pub fn query_error(
     error: actix_web::error::QueryPayloadError,
-    _req: &actix_web::HttpRequest,
+    req: &actix_web::HttpRequest,
 ) -> actix_web::Error {
-    let problem = Problem::new(StatusCode::BAD_REQUEST, format!("the query string is invalid: {error}"));
-    actix_web::error::InternalError::from_response(error, problem.response()).into()
+    let response =
+        answer(req, StatusCode::BAD_REQUEST, &format!("the query string is invalid: {error}"), "error-query");
+    actix_web::error::InternalError::from_response(error, response).into()
+}
+
+/// A problem document under `/api`, an error page in the visitor's language elsewhere.
+fn answer(
+    req: &actix_web::HttpRequest,
+    status: StatusCode,
+    api_detail: &str,
+    page_key: &str,
+) -> HttpResponse {
+    if req.path().starts_with("/api/") || req.path() == "/healthz" {
+        return Problem::new(status, api_detail).response();
+    }
+    let accept = req.headers().get(actix_web::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let lang = super::i18n::Lang::negotiate(accept);
+    let markup = super::views::error_page(lang, status, &lang.t(page_key));
+    HttpResponse::build(status).content_type("text/html; charset=utf-8").body(markup.into_string())
 }
 
 /// Unknown paths: a problem document under `/api`, an error page elsewhere.
 pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
-    if req.path().starts_with("/api/") {
-        return Problem::new(StatusCode::NOT_FOUND, "there is nothing at this address").response();
-    }
-    let accept = req.headers().get(actix_web::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    let lang = super::i18n::Lang::negotiate(accept);
-    let markup = super::views::error_page(lang, StatusCode::NOT_FOUND, &lang.t("error-404-detail"));
-    HttpResponse::NotFound().content_type("text/html; charset=utf-8").body(markup.into_string())
+    answer(&req, StatusCode::NOT_FOUND, "there is nothing at this address", "error-404-detail")
 }
 
 /// Known paths asked with a method they do not take.
-pub async fn method_not_allowed() -> HttpResponse {
-    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "this address does not take that method").response()
+pub async fn method_not_allowed(req: actix_web::HttpRequest) -> HttpResponse {
+    answer(&req, StatusCode::METHOD_NOT_ALLOWED, "this address does not take that method", "error-405-detail")
 }

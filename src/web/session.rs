@@ -23,6 +23,11 @@ use std::pin::Pin;
 const USER: &str = "uid";
 const CSRF: &str = "csrf";
 const LANG: &str = "lang";
+const SIGNED_IN_AT: &str = "at";
+
+/// How long a sign-in lasts. Checked here, not only by the cookie's `Max-Age`, because a
+/// copied cookie would otherwise be valid for as long as the key is.
+const SESSION_HOURS: i64 = 12;
 
 /// The session cookie: `__Host-endring` and `Secure` when served over TLS (`base_url` is
 /// https), `HttpOnly` and `SameSite=Lax` always; it lives 12 hours.
@@ -34,7 +39,7 @@ pub fn middleware(key: Key, secure: bool) -> SessionMiddleware<CookieSessionStor
         .cookie_same_site(SameSite::Lax)
         .cookie_path("/".to_owned())
         .cookie_content_security(CookieContentSecurity::Private)
-        .session_lifecycle(PersistentSession::default().session_ttl(CookieDuration::hours(12)))
+        .session_lifecycle(PersistentSession::default().session_ttl(CookieDuration::hours(SESSION_HOURS)))
         .build()
 }
 
@@ -51,9 +56,16 @@ pub fn key(configured: Option<&str>) -> Key {
 }
 
 /// Starts a signed-in session for `user` with a new session id and CSRF token.
-pub fn sign_in(session: &Session, user: UserId) -> Result<(), ServiceError> {
+pub fn sign_in(
+    session: &Session,
+    user: UserId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ServiceError> {
     session.renew();
-    let stored = session.insert(USER, user.0).and_then(|()| session.insert(CSRF, new_token()));
+    let stored = session
+        .insert(USER, user.0)
+        .and_then(|()| session.insert(CSRF, new_token()))
+        .and_then(|()| session.insert(SIGNED_IN_AT, now.timestamp()));
     stored.map_err(|e| ServiceError::Internal(anyhow::anyhow!("session: {e}")))
 }
 
@@ -128,10 +140,24 @@ impl FromRequest for Viewer {
         let req = req.clone();
         Box::pin(async move {
             let session = req.get_session();
-            let next = req.uri().path_and_query().map_or("/".to_owned(), |p| p.to_string());
+            // After signing in, back to the page; a form's target (POST) is not a page, so
+            // the page it was on (its parent path) is the place to return to.
+            let next = if req.method() == actix_web::http::Method::GET {
+                req.uri().path_and_query().map_or("/".to_owned(), |p| p.to_string())
+            } else {
+                req.path()
+                    .rsplit_once('/')
+                    .map_or("/", |(parent, _)| if parent.is_empty() { "/" } else { parent })
+                    .to_owned()
+            };
             let sign_in = || PageError::SignIn { next: next.clone() };
             let user: i32 = session.get(USER).ok().flatten().ok_or_else(sign_in)?;
             let ctx = req.app_data::<web::Data<Ctx>>().cloned().ok_or_else(sign_in)?;
+            let signed_in_at: i64 = session.get(SIGNED_IN_AT).ok().flatten().unwrap_or(0);
+            if ctx.clock.now().timestamp() - signed_in_at > SESSION_HOURS * 3600 {
+                session.purge();
+                return Err(sign_in());
+            }
             let default_zone = ctx.config.time_zone();
             let lang = language(&req, &session, None);
             let caller = run(ctx, move |ctx| users::find(ctx, UserId(user)))

@@ -62,11 +62,13 @@ pub async fn submit(
     let email = form.get("email").to_owned();
     let password = form.get("password").to_owned();
     let next = safe_next(form.get("next")).to_owned();
-    let address = req.connection_info().realip_remote_addr().unwrap_or("unknown").to_owned();
+    let address = req.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
     let attempt = email.clone();
+    let ctx_now = ctx.clock.now();
     match run(ctx, move |ctx| auth::sign_in(ctx, &attempt, &password, &address)).await {
         Ok(user) => {
-            session::sign_in(&session, user).map_err(|error| PageError::Service { error, lang })?;
+            let now = ctx_now;
+            session::sign_in(&session, user, now).map_err(|error| PageError::Service { error, lang })?;
             Ok(see_other(&next))
         }
         Err(ServiceError::Unauthenticated(_)) => {

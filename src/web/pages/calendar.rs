@@ -8,7 +8,7 @@ use crate::web::views::calendar::{self as view, View};
 use crate::web::views::page;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use chrono::{Duration, NaiveDate};
+use chrono::Duration;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -25,8 +25,7 @@ pub async fn show(
 ) -> Result<HttpResponse, PageError> {
     let view = View::parse(query.view.as_deref().unwrap_or("month"));
     let today = ctx.clock.now().with_timezone(&viewer.zone).date_naive();
-    let anchor =
-        query.date.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).unwrap_or(today);
+    let anchor = query.date.as_deref().and_then(super::reports::plausible_date).unwrap_or(today);
     let days = view.days(anchor);
     let from = view::start_of(viewer.zone, days.0);
     let to = view::start_of(viewer.zone, days.1 + Duration::days(1));

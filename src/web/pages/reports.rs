@@ -29,7 +29,7 @@ impl Period {
             .filter(|t| !t.is_empty())
         {
             None => Ok(default),
-            Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| PageError::Service {
+            Some(t) => plausible_date(t).ok_or_else(|| PageError::Service {
                 error: ServiceError::invalid(
                     field,
                     crate::domain::validation::Message::new("msg-date-format"),
@@ -46,6 +46,14 @@ impl Period {
             start_of(viewer.zone, to + Duration::days(1)),
         ))
     }
+}
+
+/// A `YYYY-MM-DD` date within the years any planned time may have.
+pub fn plausible_date(text: &str) -> Option<NaiveDate> {
+    use chrono::Datelike;
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .filter(|d| crate::domain::change::PLAUSIBLE_YEARS.contains(&d.year()))
 }
 
 pub async fn show(

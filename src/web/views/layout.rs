@@ -112,6 +112,8 @@ pub fn error_page(lang: Lang, status: StatusCode, detail: &str) -> Markup {
         StatusCode::FORBIDDEN => lang.t("error-403"),
         StatusCode::NOT_FOUND => lang.t("error-404"),
         StatusCode::CONFLICT => lang.t("error-409"),
+        StatusCode::PRECONDITION_FAILED | StatusCode::PRECONDITION_REQUIRED => lang.t("error-412"),
+        StatusCode::METHOD_NOT_ALLOWED => lang.t("error-405"),
         StatusCode::UNPROCESSABLE_ENTITY => lang.t("error-422"),
         StatusCode::TOO_MANY_REQUESTS => lang.t("error-429"),
         status if status.is_server_error() => lang.t("error-500"),
