@@ -76,7 +76,7 @@ section-timeline = Tidslinje
 section-actions = Hva du kan gjøre
 
 risk-questionnaire = Risikoskjema
-risk-score = poeng { $score }
+risk-score = { $score } poeng
 risk-factor = Faktor
 risk-points = Poeng
 risk-not-assessed = Risikoskjemaet er ikke besvart ennå.
@@ -105,7 +105,7 @@ action-cancel = Avbryt endringen
 
 cab-empty = Ingen endringer venter på CAB.
 cab-your-vote = Din stemme
-cab-no-vote-needed = Stemt, eller ikke din å stemme på
+cab-no-vote-needed = Du har stemt, eller skal ikke stemme
 cab-comment-on = Kommentar til { $ref }
 
 profile-title = Dine innstillinger
@@ -137,7 +137,7 @@ state-rejected = Avvist
 state-cancelled = Avbrutt
 type-standard = Standard
 type-normal = Normal
-type-emergency = Hast
+type-emergency = Hasteendring
 risk-low = Lav risiko
 risk-medium = Middels risiko
 risk-high = Høy risiko
@@ -199,8 +199,8 @@ event-cancel = Avbrutt
 # Calendar
 calendar-conflict = Konflikt
 calendar-navigation = Kalendernavigasjon
-calendar-week-of = Uken fra { $date }
-calendar-month = Måned { $month }
+calendar-week-of = Uke { $week } { $year }
+calendar-month = { $month } { $year }
 calendar-previous = ← Forrige
 calendar-next = Neste →
 calendar-view-month = Måned
@@ -287,18 +287,21 @@ forbidden-manage_blackouts = Du har ikke lov til å administrere frysperioder.
 forbidden-manage_users = Du har ikke lov til å administrere brukere (administratorer gjør det).
 forbidden-read_reports = Du har ikke lov til å lese rapportene (ledere, endringsledere og administratorer kan).
 verb-edit = redigere
-verb-risk = svare på risikoskjemaet
+verb-risk = svare på risikoskjemaet for
 verb-submit = sende inn
 verb-assess = vurdere
-verb-vote = stemme
+verb-vote = stemme over
 verb-return = sende tilbake
 verb-reschedule = flytte
 verb-start = starte
 verb-complete = fullføre
 verb-review = etterkontrollere
 verb-cancel = avbryte
-refused = En endring med status «{ $state }» kan ikke { $action } nå.
-schedule-conflict = Vinduet er i konflikt med { $count } annen/andre booking(er): { $titles }.
+refused = Du kan ikke { $action } en endring med status «{ $state }».
+schedule-conflict = { $count ->
+    [one] Vinduet er i konflikt med en annen planlagt endring eller frysperiode: { $titles }.
+   *[other] Vinduet er i konflikt med { $count } andre planlagte endringer eller frysperioder: { $titles }.
+}
 version-mismatch = Noen endret dette i mellomtiden. Last siden på nytt og prøv igjen.
 version-required = Skjemaet manglet versjonen av endringen. Last siden på nytt og prøv igjen.
 
@@ -357,3 +360,31 @@ error-query = Adressen har en verdi som ikke kunne leses.
 error-405 = Ikke mulig her
 error-405-detail = Denne adressen kan ikke brukes slik. Bruk lenkene og knappene på sidene.
 error-412 = Endret i mellomtiden
+field-force = Tving gjennom vinduet tross konflikter
+field-force-reason = Begrunnelse for å tvinge gjennom
+field-assess-reason = Begrunnelse (for endret risikonivå eller et tvunget vindu)
+assess-risk-level = Risikonivå
+assess-keep-level = Behold det beregnede nivået
+action-risk = Lagre risikovurderingen
+weekday-full-mon = mandag
+weekday-full-tue = tirsdag
+weekday-full-wed = onsdag
+weekday-full-thu = torsdag
+weekday-full-fri = fredag
+weekday-full-sat = lørdag
+weekday-full-sun = søndag
+admin-roles-of = Rollene til { $name }
+admin-save-roles-of = Lagre roller: { $name }
+
+month-1 = januar
+month-2 = februar
+month-3 = mars
+month-4 = april
+month-5 = mai
+month-6 = juni
+month-7 = juli
+month-8 = august
+month-9 = september
+month-10 = oktober
+month-11 = november
+month-12 = desember

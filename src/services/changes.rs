@@ -372,6 +372,8 @@ pub struct Detail {
     pub view: ChangeView,
     pub events: Vec<super::audit::EventView>,
     pub actions: Vec<crate::domain::lifecycle::ActionKind>,
+    /// The viewer may force a conflicting window (with a reason).
+    pub can_force: bool,
 }
 
 pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail> {
@@ -379,9 +381,10 @@ pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail>
         let change = load(conn, id)?;
         ctx.require(caller, Permission::Read, &Object::change(&change))?;
         let actions = lifecycle::allowed_actions(&ctx.authz, caller, &change);
+        let can_force = ctx.authz.allows(caller, Permission::ForceSchedule, &Object::change(&change));
         let events = super::audit::trail(conn, &change)?;
         let view = change_view::build(conn, &ctx.config, change)?;
-        Ok(Detail { view, events, actions })
+        Ok(Detail { view, events, actions, can_force })
     })
 }
 

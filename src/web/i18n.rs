@@ -101,6 +101,22 @@ pub fn arg(value: impl ToString) -> FluentValue<'static> {
     FluentValue::from(value.to_string())
 }
 
+/// A number argument for `t_with`: plural rules (`[one]`, `*[other]`) select on it.
+pub fn num(value: i64) -> FluentValue<'static> {
+    FluentValue::from(value)
+}
+
+impl Lang {
+    /// A decimal number with the language's decimal mark (`2.5` / `2,5`).
+    pub fn decimal(self, value: f64, places: usize) -> String {
+        let text = format!("{value:.places$}");
+        match self {
+            Lang::Nb => text.replace('.', ","),
+            Lang::En => text,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +184,8 @@ mod tests {
         wanted.extend(ConflictKind::ALL.iter().map(|k| format!("conflict-{k}")));
         wanted.extend(ActionKind::ALL.iter().map(|a| format!("event-{a}")));
         wanted.extend((1..=4).map(|c| format!("criticality-{c}")));
+        wanted.extend((1..=12).map(|m| format!("month-{m}")));
+        wanted.extend(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map(|d| format!("weekday-full-{d}")));
         wanted.extend(crate::domain::role::Role::ALL.iter().map(|r| format!("role-{r}")));
         wanted.extend(crate::authz::Permission::ALL.iter().map(|p| format!("forbidden-{p}")));
         wanted.extend(ActionKind::ALL.iter().map(|a| format!("verb-{a}")));
@@ -195,6 +213,13 @@ mod tests {
         assert_eq!(Lang::negotiate(Some("en;q=0.4, no;q=0.9")), Lang::Nb);
         assert_eq!(Lang::negotiate(Some("fr")), Lang::Nb);
         assert_eq!(Lang::negotiate(None), Lang::Nb);
+    }
+
+    #[test]
+    fn plurals_select_on_numbers() {
+        assert_eq!(Lang::En.t_with("list-total", &[("count", num(1))]), "One change");
+        assert_eq!(Lang::Nb.t_with("list-total", &[("count", num(3))]), "3 endringer");
+        assert_eq!(Lang::Nb.decimal(2.25, 1), "2,2");
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub fn describe(lang: Lang, error: &ServiceError) -> String {
             let titles: Vec<&str> = conflicts.iter().map(|c| c.title.as_str()).collect();
             lang.t_with(
                 "schedule-conflict",
-                &[("count", arg(conflicts.len())), ("titles", arg(titles.join(", ")))],
+                &[("count", super::i18n::num(conflicts.len() as i64)), ("titles", arg(titles.join(", ")))],
             )
         }
         ServiceError::VersionMismatch { .. } => lang.t("version-mismatch"),

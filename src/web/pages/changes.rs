@@ -188,7 +188,7 @@ async fn show_detail(
         Some((status, message)) => (status, Some(message)),
         None => (StatusCode::OK, None),
     };
-    let body = view::detail(viewer, &detail.view, &detail.events, &detail.actions, message.as_deref());
+    let body = view::detail(viewer, &detail, message.as_deref());
     Ok(html(status, page(viewer, &title, body)))
 }
 
@@ -225,19 +225,17 @@ pub async fn act(
         }
     };
     let caller = viewer.caller.clone();
-    let result = crate::web::run(ctx.clone(), move |ctx| {
-        match parsed {
-            ActionForm::Submit(body) => lifecycle::submit(ctx, &caller, id, body),
-            ActionForm::Assess(body) => lifecycle::assess(ctx, &caller, id, body),
-            ActionForm::Vote(body) => voting::vote(ctx, &caller, id, body),
-            ActionForm::Return(body) => lifecycle::return_to_draft(ctx, &caller, id, body),
-            ActionForm::Reschedule(body) => lifecycle::reschedule(ctx, &caller, id, body),
-            ActionForm::Start => lifecycle::start(ctx, &caller, id),
-            ActionForm::Complete(body) => lifecycle::complete(ctx, &caller, id, body),
-            ActionForm::Review(body) => lifecycle::review(ctx, &caller, id, body),
-            ActionForm::Cancel(body) => lifecycle::cancel(ctx, &caller, id, body),
-        }
-        .map(|_| ())
+    let result = crate::web::run(ctx.clone(), move |ctx| match parsed {
+        ActionForm::Risk(answers) => risk::answer(ctx, &caller, id, answers).map(|_| ()),
+        ActionForm::Submit(body) => lifecycle::submit(ctx, &caller, id, body).map(|_| ()),
+        ActionForm::Assess(body) => lifecycle::assess(ctx, &caller, id, body).map(|_| ()),
+        ActionForm::Vote(body) => voting::vote(ctx, &caller, id, body).map(|_| ()),
+        ActionForm::Return(body) => lifecycle::return_to_draft(ctx, &caller, id, body).map(|_| ()),
+        ActionForm::Reschedule(body) => lifecycle::reschedule(ctx, &caller, id, body).map(|_| ()),
+        ActionForm::Start => lifecycle::start(ctx, &caller, id).map(|_| ()),
+        ActionForm::Complete(body) => lifecycle::complete(ctx, &caller, id, body).map(|_| ()),
+        ActionForm::Review(body) => lifecycle::review(ctx, &caller, id, body).map(|_| ()),
+        ActionForm::Cancel(body) => lifecycle::cancel(ctx, &caller, id, body).map(|_| ()),
     })
     .await;
     match result {

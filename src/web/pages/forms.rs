@@ -14,6 +14,7 @@ use crate::services::lifecycle::{
 use crate::services::voting::VoteInput;
 use crate::web::session::Form;
 use crate::web::views::changes::FormValues;
+use crate::web::views::components::local_input_value;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use std::collections::BTreeMap;
@@ -31,11 +32,6 @@ pub fn parse_local(zone: Tz, text: &str) -> Result<Option<DateTime<Utc>>, Messag
         Some(local) => Ok(Some(local.with_timezone(&Utc))),
         None => Err(Message::new("msg-local-time-skipped").arg("time", text).arg("zone", zone.name())),
     }
-}
-
-/// A UTC time as the value of a `datetime-local` input in `zone`.
-pub fn local_value(zone: Tz, at: Option<DateTime<Utc>>) -> String {
-    at.map(|t| t.with_timezone(&zone).format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default()
 }
 
 fn optional_id(errors: &mut FieldErrors, form: &Form, field: &str) -> Option<i32> {
@@ -95,6 +91,14 @@ pub fn change_form(form: &Form, zone: Tz) -> Result<ChangeForm, Box<Rejected>> {
             errors.check("ci_ids", id.parse::<i32>().map(CiId).map_err(|_| Message::new("msg-choice"))),
         );
     }
+    // Checked here too, so a change is never filed and then refused for its answers.
+    if let Err(invalid) =
+        crate::domain::risk::RiskAnswers::parse(values.answers.iter().map(|(q, a)| (q.as_str(), a.as_str())))
+    {
+        for error in invalid {
+            errors.add(error.field, error.message);
+        }
+    }
     let answers = values.answers.iter().cloned().collect();
     match errors.finish(|| ()) {
         Err(errors) => Err(Box::new(Rejected { errors, values })),
@@ -146,8 +150,8 @@ pub fn values_of(change: &ChangeView, zone: Tz) -> FormValues {
         description: change.description.clone(),
         justification: change.justification.clone(),
         ci_ids: change.ci_ids.iter().map(|c| c.to_string()).collect(),
-        planned_start: local_value(zone, change.planned_start),
-        planned_end: local_value(zone, change.planned_end),
+        planned_start: local_input_value(zone, change.planned_start),
+        planned_end: local_input_value(zone, change.planned_end),
         implementer_id: change.implementer_id.map(|u| u.to_string()).unwrap_or_default(),
         implementation_plan: change.implementation_plan.clone(),
         backout_plan: change.backout_plan.clone(),
@@ -159,6 +163,7 @@ pub fn values_of(change: &ChangeView, zone: Tz) -> FormValues {
 
 /// A lifecycle action posted from the change page.
 pub enum ActionForm {
+    Risk(BTreeMap<String, String>),
     Submit(Force),
     Assess(AssessInput),
     Vote(VoteInput),
@@ -228,6 +233,15 @@ pub fn action_form(
                 notes: text("notes"),
             })
         }
+        "risk" => ActionForm::Risk(
+            crate::domain::risk::QUESTIONS
+                .iter()
+                .filter_map(|q| {
+                    let answer = form.get(&format!("answers.{}", q.key));
+                    (!answer.is_empty()).then(|| (q.key.to_owned(), answer.to_owned()))
+                })
+                .collect(),
+        ),
         "review" => ActionForm::Review(ReviewInput { review: text("review") }),
         "cancel" => ActionForm::Cancel(CancelInput { reason: text("reason") }),
         _ => return Ok(None),
@@ -246,7 +260,7 @@ mod tests {
         assert_eq!(winter.to_rfc3339(), "2026-12-01T17:00:00+00:00");
         let summer = parse_local(Oslo, "2026-06-01T18:00").unwrap().unwrap();
         assert_eq!(summer.to_rfc3339(), "2026-06-01T16:00:00+00:00");
-        assert_eq!(local_value(Oslo, Some(summer)), "2026-06-01T18:00");
+        assert_eq!(local_input_value(Oslo, Some(summer)), "2026-06-01T18:00");
     }
 
     #[test]

@@ -92,15 +92,18 @@ pub fn section(viewer: &Viewer, section: Section, data: &Data, errors: &Errors) 
                                         (csrf(&viewer.csrf))
                                         input type="hidden" name="email" value=(user.email);
                                         @let held: Vec<String> = user.roles.iter().map(|r| r.to_string()).collect();
-                                        @for (value, text) in role_options(lang) {
-                                            @let id = format!("role-{}-{}", user.id, value);
-                                            span.check {
-                                                input #(id) type="checkbox" name="roles" value=(value) checked[held.contains(&value)];
-                                                label for=(id) { (text) }
+                                        fieldset.roles {
+                                            legend.visually-hidden { (lang.t_with("admin-roles-of", &[("name", crate::web::i18n::arg(&user.name))])) }
+                                            @for (value, text) in role_options(lang) {
+                                                @let id = format!("role-{}-{}", user.id, value);
+                                                span.check {
+                                                    input #(id) type="checkbox" name="roles" value=(value) checked[held.contains(&value)];
+                                                    label for=(id) { (text) }
+                                                }
+                                                " "
                                             }
-                                            " "
                                         }
-                                        button type="submit" { (lang.t("admin-save-roles")) }
+                                        button type="submit" aria-label=(lang.t_with("admin-save-roles-of", &[("name", crate::web::i18n::arg(&user.name))])) { (lang.t("admin-save-roles")) }
                                     }
                                 }
                             }
@@ -110,7 +113,7 @@ pub fn section(viewer: &Viewer, section: Section, data: &Data, errors: &Errors) 
                 (form("/admin/users", &lang.t("admin-add-user"), html! {
                     (input(Input::Email, &lang.t("field-email"), "email", "", errors.on("email"), true))
                     (input(Input::Text, &lang.t("field-name"), "name", "", errors.on("name"), true))
-                    (input(Input::Password, &lang.t("field-password"), "password", "", errors.on("password"), true))
+                    (input(Input::NewPassword, &lang.t("field-password"), "password", "", errors.on("password"), true))
                     (checkboxes(&lang.t("admin-roles"), "roles", &role_options(lang), &[], None))
                 }))
             }

@@ -136,8 +136,14 @@ pub fn calendar(
             .map(|s| (s.to_string(), lang.t(&format!("state-{s}")))),
     );
     let title = match view {
-        View::Week => lang.t_with("calendar-week-of", &[("date", arg(days.0))]),
-        _ => lang.t_with("calendar-month", &[("month", arg(anchor.format("%Y-%m")))]),
+        View::Week => {
+            let week = days.0.iso_week();
+            lang.t_with("calendar-week-of", &[("week", arg(week.week())), ("year", arg(week.year()))])
+        }
+        _ => lang.t_with(
+            "calendar-month",
+            &[("month", arg(lang.t(&format!("month-{}", anchor.month())))), ("year", arg(anchor.year()))],
+        ),
     };
     let weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
     html! {
@@ -174,7 +180,7 @@ pub fn calendar(
             View::Month | View::Week => {
                 table.calendar {
                     caption { (title) }
-                    thead { tr { @for day in weekdays { th scope="col" { (lang.t(&format!("weekday-{day}"))) } } } }
+                    thead { tr { @for day in weekdays { th scope="col" { abbr title=(lang.t(&format!("weekday-full-{day}"))) { (lang.t(&format!("weekday-{day}"))) } } } } }
                     tbody {
                         @let count = (days.1 - days.0).num_days() + 1;
                         @for week in 0..(count / 7) {
@@ -183,7 +189,10 @@ pub fn calendar(
                                     @let day = days.0 + Duration::days(week * 7 + offset);
                                     @let frozen: Vec<&str> = data.blackouts.iter().filter(|b| touches(zone, day, b.starts_at, b.ends_at)).map(|b| b.title.as_str()).collect();
                                     td class={ "day" @if !frozen.is_empty() { " frozen" } @if day.month() != anchor.month() && view == View::Month { " other-month" } } {
-                                        div.date { (day.format("%d")) }
+                                        div.date {
+                                            time datetime=(day.to_string()) { (day.format("%d")) }
+                                            span.visually-hidden { " " (day.to_string()) }
+                                        }
                                         @for title in &frozen { div.freeze { (lang.t("calendar-freeze")) ": " (title) } }
                                         ul.entries {
                                             @for item in data.changes.iter().filter(|c| touches(zone, day, c.planned_start, c.planned_end)) {

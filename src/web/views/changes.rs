@@ -2,16 +2,15 @@
 //! timeline, the viewer's actions) and the form to file or edit one.
 
 use super::components::{
-    checkboxes, csrf, field_id, input, maybe_time, risk_badge, select, state_badge, textarea, time, Errors,
-    Input,
+    checkboxes, csrf, field_id, input, local_input_value, maybe_time, risk_badge, select, state_badge,
+    textarea, time, Errors, Input,
 };
 use crate::db::cis::Ci;
 use crate::domain::change::ChangeType;
 use crate::domain::lifecycle::ActionKind;
 use crate::domain::risk::QUESTIONS;
-use crate::services::audit::EventView;
-use crate::services::change_view::ChangeView;
 use crate::services::changes::ChangeSummary;
+use crate::services::changes::Detail;
 use crate::services::reference::TemplateView;
 use crate::web::i18n::{arg, Lang};
 use crate::web::session::Viewer;
@@ -65,7 +64,7 @@ pub fn list(viewer: &Viewer, items: &[ChangeSummary], total: i64, query: &str, s
             (select(&lang.t("field-state"), "state", &states, state, None))
             button type="submit" { (lang.t("filter-apply")) }
         }
-        p { (lang.t_with("list-total", &[("count", arg(total))])) }
+        p { (lang.t_with("list-total", &[("count", crate::web::i18n::num(total))])) }
         (table(viewer, items))
     }
 }
@@ -155,16 +154,16 @@ fn questionnaire(lang: Lang, answers: &[(String, String)], errors: &Errors) -> M
                 @let name = format!("answers.{}", question.key);
                 @let given = answers.iter().find(|(q, _)| q == question.key).map(|(_, a)| a.as_str()).unwrap_or("");
                 @let error = errors.on(&name);
-                fieldset.question #(field_id(&name)) {
+                fieldset.question #(field_id(&name)) aria-describedby=[error.map(|_| format!("{}-error", field_id(&name)))] {
                     legend { (lang.t(&format!("question-{}", question.key))) }
                     @for (answer, _) in question.answers {
                         @let id = format!("{}-{}", field_id(&name), answer);
                         div.check {
-                            input #(id) type="radio" name=(name) value=(answer) checked[*answer == given];
+                            input #(id) type="radio" name=(name) value=(answer) checked[*answer == given] aria-invalid=[error.map(|_| "true")];
                             label for=(id) { (lang.t(&format!("answer-{}-{}", question.key, answer))) }
                         }
                     }
-                    @if let Some(message) = error { p.field-error { (message) } }
+                    @if let Some(message) = error { p.field-error id=(format!("{}-error", field_id(&name))) { (message) } }
                 }
             }
         }
@@ -172,13 +171,8 @@ fn questionnaire(lang: Lang, answers: &[(String, String)], errors: &Errors) -> M
 }
 
 /// Everything about one change.
-pub fn detail(
-    viewer: &Viewer,
-    change: &ChangeView,
-    events: &[EventView],
-    actions: &[ActionKind],
-    notice: Option<&str>,
-) -> Markup {
+pub fn detail(viewer: &Viewer, detail: &Detail, notice: Option<&str>) -> Markup {
+    let (change, events) = (&detail.view, &detail.events);
     let lang = viewer.lang;
     let zone = viewer.zone;
     let approval = &change.approval;
@@ -200,7 +194,7 @@ pub fn detail(
             span.badge { (lang.t(&format!("type-{}", change.change_type))) } " "
             (risk_badge(lang, change.risk.level)) " " (lang.t_with("risk-score", &[("score", arg(change.risk.score))]))
         }
-        (actions_panel(viewer, change, actions))
+        (actions_panel(viewer, detail))
         section aria-labelledby="facts" {
             h2 #facts { (lang.t("section-facts")) }
             dl.facts {
@@ -307,8 +301,23 @@ fn factor_text(lang: Lang, key: &str, detail: &str) -> String {
 }
 
 /// The forms for the actions the viewer may take now, and only those.
-fn actions_panel(viewer: &Viewer, change: &ChangeView, actions: &[ActionKind]) -> Markup {
+fn actions_panel(viewer: &Viewer, detail: &Detail) -> Markup {
+    let (change, actions) = (&detail.view, &detail.actions);
     let lang = viewer.lang;
+    let zone = viewer.zone;
+    // A change manager may force a conflicting window, with a reason.
+    let force = |action: &str| {
+        let id = format!("{action}-force");
+        html! {
+            @if detail.can_force {
+                div.check { input #(id) type="checkbox" name="force" value="1"; label for=(id) { (lang.t("field-force")) } }
+            }
+        }
+    };
+    let mut levels = vec![(String::new(), lang.t("assess-keep-level"))];
+    levels.extend(
+        crate::domain::risk::RiskLevel::ALL.iter().map(|l| (l.to_string(), lang.t(&format!("risk-{l}")))),
+    );
     let base = format!("/changes/{}", change.reference);
     let closure_codes: Vec<(String, String)> = crate::domain::change::ClosureCode::ALL
         .iter()
@@ -334,10 +343,27 @@ fn actions_panel(viewer: &Viewer, change: &ChangeView, actions: &[ActionKind]) -
                 @for action in actions {
                     @match action {
                         ActionKind::Edit => { p { a.button href=(format!("{base}/edit")) { (lang.t("action-edit")) } } }
-                        ActionKind::Risk => {}
-                        ActionKind::Submit => (form("submit", html! { button type="submit" { (lang.t("action-submit")) } })),
+                        // The requester answers in the edit form; this is the change manager's, in assessment.
+                        ActionKind::Risk => {
+                            @if change.state == crate::domain::change::ChangeState::Assess {
+                                (form("risk", html! {
+                                    (questionnaire(lang, &change.risk.answers.iter().map(|(q, a)| (q.clone(), a.clone())).collect::<Vec<_>>(), &Errors::default()))
+                                    button type="submit" { (lang.t("action-risk")) }
+                                }))
+                            }
+                        }
+                        ActionKind::Submit => (form("submit", html! {
+                            @if change.change_type == crate::domain::change::ChangeType::Standard {
+                                (force("submit"))
+                                @if detail.can_force { (comment("submit", "reason", &lang.t("field-force-reason"))) }
+                            }
+                            button type="submit" { (lang.t("action-submit")) }
+                        })),
                         ActionKind::Assess => (form("assess", html! {
                             (comment("assess", "comment", &lang.t("field-comment")))
+                            (select(&lang.t("assess-risk-level"), "risk_level", &levels, "", None))
+                            (force("assess"))
+                            (comment("assess", "reason", &lang.t("field-assess-reason")))
                             button type="submit" name="outcome" value="authorize" { (lang.t("action-assess-authorize")) }
                             " "
                             button type="submit" name="outcome" value="return" { (lang.t("action-assess-return")) }
@@ -353,8 +379,10 @@ fn actions_panel(viewer: &Viewer, change: &ChangeView, actions: &[ActionKind]) -
                             button type="submit" { (lang.t("action-return")) }
                         })),
                         ActionKind::Reschedule => (form("reschedule", html! {
-                            (input(Input::DateTimeLocal, &lang.t("field-planned-start"), "planned_start", "", None, true))
-                            (input(Input::DateTimeLocal, &lang.t("field-planned-end"), "planned_end", "", None, true))
+                            (input(Input::DateTimeLocal, &lang.t("field-planned-start"), "planned_start", &local_input_value(zone, change.planned_start), None, true))
+                            (input(Input::DateTimeLocal, &lang.t("field-planned-end"), "planned_end", &local_input_value(zone, change.planned_end), None, true))
+                            (force("reschedule"))
+                            @if detail.can_force { (comment("reschedule", "reason", &lang.t("field-force-reason"))) }
                             button type="submit" { (lang.t("action-reschedule")) }
                         })),
                         ActionKind::Start => (form("start", html! { button type="submit" { (lang.t("action-start")) } })),

@@ -77,7 +77,10 @@ fn error_text(name: &str, error: Option<&str>) -> Markup {
 pub enum Input {
     Text,
     Email,
+    /// The user's own password, to sign in.
     Password,
+    /// A password being set for someone.
+    NewPassword,
     DateTimeLocal,
     Number,
 }
@@ -87,7 +90,7 @@ impl Input {
         match self {
             Input::Text => "text",
             Input::Email => "email",
-            Input::Password => "password",
+            Input::Password | Input::NewPassword => "password",
             Input::DateTimeLocal => "datetime-local",
             Input::Number => "number",
         }
@@ -104,10 +107,17 @@ pub fn input(
     required: bool,
 ) -> Markup {
     let id = field_id(name);
+    // The input's purpose, for browsers and assistive technology (WCAG 1.3.5).
+    let autocomplete = match (kind, name) {
+        (Input::Email, "email") => Some("email"),
+        (Input::Password, _) => Some("current-password"),
+        (Input::NewPassword, _) => Some("new-password"),
+        _ => None,
+    };
     html! {
         div.field {
             label for=(id) { (label) }
-            input #(id) type=(kind.html_type()) name=(name) value=(value) required[required]
+            input #(id) type=(kind.html_type()) name=(name) value=(value) required[required] autocomplete=[autocomplete]
                 aria-invalid=[error.map(|_| "true")] aria-describedby=[described(name, error)];
             (error_text(name, error))
         }
@@ -190,6 +200,11 @@ pub fn risk_badge(lang: Lang, level: RiskLevel) -> Markup {
 pub fn time(zone: chrono_tz::Tz, at: DateTime<Utc>) -> Markup {
     let local = at.with_timezone(&zone);
     html! { time datetime=(at.to_rfc3339()) { (local.format("%Y-%m-%d %H:%M %Z")) } }
+}
+
+/// A UTC time as the value of a `datetime-local` input in `zone` (empty for none).
+pub fn local_input_value(zone: chrono_tz::Tz, at: Option<DateTime<Utc>>) -> String {
+    at.map(|t| t.with_timezone(&zone).format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default()
 }
 
 /// An optional time, or a dash.

@@ -36,8 +36,10 @@ fn percent(value: Option<f64>) -> String {
 }
 
 fn hours(lang: Lang, value: Option<f64>) -> String {
-    value
-        .map_or_else(|| "–".to_owned(), |h| lang.t_with("report-hours", &[("hours", arg(format!("{h:.1}")))]))
+    value.map_or_else(
+        || "–".to_owned(),
+        |h| lang.t_with("report-hours", &[("hours", arg(lang.decimal(h, 1)))]),
+    )
 }
 
 pub fn page(viewer: &Viewer, summary: &Summary, from: &str, to: &str) -> Markup {
