@@ -388,3 +388,4 @@ month-9 = September
 month-10 = October
 month-11 = November
 month-12 = December
+timeline-by = by { $name }

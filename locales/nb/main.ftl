@@ -388,3 +388,4 @@ month-9 = september
 month-10 = oktober
 month-11 = november
 month-12 = desember
+timeline-by = av { $name }

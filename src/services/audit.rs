@@ -40,6 +40,8 @@ pub struct EventView {
     pub seq: i64,
     pub action: String,
     pub actor_id: Option<i32>,
+    /// The actor's name.
+    pub actor: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
     #[schema(value_type = Object)]
@@ -56,6 +58,7 @@ impl From<StoredEvent> for EventView {
             payload: serde_json::from_str(&e.payload).unwrap_or(serde_json::Value::Null),
             action: e.action,
             actor_id: e.actor_id,
+            actor: None,
             from: e.from_state,
             to: e.to_state,
             hash: e.hash,
@@ -66,8 +69,19 @@ impl From<StoredEvent> for EventView {
 /// Most events one change's trail returns.
 const TRAIL_LIMIT: i64 = 1000;
 
+/// A change's trail, oldest first, with the actors' names (one query for all of them).
 pub fn trail(conn: &mut DbConn, change: &Change) -> ServiceResult<Vec<EventView>> {
-    Ok(repo::of_change(conn, change.id.0, TRAIL_LIMIT)?.into_iter().map(EventView::from).collect())
+    let mut events: Vec<EventView> =
+        repo::of_change(conn, change.id.0, TRAIL_LIMIT)?.into_iter().map(EventView::from).collect();
+    let mut ids: Vec<UserId> = events.iter().filter_map(|e| e.actor_id.map(UserId)).collect();
+    ids.sort();
+    ids.dedup();
+    let names: std::collections::BTreeMap<i32, String> =
+        crate::db::users::callers(conn, &ids)?.into_iter().map(|c| (c.id.0, c.name)).collect();
+    for event in &mut events {
+        event.actor = event.actor_id.and_then(|id| names.get(&id).cloned());
+    }
+    Ok(events)
 }
 
 /// The result of verifying the chain.

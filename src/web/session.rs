@@ -8,6 +8,7 @@
 use super::i18n::Lang;
 use super::run;
 use super::views::error_page;
+use crate::authz::{Object, Permission};
 use crate::domain::caller::Caller;
 use crate::domain::ids::UserId;
 use crate::services::{users, Ctx, ServiceError};
@@ -130,6 +131,24 @@ pub struct Viewer {
     pub lang: Lang,
     pub zone: chrono_tz::Tz,
     pub csrf: String,
+    /// Of the permissions the navigation depends on, those the policy grants the viewer.
+    grants: Vec<Permission>,
+}
+
+/// Permissions that decide which parts of the site the navigation offers.
+const NAVIGATION: [Permission; 5] = [
+    Permission::ReadReports,
+    Permission::ManageUsers,
+    Permission::ManageCis,
+    Permission::ManageTemplates,
+    Permission::ManageBlackouts,
+];
+
+impl Viewer {
+    /// Whether the policy grants the viewer `permission` (one of `NAVIGATION`).
+    pub fn may(&self, permission: Permission) -> bool {
+        self.grants.contains(&permission)
+    }
 }
 
 impl FromRequest for Viewer {
@@ -160,6 +179,7 @@ impl FromRequest for Viewer {
             }
             let default_zone = ctx.config.time_zone();
             let lang = language(&req, &session, None);
+            let authz = ctx.authz.clone();
             let caller = run(ctx, move |ctx| users::find(ctx, UserId(user)))
                 .await
                 .map_err(|error| PageError::Service { error, lang })?;
@@ -167,7 +187,10 @@ impl FromRequest for Viewer {
                 session.purge();
                 return Err(sign_in());
             };
+            let grants =
+                NAVIGATION.into_iter().filter(|p| authz.allows(&caller, *p, &Object::none())).collect();
             Ok(Viewer {
+                grants,
                 lang: language(&req, &session, caller.language.as_deref()),
                 zone: caller.timezone.as_deref().and_then(|z| z.parse().ok()).unwrap_or(default_zone),
                 csrf: csrf_token(&session),

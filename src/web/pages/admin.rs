@@ -3,7 +3,7 @@
 
 use super::forms::parse_local;
 use super::{html, see_other};
-use crate::authz::{Object, Permission};
+use crate::authz::Object;
 use crate::domain::ids::CiId;
 use crate::domain::role::Role;
 use crate::domain::validation::{FieldError, FieldErrors, Message};
@@ -19,7 +19,7 @@ use actix_web::{web, HttpResponse};
 use chrono::{Duration, Utc};
 
 pub async fn index(viewer: Viewer) -> HttpResponse {
-    html(StatusCode::OK, page(&viewer, &viewer.lang.t("nav-admin"), view::index(viewer.lang)))
+    html(StatusCode::OK, page(&viewer, &viewer.lang.t("nav-admin"), view::index(&viewer)))
 }
 
 /// What a section lists; each needs its management permission, even to look.
@@ -28,13 +28,7 @@ fn load(
     caller: &crate::domain::caller::Caller,
     section: view::Section,
 ) -> ServiceResult<view::Data> {
-    let permission = match section {
-        view::Section::Users => Permission::ManageUsers,
-        view::Section::Cis => Permission::ManageCis,
-        view::Section::Templates => Permission::ManageTemplates,
-        view::Section::Blackouts => Permission::ManageBlackouts,
-    };
-    ctx.require(caller, permission, &Object::none())?;
+    ctx.require(caller, section.permission(), &Object::none())?;
     let mut data = view::Data::default();
     match section {
         view::Section::Users => data.users = users::list(ctx, caller)?,

@@ -2,6 +2,7 @@
 //! blackout windows.
 
 use super::components::{checkboxes, csrf, input, select, textarea, time, Errors, Input};
+use crate::authz::Permission;
 use crate::db::cis::Ci;
 use crate::domain::caller::Caller;
 use crate::domain::role::Role;
@@ -30,6 +31,16 @@ impl Section {
         }
     }
 
+    /// What it takes to manage this section.
+    pub fn permission(self) -> Permission {
+        match self {
+            Section::Users => Permission::ManageUsers,
+            Section::Cis => Permission::ManageCis,
+            Section::Templates => Permission::ManageTemplates,
+            Section::Blackouts => Permission::ManageBlackouts,
+        }
+    }
+
     pub fn title_key(self) -> &'static str {
         match self {
             Section::Users => "admin-users",
@@ -49,8 +60,16 @@ pub struct Data {
     pub blackouts: Vec<BlackoutView>,
 }
 
-pub fn index(lang: Lang) -> Markup {
-    html! { ul.admin { @for section in Section::ALL { li { a href=(section.path()) { (lang.t(section.title_key())) } } } } }
+/// The sections the viewer may manage.
+pub fn index(viewer: &Viewer) -> Markup {
+    let lang = viewer.lang;
+    html! {
+        ul.admin {
+            @for section in Section::ALL.iter().filter(|s| viewer.may(s.permission())) {
+                li { a href=(section.path()) { (lang.t(section.title_key())) } }
+            }
+        }
+    }
 }
 
 fn role_options(lang: Lang) -> Vec<(String, String)> {

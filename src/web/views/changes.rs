@@ -285,6 +285,12 @@ pub fn detail(viewer: &Viewer, detail: &Detail, notice: Option<&str>) -> Markup 
                         @if let (Some(from), Some(to)) = (&event.from, &event.to) {
                             @if from != to { " (" (lang.t(&format!("state-{from}"))) " → " (lang.t(&format!("state-{to}"))) ")" }
                         }
+                        @if let Some(actor) = &event.actor { ", " (lang.t_with("timeline-by", &[("name", arg(actor))])) }
+                        @for key in ["comment", "reason", "review", "notes"] {
+                            @if let Some(text) = event.payload.get(key).and_then(|v| v.as_str()).filter(|t| !t.is_empty()) {
+                                blockquote.note { (text) }
+                            }
+                        }
                     }
                 }
             }

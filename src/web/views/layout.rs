@@ -1,6 +1,7 @@
 //! The page shell: skip link, header with the navigation for the viewer's roles, language
 //! switch, main landmark, footer.
 
+use crate::authz::Permission;
 use crate::domain::role::Role;
 use crate::web::i18n::Lang;
 use crate::web::session::Viewer;
@@ -28,12 +29,12 @@ pub fn page(viewer: &Viewer, title: &str, body: Markup) -> Markup {
         (true, "/changes/new", lang.t("nav-new-change")),
         (has(Role::CabMember) || has(Role::ChangeManager), "/cab", lang.t("nav-cab")),
         (true, "/calendar", lang.t("nav-calendar")),
+        (viewer.may(Permission::ReadReports), "/reports", lang.t("nav-reports")),
         (
-            has(Role::Manager) || has(Role::ChangeManager) || has(Role::Admin),
-            "/reports",
-            lang.t("nav-reports"),
+            super::admin::Section::ALL.iter().any(|s| viewer.may(s.permission())),
+            "/admin",
+            lang.t("nav-admin"),
         ),
-        (has(Role::Admin), "/admin", lang.t("nav-admin")),
     ]
     .into_iter()
     .filter(|(shown, _, _)| *shown)
