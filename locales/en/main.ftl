@@ -389,3 +389,5 @@ month-10 = October
 month-11 = November
 month-12 = December
 timeline-by = by { $name }
+paging-label = Pages
+paging-position = Page { $page } of { $pages }

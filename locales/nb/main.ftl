@@ -389,3 +389,5 @@ month-10 = oktober
 month-11 = november
 month-12 = desember
 timeline-by = av { $name }
+paging-label = Sider
+paging-position = Side { $page } av { $pages }

@@ -80,9 +80,25 @@ async fn pages_need_a_session_and_sign_in_starts_one(backend: Backend) {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert!(response.text().await.unwrap().contains("role=\"alert\""));
 
+    let (_, html) = page(&anonymous, &app, "/sign-in").await;
+    let elsewhere = [
+        ("csrf", csrf(&html)),
+        ("email", user.email.clone()),
+        ("password", "correct horse battery staple".into()),
+        ("next", "/\t/evil.example".into()),
+    ];
+    let response = anonymous.post(format!("{}/sign-in", app.address)).form(&elsewhere).send().await.unwrap();
+    assert_eq!(response.headers()["location"], "/", "never sent to another site after signing in");
+
     let client = sign_in(&app, &user).await;
     let (status, home) = page(&client, &app, "/").await;
     assert_eq!(status, StatusCode::OK);
+    for path in
+        ["/reports?to=%2B262143-12-31", "/calendar?date=%2B262143-12-15&view=week", "/changes?page=-4"]
+    {
+        let (status, _) = page(&client, &app, path).await;
+        assert!(status.is_success() || status.is_client_error(), "{path}: {status}");
+    }
     assert!(home.contains("rita"), "the home page greets the viewer");
     let cookie = client.get(format!("{}/", app.address)).send().await.unwrap();
     assert_eq!(cookie.status(), StatusCode::OK);

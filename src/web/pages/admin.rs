@@ -1,10 +1,9 @@
 //! `/admin`: users and their roles, configuration items, standard change templates and
 //! blackout windows. Every form goes through the same services (and policy) as the API.
 
-use super::forms::parse_local;
+use super::forms::{ci_ids, parse_local};
 use super::{html, see_other};
 use crate::authz::Object;
-use crate::domain::ids::CiId;
 use crate::domain::role::Role;
 use crate::domain::validation::{FieldError, FieldErrors, Message};
 use crate::services::reference::{self, NewBlackout, NewCi, NewTemplate};
@@ -100,15 +99,6 @@ where
         }
         Err(error) => Err(PageError::Service { error, lang }),
     }
-}
-
-fn ci_ids(form: &Form, errors: &mut FieldErrors) -> Vec<CiId> {
-    form.all("ci_ids")
-        .into_iter()
-        .filter_map(|id| {
-            errors.check("ci_ids", id.parse::<i32>().map(CiId).map_err(|_| Message::new("msg-choice")))
-        })
-        .collect()
 }
 
 fn roles(form: &Form) -> std::collections::BTreeSet<Role> {

@@ -23,7 +23,11 @@ fn change_id(viewer: &Viewer, segment: &str) -> Result<ChangeId, PageError> {
 pub struct ListQuery {
     q: Option<String>,
     state: Option<String>,
+    page: Option<i64>,
 }
+
+/// Rows on one page of the change list.
+const PAGE_SIZE: i64 = 50;
 
 pub async fn list(
     ctx: web::Data<Ctx>,
@@ -38,8 +42,14 @@ pub async fn list(
         ..ListFilter::default()
     };
     let caller = viewer.caller.clone();
-    let found = page_run(ctx, viewer.lang, move |ctx| changes::list(ctx, &caller, &filter, 50, 0)).await?;
-    let body = view::list(&viewer, &found.items, found.total, &text, &state_text);
+    let page_number = query.page.unwrap_or(1).clamp(1, 100_000);
+    let offset = (page_number - 1) * PAGE_SIZE;
+    let found =
+        page_run(ctx, viewer.lang, move |ctx| changes::list(ctx, &caller, &filter, PAGE_SIZE, offset))
+            .await?;
+    let pages = (found.total + PAGE_SIZE - 1) / PAGE_SIZE;
+    let paging = view::Paging { page: page_number, pages };
+    let body = view::list(&viewer, &found.items, found.total, &text, &state_text, &paging);
     Ok(html(StatusCode::OK, page(&viewer, &viewer.lang.t("nav-changes"), body)))
 }
 

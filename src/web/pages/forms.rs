@@ -42,6 +42,16 @@ fn optional_id(errors: &mut FieldErrors, form: &Form, field: &str) -> Option<i32
     errors.check(field, text.parse::<i32>().map_err(|_| Message::new("msg-choice")))
 }
 
+/// The CI ids of a form's `ci_ids` checkboxes; a value that is no id is a field error.
+pub fn ci_ids(form: &Form, errors: &mut FieldErrors) -> Vec<CiId> {
+    form.all("ci_ids")
+        .into_iter()
+        .filter_map(|id| {
+            errors.check("ci_ids", id.parse::<i32>().map(CiId).map_err(|_| Message::new("msg-choice")))
+        })
+        .collect()
+}
+
 /// What the change form carries: the change, its risk answers, and the values as typed.
 pub struct ChangeForm {
     pub change: NewChange,
@@ -85,12 +95,7 @@ pub fn change_form(form: &Form, zone: Tz) -> Result<ChangeForm, Box<Rejected>> {
     let implementer_id = optional_id(&mut errors, form, "implementer_id").map(UserId);
     let planned_start = errors.check("planned_start", parse_local(zone, &values.planned_start)).flatten();
     let planned_end = errors.check("planned_end", parse_local(zone, &values.planned_end)).flatten();
-    let mut ci_ids = Vec::new();
-    for id in &values.ci_ids {
-        ci_ids.extend(
-            errors.check("ci_ids", id.parse::<i32>().map(CiId).map_err(|_| Message::new("msg-choice"))),
-        );
-    }
+    let ci_ids = ci_ids(form, &mut errors);
     // Checked here too, so a change is never filed and then refused for its answers.
     if let Err(invalid) =
         crate::domain::risk::RiskAnswers::parse(values.answers.iter().map(|(q, a)| (q.as_str(), a.as_str())))
@@ -214,16 +219,18 @@ pub fn action_form(
         "reschedule" => {
             let start = errors.check("planned_start", parse_local(zone, form.get("planned_start"))).flatten();
             let end = errors.check("planned_end", parse_local(zone, form.get("planned_end"))).flatten();
-            if start.is_none() || end.is_none() {
-                errors.add("planned_start", Message::new("msg-new-window"));
+            match (start, end) {
+                (Some(planned_start), Some(planned_end)) => ActionForm::Reschedule(RescheduleInput {
+                    planned_start,
+                    planned_end,
+                    force: form.has("force"),
+                    reason: reason(),
+                }),
+                _ => {
+                    errors.add("planned_start", Message::new("msg-new-window"));
+                    return Err(errors.finish(|| ()).err().unwrap_or_default());
+                }
             }
-            let now = Utc::now();
-            ActionForm::Reschedule(RescheduleInput {
-                planned_start: start.unwrap_or(now),
-                planned_end: end.unwrap_or(now),
-                force: form.has("force"),
-                reason: reason(),
-            })
         }
         "start" => ActionForm::Start,
         "complete" => {

@@ -49,8 +49,21 @@ pub fn table(viewer: &Viewer, items: &[ChangeSummary]) -> Markup {
     }
 }
 
+/// Where a paged list stands.
+pub struct Paging {
+    pub page: i64,
+    pub pages: i64,
+}
+
 /// The change list with its filter form.
-pub fn list(viewer: &Viewer, items: &[ChangeSummary], total: i64, query: &str, state: &str) -> Markup {
+pub fn list(
+    viewer: &Viewer,
+    items: &[ChangeSummary],
+    total: i64,
+    query: &str,
+    state: &str,
+    paging: &Paging,
+) -> Markup {
     let lang = viewer.lang;
     let mut states = vec![(String::new(), lang.t("filter-any-state"))];
     states.extend(
@@ -66,6 +79,14 @@ pub fn list(viewer: &Viewer, items: &[ChangeSummary], total: i64, query: &str, s
         }
         p { (lang.t_with("list-total", &[("count", crate::web::i18n::num(total))])) }
         (table(viewer, items))
+        @if paging.pages > 1 {
+            @let link = |page: i64| format!("/changes?q={}&state={}&page={page}", crate::web::session::urlencode(query), crate::web::session::urlencode(state));
+            nav.paging aria-label=(lang.t("paging-label")) {
+                @if paging.page > 1 { a href=(link(paging.page - 1)) rel="prev" { (lang.t("calendar-previous")) } " " }
+                (lang.t_with("paging-position", &[("page", arg(paging.page)), ("pages", arg(paging.pages))]))
+                @if paging.page < paging.pages { " " a href=(link(paging.page + 1)) rel="next" { (lang.t("calendar-next")) } }
+            }
+        }
     }
 }
 
