@@ -391,3 +391,5 @@ month-12 = December
 timeline-by = by { $name }
 paging-label = Pages
 paging-position = Page { $page } of { $pages }
+admin-search-users = Find users by email
+admin-users-limited = Showing the first { $count }; search to find others.

@@ -391,3 +391,5 @@ month-12 = desember
 timeline-by = av { $name }
 paging-label = Sider
 paging-position = Side { $page } av { $pages }
+admin-search-users = Finn brukere etter e-post
+admin-users-limited = Viser de første { $count }; søk for å finne andre.

@@ -183,3 +183,15 @@ pub fn set_profile(
         .execute(conn)?;
     Ok(())
 }
+
+/// Users whose (lower-case) email contains `text`, by email, at most `limit`.
+pub fn search(conn: &mut DbConn, text: &str, limit: i64) -> QueryResult<Vec<Caller>> {
+    let pattern = format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let rows: Vec<UserRow> = users::table
+        .filter(users::email.like(pattern).escape('\\'))
+        .order(users::email.asc())
+        .limit(limit)
+        .select(UserRow::as_select())
+        .load(conn)?;
+    with_roles(conn, rows)
+}

@@ -98,11 +98,17 @@ fn check_period(from: DateTime<Utc>, to: DateTime<Utc>) -> ServiceResult<()> {
     Ok(())
 }
 
-pub fn summary(ctx: &Ctx, caller: &Caller, from: DateTime<Utc>, to: DateTime<Utc>) -> ServiceResult<Summary> {
+/// The KPIs of `[from, to)`; weeks begin on Monday in `zone` (the reader's).
+pub fn summary(
+    ctx: &Ctx,
+    caller: &Caller,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    zone: chrono_tz::Tz,
+) -> ServiceResult<Summary> {
     ctx.require(caller, Permission::ReadReports, &Object::none())?;
     check_period(from, to)?;
     let now = ctx.clock.now();
-    let zone = ctx.config.time_zone();
     ctx.db.read(|conn| {
         let by_type_and_state: Vec<Count> = repo::created_by_type_and_state(conn, from, to)?
             .into_iter()

@@ -161,9 +161,14 @@ pub fn update_profile(
 }
 
 /// Users with their roles, by email, for the admin page.
-pub fn list(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<Caller>> {
+/// Most users one admin page lists; more are found by searching.
+pub const LIST_LIMIT: i64 = 200;
+
+/// Users whose email contains `search` (all when empty), by email, at most `LIST_LIMIT`.
+pub fn list(ctx: &Ctx, caller: &Caller, search: &str) -> ServiceResult<Vec<Caller>> {
     ctx.require(caller, crate::authz::Permission::ManageUsers, &crate::authz::Object::none())?;
-    Ok(ctx.db.query(|conn| users::all(conn, 1000, 0))?)
+    let search = search.trim().to_lowercase();
+    Ok(ctx.db.query(|conn| users::search(conn, &search, LIST_LIMIT))?)
 }
 
 /// Every user with roles, by email (for `endring user roles`).

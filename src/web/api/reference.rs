@@ -186,5 +186,7 @@ pub async fn report(
         (None, None) => (now - Duration::days(90), now),
         _ => period.period(now)?,
     };
-    Ok(web::Json(run(ctx, move |ctx| reports::summary(ctx, &caller, from, to)).await?))
+    let zone =
+        caller.timezone.as_deref().and_then(|z| z.parse().ok()).unwrap_or_else(|| ctx.config.time_zone());
+    Ok(web::Json(run(ctx, move |ctx| reports::summary(ctx, &caller, from, to, zone)).await?))
 }

@@ -26,11 +26,12 @@ fn load(
     ctx: &Ctx,
     caller: &crate::domain::caller::Caller,
     section: view::Section,
+    search: &str,
 ) -> ServiceResult<view::Data> {
     ctx.require(caller, section.permission(), &Object::none())?;
     let mut data = view::Data::default();
     match section {
-        view::Section::Users => data.users = users::list(ctx, caller)?,
+        view::Section::Users => data.users = users::list(ctx, caller, search)?,
         view::Section::Cis => data.cis = reference::list_cis(ctx, caller, 0)?,
         view::Section::Templates => {
             data.templates = reference::list_templates(ctx, caller, 0)?;
@@ -53,8 +54,21 @@ async fn show(
     section: view::Section,
     errors: Vec<FieldError>,
 ) -> Result<HttpResponse, PageError> {
+    show_found(ctx, viewer, section, errors, String::new()).await
+}
+
+async fn show_found(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    section: view::Section,
+    errors: Vec<FieldError>,
+    search: String,
+) -> Result<HttpResponse, PageError> {
     let caller = viewer.caller.clone();
-    let data = page_run(ctx.clone(), viewer.lang, move |ctx| load(ctx, &caller, section)).await?;
+    let searched = search.clone();
+    let mut data =
+        page_run(ctx.clone(), viewer.lang, move |ctx| load(ctx, &caller, section, &searched)).await?;
+    data.search = search;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let title = viewer.lang.t(section.title_key());
     Ok(html(
@@ -63,8 +77,18 @@ async fn show(
     ))
 }
 
-pub async fn users_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
-    show(ctx, viewer, view::Section::Users, Vec::new()).await
+#[derive(serde::Deserialize)]
+pub struct Search {
+    q: Option<String>,
+}
+
+pub async fn users_page(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    search: web::Query<Search>,
+) -> Result<HttpResponse, PageError> {
+    let text = search.into_inner().q.unwrap_or_default();
+    show_found(ctx, viewer, view::Section::Users, Vec::new(), text).await
 }
 
 pub async fn cis_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {

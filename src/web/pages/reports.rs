@@ -63,7 +63,9 @@ pub async fn show(
 ) -> Result<HttpResponse, PageError> {
     let (from_text, to_text, from, to) = period.resolve(&viewer, ctx.clock.now())?;
     let caller = viewer.caller.clone();
-    let summary = page_run(ctx, viewer.lang, move |ctx| reports::summary(ctx, &caller, from, to)).await?;
+    let zone = viewer.zone;
+    let summary =
+        page_run(ctx, viewer.lang, move |ctx| reports::summary(ctx, &caller, from, to, zone)).await?;
     let body = view::page(&viewer, &summary, &from_text, &to_text);
     Ok(html(StatusCode::OK, page(&viewer, &viewer.lang.t("nav-reports"), body)))
 }

@@ -58,6 +58,8 @@ pub struct Data {
     pub cis: Vec<Ci>,
     pub templates: Vec<TemplateView>,
     pub blackouts: Vec<BlackoutView>,
+    /// The users' search text.
+    pub search: String,
 }
 
 /// The sections the viewer may manage.
@@ -99,6 +101,13 @@ pub fn section(viewer: &Viewer, section: Section, data: &Data, errors: &Errors) 
         p { a href="/admin" { (lang.t("nav-admin")) } }
         @match section {
             Section::Users => {
+                form.filters method="get" action="/admin/users" role="search" {
+                    (input(Input::Text, &lang.t("admin-search-users"), "q", &data.search, None, false))
+                    button type="submit" { (lang.t("filter-apply")) }
+                }
+                @if data.users.len() as i64 == crate::services::users::LIST_LIMIT {
+                    p.hint { (lang.t_with("admin-users-limited", &[("count", crate::web::i18n::arg(crate::services::users::LIST_LIMIT))])) }
+                }
                 table {
                     thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("field-email")) } th scope="col" { (lang.t("admin-roles")) } } }
                     tbody {
