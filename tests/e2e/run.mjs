@@ -170,7 +170,8 @@ try {
   await rita.click("form.change button[type=submit]");
   check("an empty form is refused with field errors", (await rita.locator(".errors").count()) === 1);
   await audit(rita, "new change with errors");
-  const start = new Date(Date.now() + 14 * 24 * 3600 * 1000);
+  // A window two days ago: the change can be carried out as soon as it is approved.
+  const start = new Date(Date.now() - 2 * 24 * 3600 * 1000);
   const day = start.toISOString().slice(0, 10);
   await rita.fill("#title", "Upgrade the archive system");
   await rita.fill("#description", "Minor version upgrade");
@@ -236,6 +237,25 @@ try {
   const csv = await nora.request.get(`${base}${await nora.getAttribute("a[download]", "href")}`);
   const text = await csv.text();
   check("the CSV export lists the change", csv.ok() && text.startsWith("ref,title") && text.includes(reference), text.slice(0, 200));
+
+  // The implementer carries it out; the change manager closes it with the review.
+  const ivar = await signIn(browser, base, "ivar@e2e.no");
+  await audit(ivar, "home implementer");
+  await ivar.goto(changeUrl);
+  await ivar.click("text=Start implementation");
+  await ivar.waitForURL(changeUrl);
+  check("the implementer starts the change", (await ivar.textContent(".summary")).includes("In implementation"));
+  await ivar.selectOption("#closure_code", "successful");
+  await ivar.click("text=Complete");
+  await ivar.waitForURL(changeUrl);
+  check("completing sends it to review", (await ivar.textContent(".summary")).includes("In review"));
+  await kari.goto(changeUrl);
+  await kari.fill("#review-review", "Went as planned; no incidents.");
+  await kari.click("text=Close with review");
+  await kari.waitForURL(changeUrl);
+  check("the review closes the change", (await kari.textContent(".summary")).includes("Closed"));
+  check("the timeline tells the whole story", (await kari.textContent("ol.timeline")).includes("Reviewed and closed"));
+  await audit(kari, "change closed");
 
   // The language switch turns the pages Norwegian.
   await kari.click("header.site .account button[lang=nb]");
