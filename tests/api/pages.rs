@@ -8,6 +8,7 @@ use reqwest::{redirect, Client, StatusCode};
 use serde_json::json;
 
 on_both_backends!(
+    every_page_answers_its_viewer,
     pages_need_a_session_and_sign_in_starts_one,
     forms_without_the_session_csrf_token_are_refused,
     the_change_page_shows_exactly_the_actions_the_viewer_may_take,
@@ -59,6 +60,50 @@ async fn post_form(
     let location =
         response.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
     (status, if location.is_empty() { response.text().await.unwrap() } else { location })
+}
+
+/// Each page, for a viewer allowed to see it, and what someone not allowed gets.
+async fn every_page_answers_its_viewer(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let manager = app.user("nora", &[Role::Manager]).await;
+    let requester = app.user("rita", &[]).await;
+    let ci = app.ci("Archive", 3).await;
+    let change = app.draft(&requester, &app.admin, ci, 10).await;
+    let reference = change["ref"].as_str().unwrap().to_owned();
+    let admin = sign_in(&app, &app.admin).await;
+    let pages = [
+        ("/", "<h1"),
+        ("/changes", &*reference),
+        ("/changes/new", "answers-tested-yes"),
+        (&*format!("/changes/{reference}"), "id=\"facts\""),
+        (&*format!("/changes/{reference}/edit"), "name=\"version\""),
+        ("/cab", "<h1"),
+        ("/calendar?view=list", "calendar-nav"),
+        ("/reports", "svg"),
+        ("/admin", "/admin/users"),
+        ("/admin/users", "rita@test.endring.no"),
+        ("/admin/cis", "Archive"),
+        ("/admin/templates", "max_duration_minutes"),
+        ("/admin/blackouts", "starts_at"),
+        ("/profile", "timezone"),
+    ];
+    for (path, expected) in pages {
+        let (status, html) = page(&admin, &app, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(html.contains(expected), "{path} lacks {expected}");
+        assert!(html.contains("class=\"skip\"") && html.contains("<main"), "{path} is in the layout");
+    }
+    let rita = sign_in(&app, &requester).await;
+    for path in ["/reports", "/admin/users", "/admin/cis"] {
+        let (status, html) = page(&rita, &app, path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert!(html.contains("role=\"alert\""), "{path} explains the refusal");
+    }
+    let (_, home) = page(&sign_in(&app, &manager).await, &app, "/").await;
+    assert!(
+        home.contains("href=\"/reports\"") && !home.contains("href=\"/admin\""),
+        "the navigation follows the policy"
+    );
 }
 
 async fn pages_need_a_session_and_sign_in_starts_one(backend: Backend) {
