@@ -9,6 +9,7 @@ use crate::db::votes;
 use crate::domain::caller::Caller;
 use crate::domain::change::ChangeState;
 use crate::domain::ids::ChangeId;
+use crate::domain::role::Role;
 use std::collections::BTreeSet;
 
 /// Most entries a work list shows.
@@ -51,8 +52,61 @@ pub fn cab(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<QueueItem>> {
     })
 }
 
+/// The sections of a person's home page, one for each of their roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HomeSection {
+    MyChanges,
+    ToAssess,
+    AwaitingVote,
+    MyWork,
+    UpcomingWeek,
+}
+
+impl HomeSection {
+    /// Its heading's text key (and the section's id).
+    pub fn key(self) -> &'static str {
+        match self {
+            HomeSection::MyChanges => "home-my-changes",
+            HomeSection::ToAssess => "home-to-assess",
+            HomeSection::AwaitingVote => "home-awaiting-vote",
+            HomeSection::MyWork => "home-my-work",
+            HomeSection::UpcomingWeek => "home-upcoming-week",
+        }
+    }
+}
+
+/// What the home page lists for `caller`: their own changes, and what waits for each of
+/// their roles.
+pub fn home(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<(HomeSection, Vec<ChangeSummary>)>> {
+    let soonest =
+        |states: Vec<ChangeState>| ListFilter { states, order: ListOrder::Soonest, ..Default::default() };
+    let mut sections = vec![(
+        HomeSection::MyChanges,
+        changes(ctx, caller, ListFilter { requester: Some(caller.id), ..Default::default() })?,
+    )];
+    if caller.has(Role::ChangeManager) {
+        sections.push((HomeSection::ToAssess, changes(ctx, caller, soonest(vec![ChangeState::Assess]))?));
+    }
+    if caller.has(Role::CabMember) || caller.has(Role::ChangeManager) {
+        let waiting = cab(ctx, caller)?.into_iter().filter(|i| i.awaiting_viewer).map(|i| i.change).collect();
+        sections.push((HomeSection::AwaitingVote, waiting));
+    }
+    let booked = vec![ChangeState::Scheduled, ChangeState::Implement];
+    if caller.has(Role::Implementer) {
+        let filter = ListFilter { implementer: Some(caller.id), ..soonest(booked.clone()) };
+        sections.push((HomeSection::MyWork, changes(ctx, caller, filter)?));
+    }
+    if caller.has(Role::Manager) {
+        let now = ctx.clock.now();
+        let filter =
+            ListFilter { from: Some(now), to: Some(now + chrono::Duration::days(7)), ..soonest(booked) };
+        sections.push((HomeSection::UpcomingWeek, changes(ctx, caller, filter)?));
+    }
+    Ok(sections)
+}
+
 /// A list for one of the home page's sections.
-pub fn changes(ctx: &Ctx, caller: &Caller, filter: ListFilter) -> ServiceResult<Vec<ChangeSummary>> {
+fn changes(ctx: &Ctx, caller: &Caller, filter: ListFilter) -> ServiceResult<Vec<ChangeSummary>> {
     ctx.require(caller, Permission::Read, &Object::none())?;
     ctx.db.read(|conn| {
         let (changes, _) = repo::list(conn, &filter, 20, 0)?;
