@@ -40,6 +40,29 @@ pub fn page(viewer: &Viewer, title: &str, body: Markup) -> Markup {
     .filter(|(shown, _, _)| *shown)
     .map(|(_, href, text)| (href, text))
     .collect();
+    let navigation = html! {
+        nav aria-label=(lang.t("nav-label")) {
+            ul {
+                @for (href, text) in &links {
+                    li { a href=(href) { (text) } }
+                }
+            }
+        }
+        div.account {
+            a href="/profile" { (viewer.caller.name) }
+            (language_switch(viewer))
+            form method="post" action="/sign-out" {
+                input type="hidden" name="csrf" value=(viewer.csrf);
+                button.link type="submit" { (lang.t("sign-out")) }
+            }
+        }
+    };
+    shell(lang, title, navigation, body)
+}
+
+/// The document every page shares: skip link, header (brand and `navigation`), the main
+/// landmark with the title, footer.
+fn shell(lang: Lang, title: &str, navigation: Markup, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -48,21 +71,7 @@ pub fn page(viewer: &Viewer, title: &str, body: Markup) -> Markup {
                 a.skip href="#main" { (lang.t("skip-to-content")) }
                 header.site {
                     a.brand href="/" { "Endring" }
-                    nav aria-label=(lang.t("nav-label")) {
-                        ul {
-                            @for (href, text) in &links {
-                                li { a href=(href) { (text) } }
-                            }
-                        }
-                    }
-                    div.account {
-                        a href="/profile" { (viewer.caller.name) }
-                        (language_switch(viewer))
-                        form method="post" action="/sign-out" {
-                            input type="hidden" name="csrf" value=(viewer.csrf);
-                            button.link type="submit" { (lang.t("sign-out")) }
-                        }
-                    }
+                    (navigation)
                 }
                 main #main tabindex="-1" {
                     h1 { (title) }
@@ -90,21 +99,7 @@ fn language_switch(viewer: &Viewer) -> Markup {
 
 /// A page for someone not signed in (sign-in, token confirmations).
 pub fn plain_page(lang: Lang, title: &str, body: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang=(lang.code()) {
-            (head(title))
-            body {
-                a.skip href="#main" { (lang.t("skip-to-content")) }
-                header.site { a.brand href="/" { "Endring" } }
-                main #main tabindex="-1" {
-                    h1 { (title) }
-                    (body)
-                }
-                footer.site { p { (lang.t("footer")) } }
-            }
-        }
-    }
+    shell(lang, title, html! {}, body)
 }
 
 /// An error in the same layout, in the visitor's language.
