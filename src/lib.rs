@@ -9,5 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod i18n;
+pub mod mail;
 pub mod services;
 pub mod web;

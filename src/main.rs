@@ -171,12 +171,12 @@ async fn blocking<T: Send + 'static>(
         services::ServiceError::Invalid(errors) => {
             let lines: Vec<String> = errors
                 .iter()
-                .map(|e| format!("  {}: {}", e.field, endring::web::i18n::Lang::En.message(&e.message)))
+                .map(|e| format!("  {}: {}", e.field, endring::i18n::Lang::En.message(&e.message)))
                 .collect();
             anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
         }
         services::ServiceError::Conflict(message) => {
-            anyhow::anyhow!(endring::web::i18n::Lang::En.message(&message))
+            anyhow::anyhow!(endring::i18n::Lang::En.message(&message))
         }
         other => anyhow::anyhow!("{other}"),
     })
@@ -187,6 +187,12 @@ async fn serve(ctx: services::Ctx) -> anyhow::Result<()> {
     if let Some((email, password)) = blocking(ctx.clone(), services::users::bootstrap_admin).await? {
         println!("Created the first admin account.\n  email:    {email}\n  password: {password}\nKeep it safe; it is shown only this once.");
     }
+    let transport = endring::mail::transport::Transport::from_config(&ctx.config)?;
+    actix_web::rt::spawn(endring::mail::worker::run(
+        ctx.clone(),
+        transport,
+        std::time::Duration::from_secs(5),
+    ));
     let listener = std::net::TcpListener::bind(&bind).with_context(|| format!("cannot listen on {bind}"))?;
     println!("Endring listens on http://{bind}");
     endring::app::serve(ctx, listener)?.await?;

@@ -393,3 +393,18 @@ paging-label = Pages
 paging-position = Page { $page } of { $pages }
 admin-search-users = Find users by email
 admin-users-limited = Showing the first { $count }; search to find others.
+
+# Email
+mail-subject-submitted = { $ref } submitted for assessment: { $title }
+mail-subject-authorize_request = { $ref } needs your vote: { $title }
+mail-subject-decided = { $ref } decided: { $title }
+mail-subject-scheduled = { $ref } is scheduled: { $title }
+mail-subject-rescheduled = { $ref } has moved: { $title }
+mail-intro-submitted = A change was submitted and waits for assessment.
+mail-intro-authorize_request = A change waits for the CAB. Please vote on it.
+mail-intro-scheduled = The change is scheduled.
+mail-intro-rescheduled = The change has a new window.
+mail-decided-scheduled = The CAB approved the change; it is scheduled.
+mail-decided-rejected = The CAB rejected the change.
+mail-decided-draft = The change was returned to you for more information.
+mail-open = Open the change

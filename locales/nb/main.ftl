@@ -393,3 +393,18 @@ paging-label = Sider
 paging-position = Side { $page } av { $pages }
 admin-search-users = Finn brukere etter e-post
 admin-users-limited = Viser de første { $count }; søk for å finne andre.
+
+# Email
+mail-subject-submitted = { $ref } sendt inn til vurdering: { $title }
+mail-subject-authorize_request = { $ref } trenger din stemme: { $title }
+mail-subject-decided = { $ref } er besluttet: { $title }
+mail-subject-scheduled = { $ref } er planlagt: { $title }
+mail-subject-rescheduled = { $ref } er flyttet: { $title }
+mail-intro-submitted = En endring er sendt inn og venter på vurdering.
+mail-intro-authorize_request = En endring venter på CAB. Vennligst stem over den.
+mail-intro-scheduled = Endringen er planlagt.
+mail-intro-rescheduled = Endringen har fått et nytt vindu.
+mail-decided-scheduled = CAB godkjente endringen; den er planlagt.
+mail-decided-rejected = CAB avviste endringen.
+mail-decided-draft = Endringen er sendt tilbake til deg for mer informasjon.
+mail-open = Åpne endringen

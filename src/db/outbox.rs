@@ -1,10 +1,10 @@
-//! The notice outbox: emails written in the same transaction as the event they announce.
-//! Delivering them is the mail worker's job.
+//! The notice outbox: emails written in the same transaction as the event they announce,
+//! claimed and marked by the mail worker.
 
-use super::changes::to_naive;
-use super::schema::outbox;
+use super::changes::{to_naive, to_utc};
+use super::schema::{outbox, users};
 use super::DbConn;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 pub struct NewNotice<'a> {
@@ -37,4 +37,105 @@ pub fn of_change(conn: &mut DbConn, change_id: i32) -> QueryResult<Vec<(String, 
         .order(outbox::id.asc())
         .select((outbox::kind, outbox::recipient_email))
         .load(conn)
+}
+
+/// A notice claimed for delivery, with what its recipient reads in.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i32,
+    pub kind: String,
+    pub recipient_email: String,
+    pub payload: String,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub language: Option<String>,
+    pub timezone: Option<String>,
+}
+
+/// Claims up to `limit` due notices: pending ones whose time has come, and ones another
+/// worker claimed but did not finish within its lease. Each is marked `sending` until
+/// `lease_until`. Run inside `Db::write`, which serialises claimers on every backend.
+pub fn claim_due(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Claimed>> {
+    type Row = (i32, String, String, String, i32, NaiveDateTime, Option<String>, Option<String>);
+    let rows: Vec<Row> = outbox::table
+        .left_join(users::table.on(users::id.nullable().eq(outbox::recipient_id)))
+        .filter(outbox::status.eq_any(["pending", "sending"]))
+        .filter(outbox::next_attempt_at.le(to_naive(now)))
+        .order(outbox::next_attempt_at.asc())
+        .limit(limit)
+        .select((
+            outbox::id,
+            outbox::kind,
+            outbox::recipient_email,
+            outbox::payload,
+            outbox::attempts,
+            outbox::created_at,
+            users::language.nullable(),
+            users::timezone.nullable(),
+        ))
+        .load(conn)?;
+    let ids: Vec<i32> = rows.iter().map(|r| r.0).collect();
+    diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+        .set((
+            outbox::status.eq("sending"),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::next_attempt_at.eq(to_naive(lease_until)),
+        ))
+        .execute(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind, recipient_email, payload, attempts, created_at, language, timezone)| Claimed {
+            id,
+            kind,
+            recipient_email,
+            payload,
+            attempts: attempts + 1,
+            created_at: to_utc(created_at),
+            language,
+            timezone,
+        })
+        .collect())
+}
+
+pub fn mark_sent(conn: &mut DbConn, id: i32, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq("sent"),
+            outbox::sent_at.eq(to_naive(now)),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// After a failed attempt: try again at `retry_at`, or give up (`None`).
+pub fn mark_failed_attempt(
+    conn: &mut DbConn,
+    id: i32,
+    error: &str,
+    retry_at: Option<DateTime<Utc>>,
+) -> QueryResult<()> {
+    match retry_at {
+        Some(at) => diesel::update(outbox::table.find(id))
+            .set((
+                outbox::status.eq("pending"),
+                outbox::next_attempt_at.eq(to_naive(at)),
+                outbox::last_error.eq(error),
+            ))
+            .execute(conn)?,
+        None => diesel::update(outbox::table.find(id))
+            .set((outbox::status.eq("failed"), outbox::last_error.eq(error)))
+            .execute(conn)?,
+    };
+    Ok(())
+}
+
+/// `(status, count)` of all notices, for tests and the admin page.
+pub fn counts(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
+    outbox::table.group_by(outbox::status).select((outbox::status, diesel::dsl::count_star())).load(conn)
 }

@@ -1,7 +1,7 @@
 //! Service errors in the viewer's language, for pages. (The JSON API keeps its English
 //! `detail`; see docs/decisions.md.)
 
-use super::i18n::{arg, Lang};
+use crate::i18n::{arg, Lang};
 use crate::services::ServiceError;
 
 pub fn describe(lang: Lang, error: &ServiceError) -> String {
@@ -19,7 +19,7 @@ pub fn describe(lang: Lang, error: &ServiceError) -> String {
             let titles: Vec<&str> = conflicts.iter().map(|c| c.title.as_str()).collect();
             lang.t_with(
                 "schedule-conflict",
-                &[("count", super::i18n::num(conflicts.len() as i64)), ("titles", arg(titles.join(", ")))],
+                &[("count", crate::i18n::num(conflicts.len() as i64)), ("titles", arg(titles.join(", ")))],
             )
         }
         ServiceError::VersionMismatch { .. } => lang.t("version-mismatch"),

@@ -5,7 +5,6 @@
 
 pub mod api;
 pub mod auth;
-pub mod i18n;
 pub mod messages;
 pub mod openapi;
 pub mod pages;

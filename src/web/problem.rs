@@ -4,8 +4,8 @@
 //! `detail`; validation errors add `errors: [{field, message}]`, schedule conflicts add
 //! `conflicts`. Internal errors are logged with their cause chain and shown as a bare 500.
 
-use super::i18n::Lang;
 use crate::domain::schedule::Conflict;
+use crate::i18n::Lang;
 use crate::services::ServiceError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -159,7 +159,7 @@ fn answer(
         return Problem::new(status, api_detail).response();
     }
     let accept = req.headers().get(actix_web::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    let lang = super::i18n::Lang::negotiate(accept);
+    let lang = crate::i18n::Lang::negotiate(accept);
     let markup = super::views::error_page(lang, status, &lang.t(page_key));
     HttpResponse::build(status).content_type("text/html; charset=utf-8").body(markup.into_string())
 }

@@ -5,12 +5,12 @@
 //! `ENDRING_SESSION_KEY`, so it is valid on every instance that shares the key. It holds
 //! the user's id and a CSRF token; roles are read from the database on each request.
 
-use super::i18n::Lang;
 use super::run;
 use super::views::error_page;
 use crate::authz::{Object, Permission};
 use crate::domain::caller::Caller;
 use crate::domain::ids::UserId;
+use crate::i18n::Lang;
 use crate::services::{users, Ctx, ServiceError};
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;

@@ -70,10 +70,12 @@ async fn the_command_line_migrates_adds_users_lists_roles_and_verifies(backend: 
 
 async fn serve_on_an_empty_database_prints_the_first_admin(backend: Backend) {
     let db = TestDb::create(&backend);
+    let mail = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_endring"))
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", &db.url)
+        .env("ENDRING_MAIL_DIR", mail.path())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()

@@ -8,6 +8,7 @@ mod cli;
 mod concurrency;
 mod errors;
 mod lifecycle;
+mod mail;
 mod migrations;
 mod openapi;
 mod pages;

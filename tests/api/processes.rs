@@ -17,11 +17,12 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
-    async fn start(database_url: &str) -> ServerProcess {
+    async fn start(database_url: &str, mail_dir: &std::path::Path) -> ServerProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(env!("CARGO_BIN_EXE_endring"))
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", database_url)
+            .env("ENDRING_MAIL_DIR", mail_dir)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -60,7 +61,11 @@ async fn votes_raced_through_two_server_processes_decide_once(backend: Backend) 
     app.act(&change, "submit", &requester, json!({})).await;
     app.act(&change, "assess", &manager, json!({ "outcome": "authorize" })).await;
 
-    let (one, two) = tokio::join!(ServerProcess::start(&app.db.url), ServerProcess::start(&app.db.url));
+    let mail = tempfile::tempdir().unwrap();
+    let (one, two) = tokio::join!(
+        ServerProcess::start(&app.db.url, mail.path()),
+        ServerProcess::start(&app.db.url, mail.path())
+    );
     let vote = |server: &ServerProcess, token: &str| {
         let request = app
             .client

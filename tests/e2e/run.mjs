@@ -42,7 +42,7 @@ async function freePort() {
 // A fresh service on a fresh SQLite database; resolves with its address and admin password.
 async function startService(dir) {
   const port = await freePort();
-  const env = { ...process.env, DATABASE_URL: `sqlite://${join(dir, "e2e.db")}`, RUST_LOG: "warn" };
+  const env = { ...process.env, DATABASE_URL: `sqlite://${join(dir, "e2e.db")}`, ENDRING_MAIL_DIR: join(dir, "mail"), RUST_LOG: "warn" };
   const child = spawn(bin, ["serve", "--bind", `127.0.0.1:${port}`], { env, stdio: ["ignore", "pipe", "inherit"] });
   let printed = "";
   const password = await new Promise((resolve, reject) => {

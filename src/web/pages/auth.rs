@@ -33,7 +33,7 @@ fn sign_in_page(visitor: &Visitor, next: &str, email: &str, problem: Option<&str
                 button type="submit" { (lang.t("sign-in")) }
             }
             p.languages {
-                @for other in crate::web::i18n::Lang::ALL {
+                @for other in crate::i18n::Lang::ALL {
                     a href=(format!("/sign-in?lang={}&next={}", other.code(), session::urlencode(next))) lang=(other.code()) { (other.t("language-name")) } " "
                 }
             }
@@ -43,7 +43,7 @@ fn sign_in_page(visitor: &Visitor, next: &str, email: &str, problem: Option<&str
 
 pub async fn form(visitor: Visitor, query: web::Query<Next>, session: Session) -> HttpResponse {
     let mut visitor = visitor;
-    if let Some(lang) = query.lang.as_deref().and_then(crate::web::i18n::Lang::parse) {
+    if let Some(lang) = query.lang.as_deref().and_then(crate::i18n::Lang::parse) {
         session::choose_language(&session, lang);
         visitor.lang = lang;
     }
@@ -76,8 +76,7 @@ pub async fn submit(
             Ok(html(StatusCode::UNAUTHORIZED, page))
         }
         Err(ServiceError::TooManyAttempts { retry_after_secs }) => {
-            let message =
-                lang.t_with("sign-in-too-many", &[("seconds", crate::web::i18n::arg(retry_after_secs))]);
+            let message = lang.t_with("sign-in-too-many", &[("seconds", crate::i18n::arg(retry_after_secs))]);
             let mut response =
                 html(StatusCode::TOO_MANY_REQUESTS, sign_in_page(&visitor, &next, &email, Some(&message)));
             response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, retry_after_secs.into());

@@ -36,7 +36,7 @@ pub async fn queue(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, 
                                     form.vote method="post" action=(format!("/changes/{}/votes", change.reference)) {
                                         (csrf(&viewer.csrf))
                                         @let id = format!("comment-{}", change.reference);
-                                        label.visually-hidden for=(id) { (lang.t_with("cab-comment-on", &[("ref", crate::web::i18n::arg(&change.reference))])) }
+                                        label.visually-hidden for=(id) { (lang.t_with("cab-comment-on", &[("ref", crate::i18n::arg(&change.reference))])) }
                                         input #(id) type="text" name="comment" placeholder=(lang.t("field-comment"));
                                         button type="submit" name="decision" value="approve" { (lang.t("action-approve")) }
                                         button type="submit" name="decision" value="reject" { (lang.t("action-reject")) }

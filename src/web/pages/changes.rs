@@ -136,7 +136,7 @@ pub async fn edit_form(
     })
     .await?;
     let values = values_of(&detail.view, viewer.zone);
-    let title = viewer.lang.t_with("edit-title", &[("ref", crate::web::i18n::arg(&detail.view.reference))]);
+    let title = viewer.lang.t_with("edit-title", &[("ref", crate::i18n::arg(&detail.view.reference))]);
     let action = format!("/changes/{}/edit", detail.view.reference);
     Ok(html(StatusCode::OK, form_page(&viewer, &title, &action, &values, &choices, &Errors::default())))
 }
@@ -176,7 +176,7 @@ pub async fn edit(
             let caller = viewer.caller.clone();
             let choices =
                 page_run(ctx, viewer.lang, move |ctx| reference::form_choices(ctx, &caller)).await?;
-            let title = viewer.lang.t_with("edit-title", &[("ref", crate::web::i18n::arg(id.reference()))]);
+            let title = viewer.lang.t_with("edit-title", &[("ref", crate::i18n::arg(id.reference()))]);
             let action = format!("/changes/{}/edit", id.reference());
             let page =
                 form_page(&viewer, &title, &action, &values, &choices, &Errors::new(viewer.lang, errors));

@@ -23,10 +23,6 @@ pub async fn home(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, P
     };
     Ok(html(
         StatusCode::OK,
-        page(
-            &viewer,
-            &lang.t_with("home-title", &[("name", crate::web::i18n::arg(&viewer.caller.name))]),
-            body,
-        ),
+        page(&viewer, &lang.t_with("home-title", &[("name", crate::i18n::arg(&viewer.caller.name))]), body),
     ))
 }

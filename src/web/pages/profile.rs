@@ -1,8 +1,8 @@
 //! `/profile`: the viewer's language and time zone.
 
 use super::{html, see_other};
+use crate::i18n::Lang;
 use crate::services::{users, Ctx};
-use crate::web::i18n::Lang;
 use crate::web::session::{page_run, Form, PageError, Viewer};
 use crate::web::views::components::{csrf, input, select, Input};
 use crate::web::views::page;
@@ -22,7 +22,7 @@ pub async fn show(viewer: Viewer) -> HttpResponse {
             (csrf(&viewer.csrf))
             (select(&lang.t("profile-language"), "language", &languages, viewer.caller.language.as_deref().unwrap_or(""), None))
             (input(Input::Text, &lang.t("profile-timezone"), "timezone", viewer.caller.timezone.as_deref().unwrap_or(""), None, false))
-            p.hint { (lang.t_with("profile-timezone-hint", &[("zone", crate::web::i18n::arg(viewer.zone.name()))])) }
+            p.hint { (lang.t_with("profile-timezone-hint", &[("zone", crate::i18n::arg(viewer.zone.name()))])) }
             button type="submit" { (lang.t("form-save")) }
         }
     };

@@ -6,8 +6,8 @@ use crate::authz::Permission;
 use crate::db::cis::Ci;
 use crate::domain::caller::Caller;
 use crate::domain::role::Role;
+use crate::i18n::Lang;
 use crate::services::reference::{BlackoutView, TemplateView};
-use crate::web::i18n::Lang;
 use crate::web::session::Viewer;
 use maud::{html, Markup};
 
@@ -106,7 +106,7 @@ pub fn section(viewer: &Viewer, section: Section, data: &Data, errors: &Errors) 
                     button type="submit" { (lang.t("filter-apply")) }
                 }
                 @if data.users.len() as i64 == crate::services::users::LIST_LIMIT {
-                    p.hint { (lang.t_with("admin-users-limited", &[("count", crate::web::i18n::arg(crate::services::users::LIST_LIMIT))])) }
+                    p.hint { (lang.t_with("admin-users-limited", &[("count", crate::i18n::arg(crate::services::users::LIST_LIMIT))])) }
                 }
                 table {
                     thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("field-email")) } th scope="col" { (lang.t("admin-roles")) } } }
@@ -121,7 +121,7 @@ pub fn section(viewer: &Viewer, section: Section, data: &Data, errors: &Errors) 
                                         input type="hidden" name="email" value=(user.email);
                                         @let held: Vec<String> = user.roles.iter().map(|r| r.to_string()).collect();
                                         fieldset.roles {
-                                            legend.visually-hidden { (lang.t_with("admin-roles-of", &[("name", crate::web::i18n::arg(&user.name))])) }
+                                            legend.visually-hidden { (lang.t_with("admin-roles-of", &[("name", crate::i18n::arg(&user.name))])) }
                                             @for (value, text) in role_options(lang) {
                                                 @let id = format!("role-{}-{}", user.id, value);
                                                 span.check {
@@ -131,7 +131,7 @@ pub fn section(viewer: &Viewer, section: Section, data: &Data, errors: &Errors) 
                                                 " "
                                             }
                                         }
-                                        button type="submit" aria-label=(lang.t_with("admin-save-roles-of", &[("name", crate::web::i18n::arg(&user.name))])) { (lang.t("admin-save-roles")) }
+                                        button type="submit" aria-label=(lang.t_with("admin-save-roles-of", &[("name", crate::i18n::arg(&user.name))])) { (lang.t("admin-save-roles")) }
                                     }
                                 }
                             }
@@ -186,7 +186,7 @@ pub fn section(viewer: &Viewer, section: Section, data: &Data, errors: &Errors) 
                         } }
                     } } }
                 }
-                p.hint { (lang.t_with("form-times-in-zone", &[("zone", crate::web::i18n::arg(viewer.zone.name()))])) " " (lang.t("admin-blackout-hint")) }
+                p.hint { (lang.t_with("form-times-in-zone", &[("zone", crate::i18n::arg(viewer.zone.name()))])) " " (lang.t("admin-blackout-hint")) }
                 (form("/admin/blackouts", &lang.t("admin-add-blackout"), html! {
                     (input(Input::Text, &lang.t("field-title"), "title", "", errors.on("title"), true))
                     (input(Input::DateTimeLocal, &lang.t("admin-starts"), "starts_at", "", errors.on("starts_at"), true))

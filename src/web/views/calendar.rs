@@ -4,8 +4,8 @@
 use super::components::{select, state_badge, time};
 use crate::db::cis::Ci;
 use crate::domain::change::ChangeState;
+use crate::i18n::{arg, Lang};
 use crate::services::calendar::{Calendar, CalendarEntry};
-use crate::web::i18n::{arg, Lang};
 use crate::web::session::Viewer;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;

@@ -9,10 +9,10 @@ use crate::db::cis::Ci;
 use crate::domain::change::ChangeType;
 use crate::domain::lifecycle::ActionKind;
 use crate::domain::risk::QUESTIONS;
+use crate::i18n::{arg, Lang};
 use crate::services::changes::ChangeSummary;
 use crate::services::changes::Detail;
 use crate::services::reference::TemplateView;
-use crate::web::i18n::{arg, Lang};
 use crate::web::session::Viewer;
 use maud::{html, Markup};
 
@@ -77,7 +77,7 @@ pub fn list(
             (select(&lang.t("field-state"), "state", &states, state, None))
             button type="submit" { (lang.t("filter-apply")) }
         }
-        p { (lang.t_with("list-total", &[("count", crate::web::i18n::num(total))])) }
+        p { (lang.t_with("list-total", &[("count", crate::i18n::num(total))])) }
         (table(viewer, items))
         @if paging.pages > 1 {
             @let link = |page: i64| format!("/changes?q={}&state={}&page={page}", crate::web::session::urlencode(query), crate::web::session::urlencode(state));

@@ -4,7 +4,7 @@
 use crate::domain::change::ChangeState;
 use crate::domain::risk::RiskLevel;
 use crate::domain::validation::FieldError;
-use crate::web::i18n::Lang;
+use crate::i18n::Lang;
 use chrono::{DateTime, Utc};
 use maud::{html, Markup};
 

@@ -3,7 +3,7 @@
 
 use crate::authz::Permission;
 use crate::domain::role::Role;
-use crate::web::i18n::Lang;
+use crate::i18n::Lang;
 use crate::web::session::Viewer;
 use actix_web::http::StatusCode;
 use maud::{html, Markup, DOCTYPE};

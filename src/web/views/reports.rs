@@ -1,8 +1,8 @@
 //! The reports page: KPI figures, bar charts drawn as SVG by the server, each followed by
 //! its numbers as a table (the chart is a picture of the table, not the only copy).
 
+use crate::i18n::{arg, Lang};
 use crate::services::reports::Summary;
-use crate::web::i18n::{arg, Lang};
 use crate::web::session::Viewer;
 use crate::web::views::components::{input, Input};
 use maud::{html, Markup};

@@ -1,5 +1,5 @@
-//! Languages: Norwegian Bokmål and English. Every visible string comes from the Fluent
-//! files in `locales/` (compiled in); a test checks that both files define every key the
+//! Languages: Norwegian Bokmål and English, for pages and emails. Every visible string
+//! comes from the Fluent files in `locales/` (compiled in); a test checks that both files define every key the
 //! code uses.
 
 use fluent_templates::fluent_bundle::FluentValue;
@@ -185,6 +185,12 @@ mod tests {
         wanted.extend(ActionKind::ALL.iter().map(|a| format!("event-{a}")));
         wanted.extend((1..=4).map(|c| format!("criticality-{c}")));
         wanted.extend((1..=12).map(|m| format!("month-{m}")));
+        use crate::mail::notice::NoticeKind;
+        wanted.extend(NoticeKind::ALL.iter().map(|k| format!("mail-subject-{k}")));
+        wanted.extend(
+            NoticeKind::ALL.iter().filter(|k| **k != NoticeKind::Decided).map(|k| format!("mail-intro-{k}")),
+        );
+        wanted.extend(["scheduled", "rejected", "draft"].map(|s| format!("mail-decided-{s}")));
         wanted.extend(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map(|d| format!("weekday-full-{d}")));
         wanted.extend(crate::domain::role::Role::ALL.iter().map(|r| format!("role-{r}")));
         wanted.extend(crate::authz::Permission::ALL.iter().map(|p| format!("forbidden-{p}")));

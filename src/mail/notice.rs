@@ -1,0 +1,126 @@
+//! Notices as messages: subject, plain text and HTML, in the recipient's language and time
+//! zone, rendered from the outbox row the event wrote.
+
+use crate::domain::change::ChangeState;
+use crate::domain::risk::RiskLevel;
+use crate::domain::text_enum::text_enum;
+use crate::i18n::{arg, Lang};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use maud::{html, DOCTYPE};
+use serde::Deserialize;
+
+text_enum! {
+    /// What a notice announces (SPEC §7).
+    pub enum NoticeKind {
+        Submitted = "submitted",
+        AuthorizeRequest = "authorize_request",
+        Decided = "decided",
+        Scheduled = "scheduled",
+        Rescheduled = "rescheduled",
+    }
+}
+
+/// The facts an outbox row carries (written by `services::notices`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Facts {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub title: String,
+    pub to: ChangeState,
+    pub risk_level: RiskLevel,
+    pub planned_start: Option<DateTime<Utc>>,
+    pub planned_end: Option<DateTime<Utc>>,
+    pub comment: Option<String>,
+}
+
+/// A notice ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+fn when(zone: Tz, at: Option<DateTime<Utc>>) -> String {
+    at.map_or_else(|| "–".to_owned(), |t| t.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z").to_string())
+}
+
+/// Words `kind` about `facts` for one reader.
+pub fn render(kind: NoticeKind, facts: &Facts, lang: Lang, zone: Tz, base_url: &str) -> Rendered {
+    let link = format!("{}/changes/{}", base_url.trim_end_matches('/'), facts.reference);
+    let subject = lang.t_with(
+        &format!("mail-subject-{kind}"),
+        &[("ref", arg(&facts.reference)), ("title", arg(&facts.title))],
+    );
+    let intro = match kind {
+        NoticeKind::Decided => lang.t(&format!("mail-decided-{}", facts.to)),
+        other => lang.t(&format!("mail-intro-{other}")),
+    };
+    let details = [
+        (lang.t("field-title"), facts.title.clone()),
+        (lang.t("field-risk"), lang.t(&format!("risk-{}", facts.risk_level))),
+        (lang.t("field-planned-start"), when(zone, facts.planned_start)),
+        (lang.t("field-planned-end"), when(zone, facts.planned_end)),
+    ];
+    let comment = facts.comment.as_deref().filter(|c| !c.trim().is_empty());
+    let mut text = format!("{intro}\n\n");
+    for (label, value) in &details {
+        text.push_str(&format!("{label}: {value}\n"));
+    }
+    if let Some(comment) = comment {
+        text.push_str(&format!("{}: {comment}\n", lang.t("field-comment")));
+    }
+    text.push_str(&format!("\n{}: {link}\n", lang.t("mail-open")));
+    let html = html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head { meta charset="utf-8"; title { (subject) } }
+            body {
+                p { (intro) }
+                table {
+                    @for (label, value) in &details { tr { th scope="row" align="left" { (label) } td { (value) } } }
+                    @if let Some(comment) = comment { tr { th scope="row" align="left" { (lang.t("field-comment")) } td { (comment) } } }
+                }
+                p { a href=(link) { (lang.t("mail-open")) " " (facts.reference) } }
+            }
+        }
+    };
+    Rendered { subject, text, html: html.into_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn facts() -> Facts {
+        Facts {
+            reference: "CHG-000042".into(),
+            title: "Upgrade <archive>".into(),
+            to: ChangeState::Scheduled,
+            risk_level: RiskLevel::High,
+            planned_start: Some(Utc.with_ymd_and_hms(2026, 7, 1, 16, 0, 0).unwrap()),
+            planned_end: Some(Utc.with_ymd_and_hms(2026, 7, 1, 18, 0, 0).unwrap()),
+            comment: Some("OK".into()),
+        }
+    }
+
+    #[test]
+    fn a_decision_reads_in_the_recipients_language_and_zone() {
+        let nb = render(
+            NoticeKind::Decided,
+            &facts(),
+            Lang::Nb,
+            chrono_tz::Europe::Oslo,
+            "https://endring.example/",
+        );
+        assert!(nb.subject.contains("CHG-000042"), "{}", nb.subject);
+        assert!(nb.text.contains("2026-07-01 18:00 CEST"), "{}", nb.text);
+        assert!(nb.text.contains("https://endring.example/changes/CHG-000042"));
+        assert!(nb.html.contains("Upgrade &lt;archive&gt;"), "HTML is escaped");
+        let en = render(NoticeKind::Decided, &facts(), Lang::En, chrono_tz::UTC, "https://endring.example");
+        assert_ne!(en.text, nb.text);
+        assert!(en.text.contains("16:00 UTC"));
+    }
+}

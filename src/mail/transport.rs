@@ -1,0 +1,73 @@
+//! Where messages go: an SMTP server (lettre, rustls) or a folder of `.eml` files.
+
+use crate::config::Config;
+use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+pub enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(AsyncFileTransport<Tokio1Executor>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("invalid mail setting: {0}")]
+    Config(String),
+    #[error("the message could not be built: {0}")]
+    Build(String),
+    #[error("delivery failed: {0}")]
+    Delivery(String),
+}
+
+impl Transport {
+    /// SMTP from `smtp_url` (lettre's URL form: `smtp://host:25`, `smtp://host?tls=required`
+    /// for STARTTLS, `smtps://user:pass@host` for TLS); otherwise `.eml` files in `mail_dir`.
+    pub fn from_config(config: &Config) -> Result<Transport, MailError> {
+        match &config.smtp_url {
+            Some(url) => AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                .map(|builder| Transport::Smtp(builder.build()))
+                .map_err(|e| MailError::Config(format!("smtp_url: {e}"))),
+            None => {
+                std::fs::create_dir_all(&config.mail_dir)
+                    .map_err(|e| MailError::Config(format!("mail_dir {}: {e}", config.mail_dir.display())))?;
+                Ok(Transport::Files(AsyncFileTransport::new(&config.mail_dir)))
+            }
+        }
+    }
+
+    pub async fn send(&self, message: Message) -> Result<(), MailError> {
+        match self {
+            Transport::Smtp(smtp) => {
+                smtp.send(message).await.map(|_| ()).map_err(|e| MailError::Delivery(e.to_string()))
+            }
+            Transport::Files(files) => {
+                files.send(message).await.map(|_| ()).map_err(|e| MailError::Delivery(e.to_string()))
+            }
+        }
+    }
+}
+
+/// A text + HTML message. `message_id` is stable for an outbox row, so a resend after a
+/// crash is recognisable as the same message.
+pub fn build(
+    from: &str,
+    to: &str,
+    message_id: String,
+    subject: &str,
+    text: String,
+    html: String,
+) -> Result<Message, MailError> {
+    let from: Mailbox = from.parse().map_err(|e| MailError::Build(format!("sender {from}: {e}")))?;
+    let to: Mailbox = to.parse().map_err(|e| MailError::Build(format!("recipient {to}: {e}")))?;
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .message_id(Some(message_id))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
+                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html)),
+        )
+        .map_err(|e| MailError::Build(e.to_string()))
+}

@@ -1,0 +1,130 @@
+//! The outbox worker: claims due notices, sends them, and records the outcome. Several
+//! instances can run it at once: claims are made in a write transaction, which serialises
+//! them, and a claim lasts a lease, after which a notice its worker never finished is due
+//! again. Failures retry with exponential backoff up to `MAX_ATTEMPTS`, then stay `failed`.
+
+use super::notice::{render, Facts, NoticeKind};
+use super::transport::{build, Transport};
+use crate::db::outbox::{self, Claimed};
+use crate::i18n::Lang;
+use crate::services::{Ctx, ServiceResult};
+use chrono::{DateTime, Duration, Utc};
+use std::time::Duration as StdDuration;
+
+/// Attempts before a notice is given up as `failed`.
+pub const MAX_ATTEMPTS: i32 = 8;
+/// How long a claim lasts before another worker may take the notice over.
+pub const LEASE: Duration = Duration::minutes(5);
+/// Notices one round claims.
+const BATCH: i64 = 50;
+
+/// The wait before attempt `attempts + 1`: 30 s, 1 min, 2 min … at most an hour.
+pub fn backoff(attempts: i32) -> Duration {
+    let seconds = 30_i64.saturating_mul(1_i64 << attempts.clamp(0, 20).saturating_sub(1));
+    Duration::seconds(seconds.min(3600))
+}
+
+/// What one round did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+}
+
+fn message_id(notice: &Claimed, base_url: &str) -> String {
+    let host =
+        base_url.split("://").nth(1).unwrap_or("endring").split(['/', ':']).next().unwrap_or("endring");
+    format!("<outbox-{}-{}@{host}>", notice.id, notice.created_at.timestamp())
+}
+
+/// Claims the due notices and sends them; returns what happened.
+pub async fn deliver_due(ctx: &Ctx, transport: &Transport) -> ServiceResult<Round> {
+    let now = ctx.clock.now();
+    let claimer = ctx.clone();
+    let claimed = crate::web::run(actix_web::web::Data::new(claimer), move |ctx| {
+        ctx.db.write(|conn| -> ServiceResult<Vec<Claimed>> {
+            Ok(outbox::claim_due(conn, now, now + LEASE, BATCH)?)
+        })
+    })
+    .await?;
+    let mut round = Round::default();
+    for notice in claimed {
+        let outcome = send_one(ctx, transport, &notice).await;
+        let now = ctx.clock.now();
+        let (id, attempts) = (notice.id, notice.attempts);
+        let retry_at: Option<DateTime<Utc>> = (attempts < MAX_ATTEMPTS).then(|| now + backoff(attempts));
+        match &outcome {
+            Ok(()) => round.sent += 1,
+            Err(_) if retry_at.is_some() => round.retried += 1,
+            Err(_) => round.failed += 1,
+        }
+        blocking(ctx, move |ctx| {
+            ctx.db.write(|conn| -> ServiceResult<()> {
+                match &outcome {
+                    Ok(()) => outbox::mark_sent(conn, id, now)?,
+                    Err(error) => {
+                        tracing::warn!(notice = id, attempts, %error, "notice not delivered");
+                        outbox::mark_failed_attempt(conn, id, error, retry_at)?
+                    }
+                }
+                Ok(())
+            })
+        })
+        .await?;
+    }
+    Ok(round)
+}
+
+/// Runs database work off the async workers.
+async fn blocking<T: Send + 'static>(
+    ctx: &Ctx,
+    work: impl FnOnce(&Ctx) -> ServiceResult<T> + Send + 'static,
+) -> ServiceResult<T> {
+    let ctx = ctx.clone();
+    tokio::task::spawn_blocking(move || work(&ctx))
+        .await
+        .map_err(|e| crate::services::ServiceError::Internal(anyhow::anyhow!("outbox task: {e}")))?
+}
+
+async fn send_one(ctx: &Ctx, transport: &Transport, notice: &Claimed) -> Result<(), String> {
+    let kind: NoticeKind = notice.kind.parse().map_err(|e| format!("unknown notice kind: {e}"))?;
+    let facts: Facts = serde_json::from_str(&notice.payload).map_err(|e| format!("payload: {e}"))?;
+    let lang = notice.language.as_deref().and_then(Lang::parse).unwrap_or(Lang::Nb);
+    let zone =
+        notice.timezone.as_deref().and_then(|z| z.parse().ok()).unwrap_or_else(|| ctx.config.time_zone());
+    let rendered = render(kind, &facts, lang, zone, &ctx.config.base_url);
+    let message = build(
+        &ctx.config.mail_from,
+        &notice.recipient_email,
+        message_id(notice, &ctx.config.base_url),
+        &rendered.subject,
+        rendered.text,
+        rendered.html,
+    )
+    .map_err(|e| e.to_string())?;
+    transport.send(message).await.map_err(|e| e.to_string())
+}
+
+/// Runs rounds until the process stops, pausing `every` between them.
+pub async fn run(ctx: Ctx, transport: Transport, every: StdDuration) {
+    loop {
+        match deliver_due(&ctx, &transport).await {
+            Ok(round) if round != Round::default() => tracing::info!(?round, "outbox"),
+            Ok(_) => {}
+            Err(error) => tracing::error!(%error, "outbox round failed"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        let waits: Vec<i64> = (1..=9).map(|a| backoff(a).num_seconds()).collect();
+        assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+    }
+}

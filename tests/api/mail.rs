@@ -1,0 +1,168 @@
+//! Delivering the outbox: `.eml` files without SMTP, a real SMTP conversation with a server
+//! on loopback, an outage, and no notice sent twice.
+
+use crate::helpers::{low_risk, Backend, TestApp};
+use crate::on_both_backends;
+use endring::config::Config;
+use endring::domain::role::Role;
+use endring::mail::transport::Transport;
+use endring::mail::worker::{deliver_due, Round};
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+on_both_backends!(
+    without_smtp_notices_become_eml_files_with_text_and_html,
+    an_smtp_outage_delays_notices_and_none_is_sent_twice,
+);
+
+/// Takes a change to `scheduled`, which queues submitted, authorize, decided and scheduled notices.
+async fn schedule_a_change(app: &TestApp) {
+    let requester = app.user("rita", &[]).await;
+    let implementer = app.user("ivar", &[Role::Implementer]).await;
+    let ci = app.ci("Archive", 3).await;
+    let change = app.draft(&requester, &implementer, ci, 10).await;
+    app.answer_risk(&change, &requester, low_risk()).await;
+    app.act(&change, "submit", &requester, json!({})).await;
+    app.act(&change, "assess", &app.admin, json!({ "outcome": "authorize" })).await;
+    app.act(&change, "votes", &app.admin, json!({ "decision": "approve" })).await;
+}
+
+async fn counts(app: &TestApp) -> Vec<(String, i64)> {
+    let ctx = app.ctx.clone();
+    let mut counts = actix_web::rt::task::spawn_blocking(move || ctx.db.query(endring::db::outbox::counts))
+        .await
+        .unwrap()
+        .unwrap();
+    counts.sort();
+    counts
+}
+
+async fn without_smtp_notices_become_eml_files_with_text_and_html(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    schedule_a_change(&app).await;
+    let folder = tempfile::tempdir().unwrap();
+    let transport =
+        Transport::from_config(&Config { mail_dir: folder.path().to_owned(), ..Config::default() }).unwrap();
+    let round = deliver_due(&app.ctx, &transport).await.unwrap();
+    assert!(round.sent >= 4, "{round:?}");
+    assert_eq!((round.retried, round.failed), (0, 0));
+    let files: Vec<_> = std::fs::read_dir(folder.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), round.sent);
+    let all: Vec<String> = files.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect();
+    let scheduled = all
+        .iter()
+        .find(|m| m.contains("rita@test.endring.no") && m.contains("er planlagt"))
+        .expect("the requester hears it is scheduled");
+    for part in ["Message-ID: <outbox-", "text/plain", "text/html", "CHG-000001", "/changes/CHG-000001"] {
+        assert!(scheduled.contains(part), "{part} missing from:\n{scheduled}");
+    }
+    assert_eq!(counts(&app).await, [("sent".to_owned(), round.sent as i64)]);
+    assert_eq!(deliver_due(&app.ctx, &transport).await.unwrap(), Round::default(), "nothing is sent twice");
+}
+
+/// A minimal SMTP server: accepts every message and keeps its data.
+async fn smtp_server(listener: TcpListener, received: Arc<Mutex<Vec<String>>>) {
+    loop {
+        let Ok((socket, _)) = listener.accept().await else { return };
+        let received = received.clone();
+        tokio::spawn(async move {
+            let (read, mut write) = socket.into_split();
+            let mut lines = BufReader::new(read).lines();
+            let _ = write.write_all(b"220 test ESMTP\r\n").await;
+            let mut data: Option<String> = None;
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(body) = data.as_mut() {
+                    if line == "." {
+                        received.lock().unwrap().push(data.take().unwrap_or_default());
+                        let _ = write.write_all(b"250 queued\r\n").await;
+                    } else {
+                        body.push_str(&line);
+                        body.push('\n');
+                    }
+                    continue;
+                }
+                let verb = line.split_whitespace().next().unwrap_or_default().to_ascii_uppercase();
+                let reply: &[u8] = match verb.as_str() {
+                    "EHLO" => b"250-test\r\n250 8BITMIME\r\n",
+                    "DATA" => {
+                        data = Some(String::new());
+                        b"354 go on\r\n"
+                    }
+                    "QUIT" => {
+                        let _ = write.write_all(b"221 bye\r\n").await;
+                        return;
+                    }
+                    _ => b"250 ok\r\n",
+                };
+                let _ = write.write_all(reply).await;
+            }
+        });
+    }
+}
+
+async fn an_smtp_outage_delays_notices_and_none_is_sent_twice(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // 100 notices while the mail server is down.
+    let ctx = app.ctx.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        ctx.db.write(|conn| -> endring::services::ServiceResult<()> {
+            let payload =
+                json!({ "ref": "CHG-000007", "title": "Patch", "to": "scheduled", "risk_level": "low",
+                                  "planned_start": null, "planned_end": null, "comment": null })
+                .to_string();
+            for n in 0..100 {
+                let email = format!("person{n}@test.endring.no");
+                let notice = endring::db::outbox::NewNotice {
+                    kind: "scheduled",
+                    change_id: None,
+                    recipient_id: None,
+                    recipient_email: &email,
+                    payload: &payload,
+                };
+                endring::db::outbox::insert(conn, &notice, ctx.clock.now())?;
+            }
+            Ok(())
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let transport = Transport::from_config(&Config {
+        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
+        ..Config::default()
+    })
+    .unwrap();
+    let mut first = Round::default();
+    for _ in 0..2 {
+        let round = deliver_due(&app.ctx, &transport).await.unwrap();
+        first.retried += round.retried;
+        first.sent += round.sent;
+    }
+    assert_eq!((first.sent, first.retried), (0, 100), "all wait for a retry");
+    assert_eq!(
+        deliver_due(&app.ctx, &transport).await.unwrap(),
+        Round::default(),
+        "not before their backoff"
+    );
+
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    tokio::spawn(smtp_server(listener, received.clone()));
+    app.ctx.clock.advance(chrono::Duration::minutes(1));
+    let mut sent = 0;
+    for _ in 0..3 {
+        sent += deliver_due(&app.ctx, &transport).await.unwrap().sent;
+    }
+    assert_eq!(sent, 100);
+    let messages = received.lock().unwrap().clone();
+    assert_eq!(messages.len(), 100);
+    let mut ids: Vec<&str> =
+        messages.iter().filter_map(|m| m.lines().find(|l| l.starts_with("Message-ID:"))).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 100, "each notice once, each with its own Message-ID");
+    assert_eq!(counts(&app).await, [("sent".to_owned(), 100)]);
+}
