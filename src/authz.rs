@@ -38,6 +38,7 @@ text_enum! {
         ManageBlackouts = "manage_blackouts",
         ManageUsers = "manage_users",
         ReadReports = "read_reports",
+        ManageNotices = "manage_notices",
     }
 }
 

@@ -139,3 +139,54 @@ pub fn mark_failed_attempt(
 pub fn counts(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
     outbox::table.group_by(outbox::status).select((outbox::status, diesel::dsl::count_star())).load(conn)
 }
+
+/// A notice that could not be delivered.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Failed {
+    pub id: i32,
+    pub kind: String,
+    pub recipient_email: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Failed notices, newest first, at most `limit`.
+pub fn failed(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Failed>> {
+    let rows: Vec<(i32, String, String, i32, Option<String>, NaiveDateTime)> = outbox::table
+        .filter(outbox::status.eq("failed"))
+        .order(outbox::id.desc())
+        .limit(limit)
+        .select((
+            outbox::id,
+            outbox::kind,
+            outbox::recipient_email,
+            outbox::attempts,
+            outbox::last_error,
+            outbox::created_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind, recipient_email, attempts, last_error, created_at)| Failed {
+            id,
+            kind,
+            recipient_email,
+            attempts,
+            last_error,
+            created_at: to_utc(created_at),
+        })
+        .collect())
+}
+
+/// Puts a failed notice back in the queue with fresh attempts; false if it was not failed.
+pub fn retry(conn: &mut DbConn, id: i32, now: DateTime<Utc>) -> QueryResult<bool> {
+    let updated = diesel::update(outbox::table.find(id).filter(outbox::status.eq("failed")))
+        .set((
+            outbox::status.eq("pending"),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(to_naive(now)),
+        ))
+        .execute(conn)?;
+    Ok(updated == 1)
+}

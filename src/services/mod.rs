@@ -14,6 +14,7 @@ pub mod error;
 pub mod health;
 pub mod lifecycle;
 pub mod notices;
+pub mod outbox;
 pub mod queue;
 pub mod reference;
 pub mod reports;
@@ -74,5 +75,6 @@ pub(crate) fn describe(permission: Permission) -> &'static str {
         Permission::ManageBlackouts => "manage blackout windows",
         Permission::ManageUsers => "manage users (admins do)",
         Permission::ReadReports => "read the reports (managers, change managers and admins may)",
+        Permission::ManageNotices => "see and retry failed email notices (admins do)",
     }
 }

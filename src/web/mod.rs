@@ -62,6 +62,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(pages::admin::add_user)),
         )
         .service(resource("/admin/users/roles").route(post().to(pages::admin::set_roles)))
+        .service(resource("/admin/notices").route(get().to(pages::admin::notices_page)))
+        .service(resource("/admin/notices/{id}/retry").route(post().to(pages::admin::retry_notice)))
         .service(
             resource("/admin/cis")
                 .route(get().to(pages::admin::cis_page))
@@ -103,6 +105,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/changes/{id}/events").route(get().to(changes::events)))
                 .service(resource("/calendar").route(get().to(reference::calendar)))
                 .service(resource("/reports/summary").route(get().to(reference::report)))
+                .service(resource("/outbox/failed").route(get().to(api::outbox::failed)))
+                .service(resource("/outbox/{id}/retry").route(post().to(api::outbox::retry)))
                 .service(
                     resource("/cis")
                         .route(get().to(reference::list_cis))

@@ -16,7 +16,48 @@ on_both_backends!(
     without_smtp_notices_become_eml_files_with_text_and_html,
     an_smtp_outage_delays_notices_and_none_is_sent_twice,
     two_instances_draining_one_outbox_send_each_notice_once,
+    failed_notices_are_listed_for_admins_and_can_be_retried,
 );
+
+async fn failed_notices_are_listed_for_admins_and_can_be_retried(backend: Backend) {
+    use diesel::RunQueryDsl;
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("rita", &[]).await;
+    schedule_a_change(&app).await;
+    let ctx = app.ctx.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut conn = ctx.db.conn().unwrap();
+        diesel::sql_query("UPDATE outbox SET attempts = 7").execute(&mut *conn).unwrap();
+    })
+    .await
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let down = Transport::from_config(&Config {
+        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
+        ..Config::default()
+    })
+    .unwrap();
+    let round = deliver_due(&app.ctx, &down).await.unwrap();
+    assert!(round.failed >= 4 && round.sent == 0, "{round:?}");
+
+    let failed = app.get("/api/v1/outbox/failed", &app.admin).await;
+    let failed = failed.as_array().unwrap();
+    assert_eq!(failed.len(), round.failed);
+    assert!(failed[0]["last_error"].as_str().unwrap().contains("delivery failed"), "{failed:?}");
+    let (status, _) = app.call(reqwest::Method::GET, "/api/v1/outbox/failed", Some(&requester), None).await;
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+
+    let id = failed[0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/outbox/{id}/retry");
+    let (status, _) = app.call(reqwest::Method::POST, &path, Some(&app.admin), None).await;
+    assert_eq!(status, reqwest::StatusCode::NO_CONTENT);
+    let (status, problem) = app.call(reqwest::Method::POST, &path, Some(&app.admin), None).await;
+    assert_eq!(status, reqwest::StatusCode::CONFLICT, "{problem}");
+    let folder = tempfile::tempdir().unwrap();
+    let files =
+        Transport::from_config(&Config { mail_dir: folder.path().to_owned(), ..Config::default() }).unwrap();
+    assert_eq!(deliver_due(&app.ctx, &files).await.unwrap().sent, 1, "the retried notice goes out");
+}
 
 async fn two_instances_draining_one_outbox_send_each_notice_once(backend: Backend) {
     let first = TestApp::spawn(backend).await;

@@ -25,6 +25,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/changes/{id}/events"),
     ("get", "/api/v1/calendar"),
     ("get", "/api/v1/reports/summary"),
+    ("get", "/api/v1/outbox/failed"),
+    ("post", "/api/v1/outbox/{id}/retry"),
     ("get", "/api/v1/cis"),
     ("post", "/api/v1/cis"),
     ("get", "/api/v1/templates"),

@@ -132,7 +132,7 @@ try {
   await adminPage.waitForURL(`${base}/admin/users`);
   check("the admin adds a user with a role", (await adminPage.textContent("main")).includes("pia@e2e.no"));
   await audit(adminPage, "admin users");
-  for (const section of ["cis", "templates", "blackouts"]) {
+  for (const section of ["cis", "templates", "blackouts", "notices"]) {
     await adminPage.goto(`${base}/admin/${section}`);
     await audit(adminPage, `admin ${section}`);
   }

@@ -2,6 +2,7 @@
 
 pub mod changes;
 pub mod meta;
+pub mod outbox;
 pub mod reference;
 
 use crate::domain::ids::ChangeId;

@@ -37,6 +37,7 @@ fn load(
             data.templates = reference::list_templates(ctx, caller, 0)?;
             data.cis = reference::list_cis(ctx, caller, 0)?;
         }
+        view::Section::Notices => data.notices = crate::services::outbox::failed(ctx, caller)?,
         view::Section::Blackouts => {
             let now = ctx.clock.now();
             data.blackouts =
@@ -89,6 +90,23 @@ pub async fn users_page(
 ) -> Result<HttpResponse, PageError> {
     let text = search.into_inner().q.unwrap_or_default();
     show_found(ctx, viewer, view::Section::Users, Vec::new(), text).await
+}
+
+pub async fn notices_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
+    show(ctx, viewer, view::Section::Notices, Vec::new()).await
+}
+
+pub async fn retry_notice(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    _form: Form,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    submit(ctx, viewer, view::Section::Notices, move |ctx, caller| {
+        crate::services::outbox::retry(ctx, caller, id)
+    })
+    .await
 }
 
 pub async fn cis_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {

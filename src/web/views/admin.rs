@@ -17,10 +17,12 @@ pub enum Section {
     Cis,
     Templates,
     Blackouts,
+    Notices,
 }
 
 impl Section {
-    pub const ALL: [Section; 4] = [Section::Users, Section::Cis, Section::Templates, Section::Blackouts];
+    pub const ALL: [Section; 5] =
+        [Section::Users, Section::Cis, Section::Templates, Section::Blackouts, Section::Notices];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -28,6 +30,7 @@ impl Section {
             Section::Cis => "/admin/cis",
             Section::Templates => "/admin/templates",
             Section::Blackouts => "/admin/blackouts",
+            Section::Notices => "/admin/notices",
         }
     }
 
@@ -38,6 +41,7 @@ impl Section {
             Section::Cis => Permission::ManageCis,
             Section::Templates => Permission::ManageTemplates,
             Section::Blackouts => Permission::ManageBlackouts,
+            Section::Notices => Permission::ManageNotices,
         }
     }
 
@@ -47,6 +51,7 @@ impl Section {
             Section::Cis => "admin-cis",
             Section::Templates => "admin-templates",
             Section::Blackouts => "admin-blackouts",
+            Section::Notices => "admin-notices",
         }
     }
 }
@@ -58,6 +63,7 @@ pub struct Data {
     pub cis: Vec<Ci>,
     pub templates: Vec<TemplateView>,
     pub blackouts: Vec<BlackoutView>,
+    pub notices: Vec<crate::db::outbox::Failed>,
     /// The users' search text.
     pub search: String,
 }
@@ -175,6 +181,24 @@ pub fn section(viewer: &Viewer, section: Section, data: &Data, errors: &Errors) 
                     (input(Input::Number, &lang.t("admin-max-duration"), "max_duration_minutes", "60", errors.on("max_duration_minutes"), true))
                     (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &[], errors.on("ci_ids")))
                 }))
+            }
+            Section::Notices => {
+                @if data.notices.is_empty() { p.empty { (lang.t("admin-no-failed-notices")) } }
+                @else {
+                    table {
+                        thead { tr {
+                            th scope="col" { (lang.t("admin-notice-recipient")) } th scope="col" { (lang.t("admin-notice-kind")) }
+                            th scope="col" { (lang.t("admin-notice-error")) } th scope="col" { (lang.t("admin-notice-attempts")) } th scope="col" { (lang.t("section-actions")) }
+                        } }
+                        tbody { @for notice in &data.notices { tr {
+                            td { (notice.recipient_email) } td { (notice.kind) } td { (notice.last_error.as_deref().unwrap_or("–")) } td { (notice.attempts) }
+                            td { form method="post" action=(format!("/admin/notices/{}/retry", notice.id)) {
+                                (csrf(&viewer.csrf))
+                                button type="submit" aria-label=(lang.t_with("admin-retry-notice-to", &[("email", crate::i18n::arg(&notice.recipient_email))])) { (lang.t("admin-retry")) }
+                            } }
+                        } } }
+                    }
+                }
             }
             Section::Blackouts => {
                 table {
