@@ -418,3 +418,5 @@ admin-notice-error = Last error
 admin-notice-attempts = Attempts
 admin-retry = Retry
 admin-retry-notice-to = Retry: { $email }
+mail-subject-cancelled = { $ref } is cancelled: { $title }
+mail-intro-cancelled = The change is cancelled; its window is freed.

@@ -418,3 +418,5 @@ admin-notice-error = Siste feil
 admin-notice-attempts = Forsøk
 admin-retry = Prøv igjen
 admin-retry-notice-to = Prøv igjen: { $email }
+mail-subject-cancelled = { $ref } er avbrutt: { $title }
+mail-intro-cancelled = Endringen er avbrutt; vinduet er frigjort.

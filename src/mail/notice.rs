@@ -18,6 +18,7 @@ text_enum! {
         Decided = "decided",
         Scheduled = "scheduled",
         Rescheduled = "rescheduled",
+        Cancelled = "cancelled",
     }
 }
 
@@ -32,6 +33,9 @@ pub struct Facts {
     pub planned_start: Option<DateTime<Utc>>,
     pub planned_end: Option<DateTime<Utc>>,
     pub comment: Option<String>,
+    /// The change's version when the notice was written (the invitation's SEQUENCE).
+    #[serde(default)]
+    pub version: i32,
 }
 
 /// A notice ready to send.
@@ -103,6 +107,7 @@ mod tests {
             planned_start: Some(Utc.with_ymd_and_hms(2026, 7, 1, 16, 0, 0).unwrap()),
             planned_end: Some(Utc.with_ymd_and_hms(2026, 7, 1, 18, 0, 0).unwrap()),
             comment: Some("OK".into()),
+            version: 6,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Where messages go: an SMTP server (lettre, rustls) or a folder of `.eml` files.
 
 use crate::config::Config;
-use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::message::{header::ContentType, Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 pub enum Transport {
@@ -47,27 +47,43 @@ impl Transport {
     }
 }
 
-/// A text + HTML message. `message_id` is stable for an outbox row, so a resend after a
-/// crash is recognisable as the same message.
+/// A calendar attachment: the `.ics` text and its method (`REQUEST`, `CANCEL`).
+pub struct Invitation {
+    pub ics: String,
+    pub method: &'static str,
+}
+
+/// What a message says, as rendered for its reader.
+pub struct Content {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// A text + HTML message, with an invitation attached when given. `message_id` is stable
+/// for an outbox row, so a resend after a crash is recognisable as the same message.
 pub fn build(
     from: &str,
     to: &str,
     message_id: String,
-    subject: &str,
-    text: String,
-    html: String,
+    content: Content,
+    invitation: Option<Invitation>,
 ) -> Result<Message, MailError> {
     let from: Mailbox = from.parse().map_err(|e| MailError::Build(format!("sender {from}: {e}")))?;
     let to: Mailbox = to.parse().map_err(|e| MailError::Build(format!("recipient {to}: {e}")))?;
-    Message::builder()
-        .from(from)
-        .to(to)
-        .subject(subject)
-        .message_id(Some(message_id))
-        .multipart(
-            MultiPart::alternative()
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
-                .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html)),
-        )
-        .map_err(|e| MailError::Build(e.to_string()))
+    let body = MultiPart::alternative()
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(content.text))
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(content.html));
+    let builder = Message::builder().from(from).to(to).subject(content.subject).message_id(Some(message_id));
+    let message = match invitation {
+        None => builder.multipart(body),
+        Some(invitation) => {
+            let kind =
+                ContentType::parse(&format!("text/calendar; method={}; charset=UTF-8", invitation.method))
+                    .map_err(|e| MailError::Build(e.to_string()))?;
+            let attachment = Attachment::new("invitation.ics".to_owned()).body(invitation.ics, kind);
+            builder.multipart(MultiPart::mixed().multipart(body).singlepart(attachment))
+        }
+    };
+    message.map_err(|e| MailError::Build(e.to_string()))
 }

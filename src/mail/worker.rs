@@ -3,8 +3,9 @@
 //! them, and a claim lasts a lease, after which a notice its worker never finished is due
 //! again. Failures retry with exponential backoff up to `MAX_ATTEMPTS`, then stay `failed`.
 
+use super::invitation::{invitation, Method};
 use super::notice::{render, Facts, NoticeKind};
-use super::transport::{build, Transport};
+use super::transport::{build, Content, Invitation, Transport};
 use crate::db::outbox::{self, Claimed};
 use crate::i18n::Lang;
 use crate::services::{Ctx, ServiceResult};
@@ -32,10 +33,21 @@ pub struct Round {
     pub failed: usize,
 }
 
+/// The host name of the service's public URL, for Message-IDs and UIDs.
+fn host(base_url: &str) -> &str {
+    base_url.split("://").nth(1).unwrap_or("endring").split(['/', ':']).next().unwrap_or("endring")
+}
+
+/// `Name <address>` → `address`.
+fn sender_address(mail_from: &str) -> &str {
+    match (mail_from.find('<'), mail_from.rfind('>')) {
+        (Some(open), Some(close)) if open < close => &mail_from[open + 1..close],
+        _ => mail_from.trim(),
+    }
+}
+
 fn message_id(notice: &Claimed, base_url: &str) -> String {
-    let host =
-        base_url.split("://").nth(1).unwrap_or("endring").split(['/', ':']).next().unwrap_or("endring");
-    format!("<outbox-{}-{}@{host}>", notice.id, notice.created_at.timestamp())
+    format!("<outbox-{}-{}@{}>", notice.id, notice.created_at.timestamp(), host(base_url))
 }
 
 /// Claims the due notices and sends them; returns what happened.
@@ -94,15 +106,17 @@ async fn send_one(ctx: &Ctx, transport: &Transport, notice: &Claimed) -> Result<
     let zone =
         notice.timezone.as_deref().and_then(|z| z.parse().ok()).unwrap_or_else(|| ctx.config.time_zone());
     let rendered = render(kind, &facts, lang, zone, &ctx.config.base_url);
-    let message = build(
-        &ctx.config.mail_from,
-        &notice.recipient_email,
-        message_id(notice, &ctx.config.base_url),
-        &rendered.subject,
-        rendered.text,
-        rendered.html,
-    )
-    .map_err(|e| e.to_string())?;
+    let base = &ctx.config.base_url;
+    let link = format!("{}/changes/{}", base.trim_end_matches('/'), facts.reference);
+    let organizer = sender_address(&ctx.config.mail_from);
+    let invitation = Method::for_kind(kind).and_then(|method| {
+        invitation(method, &facts, host(base), organizer, &notice.recipient_email, &link, ctx.clock.now())
+            .map(|ics| Invitation { ics, method: method.as_str() })
+    });
+    let content = Content { subject: rendered.subject, text: rendered.text, html: rendered.html };
+    let message =
+        build(&ctx.config.mail_from, &notice.recipient_email, message_id(notice, base), content, invitation)
+            .map_err(|e| e.to_string())?;
     transport.send(message).await.map_err(|e| e.to_string())
 }
 

@@ -31,6 +31,8 @@ pub fn for_transition(
         "planned_start": change.planned_start,
         "planned_end": change.planned_end,
         "comment": comment,
+        // Calendar invitations raise SEQUENCE with every update; the version only grows.
+        "version": change.version,
     })
     .to_string();
     let send = |conn: &mut DbConn, kind: &str, recipients: &[Caller]| -> diesel::QueryResult<()> {
@@ -66,6 +68,10 @@ pub fn for_transition(
     if scheduled {
         let people = requester_and_implementer(conn, change)?;
         send(conn, if from == Scheduled { "rescheduled" } else { "scheduled" }, &people)?;
+    }
+    if from == Scheduled && to == Cancelled {
+        let people = requester_and_implementer(conn, change)?;
+        send(conn, "cancelled", &people)?;
     }
     Ok(())
 }

@@ -81,7 +81,7 @@ async fn two_instances_draining_one_outbox_send_each_notice_once(backend: Backen
 
 /// Takes a change to `scheduled` (new people each time), which queues submitted,
 /// authorize, decided and scheduled notices.
-async fn schedule_a_change(app: &TestApp) {
+async fn schedule_a_change(app: &TestApp) -> serde_json::Value {
     let n = rand_suffix();
     let requester = app.user(&format!("rita{n}"), &[]).await;
     let implementer = app.user(&format!("ivar{n}"), &[Role::Implementer]).await;
@@ -91,6 +91,7 @@ async fn schedule_a_change(app: &TestApp) {
     app.act(&change, "submit", &requester, json!({})).await;
     app.act(&change, "assess", &app.admin, json!({ "outcome": "authorize" })).await;
     app.act(&change, "votes", &app.admin, json!({ "decision": "approve" })).await;
+    change
 }
 
 fn rand_suffix() -> u32 {
@@ -110,7 +111,7 @@ async fn counts(app: &TestApp) -> Vec<(String, i64)> {
 
 async fn without_smtp_notices_become_eml_files_with_text_and_html(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    schedule_a_change(&app).await;
+    let change = schedule_a_change(&app).await;
     let folder = tempfile::tempdir().unwrap();
     let transport =
         Transport::from_config(&Config { mail_dir: folder.path().to_owned(), ..Config::default() }).unwrap();
@@ -122,13 +123,28 @@ async fn without_smtp_notices_become_eml_files_with_text_and_html(backend: Backe
     let all: Vec<String> = files.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect();
     let scheduled = all
         .iter()
-        .find(|m| m.contains("To: rita") && m.contains("er planlagt"))
+        .find(|m| m.contains("To: rita") && m.contains("Subject: CHG-000001 er planlagt"))
         .expect("the requester hears it is scheduled");
     for part in ["Message-ID: <outbox-", "text/plain", "text/html", "CHG-000001"] {
         assert!(scheduled.contains(part), "{part} missing from:\n{scheduled}");
     }
+    assert!(scheduled.contains("text/calendar; method=REQUEST"), "a calendar invitation is attached");
     assert_eq!(counts(&app).await, [("sent".to_owned(), round.sent as i64)]);
     assert_eq!(deliver_due(&app.ctx, &transport).await.unwrap(), Round::default(), "nothing is sent twice");
+
+    // Moving and then cancelling the change updates and withdraws the invitation.
+    let start = app.ctx.clock.now() + chrono::Duration::days(20);
+    let window = json!({ "planned_start": start, "planned_end": start + chrono::Duration::hours(1) });
+    app.act(&change, "reschedule", &app.admin, window).await;
+    app.act(&change, "cancel", &app.admin, json!({ "reason": "Vendor postponed" })).await;
+    let later = deliver_due(&app.ctx, &transport).await.unwrap();
+    assert_eq!(later.sent, 4, "rescheduled and cancelled, to requester and implementer");
+    let all: Vec<String> = std::fs::read_dir(folder.path())
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(all.iter().filter(|m| m.contains("text/calendar; method=CANCEL")).count(), 2);
+    assert_eq!(all.iter().filter(|m| m.contains("text/calendar; method=REQUEST")).count(), 4);
 }
 
 /// A minimal SMTP server: accepts every message and keeps its data.
