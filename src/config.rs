@@ -32,6 +32,8 @@ pub struct Config {
     pub timezone: String,
     /// Lifetime of API bearer tokens, in hours.
     pub token_ttl_hours: i64,
+    /// How long the Approve/Reject links in an email work, in days.
+    pub vote_link_days: i64,
     /// CAB approval rules (file only).
     pub approval: ApprovalPolicy,
 }
@@ -50,6 +52,7 @@ impl Default for Config {
             session_key: None,
             timezone: "Europe/Oslo".into(),
             token_ttl_hours: 24 * 7,
+            vote_link_days: 7,
             approval: ApprovalPolicy::default(),
         }
     }
@@ -68,6 +71,7 @@ const ENV_KEYS: &[&str] = &[
     "session_key",
     "timezone",
     "token_ttl_hours",
+    "vote_link_days",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +126,9 @@ impl Config {
         if !(1..=24 * 366).contains(&self.token_ttl_hours) {
             return invalid("token_ttl_hours must be between 1 and 8784 (a year)".into());
         }
+        if !(1..=60).contains(&self.vote_link_days) {
+            return invalid("vote_link_days must be between 1 and 60".into());
+        }
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
             return invalid(format!("base_url `{}` must start with http:// or https://", self.base_url));
         }
@@ -155,7 +162,7 @@ impl Config {
 /// the variable.
 fn env_value(key: &str, value: &str, name: &str) -> Result<toml::Value, ConfigError> {
     match key {
-        "database_pool_size" | "token_ttl_hours" => value
+        "database_pool_size" | "token_ttl_hours" | "vote_link_days" => value
             .trim()
             .parse::<i64>()
             .map(toml::Value::Integer)

@@ -14,6 +14,7 @@ pub mod reports;
 pub mod schema;
 pub mod templates;
 pub mod users;
+pub mod vote_tokens;
 pub mod votes;
 
 use diesel::connection::SimpleConnection;

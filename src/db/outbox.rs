@@ -43,6 +43,8 @@ pub fn of_change(conn: &mut DbConn, change_id: i32) -> QueryResult<Vec<(String, 
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub id: i32,
+    pub change_id: Option<i32>,
+    pub recipient_id: Option<i32>,
     pub kind: String,
     pub recipient_email: String,
     pub payload: String,
@@ -61,7 +63,18 @@ pub fn claim_due(
     lease_until: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<Vec<Claimed>> {
-    type Row = (i32, String, String, String, i32, NaiveDateTime, Option<String>, Option<String>);
+    type Row = (
+        i32,
+        Option<i32>,
+        Option<i32>,
+        String,
+        String,
+        String,
+        i32,
+        NaiveDateTime,
+        Option<String>,
+        Option<String>,
+    );
     let rows: Vec<Row> = outbox::table
         .left_join(users::table.on(users::id.nullable().eq(outbox::recipient_id)))
         .filter(outbox::status.eq_any(["pending", "sending"]))
@@ -70,6 +83,8 @@ pub fn claim_due(
         .limit(limit)
         .select((
             outbox::id,
+            outbox::change_id,
+            outbox::recipient_id,
             outbox::kind,
             outbox::recipient_email,
             outbox::payload,
@@ -89,16 +104,31 @@ pub fn claim_due(
         .execute(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, kind, recipient_email, payload, attempts, created_at, language, timezone)| Claimed {
-            id,
-            kind,
-            recipient_email,
-            payload,
-            attempts: attempts + 1,
-            created_at: to_utc(created_at),
-            language,
-            timezone,
-        })
+        .map(
+            |(
+                id,
+                change_id,
+                recipient_id,
+                kind,
+                recipient_email,
+                payload,
+                attempts,
+                created_at,
+                language,
+                timezone,
+            )| Claimed {
+                id,
+                change_id,
+                recipient_id,
+                kind,
+                recipient_email,
+                payload,
+                attempts: attempts + 1,
+                created_at: to_utc(created_at),
+                language,
+                timezone,
+            },
+        )
         .collect())
 }
 

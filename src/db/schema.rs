@@ -187,6 +187,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    vote_tokens (id) {
+        id -> Integer,
+        token_hash -> Text,
+        change_id -> Integer,
+        voter_id -> Integer,
+        round -> Integer,
+        decision -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(change_cis -> changes (change_id));
@@ -211,5 +225,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     blackout_cis,
     audit_head,
     audit_events,
-    outbox
+    outbox,
+    vote_tokens
 );

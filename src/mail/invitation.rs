@@ -78,6 +78,7 @@ mod tests {
             planned_end: Some(Utc.with_ymd_and_hms(2026, 10, 25, 3, 0, 0).unwrap()),
             comment: None,
             version: 7,
+            round: 1,
         }
     }
 

@@ -36,6 +36,16 @@ pub struct Facts {
     /// The change's version when the notice was written (the invitation's SEQUENCE).
     #[serde(default)]
     pub version: i32,
+    /// The decision round the notice belongs to.
+    #[serde(default)]
+    pub round: i32,
+}
+
+/// The Approve and Reject links of one voter's email.
+#[derive(Debug, Clone)]
+pub struct VoteLinks {
+    pub approve: String,
+    pub reject: String,
 }
 
 /// A notice ready to send.
@@ -51,7 +61,14 @@ fn when(zone: Tz, at: Option<DateTime<Utc>>) -> String {
 }
 
 /// Words `kind` about `facts` for one reader.
-pub fn render(kind: NoticeKind, facts: &Facts, lang: Lang, zone: Tz, base_url: &str) -> Rendered {
+pub fn render(
+    kind: NoticeKind,
+    facts: &Facts,
+    lang: Lang,
+    zone: Tz,
+    base_url: &str,
+    links: Option<&VoteLinks>,
+) -> Rendered {
     let link = format!("{}/changes/{}", base_url.trim_end_matches('/'), facts.reference);
     let subject = lang.t_with(
         &format!("mail-subject-{kind}"),
@@ -75,6 +92,15 @@ pub fn render(kind: NoticeKind, facts: &Facts, lang: Lang, zone: Tz, base_url: &
     if let Some(comment) = comment {
         text.push_str(&format!("{}: {comment}\n", lang.t("field-comment")));
     }
+    if let Some(links) = links {
+        text.push_str(&format!(
+            "\n{}: {}\n{}: {}\n",
+            lang.t("action-approve"),
+            links.approve,
+            lang.t("action-reject"),
+            links.reject
+        ));
+    }
     text.push_str(&format!("\n{}: {link}\n", lang.t("mail-open")));
     let html = html! {
         (DOCTYPE)
@@ -85,6 +111,13 @@ pub fn render(kind: NoticeKind, facts: &Facts, lang: Lang, zone: Tz, base_url: &
                 table {
                     @for (label, value) in &details { tr { th scope="row" align="left" { (label) } td { (value) } } }
                     @if let Some(comment) = comment { tr { th scope="row" align="left" { (lang.t("field-comment")) } td { (comment) } } }
+                }
+                @if let Some(links) = links {
+                    p {
+                        a href=(links.approve) { strong { (lang.t("action-approve")) } }
+                        " · "
+                        a href=(links.reject) { strong { (lang.t("action-reject")) } }
+                    }
                 }
                 p { a href=(link) { (lang.t("mail-open")) " " (facts.reference) } }
             }
@@ -108,6 +141,7 @@ mod tests {
             planned_end: Some(Utc.with_ymd_and_hms(2026, 7, 1, 18, 0, 0).unwrap()),
             comment: Some("OK".into()),
             version: 6,
+            round: 1,
         }
     }
 
@@ -119,12 +153,14 @@ mod tests {
             Lang::Nb,
             chrono_tz::Europe::Oslo,
             "https://endring.example/",
+            None,
         );
         assert!(nb.subject.contains("CHG-000042"), "{}", nb.subject);
         assert!(nb.text.contains("2026-07-01 18:00 CEST"), "{}", nb.text);
         assert!(nb.text.contains("https://endring.example/changes/CHG-000042"));
         assert!(nb.html.contains("Upgrade &lt;archive&gt;"), "HTML is escaped");
-        let en = render(NoticeKind::Decided, &facts(), Lang::En, chrono_tz::UTC, "https://endring.example");
+        let en =
+            render(NoticeKind::Decided, &facts(), Lang::En, chrono_tz::UTC, "https://endring.example", None);
         assert_ne!(en.text, nb.text);
         assert!(en.text.contains("16:00 UTC"));
     }

@@ -4,10 +4,12 @@
 //! again. Failures retry with exponential backoff up to `MAX_ATTEMPTS`, then stay `failed`.
 
 use super::invitation::{invitation, Method};
-use super::notice::{render, Facts, NoticeKind};
+use super::notice::{render, Facts, NoticeKind, VoteLinks};
 use super::transport::{build, Content, Invitation, Transport};
 use crate::db::outbox::{self, Claimed};
+use crate::domain::ids::{ChangeId, UserId};
 use crate::i18n::Lang;
+use crate::services::email_votes::issue;
 use crate::services::{Ctx, ServiceResult};
 use chrono::{DateTime, Duration, Utc};
 use std::time::Duration as StdDuration;
@@ -31,6 +33,22 @@ pub struct Round {
     pub sent: usize,
     pub retried: usize,
     pub failed: usize,
+}
+
+/// Fresh Approve and Reject links for one voter (tokens are made at sending time, so the
+/// raw token exists only in the email).
+async fn vote_links(ctx: &Ctx, change: i32, voter: i32, round: i32) -> Result<VoteLinks, String> {
+    let now = ctx.clock.now();
+    let days = ctx.config.vote_link_days;
+    let (approve, reject) = blocking(ctx, move |ctx| {
+        ctx.db.write(|conn| -> ServiceResult<(String, String)> {
+            Ok(issue(conn, ChangeId(change), UserId(voter), round, now, days)?)
+        })
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let base = ctx.config.base_url.trim_end_matches('/');
+    Ok(VoteLinks { approve: format!("{base}/vote/{approve}"), reject: format!("{base}/vote/{reject}") })
 }
 
 /// The host name of the service's public URL, for Message-IDs and UIDs.
@@ -105,8 +123,14 @@ async fn send_one(ctx: &Ctx, transport: &Transport, notice: &Claimed) -> Result<
     let lang = notice.language.as_deref().and_then(Lang::parse).unwrap_or(Lang::Nb);
     let zone =
         notice.timezone.as_deref().and_then(|z| z.parse().ok()).unwrap_or_else(|| ctx.config.time_zone());
-    let rendered = render(kind, &facts, lang, zone, &ctx.config.base_url);
     let base = &ctx.config.base_url;
+    let links = match (kind, notice.change_id, notice.recipient_id) {
+        (NoticeKind::AuthorizeRequest, Some(change), Some(voter)) => {
+            Some(vote_links(ctx, change, voter, facts.round).await?)
+        }
+        _ => None,
+    };
+    let rendered = render(kind, &facts, lang, zone, base, links.as_ref());
     let link = format!("{}/changes/{}", base.trim_end_matches('/'), facts.reference);
     let organizer = sender_address(&ctx.config.mail_from);
     let invitation = Method::for_kind(kind).and_then(|method| {

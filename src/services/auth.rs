@@ -55,6 +55,13 @@ impl SignInLimiter {
     }
 }
 
+/// 32 random bytes, hex: for bearer tokens and email links.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
@@ -62,9 +69,7 @@ pub fn token_hash(token: &str) -> String {
 /// Checks the password and issues a token; `address` is the client's, for rate limiting.
 pub fn issue_token(ctx: &Ctx, email: &str, password: &str, address: &str) -> ServiceResult<IssuedToken> {
     let user = sign_in(ctx, email, password, address)?;
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    let token = hex::encode(bytes);
+    let token = random_token();
     let now = ctx.clock.now();
     let expires_at = now + chrono::Duration::hours(ctx.config.token_ttl_hours);
     ctx.db.write(|conn| -> ServiceResult<()> {

@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod change_view;
 pub mod changes;
 pub mod demo;
+pub mod email_votes;
 pub mod error;
 pub mod health;
 pub mod lifecycle;

@@ -33,6 +33,7 @@ pub fn for_transition(
         "comment": comment,
         // Calendar invitations raise SEQUENCE with every update; the version only grows.
         "version": change.version,
+        "round": change.decision_round,
     })
     .to_string();
     let send = |conn: &mut DbConn, kind: &str, recipients: &[Caller]| -> diesel::QueryResult<()> {

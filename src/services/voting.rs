@@ -9,6 +9,7 @@ use super::change_view::ChangeView;
 use super::lifecycle::{perform, Applied};
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::authz::Permission;
+use crate::db::vote_tokens::{self, VoteToken};
 use crate::db::votes::{self, NewVote};
 use crate::domain::approval::{decide, Outcome, VoteDecision};
 use crate::domain::caller::Caller;
@@ -29,7 +30,26 @@ pub struct VoteInput {
     pub comment: String,
 }
 
+/// How a vote arrived.
+#[derive(Debug, Clone, Copy)]
+pub enum Channel<'a> {
+    Web,
+    /// From an email's link: the token is used up in the same transaction as the vote.
+    Email(&'a VoteToken),
+}
+
 pub fn vote(ctx: &Ctx, caller: &Caller, id: ChangeId, input: VoteInput) -> ServiceResult<ChangeView> {
+    cast(ctx, caller, id, input, Channel::Web)
+}
+
+/// Records a vote and, when it completes the rule, the decision.
+pub fn cast(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: ChangeId,
+    input: VoteInput,
+    channel: Channel<'_>,
+) -> ServiceResult<ChangeView> {
     let comment = optional_text(&input.comment, 5000).map_err(|m| ServiceError::invalid("comment", m))?;
     if input.decision == VoteDecision::Reject && comment.is_empty() {
         return Err(ServiceError::invalid("comment", Message::new("msg-reject-reason")));
@@ -62,7 +82,18 @@ pub fn vote(ctx: &Ctx, caller: &Caller, id: ChangeId, input: VoteInput) -> Servi
         let rule = ctx.config.approval.rule_for(change.change_type, change.risk.level);
         let outcome = decide(rule, ctx.config.approval.veto, &ballots);
         let to = transition(change.state, change.change_type, Action::Vote(outcome))?;
-        let vote_event = json!({ "decision": input.decision, "comment": comment, "round": change.decision_round, "as_manager": as_manager });
+        if let Channel::Email(token) = channel {
+            let current = vote_tokens::find_by_id(conn, token.id)?;
+            if current.is_none_or(|t| t.used) || token.round != change.decision_round {
+                return Err(ServiceError::Conflict(Message::new("msg-vote-link-spent")));
+            }
+            vote_tokens::use_all(conn, token, now)?;
+        }
+        let via = match channel {
+            Channel::Web => "web",
+            Channel::Email(_) => "email",
+        };
+        let vote_event = json!({ "decision": input.decision, "comment": comment, "round": change.decision_round, "as_manager": as_manager, "via": via });
         if to == change.state {
             return Ok(Applied::commented(vote_event, comment));
         }

@@ -37,6 +37,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/static/style.css").route(get().to(assets::style)))
         .service(resource("/sign-in").route(get().to(auth::form)).route(post().to(auth::submit)))
         .service(resource("/sign-out").route(post().to(auth::sign_out)))
+        .service(
+            resource("/vote/{token}")
+                .route(get().to(pages::vote::confirm))
+                .route(post().to(pages::vote::decide)),
+        )
         .service(resource("/").route(get().to(home::home)))
         .service(resource("/changes").route(get().to(pages::changes::list)))
         .service(

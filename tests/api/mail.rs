@@ -17,6 +17,7 @@ on_both_backends!(
     an_smtp_outage_delays_notices_and_none_is_sent_twice,
     two_instances_draining_one_outbox_send_each_notice_once,
     failed_notices_are_listed_for_admins_and_can_be_retried,
+    a_cab_member_decides_from_the_email,
 );
 
 async fn failed_notices_are_listed_for_admins_and_can_be_retried(backend: Backend) {
@@ -250,4 +251,87 @@ async fn an_smtp_outage_delays_notices_and_none_is_sent_twice(backend: Backend) 
     ids.dedup();
     assert_eq!(ids.len(), 100, "each notice once, each with its own Message-ID");
     assert_eq!(counts(&app).await, [("sent".to_owned(), 100)]);
+}
+
+/// The `/vote/<token>` paths in the emails sent to `recipient` (quoted-printable undone).
+fn vote_paths(folder: &std::path::Path, recipient: &str) -> Vec<String> {
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(folder).unwrap() {
+        let text =
+            std::fs::read_to_string(entry.unwrap().path()).unwrap().replace("=\r\n", "").replace("=\n", "");
+        if !text.contains(&format!("To: {recipient}")) {
+            continue;
+        }
+        for piece in text.split("/vote/").skip(1) {
+            let token: String = piece.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+            if token.len() == 64 && !paths.contains(&format!("/vote/{token}")) {
+                paths.push(format!("/vote/{token}"));
+            }
+        }
+    }
+    paths
+}
+
+async fn a_cab_member_decides_from_the_email(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("rita", &[]).await;
+    let implementer = app.user("ivar", &[Role::Implementer]).await;
+    let member = app.user("cato", &[Role::CabMember]).await;
+    let other = app.user("cecilie", &[Role::CabMember]).await;
+    let ci = app.ci("Archive", 3).await;
+    let change = app.draft(&requester, &implementer, ci, 10).await;
+    app.answer_risk(&change, &requester, crate::helpers::medium_risk()).await;
+    app.act(&change, "submit", &requester, json!({})).await;
+    app.act(&change, "assess", &app.admin, json!({ "outcome": "authorize" })).await;
+    let folder = tempfile::tempdir().unwrap();
+    let files =
+        Transport::from_config(&Config { mail_dir: folder.path().to_owned(), ..Config::default() }).unwrap();
+    deliver_due(&app.ctx, &files).await.unwrap();
+    let links = vote_paths(folder.path(), &member.email);
+    assert_eq!(links.len(), 2, "an Approve and a Reject link: {links:?}");
+    let (approve, reject) = (&links[0], &links[1]);
+    let client = reqwest::Client::new();
+    let get = |path: &str| client.get(format!("{}{path}", app.address)).send();
+
+    // Opening the link only asks; twice over, nothing is decided.
+    for _ in 0..2 {
+        let page = get(approve).await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page.text().await.unwrap().contains("cato"), "the page says who votes");
+    }
+    assert_eq!(app.change(&change).await["approval"]["votes"], json!([]));
+
+    let post = |path: &str, comment: &str| {
+        client.post(format!("{}{path}", app.address)).form(&[("comment", comment.to_owned())]).send()
+    };
+    let decided = post(approve, "Fine by me").await.unwrap();
+    assert_eq!(decided.status(), 200);
+    let votes = app.change(&change).await["approval"]["votes"].clone();
+    assert_eq!(
+        (votes[0]["voter"]["name"].as_str(), votes[0]["decision"].as_str()),
+        (Some("cato"), Some("approve"))
+    );
+    let events = app.get(&format!("/api/v1/changes/{}/events", change["id"]), &app.admin).await;
+    assert!(
+        events.as_array().unwrap().iter().any(|e| e["payload"]["via"] == "email"),
+        "the trail says it came by email"
+    );
+
+    assert_eq!(post(approve, "again").await.unwrap().status(), 410, "a link decides once");
+    assert_eq!(
+        post(reject, "changed my mind").await.unwrap().status(),
+        410,
+        "the other link of that email is spent too"
+    );
+    assert_eq!(get(&format!("/vote/{}", "ab".repeat(32))).await.unwrap().status(), 404, "forged");
+
+    // Another voter's links: expired after the link lifetime, superseded once the change is returned.
+    let others = vote_paths(folder.path(), &other.email);
+    app.ctx.clock.advance(chrono::Duration::days(8));
+    assert_eq!(get(&others[0]).await.unwrap().status(), 410, "expired");
+    app.ctx.clock.advance(chrono::Duration::days(-8));
+    let manager = app.user("kari", &[Role::ChangeManager]).await;
+    app.act(&change, "return", &manager, json!({ "comment": "More detail, please" })).await;
+    assert_eq!(post(&others[0], "").await.unwrap().status(), 409, "superseded by the return");
+    assert_eq!(app.change(&change).await["approval"]["votes"].as_array().unwrap().len(), 1);
 }

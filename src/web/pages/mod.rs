@@ -11,6 +11,7 @@ pub mod forms;
 pub mod home;
 pub mod profile;
 pub mod reports;
+pub mod vote;
 
 use actix_web::http::header;
 use actix_web::HttpResponse;

@@ -1,0 +1,101 @@
+//! Approve or reject straight from the email: single-use links bound to one voter, one
+//! change, one decision round and one decision, valid for `vote_link_days`. Opening a link
+//! only shows what it would do (mail scanners open links); posting the page decides, through
+//! the same vote as on the web.
+
+use super::change_view::ChangeView;
+use super::voting::{cast, Channel, VoteInput};
+use super::{Ctx, ServiceError, ServiceResult};
+use crate::db::vote_tokens::{self, NewToken, VoteToken};
+use crate::db::{changes, users, DbConn};
+use crate::domain::approval::VoteDecision;
+use crate::domain::caller::Caller;
+use crate::domain::change::{Change, ChangeState};
+use crate::domain::ids::{ChangeId, UserId};
+use chrono::{DateTime, Duration, Utc};
+
+/// What a link is, when opened.
+#[derive(Debug)]
+pub enum Link {
+    Valid {
+        token: VoteToken,
+        change: Box<Change>,
+        voter: Caller,
+    },
+    Unknown,
+    Used,
+    Expired,
+    /// The change left `authorize`, or was returned and is in a later round.
+    Superseded,
+}
+
+fn hash(raw: &str) -> String {
+    super::auth::token_hash(raw)
+}
+
+/// Makes the Approve and Reject tokens for one voter; returns them raw (only hashes stay).
+pub fn issue(
+    conn: &mut DbConn,
+    change: ChangeId,
+    voter: UserId,
+    round: i32,
+    now: DateTime<Utc>,
+    days: i64,
+) -> diesel::QueryResult<(String, String)> {
+    let mut make = |decision| {
+        let raw = super::auth::random_token();
+        let token = NewToken {
+            token_hash: &hash(&raw),
+            change,
+            voter,
+            round,
+            decision,
+            expires_at: now + Duration::days(days),
+        };
+        vote_tokens::insert(conn, &token, now).map(|()| raw)
+    };
+    Ok((make(VoteDecision::Approve)?, make(VoteDecision::Reject)?))
+}
+
+/// Looks a link up without changing anything.
+pub fn inspect(ctx: &Ctx, raw: &str) -> ServiceResult<Link> {
+    let now = ctx.clock.now();
+    ctx.db.read(|conn| -> ServiceResult<Link> {
+        let Some(token) = vote_tokens::find(conn, &hash(raw))? else { return Ok(Link::Unknown) };
+        if token.used {
+            return Ok(Link::Used);
+        }
+        if token.expires_at <= now {
+            return Ok(Link::Expired);
+        }
+        let Some(change) = changes::find(conn, token.change)? else { return Ok(Link::Unknown) };
+        if change.state != ChangeState::Authorize || change.decision_round != token.round {
+            return Ok(Link::Superseded);
+        }
+        let Some(voter) = users::caller(conn, token.voter)? else { return Ok(Link::Unknown) };
+        Ok(Link::Valid { token, change: Box::new(change), voter })
+    })
+}
+
+/// What posting a link did.
+#[derive(Debug)]
+pub enum Decided {
+    Voted(Box<ChangeView>),
+    Refused(Link),
+}
+
+/// Casts the link's vote (with an optional comment) as its voter.
+pub fn decide(ctx: &Ctx, raw: &str, comment: String) -> ServiceResult<Decided> {
+    let Link::Valid { token, change, voter } = inspect(ctx, raw)? else {
+        return inspect(ctx, raw).map(Decided::Refused);
+    };
+    let input = VoteInput { decision: token.decision, comment };
+    match cast(ctx, &voter, change.id, input, Channel::Email(&token)) {
+        Ok(view) => Ok(Decided::Voted(Box::new(view))),
+        Err(ServiceError::Conflict(message)) if message.key == "msg-vote-link-spent" => {
+            Ok(Decided::Refused(Link::Used))
+        }
+        Err(ServiceError::Refused(_)) => Ok(Decided::Refused(Link::Superseded)),
+        Err(other) => Err(other),
+    }
+}
