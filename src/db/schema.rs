@@ -201,6 +201,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reminders (key) {
+        key -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(change_cis -> changes (change_id));
@@ -226,5 +233,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_head,
     audit_events,
     outbox,
-    vote_tokens
+    vote_tokens,
+    reminders
 );

@@ -19,6 +19,9 @@ text_enum! {
         Scheduled = "scheduled",
         Rescheduled = "rescheduled",
         Cancelled = "cancelled",
+        ReminderStart = "reminder_start",
+        ReminderOverdue = "reminder_overdue",
+        ReminderVote = "reminder_vote",
     }
 }
 

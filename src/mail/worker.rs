@@ -147,6 +147,11 @@ async fn send_one(ctx: &Ctx, transport: &Transport, notice: &Claimed) -> Result<
 /// Runs rounds until the process stops, pausing `every` between them.
 pub async fn run(ctx: Ctx, transport: Transport, every: StdDuration) {
     loop {
+        match blocking(&ctx, crate::services::reminders::queue_due).await {
+            Ok(0) => {}
+            Ok(queued) => tracing::info!(queued, "reminders"),
+            Err(error) => tracing::error!(%error, "reminders failed"),
+        }
         match deliver_due(&ctx, &transport).await {
             Ok(round) if round != Round::default() => tracing::info!(?round, "outbox"),
             Ok(_) => {}

@@ -18,6 +18,7 @@ pub mod notices;
 pub mod outbox;
 pub mod queue;
 pub mod reference;
+pub mod reminders;
 pub mod reports;
 pub mod risk;
 pub mod users;

@@ -11,6 +11,41 @@ use crate::domain::role::Role;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
+/// Queues a notice of `kind` about `change` for each of `recipients`.
+pub fn queue(
+    conn: &mut DbConn,
+    kind: &str,
+    change: &Change,
+    recipients: &[Caller],
+    comment: Option<&str>,
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<()> {
+    let payload = json!({
+        "ref": change.id.reference(),
+        "title": change.title,
+        "to": change.state,
+        "risk_level": change.risk.level,
+        "planned_start": change.planned_start,
+        "planned_end": change.planned_end,
+        "comment": comment,
+        // Calendar invitations raise SEQUENCE with every update; the version only grows.
+        "version": change.version,
+        "round": change.decision_round,
+    })
+    .to_string();
+    for person in recipients {
+        let notice = NewNotice {
+            kind,
+            change_id: Some(change.id.0),
+            recipient_id: Some(person.id.0),
+            recipient_email: &person.email,
+            payload: &payload,
+        };
+        outbox::insert(conn, &notice, now)?;
+    }
+    Ok(())
+}
+
 /// Queues the notices that moving `change` from `from` to its current state announces.
 pub fn for_transition(
     conn: &mut DbConn,
@@ -22,32 +57,8 @@ pub fn for_transition(
 ) -> diesel::QueryResult<()> {
     use ChangeState::*;
     let to = change.state;
-    let payload = json!({
-        "ref": change.id.reference(),
-        "title": change.title,
-        "from": from,
-        "to": to,
-        "risk_level": change.risk.level,
-        "planned_start": change.planned_start,
-        "planned_end": change.planned_end,
-        "comment": comment,
-        // Calendar invitations raise SEQUENCE with every update; the version only grows.
-        "version": change.version,
-        "round": change.decision_round,
-    })
-    .to_string();
-    let send = |conn: &mut DbConn, kind: &str, recipients: &[Caller]| -> diesel::QueryResult<()> {
-        for person in recipients {
-            let notice = NewNotice {
-                kind,
-                change_id: Some(change.id.0),
-                recipient_id: Some(person.id.0),
-                recipient_email: &person.email,
-                payload: &payload,
-            };
-            outbox::insert(conn, &notice, now)?;
-        }
-        Ok(())
+    let send = |conn: &mut DbConn, kind: &str, recipients: &[Caller]| {
+        queue(conn, kind, change, recipients, comment, now)
     };
     match (from, to) {
         (Draft, Assess) => {
@@ -90,7 +101,10 @@ pub fn eligible_voters(
         .collect())
 }
 
-fn requester_and_implementer(conn: &mut DbConn, change: &Change) -> diesel::QueryResult<Vec<Caller>> {
+pub(crate) fn requester_and_implementer(
+    conn: &mut DbConn,
+    change: &Change,
+) -> diesel::QueryResult<Vec<Caller>> {
     let mut ids: Vec<UserId> = vec![change.requester_id];
     ids.extend(change.implementer_id.filter(|i| *i != change.requester_id));
     users::callers(conn, &ids)

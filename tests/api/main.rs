@@ -14,5 +14,6 @@ mod openapi;
 mod pages;
 mod processes;
 mod reference;
+mod reminders;
 mod reports;
 mod rules;
