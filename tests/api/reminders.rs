@@ -46,7 +46,7 @@ async fn reminders_are_queued_once_when_due(backend: Backend) {
     };
     queued(&app).await;
     queued(&app).await;
-    assert_eq!(notices("reminder_start").await, [implementer.email.clone()], "queued before: {before}");
+    assert_eq!(notices("reminder_start").await, vec![implementer.email.clone()], "queued before: {before}");
 
     // Started, then past the planned end (two hours): the change managers, once.
     app.ctx.clock.advance(chrono::Duration::hours(23));
@@ -55,7 +55,7 @@ async fn reminders_are_queued_once_when_due(backend: Backend) {
     app.ctx.clock.advance(chrono::Duration::hours(3));
     queued(&app).await;
     queued(&app).await;
-    assert_eq!(notices("reminder_overdue").await, [app.admin.email.clone()]);
+    assert_eq!(notices("reminder_overdue").await, vec![app.admin.email.clone()]);
 }
 
 async fn voters_who_have_not_voted_are_reminded_before_the_cutoff(backend: Backend) {
