@@ -34,6 +34,8 @@ pub struct Config {
     pub token_ttl_hours: i64,
     /// How long the Approve/Reject links in an email work, in days.
     pub vote_link_days: i64,
+    /// Deciding from an email's link requires signing in first (as the voter).
+    pub vote_links_require_sign_in: bool,
     /// CAB approval rules (file only).
     pub approval: ApprovalPolicy,
 }
@@ -53,6 +55,7 @@ impl Default for Config {
             timezone: "Europe/Oslo".into(),
             token_ttl_hours: 24 * 7,
             vote_link_days: 7,
+            vote_links_require_sign_in: false,
             approval: ApprovalPolicy::default(),
         }
     }
@@ -72,6 +75,7 @@ const ENV_KEYS: &[&str] = &[
     "timezone",
     "token_ttl_hours",
     "vote_link_days",
+    "vote_links_require_sign_in",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -167,6 +171,11 @@ fn env_value(key: &str, value: &str, name: &str) -> Result<toml::Value, ConfigEr
             .parse::<i64>()
             .map(toml::Value::Integer)
             .map_err(|_| ConfigError::Invalid(format!("{name} must be a whole number, not `{value}`"))),
+        "vote_links_require_sign_in" => match value.trim() {
+            "true" | "1" | "yes" => Ok(toml::Value::Boolean(true)),
+            "false" | "0" | "no" => Ok(toml::Value::Boolean(false)),
+            _ => Err(ConfigError::Invalid(format!("{name} must be true or false, not `{value}`"))),
+        },
         _ => Ok(toml::Value::String(value.to_owned())),
     }
 }

@@ -438,3 +438,5 @@ mail-subject-reminder_overdue = Overdue: { $ref } is past its planned end: { $ti
 mail-intro-reminder_overdue = This change is still in implementation after its planned end.
 mail-subject-reminder_vote = Reminder: { $ref } waits for your vote: { $title }
 mail-intro-reminder_vote = The CAB cut-off is within a day and you have not voted on this change.
+vote-link-sign-in = Sign in to vote (your organisation asks for it).
+vote-link-other-user = You are signed in as someone else than the voter this link was sent to.

@@ -438,3 +438,5 @@ mail-subject-reminder_overdue = Forsinket: { $ref } har passert planlagt slutt: 
 mail-intro-reminder_overdue = Denne endringen er fortsatt under gjennomføring etter planlagt slutt.
 mail-subject-reminder_vote = Påminnelse: { $ref } venter på din stemme: { $title }
 mail-intro-reminder_vote = CAB-fristen er innen et døgn, og du har ikke stemt over denne endringen.
+vote-link-sign-in = Logg inn for å stemme (organisasjonen din krever det).
+vote-link-other-user = Du er logget inn som en annen enn den lenken ble sendt til.

@@ -74,6 +74,11 @@ pub fn sign_out(session: &Session) {
     session.purge();
 }
 
+/// The signed-in user of a session, if any (without checking the account).
+pub fn signed_in_user(session: &Session) -> Option<UserId> {
+    session.get::<i32>(USER).ok().flatten().map(UserId)
+}
+
 /// Remembers a language chosen before signing in.
 pub fn choose_language(session: &Session, lang: Lang) {
     let _ = session.insert(LANG, lang.code());

@@ -120,21 +120,28 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        TestApp::spawn_with(backend, |_| {}).await
+    }
+
+    /// As `spawn`, with settings changed by `tweak`.
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let db = std::sync::Arc::new(TestDb::create(&backend));
-        let mut app = TestApp::start(db, Clock::default()).await;
+        let mut config = Config { database_url: db.url.clone(), ..Config::default() };
+        tweak(&mut config);
+        let mut app = TestApp::start(db, Clock::default(), config).await;
         app.admin = app.user("admin", &[Role::Admin, Role::ChangeManager]).await;
         app
     }
 
     /// A second instance on the same database, as a second server process would be.
     pub async fn second_instance(&self) -> TestApp {
-        let mut app = TestApp::start(self.db.clone(), self.ctx.clock.clone()).await;
+        let config = Config { database_url: self.db.url.clone(), ..Config::default() };
+        let mut app = TestApp::start(self.db.clone(), self.ctx.clock.clone(), config).await;
         app.admin = self.admin.clone();
         app
     }
 
-    async fn start(db: std::sync::Arc<TestDb>, clock: Clock) -> TestApp {
-        let config = Config { database_url: db.url.clone(), ..Config::default() };
+    async fn start(db: std::sync::Arc<TestDb>, clock: Clock, config: Config) -> TestApp {
         let ctx = endring::app::context(config, clock, endring::app::Migrations::Apply)
             .await
             .expect("application context");

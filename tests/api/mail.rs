@@ -18,7 +18,39 @@ on_both_backends!(
     two_instances_draining_one_outbox_send_each_notice_once,
     failed_notices_are_listed_for_admins_and_can_be_retried,
     a_cab_member_decides_from_the_email,
+    a_setting_makes_email_votes_need_the_voter_signed_in,
 );
+
+async fn a_setting_makes_email_votes_need_the_voter_signed_in(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| config.vote_links_require_sign_in = true).await;
+    let requester = app.user("rita", &[]).await;
+    let implementer = app.user("ivar", &[Role::Implementer]).await;
+    let member = app.user("cato", &[Role::CabMember]).await;
+    let ci = app.ci("Archive", 3).await;
+    let change = app.draft(&requester, &implementer, ci, 10).await;
+    app.answer_risk(&change, &requester, low_risk()).await;
+    app.act(&change, "submit", &requester, json!({})).await;
+    app.act(&change, "assess", &app.admin, json!({ "outcome": "authorize" })).await;
+    let folder = tempfile::tempdir().unwrap();
+    let files =
+        Transport::from_config(&Config { mail_dir: folder.path().to_owned(), ..Config::default() }).unwrap();
+    deliver_due(&app.ctx, &files).await.unwrap();
+    let approve = vote_paths(folder.path(), &member.email).remove(0);
+    let anonymous = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response =
+        anonymous.post(format!("{}{approve}", app.address)).form(&[("comment", "ok")]).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        response.headers()["location"],
+        format!("/sign-in?next={approve}"),
+        "through sign-in and back"
+    );
+    assert_eq!(
+        app.change(&change).await["approval"]["votes"],
+        json!([]),
+        "nothing decided without signing in"
+    );
+}
 
 async fn failed_notices_are_listed_for_admins_and_can_be_retried(backend: Backend) {
     use diesel::RunQueryDsl;

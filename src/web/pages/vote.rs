@@ -7,9 +7,10 @@ use super::html;
 use crate::i18n::{arg, Lang};
 use crate::services::email_votes::{self, Decided, Link};
 use crate::services::Ctx;
-use crate::web::session::{page_run, PageError, Visitor};
+use crate::web::session::{self, page_run, PageError, Visitor};
 use crate::web::views::components::{risk_badge, state_badge, time};
 use crate::web::views::plain_page;
+use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use maud::html as markup;
@@ -43,8 +44,10 @@ pub async fn confirm(
     ctx: web::Data<Ctx>,
     visitor: Visitor,
     token: web::Path<String>,
+    session: Session,
 ) -> Result<HttpResponse, PageError> {
     let raw = token.into_inner();
+    let signed_in = session::signed_in_user(&session);
     let lookup = raw.clone();
     let link = page_run(ctx.clone(), visitor.lang, move |ctx| email_votes::inspect(ctx, &lookup)).await?;
     let lang = reader_language(&visitor, &link);
@@ -63,12 +66,16 @@ pub async fn confirm(
                 dt { (lang.t("field-window")) } dd { (time(zone, start)) " – " (time(zone, end)) }
             }
         }
+        @if ctx.config.vote_links_require_sign_in && signed_in != Some(voter.id) {
+            p { a href=(format!("/sign-in?next=/vote/{raw}")) { (lang.t("vote-link-sign-in")) } }
+        } @else {
         form method="post" action=(format!("/vote/{raw}")) {
             div.field {
                 label for="comment" { (lang.t(if decision == "reject" { "vote-link-reason" } else { "field-comment" })) }
                 textarea #comment name="comment" rows="3" required[decision == "reject"] {}
             }
             button type="submit" class=[(decision == "reject").then_some("danger")] { (lang.t(&format!("action-{decision}"))) }
+        }
         }
         p { a href=(format!("/changes/{}", change.id.reference())) { (lang.t("mail-open")) } }
     };
@@ -86,8 +93,27 @@ pub async fn decide(
     visitor: Visitor,
     token: web::Path<String>,
     form: web::Form<VoteForm>,
+    session: Session,
 ) -> Result<HttpResponse, PageError> {
     let raw = token.into_inner();
+    if ctx.config.vote_links_require_sign_in {
+        // Where policy forbids acting on a link alone: only the voter, signed in, decides.
+        let lookup = raw.clone();
+        let link = page_run(ctx.clone(), visitor.lang, move |ctx| email_votes::inspect(ctx, &lookup)).await?;
+        if let Link::Valid { voter, .. } = &link {
+            match session::signed_in_user(&session) {
+                None => return Ok(super::see_other(&format!("/sign-in?next=/vote/{raw}"))),
+                Some(user) if user != voter.id => {
+                    let body = markup! { p role="alert" { (visitor.lang.t("vote-link-other-user")) } };
+                    return Ok(html(
+                        StatusCode::FORBIDDEN,
+                        plain_page(visitor.lang, &visitor.lang.t("vote-link-title"), body),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+    }
     let comment = form.into_inner().comment;
     let lang = visitor.lang;
     let outcome = crate::web::run(ctx, move |ctx| email_votes::decide(ctx, &raw, comment)).await;
