@@ -152,10 +152,21 @@ pub async fn run(ctx: Ctx, transport: Transport, every: StdDuration) {
             Ok(queued) => tracing::info!(queued, "reminders"),
             Err(error) => tracing::error!(%error, "reminders failed"),
         }
-        match deliver_due(&ctx, &transport).await {
-            Ok(round) if round != Round::default() => tracing::info!(?round, "outbox"),
-            Ok(_) => {}
-            Err(error) => tracing::error!(%error, "outbox round failed"),
+        let handled = match deliver_due(&ctx, &transport).await {
+            Ok(round) => {
+                if round != Round::default() {
+                    tracing::info!(?round, "outbox");
+                }
+                round.sent + round.retried + round.failed
+            }
+            Err(error) => {
+                tracing::error!(%error, "outbox round failed");
+                0
+            }
+        };
+        // A full batch means more are waiting: go on at once.
+        if handled as i64 == BATCH {
+            continue;
         }
         tokio::time::sleep(every).await;
     }

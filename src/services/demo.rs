@@ -180,7 +180,9 @@ fn advance(
     if target == Draft {
         return Ok(());
     }
-    if target == Cancelled {
+    // Half the cancelled ones never left the draft; the others are cancelled once scheduled,
+    // which withdraws their calendar invitation.
+    if target == Cancelled && i % 20 < 10 {
         lifecycle::cancel(ctx, requester, id, CancelInput { reason: "No longer needed.".into() })?;
         return Ok(());
     }
@@ -223,7 +225,30 @@ fn advance(
             Err(other) => return Err(other),
         }
     }
-    if matches!(target, Scheduled | Rejected) {
+    if target == Cancelled {
+        lifecycle::cancel(
+            ctx,
+            manager,
+            id,
+            CancelInput { reason: "The supplier postponed the upgrade.".into() },
+        )?;
+        return Ok(());
+    }
+    if target == Scheduled && i % 10 == 4 {
+        // Moved a week later, which sends an updated invitation.
+        let view = super::changes::get(ctx, manager, id)?;
+        if let (Some(start), Some(end)) = (view.planned_start, view.planned_end) {
+            let week = Duration::days(7);
+            let input = lifecycle::RescheduleInput {
+                planned_start: start + week,
+                planned_end: end + week,
+                force: true,
+                reason: Some("Moved to the next maintenance evening.".into()),
+            };
+            lifecycle::reschedule(ctx, manager, id, input)?;
+        }
+    }
+    if matches!(target, Scheduled | Rejected | Cancelled) {
         return Ok(());
     }
     lifecycle::start(ctx, manager, id)?;
