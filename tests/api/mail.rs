@@ -50,6 +50,17 @@ async fn a_setting_makes_email_votes_need_the_voter_signed_in(backend: Backend) 
         json!([]),
         "nothing decided without signing in"
     );
+
+    // Signed in as someone else: refused. Signed in as the voter: decided.
+    let someone = crate::pages::sign_in(&app, &requester).await;
+    let refused =
+        someone.post(format!("{}{approve}", app.address)).form(&[("comment", "ok")]).send().await.unwrap();
+    assert_eq!(refused.status(), 403, "the wrong voter");
+    let voter = crate::pages::sign_in(&app, &member).await;
+    let decided =
+        voter.post(format!("{}{approve}", app.address)).form(&[("comment", "ok")]).send().await.unwrap();
+    assert_eq!(decided.status(), 200);
+    assert_eq!(app.change(&change).await["approval"]["votes"].as_array().unwrap().len(), 1);
 }
 
 async fn failed_notices_are_listed_for_admins_and_can_be_retried(backend: Backend) {
@@ -282,6 +293,13 @@ async fn an_smtp_outage_delays_notices_and_none_is_sent_twice(backend: Backend) 
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 100, "each notice once, each with its own Message-ID");
+    let one =
+        messages.iter().find(|m| m.contains("To: person7@test.endring.no")).expect("a message to person7");
+    for part in
+        ["Subject: CHG-000007 er planlagt", "text/plain", "text/html", "From: Endring <endring@localhost>"]
+    {
+        assert!(one.contains(part), "{part} missing from:\n{one}");
+    }
     assert_eq!(counts(&app).await, [("sent".to_owned(), 100)]);
 }
 

@@ -17,17 +17,17 @@ on_both_backends!(
 );
 
 /// A browser-like client: keeps cookies, does not follow redirects.
-fn browser() -> Client {
+pub fn browser() -> Client {
     Client::builder().cookie_store(true).redirect(redirect::Policy::none()).build().unwrap()
 }
 
 /// The CSRF token of the first form in `html`.
-fn csrf(html: &str) -> String {
+pub fn csrf(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
     html[start..start + 64].to_owned()
 }
 
-async fn sign_in(app: &TestApp, user: &User) -> Client {
+pub async fn sign_in(app: &TestApp, user: &User) -> Client {
     let client = browser();
     let page = client.get(format!("{}/sign-in", app.address)).send().await.unwrap().text().await.unwrap();
     let form = [
