@@ -51,6 +51,16 @@ fn security_headers() -> middleware::DefaultHeaders {
         .add(("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"))
 }
 
+/// The request line for the log, with email-link tokens (credentials) masked.
+fn logged_request(req: &actix_web::dev::ServiceRequest) -> String {
+    let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let masked = match target.find("/vote/") {
+        Some(at) => format!("{}/vote/…", &target[..at]),
+        None => target.to_owned(),
+    };
+    format!("{} {masked}", req.method())
+}
+
 /// Serves HTTP on `listener` until the process is asked to stop (graceful shutdown).
 pub fn serve(ctx: Ctx, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
     let key = crate::web::session::key(ctx.config.session_key.as_deref());
@@ -61,7 +71,11 @@ pub fn serve(ctx: Ctx, listener: TcpListener) -> std::io::Result<actix_web::dev:
             .app_data(data.clone())
             .wrap(crate::web::session::middleware(key.clone(), secure))
             .wrap(security_headers())
-            .wrap(middleware::Logger::new("%r %s %Dms").exclude("/healthz"))
+            .wrap(
+                middleware::Logger::new("%{request}xi %s %Dms")
+                    .custom_request_replace("request", logged_request)
+                    .exclude("/healthz"),
+            )
             .configure(crate::web::configure)
     })
     .listen(listener)?

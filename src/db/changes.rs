@@ -399,3 +399,33 @@ pub fn created_between(
         .load(conn)?;
     rows.into_iter().map(ChangeRow::into_change).collect()
 }
+
+/// Scheduled changes whose planned start lies in `(after, until]`, soonest first.
+pub fn starting_between(
+    conn: &mut DbConn,
+    after: DateTime<Utc>,
+    until: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Change>> {
+    let rows: Vec<ChangeRow> = changes::table
+        .filter(changes::state.eq(ChangeState::Scheduled.as_str()))
+        .filter(changes::planned_start.gt(to_naive(after)))
+        .filter(changes::planned_start.le(to_naive(until)))
+        .order(changes::planned_start.asc())
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(ChangeRow::into_change).collect()
+}
+
+/// Changes still in implementation after their planned end, longest overdue first.
+pub fn overdue(conn: &mut DbConn, now: DateTime<Utc>, limit: i64) -> QueryResult<Vec<Change>> {
+    let rows: Vec<ChangeRow> = changes::table
+        .filter(changes::state.eq(ChangeState::Implement.as_str()))
+        .filter(changes::planned_end.lt(to_naive(now)))
+        .order(changes::planned_end.asc())
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(ChangeRow::into_change).collect()
+}

@@ -132,8 +132,19 @@ pub fn claim_due(
         .collect())
 }
 
-pub fn mark_sent(conn: &mut DbConn, id: i32, now: DateTime<Utc>) -> QueryResult<()> {
-    diesel::update(outbox::table.find(id))
+/// The row as this worker claimed it: still `sending`, with the attempt it counted. A
+/// worker whose lease ran out finds nothing to update, so it cannot undo another's result.
+type ClaimedRow = diesel::dsl::Filter<
+    diesel::dsl::Filter<diesel::dsl::Find<outbox::table, i32>, diesel::dsl::Eq<outbox::status, &'static str>>,
+    diesel::dsl::Eq<outbox::attempts, i32>,
+>;
+
+fn claimed_by(id: i32, attempts: i32) -> ClaimedRow {
+    outbox::table.find(id).filter(outbox::status.eq("sending")).filter(outbox::attempts.eq(attempts))
+}
+
+pub fn mark_sent(conn: &mut DbConn, id: i32, attempts: i32, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(claimed_by(id, attempts))
         .set((
             outbox::status.eq("sent"),
             outbox::sent_at.eq(to_naive(now)),
@@ -147,18 +158,19 @@ pub fn mark_sent(conn: &mut DbConn, id: i32, now: DateTime<Utc>) -> QueryResult<
 pub fn mark_failed_attempt(
     conn: &mut DbConn,
     id: i32,
+    attempts: i32,
     error: &str,
     retry_at: Option<DateTime<Utc>>,
 ) -> QueryResult<()> {
     match retry_at {
-        Some(at) => diesel::update(outbox::table.find(id))
+        Some(at) => diesel::update(claimed_by(id, attempts))
             .set((
                 outbox::status.eq("pending"),
                 outbox::next_attempt_at.eq(to_naive(at)),
                 outbox::last_error.eq(error),
             ))
             .execute(conn)?,
-        None => diesel::update(outbox::table.find(id))
+        None => diesel::update(claimed_by(id, attempts))
             .set((outbox::status.eq("failed"), outbox::last_error.eq(error)))
             .execute(conn)?,
     };
@@ -219,4 +231,8 @@ pub fn retry(conn: &mut DbConn, id: i32, now: DateTime<Utc>) -> QueryResult<bool
         ))
         .execute(conn)?;
     Ok(updated == 1)
+}
+
+pub fn exists(conn: &mut DbConn, id: i32) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(outbox::table.find(id))).get_result(conn)
 }

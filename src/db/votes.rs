@@ -106,3 +106,13 @@ pub fn rounds_voted(
         .load(conn)?;
     Ok(pairs.into_iter().map(|(change, round)| (ChangeId(change), round)).collect())
 }
+
+/// `(change, round, voter)` of every vote on `changes`, in one query.
+pub fn voters_of(conn: &mut DbConn, changes: &[ChangeId]) -> QueryResult<Vec<(ChangeId, i32, UserId)>> {
+    let ids: Vec<i32> = changes.iter().map(|c| c.0).collect();
+    let rows: Vec<(i32, i32, i32)> = votes::table
+        .filter(votes::change_id.eq_any(ids))
+        .select((votes::change_id, votes::round, votes::voter_id))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(c, r, v)| (ChangeId(c), r, UserId(v))).collect())
+}

@@ -24,8 +24,11 @@ impl Transport {
     /// for STARTTLS, `smtps://user:pass@host` for TLS); otherwise `.eml` files in `mail_dir`.
     pub fn from_config(config: &Config) -> Result<Transport, MailError> {
         match &config.smtp_url {
+            // A hung server costs at most 20 s a message, so a batch ends within its lease.
             Some(url) => AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                .map(|builder| Transport::Smtp(builder.build()))
+                .map(|builder| {
+                    Transport::Smtp(builder.timeout(Some(std::time::Duration::from_secs(20))).build())
+                })
                 .map_err(|e| MailError::Config(format!("smtp_url: {e}"))),
             None => {
                 std::fs::create_dir_all(&config.mail_dir)

@@ -18,8 +18,9 @@ use std::time::Duration as StdDuration;
 pub const MAX_ATTEMPTS: i32 = 8;
 /// How long a claim lasts before another worker may take the notice over.
 pub const LEASE: Duration = Duration::minutes(5);
-/// Notices one round claims.
-const BATCH: i64 = 50;
+/// Notices one round claims: few enough that all are sent well within the lease even if
+/// each takes the SMTP timeout.
+const BATCH: i64 = 10;
 
 /// The wait before attempt `attempts + 1`: 30 s, 1 min, 2 min … at most an hour.
 pub fn backoff(attempts: i32) -> Duration {
@@ -83,7 +84,11 @@ pub async fn deliver_due(ctx: &Ctx, transport: &Transport) -> ServiceResult<Roun
         let outcome = send_one(ctx, transport, &notice).await;
         let now = ctx.clock.now();
         let (id, attempts) = (notice.id, notice.attempts);
-        let retry_at: Option<DateTime<Utc>> = (attempts < MAX_ATTEMPTS).then(|| now + backoff(attempts));
+        // A notice that can never be sent (bad address, unknown kind) fails at once.
+        let retry_at: Option<DateTime<Utc>> = match &outcome {
+            Err(Failure::Permanent(_)) => None,
+            _ => (attempts < MAX_ATTEMPTS).then(|| now + backoff(attempts)),
+        };
         match &outcome {
             Ok(()) => round.sent += 1,
             Err(_) if retry_at.is_some() => round.retried += 1,
@@ -92,10 +97,10 @@ pub async fn deliver_due(ctx: &Ctx, transport: &Transport) -> ServiceResult<Roun
         blocking(ctx, move |ctx| {
             ctx.db.write(|conn| -> ServiceResult<()> {
                 match &outcome {
-                    Ok(()) => outbox::mark_sent(conn, id, now)?,
-                    Err(error) => {
+                    Ok(()) => outbox::mark_sent(conn, id, attempts, now)?,
+                    Err(Failure::Permanent(error) | Failure::Transient(error)) => {
                         tracing::warn!(notice = id, attempts, %error, "notice not delivered");
-                        outbox::mark_failed_attempt(conn, id, error, retry_at)?
+                        outbox::mark_failed_attempt(conn, id, attempts, error, retry_at)?
                     }
                 }
                 Ok(())
@@ -117,16 +122,24 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| crate::services::ServiceError::Internal(anyhow::anyhow!("outbox task: {e}")))?
 }
 
-async fn send_one(ctx: &Ctx, transport: &Transport, notice: &Claimed) -> Result<(), String> {
-    let kind: NoticeKind = notice.kind.parse().map_err(|e| format!("unknown notice kind: {e}"))?;
-    let facts: Facts = serde_json::from_str(&notice.payload).map_err(|e| format!("payload: {e}"))?;
+/// Why a notice was not sent: worth retrying (the server, the network) or not.
+enum Failure {
+    Transient(String),
+    Permanent(String),
+}
+
+async fn send_one(ctx: &Ctx, transport: &Transport, notice: &Claimed) -> Result<(), Failure> {
+    let kind: NoticeKind =
+        notice.kind.parse().map_err(|e| Failure::Permanent(format!("unknown notice kind: {e}")))?;
+    let facts: Facts =
+        serde_json::from_str(&notice.payload).map_err(|e| Failure::Permanent(format!("payload: {e}")))?;
     let lang = notice.language.as_deref().and_then(Lang::parse).unwrap_or(Lang::Nb);
     let zone =
         notice.timezone.as_deref().and_then(|z| z.parse().ok()).unwrap_or_else(|| ctx.config.time_zone());
     let base = &ctx.config.base_url;
     let links = match (kind, notice.change_id, notice.recipient_id) {
         (NoticeKind::AuthorizeRequest, Some(change), Some(voter)) => {
-            Some(vote_links(ctx, change, voter, facts.round).await?)
+            Some(vote_links(ctx, change, voter, facts.round).await.map_err(Failure::Transient)?)
         }
         _ => None,
     };
@@ -140,8 +153,8 @@ async fn send_one(ctx: &Ctx, transport: &Transport, notice: &Claimed) -> Result<
     let content = Content { subject: rendered.subject, text: rendered.text, html: rendered.html };
     let message =
         build(&ctx.config.mail_from, &notice.recipient_email, message_id(notice, base), content, invitation)
-            .map_err(|e| e.to_string())?;
-    transport.send(message).await.map_err(|e| e.to_string())
+            .map_err(|e| Failure::Permanent(e.to_string()))?;
+    transport.send(message).await.map_err(|e| Failure::Transient(e.to_string()))
 }
 
 /// Runs rounds until the process stops, pausing `every` between them.

@@ -21,7 +21,10 @@ pub fn retry(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<()> {
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
         if !repo::retry(conn, id, now)? {
-            return Err(ServiceError::Conflict(Message::new("msg-notice-not-failed").arg("id", id)));
+            return Err(match repo::exists(conn, id)? {
+                true => ServiceError::Conflict(Message::new("msg-notice-not-failed").arg("id", id)),
+                false => ServiceError::NotFound(format!("there is no notice {id}")),
+            });
         }
         let payload = serde_json::json!({ "notice_id": id });
         record(

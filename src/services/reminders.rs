@@ -2,8 +2,9 @@
 //! start, change managers when a change in implementation is past its planned end, and
 //! voters who have not voted a day before the CAB's cut-off.
 
-use super::notices::{eligible_voters, queue};
+use super::notices::queue;
 use super::{Ctx, ServiceResult};
+use crate::authz::{Object, Permission};
 use crate::db::{changes, reminders, users, votes};
 use crate::domain::change::ChangeState;
 use crate::domain::role::Role;
@@ -37,57 +38,42 @@ pub fn queue_due(ctx: &Ctx) -> ServiceResult<usize> {
     ctx.db.write(|conn| -> ServiceResult<usize> {
         let mut queued = 0;
         // A day before the planned start, to the implementer.
-        for change in
-            changes::in_window(conn, &[ChangeState::Scheduled], now, now + Duration::days(1), LIMIT)?
-        {
+        for change in changes::starting_between(conn, now, now + Duration::days(1), LIMIT)? {
             let (Some(start), Some(implementer)) = (change.planned_start, change.implementer_id) else {
                 continue;
             };
-            if start > now
-                && start <= now + Duration::days(1)
-                && reminders::first_time(conn, &format!("start:{}:{}", change.id, start.timestamp()), now)?
-            {
+            if reminders::first_time(conn, &format!("start:{}:{}", change.id, start.timestamp()), now)? {
                 let people = users::callers(conn, &[implementer])?;
                 queue(conn, "reminder_start", &change, &people, None, now)?;
                 queued += people.len();
             }
         }
         // Past the planned end and not completed, to the change managers.
-        let running = changes::list(
-            conn,
-            &changes::ListFilter { states: vec![ChangeState::Implement], ..Default::default() },
-            LIMIT,
-            0,
-        )?
-        .0;
-        for change in running.iter().filter(|c| c.planned_end.is_some_and(|end| end < now)) {
-            let end = change.planned_end.map_or(0, |e| e.timestamp());
-            if reminders::first_time(conn, &format!("overdue:{}:{end}", change.id), now)? {
-                let managers = users::holding_any(conn, &[Role::ChangeManager])?;
-                queue(conn, "reminder_overdue", change, &managers, None, now)?;
-                queued += managers.len();
+        let overdue = changes::overdue(conn, now, LIMIT)?;
+        if !overdue.is_empty() {
+            let managers = users::holding_any(conn, &[Role::ChangeManager])?;
+            for change in &overdue {
+                let end = change.planned_end.map_or(0, |e| e.timestamp());
+                if reminders::first_time(conn, &format!("overdue:{}:{end}", change.id), now)? {
+                    queue(conn, "reminder_overdue", change, &managers, None, now)?;
+                    queued += managers.len();
+                }
             }
         }
         // A day before the cut-off, to eligible voters who have not voted in this round.
         let cutoff = next_cutoff(now, zone);
         if cutoff - now <= Duration::days(1) {
-            let waiting = changes::list(
-                conn,
-                &changes::ListFilter { states: vec![ChangeState::Authorize], ..Default::default() },
-                LIMIT,
-                0,
-            )?
-            .0;
+            let filter = changes::ListFilter { states: vec![ChangeState::Authorize], ..Default::default() };
+            let waiting = changes::list(conn, &filter, LIMIT, 0)?.0;
+            let ids: Vec<_> = waiting.iter().map(|c| c.id).collect();
+            let voted: BTreeSet<_> = votes::voters_of(conn, &ids)?.into_iter().collect();
+            let candidates = users::holding_any(conn, &[Role::CabMember, Role::ChangeManager])?;
             for change in &waiting {
-                let voted: BTreeSet<i32> = votes::of_change(conn, change.id)?
-                    .into_iter()
-                    .filter(|v| v.round == change.decision_round)
-                    .map(|v| v.voter_id.0)
-                    .collect();
-                for voter in eligible_voters(conn, &ctx.authz, change)?
-                    .into_iter()
-                    .filter(|v| !voted.contains(&v.id.0))
-                {
+                let object = Object::change(change);
+                for voter in candidates.iter().filter(|v| ctx.authz.allows(v, Permission::Vote, &object)) {
+                    if voted.contains(&(change.id, change.decision_round, voter.id)) {
+                        continue;
+                    }
                     let key = format!(
                         "vote:{}:{}:{}:{}",
                         change.id,
@@ -96,7 +82,7 @@ pub fn queue_due(ctx: &Ctx) -> ServiceResult<usize> {
                         cutoff.timestamp()
                     );
                     if reminders::first_time(conn, &key, now)? {
-                        queue(conn, "reminder_vote", change, std::slice::from_ref(&voter), None, now)?;
+                        queue(conn, "reminder_vote", change, std::slice::from_ref(voter), None, now)?;
                         queued += 1;
                     }
                 }

@@ -114,8 +114,11 @@ async fn two_instances_draining_one_outbox_send_each_notice_once(backend: Backen
         Transport::from_config(&Config { mail_dir: dir.path().to_owned(), ..Config::default() }).unwrap()
     };
     let (a, b) = (files(&one), files(&two));
-    let (ra, rb) = tokio::join!(deliver_due(&first.ctx, &a), deliver_due(&second.ctx, &b));
-    let sent = ra.unwrap().sent + rb.unwrap().sent;
+    let mut sent = 0;
+    for _ in 0..10 {
+        let (ra, rb) = tokio::join!(deliver_due(&first.ctx, &a), deliver_due(&second.ctx, &b));
+        sent += ra.unwrap().sent + rb.unwrap().sent;
+    }
     let written =
         std::fs::read_dir(one.path()).unwrap().count() + std::fs::read_dir(two.path()).unwrap().count();
     assert_eq!(written, sent, "every claimed notice written once");
@@ -265,8 +268,11 @@ async fn an_smtp_outage_delays_notices_and_none_is_sent_twice(backend: Backend) 
     })
     .unwrap();
     let mut first = Round::default();
-    for _ in 0..2 {
+    loop {
         let round = deliver_due(&app.ctx, &transport).await.unwrap();
+        if round == Round::default() {
+            break;
+        }
         first.retried += round.retried;
         first.sent += round.sent;
     }
@@ -282,7 +288,7 @@ async fn an_smtp_outage_delays_notices_and_none_is_sent_twice(backend: Backend) 
     tokio::spawn(smtp_server(listener, received.clone()));
     app.ctx.clock.advance(chrono::Duration::minutes(1));
     let mut sent = 0;
-    for _ in 0..3 {
+    for _ in 0..20 {
         sent += deliver_due(&app.ctx, &transport).await.unwrap().sent;
     }
     assert_eq!(sent, 100);
