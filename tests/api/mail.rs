@@ -19,6 +19,7 @@ on_both_backends!(
     failed_notices_are_listed_for_admins_and_can_be_retried,
     a_cab_member_decides_from_the_email,
     a_setting_makes_email_votes_need_the_voter_signed_in,
+    a_worker_whose_lease_ran_out_cannot_overwrite_the_new_claim,
 );
 
 async fn a_setting_makes_email_votes_need_the_voter_signed_in(backend: Backend) {
@@ -390,4 +391,44 @@ async fn a_cab_member_decides_from_the_email(backend: Backend) {
     app.act(&change, "return", &manager, json!({ "comment": "More detail, please" })).await;
     assert_eq!(post(&others[0], "").await.unwrap().status(), 409, "superseded by the return");
     assert_eq!(app.change(&change).await["approval"]["votes"].as_array().unwrap().len(), 1);
+}
+
+async fn a_worker_whose_lease_ran_out_cannot_overwrite_the_new_claim(backend: Backend) {
+    use endring::db::outbox;
+    let app = TestApp::spawn(backend).await;
+    let ctx = app.ctx.clone();
+    let statuses = actix_web::rt::task::spawn_blocking(move || {
+        ctx.db.write(|conn| -> endring::services::ServiceResult<Vec<(String, i64)>> {
+            let now = ctx.clock.now();
+            let notice = outbox::NewNotice {
+                kind: "scheduled",
+                change_id: None,
+                recipient_id: None,
+                recipient_email: "slow@test.endring.no",
+                payload: "{}",
+            };
+            outbox::insert(conn, &notice, now)?;
+            let lease = chrono::Duration::minutes(5);
+            let slow = outbox::claim_due(conn, now, now + lease, 10)?;
+            let later = now + lease + chrono::Duration::seconds(1);
+            let fresh = outbox::claim_due(conn, later, later + lease, 10)?;
+            assert_eq!((slow.len(), fresh.len()), (1, 1), "the expired claim is taken over");
+            assert_eq!((slow[0].attempts, fresh[0].attempts), (1, 2));
+            // The slow worker finally fails; its result must not touch the fresh claim.
+            outbox::mark_failed_attempt(conn, slow[0].id, slow[0].attempts, "timeout", None)?;
+            let after_slow = outbox::counts(conn)?;
+            outbox::mark_sent(conn, fresh[0].id, fresh[0].attempts, later)?;
+            let mut after_fresh = outbox::counts(conn)?;
+            after_fresh.extend(after_slow);
+            Ok(after_fresh)
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        statuses,
+        vec![("sent".to_owned(), 1), ("sending".to_owned(), 1)],
+        "the slow worker's failure was ignored; the fresh worker's send counted"
+    );
 }
