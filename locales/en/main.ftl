@@ -113,6 +113,14 @@ profile-language = Language
 profile-language-browser = As my browser
 profile-timezone = Time zone
 profile-timezone-hint = For example Europe/Oslo. Now: { $zone }.
+field-current-password = Current password
+field-new-password = New password
+field-confirm-password = New password again
+profile-password = Change password
+profile-password-hint = Changing it signs you out everywhere else and revokes your API tokens.
+profile-password-changed = Your password is changed. You are signed out everywhere else.
+msg-password-wrong = is not your current password
+msg-password-mismatch = does not match the new password
 
 error-400 = The request could not be understood
 error-403 = Not allowed

@@ -113,6 +113,14 @@ profile-language = Språk
 profile-language-browser = Som nettleseren
 profile-timezone = Tidssone
 profile-timezone-hint = For eksempel Europe/Oslo. Nå: { $zone }.
+field-current-password = Nåværende passord
+field-new-password = Nytt passord
+field-confirm-password = Nytt passord igjen
+profile-password = Bytt passord
+profile-password-hint = Når du bytter, blir du logget ut overalt ellers, og API-nøklene dine slutter å virke.
+profile-password-changed = Passordet er byttet. Du er logget ut overalt ellers.
+msg-password-wrong = er ikke det nåværende passordet ditt
+msg-password-mismatch = er ikke likt det nye passordet
 
 error-400 = Forespørselen ble ikke forstått
 error-403 = Ikke tillatt

@@ -13,6 +13,7 @@ diesel::table! {
         timezone -> Nullable<Text>,
         active -> Bool,
         created_at -> Timestamp,
+        session_epoch -> Integer,
     }
 }
 

@@ -24,6 +24,8 @@ struct UserRow {
 pub struct Credentials {
     pub id: UserId,
     pub password_hash: String,
+    /// Web sessions carry this and end when it is raised.
+    pub session_epoch: i32,
 }
 
 pub fn insert(
@@ -62,14 +64,47 @@ pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }
 
+type CredentialColumns = (users::id, users::password_hash, users::session_epoch);
+const CREDENTIAL_COLUMNS: CredentialColumns = (users::id, users::password_hash, users::session_epoch);
+
+fn to_credentials((id, password_hash, session_epoch): (i32, String, i32)) -> Credentials {
+    Credentials { id: UserId(id), password_hash, session_epoch }
+}
+
+/// The active user with `email`, with the hash to check a password against.
 pub fn credentials(conn: &mut DbConn, email: &str) -> QueryResult<Option<Credentials>> {
-    let row: Option<(i32, String)> = users::table
+    let row = users::table
         .filter(users::email.eq(email))
         .filter(users::active.eq(true))
-        .select((users::id, users::password_hash))
+        .select(CREDENTIAL_COLUMNS)
         .first(conn)
         .optional()?;
-    Ok(row.map(|(id, password_hash)| Credentials { id: UserId(id), password_hash }))
+    Ok(row.map(to_credentials))
+}
+
+/// The active user with `id`, with the hash to check a password against.
+pub fn credentials_of(conn: &mut DbConn, id: UserId) -> QueryResult<Option<Credentials>> {
+    let row = users::table
+        .find(id.0)
+        .filter(users::active.eq(true))
+        .select(CREDENTIAL_COLUMNS)
+        .first(conn)
+        .optional()?;
+    Ok(row.map(to_credentials))
+}
+
+/// Sets a new password, ends the user's web sessions (by raising the epoch) and revokes
+/// their API tokens; the new epoch, for the session that made the change.
+pub fn set_password(conn: &mut DbConn, id: UserId, password_hash: &str) -> QueryResult<i32> {
+    diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(id.0))).execute(conn)?;
+    diesel::update(users::table.find(id.0))
+        .set((users::password_hash.eq(password_hash), users::session_epoch.eq(users::session_epoch + 1)))
+        .returning(users::session_epoch)
+        .get_result(conn)
+}
+
+pub fn session_epoch(conn: &mut DbConn, id: UserId) -> QueryResult<Option<i32>> {
+    users::table.find(id.0).select(users::session_epoch).first(conn).optional()
 }
 
 pub fn id_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserId>> {

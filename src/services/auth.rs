@@ -40,7 +40,7 @@ impl Default for SignInLimiter {
 }
 
 impl SignInLimiter {
-    fn check(&self, email: &str, address: &str) -> ServiceResult<()> {
+    pub(super) fn check(&self, email: &str, address: &str) -> ServiceResult<()> {
         let clock = DefaultClock::default();
         for (limiter, key) in [(&self.per_address, address), (&self.per_email, email)] {
             if limiter.len() > 100_000 {
@@ -68,7 +68,7 @@ pub fn token_hash(token: &str) -> String {
 
 /// Checks the password and issues a token; `address` is the client's, for rate limiting.
 pub fn issue_token(ctx: &Ctx, email: &str, password: &str, address: &str) -> ServiceResult<IssuedToken> {
-    let user = sign_in(ctx, email, password, address)?;
+    let user = sign_in(ctx, email, password, address)?.user;
     let token = random_token();
     let now = ctx.clock.now();
     let expires_at = now + chrono::Duration::hours(ctx.config.token_ttl_hours);
@@ -78,9 +78,22 @@ pub fn issue_token(ctx: &Ctx, email: &str, password: &str, address: &str) -> Ser
     Ok(IssuedToken { token, expires_at })
 }
 
+/// Who signed in, and the session epoch a web session must carry.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedIn {
+    pub user: UserId,
+    pub session_epoch: i32,
+}
+
+/// Whether `password` is the one `hash` was made from.
+pub fn password_matches(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash)
+        .is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+}
+
 /// Checks email and password (rate-limited per email and client address); the user they
 /// belong to, for a token or a web session.
-pub fn sign_in(ctx: &Ctx, email: &str, password: &str, address: &str) -> ServiceResult<UserId> {
+pub fn sign_in(ctx: &Ctx, email: &str, password: &str, address: &str) -> ServiceResult<SignedIn> {
     const REFUSED: ServiceError = ServiceError::Unauthenticated("unknown email or wrong password");
     let email = email.trim().to_lowercase();
     ctx.sign_in.check(&email, address)?;
@@ -90,11 +103,8 @@ pub fn sign_in(ctx: &Ctx, email: &str, password: &str, address: &str) -> Service
         super::users::hash_password(password)?;
         return Err(REFUSED);
     };
-    let verified = PasswordHash::new(&user.password_hash)
-        .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
-        .unwrap_or(false);
-    if verified {
-        Ok(user.id)
+    if password_matches(&user.password_hash, password) {
+        Ok(SignedIn { user: user.id, session_epoch: user.session_epoch })
     } else {
         Err(REFUSED)
     }

@@ -27,6 +27,12 @@ where
 }
 
 /// The whole URL map.
+/// The client's address, as this service sees it (behind a proxy: the proxy's), for rate
+/// limiting sign-in attempts.
+pub fn client_address(req: &actix_web::HttpRequest) -> String {
+    req.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use api::{changes, meta, reference};
     use pages::{assets, auth, cab, home, profile};
@@ -86,6 +92,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/profile").route(get().to(profile::show)).route(post().to(profile::save)))
         .service(resource("/profile/language").route(post().to(profile::language)))
+        .service(resource("/profile/password").route(post().to(profile::change_password)))
         .service(
             web::scope("/api/v1")
                 .service(resource("/openapi.json").route(get().to(openapi::document)))

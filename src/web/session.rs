@@ -3,7 +3,9 @@
 //!
 //! The session is a signed and encrypted cookie (actix-session's cookie store) keyed from
 //! `ENDRING_SESSION_KEY`, so it is valid on every instance that shares the key. It holds
-//! the user's id and a CSRF token; roles are read from the database on each request.
+//! the user's id, the user's session epoch and a CSRF token; roles are read from the
+//! database on each request, and a session whose epoch is no longer the user's (the
+//! password changed since) is ended.
 
 use super::run;
 use super::views::error_page;
@@ -11,6 +13,7 @@ use crate::authz::{Object, Permission};
 use crate::domain::caller::Caller;
 use crate::domain::ids::UserId;
 use crate::i18n::Lang;
+use crate::services::auth::SignedIn;
 use crate::services::{users, Ctx, ServiceError};
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
@@ -25,6 +28,7 @@ const USER: &str = "uid";
 const CSRF: &str = "csrf";
 const LANG: &str = "lang";
 const SIGNED_IN_AT: &str = "at";
+const EPOCH: &str = "epoch";
 
 /// How long a sign-in lasts. Checked here, not only by the cookie's `Max-Age`, because a
 /// copied cookie would otherwise be valid for as long as the key is.
@@ -56,15 +60,16 @@ pub fn key(configured: Option<&str>) -> Key {
     }
 }
 
-/// Starts a signed-in session for `user` with a new session id and CSRF token.
+/// Starts a signed-in session with a new session id and CSRF token.
 pub fn sign_in(
     session: &Session,
-    user: UserId,
+    signed_in: SignedIn,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), ServiceError> {
     session.renew();
     let stored = session
-        .insert(USER, user.0)
+        .insert(USER, signed_in.user.0)
+        .and_then(|()| session.insert(EPOCH, signed_in.session_epoch))
         .and_then(|()| session.insert(CSRF, new_token()))
         .and_then(|()| session.insert(SIGNED_IN_AT, now.timestamp()));
     stored.map_err(|e| ServiceError::Internal(anyhow::anyhow!("session: {e}")))
@@ -185,7 +190,8 @@ impl FromRequest for Viewer {
             let default_zone = ctx.config.time_zone();
             let lang = language(&req, &session, None);
             let authz = ctx.authz.clone();
-            let caller = run(ctx, move |ctx| users::find(ctx, UserId(user)))
+            let epoch: i32 = session.get(EPOCH).ok().flatten().unwrap_or(0);
+            let caller = run(ctx, move |ctx| users::find_for_session(ctx, UserId(user), epoch))
                 .await
                 .map_err(|error| PageError::Service { error, lang })?;
             let Some(caller) = caller else {

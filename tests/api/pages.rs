@@ -14,6 +14,7 @@ on_both_backends!(
     the_change_page_shows_exactly_the_actions_the_viewer_may_take,
     pages_speak_the_viewers_language,
     a_change_goes_through_assessment_and_the_cab_on_the_web,
+    changing_the_password_ends_every_other_session_and_api_token,
 );
 
 /// A browser-like client: keeps cookies, does not follow redirects.
@@ -295,4 +296,60 @@ async fn a_change_goes_through_assessment_and_the_cab_on_the_web(backend: Backen
     assert_eq!(status, StatusCode::SEE_OTHER);
     let after = app.get(&format!("/api/v1/{}", location.trim_start_matches('/')), &app.admin).await;
     assert_eq!(after["state"], "scheduled");
+}
+
+async fn changing_the_password_ends_every_other_session_and_api_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.user("rita", &[]).await;
+    let (this_browser, other_browser) = (sign_in(&app, &user).await, sign_in(&app, &user).await);
+    let new_password = "a much longer passphrase";
+    let attempts = [
+        (
+            "wrong current",
+            ["not my password", new_password, new_password],
+            "er ikke det nåværende passordet ditt",
+        ),
+        ("too short", ["correct horse battery staple", "short", "short"], "må ha minst 12 tegn"),
+        (
+            "mismatch",
+            ["correct horse battery staple", new_password, "something else entirely"],
+            "er ikke likt",
+        ),
+    ];
+    for (case, [current, new, confirm], message) in attempts {
+        let fields = [("current_password", current), ("new_password", new), ("confirm_password", confirm)];
+        let (status, html) = post_form(&this_browser, &app, "/profile/password", &fields).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{case}");
+        assert!(html.contains(message), "{case}: the form says what is wrong");
+    }
+    assert_eq!(page(&other_browser, &app, "/").await.0, StatusCode::OK, "refused changes end nothing");
+
+    let fields = [
+        ("current_password", "correct horse battery staple"),
+        ("new_password", new_password),
+        ("confirm_password", new_password),
+    ];
+    let (status, location) = post_form(&this_browser, &app, "/profile/password", &fields).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/profile?changed=password#password"));
+    let (status, html) = page(&this_browser, &app, "/profile?changed=password").await;
+    assert_eq!(status, StatusCode::OK, "the session that changed it goes on");
+    assert!(html.contains("Passordet er byttet"));
+
+    let response = other_browser.get(format!("{}/", app.address)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "the other session has ended");
+    assert!(response.headers()["location"].to_str().unwrap().starts_with("/sign-in"));
+    let (status, _) = app.call(reqwest::Method::GET, "/api/v1/changes", Some(&user), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the API token is revoked");
+    // Checked on the stored hash: the five sign-in attempts a minute an email has are spent.
+    let ctx = app.ctx.clone();
+    let id = endring::domain::ids::UserId(user.id);
+    let stored = actix_web::rt::task::spawn_blocking(move || {
+        ctx.db.query(|conn| endring::db::users::credentials_of(conn, id))
+    })
+    .await
+    .unwrap()
+    .unwrap()
+    .expect("rita is active");
+    let matches = |password| endring::services::auth::password_matches(&stored.password_hash, password);
+    assert!(!matches("correct horse battery staple") && matches(new_password), "the hash is the new one's");
 }

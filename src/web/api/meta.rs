@@ -26,7 +26,7 @@ pub async fn token(
     body: web::Json<Credentials>,
 ) -> ServiceResult<web::Json<IssuedToken>> {
     let Credentials { email, password } = body.into_inner();
-    let address = req.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+    let address = crate::web::client_address(&req);
     Ok(web::Json(run(ctx, move |ctx| auth::issue_token(ctx, &email, &password, &address)).await?))
 }
 

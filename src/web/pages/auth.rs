@@ -62,13 +62,13 @@ pub async fn submit(
     let email = form.get("email").to_owned();
     let password = form.get("password").to_owned();
     let next = safe_next(form.get("next")).to_owned();
-    let address = req.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+    let address = crate::web::client_address(&req);
     let attempt = email.clone();
     let ctx_now = ctx.clock.now();
     match run(ctx, move |ctx| auth::sign_in(ctx, &attempt, &password, &address)).await {
-        Ok(user) => {
+        Ok(signed_in) => {
             let now = ctx_now;
-            session::sign_in(&session, user, now).map_err(|error| PageError::Service { error, lang })?;
+            session::sign_in(&session, signed_in, now).map_err(|error| PageError::Service { error, lang })?;
             Ok(see_other(&next))
         }
         Err(ServiceError::Unauthenticated(_)) => {

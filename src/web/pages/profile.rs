@@ -1,17 +1,32 @@
-//! `/profile`: the viewer's language and time zone.
+//! `/profile`: the viewer's language and time zone, and changing their password.
 
 use super::{html, see_other};
+use crate::domain::validation::FieldError;
 use crate::i18n::Lang;
-use crate::services::{users, Ctx};
-use crate::web::session::{page_run, Form, PageError, Viewer};
-use crate::web::views::components::{csrf, input, select, Input};
+use crate::services::{users, Ctx, ServiceError};
+use crate::web::session::{self, page_run, Form, PageError, Viewer};
+use crate::web::views::components::{csrf, input, select, Errors, Input};
 use crate::web::views::page;
+use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html as markup;
 
-pub async fn show(viewer: Viewer) -> HttpResponse {
+#[derive(serde::Deserialize)]
+pub struct Shown {
+    /// `password` after a password change.
+    changed: Option<String>,
+}
+
+pub async fn show(viewer: Viewer, query: web::Query<Shown>) -> HttpResponse {
+    let changed = query.changed.as_deref() == Some("password");
+    profile_page(&viewer, changed, Vec::new())
+}
+
+fn profile_page(viewer: &Viewer, password_changed: bool, errors: Vec<FieldError>) -> HttpResponse {
     let lang = viewer.lang;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let errors = Errors::new(lang, errors);
     let languages = vec![
         (String::new(), lang.t("profile-language-browser")),
         ("nb".to_owned(), Lang::Nb.t("language-name")),
@@ -25,8 +40,52 @@ pub async fn show(viewer: Viewer) -> HttpResponse {
             p.hint { (lang.t_with("profile-timezone-hint", &[("zone", crate::i18n::arg(viewer.zone.name()))])) }
             button type="submit" { (lang.t("form-save")) }
         }
+        h2 #password { (lang.t("profile-password")) }
+        @if password_changed {
+            p.notice role="status" { (lang.t("profile-password-changed")) }
+        }
+        (errors.summary(lang))
+        form method="post" action="/profile/password" {
+            (csrf(&viewer.csrf))
+            p.hint { (lang.t("profile-password-hint")) }
+            (input(Input::Password, &lang.t("field-current-password"), "current_password", "", errors.on("current_password"), true))
+            (input(Input::NewPassword, &lang.t("field-new-password"), "new_password", "", errors.on("new_password"), true))
+            (input(Input::NewPassword, &lang.t("field-confirm-password"), "confirm_password", "", errors.on("confirm_password"), true))
+            button type="submit" { (lang.t("profile-password")) }
+        }
     };
-    html(StatusCode::OK, page(&viewer, &lang.t("profile-title"), body))
+    html(status, page(viewer, &lang.t("profile-title"), body))
+}
+
+/// Changes the viewer's password; this session continues under the new epoch, every other
+/// one ends.
+pub async fn change_password(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    form: Form,
+    session: Session,
+    req: HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let change = [form.get("current_password"), form.get("new_password"), form.get("confirm_password")]
+        .map(str::to_owned);
+    let address = crate::web::client_address(&req);
+    let caller = viewer.caller.clone();
+    let now = ctx.clock.now();
+    let changed = crate::web::run(ctx, move |ctx| {
+        let [current, new, confirm] = &change;
+        users::change_password(ctx, &caller, &users::PasswordChange { current, new, confirm }, &address)
+    })
+    .await;
+    match changed {
+        Ok(session_epoch) => {
+            let signed_in = crate::services::auth::SignedIn { user: viewer.caller.id, session_epoch };
+            session::sign_in(&session, signed_in, now)
+                .map_err(|error| PageError::Service { error, lang: viewer.lang })?;
+            Ok(see_other("/profile?changed=password#password"))
+        }
+        Err(ServiceError::Invalid(errors)) => Ok(profile_page(&viewer, false, errors)),
+        Err(error) => Err(PageError::Service { error, lang: viewer.lang }),
+    }
 }
 
 pub async fn save(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<HttpResponse, PageError> {
