@@ -79,9 +79,25 @@ pub fn sign_out(session: &Session) {
     session.purge();
 }
 
-/// The signed-in user of a session, if any (without checking the account).
-pub fn signed_in_user(session: &Session) -> Option<UserId> {
-    session.get::<i32>(USER).ok().flatten().map(UserId)
+/// The active user a session is signed in as. None when there is no sign-in, it is older
+/// than `SESSION_HOURS`, or the user's password changed since (their session epoch rose);
+/// such a session is cleared.
+pub async fn signed_in_caller(
+    ctx: web::Data<Ctx>,
+    session: &Session,
+) -> Result<Option<Caller>, ServiceError> {
+    let Some(user) = session.get::<i32>(USER).ok().flatten() else { return Ok(None) };
+    let signed_in_at: i64 = session.get(SIGNED_IN_AT).ok().flatten().unwrap_or(0);
+    let epoch: i32 = session.get(EPOCH).ok().flatten().unwrap_or(0);
+    let caller = if ctx.clock.now().timestamp() - signed_in_at > SESSION_HOURS * 3600 {
+        None
+    } else {
+        run(ctx, move |ctx| users::find_for_session(ctx, UserId(user), epoch)).await?
+    };
+    if caller.is_none() {
+        session.purge();
+    }
+    Ok(caller)
 }
 
 /// Remembers a language chosen before signing in.
@@ -180,24 +196,14 @@ impl FromRequest for Viewer {
                     .to_owned()
             };
             let sign_in = || PageError::SignIn { next: next.clone() };
-            let user: i32 = session.get(USER).ok().flatten().ok_or_else(sign_in)?;
             let ctx = req.app_data::<web::Data<Ctx>>().cloned().ok_or_else(sign_in)?;
-            let signed_in_at: i64 = session.get(SIGNED_IN_AT).ok().flatten().unwrap_or(0);
-            if ctx.clock.now().timestamp() - signed_in_at > SESSION_HOURS * 3600 {
-                session.purge();
-                return Err(sign_in());
-            }
             let default_zone = ctx.config.time_zone();
             let lang = language(&req, &session, None);
             let authz = ctx.authz.clone();
-            let epoch: i32 = session.get(EPOCH).ok().flatten().unwrap_or(0);
-            let caller = run(ctx, move |ctx| users::find_for_session(ctx, UserId(user), epoch))
+            let caller = signed_in_caller(ctx, &session)
                 .await
-                .map_err(|error| PageError::Service { error, lang })?;
-            let Some(caller) = caller else {
-                session.purge();
-                return Err(sign_in());
-            };
+                .map_err(|error| PageError::Service { error, lang })?
+                .ok_or_else(sign_in)?;
             let grants =
                 NAVIGATION.into_iter().filter(|p| authz.allows(&caller, *p, &Object::none())).collect();
             Ok(Viewer {

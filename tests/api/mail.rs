@@ -57,6 +57,11 @@ async fn a_setting_makes_email_votes_need_the_voter_signed_in(backend: Backend) 
     let refused =
         someone.post(format!("{}{approve}", app.address)).form(&[("comment", "ok")]).send().await.unwrap();
     assert_eq!(refused.status(), 403, "the wrong voter");
+    let lapsed = crate::pages::sign_in(&app, &member).await;
+    app.ctx.clock.advance(chrono::Duration::hours(13));
+    let response =
+        lapsed.post(format!("{}{approve}", app.address)).form(&[("comment", "ok")]).send().await.unwrap();
+    assert_eq!(response.status(), 303, "a session past its twelve hours is no sign-in");
     let voter = crate::pages::sign_in(&app, &member).await;
     let decided =
         voter.post(format!("{}{approve}", app.address)).form(&[("comment", "ok")]).send().await.unwrap();

@@ -4,6 +4,7 @@
 //! session CSRF token.
 
 use super::html;
+use crate::domain::ids::UserId;
 use crate::i18n::{arg, Lang};
 use crate::services::email_votes::{self, Decided, Link};
 use crate::services::Ctx;
@@ -47,7 +48,7 @@ pub async fn confirm(
     session: Session,
 ) -> Result<HttpResponse, PageError> {
     let raw = token.into_inner();
-    let signed_in = session::signed_in_user(&session);
+    let signed_in = signed_in_id(&ctx, &session, visitor.lang).await?;
     let lookup = raw.clone();
     let link = page_run(ctx.clone(), visitor.lang, move |ctx| email_votes::inspect(ctx, &lookup)).await?;
     let lang = reader_language(&visitor, &link);
@@ -101,7 +102,7 @@ pub async fn decide(
         let lookup = raw.clone();
         let link = page_run(ctx.clone(), visitor.lang, move |ctx| email_votes::inspect(ctx, &lookup)).await?;
         if let Link::Valid { voter, .. } = &link {
-            match session::signed_in_user(&session) {
+            match signed_in_id(&ctx, &session, visitor.lang).await? {
                 None => return Ok(super::see_other(&format!("/sign-in?next=/vote/{raw}"))),
                 Some(user) if user != voter.id => {
                     let body = markup! { p role="alert" { (visitor.lang.t("vote-link-other-user")) } };
@@ -134,4 +135,14 @@ pub async fn decide(
             ))
         }
     }
+}
+
+/// Who the browser is signed in as, if anyone (a lapsed session counts as no one).
+async fn signed_in_id(
+    ctx: &web::Data<Ctx>,
+    session: &Session,
+    lang: Lang,
+) -> Result<Option<UserId>, PageError> {
+    let caller = session::signed_in_caller(ctx.clone(), session).await;
+    Ok(caller.map_err(|error| PageError::Service { error, lang })?.map(|caller| caller.id))
 }
