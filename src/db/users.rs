@@ -103,10 +103,6 @@ pub fn set_password(conn: &mut DbConn, id: UserId, password_hash: &str) -> Query
         .get_result(conn)
 }
 
-pub fn session_epoch(conn: &mut DbConn, id: UserId) -> QueryResult<Option<i32>> {
-    users::table.find(id.0).select(users::session_epoch).first(conn).optional()
-}
-
 pub fn id_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserId>> {
     Ok(users::table.filter(users::email.eq(email)).select(users::id).first(conn).optional()?.map(UserId))
 }
@@ -125,6 +121,18 @@ pub fn callers(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<Vec<Caller>> {
 
 pub fn caller(conn: &mut DbConn, id: UserId) -> QueryResult<Option<Caller>> {
     Ok(callers(conn, &[id])?.pop())
+}
+
+/// The active user `id`, if their session epoch is still `session_epoch`.
+pub fn caller_in_epoch(conn: &mut DbConn, id: UserId, session_epoch: i32) -> QueryResult<Option<Caller>> {
+    let row: Option<UserRow> = users::table
+        .find(id.0)
+        .filter(users::active.eq(true))
+        .filter(users::session_epoch.eq(session_epoch))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(with_roles(conn, row.into_iter().collect())?.pop())
 }
 
 /// Active users holding any of `roles`, with all their roles.

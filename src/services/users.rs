@@ -199,12 +199,7 @@ pub fn change_password(
 /// The user a web session stands for, if the account is active and the session was
 /// signed in under the user's current epoch (a password change ends older sessions).
 pub fn find_for_session(ctx: &Ctx, id: UserId, session_epoch: i32) -> ServiceResult<Option<Caller>> {
-    Ok(ctx.db.query(|conn| {
-        if users::session_epoch(conn, id)? != Some(session_epoch) {
-            return Ok(None);
-        }
-        users::caller(conn, id)
-    })?)
+    Ok(ctx.db.query(|conn| users::caller_in_epoch(conn, id, session_epoch))?)
 }
 
 /// Users with their roles, by email, for the admin page.
