@@ -81,12 +81,7 @@ async fn failed_notices_are_listed_for_admins_and_can_be_retried(backend: Backen
     })
     .await
     .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let down = Transport::from_config(&Config {
-        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
-        ..Config::default()
-    })
-    .unwrap();
+    let (down, _) = smtp_to_a_closed_port();
     let round = deliver_due(&app.ctx, &down).await.unwrap();
     assert!(round.failed >= 4 && round.sent == 0, "{round:?}");
 
@@ -267,12 +262,7 @@ async fn an_smtp_outage_delays_notices_and_none_is_sent_twice(backend: Backend) 
     .await
     .unwrap()
     .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let transport = Transport::from_config(&Config {
-        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
-        ..Config::default()
-    })
-    .unwrap();
+    let (transport, port) = smtp_to_a_closed_port();
     let mut first = Round::default();
     loop {
         let round = deliver_due(&app.ctx, &transport).await.unwrap();
@@ -436,4 +426,11 @@ async fn a_worker_whose_lease_ran_out_cannot_overwrite_the_new_claim(backend: Ba
         vec![("sent".to_owned(), 1), ("sending".to_owned(), 1)],
         "the slow worker's failure was ignored; the fresh worker's send counted"
     );
+}
+
+/// An SMTP transport to a loopback port nothing listens on (yet), and that port.
+fn smtp_to_a_closed_port() -> (Transport, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = Config { smtp_url: Some(format!("smtp://127.0.0.1:{port}")), ..Config::default() };
+    (Transport::from_config(&config).unwrap(), port)
 }
