@@ -30,7 +30,14 @@ pub async fn context(config: Config, clock: Clock, migrations: Migrations) -> an
         }
     }
     let authz = Arc::new(Authz::load().await?);
-    Ok(Ctx { db, authz, clock, config: Arc::new(config), sign_in: Default::default() })
+    Ok(Ctx {
+        db,
+        authz,
+        clock,
+        config: Arc::new(config),
+        sign_in: Default::default(),
+        worker: Default::default(),
+    })
 }
 
 /// A database URL without its password, for logs.

@@ -7,9 +7,11 @@
 
 use crate::domain::caller::Caller;
 use crate::domain::change::Change;
+use crate::domain::ids::UserId;
 use crate::domain::lifecycle::ActionKind;
+use crate::domain::role::Role;
 use crate::domain::text_enum::text_enum;
-use casbin::{CoreApi, DefaultModel, Enforcer, StringAdapter};
+use casbin::{CoreApi, DefaultModel, Enforcer, MgmtApi, StringAdapter};
 use serde::Serialize;
 
 const MODEL: &str = include_str!("../policy/model.conf");
@@ -39,6 +41,15 @@ text_enum! {
         ManageUsers = "manage_users",
         ReadReports = "read_reports",
         ManageNotices = "manage_notices",
+        /// Be named as a change's implementer.
+        BeImplementer = "be_implementer",
+        /// Have a vote count as a change manager's (the rules that need one).
+        VoteAsManager = "vote_as_manager",
+        /// Decide through an email's Approve/Reject link while signed in (when the
+        /// service requires sign-in for those links): only the link's own voter may.
+        UseVoteLink = "use_vote_link",
+        /// See the coming week's scheduled work on the home page.
+        FollowUpcoming = "follow_upcoming",
     }
 }
 
@@ -72,6 +83,8 @@ pub struct Object {
     requester: i32,
     implementer: i32,
     state: &'static str,
+    /// The person a personal object belongs to (an email vote link: its voter).
+    owner: i32,
 }
 
 impl Object {
@@ -85,7 +98,13 @@ impl Object {
             requester: change.requester_id.0,
             implementer: change.implementer_id.map_or(0, |u| u.0),
             state: change.state.as_str(),
+            owner: 0,
         }
+    }
+
+    /// Something that belongs to one person (an email vote link belongs to its voter).
+    pub fn owned_by(owner: UserId) -> Self {
+        Object { owner: owner.0, ..Object::default() }
     }
 }
 
@@ -97,12 +116,34 @@ pub struct Authz {
     enforcer: Enforcer,
 }
 
+impl std::fmt::Debug for Authz {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Authz")
+    }
+}
+
 impl Authz {
     pub async fn load() -> Result<Authz, PolicyError> {
         let model = DefaultModel::from_str(MODEL).await.map_err(|e| PolicyError(e.to_string()))?;
         let enforcer =
             Enforcer::new(model, StringAdapter::new(POLICY)).await.map_err(|e| PolicyError(e.to_string()))?;
         Ok(Authz { enforcer })
+    }
+
+    /// The roles some policy line grants `permission` to (under some condition): whom to
+    /// look among for the people who may act, e.g. the voters to ask. Each person found
+    /// is then checked with `allows` against the object itself.
+    pub fn roles_granting(&self, permission: Permission) -> Vec<Role> {
+        let mut roles: Vec<Role> = self
+            .enforcer
+            .get_policy()
+            .iter()
+            .filter(|line| line.get(1).is_some_and(|act| act == permission.as_str()))
+            .filter_map(|line| line.first().and_then(|role| role.parse().ok()))
+            .collect();
+        roles.sort();
+        roles.dedup();
+        roles
     }
 
     /// Whether any role of `caller` is granted `permission` on `object`.
@@ -123,8 +164,6 @@ impl Authz {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ids::UserId;
-    use crate::domain::role::Role;
 
     fn caller(id: i32, roles: &[Role]) -> Caller {
         let mut roles: std::collections::BTreeSet<Role> = roles.iter().copied().collect();
@@ -140,7 +179,7 @@ mod tests {
     }
 
     fn on(requester: i32, implementer: i32, state: &'static str) -> Object {
-        Object { requester, implementer, state }
+        Object { requester, implementer, state, owner: 0 }
     }
 
     #[tokio::test]

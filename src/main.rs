@@ -166,8 +166,7 @@ async fn blocking<T: Send + 'static>(
     ctx: services::Ctx,
     work: impl FnOnce(&services::Ctx) -> services::ServiceResult<T> + Send + 'static,
 ) -> anyhow::Result<T> {
-    let result = tokio::task::spawn_blocking(move || work(&ctx)).await?;
-    result.map_err(|e| match e {
+    services::run(&ctx, work).await.map_err(|e| match e {
         services::ServiceError::Invalid(errors) => {
             let lines: Vec<String> = errors
                 .iter()
@@ -175,7 +174,7 @@ async fn blocking<T: Send + 'static>(
                 .collect();
             anyhow::anyhow!("invalid input:\n{}", lines.join("\n"))
         }
-        services::ServiceError::Conflict(message) => {
+        services::ServiceError::Conflict(message) | services::ServiceError::Taken { message, .. } => {
             anyhow::anyhow!(endring::i18n::Lang::En.message(&message))
         }
         other => anyhow::anyhow!("{other}"),
@@ -188,7 +187,7 @@ async fn serve(ctx: services::Ctx) -> anyhow::Result<()> {
         println!("Created the first admin account.\n  email:    {email}\n  password: {password}\nKeep it safe; it is shown only this once.");
     }
     let transport = endring::mail::transport::Transport::from_config(&ctx.config)?;
-    actix_web::rt::spawn(endring::mail::worker::run(
+    actix_web::rt::spawn(endring::mail::worker::supervise(
         ctx.clone(),
         transport,
         std::time::Duration::from_secs(5),

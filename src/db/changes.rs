@@ -162,6 +162,8 @@ pub fn insert(conn: &mut DbConn, change: &Change) -> QueryResult<ChangeId> {
             changes::implementation_plan.eq(&row.implementation_plan),
             changes::backout_plan.eq(&row.backout_plan),
             changes::test_plan.eq(&row.test_plan),
+            changes::risk_score.eq(row.risk_score),
+            changes::risk_level.eq(&row.risk_level),
             changes::risk_factors.eq(&row.risk_factors),
             changes::version.eq(row.version),
             changes::created_at.eq(row.created_at),

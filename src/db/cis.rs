@@ -4,10 +4,9 @@ use super::schema::cis;
 use super::DbConn;
 use crate::domain::ids::CiId;
 use diesel::prelude::*;
-use serde::Serialize;
 
-/// A configuration item as stored and as shown in the API.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+/// A configuration item as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = cis)]
 pub struct Ci {
     pub id: i32,

@@ -177,13 +177,21 @@ pub fn mark_failed_attempt(
     Ok(())
 }
 
+/// Notices waiting (pending or being sent) and failed: two counts on the status index.
+pub fn backlog(conn: &mut DbConn) -> QueryResult<(i64, i64)> {
+    let waiting =
+        outbox::table.filter(outbox::status.eq_any(["pending", "sending"])).count().get_result(conn)?;
+    let failed = outbox::table.filter(outbox::status.eq("failed")).count().get_result(conn)?;
+    Ok((waiting, failed))
+}
+
 /// `(status, count)` of all notices, for tests and the admin page.
 pub fn counts(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
     outbox::table.group_by(outbox::status).select((outbox::status, diesel::dsl::count_star())).load(conn)
 }
 
-/// A notice that could not be delivered.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+/// A notice that could not be delivered, as stored.
+#[derive(Debug, Clone)]
 pub struct Failed {
     pub id: i32,
     pub kind: String,

@@ -14,5 +14,6 @@ pub mod lifecycle;
 pub mod risk;
 pub mod role;
 pub mod schedule;
+pub mod text;
 pub mod text_enum;
 pub mod validation;

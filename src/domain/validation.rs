@@ -73,10 +73,13 @@ pub fn required_text(text: &str, max: usize) -> Result<String, Message> {
     }
 }
 
-/// Trims `text` and allows up to `max` characters (empty is fine).
+/// Trims `text` and allows up to `max` characters (empty is fine). Control characters
+/// other than tab and line feed are refused here too, whatever path the text came by.
 pub fn optional_text(text: &str, max: usize) -> Result<String, Message> {
     let trimmed = text.trim();
-    if trimmed.chars().count() > max {
+    if let Some(found) = super::text::first_refused(trimmed) {
+        Err(found.into())
+    } else if trimmed.chars().count() > max {
         Err(Message::new("msg-too-long").arg("max", max))
     } else {
         Ok(trimmed.to_owned())

@@ -6,12 +6,11 @@
 use super::invitation::{invitation, Method};
 use super::notice::{render, Facts, NoticeKind, VoteLinks};
 use super::transport::{build, Content, Invitation, Transport};
-use crate::db::outbox::{self, Claimed};
 use crate::domain::ids::{ChangeId, UserId};
 use crate::i18n::Lang;
-use crate::services::email_votes::issue;
-use crate::services::{Ctx, ServiceResult};
-use chrono::{DateTime, Duration, Utc};
+use crate::services::outbox::{self, Delivery, Due};
+use crate::services::{run, Ctx, ServiceResult};
+use chrono::Duration;
 use std::time::Duration as StdDuration;
 
 /// Attempts before a notice is given up as `failed`.
@@ -36,18 +35,11 @@ pub struct Round {
     pub failed: usize,
 }
 
-/// Fresh Approve and Reject links for one voter (tokens are made at sending time, so the
-/// raw token exists only in the email).
-async fn vote_links(ctx: &Ctx, change: i32, voter: i32, round: i32) -> Result<VoteLinks, String> {
-    let now = ctx.clock.now();
-    let days = ctx.config.vote_link_days;
-    let (approve, reject) = blocking(ctx, move |ctx| {
-        ctx.db.write(|conn| -> ServiceResult<(String, String)> {
-            Ok(issue(conn, ChangeId(change), UserId(voter), round, now, days)?)
-        })
-    })
-    .await
-    .map_err(|e| e.to_string())?;
+/// Fresh Approve and Reject links for one voter.
+async fn vote_links(ctx: &Ctx, change: ChangeId, voter: UserId, round: i32) -> Result<VoteLinks, String> {
+    let (approve, reject) = run(ctx, move |ctx| outbox::vote_tokens(ctx, change, voter, round))
+        .await
+        .map_err(|e| e.to_string())?;
     let base = ctx.config.base_url.trim_end_matches('/');
     Ok(VoteLinks { approve: format!("{base}/vote/{approve}"), reject: format!("{base}/vote/{reject}") })
 }
@@ -65,61 +57,38 @@ fn sender_address(mail_from: &str) -> &str {
     }
 }
 
-fn message_id(notice: &Claimed, base_url: &str) -> String {
+fn message_id(notice: &Due, base_url: &str) -> String {
     format!("<outbox-{}-{}@{}>", notice.id, notice.created_at.timestamp(), host(base_url))
 }
 
 /// Claims the due notices and sends them; returns what happened.
 pub async fn deliver_due(ctx: &Ctx, transport: &Transport) -> ServiceResult<Round> {
-    let now = ctx.clock.now();
-    let claimer = ctx.clone();
-    let claimed = crate::web::run(actix_web::web::Data::new(claimer), move |ctx| {
-        ctx.db.write(|conn| -> ServiceResult<Vec<Claimed>> {
-            Ok(outbox::claim_due(conn, now, now + LEASE, BATCH)?)
-        })
-    })
-    .await?;
+    let claimed = run(ctx, |ctx| outbox::claim_due(ctx, LEASE, BATCH)).await?;
     let mut round = Round::default();
     for notice in claimed {
-        let outcome = send_one(ctx, transport, &notice).await;
-        let now = ctx.clock.now();
-        let (id, attempts) = (notice.id, notice.attempts);
-        // A notice that can never be sent (bad address, unknown kind) fails at once.
-        let retry_at: Option<DateTime<Utc>> = match &outcome {
-            Err(Failure::Permanent(_)) => None,
-            _ => (attempts < MAX_ATTEMPTS).then(|| now + backoff(attempts)),
+        let delivery = match send_one(ctx, transport, &notice).await {
+            Ok(()) => Delivery::Sent,
+            // A notice that can never be sent (bad address, unknown kind) fails at once.
+            Err(Failure::Permanent(error)) => Delivery::GaveUp { error },
+            Err(Failure::Transient(error)) if notice.attempt < MAX_ATTEMPTS => {
+                Delivery::Retry { error, at: ctx.clock.now() + backoff(notice.attempt) }
+            }
+            Err(Failure::Transient(error)) => Delivery::GaveUp { error },
         };
-        match &outcome {
-            Ok(()) => round.sent += 1,
-            Err(_) if retry_at.is_some() => round.retried += 1,
-            Err(_) => round.failed += 1,
-        }
-        blocking(ctx, move |ctx| {
-            ctx.db.write(|conn| -> ServiceResult<()> {
-                match &outcome {
-                    Ok(()) => outbox::mark_sent(conn, id, attempts, now)?,
-                    Err(Failure::Permanent(error) | Failure::Transient(error)) => {
-                        tracing::warn!(notice = id, attempts, %error, "notice not delivered");
-                        outbox::mark_failed_attempt(conn, id, attempts, error, retry_at)?
-                    }
+        match &delivery {
+            Delivery::Sent => round.sent += 1,
+            Delivery::Retry { error, .. } | Delivery::GaveUp { error } => {
+                tracing::warn!(notice = notice.id, attempt = notice.attempt, %error, "notice not delivered");
+                if matches!(delivery, Delivery::Retry { .. }) {
+                    round.retried += 1;
+                } else {
+                    round.failed += 1;
                 }
-                Ok(())
-            })
-        })
-        .await?;
+            }
+        }
+        run(ctx, move |ctx| outbox::record_delivery(ctx, &notice, &delivery)).await?;
     }
     Ok(round)
-}
-
-/// Runs database work off the async workers.
-async fn blocking<T: Send + 'static>(
-    ctx: &Ctx,
-    work: impl FnOnce(&Ctx) -> ServiceResult<T> + Send + 'static,
-) -> ServiceResult<T> {
-    let ctx = ctx.clone();
-    tokio::task::spawn_blocking(move || work(&ctx))
-        .await
-        .map_err(|e| crate::services::ServiceError::Internal(anyhow::anyhow!("outbox task: {e}")))?
 }
 
 /// Why a notice was not sent: worth retrying (the server, the network) or not.
@@ -128,7 +97,7 @@ enum Failure {
     Permanent(String),
 }
 
-async fn send_one(ctx: &Ctx, transport: &Transport, notice: &Claimed) -> Result<(), Failure> {
+async fn send_one(ctx: &Ctx, transport: &Transport, notice: &Due) -> Result<(), Failure> {
     let kind: NoticeKind =
         notice.kind.parse().map_err(|e| Failure::Permanent(format!("unknown notice kind: {e}")))?;
     let facts: Facts =
@@ -157,10 +126,28 @@ async fn send_one(ctx: &Ctx, transport: &Transport, notice: &Claimed) -> Result<
     transport.send(message).await.map_err(|e| Failure::Transient(e.to_string()))
 }
 
-/// Runs rounds until the process stops, pausing `every` between them.
-pub async fn run(ctx: Ctx, transport: Transport, every: StdDuration) {
+/// Runs the worker for as long as the process runs. If it dies (a panic in a round), it
+/// is started again after a pause, with a log line; `/healthz` counts the restarts.
+pub async fn supervise(ctx: Ctx, transport: Transport, every: StdDuration) {
+    ctx.worker.started();
     loop {
-        match blocking(&ctx, crate::services::reminders::queue_due).await {
+        let worker = actix_web::rt::spawn(rounds(ctx.clone(), transport.clone(), every));
+        match worker.await {
+            Ok(()) => tracing::error!("the mail worker stopped; starting it again"),
+            Err(error) => tracing::error!(%error, "the mail worker died; starting it again"),
+        }
+        ctx.worker.restarted();
+        tokio::time::sleep(RESTART_PAUSE).await;
+    }
+}
+
+/// The pause before a dead worker is started again.
+const RESTART_PAUSE: StdDuration = StdDuration::from_secs(5);
+
+/// Runs rounds until the process stops, pausing `every` between them.
+pub async fn rounds(ctx: Ctx, transport: Transport, every: StdDuration) {
+    loop {
+        match run(&ctx, crate::services::reminders::queue_due).await {
             Ok(0) => {}
             Ok(queued) => tracing::info!(queued, "reminders"),
             Err(error) => tracing::error!(%error, "reminders failed"),
@@ -177,6 +164,7 @@ pub async fn run(ctx: Ctx, transport: Transport, every: StdDuration) {
                 0
             }
         };
+        ctx.worker.round_finished(ctx.clock.now());
         // A full batch means more are waiting: go on at once.
         if handled as i64 == BATCH {
             continue;

@@ -1,9 +1,10 @@
 //! The read model of a change as the API returns it, assembled in a fixed number of
 //! queries; and the two derived facts several services need: conflicts and risk facts.
 
+use super::reference::CiView;
 use super::ServiceResult;
 use crate::config::Config;
-use crate::db::cis::{self, Ci};
+use crate::db::cis;
 use crate::db::{blackouts, changes, users, votes, DbConn};
 use crate::domain::approval::{decide, latest_per_voter, Outcome, Progress, VoteDecision};
 use crate::domain::caller::Caller;
@@ -83,7 +84,7 @@ pub struct ChangeView {
     pub implementer_id: Option<UserId>,
     pub template_id: Option<crate::domain::ids::TemplateId>,
     pub ci_ids: Vec<CiId>,
-    pub cis: Vec<Ci>,
+    pub cis: Vec<CiView>,
     pub planned_start: Option<DateTime<Utc>>,
     pub planned_end: Option<DateTime<Utc>>,
     pub actual_start: Option<DateTime<Utc>>,
@@ -107,7 +108,7 @@ pub struct ChangeView {
 pub fn build(conn: &mut DbConn, config: &Config, change: Change) -> ServiceResult<ChangeView> {
     let ci_ids = changes::ci_ids_of_one(conn, change.id)?;
     let ci_list: Vec<CiId> = ci_ids.iter().copied().collect();
-    let cis = cis::by_ids(conn, &ci_list)?;
+    let cis: Vec<CiView> = cis::by_ids(conn, &ci_list)?.into_iter().map(CiView::from).collect();
     let mut people_ids = vec![change.requester_id];
     people_ids.extend(change.implementer_id);
     let people = users::callers(conn, &people_ids)?;

@@ -5,18 +5,18 @@ use super::change_view::{self, ChangeView};
 use super::lifecycle::{self, Applied};
 use super::reference::check_cis;
 use super::{Ctx, ServiceError, ServiceResult};
-use crate::authz::{Object, Permission};
+use crate::authz::{Authz, Object, Permission};
 use crate::db::{changes, templates, users, DbConn};
 use crate::domain::caller::Caller;
 use crate::domain::change::{plausible, Change, ChangeState, ChangeType, Window};
 use crate::domain::ids::{ChangeId, CiId, TemplateId, UserId};
 use crate::domain::lifecycle::{transition, Action};
-use crate::domain::risk::{Assessment, RiskLevel};
-use crate::domain::role::Role;
+use crate::domain::risk::{Assessment, RiskAnswers, RiskLevel};
+use crate::domain::text::Text;
 use crate::domain::validation::{optional_text, required_text, FieldErrors, Message};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 const TITLE_MAX: usize = 200;
 const TEXT_MAX: usize = 20_000;
@@ -25,11 +25,11 @@ const TEXT_MAX: usize = 20_000;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewChange {
-    pub title: String,
+    pub title: Text,
     #[serde(default)]
-    pub description: String,
+    pub description: Text,
     #[serde(default)]
-    pub justification: String,
+    pub justification: Text,
     /// `normal` unless a template makes it `standard`.
     #[serde(rename = "type", default)]
     pub change_type: Option<ChangeType>,
@@ -38,22 +38,26 @@ pub struct NewChange {
     pub planned_start: Option<DateTime<Utc>>,
     pub planned_end: Option<DateTime<Utc>>,
     #[serde(default)]
-    pub implementation_plan: String,
+    pub implementation_plan: Text,
     #[serde(default)]
-    pub backout_plan: String,
+    pub backout_plan: Text,
     #[serde(default)]
-    pub test_plan: String,
+    pub test_plan: Text,
     pub implementer_id: Option<UserId>,
     pub template_id: Option<TemplateId>,
+    /// The risk questionnaire's answers (as `PUT …/risk` takes them), stored with the
+    /// change in the same transaction.
+    #[serde(default)]
+    pub answers: BTreeMap<String, String>,
 }
 
 /// Fields to change on a draft; absent fields stay, `null` clears a nullable one.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePatch {
-    pub title: Option<String>,
-    pub description: Option<String>,
-    pub justification: Option<String>,
+    pub title: Option<Text>,
+    pub description: Option<Text>,
+    pub justification: Option<Text>,
     #[serde(rename = "type")]
     pub change_type: Option<ChangeType>,
     pub ci_ids: Option<Vec<CiId>>,
@@ -63,15 +67,17 @@ pub struct ChangePatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub planned_end: Option<Option<DateTime<Utc>>>,
-    pub implementation_plan: Option<String>,
-    pub backout_plan: Option<String>,
-    pub test_plan: Option<String>,
+    pub implementation_plan: Option<Text>,
+    pub backout_plan: Option<Text>,
+    pub test_plan: Option<Text>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<UserId>)]
     pub implementer_id: Option<Option<UserId>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<TemplateId>)]
     pub template_id: Option<Option<TemplateId>>,
+    /// Risk answers to store with the edit (answers not given stay as they were).
+    pub answers: Option<BTreeMap<String, String>>,
 }
 
 /// Distinguishes a field given as `null` (`Some(None)`) from one left out (`None`).
@@ -112,10 +118,33 @@ pub fn load(conn: &mut DbConn, id: ChangeId) -> ServiceResult<Change> {
         .ok_or_else(|| ServiceError::NotFound(format!("there is no change {}", id.reference())))
 }
 
+/// Parses questionnaire answers given with a change; their errors join the field errors.
+fn parse_answers(raw: &BTreeMap<String, String>) -> ServiceResult<RiskAnswers> {
+    Ok(RiskAnswers::parse(raw.iter().map(|(q, a)| (q.as_str(), a.as_str())))?)
+}
+
+/// Stores `answers` (when any were given) and recomputes the change's risk, as the
+/// questionnaire does, after checking the caller may answer it.
+fn store_answers(
+    ctx: &Ctx,
+    conn: &mut DbConn,
+    caller: &Caller,
+    change: &mut Change,
+    answers: &RiskAnswers,
+    now: DateTime<Utc>,
+) -> ServiceResult<()> {
+    ctx.require(caller, Permission::Risk, &Object::change(change))?;
+    changes::set_risk_answers(conn, change.id, answers.iter())?;
+    super::risk::recompute(conn, &ctx.config, change, now)?;
+    Ok(())
+}
+
+/// Files a change (with its risk answers, when given): one transaction, one event.
 pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<ChangeView> {
     ctx.require(caller, Permission::Create, &Object::none())?;
+    let answers = parse_answers(&input.answers)?;
     let now = ctx.clock.now();
-    ctx.db.write(|conn| {
+    let id = ctx.db.write(|conn| -> ServiceResult<ChangeId> {
         let change_type = match (input.template_id, input.change_type) {
             (Some(_), None) => ChangeType::Standard,
             (_, given) => given.unwrap_or(ChangeType::Normal),
@@ -123,9 +152,9 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<Cha
         let mut ci_ids: BTreeSet<CiId> = input.ci_ids.iter().copied().collect();
         let mut change = Change {
             id: ChangeId(0),
-            title: input.title,
-            description: input.description,
-            justification: input.justification,
+            title: input.title.into(),
+            description: input.description.into(),
+            justification: input.justification.into(),
             change_type,
             state: ChangeState::Draft,
             requester_id: caller.id,
@@ -135,9 +164,9 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<Cha
             planned_end: input.planned_end,
             actual_start: None,
             actual_end: None,
-            implementation_plan: input.implementation_plan,
-            backout_plan: input.backout_plan,
-            test_plan: input.test_plan,
+            implementation_plan: input.implementation_plan.into(),
+            backout_plan: input.backout_plan.into(),
+            test_plan: input.test_plan.into(),
             risk: Assessment { score: 0, level: RiskLevel::Low, factors: Vec::new() },
             risk_override_reason: None,
             closure_code: None,
@@ -151,10 +180,21 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<Cha
             updated_at: now,
             authorized_at: None,
         };
-        validate(conn, &mut change, &mut ci_ids)?;
+        validate(conn, &ctx.authz, &mut change, &mut ci_ids)?;
+        let mut payload = serde_json::json!({ "title": change.title, "type": change.change_type });
+        if !input.answers.is_empty() {
+            ctx.require(caller, Permission::Risk, &Object::change(&change))?;
+            let facts = change_view::risk_facts(conn, &ctx.config, &change, &ci_ids, now)?;
+            change.risk = crate::domain::risk::assess(&answers, facts);
+        }
         change.id = changes::insert(conn, &change)?;
         changes::set_ci_ids(conn, change.id, &ci_ids)?;
-        let payload = serde_json::json!({ "title": change.title, "type": change.change_type });
+        changes::set_risk_answers(conn, change.id, answers.iter())?;
+        if !input.answers.is_empty() {
+            payload["answers"] = serde_json::json!(answers.iter().collect::<BTreeMap<_, _>>());
+            payload["risk_score"] = serde_json::json!(change.risk.score);
+            payload["risk_level"] = serde_json::json!(change.risk.level);
+        }
         let event = Event {
             change: Some(&change),
             actor: Some(caller.id),
@@ -164,12 +204,27 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<Cha
             payload,
         };
         record(conn, event, now)?;
+        Ok(change.id)
+    })?;
+    get_unchecked(ctx, id)
+}
+
+/// The view of a change just written by the caller (built after commit, outside the
+/// write lock).
+pub(crate) fn get_unchecked(ctx: &Ctx, id: ChangeId) -> ServiceResult<ChangeView> {
+    ctx.db.read(|conn| {
+        let change = load(conn, id)?;
         change_view::build(conn, &ctx.config, change)
     })
 }
 
 /// Checks and normalises the writable fields; every problem is reported at once.
-fn validate(conn: &mut DbConn, change: &mut Change, ci_ids: &mut BTreeSet<CiId>) -> ServiceResult<()> {
+fn validate(
+    conn: &mut DbConn,
+    authz: &Authz,
+    change: &mut Change,
+    ci_ids: &mut BTreeSet<CiId>,
+) -> ServiceResult<()> {
     let mut errors = FieldErrors::default();
     if let Some(title) = errors.check("title", required_text(&change.title, TITLE_MAX)) {
         change.title = title;
@@ -202,7 +257,7 @@ fn validate(conn: &mut DbConn, change: &mut Change, ci_ids: &mut BTreeSet<CiId>)
     if let Some(implementer) = change.implementer_id {
         match users::caller(conn, implementer)? {
             None => errors.add("implementer_id", Message::new("msg-no-user").arg("id", implementer)),
-            Some(user) if !user.has(Role::Implementer) && !user.has(Role::ChangeManager) => {
+            Some(user) if !authz.allows(&user, Permission::BeImplementer, &Object::none()) => {
                 errors.add("implementer_id", Message::new("msg-not-implementer").arg("name", &user.name))
             }
             Some(_) => {}
@@ -296,7 +351,8 @@ pub fn edit(
     expected: Expected,
     patch: ChangePatch,
 ) -> ServiceResult<ChangeView> {
-    lifecycle::perform(ctx, caller, id, Permission::Edit, "edit", |conn, change, _| {
+    let answers = patch.answers.as_ref().map(parse_answers).transpose()?;
+    lifecycle::perform(ctx, caller, id, Permission::Edit, "edit", |conn, change, now| {
         match expected {
             Expected::Version(given) => check_version(change, Some(given))?,
             Expected::Any => {}
@@ -307,21 +363,37 @@ pub fn edit(
         let mut fields: Vec<&str> = Vec::new();
         let p = patch;
         let f = &mut fields;
-        take(p.title, "title", &mut change.title, f);
-        take(p.description, "description", &mut change.description, f);
-        take(p.justification, "justification", &mut change.justification, f);
+        take(p.title.map(String::from), "title", &mut change.title, f);
+        take(p.description.map(String::from), "description", &mut change.description, f);
+        take(p.justification.map(String::from), "justification", &mut change.justification, f);
         take(p.change_type, "type", &mut change.change_type, f);
         take(p.ci_ids.map(|ids| ids.into_iter().collect()), "ci_ids", &mut ci_ids, f);
         take(p.planned_start, "planned_start", &mut change.planned_start, f);
         take(p.planned_end, "planned_end", &mut change.planned_end, f);
-        take(p.implementation_plan, "implementation_plan", &mut change.implementation_plan, f);
-        take(p.backout_plan, "backout_plan", &mut change.backout_plan, f);
-        take(p.test_plan, "test_plan", &mut change.test_plan, f);
+        take(
+            p.implementation_plan.map(String::from),
+            "implementation_plan",
+            &mut change.implementation_plan,
+            f,
+        );
+        take(p.backout_plan.map(String::from), "backout_plan", &mut change.backout_plan, f);
+        take(p.test_plan.map(String::from), "test_plan", &mut change.test_plan, f);
         take(p.implementer_id, "implementer_id", &mut change.implementer_id, f);
         take(p.template_id, "template_id", &mut change.template_id, f);
-        validate(conn, change, &mut ci_ids)?;
+        validate(conn, &ctx.authz, change, &mut ci_ids)?;
         changes::set_ci_ids(conn, id, &ci_ids)?;
-        Ok(Applied::with(serde_json::json!({ "fields": fields })))
+        let answered = answers.as_ref().filter(|a| a.iter().next().is_some());
+        if answered.is_some() {
+            fields.push("answers");
+        }
+        let mut payload = serde_json::json!({ "fields": fields });
+        if let Some(answers) = answered {
+            store_answers(ctx, conn, caller, change, answers, now)?;
+            payload["answers"] = serde_json::json!(answers.iter().collect::<BTreeMap<_, _>>());
+            payload["risk_score"] = serde_json::json!(change.risk.score);
+            payload["risk_level"] = serde_json::json!(change.risk.level);
+        }
+        Ok(Applied::with(payload))
     })
 }
 
@@ -391,16 +463,42 @@ pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail>
 /// Largest page the list returns.
 pub const MAX_PAGE: i64 = 200;
 
+/// What a person asks the change list for (the filters of SPEC §9); every one optional.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    /// Any of these states; empty: every state.
+    pub states: Vec<ChangeState>,
+    pub change_type: Option<ChangeType>,
+    pub ci: Option<CiId>,
+    /// The planned window overlaps `[from, to)`.
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Words in the title, any case.
+    pub text: Option<Text>,
+    /// Only the caller's own requests.
+    pub mine: bool,
+}
+
 pub fn list(
     ctx: &Ctx,
     caller: &Caller,
-    filter: &changes::ListFilter,
+    search: &Search,
     limit: i64,
     offset: i64,
 ) -> ServiceResult<ChangePage> {
     ctx.require(caller, Permission::Read, &Object::none())?;
+    let filter = changes::ListFilter {
+        states: search.states.clone(),
+        change_type: search.change_type,
+        ci: search.ci,
+        from: search.from,
+        to: search.to,
+        query: search.text.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned),
+        requester: search.mine.then_some(caller.id),
+        ..changes::ListFilter::default()
+    };
     ctx.db.read(|conn| {
-        let (items, total) = changes::list(conn, filter, limit.clamp(1, MAX_PAGE), offset.max(0))?;
+        let (items, total) = changes::list(conn, &filter, limit.clamp(1, MAX_PAGE), offset.max(0))?;
         let items = summaries(conn, items)?;
         Ok(ChangePage { items, total })
     })

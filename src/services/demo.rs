@@ -13,8 +13,9 @@ use crate::db::users as user_repo;
 use crate::domain::approval::VoteDecision;
 use crate::domain::caller::Caller;
 use crate::domain::change::{ChangeState, ChangeType, ClosureCode};
-use crate::domain::ids::{ChangeId, CiId};
+use crate::domain::ids::ChangeId;
 use crate::domain::role::Role;
+use crate::domain::text::Text;
 use chrono::{Duration, DurationRound, TimeDelta};
 use std::collections::BTreeMap;
 
@@ -92,12 +93,12 @@ pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
     let mut cis = Vec::new();
     for (name, kind, criticality) in CIS {
         let input = NewCi {
-            name: (*name).into(),
-            kind: (*kind).into(),
+            name: Text::literal(name),
+            kind: Text::literal(kind),
             criticality: *criticality,
-            owner_email: "it-drift@demo.endring.no".into(),
+            owner_email: Text::literal("it-drift@demo.endring.no"),
         };
-        cis.push(CiId(create_ci(ctx, &admin, input)?.id));
+        cis.push(create_ci(ctx, &admin, input)?.id);
     }
     let requesters = ["emma.kristiansen", "henrik.jensen", "anders.olsen", "maria.nilsen"];
     let implementers = ["anders.olsen", "maria.nilsen", "jonas.pedersen"];
@@ -132,18 +133,20 @@ pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
             _ => today + Duration::days(2 + (i as i64 * 3) % 40) + Duration::hours(i as i64 % 6),
         };
         let input = NewChange {
-            title: format!("{} – {}", TITLES[i % TITLES.len()], CIS[i % CIS.len()].0),
-            description: "Planned as part of the regular maintenance of the service.".into(),
-            justification: "Keeps the service supported and secure.".into(),
+            title: Text::parse(&format!("{} – {}", TITLES[i % TITLES.len()], CIS[i % CIS.len()].0))
+                .unwrap_or_default(),
+            description: Text::literal("Planned as part of the regular maintenance of the service."),
+            justification: Text::literal("Keeps the service supported and secure."),
             change_type: Some(if i % 17 == 5 { ChangeType::Emergency } else { ChangeType::Normal }),
             ci_ids: vec![cis[i % cis.len()]],
             planned_start: Some(start),
             planned_end: Some(start + Duration::hours(2)),
-            implementation_plan: "1. Announce. 2. Apply the change. 3. Verify the service.".into(),
-            backout_plan: "Restore the snapshot taken before the change.".into(),
-            test_plan: "Smoke test of sign-in and the main workflows.".into(),
+            implementation_plan: Text::literal("1. Announce. 2. Apply the change. 3. Verify the service."),
+            backout_plan: Text::literal("Restore the snapshot taken before the change."),
+            test_plan: Text::literal("Smoke test of sign-in and the main workflows."),
             implementer_id: Some(implementer.id),
             template_id: None,
+            answers: BTreeMap::new(),
         };
         let change = create(ctx, requester, input)?;
         let cast = Cast { requester, manager: &manager, voters: &voters };
@@ -183,7 +186,7 @@ fn advance(
     // Half the cancelled ones never left the draft; the others are cancelled once scheduled,
     // which withdraws their calendar invitation.
     if target == Cancelled && i % 20 < 10 {
-        lifecycle::cancel(ctx, requester, id, CancelInput { reason: "No longer needed.".into() })?;
+        lifecycle::cancel(ctx, requester, id, CancelInput { reason: Text::literal("No longer needed.") })?;
         return Ok(());
     }
     let answers = [
@@ -202,7 +205,7 @@ fn advance(
     if change_type == ChangeType::Normal {
         let input = AssessInput {
             outcome: AssessOutcomeInput::Authorize,
-            comment: "Ready for the CAB.".into(),
+            comment: Text::literal("Ready for the CAB."),
             risk_level: None,
             force: false,
             reason: None,
@@ -218,7 +221,12 @@ fn advance(
             break;
         }
         let comment = if decision == VoteDecision::Reject { "The backout plan is not tested." } else { "" };
-        match vote(ctx, voter, id, VoteInput { decision, comment: comment.into() }) {
+        match vote(
+            ctx,
+            voter,
+            id,
+            VoteInput { decision, comment: Text::literal(comment), force: false, reason: None },
+        ) {
             Ok(view) => state = view.state,
             // The implementer may not vote on their own change: the next voter will.
             Err(ServiceError::Forbidden(_)) => continue,
@@ -230,7 +238,7 @@ fn advance(
             ctx,
             manager,
             id,
-            CancelInput { reason: "The supplier postponed the upgrade.".into() },
+            CancelInput { reason: Text::literal("The supplier postponed the upgrade.") },
         )?;
         return Ok(());
     }
@@ -243,7 +251,7 @@ fn advance(
                 planned_start: start + week,
                 planned_end: end + week,
                 force: true,
-                reason: Some("Moved to the next maintenance evening.".into()),
+                reason: Some(Text::literal("Moved to the next maintenance evening.")),
             };
             lifecycle::reschedule(ctx, manager, id, input)?;
         }
@@ -265,11 +273,16 @@ fn advance(
         ctx,
         manager,
         id,
-        CompleteInput { closure_code: code, notes: "Carried out as planned; see the log.".into() },
+        CompleteInput { closure_code: code, notes: Text::literal("Carried out as planned; see the log.") },
     )?;
     if target == Review {
         return Ok(());
     }
-    lifecycle::review(ctx, manager, id, ReviewInput { review: "Went as planned. No follow-up.".into() })?;
+    lifecycle::review(
+        ctx,
+        manager,
+        id,
+        ReviewInput { review: Text::literal("Went as planned. No follow-up.") },
+    )?;
     Ok(())
 }

@@ -6,12 +6,14 @@
 use super::change_view::ChangeView;
 use super::voting::{cast, Channel, VoteInput};
 use super::{Ctx, ServiceError, ServiceResult};
+use crate::authz::{Object, Permission};
 use crate::db::vote_tokens::{self, NewToken, VoteToken};
 use crate::db::{changes, users, DbConn};
 use crate::domain::approval::VoteDecision;
 use crate::domain::caller::Caller;
 use crate::domain::change::{Change, ChangeState};
 use crate::domain::ids::{ChangeId, UserId};
+use crate::domain::text::Text;
 use chrono::{DateTime, Duration, Utc};
 
 /// What a link is, when opened.
@@ -77,19 +79,51 @@ pub fn inspect(ctx: &Ctx, raw: &str) -> ServiceResult<Link> {
     })
 }
 
+/// Whether the person at the browser may use a valid link of `voter`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Allowed,
+    /// Sign-in is required for links and nobody is signed in.
+    SignIn,
+    /// Sign-in is required and someone other than the voter is signed in.
+    OtherUser,
+}
+
+/// Links act alone unless the service requires sign-in for them; then the policy decides
+/// who may use a link (its own voter only).
+pub fn access(ctx: &Ctx, voter: UserId, signed_in: Option<&Caller>) -> Access {
+    if !ctx.config.vote_links_require_sign_in {
+        return Access::Allowed;
+    }
+    match signed_in {
+        None => Access::SignIn,
+        Some(person) if ctx.authz.allows(person, Permission::UseVoteLink, &Object::owned_by(voter)) => {
+            Access::Allowed
+        }
+        Some(_) => Access::OtherUser,
+    }
+}
+
 /// What posting a link did.
 #[derive(Debug)]
 pub enum Decided {
     Voted(Box<ChangeView>),
     Refused(Link),
+    /// The link may not be used from this browser now (see `Access`).
+    Denied(Access),
 }
 
-/// Casts the link's vote (with an optional comment) as its voter.
-pub fn decide(ctx: &Ctx, raw: &str, comment: String) -> ServiceResult<Decided> {
+/// Casts the link's vote (with an optional comment) as its voter, when `signed_in` (the
+/// person at the browser, if any) may use it.
+pub fn decide(ctx: &Ctx, raw: &str, comment: Text, signed_in: Option<&Caller>) -> ServiceResult<Decided> {
     let Link::Valid { token, change, voter } = inspect(ctx, raw)? else {
         return inspect(ctx, raw).map(Decided::Refused);
     };
-    let input = VoteInput { decision: token.decision, comment };
+    match access(ctx, voter.id, signed_in) {
+        Access::Allowed => {}
+        denied => return Ok(Decided::Denied(denied)),
+    }
+    let input = VoteInput { decision: token.decision, comment, force: false, reason: None };
     match cast(ctx, &voter, change.id, input, Channel::Email(&token)) {
         Ok(view) => Ok(Decided::Voted(Box::new(view))),
         Err(ServiceError::Conflict(message)) if message.key == "msg-vote-link-spent" => {

@@ -31,6 +31,10 @@ pub enum ServiceError {
     /// (Worded by the web layer: English for the API, the viewer's language on pages.)
     #[error("conflict: {}", .0.key)]
     Conflict(crate::domain::validation::Message),
+    /// 409: a name or address another record already holds; `field` is the field that
+    /// holds it, so a form can mark it.
+    #[error("conflict: {}", .message.key)]
+    Taken { field: &'static str, message: crate::domain::validation::Message },
     /// 422: fields that cannot be accepted.
     #[error("some fields are invalid")]
     Invalid(Vec<FieldError>),

@@ -6,7 +6,7 @@
 //! announces — all in one write transaction.
 
 use super::audit::{record, Event};
-use super::change_view::{self, conflicts_for, ChangeView};
+use super::change_view::{conflicts_for, ChangeView};
 use super::changes::load;
 use super::{notices, Ctx, ServiceError, ServiceResult};
 use crate::authz::{Authz, Object, Permission};
@@ -18,6 +18,7 @@ use crate::domain::ids::ChangeId;
 use crate::domain::lifecycle::{transition, Action, ActionKind, AssessOutcome};
 use crate::domain::risk::RiskLevel;
 use crate::domain::schedule::{Conflict, ConflictKind, Planned};
+use crate::domain::text::Text;
 use crate::domain::validation::{required_text, FieldErrors, Message};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -54,7 +55,7 @@ pub(crate) fn perform(
     apply: impl FnOnce(&mut DbConn, &mut Change, DateTime<Utc>) -> ServiceResult<Applied>,
 ) -> ServiceResult<ChangeView> {
     let now = ctx.clock.now();
-    ctx.db.write(|conn| {
+    let id = ctx.db.write(|conn| -> ServiceResult<ChangeId> {
         let mut change = load(conn, id)?;
         ctx.require(caller, permission, &Object::change(&change))?;
         let from = change.state;
@@ -77,8 +78,10 @@ pub(crate) fn perform(
         };
         record(conn, event, now)?;
         notices::for_transition(conn, &ctx.authz, &change, from, applied.comment.as_deref(), now)?;
-        change_view::build(conn, &ctx.config, change)
-    })
+        Ok(change.id)
+    })?;
+    // Built after commit: the write lock is held only for writing.
+    super::changes::get_unchecked(ctx, id)
 }
 
 /// The actions `caller` may take on `change` now: those the lifecycle allows from its
@@ -112,13 +115,13 @@ pub fn allowed_actions(authz: &Authz, caller: &Caller, change: &Change) -> Vec<A
 pub struct Force {
     #[serde(default)]
     pub force: bool,
-    pub reason: Option<String>,
+    pub reason: Option<Text>,
 }
 
 /// Refuses a conflicting window unless a change manager forces it with a reason.
 /// `blocks` chooses which kinds of conflict refuse (all of them when scheduling directly,
 /// blackouts only when a change goes to the CAB, which weighs the rest).
-fn check_window(
+pub(crate) fn check_window(
     ctx: &Ctx,
     conn: &mut DbConn,
     caller: &Caller,
@@ -207,14 +210,14 @@ pub fn submit(ctx: &Ctx, caller: &Caller, id: ChangeId, force: Force) -> Service
 pub struct AssessInput {
     pub outcome: AssessOutcomeInput,
     #[serde(default)]
-    pub comment: String,
+    pub comment: Text,
     /// Overrides the computed risk level; needs `reason`.
     pub risk_level: Option<RiskLevel>,
     /// Sends a change whose window lies in a blackout to the CAB anyway; needs `reason`.
     #[serde(default)]
     pub force: bool,
     /// Why the risk level is overridden or the blackout forced.
-    pub reason: Option<String>,
+    pub reason: Option<Text>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
@@ -258,7 +261,7 @@ pub fn assess(ctx: &Ctx, caller: &Caller, id: ChangeId, input: AssessInput) -> S
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentInput {
-    pub comment: String,
+    pub comment: Text,
 }
 
 pub fn return_to_draft(
@@ -287,7 +290,7 @@ pub struct RescheduleInput {
     pub planned_end: DateTime<Utc>,
     #[serde(default)]
     pub force: bool,
-    pub reason: Option<String>,
+    pub reason: Option<Text>,
 }
 
 pub fn reschedule(
@@ -340,7 +343,7 @@ pub fn start(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<ChangeVi
 pub struct CompleteInput {
     pub closure_code: ClosureCode,
     #[serde(default)]
-    pub notes: String,
+    pub notes: Text,
 }
 
 pub fn complete(ctx: &Ctx, caller: &Caller, id: ChangeId, input: CompleteInput) -> ServiceResult<ChangeView> {
@@ -363,7 +366,7 @@ pub fn complete(ctx: &Ctx, caller: &Caller, id: ChangeId, input: CompleteInput) 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewInput {
-    pub review: String,
+    pub review: Text,
 }
 
 pub fn review(ctx: &Ctx, caller: &Caller, id: ChangeId, input: ReviewInput) -> ServiceResult<ChangeView> {
@@ -380,7 +383,7 @@ pub fn review(ctx: &Ctx, caller: &Caller, id: ChangeId, input: ReviewInput) -> S
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelInput {
-    pub reason: String,
+    pub reason: Text,
 }
 
 pub fn cancel(ctx: &Ctx, caller: &Caller, id: ChangeId, input: CancelInput) -> ServiceResult<ChangeView> {

@@ -4,6 +4,7 @@
 //!
 //! Services are blocking (diesel); the web layer calls them inside `web::block`.
 
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
@@ -41,6 +42,22 @@ pub struct Ctx {
     pub config: Arc<Config>,
     /// Per-instance limits on sign-in attempts.
     pub sign_in: Arc<auth::SignInLimiter>,
+    /// What this instance's mail worker reports (for `/healthz`).
+    pub worker: Arc<health::WorkerStatus>,
+}
+
+/// Runs blocking service work (diesel) on the runtime's blocking pool, off the async
+/// workers. The one way every driver — web handlers, the mail worker, the command line —
+/// calls a service from async code.
+pub async fn run<T, F>(ctx: &Ctx, work: F) -> ServiceResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Ctx) -> ServiceResult<T> + Send + 'static,
+{
+    let ctx = ctx.clone();
+    tokio::task::spawn_blocking(move || work(&ctx))
+        .await
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
 }
 
 impl Ctx {
@@ -52,6 +69,21 @@ impl Ctx {
             Err(ServiceError::Forbidden(permission))
         }
     }
+}
+
+/// The active people the policy grants `permission` on `object`: those holding a role
+/// some policy line grants it to, each then checked against the object itself.
+pub(crate) fn who_may(
+    conn: &mut crate::db::DbConn,
+    authz: &Authz,
+    permission: Permission,
+    object: &Object,
+) -> diesel::QueryResult<Vec<Caller>> {
+    let roles = authz.roles_granting(permission);
+    Ok(crate::db::users::holding_any(conn, &roles)?
+        .into_iter()
+        .filter(|person| authz.allows(person, permission, object))
+        .collect())
 }
 
 /// What a permission allows, in words (for the API's 403 detail).
@@ -78,5 +110,9 @@ pub(crate) fn describe(permission: Permission) -> &'static str {
         Permission::ManageUsers => "manage users (admins do)",
         Permission::ReadReports => "read the reports (managers, change managers and admins may)",
         Permission::ManageNotices => "see and retry failed email notices (admins do)",
+        Permission::BeImplementer => "be named implementer (implementers and change managers may)",
+        Permission::VoteAsManager => "vote as a change manager",
+        Permission::UseVoteLink => "use this vote link (only the voter it was sent to may)",
+        Permission::FollowUpcoming => "follow the coming week's changes",
     }
 }

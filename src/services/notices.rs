@@ -7,7 +7,6 @@ use crate::db::{users, DbConn};
 use crate::domain::caller::Caller;
 use crate::domain::change::{Change, ChangeState};
 use crate::domain::ids::UserId;
-use crate::domain::role::Role;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -62,8 +61,8 @@ pub fn for_transition(
     };
     match (from, to) {
         (Draft, Assess) => {
-            let managers = users::holding_any(conn, &[Role::ChangeManager])?;
-            send(conn, "submitted", &managers)?;
+            let assessors = super::who_may(conn, authz, Permission::Assess, &Object::change(change))?;
+            send(conn, "submitted", &assessors)?;
         }
         (Draft | Assess, Authorize) => {
             let voters = eligible_voters(conn, authz, change)?;
@@ -94,11 +93,7 @@ pub fn eligible_voters(
     authz: &Authz,
     change: &Change,
 ) -> diesel::QueryResult<Vec<Caller>> {
-    let object = Object::change(change);
-    Ok(users::holding_any(conn, &[Role::CabMember, Role::ChangeManager])?
-        .into_iter()
-        .filter(|voter| authz.allows(voter, Permission::Vote, &object))
-        .collect())
+    super::who_may(conn, authz, Permission::Vote, &Object::change(change))
 }
 
 pub(crate) fn requester_and_implementer(

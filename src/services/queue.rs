@@ -9,7 +9,6 @@ use crate::db::votes;
 use crate::domain::caller::Caller;
 use crate::domain::change::ChangeState;
 use crate::domain::ids::ChangeId;
-use crate::domain::role::Role;
 use std::collections::BTreeSet;
 
 /// Most entries a work list shows.
@@ -75,8 +74,8 @@ impl HomeSection {
     }
 }
 
-/// What the home page lists for `caller`: their own changes, and what waits for each of
-/// their roles.
+/// What the home page lists for `caller`: their own changes, and what waits for them by
+/// what the policy lets them do (assess, vote, implement, follow the coming week).
 pub fn home(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<(HomeSection, Vec<ChangeSummary>)>> {
     let soonest =
         |states: Vec<ChangeState>| ListFilter { states, order: ListOrder::Soonest, ..Default::default() };
@@ -84,19 +83,20 @@ pub fn home(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<(HomeSection, Vec<C
         HomeSection::MyChanges,
         changes(ctx, caller, ListFilter { requester: Some(caller.id), ..Default::default() })?,
     )];
-    if caller.has(Role::ChangeManager) {
+    let may = |permission| ctx.authz.allows(caller, permission, &Object::none());
+    if may(Permission::Assess) {
         sections.push((HomeSection::ToAssess, changes(ctx, caller, soonest(vec![ChangeState::Assess]))?));
     }
-    if caller.has(Role::CabMember) || caller.has(Role::ChangeManager) {
+    if may(Permission::Vote) {
         let waiting = cab(ctx, caller)?.into_iter().filter(|i| i.awaiting_viewer).map(|i| i.change).collect();
         sections.push((HomeSection::AwaitingVote, waiting));
     }
     let booked = vec![ChangeState::Scheduled, ChangeState::Implement];
-    if caller.has(Role::Implementer) {
+    if may(Permission::BeImplementer) {
         let filter = ListFilter { implementer: Some(caller.id), ..soonest(booked.clone()) };
         sections.push((HomeSection::MyWork, changes(ctx, caller, filter)?));
     }
-    if caller.has(Role::Manager) {
+    if may(Permission::FollowUpcoming) {
         let now = ctx.clock.now();
         let filter =
             ListFilter { from: Some(now), to: Some(now + chrono::Duration::days(7)), ..soonest(booked) };

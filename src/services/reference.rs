@@ -8,6 +8,7 @@ use crate::db::{blackouts, templates, DbConn};
 use crate::domain::caller::Caller;
 use crate::domain::change::Window;
 use crate::domain::ids::{CiId, TemplateId};
+use crate::domain::text::Text;
 use crate::domain::validation::{optional_text, required_text, FieldErrors, Message};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,17 @@ pub const LIST_LIMIT: i64 = 500;
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCi {
+    pub name: Text,
+    pub kind: Text,
+    /// 1 (most critical) to 4.
+    pub criticality: i32,
+    pub owner_email: Text,
+}
+
+/// A configuration item as the API and the pages show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CiView {
+    pub id: CiId,
     pub name: String,
     pub kind: String,
     /// 1 (most critical) to 4.
@@ -26,12 +38,25 @@ pub struct NewCi {
     pub owner_email: String,
 }
 
-pub fn list_cis(ctx: &Ctx, caller: &Caller, offset: i64) -> ServiceResult<Vec<Ci>> {
-    ctx.require(caller, Permission::ReadReference, &Object::none())?;
-    Ok(ctx.db.query(|conn| cis::list(conn, LIST_LIMIT, offset.max(0)))?)
+impl From<Ci> for CiView {
+    fn from(ci: Ci) -> Self {
+        CiView {
+            id: CiId(ci.id),
+            name: ci.name,
+            kind: ci.kind,
+            criticality: ci.criticality,
+            owner_email: ci.owner_email,
+        }
+    }
 }
 
-pub fn create_ci(ctx: &Ctx, caller: &Caller, input: NewCi) -> ServiceResult<Ci> {
+pub fn list_cis(ctx: &Ctx, caller: &Caller, offset: i64) -> ServiceResult<Vec<CiView>> {
+    ctx.require(caller, Permission::ReadReference, &Object::none())?;
+    let rows = ctx.db.query(|conn| cis::list(conn, LIST_LIMIT, offset.max(0)))?;
+    Ok(rows.into_iter().map(CiView::from).collect())
+}
+
+pub fn create_ci(ctx: &Ctx, caller: &Caller, input: NewCi) -> ServiceResult<CiView> {
     ctx.require(caller, Permission::ManageCis, &Object::none())?;
     let mut errors = FieldErrors::default();
     let name = errors.check("name", required_text(&input.name, 200));
@@ -45,7 +70,8 @@ pub fn create_ci(ctx: &Ctx, caller: &Caller, input: NewCi) -> ServiceResult<Ci> 
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
         if cis::exists_named(conn, &name)? {
-            return Err(ServiceError::Conflict(Message::new("msg-ci-exists").arg("name", &name)));
+            let message = Message::new("msg-ci-exists").arg("name", &name);
+            return Err(ServiceError::Taken { field: "name", message });
         }
         let ci = cis::insert(conn, &name, &kind, input.criticality, &email)?;
         let payload = serde_json::json!({ "ci_id": ci.id, "name": ci.name, "criticality": ci.criticality });
@@ -61,19 +87,19 @@ pub fn create_ci(ctx: &Ctx, caller: &Caller, input: NewCi) -> ServiceResult<Ci> 
             },
             now,
         )?;
-        Ok(ci)
+        Ok(CiView::from(ci))
     })
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTemplate {
-    pub name: String,
+    pub name: Text,
     #[serde(default)]
-    pub description: String,
-    pub implementation_plan: String,
-    pub backout_plan: String,
-    pub test_plan: String,
+    pub description: Text,
+    pub implementation_plan: Text,
+    pub backout_plan: Text,
+    pub test_plan: Text,
     pub max_duration_minutes: i32,
     #[serde(default)]
     pub ci_ids: Vec<CiId>,
@@ -158,9 +184,8 @@ pub fn create_template(ctx: &Ctx, caller: &Caller, input: NewTemplate) -> Servic
             created_at: now,
         })?;
         if templates::exists_named(conn, &template.name)? {
-            return Err(ServiceError::Conflict(
-                Message::new("msg-template-exists").arg("name", &template.name),
-            ));
+            let message = Message::new("msg-template-exists").arg("name", &template.name);
+            return Err(ServiceError::Taken { field: "name", message });
         }
         let id = templates::insert(conn, &template)?;
         let payload = serde_json::json!({ "template_id": id, "name": template.name });
@@ -183,7 +208,7 @@ pub fn create_template(ctx: &Ctx, caller: &Caller, input: NewTemplate) -> Servic
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBlackout {
-    pub title: String,
+    pub title: Text,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     /// Empty: a global freeze.
@@ -245,7 +270,7 @@ pub fn create_blackout(ctx: &Ctx, caller: &Caller, input: NewBlackout) -> Servic
 
 /// What the change form offers to choose from, read in one transaction.
 pub struct FormChoices {
-    pub cis: Vec<Ci>,
+    pub cis: Vec<CiView>,
     pub templates: Vec<TemplateView>,
     pub implementers: Vec<Caller>,
 }
@@ -254,12 +279,9 @@ pub fn form_choices(ctx: &Ctx, caller: &Caller) -> ServiceResult<FormChoices> {
     ctx.require(caller, Permission::ReadReference, &Object::none())?;
     ctx.db.read(|conn| {
         Ok(FormChoices {
-            cis: cis::list(conn, LIST_LIMIT, 0)?,
+            cis: cis::list(conn, LIST_LIMIT, 0)?.into_iter().map(CiView::from).collect(),
             templates: templates::list(conn, LIST_LIMIT, 0)?.into_iter().map(TemplateView::from).collect(),
-            implementers: crate::db::users::holding_any(
-                conn,
-                &[crate::domain::role::Role::Implementer, crate::domain::role::Role::ChangeManager],
-            )?,
+            implementers: super::who_may(conn, &ctx.authz, Permission::BeImplementer, &Object::none())?,
         })
     })
 }

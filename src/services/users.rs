@@ -19,7 +19,7 @@ pub fn parse_email(text: &str) -> Result<String, Message> {
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
         })
-        && !email.chars().any(char::is_whitespace);
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
     if valid {
         Ok(email)
     } else {
@@ -64,7 +64,8 @@ pub fn add(ctx: &Ctx, actor: Option<&Caller>, input: NewUser) -> ServiceResult<U
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
         if users::id_by_email(conn, &email)?.is_some() {
-            return Err(ServiceError::Conflict(Message::new("msg-user-exists").arg("email", &email)));
+            let message = Message::new("msg-user-exists").arg("email", &email);
+            return Err(ServiceError::Taken { field: "email", message });
         }
         let id = users::insert(conn, &email, &name, &hash, &input.roles, now)?;
         let roles: Vec<&str> = input.roles.iter().map(|r| r.as_str()).collect();
@@ -131,7 +132,7 @@ pub fn bootstrap_admin(ctx: &Ctx) -> ServiceResult<Option<(String, String)>> {
     match add(ctx, None, admin) {
         Ok(_) => Ok(Some((email, password))),
         // Another instance starting at the same moment made it first.
-        Err(ServiceError::Conflict(_)) => Ok(None),
+        Err(ServiceError::Taken { .. }) => Ok(None),
         Err(other) => Err(other),
     }
 }

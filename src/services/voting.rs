@@ -6,9 +6,9 @@
 
 use super::audit::{record, Event};
 use super::change_view::ChangeView;
-use super::lifecycle::{perform, Applied};
+use super::lifecycle::{check_window, perform, Applied, Force};
 use super::{Ctx, ServiceError, ServiceResult};
-use crate::authz::Permission;
+use crate::authz::{Object, Permission};
 use crate::db::vote_tokens::{self, VoteToken};
 use crate::db::votes::{self, NewVote};
 use crate::domain::approval::{decide, Outcome, VoteDecision};
@@ -16,7 +16,8 @@ use crate::domain::caller::Caller;
 use crate::domain::change::ChangeState;
 use crate::domain::ids::ChangeId;
 use crate::domain::lifecycle::{transition, Action};
-use crate::domain::role::Role;
+use crate::domain::schedule::ConflictKind;
+use crate::domain::text::Text;
 use crate::domain::validation::{optional_text, Message};
 use serde::Deserialize;
 use serde_json::json;
@@ -27,7 +28,12 @@ use serde_json::json;
 pub struct VoteInput {
     pub decision: VoteDecision,
     #[serde(default)]
-    pub comment: String,
+    pub comment: Text,
+    /// An approval that decides schedules the change: when its window now lies in a
+    /// blackout, a change manager may still approve it with `force` and a `reason`.
+    #[serde(default)]
+    pub force: bool,
+    pub reason: Option<Text>,
 }
 
 /// How a vote arrived.
@@ -63,7 +69,7 @@ pub fn cast(
                     ServiceError::from,
                 ));
         }
-        let as_manager = caller.has(Role::ChangeManager);
+        let as_manager = ctx.authz.allows(caller, Permission::VoteAsManager, &Object::change(change));
         let vote = NewVote {
             change: change.id,
             round: change.decision_round,
@@ -107,10 +113,16 @@ pub fn cast(
             payload: vote_event,
         };
         record(conn, event, now)?;
+        let mut payload = json!({ "round": change.decision_round, "rule": rule });
+        if to == ChangeState::Scheduled {
+            // A freeze may have been declared while the change waited for the CAB.
+            let force = Force { force: input.force, reason: input.reason.clone() };
+            payload["schedule"] =
+                check_window(ctx, conn, caller, change, &force, |c| c.kind == ConflictKind::Blackout)?;
+        }
         change.state = to;
         change.decided_at = Some(now);
-        let decision = if to == ChangeState::Scheduled { "approved" } else { "rejected" };
-        let payload = json!({ "decision": decision, "round": change.decision_round, "rule": rule });
+        payload["decision"] = json!(if to == ChangeState::Scheduled { "approved" } else { "rejected" });
         Ok(Applied { payload, comment: Some(comment), event_action: Some("decide") })
     })
 }

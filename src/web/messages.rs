@@ -40,7 +40,7 @@ pub fn describe(lang: Lang, error: &ServiceError) -> String {
                 .collect();
             format!("{} {}", lang.t("error-422"), details.join("; "))
         }
-        ServiceError::Conflict(message) => lang.message(message),
+        ServiceError::Conflict(message) | ServiceError::Taken { message, .. } => lang.message(message),
         ServiceError::Internal(_) => lang.t("error-internal"),
         other => other.to_string(),
     }

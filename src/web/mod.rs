@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod extract;
 pub mod messages;
 pub mod openapi;
 pub mod pages;
@@ -12,18 +13,16 @@ pub mod problem;
 pub mod session;
 pub mod views;
 
-use crate::services::{Ctx, ServiceError, ServiceResult};
+use crate::services::{Ctx, ServiceResult};
 use actix_web::web;
 
-/// Runs a blocking service call on actix's blocking pool.
+/// Runs a blocking service call off the async workers (`services::run`).
 pub async fn run<T, F>(ctx: web::Data<Ctx>, work: F) -> ServiceResult<T>
 where
     T: Send + 'static,
     F: FnOnce(&Ctx) -> ServiceResult<T> + Send + 'static,
 {
-    web::block(move || work(&ctx))
-        .await
-        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    crate::services::run(&ctx, work).await
 }
 
 /// The whole URL map.
@@ -37,8 +36,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     use api::{changes, meta, reference};
     use pages::{assets, auth, cab, home, profile};
     use web::{get, patch, post, put};
-    cfg.app_data(web::JsonConfig::default().limit(256 * 1024).error_handler(problem::json_error))
-        .app_data(web::QueryConfig::default().error_handler(problem::query_error))
+    cfg.app_data(web::QueryConfig::default().error_handler(problem::query_error))
+        .app_data(web::PathConfig::default().error_handler(problem::path_error))
         .service(resource("/healthz").route(get().to(meta::healthz)))
         .service(resource("/static/style.css").route(get().to(assets::style)))
         .service(resource("/sign-in").route(get().to(auth::form)).route(post().to(auth::submit)))

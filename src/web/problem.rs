@@ -57,9 +57,10 @@ impl ResponseError for ServiceError {
             ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
             ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
-            ServiceError::Refused(_) | ServiceError::ScheduleConflict(_) | ServiceError::Conflict(_) => {
-                StatusCode::CONFLICT
-            }
+            ServiceError::Refused(_)
+            | ServiceError::ScheduleConflict(_)
+            | ServiceError::Conflict(_)
+            | ServiceError::Taken { .. } => StatusCode::CONFLICT,
             ServiceError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ServiceError::VersionMismatch { .. } => StatusCode::PRECONDITION_FAILED,
             ServiceError::VersionRequired => StatusCode::PRECONDITION_REQUIRED,
@@ -74,7 +75,9 @@ impl ResponseError for ServiceError {
             tracing::error!(error = ?cause, "request failed");
         }
         let detail = match self {
-            ServiceError::Conflict(message) => Lang::En.message(message),
+            ServiceError::Conflict(message) | ServiceError::Taken { message, .. } => {
+                Lang::En.message(message)
+            }
             other => other.to_string(),
         };
         let mut problem = Problem::new(status, detail);
@@ -86,6 +89,10 @@ impl ResponseError for ServiceError {
                     .collect()
             }
             ServiceError::ScheduleConflict(conflicts) => problem.conflicts = conflicts.clone(),
+            ServiceError::Taken { field, message } => {
+                problem.errors =
+                    vec![FieldProblem { field: (*field).to_owned(), message: Lang::En.message(message) }]
+            }
             _ => {}
         }
         let mut response = problem.response();
@@ -99,34 +106,6 @@ impl ResponseError for ServiceError {
             );
         }
         response
-    }
-}
-
-/// JSON bodies that do not parse: syntax errors are 400, well-formed JSON with wrong
-/// fields or values is 422.
-pub fn json_error(
-    error: actix_web::error::JsonPayloadError,
-    _req: &actix_web::HttpRequest,
-) -> actix_web::Error {
-    use actix_web::error::JsonPayloadError;
-    let problem = match &error {
-        JsonPayloadError::Deserialize(e) => body_problem(e),
-        JsonPayloadError::ContentType => unsupported_media_type(),
-        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => too_large(),
-        other => Problem::new(StatusCode::BAD_REQUEST, format!("the body could not be read: {other}")),
-    };
-    actix_web::error::InternalError::from_response(error, problem.response()).into()
-}
-
-/// A JSON body that does not parse: syntax errors are 400, well-formed JSON with wrong
-/// fields or values is 422.
-pub fn body_problem(error: &serde_json::Error) -> Problem {
-    if error.classify() == serde_json::error::Category::Data {
-        let mut problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "some fields are invalid");
-        problem.errors = vec![FieldProblem { field: "body".into(), message: error.to_string() }];
-        problem
-    } else {
-        Problem::new(StatusCode::BAD_REQUEST, format!("the body is not valid JSON: {error}"))
     }
 }
 
@@ -148,6 +127,36 @@ pub fn query_error(
     actix_web::error::InternalError::from_response(error, response).into()
 }
 
+/// A query parameter that does not fit its type: 422 naming it, as a problem document
+/// under `/api`, an error page in the visitor's language elsewhere.
+pub fn invalid_query(req: &actix_web::HttpRequest, field: String, message: String) -> HttpResponse {
+    if is_api(req) {
+        let mut problem = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "some query parameters are invalid");
+        problem.errors = vec![FieldProblem { field, message }];
+        return problem.response();
+    }
+    let lang = visitor_language(req);
+    let detail = lang.t_with(
+        "error-query-field",
+        &[("field", crate::i18n::arg(field)), ("message", crate::i18n::arg(message))],
+    );
+    page_response(lang, StatusCode::UNPROCESSABLE_ENTITY, &detail)
+}
+
+fn is_api(req: &actix_web::HttpRequest) -> bool {
+    req.path().starts_with("/api/") || req.path() == "/healthz"
+}
+
+fn visitor_language(req: &actix_web::HttpRequest) -> Lang {
+    let accept = req.headers().get(actix_web::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    Lang::negotiate(accept)
+}
+
+fn page_response(lang: Lang, status: StatusCode, detail: &str) -> HttpResponse {
+    let markup = super::views::error_page(lang, status, detail);
+    HttpResponse::build(status).content_type("text/html; charset=utf-8").body(markup.into_string())
+}
+
 /// A problem document under `/api`, an error page in the visitor's language elsewhere.
 fn answer(
     req: &actix_web::HttpRequest,
@@ -155,13 +164,23 @@ fn answer(
     api_detail: &str,
     page_key: &str,
 ) -> HttpResponse {
-    if req.path().starts_with("/api/") || req.path() == "/healthz" {
+    if is_api(req) {
         return Problem::new(status, api_detail).response();
     }
-    let accept = req.headers().get(actix_web::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    let lang = crate::i18n::Lang::negotiate(accept);
-    let markup = super::views::error_page(lang, status, &lang.t(page_key));
-    HttpResponse::build(status).content_type("text/html; charset=utf-8").body(markup.into_string())
+    let lang = visitor_language(req);
+    page_response(lang, status, &lang.t(page_key))
+}
+
+/// Path parameters that do not parse (`/api/v1/outbox/abc/retry`): 404, as a problem
+/// document under `/api`, an error page elsewhere.
+pub fn path_error(error: actix_web::error::PathError, req: &actix_web::HttpRequest) -> actix_web::Error {
+    let response = answer(
+        req,
+        StatusCode::NOT_FOUND,
+        &format!("there is nothing at this address: {error}"),
+        "error-404-detail",
+    );
+    actix_web::error::InternalError::from_response(error, response).into()
 }
 
 /// Unknown paths: a problem document under `/api`, an error page elsewhere.

@@ -12,6 +12,7 @@ use super::views::error_page;
 use crate::authz::{Object, Permission};
 use crate::domain::caller::Caller;
 use crate::domain::ids::UserId;
+use crate::domain::text::Text;
 use crate::i18n::Lang;
 use crate::services::auth::SignedIn;
 use crate::services::{users, Ctx, ServiceError};
@@ -157,23 +158,14 @@ pub struct Viewer {
     pub lang: Lang,
     pub zone: chrono_tz::Tz,
     pub csrf: String,
-    /// Of the permissions the navigation depends on, those the policy grants the viewer.
-    grants: Vec<Permission>,
+    authz: std::sync::Arc<crate::authz::Authz>,
 }
 
-/// Permissions that decide which parts of the site the navigation offers.
-const NAVIGATION: [Permission; 5] = [
-    Permission::ReadReports,
-    Permission::ManageUsers,
-    Permission::ManageCis,
-    Permission::ManageTemplates,
-    Permission::ManageBlackouts,
-];
-
 impl Viewer {
-    /// Whether the policy grants the viewer `permission` (one of `NAVIGATION`).
+    /// Whether the policy grants the viewer `permission` in general (not on a particular
+    /// change): what the navigation and the page sections offer.
     pub fn may(&self, permission: Permission) -> bool {
-        self.grants.contains(&permission)
+        self.authz.allows(&self.caller, permission, &Object::none())
     }
 }
 
@@ -204,10 +196,8 @@ impl FromRequest for Viewer {
                 .await
                 .map_err(|error| PageError::Service { error, lang })?
                 .ok_or_else(sign_in)?;
-            let grants =
-                NAVIGATION.into_iter().filter(|p| authz.allows(&caller, *p, &Object::none())).collect();
             Ok(Viewer {
-                grants,
+                authz,
                 lang: language(&req, &session, caller.language.as_deref()),
                 zone: caller.timezone.as_deref().and_then(|z| z.parse().ok()).unwrap_or(default_zone),
                 csrf: csrf_token(&session),
@@ -217,15 +207,22 @@ impl FromRequest for Viewer {
     }
 }
 
-/// The fields of a submitted form whose CSRF token matched the session's.
+/// The fields of a submitted form whose CSRF token matched the session's. Every value is
+/// `Text` (no control characters but tab and line feed; CR LF read as LF): a field that
+/// holds one is refused with 422 naming it before any service runs.
 pub struct Form {
-    pairs: Vec<(String, String)>,
+    pairs: Vec<(String, Text)>,
 }
 
 impl Form {
     /// The trimmed value of `name` (empty when absent).
     pub fn get(&self, name: &str) -> &str {
         self.pairs.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.trim())
+    }
+
+    /// The trimmed value of `name` as `Text` (empty when absent).
+    pub fn text(&self, name: &str) -> Text {
+        self.pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trimmed()).unwrap_or_default()
     }
 
     /// Every value of a repeated field (checkboxes, multiple selects).
@@ -249,11 +246,20 @@ impl FromRequest for Form {
         Box::pin(async move {
             let refused = || PageError::Csrf { lang };
             let body = body.await.map_err(|_| refused())?;
-            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| refused())?;
+            let raw: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| refused())?;
             let expected = session.get::<String>(CSRF).ok().flatten().ok_or_else(refused)?;
-            let given = pairs.iter().find(|(k, _)| k == CSRF).map(|(_, v)| v.as_str()).unwrap_or_default();
+            let given = raw.iter().find(|(k, _)| k == CSRF).map(|(_, v)| v.as_str()).unwrap_or_default();
             if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
                 return Err(refused());
+            }
+            let mut pairs = Vec::with_capacity(raw.len());
+            for (name, value) in raw {
+                match Text::parse(&value) {
+                    Ok(text) => pairs.push((name, text)),
+                    Err(found) => {
+                        return Err(PageError::Service { error: ServiceError::invalid(&name, found), lang })
+                    }
+                }
             }
             Ok(Form { pairs })
         })

@@ -7,6 +7,7 @@ mod audit;
 mod cli;
 mod concurrency;
 mod errors;
+mod house;
 mod lifecycle;
 mod mail;
 mod migrations;

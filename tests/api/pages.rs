@@ -42,12 +42,12 @@ pub async fn sign_in(app: &TestApp, user: &User) -> Client {
     client
 }
 
-async fn page(client: &Client, app: &TestApp, path: &str) -> (StatusCode, String) {
+pub async fn page(client: &Client, app: &TestApp, path: &str) -> (StatusCode, String) {
     let response = client.get(format!("{}{path}", app.address)).send().await.unwrap();
     (response.status(), response.text().await.unwrap())
 }
 
-async fn post_form(
+pub async fn post_form(
     client: &Client,
     app: &TestApp,
     path: &str,

@@ -50,8 +50,10 @@ async fn blackouts_and_booked_changes_show_as_conflicts_and_on_the_calendar(back
     let (status, authorized) = app.act(&change, "assess", &app.admin, forced).await;
     assert_eq!((status, authorized["state"].as_str()), (StatusCode::OK, Some("authorize")), "{authorized}");
 
-    // Schedule `change`; a later draft on the same CI in the same window lists it.
-    let (_, scheduled) = app.act(&change, "votes", &app.admin, json!({ "decision": "approve" })).await;
+    // Schedule `change` (the freeze still holds, so the deciding approval is forced too);
+    // a later draft on the same CI in the same window lists it.
+    let approve = json!({ "decision": "approve", "force": true, "reason": "Security fix cannot wait" });
+    let (_, scheduled) = app.act(&change, "votes", &app.admin, approve).await;
     assert_eq!(scheduled["state"], "scheduled");
     let later = app.draft(&requester, &app.admin, ci, 10).await;
     let kinds: Vec<&str> =

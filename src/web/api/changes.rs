@@ -1,19 +1,20 @@
 //! `/api/v1/changes`: the change list, one change, and every lifecycle action.
 
-use super::{change_id, ActionBody};
-use crate::db::changes::ListFilter;
+use super::change_id;
 use crate::domain::caller::Caller;
 use crate::domain::change::{plausible, ChangeState, ChangeType};
 use crate::domain::ids::CiId;
+use crate::domain::text::Text;
 use crate::domain::validation::{FieldErrors, Message};
 use crate::services::audit::EventView;
 use crate::services::change_view::{ChangeView, RiskView};
-use crate::services::changes::{self, ChangePage, ChangePatch, Expected, NewChange};
+use crate::services::changes::{self, ChangePage, ChangePatch, Expected, NewChange, Search};
 use crate::services::lifecycle::{
     self, AssessInput, CancelInput, CommentInput, CompleteInput, Force, RescheduleInput, ReviewInput,
 };
 use crate::services::voting::{self, VoteInput};
 use crate::services::{risk, Ctx, ServiceError, ServiceResult};
+use crate::web::extract::{ActionBody, Json, Query};
 use crate::web::problem::Problem;
 use crate::web::run;
 use actix_web::http::header;
@@ -47,7 +48,8 @@ pub struct ListParams {
     #[param(value_type = Option<DateTime<Utc>>)]
     pub to: Option<String>,
     /// Words in the title, any case.
-    pub q: Option<String>,
+    #[param(value_type = Option<String>)]
+    pub q: Option<Text>,
     /// Only the caller's own requests.
     #[param(value_type = Option<bool>)]
     pub mine: Option<String>,
@@ -81,7 +83,7 @@ pub fn parse_number(
 pub async fn list(
     ctx: web::Data<Ctx>,
     caller: Caller,
-    params: web::Query<ListParams>,
+    params: Query<ListParams>,
 ) -> ServiceResult<web::Json<ChangePage>> {
     let mut errors = FieldErrors::default();
     let state = params.state.as_deref().and_then(|s| errors.check("state", s.parse::<ChangeState>()));
@@ -97,17 +99,16 @@ pub async fn list(
     let limit =
         parse_number(&mut errors, "limit", params.limit.as_deref(), 1..=changes::MAX_PAGE).unwrap_or(50);
     let offset = parse_number(&mut errors, "offset", params.offset.as_deref(), 0..=i64::MAX).unwrap_or(0);
-    let filter = errors.finish(|| ListFilter {
+    let search = errors.finish(|| Search {
         states: state.into_iter().collect(),
         change_type,
         ci: ci.and_then(|c| i32::try_from(c).ok()).map(CiId),
         from,
         to,
-        query: params.q.clone().filter(|q| !q.trim().is_empty()),
-        requester: mine.unwrap_or(false).then_some(caller.id),
-        ..ListFilter::default()
+        text: params.q.clone(),
+        mine: mine.unwrap_or(false),
     })?;
-    Ok(web::Json(run(ctx, move |ctx| changes::list(ctx, &caller, &filter, limit, offset)).await?))
+    Ok(web::Json(run(ctx, move |ctx| changes::list(ctx, &caller, &search, limit, offset)).await?))
 }
 
 /// File a new change (a draft). `template_id` makes it a standard change.
@@ -116,7 +117,7 @@ pub async fn list(
 pub async fn create(
     ctx: web::Data<Ctx>,
     caller: Caller,
-    body: web::Json<NewChange>,
+    body: Json<NewChange>,
 ) -> ServiceResult<HttpResponse> {
     let view = run(ctx, move |ctx| changes::create(ctx, &caller, body.into_inner())).await?;
     let location = format!("/api/v1/changes/{}", view.reference);
@@ -157,7 +158,7 @@ pub async fn edit(
     caller: Caller,
     id: web::Path<String>,
     req: HttpRequest,
-    body: web::Json<ChangePatch>,
+    body: Json<ChangePatch>,
 ) -> ServiceResult<HttpResponse> {
     let id = change_id(&id)?;
     let version = if_match(&req)?;
@@ -178,7 +179,7 @@ pub async fn risk(
     ctx: web::Data<Ctx>,
     caller: Caller,
     id: web::Path<String>,
-    body: web::Json<RiskInput>,
+    body: Json<RiskInput>,
 ) -> ServiceResult<web::Json<RiskView>> {
     let id = change_id(&id)?;
     Ok(web::Json(run(ctx, move |ctx| risk::answer(ctx, &caller, id, body.into_inner().answers)).await?))

@@ -3,8 +3,10 @@
 use crate::domain::caller::Caller;
 use crate::domain::ids::UserId;
 use crate::domain::role::Role;
+use crate::domain::text::Text;
 use crate::services::auth::{self, IssuedToken};
 use crate::services::{health, Ctx, ServiceResult};
+use crate::web::extract::Json;
 use crate::web::problem::Problem;
 use crate::web::run;
 use actix_web::{web, HttpResponse};
@@ -13,8 +15,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
-    pub email: String,
-    pub password: String,
+    pub email: Text,
+    pub password: Text,
 }
 
 /// Exchange email and password for a bearer token.
@@ -23,7 +25,7 @@ pub struct Credentials {
 pub async fn token(
     ctx: web::Data<Ctx>,
     req: actix_web::HttpRequest,
-    body: web::Json<Credentials>,
+    body: Json<Credentials>,
 ) -> ServiceResult<web::Json<IssuedToken>> {
     let Credentials { email, password } = body.into_inner();
     let address = crate::web::client_address(&req);
@@ -56,12 +58,14 @@ pub async fn me(caller: Caller) -> web::Json<Me> {
     })
 }
 
-/// Liveness: answers 200 when the database answers.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "the service and its database are up"),
+/// Liveness: 200 when the database answers, with the state of this instance's mail worker
+/// and the outbox's backlog (a stalled worker does not make the instance unhealthy for a
+/// load balancer: the web part still serves; monitoring reads `mail_worker.state`).
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "the service and its database are up", body = health::Health),
     (status = 503, body = Problem)))]
 pub async fn healthz(ctx: web::Data<Ctx>) -> HttpResponse {
     match run(ctx, health::check).await {
-        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
+        Ok(health) => HttpResponse::Ok().json(health),
         Err(error) => {
             tracing::warn!(%error, cause = ?std::error::Error::source(&error), "health check: database unavailable");
             Problem::new(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, "the database does not answer")

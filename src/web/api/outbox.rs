@@ -1,7 +1,7 @@
 //! `/api/v1/outbox`: failed email notices, for admins, and retrying them.
 
-use crate::db::outbox::Failed;
 use crate::domain::caller::Caller;
+use crate::services::outbox::FailedNotice;
 use crate::services::{outbox, Ctx, ServiceResult};
 use crate::web::problem::Problem;
 use crate::web::run;
@@ -9,8 +9,8 @@ use actix_web::{web, HttpResponse};
 
 /// Notices whose delivery failed for good, newest first.
 #[utoipa::path(get, path = "/api/v1/outbox/failed",
-    responses((status = 200, body = [Failed]), (status = 403, body = Problem)), security(("bearer" = [])))]
-pub async fn failed(ctx: web::Data<Ctx>, caller: Caller) -> ServiceResult<web::Json<Vec<Failed>>> {
+    responses((status = 200, body = [FailedNotice]), (status = 403, body = Problem)), security(("bearer" = [])))]
+pub async fn failed(ctx: web::Data<Ctx>, caller: Caller) -> ServiceResult<web::Json<Vec<FailedNotice>>> {
     Ok(web::Json(run(ctx, move |ctx| outbox::failed(ctx, &caller)).await?))
 }
 

@@ -1,15 +1,16 @@
 //! Reference data and the calendar: `/cis`, `/templates`, `/blackouts`, `/calendar`.
 
 use super::changes::{parse_number, parse_time};
-use crate::db::cis::Ci;
 use crate::domain::caller::Caller;
 use crate::domain::change::{ChangeState, ChangeType};
 use crate::domain::ids::CiId;
 use crate::domain::validation::FieldErrors;
 use crate::services::calendar::{self, Calendar, CalendarFilter};
+use crate::services::reference::CiView;
 use crate::services::reference::{self, BlackoutView, NewBlackout, NewCi, NewTemplate, TemplateView};
 use crate::services::reports::{self, Summary};
 use crate::services::{Ctx, ServiceResult};
+use crate::web::extract::{Json, Query};
 use crate::web::problem::Problem;
 use crate::web::run;
 use actix_web::{web, HttpResponse};
@@ -53,24 +54,24 @@ impl PeriodParams {
 }
 
 /// Configuration items, by name.
-#[utoipa::path(get, path = "/api/v1/cis", params(PageParams), responses((status = 200, body = [Ci])), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/cis", params(PageParams), responses((status = 200, body = [CiView])), security(("bearer" = [])))]
 pub async fn list_cis(
     ctx: web::Data<Ctx>,
     caller: Caller,
-    page: web::Query<PageParams>,
-) -> ServiceResult<web::Json<Vec<Ci>>> {
+    page: Query<PageParams>,
+) -> ServiceResult<web::Json<Vec<CiView>>> {
     let offset = page.offset()?;
     Ok(web::Json(run(ctx, move |ctx| reference::list_cis(ctx, &caller, offset)).await?))
 }
 
 /// Add a configuration item (admins).
 #[utoipa::path(post, path = "/api/v1/cis", request_body = NewCi,
-    responses((status = 201, body = Ci), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = CiView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn create_ci(
     ctx: web::Data<Ctx>,
     caller: Caller,
-    body: web::Json<NewCi>,
+    body: Json<NewCi>,
 ) -> ServiceResult<HttpResponse> {
     let ci = run(ctx, move |ctx| reference::create_ci(ctx, &caller, body.into_inner())).await?;
     Ok(HttpResponse::Created().json(ci))
@@ -81,7 +82,7 @@ pub async fn create_ci(
 pub async fn list_templates(
     ctx: web::Data<Ctx>,
     caller: Caller,
-    page: web::Query<PageParams>,
+    page: Query<PageParams>,
 ) -> ServiceResult<web::Json<Vec<TemplateView>>> {
     let offset = page.offset()?;
     Ok(web::Json(run(ctx, move |ctx| reference::list_templates(ctx, &caller, offset)).await?))
@@ -93,7 +94,7 @@ pub async fn list_templates(
 pub async fn create_template(
     ctx: web::Data<Ctx>,
     caller: Caller,
-    body: web::Json<NewTemplate>,
+    body: Json<NewTemplate>,
 ) -> ServiceResult<HttpResponse> {
     let template = run(ctx, move |ctx| reference::create_template(ctx, &caller, body.into_inner())).await?;
     Ok(HttpResponse::Created().json(template))
@@ -104,7 +105,7 @@ pub async fn create_template(
 pub async fn list_blackouts(
     ctx: web::Data<Ctx>,
     caller: Caller,
-    params: web::Query<PeriodParams>,
+    params: Query<PeriodParams>,
 ) -> ServiceResult<web::Json<Vec<BlackoutView>>> {
     let (from, to) = params.period(ctx.clock.now())?;
     Ok(web::Json(run(ctx, move |ctx| reference::list_blackouts(ctx, &caller, from, to)).await?))
@@ -116,7 +117,7 @@ pub async fn list_blackouts(
 pub async fn create_blackout(
     ctx: web::Data<Ctx>,
     caller: Caller,
-    body: web::Json<NewBlackout>,
+    body: Json<NewBlackout>,
 ) -> ServiceResult<HttpResponse> {
     let blackout = run(ctx, move |ctx| reference::create_blackout(ctx, &caller, body.into_inner())).await?;
     Ok(HttpResponse::Created().json(blackout))
@@ -165,8 +166,8 @@ impl CalendarParams {
 pub async fn calendar(
     ctx: web::Data<Ctx>,
     caller: Caller,
-    period: web::Query<PeriodParams>,
-    params: web::Query<CalendarParams>,
+    period: Query<PeriodParams>,
+    params: Query<CalendarParams>,
 ) -> ServiceResult<web::Json<Calendar>> {
     let (from, to) = period.period(ctx.clock.now())?;
     let filter = params.filter()?;
@@ -179,7 +180,7 @@ pub async fn calendar(
 pub async fn report(
     ctx: web::Data<Ctx>,
     caller: Caller,
-    period: web::Query<PeriodParams>,
+    period: Query<PeriodParams>,
 ) -> ServiceResult<web::Json<Summary>> {
     let now = ctx.clock.now();
     let (from, to) = match (&period.from, &period.to) {

@@ -3,12 +3,14 @@
 
 use super::forms::{ci_ids, parse_local};
 use super::{html, see_other};
-use crate::authz::Object;
 use crate::domain::role::Role;
+use crate::domain::text::Text;
 use crate::domain::validation::{FieldError, FieldErrors, Message};
+use crate::services::admin::{self, Section};
 use crate::services::reference::{self, NewBlackout, NewCi, NewTemplate};
 use crate::services::users::{self, NewUser};
 use crate::services::{Ctx, ServiceError, ServiceResult};
+use crate::web::extract::Query;
 use crate::web::session::{page_run, Form, PageError, Viewer};
 use crate::web::views::admin as view;
 use crate::web::views::components::Errors;
@@ -17,42 +19,16 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{Duration, Utc};
 
-pub async fn index(viewer: Viewer) -> HttpResponse {
-    html(StatusCode::OK, page(&viewer, &viewer.lang.t("nav-admin"), view::index(&viewer)))
-}
-
-/// What a section lists; each needs its management permission, even to look.
-fn load(
-    ctx: &Ctx,
-    caller: &crate::domain::caller::Caller,
-    section: view::Section,
-    search: &str,
-) -> ServiceResult<view::Data> {
-    ctx.require(caller, section.permission(), &Object::none())?;
-    let mut data = view::Data::default();
-    match section {
-        view::Section::Users => data.users = users::list(ctx, caller, search)?,
-        view::Section::Cis => data.cis = reference::list_cis(ctx, caller, 0)?,
-        view::Section::Templates => {
-            data.templates = reference::list_templates(ctx, caller, 0)?;
-            data.cis = reference::list_cis(ctx, caller, 0)?;
-        }
-        view::Section::Notices => data.notices = crate::services::outbox::failed(ctx, caller)?,
-        view::Section::Blackouts => {
-            let now = ctx.clock.now();
-            data.blackouts =
-                reference::list_blackouts(ctx, caller, now - Duration::days(30), now + Duration::days(365))?;
-            data.cis = reference::list_cis(ctx, caller, 0)?;
-        }
-    }
-    Ok(data)
+pub async fn index(ctx: web::Data<Ctx>, viewer: Viewer) -> HttpResponse {
+    let sections = admin::sections(&ctx, &viewer.caller);
+    html(StatusCode::OK, page(&viewer, &viewer.lang.t("nav-admin"), view::index(&viewer, &sections)))
 }
 
 /// Shows an admin page; a form's field errors are shown with it (422).
 async fn show(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
-    section: view::Section,
+    section: Section,
     errors: Vec<FieldError>,
 ) -> Result<HttpResponse, PageError> {
     show_found(ctx, viewer, section, errors, String::new()).await
@@ -61,39 +37,36 @@ async fn show(
 async fn show_found(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
-    section: view::Section,
+    section: Section,
     errors: Vec<FieldError>,
     search: String,
 ) -> Result<HttpResponse, PageError> {
     let caller = viewer.caller.clone();
     let searched = search.clone();
-    let mut data =
-        page_run(ctx.clone(), viewer.lang, move |ctx| load(ctx, &caller, section, &searched)).await?;
-    data.search = search;
+    let listing =
+        page_run(ctx, viewer.lang, move |ctx| admin::listing(ctx, &caller, section, &searched)).await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let title = viewer.lang.t(section.title_key());
-    Ok(html(
-        status,
-        page(&viewer, &title, view::section(&viewer, section, &data, &Errors::new(viewer.lang, errors))),
-    ))
+    let title = viewer.lang.t(view::title_key(section));
+    let errors = Errors::new(viewer.lang, errors);
+    Ok(html(status, page(&viewer, &title, view::section(&viewer, section, &listing, &search, &errors))))
 }
 
 #[derive(serde::Deserialize)]
 pub struct Search {
-    q: Option<String>,
+    q: Option<Text>,
 }
 
 pub async fn users_page(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
-    search: web::Query<Search>,
+    search: Query<Search>,
 ) -> Result<HttpResponse, PageError> {
-    let text = search.into_inner().q.unwrap_or_default();
-    show_found(ctx, viewer, view::Section::Users, Vec::new(), text).await
+    let text = search.into_inner().q.map(String::from).unwrap_or_default();
+    show_found(ctx, viewer, Section::Users, Vec::new(), text).await
 }
 
 pub async fn notices_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
-    show(ctx, viewer, view::Section::Notices, Vec::new()).await
+    show(ctx, viewer, Section::Notices, Vec::new()).await
 }
 
 pub async fn retry_notice(
@@ -103,22 +76,20 @@ pub async fn retry_notice(
     _form: Form,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    submit(ctx, viewer, view::Section::Notices, move |ctx, caller| {
-        crate::services::outbox::retry(ctx, caller, id)
-    })
-    .await
+    submit(ctx, viewer, Section::Notices, move |ctx, caller| crate::services::outbox::retry(ctx, caller, id))
+        .await
 }
 
 pub async fn cis_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
-    show(ctx, viewer, view::Section::Cis, Vec::new()).await
+    show(ctx, viewer, Section::Cis, Vec::new()).await
 }
 
 pub async fn templates_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
-    show(ctx, viewer, view::Section::Templates, Vec::new()).await
+    show(ctx, viewer, Section::Templates, Vec::new()).await
 }
 
 pub async fn blackouts_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
-    show(ctx, viewer, view::Section::Blackouts, Vec::new()).await
+    show(ctx, viewer, Section::Blackouts, Vec::new()).await
 }
 
 /// Runs a form's service; on field errors shows the section again with them.
@@ -134,10 +105,10 @@ where
     let caller = viewer.caller.clone();
     let lang = viewer.lang;
     match crate::web::run(ctx.clone(), move |ctx| work(ctx, &caller)).await {
-        Ok(()) => Ok(see_other(section.path())),
+        Ok(()) => Ok(see_other(view::path(section))),
         Err(ServiceError::Invalid(errors)) => show(ctx, viewer, section, errors).await,
-        Err(ServiceError::Conflict(message)) => {
-            show(ctx, viewer, section, vec![FieldError::new("name", message)]).await
+        Err(ServiceError::Taken { field, message }) => {
+            show(ctx, viewer, section, vec![FieldError::new(field, message)]).await
         }
         Err(error) => Err(PageError::Service { error, lang }),
     }
@@ -154,15 +125,13 @@ pub async fn add_user(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result
         roles: roles(&form),
         password: form.get("password").to_owned(),
     };
-    submit(ctx, viewer, view::Section::Users, move |ctx, caller| {
-        users::add(ctx, Some(caller), input).map(|_| ())
-    })
-    .await
+    submit(ctx, viewer, Section::Users, move |ctx, caller| users::add(ctx, Some(caller), input).map(|_| ()))
+        .await
 }
 
 pub async fn set_roles(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<HttpResponse, PageError> {
     let (email, held) = (form.get("email").to_owned(), roles(&form));
-    submit(ctx, viewer, view::Section::Users, move |ctx, caller| {
+    submit(ctx, viewer, Section::Users, move |ctx, caller| {
         users::set_roles(ctx, Some(caller), &email, held).map(|_| ())
     })
     .await
@@ -170,15 +139,13 @@ pub async fn set_roles(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Resul
 
 pub async fn add_ci(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<HttpResponse, PageError> {
     let input = NewCi {
-        name: form.get("name").to_owned(),
-        kind: form.get("kind").to_owned(),
+        name: form.text("name"),
+        kind: form.text("kind"),
         criticality: form.get("criticality").parse().unwrap_or(0),
-        owner_email: form.get("owner_email").to_owned(),
+        owner_email: form.text("owner_email"),
     };
-    submit(ctx, viewer, view::Section::Cis, move |ctx, caller| {
-        reference::create_ci(ctx, caller, input).map(|_| ())
-    })
-    .await
+    submit(ctx, viewer, Section::Cis, move |ctx, caller| reference::create_ci(ctx, caller, input).map(|_| ()))
+        .await
 }
 
 pub async fn add_template(
@@ -188,18 +155,18 @@ pub async fn add_template(
 ) -> Result<HttpResponse, PageError> {
     let mut errors = FieldErrors::default();
     let input = NewTemplate {
-        name: form.get("name").to_owned(),
-        description: form.get("description").to_owned(),
-        implementation_plan: form.get("implementation_plan").to_owned(),
-        backout_plan: form.get("backout_plan").to_owned(),
-        test_plan: form.get("test_plan").to_owned(),
+        name: form.text("name"),
+        description: form.text("description"),
+        implementation_plan: form.text("implementation_plan"),
+        backout_plan: form.text("backout_plan"),
+        test_plan: form.text("test_plan"),
         max_duration_minutes: form.get("max_duration_minutes").parse().unwrap_or(0),
         ci_ids: ci_ids(&form, &mut errors),
     };
     if let Err(errors) = errors.finish(|| ()) {
-        return show(ctx, viewer, view::Section::Templates, errors).await;
+        return show(ctx, viewer, Section::Templates, errors).await;
     }
-    submit(ctx, viewer, view::Section::Templates, move |ctx, caller| {
+    submit(ctx, viewer, Section::Templates, move |ctx, caller| {
         reference::create_template(ctx, caller, input).map(|_| ())
     })
     .await
@@ -217,9 +184,9 @@ pub async fn add_blackout(
         errors.add("starts_at", Message::new("msg-blackout-period"));
     }
     let ci_ids = ci_ids(&form, &mut errors);
-    let title = form.get("title").to_owned();
+    let title = form.text("title");
     if let Err(errors) = errors.finish(|| ()) {
-        return show(ctx, viewer, view::Section::Blackouts, errors).await;
+        return show(ctx, viewer, Section::Blackouts, errors).await;
     }
     let now = Utc::now();
     let input = NewBlackout {
@@ -228,7 +195,7 @@ pub async fn add_blackout(
         ends_at: ends_at.unwrap_or(now + Duration::hours(1)),
         ci_ids,
     };
-    submit(ctx, viewer, view::Section::Blackouts, move |ctx, caller| {
+    submit(ctx, viewer, Section::Blackouts, move |ctx, caller| {
         reference::create_blackout(ctx, caller, input).map(|_| ())
     })
     .await

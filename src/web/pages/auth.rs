@@ -1,7 +1,9 @@
 //! Signing in and out.
 
 use super::{html, safe_next, see_other};
+use crate::domain::text::Text;
 use crate::services::{auth, Ctx, ServiceError};
+use crate::web::extract::Query;
 use crate::web::run;
 use crate::web::session::{self, Form, PageError, Visitor};
 use crate::web::views::components::{csrf, input, Input};
@@ -14,7 +16,7 @@ use serde::Deserialize;
 
 #[derive(Deserialize)]
 pub struct Next {
-    next: Option<String>,
+    next: Option<Text>,
     lang: Option<String>,
 }
 
@@ -41,7 +43,7 @@ fn sign_in_page(visitor: &Visitor, next: &str, email: &str, problem: Option<&str
     )
 }
 
-pub async fn form(visitor: Visitor, query: web::Query<Next>, session: Session) -> HttpResponse {
+pub async fn form(visitor: Visitor, query: Query<Next>, session: Session) -> HttpResponse {
     let mut visitor = visitor;
     if let Some(lang) = query.lang.as_deref().and_then(crate::i18n::Lang::parse) {
         session::choose_language(&session, lang);

@@ -3,6 +3,7 @@
 use super::html;
 use crate::services::{calendar, reference, Ctx};
 use crate::web::api::reference::CalendarParams;
+use crate::web::extract::Query;
 use crate::web::session::{page_run, urlencode, PageError, Viewer};
 use crate::web::views::calendar::{self as view, View};
 use crate::web::views::page;
@@ -20,8 +21,8 @@ pub struct CalendarQuery {
 pub async fn show(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
-    query: web::Query<CalendarQuery>,
-    params: web::Query<CalendarParams>,
+    query: Query<CalendarQuery>,
+    params: Query<CalendarParams>,
 ) -> Result<HttpResponse, PageError> {
     let view = View::parse(query.view.as_deref().unwrap_or("month"));
     let today = ctx.clock.now().with_timezone(&viewer.zone).date_naive();

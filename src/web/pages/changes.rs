@@ -2,11 +2,13 @@
 
 use super::forms::{action_form, as_patch, change_form, values_of, ActionForm, Rejected};
 use super::{html, see_other};
-use crate::db::changes::ListFilter;
 use crate::domain::ids::ChangeId;
+use crate::domain::text::Text;
 use crate::services::changes::Expected;
+use crate::services::changes::Search;
 use crate::services::reference::FormChoices;
-use crate::services::{changes, lifecycle, reference, risk, voting, Ctx, ServiceError, ServiceResult};
+use crate::services::{changes, lifecycle, reference, risk, voting, Ctx, ServiceError};
+use crate::web::extract::Query;
 use crate::web::session::{page_run, Form, PageError, Viewer};
 use crate::web::views::changes::{self as view, Choices, FormValues};
 use crate::web::views::components::Errors;
@@ -21,7 +23,7 @@ fn change_id(viewer: &Viewer, segment: &str) -> Result<ChangeId, PageError> {
 
 #[derive(Deserialize)]
 pub struct ListQuery {
-    q: Option<String>,
+    q: Option<Text>,
     state: Option<String>,
     page: Option<i64>,
 }
@@ -32,20 +34,20 @@ const PAGE_SIZE: i64 = 50;
 pub async fn list(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
-    query: web::Query<ListQuery>,
+    query: Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
     let text = query.q.clone().unwrap_or_default();
     let state_text = query.state.clone().unwrap_or_default();
-    let filter = ListFilter {
+    let search = Search {
         states: state_text.parse().into_iter().collect(),
-        query: Some(text.clone()).filter(|q| !q.trim().is_empty()),
-        ..ListFilter::default()
+        text: Some(text.clone()),
+        ..Search::default()
     };
     let caller = viewer.caller.clone();
     let page_number = query.page.unwrap_or(1).clamp(1, 100_000);
     let offset = (page_number - 1) * PAGE_SIZE;
     let found =
-        page_run(ctx, viewer.lang, move |ctx| changes::list(ctx, &caller, &filter, PAGE_SIZE, offset))
+        page_run(ctx, viewer.lang, move |ctx| changes::list(ctx, &caller, &search, PAGE_SIZE, offset))
             .await?;
     let pages = (found.total + PAGE_SIZE - 1) / PAGE_SIZE;
     let paging = view::Paging { page: page_number, pages };
@@ -90,14 +92,7 @@ pub async fn create(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<H
             Ok(parsed) => parsed,
             Err(rejected) => return Ok(Err(*rejected)),
         };
-        let saved: ServiceResult<ChangeId> = (|| {
-            let created = changes::create(ctx, &caller, parsed.change)?;
-            if !parsed.answers.is_empty() {
-                risk::answer(ctx, &caller, created.id, parsed.answers)?;
-            }
-            Ok(created.id)
-        })();
-        match saved {
+        match changes::create(ctx, &caller, parsed.change).map(|created| created.id) {
             Ok(id) => Ok(Ok(id)),
             Err(ServiceError::Invalid(errors)) => Ok(Err(Rejected { errors, values: parsed.values })),
             Err(other) => Err(other),
@@ -156,15 +151,8 @@ pub async fn edit(
             Ok(parsed) => parsed,
             Err(rejected) => return Ok(Err(*rejected)),
         };
-        let saved: ServiceResult<()> = (|| {
-            changes::edit(ctx, &caller, id, expected, as_patch(parsed.change))?;
-            if !parsed.answers.is_empty() {
-                risk::answer(ctx, &caller, id, parsed.answers)?;
-            }
-            Ok(())
-        })();
-        match saved {
-            Ok(()) => Ok(Ok(())),
+        match changes::edit(ctx, &caller, id, expected, as_patch(parsed.change)) {
+            Ok(_) => Ok(Ok(())),
             Err(ServiceError::Invalid(errors)) => Ok(Err(Rejected { errors, values: parsed.values })),
             Err(other) => Err(other),
         }

@@ -52,10 +52,9 @@ pub fn ci_ids(form: &Form, errors: &mut FieldErrors) -> Vec<CiId> {
         .collect()
 }
 
-/// What the change form carries: the change, its risk answers, and the values as typed.
+/// What the change form carries: the change with its risk answers, and the values as typed.
 pub struct ChangeForm {
     pub change: NewChange,
-    pub answers: BTreeMap<String, String>,
     pub values: FormValues,
 }
 
@@ -104,25 +103,25 @@ pub fn change_form(form: &Form, zone: Tz) -> Result<ChangeForm, Box<Rejected>> {
             errors.add(error.field, error.message);
         }
     }
-    let answers = values.answers.iter().cloned().collect();
+    let answers: BTreeMap<String, String> = values.answers.iter().cloned().collect();
     match errors.finish(|| ()) {
         Err(errors) => Err(Box::new(Rejected { errors, values })),
         Ok(()) => Ok(ChangeForm {
             change: NewChange {
-                title: values.title.clone(),
-                description: values.description.clone(),
-                justification: values.justification.clone(),
+                title: form.text("title"),
+                description: form.text("description"),
+                justification: form.text("justification"),
                 change_type,
                 ci_ids,
                 planned_start,
                 planned_end,
-                implementation_plan: values.implementation_plan.clone(),
-                backout_plan: values.backout_plan.clone(),
-                test_plan: values.test_plan.clone(),
+                implementation_plan: form.text("implementation_plan"),
+                backout_plan: form.text("backout_plan"),
+                test_plan: form.text("test_plan"),
                 implementer_id,
                 template_id,
+                answers,
             },
-            answers,
             values,
         }),
     }
@@ -143,6 +142,7 @@ pub fn as_patch(change: NewChange) -> ChangePatch {
         test_plan: Some(change.test_plan),
         implementer_id: Some(change.implementer_id),
         template_id: Some(change.template_id),
+        answers: Some(change.answers).filter(|a| !a.is_empty()),
     }
 }
 
@@ -187,7 +187,7 @@ pub fn action_form(
     zone: Tz,
 ) -> Result<Option<ActionForm>, Vec<crate::domain::validation::FieldError>> {
     let mut errors = FieldErrors::default();
-    let text = |name: &str| form.get(name).to_owned();
+    let text = |name: &str| form.text(name);
     let reason = || Some(text("reason")).filter(|r| !r.is_empty());
     let parsed = match action {
         "submit" => ActionForm::Submit(Force { force: form.has("force"), reason: reason() }),
@@ -213,6 +213,8 @@ pub fn action_form(
             ActionForm::Vote(VoteInput {
                 decision: decision.unwrap_or(VoteDecision::Approve),
                 comment: text("comment"),
+                force: form.has("force"),
+                reason: reason(),
             })
         }
         "return" => ActionForm::Return(CommentInput { comment: text("comment") }),

@@ -4,6 +4,7 @@ use super::{html, see_other};
 use crate::domain::validation::FieldError;
 use crate::i18n::Lang;
 use crate::services::{users, Ctx, ServiceError};
+use crate::web::extract::Query;
 use crate::web::session::{self, page_run, Form, PageError, Viewer};
 use crate::web::views::components::{csrf, input, select, Errors, Input};
 use crate::web::views::page;
@@ -18,7 +19,7 @@ pub struct Shown {
     changed: Option<String>,
 }
 
-pub async fn show(viewer: Viewer, query: web::Query<Shown>) -> HttpResponse {
+pub async fn show(viewer: Viewer, query: Query<Shown>) -> HttpResponse {
     let changed = query.changed.as_deref() == Some("password");
     profile_page(&viewer, changed, Vec::new())
 }

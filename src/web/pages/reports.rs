@@ -2,6 +2,7 @@
 
 use super::html;
 use crate::services::{reports, Ctx, ServiceError};
+use crate::web::extract::Query;
 use crate::web::session::{page_run, PageError, Viewer};
 use crate::web::views::calendar::start_of;
 use crate::web::views::{page, reports as view};
@@ -59,7 +60,7 @@ pub fn plausible_date(text: &str) -> Option<NaiveDate> {
 pub async fn show(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
-    period: web::Query<Period>,
+    period: Query<Period>,
 ) -> Result<HttpResponse, PageError> {
     let (from_text, to_text, from, to) = period.resolve(&viewer, ctx.clock.now())?;
     let caller = viewer.caller.clone();
@@ -73,7 +74,7 @@ pub async fn show(
 pub async fn csv(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
-    period: web::Query<Period>,
+    period: Query<Period>,
 ) -> Result<HttpResponse, PageError> {
     let (from_text, to_text, from, to) = period.resolve(&viewer, ctx.clock.now())?;
     let caller = viewer.caller.clone();

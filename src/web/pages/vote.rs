@@ -4,9 +4,10 @@
 //! session CSRF token.
 
 use super::html;
-use crate::domain::ids::UserId;
+use crate::domain::caller::Caller;
+use crate::domain::text::Text;
 use crate::i18n::{arg, Lang};
-use crate::services::email_votes::{self, Decided, Link};
+use crate::services::email_votes::{self, Access, Decided, Link};
 use crate::services::Ctx;
 use crate::web::session::{self, page_run, PageError, Visitor};
 use crate::web::views::components::{risk_badge, state_badge, time};
@@ -48,7 +49,7 @@ pub async fn confirm(
     session: Session,
 ) -> Result<HttpResponse, PageError> {
     let raw = token.into_inner();
-    let signed_in = signed_in_id(&ctx, &session, visitor.lang).await?;
+    let signed_in = signed_in(&ctx, &session, visitor.lang).await?;
     let lookup = raw.clone();
     let link = page_run(ctx.clone(), visitor.lang, move |ctx| email_votes::inspect(ctx, &lookup)).await?;
     let lang = reader_language(&visitor, &link);
@@ -67,7 +68,7 @@ pub async fn confirm(
                 dt { (lang.t("field-window")) } dd { (time(zone, start)) " – " (time(zone, end)) }
             }
         }
-        @if ctx.config.vote_links_require_sign_in && signed_in != Some(voter.id) {
+        @if email_votes::access(&ctx, voter.id, signed_in.as_ref()) != Access::Allowed {
             p { a href=(format!("/sign-in?next=/vote/{raw}")) { (lang.t("vote-link-sign-in")) } }
         } @else {
         form method="post" action=(format!("/vote/{raw}")) {
@@ -86,7 +87,7 @@ pub async fn confirm(
 #[derive(Deserialize)]
 pub struct VoteForm {
     #[serde(default)]
-    comment: String,
+    comment: Text,
 }
 
 pub async fn decide(
@@ -97,28 +98,18 @@ pub async fn decide(
     session: Session,
 ) -> Result<HttpResponse, PageError> {
     let raw = token.into_inner();
-    if ctx.config.vote_links_require_sign_in {
-        // Where policy forbids acting on a link alone: only the voter, signed in, decides.
-        let lookup = raw.clone();
-        let link = page_run(ctx.clone(), visitor.lang, move |ctx| email_votes::inspect(ctx, &lookup)).await?;
-        if let Link::Valid { voter, .. } = &link {
-            match signed_in_id(&ctx, &session, visitor.lang).await? {
-                None => return Ok(super::see_other(&format!("/sign-in?next=/vote/{raw}"))),
-                Some(user) if user != voter.id => {
-                    let body = markup! { p role="alert" { (visitor.lang.t("vote-link-other-user")) } };
-                    return Ok(html(
-                        StatusCode::FORBIDDEN,
-                        plain_page(visitor.lang, &visitor.lang.t("vote-link-title"), body),
-                    ));
-                }
-                Some(_) => {}
-            }
-        }
-    }
+    let signed_in = signed_in(&ctx, &session, visitor.lang).await?;
     let comment = form.into_inner().comment;
     let lang = visitor.lang;
-    let outcome = crate::web::run(ctx, move |ctx| email_votes::decide(ctx, &raw, comment)).await;
+    let link = raw.clone();
+    let outcome =
+        crate::web::run(ctx, move |ctx| email_votes::decide(ctx, &link, comment, signed_in.as_ref())).await;
     match outcome {
+        Ok(Decided::Denied(Access::SignIn)) => Ok(super::see_other(&format!("/sign-in?next=/vote/{raw}"))),
+        Ok(Decided::Denied(_)) => {
+            let body = markup! { p role="alert" { (lang.t("vote-link-other-user")) } };
+            Ok(html(StatusCode::FORBIDDEN, plain_page(lang, &lang.t("vote-link-title"), body)))
+        }
         Ok(Decided::Voted(view)) => {
             let body = markup! {
                 p role="status" { (lang.t("vote-link-thanks")) " " (lang.t_with("vote-link-now", &[("state", arg(lang.t(&format!("state-{}", view.state))))])) }
@@ -138,11 +129,6 @@ pub async fn decide(
 }
 
 /// Who the browser is signed in as, if anyone (a lapsed session counts as no one).
-async fn signed_in_id(
-    ctx: &web::Data<Ctx>,
-    session: &Session,
-    lang: Lang,
-) -> Result<Option<UserId>, PageError> {
-    let caller = session::signed_in_caller(ctx.clone(), session).await;
-    Ok(caller.map_err(|error| PageError::Service { error, lang })?.map(|caller| caller.id))
+async fn signed_in(ctx: &web::Data<Ctx>, session: &Session, lang: Lang) -> Result<Option<Caller>, PageError> {
+    session::signed_in_caller(ctx.clone(), session).await.map_err(|error| PageError::Service { error, lang })
 }

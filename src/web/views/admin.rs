@@ -2,79 +2,44 @@
 //! blackout windows.
 
 use super::components::{checkboxes, csrf, input, select, textarea, time, Errors, Input};
-use crate::authz::Permission;
-use crate::db::cis::Ci;
-use crate::domain::caller::Caller;
 use crate::domain::role::Role;
 use crate::i18n::Lang;
-use crate::services::reference::{BlackoutView, TemplateView};
+use crate::services::admin::Listing;
+use crate::services::reference::CiView;
 use crate::web::session::Viewer;
 use maud::{html, Markup};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Section {
-    Users,
-    Cis,
-    Templates,
-    Blackouts,
-    Notices,
-}
+pub use crate::services::admin::Section;
 
-impl Section {
-    pub const ALL: [Section; 5] =
-        [Section::Users, Section::Cis, Section::Templates, Section::Blackouts, Section::Notices];
-
-    pub fn path(self) -> &'static str {
-        match self {
-            Section::Users => "/admin/users",
-            Section::Cis => "/admin/cis",
-            Section::Templates => "/admin/templates",
-            Section::Blackouts => "/admin/blackouts",
-            Section::Notices => "/admin/notices",
-        }
-    }
-
-    /// What it takes to manage this section.
-    pub fn permission(self) -> Permission {
-        match self {
-            Section::Users => Permission::ManageUsers,
-            Section::Cis => Permission::ManageCis,
-            Section::Templates => Permission::ManageTemplates,
-            Section::Blackouts => Permission::ManageBlackouts,
-            Section::Notices => Permission::ManageNotices,
-        }
-    }
-
-    pub fn title_key(self) -> &'static str {
-        match self {
-            Section::Users => "admin-users",
-            Section::Cis => "admin-cis",
-            Section::Templates => "admin-templates",
-            Section::Blackouts => "admin-blackouts",
-            Section::Notices => "admin-notices",
-        }
+/// Where a section lives.
+pub fn path(section: Section) -> &'static str {
+    match section {
+        Section::Users => "/admin/users",
+        Section::Cis => "/admin/cis",
+        Section::Templates => "/admin/templates",
+        Section::Blackouts => "/admin/blackouts",
+        Section::Notices => "/admin/notices",
     }
 }
 
-/// What one admin section shows.
-#[derive(Debug, Default)]
-pub struct Data {
-    pub users: Vec<Caller>,
-    pub cis: Vec<Ci>,
-    pub templates: Vec<TemplateView>,
-    pub blackouts: Vec<BlackoutView>,
-    pub notices: Vec<crate::db::outbox::Failed>,
-    /// The users' search text.
-    pub search: String,
+/// Its heading's text key.
+pub fn title_key(section: Section) -> &'static str {
+    match section {
+        Section::Users => "admin-users",
+        Section::Cis => "admin-cis",
+        Section::Templates => "admin-templates",
+        Section::Blackouts => "admin-blackouts",
+        Section::Notices => "admin-notices",
+    }
 }
 
 /// The sections the viewer may manage.
-pub fn index(viewer: &Viewer) -> Markup {
+pub fn index(viewer: &Viewer, sections: &[Section]) -> Markup {
     let lang = viewer.lang;
     html! {
         ul.admin {
-            @for section in Section::ALL.iter().filter(|s| viewer.may(s.permission())) {
-                li { a href=(section.path()) { (lang.t(section.title_key())) } }
+            @for section in sections {
+                li { a href=(path(*section)) { (lang.t(title_key(*section))) } }
             }
         }
     }
@@ -88,136 +53,184 @@ fn role_options(lang: Lang) -> Vec<(String, String)> {
         .collect()
 }
 
-fn ci_options(cis: &[Ci]) -> Vec<(String, String)> {
+fn ci_options(cis: &[CiView]) -> Vec<(String, String)> {
     cis.iter().map(|c| (c.id.to_string(), c.name.clone())).collect()
 }
 
-pub fn section(viewer: &Viewer, section: Section, data: &Data, errors: &Errors) -> Markup {
-    let lang = viewer.lang;
-    let form = |action: &str, heading: &str, body: Markup| {
+/// What every section's parts share: the viewer and the field errors of its form.
+struct Frame<'a> {
+    viewer: &'a Viewer,
+    errors: &'a Errors,
+}
+
+impl Frame<'_> {
+    /// A section's add form, with its error summary.
+    fn form(&self, action: &str, heading: &str, body: Markup) -> Markup {
+        let lang = self.viewer.lang;
         html! {
             section aria-labelledby="add" {
                 h2 #add { (heading) }
-                (errors.summary(lang))
-                form.admin method="post" action=(action) novalidate { (csrf(&viewer.csrf)) (body) button type="submit" { (lang.t("form-save")) } }
+                (self.errors.summary(lang))
+                form.admin method="post" action=(action) novalidate { (csrf(&self.viewer.csrf)) (body) button type="submit" { (lang.t("form-save")) } }
             }
         }
-    };
+    }
+}
+
+/// One admin section: its list and its form; `search` is the users' search text.
+pub fn section(viewer: &Viewer, section: Section, data: &Listing, search: &str, errors: &Errors) -> Markup {
+    let frame = Frame { viewer, errors };
     html! {
-        p { a href="/admin" { (lang.t("nav-admin")) } }
+        p { a href="/admin" { (viewer.lang.t("nav-admin")) } }
         @match section {
-            Section::Users => {
-                form.filters method="get" action="/admin/users" role="search" {
-                    (input(Input::Text, &lang.t("admin-search-users"), "q", &data.search, None, false))
-                    button type="submit" { (lang.t("filter-apply")) }
-                }
-                @if data.users.len() as i64 == crate::services::users::LIST_LIMIT {
-                    p.hint { (lang.t_with("admin-users-limited", &[("count", crate::i18n::arg(crate::services::users::LIST_LIMIT))])) }
-                }
-                table {
-                    thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("field-email")) } th scope="col" { (lang.t("admin-roles")) } } }
-                    tbody {
-                        @for user in &data.users {
-                            tr {
-                                td { (user.name) }
-                                td { (user.email) }
-                                td {
-                                    form.roles method="post" action="/admin/users/roles" {
-                                        (csrf(&viewer.csrf))
-                                        input type="hidden" name="email" value=(user.email);
-                                        @let held: Vec<String> = user.roles.iter().map(|r| r.to_string()).collect();
-                                        fieldset.roles {
-                                            legend.visually-hidden { (lang.t_with("admin-roles-of", &[("name", crate::i18n::arg(&user.name))])) }
-                                            @for (value, text) in role_options(lang) {
-                                                @let id = format!("role-{}-{}", user.id, value);
-                                                span.check {
-                                                    input #(id) type="checkbox" name="roles" value=(value) checked[held.contains(&value)];
-                                                    label for=(id) { (text) }
-                                                }
-                                                " "
-                                            }
+            Section::Users => (users(&frame, data, search)),
+            Section::Cis => (cis(&frame, data)),
+            Section::Templates => (templates(&frame, data)),
+            Section::Notices => (notices(&frame, data)),
+            Section::Blackouts => (blackouts(&frame, data)),
+        }
+    }
+}
+
+fn users(frame: &Frame<'_>, data: &Listing, search: &str) -> Markup {
+    let viewer = frame.viewer;
+    let errors = frame.errors;
+    let lang = frame.viewer.lang;
+    let form = |action: &str, heading: &str, body: Markup| frame.form(action, heading, body);
+    html! {
+        form.filters method="get" action="/admin/users" role="search" {
+            (input(Input::Text, &lang.t("admin-search-users"), "q", search, None, false))
+            button type="submit" { (lang.t("filter-apply")) }
+        }
+        @if data.users.len() as i64 == crate::services::users::LIST_LIMIT {
+            p.hint { (lang.t_with("admin-users-limited", &[("count", crate::i18n::arg(crate::services::users::LIST_LIMIT))])) }
+        }
+        table {
+            thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("field-email")) } th scope="col" { (lang.t("admin-roles")) } } }
+            tbody {
+                @for user in &data.users {
+                    tr {
+                        td { (user.name) }
+                        td { (user.email) }
+                        td {
+                            form.roles method="post" action="/admin/users/roles" {
+                                (csrf(&viewer.csrf))
+                                input type="hidden" name="email" value=(user.email);
+                                @let held: Vec<String> = user.roles.iter().map(|r| r.to_string()).collect();
+                                fieldset.roles {
+                                    legend.visually-hidden { (lang.t_with("admin-roles-of", &[("name", crate::i18n::arg(&user.name))])) }
+                                    @for (value, text) in role_options(lang) {
+                                        @let id = format!("role-{}-{}", user.id, value);
+                                        span.check {
+                                            input #(id) type="checkbox" name="roles" value=(value) checked[held.contains(&value)];
+                                            label for=(id) { (text) }
                                         }
-                                        button type="submit" aria-label=(lang.t_with("admin-save-roles-of", &[("name", crate::i18n::arg(&user.name))])) { (lang.t("admin-save-roles")) }
+                                        " "
                                     }
                                 }
+                                button type="submit" aria-label=(lang.t_with("admin-save-roles-of", &[("name", crate::i18n::arg(&user.name))])) { (lang.t("admin-save-roles")) }
                             }
                         }
                     }
                 }
-                (form("/admin/users", &lang.t("admin-add-user"), html! {
-                    (input(Input::Email, &lang.t("field-email"), "email", "", errors.on("email"), true))
-                    (input(Input::Text, &lang.t("field-name"), "name", "", errors.on("name"), true))
-                    (input(Input::NewPassword, &lang.t("field-password"), "password", "", errors.on("password"), true))
-                    (checkboxes(&lang.t("admin-roles"), "roles", &role_options(lang), &[], None))
-                }))
-            }
-            Section::Cis => {
-                table {
-                    thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("admin-kind")) } th scope="col" { (lang.t("admin-criticality")) } th scope="col" { (lang.t("admin-owner")) } } }
-                    tbody { @for ci in &data.cis { tr { td { (ci.name) } td { (ci.kind) } td { (lang.t(&format!("criticality-{}", ci.criticality))) } td { (ci.owner_email) } } } }
-                }
-                @let levels: Vec<(String, String)> = (1..=4).map(|c| (c.to_string(), lang.t(&format!("criticality-{c}")))).collect();
-                (form("/admin/cis", &lang.t("admin-add-ci"), html! {
-                    (input(Input::Text, &lang.t("field-name"), "name", "", errors.on("name"), true))
-                    (input(Input::Text, &lang.t("admin-kind"), "kind", "", errors.on("kind"), true))
-                    (select(&lang.t("admin-criticality"), "criticality", &levels, "3", errors.on("criticality")))
-                    (input(Input::Email, &lang.t("admin-owner"), "owner_email", "", errors.on("owner_email"), true))
-                }))
-            }
-            Section::Templates => {
-                table {
-                    thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("admin-max-duration")) } th scope="col" { (lang.t("field-cis")) } } }
-                    tbody { @for t in &data.templates { tr {
-                        td { (t.name) } td { (t.max_duration_minutes) }
-                        td { (data.cis.iter().filter(|c| t.ci_ids.iter().any(|id| id.0 == c.id)).map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")) }
-                    } } }
-                }
-                (form("/admin/templates", &lang.t("admin-add-template"), html! {
-                    (input(Input::Text, &lang.t("field-name"), "name", "", errors.on("name"), true))
-                    (textarea(&lang.t("field-description"), "description", "", errors.on("description")))
-                    (textarea(&lang.t("field-implementation-plan"), "implementation_plan", "", errors.on("implementation_plan")))
-                    (textarea(&lang.t("field-backout-plan"), "backout_plan", "", errors.on("backout_plan")))
-                    (textarea(&lang.t("field-test-plan"), "test_plan", "", errors.on("test_plan")))
-                    (input(Input::Number, &lang.t("admin-max-duration"), "max_duration_minutes", "60", errors.on("max_duration_minutes"), true))
-                    (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &[], errors.on("ci_ids")))
-                }))
-            }
-            Section::Notices => {
-                @if data.notices.is_empty() { p.empty { (lang.t("admin-no-failed-notices")) } }
-                @else {
-                    table {
-                        thead { tr {
-                            th scope="col" { (lang.t("admin-notice-recipient")) } th scope="col" { (lang.t("admin-notice-kind")) }
-                            th scope="col" { (lang.t("admin-notice-error")) } th scope="col" { (lang.t("admin-notice-attempts")) } th scope="col" { (lang.t("section-actions")) }
-                        } }
-                        tbody { @for notice in &data.notices { tr {
-                            td { (notice.recipient_email) } td { (notice.kind) } td { (notice.last_error.as_deref().unwrap_or("–")) } td { (notice.attempts) }
-                            td { form method="post" action=(format!("/admin/notices/{}/retry", notice.id)) {
-                                (csrf(&viewer.csrf))
-                                button type="submit" aria-label=(lang.t_with("admin-retry-notice-to", &[("email", crate::i18n::arg(&notice.recipient_email))])) { (lang.t("admin-retry")) }
-                            } }
-                        } } }
-                    }
-                }
-            }
-            Section::Blackouts => {
-                table {
-                    thead { tr { th scope="col" { (lang.t("field-title")) } th scope="col" { (lang.t("admin-starts")) } th scope="col" { (lang.t("admin-ends")) } th scope="col" { (lang.t("field-cis")) } } }
-                    tbody { @for b in &data.blackouts { tr {
-                        td { (b.title) } td { (time(viewer.zone, b.starts_at)) } td { (time(viewer.zone, b.ends_at)) }
-                        td { @if b.ci_ids.is_empty() { (lang.t("admin-all-cis")) } @else {
-                            (data.cis.iter().filter(|c| b.ci_ids.iter().any(|id| id.0 == c.id)).map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "))
-                        } }
-                    } } }
-                }
-                p.hint { (lang.t_with("form-times-in-zone", &[("zone", crate::i18n::arg(viewer.zone.name()))])) " " (lang.t("admin-blackout-hint")) }
-                (form("/admin/blackouts", &lang.t("admin-add-blackout"), html! {
-                    (input(Input::Text, &lang.t("field-title"), "title", "", errors.on("title"), true))
-                    (input(Input::DateTimeLocal, &lang.t("admin-starts"), "starts_at", "", errors.on("starts_at"), true))
-                    (input(Input::DateTimeLocal, &lang.t("admin-ends"), "ends_at", "", errors.on("ends_at"), true))
-                    (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &[], errors.on("ci_ids")))
-                }))
             }
         }
+        (form("/admin/users", &lang.t("admin-add-user"), html! {
+            (input(Input::Email, &lang.t("field-email"), "email", "", errors.on("email"), true))
+            (input(Input::Text, &lang.t("field-name"), "name", "", errors.on("name"), true))
+            (input(Input::NewPassword, &lang.t("field-password"), "password", "", errors.on("password"), true))
+            (checkboxes(&lang.t("admin-roles"), "roles", &role_options(lang), &[], None))
+        }))
+    }
+}
+
+fn cis(frame: &Frame<'_>, data: &Listing) -> Markup {
+    let errors = frame.errors;
+    let lang = frame.viewer.lang;
+    let form = |action: &str, heading: &str, body: Markup| frame.form(action, heading, body);
+    html! {
+        table {
+            thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("admin-kind")) } th scope="col" { (lang.t("admin-criticality")) } th scope="col" { (lang.t("admin-owner")) } } }
+            tbody { @for ci in &data.cis { tr { td { (ci.name) } td { (ci.kind) } td { (lang.t(&format!("criticality-{}", ci.criticality))) } td { (ci.owner_email) } } } }
+        }
+        @let levels: Vec<(String, String)> = (1..=4).map(|c| (c.to_string(), lang.t(&format!("criticality-{c}")))).collect();
+        (form("/admin/cis", &lang.t("admin-add-ci"), html! {
+            (input(Input::Text, &lang.t("field-name"), "name", "", errors.on("name"), true))
+            (input(Input::Text, &lang.t("admin-kind"), "kind", "", errors.on("kind"), true))
+            (select(&lang.t("admin-criticality"), "criticality", &levels, "3", errors.on("criticality")))
+            (input(Input::Email, &lang.t("admin-owner"), "owner_email", "", errors.on("owner_email"), true))
+        }))
+    }
+}
+
+fn templates(frame: &Frame<'_>, data: &Listing) -> Markup {
+    let errors = frame.errors;
+    let lang = frame.viewer.lang;
+    let form = |action: &str, heading: &str, body: Markup| frame.form(action, heading, body);
+    html! {
+        table {
+            thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("admin-max-duration")) } th scope="col" { (lang.t("field-cis")) } } }
+            tbody { @for t in &data.templates { tr {
+                td { (t.name) } td { (t.max_duration_minutes) }
+                td { (data.cis.iter().filter(|c| t.ci_ids.contains(&c.id)).map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")) }
+            } } }
+        }
+        (form("/admin/templates", &lang.t("admin-add-template"), html! {
+            (input(Input::Text, &lang.t("field-name"), "name", "", errors.on("name"), true))
+            (textarea(&lang.t("field-description"), "description", "", errors.on("description")))
+            (textarea(&lang.t("field-implementation-plan"), "implementation_plan", "", errors.on("implementation_plan")))
+            (textarea(&lang.t("field-backout-plan"), "backout_plan", "", errors.on("backout_plan")))
+            (textarea(&lang.t("field-test-plan"), "test_plan", "", errors.on("test_plan")))
+            (input(Input::Number, &lang.t("admin-max-duration"), "max_duration_minutes", "60", errors.on("max_duration_minutes"), true))
+            (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &[], errors.on("ci_ids")))
+        }))
+    }
+}
+
+fn notices(frame: &Frame<'_>, data: &Listing) -> Markup {
+    let viewer = frame.viewer;
+    let lang = frame.viewer.lang;
+    html! {
+        @if data.notices.is_empty() { p.empty { (lang.t("admin-no-failed-notices")) } }
+        @else {
+            table {
+                thead { tr {
+                    th scope="col" { (lang.t("admin-notice-recipient")) } th scope="col" { (lang.t("admin-notice-kind")) }
+                    th scope="col" { (lang.t("admin-notice-error")) } th scope="col" { (lang.t("admin-notice-attempts")) } th scope="col" { (lang.t("section-actions")) }
+                } }
+                tbody { @for notice in &data.notices { tr {
+                    td { (notice.recipient_email) } td { (notice.kind) } td { (notice.last_error.as_deref().unwrap_or("–")) } td { (notice.attempts) }
+                    td { form method="post" action=(format!("/admin/notices/{}/retry", notice.id)) {
+                        (csrf(&viewer.csrf))
+                        button type="submit" aria-label=(lang.t_with("admin-retry-notice-to", &[("email", crate::i18n::arg(&notice.recipient_email))])) { (lang.t("admin-retry")) }
+                    } }
+                } } }
+            }
+        }
+    }
+}
+
+fn blackouts(frame: &Frame<'_>, data: &Listing) -> Markup {
+    let viewer = frame.viewer;
+    let errors = frame.errors;
+    let lang = frame.viewer.lang;
+    let form = |action: &str, heading: &str, body: Markup| frame.form(action, heading, body);
+    html! {
+        table {
+            thead { tr { th scope="col" { (lang.t("field-title")) } th scope="col" { (lang.t("admin-starts")) } th scope="col" { (lang.t("admin-ends")) } th scope="col" { (lang.t("field-cis")) } } }
+            tbody { @for b in &data.blackouts { tr {
+                td { (b.title) } td { (time(viewer.zone, b.starts_at)) } td { (time(viewer.zone, b.ends_at)) }
+                td { @if b.ci_ids.is_empty() { (lang.t("admin-all-cis")) } @else {
+                    (data.cis.iter().filter(|c| b.ci_ids.contains(&c.id)).map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "))
+                } }
+            } } }
+        }
+        p.hint { (lang.t_with("form-times-in-zone", &[("zone", crate::i18n::arg(viewer.zone.name()))])) " " (lang.t("admin-blackout-hint")) }
+        (form("/admin/blackouts", &lang.t("admin-add-blackout"), html! {
+            (input(Input::Text, &lang.t("field-title"), "title", "", errors.on("title"), true))
+            (input(Input::DateTimeLocal, &lang.t("admin-starts"), "starts_at", "", errors.on("starts_at"), true))
+            (input(Input::DateTimeLocal, &lang.t("admin-ends"), "ends_at", "", errors.on("ends_at"), true))
+            (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &[], errors.on("ci_ids")))
+        }))
     }
 }

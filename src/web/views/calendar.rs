@@ -2,10 +2,10 @@
 //! conflict is marked in words and by style; blackout days are shaded and named.
 
 use super::components::{select, state_badge, time};
-use crate::db::cis::Ci;
 use crate::domain::change::ChangeState;
 use crate::i18n::{arg, Lang};
 use crate::services::calendar::{Calendar, CalendarEntry};
+use crate::services::reference::CiView;
 use crate::web::session::Viewer;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -102,7 +102,7 @@ fn entry(lang: Lang, zone: Tz, item: &CalendarEntry) -> Markup {
 
 /// The filters in force, and what they offer.
 pub struct Filters<'a> {
-    pub cis: &'a [Ci],
+    pub cis: &'a [CiView],
     pub ci: &'a str,
     pub change_type: &'a str,
     pub state: &'a str,

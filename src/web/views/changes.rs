@@ -5,13 +5,13 @@ use super::components::{
     checkboxes, csrf, field_id, input, local_input_value, maybe_time, risk_badge, select, state_badge,
     textarea, time, Errors, Input,
 };
-use crate::db::cis::Ci;
 use crate::domain::change::ChangeType;
 use crate::domain::lifecycle::ActionKind;
 use crate::domain::risk::QUESTIONS;
 use crate::i18n::{arg, Lang};
 use crate::services::changes::ChangeSummary;
 use crate::services::changes::Detail;
+use crate::services::reference::CiView;
 use crate::services::reference::TemplateView;
 use crate::web::session::Viewer;
 use maud::{html, Markup};
@@ -111,7 +111,7 @@ pub struct FormValues {
 
 /// What the form offers to choose from.
 pub struct Choices<'a> {
-    pub cis: &'a [Ci],
+    pub cis: &'a [CiView],
     pub templates: &'a [TemplateView],
     pub implementers: &'a [(String, String)],
 }
@@ -397,6 +397,12 @@ fn actions_panel(viewer: &Viewer, detail: &Detail) -> Markup {
                         })),
                         ActionKind::Vote => (form("votes", html! {
                             (comment("votes", "comment", &lang.t("field-comment")))
+                            // An approval that decides schedules the change; a freeze declared
+                            // since it went to the CAB refuses it unless a change manager forces.
+                            @if detail.can_force && change.conflicts.iter().any(|c| c.kind == crate::domain::schedule::ConflictKind::Blackout) {
+                                (force("votes"))
+                                (comment("votes", "reason", &lang.t("field-force-reason")))
+                            }
                             button type="submit" name="decision" value="approve" { (lang.t("action-approve")) }
                             " "
                             button type="submit" name="decision" value="reject" { (lang.t("action-reject")) }

@@ -2,7 +2,6 @@
 //! switch, main landmark, footer.
 
 use crate::authz::Permission;
-use crate::domain::role::Role;
 use crate::i18n::Lang;
 use crate::web::session::Viewer;
 use actix_web::http::StatusCode;
@@ -22,12 +21,11 @@ fn head(title: &str) -> Markup {
 /// A page for a signed-in viewer.
 pub fn page(viewer: &Viewer, title: &str, body: Markup) -> Markup {
     let lang = viewer.lang;
-    let has = |role| viewer.caller.has(role);
     let links: Vec<(&str, String)> = [
         (true, "/", lang.t("nav-home")),
         (true, "/changes", lang.t("nav-changes")),
         (true, "/changes/new", lang.t("nav-new-change")),
-        (has(Role::CabMember) || has(Role::ChangeManager), "/cab", lang.t("nav-cab")),
+        (viewer.may(Permission::Vote), "/cab", lang.t("nav-cab")),
         (true, "/calendar", lang.t("nav-calendar")),
         (viewer.may(Permission::ReadReports), "/reports", lang.t("nav-reports")),
         (

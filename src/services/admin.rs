@@ -1,0 +1,72 @@
+//! What the administration pages list: one section at a time, each behind the permission
+//! to manage it (even to look).
+
+use super::outbox::FailedNotice;
+use super::reference::{self, BlackoutView, CiView, TemplateView};
+use super::{Ctx, ServiceResult};
+use crate::authz::{Object, Permission};
+use crate::domain::caller::Caller;
+use chrono::Duration;
+
+/// One area of administration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Users,
+    Cis,
+    Templates,
+    Blackouts,
+    Notices,
+}
+
+impl Section {
+    pub const ALL: [Section; 5] =
+        [Section::Users, Section::Cis, Section::Templates, Section::Blackouts, Section::Notices];
+
+    /// What it takes to manage this section.
+    pub fn permission(self) -> Permission {
+        match self {
+            Section::Users => Permission::ManageUsers,
+            Section::Cis => Permission::ManageCis,
+            Section::Templates => Permission::ManageTemplates,
+            Section::Blackouts => Permission::ManageBlackouts,
+            Section::Notices => Permission::ManageNotices,
+        }
+    }
+}
+
+/// What one section lists (only its own parts are filled).
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub users: Vec<Caller>,
+    pub cis: Vec<CiView>,
+    pub templates: Vec<TemplateView>,
+    pub blackouts: Vec<BlackoutView>,
+    pub notices: Vec<FailedNotice>,
+}
+
+/// The sections `caller` may manage.
+pub fn sections(ctx: &Ctx, caller: &Caller) -> Vec<Section> {
+    Section::ALL.into_iter().filter(|s| ctx.authz.allows(caller, s.permission(), &Object::none())).collect()
+}
+
+/// What `section` lists for `caller`; `search` narrows the users.
+pub fn listing(ctx: &Ctx, caller: &Caller, section: Section, search: &str) -> ServiceResult<Listing> {
+    ctx.require(caller, section.permission(), &Object::none())?;
+    let mut listing = Listing::default();
+    match section {
+        Section::Users => listing.users = super::users::list(ctx, caller, search)?,
+        Section::Cis => listing.cis = reference::list_cis(ctx, caller, 0)?,
+        Section::Templates => {
+            listing.templates = reference::list_templates(ctx, caller, 0)?;
+            listing.cis = reference::list_cis(ctx, caller, 0)?;
+        }
+        Section::Notices => listing.notices = super::outbox::failed(ctx, caller)?,
+        Section::Blackouts => {
+            let now = ctx.clock.now();
+            listing.blackouts =
+                reference::list_blackouts(ctx, caller, now - Duration::days(30), now + Duration::days(365))?;
+            listing.cis = reference::list_cis(ctx, caller, 0)?;
+        }
+    }
+    Ok(listing)
+}

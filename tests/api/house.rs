@@ -1,0 +1,280 @@
+//! The house kept true: a freeze declared while a change waits for the CAB, one form post
+//! as one transaction, text without control characters on both databases, the risk of
+//! one's own change, errors on the right field, and `/healthz`.
+
+use crate::helpers::{low_risk, medium_risk, Backend, TestApp};
+use crate::on_both_backends;
+use crate::pages::{browser, csrf, page, post_form, sign_in};
+use endring::domain::role::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+on_both_backends!(
+    a_deciding_approval_into_a_freeze_declared_while_waiting_is_refused_unless_a_change_manager_forces_it,
+    a_change_manager_cannot_rewrite_the_risk_of_a_change_they_filed,
+    one_form_post_files_a_change_with_its_answers_as_one_event_and_one_version,
+    a_failing_answer_leaves_no_draft_behind,
+    control_characters_are_refused_with_422_naming_the_field_also_without_an_account,
+    crlf_from_a_textarea_is_stored_as_a_line_feed,
+    path_parameters_that_do_not_parse_answer_a_problem_document,
+    a_duplicate_email_is_marked_on_the_email_field,
+    healthz_reports_the_mail_worker_and_the_outbox_backlog,
+);
+
+/// `change` waiting in `authorize` for two approvals (medium risk), with its people.
+async fn waiting_for_the_cab(app: &TestApp) -> (Value, crate::helpers::User) {
+    let requester = app.user("rita", &[]).await;
+    let implementer = app.user("ivar", &[Role::Implementer]).await;
+    let ci = app.ci("Archive", 3).await;
+    let change = app.draft(&requester, &implementer, ci, 10).await;
+    app.answer_risk(&change, &requester, medium_risk()).await;
+    app.act(&change, "submit", &requester, json!({})).await;
+    let (status, body) = app.act(&change, "assess", &app.admin, json!({ "outcome": "authorize" })).await;
+    assert_eq!((status, body["state"].as_str()), (StatusCode::OK, Some("authorize")), "{body}");
+    (change, requester)
+}
+
+async fn a_deciding_approval_into_a_freeze_declared_while_waiting_is_refused_unless_a_change_manager_forces_it(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let (change, _) = waiting_for_the_cab(&app).await;
+    let first = app.user("cato", &[Role::CabMember]).await;
+    let second = app.user("cara", &[Role::CabMember]).await;
+    let manager = app.user("mona", &[Role::ChangeManager]).await;
+    // The freeze is declared after the change went to the CAB.
+    let start: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(change["planned_start"].clone()).unwrap();
+    let freeze = json!({ "title": "Year-end freeze", "starts_at": start - chrono::Duration::days(1), "ends_at": start + chrono::Duration::days(1) });
+    app.post("/api/v1/blackouts", &app.admin, freeze).await;
+
+    let (status, body) = app.act(&change, "votes", &first, json!({ "decision": "approve" })).await;
+    assert_eq!(status, StatusCode::OK, "an approval that decides nothing is recorded: {body}");
+    let (status, refused) = app.act(&change, "votes", &second, json!({ "decision": "approve" })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["conflicts"][0]["kind"], "blackout");
+    let now = app.change(&change).await;
+    assert_eq!(now["state"], "authorize", "the change is not scheduled into the freeze");
+    assert_eq!(now["approval"]["approvals"], 1, "the refused vote left nothing behind");
+
+    let forced = json!({ "decision": "approve", "force": true, "reason": "Agreed in the CAB" });
+    let (status, _) = app.act(&change, "votes", &second, forced).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a CAB member cannot force a freeze");
+    let unexplained = json!({ "decision": "approve", "force": true });
+    let (status, problem) = app.act(&change, "votes", &manager, unexplained).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "reason");
+    let explained = json!({ "decision": "approve", "force": true, "reason": "Security fix cannot wait" });
+    let (status, scheduled) = app.act(&change, "votes", &manager, explained).await;
+    assert_eq!((status, scheduled["state"].as_str()), (StatusCode::OK, Some("scheduled")), "{scheduled}");
+    let events = app.get(&format!("/api/v1/changes/{}/events", change["id"]), &app.admin).await;
+    let decision = events.as_array().unwrap().iter().find(|e| e["action"] == "decide").expect("a decision");
+    assert_eq!(decision["payload"]["schedule"]["forced"], true);
+    assert_eq!(decision["payload"]["schedule"]["reason"], "Security fix cannot wait");
+}
+
+async fn a_change_manager_cannot_rewrite_the_risk_of_a_change_they_filed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let filer = app.user("mona", &[Role::ChangeManager]).await;
+    let other = app.user("magnus", &[Role::ChangeManager]).await;
+    let implementer = app.user("ivar", &[Role::Implementer]).await;
+    let ci = app.ci("Archive", 3).await;
+    let change = app.draft(&filer, &implementer, ci, 10).await;
+    let very_high = json!({ "users_affected": "everyone", "tested": "no", "backout": "no", "complexity": "high", "downtime": "over_1h" });
+    app.answer_risk(&change, &filer, very_high).await;
+    app.act(&change, "submit", &filer, json!({})).await;
+    let path = format!("/api/v1/changes/{}/risk", change["id"]);
+    let (status, _) =
+        app.call(Method::PUT, &path, Some(&filer), Some(json!({ "answers": low_risk() }))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "nobody lowers the risk of their own submitted change");
+    assert_eq!(app.change(&change).await["risk"]["level"], "very_high");
+    let (status, body) =
+        app.call(Method::PUT, &path, Some(&other), Some(json!({ "answers": low_risk() }))).await;
+    assert_eq!(status, StatusCode::OK, "another change manager may, in assessment: {body}");
+}
+
+/// The new-change form with every field a person fills in, and the risk answers.
+fn new_change_form(ci: i64, start: &str, end: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("title", "Patch the archive".into()),
+        ("type", "normal".into()),
+        ("description", "Line one\r\nline two".into()),
+        ("ci_ids", ci.to_string()),
+        ("planned_start", start.into()),
+        ("planned_end", end.into()),
+        ("implementation_plan", "Run it".into()),
+        ("backout_plan", "Undo it".into()),
+        ("test_plan", "Check it".into()),
+        ("answers.users_affected", "under_500".into()),
+        ("answers.tested", "partly".into()),
+        ("answers.backout", "yes".into()),
+        ("answers.complexity", "medium".into()),
+        ("answers.downtime", "none".into()),
+    ]
+}
+
+async fn one_form_post_files_a_change_with_its_answers_as_one_event_and_one_version(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("rita", &[]).await;
+    let ci = app.ci("Archive", 3).await;
+    let client = sign_in(&app, &requester).await;
+    let fields = new_change_form(ci, "2027-03-02T18:00", "2027-03-02T20:00");
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, location) = post_form(&client, &app, "/changes/new", &fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    let listed = app.get("/api/v1/changes", &app.admin).await;
+    let change = listed["items"][0].clone();
+    let stored = app.change(&change).await;
+    assert_eq!(stored["version"], 1, "one form post is one version");
+    assert_eq!(stored["risk"]["answers"]["complexity"], "medium", "the answers came with it");
+    assert_eq!(stored["risk"]["score"], 6);
+    assert_eq!(app.event_actions(&change).await, ["create"], "one form post is one audit event");
+
+    // Editing with new answers: again one version and one event more.
+    let edit = format!("/changes/{}/edit", change["ref"].as_str().unwrap());
+    let mut fields = new_change_form(ci, "2027-03-02T18:00", "2027-03-02T20:00");
+    fields.retain(|(k, _)| *k != "answers.complexity");
+    fields.push(("answers.complexity", "high".into()));
+    fields.push(("version", "1".into()));
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (_, html) = page(&client, &app, &edit).await;
+    let mut form: Vec<(String, String)> = vec![("csrf".into(), csrf(&html))];
+    form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let response = client.post(format!("{}{edit}", app.address)).form(&form).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let stored = app.change(&change).await;
+    assert_eq!((stored["version"].as_i64(), stored["risk"]["score"].as_i64()), (Some(2), Some(8)));
+    assert_eq!(app.event_actions(&change).await, ["create", "edit"]);
+}
+
+async fn a_failing_answer_leaves_no_draft_behind(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("rita", &[]).await;
+    let ci = app.ci("Archive", 3).await;
+    let start = app.ctx.clock.now() + chrono::Duration::days(10);
+    let body = json!({
+        "title": "Half a change", "ci_ids": [ci], "planned_start": start, "planned_end": start + chrono::Duration::hours(1),
+        "answers": { "tested": "maybe" },
+    });
+    let (status, problem) = app.post_status("/api/v1/changes", &requester, body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "answers.tested");
+    assert_eq!(app.get("/api/v1/changes", &app.admin).await["total"], 0, "no draft was committed");
+}
+
+async fn control_characters_are_refused_with_422_naming_the_field_also_without_an_account(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("rita", &[]).await;
+    let ci = app.ci("Archive", 3).await;
+
+    let nul_email = json!({ "email": "a\u{0}@x.test", "password": "whatever it is" });
+    let (status, problem) = app.call(Method::POST, "/api/v1/auth/token", None, Some(nul_email)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "email");
+
+    let (status, problem) = app.call(Method::GET, "/api/v1/changes?q=%00", Some(&requester), None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "q");
+
+    let start = app.ctx.clock.now() + chrono::Duration::days(10);
+    for (field, title) in
+        [("title", "Archive\u{0}upgrade"), ("title", "Archive\rupgrade"), ("title", "\u{1b}[31m")]
+    {
+        let body = json!({ "title": title, "ci_ids": [ci], "planned_start": start, "planned_end": start + chrono::Duration::hours(1) });
+        let (status, problem) = app.post_status("/api/v1/changes", &requester, body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{title:?}: {problem}");
+        assert_eq!(problem["errors"][0]["field"], field);
+    }
+    let nested = json!({ "title": "Fine", "answers": { "tested": "yes\u{0}" } });
+    let (_, problem) = app.post_status("/api/v1/changes", &requester, nested).await;
+    assert_eq!(problem["errors"][0]["field"], "answers.tested", "{problem}");
+    assert_eq!(app.get("/api/v1/changes", &app.admin).await["total"], 0, "nothing was stored");
+
+    // The sign-in form, without an account, and a page's query string.
+    let anonymous = browser();
+    let (_, html) = page(&anonymous, &app, "/sign-in").await;
+    let form = [
+        ("csrf", csrf(&html)),
+        ("email", "a\u{0}@x.test".into()),
+        ("password", "x".into()),
+        ("next", "/".into()),
+    ];
+    let response = anonymous.post(format!("{}/sign-in", app.address)).form(&form).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = response.text().await.unwrap();
+    assert!(text.contains("U+0000") && text.contains("role=\"alert\""), "the page names the character");
+    let client = sign_in(&app, &requester).await;
+    let (status, html) = page(&client, &app, "/changes?q=%00").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("U+0000"), "the page names the character: {html}");
+}
+
+async fn crlf_from_a_textarea_is_stored_as_a_line_feed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("rita", &[]).await;
+    let body = json!({ "title": "Lines", "description": "one\r\ntwo" });
+    let change = app.post("/api/v1/changes", &requester, body).await;
+    assert_eq!(app.change(&change).await["description"], "one\ntwo");
+}
+
+async fn path_parameters_that_do_not_parse_answer_a_problem_document(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let response = app
+        .client
+        .post(format!("{}/api/v1/outbox/abc/retry", app.address))
+        .bearer_auth(&app.admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["status"], 404);
+}
+
+async fn a_duplicate_email_is_marked_on_the_email_field(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.user("rita", &[]).await;
+    let admin = sign_in(&app, &app.admin).await;
+    let fields =
+        [("email", "rita@test.endring.no"), ("name", "Rita Again"), ("password", "a long enough password")];
+    let (status, html) = post_form(&admin, &app, "/admin/users", &fields).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("aria-describedby=\"email-error\""), "the email field carries the error");
+    assert!(!html.contains("aria-describedby=\"name-error\""), "the name field does not");
+    let (status, problem) = app
+        .post_status(
+            "/api/v1/cis",
+            &app.admin,
+            json!({ "name": "Archive", "kind": "application", "criticality": 3, "owner_email": "o@x.no" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{problem}");
+    let (status, problem) = app
+        .post_status(
+            "/api/v1/cis",
+            &app.admin,
+            json!({ "name": "Archive", "kind": "application", "criticality": 3, "owner_email": "o@x.no" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(problem["errors"][0]["field"], "name", "the API names the field too");
+}
+
+async fn healthz_reports_the_mail_worker_and_the_outbox_backlog(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (change, _) = waiting_for_the_cab(&app).await;
+    assert!(!app.notices(&change).await.is_empty());
+    let (status, health) = app.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["mail_worker"]["state"], "not_started", "the test app runs no worker");
+    let waiting = health["outbox"]["waiting"].as_i64().unwrap();
+    let ctx = app.ctx.clone();
+    let stored =
+        actix_web::rt::task::spawn_blocking(move || ctx.db.query(endring::db::outbox::counts).unwrap())
+            .await
+            .unwrap();
+    let pending: i64 = stored.iter().filter(|(s, _)| s == "pending").map(|(_, n)| n).sum();
+    assert!(waiting > 0 && waiting == pending, "the backlog is what the outbox holds: {health}");
+}
