@@ -40,6 +40,21 @@ pub async fn context(config: Config, clock: Clock, migrations: Migrations) -> an
     })
 }
 
+/// What `serve` needs beyond what every command needs: on PostgreSQL, where any number of
+/// instances share the database, a session key they all share — with a key made at
+/// start, each instance would refuse the others' cookies and sign their users out.
+pub fn check_serving(config: &Config) -> anyhow::Result<()> {
+    let (backend, _) = crate::db::Backend::from_url(&config.database_url)?;
+    if backend == crate::db::Backend::Postgres && config.session_key.is_none() {
+        anyhow::bail!(
+            "on PostgreSQL, set ENDRING_SESSION_KEY (or session_key in the configuration file) to the \
+             same secret on every instance, e.g. the output of `openssl rand -hex 32`; without it \
+             each instance would sign out the users of the others"
+        );
+    }
+    Ok(())
+}
+
 /// A database URL without its password, for logs.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

@@ -36,6 +36,9 @@ pub struct Config {
     pub vote_link_days: i64,
     /// Deciding from an email's link requires signing in first (as the voter).
     pub vote_links_require_sign_in: bool,
+    /// Days after which sent notices, expired vote links and API tokens, and queued
+    /// reminders are deleted (the audit trail is kept).
+    pub retention_days: i64,
     /// CAB approval rules (file only).
     pub approval: ApprovalPolicy,
 }
@@ -56,6 +59,7 @@ impl Default for Config {
             token_ttl_hours: 24 * 7,
             vote_link_days: 7,
             vote_links_require_sign_in: false,
+            retention_days: 90,
             approval: ApprovalPolicy::default(),
         }
     }
@@ -76,6 +80,7 @@ const ENV_KEYS: &[&str] = &[
     "token_ttl_hours",
     "vote_link_days",
     "vote_links_require_sign_in",
+    "retention_days",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +138,9 @@ impl Config {
         if !(1..=60).contains(&self.vote_link_days) {
             return invalid("vote_link_days must be between 1 and 60".into());
         }
+        if !(7..=3650).contains(&self.retention_days) {
+            return invalid("retention_days must be between 7 and 3650".into());
+        }
         if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
             return invalid(format!("base_url `{}` must start with http:// or https://", self.base_url));
         }
@@ -166,7 +174,7 @@ impl Config {
 /// the variable.
 fn env_value(key: &str, value: &str, name: &str) -> Result<toml::Value, ConfigError> {
     match key {
-        "database_pool_size" | "token_ttl_hours" | "vote_link_days" => value
+        "database_pool_size" | "token_ttl_hours" | "vote_link_days" | "retention_days" => value
             .trim()
             .parse::<i64>()
             .map(toml::Value::Integer)

@@ -92,6 +92,9 @@ async fn main() -> anyhow::Result<()> {
         cli.command,
         Command::Audit { .. } | Command::User { command: UserCommand::Roles { email: None, .. } }
     );
+    if matches!(cli.command, Command::Serve { .. }) {
+        endring::app::check_serving(&config)?;
+    }
     let migrations = if read_only { Migrations::Leave } else { Migrations::Apply };
     let ctx = endring::app::context(config, Clock::default(), migrations).await?;
     match cli.command {

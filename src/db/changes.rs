@@ -27,7 +27,7 @@ where
 
 #[derive(Queryable, Selectable, Identifiable, AsChangeset)]
 #[diesel(table_name = changes, treat_none_as_null = true)]
-struct ChangeRow {
+pub(super) struct ChangeRow {
     id: i32,
     title: String,
     title_search: String,
@@ -98,7 +98,7 @@ impl ChangeRow {
         }
     }
 
-    fn into_change(self) -> QueryResult<Change> {
+    pub(super) fn into_change(self) -> QueryResult<Change> {
         let factors: Vec<Factor> = serde_json::from_str(&self.risk_factors)
             .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
         Ok(Change {
@@ -396,36 +396,6 @@ pub fn created_between(
         .filter(changes::created_at.ge(to_naive(from)))
         .filter(changes::created_at.lt(to_naive(to)))
         .order(changes::created_at.asc())
-        .limit(limit)
-        .select(ChangeRow::as_select())
-        .load(conn)?;
-    rows.into_iter().map(ChangeRow::into_change).collect()
-}
-
-/// Scheduled changes whose planned start lies in `(after, until]`, soonest first.
-pub fn starting_between(
-    conn: &mut DbConn,
-    after: DateTime<Utc>,
-    until: DateTime<Utc>,
-    limit: i64,
-) -> QueryResult<Vec<Change>> {
-    let rows: Vec<ChangeRow> = changes::table
-        .filter(changes::state.eq(ChangeState::Scheduled.as_str()))
-        .filter(changes::planned_start.gt(to_naive(after)))
-        .filter(changes::planned_start.le(to_naive(until)))
-        .order(changes::planned_start.asc())
-        .limit(limit)
-        .select(ChangeRow::as_select())
-        .load(conn)?;
-    rows.into_iter().map(ChangeRow::into_change).collect()
-}
-
-/// Changes still in implementation after their planned end, longest overdue first.
-pub fn overdue(conn: &mut DbConn, now: DateTime<Utc>, limit: i64) -> QueryResult<Vec<Change>> {
-    let rows: Vec<ChangeRow> = changes::table
-        .filter(changes::state.eq(ChangeState::Implement.as_str()))
-        .filter(changes::planned_end.lt(to_naive(now)))
-        .order(changes::planned_end.asc())
         .limit(limit)
         .select(ChangeRow::as_select())
         .load(conn)?;

@@ -31,6 +31,9 @@ pub enum DbConn {
     Pg(diesel::PgConnection),
 }
 
+/// The PostgreSQL advisory lock key migrations hold (any fixed number; "endring" in ASCII).
+const MIGRATION_LOCK: i64 = 0x656e_6472_696e_67;
+
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
@@ -153,12 +156,23 @@ impl Db {
         }
     }
 
-    /// Applies pending migrations of this backend.
+    /// Applies pending migrations of this backend. On PostgreSQL, instances starting
+    /// together take turns: the first holds an advisory lock while it migrates, the others
+    /// wait for it and then find nothing left to do.
     pub fn migrate(&self) -> Result<usize, DbError> {
         let mut conn = self.conn()?;
-        let applied =
-            conn.run_pending_migrations(self.migrations()).map_err(|e| DbError::Migration(e.to_string()))?;
-        Ok(applied.len())
+        let locked = self.backend == Backend::Postgres;
+        if locked {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(&mut *conn)?;
+        }
+        let applied = conn
+            .run_pending_migrations(self.migrations())
+            .map(|versions| versions.len())
+            .map_err(|e| DbError::Migration(e.to_string()));
+        if locked {
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(&mut *conn)?;
+        }
+        applied
     }
 
     /// Reverts every migration (used by the migration round-trip test).

@@ -244,3 +244,13 @@ pub fn retry(conn: &mut DbConn, id: i32, now: DateTime<Utc>) -> QueryResult<bool
 pub fn exists(conn: &mut DbConn, id: i32) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(outbox::table.find(id))).get_result(conn)
 }
+
+/// Deletes up to `limit` notices sent before `before`; returns how many.
+pub fn purge_sent(conn: &mut DbConn, before: DateTime<Utc>, limit: i64) -> QueryResult<usize> {
+    let ids: Vec<i32> = outbox::table
+        .filter(outbox::sent_at.lt(to_naive(before)))
+        .select(outbox::id)
+        .limit(limit)
+        .load(conn)?;
+    diesel::delete(outbox::table.filter(outbox::id.eq_any(ids))).execute(conn)
+}

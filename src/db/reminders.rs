@@ -1,18 +1,161 @@
-//! Which reminders have been queued, so each is queued once.
+//! Reminders: which are due (one anti-join each against those already queued), and
+//! recording that one was queued, so each is queued once.
 
-use super::changes::to_naive;
-use super::schema::reminders;
+use super::changes::{to_naive, to_utc, ChangeRow};
+use super::schema::{changes, reminders, votes};
 use super::DbConn;
+use crate::domain::change::{Change, ChangeState};
+use crate::domain::ids::{ChangeId, UserId};
 use chrono::{DateTime, Utc};
+use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 
-/// Records `key`; false if it was recorded before. Run inside `Db::write`.
-pub fn first_time(conn: &mut DbConn, key: &str, now: DateTime<Utc>) -> QueryResult<bool> {
-    let seen: bool = diesel::select(diesel::dsl::exists(reminders::table.find(key))).get_result(conn)?;
-    if !seen {
-        diesel::insert_into(reminders::table)
-            .values((reminders::key.eq(key), reminders::created_at.eq(to_naive(now))))
-            .execute(conn)?;
+/// One reminder: what about, to whom (`UserId(0)`: a role), and the moment it is about
+/// (the planned start, the planned end, the CAB cut-off), so a new one re-arms it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Reminder {
+    pub kind: &'static str,
+    pub change: ChangeId,
+    pub round: i32,
+    pub to: UserId,
+    pub due_at: DateTime<Utc>,
+}
+
+/// Scheduled changes with an implementer whose planned start is in `(after, until]` and
+/// whose start reminder for that start was not queued yet.
+pub fn starts_not_reminded(
+    conn: &mut DbConn,
+    after: DateTime<Utc>,
+    until: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Change>> {
+    let sent = reminders::table
+        .filter(reminders::kind.eq("start"))
+        .filter(reminders::change_id.eq(changes::id))
+        .filter(reminders::due_at.nullable().eq(changes::planned_start));
+    let rows: Vec<ChangeRow> = changes::table
+        .filter(changes::state.eq(ChangeState::Scheduled.as_str()))
+        .filter(changes::planned_start.gt(to_naive(after)))
+        .filter(changes::planned_start.le(to_naive(until)))
+        .filter(changes::implementer_id.is_not_null())
+        .filter(not(exists(sent)))
+        .order(changes::planned_start.asc())
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(ChangeRow::into_change).collect()
+}
+
+/// Changes still in implementation after their planned end whose overdue reminder for
+/// that end was not queued yet, longest overdue first.
+pub fn overdue_not_reminded(conn: &mut DbConn, now: DateTime<Utc>, limit: i64) -> QueryResult<Vec<Change>> {
+    let sent = reminders::table
+        .filter(reminders::kind.eq("overdue"))
+        .filter(reminders::change_id.eq(changes::id))
+        .filter(reminders::due_at.nullable().eq(changes::planned_end));
+    let rows: Vec<ChangeRow> = changes::table
+        .filter(changes::state.eq(ChangeState::Implement.as_str()))
+        .filter(changes::planned_end.lt(to_naive(now)))
+        .filter(not(exists(sent)))
+        .order(changes::planned_end.asc())
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(ChangeRow::into_change).collect()
+}
+
+/// Changes waiting for votes in `authorize`, oldest first, at most `limit`.
+pub fn awaiting_votes(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Change>> {
+    let rows: Vec<ChangeRow> = changes::table
+        .filter(changes::state.eq(ChangeState::Authorize.as_str()))
+        .order(changes::id.asc())
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(ChangeRow::into_change).collect()
+}
+
+/// Of `changes`, who has voted in which round, and who was already reminded of the
+/// cut-off `due_at`: `(change, round, person)` each, in two queries.
+pub fn voted_or_reminded(
+    conn: &mut DbConn,
+    changes: &[ChangeId],
+    due_at: DateTime<Utc>,
+) -> QueryResult<Vec<(ChangeId, i32, UserId)>> {
+    let ids: Vec<i32> = changes.iter().map(|c| c.0).collect();
+    let voted: Vec<(i32, i32, i32)> = votes::table
+        .filter(votes::change_id.eq_any(&ids))
+        .select((votes::change_id, votes::round, votes::voter_id))
+        .load(conn)?;
+    let reminded: Vec<(i32, i32, i32)> = reminders::table
+        .filter(reminders::kind.eq("vote"))
+        .filter(reminders::change_id.eq_any(&ids))
+        .filter(reminders::due_at.eq(to_naive(due_at)))
+        .select((reminders::change_id, reminders::round, reminders::user_id))
+        .load(conn)?;
+    Ok(voted.into_iter().chain(reminded).map(|(c, r, u)| (ChangeId(c), r, UserId(u))).collect())
+}
+
+/// Which of `candidates` were queued already (checked again inside the write, where
+/// another instance may have queued them since they were read).
+pub fn already_queued(conn: &mut DbConn, candidates: &[Reminder]) -> QueryResult<Vec<Reminder>> {
+    let ids: Vec<i32> = candidates.iter().map(|r| r.change.0).collect();
+    let rows: Vec<(String, i32, i32, i32, chrono::NaiveDateTime)> = reminders::table
+        .filter(reminders::change_id.eq_any(ids))
+        .select((
+            reminders::kind,
+            reminders::change_id,
+            reminders::round,
+            reminders::user_id,
+            reminders::due_at,
+        ))
+        .load(conn)?;
+    Ok(candidates
+        .iter()
+        .filter(|c| {
+            rows.iter().any(|(kind, change, round, to, due)| {
+                kind == c.kind
+                    && *change == c.change.0
+                    && *round == c.round
+                    && *to == c.to.0
+                    && to_utc(*due) == c.due_at
+            })
+        })
+        .copied()
+        .collect())
+}
+
+/// Records that `reminder` was queued. Run inside `Db::write`.
+pub fn record(conn: &mut DbConn, reminder: &Reminder, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::insert_into(reminders::table)
+        .values((
+            reminders::kind.eq(reminder.kind),
+            reminders::change_id.eq(reminder.change.0),
+            reminders::round.eq(reminder.round),
+            reminders::user_id.eq(reminder.to.0),
+            reminders::due_at.eq(to_naive(reminder.due_at)),
+            reminders::created_at.eq(to_naive(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Forgets reminders queued before `before` (at most `limit` at a time); returns how many.
+pub fn purge(conn: &mut DbConn, before: DateTime<Utc>, limit: i64) -> QueryResult<usize> {
+    let old: Vec<(String, i32, i32, i32, chrono::NaiveDateTime)> = reminders::table
+        .filter(reminders::created_at.lt(to_naive(before)))
+        .limit(limit)
+        .select((
+            reminders::kind,
+            reminders::change_id,
+            reminders::round,
+            reminders::user_id,
+            reminders::due_at,
+        ))
+        .load(conn)?;
+    let mut purged = 0;
+    for (kind, change, round, to, due) in old {
+        purged += diesel::delete(reminders::table.find((kind, change, round, to, due))).execute(conn)?;
     }
-    Ok(!seen)
+    Ok(purged)
 }

@@ -203,8 +203,12 @@ diesel::table! {
 }
 
 diesel::table! {
-    reminders (key) {
-        key -> Text,
+    reminders (kind, change_id, round, user_id, due_at) {
+        kind -> Text,
+        change_id -> Integer,
+        round -> Integer,
+        user_id -> Integer,
+        due_at -> Timestamp,
         created_at -> Timestamp,
     }
 }
@@ -217,6 +221,7 @@ diesel::joinable!(template_cis -> cis (ci_id));
 diesel::joinable!(blackout_cis -> cis (ci_id));
 diesel::joinable!(votes -> changes (change_id));
 diesel::joinable!(votes -> users (voter_id));
+diesel::joinable!(reminders -> changes (change_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,

@@ -144,9 +144,21 @@ pub async fn supervise(ctx: Ctx, transport: Transport, every: StdDuration) {
 /// The pause before a dead worker is started again.
 const RESTART_PAUSE: StdDuration = StdDuration::from_secs(5);
 
+/// How often the worker purges rows past their retention.
+const PURGE_EVERY: Duration = Duration::hours(1);
+
 /// Runs rounds until the process stops, pausing `every` between them.
 pub async fn rounds(ctx: Ctx, transport: Transport, every: StdDuration) {
+    let mut last_purge: Option<chrono::DateTime<chrono::Utc>> = None;
     loop {
+        if last_purge.is_none_or(|at| ctx.clock.now() - at >= PURGE_EVERY) {
+            match run(&ctx, crate::services::retention::purge).await {
+                Ok(purged) if purged != Default::default() => tracing::info!(?purged, "purged old rows"),
+                Ok(_) => {}
+                Err(error) => tracing::error!(%error, "purge failed"),
+            }
+            last_purge = Some(ctx.clock.now());
+        }
         match run(&ctx, crate::services::reminders::queue_due).await {
             Ok(0) => {}
             Ok(queued) => tracing::info!(queued, "reminders"),

@@ -21,6 +21,7 @@ pub mod queue;
 pub mod reference;
 pub mod reminders;
 pub mod reports;
+pub mod retention;
 pub mod risk;
 pub mod users;
 pub mod voting;

@@ -3,11 +3,13 @@
 //! voters who have not voted a day before the CAB's cut-off.
 
 use super::notices::queue;
-use super::{Ctx, ServiceResult};
+use super::{who_may, Ctx, ServiceResult};
 use crate::authz::{Object, Permission};
-use crate::db::{changes, reminders, users, votes};
-use crate::domain::change::ChangeState;
-use crate::domain::role::Role;
+use crate::db::reminders::{self, Reminder};
+use crate::db::{users, DbConn};
+use crate::domain::caller::Caller;
+use crate::domain::change::Change;
+use crate::domain::ids::{ChangeId, UserId};
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use std::collections::BTreeSet;
@@ -31,65 +33,92 @@ pub fn next_cutoff(now: DateTime<Utc>, zone: Tz) -> DateTime<Utc> {
         .unwrap_or(now + Duration::days(7))
 }
 
+/// A reminder found due, with the change and the people it goes to.
+struct Due {
+    reminder: Reminder,
+    notice: &'static str,
+    change: Change,
+    to: Vec<Caller>,
+}
+
 /// Queues the reminders that are due now; returns how many notices it queued.
+///
+/// Everything is read and worked out first, in a read transaction: the due reminders are
+/// one anti-join per kind against those already queued (and, for votes, two bulk reads).
+/// Only when something is due does it take the write lock, check again inside it which of
+/// them another instance queued meanwhile, and write the rest.
 pub fn queue_due(ctx: &Ctx) -> ServiceResult<usize> {
     let now = ctx.clock.now();
-    let zone = ctx.config.time_zone();
+    let due = ctx.db.read(|conn| find_due(ctx, conn, now))?;
+    if due.is_empty() {
+        return Ok(0);
+    }
     ctx.db.write(|conn| -> ServiceResult<usize> {
+        let reminders: Vec<Reminder> = due.iter().map(|d| d.reminder).collect();
+        let queued_meanwhile = reminders::already_queued(conn, &reminders)?;
         let mut queued = 0;
-        // A day before the planned start, to the implementer.
-        for change in changes::starting_between(conn, now, now + Duration::days(1), LIMIT)? {
-            let (Some(start), Some(implementer)) = (change.planned_start, change.implementer_id) else {
-                continue;
-            };
-            if reminders::first_time(conn, &format!("start:{}:{}", change.id, start.timestamp()), now)? {
-                let people = users::callers(conn, &[implementer])?;
-                queue(conn, "reminder_start", &change, &people, None, now)?;
-                queued += people.len();
-            }
-        }
-        // Past the planned end and not completed, to the change managers.
-        let overdue = changes::overdue(conn, now, LIMIT)?;
-        if !overdue.is_empty() {
-            let managers = users::holding_any(conn, &[Role::ChangeManager])?;
-            for change in &overdue {
-                let end = change.planned_end.map_or(0, |e| e.timestamp());
-                if reminders::first_time(conn, &format!("overdue:{}:{end}", change.id), now)? {
-                    queue(conn, "reminder_overdue", change, &managers, None, now)?;
-                    queued += managers.len();
-                }
-            }
-        }
-        // A day before the cut-off, to eligible voters who have not voted in this round.
-        let cutoff = next_cutoff(now, zone);
-        if cutoff - now <= Duration::days(1) {
-            let filter = changes::ListFilter { states: vec![ChangeState::Authorize], ..Default::default() };
-            let waiting = changes::list(conn, &filter, LIMIT, 0)?.0;
-            let ids: Vec<_> = waiting.iter().map(|c| c.id).collect();
-            let voted: BTreeSet<_> = votes::voters_of(conn, &ids)?.into_iter().collect();
-            let candidates = users::holding_any(conn, &[Role::CabMember, Role::ChangeManager])?;
-            for change in &waiting {
-                let object = Object::change(change);
-                for voter in candidates.iter().filter(|v| ctx.authz.allows(v, Permission::Vote, &object)) {
-                    if voted.contains(&(change.id, change.decision_round, voter.id)) {
-                        continue;
-                    }
-                    let key = format!(
-                        "vote:{}:{}:{}:{}",
-                        change.id,
-                        change.decision_round,
-                        voter.id,
-                        cutoff.timestamp()
-                    );
-                    if reminders::first_time(conn, &key, now)? {
-                        queue(conn, "reminder_vote", change, std::slice::from_ref(voter), None, now)?;
-                        queued += 1;
-                    }
-                }
-            }
+        for due in due.iter().filter(|d| !queued_meanwhile.contains(&d.reminder)) {
+            reminders::record(conn, &due.reminder, now)?;
+            queue(conn, due.notice, &due.change, &due.to, None, now)?;
+            queued += due.to.len();
         }
         Ok(queued)
     })
+}
+
+fn find_due(ctx: &Ctx, conn: &mut DbConn, now: DateTime<Utc>) -> ServiceResult<Vec<Due>> {
+    let mut due = Vec::new();
+    // A day before the planned start, to the implementer.
+    let starting = reminders::starts_not_reminded(conn, now, now + Duration::days(1), LIMIT)?;
+    let implementers: Vec<UserId> = starting.iter().filter_map(|c| c.implementer_id).collect();
+    let people = users::callers(conn, &implementers)?;
+    for change in starting {
+        let (Some(start), Some(implementer)) = (change.planned_start, change.implementer_id) else {
+            continue;
+        };
+        let to: Vec<Caller> = people.iter().filter(|p| p.id == implementer).cloned().collect();
+        let reminder =
+            Reminder { kind: "start", change: change.id, round: 0, to: implementer, due_at: start };
+        due.push(Due { reminder, notice: "reminder_start", change, to });
+    }
+    // Past the planned end and not completed, to the change managers (who review changes).
+    for change in reminders::overdue_not_reminded(conn, now, LIMIT)? {
+        let Some(end) = change.planned_end else { continue };
+        let to = who_may(conn, &ctx.authz, Permission::Review, &Object::change(&change))?;
+        let reminder = Reminder { kind: "overdue", change: change.id, round: 0, to: UserId(0), due_at: end };
+        due.push(Due { reminder, notice: "reminder_overdue", change, to });
+    }
+    // A day before the cut-off, to eligible voters who have not voted in this round.
+    let cutoff = next_cutoff(now, ctx.config.time_zone());
+    if cutoff - now <= Duration::days(1) {
+        let waiting = reminders::awaiting_votes(conn, LIMIT)?;
+        let ids: Vec<ChangeId> = waiting.iter().map(|c| c.id).collect();
+        let done: BTreeSet<_> = reminders::voted_or_reminded(conn, &ids, cutoff)?.into_iter().collect();
+        let roles = ctx.authz.roles_granting(Permission::Vote);
+        let candidates = users::holding_any(conn, &roles)?;
+        for change in waiting {
+            let object = Object::change(&change);
+            for voter in candidates.iter().filter(|v| ctx.authz.allows(v, Permission::Vote, &object)) {
+                if done.contains(&(change.id, change.decision_round, voter.id)) {
+                    continue;
+                }
+                let reminder = Reminder {
+                    kind: "vote",
+                    change: change.id,
+                    round: change.decision_round,
+                    to: voter.id,
+                    due_at: cutoff,
+                };
+                due.push(Due {
+                    reminder,
+                    notice: "reminder_vote",
+                    change: change.clone(),
+                    to: vec![voter.clone()],
+                });
+            }
+        }
+    }
+    Ok(due)
 }
 
 #[cfg(test)]

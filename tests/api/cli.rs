@@ -10,6 +10,22 @@ on_both_backends!(
     serve_on_an_empty_database_prints_the_first_admin
 );
 
+#[test]
+fn serve_on_postgresql_refuses_to_start_without_a_shared_session_key() {
+    // Nothing listens on port 1: the refusal comes before any connection is tried.
+    let output = Command::new(env!("CARGO_BIN_EXE_endring"))
+        .args(["serve"])
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env_remove("ENDRING_SESSION_KEY")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run endring");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(err.contains("ENDRING_SESSION_KEY") && !err.contains("cannot connect"), "{err}");
+}
+
 fn endring(db: &TestDb, args: &[&str]) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_endring"))
         .args(args)
@@ -76,6 +92,7 @@ async fn serve_on_an_empty_database_prints_the_first_admin(backend: Backend) {
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", &db.url)
         .env("ENDRING_MAIL_DIR", mail.path())
+        .env("ENDRING_SESSION_KEY", crate::processes::SHARED_KEY)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()

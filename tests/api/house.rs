@@ -19,6 +19,8 @@ on_both_backends!(
     path_parameters_that_do_not_parse_answer_a_problem_document,
     a_duplicate_email_is_marked_on_the_email_field,
     healthz_reports_the_mail_worker_and_the_outbox_backlog,
+    working_rows_are_purged_after_the_retention_period_and_recent_ones_kept,
+    instances_migrating_one_database_at_once_take_turns,
 );
 
 /// `change` waiting in `authorize` for two approvals (medium risk), with its people.
@@ -277,4 +279,72 @@ async fn healthz_reports_the_mail_worker_and_the_outbox_backlog(backend: Backend
             .unwrap();
     let pending: i64 = stored.iter().filter(|(s, _)| s == "pending").map(|(_, n)| n).sum();
     assert!(waiting > 0 && waiting == pending, "the backlog is what the outbox holds: {health}");
+}
+
+/// `(status, count)` of the outbox, and the number of vote links, as stored.
+async fn stored_rows(app: &TestApp) -> (Vec<(String, i64)>, i64) {
+    let ctx = app.ctx.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        ctx.db
+            .query(|conn| {
+                use diesel::prelude::*;
+                use endring::db::schema::vote_tokens;
+                let links: i64 = vote_tokens::table.count().get_result(conn)?;
+                Ok((endring::db::outbox::counts(conn)?, links))
+            })
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+async fn working_rows_are_purged_after_the_retention_period_and_recent_ones_kept(backend: Backend) {
+    use endring::mail::transport::Transport;
+    use endring::mail::worker::deliver_due;
+    let app = TestApp::spawn(backend).await;
+    waiting_for_the_cab(&app).await;
+    let folder = tempfile::tempdir().unwrap();
+    let config = endring::config::Config { mail_dir: folder.path().to_owned(), ..Default::default() };
+    let files = Transport::from_config(&config).unwrap();
+    let sent = deliver_due(&app.ctx, &files).await.unwrap().sent;
+    assert!(sent > 0);
+    let purge = |app: &TestApp| {
+        let ctx = app.ctx.clone();
+        actix_web::rt::task::spawn_blocking(move || endring::services::retention::purge(&ctx).unwrap())
+    };
+    let (before, links) = stored_rows(&app).await;
+    assert!(links > 0, "the CAB's emails carried vote links");
+    assert_eq!(purge(&app).await.unwrap(), Default::default(), "nothing is old yet");
+    assert_eq!(stored_rows(&app).await, (before, links));
+
+    let website = app.ci("Website", 3).await;
+    // Past the 90 days' retention after the vote links' 7 days' lifetime.
+    app.ctx.clock.advance(chrono::Duration::days(98));
+    // A notice sent now is recent, and stays (the API tokens of before have expired).
+    let newcomer = app.user("nils", &[Role::Implementer]).await;
+    let draft = app.draft(&newcomer, &newcomer, website, 5).await;
+    app.answer_risk(&draft, &newcomer, low_risk()).await;
+    app.act(&draft, "submit", &newcomer, json!({})).await;
+    let recent = deliver_due(&app.ctx, &files).await.unwrap().sent;
+    assert!(recent > 0);
+    let purged = purge(&app).await.unwrap();
+    assert_eq!(purged.notices, sent, "every notice sent 98 days ago is gone");
+    assert_eq!(purged.vote_links as i64, links, "every vote link expired long ago is gone");
+    let (after, links) = stored_rows(&app).await;
+    assert_eq!(after, vec![("sent".to_owned(), recent as i64)], "the recent notices stay");
+    assert_eq!(links, 0);
+}
+
+async fn instances_migrating_one_database_at_once_take_turns(backend: Backend) {
+    let db = crate::helpers::TestDb::create(&backend);
+    let connect = || endring::db::Db::connect(&db.url, 2, "full").unwrap();
+    let (first, second) = (connect(), connect());
+    let a = std::thread::spawn(move || first.migrate());
+    let b = std::thread::spawn(move || second.migrate());
+    let (a, b) = (a.join().unwrap(), b.join().unwrap());
+    let applied = a.as_ref().copied().unwrap_or(0) + b.as_ref().copied().unwrap_or(0);
+    assert!(a.is_ok() && b.is_ok(), "both start: {a:?} {b:?}");
+    let folder = if db.url.starts_with("sqlite") { "migrations/sqlite" } else { "migrations/postgres" };
+    let on_disk = std::fs::read_dir(format!("{}/{folder}", env!("CARGO_MANIFEST_DIR"))).unwrap().count();
+    assert_eq!(applied, on_disk, "each migration ran once, by one of them");
 }

@@ -8,6 +8,9 @@ use serde_json::json;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The session key every instance of a test shares (as production instances must).
+pub const SHARED_KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
 on_both_backends!(votes_raced_through_two_server_processes_decide_once);
 
 /// A child `endring serve`, killed when dropped.
@@ -23,6 +26,7 @@ impl ServerProcess {
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", database_url)
             .env("ENDRING_MAIL_DIR", mail_dir)
+            .env("ENDRING_SESSION_KEY", SHARED_KEY)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
