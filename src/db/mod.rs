@@ -32,7 +32,7 @@ pub enum DbConn {
 }
 
 /// The PostgreSQL advisory lock key migrations hold (any fixed number; "endring" in ASCII).
-const MIGRATION_LOCK: i64 = 0x656e_6472_696e_67;
+const MIGRATION_LOCK: i64 = 0x0065_6e64_7269_6e67;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
