@@ -14,6 +14,7 @@ pub mod session;
 pub mod views;
 
 use crate::services::{Ctx, ServiceResult};
+use actix_web::http::Method;
 use actix_web::web;
 
 /// Runs a blocking service call off the async workers (`services::run`).
@@ -33,9 +34,9 @@ pub fn client_address(req: &actix_web::HttpRequest) -> String {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use api::{changes, meta, reference};
+    use api::meta;
     use pages::{assets, auth, cab, home, profile};
-    use web::{get, patch, post, put};
+    use web::{get, post};
     cfg.app_data(web::QueryConfig::default().error_handler(problem::query_error))
         .app_data(web::PathConfig::default().error_handler(problem::path_error))
         .service(resource("/healthz").route(get().to(meta::healthz)))
@@ -92,49 +93,70 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/profile").route(get().to(profile::show)).route(post().to(profile::save)))
         .service(resource("/profile/language").route(post().to(profile::language)))
         .service(resource("/profile/password").route(post().to(profile::change_password)))
-        .service(
-            web::scope("/api/v1")
-                .service(resource("/openapi.json").route(get().to(openapi::document)))
-                .service(resource("/auth/token").route(post().to(meta::token)))
-                .service(resource("/me").route(get().to(meta::me)))
-                .service(
-                    resource("/changes").route(get().to(changes::list)).route(post().to(changes::create)),
-                )
-                .service(
-                    resource("/changes/{id}").route(get().to(changes::get)).route(patch().to(changes::edit)),
-                )
-                .service(resource("/changes/{id}/risk").route(put().to(changes::risk)))
-                .service(resource("/changes/{id}/submit").route(post().to(changes::submit)))
-                .service(resource("/changes/{id}/assess").route(post().to(changes::assess)))
-                .service(resource("/changes/{id}/return").route(post().to(changes::return_to_draft)))
-                .service(resource("/changes/{id}/reschedule").route(post().to(changes::reschedule)))
-                .service(resource("/changes/{id}/start").route(post().to(changes::start)))
-                .service(resource("/changes/{id}/complete").route(post().to(changes::complete)))
-                .service(resource("/changes/{id}/review").route(post().to(changes::review)))
-                .service(resource("/changes/{id}/cancel").route(post().to(changes::cancel)))
-                .service(resource("/changes/{id}/votes").route(post().to(changes::vote)))
-                .service(resource("/changes/{id}/events").route(get().to(changes::events)))
-                .service(resource("/calendar").route(get().to(reference::calendar)))
-                .service(resource("/reports/summary").route(get().to(reference::report)))
-                .service(resource("/outbox/failed").route(get().to(api::outbox::failed)))
-                .service(resource("/outbox/{id}/retry").route(post().to(api::outbox::retry)))
-                .service(
-                    resource("/cis")
-                        .route(get().to(reference::list_cis))
-                        .route(post().to(reference::create_ci)),
-                )
-                .service(
-                    resource("/templates")
-                        .route(get().to(reference::list_templates))
-                        .route(post().to(reference::create_template)),
-                )
-                .service(
-                    resource("/blackouts")
-                        .route(get().to(reference::list_blackouts))
-                        .route(post().to(reference::create_blackout)),
-                ),
-        )
+        .service(api_paths().into_iter().fold(web::scope("/api/v1"), |scope, (path, routes)| {
+            scope.service(
+                routes.into_iter().fold(resource(path), |resource, (_, route)| resource.route(route)),
+            )
+        }))
         .default_service(web::to(problem::not_found));
+}
+
+/// One method of an API path and its handler.
+fn on<F, Args>(method: Method, handler: F) -> (Method, actix_web::Route)
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    (method.clone(), web::method(method).to(handler))
+}
+
+/// The JSON API under `/api/v1`: each path with the methods it answers. The server is
+/// built from this list, and `api_route_table` reads the same list, so the OpenAPI test
+/// compares the document with the routes that really exist.
+fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
+    use api::{changes, meta, outbox, reference};
+    use Method as M;
+    vec![
+        ("/openapi.json", vec![on(M::GET, openapi::document)]),
+        ("/auth/token", vec![on(M::POST, meta::token)]),
+        ("/me", vec![on(M::GET, meta::me)]),
+        ("/changes", vec![on(M::GET, changes::list), on(M::POST, changes::create)]),
+        ("/changes/{id}", vec![on(M::GET, changes::get), on(M::PATCH, changes::edit)]),
+        ("/changes/{id}/risk", vec![on(M::PUT, changes::risk)]),
+        ("/changes/{id}/submit", vec![on(M::POST, changes::submit)]),
+        ("/changes/{id}/assess", vec![on(M::POST, changes::assess)]),
+        ("/changes/{id}/return", vec![on(M::POST, changes::return_to_draft)]),
+        ("/changes/{id}/reschedule", vec![on(M::POST, changes::reschedule)]),
+        ("/changes/{id}/start", vec![on(M::POST, changes::start)]),
+        ("/changes/{id}/complete", vec![on(M::POST, changes::complete)]),
+        ("/changes/{id}/review", vec![on(M::POST, changes::review)]),
+        ("/changes/{id}/cancel", vec![on(M::POST, changes::cancel)]),
+        ("/changes/{id}/votes", vec![on(M::POST, changes::vote)]),
+        ("/changes/{id}/events", vec![on(M::GET, changes::events)]),
+        ("/calendar", vec![on(M::GET, reference::calendar)]),
+        ("/reports/summary", vec![on(M::GET, reference::report)]),
+        ("/outbox/failed", vec![on(M::GET, outbox::failed)]),
+        ("/outbox/{id}/retry", vec![on(M::POST, outbox::retry)]),
+        ("/cis", vec![on(M::GET, reference::list_cis), on(M::POST, reference::create_ci)]),
+        ("/templates", vec![on(M::GET, reference::list_templates), on(M::POST, reference::create_template)]),
+        ("/blackouts", vec![on(M::GET, reference::list_blackouts), on(M::POST, reference::create_blackout)]),
+    ]
+}
+
+/// Every `(method, path)` of the JSON API as the server routes it (lower-case method, full
+/// path with `{parameters}`), and `/healthz`.
+pub fn api_route_table() -> Vec<(String, String)> {
+    let mut table: Vec<(String, String)> = api_paths()
+        .into_iter()
+        .flat_map(|(path, routes)| {
+            routes
+                .into_iter()
+                .map(move |(method, _)| (method.as_str().to_lowercase(), format!("/api/v1{path}")))
+        })
+        .collect();
+    table.push(("get".to_owned(), "/healthz".to_owned()));
+    table
 }
 
 /// A path whose unsupported methods answer 405 as a problem document.

@@ -21,6 +21,7 @@ on_both_backends!(
     healthz_reports_the_mail_worker_and_the_outbox_backlog,
     working_rows_are_purged_after_the_retention_period_and_recent_ones_kept,
     instances_migrating_one_database_at_once_take_turns,
+    the_report_period_is_the_90_days_before_to_unless_given,
 );
 
 /// `change` waiting in `authorize` for two approvals (medium risk), with its people.
@@ -347,4 +348,22 @@ async fn instances_migrating_one_database_at_once_take_turns(backend: Backend) {
     let folder = if db.url.starts_with("sqlite") { "migrations/sqlite" } else { "migrations/postgres" };
     let on_disk = std::fs::read_dir(format!("{}/{folder}", env!("CARGO_MANIFEST_DIR"))).unwrap().count();
     assert_eq!(applied, on_disk, "each migration ran once, by one of them");
+}
+
+async fn the_report_period_is_the_90_days_before_to_unless_given(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let time = |value: &Value| value.as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    let now = app.ctx.clock.now();
+    let summary = app.get("/api/v1/reports/summary", &app.admin).await;
+    assert_eq!(time(&summary["to"]) - time(&summary["from"]), chrono::Duration::days(90));
+    assert!((time(&summary["to"]) - now).num_seconds().abs() < 60, "to defaults to now");
+    let to = "2026-06-30T00:00:00Z";
+    let summary = app.get(&format!("/api/v1/reports/summary?to={to}"), &app.admin).await;
+    assert_eq!(summary["from"], "2026-04-01T00:00:00Z", "from is 90 days before the given to");
+    let summary = app.get("/api/v1/reports/summary?from=2026-01-01T00:00:00Z", &app.admin).await;
+    assert_eq!(time(&summary["from"]).to_rfc3339(), "2026-01-01T00:00:00+00:00");
+    assert!((time(&summary["to"]) - now).num_seconds().abs() < 60, "to defaults to now");
+    let document = app.get("/api/v1/openapi.json", &app.admin).await;
+    let parameters = document["paths"]["/api/v1/reports/summary"]["get"]["parameters"].to_string();
+    assert!(parameters.contains("90 days before"), "the document says so: {parameters}");
 }

@@ -53,6 +53,35 @@ impl PeriodParams {
     }
 }
 
+/// The period of a report: it looks back from `to`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportPeriodParams {
+    /// RFC 3339; default 90 days before `to`.
+    #[param(value_type = Option<DateTime<Utc>>)]
+    pub from: Option<String>,
+    /// RFC 3339; default now.
+    #[param(value_type = Option<DateTime<Utc>>)]
+    pub to: Option<String>,
+}
+
+/// How far back a report looks when no `from` is given.
+pub const REPORT_DAYS: i64 = 90;
+
+impl ReportPeriodParams {
+    fn period(&self, now: DateTime<Utc>) -> ServiceResult<(DateTime<Utc>, DateTime<Utc>)> {
+        let mut errors = FieldErrors::default();
+        let from = parse_time(&mut errors, "from", self.from.as_deref());
+        let to = parse_time(&mut errors, "to", self.to.as_deref());
+        errors
+            .finish(|| {
+                let to = to.unwrap_or(now);
+                (from.unwrap_or(to - Duration::days(REPORT_DAYS)), to)
+            })
+            .map_err(Into::into)
+    }
+}
+
 /// Configuration items, by name.
 #[utoipa::path(get, path = "/api/v1/cis", params(PageParams), responses((status = 200, body = [CiView])), security(("bearer" = [])))]
 pub async fn list_cis(
@@ -174,19 +203,15 @@ pub async fn calendar(
     Ok(web::Json(run(ctx, move |ctx| calendar::period(ctx, &caller, from, to, &filter)).await?))
 }
 
-/// The KPIs of SPEC §10 over a period (default: the last 31 days… to now is `to`).
-#[utoipa::path(get, path = "/api/v1/reports/summary", params(PeriodParams),
+/// The KPIs of SPEC §10 over a period (default: the 90 days up to now).
+#[utoipa::path(get, path = "/api/v1/reports/summary", params(ReportPeriodParams),
     responses((status = 200, body = Summary), (status = 403, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn report(
     ctx: web::Data<Ctx>,
     caller: Caller,
-    period: Query<PeriodParams>,
+    period: Query<ReportPeriodParams>,
 ) -> ServiceResult<web::Json<Summary>> {
-    let now = ctx.clock.now();
-    let (from, to) = match (&period.from, &period.to) {
-        (None, None) => (now - Duration::days(90), now),
-        _ => period.period(now)?,
-    };
+    let (from, to) = period.period(ctx.clock.now())?;
     let zone =
         caller.timezone.as_deref().and_then(|z| z.parse().ok()).unwrap_or_else(|| ctx.config.time_zone());
     Ok(web::Json(run(ctx, move |ctx| reports::summary(ctx, &caller, from, to, zone)).await?))
