@@ -156,23 +156,25 @@ impl Db {
         }
     }
 
-    /// Applies pending migrations of this backend. On PostgreSQL, instances starting
-    /// together take turns: the first holds an advisory lock while it migrates, the others
-    /// wait for it and then find nothing left to do.
+    /// Applies pending migrations of this backend. Processes starting together take
+    /// turns: the first migrates under a lock (PostgreSQL: an advisory lock; SQLite: the
+    /// database's write lock, taken at once), the others wait for it and then find nothing
+    /// left to do.
     pub fn migrate(&self) -> Result<usize, DbError> {
-        let mut conn = self.conn()?;
-        let locked = self.backend == Backend::Postgres;
-        if locked {
-            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(&mut *conn)?;
+        let mut pooled = self.conn()?;
+        let harness = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+        match &mut *pooled {
+            DbConn::Sqlite(conn) => conn.immediate_transaction(|conn| {
+                conn.run_pending_migrations(SQLITE_MIGRATIONS).map(|versions| versions.len()).map_err(harness)
+            }),
+            DbConn::Pg(conn) => {
+                diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(conn)?;
+                let applied =
+                    conn.run_pending_migrations(PG_MIGRATIONS).map(|versions| versions.len()).map_err(harness);
+                diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(conn)?;
+                applied
+            }
         }
-        let applied = conn
-            .run_pending_migrations(self.migrations())
-            .map(|versions| versions.len())
-            .map_err(|e| DbError::Migration(e.to_string()));
-        if locked {
-            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(&mut *conn)?;
-        }
-        applied
     }
 
     /// Reverts every migration (used by the migration round-trip test).

@@ -242,7 +242,7 @@ async fn a_duplicate_email_is_marked_on_the_email_field(backend: Backend) {
     let fields =
         [("email", "rita@test.endring.no"), ("name", "Rita Again"), ("password", "a long enough password")];
     let (status, html) = post_form(&admin, &app, "/admin/users", &fields).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(status, StatusCode::CONFLICT);
     assert!(html.contains("aria-describedby=\"email-error\""), "the email field carries the error");
     assert!(!html.contains("aria-describedby=\"name-error\""), "the name field does not");
     let (status, problem) = app

@@ -2,14 +2,14 @@
 //! blackout windows. Every form goes through the same services (and policy) as the API.
 
 use super::forms::{ci_ids, parse_local};
-use super::{html, see_other};
+use super::{html, see_other, Refusal};
 use crate::domain::role::Role;
 use crate::domain::text::Text;
 use crate::domain::validation::{FieldError, FieldErrors, Message};
 use crate::services::admin::{self, Section};
 use crate::services::reference::{self, NewBlackout, NewCi, NewTemplate};
 use crate::services::users::{self, NewUser};
-use crate::services::{Ctx, ServiceError, ServiceResult};
+use crate::services::{Ctx, ServiceResult};
 use crate::web::extract::Query;
 use crate::web::session::{page_run, Form, PageError, Viewer};
 use crate::web::views::admin as view;
@@ -31,21 +31,21 @@ async fn show(
     section: Section,
     errors: Vec<FieldError>,
 ) -> Result<HttpResponse, PageError> {
-    show_found(ctx, viewer, section, errors, String::new()).await
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    show_found(ctx, viewer, section, (status, errors), String::new()).await
 }
 
 async fn show_found(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
     section: Section,
-    errors: Vec<FieldError>,
+    (status, errors): (StatusCode, Vec<FieldError>),
     search: String,
 ) -> Result<HttpResponse, PageError> {
     let caller = viewer.caller.clone();
     let searched = search.clone();
     let listing =
         page_run(ctx, viewer.lang, move |ctx| admin::listing(ctx, &caller, section, &searched)).await?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let title = viewer.lang.t(view::title_key(section));
     let errors = Errors::new(viewer.lang, errors);
     Ok(html(status, page(&viewer, &title, view::section(&viewer, section, &listing, &search, &errors))))
@@ -62,7 +62,7 @@ pub async fn users_page(
     search: Query<Search>,
 ) -> Result<HttpResponse, PageError> {
     let text = search.into_inner().q.map(String::from).unwrap_or_default();
-    show_found(ctx, viewer, Section::Users, Vec::new(), text).await
+    show_found(ctx, viewer, Section::Users, (StatusCode::OK, Vec::new()), text).await
 }
 
 pub async fn notices_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
@@ -106,11 +106,10 @@ where
     let lang = viewer.lang;
     match crate::web::run(ctx.clone(), move |ctx| work(ctx, &caller)).await {
         Ok(()) => Ok(see_other(view::path(section))),
-        Err(ServiceError::Invalid(errors)) => show(ctx, viewer, section, errors).await,
-        Err(ServiceError::Taken { field, message }) => {
-            show(ctx, viewer, section, vec![FieldError::new(field, message)]).await
+        Err(error) => {
+            let (status, errors) = Refusal::fields_or_page(error, lang)?;
+            show_found(ctx, viewer, section, (status, errors), String::new()).await
         }
-        Err(error) => Err(PageError::Service { error, lang }),
     }
 }
 

@@ -1,13 +1,13 @@
 //! `/changes`: the list, the form to file or edit one, one change and its actions.
 
-use super::forms::{action_form, as_patch, change_form, values_of, ActionForm, Rejected};
-use super::{html, see_other};
+use super::forms::{action_form, as_patch, change_form, values_of, Rejected};
+use super::{html, see_other, Refusal};
 use crate::domain::ids::ChangeId;
 use crate::domain::text::Text;
 use crate::services::changes::Expected;
 use crate::services::changes::Search;
 use crate::services::reference::FormChoices;
-use crate::services::{changes, lifecycle, reference, risk, voting, Ctx, ServiceError};
+use crate::services::{changes, reference, Ctx, ServiceError};
 use crate::web::extract::Query;
 use crate::web::session::{page_run, Form, PageError, Viewer};
 use crate::web::views::changes::{self as view, Choices, FormValues};
@@ -83,38 +83,45 @@ pub async fn new(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, Pa
     ))
 }
 
-/// Files the change and stores its risk answers; on field errors, the form again.
-pub async fn create(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<HttpResponse, PageError> {
-    let parsed = change_form(&form, viewer.zone);
+/// The change form again, with what the person typed and what was wrong (422/409).
+async fn form_again(
+    ctx: web::Data<Ctx>,
+    viewer: &Viewer,
+    title: &str,
+    action: &str,
+    (status, errors, values): (StatusCode, Vec<crate::domain::validation::FieldError>, FormValues),
+) -> Result<HttpResponse, PageError> {
     let caller = viewer.caller.clone();
-    let outcome = page_run(ctx.clone(), viewer.lang, move |ctx| {
-        let parsed = match parsed {
-            Ok(parsed) => parsed,
-            Err(rejected) => return Ok(Err(*rejected)),
-        };
-        match changes::create(ctx, &caller, parsed.change).map(|created| created.id) {
-            Ok(id) => Ok(Ok(id)),
-            Err(ServiceError::Invalid(errors)) => Ok(Err(Rejected { errors, values: parsed.values })),
-            Err(other) => Err(other),
-        }
-    })
-    .await?;
-    match outcome {
-        Ok(id) => Ok(see_other(&format!("/changes/{}", id.reference()))),
-        Err(Rejected { errors, values }) => {
-            let caller = viewer.caller.clone();
-            let choices =
-                page_run(ctx, viewer.lang, move |ctx| reference::form_choices(ctx, &caller)).await?;
-            let title = viewer.lang.t("nav-new-change");
-            let page = form_page(
+    let choices = page_run(ctx, viewer.lang, move |ctx| reference::form_choices(ctx, &caller)).await?;
+    let page = form_page(viewer, title, action, &values, &choices, &Errors::new(viewer.lang, errors));
+    Ok(html(status, page))
+}
+
+/// Files the change with its risk answers (one service call); on field errors, the form
+/// again with everything as typed.
+pub async fn create(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<HttpResponse, PageError> {
+    let title = viewer.lang.t("nav-new-change");
+    let parsed = match change_form(&form, viewer.zone) {
+        Ok(parsed) => parsed,
+        Err(rejected) => {
+            let Rejected { errors, values } = *rejected;
+            return form_again(
+                ctx,
                 &viewer,
                 &title,
                 "/changes/new",
-                &values,
-                &choices,
-                &Errors::new(viewer.lang, errors),
-            );
-            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page))
+                (StatusCode::UNPROCESSABLE_ENTITY, errors, values),
+            )
+            .await;
+        }
+    };
+    let caller = viewer.caller.clone();
+    let change = parsed.change;
+    match crate::web::run(ctx.clone(), move |ctx| changes::create(ctx, &caller, change)).await {
+        Ok(created) => Ok(see_other(&format!("/changes/{}", created.reference))),
+        Err(error) => {
+            let (status, errors) = Refusal::fields_or_page(error, viewer.lang)?;
+            form_again(ctx, &viewer, &title, "/changes/new", (status, errors, parsed.values)).await
         }
     }
 }
@@ -143,32 +150,30 @@ pub async fn edit(
     form: Form,
 ) -> Result<HttpResponse, PageError> {
     let id = change_id(&viewer, &id)?;
-    let parsed = change_form(&form, viewer.zone);
+    let title = viewer.lang.t_with("edit-title", &[("ref", crate::i18n::arg(id.reference()))]);
+    let action = format!("/changes/{}/edit", id.reference());
+    let parsed = match change_form(&form, viewer.zone) {
+        Ok(parsed) => parsed,
+        Err(rejected) => {
+            let Rejected { errors, values } = *rejected;
+            return form_again(
+                ctx,
+                &viewer,
+                &title,
+                &action,
+                (StatusCode::UNPROCESSABLE_ENTITY, errors, values),
+            )
+            .await;
+        }
+    };
     let expected = form.get("version").parse().map_or(Expected::Missing, Expected::Version);
     let caller = viewer.caller.clone();
-    let outcome = page_run(ctx.clone(), viewer.lang, move |ctx| {
-        let parsed = match parsed {
-            Ok(parsed) => parsed,
-            Err(rejected) => return Ok(Err(*rejected)),
-        };
-        match changes::edit(ctx, &caller, id, expected, as_patch(parsed.change)) {
-            Ok(_) => Ok(Ok(())),
-            Err(ServiceError::Invalid(errors)) => Ok(Err(Rejected { errors, values: parsed.values })),
-            Err(other) => Err(other),
-        }
-    })
-    .await?;
-    match outcome {
-        Ok(()) => Ok(see_other(&format!("/changes/{}", id.reference()))),
-        Err(Rejected { errors, values }) => {
-            let caller = viewer.caller.clone();
-            let choices =
-                page_run(ctx, viewer.lang, move |ctx| reference::form_choices(ctx, &caller)).await?;
-            let title = viewer.lang.t_with("edit-title", &[("ref", crate::i18n::arg(id.reference()))]);
-            let action = format!("/changes/{}/edit", id.reference());
-            let page =
-                form_page(&viewer, &title, &action, &values, &choices, &Errors::new(viewer.lang, errors));
-            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page))
+    let patch = as_patch(parsed.change);
+    match crate::web::run(ctx.clone(), move |ctx| changes::edit(ctx, &caller, id, expected, patch)).await {
+        Ok(_) => Ok(see_other(&format!("/changes/{}", id.reference()))),
+        Err(error) => {
+            let (status, errors) = Refusal::fields_or_page(error, viewer.lang)?;
+            form_again(ctx, &viewer, &title, &action, (status, errors, parsed.values)).await
         }
     }
 }
@@ -212,42 +217,32 @@ pub async fn act(
     let parsed = match action_form(&action, &form, viewer.zone) {
         Ok(Some(parsed)) => parsed,
         Ok(None) => {
-            return Err(PageError::Service {
-                error: ServiceError::NotFound(format!("no action {action}")),
-                lang: viewer.lang,
-            })
+            let error = ServiceError::NotFound(format!("no action {action}"));
+            return Err(PageError::Service { error, lang: viewer.lang });
         }
-        Err(errors) => {
-            let message = crate::web::messages::describe(viewer.lang, &ServiceError::Invalid(errors));
-            return show_detail(ctx, &viewer, id, Some((StatusCode::UNPROCESSABLE_ENTITY, message))).await;
-        }
+        Err(errors) => return refused(ctx, &viewer, id, ServiceError::Invalid(errors)).await,
     };
     let caller = viewer.caller.clone();
-    let result = crate::web::run(ctx.clone(), move |ctx| match parsed {
-        ActionForm::Risk(answers) => risk::answer(ctx, &caller, id, answers).map(|_| ()),
-        ActionForm::Submit(body) => lifecycle::submit(ctx, &caller, id, body).map(|_| ()),
-        ActionForm::Assess(body) => lifecycle::assess(ctx, &caller, id, body).map(|_| ()),
-        ActionForm::Vote(body) => voting::vote(ctx, &caller, id, body).map(|_| ()),
-        ActionForm::Return(body) => lifecycle::return_to_draft(ctx, &caller, id, body).map(|_| ()),
-        ActionForm::Reschedule(body) => lifecycle::reschedule(ctx, &caller, id, body).map(|_| ()),
-        ActionForm::Start => lifecycle::start(ctx, &caller, id).map(|_| ()),
-        ActionForm::Complete(body) => lifecycle::complete(ctx, &caller, id, body).map(|_| ()),
-        ActionForm::Review(body) => lifecycle::review(ctx, &caller, id, body).map(|_| ()),
-        ActionForm::Cancel(body) => lifecycle::cancel(ctx, &caller, id, body).map(|_| ()),
-    })
-    .await;
-    match result {
+    match crate::web::run(ctx.clone(), move |ctx| parsed.perform(ctx, &caller, id)).await {
         Ok(()) => Ok(see_other(&format!("/changes/{}", id.reference()))),
-        Err(ServiceError::Internal(cause)) => {
-            Err(PageError::Service { error: ServiceError::Internal(cause), lang: viewer.lang })
-        }
-        Err(ServiceError::NotFound(message)) => {
-            Err(PageError::Service { error: ServiceError::NotFound(message), lang: viewer.lang })
-        }
-        Err(refused) => {
-            let status = actix_web::ResponseError::status_code(&refused);
-            let message = crate::web::messages::describe(viewer.lang, &refused);
-            show_detail(ctx, &viewer, id, Some((status, message))).await
-        }
+        Err(error) => refused(ctx, &viewer, id, error).await,
     }
+}
+
+/// The change page again with why the action was refused.
+async fn refused(
+    ctx: web::Data<Ctx>,
+    viewer: &Viewer,
+    id: ChangeId,
+    error: ServiceError,
+) -> Result<HttpResponse, PageError> {
+    let lang = viewer.lang;
+    let (status, message) = match Refusal::of(error, lang) {
+        Refusal::Fields { status, errors } => {
+            (status, crate::web::messages::describe(lang, &ServiceError::Invalid(errors)))
+        }
+        Refusal::OnPage { status, message } => (status, message),
+        Refusal::ErrorPage(page) => return Err(page),
+    };
+    show_detail(ctx, viewer, id, Some((status, message))).await
 }

@@ -2,7 +2,9 @@
 //! values. Times typed in a form are wall-clock times in the viewer's zone.
 
 use crate::domain::approval::VoteDecision;
+use crate::domain::caller::Caller;
 use crate::domain::change::{ChangeType, ClosureCode};
+use crate::domain::ids::ChangeId;
 use crate::domain::ids::{CiId, TemplateId, UserId};
 use crate::domain::validation::{FieldErrors, Message};
 use crate::services::change_view::ChangeView;
@@ -11,7 +13,8 @@ use crate::services::lifecycle::{
     AssessInput, AssessOutcomeInput, CancelInput, CommentInput, CompleteInput, Force, RescheduleInput,
     ReviewInput,
 };
-use crate::services::voting::VoteInput;
+use crate::services::voting::{self, VoteInput};
+use crate::services::{lifecycle, risk, Ctx, ServiceResult};
 use crate::web::session::Form;
 use crate::web::views::changes::FormValues;
 use crate::web::views::components::local_input_value;
@@ -178,6 +181,24 @@ pub enum ActionForm {
     Complete(CompleteInput),
     Review(ReviewInput),
     Cancel(CancelInput),
+}
+
+impl ActionForm {
+    /// Takes the action through the same service the API calls.
+    pub fn perform(self, ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<()> {
+        match self {
+            ActionForm::Risk(answers) => risk::answer(ctx, caller, id, answers).map(|_| ()),
+            ActionForm::Submit(body) => lifecycle::submit(ctx, caller, id, body).map(|_| ()),
+            ActionForm::Assess(body) => lifecycle::assess(ctx, caller, id, body).map(|_| ()),
+            ActionForm::Vote(body) => voting::vote(ctx, caller, id, body).map(|_| ()),
+            ActionForm::Return(body) => lifecycle::return_to_draft(ctx, caller, id, body).map(|_| ()),
+            ActionForm::Reschedule(body) => lifecycle::reschedule(ctx, caller, id, body).map(|_| ()),
+            ActionForm::Start => lifecycle::start(ctx, caller, id).map(|_| ()),
+            ActionForm::Complete(body) => lifecycle::complete(ctx, caller, id, body).map(|_| ()),
+            ActionForm::Review(body) => lifecycle::review(ctx, caller, id, body).map(|_| ()),
+            ActionForm::Cancel(body) => lifecycle::cancel(ctx, caller, id, body).map(|_| ()),
+        }
+    }
 }
 
 /// Parses the form of `action`; `None` for an unknown action.

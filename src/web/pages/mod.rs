@@ -13,9 +13,64 @@ pub mod profile;
 pub mod reports;
 pub mod vote;
 
-use actix_web::http::header;
-use actix_web::HttpResponse;
+use crate::domain::validation::FieldError;
+use crate::i18n::Lang;
+use crate::services::ServiceError;
+use crate::web::session::PageError;
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
 use maud::Markup;
+
+/// How a page answers a service's refusal. This is the one place that decides it for
+/// every page, as `web::problem` does for the API; each page then shows each kind its way.
+pub enum Refusal {
+    /// Fields to mark on the form the person filled in: 422, or 409 for a name or
+    /// address another record holds.
+    Fields { status: StatusCode, errors: Vec<FieldError> },
+    /// A refusal the person can act on, to show on the page they were on, in their
+    /// language: the policy (403), the lifecycle or a conflict (409), a stale version (412).
+    OnPage { status: StatusCode, message: String },
+    /// Nothing the page can show (no such thing, an internal error): an error page.
+    ErrorPage(PageError),
+}
+
+impl Refusal {
+    pub fn of(error: ServiceError, lang: Lang) -> Refusal {
+        match field_errors(error) {
+            Ok((status, errors)) => Refusal::Fields { status, errors },
+            Err(
+                error @ (ServiceError::Internal(_)
+                | ServiceError::NotFound(_)
+                | ServiceError::BadRequest(_)
+                | ServiceError::Unauthenticated(_)),
+            ) => Refusal::ErrorPage(PageError::Service { error, lang }),
+            Err(other) => Refusal::OnPage {
+                status: other.status_code(),
+                message: crate::web::messages::describe(lang, &other),
+            },
+        }
+    }
+
+    /// For pages that show field errors on their form and nothing else: every other
+    /// refusal becomes an error page.
+    pub fn fields_or_page(
+        error: ServiceError,
+        lang: Lang,
+    ) -> Result<(StatusCode, Vec<FieldError>), PageError> {
+        field_errors(error).map_err(|error| PageError::Service { error, lang })
+    }
+}
+
+/// The field errors a refusal is made of, if it is made of them.
+fn field_errors(error: ServiceError) -> Result<(StatusCode, Vec<FieldError>), ServiceError> {
+    match error {
+        ServiceError::Invalid(errors) => Ok((StatusCode::UNPROCESSABLE_ENTITY, errors)),
+        ServiceError::Taken { field, message } => {
+            Ok((StatusCode::CONFLICT, vec![FieldError::new(field, message)]))
+        }
+        other => Err(other),
+    }
+}
 
 /// A rendered page with a status.
 pub fn html(status: actix_web::http::StatusCode, markup: Markup) -> HttpResponse {

@@ -3,7 +3,7 @@
 use super::{html, see_other};
 use crate::domain::validation::FieldError;
 use crate::i18n::Lang;
-use crate::services::{users, Ctx, ServiceError};
+use crate::services::{users, Ctx};
 use crate::web::extract::Query;
 use crate::web::session::{self, page_run, Form, PageError, Viewer};
 use crate::web::views::components::{csrf, input, select, Errors, Input};
@@ -84,8 +84,10 @@ pub async fn change_password(
                 .map_err(|error| PageError::Service { error, lang: viewer.lang })?;
             Ok(see_other("/profile?changed=password#password"))
         }
-        Err(ServiceError::Invalid(errors)) => Ok(profile_page(&viewer, false, errors)),
-        Err(error) => Err(PageError::Service { error, lang: viewer.lang }),
+        Err(error) => {
+            let (_, errors) = super::Refusal::fields_or_page(error, viewer.lang)?;
+            Ok(profile_page(&viewer, false, errors))
+        }
     }
 }
 
