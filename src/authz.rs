@@ -233,6 +233,69 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_change_manager_does_not_change_the_risk_of_a_change_they_filed() {
+        let authz = Authz::load().await.unwrap();
+        let manager = caller(9, &[Role::ChangeManager]);
+        assert!(!authz.allows(&manager, Permission::Risk, &on(9, 0, "assess")));
+        assert!(authz.allows(&manager, Permission::Risk, &on(1, 0, "assess")));
+    }
+
+    #[tokio::test]
+    async fn only_implementers_and_change_managers_are_named_implementer() {
+        let authz = Authz::load().await.unwrap();
+        let none = Object::none();
+        assert!(authz.allows(&caller(3, &[Role::Implementer]), Permission::BeImplementer, &none));
+        assert!(authz.allows(&caller(9, &[Role::ChangeManager]), Permission::BeImplementer, &none));
+        for roles in [&[][..], &[Role::CabMember], &[Role::Manager], &[Role::Admin]] {
+            assert!(!authz.allows(&caller(5, roles), Permission::BeImplementer, &none), "{roles:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn only_a_change_managers_vote_counts_as_one() {
+        let authz = Authz::load().await.unwrap();
+        let change = on(1, 2, "authorize");
+        assert!(authz.allows(&caller(9, &[Role::ChangeManager]), Permission::VoteAsManager, &change));
+        assert!(!authz.allows(&caller(5, &[Role::CabMember]), Permission::VoteAsManager, &change));
+    }
+
+    #[tokio::test]
+    async fn a_vote_link_is_used_by_its_own_voter_only() {
+        let authz = Authz::load().await.unwrap();
+        let link = Object::owned_by(UserId(5));
+        assert!(authz.allows(&caller(5, &[]), Permission::UseVoteLink, &link));
+        assert!(!authz.allows(
+            &caller(6, &[Role::Admin, Role::ChangeManager]),
+            Permission::UseVoteLink,
+            &link
+        ));
+    }
+
+    #[tokio::test]
+    async fn home_sections_and_navigation_follow_the_policy() {
+        let authz = Authz::load().await.unwrap();
+        let none = Object::none();
+        let manager = caller(4, &[Role::Manager]);
+        let member = caller(5, &[Role::CabMember]);
+        let requester = caller(6, &[]);
+        assert!(authz.allows(&manager, Permission::FollowUpcoming, &none));
+        assert!(!authz.allows(&member, Permission::FollowUpcoming, &none));
+        // The CAB queue is offered to those who may vote; assessment to change managers.
+        assert!(authz.allows(&member, Permission::Vote, &none));
+        assert!(!authz.allows(&requester, Permission::Vote, &none));
+        assert!(!authz.allows(&member, Permission::Assess, &none));
+        assert!(authz.allows(&caller(9, &[Role::ChangeManager]), Permission::Assess, &none));
+    }
+
+    #[tokio::test]
+    async fn the_roles_granting_a_permission_come_from_the_policy() {
+        let authz = Authz::load().await.unwrap();
+        assert_eq!(authz.roles_granting(Permission::Vote), [Role::CabMember, Role::ChangeManager]);
+        assert_eq!(authz.roles_granting(Permission::BeImplementer), [Role::Implementer, Role::ChangeManager]);
+        assert_eq!(authz.roles_granting(Permission::ManageNotices), [Role::Admin]);
+    }
+
+    #[tokio::test]
     async fn managers_only_read() {
         let authz = Authz::load().await.unwrap();
         let manager = caller(4, &[Role::Manager]);

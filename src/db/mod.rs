@@ -169,8 +169,10 @@ impl Db {
             }),
             DbConn::Pg(conn) => {
                 diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(conn)?;
-                let applied =
-                    conn.run_pending_migrations(PG_MIGRATIONS).map(|versions| versions.len()).map_err(harness);
+                let applied = conn
+                    .run_pending_migrations(PG_MIGRATIONS)
+                    .map(|versions| versions.len())
+                    .map_err(harness);
                 diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(conn)?;
                 applied
             }
