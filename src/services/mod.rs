@@ -2,7 +2,8 @@
 //! `authz` first, owns its transaction, writes the audit event and the outbox notices in
 //! that same transaction, and returns plain values for the web layer to render.
 //!
-//! Services are blocking (diesel); the web layer calls them inside `web::block`.
+//! Services are blocking (diesel); async drivers (web, mail, the command line) call them
+//! through `run`, on the blocking pool.
 
 pub mod admin;
 pub mod audit;
