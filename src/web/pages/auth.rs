@@ -6,41 +6,15 @@ use crate::services::{auth, Ctx, ServiceError};
 use crate::web::extract::Query;
 use crate::web::run;
 use crate::web::session::{self, Form, PageError, Visitor};
-use crate::web::views::components::{csrf, input, Input};
-use crate::web::views::plain_page;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use maud::html as markup;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
 pub struct Next {
     next: Option<Text>,
     lang: Option<String>,
-}
-
-fn sign_in_page(visitor: &Visitor, next: &str, email: &str, problem: Option<&str>) -> maud::Markup {
-    let lang = visitor.lang;
-    plain_page(
-        lang,
-        &lang.t("sign-in-title"),
-        markup! {
-            @if let Some(problem) = problem { div.errors role="alert" { p { (problem) } } }
-            form.sign-in method="post" action="/sign-in" {
-                (csrf(&visitor.csrf))
-                input type="hidden" name="next" value=(next);
-                (input(Input::Email, &lang.t("field-email"), "email", email, None, true))
-                (input(Input::Password, &lang.t("field-password"), "password", "", None, true))
-                button type="submit" { (lang.t("sign-in")) }
-            }
-            p.languages {
-                @for other in crate::i18n::Lang::ALL {
-                    a href=(format!("/sign-in?lang={}&next={}", other.code(), session::urlencode(next))) lang=(other.code()) { (other.t("language-name")) } " "
-                }
-            }
-        },
-    )
 }
 
 pub async fn form(visitor: Visitor, query: Query<Next>, session: Session) -> HttpResponse {
@@ -50,7 +24,7 @@ pub async fn form(visitor: Visitor, query: Query<Next>, session: Session) -> Htt
         visitor.lang = lang;
     }
     let next = safe_next(query.next.as_deref().unwrap_or("/"));
-    html(StatusCode::OK, sign_in_page(&visitor, next, "", None))
+    html(StatusCode::OK, crate::web::views::auth::sign_in_page(&visitor, next, "", None))
 }
 
 pub async fn submit(
@@ -74,13 +48,20 @@ pub async fn submit(
             Ok(see_other(&next))
         }
         Err(ServiceError::Unauthenticated(_)) => {
-            let page = sign_in_page(&visitor, &next, &email, Some(&lang.t("sign-in-failed")));
+            let page = crate::web::views::auth::sign_in_page(
+                &visitor,
+                &next,
+                &email,
+                Some(&lang.t("sign-in-failed")),
+            );
             Ok(html(StatusCode::UNAUTHORIZED, page))
         }
         Err(ServiceError::TooManyAttempts { retry_after_secs }) => {
             let message = lang.t_with("sign-in-too-many", &[("seconds", crate::i18n::arg(retry_after_secs))]);
-            let mut response =
-                html(StatusCode::TOO_MANY_REQUESTS, sign_in_page(&visitor, &next, &email, Some(&message)));
+            let mut response = html(
+                StatusCode::TOO_MANY_REQUESTS,
+                crate::web::views::auth::sign_in_page(&visitor, &next, &email, Some(&message)),
+            );
             response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, retry_after_secs.into());
             Ok(response)
         }

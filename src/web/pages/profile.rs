@@ -6,12 +6,11 @@ use crate::i18n::Lang;
 use crate::services::{users, Ctx};
 use crate::web::extract::Query;
 use crate::web::session::{self, page_run, Form, PageError, Viewer};
-use crate::web::views::components::{csrf, input, select, Errors, Input};
+use crate::web::views::components::Errors;
 use crate::web::views::page;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use maud::html as markup;
 
 #[derive(serde::Deserialize)]
 pub struct Shown {
@@ -27,34 +26,7 @@ pub async fn show(viewer: Viewer, query: Query<Shown>) -> HttpResponse {
 fn profile_page(viewer: &Viewer, password_changed: bool, errors: Vec<FieldError>) -> HttpResponse {
     let lang = viewer.lang;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let errors = Errors::new(lang, errors);
-    let languages = vec![
-        (String::new(), lang.t("profile-language-browser")),
-        ("nb".to_owned(), Lang::Nb.t("language-name")),
-        ("en".to_owned(), Lang::En.t("language-name")),
-    ];
-    let body = markup! {
-        form method="post" action="/profile" {
-            (csrf(&viewer.csrf))
-            (select(&lang.t("profile-language"), "language", &languages, viewer.caller.language.as_deref().unwrap_or(""), None))
-            (input(Input::Text, &lang.t("profile-timezone"), "timezone", viewer.caller.timezone.as_deref().unwrap_or(""), None, false))
-            p.hint { (lang.t_with("profile-timezone-hint", &[("zone", crate::i18n::arg(viewer.zone.name()))])) }
-            button type="submit" { (lang.t("form-save")) }
-        }
-        h2 #password { (lang.t("profile-password")) }
-        @if password_changed {
-            p.notice role="status" { (lang.t("profile-password-changed")) }
-        }
-        (errors.summary(lang))
-        form method="post" action="/profile/password" {
-            (csrf(&viewer.csrf))
-            p.hint { (lang.t("profile-password-hint")) }
-            (input(Input::Password, &lang.t("field-current-password"), "current_password", "", errors.on("current_password"), true))
-            (input(Input::NewPassword, &lang.t("field-new-password"), "new_password", "", errors.on("new_password"), true))
-            (input(Input::NewPassword, &lang.t("field-confirm-password"), "confirm_password", "", errors.on("confirm_password"), true))
-            button type="submit" { (lang.t("profile-password")) }
-        }
-    };
+    let body = crate::web::views::profile::profile(viewer, password_changed, &Errors::new(lang, errors));
     html(status, page(viewer, &lang.t("profile-title"), body))
 }
 

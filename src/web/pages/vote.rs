@@ -6,16 +6,14 @@
 use super::html;
 use crate::domain::caller::Caller;
 use crate::domain::text::Text;
-use crate::i18n::{arg, Lang};
+use crate::i18n::Lang;
 use crate::services::email_votes::{self, Access, Decided, Link};
 use crate::services::Ctx;
 use crate::web::session::{self, page_run, PageError, Visitor};
-use crate::web::views::components::{risk_badge, state_badge, time};
-use crate::web::views::plain_page;
+use crate::web::views::vote as view;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use maud::html as markup;
 use serde::Deserialize;
 
 fn refused(lang: Lang, link: &Link) -> HttpResponse {
@@ -25,14 +23,7 @@ fn refused(lang: Lang, link: &Link) -> HttpResponse {
         Link::Expired => (StatusCode::GONE, "vote-link-expired"),
         Link::Superseded | Link::Valid { .. } => (StatusCode::CONFLICT, "vote-link-superseded"),
     };
-    html(
-        status,
-        plain_page(
-            lang,
-            &lang.t("vote-link-title"),
-            markup! { p role="alert" { (lang.t(key)) } p { a href="/" { (lang.t("error-back-home")) } } },
-        ),
-    )
+    html(status, view::message(lang, &lang.t(key), true))
 }
 
 fn reader_language(visitor: &Visitor, link: &Link) -> Lang {
@@ -56,32 +47,9 @@ pub async fn confirm(
     let Link::Valid { token, change, voter } = &link else { return Ok(refused(lang, &link)) };
     let zone =
         voter.timezone.as_deref().and_then(|z| z.parse().ok()).unwrap_or_else(|| ctx.config.time_zone());
-    let decision = token.decision.as_str();
-    let title = lang.t_with(&format!("vote-link-confirm-{decision}"), &[("ref", arg(change.id.reference()))]);
-    let body = markup! {
-        p { (lang.t_with("vote-link-as", &[("name", arg(&voter.name))])) }
-        dl.facts {
-            dt { (lang.t("field-title")) } dd { (change.title) }
-            dt { (lang.t("field-state")) } dd { (state_badge(lang, change.state)) }
-            dt { (lang.t("field-risk")) } dd { (risk_badge(lang, change.risk.level)) }
-            @if let (Some(start), Some(end)) = (change.planned_start, change.planned_end) {
-                dt { (lang.t("field-window")) } dd { (time(zone, start)) " – " (time(zone, end)) }
-            }
-        }
-        @if email_votes::access(&ctx, voter.id, signed_in.as_ref()) != Access::Allowed {
-            p { a href=(format!("/sign-in?next=/vote/{raw}")) { (lang.t("vote-link-sign-in")) } }
-        } @else {
-        form method="post" action=(format!("/vote/{raw}")) {
-            div.field {
-                label for="comment" { (lang.t(if decision == "reject" { "vote-link-reason" } else { "field-comment" })) }
-                textarea #comment name="comment" rows="3" required[decision == "reject"] {}
-            }
-            button type="submit" class=[(decision == "reject").then_some("danger")] { (lang.t(&format!("action-{decision}"))) }
-        }
-        }
-        p { a href=(format!("/changes/{}", change.id.reference())) { (lang.t("mail-open")) } }
-    };
-    Ok(html(StatusCode::OK, plain_page(lang, &title, body)))
+    let may_decide = email_votes::access(&ctx, voter.id, signed_in.as_ref()) == Access::Allowed;
+    let confirm = view::Confirm { raw: &raw, decision: token.decision, change, voter, zone, may_decide };
+    Ok(html(StatusCode::OK, view::confirm(lang, &confirm)))
 }
 
 #[derive(Deserialize)]
@@ -107,23 +75,13 @@ pub async fn decide(
     match outcome {
         Ok(Decided::Denied(Access::SignIn)) => Ok(super::see_other(&format!("/sign-in?next=/vote/{raw}"))),
         Ok(Decided::Denied(_)) => {
-            let body = markup! { p role="alert" { (lang.t("vote-link-other-user")) } };
-            Ok(html(StatusCode::FORBIDDEN, plain_page(lang, &lang.t("vote-link-title"), body)))
+            Ok(html(StatusCode::FORBIDDEN, view::message(lang, &lang.t("vote-link-other-user"), false)))
         }
-        Ok(Decided::Voted(view)) => {
-            let body = markup! {
-                p role="status" { (lang.t("vote-link-thanks")) " " (lang.t_with("vote-link-now", &[("state", arg(lang.t(&format!("state-{}", view.state))))])) }
-                p { a href=(format!("/changes/{}", view.reference)) { (lang.t("mail-open")) " " (view.reference) } }
-            };
-            Ok(html(StatusCode::OK, plain_page(lang, &lang.t("vote-link-title"), body)))
-        }
+        Ok(Decided::Voted(change)) => Ok(html(StatusCode::OK, view::voted(lang, &change))),
         Ok(Decided::Refused(link)) => Ok(refused(lang, &link)),
         Err(error) => {
-            let body = markup! { p role="alert" { (crate::web::messages::describe(lang, &error)) } };
-            Ok(html(
-                actix_web::ResponseError::status_code(&error),
-                plain_page(lang, &lang.t("vote-link-title"), body),
-            ))
+            let message = crate::web::messages::describe(lang, &error);
+            Ok(html(actix_web::ResponseError::status_code(&error), view::message(lang, &message, false)))
         }
     }
 }

@@ -2,10 +2,15 @@
 //! page family. Views take plain values and a language; they never query or decide.
 
 pub mod admin;
+pub mod auth;
+pub mod cab;
 pub mod calendar;
 pub mod changes;
 pub mod components;
+pub mod home;
 pub mod layout;
+pub mod profile;
 pub mod reports;
+pub mod vote;
 
 pub use layout::{error_page, page, plain_page};

@@ -1,0 +1,75 @@
+//! The pages an email's Approve and Reject links lead to: the confirmation (GET never
+//! decides), what the vote did, and why a link cannot be used.
+
+use super::components::{risk_badge, state_badge, time};
+use super::plain_page;
+use crate::domain::approval::VoteDecision;
+use crate::domain::caller::Caller;
+use crate::domain::change::Change;
+use crate::i18n::{arg, Lang};
+use crate::services::change_view::ChangeView;
+use chrono_tz::Tz;
+use maud::{html, Markup};
+
+/// What the confirmation page shows.
+pub struct Confirm<'a> {
+    /// The link's token, as in the address.
+    pub raw: &'a str,
+    pub decision: VoteDecision,
+    pub change: &'a Change,
+    pub voter: &'a Caller,
+    /// The voter's zone.
+    pub zone: Tz,
+    /// Whether this browser may decide (false: sign in first, as the voter).
+    pub may_decide: bool,
+}
+
+/// The confirmation page.
+pub fn confirm(lang: Lang, confirm: &Confirm<'_>) -> Markup {
+    let Confirm { raw, change, voter, zone, .. } = confirm;
+    let decision = confirm.decision.as_str();
+    let title = lang.t_with(&format!("vote-link-confirm-{decision}"), &[("ref", arg(change.id.reference()))]);
+    let body = html! {
+        p { (lang.t_with("vote-link-as", &[("name", arg(&voter.name))])) }
+        dl.facts {
+            dt { (lang.t("field-title")) } dd { (change.title) }
+            dt { (lang.t("field-state")) } dd { (state_badge(lang, change.state)) }
+            dt { (lang.t("field-risk")) } dd { (risk_badge(lang, change.risk.level)) }
+            @if let (Some(start), Some(end)) = (change.planned_start, change.planned_end) {
+                dt { (lang.t("field-window")) } dd { (time(*zone, start)) " – " (time(*zone, end)) }
+            }
+        }
+        @if confirm.may_decide {
+            form method="post" action=(format!("/vote/{raw}")) {
+                div.field {
+                    label for="comment" { (lang.t(if decision == "reject" { "vote-link-reason" } else { "field-comment" })) }
+                    textarea #comment name="comment" rows="3" required[decision == "reject"] {}
+                }
+                button type="submit" class=[(decision == "reject").then_some("danger")] { (lang.t(&format!("action-{decision}"))) }
+            }
+        } @else {
+            p { a href=(format!("/sign-in?next=/vote/{raw}")) { (lang.t("vote-link-sign-in")) } }
+        }
+        p { a href=(format!("/changes/{}", change.id.reference())) { (lang.t("mail-open")) } }
+    };
+    plain_page(lang, &title, body)
+}
+
+/// After the vote: thanks, and where the change stands now.
+pub fn voted(lang: Lang, change: &ChangeView) -> Markup {
+    let state = lang.t(&format!("state-{}", change.state));
+    let body = html! {
+        p role="status" { (lang.t("vote-link-thanks")) " " (lang.t_with("vote-link-now", &[("state", arg(state))])) }
+        p { a href=(format!("/changes/{}", change.reference)) { (lang.t("mail-open")) " " (change.reference) } }
+    };
+    plain_page(lang, &lang.t("vote-link-title"), body)
+}
+
+/// Why the link did nothing; `home` adds the way back to the start page.
+pub fn message(lang: Lang, message: &str, home: bool) -> Markup {
+    let body = html! {
+        p role="alert" { (message) }
+        @if home { p { a href="/" { (lang.t("error-back-home")) } } }
+    };
+    plain_page(lang, &lang.t("vote-link-title"), body)
+}
