@@ -21,6 +21,11 @@ pub struct Reminder {
     pub due_at: DateTime<Utc>,
 }
 
+/// The columns that say which reminder a row is (its primary key).
+const KEY: (reminders::kind, reminders::change_id, reminders::round, reminders::user_id, reminders::due_at) =
+    (reminders::kind, reminders::change_id, reminders::round, reminders::user_id, reminders::due_at);
+type KeyRow = (String, i32, i32, i32, chrono::NaiveDateTime);
+
 /// Scheduled changes with an implementer whose planned start is in `(after, until]` and
 /// whose start reminder for that start was not queued yet.
 pub fn starts_not_reminded(
@@ -100,16 +105,8 @@ pub fn voted_or_reminded(
 /// another instance may have queued them since they were read).
 pub fn already_queued(conn: &mut DbConn, candidates: &[Reminder]) -> QueryResult<Vec<Reminder>> {
     let ids: Vec<i32> = candidates.iter().map(|r| r.change.0).collect();
-    let rows: Vec<(String, i32, i32, i32, chrono::NaiveDateTime)> = reminders::table
-        .filter(reminders::change_id.eq_any(ids))
-        .select((
-            reminders::kind,
-            reminders::change_id,
-            reminders::round,
-            reminders::user_id,
-            reminders::due_at,
-        ))
-        .load(conn)?;
+    let rows: Vec<KeyRow> =
+        reminders::table.filter(reminders::change_id.eq_any(ids)).select(KEY).load(conn)?;
     Ok(candidates
         .iter()
         .filter(|c| {
@@ -142,16 +139,10 @@ pub fn record(conn: &mut DbConn, reminder: &Reminder, now: DateTime<Utc>) -> Que
 
 /// Forgets reminders queued before `before` (at most `limit` at a time); returns how many.
 pub fn purge(conn: &mut DbConn, before: DateTime<Utc>, limit: i64) -> QueryResult<usize> {
-    let old: Vec<(String, i32, i32, i32, chrono::NaiveDateTime)> = reminders::table
+    let old: Vec<KeyRow> = reminders::table
         .filter(reminders::created_at.lt(to_naive(before)))
         .limit(limit)
-        .select((
-            reminders::kind,
-            reminders::change_id,
-            reminders::round,
-            reminders::user_id,
-            reminders::due_at,
-        ))
+        .select(KEY)
         .load(conn)?;
     let mut purged = 0;
     for (kind, change, round, to, due) in old {

@@ -245,21 +245,11 @@ async fn a_duplicate_email_is_marked_on_the_email_field(backend: Backend) {
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(html.contains("aria-describedby=\"email-error\""), "the email field carries the error");
     assert!(!html.contains("aria-describedby=\"name-error\""), "the name field does not");
-    let (status, problem) = app
-        .post_status(
-            "/api/v1/cis",
-            &app.admin,
-            json!({ "name": "Archive", "kind": "application", "criticality": 3, "owner_email": "o@x.no" }),
-        )
-        .await;
+    let archive =
+        json!({ "name": "Archive", "kind": "application", "criticality": 3, "owner_email": "o@x.no" });
+    let (status, problem) = app.post_status("/api/v1/cis", &app.admin, archive.clone()).await;
     assert_eq!(status, StatusCode::CREATED, "{problem}");
-    let (status, problem) = app
-        .post_status(
-            "/api/v1/cis",
-            &app.admin,
-            json!({ "name": "Archive", "kind": "application", "criticality": 3, "owner_email": "o@x.no" }),
-        )
-        .await;
+    let (status, problem) = app.post_status("/api/v1/cis", &app.admin, archive).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(problem["errors"][0]["field"], "name", "the API names the field too");
 }

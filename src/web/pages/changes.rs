@@ -97,33 +97,51 @@ async fn form_again(
     Ok(html(status, page))
 }
 
-/// Files the change with its risk answers (one service call); on field errors, the form
-/// again with everything as typed.
-pub async fn create(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<HttpResponse, PageError> {
-    let title = viewer.lang.t("nav-new-change");
-    let parsed = match change_form(&form, viewer.zone) {
+/// Saves the change form through `save` (one service call, which answers the change's
+/// reference) and goes to the change; on field errors, the form again with everything as
+/// typed.
+async fn save_form<F>(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    form: &Form,
+    (title, action): (&str, &str),
+    save: F,
+) -> Result<HttpResponse, PageError>
+where
+    F: FnOnce(
+            &Ctx,
+            &crate::domain::caller::Caller,
+            crate::services::changes::NewChange,
+        ) -> crate::services::ServiceResult<String>
+        + Send
+        + 'static,
+{
+    let parsed = match change_form(form, viewer.zone) {
         Ok(parsed) => parsed,
         Err(rejected) => {
             let Rejected { errors, values } = *rejected;
-            return form_again(
-                ctx,
-                &viewer,
-                &title,
-                "/changes/new",
-                (StatusCode::UNPROCESSABLE_ENTITY, errors, values),
-            )
-            .await;
+            let refused = (StatusCode::UNPROCESSABLE_ENTITY, errors, values);
+            return form_again(ctx, &viewer, title, action, refused).await;
         }
     };
     let caller = viewer.caller.clone();
     let change = parsed.change;
-    match crate::web::run(ctx.clone(), move |ctx| changes::create(ctx, &caller, change)).await {
-        Ok(created) => Ok(see_other(&format!("/changes/{}", created.reference))),
+    match crate::web::run(ctx.clone(), move |ctx| save(ctx, &caller, change)).await {
+        Ok(reference) => Ok(see_other(&format!("/changes/{reference}"))),
         Err(error) => {
             let (status, errors) = Refusal::fields_or_page(error, viewer.lang)?;
-            form_again(ctx, &viewer, &title, "/changes/new", (status, errors, parsed.values)).await
+            form_again(ctx, &viewer, title, action, (status, errors, parsed.values)).await
         }
     }
+}
+
+/// Files the change with its risk answers.
+pub async fn create(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<HttpResponse, PageError> {
+    let title = viewer.lang.t("nav-new-change");
+    save_form(ctx, viewer, &form, (&title, "/changes/new"), |ctx, caller, change| {
+        changes::create(ctx, caller, change).map(|created| created.reference)
+    })
+    .await
 }
 
 pub async fn edit_form(
@@ -143,6 +161,7 @@ pub async fn edit_form(
     Ok(html(StatusCode::OK, form_page(&viewer, &title, &action, &values, &choices, &Errors::default())))
 }
 
+/// Saves the edited draft with its risk answers.
 pub async fn edit(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
@@ -152,30 +171,11 @@ pub async fn edit(
     let id = change_id(&viewer, &id)?;
     let title = viewer.lang.t_with("edit-title", &[("ref", crate::i18n::arg(id.reference()))]);
     let action = format!("/changes/{}/edit", id.reference());
-    let parsed = match change_form(&form, viewer.zone) {
-        Ok(parsed) => parsed,
-        Err(rejected) => {
-            let Rejected { errors, values } = *rejected;
-            return form_again(
-                ctx,
-                &viewer,
-                &title,
-                &action,
-                (StatusCode::UNPROCESSABLE_ENTITY, errors, values),
-            )
-            .await;
-        }
-    };
     let expected = form.get("version").parse().map_or(Expected::Missing, Expected::Version);
-    let caller = viewer.caller.clone();
-    let patch = as_patch(parsed.change);
-    match crate::web::run(ctx.clone(), move |ctx| changes::edit(ctx, &caller, id, expected, patch)).await {
-        Ok(_) => Ok(see_other(&format!("/changes/{}", id.reference()))),
-        Err(error) => {
-            let (status, errors) = Refusal::fields_or_page(error, viewer.lang)?;
-            form_again(ctx, &viewer, &title, &action, (status, errors, parsed.values)).await
-        }
-    }
+    save_form(ctx, viewer, &form, (&title, &action), move |ctx, caller, change| {
+        changes::edit(ctx, caller, id, expected, as_patch(change)).map(|edited| edited.reference)
+    })
+    .await
 }
 
 async fn show_detail(

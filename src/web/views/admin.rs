@@ -53,6 +53,11 @@ fn role_options(lang: Lang) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The names of the CIs `ids` names, comma-separated.
+fn ci_names(cis: &[CiView], ids: &[crate::domain::ids::CiId]) -> String {
+    cis.iter().filter(|c| ids.contains(&c.id)).map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+}
+
 fn ci_options(cis: &[CiView]) -> Vec<(String, String)> {
     cis.iter().map(|c| (c.id.to_string(), c.name.clone())).collect()
 }
@@ -94,9 +99,7 @@ pub fn section(viewer: &Viewer, section: Section, data: &Listing, search: &str, 
 
 fn users(frame: &Frame<'_>, data: &Listing, search: &str) -> Markup {
     let viewer = frame.viewer;
-    let errors = frame.errors;
     let lang = frame.viewer.lang;
-    let form = |action: &str, heading: &str, body: Markup| frame.form(action, heading, body);
     html! {
         form.filters method="get" action="/admin/users" role="search" {
             (input(Input::Text, &lang.t("admin-search-users"), "q", search, None, false))
@@ -135,54 +138,50 @@ fn users(frame: &Frame<'_>, data: &Listing, search: &str) -> Markup {
                 }
             }
         }
-        (form("/admin/users", &lang.t("admin-add-user"), html! {
-            (input(Input::Email, &lang.t("field-email"), "email", "", errors.on("email"), true))
-            (input(Input::Text, &lang.t("field-name"), "name", "", errors.on("name"), true))
-            (input(Input::NewPassword, &lang.t("field-password"), "password", "", errors.on("password"), true))
+        (frame.form("/admin/users", &lang.t("admin-add-user"), html! {
+            (input(Input::Email, &lang.t("field-email"), "email", "", frame.errors.on("email"), true))
+            (input(Input::Text, &lang.t("field-name"), "name", "", frame.errors.on("name"), true))
+            (input(Input::NewPassword, &lang.t("field-password"), "password", "", frame.errors.on("password"), true))
             (checkboxes(&lang.t("admin-roles"), "roles", &role_options(lang), &[], None))
         }))
     }
 }
 
 fn cis(frame: &Frame<'_>, data: &Listing) -> Markup {
-    let errors = frame.errors;
     let lang = frame.viewer.lang;
-    let form = |action: &str, heading: &str, body: Markup| frame.form(action, heading, body);
     html! {
         table {
             thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("admin-kind")) } th scope="col" { (lang.t("admin-criticality")) } th scope="col" { (lang.t("admin-owner")) } } }
             tbody { @for ci in &data.cis { tr { td { (ci.name) } td { (ci.kind) } td { (lang.t(&format!("criticality-{}", ci.criticality))) } td { (ci.owner_email) } } } }
         }
         @let levels: Vec<(String, String)> = (1..=4).map(|c| (c.to_string(), lang.t(&format!("criticality-{c}")))).collect();
-        (form("/admin/cis", &lang.t("admin-add-ci"), html! {
-            (input(Input::Text, &lang.t("field-name"), "name", "", errors.on("name"), true))
-            (input(Input::Text, &lang.t("admin-kind"), "kind", "", errors.on("kind"), true))
-            (select(&lang.t("admin-criticality"), "criticality", &levels, "3", errors.on("criticality")))
-            (input(Input::Email, &lang.t("admin-owner"), "owner_email", "", errors.on("owner_email"), true))
+        (frame.form("/admin/cis", &lang.t("admin-add-ci"), html! {
+            (input(Input::Text, &lang.t("field-name"), "name", "", frame.errors.on("name"), true))
+            (input(Input::Text, &lang.t("admin-kind"), "kind", "", frame.errors.on("kind"), true))
+            (select(&lang.t("admin-criticality"), "criticality", &levels, "3", frame.errors.on("criticality")))
+            (input(Input::Email, &lang.t("admin-owner"), "owner_email", "", frame.errors.on("owner_email"), true))
         }))
     }
 }
 
 fn templates(frame: &Frame<'_>, data: &Listing) -> Markup {
-    let errors = frame.errors;
     let lang = frame.viewer.lang;
-    let form = |action: &str, heading: &str, body: Markup| frame.form(action, heading, body);
     html! {
         table {
             thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("admin-max-duration")) } th scope="col" { (lang.t("field-cis")) } } }
             tbody { @for t in &data.templates { tr {
                 td { (t.name) } td { (t.max_duration_minutes) }
-                td { (data.cis.iter().filter(|c| t.ci_ids.contains(&c.id)).map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")) }
+                td { (ci_names(&data.cis, &t.ci_ids)) }
             } } }
         }
-        (form("/admin/templates", &lang.t("admin-add-template"), html! {
-            (input(Input::Text, &lang.t("field-name"), "name", "", errors.on("name"), true))
-            (textarea(&lang.t("field-description"), "description", "", errors.on("description")))
-            (textarea(&lang.t("field-implementation-plan"), "implementation_plan", "", errors.on("implementation_plan")))
-            (textarea(&lang.t("field-backout-plan"), "backout_plan", "", errors.on("backout_plan")))
-            (textarea(&lang.t("field-test-plan"), "test_plan", "", errors.on("test_plan")))
-            (input(Input::Number, &lang.t("admin-max-duration"), "max_duration_minutes", "60", errors.on("max_duration_minutes"), true))
-            (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &[], errors.on("ci_ids")))
+        (frame.form("/admin/templates", &lang.t("admin-add-template"), html! {
+            (input(Input::Text, &lang.t("field-name"), "name", "", frame.errors.on("name"), true))
+            (textarea(&lang.t("field-description"), "description", "", frame.errors.on("description")))
+            (textarea(&lang.t("field-implementation-plan"), "implementation_plan", "", frame.errors.on("implementation_plan")))
+            (textarea(&lang.t("field-backout-plan"), "backout_plan", "", frame.errors.on("backout_plan")))
+            (textarea(&lang.t("field-test-plan"), "test_plan", "", frame.errors.on("test_plan")))
+            (input(Input::Number, &lang.t("admin-max-duration"), "max_duration_minutes", "60", frame.errors.on("max_duration_minutes"), true))
+            (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &[], frame.errors.on("ci_ids")))
         }))
     }
 }
@@ -212,25 +211,23 @@ fn notices(frame: &Frame<'_>, data: &Listing) -> Markup {
 
 fn blackouts(frame: &Frame<'_>, data: &Listing) -> Markup {
     let viewer = frame.viewer;
-    let errors = frame.errors;
     let lang = frame.viewer.lang;
-    let form = |action: &str, heading: &str, body: Markup| frame.form(action, heading, body);
     html! {
         table {
             thead { tr { th scope="col" { (lang.t("field-title")) } th scope="col" { (lang.t("admin-starts")) } th scope="col" { (lang.t("admin-ends")) } th scope="col" { (lang.t("field-cis")) } } }
             tbody { @for b in &data.blackouts { tr {
                 td { (b.title) } td { (time(viewer.zone, b.starts_at)) } td { (time(viewer.zone, b.ends_at)) }
                 td { @if b.ci_ids.is_empty() { (lang.t("admin-all-cis")) } @else {
-                    (data.cis.iter().filter(|c| b.ci_ids.contains(&c.id)).map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "))
+                    (ci_names(&data.cis, &b.ci_ids))
                 } }
             } } }
         }
         p.hint { (lang.t_with("form-times-in-zone", &[("zone", crate::i18n::arg(viewer.zone.name()))])) " " (lang.t("admin-blackout-hint")) }
-        (form("/admin/blackouts", &lang.t("admin-add-blackout"), html! {
-            (input(Input::Text, &lang.t("field-title"), "title", "", errors.on("title"), true))
-            (input(Input::DateTimeLocal, &lang.t("admin-starts"), "starts_at", "", errors.on("starts_at"), true))
-            (input(Input::DateTimeLocal, &lang.t("admin-ends"), "ends_at", "", errors.on("ends_at"), true))
-            (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &[], errors.on("ci_ids")))
+        (frame.form("/admin/blackouts", &lang.t("admin-add-blackout"), html! {
+            (input(Input::Text, &lang.t("field-title"), "title", "", frame.errors.on("title"), true))
+            (input(Input::DateTimeLocal, &lang.t("admin-starts"), "starts_at", "", frame.errors.on("starts_at"), true))
+            (input(Input::DateTimeLocal, &lang.t("admin-ends"), "ends_at", "", frame.errors.on("ends_at"), true))
+            (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &[], frame.errors.on("ci_ids")))
         }))
     }
 }
