@@ -367,6 +367,7 @@ msg-modified-concurrently = the change was modified at the same time; try again
 msg-window-not-open = the planned window opens at { $opens }; only emergency changes may start early (reschedule to start now)
 error-query = The address has a value that could not be read.
 error-query-field = The address has a value that could not be read: { $field } – { $message }
+error-form = The form could not be read: { $message }
 error-405 = Not possible here
 error-405-detail = This address cannot be used that way. Use the links and buttons on the pages.
 error-412 = Changed in the meantime

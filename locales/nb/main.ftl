@@ -367,6 +367,7 @@ msg-modified-concurrently = endringen ble endret samtidig; prøv igjen
 msg-window-not-open = det planlagte vinduet åpner { $opens }; bare hasteendringer kan starte tidligere (flytt endringen for å starte nå)
 error-query = Adressen har en verdi som ikke kunne leses.
 error-query-field = Adressen har en verdi som ikke kunne leses: { $field } – { $message }
+error-form = Skjemaet kunne ikke leses: { $message }
 error-405 = Ikke mulig her
 error-405-detail = Denne adressen kan ikke brukes slik. Bruk lenkene og knappene på sidene.
 error-412 = Endret i mellomtiden

@@ -39,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     use web::{get, post};
     cfg.app_data(web::QueryConfig::default().error_handler(problem::query_error))
         .app_data(web::PathConfig::default().error_handler(problem::path_error))
+        .app_data(web::FormConfig::default().error_handler(problem::form_error))
         .service(resource("/healthz").route(get().to(meta::healthz)))
         .service(resource("/static/style.css").route(get().to(assets::style)))
         .service(resource("/sign-in").route(get().to(auth::form)).route(post().to(auth::submit)))

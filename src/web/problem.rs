@@ -171,6 +171,24 @@ fn answer(
     page_response(lang, status, &lang.t(page_key))
 }
 
+/// A form (the email vote page's, which carries no session) whose fields do not parse —
+/// a control character in the comment, say: 422 with the reason, as a page.
+pub fn form_error(
+    error: actix_web::error::UrlencodedError,
+    req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    use actix_web::error::UrlencodedError;
+    let status = match &error {
+        UrlencodedError::Overflow { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        UrlencodedError::Parse(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let lang = visitor_language(req);
+    let detail = lang.t_with("error-form", &[("message", crate::i18n::arg(error.to_string()))]);
+    let response = page_response(lang, status, &detail);
+    actix_web::error::InternalError::from_response(error, response).into()
+}
+
 /// Path parameters that do not parse (`/api/v1/outbox/abc/retry`): 404, as a problem
 /// document under `/api`, an error page elsewhere.
 pub fn path_error(error: actix_web::error::PathError, req: &actix_web::HttpRequest) -> actix_web::Error {

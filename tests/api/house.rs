@@ -22,6 +22,7 @@ on_both_backends!(
     working_rows_are_purged_after_the_retention_period_and_recent_ones_kept,
     instances_migrating_one_database_at_once_take_turns,
     the_report_period_is_the_90_days_before_to_unless_given,
+    an_email_vote_with_a_control_character_in_its_comment_is_refused_and_decides_nothing,
 );
 
 /// `change` waiting in `authorize` for two approvals (medium risk), with its people.
@@ -356,4 +357,29 @@ async fn the_report_period_is_the_90_days_before_to_unless_given(backend: Backen
     let document = app.get("/api/v1/openapi.json", &app.admin).await;
     let parameters = document["paths"]["/api/v1/reports/summary"]["get"]["parameters"].to_string();
     assert!(parameters.contains("90 days before"), "the document says so: {parameters}");
+}
+
+async fn an_email_vote_with_a_control_character_in_its_comment_is_refused_and_decides_nothing(
+    backend: Backend,
+) {
+    use endring::mail::transport::Transport;
+    let app = TestApp::spawn(backend).await;
+    let member = app.user("cato", &[Role::CabMember]).await;
+    let (change, _) = waiting_for_the_cab(&app).await;
+    let folder = tempfile::tempdir().unwrap();
+    let config = endring::config::Config { mail_dir: folder.path().to_owned(), ..Default::default() };
+    let files = Transport::from_config(&config).unwrap();
+    endring::mail::worker::deliver_due(&app.ctx, &files).await.unwrap();
+    let approve = crate::mail::vote_paths(folder.path(), &member.email).remove(0);
+    let post = |comment: &'static str| {
+        let url = format!("{}{approve}", app.address);
+        async move { reqwest::Client::new().post(url).form(&[("comment", comment)]).send().await.unwrap() }
+    };
+    let refused = post("fine\u{0}").await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.unwrap().contains("U+0000"), "the page names the character");
+    assert_eq!(app.change(&change).await["approval"]["approvals"], 0, "nothing was decided");
+    let accepted = post("Fine by me").await;
+    assert_eq!(accepted.status(), StatusCode::OK, "the link still works");
+    assert_eq!(app.change(&change).await["approval"]["approvals"], 1);
 }

@@ -306,7 +306,7 @@ async fn an_smtp_outage_delays_notices_and_none_is_sent_twice(backend: Backend) 
 }
 
 /// The `/vote/<token>` paths in the emails sent to `recipient` (quoted-printable undone).
-fn vote_paths(folder: &std::path::Path, recipient: &str) -> Vec<String> {
+pub fn vote_paths(folder: &std::path::Path, recipient: &str) -> Vec<String> {
     let mut paths = Vec::new();
     for entry in std::fs::read_dir(folder).unwrap() {
         let text =
