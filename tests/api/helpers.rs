@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use std::net::TcpListener;
 
 /// Declares each scenario `async fn name(backend: Backend)` as two tests,
-/// `name::sqlite` and `name::postgres`.
+/// `name::sqlite` and `name::postgres` (see `Backend::postgres_unless_skipped`).
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {$(
@@ -22,13 +22,8 @@ macro_rules! on_both_backends {
 
             #[actix_web::test]
             async fn postgres() {
-                match $crate::helpers::Backend::postgres() {
-                    Some(backend) => super::$name(backend).await,
-                    // Written past the test harness's capture, so the skip is visible.
-                    None => {
-                        use std::io::Write;
-                        let _ = writeln!(std::io::stderr(), "SKIPPED {}::postgres: ENDRING_TEST_PG_URL is not set", stringify!($name));
-                    }
+                if let Some(backend) = $crate::helpers::Backend::postgres_unless_skipped(stringify!($name)) {
+                    super::$name(backend).await
                 }
             }
         }
@@ -47,6 +42,24 @@ impl Backend {
             .ok()
             .filter(|u| !u.is_empty())
             .map(|server_url| Backend::Postgres { server_url })
+    }
+
+    /// The PostgreSQL backend for the scenario `name`, or None (a visible skip) when
+    /// `ENDRING_TEST_PG_URL` is not set. Under CI (the variable `CI` is set) a missing
+    /// URL fails the test instead: a CI run must not pass PostgreSQL variants that never ran.
+    pub fn postgres_unless_skipped(name: &str) -> Option<Backend> {
+        let backend = Backend::postgres();
+        if backend.is_none() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{name}::postgres: CI is set but ENDRING_TEST_PG_URL is not; \
+                 set it to a PostgreSQL server (e.g. postgres://postgres@127.0.0.1:5432/test)"
+            );
+            // Written past the test harness's capture, so the skip is visible.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "SKIPPED {name}::postgres: ENDRING_TEST_PG_URL is not set");
+        }
+        backend
     }
 }
 
