@@ -129,6 +129,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: std::sync::Arc<TestDb>,
     pub admin: User,
+    /// Numbers the fixtures made by builders, so their names stay unique; shared with
+    /// second instances.
+    pub(crate) serial: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl TestApp {
@@ -139,7 +142,9 @@ impl TestApp {
     /// As `spawn`, with settings changed by `tweak`.
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let db = std::sync::Arc::new(TestDb::create(&backend));
-        let mut config = Config { database_url: db.url.clone(), ..Config::default() };
+        // Tokens last the longest allowed (a year): scenarios move the clock weeks ahead.
+        let mut config =
+            Config { database_url: db.url.clone(), token_ttl_hours: 24 * 366, ..Config::default() };
         tweak(&mut config);
         let mut app = TestApp::start(db, Clock::default(), config).await;
         app.admin = app.user("admin", &[Role::Admin, Role::ChangeManager]).await;
@@ -151,6 +156,7 @@ impl TestApp {
         let config = Config { database_url: self.db.url.clone(), ..Config::default() };
         let mut app = TestApp::start(self.db.clone(), self.ctx.clock.clone(), config).await;
         app.admin = self.admin.clone();
+        app.serial = self.serial.clone();
         app
     }
 
@@ -163,7 +169,14 @@ impl TestApp {
         let server = endring::app::serve(ctx.clone(), listener).expect("server");
         actix_web::rt::spawn(server);
         let placeholder = User { id: 0, email: String::new(), token: String::new() };
-        TestApp { address, ctx, client: reqwest::Client::new(), db, admin: placeholder }
+        TestApp {
+            address,
+            ctx,
+            client: reqwest::Client::new(),
+            db,
+            admin: placeholder,
+            serial: Default::default(),
+        }
     }
 
     /// Adds a user with `roles` and signs them in through the API.
@@ -267,12 +280,24 @@ impl TestApp {
     /// A complete draft of a normal change, `days` ahead, on `ci`.
     pub async fn draft(&self, requester: &User, implementer: &User, ci: i64, days: i64) -> Value {
         let start = self.ctx.clock.now() + chrono::Duration::days(days);
+        self.draft_of("normal", requester, implementer, &[ci], start).await
+    }
+
+    /// A complete draft of a change of `change_type` on `cis`, planned for two hours from `start`.
+    pub async fn draft_of(
+        &self,
+        change_type: &str,
+        requester: &User,
+        implementer: &User,
+        cis: &[i64],
+        start: chrono::DateTime<chrono::Utc>,
+    ) -> Value {
         let body = json!({
             "title": "Upgrade the archive system",
             "description": "Minor version upgrade",
             "justification": "Security fixes",
-            "type": "normal",
-            "ci_ids": [ci],
+            "type": change_type,
+            "ci_ids": cis,
             "planned_start": start,
             "planned_end": start + chrono::Duration::hours(2),
             "implementation_plan": "Run the installer",
@@ -307,6 +332,12 @@ impl TestApp {
         .await
         .expect("join")
         .expect("outbox")
+    }
+
+    /// Recipients of the notices of `kind` about a change, in the order queued.
+    pub async fn recipients(&self, change: &Value, kind: &str) -> Vec<String> {
+        let notices = self.notices(change).await;
+        notices.into_iter().filter(|(k, _)| k == kind).map(|(_, to)| to).collect()
     }
 
     pub async fn event_actions(&self, change: &Value) -> Vec<String> {

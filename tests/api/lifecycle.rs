@@ -2,6 +2,7 @@
 
 use crate::helpers::{low_risk, medium_risk, Backend, TestApp};
 use crate::on_both_backends;
+use endring::domain::change::ChangeState;
 use endring::domain::role::Role;
 use endring::services::audit::Verification;
 use reqwest::StatusCode;
@@ -166,22 +167,16 @@ async fn a_standard_change_skips_the_cab_and_closes_when_successful(backend: Bac
 
 async fn returning_a_change_starts_an_empty_voting_round(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let requester = app.user("requester", &[]).await;
-    let implementer = app.user("implementer", &[Role::Implementer]).await;
-    let manager = app.user("manager", &[Role::ChangeManager]).await;
     let member = app.user("member", &[Role::CabMember]).await;
-    let ci = app.ci("Payroll", 3).await;
-    let change = app.draft(&requester, &implementer, ci, 14).await;
-    app.answer_risk(&change, &requester, medium_risk()).await;
-    app.act(&change, "submit", &requester, json!({})).await;
-    app.act(&change, "assess", &manager, json!({ "outcome": "authorize" })).await;
-    let (_, voted) = app.act(&change, "votes", &member, json!({ "decision": "approve" })).await;
+    let staged = app.new_change().risk(medium_risk()).in_state(ChangeState::Authorize).await;
+    let (change, manager) = (&staged.change, &staged.manager);
+    let (_, voted) = app.act(change, "votes", &member, json!({ "decision": "approve" })).await;
     assert_eq!(voted["approval"]["approvals"], 1);
 
-    let (status, _) = app.act(&change, "return", &manager, json!({ "comment": "" })).await;
+    let (status, _) = app.act(change, "return", manager, json!({ "comment": "" })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "returning needs a comment");
     let (_, returned) =
-        app.act(&change, "return", &manager, json!({ "comment": "Add the supplier's contact" })).await;
+        app.act(change, "return", manager, json!({ "comment": "Add the supplier's contact" })).await;
     assert_eq!(returned["state"], "draft");
     assert_eq!(returned["approval"]["round"], 2);
     assert_eq!(returned["approval"]["approvals"], 0);
@@ -190,28 +185,22 @@ async fn returning_a_change_starts_an_empty_voting_round(backend: Backend) {
         1,
         "the first round's vote stays in history"
     );
-    let decided: Vec<_> = app.notices(&change).await.into_iter().filter(|(k, _)| k == "decided").collect();
+    let decided = app.recipients(change, "decided").await;
     assert_eq!(decided.len(), 2, "requester and implementer hear of the return: {decided:?}");
 }
 
 async fn one_rejection_vetoes_a_change(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let requester = app.user("requester", &[]).await;
-    let implementer = app.user("implementer", &[Role::Implementer]).await;
-    let manager = app.user("manager", &[Role::ChangeManager]).await;
     let member = app.user("member", &[Role::CabMember]).await;
-    let ci = app.ci("Website", 2).await;
-    let change = app.draft(&requester, &implementer, ci, 14).await;
-    app.answer_risk(&change, &requester, medium_risk()).await;
-    app.act(&change, "submit", &requester, json!({})).await;
-    app.act(&change, "assess", &manager, json!({ "outcome": "authorize" })).await;
-    app.act(&change, "votes", &manager, json!({ "decision": "approve" })).await;
-    let (status, _) = app.act(&change, "votes", &member, json!({ "decision": "reject" })).await;
+    let staged = app.new_change().risk(medium_risk()).in_state(ChangeState::Authorize).await;
+    let (change, manager) = (&staged.change, &staged.manager);
+    app.act(change, "votes", manager, json!({ "decision": "approve" })).await;
+    let (status, _) = app.act(change, "votes", &member, json!({ "decision": "reject" })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a rejection needs a reason");
     let (_, rejected) = app
-        .act(&change, "votes", &member, json!({ "decision": "reject", "comment": "No backout tested" }))
+        .act(change, "votes", &member, json!({ "decision": "reject", "comment": "No backout tested" }))
         .await;
     assert_eq!(rejected["state"], "rejected");
-    let (status, _) = app.act(&change, "votes", &manager, json!({ "decision": "approve" })).await;
+    let (status, _) = app.act(change, "votes", manager, json!({ "decision": "approve" })).await;
     assert_eq!(status, StatusCode::CONFLICT, "a decided change takes no more votes");
 }

@@ -1,6 +1,7 @@
 //! The integration suite: the real application on port 0 with a fresh database, on
 //! SQLite always and on PostgreSQL when `ENDRING_TEST_PG_URL` is set.
 
+mod builder;
 mod helpers;
 
 mod audit;
