@@ -20,6 +20,7 @@ pub struct Staged {
     pub manager: User,
     /// CAB members: those given to the builder, then those made as the rule needed them.
     pub voters: Vec<User>,
+    pub ci: i64,
     closure: (String, String),
     serial: usize,
 }
@@ -136,6 +137,7 @@ impl<'a> ChangeBuilder<'a> {
             implementer,
             manager: self.manager.unwrap_or_else(|| app.admin.clone()),
             voters: self.voters,
+            ci,
             closure: self.closure,
             serial,
         };

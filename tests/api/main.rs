@@ -17,4 +17,5 @@ mod processes;
 mod reference;
 mod reminders;
 mod reports;
+mod risk;
 mod rules;
