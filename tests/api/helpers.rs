@@ -369,6 +369,16 @@ pub fn medium_risk() -> Value {
     json!({ "users_affected": "under_500", "tested": "partly", "backout": "yes", "complexity": "medium", "downtime": "none" })
 }
 
+/// High-risk answers (score 10: 4 + 2 + 2 + 2 + 0).
+pub fn high_risk() -> Value {
+    json!({ "users_affected": "everyone", "tested": "partly", "backout": "untested", "complexity": "medium", "downtime": "none" })
+}
+
+/// Very-high-risk answers (score 16: 4 + 4 + 4 + 4 + 0).
+pub fn very_high_risk() -> Value {
+    json!({ "users_affected": "everyone", "tested": "no", "backout": "no", "complexity": "high", "downtime": "none" })
+}
+
 impl TestApp {
     /// POST returning status and body, for refusals.
     pub async fn post_status(&self, path: &str, user: &User, body: Value) -> (StatusCode, Value) {

@@ -4,6 +4,7 @@
 mod builder;
 mod helpers;
 
+mod approvals;
 mod audit;
 mod cli;
 mod concurrency;
