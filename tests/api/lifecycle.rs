@@ -10,7 +10,7 @@ use serde_json::json;
 
 on_both_backends!(
     a_normal_change_goes_from_draft_to_closed,
-    an_emergency_change_needs_two_approvals_with_a_change_manager_and_may_start_early,
+    an_emergency_change_skips_assessment_needs_the_ecab_may_start_early_and_is_reviewed,
     a_standard_change_skips_the_cab_and_closes_when_successful,
     returning_a_change_starts_an_empty_voting_round,
     one_rejection_vetoes_a_change,
@@ -75,7 +75,9 @@ async fn a_normal_change_goes_from_draft_to_closed(backend: Backend) {
     assert!(matches!(app.verify_audit().await, Verification::Intact { .. }));
 }
 
-async fn an_emergency_change_needs_two_approvals_with_a_change_manager_and_may_start_early(backend: Backend) {
+async fn an_emergency_change_skips_assessment_needs_the_ecab_may_start_early_and_is_reviewed(
+    backend: Backend,
+) {
     let app = TestApp::spawn(backend).await;
     let requester = app.user("requester", &[]).await;
     let implementer = app.user("implementer", &[Role::Implementer]).await;
@@ -118,6 +120,28 @@ async fn an_emergency_change_needs_two_approvals_with_a_change_manager_and_may_s
         (status, started["state"].as_str()),
         (StatusCode::OK, Some("implement")),
         "an emergency change starts before its window"
+    );
+    let time = |field: &str| -> chrono::DateTime<chrono::Utc> {
+        serde_json::from_value(started[field].clone()).expect(field)
+    };
+    assert!(time("actual_start") < time("planned_start"), "{started}");
+
+    // Even a successful emergency change is reviewed afterwards (SPEC §2).
+    let (_, completed) =
+        app.act(&change, "complete", &implementer, json!({ "closure_code": "successful" })).await;
+    assert_eq!(completed["state"], "review");
+    let (status, problem) = app.act(&change, "review", &manager, json!({ "review": "" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "review");
+    let review = "Patched within the hour; the vendor's advisory is now on the watch list.";
+    let (status, closed) = app.act(&change, "review", &manager, json!({ "review": review })).await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    let stored = app.change(&change).await;
+    assert_eq!((stored["state"].as_str(), stored["review"].as_str()), (Some("closed"), Some(review)));
+    assert_eq!(
+        app.event_actions(&change).await,
+        ["create", "edit", "risk", "submit", "vote", "vote", "vote", "decide", "start", "complete", "review"],
+        "no assessment; the ECAB's three votes, the last deciding"
     );
 }
 
