@@ -151,9 +151,16 @@ impl TestApp {
         app
     }
 
-    /// A second instance on the same database, as a second server process would be.
+    /// A second instance on the same database with the same settings, as a second
+    /// server process would be.
     pub async fn second_instance(&self) -> TestApp {
-        let config = Config { database_url: self.db.url.clone(), ..Config::default() };
+        self.second_instance_with(|_| {}).await
+    }
+
+    /// As `second_instance`, with settings changed by `tweak`.
+    pub async fn second_instance_with(&self, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = Config::clone(&self.ctx.config);
+        tweak(&mut config);
         let mut app = TestApp::start(self.db.clone(), self.ctx.clock.clone(), config).await;
         app.admin = self.admin.clone();
         app.serial = self.serial.clone();

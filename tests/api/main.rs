@@ -20,3 +20,4 @@ mod reminders;
 mod reports;
 mod risk;
 mod rules;
+mod sessions;
