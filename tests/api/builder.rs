@@ -42,6 +42,7 @@ pub struct ChangeBuilder<'a> {
 /// When the planned window opens.
 enum Start {
     In(chrono::Duration),
+    At(chrono::DateTime<chrono::Utc>),
 }
 
 impl TestApp {
@@ -81,9 +82,20 @@ impl<'a> ChangeBuilder<'a> {
         self
     }
 
+    /// An emergency change (ECAB; it skips assessment and may start early).
+    pub fn emergency(mut self) -> Self {
+        self.change_type = "emergency";
+        self
+    }
+
     /// Planned to start this long from now (default ten days).
     pub fn starting_in(mut self, span: chrono::Duration) -> Self {
         self.start = Start::In(span);
+        self
+    }
+
+    pub fn starting_at(mut self, at: chrono::DateTime<chrono::Utc>) -> Self {
+        self.start = Start::At(at);
         self
     }
 
@@ -127,6 +139,7 @@ impl<'a> ChangeBuilder<'a> {
         };
         let start = match self.start {
             Start::In(span) => app.ctx.clock.now() + span,
+            Start::At(at) => at,
         };
         let change = app.draft_of(self.change_type, &requester, &implementer, &[ci], start).await;
         let answered = app.answer_risk(&change, &requester, self.risk).await;

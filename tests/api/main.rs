@@ -2,6 +2,7 @@
 //! SQLite always and on PostgreSQL when `ENDRING_TEST_PG_URL` is set.
 
 mod builder;
+mod calendar;
 mod helpers;
 
 mod approvals;
