@@ -120,6 +120,18 @@ impl<'a> ChangeBuilder<'a> {
         self
     }
 
+    /// CAB members to vote, in order, before new ones are made.
+    pub fn voters(mut self, voters: &[User]) -> Self {
+        self.voters = voters.to_vec();
+        self
+    }
+
+    /// How implementation ends (default `successful`, no notes).
+    pub fn closed_as(mut self, code: &str, notes: &str) -> Self {
+        self.closure = (code.to_owned(), notes.to_owned());
+        self
+    }
+
     /// Files the change, answers its questionnaire and takes it to `state`.
     pub async fn in_state(self, state: ChangeState) -> Staged {
         let app = self.app;
