@@ -97,6 +97,21 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Runs `sql` on the database directly, past the application (to tamper with rows).
+    pub fn execute(&self, sql: &str) -> usize {
+        use diesel::{Connection, RunQueryDsl};
+        let done = match self.url.strip_prefix("sqlite://") {
+            Some(file) => diesel::sql_query(sql)
+                .execute(&mut diesel::SqliteConnection::establish(file).expect("open the SQLite file")),
+            None => diesel::sql_query(sql).execute(
+                &mut diesel::PgConnection::establish(&self.url).expect("connect to the test database"),
+            ),
+        };
+        done.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         use diesel::{Connection, RunQueryDsl};
