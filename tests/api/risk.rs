@@ -105,14 +105,25 @@ async fn less_than_three_working_days_notice_adds_two_points(backend: Backend) {
     assert_eq!(computed(&app, &two_days).await, [factor("short_notice", 2)]);
     assert_eq!(computed(&app, &three_days).await, []);
 
-    // The notice counts from submission: a week later the same change is short of notice.
-    let later = answered(&app, &people, &[ci], now + Duration::days(10)).await;
-    assert_eq!(computed(&app, &later).await, []);
+    // The notice counts from submission, not from answering: submitted a day ahead, it is short.
+    let late = answered(&app, &people, &[ci], now + Duration::days(10)).await;
+    let timely = answered(&app, &people, &[ci], now + Duration::days(17)).await;
+    assert_eq!(computed(&app, &late).await, []);
     app.ctx.clock.advance(Duration::days(9));
-    let (status, submitted) = app.act(&later, "submit", &people.0, json!({})).await;
-    assert_eq!(status, StatusCode::OK, "{submitted}");
-    assert_eq!(computed(&app, &later).await, [factor("short_notice", 2)]);
-    assert_eq!(app.change(&later).await["risk"]["score"], 2);
+    for change in [&late, &timely] {
+        let (status, submitted) = app.act(change, "submit", &people.0, json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{submitted}");
+    }
+    assert_eq!(computed(&app, &late).await, [factor("short_notice", 2)]);
+    assert_eq!(app.change(&late).await["risk"]["score"], 2);
+    // Nor from a later reassessment: submitted eight days ahead, adjusted the day before, in time.
+    app.ctx.clock.advance(Duration::days(7));
+    let path = format!("/api/v1/changes/{}/risk", timely["id"]);
+    let answers = json!({ "answers": { "downtime": "under_1h" } });
+    let (status, adjusted) = app.call(reqwest::Method::PUT, &path, Some(&app.admin), Some(answers)).await;
+    assert_eq!(status, StatusCode::OK, "{adjusted}");
+    assert_eq!(computed(&app, &timely).await, []);
+    assert_eq!(app.change(&timely).await["risk"]["score"], 2, "the adjusted answer alone");
 }
 
 async fn failed_and_backed_out_changes_need_notes_and_raise_the_risk_on_their_cis_for_180_days(
