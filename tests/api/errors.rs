@@ -89,17 +89,10 @@ async fn callers_without_a_valid_token_get_401(backend: Backend) {
 
 async fn the_policy_refuses_with_403(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let requester = app.user("requester", &[]).await;
     let other = app.user("other", &[]).await;
-    let implementer = app.user("implementer", &[Role::Implementer]).await;
     let viewer = app.user("viewer", &[Role::Manager]).await;
-    let mut staged = app
-        .new_change()
-        .requested_by(&requester)
-        .implemented_by(&implementer)
-        .in_state(ChangeState::Draft)
-        .await;
-    let change = staged.change.clone();
+    let mut staged = app.change_in(ChangeState::Draft).await;
+    let (change, requester) = (staged.change.clone(), staged.requester.clone());
     let version = format!("\"{}\"", change["version"]);
     let (status, _, _) = app
         .call_with(
