@@ -183,7 +183,12 @@ impl Staged {
     /// and cancelled are reached from any state before them.
     pub async fn reach(&mut self, app: &TestApp, target: ChangeState) {
         use ChangeState::*;
+        let path = [Draft, Assess, Authorize, Scheduled, Implement, Review, Closed];
+        let step = |state| path.iter().position(|s| *s == state);
         while self.state() != target {
+            if let (Some(now), Some(wanted)) = (step(self.state()), step(target)) {
+                assert!(wanted > now, "a change in {} cannot go back to {target}", self.state());
+            }
             let (actor, action, body) = match (self.state(), target) {
                 (Draft | Assess | Authorize | Scheduled, Cancelled) => {
                     (self.requester.clone(), "cancel", json!({ "reason": "No longer needed" }))
