@@ -7,7 +7,8 @@ use std::process::{Command, Stdio};
 
 on_both_backends!(
     the_command_line_migrates_adds_users_lists_roles_and_verifies,
-    serve_on_an_empty_database_prints_the_first_admin
+    serve_on_an_empty_database_prints_the_first_admin,
+    audit_verify_exits_non_zero_on_a_broken_chain,
 );
 
 #[test]
@@ -123,4 +124,32 @@ async fn serve_on_an_empty_database_prints_the_first_admin(backend: Backend) {
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(status, 200, "the printed password signs the admin in: {printed:?}");
+}
+
+async fn audit_verify_exits_non_zero_on_a_broken_chain(backend: Backend) {
+    let db = TestDb::create(&backend);
+    for login in ["kari", "olav", "rita"] {
+        let email = format!("{login}@example.no");
+        let (ok, _, err) = endring(&db, &["user", "add", "--email", &email, "--name", login]);
+        assert!(ok, "{err}");
+    }
+    let (ok, out, err) = endring(&db, &["audit", "verify"]);
+    assert!(ok && out.starts_with("OK: 3 audit events"), "{out}{err}");
+
+    // Rewritten in the database file itself, past the application: olav's event says mallory.
+    let altered = db.execute(
+        "UPDATE audit_events SET payload = replace(payload, 'olav@example.no', 'mallory@example.no') WHERE seq = 2",
+    );
+    assert_eq!(altered, 1);
+    let (ok, out, err) = endring(&db, &["audit", "verify"]);
+    assert!(!ok, "a broken chain must fail the command: {out}");
+    assert!(!out.contains("OK"), "{out}");
+    assert!(err.contains("BROKEN after 1 good events: event 2 was altered after it was written"), "{err}");
+
+    // Put back, the chain verifies again; a removed event breaks it the same way.
+    db.execute("UPDATE audit_events SET payload = replace(payload, 'mallory@example.no', 'olav@example.no') WHERE seq = 2");
+    assert!(endring(&db, &["audit", "verify"]).0, "the original content verifies");
+    db.execute("DELETE FROM audit_events WHERE seq = 2");
+    let (ok, _, err) = endring(&db, &["audit", "verify"]);
+    assert!(!ok && err.contains("event 2 is missing (the next event is 3)"), "{err}");
 }

@@ -1,7 +1,8 @@
 //! Refusals: every wrong request gets its status code and a message, and changes nothing.
 
-use crate::helpers::{low_risk, Backend, TestApp, User};
+use crate::helpers::{Backend, TestApp, User};
 use crate::on_both_backends;
+use endring::domain::change::ChangeState;
 use endring::domain::role::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -88,26 +89,24 @@ async fn callers_without_a_valid_token_get_401(backend: Backend) {
 
 async fn the_policy_refuses_with_403(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let requester = app.user("requester", &[]).await;
     let other = app.user("other", &[]).await;
-    let implementer = app.user("implementer", &[Role::Implementer]).await;
     let viewer = app.user("viewer", &[Role::Manager]).await;
-    let ci = app.ci("Archive", 3).await;
-    let change = app.draft(&requester, &implementer, ci, 10).await;
+    let mut staged = app.change_in(ChangeState::Draft).await;
+    let (change, requester) = (staged.change.clone(), staged.requester.clone());
+    let version = format!("\"{}\"", change["version"]);
     let (status, _, _) = app
         .call_with(
             Method::PATCH,
             &format!("/api/v1/changes/{}", change["id"]),
             Some(&other),
             Some(json!({ "title": "mine now" })),
-            &[("If-Match", "\"1\"")],
+            &[("If-Match", &version)],
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "only the requester edits a draft");
     let (status, _) = app.act(&change, "submit", &other, json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    app.answer_risk(&change, &requester, low_risk()).await;
-    app.act(&change, "submit", &requester, json!({})).await;
+    staged.reach(&app, ChangeState::Assess).await;
     let (status, problem) = app.act(&change, "assess", &viewer, json!({ "outcome": "authorize" })).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(problem["detail"].as_str().unwrap().contains("change managers"), "{problem}");
@@ -232,24 +231,21 @@ async fn no_one_votes_on_a_change_they_requested_or_implement(backend: Backend) 
     let requester = app.user("requester", &[Role::CabMember]).await;
     let implementer = app.user("implementer", &[Role::Implementer, Role::CabMember]).await;
     let manager = app.user("manager", &[Role::ChangeManager]).await;
-    let ci = app.ci("Archive", 3).await;
-    let change = app.draft(&requester, &implementer, ci, 10).await;
-    app.answer_risk(&change, &requester, low_risk()).await;
-    app.act(&change, "submit", &requester, json!({})).await;
-    app.act(&change, "assess", &manager, json!({ "outcome": "authorize" })).await;
+    let change = app
+        .new_change()
+        .requested_by(&requester)
+        .implemented_by(&implementer)
+        .managed_by(&manager)
+        .in_state(ChangeState::Authorize)
+        .await
+        .change;
     for voter in [&requester, &implementer] {
         let (status, problem) = app.act(&change, "votes", voter, json!({ "decision": "approve" })).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
     }
     let current = app.change(&change).await;
     assert_eq!(current["approval"]["votes"], json!([]));
-    let asked: Vec<String> = app
-        .notices(&change)
-        .await
-        .into_iter()
-        .filter(|(k, _)| k == "authorize_request")
-        .map(|(_, to)| to)
-        .collect();
+    let asked = app.recipients(&change, "authorize_request").await;
     assert!(!asked.contains(&requester.email) && !asked.contains(&implementer.email), "{asked:?}");
     assert!(asked.contains(&manager.email));
 }

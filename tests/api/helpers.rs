@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use std::net::TcpListener;
 
 /// Declares each scenario `async fn name(backend: Backend)` as two tests,
-/// `name::sqlite` and `name::postgres`.
+/// `name::sqlite` and `name::postgres` (see `Backend::postgres_unless_skipped`).
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {$(
@@ -22,13 +22,8 @@ macro_rules! on_both_backends {
 
             #[actix_web::test]
             async fn postgres() {
-                match $crate::helpers::Backend::postgres() {
-                    Some(backend) => super::$name(backend).await,
-                    // Written past the test harness's capture, so the skip is visible.
-                    None => {
-                        use std::io::Write;
-                        let _ = writeln!(std::io::stderr(), "SKIPPED {}::postgres: ENDRING_TEST_PG_URL is not set", stringify!($name));
-                    }
+                if let Some(backend) = $crate::helpers::Backend::postgres_unless_skipped(stringify!($name)) {
+                    super::$name(backend).await
                 }
             }
         }
@@ -47,6 +42,24 @@ impl Backend {
             .ok()
             .filter(|u| !u.is_empty())
             .map(|server_url| Backend::Postgres { server_url })
+    }
+
+    /// The PostgreSQL backend for the scenario `name`, or None (a visible skip) when
+    /// `ENDRING_TEST_PG_URL` is not set. Under CI (the variable `CI` is set) a missing
+    /// URL fails the test instead: a CI run must not pass PostgreSQL variants that never ran.
+    pub fn postgres_unless_skipped(name: &str) -> Option<Backend> {
+        let backend = Backend::postgres();
+        if backend.is_none() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{name}::postgres: CI is set but ENDRING_TEST_PG_URL is not; \
+                 set it to a PostgreSQL server (e.g. postgres://postgres@127.0.0.1:5432/test)"
+            );
+            // Written past the test harness's capture, so the skip is visible.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "SKIPPED {name}::postgres: ENDRING_TEST_PG_URL is not set");
+        }
+        backend
     }
 }
 
@@ -84,6 +97,21 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Runs `sql` on the database directly, past the application (to tamper with rows).
+    pub fn execute(&self, sql: &str) -> usize {
+        use diesel::{Connection, RunQueryDsl};
+        let done = match self.url.strip_prefix("sqlite://") {
+            Some(file) => diesel::sql_query(sql)
+                .execute(&mut diesel::SqliteConnection::establish(file).expect("open the SQLite file")),
+            None => diesel::sql_query(sql).execute(
+                &mut diesel::PgConnection::establish(&self.url).expect("connect to the test database"),
+            ),
+        };
+        done.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         use diesel::{Connection, RunQueryDsl};
@@ -116,6 +144,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: std::sync::Arc<TestDb>,
     pub admin: User,
+    /// Numbers the fixtures made by builders, so their names stay unique; shared with
+    /// second instances.
+    pub(crate) serial: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl TestApp {
@@ -126,18 +157,28 @@ impl TestApp {
     /// As `spawn`, with settings changed by `tweak`.
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let db = std::sync::Arc::new(TestDb::create(&backend));
-        let mut config = Config { database_url: db.url.clone(), ..Config::default() };
+        // Tokens last the longest allowed (a year): scenarios move the clock weeks ahead.
+        let mut config =
+            Config { database_url: db.url.clone(), token_ttl_hours: 24 * 366, ..Config::default() };
         tweak(&mut config);
         let mut app = TestApp::start(db, Clock::default(), config).await;
         app.admin = app.user("admin", &[Role::Admin, Role::ChangeManager]).await;
         app
     }
 
-    /// A second instance on the same database, as a second server process would be.
+    /// A second instance on the same database with the same settings, as a second
+    /// server process would be.
     pub async fn second_instance(&self) -> TestApp {
-        let config = Config { database_url: self.db.url.clone(), ..Config::default() };
+        self.second_instance_with(|_| {}).await
+    }
+
+    /// As `second_instance`, with settings changed by `tweak`.
+    pub async fn second_instance_with(&self, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = Config::clone(&self.ctx.config);
+        tweak(&mut config);
         let mut app = TestApp::start(self.db.clone(), self.ctx.clock.clone(), config).await;
         app.admin = self.admin.clone();
+        app.serial = self.serial.clone();
         app
     }
 
@@ -150,7 +191,14 @@ impl TestApp {
         let server = endring::app::serve(ctx.clone(), listener).expect("server");
         actix_web::rt::spawn(server);
         let placeholder = User { id: 0, email: String::new(), token: String::new() };
-        TestApp { address, ctx, client: reqwest::Client::new(), db, admin: placeholder }
+        TestApp {
+            address,
+            ctx,
+            client: reqwest::Client::new(),
+            db,
+            admin: placeholder,
+            serial: Default::default(),
+        }
     }
 
     /// Adds a user with `roles` and signs them in through the API.
@@ -254,12 +302,24 @@ impl TestApp {
     /// A complete draft of a normal change, `days` ahead, on `ci`.
     pub async fn draft(&self, requester: &User, implementer: &User, ci: i64, days: i64) -> Value {
         let start = self.ctx.clock.now() + chrono::Duration::days(days);
+        self.draft_of("normal", requester, implementer, &[ci], start).await
+    }
+
+    /// A complete draft of a change of `change_type` on `cis`, planned for two hours from `start`.
+    pub async fn draft_of(
+        &self,
+        change_type: &str,
+        requester: &User,
+        implementer: &User,
+        cis: &[i64],
+        start: chrono::DateTime<chrono::Utc>,
+    ) -> Value {
         let body = json!({
             "title": "Upgrade the archive system",
             "description": "Minor version upgrade",
             "justification": "Security fixes",
-            "type": "normal",
-            "ci_ids": [ci],
+            "type": change_type,
+            "ci_ids": cis,
             "planned_start": start,
             "planned_end": start + chrono::Duration::hours(2),
             "implementation_plan": "Run the installer",
@@ -296,6 +356,12 @@ impl TestApp {
         .expect("outbox")
     }
 
+    /// Recipients of the notices of `kind` about a change, in the order queued.
+    pub async fn recipients(&self, change: &Value, kind: &str) -> Vec<String> {
+        let notices = self.notices(change).await;
+        notices.into_iter().filter(|(k, _)| k == kind).map(|(_, to)| to).collect()
+    }
+
     pub async fn event_actions(&self, change: &Value) -> Vec<String> {
         let events = self.get(&format!("/api/v1/changes/{}/events", change["id"]), &self.admin).await;
         events
@@ -323,6 +389,16 @@ pub fn low_risk() -> Value {
 /// Medium-risk answers (score 6).
 pub fn medium_risk() -> Value {
     json!({ "users_affected": "under_500", "tested": "partly", "backout": "yes", "complexity": "medium", "downtime": "none" })
+}
+
+/// High-risk answers (score 10: 4 + 2 + 2 + 2 + 0).
+pub fn high_risk() -> Value {
+    json!({ "users_affected": "everyone", "tested": "partly", "backout": "untested", "complexity": "medium", "downtime": "none" })
+}
+
+/// Very-high-risk answers (score 16: 4 + 4 + 4 + 4 + 0).
+pub fn very_high_risk() -> Value {
+    json!({ "users_affected": "everyone", "tested": "no", "backout": "no", "complexity": "high", "downtime": "none" })
 }
 
 impl TestApp {

@@ -2,6 +2,7 @@
 
 use crate::helpers::{low_risk, medium_risk, Backend, TestApp};
 use crate::on_both_backends;
+use endring::domain::change::ChangeState;
 use endring::domain::role::Role;
 use endring::services::audit::Verification;
 use reqwest::StatusCode;
@@ -9,7 +10,7 @@ use serde_json::json;
 
 on_both_backends!(
     a_normal_change_goes_from_draft_to_closed,
-    an_emergency_change_needs_two_approvals_with_a_change_manager_and_may_start_early,
+    an_emergency_change_skips_assessment_needs_the_ecab_may_start_early_and_is_reviewed,
     a_standard_change_skips_the_cab_and_closes_when_successful,
     returning_a_change_starts_an_empty_voting_round,
     one_rejection_vetoes_a_change,
@@ -74,7 +75,9 @@ async fn a_normal_change_goes_from_draft_to_closed(backend: Backend) {
     assert!(matches!(app.verify_audit().await, Verification::Intact { .. }));
 }
 
-async fn an_emergency_change_needs_two_approvals_with_a_change_manager_and_may_start_early(backend: Backend) {
+async fn an_emergency_change_skips_assessment_needs_the_ecab_may_start_early_and_is_reviewed(
+    backend: Backend,
+) {
     let app = TestApp::spawn(backend).await;
     let requester = app.user("requester", &[]).await;
     let implementer = app.user("implementer", &[Role::Implementer]).await;
@@ -117,6 +120,28 @@ async fn an_emergency_change_needs_two_approvals_with_a_change_manager_and_may_s
         (status, started["state"].as_str()),
         (StatusCode::OK, Some("implement")),
         "an emergency change starts before its window"
+    );
+    let time = |field: &str| -> chrono::DateTime<chrono::Utc> {
+        serde_json::from_value(started[field].clone()).expect(field)
+    };
+    assert!(time("actual_start") < time("planned_start"), "{started}");
+
+    // Even a successful emergency change is reviewed afterwards (SPEC §2).
+    let (_, completed) =
+        app.act(&change, "complete", &implementer, json!({ "closure_code": "successful" })).await;
+    assert_eq!(completed["state"], "review");
+    let (status, problem) = app.act(&change, "review", &manager, json!({ "review": "" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "review");
+    let review = "Patched within the hour; the vendor's advisory is now on the watch list.";
+    let (status, closed) = app.act(&change, "review", &manager, json!({ "review": review })).await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    let stored = app.change(&change).await;
+    assert_eq!((stored["state"].as_str(), stored["review"].as_str()), (Some("closed"), Some(review)));
+    assert_eq!(
+        app.event_actions(&change).await,
+        ["create", "edit", "risk", "submit", "vote", "vote", "vote", "decide", "start", "complete", "review"],
+        "no assessment; the ECAB's three votes, the last deciding"
     );
 }
 
@@ -166,22 +191,16 @@ async fn a_standard_change_skips_the_cab_and_closes_when_successful(backend: Bac
 
 async fn returning_a_change_starts_an_empty_voting_round(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let requester = app.user("requester", &[]).await;
-    let implementer = app.user("implementer", &[Role::Implementer]).await;
-    let manager = app.user("manager", &[Role::ChangeManager]).await;
     let member = app.user("member", &[Role::CabMember]).await;
-    let ci = app.ci("Payroll", 3).await;
-    let change = app.draft(&requester, &implementer, ci, 14).await;
-    app.answer_risk(&change, &requester, medium_risk()).await;
-    app.act(&change, "submit", &requester, json!({})).await;
-    app.act(&change, "assess", &manager, json!({ "outcome": "authorize" })).await;
-    let (_, voted) = app.act(&change, "votes", &member, json!({ "decision": "approve" })).await;
+    let staged = app.new_change().risk(medium_risk()).in_state(ChangeState::Authorize).await;
+    let (change, manager) = (&staged.change, &staged.manager);
+    let (_, voted) = app.act(change, "votes", &member, json!({ "decision": "approve" })).await;
     assert_eq!(voted["approval"]["approvals"], 1);
 
-    let (status, _) = app.act(&change, "return", &manager, json!({ "comment": "" })).await;
+    let (status, _) = app.act(change, "return", manager, json!({ "comment": "" })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "returning needs a comment");
     let (_, returned) =
-        app.act(&change, "return", &manager, json!({ "comment": "Add the supplier's contact" })).await;
+        app.act(change, "return", manager, json!({ "comment": "Add the supplier's contact" })).await;
     assert_eq!(returned["state"], "draft");
     assert_eq!(returned["approval"]["round"], 2);
     assert_eq!(returned["approval"]["approvals"], 0);
@@ -190,28 +209,22 @@ async fn returning_a_change_starts_an_empty_voting_round(backend: Backend) {
         1,
         "the first round's vote stays in history"
     );
-    let decided: Vec<_> = app.notices(&change).await.into_iter().filter(|(k, _)| k == "decided").collect();
+    let decided = app.recipients(change, "decided").await;
     assert_eq!(decided.len(), 2, "requester and implementer hear of the return: {decided:?}");
 }
 
 async fn one_rejection_vetoes_a_change(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let requester = app.user("requester", &[]).await;
-    let implementer = app.user("implementer", &[Role::Implementer]).await;
-    let manager = app.user("manager", &[Role::ChangeManager]).await;
     let member = app.user("member", &[Role::CabMember]).await;
-    let ci = app.ci("Website", 2).await;
-    let change = app.draft(&requester, &implementer, ci, 14).await;
-    app.answer_risk(&change, &requester, medium_risk()).await;
-    app.act(&change, "submit", &requester, json!({})).await;
-    app.act(&change, "assess", &manager, json!({ "outcome": "authorize" })).await;
-    app.act(&change, "votes", &manager, json!({ "decision": "approve" })).await;
-    let (status, _) = app.act(&change, "votes", &member, json!({ "decision": "reject" })).await;
+    let staged = app.new_change().risk(medium_risk()).in_state(ChangeState::Authorize).await;
+    let (change, manager) = (&staged.change, &staged.manager);
+    app.act(change, "votes", manager, json!({ "decision": "approve" })).await;
+    let (status, _) = app.act(change, "votes", &member, json!({ "decision": "reject" })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a rejection needs a reason");
     let (_, rejected) = app
-        .act(&change, "votes", &member, json!({ "decision": "reject", "comment": "No backout tested" }))
+        .act(change, "votes", &member, json!({ "decision": "reject", "comment": "No backout tested" }))
         .await;
     assert_eq!(rejected["state"], "rejected");
-    let (status, _) = app.act(&change, "votes", &manager, json!({ "decision": "approve" })).await;
+    let (status, _) = app.act(change, "votes", manager, json!({ "decision": "approve" })).await;
     assert_eq!(status, StatusCode::CONFLICT, "a decided change takes no more votes");
 }

@@ -1,8 +1,11 @@
 //! The integration suite: the real application on port 0 with a fresh database, on
 //! SQLite always and on PostgreSQL when `ENDRING_TEST_PG_URL` is set.
 
+mod builder;
+mod calendar;
 mod helpers;
 
+mod approvals;
 mod audit;
 mod cli;
 mod concurrency;
@@ -17,4 +20,6 @@ mod processes;
 mod reference;
 mod reminders;
 mod reports;
+mod risk;
 mod rules;
+mod sessions;

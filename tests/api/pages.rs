@@ -1,8 +1,9 @@
 //! The HTML pages, server side: status, key content, sign-in, CSRF, role-based buttons,
 //! language. (The browser suite in tests/e2e drives the same pages in chromium.)
 
-use crate::helpers::{low_risk, Backend, TestApp, User};
+use crate::helpers::{Backend, TestApp, User};
 use crate::on_both_backends;
+use endring::domain::change::ChangeState;
 use endring::domain::role::Role;
 use reqwest::{redirect, Client, StatusCode};
 use serde_json::json;
@@ -28,15 +29,20 @@ pub fn csrf(html: &str) -> String {
     html[start..start + 64].to_owned()
 }
 
-pub async fn sign_in(app: &TestApp, user: &User) -> Client {
-    let client = browser();
-    let page = client.get(format!("{}/sign-in", app.address)).send().await.unwrap().text().await.unwrap();
-    let form = [
-        ("csrf", csrf(&page)),
+/// The sign-in form on `page`, filled in with `user`'s email and password.
+pub fn sign_in_form(page: &str, user: &User) -> [(&'static str, String); 4] {
+    [
+        ("csrf", csrf(page)),
         ("email", user.email.clone()),
         ("password", "correct horse battery staple".into()),
         ("next", "/".into()),
-    ];
+    ]
+}
+
+pub async fn sign_in(app: &TestApp, user: &User) -> Client {
+    let client = browser();
+    let page = client.get(format!("{}/sign-in", app.address)).send().await.unwrap().text().await.unwrap();
+    let form = sign_in_form(&page, user);
     let response = client.post(format!("{}/sign-in", app.address)).form(&form).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in as {}", user.email);
     client
@@ -116,23 +122,15 @@ async fn pages_need_a_session_and_sign_in_starts_one(backend: Backend) {
     assert_eq!(response.headers()["location"], "/sign-in?next=%2Fchanges%3Fstate%3Ddraft");
 
     let (_, html) = page(&anonymous, &app, "/sign-in").await;
-    let wrong = [
-        ("csrf", csrf(&html)),
-        ("email", user.email.clone()),
-        ("password", "wrong password".into()),
-        ("next", "/".into()),
-    ];
+    let mut wrong = sign_in_form(&html, &user);
+    wrong[2].1 = "wrong password".into();
     let response = anonymous.post(format!("{}/sign-in", app.address)).form(&wrong).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert!(response.text().await.unwrap().contains("role=\"alert\""));
 
     let (_, html) = page(&anonymous, &app, "/sign-in").await;
-    let elsewhere = [
-        ("csrf", csrf(&html)),
-        ("email", user.email.clone()),
-        ("password", "correct horse battery staple".into()),
-        ("next", "/\t/evil.example".into()),
-    ];
+    let mut elsewhere = sign_in_form(&html, &user);
+    elsewhere[3].1 = "/\t/evil.example".into();
     let response = anonymous.post(format!("{}/sign-in", app.address)).form(&elsewhere).send().await.unwrap();
     assert_eq!(response.headers()["location"], "/", "never sent to another site after signing in");
 
@@ -177,10 +175,8 @@ async fn the_change_page_shows_exactly_the_actions_the_viewer_may_take(backend: 
     let requester = app.user("rita", &[Role::CabMember]).await;
     let other = app.user("olav", &[]).await;
     let member = app.user("cato", &[Role::CabMember]).await;
-    let implementer = app.user("ivar", &[Role::Implementer]).await;
-    let ci = app.ci("Archive", 3).await;
-    let change = app.draft(&requester, &implementer, ci, 10).await;
-    let path = format!("/changes/{}", change["ref"].as_str().unwrap());
+    let mut staged = app.new_change().requested_by(&requester).in_state(ChangeState::Draft).await;
+    let path = format!("/changes/{}", staged.change["ref"].as_str().unwrap());
     let (_, own) = page(&sign_in(&app, &requester).await, &app, &path).await;
     assert!(
         own.contains(&format!("{path}/edit")) && own.contains(&format!("{path}/submit")),
@@ -190,9 +186,7 @@ async fn the_change_page_shows_exactly_the_actions_the_viewer_may_take(backend: 
     assert!(!theirs.contains(&format!("{path}/edit")) && !theirs.contains(&format!("{path}/submit")));
     assert!(!theirs.contains("section class=\"actions\""), "someone else's draft offers nothing");
 
-    app.answer_risk(&change, &requester, low_risk()).await;
-    app.act(&change, "submit", &requester, json!({})).await;
-    app.act(&change, "assess", &app.admin, json!({ "outcome": "authorize" })).await;
+    staged.reach(&app, ChangeState::Authorize).await;
     let (_, own) = page(&sign_in(&app, &requester).await, &app, &path).await;
     assert!(!own.contains("value=\"approve\""), "no vote buttons on one's own change");
     let (_, voter) = page(&sign_in(&app, &member).await, &app, &path).await;

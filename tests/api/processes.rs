@@ -2,6 +2,7 @@
 
 use crate::helpers::{medium_risk, Backend, TestApp};
 use crate::on_both_backends;
+use endring::domain::change::ChangeState;
 use endring::domain::role::Role;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -55,15 +56,9 @@ impl Drop for ServerProcess {
 
 async fn votes_raced_through_two_server_processes_decide_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let requester = app.user("requester", &[]).await;
-    let implementer = app.user("implementer", &[Role::Implementer]).await;
-    let manager = app.user("manager", &[Role::ChangeManager]).await;
     let members = [app.user("m1", &[Role::CabMember]).await, app.user("m2", &[Role::CabMember]).await];
-    let ci = app.ci("Archive", 3).await;
-    let change = app.draft(&requester, &implementer, ci, 10).await;
-    app.answer_risk(&change, &requester, medium_risk()).await;
-    app.act(&change, "submit", &requester, json!({})).await;
-    app.act(&change, "assess", &manager, json!({ "outcome": "authorize" })).await;
+    let staged = app.new_change().risk(medium_risk()).in_state(ChangeState::Authorize).await;
+    let (change, manager) = (&staged.change, &staged.manager);
 
     let mail = tempfile::tempdir().unwrap();
     let (one, two) = tokio::join!(
@@ -85,10 +80,10 @@ async fn votes_raced_through_two_server_processes_decide_once(backend: Backend) 
     statuses.sort();
     assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
 
-    let current = app.change(&change).await;
+    let current = app.change(change).await;
     assert_eq!(current["state"], "scheduled");
-    let decides = app.event_actions(&change).await.into_iter().filter(|a| a == "decide").count();
+    let decides = app.event_actions(change).await.into_iter().filter(|a| a == "decide").count();
     assert_eq!(decides, 1);
-    let decided = app.notices(&change).await.into_iter().filter(|(kind, _)| kind == "decided").count();
+    let decided = app.recipients(change, "decided").await.len();
     assert_eq!(decided, 2, "one decision notice each for requester and implementer");
 }

@@ -1,7 +1,8 @@
 //! Reminders are queued when due, and exactly once.
 
-use crate::helpers::{low_risk, Backend, TestApp};
+use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
+use endring::domain::change::ChangeState;
 use endring::domain::role::Role;
 use serde_json::json;
 
@@ -20,55 +21,44 @@ async fn queued(app: &TestApp) -> usize {
 
 async fn reminders_are_queued_once_when_due(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let requester = app.user("rita", &[]).await;
-    let implementer = app.user("ivar", &[Role::Implementer]).await;
-    let ci = app.ci("Archive", 3).await;
-    let change = app.draft(&requester, &implementer, ci, 3).await;
-    app.answer_risk(&change, &requester, low_risk()).await;
-    app.act(&change, "submit", &requester, json!({})).await;
-    app.act(&change, "assess", &app.admin, json!({ "outcome": "authorize" })).await;
-    app.act(&change, "votes", &app.admin, json!({ "decision": "approve" })).await;
+    let staged =
+        app.new_change().starting_in(chrono::Duration::days(3)).in_state(ChangeState::Scheduled).await;
+    let (change, implementer) = (staged.change, staged.implementer);
 
-    // Three days out: nothing yet. Within a day of the start: the implementer, once.
-    let before = queued(&app).await;
-    app.ctx.clock.advance(chrono::Duration::days(2) + chrono::Duration::hours(1));
-    let notices = |kind: &'static str| {
-        let app = &app;
-        let change = &change;
-        async move {
-            app.notices(change)
-                .await
-                .into_iter()
-                .filter(|(k, _)| k == kind)
-                .map(|(_, to)| to)
-                .collect::<Vec<_>>()
-        }
-    };
+    // Three days out, and still 26 hours out: nothing is queued.
+    let scheduling = app.notices(&change).await;
+    for (wait, when) in [(0, "three days before the start"), (46, "26 hours before the start")] {
+        app.ctx.clock.advance(chrono::Duration::hours(wait));
+        queued(&app).await;
+        assert_eq!(app.notices(&change).await, scheduling, "{when}");
+    }
+    // Within a day of the start: the implementer, once.
+    app.ctx.clock.advance(chrono::Duration::hours(3));
     queued(&app).await;
     queued(&app).await;
-    assert_eq!(notices("reminder_start").await, vec![implementer.email.clone()], "queued before: {before}");
+    assert_eq!(app.recipients(&change, "reminder_start").await, vec![implementer.email.clone()]);
 
     // Started, then past the planned end (two hours): the change managers, once.
     app.ctx.clock.advance(chrono::Duration::hours(23));
     app.act(&change, "start", &implementer, json!({})).await;
-    assert!(notices("reminder_overdue").await.is_empty());
+    assert!(app.recipients(&change, "reminder_overdue").await.is_empty());
     app.ctx.clock.advance(chrono::Duration::hours(3));
     queued(&app).await;
     queued(&app).await;
-    assert_eq!(notices("reminder_overdue").await, vec![app.admin.email.clone()]);
+    assert_eq!(app.recipients(&change, "reminder_overdue").await, vec![app.admin.email.clone()]);
 }
 
 async fn voters_who_have_not_voted_are_reminded_before_the_cutoff(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let requester = app.user("rita", &[]).await;
-    let implementer = app.user("ivar", &[Role::Implementer]).await;
     let member = app.user("cato", &[Role::CabMember]).await;
     let voted = app.user("cecilie", &[Role::CabMember]).await;
-    let ci = app.ci("Archive", 3).await;
-    let change = app.draft(&requester, &implementer, ci, 20).await;
-    app.answer_risk(&change, &requester, crate::helpers::medium_risk()).await;
-    app.act(&change, "submit", &requester, json!({})).await;
-    app.act(&change, "assess", &app.admin, json!({ "outcome": "authorize" })).await;
+    let change = app
+        .new_change()
+        .risk(crate::helpers::medium_risk())
+        .starting_in(chrono::Duration::days(20))
+        .in_state(ChangeState::Authorize)
+        .await
+        .change;
     app.act(&change, "votes", &voted, json!({ "decision": "approve" })).await;
 
     let cutoff = endring::services::reminders::next_cutoff(app.ctx.clock.now(), chrono_tz::Europe::Oslo);
@@ -78,13 +68,7 @@ async fn voters_who_have_not_voted_are_reminded_before_the_cutoff(backend: Backe
     }
     queued(&app).await;
     queued(&app).await;
-    let mut reminded: Vec<String> = app
-        .notices(&change)
-        .await
-        .into_iter()
-        .filter(|(k, _)| k == "reminder_vote")
-        .map(|(_, to)| to)
-        .collect();
+    let mut reminded = app.recipients(&change, "reminder_vote").await;
     reminded.sort();
     let mut expected = vec![app.admin.email.clone(), member.email.clone()];
     expected.sort();

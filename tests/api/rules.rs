@@ -3,6 +3,7 @@
 
 use crate::helpers::{low_risk, Backend, TestApp};
 use crate::on_both_backends;
+use endring::domain::change::ChangeState;
 use endring::domain::role::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -102,10 +103,8 @@ async fn requesters_and_managers_are_held_to_their_part(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let manager = app.user("manager", &[Role::ChangeManager, Role::Implementer]).await;
     let requester = app.user("requester", &[]).await;
-    let ci = app.ci("Archive", 3).await;
-    let change = app.draft(&requester, &manager, ci, 10).await;
-    app.answer_risk(&change, &requester, low_risk()).await;
-    app.act(&change, "submit", &requester, json!({})).await;
+    let change = app.new_change().requested_by(&requester).implemented_by(&manager);
+    let change = change.in_state(ChangeState::Assess).await.change;
     let path = format!("/api/v1/changes/{}/risk", change["id"]);
     let lower = json!({ "answers": { "users_affected": "none" } });
     let (status, _) = app.call(Method::PUT, &path, Some(&requester), Some(lower.clone())).await;
@@ -113,9 +112,8 @@ async fn requesters_and_managers_are_held_to_their_part(backend: Backend) {
     let (status, _) = app.call(Method::PUT, &path, Some(&manager), Some(lower)).await;
     assert_eq!(status, StatusCode::OK);
 
-    let own = app.draft(&manager, &manager, ci, 12).await;
-    app.answer_risk(&own, &manager, low_risk()).await;
-    app.act(&own, "submit", &manager, json!({})).await;
+    let own = app.new_change().requested_by(&manager).implemented_by(&manager);
+    let own = own.in_state(ChangeState::Assess).await.change;
     let (status, _) = app.act(&own, "assess", &manager, json!({ "outcome": "authorize" })).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a change manager does not assess their own request");
 }

@@ -1,0 +1,153 @@
+//! Web sessions: the cookie's attributes over HTTP and behind TLS, sessions valid on
+//! every instance that shares the key, and sign-in attempts limited per client address.
+
+use crate::helpers::{Backend, TestApp, User};
+use crate::on_both_backends;
+use crate::pages::{browser, csrf, sign_in, sign_in_form};
+use actix_web::cookie::{Cookie, SameSite};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+on_both_backends!(
+    the_session_cookie_is_http_only_and_same_site_lax_and_not_secure_over_http,
+    behind_tls_the_session_cookie_is_secure_and_host_prefixed,
+    a_web_session_is_valid_on_every_instance_sharing_the_session_key,
+    repeated_failed_sign_ins_from_one_address_get_429_with_retry_after,
+);
+
+/// The cookie a response sets (there is one: the session's).
+fn set_cookie(response: &reqwest::Response) -> Cookie<'static> {
+    let headers: Vec<_> = response.headers().get_all("set-cookie").iter().collect();
+    assert_eq!(headers.len(), 1, "one cookie: {headers:?}");
+    Cookie::parse(headers[0].to_str().unwrap().to_owned()).expect("a cookie")
+}
+
+/// Signs in on the form as a browser would, carrying the cookie by hand (a browser does
+/// not send a `Secure` cookie over plain HTTP, which the tests speak); the session
+/// cookie the sign-in sets.
+async fn signed_in_cookie(app: &TestApp, user: &User) -> Cookie<'static> {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let form = client.get(format!("{}/sign-in", app.address)).send().await.unwrap();
+    let visitor = set_cookie(&form);
+    let fields = sign_in_form(&form.text().await.unwrap(), user);
+    let response = client
+        .post(format!("{}/sign-in", app.address))
+        .header("cookie", visitor.stripped().to_string())
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let session = set_cookie(&response);
+    assert_ne!(session.value(), visitor.value(), "signing in renews the session");
+    let home =
+        client.get(format!("{}/", app.address)).header("cookie", session.stripped().to_string()).send().await;
+    assert_eq!(home.unwrap().status(), StatusCode::OK, "the cookie carries the sign-in");
+    session
+}
+
+async fn the_session_cookie_is_http_only_and_same_site_lax_and_not_secure_over_http(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.user("rita", &[]).await;
+    let cookie = signed_in_cookie(&app, &user).await;
+    assert_eq!(cookie.name(), "endring");
+    assert_eq!(
+        (cookie.http_only(), cookie.same_site(), cookie.secure()),
+        (Some(true), Some(SameSite::Lax), None),
+        "{cookie}"
+    );
+    assert_eq!((cookie.path(), cookie.domain()), (Some("/"), None));
+    assert_eq!(cookie.max_age(), Some(actix_web::cookie::time::Duration::hours(12)));
+}
+
+async fn behind_tls_the_session_cookie_is_secure_and_host_prefixed(backend: Backend) {
+    let app =
+        TestApp::spawn_with(backend, |config| config.base_url = "https://endring.example.no".into()).await;
+    let user = app.user("rita", &[]).await;
+    let cookie = signed_in_cookie(&app, &user).await;
+    // `__Host-`: Secure, Path=/ and no Domain, so no other host can set or read it.
+    assert_eq!(cookie.name(), "__Host-endring");
+    assert_eq!(
+        (cookie.secure(), cookie.http_only(), cookie.same_site()),
+        (Some(true), Some(true), Some(SameSite::Lax)),
+        "{cookie}"
+    );
+    assert_eq!((cookie.path(), cookie.domain()), (Some("/"), None));
+}
+
+async fn a_web_session_is_valid_on_every_instance_sharing_the_session_key(backend: Backend) {
+    let key = "4f1c0ffee".repeat(8);
+    let first = TestApp::spawn_with(backend, |config| config.session_key = Some(key)).await;
+    let second = first.second_instance().await;
+    let user = first.user("rita", &[]).await;
+    let browser = sign_in(&first, &user).await;
+
+    // Cookies are not bound to a port: the same browser goes to the second instance.
+    let home = browser.get(format!("{}/", second.address)).send().await.unwrap();
+    assert_eq!(home.status(), StatusCode::OK, "signed in on the second instance too");
+    assert!(home.text().await.unwrap().contains("rita"));
+    let profile = browser.get(format!("{}/profile", second.address)).send().await.unwrap();
+    let token = csrf(&profile.text().await.unwrap());
+    let chosen = browser
+        .post(format!("{}/profile/language", second.address))
+        .form(&[("csrf", token.as_str()), ("language", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chosen.status(), StatusCode::SEE_OTHER, "a form posted to the second instance is accepted");
+    assert_eq!(first.get("/api/v1/me", &user).await["language"], "en");
+
+    // An instance with another key does not know the session (checked last: it clears the cookie).
+    let stranger = first.second_instance_with(|config| config.session_key = Some("5eed".repeat(16))).await;
+    let refused = browser.get(format!("{}/", stranger.address)).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+    assert!(refused.headers()["location"].to_str().unwrap().starts_with("/sign-in"));
+}
+
+async fn repeated_failed_sign_ins_from_one_address_get_429_with_retry_after(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.user("rita", &[]).await;
+    // Two browsers at the sign-in form, for later (showing the form costs no attempt).
+    let mut browsers = Vec::new();
+    for _ in 0..2 {
+        let client = browser();
+        let form = client.get(format!("{}/sign-in", app.address)).send().await.unwrap().text().await.unwrap();
+        browsers.push((client, sign_in_form(&form, &user)));
+    }
+    // Two sign-ins from this address so far (the admin's and rita's) of the 30 a minute
+    // (one more every 2 s); each failure below names another email, so no email's own
+    // limit is reached.
+    let mut first_refusal = None;
+    for attempt in 1..=60 {
+        let wrong =
+            json!({ "email": format!("nobody{attempt}@test.endring.no"), "password": "not the password" });
+        let (status, headers, problem) =
+            app.call_with(Method::POST, "/api/v1/auth/token", None, Some(wrong), &[]).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let wait: u64 = headers["retry-after"].to_str().unwrap().parse().expect("Retry-After in seconds");
+            assert!((1..=60).contains(&wait), "Retry-After: {wait}");
+            assert_eq!(problem["status"], 429);
+            first_refusal = Some(attempt);
+            break;
+        }
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {attempt}: {problem}");
+    }
+    let first_refusal = first_refusal.expect("no 429 after 60 failed sign-ins from one address");
+    assert!(
+        first_refusal >= 29,
+        "refused after {first_refusal} failures: the address has 30 attempts a minute"
+    );
+
+    // The address is refused, whoever signs in and however: rita, with her password, on the
+    // form. (Should an attempt have come back in the meantime, the second browser is refused.)
+    let mut refused = None;
+    for (client, fields) in &browsers {
+        let response = client.post(format!("{}/sign-in", app.address)).form(fields).send().await.unwrap();
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some(response);
+            break;
+        }
+    }
+    let refused = refused.expect("the sign-in form refuses the address too");
+    assert!(refused.headers().get("retry-after").is_some(), "the page says when to try again");
+}
