@@ -5,6 +5,7 @@
 use crate::helpers::{low_risk, medium_risk, Backend, TestApp};
 use crate::on_both_backends;
 use crate::pages::{browser, csrf, page, post_form, sign_in};
+use endring::domain::change::ChangeState;
 use endring::domain::role::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -25,24 +26,16 @@ on_both_backends!(
     an_email_vote_with_a_control_character_in_its_comment_is_refused_and_decides_nothing,
 );
 
-/// `change` waiting in `authorize` for two approvals (medium risk), with its people.
-async fn waiting_for_the_cab(app: &TestApp) -> (Value, crate::helpers::User) {
-    let requester = app.user("rita", &[]).await;
-    let implementer = app.user("ivar", &[Role::Implementer]).await;
-    let ci = app.ci("Archive", 3).await;
-    let change = app.draft(&requester, &implementer, ci, 10).await;
-    app.answer_risk(&change, &requester, medium_risk()).await;
-    app.act(&change, "submit", &requester, json!({})).await;
-    let (status, body) = app.act(&change, "assess", &app.admin, json!({ "outcome": "authorize" })).await;
-    assert_eq!((status, body["state"].as_str()), (StatusCode::OK, Some("authorize")), "{body}");
-    (change, requester)
+/// A change waiting in `authorize` for two approvals (medium risk).
+async fn waiting_for_the_cab(app: &TestApp) -> Value {
+    app.new_change().risk(medium_risk()).in_state(ChangeState::Authorize).await.change
 }
 
 async fn a_deciding_approval_into_a_freeze_declared_while_waiting_is_refused_unless_a_change_manager_forces_it(
     backend: Backend,
 ) {
     let app = TestApp::spawn(backend).await;
-    let (change, _) = waiting_for_the_cab(&app).await;
+    let change = waiting_for_the_cab(&app).await;
     let first = app.user("cato", &[Role::CabMember]).await;
     let second = app.user("cara", &[Role::CabMember]).await;
     let manager = app.user("mona", &[Role::ChangeManager]).await;
@@ -81,12 +74,9 @@ async fn a_change_manager_cannot_rewrite_the_risk_of_a_change_they_filed(backend
     let app = TestApp::spawn(backend).await;
     let filer = app.user("mona", &[Role::ChangeManager]).await;
     let other = app.user("magnus", &[Role::ChangeManager]).await;
-    let implementer = app.user("ivar", &[Role::Implementer]).await;
-    let ci = app.ci("Archive", 3).await;
-    let change = app.draft(&filer, &implementer, ci, 10).await;
     let very_high = json!({ "users_affected": "everyone", "tested": "no", "backout": "no", "complexity": "high", "downtime": "over_1h" });
-    app.answer_risk(&change, &filer, very_high).await;
-    app.act(&change, "submit", &filer, json!({})).await;
+    let change =
+        app.new_change().requested_by(&filer).risk(very_high).in_state(ChangeState::Assess).await.change;
     let path = format!("/api/v1/changes/{}/risk", change["id"]);
     let (status, _) =
         app.call(Method::PUT, &path, Some(&filer), Some(json!({ "answers": low_risk() }))).await;
@@ -257,7 +247,7 @@ async fn a_duplicate_email_is_marked_on_the_email_field(backend: Backend) {
 
 async fn healthz_reports_the_mail_worker_and_the_outbox_backlog(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (change, _) = waiting_for_the_cab(&app).await;
+    let change = waiting_for_the_cab(&app).await;
     assert!(!app.notices(&change).await.is_empty());
     let (status, health) = app.call(Method::GET, "/healthz", None, None).await;
     assert_eq!(status, StatusCode::OK);
@@ -309,14 +299,10 @@ async fn working_rows_are_purged_after_the_retention_period_and_recent_ones_kept
     assert_eq!(purge(&app).await.unwrap(), Default::default(), "nothing is old yet");
     assert_eq!(stored_rows(&app).await, (before, links));
 
-    let website = app.ci("Website", 3).await;
     // Past the 90 days' retention after the vote links' 7 days' lifetime.
     app.ctx.clock.advance(chrono::Duration::days(98));
-    // A notice sent now is recent, and stays (the API tokens of before have expired).
-    let newcomer = app.user("nils", &[Role::Implementer]).await;
-    let draft = app.draft(&newcomer, &newcomer, website, 5).await;
-    app.answer_risk(&draft, &newcomer, low_risk()).await;
-    app.act(&draft, "submit", &newcomer, json!({})).await;
+    // A notice sent now is recent, and stays.
+    app.change_in(ChangeState::Assess).await;
     let recent = deliver_due(&app.ctx, &files).await.unwrap().sent;
     assert!(recent > 0);
     let purged = purge(&app).await.unwrap();
@@ -365,7 +351,7 @@ async fn an_email_vote_with_a_control_character_in_its_comment_is_refused_and_de
     use endring::mail::transport::Transport;
     let app = TestApp::spawn(backend).await;
     let member = app.user("cato", &[Role::CabMember]).await;
-    let (change, _) = waiting_for_the_cab(&app).await;
+    let change = waiting_for_the_cab(&app).await;
     let folder = tempfile::tempdir().unwrap();
     let config = endring::config::Config { mail_dir: folder.path().to_owned(), ..Default::default() };
     let files = Transport::from_config(&config).unwrap();
