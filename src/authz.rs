@@ -233,11 +233,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_change_manager_does_not_change_the_risk_of_a_change_they_filed() {
+    async fn a_change_manager_neither_assesses_nor_changes_the_risk_of_a_change_they_filed_or_implement() {
         let authz = Authz::load().await.unwrap();
         let manager = caller(9, &[Role::ChangeManager]);
-        assert!(!authz.allows(&manager, Permission::Risk, &on(9, 0, "assess")));
-        assert!(authz.allows(&manager, Permission::Risk, &on(1, 0, "assess")));
+        for permission in [Permission::Risk, Permission::Assess] {
+            assert!(!authz.allows(&manager, permission, &on(9, 0, "assess")), "filed: {permission}");
+            assert!(!authz.allows(&manager, permission, &on(1, 9, "assess")), "implements: {permission}");
+            assert!(authz.allows(&manager, permission, &on(1, 2, "assess")), "someone else's: {permission}");
+        }
     }
 
     #[tokio::test]

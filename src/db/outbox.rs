@@ -39,6 +39,17 @@ pub fn of_change(conn: &mut DbConn, change_id: i32) -> QueryResult<Vec<(String, 
         .load(conn)
 }
 
+/// Whether any notice is due at `now` (pending and its time come, or its claim's lease
+/// run out): one look at the status index, so an idle worker writes nothing.
+pub fn any_due(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        outbox::table
+            .filter(outbox::status.eq_any(["pending", "sending"]))
+            .filter(outbox::next_attempt_at.le(to_naive(now))),
+    ))
+    .get_result(conn)
+}
+
 /// A notice claimed for delivery, with what its recipient reads in.
 #[derive(Debug, Clone)]
 pub struct Claimed {
@@ -245,12 +256,12 @@ pub fn exists(conn: &mut DbConn, id: i32) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(outbox::table.find(id))).get_result(conn)
 }
 
-/// Deletes up to `limit` notices sent before `before`; returns how many.
-pub fn purge_sent(conn: &mut DbConn, before: DateTime<Utc>, limit: i64) -> QueryResult<usize> {
-    let ids: Vec<i32> = outbox::table
-        .filter(outbox::sent_at.lt(to_naive(before)))
-        .select(outbox::id)
-        .limit(limit)
-        .load(conn)?;
+/// Up to `limit` notices sent before `before`.
+pub fn sent_before(conn: &mut DbConn, before: DateTime<Utc>, limit: i64) -> QueryResult<Vec<i32>> {
+    outbox::table.filter(outbox::sent_at.lt(to_naive(before))).select(outbox::id).limit(limit).load(conn)
+}
+
+/// Deletes the notices `ids`; returns how many.
+pub fn delete(conn: &mut DbConn, ids: &[i32]) -> QueryResult<usize> {
     diesel::delete(outbox::table.filter(outbox::id.eq_any(ids))).execute(conn)
 }

@@ -1,5 +1,5 @@
-//! Reminders: which are due (one anti-join each against those already queued), and
-//! recording that one was queued, so each is queued once.
+//! Reminders: which are due (anti-joins against those already queued), and recording that
+//! one was queued, so each is queued once.
 
 use super::changes::{to_naive, to_utc, ChangeRow};
 use super::schema::{changes, reminders, votes};
@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 
-/// One reminder: what about, to whom (`UserId(0)`: a role), and the moment it is about
-/// (the planned start, the planned end, the CAB cut-off), so a new one re-arms it.
+/// One reminder: what about, to whom (`UserId(0)`: a role, or for `vote` the mark that a
+/// change's voters were looked at), and the moment it is about (the planned start, the
+/// planned end, the CAB cut-off), so a new one re-arms it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Reminder {
     pub kind: &'static str,
@@ -21,7 +22,7 @@ pub struct Reminder {
     pub due_at: DateTime<Utc>,
 }
 
-/// The columns that say which reminder a row is (its primary key).
+/// The columns that say which reminder a row is (unique together).
 const KEY: (reminders::kind, reminders::change_id, reminders::round, reminders::user_id, reminders::due_at) =
     (reminders::kind, reminders::change_id, reminders::round, reminders::user_id, reminders::due_at);
 type KeyRow = (String, i32, i32, i32, chrono::NaiveDateTime);
@@ -69,10 +70,19 @@ pub fn overdue_not_reminded(conn: &mut DbConn, now: DateTime<Utc>, limit: i64) -
     rows.into_iter().map(ChangeRow::into_change).collect()
 }
 
-/// Changes waiting for votes in `authorize`, oldest first, at most `limit`.
-pub fn awaiting_votes(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Change>> {
+/// Changes waiting for votes whose voters were not yet looked at for the cut-off `due_at`
+/// in their current round (no `vote` mark), oldest first: each round of the scan takes the
+/// next ones, so no change waits behind others however many there are.
+pub fn votes_not_reminded(conn: &mut DbConn, due_at: DateTime<Utc>, limit: i64) -> QueryResult<Vec<Change>> {
+    let marked = reminders::table
+        .filter(reminders::kind.eq("vote"))
+        .filter(reminders::change_id.eq(changes::id))
+        .filter(reminders::round.eq(changes::decision_round))
+        .filter(reminders::user_id.eq(0))
+        .filter(reminders::due_at.eq(to_naive(due_at)));
     let rows: Vec<ChangeRow> = changes::table
         .filter(changes::state.eq(ChangeState::Authorize.as_str()))
+        .filter(not(exists(marked)))
         .order(changes::id.asc())
         .limit(limit)
         .select(ChangeRow::as_select())
@@ -80,25 +90,14 @@ pub fn awaiting_votes(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Change>>
     rows.into_iter().map(ChangeRow::into_change).collect()
 }
 
-/// Of `changes`, who has voted in which round, and who was already reminded of the
-/// cut-off `due_at`: `(change, round, person)` each, in two queries.
-pub fn voted_or_reminded(
-    conn: &mut DbConn,
-    changes: &[ChangeId],
-    due_at: DateTime<Utc>,
-) -> QueryResult<Vec<(ChangeId, i32, UserId)>> {
+/// Of `changes`, who has voted in which round: `(change, round, voter)`.
+pub fn voted(conn: &mut DbConn, changes: &[ChangeId]) -> QueryResult<Vec<(ChangeId, i32, UserId)>> {
     let ids: Vec<i32> = changes.iter().map(|c| c.0).collect();
     let voted: Vec<(i32, i32, i32)> = votes::table
         .filter(votes::change_id.eq_any(&ids))
         .select((votes::change_id, votes::round, votes::voter_id))
         .load(conn)?;
-    let reminded: Vec<(i32, i32, i32)> = reminders::table
-        .filter(reminders::kind.eq("vote"))
-        .filter(reminders::change_id.eq_any(&ids))
-        .filter(reminders::due_at.eq(to_naive(due_at)))
-        .select((reminders::change_id, reminders::round, reminders::user_id))
-        .load(conn)?;
-    Ok(voted.into_iter().chain(reminded).map(|(c, r, u)| (ChangeId(c), r, UserId(u))).collect())
+    Ok(voted.into_iter().map(|(c, r, u)| (ChangeId(c), r, UserId(u))).collect())
 }
 
 /// Which of `candidates` were queued already (checked again inside the write, where
@@ -137,16 +136,25 @@ pub fn record(conn: &mut DbConn, reminder: &Reminder, now: DateTime<Utc>) -> Que
     Ok(())
 }
 
-/// Forgets reminders queued before `before` (at most `limit` at a time); returns how many.
-pub fn purge(conn: &mut DbConn, before: DateTime<Utc>, limit: i64) -> QueryResult<usize> {
-    let old: Vec<KeyRow> = reminders::table
+/// Up to `limit` reminders queued before `before` whose change has left the state they are
+/// about (a start reminder once the change is no longer scheduled, an overdue one once it
+/// is no longer in implementation, a vote one once it no longer waits for votes). While a
+/// change stays where it was, its reminder is kept, so it is never sent twice.
+pub fn purgeable(conn: &mut DbConn, before: DateTime<Utc>, limit: i64) -> QueryResult<Vec<i32>> {
+    let still_about = changes::table.filter(changes::id.eq(reminders::change_id)).filter(
+        (reminders::kind.eq("start").and(changes::state.eq(ChangeState::Scheduled.as_str())))
+            .or(reminders::kind.eq("overdue").and(changes::state.eq(ChangeState::Implement.as_str())))
+            .or(reminders::kind.eq("vote").and(changes::state.eq(ChangeState::Authorize.as_str()))),
+    );
+    reminders::table
         .filter(reminders::created_at.lt(to_naive(before)))
+        .filter(not(exists(still_about)))
+        .select(reminders::id)
         .limit(limit)
-        .select(KEY)
-        .load(conn)?;
-    let mut purged = 0;
-    for (kind, change, round, to, due) in old {
-        purged += diesel::delete(reminders::table.find((kind, change, round, to, due))).execute(conn)?;
-    }
-    Ok(purged)
+        .load(conn)
+}
+
+/// Deletes the reminders `ids`; returns how many.
+pub fn delete(conn: &mut DbConn, ids: &[i32]) -> QueryResult<usize> {
+    diesel::delete(reminders::table.filter(reminders::id.eq_any(ids))).execute(conn)
 }

@@ -203,7 +203,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    reminders (kind, change_id, round, user_id, due_at) {
+    reminders (id) {
+        id -> Integer,
         kind -> Text,
         change_id -> Integer,
         round -> Integer,

@@ -239,12 +239,16 @@ pub fn search(conn: &mut DbConn, text: &str, limit: i64) -> QueryResult<Vec<Call
     with_roles(conn, rows)
 }
 
-/// Deletes up to `limit` API tokens that expired before `before`; returns how many.
-pub fn purge_expired_tokens(conn: &mut DbConn, before: DateTime<Utc>, limit: i64) -> QueryResult<usize> {
-    let ids: Vec<i32> = api_tokens::table
+/// Up to `limit` API tokens that expired before `before`.
+pub fn tokens_expired_before(conn: &mut DbConn, before: DateTime<Utc>, limit: i64) -> QueryResult<Vec<i32>> {
+    api_tokens::table
         .filter(api_tokens::expires_at.lt(to_naive(before)))
         .select(api_tokens::id)
         .limit(limit)
-        .load(conn)?;
+        .load(conn)
+}
+
+/// Deletes the API tokens `ids`; returns how many.
+pub fn delete_tokens(conn: &mut DbConn, ids: &[i32]) -> QueryResult<usize> {
     diesel::delete(api_tokens::table.filter(api_tokens::id.eq_any(ids))).execute(conn)
 }

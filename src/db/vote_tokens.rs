@@ -96,12 +96,16 @@ pub fn use_all(conn: &mut DbConn, token: &VoteToken, now: DateTime<Utc>) -> Quer
     Ok(())
 }
 
-/// Deletes up to `limit` vote links that expired before `before`; returns how many.
-pub fn purge_expired(conn: &mut DbConn, before: DateTime<Utc>, limit: i64) -> QueryResult<usize> {
-    let ids: Vec<i32> = vote_tokens::table
+/// Up to `limit` vote links that expired before `before`.
+pub fn expired_before(conn: &mut DbConn, before: DateTime<Utc>, limit: i64) -> QueryResult<Vec<i32>> {
+    vote_tokens::table
         .filter(vote_tokens::expires_at.lt(to_naive(before)))
         .select(vote_tokens::id)
         .limit(limit)
-        .load(conn)?;
+        .load(conn)
+}
+
+/// Deletes the vote links `ids`; returns how many.
+pub fn delete(conn: &mut DbConn, ids: &[i32]) -> QueryResult<usize> {
     diesel::delete(vote_tokens::table.filter(vote_tokens::id.eq_any(ids))).execute(conn)
 }

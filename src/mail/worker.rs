@@ -129,8 +129,8 @@ async fn send_one(ctx: &Ctx, transport: &Transport, notice: &Due) -> Result<(), 
 /// Runs the worker for as long as the process runs. If it dies (a panic in a round), it
 /// is started again after a pause, with a log line; `/healthz` counts the restarts.
 pub async fn supervise(ctx: Ctx, transport: Transport, every: StdDuration) {
-    ctx.worker.started();
     loop {
+        ctx.worker.started(ctx.clock.now());
         let worker = actix_web::rt::spawn(rounds(ctx.clone(), transport.clone(), every));
         match worker.await {
             Ok(()) => tracing::error!("the mail worker stopped; starting it again"),

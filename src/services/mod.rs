@@ -97,7 +97,7 @@ pub(crate) fn describe(permission: Permission) -> &'static str {
         Permission::Edit => "edit this change (only its requester may, while it is a draft)",
         Permission::Risk => "answer the risk questionnaire of this change",
         Permission::Submit => "submit this change (only its requester may)",
-        Permission::Assess => "assess changes (change managers do)",
+        Permission::Assess => "assess this change (change managers do, but not changes they filed or implement)",
         Permission::Vote => "vote on this change (CAB members and change managers may, but not on changes they requested or implement)",
         Permission::Return => "return changes (change managers do)",
         Permission::Reschedule => "reschedule changes (change managers do)",

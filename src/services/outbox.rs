@@ -50,9 +50,14 @@ impl From<repo::Claimed> for Due {
 }
 
 /// Claims up to `limit` due notices for `lease` (another worker may take over a notice
-/// whose lease ran out). Claims are serialised by the write transaction.
+/// whose lease ran out). Claims are serialised by the write transaction, which is taken
+/// only when a look outside it found something due.
 pub fn claim_due(ctx: &Ctx, lease: Duration, limit: i64) -> ServiceResult<Vec<Due>> {
     let now = ctx.clock.now();
+    // Most rounds find nothing: look first, so an idle worker never takes the write lock.
+    if !ctx.db.query(|conn| repo::any_due(conn, now))? {
+        return Ok(Vec::new());
+    }
     let claimed =
         ctx.db.write(|conn| -> ServiceResult<_> { Ok(repo::claim_due(conn, now, now + lease, limit)?) })?;
     Ok(claimed.into_iter().map(Due::from).collect())

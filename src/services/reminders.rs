@@ -3,7 +3,7 @@
 //! voters who have not voted a day before the CAB's cut-off.
 
 use super::notices::queue;
-use super::{who_may, Ctx, ServiceResult};
+use super::{Ctx, ServiceResult};
 use crate::authz::{Object, Permission};
 use crate::db::reminders::{self, Reminder};
 use crate::db::{users, DbConn};
@@ -59,8 +59,10 @@ pub fn queue_due(ctx: &Ctx) -> ServiceResult<usize> {
         let mut queued = 0;
         for due in due.iter().filter(|d| !queued_meanwhile.contains(&d.reminder)) {
             reminders::record(conn, &due.reminder, now)?;
-            queue(conn, due.notice, &due.change, &due.to, None, now)?;
-            queued += due.to.len();
+            if !due.to.is_empty() {
+                queue(conn, due.notice, &due.change, &due.to, None, now)?;
+                queued += due.to.len();
+            }
         }
         Ok(queued)
     })
@@ -82,33 +84,36 @@ fn find_due(ctx: &Ctx, conn: &mut DbConn, now: DateTime<Utc>) -> ServiceResult<V
         due.push(Due { reminder, notice: "reminder_start", change, to });
     }
     // Past the planned end and not completed, to the change managers (who review changes).
-    for change in reminders::overdue_not_reminded(conn, now, LIMIT)? {
+    let overdue = reminders::overdue_not_reminded(conn, now, LIMIT)?;
+    let reviewers = people_who_may(ctx, conn, Permission::Review, !overdue.is_empty())?;
+    for change in overdue {
         let Some(end) = change.planned_end else { continue };
-        let to = who_may(conn, &ctx.authz, Permission::Review, &Object::change(&change))?;
+        let object = Object::change(&change);
+        let to =
+            reviewers.iter().filter(|p| ctx.authz.allows(p, Permission::Review, &object)).cloned().collect();
         let reminder = Reminder { kind: "overdue", change: change.id, round: 0, to: UserId(0), due_at: end };
         due.push(Due { reminder, notice: "reminder_overdue", change, to });
     }
-    // A day before the cut-off, to eligible voters who have not voted in this round.
+    // A day before the cut-off, to eligible voters who have not voted in this round. Each
+    // change's voters are looked at once per cut-off and round (a mark with no recipient),
+    // so the scan goes through any number of waiting changes, a batch a round.
     let cutoff = next_cutoff(now, ctx.config.time_zone());
     if cutoff - now <= Duration::days(1) {
-        let waiting = reminders::awaiting_votes(conn, LIMIT)?;
+        let waiting = reminders::votes_not_reminded(conn, cutoff, LIMIT)?;
         let ids: Vec<ChangeId> = waiting.iter().map(|c| c.id).collect();
-        let done: BTreeSet<_> = reminders::voted_or_reminded(conn, &ids, cutoff)?.into_iter().collect();
-        let roles = ctx.authz.roles_granting(Permission::Vote);
-        let candidates = users::holding_any(conn, &roles)?;
+        let voted: BTreeSet<_> = reminders::voted(conn, &ids)?.into_iter().collect();
+        let voters = people_who_may(ctx, conn, Permission::Vote, !waiting.is_empty())?;
         for change in waiting {
             let object = Object::change(&change);
-            for voter in candidates.iter().filter(|v| ctx.authz.allows(v, Permission::Vote, &object)) {
-                if done.contains(&(change.id, change.decision_round, voter.id)) {
+            let round = change.decision_round;
+            let mark = Reminder { kind: "vote", change: change.id, round, to: UserId(0), due_at: cutoff };
+            due.push(Due { reminder: mark, notice: "", change: change.clone(), to: Vec::new() });
+            for voter in voters.iter().filter(|v| ctx.authz.allows(v, Permission::Vote, &object)) {
+                if voted.contains(&(change.id, round, voter.id)) {
                     continue;
                 }
-                let reminder = Reminder {
-                    kind: "vote",
-                    change: change.id,
-                    round: change.decision_round,
-                    to: voter.id,
-                    due_at: cutoff,
-                };
+                let reminder =
+                    Reminder { kind: "vote", change: change.id, round, to: voter.id, due_at: cutoff };
                 due.push(Due {
                     reminder,
                     notice: "reminder_vote",
@@ -119,6 +124,20 @@ fn find_due(ctx: &Ctx, conn: &mut DbConn, now: DateTime<Utc>) -> ServiceResult<V
         }
     }
     Ok(due)
+}
+
+/// The holders of the roles the policy grants `permission` to (each checked against the
+/// change by the caller), loaded once for a whole scan; nobody when `needed` is false.
+fn people_who_may(
+    ctx: &Ctx,
+    conn: &mut DbConn,
+    permission: Permission,
+    needed: bool,
+) -> ServiceResult<Vec<Caller>> {
+    if !needed {
+        return Ok(Vec::new());
+    }
+    Ok(users::holding_any(conn, &ctx.authz.roles_granting(permission))?)
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
-//! Forgetting what is no longer needed: notices sent, vote links expired, reminders queued
-//! and API tokens expired more than `retention_days` ago. The audit trail keeps the record
-//! of every event; these are working rows. Deleted in small batches, each its own short
-//! write, so the purge never holds the write lock for long.
+//! Forgetting what is no longer needed: notices sent, vote links and API tokens expired
+//! more than `retention_days` ago, and reminders queued that long ago about a change that
+//! has moved on (while it has not, its reminder is kept, so it is never sent twice). The
+//! audit trail keeps the record of every event; these are working rows. What to delete is
+//! found outside the write lock and deleted in batches, each a short write of its own.
 
 use super::{Ctx, ServiceResult};
 use crate::db::{outbox, reminders, users, vote_tokens, DbConn};
@@ -23,23 +24,26 @@ pub struct Purged {
 pub fn purge(ctx: &Ctx) -> ServiceResult<Purged> {
     let before = ctx.clock.now() - Duration::days(ctx.config.retention_days);
     Ok(Purged {
-        notices: in_batches(ctx, before, outbox::purge_sent)?,
-        vote_links: in_batches(ctx, before, vote_tokens::purge_expired)?,
-        reminders: in_batches(ctx, before, reminders::purge)?,
-        api_tokens: in_batches(ctx, before, users::purge_expired_tokens)?,
+        notices: in_batches(ctx, before, outbox::sent_before, outbox::delete)?,
+        vote_links: in_batches(ctx, before, vote_tokens::expired_before, vote_tokens::delete)?,
+        reminders: in_batches(ctx, before, reminders::purgeable, reminders::delete)?,
+        api_tokens: in_batches(ctx, before, users::tokens_expired_before, users::delete_tokens)?,
     })
 }
 
-fn in_batches(
-    ctx: &Ctx,
-    before: DateTime<Utc>,
-    delete: fn(&mut DbConn, DateTime<Utc>, i64) -> diesel::QueryResult<usize>,
-) -> ServiceResult<usize> {
+type Find = fn(&mut DbConn, DateTime<Utc>, i64) -> diesel::QueryResult<Vec<i32>>;
+type Delete = fn(&mut DbConn, &[i32]) -> diesel::QueryResult<usize>;
+
+/// Finds a batch outside the write lock and deletes it in a short write of its own, until
+/// a batch comes back short; nothing to delete, no write.
+fn in_batches(ctx: &Ctx, before: DateTime<Utc>, find: Find, delete: Delete) -> ServiceResult<usize> {
     let mut total = 0;
     loop {
-        let deleted = ctx.db.write(|conn| -> ServiceResult<usize> { Ok(delete(conn, before, BATCH)?) })?;
-        total += deleted;
-        if deleted < BATCH as usize {
+        let ids = ctx.db.query(|conn| find(conn, before, BATCH))?;
+        if !ids.is_empty() {
+            total += ctx.db.write(|conn| -> ServiceResult<usize> { Ok(delete(conn, &ids)?) })?;
+        }
+        if ids.len() < BATCH as usize {
             return Ok(total);
         }
     }

@@ -26,13 +26,13 @@ where
     crate::services::run(&ctx, work).await
 }
 
-/// The whole URL map.
 /// The client's address, as this service sees it (behind a proxy: the proxy's), for rate
 /// limiting sign-in attempts.
 pub fn client_address(req: &actix_web::HttpRequest) -> String {
     req.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
 }
 
+/// The whole URL map.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use api::meta;
     use pages::{assets, auth, cab, home, profile};

@@ -24,6 +24,7 @@ on_both_backends!(
     instances_migrating_one_database_at_once_take_turns,
     the_report_period_is_the_90_days_before_to_unless_given,
     an_email_vote_with_a_control_character_in_its_comment_is_refused_and_decides_nothing,
+    an_overdue_reminder_is_not_sent_again_after_the_retention_purge,
 );
 
 /// A change waiting in `authorize` for two approvals (medium risk).
@@ -368,4 +369,31 @@ async fn an_email_vote_with_a_control_character_in_its_comment_is_refused_and_de
     let accepted = post("Fine by me").await;
     assert_eq!(accepted.status(), StatusCode::OK, "the link still works");
     assert_eq!(app.change(&change).await["approval"]["approvals"], 1);
+}
+
+async fn an_overdue_reminder_is_not_sent_again_after_the_retention_purge(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let staged = app.change_in(ChangeState::Implement).await;
+    app.ctx.clock.advance(chrono::Duration::hours(3));
+    let run = |f: fn(&endring::services::Ctx)| {
+        let ctx = app.ctx.clone();
+        actix_web::rt::task::spawn_blocking(move || f(&ctx))
+    };
+    run(|ctx| {
+        endring::services::reminders::queue_due(ctx).unwrap();
+    })
+    .await
+    .unwrap();
+    let overdue =
+        |notices: Vec<(String, String)>| notices.iter().filter(|(k, _)| k == "reminder_overdue").count();
+    let first = overdue(app.notices(&staged.change).await);
+    assert!(first > 0, "the change managers are told once");
+    app.ctx.clock.advance(chrono::Duration::days(100));
+    run(|ctx| {
+        endring::services::retention::purge(ctx).unwrap();
+        endring::services::reminders::queue_due(ctx).unwrap();
+    })
+    .await
+    .unwrap();
+    assert_eq!(overdue(app.notices(&staged.change).await), first, "and not again while it stays overdue");
 }

@@ -103,14 +103,22 @@ async fn requesters_and_managers_are_held_to_their_part(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let manager = app.user("manager", &[Role::ChangeManager, Role::Implementer]).await;
     let requester = app.user("requester", &[]).await;
-    let change = app.new_change().requested_by(&requester).implemented_by(&manager);
+    let change = app.new_change().requested_by(&requester);
     let change = change.in_state(ChangeState::Assess).await.change;
     let path = format!("/api/v1/changes/{}/risk", change["id"]);
     let lower = json!({ "answers": { "users_affected": "none" } });
     let (status, _) = app.call(Method::PUT, &path, Some(&requester), Some(lower.clone())).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "under assessment only the change manager adjusts the risk");
-    let (status, _) = app.call(Method::PUT, &path, Some(&manager), Some(lower)).await;
+    let (status, _) = app.call(Method::PUT, &path, Some(&manager), Some(lower.clone())).await;
     assert_eq!(status, StatusCode::OK);
+
+    let theirs = app.new_change().requested_by(&requester).implemented_by(&manager);
+    let theirs = theirs.in_state(ChangeState::Assess).await.change;
+    let path = format!("/api/v1/changes/{}/risk", theirs["id"]);
+    let (status, _) = app.call(Method::PUT, &path, Some(&manager), Some(lower)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "nor the risk of a change they are to implement");
+    let (status, _) = app.act(&theirs, "assess", &manager, json!({ "outcome": "authorize" })).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "nor assess it");
 
     let own = app.new_change().requested_by(&manager).implemented_by(&manager);
     let own = own.in_state(ChangeState::Assess).await.change;

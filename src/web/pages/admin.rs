@@ -17,7 +17,6 @@ use crate::web::views::components::Errors;
 use crate::web::views::page;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use chrono::{Duration, Utc};
 
 pub async fn index(ctx: web::Data<Ctx>, viewer: Viewer) -> HttpResponse {
     let sections = admin::sections(&ctx, &viewer.caller);
@@ -184,15 +183,12 @@ pub async fn add_blackout(
     }
     let ci_ids = ci_ids(&form, &mut errors);
     let title = form.text("title");
-    if let Err(errors) = errors.finish(|| ()) {
-        return show(ctx, viewer, Section::Blackouts, errors).await;
-    }
-    let now = Utc::now();
-    let input = NewBlackout {
-        title,
-        starts_at: starts_at.unwrap_or(now),
-        ends_at: ends_at.unwrap_or(now + Duration::hours(1)),
-        ci_ids,
+    let input = match (errors.finish(|| ()), starts_at, ends_at) {
+        (Ok(()), Some(starts_at), Some(ends_at)) => NewBlackout { title, starts_at, ends_at, ci_ids },
+        (finished, _, _) => {
+            let errors = finished.err().unwrap_or_default();
+            return show(ctx, viewer, Section::Blackouts, errors).await;
+        }
     };
     submit(ctx, viewer, Section::Blackouts, move |ctx, caller| {
         reference::create_blackout(ctx, caller, input).map(|_| ())

@@ -38,8 +38,9 @@ impl Period {
                 lang: viewer.lang,
             }),
         };
-        let from = parse(&self.from, today - Duration::days(90), "from")?;
+        // As the API: up to `to` (default today), from 90 days before it.
         let to = parse(&self.to, today, "to")?;
+        let from = parse(&self.from, to - Duration::days(crate::web::api::reference::REPORT_DAYS), "from")?;
         Ok((
             from.to_string(),
             to.to_string(),
