@@ -72,6 +72,13 @@ impl Text {
         self.0
     }
 
+    /// `raw` without the characters `parse` refuses (CR LF read as LF): what to show again
+    /// in a form whose field was refused, so the person loses nothing else they typed.
+    pub fn without_refused(raw: &str) -> Text {
+        let normalised = raw.replace("\r\n", "\n");
+        Text(normalised.chars().filter(|c| !refused(*c)).collect())
+    }
+
     /// Text written in the code itself (demo data, defaults); a literal with a control
     /// character becomes empty rather than stored.
     pub fn literal(text: &'static str) -> Text {
@@ -173,6 +180,11 @@ mod tests {
             let found = Text::parse(raw).unwrap_err();
             assert_eq!((found.code(), found.position), (code.to_owned(), position), "{raw:?}");
         }
+    }
+
+    #[test]
+    fn what_is_refused_can_be_dropped_to_show_the_rest_again() {
+        assert_eq!(Text::without_refused("a\u{0}b\r\nc\rd\te").as_str(), "ab\ncd\te");
     }
 
     #[test]

@@ -144,7 +144,9 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<Cha
     ctx.require(caller, Permission::Create, &Object::none())?;
     let answers = parse_answers(&input.answers)?;
     let now = ctx.clock.now();
-    let id = ctx.db.write(|conn| -> ServiceResult<ChangeId> {
+    // Everything is checked and worked out in a read; the write only inserts (CIs,
+    // templates and users are never deleted, so what was checked still holds).
+    let (change, ci_ids) = ctx.db.read(|conn| -> ServiceResult<(Change, BTreeSet<CiId>)> {
         let change_type = match (input.template_id, input.change_type) {
             (Some(_), None) => ChangeType::Standard,
             (_, given) => given.unwrap_or(ChangeType::Normal),
@@ -181,12 +183,16 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<Cha
             authorized_at: None,
         };
         validate(conn, &ctx.authz, &mut change, &mut ci_ids)?;
-        let mut payload = serde_json::json!({ "title": change.title, "type": change.change_type });
         if !input.answers.is_empty() {
             ctx.require(caller, Permission::Risk, &Object::change(&change))?;
             let facts = change_view::risk_facts(conn, &ctx.config, &change, &ci_ids, now)?;
             change.risk = crate::domain::risk::assess(&answers, facts);
         }
+        Ok((change, ci_ids))
+    })?;
+    let id = ctx.db.write(|conn| -> ServiceResult<ChangeId> {
+        let mut change = change;
+        let mut payload = serde_json::json!({ "title": change.title, "type": change.change_type });
         change.id = changes::insert(conn, &change)?;
         changes::set_ci_ids(conn, change.id, &ci_ids)?;
         changes::set_risk_answers(conn, change.id, answers.iter())?;

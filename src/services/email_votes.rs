@@ -20,7 +20,8 @@ use chrono::{DateTime, Duration, Utc};
 #[derive(Debug)]
 pub enum Link {
     Valid {
-        token: VoteToken,
+        /// What the link decides.
+        decision: VoteDecision,
         change: Box<Change>,
         voter: Caller,
     },
@@ -61,21 +62,27 @@ pub fn issue(
 
 /// Looks a link up without changing anything.
 pub fn inspect(ctx: &Ctx, raw: &str) -> ServiceResult<Link> {
+    Ok(lookup(ctx, raw)?.0)
+}
+
+/// The link, and its stored token when it is valid (which stays in this module).
+fn lookup(ctx: &Ctx, raw: &str) -> ServiceResult<(Link, Option<VoteToken>)> {
     let now = ctx.clock.now();
-    ctx.db.read(|conn| -> ServiceResult<Link> {
-        let Some(token) = vote_tokens::find(conn, &hash(raw))? else { return Ok(Link::Unknown) };
+    let alone = |link| Ok((link, None));
+    ctx.db.read(|conn| -> ServiceResult<(Link, Option<VoteToken>)> {
+        let Some(token) = vote_tokens::find(conn, &hash(raw))? else { return alone(Link::Unknown) };
         if token.used {
-            return Ok(Link::Used);
+            return alone(Link::Used);
         }
         if token.expires_at <= now {
-            return Ok(Link::Expired);
+            return alone(Link::Expired);
         }
-        let Some(change) = changes::find(conn, token.change)? else { return Ok(Link::Unknown) };
+        let Some(change) = changes::find(conn, token.change)? else { return alone(Link::Unknown) };
         if change.state != ChangeState::Authorize || change.decision_round != token.round {
-            return Ok(Link::Superseded);
+            return alone(Link::Superseded);
         }
-        let Some(voter) = users::caller(conn, token.voter)? else { return Ok(Link::Unknown) };
-        Ok(Link::Valid { token, change: Box::new(change), voter })
+        let Some(voter) = users::caller(conn, token.voter)? else { return alone(Link::Unknown) };
+        Ok((Link::Valid { decision: token.decision, change: Box::new(change), voter }, Some(token)))
     })
 }
 
@@ -116,15 +123,16 @@ pub enum Decided {
 /// Casts the link's vote (with an optional comment) as its voter, when `signed_in` (the
 /// person at the browser, if any) may use it.
 pub fn decide(ctx: &Ctx, raw: &str, comment: Text, signed_in: Option<&Caller>) -> ServiceResult<Decided> {
-    let Link::Valid { token, change, voter } = inspect(ctx, raw)? else {
-        return inspect(ctx, raw).map(Decided::Refused);
+    let (link, token) = lookup(ctx, raw)?;
+    let (Link::Valid { change, voter, .. }, Some(token)) = (&link, token) else {
+        return Ok(Decided::Refused(link));
     };
     match access(ctx, voter.id, signed_in) {
         Access::Allowed => {}
         denied => return Ok(Decided::Denied(denied)),
     }
     let input = VoteInput { decision: token.decision, comment, force: false, reason: None };
-    match cast(ctx, &voter, change.id, input, Channel::Email(&token)) {
+    match cast(ctx, voter, change.id, input, Channel::Email(&token)) {
         Ok(view) => Ok(Decided::Voted(Box::new(view))),
         Err(ServiceError::Conflict(message)) if message.key == "msg-vote-link-spent" => {
             Ok(Decided::Refused(Link::Used))

@@ -34,13 +34,11 @@ pub fn client_address(req: &actix_web::HttpRequest) -> String {
 
 /// The whole URL map.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use api::meta;
     use pages::{assets, auth, cab, home, profile};
     use web::{get, post};
     cfg.app_data(web::QueryConfig::default().error_handler(problem::query_error))
         .app_data(web::PathConfig::default().error_handler(problem::path_error))
         .app_data(web::FormConfig::default().error_handler(problem::form_error))
-        .service(resource("/healthz").route(get().to(meta::healthz)))
         .service(resource("/static/style.css").route(get().to(assets::style)))
         .service(resource("/sign-in").route(get().to(auth::form)).route(post().to(auth::submit)))
         .service(resource("/sign-out").route(post().to(auth::sign_out)))
@@ -94,11 +92,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/profile").route(get().to(profile::show)).route(post().to(profile::save)))
         .service(resource("/profile/language").route(post().to(profile::language)))
         .service(resource("/profile/password").route(post().to(profile::change_password)))
-        .service(api_paths().into_iter().fold(web::scope("/api/v1"), |scope, (path, routes)| {
-            scope.service(
-                routes.into_iter().fold(resource(path), |resource, (_, route)| resource.route(route)),
-            )
-        }))
+        .configure(|cfg| {
+            for (path, routes) in api_paths() {
+                cfg.service(
+                    routes.into_iter().fold(resource(path), |resource, (_, route)| resource.route(route)),
+                );
+            }
+        })
         .default_service(web::to(problem::not_found));
 }
 
@@ -112,52 +112,55 @@ where
     (method.clone(), web::method(method).to(handler))
 }
 
-/// The JSON API under `/api/v1`: each path with the methods it answers. The server is
-/// built from this list, and `api_route_table` reads the same list, so the OpenAPI test
-/// compares the document with the routes that really exist.
+/// The JSON API under `/api/v1` and `/healthz`: each path with the methods it answers.
+/// The server is built from this list, and `api_route_table` reads the same list, so the
+/// OpenAPI test compares the document with the routes that really exist.
 fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
     use api::{changes, meta, outbox, reference};
     use Method as M;
     vec![
-        ("/openapi.json", vec![on(M::GET, openapi::document)]),
-        ("/auth/token", vec![on(M::POST, meta::token)]),
-        ("/me", vec![on(M::GET, meta::me)]),
-        ("/changes", vec![on(M::GET, changes::list), on(M::POST, changes::create)]),
-        ("/changes/{id}", vec![on(M::GET, changes::get), on(M::PATCH, changes::edit)]),
-        ("/changes/{id}/risk", vec![on(M::PUT, changes::risk)]),
-        ("/changes/{id}/submit", vec![on(M::POST, changes::submit)]),
-        ("/changes/{id}/assess", vec![on(M::POST, changes::assess)]),
-        ("/changes/{id}/return", vec![on(M::POST, changes::return_to_draft)]),
-        ("/changes/{id}/reschedule", vec![on(M::POST, changes::reschedule)]),
-        ("/changes/{id}/start", vec![on(M::POST, changes::start)]),
-        ("/changes/{id}/complete", vec![on(M::POST, changes::complete)]),
-        ("/changes/{id}/review", vec![on(M::POST, changes::review)]),
-        ("/changes/{id}/cancel", vec![on(M::POST, changes::cancel)]),
-        ("/changes/{id}/votes", vec![on(M::POST, changes::vote)]),
-        ("/changes/{id}/events", vec![on(M::GET, changes::events)]),
-        ("/calendar", vec![on(M::GET, reference::calendar)]),
-        ("/reports/summary", vec![on(M::GET, reference::report)]),
-        ("/outbox/failed", vec![on(M::GET, outbox::failed)]),
-        ("/outbox/{id}/retry", vec![on(M::POST, outbox::retry)]),
-        ("/cis", vec![on(M::GET, reference::list_cis), on(M::POST, reference::create_ci)]),
-        ("/templates", vec![on(M::GET, reference::list_templates), on(M::POST, reference::create_template)]),
-        ("/blackouts", vec![on(M::GET, reference::list_blackouts), on(M::POST, reference::create_blackout)]),
+        ("/healthz", vec![on(M::GET, meta::healthz)]),
+        ("/api/v1/openapi.json", vec![on(M::GET, openapi::document)]),
+        ("/api/v1/auth/token", vec![on(M::POST, meta::token)]),
+        ("/api/v1/me", vec![on(M::GET, meta::me)]),
+        ("/api/v1/changes", vec![on(M::GET, changes::list), on(M::POST, changes::create)]),
+        ("/api/v1/changes/{id}", vec![on(M::GET, changes::get), on(M::PATCH, changes::edit)]),
+        ("/api/v1/changes/{id}/risk", vec![on(M::PUT, changes::risk)]),
+        ("/api/v1/changes/{id}/submit", vec![on(M::POST, changes::submit)]),
+        ("/api/v1/changes/{id}/assess", vec![on(M::POST, changes::assess)]),
+        ("/api/v1/changes/{id}/return", vec![on(M::POST, changes::return_to_draft)]),
+        ("/api/v1/changes/{id}/reschedule", vec![on(M::POST, changes::reschedule)]),
+        ("/api/v1/changes/{id}/start", vec![on(M::POST, changes::start)]),
+        ("/api/v1/changes/{id}/complete", vec![on(M::POST, changes::complete)]),
+        ("/api/v1/changes/{id}/review", vec![on(M::POST, changes::review)]),
+        ("/api/v1/changes/{id}/cancel", vec![on(M::POST, changes::cancel)]),
+        ("/api/v1/changes/{id}/votes", vec![on(M::POST, changes::vote)]),
+        ("/api/v1/changes/{id}/events", vec![on(M::GET, changes::events)]),
+        ("/api/v1/calendar", vec![on(M::GET, reference::calendar)]),
+        ("/api/v1/reports/summary", vec![on(M::GET, reference::report)]),
+        ("/api/v1/outbox/failed", vec![on(M::GET, outbox::failed)]),
+        ("/api/v1/outbox/{id}/retry", vec![on(M::POST, outbox::retry)]),
+        ("/api/v1/cis", vec![on(M::GET, reference::list_cis), on(M::POST, reference::create_ci)]),
+        (
+            "/api/v1/templates",
+            vec![on(M::GET, reference::list_templates), on(M::POST, reference::create_template)],
+        ),
+        (
+            "/api/v1/blackouts",
+            vec![on(M::GET, reference::list_blackouts), on(M::POST, reference::create_blackout)],
+        ),
     ]
 }
 
-/// Every `(method, path)` of the JSON API as the server routes it (lower-case method, full
-/// path with `{parameters}`), and `/healthz`.
+/// Every `(method, path)` of the JSON API and `/healthz` as the server routes it
+/// (lower-case method, path with `{parameters}`).
 pub fn api_route_table() -> Vec<(String, String)> {
-    let mut table: Vec<(String, String)> = api_paths()
+    api_paths()
         .into_iter()
         .flat_map(|(path, routes)| {
-            routes
-                .into_iter()
-                .map(move |(method, _)| (method.as_str().to_lowercase(), format!("/api/v1{path}")))
+            routes.into_iter().map(move |(method, _)| (method.as_str().to_lowercase(), path.to_owned()))
         })
-        .collect();
-    table.push(("get".to_owned(), "/healthz".to_owned()));
-    table
+        .collect()
 }
 
 /// A path whose unsupported methods answer 405 as a problem document.

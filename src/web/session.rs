@@ -13,6 +13,7 @@ use crate::authz::{Object, Permission};
 use crate::domain::caller::Caller;
 use crate::domain::ids::UserId;
 use crate::domain::text::Text;
+use crate::domain::validation::FieldError;
 use crate::i18n::Lang;
 use crate::services::auth::SignedIn;
 use crate::services::{users, Ctx, ServiceError};
@@ -209,12 +210,29 @@ impl FromRequest for Viewer {
 
 /// The fields of a submitted form whose CSRF token matched the session's. Every value is
 /// `Text` (no control characters but tab and line feed; CR LF read as LF): a field that
-/// holds one is refused with 422 naming it before any service runs.
+/// holds one is refused with 422 naming it before any service runs — as an error page,
+/// or, through `TypedForm`, as a field error on the form shown again.
 pub struct Form {
     pairs: Vec<(String, Text)>,
+    /// Fields that held a refused character (their values here are without it).
+    invalid: Vec<FieldError>,
 }
 
+/// A form whose page shows it again on errors: a refused character is not an error page
+/// but a field error (`Form::invalid`) beside everything else as typed.
+pub struct TypedForm(pub Form);
+
 impl Form {
+    /// The fields refused for a control character (only a `TypedForm` has any).
+    pub fn invalid(&self) -> Vec<FieldError> {
+        self.invalid.clone()
+    }
+
+    /// Every field as typed (less refused characters), to show the form again.
+    pub fn typed(&self) -> Vec<(String, String)> {
+        self.pairs.iter().map(|(k, v)| (k.clone(), v.as_str().to_owned())).collect()
+    }
+
     /// The trimmed value of `name` (empty when absent).
     pub fn get(&self, name: &str) -> &str {
         self.pairs.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.trim())
@@ -235,34 +253,62 @@ impl Form {
     }
 }
 
+/// A form being read: the form and the language to word a refusal in.
+type ReadForm = Pin<Box<dyn Future<Output = Result<(Form, Lang), PageError>>>>;
+
+/// Reads a form, checks its CSRF token, and parses every value as `Text`, noting the
+/// fields that held a refused character.
+fn read_form(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> ReadForm {
+    let session = req.get_session();
+    let lang = language(req, &session, None);
+    let body = web::Bytes::from_request(req, payload);
+    Box::pin(async move {
+        let refused = || PageError::Csrf { lang };
+        let body = body.await.map_err(|_| refused())?;
+        let raw: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| refused())?;
+        let expected = session.get::<String>(CSRF).ok().flatten().ok_or_else(refused)?;
+        let given = raw.iter().find(|(k, _)| k == CSRF).map(|(_, v)| v.as_str()).unwrap_or_default();
+        if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+            return Err(refused());
+        }
+        let mut form = Form { pairs: Vec::with_capacity(raw.len()), invalid: Vec::new() };
+        for (name, value) in raw {
+            match Text::parse(&value) {
+                Ok(text) => form.pairs.push((name, text)),
+                Err(found) => {
+                    form.invalid.push(FieldError::new(&name, found.into()));
+                    form.pairs.push((name, Text::without_refused(&value)));
+                }
+            }
+        }
+        Ok((form, lang))
+    })
+}
+
 impl FromRequest for Form {
     type Error = PageError;
     type Future = Pin<Box<dyn Future<Output = Result<Form, PageError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
-        let session = req.get_session();
-        let lang = language(req, &session, None);
-        let body = web::Bytes::from_request(req, payload);
+        let read = read_form(req, payload);
         Box::pin(async move {
-            let refused = || PageError::Csrf { lang };
-            let body = body.await.map_err(|_| refused())?;
-            let raw: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| refused())?;
-            let expected = session.get::<String>(CSRF).ok().flatten().ok_or_else(refused)?;
-            let given = raw.iter().find(|(k, _)| k == CSRF).map(|(_, v)| v.as_str()).unwrap_or_default();
-            if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
-                return Err(refused());
+            let (form, lang) = read.await?;
+            if form.invalid.is_empty() {
+                Ok(form)
+            } else {
+                Err(PageError::Service { error: ServiceError::Invalid(form.invalid), lang })
             }
-            let mut pairs = Vec::with_capacity(raw.len());
-            for (name, value) in raw {
-                match Text::parse(&value) {
-                    Ok(text) => pairs.push((name, text)),
-                    Err(found) => {
-                        return Err(PageError::Service { error: ServiceError::invalid(&name, found), lang })
-                    }
-                }
-            }
-            Ok(Form { pairs })
         })
+    }
+}
+
+impl FromRequest for TypedForm {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<TypedForm, PageError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let read = read_form(req, payload);
+        Box::pin(async move { Ok(TypedForm(read.await?.0)) })
     }
 }
 

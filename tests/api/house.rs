@@ -14,7 +14,7 @@ on_both_backends!(
     a_deciding_approval_into_a_freeze_declared_while_waiting_is_refused_unless_a_change_manager_forces_it,
     a_change_manager_cannot_rewrite_the_risk_of_a_change_they_filed,
     one_form_post_files_a_change_with_its_answers_as_one_event_and_one_version,
-    a_failing_answer_leaves_no_draft_behind,
+    answers_that_do_not_parse_refuse_the_whole_change_and_store_nothing,
     control_characters_are_refused_with_422_naming_the_field_also_without_an_account,
     crlf_from_a_textarea_is_stored_as_a_line_feed,
     path_parameters_that_do_not_parse_answer_a_problem_document,
@@ -25,6 +25,7 @@ on_both_backends!(
     the_report_period_is_the_90_days_before_to_unless_given,
     an_email_vote_with_a_control_character_in_its_comment_is_refused_and_decides_nothing,
     an_overdue_reminder_is_not_sent_again_after_the_retention_purge,
+    a_refused_form_comes_back_with_everything_typed,
 );
 
 /// A change waiting in `authorize` for two approvals (medium risk).
@@ -142,7 +143,7 @@ async fn one_form_post_files_a_change_with_its_answers_as_one_event_and_one_vers
     assert_eq!(app.event_actions(&change).await, ["create", "edit"]);
 }
 
-async fn a_failing_answer_leaves_no_draft_behind(backend: Backend) {
+async fn answers_that_do_not_parse_refuse_the_whole_change_and_store_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let requester = app.user("rita", &[]).await;
     let ci = app.ci("Archive", 3).await;
@@ -396,4 +397,66 @@ async fn an_overdue_reminder_is_not_sent_again_after_the_retention_purge(backend
     .await
     .unwrap();
     assert_eq!(overdue(app.notices(&staged.change).await), first, "and not again while it stays overdue");
+}
+
+async fn a_refused_form_comes_back_with_everything_typed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("rita", &[]).await;
+    let ci = app.ci("Archive", 3).await;
+    let client = sign_in(&app, &requester).await;
+
+    // A stray control character in one field: that field is marked, nothing is lost.
+    let mut fields = new_change_form(ci, "2027-03-02T18:00", "2027-03-02T20:00");
+    fields.retain(|(k, _)| *k != "backout_plan");
+    fields.push(("backout_plan", "Restore\u{b} the snapshot".into()));
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, html) = post_form(&client, &app, "/changes/new", &fields).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("aria-describedby=\"backout_plan-error\""), "the field is marked");
+    assert!(html.contains("Patch the archive") && html.contains("Restore the snapshot"), "all typed is kept");
+    assert!(
+        html.contains("answers-complexity-medium\" checked") || html.contains("value=\"medium\" checked")
+    );
+    assert_eq!(app.get("/api/v1/changes", &app.admin).await["total"], 0);
+
+    // Someone saves the draft while it is open: the edit comes back with what was typed.
+    let change =
+        app.new_change().requested_by(&requester).on_ci(ci).in_state(ChangeState::Draft).await.change;
+    let edit = format!("/changes/{}/edit", change["ref"].as_str().unwrap());
+    let (_, html) = page(&client, &app, &edit).await;
+    let path = format!("/api/v1/changes/{}", change["id"]);
+    let (status, _, _) = app
+        .call_with(
+            Method::PATCH,
+            &path,
+            Some(&requester),
+            Some(json!({ "title": "Theirs" })),
+            &[("If-Match", "*")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let opened = change["version"].to_string();
+    let mut form = vec![("csrf".to_owned(), csrf(&html)), ("version".to_owned(), opened)];
+    form.extend(
+        new_change_form(ci, "2027-03-02T18:00", "2027-03-02T20:00")
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v)),
+    );
+    let response = client.post(format!("{}{edit}", app.address)).form(&form).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Patch the archive"), "what was typed is kept");
+    let stored = app.change(&change).await;
+    assert_eq!(stored["title"], "Theirs", "nothing was overwritten unseen");
+    let current = format!("name=\"version\" value=\"{}\"", stored["version"]);
+    assert!(html.contains(&current), "saving again knowingly replaces theirs");
+
+    // An admin form refused for a taken address keeps the name typed.
+    let admin = sign_in(&app, &app.admin).await;
+    let typed =
+        [("email", "rita@test.endring.no"), ("name", "Rita Second"), ("password", "a long enough password")];
+    let (status, html) = post_form(&admin, &app, "/admin/users", &typed).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(html.contains("value=\"Rita Second\""), "the name typed is kept");
+    assert!(!html.contains("a long enough password"), "a password is never sent back");
 }

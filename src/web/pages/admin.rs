@@ -11,7 +11,7 @@ use crate::services::reference::{self, NewBlackout, NewCi, NewTemplate};
 use crate::services::users::{self, NewUser};
 use crate::services::{Ctx, ServiceResult};
 use crate::web::extract::Query;
-use crate::web::session::{page_run, Form, PageError, Viewer};
+use crate::web::session::{page_run, Form, PageError, TypedForm, Viewer};
 use crate::web::views::admin as view;
 use crate::web::views::components::Errors;
 use crate::web::views::page;
@@ -23,31 +23,39 @@ pub async fn index(ctx: web::Data<Ctx>, viewer: Viewer) -> HttpResponse {
     html(StatusCode::OK, page(&viewer, &viewer.lang.t("nav-admin"), view::index(&viewer, &sections)))
 }
 
-/// Shows an admin page; a form's field errors are shown with it (422).
+/// What an admin page shows besides its listing: a form's errors with what was typed
+/// (so nothing typed is lost), and the users' search text.
+#[derive(Default)]
+struct Shown {
+    status: Option<StatusCode>,
+    errors: Vec<FieldError>,
+    typed: Vec<(String, String)>,
+    search: String,
+}
+
+impl Shown {
+    /// A form shown again with its errors, what was typed into it (none for the forms
+    /// of a list's rows, which the add form must not take up), and the status.
+    fn again(status: StatusCode, errors: Vec<FieldError>, typed: Vec<(String, String)>) -> Shown {
+        Shown { status: Some(status), errors, typed, search: String::new() }
+    }
+}
+
 async fn show(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
     section: Section,
-    errors: Vec<FieldError>,
-) -> Result<HttpResponse, PageError> {
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    show_found(ctx, viewer, section, (status, errors), String::new()).await
-}
-
-async fn show_found(
-    ctx: web::Data<Ctx>,
-    viewer: Viewer,
-    section: Section,
-    (status, errors): (StatusCode, Vec<FieldError>),
-    search: String,
+    shown: Shown,
 ) -> Result<HttpResponse, PageError> {
     let caller = viewer.caller.clone();
-    let searched = search.clone();
+    let searched = shown.search.clone();
     let listing =
         page_run(ctx, viewer.lang, move |ctx| admin::listing(ctx, &caller, section, &searched)).await?;
     let title = viewer.lang.t(view::title_key(section));
-    let errors = Errors::new(viewer.lang, errors);
-    Ok(html(status, page(&viewer, &title, view::section(&viewer, section, &listing, &search, &errors))))
+    let errors = Errors::new(viewer.lang, shown.errors);
+    let form = view::Typed { errors: &errors, values: &shown.typed };
+    let body = view::section(&viewer, section, &listing, &shown.search, &form);
+    Ok(html(shown.status.unwrap_or(StatusCode::OK), page(&viewer, &title, body)))
 }
 
 #[derive(serde::Deserialize)]
@@ -60,42 +68,46 @@ pub async fn users_page(
     viewer: Viewer,
     search: Query<Search>,
 ) -> Result<HttpResponse, PageError> {
-    let text = search.into_inner().q.map(String::from).unwrap_or_default();
-    show_found(ctx, viewer, Section::Users, (StatusCode::OK, Vec::new()), text).await
+    let search = search.into_inner().q.map(String::from).unwrap_or_default();
+    show(ctx, viewer, Section::Users, Shown { search, ..Shown::default() }).await
 }
 
 pub async fn notices_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
-    show(ctx, viewer, Section::Notices, Vec::new()).await
+    show(ctx, viewer, Section::Notices, Shown::default()).await
 }
 
 pub async fn retry_notice(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
     id: web::Path<i32>,
-    _form: Form,
+    _csrf_checked: Form,
 ) -> Result<HttpResponse, PageError> {
     let id = id.into_inner();
-    submit(ctx, viewer, Section::Notices, move |ctx, caller| crate::services::outbox::retry(ctx, caller, id))
-        .await
+    submit(ctx, viewer, Section::Notices, Vec::new(), move |ctx, caller| {
+        crate::services::outbox::retry(ctx, caller, id)
+    })
+    .await
 }
 
 pub async fn cis_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
-    show(ctx, viewer, Section::Cis, Vec::new()).await
+    show(ctx, viewer, Section::Cis, Shown::default()).await
 }
 
 pub async fn templates_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
-    show(ctx, viewer, Section::Templates, Vec::new()).await
+    show(ctx, viewer, Section::Templates, Shown::default()).await
 }
 
 pub async fn blackouts_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
-    show(ctx, viewer, Section::Blackouts, Vec::new()).await
+    show(ctx, viewer, Section::Blackouts, Shown::default()).await
 }
 
-/// Runs a form's service; on field errors shows the section again with them.
+/// Runs a form's service; on field errors shows the section again with them and with
+/// what was typed.
 async fn submit<F>(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
     section: view::Section,
+    typed: Vec<(String, String)>,
     work: F,
 ) -> Result<HttpResponse, PageError>
 where
@@ -107,51 +119,82 @@ where
         Ok(()) => Ok(see_other(view::path(section))),
         Err(error) => {
             let (status, errors) = Refusal::fields_or_page(error, lang)?;
-            show_found(ctx, viewer, section, (status, errors), String::new()).await
+            show(ctx, viewer, section, Shown::again(status, errors, typed)).await
         }
     }
+}
+
+/// The form's own refusals (a control character), before any service runs.
+async fn refused_fields(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    section: Section,
+    form: &Form,
+    errors: Vec<FieldError>,
+) -> Result<HttpResponse, PageError> {
+    show(ctx, viewer, section, Shown::again(StatusCode::UNPROCESSABLE_ENTITY, errors, form.typed())).await
 }
 
 fn roles(form: &Form) -> std::collections::BTreeSet<Role> {
     form.all("roles").into_iter().filter_map(|r| r.parse().ok()).collect()
 }
 
-pub async fn add_user(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<HttpResponse, PageError> {
+pub async fn add_user(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    form: TypedForm,
+) -> Result<HttpResponse, PageError> {
+    let form = form.0;
+    if !form.invalid().is_empty() {
+        return refused_fields(ctx, viewer, Section::Users, &form, form.invalid()).await;
+    }
     let input = NewUser {
         email: form.get("email").to_owned(),
         name: form.get("name").to_owned(),
         roles: roles(&form),
         password: form.get("password").to_owned(),
     };
-    submit(ctx, viewer, Section::Users, move |ctx, caller| users::add(ctx, Some(caller), input).map(|_| ()))
-        .await
+    submit(ctx, viewer, Section::Users, form.typed(), move |ctx, caller| {
+        users::add(ctx, Some(caller), input).map(|_| ())
+    })
+    .await
 }
 
 pub async fn set_roles(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<HttpResponse, PageError> {
     let (email, held) = (form.get("email").to_owned(), roles(&form));
-    submit(ctx, viewer, Section::Users, move |ctx, caller| {
+    submit(ctx, viewer, Section::Users, Vec::new(), move |ctx, caller| {
         users::set_roles(ctx, Some(caller), &email, held).map(|_| ())
     })
     .await
 }
 
-pub async fn add_ci(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<HttpResponse, PageError> {
+pub async fn add_ci(ctx: web::Data<Ctx>, viewer: Viewer, form: TypedForm) -> Result<HttpResponse, PageError> {
+    let form = form.0;
+    if !form.invalid().is_empty() {
+        return refused_fields(ctx, viewer, Section::Cis, &form, form.invalid()).await;
+    }
     let input = NewCi {
         name: form.text("name"),
         kind: form.text("kind"),
         criticality: form.get("criticality").parse().unwrap_or(0),
         owner_email: form.text("owner_email"),
     };
-    submit(ctx, viewer, Section::Cis, move |ctx, caller| reference::create_ci(ctx, caller, input).map(|_| ()))
-        .await
+    submit(ctx, viewer, Section::Cis, form.typed(), move |ctx, caller| {
+        reference::create_ci(ctx, caller, input).map(|_| ())
+    })
+    .await
 }
 
 pub async fn add_template(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
-    form: Form,
+    form: TypedForm,
 ) -> Result<HttpResponse, PageError> {
+    let form = form.0;
     let mut errors = FieldErrors::default();
+    for refused in form.invalid() {
+        errors.add(refused.field, refused.message);
+    }
     let input = NewTemplate {
         name: form.text("name"),
         description: form.text("description"),
@@ -162,9 +205,9 @@ pub async fn add_template(
         ci_ids: ci_ids(&form, &mut errors),
     };
     if let Err(errors) = errors.finish(|| ()) {
-        return show(ctx, viewer, Section::Templates, errors).await;
+        return refused_fields(ctx, viewer, Section::Templates, &form, errors).await;
     }
-    submit(ctx, viewer, Section::Templates, move |ctx, caller| {
+    submit(ctx, viewer, Section::Templates, form.typed(), move |ctx, caller| {
         reference::create_template(ctx, caller, input).map(|_| ())
     })
     .await
@@ -173,9 +216,13 @@ pub async fn add_template(
 pub async fn add_blackout(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
-    form: Form,
+    form: TypedForm,
 ) -> Result<HttpResponse, PageError> {
+    let form = form.0;
     let mut errors = FieldErrors::default();
+    for refused in form.invalid() {
+        errors.add(refused.field, refused.message);
+    }
     let starts_at = errors.check("starts_at", parse_local(viewer.zone, form.get("starts_at"))).flatten();
     let ends_at = errors.check("ends_at", parse_local(viewer.zone, form.get("ends_at"))).flatten();
     if starts_at.is_none() || ends_at.is_none() {
@@ -187,10 +234,10 @@ pub async fn add_blackout(
         (Ok(()), Some(starts_at), Some(ends_at)) => NewBlackout { title, starts_at, ends_at, ci_ids },
         (finished, _, _) => {
             let errors = finished.err().unwrap_or_default();
-            return show(ctx, viewer, Section::Blackouts, errors).await;
+            return refused_fields(ctx, viewer, Section::Blackouts, &form, errors).await;
         }
     };
-    submit(ctx, viewer, Section::Blackouts, move |ctx, caller| {
+    submit(ctx, viewer, Section::Blackouts, form.typed(), move |ctx, caller| {
         reference::create_blackout(ctx, caller, input).map(|_| ())
     })
     .await

@@ -4,12 +4,13 @@ use super::forms::{action_form, as_patch, change_form, values_of, Rejected};
 use super::{html, see_other, Refusal};
 use crate::domain::ids::ChangeId;
 use crate::domain::text::Text;
+use crate::domain::validation::{FieldError, Message};
 use crate::services::changes::Expected;
 use crate::services::changes::Search;
 use crate::services::reference::FormChoices;
 use crate::services::{changes, reference, Ctx, ServiceError};
 use crate::web::extract::Query;
-use crate::web::session::{page_run, Form, PageError, Viewer};
+use crate::web::session::{page_run, Form, PageError, TypedForm, Viewer};
 use crate::web::views::changes::{self as view, Choices, FormValues};
 use crate::web::views::components::Errors;
 use crate::web::views::page;
@@ -126,17 +127,26 @@ where
     };
     let caller = viewer.caller.clone();
     let change = parsed.change;
+    let mut values = parsed.values;
     match crate::web::run(ctx.clone(), move |ctx| save(ctx, &caller, change)).await {
         Ok(reference) => Ok(see_other(&format!("/changes/{reference}"))),
+        // Someone saved the draft meanwhile: everything typed is shown again, and saving
+        // once more (knowingly) replaces their version.
+        Err(ServiceError::VersionMismatch { current, .. }) => {
+            values.version = current.to_string();
+            let stale = vec![FieldError::new("version", Message::new("msg-stale-version"))];
+            form_again(ctx, &viewer, title, action, (StatusCode::PRECONDITION_FAILED, stale, values)).await
+        }
         Err(error) => {
             let (status, errors) = Refusal::fields_or_page(error, viewer.lang)?;
-            form_again(ctx, &viewer, title, action, (status, errors, parsed.values)).await
+            form_again(ctx, &viewer, title, action, (status, errors, values)).await
         }
     }
 }
 
 /// Files the change with its risk answers.
-pub async fn create(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<HttpResponse, PageError> {
+pub async fn create(ctx: web::Data<Ctx>, viewer: Viewer, form: TypedForm) -> Result<HttpResponse, PageError> {
+    let form = form.0;
     let title = viewer.lang.t("nav-new-change");
     save_form(ctx, viewer, &form, (&title, "/changes/new"), |ctx, caller, change| {
         changes::create(ctx, caller, change).map(|created| created.reference)
@@ -166,8 +176,9 @@ pub async fn edit(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
     id: web::Path<String>,
-    form: Form,
+    form: TypedForm,
 ) -> Result<HttpResponse, PageError> {
+    let form = form.0;
     let id = change_id(&viewer, &id)?;
     let title = viewer.lang.t_with("edit-title", &[("ref", crate::i18n::arg(id.reference()))]);
     let action = format!("/changes/{}/edit", id.reference());

@@ -92,6 +92,9 @@ pub fn change_form(form: &Form, zone: Tz) -> Result<ChangeForm, Box<Rejected>> {
         version: form.get("version").to_owned(),
     };
     let mut errors = FieldErrors::default();
+    for refused in form.invalid() {
+        errors.add(refused.field, refused.message);
+    }
     let change_type = errors.check("type", values.change_type.parse::<ChangeType>());
     let template_id = optional_id(&mut errors, form, "template_id").map(TemplateId);
     let implementer_id = optional_id(&mut errors, form, "implementer_id").map(UserId);

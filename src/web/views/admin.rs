@@ -62,13 +62,40 @@ fn ci_options(cis: &[CiView]) -> Vec<(String, String)> {
     cis.iter().map(|c| (c.id.to_string(), c.name.clone())).collect()
 }
 
-/// What every section's parts share: the viewer and the field errors of its form.
+/// A section's form as it was sent: its field errors and what was typed (none on a
+/// fresh page).
+pub struct Typed<'a> {
+    pub errors: &'a Errors,
+    pub values: &'a [(String, String)],
+}
+
+/// What every section's parts share: the viewer and its form as sent.
 struct Frame<'a> {
     viewer: &'a Viewer,
     errors: &'a Errors,
+    values: &'a [(String, String)],
 }
 
 impl Frame<'_> {
+    /// What was typed into `name` (empty on a fresh form).
+    fn value(&self, name: &str) -> &str {
+        self.values.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+    }
+
+    /// What was typed into `name`, or `default` on a fresh form.
+    fn value_or<'v>(&'v self, name: &str, default: &'v str) -> &'v str {
+        if self.values.is_empty() {
+            default
+        } else {
+            self.value(name)
+        }
+    }
+
+    /// Every value checked in `name` (checkboxes).
+    fn values(&self, name: &str) -> Vec<String> {
+        self.values.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
+    }
+
     /// A section's add form, with its error summary.
     fn form(&self, action: &str, heading: &str, body: Markup) -> Markup {
         let lang = self.viewer.lang;
@@ -83,8 +110,8 @@ impl Frame<'_> {
 }
 
 /// One admin section: its list and its form; `search` is the users' search text.
-pub fn section(viewer: &Viewer, section: Section, data: &Listing, search: &str, errors: &Errors) -> Markup {
-    let frame = Frame { viewer, errors };
+pub fn section(viewer: &Viewer, section: Section, data: &Listing, search: &str, form: &Typed<'_>) -> Markup {
+    let frame = Frame { viewer, errors: form.errors, values: form.values };
     html! {
         p { a href="/admin" { (viewer.lang.t("nav-admin")) } }
         @match section {
@@ -139,10 +166,10 @@ fn users(frame: &Frame<'_>, data: &Listing, search: &str) -> Markup {
             }
         }
         (frame.form("/admin/users", &lang.t("admin-add-user"), html! {
-            (input(Input::Email, &lang.t("field-email"), "email", "", frame.errors.on("email"), true))
-            (input(Input::Text, &lang.t("field-name"), "name", "", frame.errors.on("name"), true))
+            (input(Input::Email, &lang.t("field-email"), "email", frame.value("email"), frame.errors.on("email"), true))
+            (input(Input::Text, &lang.t("field-name"), "name", frame.value("name"), frame.errors.on("name"), true))
             (input(Input::NewPassword, &lang.t("field-password"), "password", "", frame.errors.on("password"), true))
-            (checkboxes(&lang.t("admin-roles"), "roles", &role_options(lang), &[], None))
+            (checkboxes(&lang.t("admin-roles"), "roles", &role_options(lang), &frame.values("roles"), None))
         }))
     }
 }
@@ -156,10 +183,10 @@ fn cis(frame: &Frame<'_>, data: &Listing) -> Markup {
         }
         @let levels: Vec<(String, String)> = (1..=4).map(|c| (c.to_string(), lang.t(&format!("criticality-{c}")))).collect();
         (frame.form("/admin/cis", &lang.t("admin-add-ci"), html! {
-            (input(Input::Text, &lang.t("field-name"), "name", "", frame.errors.on("name"), true))
-            (input(Input::Text, &lang.t("admin-kind"), "kind", "", frame.errors.on("kind"), true))
-            (select(&lang.t("admin-criticality"), "criticality", &levels, "3", frame.errors.on("criticality")))
-            (input(Input::Email, &lang.t("admin-owner"), "owner_email", "", frame.errors.on("owner_email"), true))
+            (input(Input::Text, &lang.t("field-name"), "name", frame.value("name"), frame.errors.on("name"), true))
+            (input(Input::Text, &lang.t("admin-kind"), "kind", frame.value("kind"), frame.errors.on("kind"), true))
+            (select(&lang.t("admin-criticality"), "criticality", &levels, frame.value_or("criticality", "3"), frame.errors.on("criticality")))
+            (input(Input::Email, &lang.t("admin-owner"), "owner_email", frame.value("owner_email"), frame.errors.on("owner_email"), true))
         }))
     }
 }
@@ -175,13 +202,13 @@ fn templates(frame: &Frame<'_>, data: &Listing) -> Markup {
             } } }
         }
         (frame.form("/admin/templates", &lang.t("admin-add-template"), html! {
-            (input(Input::Text, &lang.t("field-name"), "name", "", frame.errors.on("name"), true))
-            (textarea(&lang.t("field-description"), "description", "", frame.errors.on("description")))
-            (textarea(&lang.t("field-implementation-plan"), "implementation_plan", "", frame.errors.on("implementation_plan")))
-            (textarea(&lang.t("field-backout-plan"), "backout_plan", "", frame.errors.on("backout_plan")))
-            (textarea(&lang.t("field-test-plan"), "test_plan", "", frame.errors.on("test_plan")))
-            (input(Input::Number, &lang.t("admin-max-duration"), "max_duration_minutes", "60", frame.errors.on("max_duration_minutes"), true))
-            (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &[], frame.errors.on("ci_ids")))
+            (input(Input::Text, &lang.t("field-name"), "name", frame.value("name"), frame.errors.on("name"), true))
+            (textarea(&lang.t("field-description"), "description", frame.value("description"), frame.errors.on("description")))
+            (textarea(&lang.t("field-implementation-plan"), "implementation_plan", frame.value("implementation_plan"), frame.errors.on("implementation_plan")))
+            (textarea(&lang.t("field-backout-plan"), "backout_plan", frame.value("backout_plan"), frame.errors.on("backout_plan")))
+            (textarea(&lang.t("field-test-plan"), "test_plan", frame.value("test_plan"), frame.errors.on("test_plan")))
+            (input(Input::Number, &lang.t("admin-max-duration"), "max_duration_minutes", frame.value_or("max_duration_minutes", "60"), frame.errors.on("max_duration_minutes"), true))
+            (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &frame.values("ci_ids"), frame.errors.on("ci_ids")))
         }))
     }
 }
@@ -224,10 +251,10 @@ fn blackouts(frame: &Frame<'_>, data: &Listing) -> Markup {
         }
         p.hint { (lang.t_with("form-times-in-zone", &[("zone", crate::i18n::arg(viewer.zone.name()))])) " " (lang.t("admin-blackout-hint")) }
         (frame.form("/admin/blackouts", &lang.t("admin-add-blackout"), html! {
-            (input(Input::Text, &lang.t("field-title"), "title", "", frame.errors.on("title"), true))
-            (input(Input::DateTimeLocal, &lang.t("admin-starts"), "starts_at", "", frame.errors.on("starts_at"), true))
-            (input(Input::DateTimeLocal, &lang.t("admin-ends"), "ends_at", "", frame.errors.on("ends_at"), true))
-            (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &[], frame.errors.on("ci_ids")))
+            (input(Input::Text, &lang.t("field-title"), "title", frame.value("title"), frame.errors.on("title"), true))
+            (input(Input::DateTimeLocal, &lang.t("admin-starts"), "starts_at", frame.value("starts_at"), frame.errors.on("starts_at"), true))
+            (input(Input::DateTimeLocal, &lang.t("admin-ends"), "ends_at", frame.value("ends_at"), frame.errors.on("ends_at"), true))
+            (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &frame.values("ci_ids"), frame.errors.on("ci_ids")))
         }))
     }
 }
