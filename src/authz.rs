@@ -50,6 +50,8 @@ text_enum! {
         UseVoteLink = "use_vote_link",
         /// See the coming week's scheduled work on the home page.
         FollowUpcoming = "follow_upcoming",
+        /// Add and remove the extra closed days of the working-day calendar.
+        ManageCalendar = "manage_calendar",
     }
 }
 

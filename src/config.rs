@@ -41,6 +41,63 @@ pub struct Config {
     pub retention_days: i64,
     /// CAB approval rules (file only).
     pub approval: ApprovalPolicy,
+    /// When the CAB meets (file only).
+    pub cab: CabConfig,
+}
+
+/// `[cab]`: the weekly meeting in the service's zone, and its cut-off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CabConfig {
+    /// `monday` … `friday`.
+    pub meeting_day: String,
+    /// `HH:MM`.
+    pub meeting_time: String,
+    /// `HH:MM` on the working day before the meeting.
+    pub cutoff_time: String,
+    /// `next_working_day` or `skip`: a meeting whose day is a holiday or closed day.
+    pub on_holiday: String,
+}
+
+impl Default for CabConfig {
+    fn default() -> Self {
+        CabConfig {
+            meeting_day: "tuesday".into(),
+            meeting_time: "10:00".into(),
+            cutoff_time: "12:00".into(),
+            on_holiday: "next_working_day".into(),
+        }
+    }
+}
+
+impl CabConfig {
+    /// The meeting rule, or what is wrong with the settings.
+    pub fn rule(&self) -> Result<crate::domain::cab::MeetingRule, String> {
+        use crate::domain::cab::{MeetingRule, OnHoliday};
+        let weekday = match self.meeting_day.to_lowercase().as_str() {
+            "monday" => chrono::Weekday::Mon,
+            "tuesday" => chrono::Weekday::Tue,
+            "wednesday" => chrono::Weekday::Wed,
+            "thursday" => chrono::Weekday::Thu,
+            "friday" => chrono::Weekday::Fri,
+            other => return Err(format!("cab.meeting_day `{other}` must be a weekday, monday to friday")),
+        };
+        let time = |key: &str, text: &str| {
+            chrono::NaiveTime::parse_from_str(text, "%H:%M")
+                .map_err(|_| format!("cab.{key} `{text}` must be HH:MM"))
+        };
+        let on_holiday = match self.on_holiday.as_str() {
+            "next_working_day" => OnHoliday::NextWorkingDay,
+            "skip" => OnHoliday::Skip,
+            other => return Err(format!("cab.on_holiday `{other}` must be next_working_day or skip")),
+        };
+        Ok(MeetingRule {
+            weekday,
+            time: time("meeting_time", &self.meeting_time)?,
+            cutoff: time("cutoff_time", &self.cutoff_time)?,
+            on_holiday,
+        })
+    }
 }
 
 impl Default for Config {
@@ -61,6 +118,7 @@ impl Default for Config {
             vote_links_require_sign_in: false,
             retention_days: 90,
             approval: ApprovalPolicy::default(),
+            cab: CabConfig::default(),
         }
     }
 }
@@ -138,6 +196,9 @@ impl Config {
         if !(1..=60).contains(&self.vote_link_days) {
             return invalid("vote_link_days must be between 1 and 60".into());
         }
+        if let Err(problem) = self.cab.rule() {
+            return invalid(problem);
+        }
         if !(7..=3650).contains(&self.retention_days) {
             return invalid("retention_days must be between 7 and 3650".into());
         }
@@ -163,6 +224,11 @@ impl Config {
             return invalid("database_pool_size must be at least 1".into());
         }
         Ok(())
+    }
+
+    /// The CAB's meeting rule (validated at start).
+    pub fn meeting_rule(&self) -> crate::domain::cab::MeetingRule {
+        self.cab.rule().unwrap_or_default()
     }
 
     pub fn time_zone(&self) -> chrono_tz::Tz {
@@ -212,6 +278,7 @@ mod tests {
             .unwrap();
         let config = Config::from_sources(Some(&file), &env(&[("ENDRING_BIND", "127.0.0.1:1")])).unwrap();
         assert_eq!(config.bind, "127.0.0.1:1");
+        assert_eq!(config.meeting_rule(), crate::domain::cab::MeetingRule::default());
         assert_eq!(config.timezone, "UTC");
         assert!(!config.approval.veto);
     }
@@ -223,6 +290,12 @@ mod tests {
         std::fs::write(&file, "bindd = \"x\"\n").unwrap();
         let err = Config::from_sources(Some(&file), &[]).unwrap_err().to_string();
         assert!(err.contains("bindd"), "{err}");
+        std::fs::write(&file, "[cab]\nmeeting_day = \"sunday\"\n").unwrap();
+        let err = Config::from_sources(Some(&file), &[]).unwrap_err().to_string();
+        assert!(err.contains("cab.meeting_day") && err.contains("sunday"), "{err}");
+        std::fs::write(&file, "[cab]\ncutoff_time = \"noon\"\n").unwrap();
+        let err = Config::from_sources(Some(&file), &[]).unwrap_err().to_string();
+        assert!(err.contains("cab.cutoff_time"), "{err}");
         let err = Config::from_sources(None, &env(&[("ENDRING_TIMEZONE", "Mars/Olympus")])).unwrap_err();
         assert!(err.to_string().contains("Mars/Olympus"));
         let err = Config::from_sources(None, &env(&[("ENDRING_TOKEN_TTL_HOURS", "soon")])).unwrap_err();

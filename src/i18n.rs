@@ -194,6 +194,7 @@ mod tests {
         wanted.extend(["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map(|d| format!("weekday-full-{d}")));
         wanted.extend(crate::domain::role::Role::ALL.iter().map(|r| format!("role-{r}")));
         wanted.extend(crate::authz::Permission::ALL.iter().map(|p| format!("forbidden-{p}")));
+        wanted.extend(crate::domain::workdays::Holiday::ALL.iter().map(|h| format!("holiday-{h}")));
         wanted.extend(ActionKind::ALL.iter().map(|a| format!("verb-{a}")));
         wanted.extend(
             ["decision-approve", "decision-reject", "event-create", "event-decide"].map(String::from),

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod blackouts;
 pub mod changes;
 pub mod cis;
+pub mod closed_days;
 pub mod outbox;
 pub mod reminders;
 pub mod reports;

@@ -214,6 +214,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    closed_days (day) {
+        day -> Text,
+        name -> Text,
+        created_by -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(change_cis -> changes (change_id));
@@ -241,5 +250,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     outbox,
     vote_tokens,
-    reminders
+    reminders,
+    closed_days
 );

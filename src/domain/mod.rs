@@ -7,6 +7,7 @@
 
 pub mod approval;
 pub mod audit;
+pub mod cab;
 pub mod caller;
 pub mod change;
 pub mod ids;
@@ -17,3 +18,4 @@ pub mod schedule;
 pub mod text;
 pub mod text_enum;
 pub mod validation;
+pub mod workdays;

@@ -2,7 +2,6 @@
 
 use super::text_enum::text_enum;
 use super::validation::{FieldError, Message};
-use chrono::{Datelike, NaiveDate, Weekday};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -175,29 +174,9 @@ pub fn assess(answers: &RiskAnswers, facts: RiskFacts) -> Assessment {
     Assessment { score, level: RiskLevel::from_score(score), factors }
 }
 
-/// Monday–Friday dates `d` with `from < d <= to` (negative when `to` is before `from`).
-/// Public holidays are not counted out (see docs/decisions.md).
-pub fn working_days_between(from: NaiveDate, to: NaiveDate) -> i64 {
-    if to < from {
-        return -working_days_between(to, from);
-    }
-    let days = (to - from).num_days();
-    let full_weeks = days / 7;
-    let mut count = full_weeks * 5;
-    let mut date = from + chrono::Duration::days(full_weeks * 7);
-    while date < to {
-        date = date.succ_opt().unwrap_or(date);
-        if !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) {
-            count += 1;
-        }
-    }
-    count
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     fn answers(pairs: &[(&str, &str)]) -> RiskAnswers {
         RiskAnswers::parse(pairs.iter().copied()).unwrap()
@@ -263,27 +242,5 @@ mod tests {
         assert_eq!(errors.len(), 2);
         assert_eq!(errors[0].message.args[1], ("known", "yes, partly, no".to_owned()), "{errors:?}");
         assert_eq!(errors[1].field, "answers.colour");
-    }
-
-    #[test]
-    fn working_days_skip_weekends() {
-        let friday = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
-        let tuesday = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
-        assert_eq!(working_days_between(friday, tuesday), 2);
-        assert_eq!(working_days_between(friday, friday), 0);
-        assert_eq!(working_days_between(tuesday, friday), -2);
-    }
-
-    proptest! {
-        #[test]
-        fn working_days_match_a_day_by_day_count(start in 0i64..4000, len in 0i64..400) {
-            let from = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::Duration::days(start);
-            let to = from + chrono::Duration::days(len);
-            let naive = (1..=len)
-                .map(|d| from + chrono::Duration::days(d))
-                .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
-                .count() as i64;
-            prop_assert_eq!(working_days_between(from, to), naive);
-        }
     }
 }

@@ -3,10 +3,11 @@
 
 use super::outbox::FailedNotice;
 use super::reference::{self, BlackoutView, CiView, TemplateView};
+use super::workdays::DayOff;
 use super::{Ctx, ServiceResult};
 use crate::authz::{Object, Permission};
 use crate::domain::caller::Caller;
-use chrono::Duration;
+use chrono::{Datelike, Duration};
 
 /// One area of administration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,12 +16,19 @@ pub enum Section {
     Cis,
     Templates,
     Blackouts,
+    Calendar,
     Notices,
 }
 
 impl Section {
-    pub const ALL: [Section; 5] =
-        [Section::Users, Section::Cis, Section::Templates, Section::Blackouts, Section::Notices];
+    pub const ALL: [Section; 6] = [
+        Section::Users,
+        Section::Cis,
+        Section::Templates,
+        Section::Blackouts,
+        Section::Calendar,
+        Section::Notices,
+    ];
 
     /// What it takes to manage this section.
     pub fn permission(self) -> Permission {
@@ -29,6 +37,7 @@ impl Section {
             Section::Cis => Permission::ManageCis,
             Section::Templates => Permission::ManageTemplates,
             Section::Blackouts => Permission::ManageBlackouts,
+            Section::Calendar => Permission::ManageCalendar,
             Section::Notices => Permission::ManageNotices,
         }
     }
@@ -42,6 +51,8 @@ pub struct Listing {
     pub templates: Vec<TemplateView>,
     pub blackouts: Vec<BlackoutView>,
     pub notices: Vec<FailedNotice>,
+    /// This year's and next year's public holidays and closed days.
+    pub days_off: Vec<DayOff>,
 }
 
 /// The sections `caller` may manage.
@@ -61,6 +72,11 @@ pub fn listing(ctx: &Ctx, caller: &Caller, section: Section, search: &str) -> Se
             listing.cis = reference::list_cis(ctx, caller, 0)?;
         }
         Section::Notices => listing.notices = super::outbox::failed(ctx, caller)?,
+        Section::Calendar => {
+            let year = ctx.clock.now().with_timezone(&ctx.config.time_zone()).year();
+            listing.days_off = super::workdays::year(ctx, caller, year)?;
+            listing.days_off.extend(super::workdays::year(ctx, caller, year + 1)?);
+        }
         Section::Blackouts => {
             let now = ctx.clock.now();
             listing.blackouts =

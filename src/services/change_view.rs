@@ -254,11 +254,12 @@ pub fn risk_facts(
     let recent_failure_on_ci =
         !ci_ids.is_empty() && changes::failed_on_cis_since(conn, ci_ids, at - chrono::Duration::days(180))?;
     let zone = config.time_zone();
-    let working_days_notice = change.planned_start.map(|start| {
-        crate::domain::risk::working_days_between(
-            at.with_timezone(&zone).date_naive(),
-            start.with_timezone(&zone).date_naive(),
-        )
-    });
+    let working_days_notice = match change.planned_start {
+        Some(start) => {
+            let (from, to) = (at.with_timezone(&zone).date_naive(), start.with_timezone(&zone).date_naive());
+            Some(super::workdays::calendar(conn, from, to)?.between(from, to))
+        }
+        None => None,
+    };
     Ok(RiskFacts { most_critical_ci, recent_failure_on_ci, working_days_notice })
 }

@@ -26,6 +26,7 @@ pub mod retention;
 pub mod risk;
 pub mod users;
 pub mod voting;
+pub mod workdays;
 
 use crate::authz::{Authz, Object, Permission};
 use crate::clock::Clock;
@@ -116,5 +117,6 @@ pub(crate) fn describe(permission: Permission) -> &'static str {
         Permission::VoteAsManager => "vote as a change manager",
         Permission::UseVoteLink => "use this vote link (only the voter it was sent to may)",
         Permission::FollowUpcoming => "follow the coming week's changes",
+        Permission::ManageCalendar => "manage the closed days of the working-day calendar (admins do)",
     }
 }

@@ -10,27 +10,24 @@ use crate::db::{users, DbConn};
 use crate::domain::caller::Caller;
 use crate::domain::change::Change;
 use crate::domain::ids::{ChangeId, UserId};
-use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
-use chrono_tz::Tz;
+use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeSet;
 
 /// Most changes one round looks at for each kind of reminder.
 const LIMIT: i64 = 500;
 
-/// The next CAB cut-off after `now`: the working day before the weekly meeting (Tuesday
-/// 10:00), at 12:00, in `zone` — so Monday 12:00.
-pub fn next_cutoff(now: DateTime<Utc>, zone: Tz) -> DateTime<Utc> {
-    let local = now.with_timezone(&zone).date_naive();
-    let days_to_monday =
-        (7 + Weekday::Mon.num_days_from_monday() as i64 - local.weekday().num_days_from_monday() as i64) % 7;
-    (0..2)
-        .map(|week| local + Duration::days(days_to_monday + 7 * week))
-        .filter_map(|day| {
-            zone.from_local_datetime(&day.and_time(NaiveTime::from_hms_opt(12, 0, 0)?)).earliest()
-        })
-        .map(|t| t.with_timezone(&Utc))
-        .find(|cutoff| *cutoff > now)
-        .unwrap_or(now + Duration::days(7))
+/// The next CAB cut-off after `now`: the meeting rule of the settings on the service's
+/// working-day calendar (holidays and closed days counted out).
+pub fn next_cutoff(ctx: &Ctx, conn: &mut DbConn, now: DateTime<Utc>) -> ServiceResult<Option<DateTime<Utc>>> {
+    let zone = ctx.config.time_zone();
+    let today = now.with_timezone(&zone).date_naive();
+    let calendar = super::workdays::calendar(conn, today - Duration::days(21), today + Duration::days(42))?;
+    Ok(ctx.config.meeting_rule().next_cutoff(now, zone, &calendar))
+}
+
+/// The next cut-off, read in a transaction of its own (for tests and pages).
+pub fn cutoff_after(ctx: &Ctx, now: DateTime<Utc>) -> ServiceResult<Option<DateTime<Utc>>> {
+    ctx.db.read(|conn| next_cutoff(ctx, conn, now))
 }
 
 /// A reminder found due, with the change and the people it goes to.
@@ -97,8 +94,7 @@ fn find_due(ctx: &Ctx, conn: &mut DbConn, now: DateTime<Utc>) -> ServiceResult<V
     // A day before the cut-off, to eligible voters who have not voted in this round. Each
     // change's voters are looked at once per cut-off and round (a mark with no recipient),
     // so the scan goes through any number of waiting changes, a batch a round.
-    let cutoff = next_cutoff(now, ctx.config.time_zone());
-    if cutoff - now <= Duration::days(1) {
+    if let Some(cutoff) = next_cutoff(ctx, conn, now)?.filter(|cutoff| *cutoff - now <= Duration::days(1)) {
         let waiting = reminders::votes_not_reminded(conn, cutoff, LIMIT)?;
         let ids: Vec<ChangeId> = waiting.iter().map(|c| c.id).collect();
         let voted: BTreeSet<_> = reminders::voted(conn, &ids)?.into_iter().collect();
@@ -138,20 +134,4 @@ fn people_who_may(
         return Ok(Vec::new());
     }
     Ok(users::holding_any(conn, &ctx.authz.roles_granting(permission))?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cutoff_is_monday_noon_in_oslo() {
-        let zone = chrono_tz::Europe::Oslo;
-        let thursday = Utc.with_ymd_and_hms(2026, 12, 3, 9, 0, 0).unwrap();
-        assert_eq!(next_cutoff(thursday, zone).to_rfc3339(), "2026-12-07T11:00:00+00:00");
-        let monday_afternoon = Utc.with_ymd_and_hms(2026, 12, 7, 13, 0, 0).unwrap();
-        assert_eq!(next_cutoff(monday_afternoon, zone).to_rfc3339(), "2026-12-14T11:00:00+00:00");
-        let summer_monday = Utc.with_ymd_and_hms(2026, 6, 1, 8, 0, 0).unwrap();
-        assert_eq!(next_cutoff(summer_monday, zone).to_rfc3339(), "2026-06-01T10:00:00+00:00");
-    }
 }

@@ -73,6 +73,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/admin/users/roles").route(post().to(pages::admin::set_roles)))
         .service(resource("/admin/notices").route(get().to(pages::admin::notices_page)))
+        .service(
+            resource("/admin/calendar")
+                .route(get().to(pages::admin::calendar_page))
+                .route(post().to(pages::admin::close_day)),
+        )
+        .service(resource("/admin/calendar/{day}/reopen").route(post().to(pages::admin::reopen_day)))
         .service(resource("/admin/notices/{id}/retry").route(post().to(pages::admin::retry_notice)))
         .service(
             resource("/admin/cis")
@@ -116,7 +122,7 @@ where
 /// The server is built from this list, and `api_route_table` reads the same list, so the
 /// OpenAPI test compares the document with the routes that really exist.
 fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
-    use api::{changes, meta, outbox, reference};
+    use api::{changes, meta, outbox, reference, workdays};
     use Method as M;
     vec![
         ("/healthz", vec![on(M::GET, meta::healthz)]),
@@ -137,6 +143,9 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
         ("/api/v1/changes/{id}/votes", vec![on(M::POST, changes::vote)]),
         ("/api/v1/changes/{id}/events", vec![on(M::GET, changes::events)]),
         ("/api/v1/calendar", vec![on(M::GET, reference::calendar)]),
+        ("/api/v1/calendar/days-off", vec![on(M::GET, workdays::days_off)]),
+        ("/api/v1/calendar/closed-days", vec![on(M::POST, workdays::close_day)]),
+        ("/api/v1/calendar/closed-days/{day}", vec![on(M::DELETE, workdays::reopen_day)]),
         ("/api/v1/reports/summary", vec![on(M::GET, reference::report)]),
         ("/api/v1/outbox/failed", vec![on(M::GET, outbox::failed)]),
         ("/api/v1/outbox/{id}/retry", vec![on(M::POST, outbox::retry)]),

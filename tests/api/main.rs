@@ -23,3 +23,4 @@ mod reports;
 mod risk;
 mod rules;
 mod sessions;
+mod workdays;

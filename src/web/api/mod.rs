@@ -4,6 +4,7 @@ pub mod changes;
 pub mod meta;
 pub mod outbox;
 pub mod reference;
+pub mod workdays;
 
 use crate::domain::ids::ChangeId;
 use crate::services::ServiceError;

@@ -242,3 +242,50 @@ pub async fn add_blackout(
     })
     .await
 }
+
+pub async fn calendar_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
+    show(ctx, viewer, Section::Calendar, Shown::default()).await
+}
+
+/// Closes a day (its date from a date field, `YYYY-MM-DD`).
+pub async fn close_day(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    form: TypedForm,
+) -> Result<HttpResponse, PageError> {
+    let form = form.0;
+    let mut errors = FieldErrors::default();
+    for refused in form.invalid() {
+        errors.add(refused.field, refused.message);
+    }
+    let day = errors.check(
+        "day",
+        chrono::NaiveDate::parse_from_str(form.get("day"), "%Y-%m-%d")
+            .map_err(|_| Message::new("msg-date-format")),
+    );
+    let input = match (errors.finish(|| ()), day) {
+        (Ok(()), Some(day)) => crate::services::workdays::NewClosedDay { day, name: form.text("name") },
+        (finished, _) => {
+            let errors = finished.err().unwrap_or_default();
+            return refused_fields(ctx, viewer, Section::Calendar, &form, errors).await;
+        }
+    };
+    submit(ctx, viewer, Section::Calendar, form.typed(), move |ctx, caller| {
+        crate::services::workdays::close(ctx, caller, input).map(|_| ())
+    })
+    .await
+}
+
+/// Makes a closed day a working day again.
+pub async fn reopen_day(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    day: web::Path<chrono::NaiveDate>,
+    _csrf_checked: Form,
+) -> Result<HttpResponse, PageError> {
+    let day = day.into_inner();
+    submit(ctx, viewer, Section::Calendar, Vec::new(), move |ctx, caller| {
+        crate::services::workdays::reopen(ctx, caller, day)
+    })
+    .await
+}

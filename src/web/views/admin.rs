@@ -18,6 +18,7 @@ pub fn path(section: Section) -> &'static str {
         Section::Cis => "/admin/cis",
         Section::Templates => "/admin/templates",
         Section::Blackouts => "/admin/blackouts",
+        Section::Calendar => "/admin/calendar",
         Section::Notices => "/admin/notices",
     }
 }
@@ -29,6 +30,7 @@ pub fn title_key(section: Section) -> &'static str {
         Section::Cis => "admin-cis",
         Section::Templates => "admin-templates",
         Section::Blackouts => "admin-blackouts",
+        Section::Calendar => "admin-calendar",
         Section::Notices => "admin-notices",
     }
 }
@@ -120,6 +122,7 @@ pub fn section(viewer: &Viewer, section: Section, data: &Listing, search: &str, 
             Section::Templates => (templates(&frame, data)),
             Section::Notices => (notices(&frame, data)),
             Section::Blackouts => (blackouts(&frame, data)),
+            Section::Calendar => (calendar(&frame, data)),
         }
     }
 }
@@ -255,6 +258,36 @@ fn blackouts(frame: &Frame<'_>, data: &Listing) -> Markup {
             (input(Input::DateTimeLocal, &lang.t("admin-starts"), "starts_at", frame.value("starts_at"), frame.errors.on("starts_at"), true))
             (input(Input::DateTimeLocal, &lang.t("admin-ends"), "ends_at", frame.value("ends_at"), frame.errors.on("ends_at"), true))
             (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &frame.values("ci_ids"), frame.errors.on("ci_ids")))
+        }))
+    }
+}
+
+fn calendar(frame: &Frame<'_>, data: &Listing) -> Markup {
+    let viewer = frame.viewer;
+    let lang = viewer.lang;
+    html! {
+        p.hint { (lang.t("admin-calendar-hint")) }
+        table {
+            thead { tr { th scope="col" { (lang.t("field-day")) } th scope="col" { (lang.t("admin-day-what")) } th scope="col" { (lang.t("section-actions")) } } }
+            tbody { @for off in &data.days_off { tr {
+                td { time datetime=(off.day.to_string()) { (lang.t(&format!("weekday-{}", off.day.format("%a").to_string().to_lowercase()))) " " (off.day.format("%d.%m.%Y")) } }
+                td {
+                    @if let Some(holiday) = off.holiday { (lang.t(&format!("holiday-{holiday}"))) }
+                    @if let Some(name) = &off.name { (name) }
+                }
+                td {
+                    @if off.holiday.is_none() {
+                        form method="post" action=(format!("/admin/calendar/{}/reopen", off.day)) {
+                            (csrf(&viewer.csrf))
+                            button type="submit" aria-label=(lang.t_with("admin-reopen-day-of", &[("day", crate::i18n::arg(off.day.format("%d.%m.%Y").to_string()))])) { (lang.t("admin-reopen-day")) }
+                        }
+                    }
+                }
+            } } }
+        }
+        (frame.form("/admin/calendar", &lang.t("admin-add-closed-day"), html! {
+            (input(Input::Date, &lang.t("field-day"), "day", frame.value("day"), frame.errors.on("day"), true))
+            (input(Input::Text, &lang.t("field-name"), "name", frame.value("name"), frame.errors.on("name"), true))
         }))
     }
 }

@@ -82,6 +82,7 @@ pub enum Input {
     /// A password being set for someone.
     NewPassword,
     DateTimeLocal,
+    Date,
     Number,
 }
 
@@ -92,6 +93,7 @@ impl Input {
             Input::Email => "email",
             Input::Password | Input::NewPassword => "password",
             Input::DateTimeLocal => "datetime-local",
+            Input::Date => "date",
             Input::Number => "number",
         }
     }
