@@ -52,6 +52,8 @@ text_enum! {
         FollowUpcoming = "follow_upcoming",
         /// Add and remove the extra closed days of the working-day calendar.
         ManageCalendar = "manage_calendar",
+        /// Add extra CAB meetings and cancel planned ones.
+        ManageMeetings = "manage_meetings",
     }
 }
 

@@ -319,6 +319,9 @@ msg-too-long = must be at most { $max } characters
 msg-control-character = must not contain control characters such as { $code } (at character { $position }); only tabs and line breaks are allowed
 msg-stale-version = someone else saved this change after you opened it. What you typed is kept below; saving again replaces their version.
 msg-year-range = must be a year from 2000 to 2199
+msg-meeting-in-past = must be a time still to come
+msg-cutoff-after-start = must not be after the meeting starts
+msg-meeting-not-planned = only a planned meeting can be cancelled; this one is { $state }
 msg-day-closed-already = { $day } is closed already
 field-day = Date
 field-version = Version
@@ -430,6 +433,7 @@ forbidden-vote_as_manager = Your vote does not count as a change manager's.
 forbidden-use_vote_link = Only the person this voting link was sent to may use it.
 forbidden-follow_upcoming = You are not allowed to follow the coming week's changes.
 forbidden-manage_calendar = You are not allowed to manage the closed days of the calendar (admins do).
+forbidden-manage_meetings = You are not allowed to add or cancel CAB meetings (change managers do).
 msg-notice-not-failed = notice { $id } is not a failed notice
 admin-notices = Failed email notices
 holiday-new_years_day = New Year's Day
@@ -450,6 +454,35 @@ admin-day-what = Holiday or closure
 admin-add-closed-day = Add a closed day
 admin-reopen-day = Open again
 admin-reopen-day-of = Open { $day } again as a working day
+meeting-title-regular = CAB meeting { $when }
+meeting-title-extra = { $title } ({ $when })
+meeting-starts = Starts
+meeting-cutoff = Cut-off
+meeting-cancel-reason = Why it was cancelled
+meeting-state-planned = Planned
+meeting-state-open = Under way
+meeting-state-closed = Closed
+meeting-state-cancelled = Cancelled
+meeting-markdown = Download the agenda as Markdown
+agenda-for_decision = For decision
+agenda-late = Arrived after the cut-off
+agenda-emergencies_to_note = Emergency changes decided since the last meeting
+agenda-in_review = In post-implementation review
+agenda-failed_to_note = Failed or backed out since the last meeting
+agenda-nothing = Nothing.
+agenda-approval = Approvals
+agenda-approvals = { $approvals } of { $required }
+agenda-manager-needed = a change manager's approval is still needed
+cab-next-meeting = Next CAB meeting
+cab-no-meeting = No meeting is planned.
+cab-agenda-count = { $count ->
+    [one] one change for decision
+   *[other] { $count } changes for decision
+}
+cab-agenda-late = { $count ->
+    [one] one late
+   *[other] { $count } late
+}
 admin-no-failed-notices = No notices have failed.
 admin-notice-recipient = Recipient
 admin-notice-kind = Kind

@@ -319,6 +319,9 @@ msg-too-long = kan ha høyst { $max } tegn
 msg-control-character = kan ikke inneholde kontrolltegn som { $code } (ved tegn { $position }); bare tabulator og linjeskift er tillatt
 msg-stale-version = noen andre lagret endringen etter at du åpnet den. Det du skrev, står under; lagrer du igjen, erstatter det deres versjon.
 msg-year-range = må være et år fra 2000 til 2199
+msg-meeting-in-past = må være et tidspunkt fram i tid
+msg-cutoff-after-start = kan ikke være etter at møtet begynner
+msg-meeting-not-planned = bare et planlagt møte kan avlyses; dette er { $state }
 msg-day-closed-already = { $day } er stengt fra før
 field-day = Dato
 field-version = Versjon
@@ -430,6 +433,7 @@ forbidden-vote_as_manager = Stemmen din teller ikke som en endringsleders.
 forbidden-use_vote_link = Bare den som fikk denne stemmelenken, kan bruke den.
 forbidden-follow_upcoming = Du har ikke lov til å følge neste ukes endringer.
 forbidden-manage_calendar = Du har ikke lov til å endre stengte dager i kalenderen (administratorer gjør det).
+forbidden-manage_meetings = Du har ikke lov til å legge til eller avlyse CAB-møter (endringsledere gjør det).
 msg-notice-not-failed = varsel { $id } er ikke et feilet varsel
 admin-notices = Feilede e-postvarsler
 holiday-new_years_day = Første nyttårsdag
@@ -450,6 +454,35 @@ admin-day-what = Helligdag eller stengt
 admin-add-closed-day = Legg til en stengt dag
 admin-reopen-day = Åpne igjen
 admin-reopen-day-of = Gjør { $day } til arbeidsdag igjen
+meeting-title-regular = CAB-møte { $when }
+meeting-title-extra = { $title } ({ $when })
+meeting-starts = Begynner
+meeting-cutoff = Frist
+meeting-cancel-reason = Hvorfor det ble avlyst
+meeting-state-planned = Planlagt
+meeting-state-open = Pågår
+meeting-state-closed = Avsluttet
+meeting-state-cancelled = Avlyst
+meeting-markdown = Last ned sakslisten som Markdown
+agenda-for_decision = Til beslutning
+agenda-late = Kom etter fristen
+agenda-emergencies_to_note = Hasteendringer besluttet siden forrige møte
+agenda-in_review = Til evaluering etter gjennomføring
+agenda-failed_to_note = Feilet eller rullet tilbake siden forrige møte
+agenda-nothing = Ingenting.
+agenda-approval = Godkjenninger
+agenda-approvals = { $approvals } av { $required }
+agenda-manager-needed = en endringsleder må fortsatt godkjenne
+cab-next-meeting = Neste CAB-møte
+cab-no-meeting = Ingen møter er planlagt.
+cab-agenda-count = { $count ->
+    [one] én endring til beslutning
+   *[other] { $count } endringer til beslutning
+}
+cab-agenda-late = { $count ->
+    [one] én kom sent
+   *[other] { $count } kom sent
+}
 admin-no-failed-notices = Ingen varsler har feilet.
 admin-notice-recipient = Mottaker
 admin-notice-kind = Type

@@ -401,3 +401,44 @@ pub fn created_between(
         .load(conn)?;
     rows.into_iter().map(ChangeRow::into_change).collect()
 }
+
+/// What a meeting's agenda is made of: the changes waiting for the CAB or in review, the
+/// emergency changes decided in `(since, until]` and the changes that ended failed or
+/// backed out then — three index ranges, each at most `limit` long.
+pub fn agenda_candidates(
+    conn: &mut DbConn,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Change>> {
+    let waiting: Vec<ChangeRow> = changes::table
+        .filter(changes::state.eq_any([ChangeState::Authorize.as_str(), ChangeState::Review.as_str()]))
+        .order(changes::id.asc())
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)?;
+    let emergencies: Vec<ChangeRow> = changes::table
+        .filter(changes::decided_at.gt(to_naive(since)))
+        .filter(changes::decided_at.le(to_naive(until)))
+        .filter(changes::change_type.eq(ChangeType::Emergency.as_str()))
+        .order(changes::decided_at.asc())
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)?;
+    let failed: Vec<ChangeRow> = changes::table
+        .filter(changes::actual_end.gt(to_naive(since)))
+        .filter(changes::actual_end.le(to_naive(until)))
+        .filter(changes::closure_code.eq_any([ClosureCode::Failed.as_str(), ClosureCode::BackedOut.as_str()]))
+        .order(changes::actual_end.asc())
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)?;
+    let mut seen = std::collections::BTreeSet::new();
+    waiting
+        .into_iter()
+        .chain(emergencies)
+        .chain(failed)
+        .filter(|row| seen.insert(row.id))
+        .map(ChangeRow::into_change)
+        .collect()
+}

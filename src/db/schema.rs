@@ -223,6 +223,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cab_meetings (id) {
+        id -> Integer,
+        kind -> Text,
+        state -> Text,
+        title -> Text,
+        starts_at -> Timestamp,
+        cutoff_at -> Timestamp,
+        cancel_reason -> Nullable<Text>,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(change_cis -> changes (change_id));
@@ -251,5 +265,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     vote_tokens,
     reminders,
-    closed_days
+    closed_days,
+    cab_meetings
 );

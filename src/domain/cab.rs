@@ -55,6 +55,26 @@ impl MeetingRule {
         Some(Planned { day, cutoff_day: calendar.previous(day) })
     }
 
+    /// The meetings of the `weeks` weeks from the one `now` is in, as instants: `(start,
+    /// cut-off)`, the ones starting after `now` only.
+    pub fn upcoming(
+        &self,
+        now: DateTime<Utc>,
+        weeks: i64,
+        zone: Tz,
+        calendar: &WorkingDays,
+    ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+        let today = now.with_timezone(&zone).date_naive();
+        let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+        (0..weeks)
+            .filter_map(|week| self.in_week(monday + Duration::weeks(week), calendar))
+            .filter_map(|planned| {
+                Some((local(zone, planned.day, self.time)?, local(zone, planned.cutoff_day, self.cutoff)?))
+            })
+            .filter(|(start, _)| *start > now)
+            .collect()
+    }
+
     /// The first cut-off after `now`, as an instant (looking at most five weeks ahead).
     pub fn next_cutoff(&self, now: DateTime<Utc>, zone: Tz, calendar: &WorkingDays) -> Option<DateTime<Utc>> {
         let today = now.with_timezone(&zone).date_naive();
@@ -98,6 +118,17 @@ mod tests {
         assert_eq!(rule.next_cutoff(monday_afternoon, Oslo, &calendar), Some(at(2026, 12, 14, 11)));
         let summer = at(2026, 6, 1, 8);
         assert_eq!(rule.next_cutoff(summer, Oslo, &calendar), Some(at(2026, 6, 1, 10)), "12:00 CEST");
+    }
+
+    #[test]
+    fn the_next_eight_weeks_of_meetings_skip_what_has_begun() {
+        let rule = MeetingRule::default();
+        let tuesday_noon = at(2026, 12, 1, 11);
+        let meetings = rule.upcoming(tuesday_noon, 8, Oslo, &WorkingDays::default());
+        assert_eq!(meetings.len(), 7, "this week's meeting has begun");
+        assert_eq!(meetings[0], (at(2026, 12, 8, 9), at(2026, 12, 7, 11)));
+        // Christmas Day 2026 is a Friday: the Tuesday meeting of 29 December stays.
+        assert!(meetings.iter().any(|(start, _)| *start == at(2026, 12, 29, 9)));
     }
 
     #[test]

@@ -144,7 +144,7 @@ pub async fn supervise(ctx: Ctx, transport: Transport, every: StdDuration) {
 /// The pause before a dead worker is started again.
 const RESTART_PAUSE: StdDuration = StdDuration::from_secs(5);
 
-/// How often the worker purges rows past their retention.
+/// How often the worker purges rows past their retention and plans the CAB meetings ahead.
 const PURGE_EVERY: Duration = Duration::hours(1);
 
 /// Runs rounds until the process stops, pausing `every` between them.
@@ -156,6 +156,11 @@ pub async fn rounds(ctx: Ctx, transport: Transport, every: StdDuration) {
                 Ok(purged) if purged != Default::default() => tracing::info!(?purged, "purged old rows"),
                 Ok(_) => {}
                 Err(error) => tracing::error!(%error, "purge failed"),
+            }
+            match run(&ctx, crate::services::meetings::plan_ahead).await {
+                Ok(0) => {}
+                Ok(planned) => tracing::info!(planned, "CAB meetings planned"),
+                Err(error) => tracing::error!(%error, "planning CAB meetings failed"),
             }
             last_purge = Some(ctx.clock.now());
         }

@@ -16,6 +16,7 @@ pub mod email_votes;
 pub mod error;
 pub mod health;
 pub mod lifecycle;
+pub mod meetings;
 pub mod notices;
 pub mod outbox;
 pub mod queue;
@@ -118,5 +119,6 @@ pub(crate) fn describe(permission: Permission) -> &'static str {
         Permission::UseVoteLink => "use this vote link (only the voter it was sent to may)",
         Permission::FollowUpcoming => "follow the coming week's changes",
         Permission::ManageCalendar => "manage the closed days of the working-day calendar (admins do)",
+        Permission::ManageMeetings => "add or cancel CAB meetings (change managers do)",
     }
 }

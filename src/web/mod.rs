@@ -62,6 +62,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/changes/{id}/{action}").route(post().to(pages::changes::act)))
         .service(resource("/cab").route(get().to(cab::queue)))
+        .service(resource("/cab/meetings/{id}").route(get().to(pages::meetings::show)))
+        .service(resource("/cab/meetings/{id}/agenda.md").route(get().to(pages::meetings::markdown)))
         .service(resource("/calendar").route(get().to(pages::calendar::show)))
         .service(resource("/reports").route(get().to(pages::reports::show)))
         .service(resource("/reports/changes.csv").route(get().to(pages::reports::csv)))
@@ -122,7 +124,7 @@ where
 /// The server is built from this list, and `api_route_table` reads the same list, so the
 /// OpenAPI test compares the document with the routes that really exist.
 fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
-    use api::{changes, meta, outbox, reference, workdays};
+    use api::{changes, meetings, meta, outbox, reference, workdays};
     use Method as M;
     vec![
         ("/healthz", vec![on(M::GET, meta::healthz)]),
@@ -143,6 +145,9 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
         ("/api/v1/changes/{id}/votes", vec![on(M::POST, changes::vote)]),
         ("/api/v1/changes/{id}/events", vec![on(M::GET, changes::events)]),
         ("/api/v1/calendar", vec![on(M::GET, reference::calendar)]),
+        ("/api/v1/cab/meetings", vec![on(M::GET, meetings::list), on(M::POST, meetings::add)]),
+        ("/api/v1/cab/meetings/{id}", vec![on(M::GET, meetings::get)]),
+        ("/api/v1/cab/meetings/{id}/cancel", vec![on(M::POST, meetings::cancel)]),
         ("/api/v1/calendar/days-off", vec![on(M::GET, workdays::days_off)]),
         ("/api/v1/calendar/closed-days", vec![on(M::POST, workdays::close_day)]),
         ("/api/v1/calendar/closed-days/{day}", vec![on(M::DELETE, workdays::reopen_day)]),

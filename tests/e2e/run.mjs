@@ -220,6 +220,16 @@ try {
   await kari.waitForURL(changeUrl);
   check("assessed changes await the CAB", (await kari.textContent(".summary")).includes("Awaiting CAB"));
 
+  // The next CAB meeting leads the queue; its agenda lists the change for decision.
+  await kari.goto(`${base}/cab`);
+  await kari.click("section.next-meeting a[href^='/cab/meetings/']");
+  await kari.waitForURL(/\/cab\/meetings\/\d+$/);
+  check("the next meeting's agenda lists the change for decision", (await kari.textContent("#agenda-for_decision + table")).includes(changeUrl.split("/").pop()));
+  await audit(kari, "cab meeting agenda");
+  await kari.emulateMedia({ media: "print" });
+  await kari.screenshot({ path: join(output, "agenda-print.png"), fullPage: true });
+  await kari.emulateMedia({ media: "screen" });
+
   // The requester is a CAB member too, but sees no vote buttons on her own change.
   await rita.goto(changeUrl);
   check("a requester cannot vote on her own change", (await rita.locator("button[value=approve]").count()) === 0);

@@ -44,7 +44,7 @@ pub struct PeriodParams {
 }
 
 impl PeriodParams {
-    fn period(&self, now: DateTime<Utc>) -> ServiceResult<(DateTime<Utc>, DateTime<Utc>)> {
+    pub fn period(&self, now: DateTime<Utc>) -> ServiceResult<(DateTime<Utc>, DateTime<Utc>)> {
         let mut errors = FieldErrors::default();
         let from = parse_time(&mut errors, "from", self.from.as_deref());
         let to = parse_time(&mut errors, "to", self.to.as_deref());

@@ -1,7 +1,8 @@
-//! `/cab`: changes awaiting the CAB, highest risk first, with approve and reject.
+//! `/cab`: the next CAB meeting first, then the changes awaiting the CAB, highest risk
+//! first, with approve and reject.
 
 use super::html;
-use crate::services::{queue, Ctx};
+use crate::services::{meetings, queue, Ctx};
 use crate::web::session::{page_run, PageError, Viewer};
 use crate::web::views::page;
 use actix_web::http::StatusCode;
@@ -9,7 +10,12 @@ use actix_web::{web, HttpResponse};
 
 pub async fn queue(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
     let caller = viewer.caller.clone();
-    let items = page_run(ctx, viewer.lang, move |ctx| queue::cab(ctx, &caller)).await?;
-    let body = crate::web::views::cab::queue(&viewer, &items);
+    let (next, items) =
+        page_run(ctx, viewer.lang, move |ctx| Ok((meetings::next(ctx, &caller)?, queue::cab(ctx, &caller)?)))
+            .await?;
+    let body = maud::html! {
+        (crate::web::views::meetings::next(&viewer, next.as_ref()))
+        (crate::web::views::cab::queue(&viewer, &items))
+    };
     Ok(html(StatusCode::OK, page(&viewer, &viewer.lang.t("nav-cab"), body)))
 }

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod changes;
 pub mod forms;
 pub mod home;
+pub mod meetings;
 pub mod profile;
 pub mod reports;
 pub mod vote;

@@ -319,7 +319,7 @@ pub fn detail(viewer: &Viewer, detail: &Detail, notice: Option<&str>) -> Markup 
     }
 }
 
-fn factor_text(lang: Lang, key: &str, detail: &str) -> String {
+pub fn factor_text(lang: Lang, key: &str, detail: &str) -> String {
     if QUESTIONS.iter().any(|q| q.key == key) {
         format!("{} — {}", lang.t(&format!("question-{key}")), lang.t(&format!("answer-{key}-{detail}")))
     } else {

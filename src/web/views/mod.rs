@@ -9,6 +9,7 @@ pub mod changes;
 pub mod components;
 pub mod home;
 pub mod layout;
+pub mod meetings;
 pub mod profile;
 pub mod reports;
 pub mod vote;

@@ -1,0 +1,321 @@
+//! CAB meetings (SPEC §2): the regular ones planned ahead from the `[cab]` settings on the
+//! working-day calendar, extra ones (an ECAB) added and meetings cancelled by change
+//! managers (audited), and each meeting's agenda worked out from the changes.
+
+use super::audit::{record, Event};
+use super::changes::{summaries, ChangeSummary};
+use super::{Ctx, ServiceError, ServiceResult};
+use crate::authz::{Object, Permission};
+use crate::db::meetings::{self as repo, NewMeeting};
+use crate::db::{changes, votes, DbConn};
+use crate::domain::approval::{decide, Outcome, Progress};
+use crate::domain::caller::Caller;
+use crate::domain::change::{plausible, Change};
+use crate::domain::ids::ChangeId;
+use crate::domain::meeting::{self, AgendaSection, Candidate, Meeting, MeetingKind, MeetingState, Span};
+use crate::domain::risk::Factor;
+use crate::domain::text::Text;
+use crate::domain::validation::{required_text, FieldErrors, Message};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How far ahead regular meetings are planned.
+pub const PLAN_WEEKS: i64 = 8;
+/// Most changes one agenda section is made from.
+const AGENDA_LIMIT: i64 = 200;
+/// How far back the first meeting's agenda looks for emergencies and failures to note.
+const FIRST_LOOK_BACK: Duration = Duration::days(7);
+
+/// A meeting as the API and the pages show it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MeetingView {
+    pub id: i32,
+    pub kind: MeetingKind,
+    pub state: MeetingState,
+    /// The extra meeting's subject (empty for a regular one).
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    /// Changes that went to the CAB after this are on the agenda as late.
+    pub cutoff_at: DateTime<Utc>,
+    pub cancel_reason: Option<String>,
+}
+
+impl From<Meeting> for MeetingView {
+    fn from(m: Meeting) -> Self {
+        MeetingView {
+            id: m.id,
+            kind: m.kind,
+            state: m.state,
+            title: m.title,
+            starts_at: m.starts_at,
+            cutoff_at: m.cutoff_at,
+            cancel_reason: m.cancel_reason,
+        }
+    }
+}
+
+/// One change on the agenda.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AgendaItem {
+    pub change: ChangeSummary,
+    /// What the risk score is made of.
+    pub risk_factors: Vec<Factor>,
+    /// For changes waiting for the CAB: approvals so far against the rule.
+    pub approval: Option<Progress>,
+}
+
+/// One section of the agenda.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AgendaPart {
+    pub section: AgendaSection,
+    pub items: Vec<AgendaItem>,
+}
+
+/// A meeting with its agenda.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MeetingDetail {
+    pub meeting: MeetingView,
+    pub agenda: Vec<AgendaPart>,
+}
+
+/// Plans the regular meetings of the next weeks that are not planned yet; returns how
+/// many it added. Reads first and writes only when a meeting is missing.
+pub fn plan_ahead(ctx: &Ctx) -> ServiceResult<usize> {
+    let now = ctx.clock.now();
+    let zone = ctx.config.time_zone();
+    let today = now.with_timezone(&zone).date_naive();
+    let rule = ctx.config.meeting_rule();
+    let horizon = now + Duration::weeks(PLAN_WEEKS + 1);
+    let missing = ctx.db.read(|conn| -> ServiceResult<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
+        let calendar = super::workdays::calendar(
+            conn,
+            today - Duration::days(7),
+            today + Duration::weeks(PLAN_WEEKS + 1),
+        )?;
+        let planned = repo::between(conn, now, horizon, 100)?;
+        Ok(rule
+            .upcoming(now, PLAN_WEEKS, zone, &calendar)
+            .into_iter()
+            .filter(|(start, _)| {
+                !planned.iter().any(|m| m.kind == MeetingKind::Regular && m.starts_at == *start)
+            })
+            .collect())
+    })?;
+    if missing.is_empty() {
+        return Ok(0);
+    }
+    ctx.db.write(|conn| -> ServiceResult<usize> {
+        // Another instance may have planned them meanwhile.
+        let planned = repo::between(conn, now, horizon, 100)?;
+        let mut added = 0;
+        for (starts_at, cutoff_at) in missing {
+            if planned.iter().any(|m| m.kind == MeetingKind::Regular && m.starts_at == starts_at) {
+                continue;
+            }
+            let new =
+                NewMeeting { kind: MeetingKind::Regular, title: "", starts_at, cutoff_at, created_by: None };
+            let id = repo::insert(conn, &new, now)?;
+            let payload =
+                serde_json::json!({ "meeting_id": id, "starts_at": starts_at, "cutoff_at": cutoff_at });
+            record(
+                conn,
+                Event { change: None, actor: None, action: "plan_meeting", from: None, to: None, payload },
+                now,
+            )?;
+            added += 1;
+        }
+        Ok(added)
+    })
+}
+
+/// Meetings starting in `[from, to)`, earliest first.
+pub fn list(
+    ctx: &Ctx,
+    caller: &Caller,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> ServiceResult<Vec<MeetingView>> {
+    ctx.require(caller, Permission::Read, &Object::none())?;
+    let meetings = ctx.db.query(|conn| repo::between(conn, from, to, 200))?;
+    Ok(meetings.into_iter().map(MeetingView::from).collect())
+}
+
+/// One meeting with its agenda.
+pub fn detail(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<MeetingDetail> {
+    ctx.require(caller, Permission::Read, &Object::none())?;
+    ctx.db.read(|conn| {
+        let meeting = repo::find(conn, id)?
+            .ok_or_else(|| ServiceError::NotFound(format!("there is no meeting {id}")))?;
+        with_agenda(ctx, conn, meeting)
+    })
+}
+
+/// The next meeting that is planned or open, with its agenda (the CAB queue shows it
+/// first).
+pub fn next(ctx: &Ctx, caller: &Caller) -> ServiceResult<Option<MeetingDetail>> {
+    ctx.require(caller, Permission::Read, &Object::none())?;
+    let now = ctx.clock.now();
+    ctx.db.read(|conn| {
+        // A meeting is "next" until a few hours after it began, so one under way stays.
+        let upcoming =
+            repo::between(conn, now - Duration::hours(4), now + Duration::weeks(PLAN_WEEKS + 1), 50)?;
+        match upcoming.into_iter().find(|m| matches!(m.state, MeetingState::Planned | MeetingState::Open)) {
+            Some(meeting) => with_agenda(ctx, conn, meeting).map(Some),
+            None => Ok(None),
+        }
+    })
+}
+
+fn with_agenda(ctx: &Ctx, conn: &mut DbConn, meeting: Meeting) -> ServiceResult<MeetingDetail> {
+    let previous = repo::previous(conn, meeting.starts_at)?.map(|m| m.starts_at);
+    let since = previous.unwrap_or(meeting.starts_at - FIRST_LOOK_BACK);
+    let span = Span { previous: Some(since), cutoff: meeting.cutoff_at, start: meeting.starts_at };
+    let found = changes::agenda_candidates(conn, since, meeting.starts_at, AGENDA_LIMIT)?;
+    let candidates: Vec<Candidate> = found.iter().map(candidate).collect();
+    let sections = meeting::agenda(&candidates, &span);
+    let ids: Vec<ChangeId> = sections.iter().flat_map(|(_, ids)| ids.iter().copied()).collect();
+    let by_id: BTreeMap<ChangeId, Change> =
+        found.into_iter().filter(|c| ids.contains(&c.id)).map(|c| (c.id, c)).collect();
+    let ballots = votes::ballots_of(conn, &ids)?;
+    let mut agenda = Vec::new();
+    for (section, ids) in sections {
+        let changes: Vec<Change> = ids.iter().filter_map(|id| by_id.get(id).cloned()).collect();
+        let progress: Vec<Option<Progress>> = changes
+            .iter()
+            .map(|c| {
+                (section == AgendaSection::ForDecision || section == AgendaSection::Late).then(|| {
+                    let round: Vec<_> = ballots
+                        .iter()
+                        .filter(|(id, r, _)| *id == c.id && *r == c.decision_round)
+                        .map(|(_, _, b)| *b)
+                        .collect();
+                    let rule = ctx.config.approval.rule_for(c.change_type, c.risk.level);
+                    match decide(rule, ctx.config.approval.veto, &round) {
+                        Outcome::Pending(progress) => progress,
+                        Outcome::Approved | Outcome::Rejected => Progress {
+                            approvals: rule.approvals,
+                            required: rule.approvals,
+                            manager_needed: false,
+                        },
+                    }
+                })
+            })
+            .collect();
+        let factors: Vec<Vec<Factor>> = changes.iter().map(|c| c.risk.factors.clone()).collect();
+        let items = summaries(conn, changes)?
+            .into_iter()
+            .zip(factors.into_iter().zip(progress))
+            .map(|(change, (risk_factors, approval))| AgendaItem { change, risk_factors, approval })
+            .collect();
+        agenda.push(AgendaPart { section, items });
+    }
+    Ok(MeetingDetail { meeting: meeting.into(), agenda })
+}
+
+fn candidate(change: &Change) -> Candidate {
+    Candidate {
+        id: change.id,
+        state: change.state,
+        change_type: change.change_type,
+        risk_score: change.risk.score,
+        planned_start: change.planned_start,
+        authorized_at: change.authorized_at,
+        decided_at: change.decided_at,
+        closure_code: change.closure_code,
+        actual_end: change.actual_end,
+    }
+}
+
+/// Body of `POST /api/v1/cab/meetings`: an extra meeting (an ECAB).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewExtraMeeting {
+    /// What it is about, e.g. "ECAB: payroll outage".
+    pub title: Text,
+    pub starts_at: DateTime<Utc>,
+    /// Default: the start (everything waiting by then is for decision).
+    pub cutoff_at: Option<DateTime<Utc>>,
+}
+
+/// Adds an extra meeting (change managers; audited).
+pub fn add_extra(ctx: &Ctx, caller: &Caller, input: NewExtraMeeting) -> ServiceResult<MeetingView> {
+    ctx.require(caller, Permission::ManageMeetings, &Object::none())?;
+    let now = ctx.clock.now();
+    let mut errors = FieldErrors::default();
+    let title = errors.check("title", required_text(&input.title, 200));
+    let starts_at = errors.check("starts_at", plausible(input.starts_at));
+    if starts_at.is_some_and(|s| s <= now) {
+        errors.add("starts_at", Message::new("msg-meeting-in-past"));
+    }
+    let cutoff_at = input.cutoff_at.unwrap_or(input.starts_at);
+    if cutoff_at > input.starts_at {
+        errors.add("cutoff_at", Message::new("msg-cutoff-after-start"));
+    }
+    let title = errors.finish(|| title.unwrap_or_default())?;
+    let id = ctx.db.write(|conn| -> ServiceResult<i32> {
+        let new = NewMeeting {
+            kind: MeetingKind::Extra,
+            title: &title,
+            starts_at: input.starts_at,
+            cutoff_at,
+            created_by: Some(caller.id.0),
+        };
+        let id = repo::insert(conn, &new, now)?;
+        let payload = serde_json::json!({ "meeting_id": id, "title": title, "starts_at": input.starts_at });
+        record(
+            conn,
+            Event {
+                change: None,
+                actor: Some(caller.id),
+                action: "add_meeting",
+                from: None,
+                to: None,
+                payload,
+            },
+            now,
+        )?;
+        Ok(id)
+    })?;
+    let meeting = ctx.db.query(|conn| repo::find(conn, id))?;
+    meeting.map(MeetingView::from).ok_or_else(|| ServiceError::NotFound(format!("there is no meeting {id}")))
+}
+
+/// Body of `POST /api/v1/cab/meetings/{id}/cancel`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelMeeting {
+    pub reason: Text,
+}
+
+/// Cancels a planned meeting with a reason (change managers; audited).
+pub fn cancel(ctx: &Ctx, caller: &Caller, id: i32, input: CancelMeeting) -> ServiceResult<MeetingView> {
+    ctx.require(caller, Permission::ManageMeetings, &Object::none())?;
+    let reason = required_text(&input.reason, 2000).map_err(|m| ServiceError::invalid("reason", m))?;
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| -> ServiceResult<()> {
+        let meeting = repo::find(conn, id)?
+            .ok_or_else(|| ServiceError::NotFound(format!("there is no meeting {id}")))?;
+        if !repo::cancel(conn, id, &reason)? {
+            let state = meeting.state.as_str();
+            return Err(ServiceError::Conflict(Message::new("msg-meeting-not-planned").arg("state", state)));
+        }
+        let payload =
+            serde_json::json!({ "meeting_id": id, "starts_at": meeting.starts_at, "reason": reason });
+        record(
+            conn,
+            Event {
+                change: None,
+                actor: Some(caller.id),
+                action: "cancel_meeting",
+                from: None,
+                to: None,
+                payload,
+            },
+            now,
+        )?;
+        Ok(())
+    })?;
+    let meeting = ctx.db.query(|conn| repo::find(conn, id))?;
+    meeting.map(MeetingView::from).ok_or_else(|| ServiceError::NotFound(format!("there is no meeting {id}")))
+}

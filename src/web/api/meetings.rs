@@ -1,0 +1,65 @@
+//! `/api/v1/cab/meetings`: CAB meetings and their agendas.
+
+use crate::domain::caller::Caller;
+use crate::services::meetings::{self, CancelMeeting, MeetingDetail, MeetingView, NewExtraMeeting};
+use crate::services::{Ctx, ServiceResult};
+use crate::web::extract::{Json, Query};
+use crate::web::problem::Problem;
+use crate::web::run;
+use actix_web::{web, HttpResponse};
+use chrono::Duration;
+
+/// Meetings starting in a period (default: from a week ago to the planning horizon).
+#[utoipa::path(get, path = "/api/v1/cab/meetings", params(super::reference::PeriodParams),
+    responses((status = 200, body = [MeetingView]), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn list(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    period: Query<super::reference::PeriodParams>,
+) -> ServiceResult<web::Json<Vec<MeetingView>>> {
+    let now = ctx.clock.now();
+    let (from, to) = match (&period.from, &period.to) {
+        (None, None) => (now - Duration::weeks(1), now + Duration::weeks(meetings::PLAN_WEEKS + 1)),
+        _ => period.period(now)?,
+    };
+    Ok(web::Json(run(ctx, move |ctx| meetings::list(ctx, &caller, from, to)).await?))
+}
+
+/// Add an extra meeting, e.g. an ECAB (change managers).
+#[utoipa::path(post, path = "/api/v1/cab/meetings", request_body = NewExtraMeeting,
+    responses((status = 201, body = MeetingView), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn add(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    body: Json<NewExtraMeeting>,
+) -> ServiceResult<HttpResponse> {
+    let meeting = run(ctx, move |ctx| meetings::add_extra(ctx, &caller, body.into_inner())).await?;
+    Ok(HttpResponse::Created().json(meeting))
+}
+
+/// One meeting with its agenda.
+#[utoipa::path(get, path = "/api/v1/cab/meetings/{id}", params(("id" = i32, Path)),
+    responses((status = 200, body = MeetingDetail), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn get(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<i32>,
+) -> ServiceResult<web::Json<MeetingDetail>> {
+    let id = id.into_inner();
+    Ok(web::Json(run(ctx, move |ctx| meetings::detail(ctx, &caller, id)).await?))
+}
+
+/// Cancel a planned meeting, with a reason (change managers).
+#[utoipa::path(post, path = "/api/v1/cab/meetings/{id}/cancel", params(("id" = i32, Path)), request_body = CancelMeeting,
+    responses((status = 200, body = MeetingView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn cancel(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<i32>,
+    body: Json<CancelMeeting>,
+) -> ServiceResult<web::Json<MeetingView>> {
+    let id = id.into_inner();
+    Ok(web::Json(run(ctx, move |ctx| meetings::cancel(ctx, &caller, id, body.into_inner())).await?))
+}

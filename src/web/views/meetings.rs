@@ -1,0 +1,196 @@
+//! CAB meetings: the agenda page (printable on A4), its Markdown, and the next meeting at
+//! the top of the CAB queue.
+
+use super::changes::factor_text;
+use super::components::{risk_badge, state_badge, time};
+use crate::domain::meeting::{AgendaSection, MeetingKind};
+use crate::i18n::{arg, Lang};
+use crate::services::meetings::{AgendaItem, MeetingDetail, MeetingView};
+use crate::web::session::Viewer;
+use chrono_tz::Tz;
+use maud::{html, Markup};
+
+/// The meeting's name: "CAB meeting 8 December 2026" or an extra meeting's subject.
+pub fn title(lang: Lang, zone: Tz, meeting: &MeetingView) -> String {
+    let when = meeting.starts_at.with_timezone(&zone).format("%d.%m.%Y %H:%M").to_string();
+    match meeting.kind {
+        MeetingKind::Regular => lang.t_with("meeting-title-regular", &[("when", arg(when))]),
+        MeetingKind::Extra => {
+            lang.t_with("meeting-title-extra", &[("title", arg(&meeting.title)), ("when", arg(when))])
+        }
+    }
+}
+
+/// When the meeting is, its cut-off and its state.
+fn facts(viewer: &Viewer, meeting: &MeetingView) -> Markup {
+    let lang = viewer.lang;
+    html! {
+        dl.facts {
+            dt { (lang.t("meeting-starts")) } dd { (time(viewer.zone, meeting.starts_at)) }
+            dt { (lang.t("meeting-cutoff")) } dd { (time(viewer.zone, meeting.cutoff_at)) }
+            dt { (lang.t("field-state")) } dd { span class=(format!("badge meeting-{}", meeting.state)) { (lang.t(&format!("meeting-state-{}", meeting.state))) } }
+            @if let Some(reason) = &meeting.cancel_reason {
+                dt { (lang.t("meeting-cancel-reason")) } dd { (reason) }
+            }
+        }
+    }
+}
+
+fn item_row(viewer: &Viewer, item: &AgendaItem) -> Markup {
+    let lang = viewer.lang;
+    let change = &item.change;
+    html! {
+        tr {
+            td { a href=(format!("/changes/{}", change.reference)) { (change.reference) } }
+            td {
+                (change.title)
+                @if !item.risk_factors.is_empty() {
+                    ul.factors { @for factor in &item.risk_factors { li { (factor_text(lang, &factor.key, &factor.detail)) " (+" (factor.points) ")" } } }
+                }
+            }
+            td { (lang.t(&format!("type-{}", change.change_type))) }
+            td { (risk_badge(lang, change.risk_level)) " " (change.risk_score) }
+            td { (state_badge(lang, change.state)) }
+            td { @if let Some(start) = change.planned_start { (time(viewer.zone, start)) } @else { "–" } }
+            td {
+                @if let Some(progress) = item.approval {
+                    (lang.t_with("agenda-approvals", &[("approvals", crate::i18n::num(progress.approvals.into())), ("required", crate::i18n::num(progress.required.into()))]))
+                    @if progress.manager_needed { br; (lang.t("agenda-manager-needed")) }
+                } @else { "–" }
+            }
+        }
+    }
+}
+
+/// The agenda, section by section.
+pub fn agenda(viewer: &Viewer, detail: &MeetingDetail) -> Markup {
+    let lang = viewer.lang;
+    html! {
+        @for part in &detail.agenda {
+            @let id = format!("agenda-{}", part.section);
+            section.agenda aria-labelledby=(id) {
+                h2 #(id) { (lang.t(&format!("agenda-{}", part.section))) " (" (part.items.len()) ")" }
+                @if part.items.is_empty() {
+                    p.empty { (lang.t("agenda-nothing")) }
+                } @else {
+                    table.agenda {
+                        thead { tr {
+                            th scope="col" { (lang.t("field-ref")) } th scope="col" { (lang.t("field-title")) }
+                            th scope="col" { (lang.t("field-type")) } th scope="col" { (lang.t("field-risk")) }
+                            th scope="col" { (lang.t("field-state")) } th scope="col" { (lang.t("field-planned-start")) }
+                            th scope="col" { (lang.t("agenda-approval")) }
+                        } }
+                        tbody { @for item in &part.items { (item_row(viewer, item)) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The meeting page: its facts, links to print and download, and the agenda.
+pub fn page(viewer: &Viewer, detail: &MeetingDetail) -> Markup {
+    let lang = viewer.lang;
+    html! {
+        (facts(viewer, &detail.meeting))
+        p.links { a href=(format!("/cab/meetings/{}/agenda.md", detail.meeting.id)) download { (lang.t("meeting-markdown")) } }
+        (agenda(viewer, detail))
+    }
+}
+
+/// The next meeting, at the top of the CAB queue.
+pub fn next(viewer: &Viewer, detail: Option<&MeetingDetail>) -> Markup {
+    let lang = viewer.lang;
+    html! {
+        section.next-meeting aria-labelledby="next-meeting" {
+            h2 #next-meeting { (lang.t("cab-next-meeting")) }
+            @match detail {
+                None => p.empty { (lang.t("cab-no-meeting")) },
+                Some(detail) => {
+                    p {
+                        a href=(format!("/cab/meetings/{}", detail.meeting.id)) { (title(lang, viewer.zone, &detail.meeting)) }
+                        " — "
+                        (lang.t_with("cab-agenda-count", &[("count", crate::i18n::num(count(detail, AgendaSection::ForDecision)))]))
+                        @let late = count(detail, AgendaSection::Late);
+                        @if late > 0 { ", " (lang.t_with("cab-agenda-late", &[("count", crate::i18n::num(late))])) }
+                    }
+                    (facts(viewer, &detail.meeting))
+                }
+            }
+        }
+    }
+}
+
+fn count(detail: &MeetingDetail, section: AgendaSection) -> i64 {
+    detail.agenda.iter().filter(|p| p.section == section).map(|p| p.items.len() as i64).sum()
+}
+
+/// The agenda as Markdown, in `lang`, times in `zone`.
+pub fn markdown(lang: Lang, zone: Tz, detail: &MeetingDetail) -> String {
+    let at =
+        |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&zone).format("%d.%m.%Y %H:%M %Z").to_string();
+    let meeting = &detail.meeting;
+    let mut out = format!("# {}\n\n", title(lang, zone, meeting));
+    out += &format!("- {}: {}\n", lang.t("meeting-starts"), at(meeting.starts_at));
+    out += &format!("- {}: {}\n", lang.t("meeting-cutoff"), at(meeting.cutoff_at));
+    out += &format!("- {}: {}\n", lang.t("field-state"), lang.t(&format!("meeting-state-{}", meeting.state)));
+    for part in &detail.agenda {
+        out += &format!("\n## {}\n\n", lang.t(&format!("agenda-{}", part.section)));
+        if part.items.is_empty() {
+            out += &format!("{}\n", lang.t("agenda-nothing"));
+        }
+        for item in &part.items {
+            let change = &item.change;
+            out += &format!(
+                "- **{}** {} — {} {}",
+                change.reference,
+                escape(&change.title),
+                lang.t(&format!("risk-{}", change.risk_level)),
+                change.risk_score
+            );
+            if let Some(start) = change.planned_start {
+                out += &format!(", {}", at(start));
+            }
+            if let Some(progress) = item.approval {
+                out += &format!(
+                    ", {}",
+                    lang.t_with(
+                        "agenda-approvals",
+                        &[
+                            ("approvals", crate::i18n::num(progress.approvals.into())),
+                            ("required", crate::i18n::num(progress.required.into()))
+                        ]
+                    )
+                );
+            }
+            out += "\n";
+        }
+    }
+    out.replace(['\u{2068}', '\u{2069}'], "")
+}
+
+/// Text safe inside a Markdown list item: no markup characters, no line breaks.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn titles_cannot_add_markdown_or_lines() {
+        assert_eq!(escape("Fix *all* [links]\n# now"), "Fix \\*all\\* \\[links\\] \\# now");
+    }
+}

@@ -1,0 +1,176 @@
+//! CAB meetings: planned ahead from the settings, extra ones and cancellations, and the
+//! agenda each one builds itself.
+
+use crate::helpers::{medium_risk, Backend, TestApp};
+use crate::on_both_backends;
+use crate::pages::{page, sign_in};
+use chrono::{Datelike, Duration};
+use endring::domain::change::ChangeState;
+use endring::domain::role::Role;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+on_both_backends!(
+    the_next_eight_weeks_of_meetings_are_planned_once_on_the_meeting_day,
+    change_managers_add_extra_meetings_and_cancel_planned_ones_with_a_reason,
+    the_agenda_holds_what_waits_by_the_cutoff_then_the_late_and_what_to_note,
+    the_cab_queue_leads_with_the_next_meeting_and_its_agenda_prints_and_downloads,
+);
+
+async fn plan(app: &TestApp) -> usize {
+    let ctx = app.ctx.clone();
+    actix_web::rt::task::spawn_blocking(move || endring::services::meetings::plan_ahead(&ctx).unwrap())
+        .await
+        .unwrap()
+}
+
+async fn the_next_eight_weeks_of_meetings_are_planned_once_on_the_meeting_day(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let planned = plan(&app).await;
+    assert!((7..=8).contains(&planned), "eight weeks, less this week's if it has begun: {planned}");
+    assert_eq!(plan(&app).await, 0, "planning again adds nothing");
+    let meetings = app.get("/api/v1/cab/meetings", &app.admin).await;
+    let meetings = meetings.as_array().unwrap();
+    assert_eq!(meetings.len(), planned);
+    let oslo = chrono_tz::Europe::Oslo;
+    for meeting in meetings {
+        assert_eq!((meeting["kind"].as_str(), meeting["state"].as_str()), (Some("regular"), Some("planned")));
+        let starts: chrono::DateTime<chrono::Utc> =
+            serde_json::from_value(meeting["starts_at"].clone()).unwrap();
+        let cutoff: chrono::DateTime<chrono::Utc> =
+            serde_json::from_value(meeting["cutoff_at"].clone()).unwrap();
+        let local = starts.with_timezone(&oslo);
+        // Tuesday 10:00, or later that week when Tuesday is a holiday.
+        assert_eq!(local.format("%H:%M").to_string(), "10:00");
+        let day = local.date_naive();
+        let tuesday = day - Duration::days(i64::from(day.weekday().num_days_from_monday()) - 1);
+        assert!(
+            day == tuesday || endring::domain::workdays::holiday_on(tuesday).is_some(),
+            "{day} is the meeting day"
+        );
+        assert_eq!(cutoff.with_timezone(&oslo).format("%H:%M").to_string(), "12:00");
+        assert!(cutoff < starts && starts - cutoff < Duration::days(8));
+    }
+}
+
+async fn change_managers_add_extra_meetings_and_cancel_planned_ones_with_a_reason(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let member = app.user("cato", &[Role::CabMember]).await;
+    let manager = app.user("mona", &[Role::ChangeManager]).await;
+    let starts = app.ctx.clock.now() + Duration::hours(3);
+    let ecab = json!({ "title": "ECAB: payroll outage", "starts_at": starts });
+    let (status, _) = app.post_status("/api/v1/cab/meetings", &member, ecab.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let meeting = app.post("/api/v1/cab/meetings", &manager, ecab).await;
+    assert_eq!(
+        (meeting["kind"].as_str(), meeting["title"].as_str()),
+        (Some("extra"), Some("ECAB: payroll outage"))
+    );
+    assert_eq!(meeting["cutoff_at"], meeting["starts_at"], "everything waiting by its start is for decision");
+    let past = json!({ "title": "Too late", "starts_at": app.ctx.clock.now() - Duration::hours(1) });
+    let (status, problem) = app.post_status("/api/v1/cab/meetings", &manager, past).await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("starts_at"))
+    );
+
+    let cancel = format!("/api/v1/cab/meetings/{}/cancel", meeting["id"]);
+    let (status, problem) = app.post_status(&cancel, &manager, json!({ "reason": " " })).await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("reason"))
+    );
+    let cancelled = app.post(&cancel, &manager, json!({ "reason": "Resolved without a change" })).await;
+    assert_eq!(
+        (cancelled["state"].as_str(), cancelled["cancel_reason"].as_str()),
+        (Some("cancelled"), Some("Resolved without a change"))
+    );
+    let (status, _) = app.post_status(&cancel, &manager, json!({ "reason": "Again" })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a cancelled meeting is not cancelled twice");
+}
+
+/// The references in one section of a meeting's agenda.
+fn section<'a>(detail: &'a Value, name: &str) -> Vec<&'a str> {
+    let part = detail["agenda"].as_array().unwrap().iter().find(|p| p["section"] == name).expect(name);
+    part["items"].as_array().unwrap().iter().map(|i| i["change"]["ref"].as_str().unwrap()).collect()
+}
+
+async fn the_agenda_holds_what_waits_by_the_cutoff_then_the_late_and_what_to_note(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let manager = app.user("mona", &[Role::ChangeManager]).await;
+    let now = app.ctx.clock.now();
+    let meeting = app
+        .post(
+            "/api/v1/cab/meetings",
+            &manager,
+            json!({ "title": "Extra CAB", "starts_at": now + Duration::hours(6), "cutoff_at": now + Duration::hours(2) }),
+        )
+        .await;
+    // Waiting by the cut-off: a medium and a very high risk change; the higher first.
+    let medium = app
+        .new_change()
+        .risk(medium_risk())
+        .starting_in(Duration::days(20))
+        .in_state(ChangeState::Authorize)
+        .await;
+    let very_high = json!({ "users_affected": "everyone", "tested": "no", "backout": "no", "complexity": "high", "downtime": "over_1h" });
+    let high = app
+        .new_change()
+        .risk(very_high)
+        .starting_in(Duration::days(30))
+        .in_state(ChangeState::Authorize)
+        .await;
+    app.act(&medium.change, "votes", &manager, json!({ "decision": "approve" })).await;
+    let emergency = app.new_change().emergency().in_state(ChangeState::Implement).await;
+    let review = app.change_in(ChangeState::Review).await;
+    app.change_in(ChangeState::Scheduled).await;
+    // After the cut-off: late.
+    app.ctx.clock.advance(Duration::hours(3));
+    let late = app.new_change().starting_in(Duration::days(20)).in_state(ChangeState::Authorize).await;
+
+    let detail = app.get(&format!("/api/v1/cab/meetings/{}", meeting["id"]), &app.admin).await;
+    let r = |staged: &crate::builder::Staged| staged.change["ref"].as_str().unwrap().to_owned();
+    assert_eq!(section(&detail, "for_decision"), [r(&high), r(&medium)], "{detail}");
+    assert_eq!(section(&detail, "late"), [r(&late)]);
+    assert_eq!(section(&detail, "emergencies_to_note"), [r(&emergency)]);
+    assert_eq!(section(&detail, "in_review"), [r(&review)]);
+    assert!(section(&detail, "failed_to_note").is_empty());
+    let medium_item = &detail["agenda"][0]["items"][1];
+    assert_eq!(
+        (medium_item["approval"]["approvals"].as_i64(), medium_item["approval"]["required"].as_i64()),
+        (Some(1), Some(2))
+    );
+    assert!(
+        !detail["agenda"][0]["items"][0]["risk_factors"].as_array().unwrap().is_empty(),
+        "the factors show"
+    );
+}
+
+async fn the_cab_queue_leads_with_the_next_meeting_and_its_agenda_prints_and_downloads(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    plan(&app).await;
+    let waiting = app
+        .new_change()
+        .risk(medium_risk())
+        .starting_in(Duration::days(20))
+        .in_state(ChangeState::Authorize)
+        .await;
+    let reference = waiting.change["ref"].as_str().unwrap().to_owned();
+    let member = app.user("cato", &[Role::CabMember]).await;
+    let client = sign_in(&app, &member).await;
+    let (status, queue) = page(&client, &app, "/cab").await;
+    assert_eq!(status, StatusCode::OK);
+    let next = queue.find("id=\"next-meeting\"").expect("the next meeting comes first");
+    assert!(next < queue.find(&reference).unwrap_or(usize::MAX));
+    let link =
+        queue[next..].split("href=\"/cab/meetings/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let (status, agenda) = page(&client, &app, &format!("/cab/meetings/{link}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(agenda.contains(&reference) && agenda.contains("id=\"agenda-for_decision\""));
+    let response = client.get(format!("{}/cab/meetings/{link}/agenda.md", app.address)).send().await.unwrap();
+    assert_eq!(response.headers()["content-type"], "text/markdown; charset=utf-8");
+    let markdown = response.text().await.unwrap();
+    assert!(markdown.starts_with("# CAB") && markdown.contains(&format!("**{reference}**")), "{markdown}");
+    let (status, _) = page(&client, &app, "/cab/meetings/999999").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
