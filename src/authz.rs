@@ -54,6 +54,8 @@ text_enum! {
         ManageCalendar = "manage_calendar",
         /// Add extra CAB meetings and cancel planned ones.
         ManageMeetings = "manage_meetings",
+        /// Add and remove the maintenance windows of CIs.
+        ManageMaintenance = "manage_maintenance",
     }
 }
 

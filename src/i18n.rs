@@ -201,7 +201,10 @@ mod tests {
         wanted.extend(
             ["decision-approve", "decision-reject", "event-create", "event-decide"].map(String::from),
         );
-        wanted.extend(["ci_criticality", "recent_failure", "short_notice"].map(|f| format!("factor-{f}")));
+        wanted.extend(
+            ["ci_criticality", "recent_failure", "short_notice", "outside_maintenance"]
+                .map(|f| format!("factor-{f}")),
+        );
         wanted.extend(
             ["my-changes", "to-assess", "awaiting-vote", "my-work", "upcoming-week"]
                 .map(|h| format!("home-{h}")),

@@ -237,6 +237,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    maintenance_windows (id) {
+        id -> Integer,
+        ci_id -> Integer,
+        weekday -> Text,
+        starts -> Text,
+        ends -> Text,
+        zone -> Text,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(change_cis -> changes (change_id));
@@ -266,5 +279,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     vote_tokens,
     reminders,
     closed_days,
-    cab_meetings
+    cab_meetings,
+    maintenance_windows
 );

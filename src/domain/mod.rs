@@ -12,6 +12,7 @@ pub mod caller;
 pub mod change;
 pub mod ids;
 pub mod lifecycle;
+pub mod maintenance;
 pub mod meeting;
 pub mod risk;
 pub mod role;

@@ -123,6 +123,8 @@ pub struct RiskFacts {
     pub recent_failure_on_ci: bool,
     /// Working days between submission (or now) and the planned start, if planned.
     pub working_days_notice: Option<i64>,
+    /// The planned window lies outside an affected CI's maintenance windows.
+    pub outside_maintenance: bool,
 }
 
 /// One contribution to the score.
@@ -170,6 +172,9 @@ pub fn assess(answers: &RiskAnswers, facts: RiskFacts) -> Assessment {
     if facts.working_days_notice.is_some_and(|days| days < 3) {
         computed("short_notice", "less than 3 working days before the planned start", 2);
     }
+    if facts.outside_maintenance {
+        computed("outside_maintenance", "outside the maintenance windows of an affected CI", 1);
+    }
     let score = factors.iter().map(|f| f.points).sum();
     Assessment { score, level: RiskLevel::from_score(score), factors }
 }
@@ -208,10 +213,14 @@ mod tests {
             ("complexity", "high"),
             ("downtime", "under_1h"),
         ]);
-        let facts =
-            RiskFacts { most_critical_ci: Some(1), recent_failure_on_ci: true, working_days_notice: Some(2) };
+        let facts = RiskFacts {
+            most_critical_ci: Some(1),
+            recent_failure_on_ci: true,
+            working_days_notice: Some(2),
+            outside_maintenance: true,
+        };
         let result = assess(&a, facts);
-        assert_eq!(result.score, 4 + 2 + 4 + 2 + 3 + 2 + 2);
+        assert_eq!(result.score, 4 + 2 + 4 + 2 + 3 + 2 + 2 + 1);
         assert_eq!(result.level, RiskLevel::VeryHigh);
         let keys: Vec<_> = result.factors.iter().map(|f| f.key.as_str()).collect();
         assert_eq!(
@@ -224,7 +233,8 @@ mod tests {
                 "downtime",
                 "ci_criticality",
                 "recent_failure",
-                "short_notice"
+                "short_notice",
+                "outside_maintenance"
             ]
         );
     }

@@ -45,6 +45,16 @@ text_enum! {
         Blackout = "blackout",
         /// (c) the same implementer has another change in an overlapping window.
         ImplementerBusy = "implementer_busy",
+        /// A warning, not a block: the window lies outside the maintenance windows of
+        /// an affected CI (`ci_ids`).
+        OutsideMaintenance = "outside_maintenance",
+    }
+}
+
+impl ConflictKind {
+    /// Whether this kind can refuse a window (a warning never does).
+    pub fn blocks(self) -> bool {
+        self != ConflictKind::OutsideMaintenance
     }
 }
 

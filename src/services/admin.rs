@@ -16,16 +16,18 @@ pub enum Section {
     Cis,
     Templates,
     Blackouts,
+    Maintenance,
     Calendar,
     Notices,
 }
 
 impl Section {
-    pub const ALL: [Section; 6] = [
+    pub const ALL: [Section; 7] = [
         Section::Users,
         Section::Cis,
         Section::Templates,
         Section::Blackouts,
+        Section::Maintenance,
         Section::Calendar,
         Section::Notices,
     ];
@@ -38,6 +40,7 @@ impl Section {
             Section::Templates => Permission::ManageTemplates,
             Section::Blackouts => Permission::ManageBlackouts,
             Section::Calendar => Permission::ManageCalendar,
+            Section::Maintenance => Permission::ManageMaintenance,
             Section::Notices => Permission::ManageNotices,
         }
     }
@@ -53,6 +56,7 @@ pub struct Listing {
     pub notices: Vec<FailedNotice>,
     /// This year's and next year's public holidays and closed days.
     pub days_off: Vec<DayOff>,
+    pub maintenance: Vec<super::maintenance::MaintenanceWindowView>,
 }
 
 /// The sections `caller` may manage.
@@ -72,6 +76,10 @@ pub fn listing(ctx: &Ctx, caller: &Caller, section: Section, search: &str) -> Se
             listing.cis = reference::list_cis(ctx, caller, 0)?;
         }
         Section::Notices => listing.notices = super::outbox::failed(ctx, caller)?,
+        Section::Maintenance => {
+            listing.maintenance = super::maintenance::list(ctx, caller)?;
+            listing.cis = reference::list_cis(ctx, caller, 0)?;
+        }
         Section::Calendar => {
             let year = ctx.clock.now().with_timezone(&ctx.config.time_zone()).year();
             listing.days_off = super::workdays::year(ctx, caller, year)?;

@@ -238,7 +238,22 @@ pub fn conflicts_for(conn: &mut DbConn, planned: &Planned) -> ServiceResult<Vec<
         })
         .collect();
     let freezes = blackouts::overlapping(conn, start, end, NEIGHBOURS_LIMIT)?;
-    Ok(schedule::conflicts(planned, &booked, &freezes))
+    let mut found = schedule::conflicts(planned, &booked, &freezes);
+    let outside = super::maintenance::cis_outside(conn, &planned.window, &planned.ci_ids)?;
+    if !outside.is_empty() {
+        let names: Vec<String> = cis::by_ids(conn, &outside)?.into_iter().map(|ci| ci.name).collect();
+        found.push(schedule::Conflict {
+            kind: schedule::ConflictKind::OutsideMaintenance,
+            change_id: None,
+            change_ref: None,
+            blackout_id: None,
+            title: names.join(", "),
+            starts_at: start,
+            ends_at: end,
+            ci_ids: outside,
+        });
+    }
+    Ok(found)
 }
 
 /// What the system knows about a change's risk beyond the answers, as of `at`.
@@ -261,5 +276,9 @@ pub fn risk_facts(
         }
         None => None,
     };
-    Ok(RiskFacts { most_critical_ci, recent_failure_on_ci, working_days_notice })
+    let outside_maintenance = match change.window() {
+        Some(window) => !super::maintenance::cis_outside(conn, &window, ci_ids)?.is_empty(),
+        None => false,
+    };
+    Ok(RiskFacts { most_critical_ci, recent_failure_on_ci, working_days_notice, outside_maintenance })
 }

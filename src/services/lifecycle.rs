@@ -134,7 +134,8 @@ pub(crate) fn check_window(
         .ok_or_else(|| ServiceError::invalid("planned_start", Message::new("msg-window-needed")))?;
     let ci_ids = changes::ci_ids_of_one(conn, change.id)?;
     let planned = Planned { id: Some(change.id), window, ci_ids, implementer: change.implementer_id };
-    let conflicts: Vec<Conflict> = conflicts_for(conn, &planned)?.into_iter().filter(|c| blocks(c)).collect();
+    let conflicts: Vec<Conflict> =
+        conflicts_for(conn, &planned)?.into_iter().filter(|c| c.kind.blocks() && blocks(c)).collect();
     if conflicts.is_empty() {
         return Ok(Value::Null);
     }

@@ -16,6 +16,7 @@ pub mod email_votes;
 pub mod error;
 pub mod health;
 pub mod lifecycle;
+pub mod maintenance;
 pub mod meetings;
 pub mod notices;
 pub mod outbox;
@@ -120,5 +121,6 @@ pub(crate) fn describe(permission: Permission) -> &'static str {
         Permission::FollowUpcoming => "follow the coming week's changes",
         Permission::ManageCalendar => "manage the closed days of the working-day calendar (admins do)",
         Permission::ManageMeetings => "add or cancel CAB meetings (change managers do)",
+        Permission::ManageMaintenance => "manage the maintenance windows of CIs (admins and change managers do)",
     }
 }

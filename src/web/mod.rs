@@ -81,6 +81,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(pages::admin::close_day)),
         )
         .service(resource("/admin/calendar/{day}/reopen").route(post().to(pages::admin::reopen_day)))
+        .service(
+            resource("/admin/maintenance")
+                .route(get().to(pages::admin::maintenance_page))
+                .route(post().to(pages::admin::add_window)),
+        )
+        .service(resource("/admin/maintenance/{id}/remove").route(post().to(pages::admin::remove_window)))
         .service(resource("/admin/notices/{id}/retry").route(post().to(pages::admin::retry_notice)))
         .service(
             resource("/admin/cis")
@@ -124,7 +130,7 @@ where
 /// The server is built from this list, and `api_route_table` reads the same list, so the
 /// OpenAPI test compares the document with the routes that really exist.
 fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
-    use api::{changes, meetings, meta, outbox, reference, workdays};
+    use api::{changes, maintenance, meetings, meta, outbox, reference, workdays};
     use Method as M;
     vec![
         ("/healthz", vec![on(M::GET, meta::healthz)]),
@@ -149,6 +155,8 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
         ("/api/v1/cab/meetings/{id}", vec![on(M::GET, meetings::get)]),
         ("/api/v1/cab/meetings/{id}/cancel", vec![on(M::POST, meetings::cancel)]),
         ("/api/v1/calendar/days-off", vec![on(M::GET, workdays::days_off)]),
+        ("/api/v1/maintenance-windows", vec![on(M::GET, maintenance::list), on(M::POST, maintenance::add)]),
+        ("/api/v1/maintenance-windows/{id}", vec![on(M::DELETE, maintenance::remove)]),
         ("/api/v1/calendar/closed-days", vec![on(M::POST, workdays::close_day)]),
         ("/api/v1/calendar/closed-days/{day}", vec![on(M::DELETE, workdays::reopen_day)]),
         ("/api/v1/reports/summary", vec![on(M::GET, reference::report)]),

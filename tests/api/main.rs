@@ -13,6 +13,7 @@ mod errors;
 mod house;
 mod lifecycle;
 mod mail;
+mod maintenance;
 mod meetings;
 mod migrations;
 mod openapi;

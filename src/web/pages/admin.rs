@@ -289,3 +289,51 @@ pub async fn reopen_day(
     })
     .await
 }
+
+pub async fn maintenance_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
+    show(ctx, viewer, Section::Maintenance, Shown::default()).await
+}
+
+/// Adds a weekly maintenance window to a CI (in the service's zone).
+pub async fn add_window(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    form: TypedForm,
+) -> Result<HttpResponse, PageError> {
+    let form = form.0;
+    let mut errors = FieldErrors::default();
+    for refused in form.invalid() {
+        errors.add(refused.field, refused.message);
+    }
+    let ci = errors.check("ci_id", form.get("ci_id").parse::<i32>().map_err(|_| Message::new("msg-choice")));
+    let input = match (errors.finish(|| ()), ci) {
+        (Ok(()), Some(ci)) => crate::services::maintenance::NewMaintenanceWindow {
+            ci_id: crate::domain::ids::CiId(ci),
+            weekday: form.get("weekday").to_owned(),
+            starts: form.get("starts").to_owned(),
+            ends: form.get("ends").to_owned(),
+            zone: None,
+        },
+        (finished, _) => {
+            let errors = finished.err().unwrap_or_default();
+            return refused_fields(ctx, viewer, Section::Maintenance, &form, errors).await;
+        }
+    };
+    submit(ctx, viewer, Section::Maintenance, form.typed(), move |ctx, caller| {
+        crate::services::maintenance::add(ctx, caller, input).map(|_| ())
+    })
+    .await
+}
+
+pub async fn remove_window(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    _csrf_checked: Form,
+) -> Result<HttpResponse, PageError> {
+    let id = id.into_inner();
+    submit(ctx, viewer, Section::Maintenance, Vec::new(), move |ctx, caller| {
+        crate::services::maintenance::remove(ctx, caller, id)
+    })
+    .await
+}

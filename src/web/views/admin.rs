@@ -19,6 +19,7 @@ pub fn path(section: Section) -> &'static str {
         Section::Templates => "/admin/templates",
         Section::Blackouts => "/admin/blackouts",
         Section::Calendar => "/admin/calendar",
+        Section::Maintenance => "/admin/maintenance",
         Section::Notices => "/admin/notices",
     }
 }
@@ -31,6 +32,7 @@ pub fn title_key(section: Section) -> &'static str {
         Section::Templates => "admin-templates",
         Section::Blackouts => "admin-blackouts",
         Section::Calendar => "admin-calendar",
+        Section::Maintenance => "admin-maintenance",
         Section::Notices => "admin-notices",
     }
 }
@@ -123,6 +125,7 @@ pub fn section(viewer: &Viewer, section: Section, data: &Listing, search: &str, 
             Section::Notices => (notices(&frame, data)),
             Section::Blackouts => (blackouts(&frame, data)),
             Section::Calendar => (calendar(&frame, data)),
+            Section::Maintenance => (maintenance(&frame, data)),
         }
     }
 }
@@ -288,6 +291,41 @@ fn calendar(frame: &Frame<'_>, data: &Listing) -> Markup {
         (frame.form("/admin/calendar", &lang.t("admin-add-closed-day"), html! {
             (input(Input::Date, &lang.t("field-day"), "day", frame.value("day"), frame.errors.on("day"), true))
             (input(Input::Text, &lang.t("field-name"), "name", frame.value("name"), frame.errors.on("name"), true))
+        }))
+    }
+}
+
+fn maintenance(frame: &Frame<'_>, data: &Listing) -> Markup {
+    let viewer = frame.viewer;
+    let lang = viewer.lang;
+    let weekdays: Vec<(String, String)> =
+        ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+            .iter()
+            .map(|d| (d.to_string(), lang.t(&format!("weekday-full-{}", &d[..3]))))
+            .collect();
+    let day_name = |d: &str| weekdays.iter().find(|(k, _)| k == d).map_or(d.to_owned(), |(_, v)| v.clone());
+    html! {
+        p.hint { (lang.t("admin-maintenance-hint")) }
+        table {
+            thead { tr {
+                th scope="col" { (lang.t("field-cis")) } th scope="col" { (lang.t("admin-weekday")) }
+                th scope="col" { (lang.t("admin-starts")) } th scope="col" { (lang.t("admin-ends")) }
+                th scope="col" { (lang.t("admin-zone")) } th scope="col" { (lang.t("section-actions")) }
+            } }
+            tbody { @for w in &data.maintenance { tr {
+                td { (ci_names(&data.cis, &[w.ci_id])) } td { (day_name(&w.weekday)) }
+                td { (w.starts) } td { (w.ends) } td { (w.zone) }
+                td { form method="post" action=(format!("/admin/maintenance/{}/remove", w.id)) {
+                    (csrf(&viewer.csrf))
+                    button type="submit" aria-label=(lang.t_with("admin-remove-window-of", &[("ci", crate::i18n::arg(ci_names(&data.cis, &[w.ci_id])))])) { (lang.t("admin-remove")) }
+                } }
+            } } }
+        }
+        (frame.form("/admin/maintenance", &lang.t("admin-add-window"), html! {
+            (select(&lang.t("field-cis"), "ci_id", &ci_options(&data.cis), frame.value("ci_id"), frame.errors.on("ci_id")))
+            (select(&lang.t("admin-weekday"), "weekday", &weekdays, frame.value_or("weekday", "tuesday"), frame.errors.on("weekday")))
+            (input(Input::Text, &lang.t("admin-starts"), "starts", frame.value_or("starts", "18:00"), frame.errors.on("starts"), true))
+            (input(Input::Text, &lang.t("admin-ends"), "ends", frame.value_or("ends", "22:00"), frame.errors.on("ends"), true))
         }))
     }
 }
