@@ -17,6 +17,7 @@ pub mod meeting;
 pub mod risk;
 pub mod role;
 pub mod schedule;
+pub mod slots;
 pub mod text;
 pub mod text_enum;
 pub mod validation;

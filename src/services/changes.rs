@@ -452,6 +452,8 @@ pub struct Detail {
     pub actions: Vec<crate::domain::lifecycle::ActionKind>,
     /// The viewer may force a conflicting window (with a reason).
     pub can_force: bool,
+    /// Free windows to move the change to, when the viewer may reschedule it.
+    pub slots: Vec<super::slots::Slot>,
 }
 
 pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail> {
@@ -461,8 +463,12 @@ pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail>
         let actions = lifecycle::allowed_actions(&ctx.authz, caller, &change);
         let can_force = ctx.authz.allows(caller, Permission::ForceSchedule, &Object::change(&change));
         let events = super::audit::trail(conn, &change)?;
+        let slots = match actions.contains(&crate::domain::lifecycle::ActionKind::Reschedule) {
+            true if change.window().is_some() => super::slots::free_slots(conn, &change, 3, ctx.clock.now())?,
+            _ => Vec::new(),
+        };
         let view = change_view::build(conn, &ctx.config, change)?;
-        Ok(Detail { view, events, actions, can_force })
+        Ok(Detail { view, events, actions, can_force, slots })
     })
 }
 

@@ -49,7 +49,7 @@ fn view(row: Row) -> MaintenanceWindowView {
 }
 
 /// The stored window as the rule it is (none if a stored value does not parse).
-fn weekly(row: &Row) -> Option<Weekly> {
+pub(crate) fn weekly(row: &Row) -> Option<Weekly> {
     let (_, _, weekday, starts, ends, zone) = row;
     Some(Weekly {
         weekday: WEEKDAYS.iter().find(|(name, _)| name == weekday)?.1,

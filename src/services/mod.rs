@@ -26,6 +26,7 @@ pub mod reminders;
 pub mod reports;
 pub mod retention;
 pub mod risk;
+pub mod slots;
 pub mod users;
 pub mod voting;
 pub mod workdays;

@@ -150,6 +150,7 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
         ("/api/v1/changes/{id}/cancel", vec![on(M::POST, changes::cancel)]),
         ("/api/v1/changes/{id}/votes", vec![on(M::POST, changes::vote)]),
         ("/api/v1/changes/{id}/events", vec![on(M::GET, changes::events)]),
+        ("/api/v1/changes/{id}/slots", vec![on(M::GET, changes::slots)]),
         ("/api/v1/calendar", vec![on(M::GET, reference::calendar)]),
         ("/api/v1/cab/meetings", vec![on(M::GET, meetings::list), on(M::POST, meetings::add)]),
         ("/api/v1/cab/meetings/{id}", vec![on(M::GET, meetings::get)]),

@@ -17,7 +17,7 @@ use utoipa::{Modify, OpenApi};
         meta::healthz, meta::token, meta::me,
         changes::list, changes::create, changes::get, changes::edit, changes::risk,
         changes::submit, changes::assess, changes::return_to_draft, changes::reschedule,
-        changes::start, changes::complete, changes::review, changes::cancel, changes::vote, changes::events,
+        changes::start, changes::complete, changes::review, changes::cancel, changes::vote, changes::events, changes::slots,
         reference::calendar, reference::report, super::api::outbox::failed, super::api::outbox::retry, reference::list_cis, reference::create_ci, reference::list_templates,
         reference::create_template, reference::list_blackouts, reference::create_blackout,
         super::api::meetings::list, super::api::meetings::add, super::api::meetings::get, super::api::meetings::cancel,

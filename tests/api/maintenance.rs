@@ -14,6 +14,7 @@ on_both_backends!(
     admins_and_change_managers_keep_the_maintenance_windows_of_cis,
     a_window_outside_maintenance_is_a_warning_and_a_risk_point_not_a_refusal,
     the_admin_page_adds_and_removes_maintenance_windows,
+    free_slots_lie_in_the_maintenance_windows_around_what_is_booked_and_can_be_taken,
 );
 
 async fn admins_and_change_managers_keep_the_maintenance_windows_of_cis(backend: Backend) {
@@ -143,4 +144,65 @@ async fn the_admin_page_adds_and_removes_maintenance_windows(backend: Backend) {
     let member = app.user("cato", &[Role::CabMember]).await;
     let (status, _) = page(&sign_in(&app, &member).await, &app, "/admin/maintenance").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+async fn free_slots_lie_in_the_maintenance_windows_around_what_is_booked_and_can_be_taken(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ci = app.ci("Archive", 3).await;
+    app.post(
+        "/api/v1/maintenance-windows",
+        &app.admin,
+        json!({ "ci_id": ci, "weekday": "tuesday", "starts": "18:00", "ends": "22:00" }),
+    )
+    .await;
+    let now = app.ctx.clock.now();
+    let first_tuesday = next(now, Weekday::Tue, 18, 0, Duration::days(10));
+    // Booked: the first Tuesday evening's first hour.
+    let booked = app.new_change().on_ci(ci).starting_at(first_tuesday).in_state(ChangeState::Scheduled).await;
+    assert_eq!(booked.change["planned_start"], json!(first_tuesday));
+    let moving = app
+        .new_change()
+        .on_ci(ci)
+        .starting_at(first_tuesday + Duration::days(1))
+        .in_state(ChangeState::Scheduled)
+        .await;
+    let path = format!(
+        "/api/v1/changes/{}/slots?count=3&after={}",
+        moving.change["id"],
+        (first_tuesday - Duration::days(1)).to_rfc3339()
+    );
+    let slots = app.get(&path.replace('+', "%2B"), &app.admin).await;
+    let starts: Vec<DateTime<Utc>> = slots
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| serde_json::from_value(s["planned_start"].clone()).unwrap())
+        .collect();
+    // Both changes last two hours: 20:00–22:00 is all that is left of the first evening;
+    // then the next Tuesday's from 18:00, a quarter of an hour apart.
+    let second_tuesday = next(first_tuesday + Duration::days(1), Weekday::Tue, 18, 0, Duration::zero());
+    let expected =
+        [first_tuesday + Duration::hours(2), second_tuesday, second_tuesday + Duration::minutes(15)];
+    assert_eq!(starts, expected);
+    for start in &starts {
+        let local = start.with_timezone(&chrono_tz::Europe::Oslo);
+        assert_eq!(local.weekday(), Weekday::Tue);
+    }
+    // The change page offers them; taking one moves the change there.
+    let client = sign_in(&app, &app.admin).await;
+    let change_path = format!("/changes/{}", moving.change["ref"].as_str().unwrap());
+    let (_, html) = page(&client, &app, &change_path).await;
+    assert!(html.contains("form class=\"slot\""), "the slots are offered");
+    let first = &slots[0];
+    let start: DateTime<Utc> = serde_json::from_value(first["planned_start"].clone()).unwrap();
+    let end: DateTime<Utc> = serde_json::from_value(first["planned_end"].clone()).unwrap();
+    let local =
+        |t: DateTime<Utc>| t.with_timezone(&chrono_tz::Europe::Oslo).format("%Y-%m-%dT%H:%M").to_string();
+    let form =
+        [("csrf", crate::pages::csrf(&html)), ("planned_start", local(start)), ("planned_end", local(end))];
+    let response =
+        client.post(format!("{}{change_path}/reschedule", app.address)).form(&form).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let moved = app.change(&moving.change).await;
+    assert_eq!((moved["planned_start"].clone(), moved["planned_end"].clone()), (json!(start), json!(end)));
 }

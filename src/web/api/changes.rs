@@ -281,3 +281,36 @@ pub async fn events(
     let id = change_id(&id)?;
     Ok(web::Json(run(ctx, move |ctx| changes::events(ctx, &caller, id)).await?))
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SlotParams {
+    /// How many slots (1–20, default 5).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 20)]
+    pub count: Option<String>,
+    /// The earliest start (RFC 3339; default now).
+    #[param(value_type = Option<DateTime<Utc>>)]
+    pub after: Option<String>,
+}
+
+/// The next free windows of the change's length within 90 days: inside every affected
+/// CI's maintenance windows (where it has any), free of conflicts and blackouts.
+#[utoipa::path(get, path = "/api/v1/changes/{id}/slots", params(("id" = String, Path), SlotParams),
+    responses((status = 200, body = [crate::services::slots::Slot]), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn slots(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<String>,
+    params: Query<SlotParams>,
+) -> ServiceResult<web::Json<Vec<crate::services::slots::Slot>>> {
+    let id = change_id(&id)?;
+    let mut errors = FieldErrors::default();
+    let count = parse_number(&mut errors, "count", params.count.as_deref(), 1..=20).unwrap_or(5);
+    let after = parse_time(&mut errors, "after", params.after.as_deref());
+    errors.finish(|| ())?;
+    let count = usize::try_from(count).unwrap_or(5);
+    Ok(web::Json(
+        run(ctx, move |ctx| crate::services::slots::for_change(ctx, &caller, id, count, after)).await?,
+    ))
+}

@@ -411,13 +411,13 @@ fn actions_panel(viewer: &Viewer, detail: &Detail) -> Markup {
                             (comment("return", "comment", &lang.t("field-return-comment")))
                             button type="submit" { (lang.t("action-return")) }
                         })),
-                        ActionKind::Reschedule => (form("reschedule", html! {
+                        ActionKind::Reschedule => { (slot_choices(viewer, &base, &detail.slots)) (form("reschedule", html! {
                             (input(Input::DateTimeLocal, &lang.t("field-planned-start"), "planned_start", &local_input_value(zone, change.planned_start), None, true))
                             (input(Input::DateTimeLocal, &lang.t("field-planned-end"), "planned_end", &local_input_value(zone, change.planned_end), None, true))
                             (force("reschedule"))
                             @if detail.can_force { (comment("reschedule", "reason", &lang.t("field-force-reason"))) }
                             button type="submit" { (lang.t("action-reschedule")) }
-                        })),
+                        })) }
                         ActionKind::Start => (form("start", html! { button type="submit" { (lang.t("action-start")) } })),
                         ActionKind::Complete => (form("complete", html! {
                             (select(&lang.t("field-closure-code"), "closure_code", &closure_codes, "successful", None))
@@ -432,6 +432,30 @@ fn actions_panel(viewer: &Viewer, detail: &Detail) -> Markup {
                             (comment("cancel", "reason", &lang.t("field-cancel-reason")))
                             button.danger type="submit" { (lang.t("action-cancel")) }
                         })),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The free windows the change can be moved to at once, each its own small form.
+fn slot_choices(viewer: &Viewer, base: &str, slots: &[crate::services::slots::Slot]) -> Markup {
+    let (lang, zone) = (viewer.lang, viewer.zone);
+    html! {
+        @if !slots.is_empty() {
+            div.slots {
+                p { (lang.t("slots-free")) }
+                ul.slots {
+                    @for slot in slots {
+                        li {
+                            form.slot method="post" action=(format!("{base}/reschedule")) {
+                                (csrf(&viewer.csrf))
+                                input type="hidden" name="planned_start" value=(local_input_value(zone, Some(slot.planned_start)));
+                                input type="hidden" name="planned_end" value=(local_input_value(zone, Some(slot.planned_end)));
+                                button type="submit" { (lang.t("slots-move-to")) " " (time(zone, slot.planned_start)) " – " (time(zone, slot.planned_end)) }
+                            }
+                        }
                     }
                 }
             }
