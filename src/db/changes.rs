@@ -442,3 +442,32 @@ pub fn agenda_candidates(
         .map(ChangeRow::into_change)
         .collect()
 }
+
+/// Changes holding a window (scheduled or in implementation) in `[from, to)` that share
+/// one of `ci_ids` or have `implementer`: all that can conflict with a change on those CIs
+/// by that implementer (two index ranges, not every booking of the period).
+pub fn holding_near(
+    conn: &mut DbConn,
+    ci_ids: &BTreeSet<CiId>,
+    implementer: Option<UserId>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Change>> {
+    let holding: Vec<&str> =
+        ChangeState::ALL.iter().filter(|s| s.holds_window()).map(|s| s.as_str()).collect();
+    let cis: Vec<i32> = ci_ids.iter().map(|c| c.0).collect();
+    let on_cis = change_cis::table.filter(change_cis::ci_id.eq_any(cis)).select(change_cis::change_id);
+    let by_implementer = implementer.map_or(-1, |u| u.0);
+    let rows: Vec<ChangeRow> = changes::table
+        .filter(changes::state.eq_any(holding))
+        .filter(changes::planned_start.lt(to_naive(to)))
+        .filter(changes::planned_start.gt(to_naive(earliest_start(from))))
+        .filter(changes::planned_end.gt(to_naive(from)))
+        .filter(changes::id.eq_any(on_cis).or(changes::implementer_id.eq(by_implementer)))
+        .order(changes::planned_start.asc())
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(ChangeRow::into_change).collect()
+}

@@ -6,7 +6,7 @@ use super::{Ctx, ServiceError, ServiceResult};
 use crate::authz::{Object, Permission};
 use crate::db::{blackouts, changes, maintenance, DbConn};
 use crate::domain::caller::Caller;
-use crate::domain::change::{Change, ChangeState};
+use crate::domain::change::Change;
 use crate::domain::ids::{ChangeId, CiId};
 use crate::domain::maintenance::Weekly;
 use crate::domain::schedule::{Booked, Planned};
@@ -57,8 +57,7 @@ pub fn free_slots(
     };
     let until = after + HORIZON;
     let ci_ids = changes::ci_ids_of_one(conn, change.id)?;
-    let held: Vec<ChangeState> = ChangeState::ALL.iter().copied().filter(|s| s.holds_window()).collect();
-    let others = changes::in_window(conn, &held, after, until, NEIGHBOURS)?;
+    let others = changes::holding_near(conn, &ci_ids, change.implementer_id, after, until, NEIGHBOURS)?;
     let ids: Vec<ChangeId> = others.iter().map(|c| c.id).collect();
     let mut ci_map = changes::ci_ids_of(conn, &ids)?;
     let booked: Vec<Booked> = others
