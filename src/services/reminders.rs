@@ -16,9 +16,19 @@ use std::collections::BTreeSet;
 /// Most changes one round looks at for each kind of reminder.
 const LIMIT: i64 = 500;
 
-/// The next CAB cut-off after `now`: the meeting rule of the settings on the service's
-/// working-day calendar (holidays and closed days counted out).
+/// The next CAB cut-off after `now`: that of the next planned meeting (regular or
+/// extra); before any meeting is planned, the meeting rule of the settings on the
+/// service's working-day calendar (holidays and closed days counted out).
 pub fn next_cutoff(ctx: &Ctx, conn: &mut DbConn, now: DateTime<Utc>) -> ServiceResult<Option<DateTime<Utc>>> {
+    let planned = crate::db::meetings::between(conn, now, now + Duration::weeks(6), 50)?;
+    let next_planned = planned
+        .iter()
+        .filter(|m| m.state == crate::domain::meeting::MeetingState::Planned && m.cutoff_at > now)
+        .map(|m| m.cutoff_at)
+        .min();
+    if next_planned.is_some() {
+        return Ok(next_planned);
+    }
     let zone = ctx.config.time_zone();
     let today = now.with_timezone(&zone).date_naive();
     let calendar = super::workdays::calendar(conn, today - Duration::days(21), today + Duration::days(42))?;

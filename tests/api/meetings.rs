@@ -15,6 +15,7 @@ on_both_backends!(
     change_managers_add_extra_meetings_and_cancel_planned_ones_with_a_reason,
     the_agenda_holds_what_waits_by_the_cutoff_then_the_late_and_what_to_note,
     the_cab_queue_leads_with_the_next_meeting_and_its_agenda_prints_and_downloads,
+    the_next_planned_meetings_cutoff_sets_when_voters_are_reminded,
 );
 
 async fn plan(app: &TestApp) -> usize {
@@ -173,4 +174,52 @@ async fn the_cab_queue_leads_with_the_next_meeting_and_its_agenda_prints_and_dow
     assert!(markdown.starts_with("# CAB") && markdown.contains(&format!("**{reference}**")), "{markdown}");
     let (status, _) = page(&client, &app, "/cab/meetings/999999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn the_next_planned_meetings_cutoff_sets_when_voters_are_reminded(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // Tuesday noon, after the week's meeting: the settings' next cut-off is six days away.
+    let oslo = chrono_tz::Europe::Oslo;
+    let mut day = app.ctx.clock.now().with_timezone(&oslo).date_naive() + Duration::days(1);
+    while day.weekday() != chrono::Weekday::Tue {
+        day = day.succ_opt().unwrap();
+    }
+    let noon =
+        chrono::TimeZone::from_local_datetime(&oslo, &day.and_hms_opt(12, 0, 0).unwrap()).unwrap().to_utc();
+    app.ctx.clock.advance(noon - app.ctx.clock.now());
+    let member = app.user("cato", &[Role::CabMember]).await;
+    let waiting = app
+        .new_change()
+        .risk(medium_risk())
+        .starting_in(Duration::days(20))
+        .in_state(ChangeState::Authorize)
+        .await;
+    reminded_now(&app).await;
+    assert_eq!(
+        app.notices(&waiting.change).await.iter().filter(|(kind, _)| kind == "reminder_vote").count(),
+        0,
+        "nobody is reminded six days ahead"
+    );
+    let reminded = |app: &TestApp| {
+        let ctx = app.ctx.clone();
+        actix_web::rt::task::spawn_blocking(move || endring::services::reminders::queue_due(&ctx).unwrap())
+    };
+    let vote_reminders = |notices: Vec<(String, String)>| {
+        notices.iter().filter(|(kind, to)| kind == "reminder_vote" && *to == member.email).count()
+    };
+    // An ECAB in six hours, its cut-off in five: the CAB is reminded now.
+    let now = app.ctx.clock.now();
+    let ecab = json!({ "title": "ECAB", "starts_at": now + Duration::hours(6), "cutoff_at": now + Duration::hours(5) });
+    app.post("/api/v1/cab/meetings", &app.admin, ecab).await;
+    reminded(&app).await.unwrap();
+    assert_eq!(vote_reminders(app.notices(&waiting.change).await), 1, "reminded before the ECAB's cut-off");
+    reminded(&app).await.unwrap();
+    assert_eq!(vote_reminders(app.notices(&waiting.change).await), 1, "once");
+}
+
+async fn reminded_now(app: &TestApp) {
+    let ctx = app.ctx.clone();
+    actix_web::rt::task::spawn_blocking(move || endring::services::reminders::queue_due(&ctx).unwrap())
+        .await
+        .unwrap();
 }
