@@ -56,6 +56,10 @@ text_enum! {
         ManageMeetings = "manage_meetings",
         /// Add and remove the maintenance windows of CIs.
         ManageMaintenance = "manage_maintenance",
+        /// Subscribe to a calendar feed of every change.
+        FollowAll = "follow_all",
+        /// Revoke a calendar feed: its owner.
+        ManageFeed = "manage_feed",
     }
 }
 

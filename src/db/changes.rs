@@ -28,7 +28,7 @@ where
 #[derive(Queryable, Selectable, Identifiable, AsChangeset)]
 #[diesel(table_name = changes, treat_none_as_null = true)]
 pub(super) struct ChangeRow {
-    id: i32,
+    pub(super) id: i32,
     title: String,
     title_search: String,
     description: String,

@@ -250,6 +250,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    feed_tokens (id) {
+        id -> Integer,
+        user_id -> Integer,
+        token_hash -> Text,
+        scope -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(change_cis -> changes (change_id));
@@ -280,5 +291,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     reminders,
     closed_days,
     cab_meetings,
-    maintenance_windows
+    maintenance_windows,
+    feed_tokens
 );

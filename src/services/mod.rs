@@ -14,6 +14,7 @@ pub mod changes;
 pub mod demo;
 pub mod email_votes;
 pub mod error;
+pub mod feeds;
 pub mod health;
 pub mod lifecycle;
 pub mod maintenance;
@@ -122,6 +123,8 @@ pub(crate) fn describe(permission: Permission) -> &'static str {
         Permission::FollowUpcoming => "follow the coming week's changes",
         Permission::ManageCalendar => "manage the closed days of the working-day calendar (admins do)",
         Permission::ManageMeetings => "add or cancel CAB meetings (change managers do)",
+        Permission::FollowAll => "follow every change in a calendar feed (managers, change managers and admins may)",
+        Permission::ManageFeed => "revoke this feed (only its owner may)",
         Permission::ManageMaintenance => "manage the maintenance windows of CIs (admins and change managers do)",
     }
 }

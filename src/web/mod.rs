@@ -65,6 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/cab/meetings/{id}").route(get().to(pages::meetings::show)))
         .service(resource("/cab/meetings/{id}/agenda.md").route(get().to(pages::meetings::markdown)))
         .service(resource("/calendar").route(get().to(pages::calendar::show)))
+        .service(resource("/calendar.ics").route(get().to(pages::feed::calendar)))
         .service(resource("/reports").route(get().to(pages::reports::show)))
         .service(resource("/reports/changes.csv").route(get().to(pages::reports::csv)))
         .service(resource("/admin").route(get().to(pages::admin::index)))
@@ -106,6 +107,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/profile").route(get().to(profile::show)).route(post().to(profile::save)))
         .service(resource("/profile/language").route(post().to(profile::language)))
         .service(resource("/profile/password").route(post().to(profile::change_password)))
+        .service(resource("/profile/feeds").route(post().to(profile::create_feed)))
+        .service(resource("/profile/feeds/{id}/revoke").route(post().to(profile::revoke_feed)))
         .configure(|cfg| {
             for (path, routes) in api_paths() {
                 cfg.service(

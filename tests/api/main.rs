@@ -5,6 +5,8 @@ mod builder;
 mod calendar;
 mod helpers;
 
+mod feeds;
+
 mod approvals;
 mod audit;
 mod cli;

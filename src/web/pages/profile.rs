@@ -3,7 +3,7 @@
 use super::{html, see_other};
 use crate::domain::validation::FieldError;
 use crate::i18n::Lang;
-use crate::services::{users, Ctx};
+use crate::services::{feeds, users, Ctx};
 use crate::web::extract::Query;
 use crate::web::session::{self, page_run, Form, PageError, Viewer};
 use crate::web::views::components::Errors;
@@ -18,16 +18,64 @@ pub struct Shown {
     changed: Option<String>,
 }
 
-pub async fn show(viewer: Viewer, query: Query<Shown>) -> HttpResponse {
+pub async fn show(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    query: Query<Shown>,
+) -> Result<HttpResponse, PageError> {
     let changed = query.changed.as_deref() == Some("password");
-    profile_page(&viewer, changed, Vec::new())
+    profile_page(ctx, &viewer, changed, Vec::new(), None).await
 }
 
-fn profile_page(viewer: &Viewer, password_changed: bool, errors: Vec<FieldError>) -> HttpResponse {
+/// The profile page; `new_feed` is the address of a feed just made (shown this once).
+async fn profile_page(
+    ctx: web::Data<Ctx>,
+    viewer: &Viewer,
+    password_changed: bool,
+    errors: Vec<FieldError>,
+    new_feed: Option<String>,
+) -> Result<HttpResponse, PageError> {
     let lang = viewer.lang;
+    let caller = viewer.caller.clone();
+    let list = page_run(ctx, lang, move |ctx| feeds::list(ctx, &caller)).await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let body = crate::web::views::profile::profile(viewer, password_changed, &Errors::new(lang, errors));
-    html(status, page(viewer, &lang.t("profile-title"), body))
+    let shown = crate::web::views::profile::Feeds {
+        feeds: &list,
+        new_address: new_feed.as_deref(),
+        may_follow_all: viewer.may(crate::authz::Permission::FollowAll),
+    };
+    let body =
+        crate::web::views::profile::profile(viewer, password_changed, &Errors::new(lang, errors), &shown);
+    Ok(html(status, page(viewer, &lang.t("profile-title"), body)))
+}
+
+/// Makes a calendar feed and shows its address once (the page is not a redirect, so the
+/// secret address is in no browser history but this page's).
+pub async fn create_feed(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<HttpResponse, PageError> {
+    let scope = form.get("scope").parse().unwrap_or(feeds::FeedScope::Personal);
+    let name = form.text("name");
+    let caller = viewer.caller.clone();
+    match crate::web::run(ctx.clone(), move |ctx| feeds::create(ctx, &caller, scope, &name)).await {
+        Ok((_, token)) => {
+            let address = format!("{}/calendar.ics?token={token}", ctx.config.base_url.trim_end_matches('/'));
+            profile_page(ctx, &viewer, false, Vec::new(), Some(address)).await
+        }
+        Err(error) => {
+            let (_, errors) = super::Refusal::fields_or_page(error, viewer.lang)?;
+            profile_page(ctx, &viewer, false, errors, None).await
+        }
+    }
+}
+
+pub async fn revoke_feed(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    _csrf_checked: Form,
+) -> Result<HttpResponse, PageError> {
+    let (id, caller) = (id.into_inner(), viewer.caller.clone());
+    page_run(ctx, viewer.lang, move |ctx| feeds::revoke(ctx, &caller, id)).await?;
+    Ok(see_other("/profile#feeds"))
 }
 
 /// Changes the viewer's password; this session continues under the new epoch, every other
@@ -44,6 +92,7 @@ pub async fn change_password(
     let address = crate::web::client_address(&req);
     let caller = viewer.caller.clone();
     let now = ctx.clock.now();
+    let ctx_again = ctx.clone();
     let changed = crate::web::run(ctx, move |ctx| {
         let [current, new, confirm] = &change;
         users::change_password(ctx, &caller, &users::PasswordChange { current, new, confirm }, &address)
@@ -58,7 +107,7 @@ pub async fn change_password(
         }
         Err(error) => {
             let (_, errors) = super::Refusal::fields_or_page(error, viewer.lang)?;
-            Ok(profile_page(&viewer, false, errors))
+            profile_page(ctx_again, &viewer, false, errors, None).await
         }
     }
 }

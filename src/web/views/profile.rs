@@ -2,10 +2,19 @@
 
 use super::components::{csrf, input, select, Errors, Input};
 use crate::i18n::Lang;
+use crate::services::feeds::{FeedScope, FeedView};
 use crate::web::session::Viewer;
 use maud::{html, Markup};
 
-pub fn profile(viewer: &Viewer, password_changed: bool, errors: &Errors) -> Markup {
+/// The viewer's calendar feeds.
+pub struct Feeds<'a> {
+    pub feeds: &'a [FeedView],
+    /// The address of a feed just made: shown this once.
+    pub new_address: Option<&'a str>,
+    pub may_follow_all: bool,
+}
+
+pub fn profile(viewer: &Viewer, password_changed: bool, errors: &Errors, feeds: &Feeds<'_>) -> Markup {
     let lang = viewer.lang;
     let languages = vec![
         (String::new(), lang.t("profile-language-browser")),
@@ -32,6 +41,43 @@ pub fn profile(viewer: &Viewer, password_changed: bool, errors: &Errors) -> Mark
             (input(Input::NewPassword, &lang.t("field-new-password"), "new_password", "", errors.on("new_password"), true))
             (input(Input::NewPassword, &lang.t("field-confirm-password"), "confirm_password", "", errors.on("confirm_password"), true))
             button type="submit" { (lang.t("profile-password")) }
+        }
+        (feeds_section(viewer, feeds))
+    }
+}
+
+fn feeds_section(viewer: &Viewer, shown: &Feeds<'_>) -> Markup {
+    let lang = viewer.lang;
+    let mut scopes = vec![(FeedScope::Personal.to_string(), lang.t("feed-scope-personal"))];
+    if shown.may_follow_all {
+        scopes.push((FeedScope::All.to_string(), lang.t("feed-scope-all")));
+    }
+    html! {
+        h2 #feeds { (lang.t("feed-title")) }
+        p.hint { (lang.t("feed-hint")) }
+        @if let Some(address) = shown.new_address {
+            div.notice role="status" {
+                p { (lang.t("feed-made")) }
+                p { code.feed-address { (address) } }
+            }
+        }
+        @if !shown.feeds.is_empty() {
+            table {
+                thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("feed-scope")) } th scope="col" { (lang.t("section-actions")) } } }
+                tbody { @for feed in shown.feeds { tr {
+                    td { (feed.name) } td { (lang.t(&format!("feed-scope-{}", feed.scope))) }
+                    td { form method="post" action=(format!("/profile/feeds/{}/revoke", feed.id)) {
+                        (csrf(&viewer.csrf))
+                        button type="submit" aria-label=(lang.t_with("feed-revoke-named", &[("name", crate::i18n::arg(&feed.name))])) { (lang.t("feed-revoke")) }
+                    } }
+                } } }
+            }
+        }
+        form method="post" action="/profile/feeds" {
+            (csrf(&viewer.csrf))
+            (input(Input::Text, &lang.t("field-name"), "name", "", None, true))
+            (select(&lang.t("feed-scope"), "scope", &scopes, "personal", None))
+            button type="submit" { (lang.t("feed-create")) }
         }
     }
 }
