@@ -197,6 +197,9 @@ mod tests {
         wanted.extend(crate::domain::workdays::Holiday::ALL.iter().map(|h| format!("holiday-{h}")));
         wanted.extend(crate::domain::meeting::AgendaSection::ALL.iter().map(|s| format!("agenda-{s}")));
         wanted.extend(crate::domain::meeting::MeetingState::ALL.iter().map(|s| format!("meeting-state-{s}")));
+        wanted.extend(
+            crate::domain::meeting::DecisionOutcome::ALL.iter().map(|o| format!("meeting-outcome-{o}")),
+        );
         wanted.extend(ActionKind::ALL.iter().map(|a| format!("verb-{a}")));
         wanted.extend(
             ["decision-approve", "decision-reject", "event-create", "event-decide"].map(String::from),

@@ -1,7 +1,7 @@
 //! CAB meetings.
 
 use super::changes::{to_naive, to_utc};
-use super::schema::cab_meetings;
+use super::schema::{cab_meetings, meeting_attendees, meeting_decisions};
 use super::DbConn;
 use crate::domain::meeting::{Meeting, MeetingKind, MeetingState};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -110,4 +110,80 @@ pub fn cancel(conn: &mut DbConn, id: i32, reason: &str) -> QueryResult<bool> {
     .set((cab_meetings::state.eq(MeetingState::Cancelled.as_str()), cab_meetings::cancel_reason.eq(reason)))
     .execute(conn)?;
     Ok(updated == 1)
+}
+
+/// Opens a planned meeting with its attendees; false if it was not planned.
+pub fn open(conn: &mut DbConn, id: i32, attendees: &[i32], now: DateTime<Utc>) -> QueryResult<bool> {
+    let updated = diesel::update(
+        cab_meetings::table.find(id).filter(cab_meetings::state.eq(MeetingState::Planned.as_str())),
+    )
+    .set((cab_meetings::state.eq(MeetingState::Open.as_str()), cab_meetings::opened_at.eq(to_naive(now))))
+    .execute(conn)?;
+    if updated != 1 {
+        return Ok(false);
+    }
+    for user in attendees {
+        diesel::insert_into(meeting_attendees::table)
+            .values((meeting_attendees::meeting_id.eq(id), meeting_attendees::user_id.eq(user)))
+            .execute(conn)?;
+    }
+    Ok(true)
+}
+
+/// Closes an open meeting; false if it was not open.
+pub fn close(conn: &mut DbConn, id: i32, now: DateTime<Utc>) -> QueryResult<bool> {
+    let updated = diesel::update(
+        cab_meetings::table.find(id).filter(cab_meetings::state.eq(MeetingState::Open.as_str())),
+    )
+    .set((cab_meetings::state.eq(MeetingState::Closed.as_str()), cab_meetings::closed_at.eq(to_naive(now))))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub fn attendees(conn: &mut DbConn, id: i32) -> QueryResult<Vec<i32>> {
+    meeting_attendees::table
+        .filter(meeting_attendees::meeting_id.eq(id))
+        .order(meeting_attendees::user_id.asc())
+        .select(meeting_attendees::user_id)
+        .load(conn)
+}
+
+/// A decision as recorded: `(change, outcome, comment, decided_by, decided_at)`.
+pub type DecisionRow = (i32, String, String, i32, NaiveDateTime);
+
+pub fn record_decision(
+    conn: &mut DbConn,
+    meeting: i32,
+    change: i32,
+    outcome: &str,
+    comment: &str,
+    by: i32,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(meeting_decisions::table)
+        .values((
+            meeting_decisions::meeting_id.eq(meeting),
+            meeting_decisions::change_id.eq(change),
+            meeting_decisions::outcome.eq(outcome),
+            meeting_decisions::comment.eq(comment),
+            meeting_decisions::decided_by.eq(by),
+            meeting_decisions::decided_at.eq(to_naive(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The decisions of a meeting, in the order they were taken.
+pub fn decisions(conn: &mut DbConn, id: i32) -> QueryResult<Vec<DecisionRow>> {
+    meeting_decisions::table
+        .filter(meeting_decisions::meeting_id.eq(id))
+        .order(meeting_decisions::id.asc())
+        .select((
+            meeting_decisions::change_id,
+            meeting_decisions::outcome,
+            meeting_decisions::comment,
+            meeting_decisions::decided_by,
+            meeting_decisions::decided_at,
+        ))
+        .load(conn)
 }

@@ -234,6 +234,27 @@ diesel::table! {
         cancel_reason -> Nullable<Text>,
         created_by -> Nullable<Integer>,
         created_at -> Timestamp,
+        opened_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    meeting_attendees (meeting_id, user_id) {
+        meeting_id -> Integer,
+        user_id -> Integer,
+    }
+}
+
+diesel::table! {
+    meeting_decisions (id) {
+        id -> Integer,
+        meeting_id -> Integer,
+        change_id -> Integer,
+        outcome -> Text,
+        comment -> Text,
+        decided_by -> Integer,
+        decided_at -> Timestamp,
     }
 }
 
@@ -291,6 +312,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     reminders,
     closed_days,
     cab_meetings,
+    meeting_attendees,
+    meeting_decisions,
     maintenance_windows,
     feed_tokens
 );

@@ -27,6 +27,18 @@ text_enum! {
 }
 
 text_enum! {
+    /// What the CAB decides about an item in a meeting.
+    pub enum DecisionOutcome {
+        Approve = "approve",
+        Reject = "reject",
+        /// Back to draft: needs more information.
+        Return = "return",
+        /// To the next meeting.
+        Defer = "defer",
+    }
+}
+
+text_enum! {
     /// A part of the agenda, in the order the CAB takes them.
     pub enum AgendaSection {
         ForDecision = "for_decision",

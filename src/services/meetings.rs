@@ -11,8 +11,10 @@ use crate::db::{changes, votes, DbConn};
 use crate::domain::approval::{decide, Outcome, Progress};
 use crate::domain::caller::Caller;
 use crate::domain::change::{plausible, Change};
-use crate::domain::ids::ChangeId;
-use crate::domain::meeting::{self, AgendaSection, Candidate, Meeting, MeetingKind, MeetingState, Span};
+use crate::domain::ids::{ChangeId, UserId};
+use crate::domain::meeting::{
+    self, AgendaSection, Candidate, DecisionOutcome, Meeting, MeetingKind, MeetingState, Span,
+};
 use crate::domain::risk::Factor;
 use crate::domain::text::Text;
 use crate::domain::validation::{required_text, FieldErrors, Message};
@@ -72,11 +74,25 @@ pub struct AgendaPart {
     pub items: Vec<AgendaItem>,
 }
 
-/// A meeting with its agenda.
+/// One decision of the CAB in a meeting: a line of the minutes.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DecisionView {
+    pub change_id: ChangeId,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub outcome: DecisionOutcome,
+    pub comment: String,
+    pub decided_by: UserId,
+    pub decided_at: DateTime<Utc>,
+}
+
+/// A meeting with its agenda, and once opened its attendees and decisions (the minutes).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MeetingDetail {
     pub meeting: MeetingView,
     pub agenda: Vec<AgendaPart>,
+    pub attendees: Vec<super::change_view::Person>,
+    pub decisions: Vec<DecisionView>,
 }
 
 /// Plans the regular meetings of the next weeks that are not planned yet; returns how
@@ -210,7 +226,145 @@ fn with_agenda(ctx: &Ctx, conn: &mut DbConn, meeting: Meeting) -> ServiceResult<
             .collect();
         agenda.push(AgendaPart { section, items });
     }
-    Ok(MeetingDetail { meeting: meeting.into(), agenda })
+    let present: Vec<UserId> = repo::attendees(conn, meeting.id)?.into_iter().map(UserId).collect();
+    let attendees =
+        crate::db::users::callers(conn, &present)?.iter().map(super::change_view::Person::from).collect();
+    let decisions = repo::decisions(conn, meeting.id)?
+        .into_iter()
+        .filter_map(|(change, outcome, comment, by, at)| {
+            Some(DecisionView {
+                change_id: ChangeId(change),
+                reference: ChangeId(change).reference(),
+                outcome: outcome.parse().ok()?,
+                comment,
+                decided_by: UserId(by),
+                decided_at: crate::db::changes::to_utc(at),
+            })
+        })
+        .collect();
+    Ok(MeetingDetail { meeting: meeting.into(), agenda, attendees, decisions })
+}
+
+/// Body of `POST /api/v1/cab/meetings/{id}/open`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenMeeting {
+    /// Who attends (the chair may be among them).
+    pub attendees: Vec<UserId>,
+}
+
+/// Opens a planned meeting with its attendees (change managers; audited).
+pub fn open(ctx: &Ctx, caller: &Caller, id: i32, input: OpenMeeting) -> ServiceResult<MeetingDetail> {
+    ctx.require(caller, Permission::ManageMeetings, &Object::none())?;
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| -> ServiceResult<()> {
+        let mut present: Vec<i32> = input.attendees.iter().map(|u| u.0).collect();
+        present.sort_unstable();
+        present.dedup();
+        let known = crate::db::users::callers(conn, &present.iter().map(|u| UserId(*u)).collect::<Vec<_>>())?;
+        if known.len() != present.len() || present.is_empty() {
+            return Err(ServiceError::invalid("attendees", Message::new("msg-attendees")));
+        }
+        if !repo::open(conn, id, &present, now)? {
+            let state = repo::find(conn, id)?.map(|m| m.state.as_str()).unwrap_or("unknown");
+            return Err(ServiceError::Conflict(
+                Message::new("msg-meeting-not-planned-open").arg("state", state),
+            ));
+        }
+        let payload = serde_json::json!({ "meeting_id": id, "attendees": present });
+        record(
+            conn,
+            Event {
+                change: None,
+                actor: Some(caller.id),
+                action: "open_meeting",
+                from: None,
+                to: None,
+                payload,
+            },
+            now,
+        )?;
+        Ok(())
+    })?;
+    detail(ctx, caller, id)
+}
+
+/// Body of `POST /api/v1/cab/meetings/{id}/decisions`.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionInput {
+    pub change_id: ChangeId,
+    pub outcome: DecisionOutcome,
+    /// Needed to reject or return.
+    #[serde(default)]
+    pub comment: Text,
+    /// Approve into a freeze anyway (with `reason`).
+    #[serde(default)]
+    pub force: bool,
+    pub reason: Option<Text>,
+}
+
+/// Records the CAB's decision on an agenda item of an open meeting (its chair).
+pub fn record_decision(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: i32,
+    input: DecisionInput,
+) -> ServiceResult<MeetingDetail> {
+    ctx.require(caller, Permission::ManageMeetings, &Object::none())?;
+    let (meeting, attendees) = ctx.db.read(|conn| -> ServiceResult<_> {
+        let meeting = repo::find(conn, id)?
+            .ok_or_else(|| ServiceError::NotFound(format!("there is no meeting {id}")))?;
+        let present: Vec<UserId> = repo::attendees(conn, id)?.into_iter().map(UserId).collect();
+        Ok((meeting, crate::db::users::callers(conn, &present)?))
+    })?;
+    if meeting.state != MeetingState::Open {
+        return Err(ServiceError::Conflict(
+            Message::new("msg-meeting-not-open").arg("state", meeting.state.as_str()),
+        ));
+    }
+    let comment = crate::domain::validation::optional_text(&input.comment, 5000)
+        .map_err(|m| ServiceError::invalid("comment", m))?;
+    let force = super::lifecycle::Force { force: input.force, reason: input.reason };
+    super::voting::decide_in_meeting(
+        ctx,
+        caller,
+        input.change_id,
+        id,
+        &attendees,
+        input.outcome,
+        comment,
+        force,
+    )?;
+    detail(ctx, caller, id)
+}
+
+/// Closes an open meeting: its decisions are the minutes (change managers; audited).
+pub fn close(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<MeetingDetail> {
+    ctx.require(caller, Permission::ManageMeetings, &Object::none())?;
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| -> ServiceResult<()> {
+        if !repo::close(conn, id, now)? {
+            let state = repo::find(conn, id)?.map(|m| m.state.as_str()).unwrap_or("unknown");
+            return Err(ServiceError::Conflict(Message::new("msg-meeting-not-open").arg("state", state)));
+        }
+        let decided = repo::decisions(conn, id)?.len();
+        let payload = serde_json::json!({ "meeting_id": id, "decisions": decided });
+        record(
+            conn,
+            Event {
+                change: None,
+                actor: Some(caller.id),
+                action: "close_meeting",
+                from: None,
+                to: None,
+                payload,
+            },
+            now,
+        )?;
+        Ok(())
+    })?;
+    detail(ctx, caller, id)
 }
 
 fn candidate(change: &Change) -> Candidate {
@@ -318,4 +472,11 @@ pub fn cancel(ctx: &Ctx, caller: &Caller, id: i32, input: CancelMeeting) -> Serv
     })?;
     let meeting = ctx.db.query(|conn| repo::find(conn, id))?;
     meeting.map(MeetingView::from).ok_or_else(|| ServiceError::NotFound(format!("there is no meeting {id}")))
+}
+
+/// The people who may be recorded as attending: those who may vote.
+pub fn attendance_choices(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<super::change_view::Person>> {
+    ctx.require(caller, Permission::ManageMeetings, &Object::none())?;
+    let people = ctx.db.query(|conn| super::who_may(conn, &ctx.authz, Permission::Vote, &Object::none()))?;
+    Ok(people.iter().map(super::change_view::Person::from).collect())
 }

@@ -16,6 +16,7 @@ use crate::domain::caller::Caller;
 use crate::domain::change::ChangeState;
 use crate::domain::ids::ChangeId;
 use crate::domain::lifecycle::{transition, Action};
+use crate::domain::meeting::DecisionOutcome;
 use crate::domain::schedule::ConflictKind;
 use crate::domain::text::Text;
 use crate::domain::validation::{optional_text, Message};
@@ -124,5 +125,109 @@ pub fn cast(
         change.decided_at = Some(now);
         payload["decision"] = json!(if to == ChangeState::Scheduled { "approved" } else { "rejected" });
         Ok(Applied { payload, comment: Some(comment), event_action: Some("decide") })
+    })
+}
+
+/// Records the CAB's decision on a change in meeting `meeting`: approve or reject as the
+/// ballots of the attendees who may vote on it (segregation of duties holds), decided by
+/// the rule exactly as for votes — a decision the rule does not support is refused with
+/// the reason; return to draft; or defer to the next meeting. One transaction, one event
+/// naming the meeting and the attendees.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn decide_in_meeting(
+    ctx: &Ctx,
+    chair: &Caller,
+    id: ChangeId,
+    meeting: i32,
+    attendees: &[Caller],
+    outcome: DecisionOutcome,
+    comment: String,
+    force: Force,
+) -> ServiceResult<ChangeView> {
+    if matches!(outcome, DecisionOutcome::Reject | DecisionOutcome::Return) && comment.is_empty() {
+        return Err(ServiceError::invalid("comment", Message::new("msg-reject-reason")));
+    }
+    perform(ctx, chair, id, Permission::ManageMeetings, "meeting_decision", |conn, change, now| {
+        crate::db::meetings::record_decision(
+            conn,
+            meeting,
+            change.id.0,
+            outcome.as_str(),
+            &comment,
+            chair.id.0,
+            now,
+        )?;
+        let present: Vec<i32> = attendees.iter().map(|a| a.id.0).collect();
+        let mut payload =
+            json!({ "meeting_id": meeting, "outcome": outcome, "comment": comment, "attendees": present });
+        match outcome {
+            DecisionOutcome::Defer => Ok(Applied { payload, comment: None, event_action: Some("defer") }),
+            DecisionOutcome::Return => {
+                let to = transition(change.state, change.change_type, Action::Return)?;
+                if change.state == ChangeState::Authorize {
+                    change.decision_round += 1;
+                }
+                change.state = to;
+                Ok(Applied { payload, comment: Some(comment), event_action: Some("return") })
+            }
+            DecisionOutcome::Approve | DecisionOutcome::Reject => {
+                if change.state != ChangeState::Authorize {
+                    return Err(ServiceError::Conflict(Message::new("msg-not-awaiting-votes")));
+                }
+                let object = Object::change(change);
+                let voters: Vec<&Caller> =
+                    attendees.iter().filter(|a| ctx.authz.allows(a, Permission::Vote, &object)).collect();
+                let decision = match outcome {
+                    DecisionOutcome::Approve => VoteDecision::Approve,
+                    _ => VoteDecision::Reject,
+                };
+                for voter in &voters {
+                    let vote = NewVote {
+                        change: change.id,
+                        round: change.decision_round,
+                        voter: voter.id,
+                        as_manager: ctx.authz.allows(voter, Permission::VoteAsManager, &object),
+                        decision,
+                        comment: &comment,
+                        at: now,
+                    };
+                    votes::insert(conn, &vote)?;
+                }
+                let ballots: Vec<_> = votes::of_change(conn, change.id)?
+                    .iter()
+                    .filter(|v| v.round == change.decision_round)
+                    .map(|v| v.ballot())
+                    .collect();
+                let rule = ctx.config.approval.rule_for(change.change_type, change.risk.level);
+                let decided = decide(rule, ctx.config.approval.veto, &ballots);
+                let wanted =
+                    if decision == VoteDecision::Approve { Outcome::Approved } else { Outcome::Rejected };
+                if decided != wanted {
+                    let (approvals, manager_needed) = match decided {
+                        Outcome::Pending(progress) => (progress.approvals, progress.manager_needed),
+                        _ => (0, false),
+                    };
+                    return Err(ServiceError::Conflict(
+                        Message::new("msg-meeting-rule-not-met")
+                            .arg("voters", voters.len())
+                            .arg("approvals", approvals)
+                            .arg("required", rule.approvals)
+                            .arg("manager", if manager_needed { "yes" } else { "no" }),
+                    ));
+                }
+                let to = transition(change.state, change.change_type, Action::Vote(decided))?;
+                if to == ChangeState::Scheduled {
+                    payload["schedule"] =
+                        check_window(ctx, conn, chair, change, &force, |c| c.kind == ConflictKind::Blackout)?;
+                }
+                change.state = to;
+                change.decided_at = Some(now);
+                payload["decision"] =
+                    json!(if to == ChangeState::Scheduled { "approved" } else { "rejected" });
+                payload["rule"] = json!(rule);
+                payload["round"] = json!(change.decision_round);
+                Ok(Applied { payload, comment: Some(comment), event_action: Some("decide") })
+            }
+        }
     })
 }

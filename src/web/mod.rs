@@ -64,6 +64,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/cab").route(get().to(cab::queue)))
         .service(resource("/cab/meetings/{id}").route(get().to(pages::meetings::show)))
         .service(resource("/cab/meetings/{id}/agenda.md").route(get().to(pages::meetings::markdown)))
+        .service(resource("/cab/meetings/{id}/open").route(post().to(pages::meetings::open)))
+        .service(resource("/cab/meetings/{id}/decide").route(post().to(pages::meetings::decide)))
+        .service(resource("/cab/meetings/{id}/close").route(post().to(pages::meetings::close)))
         .service(resource("/calendar").route(get().to(pages::calendar::show)))
         .service(resource("/calendar.ics").route(get().to(pages::feed::calendar)))
         .service(resource("/reports").route(get().to(pages::reports::show)))
@@ -158,6 +161,9 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
         ("/api/v1/cab/meetings", vec![on(M::GET, meetings::list), on(M::POST, meetings::add)]),
         ("/api/v1/cab/meetings/{id}", vec![on(M::GET, meetings::get)]),
         ("/api/v1/cab/meetings/{id}/cancel", vec![on(M::POST, meetings::cancel)]),
+        ("/api/v1/cab/meetings/{id}/open", vec![on(M::POST, meetings::open)]),
+        ("/api/v1/cab/meetings/{id}/decisions", vec![on(M::POST, meetings::decision)]),
+        ("/api/v1/cab/meetings/{id}/close", vec![on(M::POST, meetings::close)]),
         ("/api/v1/calendar/days-off", vec![on(M::GET, workdays::days_off)]),
         ("/api/v1/maintenance-windows", vec![on(M::GET, maintenance::list), on(M::POST, maintenance::add)]),
         ("/api/v1/maintenance-windows/{id}", vec![on(M::DELETE, maintenance::remove)]),

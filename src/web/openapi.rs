@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         reference::calendar, reference::report, super::api::outbox::failed, super::api::outbox::retry, reference::list_cis, reference::create_ci, reference::list_templates,
         reference::create_template, reference::list_blackouts, reference::create_blackout,
         super::api::meetings::list, super::api::meetings::add, super::api::meetings::get, super::api::meetings::cancel,
+        super::api::meetings::open, super::api::meetings::decision, super::api::meetings::close,
         super::api::maintenance::list, super::api::maintenance::add, super::api::maintenance::remove,
         super::api::workdays::days_off, super::api::workdays::close_day, super::api::workdays::reopen_day,
     ),

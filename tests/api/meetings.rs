@@ -16,6 +16,8 @@ on_both_backends!(
     the_agenda_holds_what_waits_by_the_cutoff_then_the_late_and_what_to_note,
     the_cab_queue_leads_with_the_next_meeting_and_its_agenda_prints_and_downloads,
     the_next_planned_meetings_cutoff_sets_when_voters_are_reminded,
+    in_a_meeting_the_attendees_ballots_decide_through_the_rule_and_the_minutes_keep_it,
+    a_change_manager_runs_a_meeting_on_its_page_from_opening_to_minutes,
 );
 
 async fn plan(app: &TestApp) -> usize {
@@ -222,4 +224,136 @@ async fn reminded_now(app: &TestApp) {
     actix_web::rt::task::spawn_blocking(move || endring::services::reminders::queue_due(&ctx).unwrap())
         .await
         .unwrap();
+}
+
+async fn in_a_meeting_the_attendees_ballots_decide_through_the_rule_and_the_minutes_keep_it(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let chair = app.user("mona", &[Role::ChangeManager]).await;
+    let (cato, cara) =
+        (app.user("cato", &[Role::CabMember]).await, app.user("cara", &[Role::CabMember]).await);
+    let waiting = app
+        .new_change()
+        .risk(medium_risk())
+        .starting_in(Duration::days(20))
+        .in_state(ChangeState::Authorize)
+        .await;
+    let other = app
+        .new_change()
+        .risk(medium_risk())
+        .starting_in(Duration::days(21))
+        .in_state(ChangeState::Authorize)
+        .await;
+    let now = app.ctx.clock.now();
+    let meeting = |title: &str| json!({ "title": title, "starts_at": now + Duration::hours(2), "cutoff_at": now + Duration::hours(1) });
+    let first = app.post("/api/v1/cab/meetings", &chair, meeting("First")).await;
+    let base = format!("/api/v1/cab/meetings/{}", first["id"]);
+
+    // The requester attends, but does not count: one ballot is too few for two approvals.
+    let attendees = json!({ "attendees": [cato.id, waiting.requester.id] });
+    let (status, _) = app.post_status(&format!("{base}/open"), &cato, attendees.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "only a change manager runs a meeting");
+    let opened = app.post(&format!("{base}/open"), &chair, attendees.clone()).await;
+    assert_eq!(
+        (opened["meeting"]["state"].as_str(), opened["attendees"].as_array().unwrap().len()),
+        (Some("open"), 2)
+    );
+    let (status, _) = app.post_status(&format!("{base}/open"), &chair, attendees).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a meeting opens once");
+    let approve = json!({ "change_id": waiting.change["id"], "outcome": "approve" });
+    let (status, refused) = app.post_status(&format!("{base}/decisions"), &chair, approve.clone()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert!(refused["detail"].as_str().unwrap().contains("1 of 2"), "the reason: {refused}");
+    let stored = app.change(&waiting.change).await;
+    assert_eq!(
+        (stored["state"].as_str(), stored["approval"]["approvals"].as_i64()),
+        (Some("authorize"), Some(0)),
+        "nothing recorded"
+    );
+    let defer = json!({ "change_id": waiting.change["id"], "outcome": "defer" });
+    app.post(&format!("{base}/decisions"), &chair, defer).await;
+    let closed = app.post(&format!("{base}/close"), &chair, json!({})).await;
+    assert_eq!(closed["meeting"]["state"], "closed");
+    assert_eq!(closed["decisions"][0]["outcome"], "defer", "the minutes keep the decision");
+    let (status, _) = app.post_status(&format!("{base}/decisions"), &chair, approve).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a closed meeting decides nothing");
+
+    // Enough attendees: the rule approves one change; another is rejected with a reason.
+    let second = app.post("/api/v1/cab/meetings", &chair, meeting("Second")).await;
+    let base = format!("/api/v1/cab/meetings/{}", second["id"]);
+    app.post(&format!("{base}/open"), &chair, json!({ "attendees": [cato.id, cara.id, chair.id] })).await;
+    let approve = json!({ "change_id": waiting.change["id"], "outcome": "approve" });
+    let minutes = app.post(&format!("{base}/decisions"), &chair, approve).await;
+    assert_eq!(minutes["decisions"][0]["outcome"], "approve");
+    assert_eq!(app.change(&waiting.change).await["state"], "scheduled");
+    let reject = json!({ "change_id": other.change["id"], "outcome": "reject" });
+    let (status, problem) = app.post_status(&format!("{base}/decisions"), &chair, reject).await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("comment"))
+    );
+    let reject = json!({ "change_id": other.change["id"], "outcome": "reject", "comment": "Too close to the payroll run" });
+    app.post(&format!("{base}/decisions"), &chair, reject).await;
+    assert_eq!(app.change(&other.change).await["state"], "rejected");
+    let events = app.get(&format!("/api/v1/changes/{}/events", waiting.change["id"]), &app.admin).await;
+    let decided = events.as_array().unwrap().iter().rev().find(|e| e["action"] == "decide").expect("decided");
+    assert_eq!(decided["payload"]["meeting_id"], second["id"], "the event names the meeting");
+    assert_eq!(decided["payload"]["attendees"].as_array().unwrap().len(), 3, "and the attendees");
+}
+
+async fn a_change_manager_runs_a_meeting_on_its_page_from_opening_to_minutes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let chair = app.user("mona", &[Role::ChangeManager]).await;
+    let (cato, cara) =
+        (app.user("cato", &[Role::CabMember]).await, app.user("cara", &[Role::CabMember]).await);
+    let waiting = app
+        .new_change()
+        .risk(medium_risk())
+        .starting_in(Duration::days(20))
+        .in_state(ChangeState::Authorize)
+        .await;
+    let reference = waiting.change["ref"].as_str().unwrap().to_owned();
+    let now = app.ctx.clock.now();
+    let meeting = app
+        .post(
+            "/api/v1/cab/meetings",
+            &chair,
+            json!({ "title": "Weekly", "starts_at": now + Duration::hours(2) }),
+        )
+        .await;
+    let path = format!("/cab/meetings/{}", meeting["id"]);
+    let client = sign_in(&app, &chair).await;
+    let (_, html) = page(&client, &app, &path).await;
+    assert!(html.contains("name=\"attendees\""), "the chair chooses who attends");
+    let token = crate::pages::csrf(&html);
+    let form =
+        [("csrf", token.clone()), ("attendees", cato.id.to_string()), ("attendees", cara.id.to_string())];
+    let response = client.post(format!("{}{path}/open", app.address)).form(&form).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&client, &app, &path).await;
+    assert!(html.contains("form class=\"decision\"") && html.contains("cato") && html.contains("cara"));
+    // Enter in the comment never decides: a form without an outcome is refused.
+    let change_id = waiting.change["id"].to_string();
+    let bare = [("csrf", token.clone()), ("change_id", change_id.clone()), ("comment", "Fine".into())];
+    let response = client.post(format!("{}{path}/decide", app.address)).form(&bare).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.change(&waiting.change).await["state"], "authorize");
+    let approve = [
+        ("csrf", token.clone()),
+        ("change_id", change_id),
+        ("comment", "Fine".into()),
+        ("outcome", "approve".into()),
+    ];
+    let response = client.post(format!("{}{path}/decide", app.address)).form(&approve).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.change(&waiting.change).await["state"], "scheduled");
+    let response =
+        client.post(format!("{}{path}/close", app.address)).form(&[("csrf", token)]).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&client, &app, &path).await;
+    assert!(html.contains("id=\"minutes\"") && html.contains(&reference), "the minutes");
+    let markdown =
+        client.get(format!("{}{path}/agenda.md", app.address)).send().await.unwrap().text().await.unwrap();
+    assert!(markdown.contains(&format!("1. **{reference}**")), "the minutes in Markdown: {markdown}");
 }

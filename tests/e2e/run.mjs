@@ -229,6 +229,17 @@ try {
   await kari.emulateMedia({ media: "print" });
   await kari.screenshot({ path: join(output, "agenda-print.png"), fullPage: true });
   await kari.emulateMedia({ media: "screen" });
+  // The chair opens the meeting with who attends; each item gets a decision form.
+  const meetingUrl = kari.url();
+  await kari.getByLabel("Cato CAB").check();
+  await kari.getByLabel("Cecilie CAB").check();
+  await kari.click("text=Open the meeting");
+  await kari.waitForURL(meetingUrl);
+  check("an open meeting offers a decision per item", (await kari.locator("form.decision").count()) === 1 && (await kari.textContent("main")).includes("Cecilie CAB"));
+  await audit(kari, "cab meeting open");
+  await kari.click("text=Close the meeting");
+  await kari.waitForURL(meetingUrl);
+  check("a closed meeting says so", (await kari.textContent("dl.facts")).includes("Closed"));
 
   // The requester is a CAB member too, but sees no vote buttons on her own change.
   await rita.goto(changeUrl);

@@ -10,8 +10,27 @@ CREATE TABLE cab_meetings (
     cutoff_at TIMESTAMP NOT NULL,
     cancel_reason TEXT,
     created_by INTEGER REFERENCES users (id),
-    created_at TIMESTAMP NOT NULL
+    created_at TIMESTAMP NOT NULL,
+    opened_at TIMESTAMP,
+    closed_at TIMESTAMP
 );
 CREATE INDEX cab_meetings_starts ON cab_meetings (starts_at);
 -- One regular meeting at a time, whichever instance plans it.
 CREATE UNIQUE INDEX cab_meetings_regular ON cab_meetings (starts_at) WHERE kind = 'regular';
+-- Who attended a meeting, recorded when it opens.
+CREATE TABLE meeting_attendees (
+    meeting_id INTEGER NOT NULL REFERENCES cab_meetings (id),
+    user_id INTEGER NOT NULL REFERENCES users (id),
+    PRIMARY KEY (meeting_id, user_id)
+);
+-- What the CAB decided in a meeting, item by item: the minutes.
+CREATE TABLE meeting_decisions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    meeting_id INTEGER NOT NULL REFERENCES cab_meetings (id),
+    change_id INTEGER NOT NULL REFERENCES changes (id),
+    outcome TEXT NOT NULL CHECK (outcome IN ('approve', 'reject', 'return', 'defer')),
+    comment TEXT NOT NULL,
+    decided_by INTEGER NOT NULL REFERENCES users (id),
+    decided_at TIMESTAMP NOT NULL
+);
+CREATE INDEX meeting_decisions_meeting ON meeting_decisions (meeting_id, id);

@@ -63,3 +63,47 @@ pub async fn cancel(
     let id = id.into_inner();
     Ok(web::Json(run(ctx, move |ctx| meetings::cancel(ctx, &caller, id, body.into_inner())).await?))
 }
+
+/// Open a planned meeting with who attends (change managers).
+#[utoipa::path(post, path = "/api/v1/cab/meetings/{id}/open", params(("id" = i32, Path)),
+    request_body = crate::services::meetings::OpenMeeting,
+    responses((status = 200, body = MeetingDetail), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn open(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<i32>,
+    body: Json<crate::services::meetings::OpenMeeting>,
+) -> ServiceResult<web::Json<MeetingDetail>> {
+    let id = id.into_inner();
+    Ok(web::Json(run(ctx, move |ctx| meetings::open(ctx, &caller, id, body.into_inner())).await?))
+}
+
+/// Record the CAB's decision on an agenda item: approve or reject (as the attendees'
+/// ballots, decided by the rule), return to draft, or defer.
+#[utoipa::path(post, path = "/api/v1/cab/meetings/{id}/decisions", params(("id" = i32, Path)),
+    request_body = crate::services::meetings::DecisionInput,
+    responses((status = 200, body = MeetingDetail), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn decision(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<i32>,
+    body: Json<crate::services::meetings::DecisionInput>,
+) -> ServiceResult<web::Json<MeetingDetail>> {
+    let id = id.into_inner();
+    Ok(web::Json(run(ctx, move |ctx| meetings::record_decision(ctx, &caller, id, body.into_inner())).await?))
+}
+
+/// Close an open meeting; its decisions are the minutes.
+#[utoipa::path(post, path = "/api/v1/cab/meetings/{id}/close", params(("id" = i32, Path)),
+    responses((status = 200, body = MeetingDetail), (status = 403, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn close(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<i32>,
+) -> ServiceResult<web::Json<MeetingDetail>> {
+    let id = id.into_inner();
+    Ok(web::Json(run(ctx, move |ctx| meetings::close(ctx, &caller, id)).await?))
+}

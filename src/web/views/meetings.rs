@@ -2,9 +2,10 @@
 //! the top of the CAB queue.
 
 use super::changes::factor_text;
-use super::components::{risk_badge, state_badge, time};
-use crate::domain::meeting::{AgendaSection, MeetingKind};
+use super::components::{csrf, risk_badge, state_badge, time};
+use crate::domain::meeting::{AgendaSection, MeetingKind, MeetingState};
 use crate::i18n::{arg, Lang};
+use crate::services::change_view::Person;
 use crate::services::meetings::{AgendaItem, MeetingDetail, MeetingView};
 use crate::web::session::Viewer;
 use chrono_tz::Tz;
@@ -64,6 +65,11 @@ fn item_row(viewer: &Viewer, item: &AgendaItem) -> Markup {
 
 /// The agenda, section by section.
 pub fn agenda(viewer: &Viewer, detail: &MeetingDetail) -> Markup {
+    agenda_with(viewer, detail, false)
+}
+
+/// The agenda; `deciding`: with a decision form under each change waiting for the CAB.
+fn agenda_with(viewer: &Viewer, detail: &MeetingDetail, deciding: bool) -> Markup {
     let lang = viewer.lang;
     html! {
         @for part in &detail.agenda {
@@ -80,7 +86,12 @@ pub fn agenda(viewer: &Viewer, detail: &MeetingDetail) -> Markup {
                             th scope="col" { (lang.t("field-state")) } th scope="col" { (lang.t("field-planned-start")) }
                             th scope="col" { (lang.t("agenda-approval")) }
                         } }
-                        tbody { @for item in &part.items { (item_row(viewer, item)) } }
+                        tbody { @for item in &part.items {
+                            (item_row(viewer, item))
+                            @if deciding && matches!(part.section, AgendaSection::ForDecision | AgendaSection::Late) && item.change.state == crate::domain::change::ChangeState::Authorize {
+                                tr.decision { td colspan="7" { (decision_form(viewer, detail.meeting.id, item)) } }
+                            }
+                        } }
                     }
                 }
             }
@@ -88,13 +99,76 @@ pub fn agenda(viewer: &Viewer, detail: &MeetingDetail) -> Markup {
     }
 }
 
-/// The meeting page: its facts, links to print and download, and the agenda.
-pub fn page(viewer: &Viewer, detail: &MeetingDetail) -> Markup {
+/// What the chair (a change manager) gets on the meeting page.
+pub struct Chair<'a> {
+    /// The viewer may run meetings.
+    pub runs: bool,
+    /// Who may be recorded as attending.
+    pub people: &'a [Person],
+    /// Why the last action was refused.
+    pub refused: Option<&'a str>,
+}
+
+/// The meeting page: its facts, the chair's controls, attendees and minutes, links to
+/// print and download, and the agenda.
+pub fn page(viewer: &Viewer, detail: &MeetingDetail, chair: &Chair<'_>) -> Markup {
     let lang = viewer.lang;
+    let meeting = &detail.meeting;
+    let base = format!("/cab/meetings/{}", meeting.id);
     html! {
-        (facts(viewer, &detail.meeting))
-        p.links { a href=(format!("/cab/meetings/{}/agenda.md", detail.meeting.id)) download { (lang.t("meeting-markdown")) } }
-        (agenda(viewer, detail))
+        @if let Some(message) = chair.refused { div.errors role="alert" tabindex="-1" { p { (message) } } }
+        (facts(viewer, meeting))
+        p.links { a href=(format!("{base}/agenda.md")) download { (lang.t("meeting-markdown")) } }
+        @if chair.runs && meeting.state == MeetingState::Planned {
+            form.chair method="post" action=(format!("{base}/open")) {
+                (csrf(&viewer.csrf))
+                fieldset {
+                    legend { (lang.t("meeting-who-attends")) }
+                    @for person in chair.people {
+                        @let id = format!("attendee-{}", person.id);
+                        span.check { input #(id) type="checkbox" name="attendees" value=(person.id); label for=(id) { (person.name) } } " "
+                    }
+                }
+                button type="submit" { (lang.t("meeting-open")) }
+            }
+        }
+        @if !detail.attendees.is_empty() {
+            h2 #attendees { (lang.t("meeting-attendees")) }
+            p { (detail.attendees.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")) }
+        }
+        @if !detail.decisions.is_empty() {
+            h2 #minutes { (lang.t("meeting-minutes")) }
+            ol.minutes { @for d in &detail.decisions {
+                li { a href=(format!("/changes/{}", d.reference)) { (d.reference) } ": " (lang.t(&format!("meeting-outcome-{}", d.outcome)))
+                    @if !d.comment.is_empty() { " — " (d.comment) } }
+            } }
+        }
+        (agenda_with(viewer, detail, chair.runs && meeting.state == MeetingState::Open))
+        @if chair.runs && meeting.state == MeetingState::Open {
+            form.chair method="post" action=(format!("{base}/close")) {
+                (csrf(&viewer.csrf))
+                button type="submit" { (lang.t("meeting-close")) }
+            }
+        }
+    }
+}
+
+/// The decision form for one agenda item, in an open meeting.
+fn decision_form(viewer: &Viewer, meeting: i32, item: &AgendaItem) -> Markup {
+    let lang = viewer.lang;
+    let change = &item.change;
+    let id = format!("decision-{}", change.reference);
+    html! {
+        form.decision method="post" action=(format!("/cab/meetings/{meeting}/decide")) {
+            (csrf(&viewer.csrf))
+            input type="hidden" name="change_id" value=(change.id);
+            label for=(id) { (lang.t_with("meeting-comment-on", &[("ref", arg(&change.reference))])) }
+            textarea #(id) name="comment" rows="2" {}
+            button type="submit" name="outcome" value="approve" { (lang.t("meeting-outcome-approve")) } " "
+            button type="submit" name="outcome" value="defer" { (lang.t("meeting-outcome-defer")) } " "
+            button type="submit" name="outcome" value="return" { (lang.t("meeting-outcome-return")) } " "
+            button.danger type="submit" name="outcome" value="reject" { (lang.t("meeting-outcome-reject")) }
+        }
     }
 }
 
@@ -134,6 +208,20 @@ pub fn markdown(lang: Lang, zone: Tz, detail: &MeetingDetail) -> String {
     out += &format!("- {}: {}\n", lang.t("meeting-starts"), at(meeting.starts_at));
     out += &format!("- {}: {}\n", lang.t("meeting-cutoff"), at(meeting.cutoff_at));
     out += &format!("- {}: {}\n", lang.t("field-state"), lang.t(&format!("meeting-state-{}", meeting.state)));
+    if !detail.attendees.is_empty() {
+        let names: Vec<String> = detail.attendees.iter().map(|p| escape(&p.name)).collect();
+        out += &format!("- {}: {}\n", lang.t("meeting-attendees"), names.join(", "));
+    }
+    if !detail.decisions.is_empty() {
+        out += &format!("\n## {}\n\n", lang.t("meeting-minutes"));
+        for d in &detail.decisions {
+            out += &format!("1. **{}** {}", d.reference, lang.t(&format!("meeting-outcome-{}", d.outcome)));
+            if !d.comment.is_empty() {
+                out += &format!(" — {}", escape(&d.comment));
+            }
+            out += "\n";
+        }
+    }
     for part in &detail.agenda {
         out += &format!("\n## {}\n\n", lang.t(&format!("agenda-{}", part.section)));
         if part.items.is_empty() {
