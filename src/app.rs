@@ -73,14 +73,26 @@ fn security_headers() -> middleware::DefaultHeaders {
         .add(("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"))
 }
 
-/// The request line for the log, with email-link tokens (credentials) masked.
+/// The request line for the log, with credentials masked: email-link tokens in the path
+/// and calendar-feed tokens in the query.
 fn logged_request(req: &actix_web::dev::ServiceRequest) -> String {
-    let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
-    let masked = match target.find("/vote/") {
-        Some(at) => format!("{}/vote/…", &target[..at]),
-        None => target.to_owned(),
-    };
-    format!("{} {masked}", req.method())
+    format!("{} {}", req.method(), masked(req.uri().path_and_query().map_or("/", |p| p.as_str())))
+}
+
+fn masked(target: &str) -> String {
+    if let Some(at) = target.find("/vote/") {
+        return format!("{}/vote/…", &target[..at]);
+    }
+    match target.split_once('?') {
+        Some((path, query)) if query.split('&').any(|pair| pair.starts_with("token=")) => {
+            let query: Vec<&str> = query
+                .split('&')
+                .map(|pair| if pair.starts_with("token=") { "token=…" } else { pair })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        _ => target.to_owned(),
+    }
 }
 
 /// Serves HTTP on `listener` until the process is asked to stop (graceful shutdown).
@@ -104,4 +116,16 @@ pub fn serve(ctx: Ctx, listener: TcpListener) -> std::io::Result<actix_web::dev:
     .shutdown_timeout(30)
     .run();
     Ok(server)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::masked;
+
+    #[test]
+    fn credentials_never_reach_the_request_log() {
+        assert_eq!(masked("/vote/abc123"), "/vote/…");
+        assert_eq!(masked("/calendar.ics?token=secret&x=1"), "/calendar.ics?token=…&x=1");
+        assert_eq!(masked("/changes?q=token"), "/changes?q=token");
+    }
 }

@@ -223,20 +223,7 @@ pub fn conflicts_for(conn: &mut DbConn, planned: &Planned) -> ServiceResult<Vec<
         end,
         NEIGHBOURS_LIMIT,
     )?;
-    let ids: Vec<ChangeId> = held.iter().map(|c| c.id).collect();
-    let mut ci_map = changes::ci_ids_of(conn, &ids)?;
-    let booked: Vec<Booked> = held
-        .into_iter()
-        .filter_map(|c| {
-            Some(Booked {
-                ci_ids: ci_map.remove(&c.id).unwrap_or_default(),
-                window: c.window()?,
-                id: c.id,
-                title: c.title,
-                implementer: c.implementer_id,
-            })
-        })
-        .collect();
+    let booked = booked(conn, held)?;
     let freezes = blackouts::overlapping(conn, start, end, NEIGHBOURS_LIMIT)?;
     let mut found = schedule::conflicts(planned, &booked, &freezes);
     let outside = super::maintenance::cis_outside(conn, &planned.window, &planned.ci_ids)?;
@@ -254,6 +241,24 @@ pub fn conflicts_for(conn: &mut DbConn, planned: &Planned) -> ServiceResult<Vec<
         });
     }
     Ok(found)
+}
+
+/// `held` as bookings on the calendar, with their CIs in one query.
+pub fn booked(conn: &mut DbConn, held: Vec<Change>) -> ServiceResult<Vec<Booked>> {
+    let ids: Vec<ChangeId> = held.iter().map(|c| c.id).collect();
+    let mut ci_map = changes::ci_ids_of(conn, &ids)?;
+    Ok(held
+        .into_iter()
+        .filter_map(|c| {
+            Some(Booked {
+                ci_ids: ci_map.remove(&c.id).unwrap_or_default(),
+                window: c.window()?,
+                id: c.id,
+                title: c.title,
+                implementer: c.implementer_id,
+            })
+        })
+        .collect())
 }
 
 /// What the system knows about a change's risk beyond the answers, as of `at`.

@@ -9,7 +9,7 @@ use crate::domain::caller::Caller;
 use crate::domain::change::Change;
 use crate::domain::ids::{ChangeId, CiId};
 use crate::domain::maintenance::Weekly;
-use crate::domain::schedule::{Booked, Planned};
+use crate::domain::schedule::Planned;
 use crate::domain::slots::{suggest, Search};
 use crate::domain::validation::Message;
 use chrono::{DateTime, Duration, Utc};
@@ -58,20 +58,7 @@ pub fn free_slots(
     let until = after + HORIZON;
     let ci_ids = changes::ci_ids_of_one(conn, change.id)?;
     let others = changes::holding_near(conn, &ci_ids, change.implementer_id, after, until, NEIGHBOURS)?;
-    let ids: Vec<ChangeId> = others.iter().map(|c| c.id).collect();
-    let mut ci_map = changes::ci_ids_of(conn, &ids)?;
-    let booked: Vec<Booked> = others
-        .into_iter()
-        .filter_map(|c| {
-            Some(Booked {
-                ci_ids: ci_map.remove(&c.id).unwrap_or_default(),
-                window: c.window()?,
-                id: c.id,
-                title: c.title,
-                implementer: c.implementer_id,
-            })
-        })
-        .collect();
+    let booked = super::change_view::booked(conn, others)?;
     let freezes = blackouts::overlapping(conn, after, until, NEIGHBOURS)?;
     let windows: BTreeMap<CiId, Vec<Weekly>> = maintenance::of_cis(conn, &ci_ids)?
         .into_iter()

@@ -161,7 +161,11 @@ pub(crate) fn decide_in_meeting(
         let mut payload =
             json!({ "meeting_id": meeting, "outcome": outcome, "comment": comment, "attendees": present });
         match outcome {
-            DecisionOutcome::Defer => Ok(Applied { payload, comment: None, event_action: Some("defer") }),
+            // Only what waits for the CAB is deferred to its next meeting.
+            DecisionOutcome::Defer if change.state == ChangeState::Authorize => {
+                Ok(Applied { payload, comment: None, event_action: Some("defer") })
+            }
+            DecisionOutcome::Defer => Err(ServiceError::Conflict(Message::new("msg-not-awaiting-votes"))),
             DecisionOutcome::Return => {
                 let to = transition(change.state, change.change_type, Action::Return)?;
                 if change.state == ChangeState::Authorize {

@@ -135,6 +135,15 @@ async fn refused_fields(
     show(ctx, viewer, section, Shown::again(StatusCode::UNPROCESSABLE_ENTITY, errors, form.typed())).await
 }
 
+/// The field errors a form starts with: its fields refused for a control character.
+fn refused_characters(form: &Form) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    for refused in form.invalid() {
+        errors.add(refused.field, refused.message);
+    }
+    errors
+}
+
 fn roles(form: &Form) -> std::collections::BTreeSet<Role> {
     form.all("roles").into_iter().filter_map(|r| r.parse().ok()).collect()
 }
@@ -191,10 +200,7 @@ pub async fn add_template(
     form: TypedForm,
 ) -> Result<HttpResponse, PageError> {
     let form = form.0;
-    let mut errors = FieldErrors::default();
-    for refused in form.invalid() {
-        errors.add(refused.field, refused.message);
-    }
+    let mut errors = refused_characters(&form);
     let input = NewTemplate {
         name: form.text("name"),
         description: form.text("description"),
@@ -219,10 +225,7 @@ pub async fn add_blackout(
     form: TypedForm,
 ) -> Result<HttpResponse, PageError> {
     let form = form.0;
-    let mut errors = FieldErrors::default();
-    for refused in form.invalid() {
-        errors.add(refused.field, refused.message);
-    }
+    let mut errors = refused_characters(&form);
     let starts_at = errors.check("starts_at", parse_local(viewer.zone, form.get("starts_at"))).flatten();
     let ends_at = errors.check("ends_at", parse_local(viewer.zone, form.get("ends_at"))).flatten();
     if starts_at.is_none() || ends_at.is_none() {
@@ -254,10 +257,7 @@ pub async fn close_day(
     form: TypedForm,
 ) -> Result<HttpResponse, PageError> {
     let form = form.0;
-    let mut errors = FieldErrors::default();
-    for refused in form.invalid() {
-        errors.add(refused.field, refused.message);
-    }
+    let mut errors = refused_characters(&form);
     let day = errors.check(
         "day",
         chrono::NaiveDate::parse_from_str(form.get("day"), "%Y-%m-%d")
@@ -301,10 +301,7 @@ pub async fn add_window(
     form: TypedForm,
 ) -> Result<HttpResponse, PageError> {
     let form = form.0;
-    let mut errors = FieldErrors::default();
-    for refused in form.invalid() {
-        errors.add(refused.field, refused.message);
-    }
+    let mut errors = refused_characters(&form);
     let ci = errors.check("ci_id", form.get("ci_id").parse::<i32>().map_err(|_| Message::new("msg-choice")));
     let input = match (errors.finish(|| ()), ci) {
         (Ok(()), Some(ci)) => crate::services::maintenance::NewMaintenanceWindow {

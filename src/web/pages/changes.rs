@@ -247,13 +247,6 @@ async fn refused(
     id: ChangeId,
     error: ServiceError,
 ) -> Result<HttpResponse, PageError> {
-    let lang = viewer.lang;
-    let (status, message) = match Refusal::of(error, lang) {
-        Refusal::Fields { status, errors } => {
-            (status, crate::web::messages::describe(lang, &ServiceError::Invalid(errors)))
-        }
-        Refusal::OnPage { status, message } => (status, message),
-        Refusal::ErrorPage(page) => return Err(page),
-    };
-    show_detail(ctx, viewer, id, Some((status, message))).await
+    let refused = Refusal::message(error, viewer.lang)?;
+    show_detail(ctx, viewer, id, Some(refused)).await
 }

@@ -56,18 +56,8 @@ async fn act(
     match crate::web::run(ctx.clone(), move |ctx| work(ctx, &caller)).await {
         Ok(_) => Ok(super::see_other(&format!("/cab/meetings/{id}"))),
         Err(error) => {
-            let (status, message) = match super::Refusal::of(error, viewer.lang) {
-                super::Refusal::Fields { status, errors } => (
-                    status,
-                    crate::web::messages::describe(
-                        viewer.lang,
-                        &crate::services::ServiceError::Invalid(errors),
-                    ),
-                ),
-                super::Refusal::OnPage { status, message } => (status, message),
-                super::Refusal::ErrorPage(page) => return Err(page),
-            };
-            meeting_page(ctx, &viewer, id, Some((status, message))).await
+            let refused = super::Refusal::message(error, viewer.lang)?;
+            meeting_page(ctx, &viewer, id, Some(refused)).await
         }
     }
 }

@@ -53,6 +53,18 @@ impl Refusal {
         }
     }
 
+    /// For pages that show any refusal as a message on themselves: the status and the
+    /// message in the viewer's language; what is not about the page is an error page.
+    pub fn message(error: ServiceError, lang: Lang) -> Result<(StatusCode, String), PageError> {
+        match Refusal::of(error, lang) {
+            Refusal::Fields { status, errors } => {
+                Ok((status, crate::web::messages::describe(lang, &ServiceError::Invalid(errors))))
+            }
+            Refusal::OnPage { status, message } => Ok((status, message)),
+            Refusal::ErrorPage(page) => Err(page),
+        }
+    }
+
     /// For pages that show field errors on their form and nothing else: every other
     /// refusal becomes an error page.
     pub fn fields_or_page(
