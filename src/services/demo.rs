@@ -5,9 +5,11 @@ use super::changes::{create, NewChange};
 use super::lifecycle::{
     self, AssessInput, AssessOutcomeInput, CancelInput, CompleteInput, Force, ReviewInput,
 };
+use super::maintenance::{self, NewMaintenanceWindow};
 use super::reference::{create_ci, NewCi};
 use super::users::{add, NewUser};
 use super::voting::{vote, VoteInput};
+use super::{meetings, workdays};
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::db::users as user_repo;
 use crate::domain::approval::VoteDecision;
@@ -16,6 +18,7 @@ use crate::domain::change::{ChangeState, ChangeType, ClosureCode};
 use crate::domain::ids::ChangeId;
 use crate::domain::role::Role;
 use crate::domain::text::Text;
+use chrono::Datelike;
 use chrono::{Duration, DurationRound, TimeDelta};
 use std::collections::BTreeMap;
 
@@ -153,9 +156,33 @@ pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
         advance(ctx, &cast, change.id, change.change_type, target, i)?;
         *made.entry(target.as_str()).or_default() += 1;
     }
+    // Added after the changes, so their risk is as it was when they were filed.
+    for (ci, weekday, starts, ends) in [
+        (0, "tuesday", "18:00", "22:00"),
+        (1, "thursday", "17:00", "21:00"),
+        (9, "saturday", "22:00", "04:00"),
+    ] {
+        let window = NewMaintenanceWindow {
+            ci_id: cis[ci],
+            weekday: weekday.into(),
+            starts: starts.into(),
+            ends: ends.into(),
+            zone: None,
+        };
+        maintenance::add(ctx, &manager, window)?;
+    }
+    let year = today.with_timezone(&ctx.config.time_zone()).year();
+    for (month, day, name) in
+        [(12, 24, "Julaften – IT-kontoret stengt"), (12, 31, "Nyttårsaften – IT-kontoret stengt")]
+    {
+        if let Some(day) = chrono::NaiveDate::from_ymd_opt(year, month, day) {
+            workdays::close(ctx, &admin, workdays::NewClosedDay { day, name: Text::literal(name) })?;
+        }
+    }
+    let planned = meetings::plan_ahead(ctx)?;
     let counts: Vec<String> = made.iter().map(|(state, n)| format!("{n} {state}")).collect();
     Ok(format!(
-        "Demo data: {} users (password `{DEMO_PASSWORD}`, e.g. kari.nordmann@demo.endring.no), {} CIs, 50 changes ({}).",
+        "Demo data: {} users (password `{DEMO_PASSWORD}`, e.g. kari.nordmann@demo.endring.no), {} CIs, 50 changes ({}), 3 maintenance windows, 2 closed days, {planned} CAB meetings planned.",
         PEOPLE.len(),
         CIS.len(),
         counts.join(", ")

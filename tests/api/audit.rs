@@ -36,6 +36,13 @@ async fn demo_data_covers_every_state_and_its_trail_verifies(backend: Backend) {
         upcoming["changes"].as_array().unwrap().len() >= 5,
         "demo changes are scheduled in the coming weeks"
     );
+    let windows = app.get("/api/v1/maintenance-windows", &app.admin).await;
+    assert_eq!(windows.as_array().unwrap().len(), 3, "the demo has maintenance windows");
+    let meetings = app.get("/api/v1/cab/meetings", &app.admin).await;
+    assert!(meetings.as_array().unwrap().len() >= 7, "and the coming weeks' CAB meetings");
+    let year = chrono::Datelike::year(&app.ctx.clock.now());
+    let days = app.get(&format!("/api/v1/calendar/days-off?year={year}"), &app.admin).await;
+    assert!(days.as_array().unwrap().iter().any(|d| d["name"].is_string()), "and closed days");
     assert!(matches!(app.verify_audit().await, Verification::Intact { events } if events > 300));
     let ctx = app.ctx.clone();
     let again =

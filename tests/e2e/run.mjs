@@ -249,7 +249,14 @@ try {
   for (const email of ["cab1@e2e.no", "cab2@e2e.no"]) {
     const member = await signIn(browser, base, email);
     await member.goto(`${base}/cab`);
-    if (email === "cab1@e2e.no") await audit(member, "cab queue");
+    if (email === "cab1@e2e.no") {
+      await audit(member, "cab queue");
+      // Enter in the comment never votes.
+      await member.fill("form.vote textarea", "Needs a look at the backout plan");
+      await member.press("form.vote textarea", "Enter");
+      await member.waitForTimeout(300);
+      check("Enter in a vote comment records no vote", member.url() === `${base}/cab` && (await member.locator("form.vote").count()) === 1);
+    }
     await member.click("form.vote button[value=approve]");
     await member.waitForURL(/\/changes\/CHG-\d+$/);
   }

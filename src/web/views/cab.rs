@@ -31,9 +31,12 @@ pub fn queue(viewer: &Viewer, items: &[QueueItem]) -> Markup {
                                         (csrf(&viewer.csrf))
                                         @let id = format!("comment-{}", change.reference);
                                         label.visually-hidden for=(id) { (lang.t_with("cab-comment-on", &[("ref", crate::i18n::arg(&change.reference))])) }
-                                        input #(id) type="text" name="comment" placeholder=(lang.t("field-comment"));
+                                        // A textarea: Enter adds a line and never submits (with a
+                                        // text input, Enter pressed the first button: Approve).
+                                        textarea #(id) name="comment" rows="2" placeholder=(lang.t("field-comment")) {}
                                         button type="submit" name="decision" value="approve" { (lang.t("action-approve")) }
-                                        button type="submit" name="decision" value="reject" { (lang.t("action-reject")) }
+                                        " "
+                                        button.danger type="submit" name="decision" value="reject" { (lang.t("action-reject")) }
                                     }
                                 } @else {
                                     (lang.t("cab-no-vote-needed"))

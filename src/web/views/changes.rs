@@ -405,7 +405,7 @@ fn actions_panel(viewer: &Viewer, detail: &Detail) -> Markup {
                             }
                             button type="submit" name="decision" value="approve" { (lang.t("action-approve")) }
                             " "
-                            button type="submit" name="decision" value="reject" { (lang.t("action-reject")) }
+                            button.danger type="submit" name="decision" value="reject" { (lang.t("action-reject")) }
                         })),
                         ActionKind::Return => (form("return", html! {
                             (comment("return", "comment", &lang.t("field-return-comment")))
