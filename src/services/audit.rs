@@ -20,6 +20,13 @@ pub struct Event<'a> {
     pub payload: serde_json::Value,
 }
 
+impl Event<'static> {
+    /// An event about no change (reference data, meetings, the calendar, feeds).
+    pub fn general(actor: Option<UserId>, action: &'static str, payload: serde_json::Value) -> Self {
+        Event { change: None, actor, action, from: None, to: None, payload }
+    }
+}
+
 pub fn record(conn: &mut DbConn, event: Event<'_>, at: DateTime<Utc>) -> diesel::QueryResult<i64> {
     let payload = event.payload.to_string();
     let new = repo::NewEvent {

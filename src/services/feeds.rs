@@ -74,18 +74,7 @@ pub fn create(
     let id = ctx.db.write(|conn| -> ServiceResult<i32> {
         let id = repo::insert(conn, caller.id, &super::auth::token_hash(&raw), scope.as_str(), &name, now)?;
         let payload = serde_json::json!({ "feed_id": id, "scope": scope, "name": name });
-        record(
-            conn,
-            Event {
-                change: None,
-                actor: Some(caller.id),
-                action: "create_feed",
-                from: None,
-                to: None,
-                payload,
-            },
-            now,
-        )?;
+        record(conn, Event::general(Some(caller.id), "create_feed", payload), now)?;
         Ok(id)
     })?;
     Ok((FeedView { id, name, scope, created_at: now }, raw))
@@ -100,18 +89,7 @@ pub fn revoke(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<()> {
         ctx.require(caller, Permission::ManageFeed, &Object::owned_by(UserId(row.1)))?;
         repo::delete(conn, id)?;
         let payload = serde_json::json!({ "feed_id": id });
-        record(
-            conn,
-            Event {
-                change: None,
-                actor: Some(caller.id),
-                action: "revoke_feed",
-                from: None,
-                to: None,
-                payload,
-            },
-            now,
-        )?;
+        record(conn, Event::general(Some(caller.id), "revoke_feed", payload), now)?;
         Ok(())
     })
 }

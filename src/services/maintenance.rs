@@ -122,7 +122,7 @@ pub fn add(ctx: &Ctx, caller: &Caller, input: NewMaintenanceWindow) -> ServiceRe
         let new = NewWindow { ci: input.ci_id, weekday: &weekday, starts: &starts, ends: &ends, zone: &zone, created_by: caller.id.0 };
         let id = repo::insert(conn, &new, now)?;
         let payload = serde_json::json!({ "window_id": id, "ci_id": input.ci_id, "weekday": weekday, "starts": starts, "ends": ends, "zone": zone });
-        record(conn, Event { change: None, actor: Some(caller.id), action: "add_maintenance_window", from: None, to: None, payload }, now)?;
+        record(conn, Event::general(Some(caller.id), "add_maintenance_window", payload), now)?;
         Ok(id)
     })?;
     Ok(MaintenanceWindowView { id, ci_id: input.ci_id, weekday, starts, ends, zone })
@@ -138,18 +138,7 @@ pub fn remove(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<()> {
         };
         repo::delete(conn, id)?;
         let payload = serde_json::json!({ "window_id": id, "ci_id": row.1 });
-        record(
-            conn,
-            Event {
-                change: None,
-                actor: Some(caller.id),
-                action: "remove_maintenance_window",
-                from: None,
-                to: None,
-                payload,
-            },
-            now,
-        )?;
+        record(conn, Event::general(Some(caller.id), "remove_maintenance_window", payload), now)?;
         Ok(())
     })
 }

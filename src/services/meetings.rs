@@ -134,11 +134,7 @@ pub fn plan_ahead(ctx: &Ctx) -> ServiceResult<usize> {
             let id = repo::insert(conn, &new, now)?;
             let payload =
                 serde_json::json!({ "meeting_id": id, "starts_at": starts_at, "cutoff_at": cutoff_at });
-            record(
-                conn,
-                Event { change: None, actor: None, action: "plan_meeting", from: None, to: None, payload },
-                now,
-            )?;
+            record(conn, Event::general(None, "plan_meeting", payload), now)?;
             added += 1;
         }
         Ok(added)
@@ -272,18 +268,7 @@ pub fn open(ctx: &Ctx, caller: &Caller, id: i32, input: OpenMeeting) -> ServiceR
             ));
         }
         let payload = serde_json::json!({ "meeting_id": id, "attendees": present });
-        record(
-            conn,
-            Event {
-                change: None,
-                actor: Some(caller.id),
-                action: "open_meeting",
-                from: None,
-                to: None,
-                payload,
-            },
-            now,
-        )?;
+        record(conn, Event::general(Some(caller.id), "open_meeting", payload), now)?;
         Ok(())
     })?;
     detail(ctx, caller, id)
@@ -350,18 +335,7 @@ pub fn close(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<MeetingDetail
         }
         let decided = repo::decisions(conn, id)?.len();
         let payload = serde_json::json!({ "meeting_id": id, "decisions": decided });
-        record(
-            conn,
-            Event {
-                change: None,
-                actor: Some(caller.id),
-                action: "close_meeting",
-                from: None,
-                to: None,
-                payload,
-            },
-            now,
-        )?;
+        record(conn, Event::general(Some(caller.id), "close_meeting", payload), now)?;
         Ok(())
     })?;
     detail(ctx, caller, id)
@@ -417,18 +391,7 @@ pub fn add_extra(ctx: &Ctx, caller: &Caller, input: NewExtraMeeting) -> ServiceR
         };
         let id = repo::insert(conn, &new, now)?;
         let payload = serde_json::json!({ "meeting_id": id, "title": title, "starts_at": input.starts_at });
-        record(
-            conn,
-            Event {
-                change: None,
-                actor: Some(caller.id),
-                action: "add_meeting",
-                from: None,
-                to: None,
-                payload,
-            },
-            now,
-        )?;
+        record(conn, Event::general(Some(caller.id), "add_meeting", payload), now)?;
         Ok(id)
     })?;
     let meeting = ctx.db.query(|conn| repo::find(conn, id))?;
@@ -456,18 +419,7 @@ pub fn cancel(ctx: &Ctx, caller: &Caller, id: i32, input: CancelMeeting) -> Serv
         }
         let payload =
             serde_json::json!({ "meeting_id": id, "starts_at": meeting.starts_at, "reason": reason });
-        record(
-            conn,
-            Event {
-                change: None,
-                actor: Some(caller.id),
-                action: "cancel_meeting",
-                from: None,
-                to: None,
-                payload,
-            },
-            now,
-        )?;
+        record(conn, Event::general(Some(caller.id), "cancel_meeting", payload), now)?;
         Ok(())
     })?;
     let meeting = ctx.db.query(|conn| repo::find(conn, id))?;

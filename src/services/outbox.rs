@@ -166,18 +166,7 @@ pub fn retry(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<()> {
             });
         }
         let payload = serde_json::json!({ "notice_id": id });
-        record(
-            conn,
-            Event {
-                change: None,
-                actor: Some(caller.id),
-                action: "retry_notice",
-                from: None,
-                to: None,
-                payload,
-            },
-            now,
-        )?;
+        record(conn, Event::general(Some(caller.id), "retry_notice", payload), now)?;
         Ok(())
     })
 }

@@ -75,18 +75,7 @@ pub fn create_ci(ctx: &Ctx, caller: &Caller, input: NewCi) -> ServiceResult<CiVi
         }
         let ci = cis::insert(conn, &name, &kind, input.criticality, &email)?;
         let payload = serde_json::json!({ "ci_id": ci.id, "name": ci.name, "criticality": ci.criticality });
-        record(
-            conn,
-            Event {
-                change: None,
-                actor: Some(caller.id),
-                action: "create_ci",
-                from: None,
-                to: None,
-                payload,
-            },
-            now,
-        )?;
+        record(conn, Event::general(Some(caller.id), "create_ci", payload), now)?;
         Ok(CiView::from(ci))
     })
 }
@@ -189,18 +178,7 @@ pub fn create_template(ctx: &Ctx, caller: &Caller, input: NewTemplate) -> Servic
         }
         let id = templates::insert(conn, &template)?;
         let payload = serde_json::json!({ "template_id": id, "name": template.name });
-        record(
-            conn,
-            Event {
-                change: None,
-                actor: Some(caller.id),
-                action: "create_template",
-                from: None,
-                to: None,
-                payload,
-            },
-            now,
-        )?;
+        record(conn, Event::general(Some(caller.id), "create_template", payload), now)?;
         Ok(TemplateView::from(templates::Template { id, ..template }))
     })
 }
@@ -263,7 +241,7 @@ pub fn create_blackout(ctx: &Ctx, caller: &Caller, input: NewBlackout) -> Servic
         };
         let id = blackouts::insert(conn, &title, window, &ci_ids, caller.id, now)?;
         let payload = serde_json::json!({ "blackout_id": id, "title": title, "starts_at": window.start(), "ends_at": window.end() });
-        record(conn, Event { change: None, actor: Some(caller.id), action: "create_blackout", from: None, to: None, payload }, now)?;
+        record(conn, Event::general(Some(caller.id), "create_blackout", payload), now)?;
         Ok(BlackoutView { id, title, starts_at: window.start(), ends_at: window.end(), ci_ids: ci_ids.into_iter().collect() })
     })
 }

@@ -70,18 +70,7 @@ pub fn add(ctx: &Ctx, actor: Option<&Caller>, input: NewUser) -> ServiceResult<U
         let id = users::insert(conn, &email, &name, &hash, &input.roles, now)?;
         let roles: Vec<&str> = input.roles.iter().map(|r| r.as_str()).collect();
         let payload = serde_json::json!({ "user_id": id, "email": email, "roles": roles });
-        record(
-            conn,
-            Event {
-                change: None,
-                actor: actor.map(|a| a.id),
-                action: "add_user",
-                from: None,
-                to: None,
-                payload,
-            },
-            now,
-        )?;
+        record(conn, Event::general(actor.map(|a| a.id), "add_user", payload), now)?;
         Ok(id)
     })
 }
@@ -105,14 +94,7 @@ pub fn set_roles(
         users::set_roles(conn, id, &roles)?;
         let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         let payload = serde_json::json!({ "user_id": id, "email": email, "roles": names });
-        let event = Event {
-            change: None,
-            actor: actor.map(|a| a.id),
-            action: "set_roles",
-            from: None,
-            to: None,
-            payload,
-        };
+        let event = Event::general(actor.map(|a| a.id), "set_roles", payload);
         record(conn, event, now)?;
         users::caller(conn, id)?.ok_or_else(|| ServiceError::NotFound(format!("{email} is not active")))
     })

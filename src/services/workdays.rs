@@ -70,10 +70,6 @@ pub fn close(ctx: &Ctx, caller: &Caller, input: NewClosedDay) -> ServiceResult<D
     let name = errors.finish(|| name.unwrap_or_default())?;
     let now = ctx.clock.now();
     let day = input.day;
-    if ctx.db.query(|conn| closed_days::exists(conn, day))? {
-        let message = Message::new("msg-day-closed-already").arg("day", day);
-        return Err(ServiceError::Taken { field: "day", message });
-    }
     ctx.db.write(|conn| -> ServiceResult<()> {
         if closed_days::exists(conn, day)? {
             let message = Message::new("msg-day-closed-already").arg("day", day);
@@ -81,14 +77,7 @@ pub fn close(ctx: &Ctx, caller: &Caller, input: NewClosedDay) -> ServiceResult<D
         }
         closed_days::insert(conn, day, &name, caller.id.0, now)?;
         let payload = serde_json::json!({ "day": day, "name": name });
-        let event = Event {
-            change: None,
-            actor: Some(caller.id),
-            action: "close_day",
-            from: None,
-            to: None,
-            payload,
-        };
+        let event = Event::general(Some(caller.id), "close_day", payload);
         record(conn, event, now)?;
         Ok(())
     })?;
@@ -104,14 +93,7 @@ pub fn reopen(ctx: &Ctx, caller: &Caller, day: NaiveDate) -> ServiceResult<()> {
             return Err(ServiceError::NotFound(format!("{day} is not a closed day")));
         }
         let payload = serde_json::json!({ "day": day });
-        let event = Event {
-            change: None,
-            actor: Some(caller.id),
-            action: "reopen_day",
-            from: None,
-            to: None,
-            payload,
-        };
+        let event = Event::general(Some(caller.id), "reopen_day", payload);
         record(conn, event, now)?;
         Ok(())
     })
