@@ -60,6 +60,11 @@ text_enum! {
         FollowAll = "follow_all",
         /// Revoke a calendar feed: its owner.
         ManageFeed = "manage_feed",
+        /// Name a delegate for someone's vote: one's own (voters), anyone's (admins).
+        Delegate = "delegate",
+        /// Cast a vote for someone who named one as their delegate: segregation of duties
+        /// for the delegate (the principal's own `vote` is checked too).
+        VoteFor = "vote_for",
     }
 }
 

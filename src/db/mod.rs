@@ -10,6 +10,7 @@ pub mod blackouts;
 pub mod changes;
 pub mod cis;
 pub mod closed_days;
+pub mod delegations;
 pub mod feeds;
 pub mod maintenance;
 pub mod meetings;

@@ -126,6 +126,7 @@ diesel::table! {
         decision -> Text,
         comment -> Text,
         created_at -> Timestamp,
+        cast_by_id -> Nullable<Integer>,
     }
 }
 
@@ -199,6 +200,7 @@ diesel::table! {
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        for_id -> Nullable<Integer>,
     }
 }
 
@@ -282,6 +284,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    delegations (id) {
+        id -> Integer,
+        principal_id -> Integer,
+        delegate_id -> Integer,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        created_by -> Integer,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(change_cis -> changes (change_id));
@@ -315,5 +330,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     meeting_attendees,
     meeting_decisions,
     maintenance_windows,
-    feed_tokens
+    feed_tokens,
+    delegations
 );

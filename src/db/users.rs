@@ -107,6 +107,14 @@ pub fn id_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserId>
     Ok(users::table.filter(users::email.eq(email)).select(users::id).first(conn).optional()?.map(UserId))
 }
 
+/// The names of `ids` (active or not), in one query.
+pub fn names(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<std::collections::BTreeMap<UserId, String>> {
+    let raw: Vec<i32> = ids.iter().map(|u| u.0).collect();
+    let rows: Vec<(i32, String)> =
+        users::table.filter(users::id.eq_any(raw)).select((users::id, users::name)).load(conn)?;
+    Ok(rows.into_iter().map(|(id, name)| (UserId(id), name)).collect())
+}
+
 /// Active users by id, with their roles, in two queries.
 pub fn callers(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<Vec<Caller>> {
     let raw: Vec<i32> = ids.iter().map(|u| u.0).collect();

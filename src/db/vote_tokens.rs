@@ -18,6 +18,8 @@ pub struct VoteToken {
     pub decision: VoteDecision,
     pub expires_at: DateTime<Utc>,
     pub used: bool,
+    /// A delegate's link: the person it votes for.
+    pub for_voter: Option<UserId>,
 }
 
 pub struct NewToken<'a> {
@@ -27,6 +29,7 @@ pub struct NewToken<'a> {
     pub round: i32,
     pub decision: VoteDecision,
     pub expires_at: DateTime<Utc>,
+    pub for_voter: Option<UserId>,
 }
 
 pub fn insert(conn: &mut DbConn, token: &NewToken<'_>, now: DateTime<Utc>) -> QueryResult<()> {
@@ -39,6 +42,7 @@ pub fn insert(conn: &mut DbConn, token: &NewToken<'_>, now: DateTime<Utc>) -> Qu
             vote_tokens::decision.eq(token.decision.as_str()),
             vote_tokens::expires_at.eq(to_naive(token.expires_at)),
             vote_tokens::created_at.eq(to_naive(now)),
+            vote_tokens::for_id.eq(token.for_voter.map(|u| u.0)),
         ))
         .execute(conn)?;
     Ok(())
@@ -56,7 +60,7 @@ fn load(
     conn: &mut DbConn,
     query: vote_tokens::BoxedQuery<'_, super::MultiBackend>,
 ) -> QueryResult<Option<VoteToken>> {
-    type Row = (i32, i32, i32, i32, String, NaiveDateTime, Option<NaiveDateTime>);
+    type Row = (i32, i32, i32, i32, String, NaiveDateTime, Option<NaiveDateTime>, Option<i32>);
     let row: Option<Row> = query
         .select((
             vote_tokens::id,
@@ -66,10 +70,11 @@ fn load(
             vote_tokens::decision,
             vote_tokens::expires_at,
             vote_tokens::used_at,
+            vote_tokens::for_id,
         ))
         .first(conn)
         .optional()?;
-    row.map(|(id, change, voter, round, decision, expires_at, used_at)| {
+    row.map(|(id, change, voter, round, decision, expires_at, used_at, for_id)| {
         Ok(VoteToken {
             id,
             change: ChangeId(change),
@@ -78,6 +83,7 @@ fn load(
             decision: super::changes::parse_text(&decision)?,
             expires_at: to_utc(expires_at),
             used: used_at.is_some(),
+            for_voter: for_id.map(UserId),
         })
     })
     .transpose()

@@ -19,6 +19,8 @@ pub struct Vote {
     pub decision: VoteDecision,
     pub comment: String,
     pub created_at: DateTime<Utc>,
+    /// The delegate who cast this ballot for the voter: `(id, name)`.
+    pub cast_by: Option<(UserId, String)>,
 }
 
 impl Vote {
@@ -35,7 +37,10 @@ impl Vote {
 pub struct NewVote<'a> {
     pub change: ChangeId,
     pub round: i32,
+    /// Whose ballot it is.
     pub voter: UserId,
+    /// The delegate who cast it for `voter`, if not `voter`.
+    pub cast_by: Option<UserId>,
     pub as_manager: bool,
     pub decision: VoteDecision,
     pub comment: &'a str,
@@ -48,6 +53,7 @@ pub fn insert(conn: &mut DbConn, vote: &NewVote<'_>) -> QueryResult<i32> {
             votes::change_id.eq(vote.change.0),
             votes::round.eq(vote.round),
             votes::voter_id.eq(vote.voter.0),
+            votes::cast_by_id.eq(vote.cast_by.map(|u| u.0)),
             votes::as_manager.eq(vote.as_manager),
             votes::decision.eq(vote.decision.as_str()),
             votes::comment.eq(vote.comment),
@@ -59,7 +65,7 @@ pub fn insert(conn: &mut DbConn, vote: &NewVote<'_>) -> QueryResult<i32> {
 
 /// Every vote on a change, all rounds, oldest first.
 pub fn of_change(conn: &mut DbConn, change: ChangeId) -> QueryResult<Vec<Vote>> {
-    type Row = (i32, i32, i32, String, bool, String, String, NaiveDateTime);
+    type Row = (i32, i32, i32, String, bool, String, String, NaiveDateTime, Option<i32>);
     let rows: Vec<Row> = votes::table
         .inner_join(users::table)
         .filter(votes::change_id.eq(change.0))
@@ -73,10 +79,13 @@ pub fn of_change(conn: &mut DbConn, change: ChangeId) -> QueryResult<Vec<Vote>> 
             votes::decision,
             votes::comment,
             votes::created_at,
+            votes::cast_by_id,
         ))
         .load(conn)?;
+    let delegates: Vec<UserId> = rows.iter().filter_map(|r| r.8).map(UserId).collect();
+    let names = if delegates.is_empty() { Default::default() } else { super::users::names(conn, &delegates)? };
     rows.into_iter()
-        .map(|(id, round, voter, name, as_manager, decision, comment, at)| {
+        .map(|(id, round, voter, name, as_manager, decision, comment, at, cast_by)| {
             Ok(Vote {
                 id,
                 round,
@@ -86,6 +95,7 @@ pub fn of_change(conn: &mut DbConn, change: ChangeId) -> QueryResult<Vec<Vote>> 
                 decision: super::changes::parse_text(&decision)?,
                 comment,
                 created_at: to_utc(at),
+                cast_by: cast_by.map(|by| (UserId(by), names.get(&UserId(by)).cloned().unwrap_or_default())),
             })
         })
         .collect()

@@ -2,8 +2,9 @@
 //! a cut-off at a time on the working day before it (SPEC §2). A meeting day that is not
 //! a working day moves to the next working day, or the meeting is skipped that week.
 
+use super::workdays::local_instant;
 use super::workdays::WorkingDays;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 
 /// What happens to a meeting whose day is a public holiday or a closed day.
@@ -69,7 +70,7 @@ impl MeetingRule {
         (0..weeks)
             .filter_map(|week| self.in_week(monday + Duration::weeks(week), calendar))
             .filter_map(|planned| {
-                Some((local(zone, planned.day, self.time)?, local(zone, planned.cutoff_day, self.cutoff)?))
+                Some((local_instant(zone, planned.day, self.time)?, local_instant(zone, planned.cutoff_day, self.cutoff)?))
             })
             .filter(|(start, _)| *start > now)
             .collect()
@@ -81,19 +82,11 @@ impl MeetingRule {
         let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
         (0..6)
             .filter_map(|week| self.in_week(monday + Duration::weeks(week), calendar))
-            .filter_map(|planned| local(zone, planned.cutoff_day, self.cutoff))
+            .filter_map(|planned| local_instant(zone, planned.cutoff_day, self.cutoff))
             .find(|cutoff| *cutoff > now)
     }
 }
 
-/// A local date and time as an instant; a time skipped by DST means the first after it.
-fn local(zone: Tz, day: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
-    let naive = day.and_time(time);
-    zone.from_local_datetime(&naive)
-        .earliest()
-        .or_else(|| zone.from_local_datetime(&(naive + Duration::hours(1))).earliest())
-        .map(|t| t.with_timezone(&Utc))
-}
 
 #[cfg(test)]
 mod tests {

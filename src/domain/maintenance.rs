@@ -3,9 +3,10 @@
 //! them is a warning and a risk factor, not a block. A period that ends at or before its
 //! start runs past midnight into the next day.
 
+use super::workdays::local_instant;
 use super::change::Window;
 use super::ids::CiId;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -26,7 +27,7 @@ impl Weekly {
             return None;
         }
         let end_day = if self.end <= self.start { day.succ_opt()? } else { day };
-        Some((instant(self.zone, day, self.start)?, instant(self.zone, end_day, self.end)?))
+        Some((local_instant(self.zone, day, self.start)?, local_instant(self.zone, end_day, self.end)?))
     }
 
     /// Whether one occurrence holds all of `window`.
@@ -40,13 +41,6 @@ impl Weekly {
     }
 }
 
-fn instant(zone: Tz, day: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
-    let naive = day.and_time(time);
-    zone.from_local_datetime(&naive)
-        .earliest()
-        .or_else(|| zone.from_local_datetime(&(naive + Duration::hours(1))).earliest())
-        .map(|t| t.with_timezone(&Utc))
-}
 
 /// The CIs of `ci_ids` that have maintenance windows of which none holds `window`.
 pub fn outside(window: &Window, ci_ids: &BTreeSet<CiId>, windows: &BTreeMap<CiId, Vec<Weekly>>) -> Vec<CiId> {

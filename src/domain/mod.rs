@@ -10,6 +10,7 @@ pub mod audit;
 pub mod cab;
 pub mod caller;
 pub mod change;
+pub mod delegation;
 pub mod ids;
 pub mod lifecycle;
 pub mod maintenance;

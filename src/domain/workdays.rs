@@ -4,7 +4,8 @@
 //! risk factor for short notice and the CAB cut-off.
 
 use super::text_enum::text_enum;
-use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
 use std::collections::BTreeSet;
 
 text_enum! {
@@ -150,6 +151,16 @@ fn weekdays_between(from: NaiveDate, to: NaiveDate) -> i64 {
         }
     }
     count
+}
+
+/// A local date and time in `zone` as an instant; a time skipped by DST means the first
+/// after it, and a time that occurs twice the first of them.
+pub fn local_instant(zone: Tz, day: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
+    let naive = day.and_time(time);
+    zone.from_local_datetime(&naive)
+        .earliest()
+        .or_else(|| zone.from_local_datetime(&(naive + Duration::hours(1))).earliest())
+        .map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]

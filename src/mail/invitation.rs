@@ -79,6 +79,7 @@ mod tests {
             comment: None,
             version: 7,
             round: 1,
+            on_behalf_of: None,
         }
     }
 

@@ -42,6 +42,16 @@ pub struct Facts {
     /// The decision round the notice belongs to.
     #[serde(default)]
     pub round: i32,
+    /// Sent to a delegate: the member it is for.
+    #[serde(default)]
+    pub on_behalf_of: Option<OnBehalf>,
+}
+
+/// The member a delegate receives a notice for.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OnBehalf {
+    pub id: i32,
+    pub name: String,
 }
 
 /// The Approve and Reject links of one voter's email.
@@ -80,6 +90,10 @@ pub fn render(
     let intro = match kind {
         NoticeKind::Decided => lang.t(&format!("mail-decided-{}", facts.to)),
         other => lang.t(&format!("mail-intro-{other}")),
+    };
+    let intro = match &facts.on_behalf_of {
+        Some(member) => format!("{} {intro}", lang.t_with("mail-as-delegate", &[("name", arg(&member.name))])),
+        None => intro,
     };
     let details = [
         (lang.t("field-title"), facts.title.clone()),
@@ -145,6 +159,7 @@ mod tests {
             comment: Some("OK".into()),
             version: 6,
             round: 1,
+            on_behalf_of: None,
         }
     }
 

@@ -36,8 +36,14 @@ pub struct Round {
 }
 
 /// Fresh Approve and Reject links for one voter.
-async fn vote_links(ctx: &Ctx, change: ChangeId, voter: UserId, round: i32) -> Result<VoteLinks, String> {
-    let (approve, reject) = run(ctx, move |ctx| outbox::vote_tokens(ctx, change, voter, round))
+async fn vote_links(
+    ctx: &Ctx,
+    change: ChangeId,
+    voter: UserId,
+    for_voter: Option<UserId>,
+    round: i32,
+) -> Result<VoteLinks, String> {
+    let (approve, reject) = run(ctx, move |ctx| outbox::vote_tokens(ctx, change, voter, for_voter, round))
         .await
         .map_err(|e| e.to_string())?;
     let base = ctx.config.base_url.trim_end_matches('/');
@@ -108,7 +114,8 @@ async fn send_one(ctx: &Ctx, transport: &Transport, notice: &Due) -> Result<(), 
     let base = &ctx.config.base_url;
     let links = match (kind, notice.change_id, notice.recipient_id) {
         (NoticeKind::AuthorizeRequest, Some(change), Some(voter)) => {
-            Some(vote_links(ctx, change, voter, facts.round).await.map_err(Failure::Transient)?)
+            let for_voter = facts.on_behalf_of.as_ref().map(|p| UserId(p.id));
+            Some(vote_links(ctx, change, voter, for_voter, facts.round).await.map_err(Failure::Transient)?)
         }
         _ => None,
     };

@@ -51,6 +51,8 @@ pub struct VoteView {
     pub round: i32,
     pub as_manager: bool,
     pub at: DateTime<Utc>,
+    /// The delegate who cast this vote for the voter.
+    pub cast_by: Option<Person>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -175,6 +177,7 @@ pub fn build(conn: &mut DbConn, config: &Config, change: Change) -> ServiceResul
                     round: v.round,
                     as_manager: v.as_manager,
                     at: v.created_at,
+                    cast_by: v.cast_by.map(|(id, name)| Person { id, name, email: String::new() }),
                 })
                 .collect(),
         },

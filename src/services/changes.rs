@@ -454,6 +454,8 @@ pub struct Detail {
     pub can_force: bool,
     /// Free windows to move the change to, when the viewer may reschedule it.
     pub slots: Vec<super::slots::Slot>,
+    /// The members the viewer may vote for, as their delegate.
+    pub vote_for: Vec<Caller>,
 }
 
 pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail> {
@@ -467,8 +469,9 @@ pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail>
             true if change.window().is_some() => super::slots::free_slots(conn, &change, 3, ctx.clock.now())?,
             _ => Vec::new(),
         };
+        let vote_for = super::delegations::may_vote_for(ctx, conn, caller, &change, ctx.clock.now())?;
         let view = change_view::build(conn, &ctx.config, change)?;
-        Ok(Detail { view, events, actions, can_force, slots })
+        Ok(Detail { view, events, actions, can_force, slots, vote_for })
     })
 }
 

@@ -24,6 +24,8 @@ pub enum Link {
         decision: VoteDecision,
         change: Box<Change>,
         voter: Caller,
+        /// A delegate's link: the member it votes for.
+        on_behalf_of: Option<Caller>,
     },
     Unknown,
     Used,
@@ -41,6 +43,7 @@ pub fn issue(
     conn: &mut DbConn,
     change: ChangeId,
     voter: UserId,
+    for_voter: Option<UserId>,
     round: i32,
     now: DateTime<Utc>,
     days: i64,
@@ -54,6 +57,7 @@ pub fn issue(
             round,
             decision,
             expires_at: now + Duration::days(days),
+            for_voter,
         };
         vote_tokens::insert(conn, &token, now).map(|()| raw)
     };
@@ -82,7 +86,15 @@ fn lookup(ctx: &Ctx, raw: &str) -> ServiceResult<(Link, Option<VoteToken>)> {
             return alone(Link::Superseded);
         }
         let Some(voter) = users::caller(conn, token.voter)? else { return alone(Link::Unknown) };
-        Ok((Link::Valid { decision: token.decision, change: Box::new(change), voter }, Some(token)))
+        let on_behalf_of = match token.for_voter {
+            Some(principal) => match users::caller(conn, principal)? {
+                Some(principal) => Some(principal),
+                None => return alone(Link::Unknown),
+            },
+            None => None,
+        };
+        let link = Link::Valid { decision: token.decision, change: Box::new(change), voter, on_behalf_of };
+        Ok((link, Some(token)))
     })
 }
 
@@ -131,7 +143,8 @@ pub fn decide(ctx: &Ctx, raw: &str, comment: Text, signed_in: Option<&Caller>) -
         Access::Allowed => {}
         denied => return Ok(Decided::Denied(denied)),
     }
-    let input = VoteInput { decision: token.decision, comment, force: false, reason: None };
+    let on_behalf_of = token.for_voter.map(|u| u.0);
+    let input = VoteInput { decision: token.decision, comment, force: false, reason: None, on_behalf_of };
     match cast(ctx, voter, change.id, input, Channel::Email(&token)) {
         Ok(view) => Ok(Decided::Voted(Box::new(view))),
         Err(ServiceError::Conflict(message)) if message.key == "msg-vote-link-spent" => {

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod calendar;
 pub mod change_view;
 pub mod changes;
+pub mod delegations;
 pub mod demo;
 pub mod email_votes;
 pub mod error;
@@ -125,6 +126,8 @@ pub(crate) fn describe(permission: Permission) -> &'static str {
         Permission::ManageMeetings => "add or cancel CAB meetings (change managers do)",
         Permission::FollowAll => "follow every change in a calendar feed (managers, change managers and admins may)",
         Permission::ManageFeed => "revoke this feed (only its owner may)",
+        Permission::Delegate => "name a delegate for this vote (CAB members and change managers for themselves, admins for anyone)",
+        Permission::VoteFor => "vote on this change for someone else (not on changes you requested or implement)",
         Permission::ManageMaintenance => "manage the maintenance windows of CIs (admins and change managers do)",
     }
 }

@@ -19,7 +19,27 @@ pub fn queue(
     comment: Option<&str>,
     now: DateTime<Utc>,
 ) -> diesel::QueryResult<()> {
-    let payload = json!({
+    let payload = facts(change, comment).to_string();
+    insert_for(conn, kind, change, &payload, recipients, now)
+}
+
+/// Queues a notice of `kind` about `change` to the delegate of `principal`, saying whom
+/// it is for (a delegate's vote links vote for the principal).
+pub fn queue_for_delegate(
+    conn: &mut DbConn,
+    kind: &str,
+    change: &Change,
+    principal: &Caller,
+    delegate: &Caller,
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<()> {
+    let mut payload = facts(change, None);
+    payload["on_behalf_of"] = json!({ "id": principal.id, "name": principal.name });
+    insert_for(conn, kind, change, &payload.to_string(), std::slice::from_ref(delegate), now)
+}
+
+fn facts(change: &Change, comment: Option<&str>) -> serde_json::Value {
+    json!({
         "ref": change.id.reference(),
         "title": change.title,
         "to": change.state,
@@ -31,14 +51,23 @@ pub fn queue(
         "version": change.version,
         "round": change.decision_round,
     })
-    .to_string();
+}
+
+fn insert_for(
+    conn: &mut DbConn,
+    kind: &str,
+    change: &Change,
+    payload: &str,
+    recipients: &[Caller],
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<()> {
     for person in recipients {
         let notice = NewNotice {
             kind,
             change_id: Some(change.id.0),
             recipient_id: Some(person.id.0),
             recipient_email: &person.email,
-            payload: &payload,
+            payload,
         };
         outbox::insert(conn, &notice, now)?;
     }
@@ -67,6 +96,13 @@ pub fn for_transition(
         (Draft | Assess, Authorize) => {
             let voters = eligible_voters(conn, authz, change)?;
             send(conn, "authorize_request", &voters)?;
+            // During a delegation the delegate receives the member's vote emails too.
+            let object = Object::change(change);
+            for (principal, delegate) in super::delegations::delegates_of(conn, &voters, now)? {
+                if authz.allows(&delegate, Permission::VoteFor, &object) {
+                    queue_for_delegate(conn, "authorize_request", change, &principal, &delegate, now)?;
+                }
+            }
         }
         _ => {}
     }

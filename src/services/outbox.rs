@@ -99,12 +99,13 @@ pub fn vote_tokens(
     ctx: &Ctx,
     change: ChangeId,
     voter: UserId,
+    for_voter: Option<UserId>,
     round: i32,
 ) -> ServiceResult<(String, String)> {
     let now = ctx.clock.now();
     let days = ctx.config.vote_link_days;
     ctx.db.write(|conn| -> ServiceResult<_> {
-        Ok(super::email_votes::issue(conn, change, voter, round, now, days)?)
+        Ok(super::email_votes::issue(conn, change, voter, for_voter, round, now, days)?)
     })
 }
 

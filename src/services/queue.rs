@@ -8,7 +8,7 @@ use crate::db::changes::{self as repo, ListFilter, ListOrder};
 use crate::db::votes;
 use crate::domain::caller::Caller;
 use crate::domain::change::ChangeState;
-use crate::domain::ids::ChangeId;
+use crate::domain::ids::{ChangeId, UserId};
 use std::collections::BTreeSet;
 
 /// Most entries a work list shows.
@@ -20,6 +20,9 @@ pub struct QueueItem {
     pub change: ChangeSummary,
     /// The viewer may vote and has not voted in this round.
     pub awaiting_viewer: bool,
+    /// Members who named the viewer their delegate, may vote on it, and have not voted
+    /// in this round.
+    pub awaiting_for: Vec<Caller>,
 }
 
 /// Changes awaiting the CAB, highest risk first.
@@ -33,20 +36,30 @@ pub fn cab(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<QueueItem>> {
         };
         let (changes, _) = repo::list(conn, &filter, QUEUE_LIMIT, 0)?;
         let ids: Vec<ChangeId> = changes.iter().map(|c| c.id).collect();
-        let voted: BTreeSet<(ChangeId, i32)> =
-            votes::rounds_voted(conn, caller.id, &ids)?.into_iter().collect();
-        let awaiting: Vec<bool> = changes
+        let principals = super::delegations::principals_of(conn, caller.id, ctx.clock.now())?;
+        let mut people = vec![caller.id];
+        people.extend(principals.iter().map(|p| p.id));
+        let voted: BTreeSet<(ChangeId, i32, UserId)> =
+            votes::voters_of(conn, &ids)?.into_iter().filter(|(_, _, v)| people.contains(v)).collect();
+        let awaits = |person: &Caller, permission, change: &crate::domain::change::Change| {
+            !voted.contains(&(change.id, change.decision_round, person.id))
+                && ctx.authz.allows(person, permission, &Object::change(change))
+        };
+        let awaiting: Vec<(bool, Vec<Caller>)> = changes
             .iter()
             .map(|c| {
-                !voted.contains(&(c.id, c.decision_round))
-                    && ctx.authz.allows(caller, Permission::Vote, &Object::change(c))
+                let for_others = match principals.is_empty() || !awaits(caller, Permission::VoteFor, c) {
+                    true => Vec::new(),
+                    false => principals.iter().filter(|p| awaits(p, Permission::Vote, c)).cloned().collect(),
+                };
+                (awaits(caller, Permission::Vote, c), for_others)
             })
             .collect();
         let items = summaries(conn, changes)?;
         Ok(items
             .into_iter()
             .zip(awaiting)
-            .map(|(change, awaiting_viewer)| QueueItem { change, awaiting_viewer })
+            .map(|(change, (awaiting_viewer, awaiting_for))| QueueItem { change, awaiting_viewer, awaiting_for })
             .collect())
     })
 }
@@ -87,8 +100,14 @@ pub fn home(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<(HomeSection, Vec<C
     if may(Permission::Assess) {
         sections.push((HomeSection::ToAssess, changes(ctx, caller, soonest(vec![ChangeState::Assess]))?));
     }
-    if may(Permission::Vote) {
-        let waiting = cab(ctx, caller)?.into_iter().filter(|i| i.awaiting_viewer).map(|i| i.change).collect();
+    let now = ctx.clock.now();
+    let delegate = !ctx.db.query(|conn| super::delegations::principals_of(conn, caller.id, now))?.is_empty();
+    if may(Permission::Vote) || delegate {
+        let waiting = cab(ctx, caller)?
+            .into_iter()
+            .filter(|i| i.awaiting_viewer || !i.awaiting_for.is_empty())
+            .map(|i| i.change)
+            .collect();
         sections.push((HomeSection::AwaitingVote, waiting));
     }
     let booked = vec![ChangeState::Scheduled, ChangeState::Implement];

@@ -2,7 +2,7 @@
 //! start, change managers when a change in implementation is past its planned end, and
 //! voters who have not voted a day before the CAB's cut-off.
 
-use super::notices::queue;
+use super::notices::{queue, queue_for_delegate};
 use super::{Ctx, ServiceResult};
 use crate::authz::{Object, Permission};
 use crate::db::reminders::{self, Reminder};
@@ -46,6 +46,8 @@ struct Due {
     notice: &'static str,
     change: Change,
     to: Vec<Caller>,
+    /// A vote reminder's copy to the member's delegate: `(member, delegate)`.
+    copy: Option<(Caller, Caller)>,
 }
 
 /// Queues the reminders that are due now; returns how many notices it queued.
@@ -70,6 +72,10 @@ pub fn queue_due(ctx: &Ctx) -> ServiceResult<usize> {
                 queue(conn, due.notice, &due.change, &due.to, None, now)?;
                 queued += due.to.len();
             }
+            if let Some((member, delegate)) = &due.copy {
+                queue_for_delegate(conn, due.notice, &due.change, member, delegate, now)?;
+                queued += 1;
+            }
         }
         Ok(queued)
     })
@@ -88,7 +94,7 @@ fn find_due(ctx: &Ctx, conn: &mut DbConn, now: DateTime<Utc>) -> ServiceResult<V
         let to: Vec<Caller> = people.iter().filter(|p| p.id == implementer).cloned().collect();
         let reminder =
             Reminder { kind: "start", change: change.id, round: 0, to: implementer, due_at: start };
-        due.push(Due { reminder, notice: "reminder_start", change, to });
+        due.push(Due { reminder, notice: "reminder_start", change, to, copy: None });
     }
     // Past the planned end and not completed, to the change managers (who review changes).
     let overdue = reminders::overdue_not_reminded(conn, now, LIMIT)?;
@@ -99,7 +105,7 @@ fn find_due(ctx: &Ctx, conn: &mut DbConn, now: DateTime<Utc>) -> ServiceResult<V
         let to =
             reviewers.iter().filter(|p| ctx.authz.allows(p, Permission::Review, &object)).cloned().collect();
         let reminder = Reminder { kind: "overdue", change: change.id, round: 0, to: UserId(0), due_at: end };
-        due.push(Due { reminder, notice: "reminder_overdue", change, to });
+        due.push(Due { reminder, notice: "reminder_overdue", change, to, copy: None });
     }
     // A day before the cut-off, to eligible voters who have not voted in this round. Each
     // change's voters are looked at once per cut-off and round (a mark with no recipient),
@@ -109,22 +115,30 @@ fn find_due(ctx: &Ctx, conn: &mut DbConn, now: DateTime<Utc>) -> ServiceResult<V
         let ids: Vec<ChangeId> = waiting.iter().map(|c| c.id).collect();
         let voted: BTreeSet<_> = reminders::voted(conn, &ids)?.into_iter().collect();
         let voters = people_who_may(ctx, conn, Permission::Vote, !waiting.is_empty())?;
+        let delegated = super::delegations::delegates_of(conn, &voters, now)?;
         for change in waiting {
             let object = Object::change(&change);
             let round = change.decision_round;
             let mark = Reminder { kind: "vote", change: change.id, round, to: UserId(0), due_at: cutoff };
-            due.push(Due { reminder: mark, notice: "", change: change.clone(), to: Vec::new() });
+            due.push(Due { reminder: mark, notice: "", change: change.clone(), to: Vec::new(), copy: None });
             for voter in voters.iter().filter(|v| ctx.authz.allows(v, Permission::Vote, &object)) {
                 if voted.contains(&(change.id, round, voter.id)) {
                     continue;
                 }
                 let reminder =
                     Reminder { kind: "vote", change: change.id, round, to: voter.id, due_at: cutoff };
+                let copy = delegated
+                    .iter()
+                    .find(|(member, delegate)| {
+                        member.id == voter.id && ctx.authz.allows(delegate, Permission::VoteFor, &object)
+                    })
+                    .cloned();
                 due.push(Due {
                     reminder,
                     notice: "reminder_vote",
                     change: change.clone(),
                     to: vec![voter.clone()],
+                    copy,
                 });
             }
         }

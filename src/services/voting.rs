@@ -14,7 +14,7 @@ use crate::db::votes::{self, NewVote};
 use crate::domain::approval::{decide, Outcome, VoteDecision};
 use crate::domain::caller::Caller;
 use crate::domain::change::ChangeState;
-use crate::domain::ids::ChangeId;
+use crate::domain::ids::{ChangeId, UserId};
 use crate::domain::lifecycle::{transition, Action};
 use crate::domain::meeting::DecisionOutcome;
 use crate::domain::schedule::ConflictKind;
@@ -35,6 +35,9 @@ pub struct VoteInput {
     #[serde(default)]
     pub force: bool,
     pub reason: Option<Text>,
+    /// Vote for this person, who has named the caller their delegate (SPEC §5).
+    #[serde(default)]
+    pub on_behalf_of: Option<i32>,
 }
 
 /// How a vote arrived.
@@ -61,7 +64,9 @@ pub fn cast(
     if input.decision == VoteDecision::Reject && comment.is_empty() {
         return Err(ServiceError::invalid("comment", Message::new("msg-reject-reason")));
     }
-    perform(ctx, caller, id, Permission::Vote, "vote", |conn, change, now| {
+    // A delegate's vote: segregation of duties for the delegate here, for the principal below.
+    let permission = if input.on_behalf_of.is_some() { Permission::VoteFor } else { Permission::Vote };
+    perform(ctx, caller, id, permission, "vote", |conn, change, now| {
         if change.state != ChangeState::Authorize {
             return Err(transition(change.state, change.change_type, Action::Vote(Outcome::Approved))
                 .err()
@@ -70,11 +75,17 @@ pub fn cast(
                     ServiceError::from,
                 ));
         }
-        let as_manager = ctx.authz.allows(caller, Permission::VoteAsManager, &Object::change(change));
+        let principal = match input.on_behalf_of {
+            None => None,
+            Some(id) => Some(principal(ctx, conn, caller, UserId(id), change, now)?),
+        };
+        let voter = principal.as_ref().unwrap_or(caller);
+        let as_manager = ctx.authz.allows(voter, Permission::VoteAsManager, &Object::change(change));
         let vote = NewVote {
             change: change.id,
             round: change.decision_round,
-            voter: caller.id,
+            voter: voter.id,
+            cast_by: principal.as_ref().map(|_| caller.id),
             as_manager,
             decision: input.decision,
             comment: &comment,
@@ -100,7 +111,10 @@ pub fn cast(
             Channel::Web => "web",
             Channel::Email(_) => "email",
         };
-        let vote_event = json!({ "decision": input.decision, "comment": comment, "round": change.decision_round, "as_manager": as_manager, "via": via });
+        let mut vote_event = json!({ "decision": input.decision, "comment": comment, "round": change.decision_round, "as_manager": as_manager, "via": via });
+        if let Some(principal) = &principal {
+            vote_event["on_behalf_of"] = json!({ "id": principal.id, "name": principal.name });
+        }
         if to == change.state {
             return Ok(Applied::commented(vote_event, comment));
         }
@@ -126,6 +140,24 @@ pub fn cast(
         payload["decision"] = json!(if to == ChangeState::Scheduled { "approved" } else { "rejected" });
         Ok(Applied { payload, comment: Some(comment), event_action: Some("decide") })
     })
+}
+
+/// The person `caller` votes for: they must have named `caller` their delegate, in force
+/// now, and be allowed to vote on `change` themselves.
+fn principal(
+    ctx: &Ctx,
+    conn: &mut crate::db::DbConn,
+    caller: &Caller,
+    id: UserId,
+    change: &crate::domain::change::Change,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<Caller> {
+    let principal = super::delegations::principals_of(conn, caller.id, now)?
+        .into_iter()
+        .find(|p| p.id == id)
+        .ok_or_else(|| ServiceError::invalid("on_behalf_of", Message::new("msg-delegation-not-in-force")))?;
+    ctx.require(&principal, Permission::Vote, &Object::change(change))?;
+    Ok(principal)
 }
 
 /// Records the CAB's decision on a change in meeting `meeting`: approve or reject as the
@@ -179,23 +211,47 @@ pub(crate) fn decide_in_meeting(
                     return Err(ServiceError::Conflict(Message::new("msg-not-awaiting-votes")));
                 }
                 let object = Object::change(change);
-                let voters: Vec<&Caller> =
-                    attendees.iter().filter(|a| ctx.authz.allows(a, Permission::Vote, &object)).collect();
                 let decision = match outcome {
                     DecisionOutcome::Approve => VoteDecision::Approve,
                     _ => VoteDecision::Reject,
                 };
-                for voter in &voters {
+                // Each attendee who may vote, and each absent member whose delegate attends
+                // (segregation of duties for both), is one ballot.
+                let mut voters: Vec<(Caller, Option<UserId>)> = attendees
+                    .iter()
+                    .filter(|a| ctx.authz.allows(a, Permission::Vote, &object))
+                    .map(|a| (a.clone(), None))
+                    .collect();
+                let ids: Vec<UserId> = attendees.iter().map(|a| a.id).collect();
+                for (principal, delegate) in super::delegations::principals_of_any(conn, &ids, now)? {
+                    let delegate_may = attendees
+                        .iter()
+                        .any(|a| a.id == delegate && ctx.authz.allows(a, Permission::VoteFor, &object));
+                    let absent = !ids.contains(&principal.id);
+                    let counted = voters.iter().any(|(v, _)| v.id == principal.id);
+                    if delegate_may && absent && !counted && ctx.authz.allows(&principal, Permission::Vote, &object) {
+                        voters.push((principal, Some(delegate)));
+                    }
+                }
+                let mut on_behalf = Vec::new();
+                for (voter, cast_by) in &voters {
                     let vote = NewVote {
                         change: change.id,
                         round: change.decision_round,
                         voter: voter.id,
+                        cast_by: *cast_by,
                         as_manager: ctx.authz.allows(voter, Permission::VoteAsManager, &object),
                         decision,
                         comment: &comment,
                         at: now,
                     };
                     votes::insert(conn, &vote)?;
+                    if let Some(delegate) = cast_by {
+                        on_behalf.push(json!({ "principal": voter.id, "principal_name": voter.name, "delegate": delegate }));
+                    }
+                }
+                if !on_behalf.is_empty() {
+                    payload["on_behalf"] = json!(on_behalf);
                 }
                 let ballots: Vec<_> = votes::of_change(conn, change.id)?
                     .iter()

@@ -112,6 +112,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/profile/password").route(post().to(profile::change_password)))
         .service(resource("/profile/feeds").route(post().to(profile::create_feed)))
         .service(resource("/profile/feeds/{id}/revoke").route(post().to(profile::revoke_feed)))
+        .service(resource("/profile/delegations").route(post().to(profile::create_delegation)))
+        .service(
+            resource("/profile/delegations/{id}/revoke").route(post().to(profile::revoke_delegation)),
+        )
         .configure(|cfg| {
             for (path, routes) in api_paths() {
                 cfg.service(
@@ -136,7 +140,7 @@ where
 /// The server is built from this list, and `api_route_table` reads the same list, so the
 /// OpenAPI test compares the document with the routes that really exist.
 fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
-    use api::{changes, maintenance, meetings, meta, outbox, reference, workdays};
+    use api::{changes, delegations, maintenance, meetings, meta, outbox, reference, workdays};
     use Method as M;
     vec![
         ("/healthz", vec![on(M::GET, meta::healthz)]),
@@ -164,6 +168,8 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
         ("/api/v1/cab/meetings/{id}/open", vec![on(M::POST, meetings::open)]),
         ("/api/v1/cab/meetings/{id}/decisions", vec![on(M::POST, meetings::decision)]),
         ("/api/v1/cab/meetings/{id}/close", vec![on(M::POST, meetings::close)]),
+        ("/api/v1/delegations", vec![on(M::GET, delegations::list), on(M::POST, delegations::create)]),
+        ("/api/v1/delegations/{id}", vec![on(M::DELETE, delegations::revoke)]),
         ("/api/v1/calendar/days-off", vec![on(M::GET, workdays::days_off)]),
         ("/api/v1/maintenance-windows", vec![on(M::GET, maintenance::list), on(M::POST, maintenance::add)]),
         ("/api/v1/maintenance-windows/{id}", vec![on(M::DELETE, maintenance::remove)]),

@@ -1,6 +1,7 @@
 //! JSON API handlers under `/api/v1` (SPEC §9).
 
 pub mod changes;
+pub mod delegations;
 pub mod maintenance;
 pub mod meetings;
 pub mod meta;

@@ -239,6 +239,10 @@ pub fn action_form(
                 comment: text("comment"),
                 force: form.has("force"),
                 reason: reason(),
+                on_behalf_of: match form.get("on_behalf_of") {
+                    "" => None,
+                    id => errors.check("on_behalf_of", id.parse::<i32>().map_err(|_| Message::new("msg-choice"))),
+                },
             })
         }
         "return" => ActionForm::Return(CommentInput { comment: text("comment") }),

@@ -1,9 +1,11 @@
 //! `/profile`: the viewer's language and time zone, and changing their password.
 
 use super::{html, see_other};
-use crate::domain::validation::FieldError;
+use crate::domain::validation::{FieldError, Message};
 use crate::i18n::Lang;
+use crate::services::delegations::{self, DelegationInput};
 use crate::services::{feeds, users, Ctx};
+use crate::web::views::profile::Typed;
 use crate::web::extract::Query;
 use crate::web::session::{self, page_run, Form, PageError, Viewer};
 use crate::web::views::components::Errors;
@@ -24,7 +26,12 @@ pub async fn show(
     query: Query<Shown>,
 ) -> Result<HttpResponse, PageError> {
     let changed = query.changed.as_deref() == Some("password");
-    profile_page(ctx, &viewer, changed, Vec::new(), None).await
+    let done = match query.changed.as_deref() {
+        Some("delegation") => Some("delegation-made"),
+        Some("revoked") => Some("delegation-revoked-done"),
+        _ => None,
+    };
+    profile_page(ctx, &viewer, changed, Vec::new(), None, None, done).await
 }
 
 /// The profile page; `new_feed` is the address of a feed just made (shown this once).
@@ -34,18 +41,29 @@ async fn profile_page(
     password_changed: bool,
     errors: Vec<FieldError>,
     new_feed: Option<String>,
+    typed: Option<Typed>,
+    done: Option<&'static str>,
 ) -> Result<HttpResponse, PageError> {
     let lang = viewer.lang;
     let caller = viewer.caller.clone();
-    let list = page_run(ctx, lang, move |ctx| feeds::list(ctx, &caller)).await?;
+    let (list, given, choices) = page_run(ctx, lang, move |ctx| {
+        Ok((feeds::list(ctx, &caller)?, delegations::list(ctx, &caller)?, delegations::choices(ctx, &caller)?))
+    })
+    .await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let shown = crate::web::views::profile::Feeds {
         feeds: &list,
         new_address: new_feed.as_deref(),
         may_follow_all: viewer.may(crate::authz::Permission::FollowAll),
     };
-    let body =
-        crate::web::views::profile::profile(viewer, password_changed, &Errors::new(lang, errors), &shown);
+    let delegation = crate::web::views::profile::Delegations { list: &given, choices: &choices, typed: typed.as_ref(), done };
+    let body = crate::web::views::profile::profile(
+        viewer,
+        password_changed,
+        &Errors::new(lang, errors),
+        &shown,
+        &delegation,
+    );
     Ok(html(status, page(viewer, &lang.t("profile-title"), body)))
 }
 
@@ -58,11 +76,11 @@ pub async fn create_feed(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Res
     match crate::web::run(ctx.clone(), move |ctx| feeds::create(ctx, &caller, scope, &name)).await {
         Ok((_, token)) => {
             let address = format!("{}/calendar.ics?token={token}", ctx.config.base_url.trim_end_matches('/'));
-            profile_page(ctx, &viewer, false, Vec::new(), Some(address)).await
+            profile_page(ctx, &viewer, false, Vec::new(), Some(address), None, None).await
         }
         Err(error) => {
             let (_, errors) = super::Refusal::fields_or_page(error, viewer.lang)?;
-            profile_page(ctx, &viewer, false, errors, None).await
+            profile_page(ctx, &viewer, false, errors, None, None, None).await
         }
     }
 }
@@ -76,6 +94,55 @@ pub async fn revoke_feed(
     let (id, caller) = (id.into_inner(), viewer.caller.clone());
     page_run(ctx, viewer.lang, move |ctx| feeds::revoke(ctx, &caller, id)).await?;
     Ok(see_other("/profile#feeds"))
+}
+
+/// Names a delegate (for oneself, or, for an admin, for a member); a refusal shows the
+/// page again with what was typed.
+pub async fn create_delegation(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<HttpResponse, PageError> {
+    let typed = Typed {
+        principal: form.get("principal").to_owned(),
+        delegate: form.get("delegate").to_owned(),
+        from: form.get("from").to_owned(),
+        until: form.get("until").to_owned(),
+    };
+    let mut errors = Vec::new();
+    let mut field = |name: &str, value: &str| -> Option<i32> {
+        value.parse().map_err(|_| errors.push(FieldError::new(name, Message::new("msg-choice")))).ok()
+    };
+    let principal = match typed.principal.as_str() {
+        "" => None,
+        id => field("principal", id),
+    };
+    let delegate = field("delegate", &typed.delegate);
+    let mut day = |name: &str, value: &str| -> Option<chrono::NaiveDate> {
+        chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+            .map_err(|_| errors.push(FieldError::new(name, Message::new("msg-date-format"))))
+            .ok()
+    };
+    let (from, until) = (day("from", &typed.from), day("until", &typed.until));
+    let (Some(delegate), Some(from), Some(until), true) = (delegate, from, until, errors.is_empty()) else {
+        return profile_page(ctx, &viewer, false, errors, None, Some(typed), None).await;
+    };
+    let input = DelegationInput { principal, delegate, from, until };
+    let caller = viewer.caller.clone();
+    match crate::web::run(ctx.clone(), move |ctx| delegations::create(ctx, &caller, input)).await {
+        Ok(_) => Ok(see_other("/profile?changed=delegation#delegation")),
+        Err(error) => {
+            let (_, errors) = super::Refusal::fields_or_page(error, viewer.lang)?;
+            profile_page(ctx, &viewer, false, errors, None, Some(typed), None).await
+        }
+    }
+}
+
+pub async fn revoke_delegation(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    _csrf_checked: Form,
+) -> Result<HttpResponse, PageError> {
+    let (id, caller) = (id.into_inner(), viewer.caller.clone());
+    page_run(ctx, viewer.lang, move |ctx| delegations::revoke(ctx, &caller, id)).await?;
+    Ok(see_other("/profile?changed=revoked#delegation"))
 }
 
 /// Changes the viewer's password; this session continues under the new epoch, every other
@@ -107,7 +174,7 @@ pub async fn change_password(
         }
         Err(error) => {
             let (_, errors) = super::Refusal::fields_or_page(error, viewer.lang)?;
-            profile_page(ctx_again, &viewer, false, errors, None).await
+            profile_page(ctx_again, &viewer, false, errors, None, None, None).await
         }
     }
 }

@@ -26,7 +26,7 @@ pub fn queue(viewer: &Viewer, items: &[QueueItem]) -> Markup {
                             td { (risk_badge(lang, change.risk_level)) " " (change.risk_score) }
                             td { (maybe_time(viewer.zone, change.planned_start)) }
                             td {
-                                @if item.awaiting_viewer {
+                                @if item.awaiting_viewer || !item.awaiting_for.is_empty() {
                                     form.vote method="post" action=(format!("/changes/{}/votes", change.reference)) {
                                         (csrf(&viewer.csrf))
                                         @let id = format!("comment-{}", change.reference);
@@ -34,6 +34,7 @@ pub fn queue(viewer: &Viewer, items: &[QueueItem]) -> Markup {
                                         // A textarea: Enter adds a line and never submits (with a
                                         // text input, Enter pressed the first button: Approve).
                                         textarea #(id) name="comment" rows="2" placeholder=(lang.t("field-comment")) {}
+                                        (super::vote::vote_as_field(lang, &format!("as-{}", change.reference), item.awaiting_viewer, &item.awaiting_for))
                                         button type="submit" name="decision" value="approve" { (lang.t("action-approve")) }
                                         " "
                                         button.danger type="submit" name="decision" value="reject" { (lang.t("action-reject")) }

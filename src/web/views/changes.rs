@@ -287,7 +287,12 @@ pub fn detail(viewer: &Viewer, detail: &Detail, notice: Option<&str>) -> Markup 
                     tbody {
                         @for vote in &approval.votes {
                             tr {
-                                td { (vote.voter.name) }
+                                td {
+                                    @match &vote.cast_by {
+                                        Some(delegate) => (super::vote::on_behalf(lang, &delegate.name, &vote.voter.name)),
+                                        None => (vote.voter.name),
+                                    }
+                                }
                                 td { span class=(format!("badge vote-{}", vote.decision)) { (lang.t(&format!("decision-{}", vote.decision))) } }
                                 td { (vote.comment) }
                                 td { (vote.round) }
@@ -364,7 +369,7 @@ fn actions_panel(viewer: &Viewer, detail: &Detail) -> Markup {
         html! { div.field { label for=(id) { (label) } textarea #(id) name=(name) rows="3" {} } }
     };
     html! {
-        @if !actions.is_empty() {
+        @if !actions.is_empty() || !detail.vote_for.is_empty() {
             section.actions aria-labelledby="actions" {
                 h2 #actions { (lang.t("section-actions")) }
                 @for action in actions {
@@ -397,6 +402,7 @@ fn actions_panel(viewer: &Viewer, detail: &Detail) -> Markup {
                         })),
                         ActionKind::Vote => (form("votes", html! {
                             (comment("votes", "comment", &lang.t("field-comment")))
+                            (super::vote::vote_as_field(lang, "votes-as", true, &detail.vote_for))
                             // An approval that decides schedules the change; a freeze declared
                             // since it went to the CAB refuses it unless a change manager forces.
                             @if detail.can_force && change.conflicts.iter().any(|c| c.kind == crate::domain::schedule::ConflictKind::Blackout) {
@@ -433,6 +439,16 @@ fn actions_panel(viewer: &Viewer, detail: &Detail) -> Markup {
                             button.danger type="submit" { (lang.t("action-cancel")) }
                         })),
                     }
+                }
+                // A delegate who is no voter themselves votes only for the members they stand in for.
+                @if !actions.contains(&ActionKind::Vote) && !detail.vote_for.is_empty() {
+                    (form("votes", html! {
+                        (comment("votes", "comment", &lang.t("field-comment")))
+                        (super::vote::vote_as_field(lang, "votes-as", false, &detail.vote_for))
+                        button type="submit" name="decision" value="approve" { (lang.t("action-approve")) }
+                        " "
+                        button.danger type="submit" name="decision" value="reject" { (lang.t("action-reject")) }
+                    }))
                 }
             }
         }

@@ -2,6 +2,7 @@
 
 use super::components::{csrf, input, select, Errors, Input};
 use crate::i18n::Lang;
+use crate::services::delegations::{Choices, DelegationView};
 use crate::services::feeds::{FeedScope, FeedView};
 use crate::web::session::Viewer;
 use maud::{html, Markup};
@@ -14,7 +15,31 @@ pub struct Feeds<'a> {
     pub may_follow_all: bool,
 }
 
-pub fn profile(viewer: &Viewer, password_changed: bool, errors: &Errors, feeds: &Feeds<'_>) -> Markup {
+/// What the delegation form typed, kept after a refusal.
+#[derive(Debug, Clone, Default)]
+pub struct Typed {
+    pub principal: String,
+    pub delegate: String,
+    pub from: String,
+    pub until: String,
+}
+
+/// The viewer's delegations, given and received, and the form to name a delegate.
+pub struct Delegations<'a> {
+    pub list: &'a [DelegationView],
+    pub choices: &'a Choices,
+    pub typed: Option<&'a Typed>,
+    /// The text key of what was just done (made or ended a delegation).
+    pub done: Option<&'static str>,
+}
+
+pub fn profile(
+    viewer: &Viewer,
+    password_changed: bool,
+    errors: &Errors,
+    feeds: &Feeds<'_>,
+    delegations: &Delegations<'_>,
+) -> Markup {
     let lang = viewer.lang;
     let languages = vec![
         (String::new(), lang.t("profile-language-browser")),
@@ -42,7 +67,68 @@ pub fn profile(viewer: &Viewer, password_changed: bool, errors: &Errors, feeds: 
             (input(Input::NewPassword, &lang.t("field-confirm-password"), "confirm_password", "", errors.on("confirm_password"), true))
             button type="submit" { (lang.t("profile-password")) }
         }
+        (delegation_section(viewer, errors, delegations))
         (feeds_section(viewer, feeds))
+    }
+}
+
+fn delegation_section(viewer: &Viewer, errors: &Errors, shown: &Delegations<'_>) -> Markup {
+    let lang = viewer.lang;
+    let choices = shown.choices;
+    let may_name = choices.for_self || !choices.members.is_empty();
+    let empty = Typed::default();
+    let typed = shown.typed.unwrap_or(&empty);
+    let people = |list: &[crate::services::delegations::Person]| -> Vec<(String, String)> {
+        list.iter().map(|p| (p.id.to_string(), p.name.clone())).collect()
+    };
+    let mut members = Vec::new();
+    if choices.for_self {
+        members.push((String::new(), lang.t("delegation-myself")));
+    }
+    members.extend(people(&choices.members));
+    let mut delegates = vec![(String::new(), lang.t("form-choose"))];
+    delegates.extend(people(&choices.delegates));
+    html! {
+        @if may_name || !shown.list.is_empty() {
+            h2 #delegation { (lang.t("delegation-title")) }
+            p.hint { (lang.t("delegation-hint")) }
+            @if let Some(done) = shown.done { p.notice role="status" { (lang.t(done)) } }
+            @if !shown.list.is_empty() {
+                table {
+                    thead { tr {
+                        th scope="col" { (lang.t("delegation-member")) } th scope="col" { (lang.t("delegation-delegate")) }
+                        th scope="col" { (lang.t("delegation-from")) } th scope="col" { (lang.t("delegation-until")) }
+                        th scope="col" { (lang.t("section-actions")) }
+                    } }
+                    tbody { @for d in shown.list { tr {
+                        td { (d.principal.name) } td { (d.delegate.name) }
+                        td { (d.from.format("%d.%m.%Y")) } td { (d.until.format("%d.%m.%Y")) }
+                        td {
+                            @if d.principal.id == viewer.caller.id.0 || !choices.members.is_empty() {
+                                form method="post" action=(format!("/profile/delegations/{}/revoke", d.id)) {
+                                    (csrf(&viewer.csrf))
+                                    button type="submit" aria-label=(lang.t_with("delegation-revoke-named", &[("name", crate::i18n::arg(&d.delegate.name))])) { (lang.t("delegation-revoke")) }
+                                }
+                            } @else if d.active {
+                                (lang.t("delegation-active"))
+                            }
+                        }
+                    } } }
+                }
+            }
+            @if may_name {
+                form method="post" action="/profile/delegations" {
+                    (csrf(&viewer.csrf))
+                    @if !choices.members.is_empty() {
+                        (select(&lang.t("delegation-member"), "principal", &members, &typed.principal, errors.on("principal")))
+                    }
+                    (select(&lang.t("delegation-delegate"), "delegate", &delegates, &typed.delegate, errors.on("delegate")))
+                    (input(Input::Date, &lang.t("delegation-from"), "from", &typed.from, errors.on("from"), true))
+                    (input(Input::Date, &lang.t("delegation-until"), "until", &typed.until, errors.on("until"), true))
+                    button type="submit" { (lang.t("delegation-create")) }
+                }
+            }
+        }
     }
 }
 

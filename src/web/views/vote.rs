@@ -18,6 +18,8 @@ pub struct Confirm<'a> {
     pub decision: VoteDecision,
     pub change: &'a Change,
     pub voter: &'a Caller,
+    /// A delegate's link: the member it votes for.
+    pub on_behalf_of: Option<&'a Caller>,
     /// The voter's zone.
     pub zone: Tz,
     /// Whether this browser may decide (false: sign in first, as the voter).
@@ -30,7 +32,10 @@ pub fn confirm(lang: Lang, confirm: &Confirm<'_>) -> Markup {
     let decision = confirm.decision.as_str();
     let title = lang.t_with(&format!("vote-link-confirm-{decision}"), &[("ref", arg(change.id.reference()))]);
     let body = html! {
-        p { (lang.t_with("vote-link-as", &[("name", arg(&voter.name))])) }
+        @match confirm.on_behalf_of {
+            Some(member) => p { (lang.t_with("vote-link-as", &[("name", arg(on_behalf(lang, &voter.name, &member.name)))])) },
+            None => p { (lang.t_with("vote-link-as", &[("name", arg(&voter.name))])) },
+        }
         dl.facts {
             dt { (lang.t("field-title")) } dd { (change.title) }
             dt { (lang.t("field-state")) } dd { (state_badge(lang, change.state)) }
@@ -53,6 +58,29 @@ pub fn confirm(lang: Lang, confirm: &Confirm<'_>) -> Markup {
         p { a href=(format!("/changes/{}", change.id.reference())) { (lang.t("mail-open")) } }
     };
     plain_page(lang, &title, body)
+}
+
+/// "Kari Nordmann for Ola Nordmann": a delegate acting for a member.
+pub fn on_behalf(lang: Lang, delegate: &str, member: &str) -> String {
+    lang.t_with("on-behalf", &[("delegate", arg(delegate)), ("member", arg(member))])
+}
+
+/// "Vote as": yourself (when you may) or a member who named you their delegate. Nothing
+/// when there is no one else to vote for.
+pub fn vote_as_field(lang: Lang, id: &str, myself: bool, members: &[Caller]) -> Markup {
+    html! {
+        @if !members.is_empty() {
+            div.field {
+                label for=(id) { (lang.t("vote-as")) }
+                select #(id) name="on_behalf_of" {
+                    @if myself { option value="" { (lang.t("vote-as-myself")) } }
+                    @for member in members {
+                        option value=(member.id.0) { (lang.t_with("vote-as-delegate-for", &[("name", arg(&member.name))])) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// After the vote: thanks, and where the change stands now.
