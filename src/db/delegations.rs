@@ -102,7 +102,11 @@ pub fn overlapping(
 }
 
 /// Delegations in force at `now` whose delegate is one of `delegates`.
-pub fn active_to(conn: &mut DbConn, delegates: &[UserId], now: DateTime<Utc>) -> QueryResult<Vec<Delegation>> {
+pub fn active_to(
+    conn: &mut DbConn,
+    delegates: &[UserId],
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<Delegation>> {
     let ids: Vec<i32> = delegates.iter().map(|p| p.0).collect();
     let now = to_naive(now);
     let rows: Vec<Row> = delegations::table
@@ -148,8 +152,8 @@ pub fn current(
         .filter(delegations::revoked_at.is_null())
         .into_boxed();
     if let Some(person) = person {
-        query = query
-            .filter(delegations::principal_id.eq(person.0).or(delegations::delegate_id.eq(person.0)));
+        query =
+            query.filter(delegations::principal_id.eq(person.0).or(delegations::delegate_id.eq(person.0)));
     }
     let rows: Vec<Row> = query.order(delegations::starts_at.asc()).limit(limit).select(COLUMNS).load(conn)?;
     Ok(rows.into_iter().map(from_row).collect())

@@ -83,7 +83,8 @@ pub fn of_change(conn: &mut DbConn, change: ChangeId) -> QueryResult<Vec<Vote>> 
         ))
         .load(conn)?;
     let delegates: Vec<UserId> = rows.iter().filter_map(|r| r.8).map(UserId).collect();
-    let names = if delegates.is_empty() { Default::default() } else { super::users::names(conn, &delegates)? };
+    let names =
+        if delegates.is_empty() { Default::default() } else { super::users::names(conn, &delegates)? };
     rows.into_iter()
         .map(|(id, round, voter, name, as_manager, decision, comment, at, cast_by)| {
             Ok(Vote {

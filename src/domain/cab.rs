@@ -70,7 +70,10 @@ impl MeetingRule {
         (0..weeks)
             .filter_map(|week| self.in_week(monday + Duration::weeks(week), calendar))
             .filter_map(|planned| {
-                Some((local_instant(zone, planned.day, self.time)?, local_instant(zone, planned.cutoff_day, self.cutoff)?))
+                Some((
+                    local_instant(zone, planned.day, self.time)?,
+                    local_instant(zone, planned.cutoff_day, self.cutoff)?,
+                ))
             })
             .filter(|(start, _)| *start > now)
             .collect()
@@ -87,10 +90,10 @@ impl MeetingRule {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
     use chrono_tz::Europe::Oslo;
 
     fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {

@@ -19,7 +19,11 @@ pub struct DayRange {
 impl DayRange {
     /// A range that starts no earlier than `today` is not needed: a delegation may start
     /// today or later, ends on or after it starts, and lasts at most `MAX_DAYS`.
-    pub fn new(from: NaiveDate, until: NaiveDate, today: NaiveDate) -> Result<DayRange, (&'static str, Message)> {
+    pub fn new(
+        from: NaiveDate,
+        until: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<DayRange, (&'static str, Message)> {
         if from < today {
             return Err(("from", Message::new("msg-delegation-past")));
         }
@@ -35,7 +39,10 @@ impl DayRange {
     /// `[start of from, start of the day after until)` in `zone`.
     pub fn instants(self, zone: Tz) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
         let midnight = NaiveTime::MIN;
-        Some((local_instant(zone, self.from, midnight)?, local_instant(zone, self.until + Duration::days(1), midnight)?))
+        Some((
+            local_instant(zone, self.from, midnight)?,
+            local_instant(zone, self.until + Duration::days(1), midnight)?,
+        ))
     }
 
     /// The days of `[start, end)` in `zone` (the inverse of `instants`).

@@ -3,9 +3,9 @@
 //! them is a warning and a risk factor, not a block. A period that ends at or before its
 //! start runs past midnight into the next day.
 
-use super::workdays::local_instant;
 use super::change::Window;
 use super::ids::CiId;
+use super::workdays::local_instant;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 use std::collections::{BTreeMap, BTreeSet};
@@ -41,7 +41,6 @@ impl Weekly {
     }
 }
 
-
 /// The CIs of `ci_ids` that have maintenance windows of which none holds `window`.
 pub fn outside(window: &Window, ci_ids: &BTreeSet<CiId>, windows: &BTreeMap<CiId, Vec<Weekly>>) -> Vec<CiId> {
     ci_ids
@@ -54,6 +53,7 @@ pub fn outside(window: &Window, ci_ids: &BTreeSet<CiId>, windows: &BTreeMap<CiId
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{Duration, TimeZone};
     use chrono_tz::Europe::Oslo;
     use proptest::prelude::*;
 

@@ -92,7 +92,9 @@ pub fn render(
         other => lang.t(&format!("mail-intro-{other}")),
     };
     let intro = match &facts.on_behalf_of {
-        Some(member) => format!("{} {intro}", lang.t_with("mail-as-delegate", &[("name", arg(&member.name))])),
+        Some(member) => {
+            format!("{} {intro}", lang.t_with("mail-as-delegate", &[("name", arg(&member.name))]))
+        }
         None => intro,
     };
     let details = [

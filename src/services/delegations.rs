@@ -102,8 +102,8 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: DelegationInput) -> ServiceResu
     let zone = ctx.config.time_zone();
     let now = ctx.clock.now();
     let today = now.with_timezone(&zone).date_naive();
-    let range =
-        DayRange::new(input.from, input.until, today).map_err(|(field, m)| ServiceError::invalid(field, m))?;
+    let range = DayRange::new(input.from, input.until, today)
+        .map_err(|(field, m)| ServiceError::invalid(field, m))?;
     let (starts_at, ends_at) =
         range.instants(zone).ok_or_else(|| ServiceError::invalid("from", Message::new("msg-date-format")))?;
     let delegate_id = UserId(input.delegate);
@@ -127,7 +127,13 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: DelegationInput) -> ServiceResu
                     .arg("until", days.until),
             });
         }
-        let new = NewDelegation { principal: principal_id, delegate: delegate_id, starts_at, ends_at, created_by: caller.id };
+        let new = NewDelegation {
+            principal: principal_id,
+            delegate: delegate_id,
+            starts_at,
+            ends_at,
+            created_by: caller.id,
+        };
         let id = repo::insert(conn, &new, now)?;
         let payload = json!({
             "delegation_id": id,
@@ -152,19 +158,27 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: DelegationInput) -> ServiceResu
 pub fn revoke(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<()> {
     let now = ctx.clock.now();
     ctx.db.write(|conn| -> ServiceResult<()> {
-        let found =
-            repo::find(conn, id)?.ok_or_else(|| ServiceError::NotFound(format!("there is no delegation {id}")))?;
+        let found = repo::find(conn, id)?
+            .ok_or_else(|| ServiceError::NotFound(format!("there is no delegation {id}")))?;
         ctx.require(caller, Permission::Delegate, &Object::owned_by(found.principal))?;
         if !repo::revoke(conn, id, now)? {
             return Err(ServiceError::Conflict(Message::new("msg-delegation-revoked")));
         }
-        record(conn, Event::general(Some(caller.id), "revoke_delegation", json!({ "delegation_id": id })), now)?;
+        record(
+            conn,
+            Event::general(Some(caller.id), "revoke_delegation", json!({ "delegation_id": id })),
+            now,
+        )?;
         Ok(())
     })
 }
 
 /// Those who have named `delegate`, in force at `now` (no chains: direct only).
-pub(crate) fn principals_of(conn: &mut DbConn, delegate: UserId, now: DateTime<Utc>) -> diesel::QueryResult<Vec<Caller>> {
+pub(crate) fn principals_of(
+    conn: &mut DbConn,
+    delegate: UserId,
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<Vec<Caller>> {
     Ok(principals_of_any(conn, &[delegate], now)?.into_iter().map(|(principal, _)| principal).collect())
 }
 
@@ -242,24 +256,33 @@ pub struct Choices {
 }
 
 pub fn choices(ctx: &Ctx, caller: &Caller) -> ServiceResult<Choices> {
-    let for_self = votes(ctx, caller) && ctx.authz.allows(caller, Permission::Delegate, &Object::owned_by(caller.id));
+    let for_self =
+        votes(ctx, caller) && ctx.authz.allows(caller, Permission::Delegate, &Object::owned_by(caller.id));
     let for_anyone = ctx.authz.allows(caller, Permission::Delegate, &Object::owned_by(UserId(0)));
     if !for_self && !for_anyone {
         return Ok(Choices::default());
     }
     let person = |c: &Caller| Person { id: c.id.0, name: c.name.clone() };
-    ctx.db.query(|conn| -> diesel::QueryResult<Choices> {
-        let members = match for_anyone {
-            true => super::who_may(conn, &ctx.authz, Permission::Vote, &Object::none())?.iter().map(person).collect(),
-            false => Vec::new(),
-        };
-        let roles: Vec<_> = crate::domain::role::Role::ALL
-            .iter()
-            .copied()
-            .filter(|r| *r != crate::domain::role::Role::Requester)
-            .collect();
-        let delegates =
-            users::holding_any(conn, &roles)?.iter().filter(|p| p.id != caller.id || for_anyone).map(person).collect();
-        Ok(Choices { for_self, members, delegates })
-    }).map_err(Into::into)
+    ctx.db
+        .query(|conn| -> diesel::QueryResult<Choices> {
+            let members = match for_anyone {
+                true => super::who_may(conn, &ctx.authz, Permission::Vote, &Object::none())?
+                    .iter()
+                    .map(person)
+                    .collect(),
+                false => Vec::new(),
+            };
+            let roles: Vec<_> = crate::domain::role::Role::ALL
+                .iter()
+                .copied()
+                .filter(|r| *r != crate::domain::role::Role::Requester)
+                .collect();
+            let delegates = users::holding_any(conn, &roles)?
+                .iter()
+                .filter(|p| p.id != caller.id || for_anyone)
+                .map(person)
+                .collect();
+            Ok(Choices { for_self, members, delegates })
+        })
+        .map_err(Into::into)
 }

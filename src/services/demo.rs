@@ -252,7 +252,13 @@ fn advance(
             ctx,
             voter,
             id,
-            VoteInput { decision, comment: Text::literal(comment), force: false, reason: None, on_behalf_of: None },
+            VoteInput {
+                decision,
+                comment: Text::literal(comment),
+                force: false,
+                reason: None,
+                on_behalf_of: None,
+            },
         ) {
             Ok(view) => state = view.state,
             // The implementer may not vote on their own change: the next voter will.

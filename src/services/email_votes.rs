@@ -25,7 +25,7 @@ pub enum Link {
         change: Box<Change>,
         voter: Caller,
         /// A delegate's link: the member it votes for.
-        on_behalf_of: Option<Caller>,
+        on_behalf_of: Option<Box<Caller>>,
     },
     Unknown,
     Used,
@@ -88,7 +88,7 @@ fn lookup(ctx: &Ctx, raw: &str) -> ServiceResult<(Link, Option<VoteToken>)> {
         let Some(voter) = users::caller(conn, token.voter)? else { return alone(Link::Unknown) };
         let on_behalf_of = match token.for_voter {
             Some(principal) => match users::caller(conn, principal)? {
-                Some(principal) => Some(principal),
+                Some(principal) => Some(Box::new(principal)),
                 None => return alone(Link::Unknown),
             },
             None => None,

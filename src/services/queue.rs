@@ -59,7 +59,11 @@ pub fn cab(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<QueueItem>> {
         Ok(items
             .into_iter()
             .zip(awaiting)
-            .map(|(change, (awaiting_viewer, awaiting_for))| QueueItem { change, awaiting_viewer, awaiting_for })
+            .map(|(change, (awaiting_viewer, awaiting_for))| QueueItem {
+                change,
+                awaiting_viewer,
+                awaiting_for,
+            })
             .collect())
     })
 }

@@ -229,7 +229,11 @@ pub(crate) fn decide_in_meeting(
                         .any(|a| a.id == delegate && ctx.authz.allows(a, Permission::VoteFor, &object));
                     let absent = !ids.contains(&principal.id);
                     let counted = voters.iter().any(|(v, _)| v.id == principal.id);
-                    if delegate_may && absent && !counted && ctx.authz.allows(&principal, Permission::Vote, &object) {
+                    if delegate_may
+                        && absent
+                        && !counted
+                        && ctx.authz.allows(&principal, Permission::Vote, &object)
+                    {
                         voters.push((principal, Some(delegate)));
                     }
                 }

@@ -113,9 +113,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/profile/feeds").route(post().to(profile::create_feed)))
         .service(resource("/profile/feeds/{id}/revoke").route(post().to(profile::revoke_feed)))
         .service(resource("/profile/delegations").route(post().to(profile::create_delegation)))
-        .service(
-            resource("/profile/delegations/{id}/revoke").route(post().to(profile::revoke_delegation)),
-        )
+        .service(resource("/profile/delegations/{id}/revoke").route(post().to(profile::revoke_delegation)))
         .configure(|cfg| {
             for (path, routes) in api_paths() {
                 cfg.service(

@@ -11,6 +11,7 @@ mod approvals;
 mod audit;
 mod cli;
 mod concurrency;
+mod delegations;
 mod errors;
 mod house;
 mod lifecycle;

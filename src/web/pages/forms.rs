@@ -241,7 +241,8 @@ pub fn action_form(
                 reason: reason(),
                 on_behalf_of: match form.get("on_behalf_of") {
                     "" => None,
-                    id => errors.check("on_behalf_of", id.parse::<i32>().map_err(|_| Message::new("msg-choice"))),
+                    id => errors
+                        .check("on_behalf_of", id.parse::<i32>().map_err(|_| Message::new("msg-choice"))),
                 },
             })
         }

@@ -5,11 +5,11 @@ use crate::domain::validation::{FieldError, Message};
 use crate::i18n::Lang;
 use crate::services::delegations::{self, DelegationInput};
 use crate::services::{feeds, users, Ctx};
-use crate::web::views::profile::Typed;
 use crate::web::extract::Query;
 use crate::web::session::{self, page_run, Form, PageError, Viewer};
 use crate::web::views::components::Errors;
 use crate::web::views::page;
+use crate::web::views::profile::Typed;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -47,7 +47,11 @@ async fn profile_page(
     let lang = viewer.lang;
     let caller = viewer.caller.clone();
     let (list, given, choices) = page_run(ctx, lang, move |ctx| {
-        Ok((feeds::list(ctx, &caller)?, delegations::list(ctx, &caller)?, delegations::choices(ctx, &caller)?))
+        Ok((
+            feeds::list(ctx, &caller)?,
+            delegations::list(ctx, &caller)?,
+            delegations::choices(ctx, &caller)?,
+        ))
     })
     .await?;
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
@@ -56,7 +60,12 @@ async fn profile_page(
         new_address: new_feed.as_deref(),
         may_follow_all: viewer.may(crate::authz::Permission::FollowAll),
     };
-    let delegation = crate::web::views::profile::Delegations { list: &given, choices: &choices, typed: typed.as_ref(), done };
+    let delegation = crate::web::views::profile::Delegations {
+        list: &given,
+        choices: &choices,
+        typed: typed.as_ref(),
+        done,
+    };
     let body = crate::web::views::profile::profile(
         viewer,
         password_changed,
@@ -98,7 +107,11 @@ pub async fn revoke_feed(
 
 /// Names a delegate (for oneself, or, for an admin, for a member); a refusal shows the
 /// page again with what was typed.
-pub async fn create_delegation(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<HttpResponse, PageError> {
+pub async fn create_delegation(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
     let typed = Typed {
         principal: form.get("principal").to_owned(),
         delegate: form.get("delegate").to_owned(),

@@ -44,12 +44,15 @@ pub async fn confirm(
     let lookup = raw.clone();
     let link = page_run(ctx.clone(), visitor.lang, move |ctx| email_votes::inspect(ctx, &lookup)).await?;
     let lang = reader_language(&visitor, &link);
-    let Link::Valid { decision, change, voter, on_behalf_of } = &link else { return Ok(refused(lang, &link)) };
+    let Link::Valid { decision, change, voter, on_behalf_of } = &link else {
+        return Ok(refused(lang, &link));
+    };
     let zone =
         voter.timezone.as_deref().and_then(|z| z.parse().ok()).unwrap_or_else(|| ctx.config.time_zone());
     let may_decide = email_votes::access(&ctx, voter.id, signed_in.as_ref()) == Access::Allowed;
-    let on_behalf_of = on_behalf_of.as_ref();
-    let confirm = view::Confirm { raw: &raw, decision: *decision, change, voter, on_behalf_of, zone, may_decide };
+    let on_behalf_of = on_behalf_of.as_deref();
+    let confirm =
+        view::Confirm { raw: &raw, decision: *decision, change, voter, on_behalf_of, zone, may_decide };
     Ok(html(StatusCode::OK, view::confirm(lang, &confirm)))
 }
 
