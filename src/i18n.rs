@@ -117,6 +117,26 @@ impl Lang {
     }
 }
 
+/// A CAB meeting's name: "CAB meeting 01.12.2026 10:00", or an extra meeting's subject
+/// with its time, in `zone`.
+pub fn meeting_title(
+    lang: Lang,
+    zone: chrono_tz::Tz,
+    kind: crate::domain::meeting::MeetingKind,
+    title: &str,
+    starts_at: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let when = starts_at.with_timezone(&zone).format("%d.%m.%Y %H:%M").to_string();
+    match kind {
+        crate::domain::meeting::MeetingKind::Regular => {
+            lang.t_with("meeting-title-regular", &[("when", arg(when))])
+        }
+        crate::domain::meeting::MeetingKind::Extra => {
+            lang.t_with("meeting-title-extra", &[("title", arg(title)), ("when", arg(when))])
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +207,9 @@ mod tests {
         wanted.extend((1..=12).map(|m| format!("month-{m}")));
         use crate::mail::notice::NoticeKind;
         wanted.extend(NoticeKind::ALL.iter().map(|k| format!("mail-subject-{k}")));
+        for mail in crate::mail::meeting::MeetingMail::ALL {
+            wanted.extend([format!("mail-subject-{}", mail.key()), format!("mail-intro-{}", mail.key())]);
+        }
         wanted.extend(
             NoticeKind::ALL.iter().filter(|k| **k != NoticeKind::Decided).map(|k| format!("mail-intro-{k}")),
         );

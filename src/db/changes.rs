@@ -471,3 +471,11 @@ pub fn holding_near(
         .load(conn)?;
     rows.into_iter().map(ChangeRow::into_change).collect()
 }
+
+/// The titles of `ids`, in one query.
+pub fn titles(conn: &mut DbConn, ids: &[ChangeId]) -> QueryResult<BTreeMap<ChangeId, String>> {
+    let raw: Vec<i32> = ids.iter().map(|c| c.0).collect();
+    let rows: Vec<(i32, String)> =
+        changes::table.filter(changes::id.eq_any(raw)).select((changes::id, changes::title)).load(conn)?;
+    Ok(rows.into_iter().map(|(id, title)| (ChangeId(id), title)).collect())
+}

@@ -187,3 +187,27 @@ pub fn decisions(conn: &mut DbConn, id: i32) -> QueryResult<Vec<DecisionRow>> {
         ))
         .load(conn)
 }
+
+/// Planned meetings whose cut-off has passed by `now`, not yet begun, whose agenda has not
+/// been sent.
+pub fn agenda_due(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult<Vec<Meeting>> {
+    let now = to_naive(now);
+    let rows: Vec<Row> = cab_meetings::table
+        .filter(cab_meetings::agenda_sent_at.is_null())
+        .filter(cab_meetings::cutoff_at.le(now))
+        .filter(cab_meetings::starts_at.gt(now))
+        .filter(cab_meetings::state.eq(MeetingState::Planned.as_str()))
+        .order(cab_meetings::starts_at.asc())
+        .limit(10)
+        .select(COLUMNS)
+        .load(conn)?;
+    rows.into_iter().map(meeting).collect()
+}
+
+/// Marks the agenda of `id` sent; false when it already was (another instance sent it).
+pub fn mark_agenda_sent(conn: &mut DbConn, id: i32, now: DateTime<Utc>) -> QueryResult<bool> {
+    let changed = diesel::update(cab_meetings::table.find(id).filter(cab_meetings::agenda_sent_at.is_null()))
+        .set(cab_meetings::agenda_sent_at.eq(to_naive(now)))
+        .execute(conn)?;
+    Ok(changed == 1)
+}

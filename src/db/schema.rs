@@ -238,6 +238,7 @@ diesel::table! {
         created_at -> Timestamp,
         opened_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
+        agenda_sent_at -> Nullable<Timestamp>,
     }
 }
 

@@ -62,6 +62,60 @@ pub struct Meeting {
     pub created_at: DateTime<Utc>,
 }
 
+/// How long a meeting is booked for in calendars (invitations and feeds).
+pub const LENGTH: chrono::Duration = chrono::Duration::hours(1);
+
+/// What a meeting's email carries (the agenda at the cut-off, a cancellation, the
+/// minutes), written to the outbox with the event and rendered by the mail worker in each
+/// reader's language.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MeetingNotice {
+    pub meeting_id: i32,
+    pub kind: MeetingKind,
+    /// An extra meeting's subject.
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub cutoff_at: DateTime<Utc>,
+    /// Why it was cancelled.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The agenda, section by section, in order.
+    #[serde(default)]
+    pub items: Vec<NoticeItem>,
+    /// The minutes: what was decided, in order.
+    #[serde(default)]
+    pub decisions: Vec<NoticeDecision>,
+    /// Who attended (names).
+    #[serde(default)]
+    pub attendees: Vec<String>,
+    /// Sent to a delegate: the member's name.
+    #[serde(default)]
+    pub on_behalf_of: Option<String>,
+}
+
+/// One change on an emailed agenda.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NoticeItem {
+    pub section: AgendaSection,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub title: String,
+    pub risk_level: super::risk::RiskLevel,
+    pub planned_start: Option<DateTime<Utc>>,
+    /// For changes waiting for the CAB: approvals so far and needed.
+    pub approvals: Option<(u32, u32)>,
+}
+
+/// One line of emailed minutes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NoticeDecision {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub title: String,
+    pub outcome: DecisionOutcome,
+    pub comment: String,
+}
+
 /// What the agenda looks at about a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Candidate {

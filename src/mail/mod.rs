@@ -2,6 +2,7 @@
 //! with no SMTP configured, as `.eml` files (SPEC §7).
 
 pub mod invitation;
+pub mod meeting;
 pub mod notice;
 pub mod transport;
 pub mod worker;

@@ -4,9 +4,11 @@
 //! again. Failures retry with exponential backoff up to `MAX_ATTEMPTS`, then stay `failed`.
 
 use super::invitation::{invitation, Method};
+use super::meeting::MeetingMail;
 use super::notice::{render, Facts, NoticeKind, VoteLinks};
 use super::transport::{build, Content, Invitation, Transport};
 use crate::domain::ids::{ChangeId, UserId};
+use crate::domain::meeting::MeetingNotice;
 use crate::i18n::Lang;
 use crate::services::outbox::{self, Delivery, Due};
 use crate::services::{run, Ctx, ServiceResult};
@@ -103,14 +105,68 @@ enum Failure {
     Permanent(String),
 }
 
+/// The reader's language and zone (the service's zone when they chose none).
+fn reader(ctx: &Ctx, notice: &Due) -> (Lang, chrono_tz::Tz) {
+    let lang = notice.language.as_deref().and_then(Lang::parse).unwrap_or(Lang::Nb);
+    let zone =
+        notice.timezone.as_deref().and_then(|z| z.parse().ok()).unwrap_or_else(|| ctx.config.time_zone());
+    (lang, zone)
+}
+
+/// Builds the message for `notice` and hands it to the transport.
+async fn deliver(
+    ctx: &Ctx,
+    transport: &Transport,
+    notice: &Due,
+    rendered: super::notice::Rendered,
+    invitation: Option<Invitation>,
+) -> Result<(), Failure> {
+    let content = Content { subject: rendered.subject, text: rendered.text, html: rendered.html };
+    let id = message_id(notice, &ctx.config.base_url);
+    let message = build(&ctx.config.mail_from, &notice.recipient_email, id, content, invitation)
+        .map_err(|e| Failure::Permanent(e.to_string()))?;
+    transport.send(message).await.map_err(|e| Failure::Transient(e.to_string()))
+}
+
+/// A meeting's agenda, cancellation or minutes.
+async fn send_meeting(
+    ctx: &Ctx,
+    transport: &Transport,
+    notice: &Due,
+    mail: MeetingMail,
+) -> Result<(), Failure> {
+    let facts: MeetingNotice =
+        serde_json::from_str(&notice.payload).map_err(|e| Failure::Permanent(format!("payload: {e}")))?;
+    let (lang, zone) = reader(ctx, notice);
+    let base = &ctx.config.base_url;
+    let rendered = super::meeting::render(mail, &facts, lang, zone, base);
+    let link = format!("{}/cab/meetings/{}", base.trim_end_matches('/'), facts.meeting_id);
+    let organizer = sender_address(&ctx.config.mail_from);
+    let invitation = mail.method().map(|method| {
+        let summary = crate::i18n::meeting_title(lang, zone, facts.kind, &facts.title, facts.starts_at);
+        let ics = super::meeting::invitation(
+            method,
+            &facts,
+            &summary,
+            host(base),
+            (organizer, &notice.recipient_email),
+            &link,
+            ctx.clock.now(),
+        );
+        Invitation { ics, method: method.as_str() }
+    });
+    deliver(ctx, transport, notice, rendered, invitation).await
+}
+
 async fn send_one(ctx: &Ctx, transport: &Transport, notice: &Due) -> Result<(), Failure> {
+    if let Some(mail) = MeetingMail::parse(&notice.kind) {
+        return send_meeting(ctx, transport, notice, mail).await;
+    }
     let kind: NoticeKind =
         notice.kind.parse().map_err(|e| Failure::Permanent(format!("unknown notice kind: {e}")))?;
     let facts: Facts =
         serde_json::from_str(&notice.payload).map_err(|e| Failure::Permanent(format!("payload: {e}")))?;
-    let lang = notice.language.as_deref().and_then(Lang::parse).unwrap_or(Lang::Nb);
-    let zone =
-        notice.timezone.as_deref().and_then(|z| z.parse().ok()).unwrap_or_else(|| ctx.config.time_zone());
+    let (lang, zone) = reader(ctx, notice);
     let base = &ctx.config.base_url;
     let links = match (kind, notice.change_id, notice.recipient_id) {
         (NoticeKind::AuthorizeRequest, Some(change), Some(voter)) => {
@@ -126,11 +182,7 @@ async fn send_one(ctx: &Ctx, transport: &Transport, notice: &Due) -> Result<(), 
         invitation(method, &facts, host(base), organizer, &notice.recipient_email, &link, ctx.clock.now())
             .map(|ics| Invitation { ics, method: method.as_str() })
     });
-    let content = Content { subject: rendered.subject, text: rendered.text, html: rendered.html };
-    let message =
-        build(&ctx.config.mail_from, &notice.recipient_email, message_id(notice, base), content, invitation)
-            .map_err(|e| Failure::Permanent(e.to_string()))?;
-    transport.send(message).await.map_err(|e| Failure::Transient(e.to_string()))
+    deliver(ctx, transport, notice, rendered, invitation).await
 }
 
 /// Runs the worker for as long as the process runs. If it dies (a panic in a round), it
@@ -170,6 +222,11 @@ pub async fn rounds(ctx: Ctx, transport: Transport, every: StdDuration) {
                 Err(error) => tracing::error!(%error, "planning CAB meetings failed"),
             }
             last_purge = Some(ctx.clock.now());
+        }
+        match run(&ctx, crate::services::meetings::send_agendas).await {
+            Ok(0) => {}
+            Ok(queued) => tracing::info!(queued, "CAB agendas"),
+            Err(error) => tracing::error!(%error, "sending CAB agendas failed"),
         }
         match run(&ctx, crate::services::reminders::queue_due).await {
             Ok(0) => {}

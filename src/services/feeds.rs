@@ -135,7 +135,7 @@ pub fn events(ctx: &Ctx, raw: &str) -> ServiceResult<Option<Vec<FeedEvent>>> {
                     sequence: 0,
                     stamp: meeting.created_at,
                     start: meeting.starts_at,
-                    end: meeting.starts_at + Duration::hours(1),
+                    end: meeting.starts_at + crate::domain::meeting::LENGTH,
                     summary: if meeting.title.is_empty() {
                         "CAB".to_owned()
                     } else {

@@ -13,11 +13,13 @@ use crate::domain::caller::Caller;
 use crate::domain::change::{plausible, Change};
 use crate::domain::ids::{ChangeId, UserId};
 use crate::domain::meeting::{
-    self, AgendaSection, Candidate, DecisionOutcome, Meeting, MeetingKind, MeetingState, Span,
+    self, AgendaSection, Candidate, DecisionOutcome, Meeting, MeetingKind, MeetingNotice, MeetingState,
+    NoticeDecision, NoticeItem, Span,
 };
 use crate::domain::risk::Factor;
 use crate::domain::text::Text;
 use crate::domain::validation::{required_text, FieldErrors, Message};
+use crate::mail::meeting::MeetingMail;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -333,7 +335,30 @@ pub fn close(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<MeetingDetail
             let state = repo::find(conn, id)?.map(|m| m.state.as_str()).unwrap_or("unknown");
             return Err(ServiceError::Conflict(Message::new("msg-meeting-not-open").arg("state", state)));
         }
-        let decided = repo::decisions(conn, id)?.len();
+        let meeting = repo::find(conn, id)?
+            .ok_or_else(|| ServiceError::NotFound(format!("there is no meeting {id}")))?;
+        let decisions = repo::decisions(conn, id)?;
+        let decided = decisions.len();
+        // The minutes go to the attendees.
+        let present: Vec<UserId> = repo::attendees(conn, id)?.into_iter().map(UserId).collect();
+        let attendees = crate::db::users::callers(conn, &present)?;
+        let ids: Vec<ChangeId> = decisions.iter().map(|d| ChangeId(d.0)).collect();
+        let titles = changes::titles(conn, &ids)?;
+        let mut notice = notice_of(&meeting, &[]);
+        notice.attendees = attendees.iter().map(|a| a.name.clone()).collect();
+        notice.decisions = decisions
+            .iter()
+            .filter_map(|(change, outcome, comment, _, _)| {
+                Some(NoticeDecision {
+                    reference: ChangeId(*change).reference(),
+                    title: titles.get(&ChangeId(*change)).cloned().unwrap_or_default(),
+                    outcome: outcome.parse().ok()?,
+                    comment: comment.clone(),
+                })
+            })
+            .collect();
+        let to: Vec<(Caller, Option<String>)> = attendees.into_iter().map(|a| (a, None)).collect();
+        queue_mail(conn, MeetingMail::Minutes, &notice, &to, now)?;
         let payload = serde_json::json!({ "meeting_id": id, "decisions": decided });
         record(conn, Event::general(Some(caller.id), "close_meeting", payload), now)?;
         Ok(())
@@ -410,6 +435,7 @@ pub fn cancel(ctx: &Ctx, caller: &Caller, id: i32, input: CancelMeeting) -> Serv
     ctx.require(caller, Permission::ManageMeetings, &Object::none())?;
     let reason = required_text(&input.reason, 2000).map_err(|m| ServiceError::invalid("reason", m))?;
     let now = ctx.clock.now();
+    let people = ctx.db.query(|conn| members_and_delegates(ctx, conn, now))?;
     ctx.db.write(|conn| -> ServiceResult<()> {
         let meeting = repo::find(conn, id)?
             .ok_or_else(|| ServiceError::NotFound(format!("there is no meeting {id}")))?;
@@ -417,8 +443,11 @@ pub fn cancel(ctx: &Ctx, caller: &Caller, id: i32, input: CancelMeeting) -> Serv
             let state = meeting.state.as_str();
             return Err(ServiceError::Conflict(Message::new("msg-meeting-not-planned").arg("state", state)));
         }
-        let payload =
-            serde_json::json!({ "meeting_id": id, "starts_at": meeting.starts_at, "reason": reason });
+        // The members (and their delegates) hear of it, with a CANCEL for their calendars.
+        let mut notice = notice_of(&meeting, &[]);
+        notice.reason = Some(reason.clone());
+        let sent = queue_mail(conn, MeetingMail::Cancelled, &notice, &people, now)?;
+        let payload = serde_json::json!({ "meeting_id": id, "starts_at": meeting.starts_at, "reason": reason, "notified": sent });
         record(conn, Event::general(Some(caller.id), "cancel_meeting", payload), now)?;
         Ok(())
     })?;
@@ -431,4 +460,98 @@ pub fn attendance_choices(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<super
     ctx.require(caller, Permission::ManageMeetings, &Object::none())?;
     let people = ctx.db.query(|conn| super::who_may(conn, &ctx.authz, Permission::Vote, &Object::none()))?;
     Ok(people.iter().map(super::change_view::Person::from).collect())
+}
+
+/// A meeting's email facts; `agenda` fills its items.
+fn notice_of(meeting: &Meeting, agenda: &[AgendaPart]) -> MeetingNotice {
+    MeetingNotice {
+        meeting_id: meeting.id,
+        kind: meeting.kind,
+        title: meeting.title.clone(),
+        starts_at: meeting.starts_at,
+        cutoff_at: meeting.cutoff_at,
+        reason: None,
+        items: agenda
+            .iter()
+            .flat_map(|part| {
+                part.items.iter().map(|item| NoticeItem {
+                    section: part.section,
+                    reference: item.change.reference.clone(),
+                    title: item.change.title.clone(),
+                    risk_level: item.change.risk_level,
+                    planned_start: item.change.planned_start,
+                    approvals: item.approval.map(|p| (p.approvals, p.required)),
+                })
+            })
+            .collect(),
+        decisions: Vec::new(),
+        attendees: Vec::new(),
+        on_behalf_of: None,
+    }
+}
+
+/// Those who may vote, and the delegates named by them in force at `now` (with the
+/// member's name): who receives a meeting's agenda and its cancellation.
+fn members_and_delegates(
+    ctx: &Ctx,
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<Vec<(Caller, Option<String>)>> {
+    let members = super::who_may(conn, &ctx.authz, Permission::Vote, &Object::none())?;
+    let delegated = super::delegations::delegates_of(conn, &members, now)?;
+    let mut people: Vec<(Caller, Option<String>)> = members.into_iter().map(|m| (m, None)).collect();
+    people.extend(delegated.into_iter().map(|(member, delegate)| (delegate, Some(member.name))));
+    Ok(people)
+}
+
+/// Queues `mail` about a meeting to each of `people`; returns how many.
+fn queue_mail(
+    conn: &mut DbConn,
+    mail: MeetingMail,
+    notice: &MeetingNotice,
+    people: &[(Caller, Option<String>)],
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<usize> {
+    for (person, member) in people {
+        let notice = MeetingNotice { on_behalf_of: member.clone(), ..notice.clone() };
+        let payload = serde_json::to_string(&notice)
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        let row = crate::db::outbox::NewNotice {
+            kind: mail.key(),
+            change_id: None,
+            recipient_id: Some(person.id.0),
+            recipient_email: &person.email,
+            payload: &payload,
+        };
+        crate::db::outbox::insert(conn, &row, now)?;
+    }
+    Ok(people.len())
+}
+
+/// Sends the agenda of each planned meeting whose cut-off has passed, once, to the members
+/// and their delegates, with the meeting as a calendar invitation; returns how many emails
+/// it queued. The agenda is worked out in a read transaction; the write only marks the
+/// meeting (another instance may have been first) and queues the emails.
+pub fn send_agendas(ctx: &Ctx) -> ServiceResult<usize> {
+    let now = ctx.clock.now();
+    let due = ctx.db.query(|conn| repo::agenda_due(conn, now))?;
+    let mut queued = 0;
+    for meeting in due {
+        let id = meeting.id;
+        let (notice, people) = ctx.db.read(|conn| -> ServiceResult<_> {
+            let detail = with_agenda(ctx, conn, meeting.clone())?;
+            Ok((notice_of(&meeting, &detail.agenda), members_and_delegates(ctx, conn, now)?))
+        })?;
+        queued += ctx.db.write(|conn| -> ServiceResult<usize> {
+            if !repo::mark_agenda_sent(conn, id, now)? {
+                return Ok(0);
+            }
+            let sent = queue_mail(conn, MeetingMail::Agenda, &notice, &people, now)?;
+            let payload =
+                serde_json::json!({ "meeting_id": id, "items": notice.items.len(), "recipients": sent });
+            record(conn, Event::general(None, "send_agenda", payload), now)?;
+            Ok(sent)
+        })?;
+    }
+    Ok(queued)
 }

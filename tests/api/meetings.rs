@@ -18,6 +18,8 @@ on_both_backends!(
     the_next_planned_meetings_cutoff_sets_when_voters_are_reminded,
     in_a_meeting_the_attendees_ballots_decide_through_the_rule_and_the_minutes_keep_it,
     a_change_manager_runs_a_meeting_on_its_page_from_opening_to_minutes,
+    at_the_cutoff_members_and_delegates_get_the_agenda_once_with_the_meeting_invitation,
+    closing_a_meeting_emails_its_minutes_to_the_attendees,
 );
 
 async fn plan(app: &TestApp) -> usize {
@@ -356,4 +358,178 @@ async fn a_change_manager_runs_a_meeting_on_its_page_from_opening_to_minutes(bac
     let markdown =
         client.get(format!("{}{path}/agenda.md", app.address)).send().await.unwrap().text().await.unwrap();
     assert!(markdown.contains(&format!("1. **{reference}**")), "the minutes in Markdown: {markdown}");
+}
+
+/// The `.eml` files a delivery wrote, quoted-printable soft breaks undone.
+fn emails(folder: &std::path::Path) -> Vec<String> {
+    let mut all: Vec<String> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap().replace("=\r\n", "").replace("=\n", ""))
+        .collect();
+    all.sort();
+    all
+}
+
+async fn deliver(app: &TestApp) -> Vec<String> {
+    let folder = tempfile::tempdir().unwrap();
+    let config = endring::config::Config { mail_dir: folder.path().to_owned(), ..Default::default() };
+    let files = endring::mail::transport::Transport::from_config(&config).unwrap();
+    endring::mail::worker::deliver_due(&app.ctx, &files).await.unwrap();
+    emails(folder.path())
+}
+
+async fn send_agendas(app: &TestApp) -> usize {
+    let ctx = app.ctx.clone();
+    actix_web::rt::task::spawn_blocking(move || endring::services::meetings::send_agendas(&ctx).unwrap())
+        .await
+        .unwrap()
+}
+
+/// The body of `name` in the iCalendar part of `email`, parsed by an independent parser.
+fn invitation(email: &str) -> ical::parser::ical::component::IcalCalendar {
+    let start = email.find("BEGIN:VCALENDAR").expect("an invitation");
+    let end = email.find("END:VCALENDAR").unwrap() + "END:VCALENDAR".len();
+    let text = email[start..end].replace("\r\n", "\n");
+    ical::IcalParser::new(text.as_bytes()).next().unwrap().unwrap()
+}
+
+fn property(props: &[ical::property::Property], name: &str) -> String {
+    props.iter().find(|p| p.name == name).and_then(|p| p.value.clone()).unwrap_or_default()
+}
+
+async fn at_the_cutoff_members_and_delegates_get_the_agenda_once_with_the_meeting_invitation(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let chair = app.user("mona", &[Role::ChangeManager]).await;
+    let ola = app.user("ola", &[Role::CabMember]).await;
+    let deputy = app.user("dina", &[]).await;
+    let today = app.ctx.clock.now().with_timezone(&chrono_tz::Europe::Oslo).date_naive();
+    app.post(
+        "/api/v1/delegations",
+        &ola,
+        json!({ "delegate": deputy.id, "from": today, "until": today + Duration::days(3) }),
+    )
+    .await;
+    let waiting = app
+        .new_change()
+        .risk(medium_risk())
+        .starting_in(Duration::days(20))
+        .in_state(ChangeState::Authorize)
+        .await;
+    deliver(&app).await; // the vote requests
+    let now = app.ctx.clock.now();
+    let meeting = json!({ "title": "ECAB", "starts_at": now + Duration::hours(3), "cutoff_at": now + Duration::hours(1) });
+    let meeting = app.post("/api/v1/cab/meetings", &chair, meeting).await;
+
+    assert_eq!(send_agendas(&app).await, 0, "nothing before the cut-off");
+    app.ctx.clock.advance(Duration::hours(1));
+    let sent = send_agendas(&app).await;
+    assert_eq!(send_agendas(&app).await, 0, "once");
+    let mails = deliver(&app).await;
+    let agendas: Vec<&String> = mails.iter().filter(|m| m.contains("Subject: Sakliste")).collect();
+    assert_eq!(agendas.len(), sent, "every queued agenda is delivered");
+    // Voters: the admin, the chair and Ola; and Ola's delegate.
+    for person in [&app.admin, &chair, &ola, &deputy] {
+        assert!(
+            agendas.iter().any(|m| m.contains(&format!("To: {}", person.email))),
+            "{} has it",
+            person.email
+        );
+    }
+    assert!(
+        !mails.iter().any(|m| m.contains(&format!("To: {}", waiting.requester.email))),
+        "not the requester"
+    );
+    let to_ola = agendas.iter().find(|m| m.contains(&format!("To: {}", ola.email))).unwrap();
+    assert!(to_ola.contains(waiting.change["ref"].as_str().unwrap()), "the agenda holds the change");
+    assert!(to_ola.contains("Til beslutning"), "in its section, in Bokmål");
+    let to_deputy = agendas.iter().find(|m| m.contains(&format!("To: {}", deputy.email))).unwrap();
+    assert!(to_deputy.contains("stedfortreder for ola"), "the delegate's copy says for whom");
+    let calendar = invitation(to_ola);
+    assert_eq!(property(&calendar.properties, "METHOD"), "REQUEST");
+    let event = &calendar.events[0];
+    let uid = property(&event.properties, "UID");
+    // The same event as in Ola's calendar feed.
+    let ctx = app.ctx.clone();
+    let ola_caller = ctx
+        .db
+        .query(|conn| endring::db::users::caller(conn, endring::domain::ids::UserId(ola.id)))
+        .unwrap()
+        .unwrap();
+    let (_, token) = endring::services::feeds::create(
+        &ctx,
+        &ola_caller,
+        endring::services::feeds::FeedScope::Personal,
+        &endring::domain::text::Text::literal("Mine"),
+    )
+    .unwrap();
+    let feed = app
+        .client
+        .get(format!("{}/calendar.ics?token={token}", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let feed = ical::IcalParser::new(feed.as_bytes()).next().unwrap().unwrap();
+    let in_feed: Vec<String> = feed.events.iter().map(|e| property(&e.properties, "UID")).collect();
+    assert!(
+        uid.starts_with(&format!("cab-meeting-{}@", meeting["id"])) && in_feed.contains(&uid),
+        "{uid} in {in_feed:?}"
+    );
+    let starts: chrono::DateTime<chrono::Utc> = serde_json::from_value(meeting["starts_at"].clone()).unwrap();
+    assert_eq!(property(&event.properties, "DTSTART"), starts.format("%Y%m%dT%H%M%SZ").to_string());
+
+    // Cancelled: the members get a CANCEL of the same event, with the reason.
+    let cancel = format!("/api/v1/cab/meetings/{}/cancel", meeting["id"]);
+    app.post(&cancel, &chair, json!({ "reason": "Nothing urgent after all" })).await;
+    let mails = deliver(&app).await;
+    let to_ola = mails.iter().find(|m| m.contains(&format!("To: {}", ola.email))).expect("Ola hears of it");
+    assert!(to_ola.contains("Subject: Avlyst") && to_ola.contains("Nothing urgent after all"), "{to_ola}");
+    let calendar = invitation(to_ola);
+    assert_eq!(property(&calendar.properties, "METHOD"), "CANCEL");
+    assert_eq!(property(&calendar.events[0].properties, "UID"), uid);
+    assert_eq!(property(&calendar.events[0].properties, "STATUS"), "CANCELLED");
+}
+
+async fn closing_a_meeting_emails_its_minutes_to_the_attendees(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let chair = app.user("mona", &[Role::ChangeManager]).await;
+    let (cato, cara) =
+        (app.user("cato", &[Role::CabMember]).await, app.user("cara", &[Role::CabMember]).await);
+    let absent = app.user("aksel", &[Role::CabMember]).await;
+    let waiting = app
+        .new_change()
+        .risk(medium_risk())
+        .starting_in(Duration::days(20))
+        .in_state(ChangeState::Authorize)
+        .await;
+    deliver(&app).await;
+    let now = app.ctx.clock.now();
+    let meeting = json!({ "title": "Extra", "starts_at": now + Duration::hours(2), "cutoff_at": now + Duration::hours(1) });
+    let meeting = app.post("/api/v1/cab/meetings", &chair, meeting).await;
+    let base = format!("/api/v1/cab/meetings/{}", meeting["id"]);
+    app.post(&format!("{base}/open"), &chair, json!({ "attendees": [cato.id, cara.id, chair.id] })).await;
+    let reject = json!({ "change_id": waiting.change["id"], "outcome": "reject", "comment": "Clashes with the payroll run" });
+    app.post(&format!("{base}/decisions"), &chair, reject).await;
+    deliver(&app).await; // the decision's own notices
+    app.post(&format!("{base}/close"), &chair, json!({})).await;
+    let mails = deliver(&app).await;
+    let minutes: Vec<&String> = mails.iter().filter(|m| m.contains("Subject: Referat")).collect();
+    assert_eq!(minutes.len(), 3, "one to each attendee");
+    assert!(!minutes.iter().any(|m| m.contains(&format!("To: {}", absent.email))), "not to those absent");
+    let one = minutes[0];
+    let line = format!(
+        "{} {}: Avvis",
+        waiting.change["ref"].as_str().unwrap(),
+        waiting.change["title"].as_str().unwrap()
+    );
+    assert!(
+        one.contains(&line) && one.contains("Clashes with the payroll run"),
+        "the decision and why:\n{one}"
+    );
+    assert!(one.contains("cato") && one.contains("cara"), "who attended");
+    assert!(!one.contains("BEGIN:VCALENDAR"), "minutes carry no invitation");
 }

@@ -3,7 +3,7 @@
 
 use super::changes::factor_text;
 use super::components::{csrf, risk_badge, state_badge, time};
-use crate::domain::meeting::{AgendaSection, MeetingKind, MeetingState};
+use crate::domain::meeting::{AgendaSection, MeetingState};
 use crate::i18n::{arg, Lang};
 use crate::services::change_view::Person;
 use crate::services::meetings::{AgendaItem, MeetingDetail, MeetingView};
@@ -13,13 +13,7 @@ use maud::{html, Markup};
 
 /// The meeting's name: "CAB meeting 8 December 2026" or an extra meeting's subject.
 pub fn title(lang: Lang, zone: Tz, meeting: &MeetingView) -> String {
-    let when = meeting.starts_at.with_timezone(&zone).format("%d.%m.%Y %H:%M").to_string();
-    match meeting.kind {
-        MeetingKind::Regular => lang.t_with("meeting-title-regular", &[("when", arg(when))]),
-        MeetingKind::Extra => {
-            lang.t_with("meeting-title-extra", &[("title", arg(&meeting.title)), ("when", arg(when))])
-        }
-    }
+    crate::i18n::meeting_title(lang, zone, meeting.kind, &meeting.title, meeting.starts_at)
 }
 
 /// When the meeting is, its cut-off and its state.
