@@ -37,12 +37,57 @@ pub fn insert(
         ))
         .returning(blackouts::id)
         .get_result(conn)?;
+    set_cis(conn, id, ci_ids)?;
+    Ok(id)
+}
+
+fn set_cis(conn: &mut DbConn, id: i32, ci_ids: &BTreeSet<CiId>) -> QueryResult<()> {
+    diesel::delete(blackout_cis::table.filter(blackout_cis::blackout_id.eq(id))).execute(conn)?;
     for ci in ci_ids {
         diesel::insert_into(blackout_cis::table)
             .values((blackout_cis::blackout_id.eq(id), blackout_cis::ci_id.eq(ci.0)))
             .execute(conn)?;
     }
-    Ok(id)
+    Ok(())
+}
+
+/// Saves a blackout in force; false when there is none with this id.
+pub fn update(
+    conn: &mut DbConn,
+    id: i32,
+    title: &str,
+    window: Window,
+    ci_ids: &BTreeSet<CiId>,
+) -> QueryResult<bool> {
+    let changed = diesel::update(blackouts::table.find(id).filter(blackouts::retired_at.is_null()))
+        .set((
+            blackouts::title.eq(title),
+            blackouts::starts_at.eq(to_naive(window.start())),
+            blackouts::ends_at.eq(to_naive(window.end())),
+        ))
+        .execute(conn)?;
+    if changed == 1 {
+        set_cis(conn, id, ci_ids)?;
+    }
+    Ok(changed == 1)
+}
+
+/// Retires a blackout: it freezes nothing from now on; false when unknown or retired.
+pub fn retire(conn: &mut DbConn, id: i32, now: DateTime<Utc>) -> QueryResult<bool> {
+    let changed = diesel::update(blackouts::table.find(id).filter(blackouts::retired_at.is_null()))
+        .set(blackouts::retired_at.eq(to_naive(now)))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// A blackout in force, by id.
+pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Freeze>> {
+    let rows: Vec<BlackoutRow> = blackouts::table
+        .find(id)
+        .filter(blackouts::retired_at.is_null())
+        .select(BlackoutRow::as_select())
+        .load(conn)?;
+    freezes(conn, rows).map(|mut found| found.pop())
 }
 
 /// Blackouts overlapping `[from, to)`, by start, at most `limit`.
@@ -55,10 +100,15 @@ pub fn overlapping(
     let rows: Vec<BlackoutRow> = blackouts::table
         .filter(blackouts::starts_at.lt(to_naive(to)))
         .filter(blackouts::ends_at.gt(to_naive(from)))
+        .filter(blackouts::retired_at.is_null())
         .order(blackouts::starts_at.asc())
         .limit(limit)
         .select(BlackoutRow::as_select())
         .load(conn)?;
+    freezes(conn, rows)
+}
+
+fn freezes(conn: &mut DbConn, rows: Vec<BlackoutRow>) -> QueryResult<Vec<Freeze>> {
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
     let pairs: Vec<(i32, i32)> = blackout_cis::table
         .filter(blackout_cis::blackout_id.eq_any(ids))

@@ -15,6 +15,8 @@ pub struct Ci {
     /// 1 (most critical) to 4.
     pub criticality: i32,
     pub owner_email: String,
+    /// Retired CIs are kept for what names them, and offered for nothing new.
+    pub retired_at: Option<chrono::NaiveDateTime>,
 }
 
 pub fn insert(
@@ -33,7 +35,14 @@ pub fn insert(
         ))
         .returning(cis::id)
         .get_result(conn)?;
-    Ok(Ci { id, name: name.into(), kind: kind.into(), criticality, owner_email: owner_email.into() })
+    Ok(Ci {
+        id,
+        name: name.into(),
+        kind: kind.into(),
+        criticality,
+        owner_email: owner_email.into(),
+        retired_at: None,
+    })
 }
 
 pub fn exists_named(conn: &mut DbConn, name: &str) -> QueryResult<bool> {
@@ -48,4 +57,44 @@ pub fn list(conn: &mut DbConn, limit: i64, offset: i64) -> QueryResult<Vec<Ci>> 
 pub fn by_ids(conn: &mut DbConn, ids: &[CiId]) -> QueryResult<Vec<Ci>> {
     let raw: Vec<i32> = ids.iter().map(|c| c.0).collect();
     cis::table.filter(cis::id.eq_any(raw)).order(cis::id.asc()).select(Ci::as_select()).load(conn)
+}
+
+/// Whether another CI than `except` is called `name`.
+pub fn exists_named_other(conn: &mut DbConn, name: &str, except: i32) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(cis::table.filter(cis::name.eq(name)).filter(cis::id.ne(except))))
+        .get_result(conn)
+}
+
+pub fn find(conn: &mut DbConn, id: CiId) -> QueryResult<Option<Ci>> {
+    cis::table.find(id.0).select(Ci::as_select()).first(conn).optional()
+}
+
+/// The CIs not retired, by name (what forms offer).
+pub fn list_active(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Ci>> {
+    cis::table
+        .filter(cis::retired_at.is_null())
+        .order(cis::name.asc())
+        .limit(limit)
+        .select(Ci::as_select())
+        .load(conn)
+}
+
+pub fn update(conn: &mut DbConn, ci: &Ci) -> QueryResult<bool> {
+    let changed = diesel::update(cis::table.find(ci.id))
+        .set((
+            cis::name.eq(&ci.name),
+            cis::kind.eq(&ci.kind),
+            cis::criticality.eq(ci.criticality),
+            cis::owner_email.eq(&ci.owner_email),
+        ))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// Retires a CI; false when it is unknown or already retired.
+pub fn retire(conn: &mut DbConn, id: CiId, now: chrono::DateTime<chrono::Utc>) -> QueryResult<bool> {
+    let changed = diesel::update(cis::table.find(id.0).filter(cis::retired_at.is_null()))
+        .set(cis::retired_at.eq(super::changes::to_naive(now)))
+        .execute(conn)?;
+    Ok(changed == 1)
 }

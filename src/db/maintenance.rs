@@ -62,3 +62,17 @@ pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Row>> {
 pub fn delete(conn: &mut DbConn, id: i32) -> QueryResult<bool> {
     Ok(diesel::delete(mw::table.find(id)).execute(conn)? == 1)
 }
+
+/// Saves a window's rule; false when there is no such window.
+pub fn update(conn: &mut DbConn, id: i32, new: &NewWindow<'_>) -> QueryResult<bool> {
+    let changed = diesel::update(mw::table.find(id))
+        .set((
+            mw::ci_id.eq(new.ci.0),
+            mw::weekday.eq(new.weekday),
+            mw::starts.eq(new.starts),
+            mw::ends.eq(new.ends),
+            mw::zone.eq(new.zone),
+        ))
+        .execute(conn)?;
+    Ok(changed == 1)
+}

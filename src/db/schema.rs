@@ -41,6 +41,7 @@ diesel::table! {
         kind -> Text,
         criticality -> Integer,
         owner_email -> Text,
+        retired_at -> Nullable<Timestamp>,
     }
 }
 
@@ -55,6 +56,7 @@ diesel::table! {
         max_duration_minutes -> Integer,
         created_by -> Integer,
         created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
     }
 }
 
@@ -138,6 +140,7 @@ diesel::table! {
         ends_at -> Timestamp,
         created_by -> Integer,
         created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
     }
 }
 

@@ -21,6 +21,8 @@ pub struct Template {
     pub ci_ids: BTreeSet<CiId>,
     pub created_by: UserId,
     pub created_at: DateTime<Utc>,
+    /// Retired templates start no new changes.
+    pub retired: bool,
 }
 
 #[derive(Queryable, Selectable)]
@@ -35,6 +37,7 @@ struct TemplateRow {
     max_duration_minutes: i32,
     created_by: i32,
     created_at: NaiveDateTime,
+    retired_at: Option<NaiveDateTime>,
 }
 
 pub fn insert(conn: &mut DbConn, t: &Template) -> QueryResult<TemplateId> {
@@ -51,12 +54,55 @@ pub fn insert(conn: &mut DbConn, t: &Template) -> QueryResult<TemplateId> {
         ))
         .returning(templates::id)
         .get_result(conn)?;
-    for ci in &t.ci_ids {
+    set_cis(conn, id, &t.ci_ids)?;
+    Ok(TemplateId(id))
+}
+
+fn set_cis(conn: &mut DbConn, id: i32, ci_ids: &BTreeSet<CiId>) -> QueryResult<()> {
+    diesel::delete(template_cis::table.filter(template_cis::template_id.eq(id))).execute(conn)?;
+    for ci in ci_ids {
         diesel::insert_into(template_cis::table)
             .values((template_cis::template_id.eq(id), template_cis::ci_id.eq(ci.0)))
             .execute(conn)?;
     }
-    Ok(TemplateId(id))
+    Ok(())
+}
+
+/// Saves a template's fields and CIs; false when there is no such template.
+pub fn update(conn: &mut DbConn, t: &Template) -> QueryResult<bool> {
+    let changed = diesel::update(templates::table.find(t.id.0))
+        .set((
+            templates::name.eq(&t.name),
+            templates::description.eq(&t.description),
+            templates::implementation_plan.eq(&t.implementation_plan),
+            templates::backout_plan.eq(&t.backout_plan),
+            templates::test_plan.eq(&t.test_plan),
+            templates::max_duration_minutes.eq(t.max_duration_minutes),
+        ))
+        .execute(conn)?;
+    if changed == 1 {
+        set_cis(conn, t.id.0, &t.ci_ids)?;
+    }
+    Ok(changed == 1)
+}
+
+/// Whether another template than `except` is called `name`.
+pub fn exists_named_other(conn: &mut DbConn, name: &str, except: TemplateId) -> QueryResult<bool> {
+    let others = templates::table.filter(templates::name.eq(name)).filter(templates::id.ne(except.0));
+    diesel::select(diesel::dsl::exists(others)).get_result(conn)
+}
+
+/// Retires a template; false when it is unknown or already retired.
+pub fn retire(conn: &mut DbConn, id: TemplateId, now: DateTime<Utc>) -> QueryResult<bool> {
+    let changed = diesel::update(templates::table.find(id.0).filter(templates::retired_at.is_null()))
+        .set(templates::retired_at.eq(to_naive(now)))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// The templates not retired (what the change form offers).
+pub fn list_active(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Template>> {
+    load(conn, templates::table.filter(templates::retired_at.is_null()).into_boxed(), limit, 0)
 }
 
 pub fn exists_named(conn: &mut DbConn, name: &str) -> QueryResult<bool> {
@@ -101,6 +147,7 @@ fn load(
             max_duration_minutes: r.max_duration_minutes,
             created_by: UserId(r.created_by),
             created_at: to_utc(r.created_at),
+            retired: r.retired_at.is_some(),
         })
         .collect())
 }

@@ -288,6 +288,10 @@ fn follow_template(
         }
         (_, None) => return Ok(()),
         (ChangeType::Standard, Some(id)) => match templates::find(conn, id)? {
+            Some(template) if template.retired => {
+                errors.add("template_id", Message::new("msg-template-retired").arg("name", &template.name));
+                return Ok(());
+            }
             Some(template) => template,
             None => {
                 errors.add("template_id", Message::new("msg-no-template").arg("id", id));

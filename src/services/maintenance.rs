@@ -5,7 +5,7 @@ use super::audit::{record, Event};
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::authz::{Object, Permission};
 use crate::db::maintenance::{self as repo, NewWindow, Row};
-use crate::db::{cis, DbConn};
+use crate::db::DbConn;
 use crate::domain::caller::Caller;
 use crate::domain::change::Window;
 use crate::domain::ids::CiId;
@@ -92,9 +92,8 @@ pub struct NewMaintenanceWindow {
     pub zone: Option<String>,
 }
 
-/// Adds a maintenance window to a CI (admins, change managers; audited).
-pub fn add(ctx: &Ctx, caller: &Caller, input: NewMaintenanceWindow) -> ServiceResult<MaintenanceWindowView> {
-    ctx.require(caller, Permission::ManageMaintenance, &Object::none())?;
+/// A window's rule, checked: `(weekday, starts, ends, zone)`.
+fn rule_fields(ctx: &Ctx, input: &NewMaintenanceWindow) -> ServiceResult<(String, String, String, String)> {
     let mut errors = FieldErrors::default();
     let weekday = input.weekday.trim().to_lowercase();
     if !WEEKDAYS.iter().any(|(name, _)| *name == weekday) {
@@ -114,11 +113,26 @@ pub fn add(ctx: &Ctx, caller: &Caller, input: NewMaintenanceWindow) -> ServiceRe
         errors.add("ends", Message::new("msg-ends-before-start"));
     }
     let (starts, ends) = errors.finish(|| (starts.unwrap_or_default(), ends.unwrap_or_default()))?;
+    Ok((weekday, starts, ends, zone))
+}
+
+/// Refuses a CI that does not exist or is retired.
+fn check_ci(conn: &mut DbConn, ci: CiId) -> ServiceResult<()> {
+    let mut errors = FieldErrors::default();
+    super::reference::check_cis(conn, &BTreeSet::from([ci]), &mut errors)?;
+    errors.finish(|| ()).map_err(|mut e| {
+        e.iter_mut().for_each(|f| f.field = "ci_id".into());
+        ServiceError::Invalid(e)
+    })
+}
+
+/// Adds a maintenance window to a CI (admins, change managers; audited).
+pub fn add(ctx: &Ctx, caller: &Caller, input: NewMaintenanceWindow) -> ServiceResult<MaintenanceWindowView> {
+    ctx.require(caller, Permission::ManageMaintenance, &Object::none())?;
+    let (weekday, starts, ends, zone) = rule_fields(ctx, &input)?;
     let now = ctx.clock.now();
     let id = ctx.db.write(|conn| -> ServiceResult<i32> {
-        if cis::by_ids(conn, &[input.ci_id])?.is_empty() {
-            return Err(ServiceError::invalid("ci_id", Message::new("msg-no-ci").arg("id", input.ci_id)));
-        }
+        check_ci(conn, input.ci_id)?;
         let new = NewWindow { ci: input.ci_id, weekday: &weekday, starts: &starts, ends: &ends, zone: &zone, created_by: caller.id.0 };
         let id = repo::insert(conn, &new, now)?;
         let payload = serde_json::json!({ "window_id": id, "ci_id": input.ci_id, "weekday": weekday, "starts": starts, "ends": ends, "zone": zone });
@@ -141,4 +155,30 @@ pub fn remove(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<()> {
         record(conn, Event::general(Some(caller.id), "remove_maintenance_window", payload), now)?;
         Ok(())
     })
+}
+
+/// Changes a maintenance window's rule (admins, change managers; audited with the rule
+/// before and after).
+pub fn update(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: i32,
+    input: NewMaintenanceWindow,
+) -> ServiceResult<MaintenanceWindowView> {
+    ctx.require(caller, Permission::ManageMaintenance, &Object::none())?;
+    let (weekday, starts, ends, zone) = rule_fields(ctx, &input)?;
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| -> ServiceResult<()> {
+        let Some(before) = repo::find(conn, id)? else {
+            return Err(ServiceError::NotFound(format!("there is no maintenance window {id}")));
+        };
+        check_ci(conn, input.ci_id)?;
+        let new = NewWindow { ci: input.ci_id, weekday: &weekday, starts: &starts, ends: &ends, zone: &zone, created_by: caller.id.0 };
+        repo::update(conn, id, &new)?;
+        let after = serde_json::json!({ "ci_id": input.ci_id, "weekday": weekday, "starts": starts, "ends": ends, "zone": zone });
+        let payload = serde_json::json!({ "window_id": id, "before": view(before), "after": after });
+        record(conn, Event::general(Some(caller.id), "update_maintenance_window", payload), now)?;
+        Ok(())
+    })?;
+    Ok(MaintenanceWindowView { id, ci_id: input.ci_id, weekday, starts, ends, zone })
 }

@@ -36,6 +36,8 @@ pub struct CiView {
     /// 1 (most critical) to 4.
     pub criticality: i32,
     pub owner_email: String,
+    /// Kept for the changes that name it; offered and accepted for nothing new.
+    pub retired: bool,
 }
 
 impl From<Ci> for CiView {
@@ -46,6 +48,7 @@ impl From<Ci> for CiView {
             kind: ci.kind,
             criticality: ci.criticality,
             owner_email: ci.owner_email,
+            retired: ci.retired_at.is_some(),
         }
     }
 }
@@ -56,8 +59,8 @@ pub fn list_cis(ctx: &Ctx, caller: &Caller, offset: i64) -> ServiceResult<Vec<Ci
     Ok(rows.into_iter().map(CiView::from).collect())
 }
 
-pub fn create_ci(ctx: &Ctx, caller: &Caller, input: NewCi) -> ServiceResult<CiView> {
-    ctx.require(caller, Permission::ManageCis, &Object::none())?;
+/// A CI's fields, checked: `(name, kind, owner email)`.
+fn ci_fields(input: &NewCi) -> ServiceResult<(String, String, String)> {
     let mut errors = FieldErrors::default();
     let name = errors.check("name", required_text(&input.name, 200));
     let kind = errors.check("kind", required_text(&input.kind, 100));
@@ -65,13 +68,20 @@ pub fn create_ci(ctx: &Ctx, caller: &Caller, input: NewCi) -> ServiceResult<CiVi
     if !(1..=4).contains(&input.criticality) {
         errors.add("criticality", Message::new("msg-criticality"));
     }
-    let (name, kind, email) =
-        errors.finish(|| (name.unwrap_or_default(), kind.unwrap_or_default(), email.unwrap_or_default()))?;
+    Ok(errors.finish(|| (name.unwrap_or_default(), kind.unwrap_or_default(), email.unwrap_or_default()))?)
+}
+
+fn ci_taken(name: &str) -> ServiceError {
+    ServiceError::Taken { field: "name", message: Message::new("msg-ci-exists").arg("name", name) }
+}
+
+pub fn create_ci(ctx: &Ctx, caller: &Caller, input: NewCi) -> ServiceResult<CiView> {
+    ctx.require(caller, Permission::ManageCis, &Object::none())?;
+    let (name, kind, email) = ci_fields(&input)?;
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
         if cis::exists_named(conn, &name)? {
-            let message = Message::new("msg-ci-exists").arg("name", &name);
-            return Err(ServiceError::Taken { field: "name", message });
+            return Err(ci_taken(&name));
         }
         let ci = cis::insert(conn, &name, &kind, input.criticality, &email)?;
         let payload = serde_json::json!({ "ci_id": ci.id, "name": ci.name, "criticality": ci.criticality });
@@ -104,6 +114,8 @@ pub struct TemplateView {
     pub test_plan: String,
     pub max_duration_minutes: i32,
     pub ci_ids: Vec<CiId>,
+    /// Starts no new changes.
+    pub retired: bool,
 }
 
 impl From<templates::Template> for TemplateView {
@@ -117,6 +129,7 @@ impl From<templates::Template> for TemplateView {
             test_plan: t.test_plan,
             max_duration_minutes: t.max_duration_minutes,
             ci_ids: t.ci_ids.into_iter().collect(),
+            retired: t.retired,
         }
     }
 }
@@ -137,17 +150,25 @@ pub fn check_cis(conn: &mut DbConn, ids: &BTreeSet<CiId>, errors: &mut FieldErro
         return Ok(());
     }
     let list: Vec<CiId> = ids.iter().copied().collect();
-    let known: BTreeSet<CiId> = cis::by_ids(conn, &list)?.into_iter().map(|c| CiId(c.id)).collect();
+    let found = cis::by_ids(conn, &list)?;
+    let known: BTreeSet<CiId> = found.iter().map(|c| CiId(c.id)).collect();
     for missing in ids.difference(&known) {
         errors.add("ci_ids", Message::new("msg-no-ci").arg("id", missing));
+    }
+    for retired in found.iter().filter(|c| c.retired_at.is_some()) {
+        errors.add("ci_ids", Message::new("msg-ci-retired").arg("name", &retired.name));
     }
     Ok(())
 }
 
-pub fn create_template(ctx: &Ctx, caller: &Caller, input: NewTemplate) -> ServiceResult<TemplateView> {
-    ctx.require(caller, Permission::ManageTemplates, &Object::none())?;
-    let now = ctx.clock.now();
-    ctx.db.write(|conn| {
+/// A template's fields, checked (its CIs must exist and be in use).
+fn template_fields(
+    conn: &mut DbConn,
+    caller: &Caller,
+    input: &NewTemplate,
+    now: DateTime<Utc>,
+) -> ServiceResult<templates::Template> {
+    {
         let mut errors = FieldErrors::default();
         let name = errors.check("name", required_text(&input.name, 200));
         let description = errors.check("description", optional_text(&input.description, 20_000));
@@ -171,7 +192,17 @@ pub fn create_template(ctx: &Ctx, caller: &Caller, input: NewTemplate) -> Servic
             ci_ids,
             created_by: caller.id,
             created_at: now,
+            retired: false,
         })?;
+        Ok(template)
+    }
+}
+
+pub fn create_template(ctx: &Ctx, caller: &Caller, input: NewTemplate) -> ServiceResult<TemplateView> {
+    ctx.require(caller, Permission::ManageTemplates, &Object::none())?;
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| {
+        let template = template_fields(conn, caller, &input, now)?;
         if templates::exists_named(conn, &template.name)? {
             let message = Message::new("msg-template-exists").arg("name", &template.name);
             return Err(ServiceError::Taken { field: "name", message });
@@ -226,19 +257,28 @@ pub fn list_blackouts(
     Ok(list.into_iter().map(BlackoutView::from).collect())
 }
 
+/// A blackout's fields, checked: `(title, window, CIs)`.
+fn blackout_fields(
+    conn: &mut DbConn,
+    input: &NewBlackout,
+) -> ServiceResult<(String, Window, BTreeSet<CiId>)> {
+    let mut errors = FieldErrors::default();
+    let title = errors.check("title", required_text(&input.title, 200));
+    let window = errors.check("ends_at", Window::period(input.starts_at, input.ends_at));
+    let ci_ids: BTreeSet<CiId> = input.ci_ids.iter().copied().collect();
+    check_cis(conn, &ci_ids, &mut errors)?;
+    errors.finish(|| ())?;
+    match (title, window) {
+        (Some(title), Some(window)) => Ok((title, window, ci_ids)),
+        _ => Err(ServiceError::Internal(anyhow::anyhow!("validated blackout fields missing"))),
+    }
+}
+
 pub fn create_blackout(ctx: &Ctx, caller: &Caller, input: NewBlackout) -> ServiceResult<BlackoutView> {
     ctx.require(caller, Permission::ManageBlackouts, &Object::none())?;
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
-        let mut errors = FieldErrors::default();
-        let title = errors.check("title", required_text(&input.title, 200));
-        let window = errors.check("ends_at", Window::period(input.starts_at, input.ends_at));
-        let ci_ids: BTreeSet<CiId> = input.ci_ids.iter().copied().collect();
-        check_cis(conn, &ci_ids, &mut errors)?;
-        errors.finish(|| ())?;
-        let (Some(title), Some(window)) = (title, window) else {
-            return Err(ServiceError::Internal(anyhow::anyhow!("validated blackout fields missing")));
-        };
+        let (title, window, ci_ids) = blackout_fields(conn, &input)?;
         let id = blackouts::insert(conn, &title, window, &ci_ids, caller.id, now)?;
         let payload = serde_json::json!({ "blackout_id": id, "title": title, "starts_at": window.start(), "ends_at": window.end() });
         record(conn, Event::general(Some(caller.id), "create_blackout", payload), now)?;
@@ -257,9 +297,146 @@ pub fn form_choices(ctx: &Ctx, caller: &Caller) -> ServiceResult<FormChoices> {
     ctx.require(caller, Permission::ReadReference, &Object::none())?;
     ctx.db.read(|conn| {
         Ok(FormChoices {
-            cis: cis::list(conn, LIST_LIMIT, 0)?.into_iter().map(CiView::from).collect(),
-            templates: templates::list(conn, LIST_LIMIT, 0)?.into_iter().map(TemplateView::from).collect(),
+            cis: cis::list_active(conn, LIST_LIMIT)?.into_iter().map(CiView::from).collect(),
+            templates: templates::list_active(conn, LIST_LIMIT)?
+                .into_iter()
+                .map(TemplateView::from)
+                .collect(),
             implementers: super::who_may(conn, &ctx.authz, Permission::BeImplementer, &Object::none())?,
         })
+    })
+}
+
+/// Saves a CI's fields (admins; audited). Changes that name it keep naming it.
+pub fn update_ci(ctx: &Ctx, caller: &Caller, id: CiId, input: NewCi) -> ServiceResult<CiView> {
+    ctx.require(caller, Permission::ManageCis, &Object::none())?;
+    let (name, kind, owner_email) = ci_fields(&input)?;
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| {
+        let before = cis::find(conn, id)?.ok_or_else(|| ServiceError::NotFound(format!("there is no CI {}", id.0)))?;
+        if cis::exists_named_other(conn, &name, id.0)? {
+            return Err(ci_taken(&name));
+        }
+        let ci = Ci { name, kind, criticality: input.criticality, owner_email, ..before.clone() };
+        cis::update(conn, &ci)?;
+        let payload = serde_json::json!({ "ci_id": id, "before": CiView::from(before), "after": CiView::from(ci.clone()) });
+        record(conn, Event::general(Some(caller.id), "update_ci", payload), now)?;
+        Ok(CiView::from(ci))
+    })
+}
+
+/// Retires a CI (admins; audited): offered and accepted for nothing new from now on.
+pub fn retire_ci(ctx: &Ctx, caller: &Caller, id: CiId) -> ServiceResult<()> {
+    ctx.require(caller, Permission::ManageCis, &Object::none())?;
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| {
+        let ci =
+            cis::find(conn, id)?.ok_or_else(|| ServiceError::NotFound(format!("there is no CI {}", id.0)))?;
+        if !cis::retire(conn, id, now)? {
+            return Err(ServiceError::Conflict(Message::new("msg-already-retired").arg("name", &ci.name)));
+        }
+        record(
+            conn,
+            Event::general(Some(caller.id), "retire_ci", serde_json::json!({ "ci_id": id, "name": ci.name })),
+            now,
+        )?;
+        Ok(())
+    })
+}
+
+fn no_template(id: TemplateId) -> ServiceError {
+    ServiceError::NotFound(format!("there is no template {}", id.0))
+}
+
+/// Saves a template (admins, change managers; audited). Changes made from it keep what
+/// they copied.
+pub fn update_template(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: TemplateId,
+    input: NewTemplate,
+) -> ServiceResult<TemplateView> {
+    ctx.require(caller, Permission::ManageTemplates, &Object::none())?;
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| {
+        let before = templates::find(conn, id)?.ok_or_else(|| no_template(id))?;
+        let fields = template_fields(conn, caller, &input, now)?;
+        if templates::exists_named_other(conn, &fields.name, id)? {
+            let message = Message::new("msg-template-exists").arg("name", &fields.name);
+            return Err(ServiceError::Taken { field: "name", message });
+        }
+        let template = templates::Template {
+            id,
+            created_by: before.created_by,
+            created_at: before.created_at,
+            retired: before.retired,
+            ..fields
+        };
+        templates::update(conn, &template)?;
+        let payload = serde_json::json!({ "template_id": id, "before": TemplateView::from(before), "after": TemplateView::from(template.clone()) });
+        record(conn, Event::general(Some(caller.id), "update_template", payload), now)?;
+        Ok(TemplateView::from(template))
+    })
+}
+
+/// Retires a template (admins, change managers; audited): it starts no new changes.
+pub fn retire_template(ctx: &Ctx, caller: &Caller, id: TemplateId) -> ServiceResult<()> {
+    ctx.require(caller, Permission::ManageTemplates, &Object::none())?;
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| {
+        let template = templates::find(conn, id)?.ok_or_else(|| no_template(id))?;
+        if !templates::retire(conn, id, now)? {
+            return Err(ServiceError::Conflict(
+                Message::new("msg-already-retired").arg("name", &template.name),
+            ));
+        }
+        let payload = serde_json::json!({ "template_id": id, "name": template.name });
+        record(conn, Event::general(Some(caller.id), "retire_template", payload), now)?;
+        Ok(())
+    })
+}
+
+fn no_blackout(id: i32) -> ServiceError {
+    ServiceError::NotFound(format!("there is no blackout {id} in force"))
+}
+
+/// Moves or renames a blackout in force (admins, change managers; audited). Changes
+/// already scheduled are not re-checked; the calendar shows the new conflicts.
+pub fn update_blackout(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: i32,
+    input: NewBlackout,
+) -> ServiceResult<BlackoutView> {
+    ctx.require(caller, Permission::ManageBlackouts, &Object::none())?;
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| {
+        let before = blackouts::find(conn, id)?.ok_or_else(|| no_blackout(id))?;
+        let (title, window, ci_ids) = blackout_fields(conn, &input)?;
+        blackouts::update(conn, id, &title, window, &ci_ids)?;
+        let after = BlackoutView {
+            id,
+            title,
+            starts_at: window.start(),
+            ends_at: window.end(),
+            ci_ids: ci_ids.into_iter().collect(),
+        };
+        let payload =
+            serde_json::json!({ "blackout_id": id, "before": BlackoutView::from(before), "after": after });
+        record(conn, Event::general(Some(caller.id), "update_blackout", payload), now)?;
+        Ok(after)
+    })
+}
+
+/// Retires a blackout (admins, change managers; audited): it freezes nothing from now on.
+pub fn retire_blackout(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<()> {
+    ctx.require(caller, Permission::ManageBlackouts, &Object::none())?;
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| {
+        let freeze = blackouts::find(conn, id)?.ok_or_else(|| no_blackout(id))?;
+        blackouts::retire(conn, id, now)?;
+        let payload = serde_json::json!({ "blackout_id": id, "title": freeze.title });
+        record(conn, Event::general(Some(caller.id), "retire_blackout", payload), now)?;
+        Ok(())
     })
 }

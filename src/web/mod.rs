@@ -91,6 +91,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(pages::admin::add_window)),
         )
         .service(resource("/admin/maintenance/{id}/remove").route(post().to(pages::admin::remove_window)))
+        .service(resource("/admin/maintenance/{id}").route(post().to(pages::admin::save_window)))
+        .service(resource("/admin/cis/{id}").route(post().to(pages::admin::save_ci)))
+        .service(resource("/admin/templates/{id}").route(post().to(pages::admin::save_template)))
+        .service(resource("/admin/blackouts/{id}").route(post().to(pages::admin::save_blackout)))
+        .service(resource("/admin/{kind}/{id}/retire").route(post().to(pages::admin::retire)))
         .service(resource("/admin/notices/{id}/retry").route(post().to(pages::admin::retry_notice)))
         .service(
             resource("/admin/cis")
@@ -170,13 +175,22 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
         ("/api/v1/delegations/{id}", vec![on(M::DELETE, delegations::revoke)]),
         ("/api/v1/calendar/days-off", vec![on(M::GET, workdays::days_off)]),
         ("/api/v1/maintenance-windows", vec![on(M::GET, maintenance::list), on(M::POST, maintenance::add)]),
-        ("/api/v1/maintenance-windows/{id}", vec![on(M::DELETE, maintenance::remove)]),
+        (
+            "/api/v1/maintenance-windows/{id}",
+            vec![on(M::PUT, maintenance::update), on(M::DELETE, maintenance::remove)],
+        ),
         ("/api/v1/calendar/closed-days", vec![on(M::POST, workdays::close_day)]),
         ("/api/v1/calendar/closed-days/{day}", vec![on(M::DELETE, workdays::reopen_day)]),
         ("/api/v1/reports/summary", vec![on(M::GET, reference::report)]),
         ("/api/v1/outbox/failed", vec![on(M::GET, outbox::failed)]),
         ("/api/v1/outbox/{id}/retry", vec![on(M::POST, outbox::retry)]),
         ("/api/v1/cis", vec![on(M::GET, reference::list_cis), on(M::POST, reference::create_ci)]),
+        ("/api/v1/cis/{id}", vec![on(M::PUT, reference::update_ci)]),
+        ("/api/v1/cis/{id}/retire", vec![on(M::POST, reference::retire_ci)]),
+        ("/api/v1/templates/{id}", vec![on(M::PUT, reference::update_template)]),
+        ("/api/v1/templates/{id}/retire", vec![on(M::POST, reference::retire_template)]),
+        ("/api/v1/blackouts/{id}", vec![on(M::PUT, reference::update_blackout)]),
+        ("/api/v1/blackouts/{id}/retire", vec![on(M::POST, reference::retire_blackout)]),
         (
             "/api/v1/templates",
             vec![on(M::GET, reference::list_templates), on(M::POST, reference::create_template)],

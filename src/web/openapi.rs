@@ -20,6 +20,8 @@ use utoipa::{Modify, OpenApi};
         changes::start, changes::complete, changes::review, changes::cancel, changes::vote, changes::events, changes::slots,
         reference::calendar, reference::report, super::api::outbox::failed, super::api::outbox::retry, reference::list_cis, reference::create_ci, reference::list_templates,
         reference::create_template, reference::list_blackouts, reference::create_blackout,
+        reference::update_ci, reference::retire_ci, reference::update_template, reference::retire_template,
+        reference::update_blackout, reference::retire_blackout, super::api::maintenance::update,
         super::api::meetings::list, super::api::meetings::add, super::api::meetings::get, super::api::meetings::cancel,
         super::api::meetings::open, super::api::meetings::decision, super::api::meetings::close,
         super::api::maintenance::list, super::api::maintenance::add, super::api::maintenance::remove,

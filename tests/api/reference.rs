@@ -10,6 +10,8 @@ on_both_backends!(
     blackouts_and_booked_changes_show_as_conflicts_and_on_the_calendar,
     the_change_list_filters_and_pages,
     reference_data_is_validated_and_unique,
+    reference_data_is_edited_and_retired_never_lost,
+    the_admin_pages_edit_and_retire_in_place,
 );
 
 async fn blackouts_and_booked_changes_show_as_conflicts_and_on_the_calendar(backend: Backend) {
@@ -162,4 +164,198 @@ async fn reference_data_is_validated_and_unique(backend: Backend) {
     assert_eq!(status, StatusCode::FORBIDDEN, "requesters do not make templates");
     let templates = app.get("/api/v1/templates", &requester).await;
     assert_eq!(templates, json!([]));
+}
+
+fn conflict_kinds(change: &serde_json::Value) -> Vec<String> {
+    change["conflicts"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn reference_data_is_edited_and_retired_never_lost(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let manager = app.user("mona", &[Role::ChangeManager]).await;
+    let ci = app.ci("Archive", 3).await;
+    let other = app.ci("Website", 3).await;
+    let put = |path: String, who: &crate::helpers::User, body: serde_json::Value| {
+        let (app, who) = (&app, who.clone());
+        async move { app.call(reqwest::Method::PUT, &path, Some(&who), Some(body)).await }
+    };
+    // A CI: renamed by an admin (not by a change manager), never onto another's name.
+    let renamed = json!({ "name": "Archive (Noark 5)", "kind": "service", "criticality": 2, "owner_email": "arkiv@example.no" });
+    let (status, _) = put(format!("/api/v1/cis/{ci}"), &manager, renamed.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, saved) = put(format!("/api/v1/cis/{ci}"), &app.admin, renamed).await;
+    assert_eq!(
+        (status, saved["name"].as_str(), saved["criticality"].as_i64()),
+        (StatusCode::OK, Some("Archive (Noark 5)"), Some(2))
+    );
+    let clash =
+        json!({ "name": "Website", "kind": "service", "criticality": 2, "owner_email": "arkiv@example.no" });
+    let (status, problem) = put(format!("/api/v1/cis/{ci}"), &app.admin, clash).await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (StatusCode::CONFLICT, Some("name")),
+        "{problem}"
+    );
+    let (status, _) = put(
+        "/api/v1/cis/999999".into(),
+        &app.admin,
+        json!({ "name": "X", "kind": "k", "criticality": 2, "owner_email": "a@b.no" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Retired: the change that names it keeps it; nothing new may name it.
+    let staged = app.new_change().on_ci(ci).in_state(endring::domain::change::ChangeState::Draft).await;
+    let (status, _) = app.post_status(&format!("/api/v1/cis/{ci}/retire"), &app.admin, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.post_status(&format!("/api/v1/cis/{ci}/retire"), &app.admin, json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "retired once");
+    assert_eq!(app.change(&staged.change).await["cis"][0]["name"], "Archive (Noark 5)");
+    let listed = app.get("/api/v1/cis", &app.admin).await;
+    let archive = listed.as_array().unwrap().iter().find(|c| c["id"] == ci).unwrap();
+    assert_eq!(archive["retired"], true, "still listed, marked retired");
+    let blackout = json!({ "title": "Freeze", "starts_at": app.ctx.clock.now() + chrono::Duration::days(1), "ends_at": app.ctx.clock.now() + chrono::Duration::days(2), "ci_ids": [ci] });
+    let (status, problem) = app.post_status("/api/v1/blackouts", &manager, blackout).await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("ci_ids")),
+        "{problem}"
+    );
+
+    // A template: changed, then retired; no new standard change starts from it.
+    let template = app.post("/api/v1/templates", &manager, json!({
+        "name": "Restart web", "implementation_plan": "Restart", "backout_plan": "Start again", "test_plan": "Open it",
+        "max_duration_minutes": 30, "ci_ids": [other],
+    })).await;
+    let (status, saved) = put(format!("/api/v1/templates/{}", template["id"]), &manager, json!({
+        "name": "Restart the website", "implementation_plan": "Restart both nodes", "backout_plan": "Start again", "test_plan": "Open it",
+        "max_duration_minutes": 45, "ci_ids": [other],
+    })).await;
+    assert_eq!((status, saved["max_duration_minutes"].as_i64()), (StatusCode::OK, Some(45)), "{saved}");
+    let (status, _) =
+        app.post_status(&format!("/api/v1/templates/{}/retire", template["id"]), &manager, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let requester = staged.requester.clone();
+    let start = app.ctx.clock.now() + chrono::Duration::days(5);
+    let standard = json!({
+        "title": "Restart", "description": "d", "justification": "j", "type": "standard", "template_id": template["id"],
+        "ci_ids": [other], "planned_start": start, "planned_end": start + chrono::Duration::minutes(30),
+    });
+    let (status, problem) = app.post_status("/api/v1/changes", &requester, standard).await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("template_id")),
+        "{problem}"
+    );
+
+    // A blackout: moved onto a change's window it conflicts; retired, it no longer does.
+    let booked = app
+        .new_change()
+        .on_ci(other)
+        .starting_in(chrono::Duration::days(10))
+        .in_state(endring::domain::change::ChangeState::Draft)
+        .await;
+    let window_start: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(booked.change["planned_start"].clone()).unwrap();
+    let freeze = app.post("/api/v1/blackouts", &manager, json!({ "title": "Payroll", "starts_at": window_start - chrono::Duration::days(5), "ends_at": window_start - chrono::Duration::days(4) })).await;
+    assert!(!conflict_kinds(&app.change(&booked.change).await).contains(&"blackout".to_owned()));
+    let moved = json!({ "title": "Payroll run", "starts_at": window_start - chrono::Duration::hours(1), "ends_at": window_start + chrono::Duration::hours(1) });
+    let (status, _) = put(format!("/api/v1/blackouts/{}", freeze["id"]), &manager, moved).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        conflict_kinds(&app.change(&booked.change).await).contains(&"blackout".to_owned()),
+        "the moved freeze covers it"
+    );
+    let (status, _) =
+        app.post_status(&format!("/api/v1/blackouts/{}/retire", freeze["id"]), &manager, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(
+        !conflict_kinds(&app.change(&booked.change).await).contains(&"blackout".to_owned()),
+        "retired, it freezes nothing"
+    );
+    let (status, _) = put(format!("/api/v1/blackouts/{}", freeze["id"]), &manager, json!({ "title": "Again", "starts_at": window_start, "ends_at": window_start + chrono::Duration::hours(1) })).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a retired blackout is not edited back to life");
+
+    // A maintenance window's rule changed: the change is now outside it.
+    let local = window_start.with_timezone(&chrono_tz::Europe::Oslo);
+    let weekday = local.format("%A").to_string().to_lowercase();
+    let rule = |starts: &str, ends: &str| json!({ "ci_id": other, "weekday": weekday, "starts": starts, "ends": ends });
+    let window = app.post("/api/v1/maintenance-windows", &manager, rule("00:00", "23:59")).await;
+    assert!(!conflict_kinds(&app.change(&booked.change).await).contains(&"outside_maintenance".to_owned()));
+    let elsewhere = json!({ "ci_id": other, "weekday": if weekday == "monday" { "friday" } else { "monday" }, "starts": "18:00", "ends": "22:00" });
+    let (status, _) = put(format!("/api/v1/maintenance-windows/{}", window["id"]), &manager, elsewhere).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(conflict_kinds(&app.change(&booked.change).await).contains(&"outside_maintenance".to_owned()));
+
+    // The history keeps what each was.
+    let audit = app.ctx.clone();
+    let events: Vec<(String, serde_json::Value)> = actix_web::rt::task::spawn_blocking(move || {
+        audit.db.query(|conn| endring::db::audit::batch_after(conn, 0, 10_000)).unwrap()
+    })
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|e| (e.action, serde_json::from_str(&e.payload).unwrap()))
+    .collect();
+    let actions: Vec<&str> = events.iter().map(|(action, _)| action.as_str()).collect();
+    for action in [
+        "update_ci",
+        "retire_ci",
+        "update_template",
+        "retire_template",
+        "update_blackout",
+        "retire_blackout",
+        "update_maintenance_window",
+    ] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+    let update = events.iter().find(|(a, _)| a == "update_ci").unwrap();
+    assert_eq!(
+        (update.1["before"]["name"].as_str(), update.1["after"]["name"].as_str()),
+        (Some("Archive"), Some("Archive (Noark 5)"))
+    );
+}
+
+async fn the_admin_pages_edit_and_retire_in_place(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ci = app.ci("Archive", 3).await;
+    let browser = crate::pages::sign_in(&app, &app.admin).await;
+    let (status, html) = crate::pages::page(&browser, &app, &format!("/admin/cis?edit={ci}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("action=\"/admin/cis/{ci}\"")), "the form edits the CI");
+    assert!(html.contains("value=\"Archive\""), "filled in with the CI as it is");
+    let csrf = crate::pages::csrf(&html);
+    let post = |path: String, fields: Vec<(&'static str, String)>| {
+        let (browser, app, csrf) = (&browser, &app, csrf.clone());
+        async move {
+            let mut form = vec![("csrf", csrf)];
+            form.extend(fields);
+            browser.post(format!("{}{path}", app.address)).form(&form).send().await.unwrap()
+        }
+    };
+    let fields = |name: &str, email: &str| {
+        vec![
+            ("name", name.to_owned()),
+            ("kind", "service".to_owned()),
+            ("criticality", "1".to_owned()),
+            ("owner_email", email.to_owned()),
+        ]
+    };
+    // A refusal keeps the edit form and what was typed.
+    let refused = post(format!("/admin/cis/{ci}"), fields("Archive 2", "not an address")).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains(&format!("action=\"/admin/cis/{ci}\"")) && html.contains("value=\"Archive 2\""),
+        "still editing, typed kept"
+    );
+    let saved = post(format!("/admin/cis/{ci}"), fields("Archive 2", "arkiv@example.no")).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let listed = app.get("/api/v1/cis", &app.admin).await;
+    assert_eq!((listed[0]["name"].as_str(), listed[0]["criticality"].as_i64()), (Some("Archive 2"), Some(1)));
+    let retired = post(format!("/admin/cis/{ci}/retire"), Vec::new()).await;
+    assert_eq!(retired.status(), StatusCode::SEE_OTHER);
+    let (_, html) = crate::pages::page(&browser, &app, "/admin/cis").await;
+    assert!(html.contains("Retired") || html.contains("Faset ut"), "marked retired in the list");
+    assert_eq!(app.get("/api/v1/cis", &app.admin).await[0]["retired"], true);
 }

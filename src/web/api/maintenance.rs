@@ -39,3 +39,18 @@ pub async fn remove(ctx: web::Data<Ctx>, caller: Caller, id: web::Path<i32>) -> 
     run(ctx, move |ctx| maintenance::remove(ctx, &caller, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// Change a maintenance window's rule (admins, change managers).
+#[utoipa::path(put, path = "/api/v1/maintenance-windows/{id}", params(("id" = i32, Path)), request_body = NewMaintenanceWindow,
+    responses((status = 200, body = MaintenanceWindowView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn update(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<i32>,
+    body: Json<NewMaintenanceWindow>,
+) -> ServiceResult<web::Json<MaintenanceWindowView>> {
+    let id = id.into_inner();
+    Ok(web::Json(run(ctx, move |ctx| maintenance::update(ctx, &caller, id, body.into_inner())).await?))
+}

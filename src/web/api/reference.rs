@@ -3,7 +3,7 @@
 use super::changes::{parse_number, parse_time};
 use crate::domain::caller::Caller;
 use crate::domain::change::{ChangeState, ChangeType};
-use crate::domain::ids::CiId;
+use crate::domain::ids::{CiId, TemplateId};
 use crate::domain::validation::FieldErrors;
 use crate::services::calendar::{self, Calendar, CalendarFilter};
 use crate::services::reference::CiView;
@@ -215,4 +215,91 @@ pub async fn report(
     let zone =
         caller.timezone.as_deref().and_then(|z| z.parse().ok()).unwrap_or_else(|| ctx.config.time_zone());
     Ok(web::Json(run(ctx, move |ctx| reports::summary(ctx, &caller, from, to, zone)).await?))
+}
+
+/// Change a configuration item (admins): the whole item, as when adding it.
+#[utoipa::path(put, path = "/api/v1/cis/{id}", params(("id" = i32, Path)), request_body = NewCi,
+    responses((status = 200, body = CiView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn update_ci(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<i32>,
+    body: Json<NewCi>,
+) -> ServiceResult<web::Json<CiView>> {
+    let id = CiId(id.into_inner());
+    Ok(web::Json(run(ctx, move |ctx| reference::update_ci(ctx, &caller, id, body.into_inner())).await?))
+}
+
+/// Retire a configuration item (admins): kept for what names it, offered for nothing new.
+#[utoipa::path(post, path = "/api/v1/cis/{id}/retire", params(("id" = i32, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn retire_ci(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<i32>,
+) -> ServiceResult<HttpResponse> {
+    let id = CiId(id.into_inner());
+    run(ctx, move |ctx| reference::retire_ci(ctx, &caller, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Change a standard change template (admins, change managers): the whole template.
+#[utoipa::path(put, path = "/api/v1/templates/{id}", params(("id" = i32, Path)), request_body = NewTemplate,
+    responses((status = 200, body = TemplateView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn update_template(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<i32>,
+    body: Json<NewTemplate>,
+) -> ServiceResult<web::Json<TemplateView>> {
+    let id = TemplateId(id.into_inner());
+    Ok(web::Json(run(ctx, move |ctx| reference::update_template(ctx, &caller, id, body.into_inner())).await?))
+}
+
+/// Retire a template (admins, change managers): it starts no new changes.
+#[utoipa::path(post, path = "/api/v1/templates/{id}/retire", params(("id" = i32, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn retire_template(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<i32>,
+) -> ServiceResult<HttpResponse> {
+    let id = TemplateId(id.into_inner());
+    run(ctx, move |ctx| reference::retire_template(ctx, &caller, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Move or rename a blackout in force (change managers, admins): the whole blackout.
+#[utoipa::path(put, path = "/api/v1/blackouts/{id}", params(("id" = i32, Path)), request_body = NewBlackout,
+    responses((status = 200, body = BlackoutView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn update_blackout(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<i32>,
+    body: Json<NewBlackout>,
+) -> ServiceResult<web::Json<BlackoutView>> {
+    let id = id.into_inner();
+    Ok(web::Json(run(ctx, move |ctx| reference::update_blackout(ctx, &caller, id, body.into_inner())).await?))
+}
+
+/// Retire a blackout (change managers, admins): it freezes nothing from now on.
+#[utoipa::path(post, path = "/api/v1/blackouts/{id}/retire", params(("id" = i32, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn retire_blackout(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<i32>,
+) -> ServiceResult<HttpResponse> {
+    let id = id.into_inner();
+    run(ctx, move |ctx| reference::retire_blackout(ctx, &caller, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

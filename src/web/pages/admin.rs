@@ -3,6 +3,7 @@
 
 use super::forms::{ci_ids, parse_local};
 use super::{html, see_other, Refusal};
+use crate::domain::ids::{CiId, TemplateId};
 use crate::domain::role::Role;
 use crate::domain::text::Text;
 use crate::domain::validation::{FieldError, FieldErrors, Message};
@@ -21,6 +22,20 @@ use actix_web::{web, HttpResponse};
 pub async fn index(ctx: web::Data<Ctx>, viewer: Viewer) -> HttpResponse {
     let sections = admin::sections(&ctx, &viewer.caller);
     html(StatusCode::OK, page(&viewer, &viewer.lang.t("nav-admin"), view::index(&viewer, &sections)))
+}
+
+/// Which admin page a form belongs to: a section, and the item its form edits (none: the
+/// add form).
+#[derive(Debug, Clone, Copy)]
+struct Target {
+    section: Section,
+    editing: Option<i32>,
+}
+
+impl From<Section> for Target {
+    fn from(section: Section) -> Self {
+        Target { section, editing: None }
+    }
 }
 
 /// What an admin page shows besides its listing: a form's errors with what was typed
@@ -44,18 +59,31 @@ impl Shown {
 async fn show(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
-    section: Section,
+    target: impl Into<Target>,
     shown: Shown,
 ) -> Result<HttpResponse, PageError> {
+    let Target { section, editing } = target.into();
     let caller = viewer.caller.clone();
     let searched = shown.search.clone();
     let listing =
         page_run(ctx, viewer.lang, move |ctx| admin::listing(ctx, &caller, section, &searched)).await?;
     let title = viewer.lang.t(view::title_key(section));
     let errors = Errors::new(viewer.lang, shown.errors);
-    let form = view::Typed { errors: &errors, values: &shown.typed };
+    // An edit form starts from the item as it is; one sent back keeps what was typed.
+    let editing = editing.filter(|id| view::editable(section, &listing, *id));
+    let typed = match (editing, shown.typed.is_empty()) {
+        (Some(id), true) => view::prefill(section, &listing, id, viewer.zone),
+        _ => shown.typed,
+    };
+    let form = view::Typed { errors: &errors, values: &typed, editing };
     let body = view::section(&viewer, section, &listing, &shown.search, &form);
     Ok(html(shown.status.unwrap_or(StatusCode::OK), page(&viewer, &title, body)))
+}
+
+/// `?edit=<id>`: the section's form edits that item.
+#[derive(serde::Deserialize)]
+pub struct Editing {
+    edit: Option<i32>,
 }
 
 #[derive(serde::Deserialize)]
@@ -89,16 +117,31 @@ pub async fn retry_notice(
     .await
 }
 
-pub async fn cis_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
-    show(ctx, viewer, Section::Cis, Shown::default()).await
+pub async fn cis_page(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    query: Query<Editing>,
+) -> Result<HttpResponse, PageError> {
+    let target = Target { section: Section::Cis, editing: query.edit };
+    show(ctx, viewer, target, Shown::default()).await
 }
 
-pub async fn templates_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
-    show(ctx, viewer, Section::Templates, Shown::default()).await
+pub async fn templates_page(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    query: Query<Editing>,
+) -> Result<HttpResponse, PageError> {
+    let target = Target { section: Section::Templates, editing: query.edit };
+    show(ctx, viewer, target, Shown::default()).await
 }
 
-pub async fn blackouts_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
-    show(ctx, viewer, Section::Blackouts, Shown::default()).await
+pub async fn blackouts_page(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    query: Query<Editing>,
+) -> Result<HttpResponse, PageError> {
+    let target = Target { section: Section::Blackouts, editing: query.edit };
+    show(ctx, viewer, target, Shown::default()).await
 }
 
 /// Runs a form's service; on field errors shows the section again with them and with
@@ -106,20 +149,22 @@ pub async fn blackouts_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpR
 async fn submit<F>(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
-    section: view::Section,
+    target: impl Into<Target>,
     typed: Vec<(String, String)>,
     work: F,
 ) -> Result<HttpResponse, PageError>
 where
     F: FnOnce(&Ctx, &crate::domain::caller::Caller) -> ServiceResult<()> + Send + 'static,
 {
+    let target = target.into();
+    let section = target.section;
     let caller = viewer.caller.clone();
     let lang = viewer.lang;
     match crate::web::run(ctx.clone(), move |ctx| work(ctx, &caller)).await {
         Ok(()) => Ok(see_other(view::path(section))),
         Err(error) => {
             let (status, errors) = Refusal::fields_or_page(error, lang)?;
-            show(ctx, viewer, section, Shown::again(status, errors, typed)).await
+            show(ctx, viewer, target, Shown::again(status, errors, typed)).await
         }
     }
 }
@@ -128,11 +173,11 @@ where
 async fn refused_fields(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
-    section: Section,
+    target: impl Into<Target>,
     form: &Form,
     errors: Vec<FieldError>,
 ) -> Result<HttpResponse, PageError> {
-    show(ctx, viewer, section, Shown::again(StatusCode::UNPROCESSABLE_ENTITY, errors, form.typed())).await
+    show(ctx, viewer, target, Shown::again(StatusCode::UNPROCESSABLE_ENTITY, errors, form.typed())).await
 }
 
 /// The field errors a form starts with: its fields refused for a control character.
@@ -178,9 +223,28 @@ pub async fn set_roles(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Resul
 }
 
 pub async fn add_ci(ctx: web::Data<Ctx>, viewer: Viewer, form: TypedForm) -> Result<HttpResponse, PageError> {
-    let form = form.0;
+    ci_form(ctx, viewer, form.0, None).await
+}
+
+pub async fn save_ci(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    form: TypedForm,
+) -> Result<HttpResponse, PageError> {
+    ci_form(ctx, viewer, form.0, Some(id.into_inner())).await
+}
+
+/// Adds a CI, or saves the one `editing` names.
+async fn ci_form(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    form: Form,
+    editing: Option<i32>,
+) -> Result<HttpResponse, PageError> {
+    let target = Target { section: Section::Cis, editing };
     if !form.invalid().is_empty() {
-        return refused_fields(ctx, viewer, Section::Cis, &form, form.invalid()).await;
+        return refused_fields(ctx, viewer, target, &form, form.invalid()).await;
     }
     let input = NewCi {
         name: form.text("name"),
@@ -188,8 +252,9 @@ pub async fn add_ci(ctx: web::Data<Ctx>, viewer: Viewer, form: TypedForm) -> Res
         criticality: form.get("criticality").parse().unwrap_or(0),
         owner_email: form.text("owner_email"),
     };
-    submit(ctx, viewer, Section::Cis, form.typed(), move |ctx, caller| {
-        reference::create_ci(ctx, caller, input).map(|_| ())
+    submit(ctx, viewer, target, form.typed(), move |ctx, caller| match editing {
+        None => reference::create_ci(ctx, caller, input).map(|_| ()),
+        Some(id) => reference::update_ci(ctx, caller, CiId(id), input).map(|_| ()),
     })
     .await
 }
@@ -199,7 +264,25 @@ pub async fn add_template(
     viewer: Viewer,
     form: TypedForm,
 ) -> Result<HttpResponse, PageError> {
-    let form = form.0;
+    template_form(ctx, viewer, form.0, None).await
+}
+
+pub async fn save_template(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    form: TypedForm,
+) -> Result<HttpResponse, PageError> {
+    template_form(ctx, viewer, form.0, Some(id.into_inner())).await
+}
+
+async fn template_form(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    form: Form,
+    editing: Option<i32>,
+) -> Result<HttpResponse, PageError> {
+    let target = Target { section: Section::Templates, editing };
     let mut errors = refused_characters(&form);
     let input = NewTemplate {
         name: form.text("name"),
@@ -211,10 +294,11 @@ pub async fn add_template(
         ci_ids: ci_ids(&form, &mut errors),
     };
     if let Err(errors) = errors.finish(|| ()) {
-        return refused_fields(ctx, viewer, Section::Templates, &form, errors).await;
+        return refused_fields(ctx, viewer, target, &form, errors).await;
     }
-    submit(ctx, viewer, Section::Templates, form.typed(), move |ctx, caller| {
-        reference::create_template(ctx, caller, input).map(|_| ())
+    submit(ctx, viewer, target, form.typed(), move |ctx, caller| match editing {
+        None => reference::create_template(ctx, caller, input).map(|_| ()),
+        Some(id) => reference::update_template(ctx, caller, TemplateId(id), input).map(|_| ()),
     })
     .await
 }
@@ -224,7 +308,25 @@ pub async fn add_blackout(
     viewer: Viewer,
     form: TypedForm,
 ) -> Result<HttpResponse, PageError> {
-    let form = form.0;
+    blackout_form(ctx, viewer, form.0, None).await
+}
+
+pub async fn save_blackout(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    form: TypedForm,
+) -> Result<HttpResponse, PageError> {
+    blackout_form(ctx, viewer, form.0, Some(id.into_inner())).await
+}
+
+async fn blackout_form(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    form: Form,
+    editing: Option<i32>,
+) -> Result<HttpResponse, PageError> {
+    let target = Target { section: Section::Blackouts, editing };
     let mut errors = refused_characters(&form);
     let starts_at = errors.check("starts_at", parse_local(viewer.zone, form.get("starts_at"))).flatten();
     let ends_at = errors.check("ends_at", parse_local(viewer.zone, form.get("ends_at"))).flatten();
@@ -237,11 +339,37 @@ pub async fn add_blackout(
         (Ok(()), Some(starts_at), Some(ends_at)) => NewBlackout { title, starts_at, ends_at, ci_ids },
         (finished, _, _) => {
             let errors = finished.err().unwrap_or_default();
-            return refused_fields(ctx, viewer, Section::Blackouts, &form, errors).await;
+            return refused_fields(ctx, viewer, target, &form, errors).await;
         }
     };
-    submit(ctx, viewer, Section::Blackouts, form.typed(), move |ctx, caller| {
-        reference::create_blackout(ctx, caller, input).map(|_| ())
+    submit(ctx, viewer, target, form.typed(), move |ctx, caller| match editing {
+        None => reference::create_blackout(ctx, caller, input).map(|_| ()),
+        Some(id) => reference::update_blackout(ctx, caller, id, input).map(|_| ()),
+    })
+    .await
+}
+
+/// Retires a CI, a template or a blackout (`kind` in the path).
+pub async fn retire(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    path: web::Path<(String, i32)>,
+    _csrf_checked: Form,
+) -> Result<HttpResponse, PageError> {
+    let (kind, id) = path.into_inner();
+    let section = match kind.as_str() {
+        "cis" => Section::Cis,
+        "templates" => Section::Templates,
+        "blackouts" => Section::Blackouts,
+        _ => {
+            let error = crate::services::ServiceError::NotFound(format!("nothing to retire in {kind}"));
+            return Err(PageError::Service { error, lang: viewer.lang });
+        }
+    };
+    submit(ctx, viewer, section, Vec::new(), move |ctx, caller| match section {
+        Section::Cis => reference::retire_ci(ctx, caller, CiId(id)),
+        Section::Templates => reference::retire_template(ctx, caller, TemplateId(id)),
+        _ => reference::retire_blackout(ctx, caller, id),
     })
     .await
 }
@@ -290,8 +418,13 @@ pub async fn reopen_day(
     .await
 }
 
-pub async fn maintenance_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
-    show(ctx, viewer, Section::Maintenance, Shown::default()).await
+pub async fn maintenance_page(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    query: Query<Editing>,
+) -> Result<HttpResponse, PageError> {
+    let target = Target { section: Section::Maintenance, editing: query.edit };
+    show(ctx, viewer, target, Shown::default()).await
 }
 
 /// Adds a weekly maintenance window to a CI (in the service's zone).
@@ -300,12 +433,30 @@ pub async fn add_window(
     viewer: Viewer,
     form: TypedForm,
 ) -> Result<HttpResponse, PageError> {
-    let form = form.0;
+    window_form(ctx, viewer, form.0, None).await
+}
+
+pub async fn save_window(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    form: TypedForm,
+) -> Result<HttpResponse, PageError> {
+    window_form(ctx, viewer, form.0, Some(id.into_inner())).await
+}
+
+async fn window_form(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    form: Form,
+    editing: Option<i32>,
+) -> Result<HttpResponse, PageError> {
+    let target = Target { section: Section::Maintenance, editing };
     let mut errors = refused_characters(&form);
     let ci = errors.check("ci_id", form.get("ci_id").parse::<i32>().map_err(|_| Message::new("msg-choice")));
     let input = match (errors.finish(|| ()), ci) {
         (Ok(()), Some(ci)) => crate::services::maintenance::NewMaintenanceWindow {
-            ci_id: crate::domain::ids::CiId(ci),
+            ci_id: CiId(ci),
             weekday: form.get("weekday").to_owned(),
             starts: form.get("starts").to_owned(),
             ends: form.get("ends").to_owned(),
@@ -313,11 +464,12 @@ pub async fn add_window(
         },
         (finished, _) => {
             let errors = finished.err().unwrap_or_default();
-            return refused_fields(ctx, viewer, Section::Maintenance, &form, errors).await;
+            return refused_fields(ctx, viewer, target, &form, errors).await;
         }
     };
-    submit(ctx, viewer, Section::Maintenance, form.typed(), move |ctx, caller| {
-        crate::services::maintenance::add(ctx, caller, input).map(|_| ())
+    submit(ctx, viewer, target, form.typed(), move |ctx, caller| match editing {
+        None => crate::services::maintenance::add(ctx, caller, input).map(|_| ()),
+        Some(id) => crate::services::maintenance::update(ctx, caller, id, input).map(|_| ()),
     })
     .await
 }

@@ -1,7 +1,7 @@
 //! Administration pages: lists and the forms to add users, roles, CIs, templates and
 //! blackout windows.
 
-use super::components::{checkboxes, csrf, input, select, textarea, time, Errors, Input};
+use super::components::{checkboxes, csrf, input, local_input_value, select, textarea, time, Errors, Input};
 use crate::domain::role::Role;
 use crate::i18n::Lang;
 use crate::services::admin::Listing;
@@ -71,6 +71,8 @@ fn ci_options(cis: &[CiView]) -> Vec<(String, String)> {
 pub struct Typed<'a> {
     pub errors: &'a Errors,
     pub values: &'a [(String, String)],
+    /// The item the form edits (none: the add form).
+    pub editing: Option<i32>,
 }
 
 /// What every section's parts share: the viewer and its form as sent.
@@ -78,6 +80,74 @@ struct Frame<'a> {
     viewer: &'a Viewer,
     errors: &'a Errors,
     values: &'a [(String, String)],
+    editing: Option<i32>,
+}
+
+/// Whether `id` is an item of `section` that can be edited now (not retired).
+pub fn editable(section: Section, data: &Listing, id: i32) -> bool {
+    match section {
+        Section::Cis => data.cis.iter().any(|c| c.id.0 == id && !c.retired),
+        Section::Templates => data.templates.iter().any(|t| t.id.0 == id && !t.retired),
+        Section::Blackouts => data.blackouts.iter().any(|b| b.id == id),
+        Section::Maintenance => data.maintenance.iter().any(|w| w.id == id),
+        _ => false,
+    }
+}
+
+/// The edit form's values: the item `id` as it is (times in the viewer's zone).
+pub fn prefill(section: Section, data: &Listing, id: i32, zone: chrono_tz::Tz) -> Vec<(String, String)> {
+    let pairs =
+        |list: &[(&str, String)]| list.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<Vec<_>>();
+    let cis = |ids: &[crate::domain::ids::CiId]| {
+        ids.iter().map(|c| ("ci_ids".to_owned(), c.to_string())).collect::<Vec<_>>()
+    };
+    match section {
+        Section::Cis => data.cis.iter().find(|c| c.id.0 == id).map_or_else(Vec::new, |c| {
+            pairs(&[
+                ("name", c.name.clone()),
+                ("kind", c.kind.clone()),
+                ("criticality", c.criticality.to_string()),
+                ("owner_email", c.owner_email.clone()),
+            ])
+        }),
+        Section::Templates => data.templates.iter().find(|t| t.id.0 == id).map_or_else(Vec::new, |t| {
+            let mut values = pairs(&[
+                ("name", t.name.clone()),
+                ("description", t.description.clone()),
+                ("implementation_plan", t.implementation_plan.clone()),
+                ("backout_plan", t.backout_plan.clone()),
+                ("test_plan", t.test_plan.clone()),
+                ("max_duration_minutes", t.max_duration_minutes.to_string()),
+            ]);
+            values.extend(cis(&t.ci_ids));
+            values
+        }),
+        Section::Blackouts => data.blackouts.iter().find(|b| b.id == id).map_or_else(Vec::new, |b| {
+            let mut values = pairs(&[
+                ("title", b.title.clone()),
+                ("starts_at", local_input_value(zone, Some(b.starts_at))),
+                ("ends_at", local_input_value(zone, Some(b.ends_at))),
+            ]);
+            values.extend(cis(&b.ci_ids));
+            values
+        }),
+        Section::Maintenance => data.maintenance.iter().find(|w| w.id == id).map_or_else(Vec::new, |w| {
+            pairs(&[
+                ("ci_id", w.ci_id.to_string()),
+                ("weekday", w.weekday.clone()),
+                ("starts", w.starts.clone()),
+                ("ends", w.ends.clone()),
+            ])
+        }),
+        _ => Vec::new(),
+    }
+}
+
+/// A row's "Edit" link, to the section's form filled in with the row.
+fn edit_link(lang: Lang, section: Section, id: i32, name: &str) -> Markup {
+    html! {
+        a href=(format!("{}?edit={id}#add", path(section))) aria-label=(lang.t_with("admin-edit-named", &[("name", crate::i18n::arg(name))])) { (lang.t("admin-edit")) }
+    }
 }
 
 impl Frame<'_> {
@@ -100,14 +170,34 @@ impl Frame<'_> {
         self.values.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
     }
 
-    /// A section's add form, with its error summary.
+    /// A section's add form, with its error summary; when it edits an item, the item's
+    /// own form (posted to `action/<id>`), a way back, and for what can be retired
+    /// (`retire`) the button to retire it.
     fn form(&self, action: &str, heading: &str, body: Markup) -> Markup {
+        self.form_with(action, heading, body, None)
+    }
+
+    fn form_with(&self, action: &str, heading: &str, body: Markup, retire: Option<&str>) -> Markup {
         let lang = self.viewer.lang;
+        let (target, heading) = match self.editing {
+            Some(id) => (format!("{action}/{id}"), lang.t("admin-edit-heading")),
+            None => (action.to_owned(), heading.to_owned()),
+        };
         html! {
             section aria-labelledby="add" {
                 h2 #add { (heading) }
                 (self.errors.summary(lang))
-                form.admin method="post" action=(action) novalidate { (csrf(&self.viewer.csrf)) (body) button type="submit" { (lang.t("form-save")) } }
+                form.admin method="post" action=(target) novalidate { (csrf(&self.viewer.csrf)) (body) button type="submit" { (lang.t("form-save")) } }
+                @if let Some(id) = self.editing {
+                    p { a href=(action) { (lang.t("admin-edit-done")) } }
+                    @if let Some(hint) = retire {
+                        form method="post" action=(format!("{action}/{id}/retire")) {
+                            (csrf(&self.viewer.csrf))
+                            p.hint { (lang.t(hint)) }
+                            button.danger type="submit" { (lang.t("admin-retire")) }
+                        }
+                    }
+                }
             }
         }
     }
@@ -115,7 +205,7 @@ impl Frame<'_> {
 
 /// One admin section: its list and its form; `search` is the users' search text.
 pub fn section(viewer: &Viewer, section: Section, data: &Listing, search: &str, form: &Typed<'_>) -> Markup {
-    let frame = Frame { viewer, errors: form.errors, values: form.values };
+    let frame = Frame { viewer, errors: form.errors, values: form.values, editing: form.editing };
     html! {
         p { a href="/admin" { (viewer.lang.t("nav-admin")) } }
         @match section {
@@ -184,16 +274,19 @@ fn cis(frame: &Frame<'_>, data: &Listing) -> Markup {
     let lang = frame.viewer.lang;
     html! {
         table {
-            thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("admin-kind")) } th scope="col" { (lang.t("admin-criticality")) } th scope="col" { (lang.t("admin-owner")) } } }
-            tbody { @for ci in &data.cis { tr { td { (ci.name) } td { (ci.kind) } td { (lang.t(&format!("criticality-{}", ci.criticality))) } td { (ci.owner_email) } } } }
+            thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("admin-kind")) } th scope="col" { (lang.t("admin-criticality")) } th scope="col" { (lang.t("admin-owner")) } th scope="col" { (lang.t("section-actions")) } } }
+            tbody { @for ci in &data.cis { tr {
+                td { (ci.name) } td { (ci.kind) } td { (lang.t(&format!("criticality-{}", ci.criticality))) } td { (ci.owner_email) }
+                td { @if ci.retired { span.badge { (lang.t("admin-retired")) } } @else { (edit_link(lang, Section::Cis, ci.id.0, &ci.name)) } }
+            } } }
         }
         @let levels: Vec<(String, String)> = (1..=4).map(|c| (c.to_string(), lang.t(&format!("criticality-{c}")))).collect();
-        (frame.form("/admin/cis", &lang.t("admin-add-ci"), html! {
+        (frame.form_with("/admin/cis", &lang.t("admin-add-ci"), html! {
             (input(Input::Text, &lang.t("field-name"), "name", frame.value("name"), frame.errors.on("name"), true))
             (input(Input::Text, &lang.t("admin-kind"), "kind", frame.value("kind"), frame.errors.on("kind"), true))
             (select(&lang.t("admin-criticality"), "criticality", &levels, frame.value_or("criticality", "3"), frame.errors.on("criticality")))
             (input(Input::Email, &lang.t("admin-owner"), "owner_email", frame.value("owner_email"), frame.errors.on("owner_email"), true))
-        }))
+        }, Some("admin-retire-hint")))
     }
 }
 
@@ -201,13 +294,14 @@ fn templates(frame: &Frame<'_>, data: &Listing) -> Markup {
     let lang = frame.viewer.lang;
     html! {
         table {
-            thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("admin-max-duration")) } th scope="col" { (lang.t("field-cis")) } } }
+            thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("admin-max-duration")) } th scope="col" { (lang.t("field-cis")) } th scope="col" { (lang.t("section-actions")) } } }
             tbody { @for t in &data.templates { tr {
                 td { (t.name) } td { (t.max_duration_minutes) }
                 td { (ci_names(&data.cis, &t.ci_ids)) }
+                td { @if t.retired { span.badge { (lang.t("admin-retired")) } } @else { (edit_link(lang, Section::Templates, t.id.0, &t.name)) } }
             } } }
         }
-        (frame.form("/admin/templates", &lang.t("admin-add-template"), html! {
+        (frame.form_with("/admin/templates", &lang.t("admin-add-template"), html! {
             (input(Input::Text, &lang.t("field-name"), "name", frame.value("name"), frame.errors.on("name"), true))
             (textarea(&lang.t("field-description"), "description", frame.value("description"), frame.errors.on("description")))
             (textarea(&lang.t("field-implementation-plan"), "implementation_plan", frame.value("implementation_plan"), frame.errors.on("implementation_plan")))
@@ -215,7 +309,7 @@ fn templates(frame: &Frame<'_>, data: &Listing) -> Markup {
             (textarea(&lang.t("field-test-plan"), "test_plan", frame.value("test_plan"), frame.errors.on("test_plan")))
             (input(Input::Number, &lang.t("admin-max-duration"), "max_duration_minutes", frame.value_or("max_duration_minutes", "60"), frame.errors.on("max_duration_minutes"), true))
             (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &frame.values("ci_ids"), frame.errors.on("ci_ids")))
-        }))
+        }, Some("admin-retire-hint")))
     }
 }
 
@@ -247,21 +341,22 @@ fn blackouts(frame: &Frame<'_>, data: &Listing) -> Markup {
     let lang = frame.viewer.lang;
     html! {
         table {
-            thead { tr { th scope="col" { (lang.t("field-title")) } th scope="col" { (lang.t("admin-starts")) } th scope="col" { (lang.t("admin-ends")) } th scope="col" { (lang.t("field-cis")) } } }
+            thead { tr { th scope="col" { (lang.t("field-title")) } th scope="col" { (lang.t("admin-starts")) } th scope="col" { (lang.t("admin-ends")) } th scope="col" { (lang.t("field-cis")) } th scope="col" { (lang.t("section-actions")) } } }
             tbody { @for b in &data.blackouts { tr {
                 td { (b.title) } td { (time(viewer.zone, b.starts_at)) } td { (time(viewer.zone, b.ends_at)) }
                 td { @if b.ci_ids.is_empty() { (lang.t("admin-all-cis")) } @else {
                     (ci_names(&data.cis, &b.ci_ids))
                 } }
+                td { (edit_link(lang, Section::Blackouts, b.id, &b.title)) }
             } } }
         }
         p.hint { (lang.t_with("form-times-in-zone", &[("zone", crate::i18n::arg(viewer.zone.name()))])) " " (lang.t("admin-blackout-hint")) }
-        (frame.form("/admin/blackouts", &lang.t("admin-add-blackout"), html! {
+        (frame.form_with("/admin/blackouts", &lang.t("admin-add-blackout"), html! {
             (input(Input::Text, &lang.t("field-title"), "title", frame.value("title"), frame.errors.on("title"), true))
             (input(Input::DateTimeLocal, &lang.t("admin-starts"), "starts_at", frame.value("starts_at"), frame.errors.on("starts_at"), true))
             (input(Input::DateTimeLocal, &lang.t("admin-ends"), "ends_at", frame.value("ends_at"), frame.errors.on("ends_at"), true))
             (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &frame.values("ci_ids"), frame.errors.on("ci_ids")))
-        }))
+        }, Some("admin-retire-hint-blackout")))
     }
 }
 
@@ -315,10 +410,13 @@ fn maintenance(frame: &Frame<'_>, data: &Listing) -> Markup {
             tbody { @for w in &data.maintenance { tr {
                 td { (ci_names(&data.cis, &[w.ci_id])) } td { (day_name(&w.weekday)) }
                 td { (w.starts) } td { (w.ends) } td { (w.zone) }
-                td { form method="post" action=(format!("/admin/maintenance/{}/remove", w.id)) {
-                    (csrf(&viewer.csrf))
-                    button type="submit" aria-label=(lang.t_with("admin-remove-window-of", &[("ci", crate::i18n::arg(ci_names(&data.cis, &[w.ci_id])))])) { (lang.t("admin-remove")) }
-                } }
+                td {
+                    (edit_link(lang, Section::Maintenance, w.id, &ci_names(&data.cis, &[w.ci_id])))
+                    form.inline method="post" action=(format!("/admin/maintenance/{}/remove", w.id)) {
+                        (csrf(&viewer.csrf))
+                        button type="submit" aria-label=(lang.t_with("admin-remove-window-of", &[("ci", crate::i18n::arg(ci_names(&data.cis, &[w.ci_id])))])) { (lang.t("admin-remove")) }
+                    }
+                }
             } } }
         }
         (frame.form("/admin/maintenance", &lang.t("admin-add-window"), html! {
