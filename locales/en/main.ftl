@@ -600,3 +600,6 @@ msg-ci-retired = { $name } is retired; choose a CI in use
 msg-template-retired = the template { $name } is retired
 msg-already-retired = { $name } is already retired
 admin-retire-hint-blackout = Retired, the freeze no longer applies to anything; the audit trail keeps it.
+feed-scope-ci = One CI
+feed-ci = CI (for a feed of one CI)
+feed-ci-none = —

@@ -600,3 +600,6 @@ msg-ci-retired = { $name } er faset ut; velg en CI som er i bruk
 msg-template-retired = malen { $name } er faset ut
 msg-already-retired = { $name } er allerede faset ut
 admin-retire-hint-blackout = Når den fases ut, gjelder frysen ikke lenger; revisjonssporet beholder den.
+feed-scope-ci = Én CI
+feed-ci = CI (for en strøm for én CI)
+feed-ci-none = —

@@ -1,15 +1,15 @@
 //! Calendar feed tokens, and the changes a feed shows.
 
 use super::changes::{to_naive, to_utc, ChangeRow};
-use super::schema::{changes, feed_tokens};
+use super::schema::{change_cis, changes, feed_tokens, votes};
 use super::DbConn;
 use crate::domain::change::Change;
-use crate::domain::ids::UserId;
+use crate::domain::ids::{CiId, UserId};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-/// A token as stored: `(id, owner, scope, name, created_at)`.
-pub type Row = (i32, i32, String, String, NaiveDateTime);
+/// A token as stored: `(id, owner, scope, name, created_at, CI of a CI's feed)`.
+pub type Row = (i32, i32, String, String, NaiveDateTime, Option<i32>);
 
 const COLUMNS: (
     feed_tokens::id,
@@ -17,13 +17,22 @@ const COLUMNS: (
     feed_tokens::scope,
     feed_tokens::name,
     feed_tokens::created_at,
-) = (feed_tokens::id, feed_tokens::user_id, feed_tokens::scope, feed_tokens::name, feed_tokens::created_at);
+    feed_tokens::ci_id,
+) = (
+    feed_tokens::id,
+    feed_tokens::user_id,
+    feed_tokens::scope,
+    feed_tokens::name,
+    feed_tokens::created_at,
+    feed_tokens::ci_id,
+);
 
 pub fn insert(
     conn: &mut DbConn,
     user: UserId,
     hash: &str,
     scope: &str,
+    ci: Option<CiId>,
     name: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<i32> {
@@ -34,6 +43,7 @@ pub fn insert(
             feed_tokens::scope.eq(scope),
             feed_tokens::name.eq(name),
             feed_tokens::created_at.eq(to_naive(now)),
+            feed_tokens::ci_id.eq(ci.map(|c| c.0)),
         ))
         .returning(feed_tokens::id)
         .get_result(conn)
@@ -92,11 +102,45 @@ pub fn personal_changes(
         .limit(limit)
         .select(ChangeRow::as_select())
         .load(conn)?;
+    // Changes one voted on, for oneself or for a member as their delegate.
+    let voted_on = votes::table
+        .filter(votes::voter_id.eq(user.0).or(votes::cast_by_id.eq(user.0)))
+        .select(votes::change_id);
+    let voted: Vec<ChangeRow> = changes::table
+        .filter(changes::id.eq_any(voted_on))
+        .filter(changes::planned_start.lt(to_naive(to)))
+        .filter(changes::planned_end.gt(to_naive(from)))
+        .order(changes::id.desc())
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)?;
     let mut seen = std::collections::BTreeSet::new();
     requested
         .into_iter()
         .chain(implementing)
+        .chain(voted)
         .filter(|r| seen.insert(r.id))
         .map(ChangeRow::into_change)
         .collect()
+}
+
+/// Changes on `ci` (other than drafts) whose planned window overlaps `[from, to)`, by start.
+pub fn ci_changes(
+    conn: &mut DbConn,
+    ci: CiId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Change>> {
+    let on_ci = change_cis::table.filter(change_cis::ci_id.eq(ci.0)).select(change_cis::change_id);
+    let rows: Vec<ChangeRow> = changes::table
+        .filter(changes::id.eq_any(on_ci))
+        .filter(changes::state.ne(crate::domain::change::ChangeState::Draft.as_str()))
+        .filter(changes::planned_start.lt(to_naive(to)))
+        .filter(changes::planned_end.gt(to_naive(from)))
+        .order(changes::planned_start.asc())
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(ChangeRow::into_change).collect()
 }

@@ -285,6 +285,7 @@ diesel::table! {
         scope -> Text,
         name -> Text,
         created_at -> Timestamp,
+        ci_id -> Nullable<Integer>,
     }
 }
 

@@ -9,11 +9,11 @@ use crate::authz::{Object, Permission};
 use crate::db::{changes, feeds as repo, meetings, users};
 use crate::domain::caller::Caller;
 use crate::domain::change::{Change, ChangeState};
-use crate::domain::ids::UserId;
+use crate::domain::ids::{CiId, UserId};
 use crate::domain::meeting::MeetingState;
 use crate::domain::text::Text;
 use crate::domain::text_enum::text_enum;
-use crate::domain::validation::required_text;
+use crate::domain::validation::{required_text, FieldErrors, Message};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -30,6 +30,8 @@ text_enum! {
         Personal = "personal",
         /// Every change with a window (managers, change managers, admins).
         All = "all",
+        /// The changes on one CI (anyone who reads changes).
+        Ci = "ci",
     }
 }
 
@@ -40,6 +42,8 @@ pub struct FeedView {
     pub name: String,
     pub scope: FeedScope,
     pub created_at: DateTime<Utc>,
+    /// A CI's feed: its CI.
+    pub ci_id: Option<CiId>,
 }
 
 fn view(row: &repo::Row) -> Option<FeedView> {
@@ -48,6 +52,7 @@ fn view(row: &repo::Row) -> Option<FeedView> {
         name: row.3.clone(),
         scope: row.2.parse().ok()?,
         created_at: repo::created(row),
+        ci_id: row.5.map(CiId),
     })
 }
 
@@ -61,23 +66,37 @@ pub fn create(
     ctx: &Ctx,
     caller: &Caller,
     scope: FeedScope,
+    ci: Option<CiId>,
     name: &Text,
 ) -> ServiceResult<(FeedView, String)> {
     let permission = match scope {
-        FeedScope::Personal => Permission::Read,
+        FeedScope::Personal | FeedScope::Ci => Permission::Read,
         FeedScope::All => Permission::FollowAll,
     };
     ctx.require(caller, permission, &Object::none())?;
     let name = required_text(name, 100).map_err(|m| ServiceError::invalid("name", m))?;
+    let ci = match (scope, ci) {
+        (FeedScope::Ci, None) => return Err(ServiceError::invalid("ci_id", Message::new("msg-choice"))),
+        (FeedScope::Ci, ci) => ci,
+        _ => None,
+    };
     let raw = super::auth::random_token();
     let now = ctx.clock.now();
     let id = ctx.db.write(|conn| -> ServiceResult<i32> {
-        let id = repo::insert(conn, caller.id, &super::auth::token_hash(&raw), scope.as_str(), &name, now)?;
-        let payload = serde_json::json!({ "feed_id": id, "scope": scope, "name": name });
+        if let Some(ci) = ci {
+            let mut errors = FieldErrors::default();
+            super::reference::check_cis(conn, &std::collections::BTreeSet::from([ci]), &mut errors)?;
+            errors
+                .finish(|| ())
+                .map_err(|_| ServiceError::invalid("ci_id", Message::new("msg-no-ci").arg("id", ci)))?;
+        }
+        let hash = super::auth::token_hash(&raw);
+        let id = repo::insert(conn, caller.id, &hash, scope.as_str(), ci, &name, now)?;
+        let payload = serde_json::json!({ "feed_id": id, "scope": scope, "ci_id": ci, "name": name });
         record(conn, Event::general(Some(caller.id), "create_feed", payload), now)?;
         Ok(id)
     })?;
-    Ok((FeedView { id, name, scope, created_at: now }, raw))
+    Ok((FeedView { id, name, scope, created_at: now, ci_id: ci }, raw))
 }
 
 /// Revokes a feed (its owner only).
@@ -125,10 +144,17 @@ pub fn events(ctx: &Ctx, raw: &str) -> ServiceResult<Option<Vec<FeedEvent>>> {
                 changes::in_window(conn, &states, from, to, LIMIT)?
             }
             FeedScope::All => Vec::new(),
+            FeedScope::Ci => match row.5 {
+                Some(ci) => repo::ci_changes(conn, CiId(ci), from, to, LIMIT)?,
+                None => Vec::new(),
+            },
             FeedScope::Personal => repo::personal_changes(conn, owner.id, from, to, LIMIT)?,
         };
         let mut events: Vec<FeedEvent> = found.iter().filter_map(change_event).collect();
-        if ctx.authz.allows(&owner, Permission::Vote, &Object::none()) {
+        // CAB meetings for voters and for those voting for a member now.
+        let stands_in = !super::delegations::principals_of(conn, owner.id, now)?.is_empty();
+        let votes = ctx.authz.allows(&owner, Permission::Vote, &Object::none()) || stands_in;
+        if scope != FeedScope::Ci && votes {
             for meeting in meetings::between(conn, from, to, 200)? {
                 events.push(FeedEvent {
                     uid: format!("cab-meeting-{}", meeting.id),

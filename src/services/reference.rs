@@ -75,6 +75,12 @@ fn ci_taken(name: &str) -> ServiceError {
     ServiceError::Taken { field: "name", message: Message::new("msg-ci-exists").arg("name", name) }
 }
 
+/// The CIs in use (not retired), by name: what forms offer.
+pub fn active_cis(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<CiView>> {
+    ctx.require(caller, Permission::ReadReference, &Object::none())?;
+    Ok(ctx.db.query(|conn| cis::list_active(conn, LIST_LIMIT))?.into_iter().map(CiView::from).collect())
+}
+
 pub fn create_ci(ctx: &Ctx, caller: &Caller, input: NewCi) -> ServiceResult<CiView> {
     ctx.require(caller, Permission::ManageCis, &Object::none())?;
     let (name, kind, email) = ci_fields(&input)?;

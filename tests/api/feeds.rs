@@ -8,7 +8,10 @@ use endring::domain::change::ChangeState;
 use endring::domain::role::Role;
 use reqwest::StatusCode;
 
-on_both_backends!(a_personal_feed_shows_ones_own_changes_and_meetings_and_answers_304_when_unchanged);
+on_both_backends!(
+    a_personal_feed_shows_ones_own_changes_and_meetings_and_answers_304_when_unchanged,
+    a_feed_of_one_ci_holds_the_changes_on_it_and_a_personal_feed_the_changes_one_voted_on,
+);
 
 /// Makes a feed on the profile page; returns its address.
 async fn make_feed(app: &TestApp, client: &reqwest::Client, scope: &str) -> (StatusCode, String) {
@@ -113,4 +116,77 @@ async fn a_personal_feed_shows_ones_own_changes_and_meetings_and_answers_304_whe
     let path = address.split_once("/calendar.ics").map(|(_, rest)| format!("/calendar.ics{rest}")).unwrap();
     let text = anonymous.get(format!("{}{path}", app.address)).send().await.unwrap().text().await.unwrap();
     assert!(events(&text).iter().any(|(u, _)| *u == uid(&theirs)), "a manager's feed shows every change");
+}
+
+/// Makes a feed of one CI on the profile page; returns its address.
+async fn make_ci_feed(app: &TestApp, client: &reqwest::Client, ci: &str) -> (StatusCode, String) {
+    let (_, html) = page(client, app, "/profile").await;
+    let form = [
+        ("csrf", csrf(&html)),
+        ("name", "Archive".to_owned()),
+        ("scope", "ci".to_owned()),
+        ("ci_id", ci.to_owned()),
+    ];
+    let response = client.post(format!("{}/profile/feeds", app.address)).form(&form).send().await.unwrap();
+    let status = response.status();
+    let html = response.text().await.unwrap();
+    let address = html
+        .split("<code class=\"feed-address\">")
+        .nth(1)
+        .map(|rest| rest.split('<').next().unwrap().replace("&amp;", "&"))
+        .unwrap_or_default();
+    (status, address)
+}
+
+async fn read_feed(app: &TestApp, address: &str) -> Vec<(String, String)> {
+    let path = address.split_once("/calendar.ics").map(|(_, rest)| format!("/calendar.ics{rest}")).unwrap();
+    let text = reqwest::get(format!("{}{path}", app.address)).await.unwrap().text().await.unwrap();
+    events(&text)
+}
+
+async fn a_feed_of_one_ci_holds_the_changes_on_it_and_a_personal_feed_the_changes_one_voted_on(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let reader = app.user("frida", &[]).await;
+    let archive = app.ci("Archive", 2).await;
+    let on_archive = app.new_change().on_ci(archive).in_state(ChangeState::Scheduled).await;
+    let elsewhere = app.change_in(ChangeState::Scheduled).await;
+    let draft = app.new_change().on_ci(archive).in_state(ChangeState::Draft).await;
+    let browser = sign_in(&app, &reader).await;
+    let (status, _) = make_ci_feed(&app, &browser, "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a CI's feed needs its CI");
+    let (status, address) = make_ci_feed(&app, &browser, &archive.to_string()).await;
+    assert_eq!(status, StatusCode::OK);
+    let uids: Vec<String> = read_feed(&app, &address).await.into_iter().map(|(uid, _)| uid).collect();
+    let uid = |change: &serde_json::Value| format!("change-{}", change["ref"].as_str().unwrap());
+    assert!(uids.iter().any(|u| u.starts_with(&uid(&on_archive.change))), "{uids:?}");
+    assert!(!uids.iter().any(|u| u.starts_with(&uid(&elsewhere.change))), "only the CI's changes");
+    assert!(!uids.iter().any(|u| u.starts_with(&uid(&draft.change))), "no drafts");
+    assert!(!uids.iter().any(|u| u.starts_with("cab-meeting")), "no meetings in a CI's feed");
+
+    // Kari votes for Ola as his delegate: the change is in her personal feed.
+    let ola = app.user("ola", &[Role::CabMember]).await;
+    let kari = app.user("kari", &[]).await;
+    let today = app.ctx.clock.now().with_timezone(&chrono_tz::Europe::Oslo).date_naive();
+    app.post(
+        "/api/v1/delegations",
+        &ola,
+        serde_json::json!({ "delegate": kari.id, "from": today, "until": today }),
+    )
+    .await;
+    let waiting = app.new_change().risk(crate::helpers::medium_risk()).in_state(ChangeState::Authorize).await;
+    let (status, _) = app
+        .act(
+            &waiting.change,
+            "votes",
+            &kari,
+            serde_json::json!({ "decision": "approve", "on_behalf_of": ola.id }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let kari_browser = sign_in(&app, &kari).await;
+    let (_, address) = make_feed(&app, &kari_browser, "personal").await;
+    let uids: Vec<String> = read_feed(&app, &address).await.into_iter().map(|(uid, _)| uid).collect();
+    assert!(uids.iter().any(|u| u.starts_with(&uid(&waiting.change))), "voted on as delegate: {uids:?}");
 }

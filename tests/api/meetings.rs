@@ -461,6 +461,7 @@ async fn at_the_cutoff_members_and_delegates_get_the_agenda_once_with_the_meetin
         &ctx,
         &ola_caller,
         endring::services::feeds::FeedScope::Personal,
+        None,
         &endring::domain::text::Text::literal("Mine"),
     )
     .unwrap();

@@ -46,11 +46,12 @@ async fn profile_page(
 ) -> Result<HttpResponse, PageError> {
     let lang = viewer.lang;
     let caller = viewer.caller.clone();
-    let (list, given, choices) = page_run(ctx, lang, move |ctx| {
+    let (list, given, choices, cis) = page_run(ctx, lang, move |ctx| {
         Ok((
             feeds::list(ctx, &caller)?,
             delegations::list(ctx, &caller)?,
             delegations::choices(ctx, &caller)?,
+            crate::services::reference::active_cis(ctx, &caller)?,
         ))
     })
     .await?;
@@ -59,6 +60,7 @@ async fn profile_page(
         feeds: &list,
         new_address: new_feed.as_deref(),
         may_follow_all: viewer.may(crate::authz::Permission::FollowAll),
+        cis: &cis,
     };
     let delegation = crate::web::views::profile::Delegations {
         list: &given,
@@ -80,9 +82,10 @@ async fn profile_page(
 /// secret address is in no browser history but this page's).
 pub async fn create_feed(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Result<HttpResponse, PageError> {
     let scope = form.get("scope").parse().unwrap_or(feeds::FeedScope::Personal);
+    let ci = form.get("ci_id").parse().ok().map(crate::domain::ids::CiId);
     let name = form.text("name");
     let caller = viewer.caller.clone();
-    match crate::web::run(ctx.clone(), move |ctx| feeds::create(ctx, &caller, scope, &name)).await {
+    match crate::web::run(ctx.clone(), move |ctx| feeds::create(ctx, &caller, scope, ci, &name)).await {
         Ok((_, token)) => {
             let address = format!("{}/calendar.ics?token={token}", ctx.config.base_url.trim_end_matches('/'));
             profile_page(ctx, &viewer, false, Vec::new(), Some(address), None, None).await

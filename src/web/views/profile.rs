@@ -13,6 +13,8 @@ pub struct Feeds<'a> {
     /// The address of a feed just made: shown this once.
     pub new_address: Option<&'a str>,
     pub may_follow_all: bool,
+    /// The CIs one may follow a feed of.
+    pub cis: &'a [crate::services::reference::CiView],
 }
 
 /// What the delegation form typed, kept after a refusal.
@@ -138,6 +140,12 @@ fn feeds_section(viewer: &Viewer, shown: &Feeds<'_>) -> Markup {
     if shown.may_follow_all {
         scopes.push((FeedScope::All.to_string(), lang.t("feed-scope-all")));
     }
+    scopes.push((FeedScope::Ci.to_string(), lang.t("feed-scope-ci")));
+    let mut cis = vec![(String::new(), lang.t("feed-ci-none"))];
+    cis.extend(shown.cis.iter().map(|c| (c.id.to_string(), c.name.clone())));
+    let ci_name = |id: Option<crate::domain::ids::CiId>| {
+        id.and_then(|id| shown.cis.iter().find(|c| c.id == id)).map(|c| c.name.clone()).unwrap_or_default()
+    };
     html! {
         h2 #feeds { (lang.t("feed-title")) }
         p.hint { (lang.t("feed-hint")) }
@@ -151,7 +159,7 @@ fn feeds_section(viewer: &Viewer, shown: &Feeds<'_>) -> Markup {
             table {
                 thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("feed-scope")) } th scope="col" { (lang.t("section-actions")) } } }
                 tbody { @for feed in shown.feeds { tr {
-                    td { (feed.name) } td { (lang.t(&format!("feed-scope-{}", feed.scope))) }
+                    td { (feed.name) } td { (lang.t(&format!("feed-scope-{}", feed.scope))) " " (ci_name(feed.ci_id)) }
                     td { form method="post" action=(format!("/profile/feeds/{}/revoke", feed.id)) {
                         (csrf(&viewer.csrf))
                         button type="submit" aria-label=(lang.t_with("feed-revoke-named", &[("name", crate::i18n::arg(&feed.name))])) { (lang.t("feed-revoke")) }
@@ -163,6 +171,7 @@ fn feeds_section(viewer: &Viewer, shown: &Feeds<'_>) -> Markup {
             (csrf(&viewer.csrf))
             (input(Input::Text, &lang.t("field-name"), "name", "", None, true))
             (select(&lang.t("feed-scope"), "scope", &scopes, "personal", None))
+            (select(&lang.t("feed-ci"), "ci_id", &cis, "", None))
             button type="submit" { (lang.t("feed-create")) }
         }
     }
