@@ -603,3 +603,4 @@ admin-retire-hint-blackout = Retired, the freeze no longer applies to anything; 
 feed-scope-ci = One CI
 feed-ci = CI (for a feed of one CI)
 feed-ci-none = —
+slots-keep-typed = Keep the times typed above

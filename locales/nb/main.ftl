@@ -603,3 +603,4 @@ admin-retire-hint-blackout = Når den fases ut, gjelder frysen ikke lenger; revi
 feed-scope-ci = Én CI
 feed-ci = CI (for en strøm for én CI)
 feed-ci-none = —
+slots-keep-typed = Behold tidene skrevet over

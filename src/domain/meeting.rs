@@ -104,6 +104,9 @@ pub struct NoticeItem {
     pub planned_start: Option<DateTime<Utc>>,
     /// For changes waiting for the CAB: approvals so far and needed.
     pub approvals: Option<(u32, u32)>,
+    /// What its window clashes with: the kind, and the change or freeze.
+    #[serde(default)]
+    pub conflicts: Vec<(super::schedule::ConflictKind, String)>,
 }
 
 /// One line of emailed minutes.

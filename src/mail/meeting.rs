@@ -76,6 +76,9 @@ fn lines(mail: MeetingMail, notice: &MeetingNotice, lang: Lang, zone: Tz) -> Vec
                             );
                             line.push_str(&format!(" · {}: {count}", lang.t("agenda-approval")));
                         }
+                        for (kind, with) in &i.conflicts {
+                            line.push_str(&format!(" · {}: {with}", lang.t(&format!("conflict-{kind}"))));
+                        }
                         line
                     })
                     .collect();
@@ -212,6 +215,7 @@ mod tests {
                     risk_level: RiskLevel::Low,
                     planned_start: None,
                     approvals: Some((0, 1)),
+                    conflicts: Vec::new(),
                 },
                 NoticeItem {
                     section: AgendaSection::ForDecision,
@@ -220,6 +224,7 @@ mod tests {
                     risk_level: RiskLevel::High,
                     planned_start: Some(starts_at + chrono::Duration::days(2)),
                     approvals: Some((1, 3)),
+                    conflicts: vec![(crate::domain::schedule::ConflictKind::Blackout, "Payroll run".into())],
                 },
             ],
             decisions: vec![NoticeDecision {
@@ -242,6 +247,7 @@ mod tests {
         let late = en.text.find("CHG-000002").unwrap();
         assert!(decision < late, "for decision before late:\n{}", en.text);
         assert!(en.text.contains("1 of 3"), "{}", en.text);
+        assert!(en.text.contains("Payroll run"), "the item's conflicts: {}", en.text);
         assert!(en.text.contains("https://e.example/cab/meetings/7"));
         assert!(en.html.contains("Late &lt;one&gt;"), "escaped");
         let nb = render(MeetingMail::Agenda, &notice(), Lang::Nb, chrono_tz::UTC, "https://e.example");

@@ -231,19 +231,67 @@ pub fn conflicts_for(conn: &mut DbConn, planned: &Planned) -> ServiceResult<Vec<
     let mut found = schedule::conflicts(planned, &booked, &freezes);
     let outside = super::maintenance::cis_outside(conn, &planned.window, &planned.ci_ids)?;
     if !outside.is_empty() {
-        let names: Vec<String> = cis::by_ids(conn, &outside)?.into_iter().map(|ci| ci.name).collect();
-        found.push(schedule::Conflict {
-            kind: schedule::ConflictKind::OutsideMaintenance,
-            change_id: None,
-            change_ref: None,
-            blackout_id: None,
-            title: names.join(", "),
-            starts_at: start,
-            ends_at: end,
-            ci_ids: outside,
-        });
+        let names: BTreeMap<CiId, String> =
+            cis::by_ids(conn, &outside)?.into_iter().map(|ci| (CiId(ci.id), ci.name)).collect();
+        found.push(outside_maintenance(planned, outside, &names));
     }
     Ok(found)
+}
+
+/// The warning that `outside` (CIs of `planned`) have maintenance windows that do not
+/// hold it.
+fn outside_maintenance(planned: &Planned, outside: Vec<CiId>, names: &BTreeMap<CiId, String>) -> Conflict {
+    let title: Vec<&str> = outside.iter().filter_map(|ci| names.get(ci).map(String::as_str)).collect();
+    schedule::Conflict {
+        kind: schedule::ConflictKind::OutsideMaintenance,
+        change_id: None,
+        change_ref: None,
+        blackout_id: None,
+        title: title.join(", "),
+        starts_at: planned.window.start(),
+        ends_at: planned.window.end(),
+        ci_ids: outside,
+    }
+}
+
+/// Most bookings and freezes looked at for a whole agenda.
+const AGENDA_NEIGHBOURS: i64 = 5000;
+
+/// The conflicts of several changes at once (an agenda), as `conflicts_for` finds them
+/// for each, in a fixed number of queries over the span their windows cover.
+pub fn conflicts_of_many(
+    conn: &mut DbConn,
+    list: &[Change],
+) -> ServiceResult<BTreeMap<ChangeId, Vec<Conflict>>> {
+    let windows: Vec<(&Change, crate::domain::change::Window)> =
+        list.iter().filter_map(|c| Some((c, c.window()?))).collect();
+    let start = windows.iter().map(|(_, w)| w.start()).min();
+    let end = windows.iter().map(|(_, w)| w.end()).max();
+    let (Some(start), Some(end)) = (start, end) else { return Ok(BTreeMap::new()) };
+    let holding: Vec<ChangeState> = ChangeState::ALL.iter().copied().filter(|s| s.holds_window()).collect();
+    let held = changes::in_window(conn, &holding, start, end, AGENDA_NEIGHBOURS)?;
+    let booked = booked(conn, held)?;
+    let freezes = blackouts::overlapping(conn, start, end, AGENDA_NEIGHBOURS)?;
+    let ids: Vec<ChangeId> = windows.iter().map(|(c, _)| c.id).collect();
+    let mut ci_map = changes::ci_ids_of(conn, &ids)?;
+    let all_cis: BTreeSet<CiId> = ci_map.values().flatten().copied().collect();
+    let rules = super::maintenance::rules_of(conn, &all_cis)?;
+    let list_of_cis: Vec<CiId> = all_cis.iter().copied().collect();
+    let names: BTreeMap<CiId, String> =
+        cis::by_ids(conn, &list_of_cis)?.into_iter().map(|ci| (CiId(ci.id), ci.name)).collect();
+    Ok(windows
+        .into_iter()
+        .map(|(change, window)| {
+            let ci_ids = ci_map.remove(&change.id).unwrap_or_default();
+            let planned = Planned { id: Some(change.id), window, ci_ids, implementer: change.implementer_id };
+            let mut found = schedule::conflicts(&planned, &booked, &freezes);
+            let outside = crate::domain::maintenance::outside(&planned.window, &planned.ci_ids, &rules);
+            if !outside.is_empty() {
+                found.push(outside_maintenance(&planned, outside, &names));
+            }
+            (change.id, found)
+        })
+        .collect())
 }
 
 /// `held` as bookings on the calendar, with their CIs in one query.

@@ -65,11 +65,15 @@ pub fn cis_outside(conn: &mut DbConn, window: &Window, ci_ids: &BTreeSet<CiId>) 
     if ci_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rules: BTreeMap<CiId, Vec<Weekly>> = repo::of_cis(conn, ci_ids)?
+    Ok(outside(window, ci_ids, &rules_of(conn, ci_ids)?))
+}
+
+/// The maintenance windows of `ci_ids` as rules, by CI, in one query.
+pub fn rules_of(conn: &mut DbConn, ci_ids: &BTreeSet<CiId>) -> ServiceResult<BTreeMap<CiId, Vec<Weekly>>> {
+    Ok(repo::of_cis(conn, ci_ids)?
         .into_iter()
         .map(|(ci, rows)| (ci, rows.iter().filter_map(weekly).collect()))
-        .collect();
-    Ok(outside(window, ci_ids, &rules))
+        .collect())
 }
 
 pub fn list(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<MaintenanceWindowView>> {

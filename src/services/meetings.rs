@@ -67,6 +67,9 @@ pub struct AgendaItem {
     pub risk_factors: Vec<Factor>,
     /// For changes waiting for the CAB: approvals so far against the rule.
     pub approval: Option<Progress>,
+    /// What its window clashes with (changes on the same CIs, the implementer's other
+    /// work, freezes) and maintenance-window warnings.
+    pub conflicts: Vec<crate::domain::schedule::Conflict>,
 }
 
 /// One section of the agenda.
@@ -192,6 +195,8 @@ fn with_agenda(ctx: &Ctx, conn: &mut DbConn, meeting: Meeting) -> ServiceResult<
     let by_id: BTreeMap<ChangeId, Change> =
         found.into_iter().filter(|c| ids.contains(&c.id)).map(|c| (c.id, c)).collect();
     let ballots = votes::ballots_of(conn, &ids)?;
+    let on_agenda: Vec<Change> = by_id.values().cloned().collect();
+    let mut conflicts = super::change_view::conflicts_of_many(conn, &on_agenda)?;
     let mut agenda = Vec::new();
     for (section, ids) in sections {
         let changes: Vec<Change> = ids.iter().filter_map(|id| by_id.get(id).cloned()).collect();
@@ -217,10 +222,17 @@ fn with_agenda(ctx: &Ctx, conn: &mut DbConn, meeting: Meeting) -> ServiceResult<
             })
             .collect();
         let factors: Vec<Vec<Factor>> = changes.iter().map(|c| c.risk.factors.clone()).collect();
+        let clashes: Vec<Vec<crate::domain::schedule::Conflict>> =
+            changes.iter().map(|c| conflicts.remove(&c.id).unwrap_or_default()).collect();
         let items = summaries(conn, changes)?
             .into_iter()
-            .zip(factors.into_iter().zip(progress))
-            .map(|(change, (risk_factors, approval))| AgendaItem { change, risk_factors, approval })
+            .zip(factors.into_iter().zip(progress).zip(clashes))
+            .map(|(change, ((risk_factors, approval), conflicts))| AgendaItem {
+                change,
+                risk_factors,
+                approval,
+                conflicts,
+            })
             .collect();
         agenda.push(AgendaPart { section, items });
     }
@@ -481,6 +493,14 @@ fn notice_of(meeting: &Meeting, agenda: &[AgendaPart]) -> MeetingNotice {
                     risk_level: item.change.risk_level,
                     planned_start: item.change.planned_start,
                     approvals: item.approval.map(|p| (p.approvals, p.required)),
+                    conflicts: item
+                        .conflicts
+                        .iter()
+                        .map(|c| {
+                            let with = c.change_ref.as_deref().map(|r| format!("{r} ")).unwrap_or_default();
+                            (c.kind, format!("{with}{}", c.title))
+                        })
+                        .collect(),
                 })
             })
             .collect(),

@@ -14,6 +14,7 @@ on_both_backends!(
     a_deciding_approval_into_a_freeze_declared_while_waiting_is_refused_unless_a_change_manager_forces_it,
     a_change_manager_cannot_rewrite_the_risk_of_a_change_they_filed,
     one_form_post_files_a_change_with_its_answers_as_one_event_and_one_version,
+    the_edit_form_offers_free_slots_and_a_chosen_one_replaces_the_typed_times,
     answers_that_do_not_parse_refuse_the_whole_change_and_store_nothing,
     control_characters_are_refused_with_422_naming_the_field_also_without_an_account,
     crlf_from_a_textarea_is_stored_as_a_line_feed,
@@ -459,4 +460,59 @@ async fn a_refused_form_comes_back_with_everything_typed(backend: Backend) {
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(html.contains("value=\"Rita Second\""), "the name typed is kept");
     assert!(!html.contains("a long enough password"), "a password is never sent back");
+}
+
+async fn the_edit_form_offers_free_slots_and_a_chosen_one_replaces_the_typed_times(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("rita", &[]).await;
+    let ci = app.ci("Archive", 3).await;
+    let client = sign_in(&app, &requester).await;
+    let zone = chrono_tz::Europe::Oslo;
+    let start = (app.ctx.clock.now() + chrono::Duration::days(20)).with_timezone(&zone);
+    let typed = |at: chrono::DateTime<chrono_tz::Tz>| at.format("%Y-%m-%dT%H:00").to_string();
+    let (from, to) = (typed(start), typed(start + chrono::Duration::hours(2)));
+    let fields = new_change_form(ci, &from, &to);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    post_form(&client, &app, "/changes/new", &fields).await;
+    let change = app.get("/api/v1/changes", &app.admin).await["items"][0].clone();
+    // A freeze from now until a week ahead: no slot before it ends.
+    let now = app.ctx.clock.now();
+    let freeze = json!({ "title": "Exams", "starts_at": now, "ends_at": now + chrono::Duration::days(7) });
+    app.post("/api/v1/blackouts", &app.admin, freeze).await;
+
+    let edit = format!("/changes/{}/edit", change["ref"].as_str().unwrap());
+    let (_, html) = page(&client, &app, &edit).await;
+    let slots: Vec<String> = html
+        .split("name=\"slot\" value=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .filter(|v| !v.is_empty())
+        .collect();
+    assert_eq!(slots.len(), 3, "three free windows offered");
+    let (slot_start, slot_end) = slots[0].split_once('/').unwrap();
+    let slot_start = chrono::DateTime::parse_from_rfc3339(slot_start).unwrap();
+    assert!(slot_start >= now + chrono::Duration::days(7), "none inside the freeze: {slot_start}");
+
+    let (from, to) = (&from, &to);
+    let post_edit = |slot: String| {
+        let (client, app, edit, html) = (&client, &app, &edit, &html);
+        async move {
+            let mut form: Vec<(String, String)> =
+                vec![("csrf".into(), csrf(html)), ("version".into(), "1".into())];
+            form.extend(new_change_form(ci, from, to).into_iter().map(|(k, v)| (k.to_string(), v)));
+            form.push(("slot".into(), slot));
+            client.post(format!("{}{edit}", app.address)).form(&form).send().await.unwrap()
+        }
+    };
+    let forged = post_edit("tomorrow/never".into()).await;
+    assert_eq!(forged.status(), StatusCode::UNPROCESSABLE_ENTITY, "a slot that does not parse is refused");
+    let chosen = post_edit(slots[0].clone()).await;
+    assert_eq!(chosen.status(), StatusCode::SEE_OTHER);
+    let stored = app.change(&change).await;
+    let stored_start: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(stored["planned_start"].clone()).unwrap();
+    let stored_end: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(stored["planned_end"].clone()).unwrap();
+    assert_eq!(stored_start, slot_start, "the chosen slot, not the typed start");
+    assert_eq!(stored_end, chrono::DateTime::parse_from_rfc3339(slot_end).unwrap());
 }

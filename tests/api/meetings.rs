@@ -20,6 +20,7 @@ on_both_backends!(
     a_change_manager_runs_a_meeting_on_its_page_from_opening_to_minutes,
     at_the_cutoff_members_and_delegates_get_the_agenda_once_with_the_meeting_invitation,
     closing_a_meeting_emails_its_minutes_to_the_attendees,
+    each_agenda_item_shows_its_conflicts_on_the_page_in_markdown_and_by_email,
 );
 
 async fn plan(app: &TestApp) -> usize {
@@ -533,4 +534,48 @@ async fn closing_a_meeting_emails_its_minutes_to_the_attendees(backend: Backend)
     );
     assert!(one.contains("cato") && one.contains("cara"), "who attended");
     assert!(!one.contains("BEGIN:VCALENDAR"), "minutes carry no invitation");
+}
+
+async fn each_agenda_item_shows_its_conflicts_on_the_page_in_markdown_and_by_email(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let chair = app.user("mona", &[Role::ChangeManager]).await;
+    let waiting = app
+        .new_change()
+        .risk(medium_risk())
+        .starting_in(Duration::days(20))
+        .in_state(ChangeState::Authorize)
+        .await;
+    let calm = app
+        .new_change()
+        .risk(medium_risk())
+        .starting_in(Duration::days(40))
+        .in_state(ChangeState::Authorize)
+        .await;
+    let start: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(waiting.change["planned_start"].clone()).unwrap();
+    let freeze = json!({ "title": "Payroll run", "starts_at": start - Duration::hours(1), "ends_at": start + Duration::hours(1) });
+    app.post("/api/v1/blackouts", &chair, freeze).await;
+    let now = app.ctx.clock.now();
+    let meeting = json!({ "title": "CAB", "starts_at": now + Duration::hours(3), "cutoff_at": now + Duration::hours(2) });
+    let meeting = app.post("/api/v1/cab/meetings", &chair, meeting).await;
+    let path = format!("/api/v1/cab/meetings/{}", meeting["id"]);
+    let detail = app.get(&path, &chair).await;
+    let items = detail["agenda"][0]["items"].as_array().unwrap();
+    let item = |change: &Value| items.iter().find(|i| i["change"]["id"] == change["id"]).unwrap().clone();
+    let kinds = |item: Value| -> Vec<String> {
+        item["conflicts"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(kinds(item(&waiting.change)), ["blackout"]);
+    assert!(kinds(item(&calm.change)).is_empty());
+    let client = sign_in(&app, &chair).await;
+    let (_, html) = page(&client, &app, &format!("/cab/meetings/{}", meeting["id"])).await;
+    assert!(html.contains("Payroll run"), "the page names the freeze");
+    let (_, markdown) = page(&client, &app, &format!("/cab/meetings/{}/agenda.md", meeting["id"])).await;
+    assert!(markdown.contains("Payroll run"), "{markdown}");
+    deliver(&app).await;
+    app.ctx.clock.advance(Duration::hours(2));
+    send_agendas(&app).await;
+    let mails = deliver(&app).await;
+    let agenda = mails.iter().find(|m| m.contains(&format!("To: {}", chair.email))).unwrap();
+    assert!(agenda.contains("Payroll run"), "the emailed agenda too");
 }

@@ -67,9 +67,11 @@ fn form_page(
     values: &FormValues,
     choices: &FormChoices,
     errors: &Errors,
+    slots: &[crate::services::slots::Slot],
 ) -> maud::Markup {
     let implementers = implementer_choices(choices);
-    let shown = Choices { cis: &choices.cis, templates: &choices.templates, implementers: &implementers };
+    let shown =
+        Choices { cis: &choices.cis, templates: &choices.templates, implementers: &implementers, slots };
     page(viewer, title, view::form(viewer, action, values, &shown, errors))
 }
 
@@ -80,7 +82,7 @@ pub async fn new(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, Pa
     let title = viewer.lang.t("nav-new-change");
     Ok(html(
         StatusCode::OK,
-        form_page(&viewer, &title, "/changes/new", &values, &choices, &Errors::default()),
+        form_page(&viewer, &title, "/changes/new", &values, &choices, &Errors::default(), &[]),
     ))
 }
 
@@ -94,7 +96,7 @@ async fn form_again(
 ) -> Result<HttpResponse, PageError> {
     let caller = viewer.caller.clone();
     let choices = page_run(ctx, viewer.lang, move |ctx| reference::form_choices(ctx, &caller)).await?;
-    let page = form_page(viewer, title, action, &values, &choices, &Errors::new(viewer.lang, errors));
+    let page = form_page(viewer, title, action, &values, &choices, &Errors::new(viewer.lang, errors), &[]);
     Ok(html(status, page))
 }
 
@@ -161,14 +163,23 @@ pub async fn edit_form(
 ) -> Result<HttpResponse, PageError> {
     let id = change_id(&viewer, &id)?;
     let caller = viewer.caller.clone();
-    let (detail, choices) = page_run(ctx, viewer.lang, move |ctx| {
-        Ok((changes::detail(ctx, &caller, id)?, reference::form_choices(ctx, &caller)?))
+    let (detail, choices, slots) = page_run(ctx, viewer.lang, move |ctx| {
+        let detail = changes::detail(ctx, &caller, id)?;
+        // Free windows of the change's length, offered beside the typed times.
+        let slots = match detail.actions.contains(&crate::domain::lifecycle::ActionKind::Edit) {
+            true => crate::services::slots::for_change(ctx, &caller, id, 3, None)?,
+            false => Vec::new(),
+        };
+        Ok((detail, reference::form_choices(ctx, &caller)?, slots))
     })
     .await?;
     let values = values_of(&detail.view, viewer.zone);
     let title = viewer.lang.t_with("edit-title", &[("ref", crate::i18n::arg(&detail.view.reference))]);
     let action = format!("/changes/{}/edit", detail.view.reference);
-    Ok(html(StatusCode::OK, form_page(&viewer, &title, &action, &values, &choices, &Errors::default())))
+    Ok(html(
+        StatusCode::OK,
+        form_page(&viewer, &title, &action, &values, &choices, &Errors::default(), &slots),
+    ))
 }
 
 /// Saves the edited draft with its risk answers.

@@ -69,6 +69,24 @@ pub struct Rejected {
 
 /// Parses the change form; field errors come back with the values to show again.
 pub fn change_form(form: &Form, zone: Tz) -> Result<ChangeForm, Box<Rejected>> {
+    // A free slot chosen on the edit form replaces the typed times.
+    let slot = match form.get("slot") {
+        "" => Ok(None),
+        chosen => chosen
+            .split_once('/')
+            .and_then(|(start, end)| {
+                let start = DateTime::parse_from_rfc3339(start).ok()?.with_timezone(&Utc);
+                Some((start, DateTime::parse_from_rfc3339(end).ok()?.with_timezone(&Utc)))
+            })
+            .map(Some)
+            .ok_or_else(|| Message::new("msg-choice")),
+    };
+    let typed = |name: &str, end: bool| match slot {
+        Ok(Some((start, finish))) => {
+            crate::web::views::components::local_input_value(zone, Some(if end { finish } else { start }))
+        }
+        _ => form.get(name).to_owned(),
+    };
     let values = FormValues {
         title: form.get("title").to_owned(),
         change_type: form.get("type").to_owned(),
@@ -76,8 +94,8 @@ pub fn change_form(form: &Form, zone: Tz) -> Result<ChangeForm, Box<Rejected>> {
         description: form.get("description").to_owned(),
         justification: form.get("justification").to_owned(),
         ci_ids: form.all("ci_ids").into_iter().map(str::to_owned).collect(),
-        planned_start: form.get("planned_start").to_owned(),
-        planned_end: form.get("planned_end").to_owned(),
+        planned_start: typed("planned_start", false),
+        planned_end: typed("planned_end", true),
         implementer_id: form.get("implementer_id").to_owned(),
         implementation_plan: form.get("implementation_plan").to_owned(),
         backout_plan: form.get("backout_plan").to_owned(),
@@ -95,6 +113,7 @@ pub fn change_form(form: &Form, zone: Tz) -> Result<ChangeForm, Box<Rejected>> {
     for refused in form.invalid() {
         errors.add(refused.field, refused.message);
     }
+    errors.check("slot", slot.clone());
     let change_type = errors.check("type", values.change_type.parse::<ChangeType>());
     let template_id = optional_id(&mut errors, form, "template_id").map(TemplateId);
     let implementer_id = optional_id(&mut errors, form, "implementer_id").map(UserId);

@@ -114,6 +114,8 @@ pub struct Choices<'a> {
     pub cis: &'a [CiView],
     pub templates: &'a [TemplateView],
     pub implementers: &'a [(String, String)],
+    /// Free windows of the change's length (the edit form of a change with a window).
+    pub slots: &'a [crate::services::slots::Slot],
 }
 
 /// The form to file (`action` = `/changes/new`) or edit a change.
@@ -155,6 +157,19 @@ pub fn form(
                 p.hint { (zone_hint) }
                 (input(Input::DateTimeLocal, &lang.t("field-planned-start"), "planned_start", &values.planned_start, errors.on("planned_start"), false))
                 (input(Input::DateTimeLocal, &lang.t("field-planned-end"), "planned_end", &values.planned_end, errors.on("planned_end"), false))
+                @if !choices.slots.is_empty() {
+                    fieldset.slots {
+                        legend { (lang.t("slots-free")) }
+                        div.check { input #slot-none type="radio" name="slot" value="" checked; label for="slot-none" { (lang.t("slots-keep-typed")) } }
+                        @for (i, slot) in choices.slots.iter().enumerate() {
+                            @let id = format!("slot-{i}");
+                            div.check {
+                                input #(id) type="radio" name="slot" value=(format!("{}/{}", slot.planned_start.to_rfc3339(), slot.planned_end.to_rfc3339()));
+                                label for=(id) { (time(viewer.zone, slot.planned_start)) " – " (time(viewer.zone, slot.planned_end)) }
+                            }
+                        }
+                    }
+                }
             }
             (select(&lang.t("field-implementer"), "implementer_id", &implementers, &values.implementer_id, errors.on("implementer_id")))
             (textarea(&lang.t("field-implementation-plan"), "implementation_plan", &values.implementation_plan, errors.on("implementation_plan")))
@@ -262,17 +277,7 @@ pub fn detail(viewer: &Viewer, detail: &Detail, notice: Option<&str>) -> Markup 
             @if change.conflicts.is_empty() {
                 p { (lang.t("conflicts-none")) }
             } @else {
-                ul.conflicts {
-                    @for conflict in &change.conflicts {
-                        li {
-                            strong { (lang.t(&format!("conflict-{}", conflict.kind))) } ": "
-                            @if let Some(reference) = &conflict.change_ref {
-                                a href=(format!("/changes/{reference}")) { (reference) } " "
-                            }
-                            (conflict.title) " (" (time(zone, conflict.starts_at)) " – " (time(zone, conflict.ends_at)) ")"
-                        }
-                    }
-                }
+                (super::components::conflict_list(lang, zone, &change.conflicts))
             }
         }
         section aria-labelledby="approval" {

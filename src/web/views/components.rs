@@ -218,3 +218,25 @@ pub fn maybe_time(zone: chrono_tz::Tz, at: Option<DateTime<Utc>>) -> Markup {
         }
     }
 }
+
+/// What a window clashes with: each conflict's kind, the change it clashes with (linked)
+/// or the freeze, and when.
+pub fn conflict_list(
+    lang: Lang,
+    zone: chrono_tz::Tz,
+    conflicts: &[crate::domain::schedule::Conflict],
+) -> Markup {
+    html! {
+        ul.conflicts {
+            @for conflict in conflicts {
+                li {
+                    strong { (lang.t(&format!("conflict-{}", conflict.kind))) } ": "
+                    @if let Some(reference) = &conflict.change_ref {
+                        a href=(format!("/changes/{reference}")) { (reference) } " "
+                    }
+                    (conflict.title) " (" (time(zone, conflict.starts_at)) " – " (time(zone, conflict.ends_at)) ")"
+                }
+            }
+        }
+    }
+}

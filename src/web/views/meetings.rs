@@ -42,6 +42,9 @@ fn item_row(viewer: &Viewer, item: &AgendaItem) -> Markup {
                 @if !item.risk_factors.is_empty() {
                     ul.factors { @for factor in &item.risk_factors { li { (factor_text(lang, &factor.key, &factor.detail)) " (+" (factor.points) ")" } } }
                 }
+                @if !item.conflicts.is_empty() {
+                    (super::components::conflict_list(lang, viewer.zone, &item.conflicts))
+                }
             }
             td { (lang.t(&format!("type-{}", change.change_type))) }
             td { (risk_badge(lang, change.risk_level)) " " (change.risk_score) }
@@ -246,6 +249,14 @@ pub fn markdown(lang: Lang, zone: Tz, detail: &MeetingDetail) -> String {
                 );
             }
             out += "\n";
+            for conflict in &item.conflicts {
+                let with = conflict.change_ref.as_deref().map(|r| format!("{r} ")).unwrap_or_default();
+                out += &format!(
+                    "  - {}: {with}{}\n",
+                    lang.t(&format!("conflict-{}", conflict.kind)),
+                    escape(&conflict.title)
+                );
+            }
         }
     }
     out.replace(['\u{2068}', '\u{2069}'], "")
