@@ -154,6 +154,15 @@ try {
     await adminPage.waitForURL(`${base}/admin/${section}`);
     await audit(adminPage, `admin ${section}`);
   }
+  // The admin corrects a CI in place: its row's Edit opens the form filled in.
+  await adminPage.goto(`${base}/admin/cis`);
+  await adminPage.click("main table a:text('Edit')");
+  check("Edit opens the CI's own form, filled in", (await adminPage.inputValue("#name")) === "Sak- og arkivsystem");
+  await audit(adminPage, "admin edit ci");
+  await adminPage.fill("#kind", "application (Noark 5)");
+  await adminPage.click("form.admin button[type=submit]");
+  await adminPage.waitForURL(`${base}/admin/cis`);
+  check("the edited CI is saved", (await adminPage.textContent("main table")).includes("application (Noark 5)"));
 
   const headers = (await fetch(`${base}/sign-in`)).headers;
   check("pages forbid scripts and framing", (headers.get("content-security-policy") ?? "").includes("default-src 'none'") && headers.get("x-frame-options") === "DENY");
@@ -228,6 +237,13 @@ try {
   await audit(kari, "cab meeting agenda");
   await kari.emulateMedia({ media: "print" });
   await kari.screenshot({ path: join(output, "agenda-print.png"), fullPage: true });
+  // The printed agenda (A4 PDF from chromium) holds every item of the agenda.
+  const onAgenda = await kari.$$eval("main table a[href^='/changes/']", (links) => links.map((a) => a.textContent.trim()));
+  const pdfPath = join(output, "agenda.pdf");
+  await kari.pdf({ path: pdfPath, format: "A4", printBackground: false });
+  const printed = execFileSync("pdftotext", ["-layout", pdfPath, "-"], { encoding: "utf8" });
+  check("the printed agenda holds every item", onAgenda.length > 0 && onAgenda.every((ref) => printed.includes(ref)), `${onAgenda} / ${printed.slice(0, 300)}`);
+  check("the printed agenda leaves out the navigation", !printed.includes("Sign out"), printed.slice(0, 300));
   await kari.emulateMedia({ media: "screen" });
   // The chair opens the meeting with who attends; each item gets a decision form.
   const meetingUrl = kari.url();
@@ -245,21 +261,37 @@ try {
   await rita.goto(changeUrl);
   check("a requester cannot vote on her own change", (await rita.locator("button[value=approve]").count()) === 0);
 
-  // Two CAB members approve it from the CAB queue.
-  for (const email of ["cab1@e2e.no", "cab2@e2e.no"]) {
-    const member = await signIn(browser, base, email);
-    await member.goto(`${base}/cab`);
-    if (email === "cab1@e2e.no") {
-      await audit(member, "cab queue");
-      // Enter in the comment never votes.
-      await member.fill("form.vote textarea", "Needs a look at the backout plan");
-      await member.press("form.vote textarea", "Enter");
-      await member.waitForTimeout(300);
-      check("Enter in a vote comment records no vote", member.url() === `${base}/cab` && (await member.locator("form.vote").count()) === 1);
-    }
-    await member.click("form.vote button[value=approve]");
-    await member.waitForURL(/\/changes\/CHG-\d+$/);
-  }
+  // Cato is away: on his profile page he names Cecilie his delegate for today.
+  const cato = await signIn(browser, base, "cab1@e2e.no");
+  await cato.goto(`${base}/cab`);
+  await audit(cato, "cab queue");
+  // Enter in the comment never votes.
+  await cato.fill("form.vote textarea", "Needs a look at the backout plan");
+  await cato.press("form.vote textarea", "Enter");
+  await cato.waitForTimeout(300);
+  check("Enter in a vote comment records no vote", cato.url() === `${base}/cab` && (await cato.locator("form.vote").count()) === 1);
+  await cato.goto(`${base}/profile`);
+  const today = new Intl.DateTimeFormat("sv-SE", { timeZone: "Europe/Oslo" }).format(new Date());
+  await cato.selectOption("#delegate", { label: "Cecilie CAB" });
+  await cato.fill("#from", today);
+  await cato.fill("#until", today);
+  await cato.click("form[action='/profile/delegations'] button[type=submit]");
+  await cato.waitForURL(/\/profile/);
+  check("the member names a delegate on his profile page", (await cato.textContent("#delegation ~ table")).includes("Cecilie CAB"));
+  await audit(cato, "profile delegation");
+
+  // Cecilie votes for Cato, then herself: two approvals.
+  const cecilie = await signIn(browser, base, "cab2@e2e.no");
+  await cecilie.goto(`${base}/cab`);
+  check("the queue offers to vote for the absent member", (await cecilie.locator("form.vote select[name=on_behalf_of] option").count()) === 2);
+  await audit(cecilie, "cab queue as delegate");
+  await cecilie.selectOption("form.vote select[name=on_behalf_of]", { label: "Cato CAB (as their delegate)" });
+  await cecilie.click("form.vote button[value=approve]");
+  await cecilie.waitForURL(/\/changes\/CHG-\d+$/);
+  check("the change page says who voted for whom", (await cecilie.textContent("main")).includes("Cecilie CAB for Cato CAB"));
+  await cecilie.goto(`${base}/cab`);
+  await cecilie.click("form.vote button[value=approve]");
+  await cecilie.waitForURL(/\/changes\/CHG-\d+$/);
   await kari.goto(changeUrl);
   check("two approvals schedule a medium-risk change", (await kari.textContent(".summary")).includes("Scheduled"));
   await audit(kari, "change scheduled");
