@@ -68,11 +68,20 @@ const TITLES: &[&str] = &[
     "Migrate nightly job to new scheduler",
 ];
 
+/// How far back the demo's history starts: the two CAB meetings before this week.
+const HISTORY: Duration = Duration::days(15);
+
 /// Fills the database and returns a summary to print.
+///
+/// The demo's clock starts `HISTORY` ago, so that the people, the CIs and two past CAB
+/// meetings (with their agendas, decisions and minutes) are made in time order through
+/// the same services; it is then brought back to now for the rest.
 pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
     if ctx.db.query(|conn| user_repo::id_by_email(conn, "kari.nordmann@demo.endring.no"))?.is_some() {
         return Err(ServiceError::Conflict(crate::domain::validation::Message::new("msg-demo-exists")));
     }
+    ctx.clock.advance(-HISTORY);
+    let mut rewound = HISTORY;
     let mut people: BTreeMap<&str, Caller> = BTreeMap::new();
     for (login, name, roles) in PEOPLE {
         let email = format!("{login}@demo.endring.no");
@@ -111,6 +120,9 @@ pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
             .map(|l| people[l].clone())
             .collect();
     let manager = people["kari.nordmann"].clone();
+    let history = past_meetings(ctx, &people, &cis, &voters)?;
+    rewound -= history.moved;
+    ctx.clock.advance(rewound);
     let targets = [
         ChangeState::Draft,
         ChangeState::Assess,
@@ -179,14 +191,188 @@ pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
             workdays::close(ctx, &admin, workdays::NewClosedDay { day, name: Text::literal(name) })?;
         }
     }
+    let blackouts = municipal_blackouts(ctx, &manager, &cis)?;
+    // Sofie is away this week: Jonas votes for her.
+    let today = ctx.clock.now().with_timezone(&ctx.config.time_zone()).date_naive();
+    let away = super::delegations::DelegationInput {
+        principal: None,
+        delegate: people["jonas.pedersen"].id.0,
+        from: today,
+        until: today + Duration::days(6),
+    };
+    super::delegations::create(ctx, &people["sofie.larsen"], away)?;
     let planned = meetings::plan_ahead(ctx)?;
     let counts: Vec<String> = made.iter().map(|(state, n)| format!("{n} {state}")).collect();
     Ok(format!(
-        "Demo data: {} users (password `{DEMO_PASSWORD}`, e.g. kari.nordmann@demo.endring.no), {} CIs, 50 changes ({}), 3 maintenance windows, 2 closed days, {planned} CAB meetings planned.",
+        "Demo data: {} users (password `{DEMO_PASSWORD}`, e.g. kari.nordmann@demo.endring.no), {} CIs, {} changes ({}), 3 maintenance windows, {blackouts} blackouts, 2 closed days, {} past CAB meetings with minutes, {planned} CAB meetings planned, 1 delegation.",
         PEOPLE.len(),
         CIS.len(),
-        counts.join(", ")
+        50 + history.changes,
+        counts.join(", "),
+        history.meetings,
     ))
+}
+
+/// What the demo's history made, and how far it moved the clock.
+struct History {
+    meetings: usize,
+    changes: usize,
+    moved: Duration,
+}
+
+/// The two CAB meetings before this week, run as a change manager runs them: changes go
+/// to the CAB, the agenda goes out at the cut-off, the chair opens the meeting with who
+/// attends, records the decisions and closes it (the minutes).
+fn past_meetings(
+    ctx: &Ctx,
+    people: &BTreeMap<&str, Caller>,
+    cis: &[crate::domain::ids::CiId],
+    voters: &[Caller],
+) -> ServiceResult<History> {
+    use crate::domain::meeting::DecisionOutcome::{self, Approve, Defer, Reject, Return};
+    let chair = &people["kari.nordmann"];
+    let attendees: Vec<crate::domain::ids::UserId> =
+        ["kari.nordmann", "ola.hansen", "ingrid.berg", "lars.johansen"]
+            .iter()
+            .map(|l| people[l].id)
+            .collect();
+    meetings::plan_ahead(ctx)?;
+    let start = ctx.clock.now().duration_trunc(TimeDelta::hours(1)).unwrap_or_else(|_| ctx.clock.now());
+    let cast = Cast { requester: &people["emma.kristiansen"], manager: chair, voters };
+    let mut waiting = Vec::new();
+    for (n, (title, ci)) in [
+        ("Replace the core switch in the town hall", 5),
+        ("Upgrade the school portal before the exams", 2),
+        ("New integration with the health platform", 11),
+        ("Move the building permit portal to the cloud", 8),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let window = start + Duration::days(25 + n as i64 * 2) + Duration::hours(8);
+        let input = NewChange {
+            title: Text::literal(title),
+            description: Text::literal("Planned with the supplier; see the attached plan."),
+            justification: Text::literal("The current setup is out of support next year."),
+            change_type: Some(ChangeType::Normal),
+            ci_ids: vec![cis[ci]],
+            planned_start: Some(window),
+            planned_end: Some(window + Duration::hours(3)),
+            implementation_plan: Text::literal("1. Announce. 2. Apply the change. 3. Verify the service."),
+            backout_plan: Text::literal("Restore the snapshot taken before the change."),
+            test_plan: Text::literal("Smoke test of sign-in and the main workflows."),
+            implementer_id: Some(people["anders.olsen"].id),
+            template_id: None,
+            answers: BTreeMap::new(),
+        };
+        let change = create(ctx, cast.requester, input)?;
+        advance(ctx, &cast, change.id, ChangeType::Normal, ChangeState::Authorize, n)?;
+        waiting.push(change.id);
+    }
+    let agendas: [&[(usize, DecisionOutcome, &str)]; 2] = [
+        &[
+            (0, Approve, ""),
+            (1, Reject, "Not during the exam period; come back with a date after the exams."),
+            (2, Defer, ""),
+            (3, Return, "The backout plan needs the supplier's confirmation."),
+        ],
+        &[(2, Approve, "Approved with the integration team on call.")],
+    ];
+    let mut moved = Duration::zero();
+    let mut held = 0;
+    for decisions in agendas {
+        let Some(next) = meetings::next(ctx, chair)? else { break };
+        let id = next.meeting.id;
+        // The agenda goes out at the cut-off; the meeting starts.
+        let to_cutoff = next.meeting.cutoff_at - ctx.clock.now() + Duration::minutes(1);
+        ctx.clock.advance(to_cutoff);
+        meetings::send_agendas(ctx)?;
+        let to_start = next.meeting.starts_at - ctx.clock.now() + Duration::minutes(2);
+        ctx.clock.advance(to_start);
+        moved += to_cutoff + to_start;
+        meetings::open(ctx, chair, id, meetings::OpenMeeting { attendees: attendees.clone() })?;
+        for (item, outcome, comment) in decisions {
+            let input = meetings::DecisionInput {
+                change_id: waiting[*item],
+                outcome: *outcome,
+                comment: Text::literal(comment),
+                force: false,
+                reason: None,
+            };
+            meetings::record_decision(ctx, chair, id, input)?;
+        }
+        ctx.clock.advance(Duration::minutes(50));
+        moved += Duration::minutes(50);
+        meetings::close(ctx, chair, id)?;
+        held += 1;
+    }
+    Ok(History { meetings: held, changes: waiting.len(), moved })
+}
+
+/// The freezes a municipality keeps: election day, the monthly payroll runs, the school
+/// exam weeks and the Christmas freeze (times in the service's zone).
+fn municipal_blackouts(
+    ctx: &Ctx,
+    manager: &Caller,
+    cis: &[crate::domain::ids::CiId],
+) -> ServiceResult<usize> {
+    use crate::domain::workdays::local_instant;
+    let zone = ctx.config.time_zone();
+    let today = ctx.clock.now().with_timezone(&zone).date_naive();
+    let day = |y: i32, m: u32, d: u32| chrono::NaiveDate::from_ymd_opt(y, m, d);
+    let midnight = chrono::NaiveTime::MIN;
+    // Elections are on the second Monday of September (odd years: local, even: national
+    // every four years); the demo freezes the next one's Sunday and Monday.
+    let year = if today.month() >= 9 { today.year() + 1 } else { today.year() };
+    let first = day(year, 9, 1).unwrap_or(today);
+    let monday = first
+        + Duration::days(i64::from((7 - first.weekday().num_days_from_monday()) % 7))
+        + Duration::days(7);
+    let mut freezes: Vec<(String, chrono::NaiveDate, chrono::NaiveDate, Vec<crate::domain::ids::CiId>)> = vec![
+        (
+            format!("Valgdagen {year} – all IT frozen"),
+            monday - Duration::days(1),
+            monday + Duration::days(1),
+            Vec::new(),
+        ),
+        (
+            "Eksamensperioden i skolen".to_owned(),
+            day(year, 5, 18).unwrap_or(today),
+            day(year, 6, 20).unwrap_or(today),
+            vec![cis[2]],
+        ),
+        (
+            "Julefrys".to_owned(),
+            day(today.year(), 12, 18).unwrap_or(today),
+            day(today.year() + 1, 1, 3).unwrap_or(today),
+            Vec::new(),
+        ),
+    ];
+    // The payroll runs on the 10th to 12th of each of the next three months.
+    for ahead in 1..=3 {
+        let month = (today.month0() + ahead) % 12 + 1;
+        let year = today.year() + i32::from(today.month0() + ahead >= 12);
+        if let Some(from) = day(year, month, 10) {
+            freezes.push(("Lønnskjøring".to_owned(), from, from + Duration::days(3), vec![cis[1]]));
+        }
+    }
+    let mut made = 0;
+    for (title, from, until, ci_ids) in freezes {
+        let (Some(starts_at), Some(ends_at)) =
+            (local_instant(zone, from, midnight), local_instant(zone, until, midnight))
+        else {
+            continue;
+        };
+        let input = super::reference::NewBlackout {
+            title: Text::parse(&title).unwrap_or_default(),
+            starts_at,
+            ends_at,
+            ci_ids,
+        };
+        super::reference::create_blackout(ctx, manager, input)?;
+        made += 1;
+    }
+    Ok(made)
 }
 
 /// The people who take one demo change through its lifecycle.

@@ -16,7 +16,7 @@ async fn demo_data_covers_every_state_and_its_trail_verifies(backend: Backend) {
         .await
         .unwrap()
         .unwrap();
-    assert!(summary.contains("50 changes"), "{summary}");
+    assert!(summary.contains("54 changes"), "{summary}");
     for state in [
         "draft",
         "assess",
@@ -40,6 +40,31 @@ async fn demo_data_covers_every_state_and_its_trail_verifies(backend: Backend) {
     assert_eq!(windows.as_array().unwrap().len(), 3, "the demo has maintenance windows");
     let meetings = app.get("/api/v1/cab/meetings", &app.admin).await;
     assert!(meetings.as_array().unwrap().len() >= 7, "and the coming weeks' CAB meetings");
+    // Two past meetings, each closed with its minutes.
+    let now = app.ctx.clock.now();
+    let (from, to) = ((now - chrono::Duration::days(20)).to_rfc3339(), now.to_rfc3339());
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("from", &from)
+        .append_pair("to", &to)
+        .finish();
+    let past = app.get(&format!("/api/v1/cab/meetings?{query}"), &app.admin).await;
+    let closed: Vec<&serde_json::Value> =
+        past.as_array().unwrap().iter().filter(|m| m["state"] == "closed").collect();
+    assert_eq!(closed.len(), 2, "{past}");
+    let first = app.get(&format!("/api/v1/cab/meetings/{}", closed[0]["id"]), &app.admin).await;
+    let outcomes: Vec<&str> =
+        first["decisions"].as_array().unwrap().iter().map(|d| d["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["approve", "reject", "defer", "return"], "the minutes of the first");
+    assert_eq!(first["attendees"].as_array().unwrap().len(), 4);
+    let blackouts =
+        app.get("/api/v1/blackouts?from=2020-01-01T00:00:00Z&to=2100-01-01T00:00:00Z", &app.admin).await;
+    let titles: Vec<&str> =
+        blackouts.as_array().unwrap().iter().map(|b| b["title"].as_str().unwrap()).collect();
+    for wanted in ["Valgdagen", "Eksamensperioden", "Julefrys", "Lønnskjøring"] {
+        assert!(titles.iter().any(|t| t.starts_with(wanted)), "{wanted} in {titles:?}");
+    }
+    let delegations = app.get("/api/v1/delegations", &app.admin).await;
+    assert_eq!(delegations.as_array().unwrap().len(), 1, "Jonas votes for Sofie this week");
     let year = chrono::Datelike::year(&app.ctx.clock.now());
     let days = app.get(&format!("/api/v1/calendar/days-off?year={year}"), &app.admin).await;
     assert!(days.as_array().unwrap().iter().any(|d| d["name"].is_string()), "and closed days");
