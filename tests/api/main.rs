@@ -12,6 +12,7 @@ mod audit;
 mod cli;
 mod concurrency;
 mod delegations;
+mod dst;
 mod errors;
 mod house;
 mod lifecycle;

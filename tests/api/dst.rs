@@ -1,0 +1,153 @@
+//! The DST nights in Europe/Oslo through the whole stack: a change planned 01:00–04:00 on
+//! the last Sunday of March (a 2-hour night) and of October (a 4-hour night) is stored,
+//! shown, exported (invitation and feed, read by an independent iCalendar parser) and
+//! conflict-checked as the instants it is; a maintenance window 01:00–04:00 holds it.
+
+use crate::helpers::{Backend, TestApp};
+use crate::on_both_backends;
+use crate::pages::{page, sign_in};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use endring::domain::change::ChangeState;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+on_both_backends!(the_dst_nights_are_stored_shown_exported_and_conflict_checked_as_instants);
+
+fn oslo(day: NaiveDate, hour: u32) -> DateTime<Utc> {
+    let local = day.and_time(NaiveTime::from_hms_opt(hour, 0, 0).unwrap());
+    chrono_tz::Europe::Oslo.from_local_datetime(&local).single().unwrap().with_timezone(&Utc)
+}
+
+fn ics_times(text: &str, uid: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for calendar in ical::IcalParser::new(text.as_bytes()) {
+        for event in calendar.expect("it parses").events {
+            let value = |name: &str| {
+                event
+                    .properties
+                    .iter()
+                    .find(|p| p.name == name)
+                    .and_then(|p| p.value.clone())
+                    .unwrap_or_default()
+            };
+            if value("UID").starts_with(uid) {
+                found.push((value("DTSTART"), value("DTEND")));
+            }
+        }
+    }
+    found
+}
+
+fn conflict_kinds(change: &Value) -> Vec<String> {
+    change["conflicts"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn the_dst_nights_are_stored_shown_exported_and_conflict_checked_as_instants(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ci = app.ci("Archive", 3).await;
+    let window = json!({ "ci_id": ci, "weekday": "sunday", "starts": "01:00", "ends": "04:00", "zone": "Europe/Oslo" });
+    app.post("/api/v1/maintenance-windows", &app.admin, window).await;
+    let admin_browser = sign_in(&app, &app.admin).await;
+    let ctx = app.ctx.clone();
+    let admin = ctx
+        .db
+        .query(|conn| endring::db::users::caller(conn, endring::domain::ids::UserId(app.admin.id)))
+        .unwrap()
+        .unwrap();
+    let (_, token) = endring::services::feeds::create(
+        &ctx,
+        &admin,
+        endring::services::feeds::FeedScope::All,
+        None,
+        &endring::domain::text::Text::literal("All"),
+    )
+    .unwrap();
+    let nights = [
+        // Last Sunday of March 2027: 02:00 CET becomes 03:00 CEST.
+        (
+            NaiveDate::from_ymd_opt(2027, 3, 28).unwrap(),
+            2,
+            "2027-03-28 01:00 CET",
+            "2027-03-28 04:00 CEST",
+            ("20270328T000000Z", "20270328T020000Z"),
+        ),
+        // Last Sunday of October 2027: 03:00 CEST becomes 02:00 CET.
+        (
+            NaiveDate::from_ymd_opt(2027, 10, 31).unwrap(),
+            4,
+            "2027-10-31 01:00 CEST",
+            "2027-10-31 04:00 CET",
+            ("20271030T230000Z", "20271031T030000Z"),
+        ),
+    ];
+    for (day, hours, shown_start, shown_end, (ics_start, ics_end)) in nights {
+        let (start, end) = (oslo(day, 1), oslo(day, 4));
+        assert_eq!((end - start).num_hours(), hours);
+        let staged = app.new_change().on_ci(ci).starting_at(start).in_state(ChangeState::Scheduled).await;
+        let body = json!({ "planned_start": start, "planned_end": end });
+        let (status, moved) = app.act(&staged.change, "reschedule", &staged.manager, body).await;
+        assert_eq!(status, StatusCode::OK, "{moved}");
+
+        // Stored as the instants.
+        let stored = app.change(&staged.change).await;
+        let at = |field: &str| serde_json::from_value::<DateTime<Utc>>(stored[field].clone()).unwrap();
+        assert_eq!((at("planned_start"), at("planned_end")), (start, end));
+        assert!(
+            !conflict_kinds(&stored).contains(&"outside_maintenance".to_owned()),
+            "the 01:00–04:00 window holds it: {}",
+            stored["conflicts"]
+        );
+
+        // Shown in local time with the zone that applies at each end.
+        let reference = stored["ref"].as_str().unwrap().to_owned();
+        let (_, html) = page(&admin_browser, &app, &format!("/changes/{reference}")).await;
+        assert!(html.contains(shown_start) && html.contains(shown_end), "{shown_start} – {shown_end}");
+
+        // Exported: the invitation sent for the new window and the calendar feed.
+        let folder = tempfile::tempdir().unwrap();
+        let config = endring::config::Config { mail_dir: folder.path().to_owned(), ..Default::default() };
+        let files = endring::mail::transport::Transport::from_config(&config).unwrap();
+        endring::mail::worker::deliver_due(&app.ctx, &files).await.unwrap();
+        let mut invitations = Vec::new();
+        for entry in std::fs::read_dir(folder.path()).unwrap() {
+            let mail = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            if let (Some(from), Some(to)) = (mail.find("BEGIN:VCALENDAR"), mail.rfind("END:VCALENDAR")) {
+                let ics = mail[from..to + "END:VCALENDAR".len()].replace("=\r\n", "");
+                invitations.extend(ics_times(&ics, &format!("change-{reference}")));
+            }
+        }
+        let wanted = (ics_start.to_owned(), ics_end.to_owned());
+        assert!(invitations.contains(&wanted), "the rescheduled invitation: {invitations:?}");
+        let feed = app
+            .client
+            .get(format!("{}/calendar.ics?token={token}", app.address))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let in_feed = ics_times(&feed, &format!("change-{reference}"));
+        // The feed reaches 180 days ahead: the March night is in it, October's not yet.
+        if start < app.ctx.clock.now() + endring::services::feeds::AHEAD {
+            assert_eq!(in_feed, [wanted.clone()], "the feed's event");
+        }
+
+        // Conflict-checked as instants: a change in the night's last local hour clashes, one
+        // right after it does not.
+        let last_hour = json!({
+            "title": "Last hour", "description": "d", "justification": "j", "type": "normal", "ci_ids": [ci],
+            "planned_start": end - chrono::Duration::hours(1), "planned_end": end,
+        });
+        let clash = app.post("/api/v1/changes", &staged.requester, last_hour).await;
+        let clash = app.change(&clash).await;
+        assert!(conflict_kinds(&clash).contains(&"shared_ci".to_owned()), "{}", clash["conflicts"]);
+        let after = json!({
+            "title": "After", "description": "d", "justification": "j", "type": "normal", "ci_ids": [ci],
+            "planned_start": end, "planned_end": end + chrono::Duration::hours(1),
+        });
+        let after = app.post("/api/v1/changes", &staged.requester, after).await;
+        let after = app.change(&after).await;
+        assert!(!conflict_kinds(&after).contains(&"shared_ci".to_owned()), "{}", after["conflicts"]);
+    }
+}
