@@ -46,7 +46,7 @@ pub struct Config {
 }
 
 /// `[cab]`: the weekly meeting in the service's zone, and its cut-off.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct CabConfig {
     /// `monday` … `friday`.
@@ -57,6 +57,8 @@ pub struct CabConfig {
     pub cutoff_time: String,
     /// `next_working_day` or `skip`: a meeting whose day is a holiday or closed day.
     pub on_holiday: String,
+    /// IANA zone of the meeting's day and times; default the service's (`timezone`).
+    pub zone: Option<String>,
 }
 
 impl Default for CabConfig {
@@ -66,6 +68,7 @@ impl Default for CabConfig {
             meeting_time: "10:00".into(),
             cutoff_time: "12:00".into(),
             on_holiday: "next_working_day".into(),
+            zone: None,
         }
     }
 }
@@ -91,12 +94,21 @@ impl CabConfig {
             "skip" => OnHoliday::Skip,
             other => return Err(format!("cab.on_holiday `{other}` must be next_working_day or skip")),
         };
+        if let Some(zone) = &self.zone {
+            zone.parse::<chrono_tz::Tz>()
+                .map_err(|_| format!("cab.zone `{zone}` must be an IANA time zone"))?;
+        }
         Ok(MeetingRule {
             weekday,
             time: time("meeting_time", &self.meeting_time)?,
             cutoff: time("cutoff_time", &self.cutoff_time)?,
             on_holiday,
         })
+    }
+
+    /// The meeting's zone: its own, or `service`'s.
+    pub fn zone_or(&self, service: chrono_tz::Tz) -> chrono_tz::Tz {
+        self.zone.as_deref().and_then(|z| z.parse().ok()).unwrap_or(service)
     }
 }
 

@@ -211,3 +211,17 @@ pub fn mark_agenda_sent(conn: &mut DbConn, id: i32, now: DateTime<Utc>) -> Query
         .execute(conn)?;
     Ok(changed == 1)
 }
+
+/// Removes the regular meetings after `now` that are still only planned and whose agenda
+/// has not gone out (before the meetings are planned again by new settings); returns how
+/// many. Nothing refers to such a meeting yet.
+pub fn drop_unsent_regular(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::delete(
+        cab_meetings::table
+            .filter(cab_meetings::kind.eq(MeetingKind::Regular.as_str()))
+            .filter(cab_meetings::state.eq(MeetingState::Planned.as_str()))
+            .filter(cab_meetings::agenda_sent_at.is_null())
+            .filter(cab_meetings::starts_at.gt(to_naive(now))),
+    )
+    .execute(conn)
+}

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod blackouts;
+pub mod cab_settings;
 pub mod changes;
 pub mod cis;
 pub mod closed_days;

@@ -302,6 +302,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cab_settings (id) {
+        id -> Integer,
+        meeting_day -> Text,
+        meeting_time -> Text,
+        cutoff_time -> Text,
+        on_holiday -> Text,
+        zone -> Text,
+        updated_by -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(change_cis -> changes (change_id));
@@ -336,5 +349,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     meeting_decisions,
     maintenance_windows,
     feed_tokens,
-    delegations
+    delegations,
+    cab_settings
 );

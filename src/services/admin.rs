@@ -18,17 +18,19 @@ pub enum Section {
     Blackouts,
     Maintenance,
     Calendar,
+    Cab,
     Notices,
 }
 
 impl Section {
-    pub const ALL: [Section; 7] = [
+    pub const ALL: [Section; 8] = [
         Section::Users,
         Section::Cis,
         Section::Templates,
         Section::Blackouts,
         Section::Maintenance,
         Section::Calendar,
+        Section::Cab,
         Section::Notices,
     ];
 
@@ -40,6 +42,7 @@ impl Section {
             Section::Templates => Permission::ManageTemplates,
             Section::Blackouts => Permission::ManageBlackouts,
             Section::Calendar => Permission::ManageCalendar,
+            Section::Cab => Permission::ConfigureCab,
             Section::Maintenance => Permission::ManageMaintenance,
             Section::Notices => Permission::ManageNotices,
         }
@@ -57,6 +60,8 @@ pub struct Listing {
     /// This year's and next year's public holidays and closed days.
     pub days_off: Vec<DayOff>,
     pub maintenance: Vec<super::maintenance::MaintenanceWindowView>,
+    /// The CAB meeting settings in force.
+    pub cab: Option<crate::config::CabConfig>,
 }
 
 /// The sections `caller` may manage.
@@ -76,6 +81,7 @@ pub fn listing(ctx: &Ctx, caller: &Caller, section: Section, search: &str) -> Se
             listing.cis = reference::list_cis(ctx, caller, 0)?;
         }
         Section::Notices => listing.notices = super::outbox::failed(ctx, caller)?,
+        Section::Cab => listing.cab = Some(super::cab_settings::show(ctx, caller)?),
         Section::Maintenance => {
             listing.maintenance = super::maintenance::list(ctx, caller)?;
             listing.cis = reference::list_cis(ctx, caller, 0)?;

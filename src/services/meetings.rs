@@ -104,11 +104,10 @@ pub struct MeetingDetail {
 /// many it added. Reads first and writes only when a meeting is missing.
 pub fn plan_ahead(ctx: &Ctx) -> ServiceResult<usize> {
     let now = ctx.clock.now();
-    let zone = ctx.config.time_zone();
-    let today = now.with_timezone(&zone).date_naive();
-    let rule = ctx.config.meeting_rule();
     let horizon = now + Duration::weeks(PLAN_WEEKS + 1);
     let missing = ctx.db.read(|conn| -> ServiceResult<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
+        let (rule, zone) = super::cab_settings::rule(ctx, conn)?;
+        let today = now.with_timezone(&zone).date_naive();
         let calendar = super::workdays::calendar(
             conn,
             today - Duration::days(7),

@@ -29,10 +29,10 @@ pub fn next_cutoff(ctx: &Ctx, conn: &mut DbConn, now: DateTime<Utc>) -> ServiceR
     if next_planned.is_some() {
         return Ok(next_planned);
     }
-    let zone = ctx.config.time_zone();
+    let (rule, zone) = super::cab_settings::rule(ctx, conn)?;
     let today = now.with_timezone(&zone).date_naive();
     let calendar = super::workdays::calendar(conn, today - Duration::days(21), today + Duration::days(42))?;
-    Ok(ctx.config.meeting_rule().next_cutoff(now, zone, &calendar))
+    Ok(rule.next_cutoff(now, zone, &calendar))
 }
 
 /// The next cut-off, read in a transaction of its own (for tests and pages).

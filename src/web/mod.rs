@@ -80,6 +80,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/admin/users/roles").route(post().to(pages::admin::set_roles)))
         .service(resource("/admin/notices").route(get().to(pages::admin::notices_page)))
         .service(
+            resource("/admin/cab")
+                .route(get().to(pages::admin::cab_page))
+                .route(post().to(pages::admin::save_cab)),
+        )
+        .service(
             resource("/admin/calendar")
                 .route(get().to(pages::admin::calendar_page))
                 .route(post().to(pages::admin::close_day)),
@@ -167,6 +172,7 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
         ("/api/v1/calendar", vec![on(M::GET, reference::calendar)]),
         ("/api/v1/cab/meetings", vec![on(M::GET, meetings::list), on(M::POST, meetings::add)]),
         ("/api/v1/cab/meetings/{id}", vec![on(M::GET, meetings::get)]),
+        ("/api/v1/cab/settings", vec![on(M::GET, meetings::settings), on(M::PUT, meetings::save_settings)]),
         ("/api/v1/cab/meetings/{id}/cancel", vec![on(M::POST, meetings::cancel)]),
         ("/api/v1/cab/meetings/{id}/open", vec![on(M::POST, meetings::open)]),
         ("/api/v1/cab/meetings/{id}/decisions", vec![on(M::POST, meetings::decision)]),

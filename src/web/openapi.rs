@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         reference::update_blackout, reference::retire_blackout, super::api::maintenance::update,
         super::api::meetings::list, super::api::meetings::add, super::api::meetings::get, super::api::meetings::cancel,
         super::api::meetings::open, super::api::meetings::decision, super::api::meetings::close,
+        super::api::meetings::settings, super::api::meetings::save_settings,
         super::api::maintenance::list, super::api::maintenance::add, super::api::maintenance::remove,
         super::api::delegations::list, super::api::delegations::create, super::api::delegations::revoke,
         super::api::workdays::days_off, super::api::workdays::close_day, super::api::workdays::reopen_day,

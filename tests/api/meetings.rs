@@ -21,6 +21,7 @@ on_both_backends!(
     at_the_cutoff_members_and_delegates_get_the_agenda_once_with_the_meeting_invitation,
     closing_a_meeting_emails_its_minutes_to_the_attendees,
     each_agenda_item_shows_its_conflicts_on_the_page_in_markdown_and_by_email,
+    the_meeting_settings_are_changed_on_the_admin_page_and_the_coming_meetings_follow,
 );
 
 async fn plan(app: &TestApp) -> usize {
@@ -578,4 +579,78 @@ async fn each_agenda_item_shows_its_conflicts_on_the_page_in_markdown_and_by_ema
     let mails = deliver(&app).await;
     let agenda = mails.iter().find(|m| m.contains(&format!("To: {}", chair.email))).unwrap();
     assert!(agenda.contains("Payroll run"), "the emailed agenda too");
+}
+
+async fn the_meeting_settings_are_changed_on_the_admin_page_and_the_coming_meetings_follow(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let member = app.user("cato", &[Role::CabMember]).await;
+    let chair = app.user("mona", &[Role::ChangeManager]).await;
+    plan(&app).await;
+    // The first meeting's agenda goes out at its cut-off: that meeting stays as it is.
+    let first = app.get("/api/v1/cab/meetings", &chair).await[0].clone();
+    let cutoff: chrono::DateTime<chrono::Utc> = serde_json::from_value(first["cutoff_at"].clone()).unwrap();
+    app.ctx.clock.advance(cutoff - app.ctx.clock.now() + Duration::minutes(1));
+    send_agendas(&app).await;
+
+    let wednesday = json!({ "meeting_day": "wednesday", "meeting_time": "13:00", "cutoff_time": "09:00", "on_holiday": "skip", "zone": "Europe/Oslo" });
+    let put = |who: &crate::helpers::User, body: Value| {
+        let (app, who) = (&app, who.clone());
+        async move { app.call(reqwest::Method::PUT, "/api/v1/cab/settings", Some(&who), Some(body)).await }
+    };
+    assert_eq!(put(&member, wednesday.clone()).await.0, StatusCode::FORBIDDEN);
+    for (field, value) in [("meeting_time", "25:00"), ("zone", "Mars/Base"), ("meeting_day", "sunday")] {
+        let mut wrong = wednesday.clone();
+        wrong[field] = json!(value);
+        let (status, problem) = put(&chair, wrong).await;
+        assert_eq!(
+            (status, problem["errors"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{problem}"
+        );
+    }
+    let (status, saved) = put(&chair, wednesday).await;
+    assert_eq!((status, saved["meeting_day"].as_str()), (StatusCode::OK, Some("wednesday")), "{saved}");
+    assert_eq!(app.get("/api/v1/cab/settings", &app.admin).await, saved);
+
+    let meetings = app.get("/api/v1/cab/meetings", &chair).await;
+    let oslo = chrono_tz::Europe::Oslo;
+    let regular: Vec<&Value> =
+        meetings.as_array().unwrap().iter().filter(|m| m["kind"] == "regular").collect();
+    assert_eq!(regular[0]["id"], first["id"], "the meeting whose agenda went out is kept");
+    assert!(regular.len() >= 7, "{meetings}");
+    for meeting in &regular[1..] {
+        let starts: chrono::DateTime<chrono::Utc> =
+            serde_json::from_value(meeting["starts_at"].clone()).unwrap();
+        let local = starts.with_timezone(&oslo);
+        assert_eq!(local.format("%A %H:%M").to_string(), "Wednesday 13:00", "{meeting}");
+        let cutoff: chrono::DateTime<chrono::Utc> =
+            serde_json::from_value(meeting["cutoff_at"].clone()).unwrap();
+        assert_eq!(cutoff.with_timezone(&oslo).format("%H:%M").to_string(), "09:00");
+    }
+
+    // The admin page shows the settings in force and saves them.
+    let client = sign_in(&app, &app.admin).await;
+    let (status, html) = page(&client, &app, "/admin/cab").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("value=\"13:00\""), "the form holds the settings in force");
+    let (status, _) = crate::pages::post_form(
+        &client,
+        &app,
+        "/admin/cab",
+        &[
+            ("meeting_day", "thursday"),
+            ("meeting_time", "09:30"),
+            ("cutoff_time", "12:00"),
+            ("on_holiday", "next_working_day"),
+            ("zone", "Europe/Oslo"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get("/api/v1/cab/settings", &app.admin).await["meeting_day"], "thursday");
+    let events = app.get("/api/v1/cab/meetings", &chair).await;
+    assert!(events.as_array().unwrap().iter().filter(|m| m["kind"] == "regular").skip(1).all(|m| {
+        let starts: chrono::DateTime<chrono::Utc> = serde_json::from_value(m["starts_at"].clone()).unwrap();
+        starts.with_timezone(&oslo).format("%H:%M").to_string() == "09:30"
+    }));
 }

@@ -147,7 +147,7 @@ try {
   await adminPage.waitForURL(`${base}/admin/users`);
   check("the admin adds a user with a role", (await adminPage.textContent("main")).includes("pia@e2e.no"));
   await audit(adminPage, "admin users");
-  for (const section of ["cis", "templates", "blackouts", "maintenance", "calendar", "notices"]) {
+  for (const section of ["cis", "templates", "blackouts", "maintenance", "calendar", "cab", "notices"]) {
     await adminPage.click("main a[href='/admin']");
     await adminPage.waitForURL(`${base}/admin`);
     await adminPage.click(`main a[href='/admin/${section}']`);

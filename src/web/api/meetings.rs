@@ -107,3 +107,27 @@ pub async fn close(
     let id = id.into_inner();
     Ok(web::Json(run(ctx, move |ctx| meetings::close(ctx, &caller, id)).await?))
 }
+
+/// The CAB meeting settings in force (admins, change managers).
+#[utoipa::path(get, path = "/api/v1/cab/settings", responses((status = 200, body = crate::config::CabConfig), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn settings(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+) -> ServiceResult<web::Json<crate::config::CabConfig>> {
+    Ok(web::Json(run(ctx, move |ctx| crate::services::cab_settings::show(ctx, &caller)).await?))
+}
+
+/// Change when the CAB meets (admins, change managers): the coming regular meetings whose
+/// agenda has not gone out are planned again.
+#[utoipa::path(put, path = "/api/v1/cab/settings", request_body = crate::config::CabConfig,
+    responses((status = 200, body = crate::config::CabConfig), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn save_settings(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    body: Json<crate::config::CabConfig>,
+) -> ServiceResult<web::Json<crate::config::CabConfig>> {
+    let input = body.into_inner();
+    Ok(web::Json(run(ctx, move |ctx| crate::services::cab_settings::save(ctx, &caller, input)).await?))
+}

@@ -486,3 +486,30 @@ pub async fn remove_window(
     })
     .await
 }
+
+pub async fn cab_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
+    show(ctx, viewer, Section::Cab, Shown::default()).await
+}
+
+/// Saves the CAB meeting settings; the coming meetings are planned by them.
+pub async fn save_cab(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    form: TypedForm,
+) -> Result<HttpResponse, PageError> {
+    let form = form.0;
+    if !form.invalid().is_empty() {
+        return refused_fields(ctx, viewer, Section::Cab, &form, form.invalid()).await;
+    }
+    let input = crate::config::CabConfig {
+        meeting_day: form.get("meeting_day").to_owned(),
+        meeting_time: form.get("meeting_time").trim().to_owned(),
+        cutoff_time: form.get("cutoff_time").trim().to_owned(),
+        on_holiday: form.get("on_holiday").to_owned(),
+        zone: Some(form.get("zone").trim().to_owned()),
+    };
+    submit(ctx, viewer, Section::Cab, form.typed(), move |ctx, caller| {
+        crate::services::cab_settings::save(ctx, caller, input).map(|_| ())
+    })
+    .await
+}

@@ -19,6 +19,7 @@ pub fn path(section: Section) -> &'static str {
         Section::Templates => "/admin/templates",
         Section::Blackouts => "/admin/blackouts",
         Section::Calendar => "/admin/calendar",
+        Section::Cab => "/admin/cab",
         Section::Maintenance => "/admin/maintenance",
         Section::Notices => "/admin/notices",
     }
@@ -32,6 +33,7 @@ pub fn title_key(section: Section) -> &'static str {
         Section::Templates => "admin-templates",
         Section::Blackouts => "admin-blackouts",
         Section::Calendar => "admin-calendar",
+        Section::Cab => "admin-cab",
         Section::Maintenance => "admin-maintenance",
         Section::Notices => "admin-notices",
     }
@@ -216,6 +218,7 @@ pub fn section(viewer: &Viewer, section: Section, data: &Listing, search: &str, 
             Section::Blackouts => (blackouts(&frame, data)),
             Section::Calendar => (calendar(&frame, data)),
             Section::Maintenance => (maintenance(&frame, data)),
+            Section::Cab => (cab(&frame, data)),
         }
     }
 }
@@ -424,6 +427,31 @@ fn maintenance(frame: &Frame<'_>, data: &Listing) -> Markup {
             (select(&lang.t("admin-weekday"), "weekday", &weekdays, frame.value_or("weekday", "tuesday"), frame.errors.on("weekday")))
             (input(Input::Text, &lang.t("admin-starts"), "starts", frame.value_or("starts", "18:00"), frame.errors.on("starts"), true))
             (input(Input::Text, &lang.t("admin-ends"), "ends", frame.value_or("ends", "22:00"), frame.errors.on("ends"), true))
+        }))
+    }
+}
+
+/// The CAB meeting settings: the form shows the settings in force.
+fn cab(frame: &Frame<'_>, data: &Listing) -> Markup {
+    let lang = frame.viewer.lang;
+    let current = data.cab.clone().unwrap_or_default();
+    let weekdays: Vec<(String, String)> = ["monday", "tuesday", "wednesday", "thursday", "friday"]
+        .iter()
+        .map(|d| (d.to_string(), lang.t(&format!("weekday-full-{}", &d[..3]))))
+        .collect();
+    let holidays: Vec<(String, String)> = ["next_working_day", "skip"]
+        .iter()
+        .map(|h| (h.to_string(), lang.t(&format!("admin-cab-on-holiday-{h}"))))
+        .collect();
+    let zone = current.zone.clone().unwrap_or_default();
+    html! {
+        p.hint { (lang.t("admin-cab-hint")) }
+        (frame.form("/admin/cab", &lang.t("admin-cab"), html! {
+            (select(&lang.t("admin-weekday"), "meeting_day", &weekdays, frame.value_or("meeting_day", &current.meeting_day), frame.errors.on("meeting_day")))
+            (input(Input::Text, &lang.t("admin-cab-time"), "meeting_time", frame.value_or("meeting_time", &current.meeting_time), frame.errors.on("meeting_time"), true))
+            (input(Input::Text, &lang.t("admin-cab-cutoff"), "cutoff_time", frame.value_or("cutoff_time", &current.cutoff_time), frame.errors.on("cutoff_time"), true))
+            (select(&lang.t("admin-cab-on-holiday"), "on_holiday", &holidays, frame.value_or("on_holiday", &current.on_holiday), frame.errors.on("on_holiday")))
+            (input(Input::Text, &lang.t("admin-zone"), "zone", frame.value_or("zone", &zone), frame.errors.on("zone"), true))
         }))
     }
 }

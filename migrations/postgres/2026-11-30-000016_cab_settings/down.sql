@@ -1,0 +1,1 @@
+DROP TABLE cab_settings;
