@@ -151,10 +151,19 @@ pub fn events(ctx: &Ctx, raw: &str) -> ServiceResult<Option<Vec<FeedEvent>>> {
             FeedScope::Personal => repo::personal_changes(conn, owner.id, from, to, LIMIT)?,
         };
         let mut events: Vec<FeedEvent> = found.iter().filter_map(change_event).collect();
-        // CAB meetings for voters and for those voting for a member now.
-        let stands_in = !super::delegations::principals_of(conn, owner.id, now)?.is_empty();
-        let votes = ctx.authz.allows(&owner, Permission::Vote, &Object::none()) || stands_in;
-        if scope != FeedScope::Ci && votes {
+        // CAB meetings in the whole calendar, and in a personal feed for voters and for
+        // those voting for a member now.
+        let mut stands_in = || -> diesel::QueryResult<bool> {
+            Ok(!super::delegations::principals_of(conn, owner.id, now)?.is_empty())
+        };
+        let meetings_shown = match scope {
+            FeedScope::All => true,
+            FeedScope::Ci => false,
+            FeedScope::Personal => {
+                ctx.authz.allows(&owner, Permission::Vote, &Object::none()) || stands_in()?
+            }
+        };
+        if meetings_shown {
             for meeting in meetings::between(conn, from, to, 200)? {
                 events.push(FeedEvent {
                     uid: format!("cab-meeting-{}", meeting.id),

@@ -116,6 +116,10 @@ async fn a_personal_feed_shows_ones_own_changes_and_meetings_and_answers_304_whe
     let path = address.split_once("/calendar.ics").map(|(_, rest)| format!("/calendar.ics{rest}")).unwrap();
     let text = anonymous.get(format!("{}{path}", app.address)).send().await.unwrap().text().await.unwrap();
     assert!(events(&text).iter().any(|(u, _)| *u == uid(&theirs)), "a manager's feed shows every change");
+    assert!(
+        events(&text).iter().any(|(u, _)| *u == format!("cab-meeting-{}@127.0.0.1", meeting["id"])),
+        "and the CAB meetings, though a manager does not vote"
+    );
 }
 
 /// Makes a feed of one CI on the profile page; returns its address.
