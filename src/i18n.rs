@@ -207,8 +207,8 @@ mod tests {
         wanted.extend((1..=12).map(|m| format!("month-{m}")));
         use crate::mail::notice::NoticeKind;
         wanted.extend(NoticeKind::ALL.iter().map(|k| format!("mail-subject-{k}")));
-        for mail in crate::mail::meeting::MeetingMail::ALL {
-            wanted.extend([format!("mail-subject-{}", mail.key()), format!("mail-intro-{}", mail.key())]);
+        for mail in crate::domain::meeting::MeetingMail::ALL {
+            wanted.extend([format!("mail-subject-{mail}"), format!("mail-intro-{mail}")]);
         }
         wanted.extend(
             NoticeKind::ALL.iter().filter(|k| **k != NoticeKind::Decided).map(|k| format!("mail-intro-{k}")),

@@ -62,6 +62,16 @@ pub struct Meeting {
     pub created_at: DateTime<Utc>,
 }
 
+text_enum! {
+    /// A meeting's emails (the outbox kinds): its agenda at the cut-off, its cancellation,
+    /// its minutes.
+    pub enum MeetingMail {
+        Agenda = "meeting_agenda",
+        Cancelled = "meeting_cancelled",
+        Minutes = "meeting_minutes",
+    }
+}
+
 /// How long a meeting is booked for in calendars (invitations and feeds).
 pub const LENGTH: chrono::Duration = chrono::Duration::hours(1);
 

@@ -4,44 +4,19 @@
 
 use super::invitation::Method;
 use super::notice::Rendered;
-use crate::domain::meeting::{AgendaSection, MeetingNotice, LENGTH};
+use crate::domain::meeting::{AgendaSection, MeetingMail, MeetingNotice, LENGTH};
 use crate::i18n::{arg, meeting_title, Lang};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use icalendar::{Calendar, Component, EventLike, Property};
 use maud::{html, DOCTYPE};
 
-/// Which of a meeting's emails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MeetingMail {
-    Agenda,
-    Cancelled,
-    Minutes,
-}
-
-impl MeetingMail {
-    pub const ALL: [MeetingMail; 3] = [MeetingMail::Agenda, MeetingMail::Cancelled, MeetingMail::Minutes];
-
-    /// The outbox kind's mail, if it is one of a meeting's.
-    pub fn parse(kind: &str) -> Option<MeetingMail> {
-        MeetingMail::ALL.into_iter().find(|m| m.key() == kind)
-    }
-
-    pub fn key(self) -> &'static str {
-        match self {
-            MeetingMail::Agenda => "meeting_agenda",
-            MeetingMail::Cancelled => "meeting_cancelled",
-            MeetingMail::Minutes => "meeting_minutes",
-        }
-    }
-
-    /// What the attached invitation asks the calendar to do, if one is attached.
-    pub fn method(self) -> Option<Method> {
-        match self {
-            MeetingMail::Agenda => Some(Method::Request),
-            MeetingMail::Cancelled => Some(Method::Cancel),
-            MeetingMail::Minutes => None,
-        }
+/// What the attached invitation asks the calendar to do, if one is attached.
+pub fn method(mail: MeetingMail) -> Option<Method> {
+    match mail {
+        MeetingMail::Agenda => Some(Method::Request),
+        MeetingMail::Cancelled => Some(Method::Cancel),
+        MeetingMail::Minutes => None,
     }
 }
 
@@ -111,8 +86,8 @@ fn lines(mail: MeetingMail, notice: &MeetingNotice, lang: Lang, zone: Tz) -> Vec
 pub fn render(mail: MeetingMail, notice: &MeetingNotice, lang: Lang, zone: Tz, base_url: &str) -> Rendered {
     let title = meeting_title(lang, zone, notice.kind, &notice.title, notice.starts_at);
     let link = format!("{}/cab/meetings/{}", base_url.trim_end_matches('/'), notice.meeting_id);
-    let subject = lang.t_with(&format!("mail-subject-{}", mail.key()), &[("title", arg(&title))]);
-    let mut intro = lang.t(&format!("mail-intro-{}", mail.key()));
+    let subject = lang.t_with(&format!("mail-subject-{mail}"), &[("title", arg(&title))]);
+    let mut intro = lang.t(&format!("mail-intro-{mail}"));
     if let Some(member) = &notice.on_behalf_of {
         intro = format!("{} {intro}", lang.t_with("mail-as-delegate", &[("name", arg(member))]));
     }

@@ -4,11 +4,10 @@
 //! again. Failures retry with exponential backoff up to `MAX_ATTEMPTS`, then stay `failed`.
 
 use super::invitation::{invitation, Method};
-use super::meeting::MeetingMail;
 use super::notice::{render, Facts, NoticeKind, VoteLinks};
 use super::transport::{build, Content, Invitation, Transport};
 use crate::domain::ids::{ChangeId, UserId};
-use crate::domain::meeting::MeetingNotice;
+use crate::domain::meeting::{MeetingMail, MeetingNotice};
 use crate::i18n::Lang;
 use crate::services::outbox::{self, Delivery, Due};
 use crate::services::{run, Ctx, ServiceResult};
@@ -142,7 +141,7 @@ async fn send_meeting(
     let rendered = super::meeting::render(mail, &facts, lang, zone, base);
     let link = format!("{}/cab/meetings/{}", base.trim_end_matches('/'), facts.meeting_id);
     let organizer = sender_address(&ctx.config.mail_from);
-    let invitation = mail.method().map(|method| {
+    let invitation = super::meeting::method(mail).map(|method| {
         let summary = crate::i18n::meeting_title(lang, zone, facts.kind, &facts.title, facts.starts_at);
         let ics = super::meeting::invitation(
             method,
@@ -159,7 +158,7 @@ async fn send_meeting(
 }
 
 async fn send_one(ctx: &Ctx, transport: &Transport, notice: &Due) -> Result<(), Failure> {
-    if let Some(mail) = MeetingMail::parse(&notice.kind) {
+    if let Ok(mail) = notice.kind.parse::<MeetingMail>() {
         return send_meeting(ctx, transport, notice, mail).await;
     }
     let kind: NoticeKind =

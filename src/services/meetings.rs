@@ -13,13 +13,12 @@ use crate::domain::caller::Caller;
 use crate::domain::change::{plausible, Change};
 use crate::domain::ids::{ChangeId, UserId};
 use crate::domain::meeting::{
-    self, AgendaSection, Candidate, DecisionOutcome, Meeting, MeetingKind, MeetingNotice, MeetingState,
-    NoticeDecision, NoticeItem, Span,
+    self, AgendaSection, Candidate, DecisionOutcome, Meeting, MeetingKind, MeetingMail, MeetingNotice,
+    MeetingState, NoticeDecision, NoticeItem, Span,
 };
 use crate::domain::risk::Factor;
 use crate::domain::text::Text;
 use crate::domain::validation::{required_text, FieldErrors, Message};
-use crate::mail::meeting::MeetingMail;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -536,7 +535,7 @@ fn queue_mail(
         let payload = serde_json::to_string(&notice)
             .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
         let row = crate::db::outbox::NewNotice {
-            kind: mail.key(),
+            kind: mail.as_str(),
             change_id: None,
             recipient_id: Some(person.id.0),
             recipient_email: &person.email,
