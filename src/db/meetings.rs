@@ -1,7 +1,7 @@
 //! CAB meetings.
 
 use super::changes::{to_naive, to_utc};
-use super::schema::{cab_meetings, meeting_attendees, meeting_decisions};
+use super::schema::{cab_meetings, meeting_attendees, meeting_decisions, meeting_stand_ins};
 use super::DbConn;
 use crate::domain::meeting::{Meeting, MeetingKind, MeetingState};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -212,16 +212,43 @@ pub fn mark_agenda_sent(conn: &mut DbConn, id: i32, now: DateTime<Utc>) -> Query
     Ok(changed == 1)
 }
 
-/// Removes the regular meetings after `now` that are still only planned and whose agenda
-/// has not gone out (before the meetings are planned again by new settings); returns how
-/// many. Nothing refers to such a meeting yet.
-pub fn drop_unsent_regular(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult<usize> {
+/// Removes the regular meetings after `now` that are still only planned, whose agenda has
+/// not gone out and whose start is not among `keep` (before the meetings are planned again
+/// by new settings); returns how many. Nothing refers to such a meeting yet.
+pub fn drop_unsent_regular(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    keep: &[DateTime<Utc>],
+) -> QueryResult<usize> {
+    let keep: Vec<NaiveDateTime> = keep.iter().map(|t| to_naive(*t)).collect();
     diesel::delete(
         cab_meetings::table
             .filter(cab_meetings::kind.eq(MeetingKind::Regular.as_str()))
             .filter(cab_meetings::state.eq(MeetingState::Planned.as_str()))
             .filter(cab_meetings::agenda_sent_at.is_null())
-            .filter(cab_meetings::starts_at.gt(to_naive(now))),
+            .filter(cab_meetings::starts_at.gt(to_naive(now)))
+            .filter(cab_meetings::starts_at.ne_all(keep)),
     )
     .execute(conn)
+}
+
+/// Records that `delegate` (attending) stands in for `member` (absent) in meeting `id`.
+pub fn add_stand_in(conn: &mut DbConn, id: i32, member: i32, delegate: i32) -> QueryResult<()> {
+    diesel::insert_into(meeting_stand_ins::table)
+        .values((
+            meeting_stand_ins::meeting_id.eq(id),
+            meeting_stand_ins::member_id.eq(member),
+            meeting_stand_ins::delegate_id.eq(delegate),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// `(member, delegate)` of each stand-in recorded for meeting `id`.
+pub fn stand_ins(conn: &mut DbConn, id: i32) -> QueryResult<Vec<(i32, i32)>> {
+    meeting_stand_ins::table
+        .filter(meeting_stand_ins::meeting_id.eq(id))
+        .order(meeting_stand_ins::member_id.asc())
+        .select((meeting_stand_ins::member_id, meeting_stand_ins::delegate_id))
+        .load(conn)
 }

@@ -315,6 +315,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    meeting_stand_ins (meeting_id, member_id) {
+        meeting_id -> Integer,
+        member_id -> Integer,
+        delegate_id -> Integer,
+    }
+}
+
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(change_cis -> changes (change_id));
@@ -350,5 +358,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     maintenance_windows,
     feed_tokens,
     delegations,
-    cab_settings
+    cab_settings,
+    meeting_stand_ins
 );

@@ -98,6 +98,9 @@ pub struct MeetingNotice {
     /// Who attended (names).
     #[serde(default)]
     pub attendees: Vec<String>,
+    /// `(delegate, member)`: attending delegates standing in for absent members.
+    #[serde(default)]
+    pub stand_ins: Vec<(String, String)>,
     /// Sent to a delegate: the member's name.
     #[serde(default)]
     pub on_behalf_of: Option<String>,

@@ -65,7 +65,11 @@ fn lines(mail: MeetingMail, notice: &MeetingNotice, lang: Lang, zone: Tz) -> Vec
         }
         MeetingMail::Cancelled => Vec::new(),
         MeetingMail::Minutes => {
-            let attendees = (lang.t("meeting-attendees"), vec![notice.attendees.join(", ")]);
+            let mut present = notice.attendees.clone();
+            present.extend(notice.stand_ins.iter().map(|(delegate, member)| {
+                lang.t_with("on-behalf", &[("delegate", arg(delegate)), ("member", arg(member))])
+            }));
+            let attendees = (lang.t("meeting-attendees"), vec![present.join(", ")]);
             let decisions = notice
                 .decisions
                 .iter()
@@ -209,6 +213,7 @@ mod tests {
                 comment: "Payroll run".into(),
             }],
             attendees: vec!["Kari".into(), "Ola".into()],
+            stand_ins: vec![("Kari".into(), "Per".into())],
             on_behalf_of: None,
         }
     }
@@ -233,7 +238,7 @@ mod tests {
     #[test]
     fn the_minutes_name_the_attendees_and_each_decision_with_its_comment() {
         let minutes = render(MeetingMail::Minutes, &notice(), Lang::En, chrono_tz::UTC, "https://e.example");
-        assert!(minutes.text.contains("Kari, Ola"), "{}", minutes.text);
+        assert!(minutes.text.contains("Kari, Ola, Kari for Per"), "{}", minutes.text);
         assert!(
             minutes.text.contains("CHG-000001 Upgrade archive: Reject — Payroll run"),
             "{}",

@@ -96,7 +96,16 @@ pub struct MeetingDetail {
     pub meeting: MeetingView,
     pub agenda: Vec<AgendaPart>,
     pub attendees: Vec<super::change_view::Person>,
+    /// Attending delegates standing in for absent members.
+    pub stand_ins: Vec<StandIn>,
     pub decisions: Vec<DecisionView>,
+}
+
+/// An attending delegate standing in for an absent member.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StandIn {
+    pub member: super::change_view::Person,
+    pub delegate: super::change_view::Person,
 }
 
 /// Plans the regular meetings of the next weeks that are not planned yet; returns how
@@ -106,30 +115,20 @@ pub fn plan_ahead(ctx: &Ctx) -> ServiceResult<usize> {
     let horizon = now + Duration::weeks(PLAN_WEEKS + 1);
     let missing = ctx.db.read(|conn| -> ServiceResult<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
         let (rule, zone) = super::cab_settings::rule(ctx, conn)?;
-        let today = now.with_timezone(&zone).date_naive();
-        let calendar = super::workdays::calendar(
-            conn,
-            today - Duration::days(7),
-            today + Duration::weeks(PLAN_WEEKS + 1),
-        )?;
-        let planned = repo::between(conn, now, horizon, 100)?;
-        Ok(rule
-            .upcoming(now, PLAN_WEEKS, zone, &calendar)
-            .into_iter()
-            .filter(|(start, _)| {
-                !planned.iter().any(|m| m.kind == MeetingKind::Regular && m.starts_at == *start)
-            })
-            .collect())
+        let upcoming = schedule(conn, &rule, zone, now)?;
+        let planned = repo::between(conn, now - Duration::weeks(1), horizon, 100)?;
+        Ok(upcoming.into_iter().filter(|(start, _)| !week_has_regular(&planned, zone, *start)).collect())
     })?;
     if missing.is_empty() {
         return Ok(0);
     }
     ctx.db.write(|conn| -> ServiceResult<usize> {
         // Another instance may have planned them meanwhile.
-        let planned = repo::between(conn, now, horizon, 100)?;
+        let (_, zone) = super::cab_settings::rule(ctx, conn)?;
+        let planned = repo::between(conn, now - Duration::weeks(1), horizon, 100)?;
         let mut added = 0;
         for (starts_at, cutoff_at) in missing {
-            if planned.iter().any(|m| m.kind == MeetingKind::Regular && m.starts_at == starts_at) {
+            if week_has_regular(&planned, zone, starts_at) {
                 continue;
             }
             let new =
@@ -142,6 +141,29 @@ pub fn plan_ahead(ctx: &Ctx) -> ServiceResult<usize> {
         }
         Ok(added)
     })
+}
+
+/// The regular meetings `rule` plans over the next weeks: `(start, cut-off)`.
+pub(crate) fn schedule(
+    conn: &mut DbConn,
+    rule: &crate::domain::cab::MeetingRule,
+    zone: chrono_tz::Tz,
+    now: DateTime<Utc>,
+) -> ServiceResult<Vec<(DateTime<Utc>, DateTime<Utc>)>> {
+    let today = now.with_timezone(&zone).date_naive();
+    let calendar =
+        super::workdays::calendar(conn, today - Duration::days(7), today + Duration::weeks(PLAN_WEEKS + 1))?;
+    Ok(rule.upcoming(now, PLAN_WEEKS, zone, &calendar))
+}
+
+/// Whether the week of `start` (in `zone`) has a regular meeting already — held, planned
+/// or cancelled: one regular meeting a week, and a cancelled one is not planned again.
+fn week_has_regular(meetings: &[Meeting], zone: chrono_tz::Tz, start: DateTime<Utc>) -> bool {
+    use chrono::Datelike;
+    let week = start.with_timezone(&zone).iso_week();
+    meetings
+        .iter()
+        .any(|m| m.kind == MeetingKind::Regular && m.starts_at.with_timezone(&zone).iso_week() == week)
 }
 
 /// Meetings starting in `[from, to)`, earliest first.
@@ -193,7 +215,12 @@ fn with_agenda(ctx: &Ctx, conn: &mut DbConn, meeting: Meeting) -> ServiceResult<
     let by_id: BTreeMap<ChangeId, Change> =
         found.into_iter().filter(|c| ids.contains(&c.id)).map(|c| (c.id, c)).collect();
     let ballots = votes::ballots_of(conn, &ids)?;
-    let on_agenda: Vec<Change> = by_id.values().cloned().collect();
+    // Conflicts matter for what the CAB decides: the changes waiting for it.
+    let on_agenda: Vec<Change> = by_id
+        .values()
+        .filter(|c| c.state == crate::domain::change::ChangeState::Authorize)
+        .cloned()
+        .collect();
     let mut conflicts = super::change_view::conflicts_of_many(conn, &on_agenda)?;
     let mut agenda = Vec::new();
     for (section, ids) in sections {
@@ -235,8 +262,24 @@ fn with_agenda(ctx: &Ctx, conn: &mut DbConn, meeting: Meeting) -> ServiceResult<
         agenda.push(AgendaPart { section, items });
     }
     let present: Vec<UserId> = repo::attendees(conn, meeting.id)?.into_iter().map(UserId).collect();
+    let stand_in_rows = repo::stand_ins(conn, meeting.id)?;
+    let mut people = present.clone();
+    people.extend(stand_in_rows.iter().map(|(member, _)| UserId(*member)));
+    let names = crate::db::users::names(conn, &people)?;
+    let person = |id: UserId| super::change_view::Person {
+        id,
+        name: names.get(&id).cloned().unwrap_or_default(),
+        email: String::new(),
+    };
     let attendees =
         crate::db::users::callers(conn, &present)?.iter().map(super::change_view::Person::from).collect();
+    let stand_ins = stand_in_rows
+        .iter()
+        .map(|(member, delegate)| StandIn {
+            member: person(UserId(*member)),
+            delegate: person(UserId(*delegate)),
+        })
+        .collect();
     let decisions = repo::decisions(conn, meeting.id)?
         .into_iter()
         .filter_map(|(change, outcome, comment, by, at)| {
@@ -250,7 +293,7 @@ fn with_agenda(ctx: &Ctx, conn: &mut DbConn, meeting: Meeting) -> ServiceResult<
             })
         })
         .collect();
-    Ok(MeetingDetail { meeting: meeting.into(), agenda, attendees, decisions })
+    Ok(MeetingDetail { meeting: meeting.into(), agenda, attendees, stand_ins, decisions })
 }
 
 /// Body of `POST /api/v1/cab/meetings/{id}/open`.
@@ -279,7 +322,17 @@ pub fn open(ctx: &Ctx, caller: &Caller, id: i32, input: OpenMeeting) -> ServiceR
                 Message::new("msg-meeting-not-planned-open").arg("state", state),
             ));
         }
-        let payload = serde_json::json!({ "meeting_id": id, "attendees": present });
+        // An attending delegate stands in for the absent member who named them, for the
+        // whole meeting (the delegations in force as it opens).
+        let ids: Vec<UserId> = present.iter().map(|u| UserId(*u)).collect();
+        let mut stand_ins = Vec::new();
+        for (member, delegate) in super::delegations::principals_of_any(conn, &ids, now)? {
+            if !present.contains(&member.id.0) {
+                repo::add_stand_in(conn, id, member.id.0, delegate.0)?;
+                stand_ins.push(serde_json::json!({ "member": { "id": member.id, "name": member.name }, "delegate": delegate }));
+            }
+        }
+        let payload = serde_json::json!({ "meeting_id": id, "attendees": present, "stand_ins": stand_ins });
         record(conn, Event::general(Some(caller.id), "open_meeting", payload), now)?;
         Ok(())
     })?;
@@ -313,7 +366,16 @@ pub fn record_decision(
         let meeting = repo::find(conn, id)?
             .ok_or_else(|| ServiceError::NotFound(format!("there is no meeting {id}")))?;
         let present: Vec<UserId> = repo::attendees(conn, id)?.into_iter().map(UserId).collect();
-        Ok((meeting, crate::db::users::callers(conn, &present)?))
+        let attendees = crate::db::users::callers(conn, &present)?;
+        let stand_ins = repo::stand_ins(conn, id)?;
+        let members: Vec<UserId> = stand_ins.iter().map(|(m, _)| UserId(*m)).collect();
+        let members =
+            if members.is_empty() { Vec::new() } else { crate::db::users::callers(conn, &members)? };
+        let stand_ins: Vec<(Caller, UserId)> = stand_ins
+            .iter()
+            .filter_map(|(m, d)| Some((members.iter().find(|c| c.id.0 == *m)?.clone(), UserId(*d))))
+            .collect();
+        Ok((meeting, (attendees, stand_ins)))
     })?;
     if meeting.state != MeetingState::Open {
         return Err(ServiceError::Conflict(
@@ -328,7 +390,7 @@ pub fn record_decision(
         caller,
         input.change_id,
         id,
-        &attendees,
+        super::voting::Present { attendees: &attendees.0, stand_ins: &attendees.1 },
         input.outcome,
         comment,
         force,
@@ -356,6 +418,15 @@ pub fn close(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<MeetingDetail
         let titles = changes::titles(conn, &ids)?;
         let mut notice = notice_of(&meeting, &[]);
         notice.attendees = attendees.iter().map(|a| a.name.clone()).collect();
+        let stand_ins = repo::stand_ins(conn, id)?;
+        let named = crate::db::users::names(
+            conn,
+            &stand_ins.iter().flat_map(|(m, d)| [UserId(*m), UserId(*d)]).collect::<Vec<_>>(),
+        )?;
+        for (member, delegate) in &stand_ins {
+            let name = |u: i32| named.get(&UserId(u)).cloned().unwrap_or_default();
+            notice.stand_ins.push((name(*delegate), name(*member)));
+        }
         notice.decisions = decisions
             .iter()
             .filter_map(|(change, outcome, comment, _, _)| {
@@ -445,7 +516,10 @@ pub fn cancel(ctx: &Ctx, caller: &Caller, id: i32, input: CancelMeeting) -> Serv
     ctx.require(caller, Permission::ManageMeetings, &Object::none())?;
     let reason = required_text(&input.reason, 2000).map_err(|m| ServiceError::invalid("reason", m))?;
     let now = ctx.clock.now();
-    let people = ctx.db.query(|conn| members_and_delegates(ctx, conn, now))?;
+    let people = ctx.db.read(|conn| -> ServiceResult<_> {
+        let starts_at = repo::find(conn, id)?.map_or(now, |m| m.starts_at);
+        Ok(members_and_delegates(ctx, conn, now, starts_at)?)
+    })?;
     ctx.db.write(|conn| -> ServiceResult<()> {
         let meeting = repo::find(conn, id)?
             .ok_or_else(|| ServiceError::NotFound(format!("there is no meeting {id}")))?;
@@ -468,7 +542,17 @@ pub fn cancel(ctx: &Ctx, caller: &Caller, id: i32, input: CancelMeeting) -> Serv
 /// The people who may be recorded as attending: those who may vote.
 pub fn attendance_choices(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<super::change_view::Person>> {
     ctx.require(caller, Permission::ManageMeetings, &Object::none())?;
-    let people = ctx.db.query(|conn| super::who_may(conn, &ctx.authz, Permission::Vote, &Object::none()))?;
+    let now = ctx.clock.now();
+    let people = ctx.db.query(|conn| -> diesel::QueryResult<Vec<Caller>> {
+        let mut people = super::who_may(conn, &ctx.authz, Permission::Vote, &Object::none())?;
+        // A delegate who is no voter may attend to stand in for a member.
+        for (_, delegate) in super::delegations::delegates_of(conn, &people.clone(), now)? {
+            if !people.iter().any(|p| p.id == delegate.id) {
+                people.push(delegate);
+            }
+        }
+        Ok(people)
+    })?;
     Ok(people.iter().map(super::change_view::Person::from).collect())
 }
 
@@ -504,19 +588,22 @@ fn notice_of(meeting: &Meeting, agenda: &[AgendaPart]) -> MeetingNotice {
             .collect(),
         decisions: Vec::new(),
         attendees: Vec::new(),
+        stand_ins: Vec::new(),
         on_behalf_of: None,
     }
 }
 
-/// Those who may vote, and the delegates named by them in force at `now` (with the
-/// member's name): who receives a meeting's agenda and its cancellation.
+/// Those who may vote, and the delegates named by them in force at some time from `now`
+/// to the meeting's start (with the member's name): who receives a meeting's agenda and
+/// its cancellation.
 fn members_and_delegates(
     ctx: &Ctx,
     conn: &mut DbConn,
     now: DateTime<Utc>,
+    starts_at: DateTime<Utc>,
 ) -> diesel::QueryResult<Vec<(Caller, Option<String>)>> {
     let members = super::who_may(conn, &ctx.authz, Permission::Vote, &Object::none())?;
-    let delegated = super::delegations::delegates_of(conn, &members, now)?;
+    let delegated = super::delegations::delegates_during(conn, &members, now, starts_at.max(now))?;
     let mut people: Vec<(Caller, Option<String>)> = members.into_iter().map(|m| (m, None)).collect();
     people.extend(delegated.into_iter().map(|(member, delegate)| (delegate, Some(member.name))));
     Ok(people)
@@ -558,7 +645,10 @@ pub fn send_agendas(ctx: &Ctx) -> ServiceResult<usize> {
         let id = meeting.id;
         let (notice, people) = ctx.db.read(|conn| -> ServiceResult<_> {
             let detail = with_agenda(ctx, conn, meeting.clone())?;
-            Ok((notice_of(&meeting, &detail.agenda), members_and_delegates(ctx, conn, now)?))
+            Ok((
+                notice_of(&meeting, &detail.agenda),
+                members_and_delegates(ctx, conn, now, meeting.starts_at)?,
+            ))
         })?;
         queued += ctx.db.write(|conn| -> ServiceResult<usize> {
             if !repo::mark_agenda_sent(conn, id, now)? {

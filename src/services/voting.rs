@@ -157,7 +157,23 @@ fn principal(
         .find(|p| p.id == id)
         .ok_or_else(|| ServiceError::invalid("on_behalf_of", Message::new("msg-delegation-not-in-force")))?;
     ctx.require(&principal, Permission::Vote, &Object::change(change))?;
+    // The member's own vote stands: a delegate does not overwrite it.
+    let voted_themselves = votes::of_change(conn, change.id)?
+        .iter()
+        .any(|v| v.round == change.decision_round && v.voter_id == principal.id && v.cast_by.is_none());
+    if voted_themselves {
+        let message = Message::new("msg-member-voted").arg("name", &principal.name);
+        return Err(ServiceError::Conflict(message));
+    }
     Ok(principal)
+}
+
+/// Who is in a meeting: the attendees, and the absent members an attending delegate
+/// stands in for (`(member, delegate)`, recorded when the meeting opened).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Present<'a> {
+    pub attendees: &'a [Caller],
+    pub stand_ins: &'a [(Caller, UserId)],
 }
 
 /// Records the CAB's decision on a change in meeting `meeting`: approve or reject as the
@@ -171,7 +187,7 @@ pub(crate) fn decide_in_meeting(
     chair: &Caller,
     id: ChangeId,
     meeting: i32,
-    attendees: &[Caller],
+    present: Present<'_>,
     outcome: DecisionOutcome,
     comment: String,
     force: Force,
@@ -189,9 +205,10 @@ pub(crate) fn decide_in_meeting(
             chair.id.0,
             now,
         )?;
-        let present: Vec<i32> = attendees.iter().map(|a| a.id.0).collect();
+        let attendees = present.attendees;
+        let attending: Vec<i32> = attendees.iter().map(|a| a.id.0).collect();
         let mut payload =
-            json!({ "meeting_id": meeting, "outcome": outcome, "comment": comment, "attendees": present });
+            json!({ "meeting_id": meeting, "outcome": outcome, "comment": comment, "attendees": attending });
         match outcome {
             // Only what waits for the CAB is deferred to its next meeting.
             DecisionOutcome::Defer if change.state == ChangeState::Authorize => {
@@ -222,19 +239,15 @@ pub(crate) fn decide_in_meeting(
                     .filter(|a| ctx.authz.allows(a, Permission::Vote, &object))
                     .map(|a| (a.clone(), None))
                     .collect();
-                let ids: Vec<UserId> = attendees.iter().map(|a| a.id).collect();
-                for (principal, delegate) in super::delegations::principals_of_any(conn, &ids, now)? {
+                // Each absent member an attending delegate stands in for (recorded as the
+                // meeting opened) is one ballot more, cast by the delegate.
+                for (member, delegate) in present.stand_ins {
                     let delegate_may = attendees
                         .iter()
-                        .any(|a| a.id == delegate && ctx.authz.allows(a, Permission::VoteFor, &object));
-                    let absent = !ids.contains(&principal.id);
-                    let counted = voters.iter().any(|(v, _)| v.id == principal.id);
-                    if delegate_may
-                        && absent
-                        && !counted
-                        && ctx.authz.allows(&principal, Permission::Vote, &object)
-                    {
-                        voters.push((principal, Some(delegate)));
+                        .any(|a| a.id == *delegate && ctx.authz.allows(a, Permission::VoteFor, &object));
+                    let counted = voters.iter().any(|(v, _)| v.id == member.id);
+                    if delegate_may && !counted && ctx.authz.allows(member, Permission::Vote, &object) {
+                        voters.push((member.clone(), Some(*delegate)));
                     }
                 }
                 let mut on_behalf = Vec::new();

@@ -60,6 +60,15 @@ fn item_row(viewer: &Viewer, item: &AgendaItem) -> Markup {
     }
 }
 
+/// The attendees, then each delegate standing in for an absent member ("Kari for Ola").
+fn present_names(lang: Lang, detail: &MeetingDetail) -> Vec<String> {
+    let mut names: Vec<String> = detail.attendees.iter().map(|p| p.name.clone()).collect();
+    names.extend(
+        detail.stand_ins.iter().map(|s| super::vote::on_behalf(lang, &s.delegate.name, &s.member.name)),
+    );
+    names
+}
+
 /// The agenda, section by section.
 pub fn agenda(viewer: &Viewer, detail: &MeetingDetail) -> Markup {
     agenda_with(viewer, detail, false)
@@ -131,7 +140,7 @@ pub fn page(viewer: &Viewer, detail: &MeetingDetail, chair: &Chair<'_>) -> Marku
         }
         @if !detail.attendees.is_empty() {
             h2 #attendees { (lang.t("meeting-attendees")) }
-            p { (detail.attendees.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")) }
+            p { (present_names(lang, detail).join(", ")) }
         }
         @if !detail.decisions.is_empty() {
             h2 #minutes { (lang.t("meeting-minutes")) }
@@ -206,7 +215,7 @@ pub fn markdown(lang: Lang, zone: Tz, detail: &MeetingDetail) -> String {
     out += &format!("- {}: {}\n", lang.t("meeting-cutoff"), at(meeting.cutoff_at));
     out += &format!("- {}: {}\n", lang.t("field-state"), lang.t(&format!("meeting-state-{}", meeting.state)));
     if !detail.attendees.is_empty() {
-        let names: Vec<String> = detail.attendees.iter().map(|p| escape(&p.name)).collect();
+        let names: Vec<String> = present_names(lang, detail).iter().map(|n| escape(n)).collect();
         out += &format!("- {}: {}\n", lang.t("meeting-attendees"), names.join(", "));
     }
     if !detail.decisions.is_empty() {
