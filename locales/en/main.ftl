@@ -612,3 +612,5 @@ admin-cab-on-holiday = When the meeting day is a holiday or closed day
 admin-cab-on-holiday-next_working_day = Meet on the next working day
 admin-cab-on-holiday-skip = Skip that week's meeting
 forbidden-configure_cab = Admins and change managers set when the CAB meets.
+msg-member-voted = { $name } has voted on this change themselves; their vote stands
+msg-delegation-not-yourself = name someone other than yourself for another member

@@ -612,3 +612,5 @@ admin-cab-on-holiday = Når møtedagen er en helligdag eller stengt dag
 admin-cab-on-holiday-next_working_day = Møt neste virkedag
 admin-cab-on-holiday-skip = Hopp over den ukens møte
 forbidden-configure_cab = Administratorer og endringsledere bestemmer når CAB møtes.
+msg-member-voted = { $name } har stemt over denne endringen selv; den stemmen gjelder
+msg-delegation-not-yourself = velg en annen enn deg selv for et annet medlem

@@ -120,18 +120,18 @@ pub fn active_to(
     Ok(rows.into_iter().map(from_row).collect())
 }
 
-/// Delegations in force at `now` from any of `principals`.
+/// Delegations from any of `principals` in force at some time in `[from, to]`.
 pub fn active_from(
     conn: &mut DbConn,
     principals: &[UserId],
-    now: DateTime<Utc>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
 ) -> QueryResult<Vec<Delegation>> {
     let ids: Vec<i32> = principals.iter().map(|p| p.0).collect();
-    let now = to_naive(now);
     let rows: Vec<Row> = delegations::table
         .filter(delegations::principal_id.eq_any(ids))
-        .filter(delegations::ends_at.gt(now))
-        .filter(delegations::starts_at.le(now))
+        .filter(delegations::ends_at.gt(to_naive(from)))
+        .filter(delegations::starts_at.le(to_naive(to)))
         .filter(delegations::revoked_at.is_null())
         .order(delegations::id.asc())
         .select(COLUMNS)

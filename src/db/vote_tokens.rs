@@ -89,16 +89,20 @@ fn load(
     .transpose()
 }
 
-/// Marks every token of this voter for this change and round used: one decision per email.
+/// Marks every token of this voter for this change and round used — those of the voter's
+/// own emails, or those voting for the same member: one decision per ballot.
 pub fn use_all(conn: &mut DbConn, token: &VoteToken, now: DateTime<Utc>) -> QueryResult<()> {
-    diesel::update(
-        vote_tokens::table
-            .filter(vote_tokens::change_id.eq(token.change.0))
-            .filter(vote_tokens::voter_id.eq(token.voter.0))
-            .filter(vote_tokens::round.eq(token.round)),
-    )
-    .set(vote_tokens::used_at.eq(to_naive(now)))
-    .execute(conn)?;
+    let same = vote_tokens::table
+        .filter(vote_tokens::change_id.eq(token.change.0))
+        .filter(vote_tokens::voter_id.eq(token.voter.0))
+        .filter(vote_tokens::round.eq(token.round));
+    let used = vote_tokens::used_at.eq(to_naive(now));
+    match token.for_voter {
+        Some(member) => {
+            diesel::update(same.filter(vote_tokens::for_id.eq(member.0))).set(used).execute(conn)?
+        }
+        None => diesel::update(same.filter(vote_tokens::for_id.is_null())).set(used).execute(conn)?,
+    };
     Ok(())
 }
 

@@ -13,6 +13,34 @@ use crate::domain::caller::Caller;
 use crate::domain::validation::Message;
 use chrono_tz::Tz;
 
+/// Body of `PUT /api/v1/cab/settings`: every setting, none left to a default.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsInput {
+    /// `monday` … `friday`.
+    pub meeting_day: String,
+    /// `HH:MM`.
+    pub meeting_time: String,
+    /// `HH:MM` on the working day before the meeting.
+    pub cutoff_time: String,
+    /// `next_working_day` or `skip`.
+    pub on_holiday: String,
+    /// IANA zone; none: the service's.
+    pub zone: Option<String>,
+}
+
+impl From<SettingsInput> for CabConfig {
+    fn from(input: SettingsInput) -> Self {
+        CabConfig {
+            meeting_day: input.meeting_day,
+            meeting_time: input.meeting_time,
+            cutoff_time: input.cutoff_time,
+            on_holiday: input.on_holiday,
+            zone: input.zone,
+        }
+    }
+}
+
 /// The settings in force: saved ones, else the config file's.
 pub fn current(ctx: &Ctx, conn: &mut DbConn) -> diesel::QueryResult<CabConfig> {
     Ok(repo::get(conn)?.unwrap_or_else(|| ctx.config.cab.clone()))
@@ -60,10 +88,19 @@ pub fn save(ctx: &Ctx, caller: &Caller, input: CabConfig) -> ServiceResult<CabCo
     }
     let zone = settings.zone_or(ctx.config.time_zone()).name().to_owned();
     let now = ctx.clock.now();
+    let rule = settings.rule().unwrap_or_default();
+    let tz = settings.zone_or(ctx.config.time_zone());
+    let keep: Vec<chrono::DateTime<chrono::Utc>> = ctx
+        .db
+        .read(|conn| super::meetings::schedule(conn, &rule, tz, now))?
+        .into_iter()
+        .map(|(start, _)| start)
+        .collect();
     ctx.db.write(|conn| -> ServiceResult<()> {
         let before = current(ctx, conn)?;
         repo::put(conn, &settings, &zone, caller.id.0, now)?;
-        let replanned = crate::db::meetings::drop_unsent_regular(conn, now)?;
+        // Meetings the new settings would plan just the same are kept as they are.
+        let replanned = crate::db::meetings::drop_unsent_regular(conn, now, &keep)?;
         let payload = serde_json::json!({ "before": before, "after": settings, "zone": zone, "meetings_replanned": replanned });
         record(conn, Event::general(Some(caller.id), "configure_cab", payload), now)?;
         Ok(())

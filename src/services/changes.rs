@@ -3,7 +3,7 @@
 use super::audit::{record, Event};
 use super::change_view::{self, ChangeView};
 use super::lifecycle::{self, Applied};
-use super::reference::check_cis;
+use super::reference::check_cis_keeping;
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::authz::{Authz, Object, Permission};
 use crate::db::{changes, templates, users, DbConn};
@@ -182,7 +182,7 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<Cha
             updated_at: now,
             authorized_at: None,
         };
-        validate(conn, &ctx.authz, &mut change, &mut ci_ids)?;
+        validate(conn, &ctx.authz, &mut change, &mut ci_ids, &Kept::default())?;
         if !input.answers.is_empty() {
             ctx.require(caller, Permission::Risk, &Object::change(&change))?;
             let facts = change_view::risk_facts(conn, &ctx.config, &change, &ci_ids, now)?;
@@ -224,12 +224,21 @@ pub(crate) fn get_unchecked(ctx: &Ctx, id: ChangeId) -> ServiceResult<ChangeView
     })
 }
 
+/// What a change named before an edit: retired CIs and a retired template it already
+/// names may stay (nothing new may name them).
+#[derive(Debug, Default)]
+struct Kept {
+    ci_ids: BTreeSet<CiId>,
+    template: Option<TemplateId>,
+}
+
 /// Checks and normalises the writable fields; every problem is reported at once.
 fn validate(
     conn: &mut DbConn,
     authz: &Authz,
     change: &mut Change,
     ci_ids: &mut BTreeSet<CiId>,
+    kept: &Kept,
 ) -> ServiceResult<()> {
     let mut errors = FieldErrors::default();
     if let Some(title) = errors.check("title", required_text(&change.title, TITLE_MAX)) {
@@ -258,8 +267,8 @@ fn validate(
     if let (true, Some(start), Some(end)) = (plausible_window, change.planned_start, change.planned_end) {
         errors.check("planned_end", Window::planned(start, end));
     }
-    follow_template(conn, change, ci_ids, &mut errors)?;
-    check_cis(conn, ci_ids, &mut errors)?;
+    follow_template(conn, change, ci_ids, kept.template, &mut errors)?;
+    check_cis_keeping(conn, ci_ids, &kept.ci_ids, &mut errors)?;
     if let Some(implementer) = change.implementer_id {
         match users::caller(conn, implementer)? {
             None => errors.add("implementer_id", Message::new("msg-no-user").arg("id", implementer)),
@@ -279,6 +288,7 @@ fn follow_template(
     conn: &mut DbConn,
     change: &mut Change,
     ci_ids: &mut BTreeSet<CiId>,
+    kept: Option<TemplateId>,
     errors: &mut FieldErrors,
 ) -> ServiceResult<()> {
     let template = match (change.change_type, change.template_id) {
@@ -288,7 +298,7 @@ fn follow_template(
         }
         (_, None) => return Ok(()),
         (ChangeType::Standard, Some(id)) => match templates::find(conn, id)? {
-            Some(template) if template.retired => {
+            Some(template) if template.retired && kept != Some(id) => {
                 errors.add("template_id", Message::new("msg-template-retired").arg("name", &template.name));
                 return Ok(());
             }
@@ -370,6 +380,7 @@ pub fn edit(
         }
         transition(change.state, change.change_type, Action::Edit)?;
         let mut ci_ids = changes::ci_ids_of_one(conn, id)?;
+        let kept = Kept { ci_ids: ci_ids.clone(), template: change.template_id };
         let mut fields: Vec<&str> = Vec::new();
         let p = patch;
         let f = &mut fields;
@@ -390,7 +401,7 @@ pub fn edit(
         take(p.test_plan.map(String::from), "test_plan", &mut change.test_plan, f);
         take(p.implementer_id, "implementer_id", &mut change.implementer_id, f);
         take(p.template_id, "template_id", &mut change.template_id, f);
-        validate(conn, &ctx.authz, change, &mut ci_ids)?;
+        validate(conn, &ctx.authz, change, &mut ci_ids, &kept)?;
         changes::set_ci_ids(conn, id, &ci_ids)?;
         let answered = answers.as_ref().filter(|a| a.iter().next().is_some());
         if answered.is_some() {

@@ -110,6 +110,11 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: DelegationInput) -> ServiceResu
     if delegate_id == principal_id {
         return Err(ServiceError::invalid("delegate", Message::new("msg-delegation-self")));
     }
+    // Whoever names a delegate for someone else (an admin) may not name themselves: no one
+    // gathers others' ballots by their own hand.
+    if principal_id != caller.id && delegate_id == caller.id {
+        return Err(ServiceError::invalid("delegate", Message::new("msg-delegation-not-yourself")));
+    }
     let id = ctx.db.write(|conn| -> ServiceResult<i32> {
         let principal = users::caller(conn, principal_id)?
             .ok_or_else(|| ServiceError::invalid("principal", Message::new("msg-unknown-user")))?;
@@ -205,8 +210,19 @@ pub(crate) fn delegates_of(
     principals: &[Caller],
     now: DateTime<Utc>,
 ) -> diesel::QueryResult<Vec<(Caller, Caller)>> {
+    delegates_during(conn, principals, now, now)
+}
+
+/// `(principal, delegate)` for each of `principals` with a delegation in force at some
+/// time in `[from, to]` (a meeting's agenda goes to whoever stands in by the meeting).
+pub(crate) fn delegates_during(
+    conn: &mut DbConn,
+    principals: &[Caller],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> diesel::QueryResult<Vec<(Caller, Caller)>> {
     let ids: Vec<UserId> = principals.iter().map(|p| p.id).collect();
-    let found = repo::active_from(conn, &ids, now)?;
+    let found = repo::active_from(conn, &ids, from, to)?;
     if found.is_empty() {
         return Ok(Vec::new());
     }

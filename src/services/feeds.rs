@@ -167,7 +167,8 @@ pub fn events(ctx: &Ctx, raw: &str) -> ServiceResult<Option<Vec<FeedEvent>>> {
             for meeting in meetings::between(conn, from, to, 200)? {
                 events.push(FeedEvent {
                     uid: format!("cab-meeting-{}", meeting.id),
-                    sequence: 0,
+                    // As the emailed invitation: a cancellation supersedes the request.
+                    sequence: u32::from(meeting.state == MeetingState::Cancelled),
                     stamp: meeting.created_at,
                     start: meeting.starts_at,
                     end: meeting.starts_at + crate::domain::meeting::LENGTH,

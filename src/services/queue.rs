@@ -48,7 +48,8 @@ pub fn cab(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<QueueItem>> {
         let awaiting: Vec<(bool, Vec<Caller>)> = changes
             .iter()
             .map(|c| {
-                let for_others = match principals.is_empty() || !awaits(caller, Permission::VoteFor, c) {
+                let delegate_may = ctx.authz.allows(caller, Permission::VoteFor, &Object::change(c));
+                let for_others = match principals.is_empty() || !delegate_may {
                     true => Vec::new(),
                     false => principals.iter().filter(|p| awaits(p, Permission::Vote, c)).cloned().collect(),
                 };

@@ -149,8 +149,20 @@ pub fn list_templates(ctx: &Ctx, caller: &Caller, offset: i64) -> ServiceResult<
 /// Most CIs one change, template or blackout may name.
 pub const MAX_CIS: usize = 100;
 
-/// Records a field error for each of `ids` that names no CI, or when there are too many.
+/// Records a field error for each of `ids` that names no CI or a retired one, or when there
+/// are too many.
 pub fn check_cis(conn: &mut DbConn, ids: &BTreeSet<CiId>, errors: &mut FieldErrors) -> ServiceResult<()> {
+    check_cis_keeping(conn, ids, &BTreeSet::new(), errors)
+}
+
+/// As `check_cis`, but the retired CIs among `kept` (those the record named already) may
+/// stay: retiring a CI does not make the changes that name it uneditable.
+pub fn check_cis_keeping(
+    conn: &mut DbConn,
+    ids: &BTreeSet<CiId>,
+    kept: &BTreeSet<CiId>,
+    errors: &mut FieldErrors,
+) -> ServiceResult<()> {
     if ids.len() > MAX_CIS {
         errors.add("ci_ids", Message::new("msg-too-many-cis").arg("max", MAX_CIS));
         return Ok(());
@@ -161,7 +173,7 @@ pub fn check_cis(conn: &mut DbConn, ids: &BTreeSet<CiId>, errors: &mut FieldErro
     for missing in ids.difference(&known) {
         errors.add("ci_ids", Message::new("msg-no-ci").arg("id", missing));
     }
-    for retired in found.iter().filter(|c| c.retired_at.is_some()) {
+    for retired in found.iter().filter(|c| c.retired_at.is_some() && !kept.contains(&CiId(c.id))) {
         errors.add("ci_ids", Message::new("msg-ci-retired").arg("name", &retired.name));
     }
     Ok(())
@@ -297,6 +309,29 @@ pub struct FormChoices {
     pub cis: Vec<CiView>,
     pub templates: Vec<TemplateView>,
     pub implementers: Vec<Caller>,
+}
+
+/// The form's choices plus the CIs and template a change already names, even retired
+/// (so editing it does not silently drop them).
+pub fn form_choices_keeping(
+    ctx: &Ctx,
+    caller: &Caller,
+    ci_ids: &[CiId],
+    template: Option<TemplateId>,
+) -> ServiceResult<FormChoices> {
+    let mut choices = form_choices(ctx, caller)?;
+    let missing: Vec<CiId> =
+        ci_ids.iter().copied().filter(|id| !choices.cis.iter().any(|c| c.id == *id)).collect();
+    if !missing.is_empty() {
+        let named = ctx.db.query(|conn| cis::by_ids(conn, &missing))?;
+        choices.cis.extend(named.into_iter().map(CiView::from));
+    }
+    if let Some(id) = template.filter(|id| !choices.templates.iter().any(|t| t.id == *id)) {
+        if let Some(found) = ctx.db.query(|conn| templates::find(conn, id))? {
+            choices.templates.push(TemplateView::from(found));
+        }
+    }
+    Ok(choices)
 }
 
 pub fn form_choices(ctx: &Ctx, caller: &Caller) -> ServiceResult<FormChoices> {

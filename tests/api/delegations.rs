@@ -3,7 +3,6 @@
 //! holds for both; no chains; an ended delegation stops at once.
 
 use crate::helpers::{medium_risk, Backend, TestApp, User};
-use crate::mail::vote_paths;
 use crate::on_both_backends;
 use crate::pages::{page, sign_in};
 use chrono::Duration;
@@ -54,28 +53,41 @@ async fn a_delegate_votes_for_an_absent_member_and_the_two_ballots_count_apart(b
     // Medium risk: two approvals. Kari's vote for Ola and her own are two ballots.
     let staged = app.new_change().risk(medium_risk()).in_state(ChangeState::Authorize).await;
     let change = &staged.change;
-    let (status, after) =
-        vote(&app, change, &kari, json!({ "decision": "approve", "on_behalf_of": ola.id })).await;
+    let (status, after) = vote(&app, change, &kari, json!({ "decision": "approve" })).await;
     assert_eq!(status, StatusCode::OK, "{after}");
-    assert_eq!(
-        (after["state"].as_str(), after["approval"]["approvals"].as_i64()),
-        (Some("authorize"), Some(1))
-    );
-    let ballot = &after["approval"]["votes"][0];
+    let browser = sign_in(&app, &kari).await;
+    let (_, queue) = page(&browser, &app, "/cab").await;
+    assert!(queue.contains("name=\"on_behalf_of\""), "after her own vote the queue still offers Ola's");
+    let for_ola = json!({ "decision": "approve", "on_behalf_of": ola.id });
+    let (status, after) = vote(&app, change, &kari, for_ola).await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    let ballot = &after["approval"]["votes"][1];
     assert_eq!(
         (ballot["voter"]["name"].as_str(), ballot["cast_by"]["name"].as_str()),
         (Some("ola"), Some("kari")),
         "the ballot is Ola's, cast by Kari"
     );
-    let (status, after) = vote(&app, change, &kari, json!({ "decision": "approve" })).await;
-    assert_eq!(status, StatusCode::OK, "{after}");
-    assert_eq!(after["state"], "scheduled", "her own vote is the second ballot");
+    assert_eq!(after["state"], "scheduled", "her own vote and Ola's are two ballots");
+
+    // Ola's own vote stands: his delegate does not overwrite it.
+    let other = app.new_change().risk(medium_risk()).in_state(ChangeState::Authorize).await;
+    let own = json!({ "decision": "approve", "comment": "Checked with the supplier" });
+    assert_eq!(vote(&app, &other.change, &ola, own).await.0, StatusCode::OK);
+    let for_ola = json!({ "decision": "reject", "comment": "I would not", "on_behalf_of": ola.id });
+    let (status, problem) = vote(&app, &other.change, &kari, for_ola).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    let stored = app.change(&other.change).await;
+    assert_eq!(
+        (stored["state"].as_str(), stored["approval"]["votes"].as_array().unwrap().len()),
+        (Some("authorize"), 1),
+        "his own approval stands, nothing recorded for him by her"
+    );
     let events = app.get(&format!("/api/v1/changes/{}/events", change["id"]), &app.admin).await;
     let for_ola = events
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e["action"] == "vote")
+        .find(|e| e["action"] == "vote" && e["payload"]["on_behalf_of"].is_object())
         .expect("the first vote is an event of its own");
     assert_eq!(for_ola["payload"]["on_behalf_of"]["name"], "ola", "the trail says for whom: {for_ola}");
     assert_eq!(for_ola["actor"], "kari", "{for_ola}");
@@ -84,6 +96,8 @@ async fn a_delegate_votes_for_an_absent_member_and_the_two_ballots_count_apart(b
     let browser = sign_in(&app, &app.admin).await;
     let (_, page) = page(&browser, &app, &format!("/changes/{}", change["ref"].as_str().unwrap())).await;
     assert!(page.contains("kari for ola"), "the votes table names both");
+    let timeline = page.split("ol class=\"timeline\"").nth(1).unwrap_or_default();
+    assert!(timeline.contains("kari for ola"), "and the timeline");
 }
 
 async fn naming_a_delegate_is_refused_with_the_field_that_is_wrong(backend: Backend) {
@@ -128,6 +142,13 @@ async fn naming_a_delegate_is_refused_with_the_field_that_is_wrong(backend: Back
         (Some("ola"), Some("rita"))
     );
     let for_rita = json!({ "principal": rita.id, "delegate": kari.id, "from": day, "until": day });
+    let to_the_admin = json!({ "principal": kari.id, "delegate": app.admin.id, "from": day, "until": day });
+    let (status, problem) = refused(to_the_admin, app.admin.clone()).await;
+    assert_eq!(
+        (status, field(&problem).as_deref()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("delegate")),
+        "an admin does not name themselves to gather a member's ballot"
+    );
     let (status, problem) = refused(for_rita, app.admin.clone()).await;
     assert_eq!((status, field(&problem).as_deref()), (StatusCode::UNPROCESSABLE_ENTITY, Some("principal")));
 
@@ -229,21 +250,35 @@ async fn an_ended_or_expired_delegation_stops_at_once(backend: Backend) {
 async fn a_delegate_receives_the_members_vote_email_and_its_link_votes_for_the_member(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let ola = app.user("ola", &[Role::CabMember]).await;
-    let deputy = app.user("dina", &[]).await;
+    // Dina is a member herself, and Ola's delegate: her own links and his are apart.
+    let deputy = app.user("dina", &[Role::CabMember]).await;
     delegate(&app, &ola, &deputy, 2).await;
     let staged = app.new_change().risk(medium_risk()).in_state(ChangeState::Authorize).await;
     let folder = tempfile::tempdir().unwrap();
     let files =
         Transport::from_config(&Config { mail_dir: folder.path().to_owned(), ..Config::default() }).unwrap();
     deliver_due(&app.ctx, &files).await.unwrap();
-    let links = vote_paths(folder.path(), &deputy.email);
-    assert_eq!(links.len(), 2, "the delegate's own Approve and Reject links: {links:?}");
-    let mail = std::fs::read_dir(folder.path())
+    let mails: Vec<String> = std::fs::read_dir(folder.path())
         .unwrap()
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap().replace("=\r\n", "").replace("=\n", ""))
-        .find(|text| text.contains(&format!("To: {}", deputy.email)))
-        .unwrap();
-    assert!(mail.contains("stedfortreder for ola"), "the email says for whom (Bokmål by default)");
+        .filter(|text| text.contains(&format!("To: {}", deputy.email)))
+        .collect();
+    assert_eq!(mails.len(), 2, "her own vote email and Ola's");
+    let marked = |m: &String| m.contains("stedfortreder for ola");
+    let for_ola = mails.iter().find(|m| marked(m)).expect("the email says for whom (Bokmål by default)");
+    let own = mails.iter().find(|m| !marked(m)).unwrap();
+    let paths = |mail: &str| -> Vec<String> {
+        let mut found: Vec<String> = Vec::new();
+        for piece in mail.split("/vote/").skip(1) {
+            let token: String = piece.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+            if token.len() == 64 && !found.contains(&format!("/vote/{token}")) {
+                found.push(format!("/vote/{token}"));
+            }
+        }
+        found
+    };
+    let (links, own_links) = (paths(for_ola), paths(own));
+    assert_eq!((links.len(), own_links.len()), (2, 2), "an Approve and a Reject link in each");
 
     let client = reqwest::Client::new();
     let page = client.get(format!("{}{}", app.address, links[0])).send().await.unwrap().text().await.unwrap();
@@ -260,6 +295,15 @@ async fn a_delegate_receives_the_members_vote_email_and_its_link_votes_for_the_m
         (votes[0]["voter"]["name"].as_str(), votes[0]["cast_by"]["name"].as_str()),
         (Some("ola"), Some("dina"))
     );
+    // Her own links are not spent by the vote for Ola: her own approval is the second ballot.
+    let own_vote = client
+        .post(format!("{}{}", app.address, own_links[0]))
+        .form(&[("comment", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own_vote.status(), 200);
+    assert_eq!(app.change(&staged.change).await["state"], "scheduled", "Ola's ballot and hers");
 }
 
 async fn in_a_meeting_an_attending_delegate_carries_the_absent_members_ballot(backend: Backend) {
@@ -300,4 +344,18 @@ async fn in_a_meeting_an_attending_delegate_carries_the_absent_members_ballot(ba
         .map(|v| (v["voter"]["name"].as_str().unwrap(), v["cast_by"]["name"].as_str()))
         .collect();
     assert_eq!(voters, [("kari", None), ("ola", Some("kari"))]);
+    // The record says who stood in for whom, on the page and in the minutes' Markdown,
+    // also once the delegation is over.
+    app.ctx.clock.advance(Duration::days(3));
+    let detail = app.get(&base, &chair).await;
+    assert_eq!(
+        (
+            detail["stand_ins"][0]["delegate"]["name"].as_str(),
+            detail["stand_ins"][0]["member"]["name"].as_str()
+        ),
+        (Some("kari"), Some("ola"))
+    );
+    let browser = sign_in(&app, &chair).await;
+    let (_, markdown) = page(&browser, &app, &format!("/cab/meetings/{}/agenda.md", second["id"])).await;
+    assert!(markdown.contains("kari for ola"), "{markdown}");
 }

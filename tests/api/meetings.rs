@@ -608,15 +608,38 @@ async fn the_meeting_settings_are_changed_on_the_admin_page_and_the_coming_meeti
             "{problem}"
         );
     }
-    let (status, saved) = put(&chair, wednesday).await;
+    let (status, saved) = put(&chair, wednesday.clone()).await;
     assert_eq!((status, saved["meeting_day"].as_str()), (StatusCode::OK, Some("wednesday")), "{saved}");
     assert_eq!(app.get("/api/v1/cab/settings", &app.admin).await, saved);
+    let ids = |list: Value| -> Vec<i64> {
+        list.as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect()
+    };
+    let before = ids(app.get("/api/v1/cab/meetings", &chair).await);
+    put(&chair, wednesday).await;
+    assert_eq!(
+        ids(app.get("/api/v1/cab/meetings", &chair).await),
+        before,
+        "the same settings keep the meetings"
+    );
+    let (status, _) = put(&chair, json!({ "meeting_day": "friday" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "every setting is given, none reset to a default");
 
     let meetings = app.get("/api/v1/cab/meetings", &chair).await;
     let oslo = chrono_tz::Europe::Oslo;
     let regular: Vec<&Value> =
         meetings.as_array().unwrap().iter().filter(|m| m["kind"] == "regular").collect();
     assert_eq!(regular[0]["id"], first["id"], "the meeting whose agenda went out is kept");
+    let weeks: Vec<chrono::IsoWeek> = regular
+        .iter()
+        .map(|m| {
+            let starts: chrono::DateTime<chrono::Utc> =
+                serde_json::from_value(m["starts_at"].clone()).unwrap();
+            chrono::Datelike::iso_week(&starts.with_timezone(&chrono_tz::Europe::Oslo))
+        })
+        .collect();
+    let mut distinct = weeks.clone();
+    distinct.dedup();
+    assert_eq!(distinct, weeks, "one regular meeting a week");
     assert!(regular.len() >= 7, "{meetings}");
     for meeting in &regular[1..] {
         let starts: chrono::DateTime<chrono::Utc> =

@@ -211,6 +211,14 @@ async fn reference_data_is_edited_and_retired_never_lost(backend: Backend) {
     let (status, _) = app.post_status(&format!("/api/v1/cis/{ci}/retire"), &app.admin, json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT, "retired once");
     assert_eq!(app.change(&staged.change).await["cis"][0]["name"], "Archive (Noark 5)");
+    // The draft that names it can still be edited (it keeps its CI; nothing new takes it).
+    let path = format!("/api/v1/changes/{}", staged.change["id"]);
+    let title = json!({ "title": "Patch the archive" });
+    let version = format!("\"{}\"", app.change(&staged.change).await["version"]);
+    let if_match = [("If-Match", version.as_str())];
+    let (status, _, edited) =
+        app.call_with(reqwest::Method::PATCH, &path, Some(&staged.requester), Some(title), &if_match).await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
     let listed = app.get("/api/v1/cis", &app.admin).await;
     let archive = listed.as_array().unwrap().iter().find(|c| c["id"] == ci).unwrap();
     assert_eq!(archive["retired"], true, "still listed, marked retired");

@@ -253,6 +253,15 @@ try {
   await kari.waitForURL(meetingUrl);
   check("an open meeting offers a decision per item", (await kari.locator("form.decision").count()) === 1 && (await kari.textContent("main")).includes("Cecilie CAB"));
   await audit(kari, "cab meeting open");
+  // Rejecting needs the CAB's reason; deferring records the decision in the minutes.
+  await kari.click("form.decision button[value=reject]");
+  await kari.waitForLoadState();
+  check("a rejection in the meeting without a reason is refused", (await kari.textContent("main")).includes("say why"), (await kari.textContent("main")).slice(0, 300));
+  await kari.goto(meetingUrl);
+  await kari.fill("form.decision textarea", "Waiting for the supplier's date");
+  await kari.click("form.decision button[value=defer]");
+  await kari.waitForURL(meetingUrl);
+  check("the deferral is in the minutes", (await kari.textContent("main")).includes("Defer to the next meeting"));
   await kari.click("text=Close the meeting");
   await kari.waitForURL(meetingUrl);
   check("a closed meeting says so", (await kari.textContent("dl.facts")).includes("Closed"));

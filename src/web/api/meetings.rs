@@ -120,14 +120,14 @@ pub async fn settings(
 
 /// Change when the CAB meets (admins, change managers): the coming regular meetings whose
 /// agenda has not gone out are planned again.
-#[utoipa::path(put, path = "/api/v1/cab/settings", request_body = crate::config::CabConfig,
+#[utoipa::path(put, path = "/api/v1/cab/settings", request_body = crate::services::cab_settings::SettingsInput,
     responses((status = 200, body = crate::config::CabConfig), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn save_settings(
     ctx: web::Data<Ctx>,
     caller: Caller,
-    body: Json<crate::config::CabConfig>,
+    body: Json<crate::services::cab_settings::SettingsInput>,
 ) -> ServiceResult<web::Json<crate::config::CabConfig>> {
-    let input = body.into_inner();
+    let input = body.into_inner().into();
     Ok(web::Json(run(ctx, move |ctx| crate::services::cab_settings::save(ctx, &caller, input)).await?))
 }

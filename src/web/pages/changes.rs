@@ -95,7 +95,14 @@ async fn form_again(
     (status, errors, values): (StatusCode, Vec<crate::domain::validation::FieldError>, FormValues),
 ) -> Result<HttpResponse, PageError> {
     let caller = viewer.caller.clone();
-    let choices = page_run(ctx, viewer.lang, move |ctx| reference::form_choices(ctx, &caller)).await?;
+    // What the form named is offered again, even a CI or template retired meanwhile.
+    let ci_ids: Vec<crate::domain::ids::CiId> =
+        values.ci_ids.iter().filter_map(|id| id.parse().ok()).map(crate::domain::ids::CiId).collect();
+    let template = values.template_id.parse().ok().map(crate::domain::ids::TemplateId);
+    let choices = page_run(ctx, viewer.lang, move |ctx| {
+        reference::form_choices_keeping(ctx, &caller, &ci_ids, template)
+    })
+    .await?;
     let page = form_page(viewer, title, action, &values, &choices, &Errors::new(viewer.lang, errors), &[]);
     Ok(html(status, page))
 }
@@ -170,7 +177,9 @@ pub async fn edit_form(
             true => crate::services::slots::for_change(ctx, &caller, id, 3, None)?,
             false => Vec::new(),
         };
-        Ok((detail, reference::form_choices(ctx, &caller)?, slots))
+        let choices =
+            reference::form_choices_keeping(ctx, &caller, &detail.view.ci_ids, detail.view.template_id)?;
+        Ok((detail, choices, slots))
     })
     .await?;
     let values = values_of(&detail.view, viewer.zone);

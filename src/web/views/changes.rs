@@ -316,7 +316,13 @@ pub fn detail(viewer: &Viewer, detail: &Detail, notice: Option<&str>) -> Markup 
                         @if let (Some(from), Some(to)) = (&event.from, &event.to) {
                             @if from != to { " (" (lang.t(&format!("state-{from}"))) " → " (lang.t(&format!("state-{to}"))) ")" }
                         }
-                        @if let Some(actor) = &event.actor { ", " (lang.t_with("timeline-by", &[("name", arg(actor))])) }
+                        @if let Some(actor) = &event.actor {
+                            // A delegate's vote: "by Kari Nordmann for Ola Nordmann".
+                            @match event.payload.pointer("/on_behalf_of/name").and_then(|n| n.as_str()) {
+                                Some(member) => { ", " (lang.t_with("timeline-by", &[("name", arg(super::vote::on_behalf(lang, actor, member)))])) }
+                                None => { ", " (lang.t_with("timeline-by", &[("name", arg(actor))])) }
+                            }
+                        }
                         @for key in ["comment", "reason", "review", "notes"] {
                             @if let Some(text) = event.payload.get(key).and_then(|v| v.as_str()).filter(|t| !t.is_empty()) {
                                 blockquote.note { (text) }
