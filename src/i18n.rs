@@ -117,6 +117,15 @@ impl Lang {
     }
 }
 
+/// A risk factor in words: the question and the answer given, or the computed factor.
+pub fn factor_text(lang: Lang, key: &str, detail: &str) -> String {
+    if crate::domain::risk::QUESTIONS.iter().any(|q| q.key == key) {
+        format!("{} — {}", lang.t(&format!("question-{key}")), lang.t(&format!("answer-{key}-{detail}")))
+    } else {
+        lang.t(&format!("factor-{key}"))
+    }
+}
+
 /// A CAB meeting's name: "CAB meeting 01.12.2026 10:00", or an extra meeting's subject
 /// with its time, in `zone`.
 pub fn meeting_title(

@@ -120,6 +120,9 @@ pub struct NoticeItem {
     /// What its window clashes with: the kind, and the change or freeze.
     #[serde(default)]
     pub conflicts: Vec<(super::schedule::ConflictKind, String)>,
+    /// What its risk score is made of: `(factor, detail, points)`.
+    #[serde(default)]
+    pub factors: Vec<(String, String, u32)>,
 }
 
 /// One line of emailed minutes.

@@ -5,7 +5,7 @@
 use super::invitation::Method;
 use super::notice::Rendered;
 use crate::domain::meeting::{AgendaSection, MeetingMail, MeetingNotice, LENGTH};
-use crate::i18n::{arg, meeting_title, Lang};
+use crate::i18n::{arg, factor_text, meeting_title, Lang};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use icalendar::{Calendar, Component, EventLike, Property};
@@ -50,6 +50,16 @@ fn lines(mail: MeetingMail, notice: &MeetingNotice, lang: Lang, zone: Tz) -> Vec
                                 &[("approvals", arg(approvals)), ("required", arg(required))],
                             );
                             line.push_str(&format!(" · {}: {count}", lang.t("agenda-approval")));
+                        }
+                        let factors: Vec<String> = i
+                            .factors
+                            .iter()
+                            .map(|(key, detail, points)| {
+                                format!("{} (+{points})", factor_text(lang, key, detail))
+                            })
+                            .collect();
+                        if !factors.is_empty() {
+                            line.push_str(&format!(" · {}", factors.join("; ")));
                         }
                         for (kind, with) in &i.conflicts {
                             line.push_str(&format!(" · {}: {with}", lang.t(&format!("conflict-{kind}"))));
@@ -195,6 +205,7 @@ mod tests {
                     planned_start: None,
                     approvals: Some((0, 1)),
                     conflicts: Vec::new(),
+                    factors: Vec::new(),
                 },
                 NoticeItem {
                     section: AgendaSection::ForDecision,
@@ -204,6 +215,7 @@ mod tests {
                     planned_start: Some(starts_at + chrono::Duration::days(2)),
                     approvals: Some((1, 3)),
                     conflicts: vec![(crate::domain::schedule::ConflictKind::Blackout, "Payroll run".into())],
+                    factors: vec![("tested".into(), "partly".into(), 2)],
                 },
             ],
             decisions: vec![NoticeDecision {
@@ -228,6 +240,7 @@ mod tests {
         assert!(decision < late, "for decision before late:\n{}", en.text);
         assert!(en.text.contains("1 of 3"), "{}", en.text);
         assert!(en.text.contains("Payroll run"), "the item's conflicts: {}", en.text);
+        assert!(en.text.contains("(+2)"), "and its risk factors: {}", en.text);
         assert!(en.text.contains("https://e.example/cab/meetings/7"));
         assert!(en.html.contains("Late &lt;one&gt;"), "escaped");
         let nb = render(MeetingMail::Agenda, &notice(), Lang::Nb, chrono_tz::UTC, "https://e.example");

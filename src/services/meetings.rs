@@ -575,6 +575,11 @@ fn notice_of(meeting: &Meeting, agenda: &[AgendaPart]) -> MeetingNotice {
                     risk_level: item.change.risk_level,
                     planned_start: item.change.planned_start,
                     approvals: item.approval.map(|p| (p.approvals, p.required)),
+                    factors: item
+                        .risk_factors
+                        .iter()
+                        .map(|f| (f.key.clone(), f.detail.clone(), f.points))
+                        .collect(),
                     conflicts: item
                         .conflicts
                         .iter()

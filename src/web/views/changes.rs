@@ -335,13 +335,7 @@ pub fn detail(viewer: &Viewer, detail: &Detail, notice: Option<&str>) -> Markup 
     }
 }
 
-pub fn factor_text(lang: Lang, key: &str, detail: &str) -> String {
-    if QUESTIONS.iter().any(|q| q.key == key) {
-        format!("{} — {}", lang.t(&format!("question-{key}")), lang.t(&format!("answer-{key}-{detail}")))
-    } else {
-        lang.t(&format!("factor-{key}"))
-    }
-}
+pub use crate::i18n::factor_text;
 
 /// The forms for the actions the viewer may take now, and only those.
 fn actions_panel(viewer: &Viewer, detail: &Detail) -> Markup {
