@@ -204,7 +204,8 @@ pub fn next(ctx: &Ctx, caller: &Caller) -> ServiceResult<Option<MeetingDetail>> 
     })
 }
 
-fn with_agenda(ctx: &Ctx, conn: &mut DbConn, meeting: Meeting) -> ServiceResult<MeetingDetail> {
+/// The agenda of a coming or running meeting, section by section.
+fn agenda_of(ctx: &Ctx, conn: &mut DbConn, meeting: &Meeting) -> ServiceResult<Vec<AgendaPart>> {
     let previous = repo::previous(conn, meeting.starts_at)?.map(|m| m.starts_at);
     let since = previous.unwrap_or(meeting.starts_at - FIRST_LOOK_BACK);
     let span = Span { previous: Some(since), cutoff: meeting.cutoff_at, start: meeting.starts_at };
@@ -261,6 +262,17 @@ fn with_agenda(ctx: &Ctx, conn: &mut DbConn, meeting: Meeting) -> ServiceResult<
             .collect();
         agenda.push(AgendaPart { section, items });
     }
+    Ok(agenda)
+}
+
+fn with_agenda(ctx: &Ctx, conn: &mut DbConn, meeting: Meeting) -> ServiceResult<MeetingDetail> {
+    // The agenda is worked out from the changes as they are now, which says what a
+    // coming or running meeting takes; a closed or cancelled meeting's record is its
+    // minutes, not today's changes.
+    let agenda = match meeting.state {
+        MeetingState::Planned | MeetingState::Open => agenda_of(ctx, conn, &meeting)?,
+        MeetingState::Closed | MeetingState::Cancelled => Vec::new(),
+    };
     let present: Vec<UserId> = repo::attendees(conn, meeting.id)?.into_iter().map(UserId).collect();
     let stand_in_rows = repo::stand_ins(conn, meeting.id)?;
     let mut people = present.clone();

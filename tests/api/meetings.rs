@@ -280,6 +280,7 @@ async fn in_a_meeting_the_attendees_ballots_decide_through_the_rule_and_the_minu
     let closed = app.post(&format!("{base}/close"), &chair, json!({})).await;
     assert_eq!(closed["meeting"]["state"], "closed");
     assert_eq!(closed["decisions"][0]["outcome"], "defer", "the minutes keep the decision");
+    assert_eq!(closed["agenda"], json!([]), "a closed meeting's record is its minutes, not today's changes");
     let (status, _) = app.post_status(&format!("{base}/decisions"), &chair, approve).await;
     assert_eq!(status, StatusCode::CONFLICT, "a closed meeting decides nothing");
 
