@@ -614,3 +614,4 @@ admin-cab-on-holiday-skip = Skip that week's meeting
 forbidden-configure_cab = Admins and change managers set when the CAB meets.
 msg-member-voted = { $name } has voted on this change themselves; their vote stands
 msg-delegation-not-yourself = name someone other than yourself for another member
+vote-veto-hint = One rejection ends the change: it is rejected at once.

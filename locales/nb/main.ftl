@@ -614,3 +614,4 @@ admin-cab-on-holiday-skip = Hopp over den ukens møte
 forbidden-configure_cab = Administratorer og endringsledere bestemmer når CAB møtes.
 msg-member-voted = { $name } har stemt over denne endringen selv; den stemmen gjelder
 msg-delegation-not-yourself = velg en annen enn deg selv for et annet medlem
+vote-veto-hint = Én avvisning avslutter endringen: den avvises med en gang.

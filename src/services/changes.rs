@@ -471,6 +471,8 @@ pub struct Detail {
     pub slots: Vec<super::slots::Slot>,
     /// The members the viewer may vote for, as their delegate.
     pub vote_for: Vec<Caller>,
+    /// One rejection rejects the change (the approval settings).
+    pub veto: bool,
 }
 
 pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail> {
@@ -486,7 +488,7 @@ pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail>
         };
         let vote_for = super::delegations::may_vote_for(ctx, conn, caller, &change, ctx.clock.now())?;
         let view = change_view::build(conn, &ctx.config, change)?;
-        Ok(Detail { view, events, actions, can_force, slots, vote_for })
+        Ok(Detail { view, events, actions, can_force, slots, vote_for, veto: ctx.config.approval.veto })
     })
 }
 

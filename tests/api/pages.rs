@@ -16,6 +16,7 @@ on_both_backends!(
     pages_speak_the_viewers_language,
     a_change_goes_through_assessment_and_the_cab_on_the_web,
     changing_the_password_ends_every_other_session_and_api_token,
+    the_reject_control_says_one_rejection_ends_the_change_when_veto_is_on,
 );
 
 /// A browser-like client: keeps cookies, does not follow redirects.
@@ -346,4 +347,24 @@ async fn changing_the_password_ends_every_other_session_and_api_token(backend: B
     .expect("rita is active");
     let matches = |password| endring::services::auth::password_matches(&stored.password_hash, password);
     assert!(!matches("correct horse battery staple") && matches(new_password), "the hash is the new one's");
+}
+
+/// With veto on, Reject says that one rejection ends the change (queue and change page);
+/// with veto off it does not.
+async fn the_reject_control_says_one_rejection_ends_the_change_when_veto_is_on(backend: Backend) {
+    for veto in [true, false] {
+        let app = TestApp::spawn_with(backend.clone(), |config| config.approval.veto = veto).await;
+        let member = app.user("cato", &[Role::CabMember]).await;
+        let staged = app.change_in(ChangeState::Authorize).await;
+        let client = sign_in(&app, &member).await;
+        let (_, queue) = page(&client, &app, "/cab").await;
+        let reference = staged.change["ref"].as_str().unwrap();
+        assert_eq!(
+            queue.contains(&format!("aria-describedby=\"veto-{reference}\"")),
+            veto,
+            "queue, veto {veto}"
+        );
+        let (_, detail) = page(&client, &app, &format!("/changes/{reference}")).await;
+        assert_eq!(detail.contains("aria-describedby=\"veto-votes\""), veto, "change page, veto {veto}");
+    }
 }

@@ -10,12 +10,13 @@ use actix_web::{web, HttpResponse};
 
 pub async fn queue(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
     let caller = viewer.caller.clone();
+    let veto = ctx.config.approval.veto;
     let (next, items) =
         page_run(ctx, viewer.lang, move |ctx| Ok((meetings::next(ctx, &caller)?, queue::cab(ctx, &caller)?)))
             .await?;
     let body = maud::html! {
         (crate::web::views::meetings::next(&viewer, next.as_ref()))
-        (crate::web::views::cab::queue(&viewer, &items))
+        (crate::web::views::cab::queue(&viewer, &items, veto))
     };
     Ok(html(StatusCode::OK, page(&viewer, &viewer.lang.t("nav-cab"), body)))
 }

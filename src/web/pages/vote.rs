@@ -51,8 +51,9 @@ pub async fn confirm(
         voter.timezone.as_deref().and_then(|z| z.parse().ok()).unwrap_or_else(|| ctx.config.time_zone());
     let may_decide = email_votes::access(&ctx, voter.id, signed_in.as_ref()) == Access::Allowed;
     let on_behalf_of = on_behalf_of.as_deref();
+    let veto = ctx.config.approval.veto;
     let confirm =
-        view::Confirm { raw: &raw, decision: *decision, change, voter, on_behalf_of, zone, may_decide };
+        view::Confirm { raw: &raw, decision: *decision, change, voter, on_behalf_of, zone, may_decide, veto };
     Ok(html(StatusCode::OK, view::confirm(lang, &confirm)))
 }
 

@@ -5,7 +5,7 @@ use crate::services::queue::QueueItem;
 use crate::web::session::Viewer;
 use maud::{html, Markup};
 
-pub fn queue(viewer: &Viewer, items: &[QueueItem]) -> Markup {
+pub fn queue(viewer: &Viewer, items: &[QueueItem], veto: bool) -> Markup {
     let lang = viewer.lang;
     html! {
         @if items.is_empty() {
@@ -35,9 +35,7 @@ pub fn queue(viewer: &Viewer, items: &[QueueItem]) -> Markup {
                                         // text input, Enter pressed the first button: Approve).
                                         textarea #(id) name="comment" rows="2" placeholder=(lang.t("field-comment")) {}
                                         (super::vote::vote_as_field(lang, &format!("as-{}", change.reference), item.awaiting_viewer, &item.awaiting_for))
-                                        button type="submit" name="decision" value="approve" { (lang.t("action-approve")) }
-                                        " "
-                                        button.danger type="submit" name="decision" value="reject" { (lang.t("action-reject")) }
+                                        (super::vote::vote_buttons(lang, &change.reference, veto))
                                     }
                                 } @else {
                                     (lang.t("cab-no-vote-needed"))

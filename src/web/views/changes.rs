@@ -414,9 +414,7 @@ fn actions_panel(viewer: &Viewer, detail: &Detail) -> Markup {
                                 (force("votes"))
                                 (comment("votes", "reason", &lang.t("field-force-reason")))
                             }
-                            button type="submit" name="decision" value="approve" { (lang.t("action-approve")) }
-                            " "
-                            button.danger type="submit" name="decision" value="reject" { (lang.t("action-reject")) }
+                            (super::vote::vote_buttons(lang, "votes", detail.veto))
                         })),
                         ActionKind::Return => (form("return", html! {
                             (comment("return", "comment", &lang.t("field-return-comment")))
@@ -450,9 +448,7 @@ fn actions_panel(viewer: &Viewer, detail: &Detail) -> Markup {
                     (form("votes", html! {
                         (comment("votes", "comment", &lang.t("field-comment")))
                         (super::vote::vote_as_field(lang, "votes-as", false, &detail.vote_for))
-                        button type="submit" name="decision" value="approve" { (lang.t("action-approve")) }
-                        " "
-                        button.danger type="submit" name="decision" value="reject" { (lang.t("action-reject")) }
+                        (super::vote::vote_buttons(lang, "votes", detail.veto))
                     }))
                 }
             }

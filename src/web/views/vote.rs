@@ -24,6 +24,8 @@ pub struct Confirm<'a> {
     pub zone: Tz,
     /// Whether this browser may decide (false: sign in first, as the voter).
     pub may_decide: bool,
+    /// One rejection rejects the change.
+    pub veto: bool,
 }
 
 /// The confirmation page.
@@ -50,7 +52,8 @@ pub fn confirm(lang: Lang, confirm: &Confirm<'_>) -> Markup {
                     label for="comment" { (lang.t(if decision == "reject" { "vote-link-reason" } else { "field-comment" })) }
                     textarea #comment name="comment" rows="3" required[decision == "reject"] {}
                 }
-                button type="submit" class=[(decision == "reject").then_some("danger")] { (lang.t(&format!("action-{decision}"))) }
+                button type="submit" class=[(decision == "reject").then_some("danger")] aria-describedby=[(decision == "reject" && confirm.veto).then_some("veto-link")] { (lang.t(&format!("action-{decision}"))) }
+                @if decision == "reject" && confirm.veto { p.hint id="veto-link" { (lang.t("vote-veto-hint")) } }
             }
         } @else {
             p { a href=(format!("/sign-in?next=/vote/{raw}")) { (lang.t("vote-link-sign-in")) } }
@@ -80,6 +83,19 @@ pub fn vote_as_field(lang: Lang, id: &str, myself: bool, members: &[Caller]) -> 
                 }
             }
         }
+    }
+}
+
+/// The Approve and Reject buttons of a vote form, apart and distinct (Reject in the danger
+/// style); with veto on, Reject says that one rejection ends the change. `id` makes the
+/// hint's id unique on the page.
+pub fn vote_buttons(lang: Lang, id: &str, veto: bool) -> Markup {
+    let hint = format!("veto-{id}");
+    html! {
+        button type="submit" name="decision" value="approve" { (lang.t("action-approve")) }
+        " "
+        button.danger type="submit" name="decision" value="reject" aria-describedby=[veto.then_some(hint.as_str())] { (lang.t("action-reject")) }
+        @if veto { p.hint id=(hint) { (lang.t("vote-veto-hint")) } }
     }
 }
 
