@@ -41,23 +41,50 @@ pub fn invitation(
     now: DateTime<Utc>,
 ) -> Option<String> {
     let (start, end) = (facts.planned_start?, facts.planned_end?);
+    let booking = Booking {
+        uid: format!("change-{}@{host}", facts.reference),
+        sequence: u32::try_from(facts.version).unwrap_or(0),
+        start,
+        end,
+        summary: format!("{} {}", facts.reference, facts.title),
+        link,
+        parties: (organizer, attendee),
+    };
+    Some(calendar(method, &booking, now))
+}
+
+/// One event of an invitation: what it is, when, and between whom.
+pub(super) struct Booking<'a> {
+    pub uid: String,
+    pub sequence: u32,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub summary: String,
+    pub link: &'a str,
+    /// `(organizer, attendee)` email addresses.
+    pub parties: (&'a str, &'a str),
+}
+
+/// The `.ics` text asking a calendar to do `method` with `booking` (times in UTC).
+pub(super) fn calendar(method: Method, booking: &Booking<'_>, now: DateTime<Utc>) -> String {
+    let (organizer, attendee) = booking.parties;
     let mut event = icalendar::Event::new();
     event
-        .uid(&format!("change-{}@{host}", facts.reference))
-        .sequence(u32::try_from(facts.version).unwrap_or(0))
+        .uid(&booking.uid)
+        .sequence(booking.sequence)
         .timestamp(now)
-        .starts(start)
-        .ends(end)
-        .summary(&format!("{} {}", facts.reference, facts.title))
-        .description(link)
-        .url(link)
+        .starts(booking.start)
+        .ends(booking.end)
+        .summary(&booking.summary)
+        .description(booking.link)
+        .url(booking.link)
         .add_property("ORGANIZER", format!("mailto:{organizer}"))
         .add_property("ATTENDEE", format!("mailto:{attendee}"))
         .add_property("STATUS", if method == Method::Cancel { "CANCELLED" } else { "CONFIRMED" });
     let mut calendar = Calendar::new();
     calendar.append_property(Property::new("METHOD", method.as_str()));
     calendar.push(event.done());
-    Some(calendar.done().to_string())
+    calendar.done().to_string()
 }
 
 #[cfg(test)]

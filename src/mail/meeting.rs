@@ -2,13 +2,12 @@
 //! meeting), the cancellation (CANCEL of that invitation) and the minutes, each rendered
 //! in the reader's language and zone from the `MeetingNotice` in the outbox row.
 
-use super::invitation::Method;
+use super::invitation::{calendar, Booking, Method};
 use super::notice::Rendered;
 use crate::domain::meeting::{AgendaSection, MeetingMail, MeetingNotice, LENGTH};
 use crate::i18n::{arg, factor_text, meeting_title, Lang};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use icalendar::{Calendar, Component, EventLike, Property};
 use maud::{html, DOCTYPE};
 
 /// What the attached invitation asks the calendar to do, if one is attached.
@@ -159,24 +158,17 @@ pub fn invitation(
     link: &str,
     now: DateTime<Utc>,
 ) -> String {
-    let mut event = icalendar::Event::new();
-    event
-        .uid(&format!("cab-meeting-{}@{host}", notice.meeting_id))
+    let booking = Booking {
+        uid: format!("cab-meeting-{}@{host}", notice.meeting_id),
         // A cancellation supersedes the request.
-        .sequence(if method == Method::Cancel { 1 } else { 0 })
-        .timestamp(now)
-        .starts(notice.starts_at)
-        .ends(notice.starts_at + LENGTH)
-        .summary(summary)
-        .description(link)
-        .url(link)
-        .add_property("ORGANIZER", format!("mailto:{organizer}"))
-        .add_property("ATTENDEE", format!("mailto:{attendee}"))
-        .add_property("STATUS", if method == Method::Cancel { "CANCELLED" } else { "CONFIRMED" });
-    let mut calendar = Calendar::new();
-    calendar.append_property(Property::new("METHOD", method.as_str()));
-    calendar.push(event.done());
-    calendar.done().to_string()
+        sequence: u32::from(method == Method::Cancel),
+        start: notice.starts_at,
+        end: notice.starts_at + LENGTH,
+        summary: summary.to_owned(),
+        link,
+        parties: (organizer, attendee),
+    };
+    calendar(method, &booking, now)
 }
 
 #[cfg(test)]
