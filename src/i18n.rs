@@ -107,6 +107,38 @@ pub fn num(value: i64) -> FluentValue<'static> {
 }
 
 impl Lang {
+    /// A day as the language writes it: `10.12.2026`, `10 Dec 2026`.
+    pub fn date(self, day: chrono::NaiveDate) -> String {
+        match self {
+            Lang::Nb => day.format("%d.%m.%Y").to_string(),
+            Lang::En => day.format("%-d %b %Y").to_string(),
+        }
+    }
+
+    /// A moment as the language writes it, on the wall clock of `zone`:
+    /// `10.12.2026 kl. 18:00`, `10 Dec 2026, 18:00`.
+    pub fn datetime(self, zone: chrono_tz::Tz, at: chrono::DateTime<chrono::Utc>) -> String {
+        let local = at.with_timezone(&zone);
+        match self {
+            Lang::Nb => local.format("%d.%m.%Y kl. %H:%M").to_string(),
+            Lang::En => local.format("%-d %b %Y, %H:%M").to_string(),
+        }
+    }
+
+    /// A moment on `zone`'s wall clock for a reader whose own zone is `reader`: the zone is
+    /// named only when it is not the reader's (`10.12.2026 kl. 18:00 (GMT)`).
+    pub fn datetime_for(
+        self,
+        zone: chrono_tz::Tz,
+        reader: chrono_tz::Tz,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> String {
+        match zone == reader {
+            true => self.datetime(zone, at),
+            false => format!("{} ({})", self.datetime(zone, at), at.with_timezone(&zone).format("%Z")),
+        }
+    }
+
     /// A decimal number with the language's decimal mark (`2.5` / `2,5`).
     pub fn decimal(self, value: f64, places: usize) -> String {
         let text = format!("{value:.places$}");
@@ -135,7 +167,7 @@ pub fn meeting_title(
     title: &str,
     starts_at: chrono::DateTime<chrono::Utc>,
 ) -> String {
-    let when = starts_at.with_timezone(&zone).format("%d.%m.%Y %H:%M").to_string();
+    let when = lang.datetime(zone, starts_at);
     match kind {
         crate::domain::meeting::MeetingKind::Regular => {
             lang.t_with("meeting-title-regular", &[("when", arg(when))])

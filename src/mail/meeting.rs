@@ -19,8 +19,8 @@ pub fn method(mail: MeetingMail) -> Option<Method> {
     }
 }
 
-fn when(zone: Tz, at: DateTime<Utc>) -> String {
-    at.with_timezone(&zone).format("%d.%m.%Y %H:%M").to_string()
+fn when(lang: Lang, zone: Tz, at: DateTime<Utc>) -> String {
+    lang.datetime(zone, at)
 }
 
 /// One line per agenda item or decision, as `(text, detail)`.
@@ -41,7 +41,7 @@ fn lines(mail: MeetingMail, notice: &MeetingNotice, lang: Lang, zone: Tz) -> Vec
                             lang.t(&format!("risk-{}", i.risk_level))
                         );
                         if let Some(start) = i.planned_start {
-                            line.push_str(&format!(" · {}", when(zone, start)));
+                            line.push_str(&format!(" · {}", when(lang, zone, start)));
                         }
                         if let Some((approvals, required)) = i.approvals {
                             let count = lang.t_with(
@@ -109,7 +109,7 @@ pub fn render(mail: MeetingMail, notice: &MeetingNotice, lang: Lang, zone: Tz, b
     let nothing = mail == MeetingMail::Agenda && parts.is_empty();
     let mut text = format!("{intro}\n\n{title}\n");
     if mail == MeetingMail::Agenda {
-        text.push_str(&format!("{}: {}\n", lang.t("meeting-cutoff"), when(zone, notice.cutoff_at)));
+        text.push_str(&format!("{}: {}\n", lang.t("meeting-cutoff"), when(lang, zone, notice.cutoff_at)));
     }
     if let Some(reason) = reason {
         text.push_str(&format!("{}: {reason}\n", lang.t("meeting-cancel-reason")));
@@ -132,7 +132,7 @@ pub fn render(mail: MeetingMail, notice: &MeetingNotice, lang: Lang, zone: Tz, b
                 p { (intro) }
                 h1 { (title) }
                 @if mail == MeetingMail::Agenda {
-                    p { (lang.t("meeting-cutoff")) ": " (when(zone, notice.cutoff_at)) }
+                    p { (lang.t("meeting-cutoff")) ": " (when(lang, zone, notice.cutoff_at)) }
                 }
                 @if let Some(reason) = reason { p { (lang.t("meeting-cancel-reason")) ": " (reason) } }
                 @for (heading, items) in &parts {
@@ -226,7 +226,7 @@ mod tests {
     fn the_agenda_lists_its_sections_in_order_in_the_readers_language_and_zone() {
         let en =
             render(MeetingMail::Agenda, &notice(), Lang::En, chrono_tz::Europe::Oslo, "https://e.example/");
-        assert!(en.subject.contains("27.10.2026 10:00"), "{}", en.subject);
+        assert!(en.subject.contains("27 Oct 2026, 10:00"), "{}", en.subject);
         let decision = en.text.find("CHG-000001").unwrap();
         let late = en.text.find("CHG-000002").unwrap();
         assert!(decision < late, "for decision before late:\n{}", en.text);
@@ -236,7 +236,7 @@ mod tests {
         assert!(en.text.contains("https://e.example/cab/meetings/7"));
         assert!(en.html.contains("Late &lt;one&gt;"), "escaped");
         let nb = render(MeetingMail::Agenda, &notice(), Lang::Nb, chrono_tz::UTC, "https://e.example");
-        assert!(nb.subject.contains("27.10.2026 09:00"), "{}", nb.subject);
+        assert!(nb.subject.contains("27.10.2026 kl. 09:00"), "{}", nb.subject);
         assert_ne!(nb.text, en.text);
     }
 

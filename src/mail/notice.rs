@@ -69,8 +69,8 @@ pub struct Rendered {
     pub html: String,
 }
 
-fn when(zone: Tz, at: Option<DateTime<Utc>>) -> String {
-    at.map_or_else(|| "–".to_owned(), |t| t.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z").to_string())
+fn when(lang: Lang, zone: Tz, at: Option<DateTime<Utc>>) -> String {
+    at.map_or_else(|| "–".to_owned(), |t| lang.datetime(zone, t))
 }
 
 /// Words `kind` about `facts` for one reader.
@@ -100,8 +100,8 @@ pub fn render(
     let details = [
         (lang.t("field-title"), facts.title.clone()),
         (lang.t("field-risk"), lang.t(&format!("risk-{}", facts.risk_level))),
-        (lang.t("field-planned-start"), when(zone, facts.planned_start)),
-        (lang.t("field-planned-end"), when(zone, facts.planned_end)),
+        (lang.t("field-planned-start"), when(lang, zone, facts.planned_start)),
+        (lang.t("field-planned-end"), when(lang, zone, facts.planned_end)),
     ];
     let comment = facts.comment.as_deref().filter(|c| !c.trim().is_empty());
     let mut text = format!("{intro}\n\n");
@@ -176,12 +176,12 @@ mod tests {
             None,
         );
         assert!(nb.subject.contains("CHG-000042"), "{}", nb.subject);
-        assert!(nb.text.contains("2026-07-01 18:00 CEST"), "{}", nb.text);
+        assert!(nb.text.contains("01.07.2026 kl. 18:00"), "{}", nb.text);
         assert!(nb.text.contains("https://endring.example/changes/CHG-000042"));
         assert!(nb.html.contains("Upgrade &lt;archive&gt;"), "HTML is escaped");
         let en =
             render(NoticeKind::Decided, &facts(), Lang::En, chrono_tz::UTC, "https://endring.example", None);
         assert_ne!(en.text, nb.text);
-        assert!(en.text.contains("16:00 UTC"));
+        assert!(en.text.contains("1 Jul 2026, 16:00"), "{}", en.text);
     }
 }

@@ -5,13 +5,16 @@
 
 use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
-use crate::pages::{page, sign_in};
+use crate::pages::{page, post_form, sign_in};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use endring::domain::change::ChangeState;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-on_both_backends!(the_dst_nights_are_stored_shown_exported_and_conflict_checked_as_instants);
+on_both_backends!(
+    the_dst_nights_are_stored_shown_exported_and_conflict_checked_as_instants,
+    a_repeated_local_time_is_asked_about_and_a_skipped_one_refused_on_the_form
+);
 
 fn oslo(day: NaiveDate, hour: u32) -> DateTime<Utc> {
     let local = day.and_time(NaiveTime::from_hms_opt(hour, 0, 0).unwrap());
@@ -67,16 +70,16 @@ async fn the_dst_nights_are_stored_shown_exported_and_conflict_checked_as_instan
         (
             NaiveDate::from_ymd_opt(2027, 3, 28).unwrap(),
             2,
-            "2027-03-28 01:00 CET",
-            "2027-03-28 04:00 CEST",
+            "title=\"CET\">28.03.2027 kl. 01:00",
+            "title=\"CEST\">28.03.2027 kl. 04:00",
             ("20270328T000000Z", "20270328T020000Z"),
         ),
         // Last Sunday of October 2027: 03:00 CEST becomes 02:00 CET.
         (
             NaiveDate::from_ymd_opt(2027, 10, 31).unwrap(),
             4,
-            "2027-10-31 01:00 CEST",
-            "2027-10-31 04:00 CET",
+            "title=\"CEST\">31.10.2027 kl. 01:00",
+            "title=\"CET\">31.10.2027 kl. 04:00",
             ("20271030T230000Z", "20271031T030000Z"),
         ),
     ];
@@ -98,7 +101,7 @@ async fn the_dst_nights_are_stored_shown_exported_and_conflict_checked_as_instan
             stored["conflicts"]
         );
 
-        // Shown in local time with the zone that applies at each end.
+        // Shown in local time, the zone that applies at each end named in the time's title.
         let reference = stored["ref"].as_str().unwrap().to_owned();
         let (_, html) = page(&admin_browser, &app, &format!("/changes/{reference}")).await;
         assert!(html.contains(shown_start) && html.contains(shown_end), "{shown_start} – {shown_end}");
@@ -150,4 +153,62 @@ async fn the_dst_nights_are_stored_shown_exported_and_conflict_checked_as_instan
         let after = app.change(&after).await;
         assert!(!conflict_kinds(&after).contains(&"shared_ci".to_owned()), "{}", after["conflicts"]);
     }
+}
+
+/// The change form, typed as a Norwegian would, for the night of 31 October 2027 in Oslo.
+fn night_form(ci: i64, start: &str, fold: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut fields = vec![
+        ("title", "Nattjobb".to_owned()),
+        ("type", "normal".to_owned()),
+        ("description", "d".to_owned()),
+        ("ci_ids", ci.to_string()),
+        ("planned_start", start.to_owned()),
+        ("planned_end", "31.10.2027 kl. 04:00".to_owned()),
+    ];
+    if let Some(fold) = fold {
+        fields.push(("planned_start_fold", fold.to_owned()));
+    }
+    fields
+}
+
+async fn a_repeated_local_time_is_asked_about_and_a_skipped_one_refused_on_the_form(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("rita", &[]).await;
+    let ci = app.ci("Archive", 3).await;
+    let client = sign_in(&app, &requester).await;
+    let post = |fields: Vec<(&'static str, String)>| {
+        let (client, app) = (&client, &app);
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post_form(client, app, "/changes/new", &fields).await
+        }
+    };
+
+    // 02:30 happens twice that night: the form asks which, and nothing is filed.
+    let (status, html) = post(night_form(ci, "31.10.2027 kl. 02:30", None)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("kommer to ganger den natten"), "the message says why (in Bokmål, the default)");
+    assert!(html.contains("name=\"planned_start_fold\" value=\"earlier\""), "the first is offered");
+    assert!(html.contains("name=\"planned_start_fold\" value=\"later\""), "the second is offered");
+    assert!(html.contains("UTC+02:00") && html.contains("UTC+01:00"), "each named by its offset");
+    assert!(html.contains("value=\"31.10.2027 kl. 02:30\""), "what was typed is kept");
+    assert_eq!(app.get("/api/v1/changes", &app.admin).await["total"], 0);
+
+    // Answered, each means its own instant.
+    for (fold, utc) in [("earlier", "2027-10-31T00:30:00Z"), ("later", "2027-10-31T01:30:00Z")] {
+        let (status, location) = post(night_form(ci, "31.10.2027 kl. 02:30", Some(fold))).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+        let reference = location.rsplit('/').next().unwrap().to_owned();
+        let stored = app.get(&format!("/api/v1/changes/{reference}"), &app.admin).await;
+        let start: DateTime<Utc> = serde_json::from_value(stored["planned_start"].clone()).unwrap();
+        assert_eq!(start, utc.parse::<DateTime<Utc>>().unwrap(), "{fold}");
+    }
+
+    // 02:30 does not exist on the last Sunday of March: one clear message.
+    let mut spring = night_form(ci, "28.03.2027 kl. 02:30", None);
+    spring[5].1 = "28.03.2027 kl. 04:00".to_owned();
+    let (status, html) = post(spring).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("finnes ikke den dagen i Europe/Oslo"), "{html}");
+    assert_eq!(app.get("/api/v1/changes", &app.admin).await["total"], 2);
 }

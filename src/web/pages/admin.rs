@@ -1,7 +1,7 @@
 //! `/admin`: users and their roles, configuration items, standard change templates and
 //! blackout windows. Every form goes through the same services (and policy) as the API.
 
-use super::forms::{ci_ids, parse_local};
+use super::forms::{ci_ids, local_field};
 use super::{html, see_other, Refusal};
 use crate::domain::ids::{CiId, TemplateId};
 use crate::domain::role::Role;
@@ -328,8 +328,8 @@ async fn blackout_form(
 ) -> Result<HttpResponse, PageError> {
     let target = Target { section: Section::Blackouts, editing };
     let mut errors = refused_characters(&form);
-    let starts_at = errors.check("starts_at", parse_local(viewer.zone, form.get("starts_at"))).flatten();
-    let ends_at = errors.check("ends_at", parse_local(viewer.zone, form.get("ends_at"))).flatten();
+    let starts_at = errors.check("starts_at", local_field(&form, viewer.zone, "starts_at")).flatten();
+    let ends_at = errors.check("ends_at", local_field(&form, viewer.zone, "ends_at")).flatten();
     if starts_at.is_none() || ends_at.is_none() {
         errors.add("starts_at", Message::new("msg-blackout-period"));
     }
@@ -388,8 +388,7 @@ pub async fn close_day(
     let mut errors = refused_characters(&form);
     let day = errors.check(
         "day",
-        chrono::NaiveDate::parse_from_str(form.get("day"), "%Y-%m-%d")
-            .map_err(|_| Message::new("msg-date-format")),
+        super::forms::typed_date(form.get("day")).ok_or_else(|| Message::new("msg-date-format")),
     );
     let input = match (errors.finish(|| ()), day) {
         (Ok(()), Some(day)) => crate::services::workdays::NewClosedDay { day, name: form.text("name") },

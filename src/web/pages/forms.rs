@@ -18,23 +18,87 @@ use crate::services::{lifecycle, risk, Ctx, ServiceResult};
 use crate::web::session::Form;
 use crate::web::views::changes::FormValues;
 use crate::web::views::components::local_input_value;
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use std::collections::BTreeMap;
 
-/// `YYYY-MM-DDTHH:MM` in `zone` to UTC. A time skipped by a DST change is an error; a
-/// time that occurs twice (autumn) means the first of the two.
-pub fn parse_local(zone: Tz, text: &str) -> Result<Option<DateTime<Utc>>, Message> {
-    if text.is_empty() {
+/// Which of the two occurrences of a repeated wall-clock time (the hour the clocks go back
+/// in October) a person meant; asked for on the form when the time they typed is one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fold {
+    /// Not said (yet): a repeated time is then a question back, never a guess.
+    Unsaid,
+    /// The first, still on summer time.
+    Earlier,
+    /// The second, after the clocks went back.
+    Later,
+}
+
+impl Fold {
+    /// The answer of the `<field>_fold` radio group the form shows for a repeated time.
+    pub fn of(form: &Form, field: &str) -> Fold {
+        Fold::named(form.get(&format!("{field}_fold")))
+    }
+
+    pub fn named(answer: &str) -> Fold {
+        match answer {
+            "earlier" => Fold::Earlier,
+            "later" => Fold::Later,
+            _ => Fold::Unsaid,
+        }
+    }
+}
+
+/// A wall-clock time as people type it: the `datetime-local` input's `2026-12-10T18:00`,
+/// ISO with a space, Norwegian `10.12.2026 18:00` or `10.12.2026 kl. 18:00`, or English
+/// `10 Dec 2026, 18:00`.
+pub fn typed_datetime(text: &str) -> Option<NaiveDateTime> {
+    let text = text.trim();
+    // "kl." / "kl" between date and time, and English's comma, are only words.
+    let plain = text.replace(" kl. ", " ").replace(" kl ", " ").replace(", ", " ").replace(',', " ");
+    const FORMATS: [&str; 7] = [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%d.%m.%Y %H:%M",
+        "%d.%m.%Y %H.%M",
+        "%d %b %Y %H:%M",
+        "%d/%m/%Y %H:%M",
+    ];
+    FORMATS.iter().find_map(|format| NaiveDateTime::parse_from_str(&plain, format).ok())
+}
+
+/// A day as people type it: `2026-12-10`, `10.12.2026`, `10 Dec 2026`, `10/12/2026`.
+pub fn typed_date(text: &str) -> Option<chrono::NaiveDate> {
+    let text = text.trim();
+    ["%Y-%m-%d", "%d.%m.%Y", "%d %b %Y", "%d/%m/%Y"]
+        .iter()
+        .find_map(|format| chrono::NaiveDate::parse_from_str(text, format).ok())
+}
+
+/// A typed wall-clock time in `zone` to UTC. A time skipped by a DST change is an error;
+/// a time that occurs twice is a question back unless `fold` says which was meant.
+pub fn parse_local(zone: Tz, text: &str, fold: Fold) -> Result<Option<DateTime<Utc>>, Message> {
+    if text.trim().is_empty() {
         return Ok(None);
     }
-    let naive = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
-        .map_err(|_| Message::new("msg-local-time-format"))?;
-    match zone.from_local_datetime(&naive).earliest() {
-        Some(local) => Ok(Some(local.with_timezone(&Utc))),
-        None => Err(Message::new("msg-local-time-skipped").arg("time", text).arg("zone", zone.name())),
+    let naive = typed_datetime(text).ok_or_else(|| Message::new("msg-local-time-format"))?;
+    match (zone.from_local_datetime(&naive), fold) {
+        (LocalResult::Single(local), _) => Ok(Some(local.with_timezone(&Utc))),
+        (LocalResult::Ambiguous(first, _), Fold::Earlier) => Ok(Some(first.with_timezone(&Utc))),
+        (LocalResult::Ambiguous(_, second), Fold::Later) => Ok(Some(second.with_timezone(&Utc))),
+        (LocalResult::Ambiguous(..), Fold::Unsaid) => Err(Message::new("msg-local-time-twice")
+            .arg("time", naive.format("%H:%M").to_string())
+            .arg("zone", zone.name())),
+        (LocalResult::None, _) => Err(Message::new("msg-local-time-skipped")
+            .arg("time", naive.format("%H:%M").to_string())
+            .arg("zone", zone.name())),
     }
+}
+
+/// The wall-clock time typed in a form's `field` (with its `<field>_fold` answer), in `zone`.
+pub fn local_field(form: &Form, zone: Tz, field: &str) -> Result<Option<DateTime<Utc>>, Message> {
+    parse_local(zone, form.get(field), Fold::of(form, field))
 }
 
 fn optional_id(errors: &mut FieldErrors, form: &Form, field: &str) -> Option<i32> {
@@ -87,6 +151,10 @@ pub fn change_form(form: &Form, zone: Tz) -> Result<ChangeForm, Box<Rejected>> {
         }
         _ => form.get(name).to_owned(),
     };
+    let fold = |name: &str, end: bool| match slot {
+        Ok(Some((start, finish))) => fold_of(zone, Some(if end { finish } else { start })),
+        _ => form.get(&format!("{name}_fold")).to_owned(),
+    };
     let values = FormValues {
         title: form.get("title").to_owned(),
         change_type: form.get("type").to_owned(),
@@ -97,6 +165,8 @@ pub fn change_form(form: &Form, zone: Tz) -> Result<ChangeForm, Box<Rejected>> {
         planned_start: typed("planned_start", false),
         planned_end: typed("planned_end", true),
         implementer_id: form.get("implementer_id").to_owned(),
+        planned_start_fold: fold("planned_start", false),
+        planned_end_fold: fold("planned_end", true),
         implementation_plan: form.get("implementation_plan").to_owned(),
         backout_plan: form.get("backout_plan").to_owned(),
         test_plan: form.get("test_plan").to_owned(),
@@ -117,8 +187,15 @@ pub fn change_form(form: &Form, zone: Tz) -> Result<ChangeForm, Box<Rejected>> {
     let change_type = errors.check("type", values.change_type.parse::<ChangeType>());
     let template_id = optional_id(&mut errors, form, "template_id").map(TemplateId);
     let implementer_id = optional_id(&mut errors, form, "implementer_id").map(UserId);
-    let planned_start = errors.check("planned_start", parse_local(zone, &values.planned_start)).flatten();
-    let planned_end = errors.check("planned_end", parse_local(zone, &values.planned_end)).flatten();
+    let planned_start = errors
+        .check(
+            "planned_start",
+            parse_local(zone, &values.planned_start, Fold::named(&values.planned_start_fold)),
+        )
+        .flatten();
+    let planned_end = errors
+        .check("planned_end", parse_local(zone, &values.planned_end, Fold::named(&values.planned_end_fold)))
+        .flatten();
     let ci_ids = ci_ids(form, &mut errors);
     // Checked here too, so a change is never filed and then refused for its answers.
     if let Err(invalid) =
@@ -171,6 +248,17 @@ pub fn as_patch(change: NewChange) -> ChangePatch {
     }
 }
 
+/// Which of a repeated wall-clock time a stored time is (`earlier`/`later`), so that its
+/// form says so; empty for the other 8,759 hours of the year.
+pub fn fold_of(zone: Tz, at: Option<DateTime<Utc>>) -> String {
+    let Some(at) = at else { return String::new() };
+    match zone.from_local_datetime(&at.with_timezone(&zone).naive_local()) {
+        LocalResult::Ambiguous(first, _) if first.with_timezone(&Utc) == at => "earlier".to_owned(),
+        LocalResult::Ambiguous(..) => "later".to_owned(),
+        _ => String::new(),
+    }
+}
+
 /// The form's values for an existing change.
 pub fn values_of(change: &ChangeView, zone: Tz) -> FormValues {
     FormValues {
@@ -182,6 +270,8 @@ pub fn values_of(change: &ChangeView, zone: Tz) -> FormValues {
         ci_ids: change.ci_ids.iter().map(|c| c.to_string()).collect(),
         planned_start: local_input_value(zone, change.planned_start),
         planned_end: local_input_value(zone, change.planned_end),
+        planned_start_fold: fold_of(zone, change.planned_start),
+        planned_end_fold: fold_of(zone, change.planned_end),
         implementer_id: change.implementer_id.map(|u| u.to_string()).unwrap_or_default(),
         implementation_plan: change.implementation_plan.clone(),
         backout_plan: change.backout_plan.clone(),
@@ -267,8 +357,8 @@ pub fn action_form(
         }
         "return" => ActionForm::Return(CommentInput { comment: text("comment") }),
         "reschedule" => {
-            let start = errors.check("planned_start", parse_local(zone, form.get("planned_start"))).flatten();
-            let end = errors.check("planned_end", parse_local(zone, form.get("planned_end"))).flatten();
+            let start = errors.check("planned_start", local_field(form, zone, "planned_start")).flatten();
+            let end = errors.check("planned_end", local_field(form, zone, "planned_end")).flatten();
             match (start, end) {
                 (Some(planned_start), Some(planned_end)) => ActionForm::Reschedule(RescheduleInput {
                     planned_start,
@@ -313,20 +403,48 @@ mod tests {
 
     #[test]
     fn local_times_follow_daylight_saving_time() {
-        let winter = parse_local(Oslo, "2026-12-01T18:00").unwrap().unwrap();
+        let winter = parse_local(Oslo, "2026-12-01T18:00", Fold::Unsaid).unwrap().unwrap();
         assert_eq!(winter.to_rfc3339(), "2026-12-01T17:00:00+00:00");
-        let summer = parse_local(Oslo, "2026-06-01T18:00").unwrap().unwrap();
+        let summer = parse_local(Oslo, "2026-06-01T18:00", Fold::Unsaid).unwrap().unwrap();
         assert_eq!(summer.to_rfc3339(), "2026-06-01T16:00:00+00:00");
         assert_eq!(local_input_value(Oslo, Some(summer)), "2026-06-01T18:00");
     }
 
     #[test]
-    fn a_skipped_hour_is_an_error_and_a_repeated_one_means_the_first() {
-        let err = parse_local(Oslo, "2026-03-29T02:30").unwrap_err();
+    fn a_skipped_hour_is_an_error_and_a_repeated_one_is_asked_about() {
+        let err = parse_local(Oslo, "2026-03-29T02:30", Fold::Later).unwrap_err();
         assert_eq!(err.key, "msg-local-time-skipped");
-        let repeated = parse_local(Oslo, "2026-10-25T02:30").unwrap().unwrap();
-        assert_eq!(repeated.to_rfc3339(), "2026-10-25T00:30:00+00:00");
-        assert_eq!(parse_local(Oslo, "").unwrap(), None);
-        assert!(parse_local(Oslo, "tomorrow").is_err());
+        let unsaid = parse_local(Oslo, "2026-10-25T02:30", Fold::Unsaid).unwrap_err();
+        assert_eq!(unsaid.key, "msg-local-time-twice");
+        let first = parse_local(Oslo, "2026-10-25T02:30", Fold::Earlier).unwrap().unwrap();
+        assert_eq!(first.to_rfc3339(), "2026-10-25T00:30:00+00:00");
+        let second = parse_local(Oslo, "25.10.2026 kl. 02:30", Fold::Later).unwrap().unwrap();
+        assert_eq!(second.to_rfc3339(), "2026-10-25T01:30:00+00:00");
+        assert_eq!(parse_local(Oslo, "", Fold::Unsaid).unwrap(), None);
+        assert!(parse_local(Oslo, "tomorrow", Fold::Unsaid).is_err());
+    }
+
+    #[test]
+    fn times_are_read_as_people_type_them_in_both_languages() {
+        let meant = NaiveDateTime::parse_from_str("2026-12-10T18:00", "%Y-%m-%dT%H:%M").unwrap();
+        for typed in [
+            "2026-12-10T18:00",
+            "2026-12-10 18:00",
+            "10.12.2026 18:00",
+            "10.12.2026 kl. 18:00",
+            "10.12.2026 kl 18.00",
+            " 10 Dec 2026, 18:00 ",
+            "10 dec 2026 18:00",
+            "10/12/2026 18:00",
+        ] {
+            assert_eq!(typed_datetime(typed), Some(meant), "{typed:?}");
+        }
+        for bad in ["10.13.2026 18:00", "2026-12-10", "18:00", "10.12.2026 25:00"] {
+            assert_eq!(typed_datetime(bad), None, "{bad:?}");
+        }
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 10).unwrap();
+        for typed in ["2026-12-10", "10.12.2026", "10 Dec 2026", "10/12/2026"] {
+            assert_eq!(typed_date(typed), Some(day), "{typed:?}");
+        }
     }
 }

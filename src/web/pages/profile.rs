@@ -131,7 +131,8 @@ pub async fn create_delegation(
     };
     let delegate = field("delegate", &typed.delegate);
     let mut day = |name: &str, value: &str| -> Option<chrono::NaiveDate> {
-        chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        super::forms::typed_date(value)
+            .ok_or(())
             .map_err(|_| errors.push(FieldError::new(name, Message::new("msg-date-format"))))
             .ok()
     };

@@ -53,9 +53,7 @@ impl Period {
 /// A `YYYY-MM-DD` date within the years any planned time may have.
 pub fn plausible_date(text: &str) -> Option<NaiveDate> {
     use chrono::Datelike;
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .filter(|d| crate::domain::change::PLAUSIBLE_YEARS.contains(&d.year()))
+    super::forms::typed_date(text).filter(|d| crate::domain::change::PLAUSIBLE_YEARS.contains(&d.year()))
 }
 
 pub async fn show(

@@ -1,7 +1,9 @@
 //! Administration pages: lists and the forms to add users, roles, CIs, templates and
 //! blackout windows.
 
-use super::components::{checkboxes, csrf, input, local_input_value, select, textarea, time, Errors, Input};
+use super::components::{
+    checkboxes, csrf, input, local_input_value, select, textarea, time, when_input, Errors, Input, WhenInput,
+};
 use crate::domain::role::Role;
 use crate::i18n::Lang;
 use crate::services::admin::Listing;
@@ -346,7 +348,7 @@ fn blackouts(frame: &Frame<'_>, data: &Listing) -> Markup {
         table {
             thead { tr { th scope="col" { (lang.t("field-title")) } th scope="col" { (lang.t("admin-starts")) } th scope="col" { (lang.t("admin-ends")) } th scope="col" { (lang.t("field-cis")) } th scope="col" { (lang.t("section-actions")) } } }
             tbody { @for b in &data.blackouts { tr {
-                td { (b.title) } td { (time(viewer.zone, b.starts_at)) } td { (time(viewer.zone, b.ends_at)) }
+                td { (b.title) } td { (time(viewer.lang, viewer.zone, b.starts_at)) } td { (time(viewer.lang, viewer.zone, b.ends_at)) }
                 td { @if b.ci_ids.is_empty() { (lang.t("admin-all-cis")) } @else {
                     (ci_names(&data.cis, &b.ci_ids))
                 } }
@@ -356,8 +358,10 @@ fn blackouts(frame: &Frame<'_>, data: &Listing) -> Markup {
         p.hint { (lang.t_with("form-times-in-zone", &[("zone", crate::i18n::arg(viewer.zone.name()))])) " " (lang.t("admin-blackout-hint")) }
         (frame.form_with("/admin/blackouts", &lang.t("admin-add-blackout"), html! {
             (input(Input::Text, &lang.t("field-title"), "title", frame.value("title"), frame.errors.on("title"), true))
-            (input(Input::DateTimeLocal, &lang.t("admin-starts"), "starts_at", frame.value("starts_at"), frame.errors.on("starts_at"), true))
-            (input(Input::DateTimeLocal, &lang.t("admin-ends"), "ends_at", frame.value("ends_at"), frame.errors.on("ends_at"), true))
+            @for (name, label) in [("starts_at", lang.t("admin-starts")), ("ends_at", lang.t("admin-ends"))] {
+                @let fold = format!("{name}_fold");
+                (when_input(lang, viewer.zone, WhenInput { label: &label, name, value: frame.value(name), fold: frame.value(&fold), error: frame.errors.on(name), required: true }))
+            }
             (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &frame.values("ci_ids"), frame.errors.on("ci_ids")))
         }, Some("admin-retire-hint-blackout")))
     }
@@ -371,7 +375,7 @@ fn calendar(frame: &Frame<'_>, data: &Listing) -> Markup {
         table {
             thead { tr { th scope="col" { (lang.t("field-day")) } th scope="col" { (lang.t("admin-day-what")) } th scope="col" { (lang.t("section-actions")) } } }
             tbody { @for off in &data.days_off { tr {
-                td { time datetime=(off.day.to_string()) { (lang.t(&format!("weekday-{}", off.day.format("%a").to_string().to_lowercase()))) " " (off.day.format("%d.%m.%Y")) } }
+                td { time datetime=(off.day.to_string()) { (lang.t(&format!("weekday-{}", off.day.format("%a").to_string().to_lowercase()))) " " (lang.date(off.day)) } }
                 td {
                     @if let Some(holiday) = off.holiday { (lang.t(&format!("holiday-{holiday}"))) }
                     @if let Some(name) = &off.name { (name) }
@@ -380,7 +384,7 @@ fn calendar(frame: &Frame<'_>, data: &Listing) -> Markup {
                     @if off.holiday.is_none() {
                         form method="post" action=(format!("/admin/calendar/{}/reopen", off.day)) {
                             (csrf(&viewer.csrf))
-                            button type="submit" aria-label=(lang.t_with("admin-reopen-day-of", &[("day", crate::i18n::arg(off.day.format("%d.%m.%Y").to_string()))])) { (lang.t("admin-reopen-day")) }
+                            button type="submit" aria-label=(lang.t_with("admin-reopen-day-of", &[("day", crate::i18n::arg(lang.date(off.day)))])) { (lang.t("admin-reopen-day")) }
                         }
                     }
                 }

@@ -24,7 +24,7 @@ pub fn queue(viewer: &Viewer, items: &[QueueItem], veto: bool) -> Markup {
                             td { a href=(format!("/changes/{}", change.reference)) { (change.reference) } }
                             td { (change.title) }
                             td { (risk_badge(lang, change.risk_level)) " " (change.risk_score) }
-                            td { (maybe_time(viewer.zone, change.planned_start)) }
+                            td { (maybe_time(viewer.lang, viewer.zone, change.planned_start)) }
                             td {
                                 @if item.awaiting_viewer || !item.awaiting_for.is_empty() {
                                     form.vote method="post" action=(format!("/changes/{}/votes", change.reference)) {

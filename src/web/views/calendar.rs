@@ -95,7 +95,7 @@ fn entry(lang: Lang, zone: Tz, item: &CalendarEntry) -> Markup {
             " " (state_badge(lang, item.state))
             @if item.conflicted { " " strong.conflict { (lang.t("calendar-conflict")) } }
             br;
-            span.when { (time(zone, item.planned_start)) " – " (time(zone, item.planned_end)) }
+            span.when { (time(lang, zone, item.planned_start)) " – " (time(lang, zone, item.planned_end)) }
         }
     }
 }
@@ -169,7 +169,7 @@ pub fn calendar(
         @if !data.blackouts.is_empty() {
             section.blackouts aria-labelledby="blackouts" {
                 h2 #blackouts { (lang.t("calendar-blackouts")) }
-                ul { @for b in &data.blackouts { li { strong { (b.title) } " " (time(zone, b.starts_at)) " – " (time(zone, b.ends_at)) } } }
+                ul { @for b in &data.blackouts { li { strong { (b.title) } " " (time(lang, zone, b.starts_at)) " – " (time(lang, zone, b.ends_at)) } } }
             }
         }
         @match view {

@@ -3,7 +3,7 @@
 
 use super::components::{
     checkboxes, csrf, field_id, input, local_input_value, maybe_time, risk_badge, select, state_badge,
-    textarea, time, Errors, Input,
+    textarea, time, when_input, Errors, Input, WhenInput,
 };
 use crate::domain::change::ChangeType;
 use crate::domain::lifecycle::ActionKind;
@@ -40,7 +40,7 @@ pub fn table(viewer: &Viewer, items: &[ChangeSummary]) -> Markup {
                             td { (item.title) }
                             td { (state_badge(lang, item.state)) }
                             td { (risk_badge(lang, item.risk_level)) " " (item.risk_score) }
-                            td { (maybe_time(viewer.zone, item.planned_start)) }
+                            td { (maybe_time(viewer.lang, viewer.zone, item.planned_start)) }
                         }
                     }
                 }
@@ -101,6 +101,9 @@ pub struct FormValues {
     pub ci_ids: Vec<String>,
     pub planned_start: String,
     pub planned_end: String,
+    /// Which of a repeated October hour was meant (`earlier`/`later`), once asked.
+    pub planned_start_fold: String,
+    pub planned_end_fold: String,
     pub implementer_id: String,
     pub implementation_plan: String,
     pub backout_plan: String,
@@ -155,8 +158,8 @@ pub fn form(
             fieldset.field {
                 legend { (lang.t("field-window")) }
                 p.hint { (zone_hint) }
-                (input(Input::DateTimeLocal, &lang.t("field-planned-start"), "planned_start", &values.planned_start, errors.on("planned_start"), false))
-                (input(Input::DateTimeLocal, &lang.t("field-planned-end"), "planned_end", &values.planned_end, errors.on("planned_end"), false))
+                (when_input(lang, viewer.zone, WhenInput { label: &lang.t("field-planned-start"), name: "planned_start", value: &values.planned_start, fold: &values.planned_start_fold, error: errors.on("planned_start"), required: false }))
+                (when_input(lang, viewer.zone, WhenInput { label: &lang.t("field-planned-end"), name: "planned_end", value: &values.planned_end, fold: &values.planned_end_fold, error: errors.on("planned_end"), required: false }))
                 @if !choices.slots.is_empty() {
                     fieldset.slots {
                         legend { (lang.t("slots-free")) }
@@ -165,7 +168,7 @@ pub fn form(
                             @let id = format!("slot-{i}");
                             div.check {
                                 input #(id) type="radio" name="slot" value=(format!("{}/{}", slot.planned_start.to_rfc3339(), slot.planned_end.to_rfc3339()));
-                                label for=(id) { (time(viewer.zone, slot.planned_start)) " – " (time(viewer.zone, slot.planned_end)) }
+                                label for=(id) { (time(viewer.lang, viewer.zone, slot.planned_start)) " – " (time(viewer.lang, viewer.zone, slot.planned_end)) }
                             }
                         }
                     }
@@ -237,10 +240,10 @@ pub fn detail(viewer: &Viewer, detail: &Detail, notice: Option<&str>) -> Markup 
                 dt { (lang.t("field-requester")) } dd { (change.requester.name) }
                 dt { (lang.t("field-implementer")) } dd { (change.implementer.as_ref().map_or("–".to_owned(), |p| p.name.clone())) }
                 dt { (lang.t("field-cis")) } dd { (change.cis.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")) }
-                dt { (lang.t("field-planned-start")) } dd { (maybe_time(zone, change.planned_start)) }
-                dt { (lang.t("field-planned-end")) } dd { (maybe_time(zone, change.planned_end)) }
-                dt { (lang.t("field-actual-start")) } dd { (maybe_time(zone, change.actual_start)) }
-                dt { (lang.t("field-actual-end")) } dd { (maybe_time(zone, change.actual_end)) }
+                dt { (lang.t("field-planned-start")) } dd { (maybe_time(lang, zone, change.planned_start)) }
+                dt { (lang.t("field-planned-end")) } dd { (maybe_time(lang, zone, change.planned_end)) }
+                dt { (lang.t("field-actual-start")) } dd { (maybe_time(lang, zone, change.actual_start)) }
+                dt { (lang.t("field-actual-end")) } dd { (maybe_time(lang, zone, change.actual_end)) }
                 dt { (lang.t("field-description")) } dd.text { (change.description) }
                 dt { (lang.t("field-justification")) } dd.text { (change.justification) }
                 dt { (lang.t("field-implementation-plan")) } dd.text { (change.implementation_plan) }
@@ -301,7 +304,7 @@ pub fn detail(viewer: &Viewer, detail: &Detail, notice: Option<&str>) -> Markup 
                                 td { span class=(format!("badge vote-{}", vote.decision)) { (lang.t(&format!("decision-{}", vote.decision))) } }
                                 td { (vote.comment) }
                                 td { (vote.round) }
-                                td { (time(zone, vote.at)) }
+                                td { (time(lang, zone, vote.at)) }
                             }
                         }
                     }
@@ -312,7 +315,7 @@ pub fn detail(viewer: &Viewer, detail: &Detail, notice: Option<&str>) -> Markup 
             h2 #timeline { (lang.t("section-timeline")) }
             ol.timeline {
                 @for event in events {
-                    li { (time(zone, event.at)) " — " (lang.t(&format!("event-{}", event.action)))
+                    li { (time(lang, zone, event.at)) " — " (lang.t(&format!("event-{}", event.action)))
                         @if let (Some(from), Some(to)) = (&event.from, &event.to) {
                             @if from != to { " (" (lang.t(&format!("state-{from}"))) " → " (lang.t(&format!("state-{to}"))) ")" }
                         }
@@ -470,7 +473,7 @@ fn slot_choices(viewer: &Viewer, base: &str, slots: &[crate::services::slots::Sl
                                 (csrf(&viewer.csrf))
                                 input type="hidden" name="planned_start" value=(local_input_value(zone, Some(slot.planned_start)));
                                 input type="hidden" name="planned_end" value=(local_input_value(zone, Some(slot.planned_end)));
-                                button type="submit" { (lang.t("slots-move-to")) " " (time(zone, slot.planned_start)) " – " (time(zone, slot.planned_end)) }
+                                button type="submit" { (lang.t("slots-move-to")) " " (time(lang, zone, slot.planned_start)) " – " (time(lang, zone, slot.planned_end)) }
                             }
                         }
                     }

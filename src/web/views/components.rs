@@ -126,6 +126,48 @@ pub fn input(
     }
 }
 
+/// A labelled wall-clock time in `zone`, typed or picked. When the time typed occurs twice
+/// there (the hour the clocks go back), the person is asked which one they mean: a
+/// `<name>_fold` radio pair naming each with its offset.
+pub struct WhenInput<'a> {
+    pub label: &'a str,
+    pub name: &'a str,
+    pub value: &'a str,
+    pub fold: &'a str,
+    pub error: Option<&'a str>,
+    pub required: bool,
+}
+
+pub fn when_input(lang: Lang, zone: chrono_tz::Tz, field: WhenInput<'_>) -> Markup {
+    use chrono::TimeZone;
+    let twice = crate::web::pages::forms::typed_datetime(field.value).and_then(|naive| {
+        match zone.from_local_datetime(&naive) {
+            chrono::LocalResult::Ambiguous(first, second) => Some((first, second)),
+            _ => None,
+        }
+    });
+    let fold_name = format!("{}_fold", field.name);
+    html! {
+        (input(Input::DateTimeLocal, field.label, field.name, field.value, field.error, field.required))
+        @if let Some((first, second)) = twice {
+            fieldset.field.fold #(field_id(&fold_name)) {
+                legend { (lang.t_with("fold-which", &[("time", crate::i18n::arg(first.format("%H:%M")))])) }
+                @for (value, at) in [("earlier", first), ("later", second)] {
+                    @let id = format!("{}-{value}", field_id(&fold_name));
+                    div.check {
+                        input #(id) type="radio" name=(fold_name) value=(value) checked[field.fold == value];
+                        label for=(id) { (lang.t_with(&format!("fold-{value}"), &[
+                            ("time", crate::i18n::arg(at.format("%H:%M"))),
+                            ("zone", crate::i18n::arg(at.format("%Z"))),
+                            ("offset", crate::i18n::arg(at.format("%:z"))),
+                        ])) }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// A labelled multi-line input with its error.
 pub fn textarea(label: &str, name: &str, value: &str, error: Option<&str>) -> Markup {
     let id = field_id(name);
@@ -198,10 +240,12 @@ pub fn risk_badge(lang: Lang, level: RiskLevel) -> Markup {
     html! { span class=(format!("badge risk-{level}")) { (lang.t(&format!("risk-{level}"))) } }
 }
 
-/// A time in the viewer's zone, with the zone's abbreviation (CET, CEST), in a `<time>`.
-pub fn time(zone: chrono_tz::Tz, at: DateTime<Utc>) -> Markup {
-    let local = at.with_timezone(&zone);
-    html! { time datetime=(at.to_rfc3339()) { (local.format("%Y-%m-%d %H:%M %Z")) } }
+/// A time on the viewer's wall clock, as their language writes it (`10.12.2026 kl. 18:00`,
+/// `10 Dec 2026, 18:00`), in a `<time>` whose title names the zone (CET, CEST): the one
+/// way to tell the two 02:30s of an October night apart.
+pub fn time(lang: Lang, zone: chrono_tz::Tz, at: DateTime<Utc>) -> Markup {
+    let abbreviation = at.with_timezone(&zone).format("%Z").to_string();
+    html! { time datetime=(at.to_rfc3339()) title=(abbreviation) { (lang.datetime(zone, at)) } }
 }
 
 /// A UTC time as the value of a `datetime-local` input in `zone` (empty for none).
@@ -210,10 +254,10 @@ pub fn local_input_value(zone: chrono_tz::Tz, at: Option<DateTime<Utc>>) -> Stri
 }
 
 /// An optional time, or a dash.
-pub fn maybe_time(zone: chrono_tz::Tz, at: Option<DateTime<Utc>>) -> Markup {
+pub fn maybe_time(lang: Lang, zone: chrono_tz::Tz, at: Option<DateTime<Utc>>) -> Markup {
     html! {
         @match at {
-            Some(at) => (time(zone, at)),
+            Some(at) => (time(lang, zone, at)),
             None => "–",
         }
     }
@@ -234,7 +278,7 @@ pub fn conflict_list(
                     @if let Some(reference) = &conflict.change_ref {
                         a href=(format!("/changes/{reference}")) { (reference) } " "
                     }
-                    (conflict.title) " (" (time(zone, conflict.starts_at)) " – " (time(zone, conflict.ends_at)) ")"
+                    (conflict.title) " (" (time(lang, zone, conflict.starts_at)) " – " (time(lang, zone, conflict.ends_at)) ")"
                 }
             }
         }

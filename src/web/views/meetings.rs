@@ -21,8 +21,8 @@ fn facts(viewer: &Viewer, meeting: &MeetingView) -> Markup {
     let lang = viewer.lang;
     html! {
         dl.facts {
-            dt { (lang.t("meeting-starts")) } dd { (time(viewer.zone, meeting.starts_at)) }
-            dt { (lang.t("meeting-cutoff")) } dd { (time(viewer.zone, meeting.cutoff_at)) }
+            dt { (lang.t("meeting-starts")) } dd { (time(viewer.lang, viewer.zone, meeting.starts_at)) }
+            dt { (lang.t("meeting-cutoff")) } dd { (time(viewer.lang, viewer.zone, meeting.cutoff_at)) }
             dt { (lang.t("field-state")) } dd { span class=(format!("badge meeting-{}", meeting.state)) { (lang.t(&format!("meeting-state-{}", meeting.state))) } }
             @if let Some(reason) = &meeting.cancel_reason {
                 dt { (lang.t("meeting-cancel-reason")) } dd { (reason) }
@@ -49,7 +49,7 @@ fn item_row(viewer: &Viewer, item: &AgendaItem) -> Markup {
             td { (lang.t(&format!("type-{}", change.change_type))) }
             td { (risk_badge(lang, change.risk_level)) " " (change.risk_score) }
             td { (state_badge(lang, change.state)) }
-            td { @if let Some(start) = change.planned_start { (time(viewer.zone, start)) } @else { "–" } }
+            td { @if let Some(start) = change.planned_start { (time(viewer.lang, viewer.zone, start)) } @else { "–" } }
             td {
                 @if let Some(progress) = item.approval {
                     (lang.t_with("agenda-approvals", &[("approvals", crate::i18n::num(progress.approvals.into())), ("required", crate::i18n::num(progress.required.into()))]))
@@ -207,8 +207,7 @@ fn count(detail: &MeetingDetail, section: AgendaSection) -> i64 {
 
 /// The agenda as Markdown, in `lang`, times in `zone`.
 pub fn markdown(lang: Lang, zone: Tz, detail: &MeetingDetail) -> String {
-    let at =
-        |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&zone).format("%d.%m.%Y %H:%M %Z").to_string();
+    let at = |t: chrono::DateTime<chrono::Utc>| lang.datetime(zone, t);
     let meeting = &detail.meeting;
     let mut out = format!("# {}\n\n", title(lang, zone, meeting));
     out += &format!("- {}: {}\n", lang.t("meeting-starts"), at(meeting.starts_at));

@@ -104,7 +104,7 @@ fn delegation_section(viewer: &Viewer, errors: &Errors, shown: &Delegations<'_>)
                     } }
                     tbody { @for d in shown.list { tr {
                         td { (d.principal.name) } td { (d.delegate.name) }
-                        td { (d.from.format("%d.%m.%Y")) } td { (d.until.format("%d.%m.%Y")) }
+                        td { (lang.date(d.from)) } td { (lang.date(d.until)) }
                         td {
                             @if d.principal.id == viewer.caller.id.0 || !choices.members.is_empty() {
                                 form method="post" action=(format!("/profile/delegations/{}/revoke", d.id)) {

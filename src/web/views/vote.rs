@@ -43,7 +43,7 @@ pub fn confirm(lang: Lang, confirm: &Confirm<'_>) -> Markup {
             dt { (lang.t("field-state")) } dd { (state_badge(lang, change.state)) }
             dt { (lang.t("field-risk")) } dd { (risk_badge(lang, change.risk.level)) }
             @if let (Some(start), Some(end)) = (change.planned_start, change.planned_end) {
-                dt { (lang.t("field-window")) } dd { (time(*zone, start)) " – " (time(*zone, end)) }
+                dt { (lang.t("field-window")) } dd { (time(lang, *zone, start)) " – " (time(lang, *zone, end)) }
             }
         }
         @if confirm.may_decide {
