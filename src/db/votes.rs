@@ -118,14 +118,53 @@ pub fn rounds_voted(
     Ok(pairs.into_iter().map(|(change, round)| (ChangeId(change), round)).collect())
 }
 
-/// `(change, round, voter)` of every vote on `changes`, in one query.
-pub fn voters_of(conn: &mut DbConn, changes: &[ChangeId]) -> QueryResult<Vec<(ChangeId, i32, UserId)>> {
+/// A ballot on one of several changes, with when it was cast and by whom.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cast {
+    pub change: ChangeId,
+    pub round: i32,
+    pub ballot: Ballot,
+    pub at: DateTime<Utc>,
+    /// The delegate who cast it for the voter.
+    pub cast_by: Option<UserId>,
+}
+
+/// id, change, round, voter, as manager, decision, cast at, cast by.
+type CastRow = (i32, i32, i32, i32, bool, String, NaiveDateTime, Option<i32>);
+
+/// Every ballot cast on `changes`, all rounds, oldest first, in one query.
+pub fn cast_on(conn: &mut DbConn, changes: &[ChangeId]) -> QueryResult<Vec<Cast>> {
     let ids: Vec<i32> = changes.iter().map(|c| c.0).collect();
-    let rows: Vec<(i32, i32, i32)> = votes::table
+    let rows: Vec<CastRow> = votes::table
         .filter(votes::change_id.eq_any(ids))
-        .select((votes::change_id, votes::round, votes::voter_id))
+        .order(votes::id.asc())
+        .select((
+            votes::id,
+            votes::change_id,
+            votes::round,
+            votes::voter_id,
+            votes::as_manager,
+            votes::decision,
+            votes::created_at,
+            votes::cast_by_id,
+        ))
         .load(conn)?;
-    Ok(rows.into_iter().map(|(c, r, v)| (ChangeId(c), r, UserId(v))).collect())
+    rows.into_iter()
+        .map(|(id, change, round, voter, as_manager, decision, at, cast_by)| {
+            Ok(Cast {
+                change: ChangeId(change),
+                round,
+                ballot: Ballot {
+                    voter: UserId(voter),
+                    as_manager,
+                    decision: super::changes::parse_text(&decision)?,
+                    seq: id.into(),
+                },
+                at: to_utc(at),
+                cast_by: cast_by.map(UserId),
+            })
+        })
+        .collect()
 }
 
 /// The ballots cast on `changes`, every round: `(change, round, ballot)`, in one query.

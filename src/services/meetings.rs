@@ -8,7 +8,7 @@ use super::{Ctx, ServiceError, ServiceResult};
 use crate::authz::{Object, Permission};
 use crate::db::meetings::{self as repo, NewMeeting};
 use crate::db::{changes, votes, DbConn};
-use crate::domain::approval::{decide, Outcome, Progress};
+use crate::domain::approval::Progress;
 use crate::domain::caller::Caller;
 use crate::domain::change::{plausible, Change};
 use crate::domain::ids::{ChangeId, UserId};
@@ -235,15 +235,7 @@ fn agenda_of(ctx: &Ctx, conn: &mut DbConn, meeting: &Meeting) -> ServiceResult<V
                         .filter(|(id, r, _)| *id == c.id && *r == c.decision_round)
                         .map(|(_, _, b)| *b)
                         .collect();
-                    let rule = ctx.config.approval.rule_for(c.change_type, c.risk.level);
-                    match decide(rule, ctx.config.approval.veto, &round) {
-                        Outcome::Pending(progress) => progress,
-                        Outcome::Approved | Outcome::Rejected => Progress {
-                            approvals: rule.approvals,
-                            required: rule.approvals,
-                            manager_needed: false,
-                        },
-                    }
+                    super::queue::progress_of(ctx, c, &round)
                 })
             })
             .collect();

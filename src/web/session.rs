@@ -31,6 +31,8 @@ const CSRF: &str = "csrf";
 const LANG: &str = "lang";
 const SIGNED_IN_AT: &str = "at";
 const EPOCH: &str = "epoch";
+/// What the last form did, said once on the page it led to (post/redirect/get).
+const DONE: &str = "done";
 
 /// How long a sign-in lasts. Checked here, not only by the cookie's `Max-Age`, because a
 /// copied cookie would otherwise be valid for as long as the key is.
@@ -159,10 +161,21 @@ pub struct Viewer {
     pub lang: Lang,
     pub zone: chrono_tz::Tz,
     pub csrf: String,
+    /// What the viewer's last form did and what happens next, in their language: shown
+    /// once, on the first page they see after it (a reload does not show it again).
+    pub done: Option<String>,
     authz: std::sync::Arc<crate::authz::Authz>,
+    session: Session,
 }
 
 impl Viewer {
+    /// Says `message` on the next page this viewer sees: the confirmation after a form,
+    /// carried in the (encrypted) session cookie across the redirect, so it holds on
+    /// every instance.
+    pub fn confirm(&self, message: String) {
+        let _ = self.session.insert(DONE, message);
+    }
+
     /// Whether the policy grants the viewer `permission` in general (not on a particular
     /// change): what the navigation and the page sections offer.
     pub fn may(&self, permission: Permission) -> bool {
@@ -197,8 +210,15 @@ impl FromRequest for Viewer {
                 .await
                 .map_err(|error| PageError::Service { error, lang })?
                 .ok_or_else(sign_in)?;
+            // Taken on the first page shown (GET), never by a form's own request.
+            let done = match req.method() == actix_web::http::Method::GET {
+                true => session.remove_as::<String>(DONE).and_then(Result::ok),
+                false => None,
+            };
             Ok(Viewer {
                 authz,
+                done,
+                session: session.clone(),
                 lang: language(&req, &session, caller.language.as_deref()),
                 zone: caller.timezone.as_deref().and_then(|z| z.parse().ok()).unwrap_or(default_zone),
                 csrf: csrf_token(&session),

@@ -17,6 +17,7 @@ on_both_backends!(
     a_change_goes_through_assessment_and_the_cab_on_the_web,
     changing_the_password_ends_every_other_session_and_api_token,
     the_reject_control_says_one_rejection_ends_the_change_when_veto_is_on,
+    the_cab_queue_shows_each_change_and_where_the_viewer_stands_and_a_vote_returns_to_it,
 );
 
 /// A browser-like client: keeps cookies, does not follow redirects.
@@ -269,6 +270,17 @@ async fn a_change_goes_through_assessment_and_the_cab_on_the_web(backend: Backen
 
     let (status, _) = post_form(&browser, &app, &format!("{location}/submit"), &[]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
+    // The page it lands on says what happened and what happens next, once.
+    let (_, landed) = page(&browser, &app, &location).await;
+    let reference = change["ref"].as_str().unwrap();
+    assert!(
+        landed
+            .contains(&format!("{reference} er sendt inn. En endringsleder vurderer den nå; du får e-post.")),
+        "the confirmation after submitting"
+    );
+    assert!(landed.contains("role=\"status\""), "announced to screen readers");
+    let (_, reloaded) = page(&browser, &app, &location).await;
+    assert!(!reloaded.contains("er sendt inn."), "a reload does not say it again");
     let manager_browser = sign_in(&app, &manager).await;
     let (status, _) = post_form(
         &manager_browser,
@@ -367,4 +379,61 @@ async fn the_reject_control_says_one_rejection_ends_the_change_when_veto_is_on(b
         let (_, detail) = page(&client, &app, &format!("/changes/{reference}")).await;
         assert_eq!(detail.contains("aria-describedby=\"veto-votes\""), veto, "change page, veto {veto}");
     }
+}
+
+async fn the_cab_queue_shows_each_change_and_where_the_viewer_stands_and_a_vote_returns_to_it(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    // A CAB member who also implements this one: no vote, and the queue says why.
+    let implementer = app.user("ivar", &[Role::CabMember, Role::Implementer]).await;
+    let member = app.user("cato", &[Role::CabMember]).await;
+    let staged =
+        app.new_change().implemented_by(&implementer).emergency().in_state(ChangeState::Authorize).await;
+    let reference = staged.change["ref"].as_str().unwrap().to_owned();
+    let ci_name = staged.change["cis"][0]["name"].as_str().expect("the change names its CI").to_owned();
+
+    let implementing = sign_in(&app, &implementer).await;
+    let (_, queue) = page(&implementing, &app, "/cab").await;
+    assert!(
+        queue.contains("Du skal gjennomføre denne endringen og kan ikke stemme over den."),
+        "why no vote"
+    );
+    assert!(!queue.contains(&format!("action=\"/changes/{reference}/votes\"")), "and no vote form");
+
+    let voting = sign_in(&app, &member).await;
+    let (_, queue) = page(&voting, &app, "/cab").await;
+    let item = &queue[queue.find(&format!("id=\"q-{reference}\"")).expect("the item")..];
+    for (what, shown) in [
+        ("an emergency stands out", "class=\"queue-item emergency\""),
+        ("its type", "Hasteendring"),
+        ("its CI", ci_name.as_str()),
+        ("the requester", staged.change["requester"]["name"].as_str().unwrap()),
+        ("the implementer", "ivar"),
+        ("approvals against the rule", "0 av "),
+        ("a vote that returns here", "name=\"back\" value=\"/cab\""),
+    ] {
+        let in_item = if what == "an emergency stands out" { &queue } else { item };
+        assert!(in_item.contains(shown), "{what}: {shown}");
+    }
+    let (status, location) = post_form(
+        &voting,
+        &app,
+        &format!("/changes/{reference}/votes"),
+        &[("decision", "approve"), ("comment", "ok"), ("back", "/cab")],
+    )
+    .await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/cab"), "back to the queue");
+    let (_, queue) = page(&voting, &app, "/cab").await;
+    assert!(queue.contains(&format!("Du godkjente {reference}.")), "the confirmation");
+    assert!(queue.contains("Du godkjente "), "and the member's own vote on the item, with its time");
+    // Anything else in `back` is not followed.
+    let (_, elsewhere) = post_form(
+        &sign_in(&app, &staged.manager).await,
+        &app,
+        &format!("/changes/{reference}/votes"),
+        &[("decision", "approve"), ("back", "https://evil.example/")],
+    )
+    .await;
+    assert_eq!(elsewhere, format!("/changes/{reference}"));
 }

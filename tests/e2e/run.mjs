@@ -296,11 +296,13 @@ try {
   await audit(cecilie, "cab queue as delegate");
   await cecilie.selectOption("form.vote select[name=on_behalf_of]", { label: "Cato CAB (as their delegate)" });
   await cecilie.click("form.vote button[value=approve]");
-  await cecilie.waitForURL(/\/changes\/CHG-\d+$/);
-  check("the change page says who voted for whom", (await cecilie.textContent("main")).includes("Cecilie CAB for Cato CAB"));
-  await cecilie.goto(`${base}/cab`);
+  await cecilie.waitForURL(`${base}/cab`);
+  check("after a vote the member is back in the queue with a confirmation", (await cecilie.textContent(".done")).includes("You approved"));
+  check("the queue says the vote cast for the absent member, and when", (await cecilie.textContent(".your-vote")).includes("You approved for Cato CAB"));
   await cecilie.click("form.vote button[value=approve]");
-  await cecilie.waitForURL(/\/changes\/CHG-\d+$/);
+  await cecilie.waitForURL(`${base}/cab`);
+  await cecilie.goto(changeUrl);
+  check("the change page says who voted for whom", (await cecilie.textContent("main")).includes("Cecilie CAB for Cato CAB"));
   await kari.goto(changeUrl);
   check("two approvals schedule a medium-risk change", (await kari.textContent(".summary")).includes("Scheduled"));
   await audit(kari, "change scheduled");

@@ -14,9 +14,12 @@ pub async fn queue(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, 
     let (next, items) =
         page_run(ctx, viewer.lang, move |ctx| Ok((meetings::next(ctx, &caller)?, queue::cab(ctx, &caller)?)))
             .await?;
+    let deadline =
+        next.as_ref().map(|n| crate::web::views::cab::NextMeeting { cutoff_at: n.meeting.cutoff_at });
     let body = maud::html! {
         (crate::web::views::meetings::next(&viewer, next.as_ref()))
-        (crate::web::views::cab::queue(&viewer, &items, veto))
+        h2 { (viewer.lang.t("cab-queue")) }
+        (crate::web::views::cab::queue(&viewer, &items, veto, deadline))
     };
     Ok(html(StatusCode::OK, page(&viewer, &viewer.lang.t("nav-cab"), body)))
 }

@@ -114,7 +114,7 @@ async fn save_form<F>(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
     form: &Form,
-    (title, action): (&str, &str),
+    (title, action, done): (&str, &str, &'static str),
     save: F,
 ) -> Result<HttpResponse, PageError>
 where
@@ -122,7 +122,7 @@ where
             &Ctx,
             &crate::domain::caller::Caller,
             crate::services::changes::NewChange,
-        ) -> crate::services::ServiceResult<String>
+        ) -> crate::services::ServiceResult<crate::services::change_view::ChangeView>
         + Send
         + 'static,
 {
@@ -138,7 +138,10 @@ where
     let change = parsed.change;
     let mut values = parsed.values;
     match crate::web::run(ctx.clone(), move |ctx| save(ctx, &caller, change)).await {
-        Ok(reference) => Ok(see_other(&format!("/changes/{reference}"))),
+        Ok(saved) => {
+            viewer.confirm(confirmation(&viewer, done, &saved));
+            Ok(see_other(&format!("/changes/{}", saved.reference)))
+        }
         // Someone saved the draft meanwhile: everything typed is shown again, and saving
         // once more (knowingly) replaces their version.
         Err(ServiceError::VersionMismatch { current, .. }) => {
@@ -157,8 +160,8 @@ where
 pub async fn create(ctx: web::Data<Ctx>, viewer: Viewer, form: TypedForm) -> Result<HttpResponse, PageError> {
     let form = form.0;
     let title = viewer.lang.t("nav-new-change");
-    save_form(ctx, viewer, &form, (&title, "/changes/new"), |ctx, caller, change| {
-        changes::create(ctx, caller, change).map(|created| created.reference)
+    save_form(ctx, viewer, &form, (&title, "/changes/new", "done-created"), |ctx, caller, change| {
+        changes::create(ctx, caller, change)
     })
     .await
 }
@@ -203,8 +206,8 @@ pub async fn edit(
     let title = viewer.lang.t_with("edit-title", &[("ref", crate::i18n::arg(id.reference()))]);
     let action = format!("/changes/{}/edit", id.reference());
     let expected = form.get("version").parse().map_or(Expected::Missing, Expected::Version);
-    save_form(ctx, viewer, &form, (&title, &action), move |ctx, caller, change| {
-        changes::edit(ctx, caller, id, expected, as_patch(change)).map(|edited| edited.reference)
+    save_form(ctx, viewer, &form, (&title, &action, "done-edited"), move |ctx, caller, change| {
+        changes::edit(ctx, caller, id, expected, as_patch(change))
     })
     .await
 }
@@ -254,10 +257,39 @@ pub async fn act(
         Err(errors) => return refused(ctx, &viewer, id, ServiceError::Invalid(errors)).await,
     };
     let caller = viewer.caller.clone();
+    let done = parsed.done_key();
+    // A vote cast from the CAB queue goes back to the queue.
+    let back = match form.get("back") {
+        "/cab" => "/cab".to_owned(),
+        _ => format!("/changes/{}", id.reference()),
+    };
     match crate::web::run(ctx.clone(), move |ctx| parsed.perform(ctx, &caller, id)).await {
-        Ok(()) => Ok(see_other(&format!("/changes/{}", id.reference()))),
+        Ok(view) => {
+            viewer.confirm(confirmation(&viewer, done, &view));
+            Ok(see_other(&back))
+        }
         Err(error) => refused(ctx, &viewer, id, error).await,
     }
+}
+
+/// What a form did to a change (`done`, a `done-…` key) and what happens next from the
+/// state it left the change in, in the viewer's words: "CHG-000051 is submitted. A change
+/// manager will assess it; you will get an email."
+fn confirmation(viewer: &Viewer, done: &str, change: &crate::services::change_view::ChangeView) -> String {
+    let lang = viewer.lang;
+    let when = change.planned_start.map(|at| lang.datetime(viewer.zone, at)).unwrap_or_default();
+    let code = change.closure_code.map(|c| lang.t(&format!("closure-{c}"))).unwrap_or_default();
+    let args = [
+        ("ref", crate::i18n::arg(&change.reference)),
+        ("when", crate::i18n::arg(when)),
+        ("code", crate::i18n::arg(code)),
+        ("level", crate::i18n::arg(lang.t(&format!("risk-{}", change.risk.level)))),
+        ("approvals", crate::i18n::num(i64::from(change.approval.approvals))),
+        ("required", crate::i18n::num(i64::from(change.approval.required))),
+    ];
+    let what = lang.t_with(done, &args);
+    let next = lang.t_with(&format!("next-{}", change.state), &args);
+    format!("{what} {next}")
 }
 
 /// The change page again with why the action was refused.

@@ -297,18 +297,41 @@ pub enum ActionForm {
 
 impl ActionForm {
     /// Takes the action through the same service the API calls.
-    pub fn perform(self, ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<()> {
+    pub fn perform(self, ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<ChangeView> {
         match self {
-            ActionForm::Risk(answers) => risk::answer(ctx, caller, id, answers).map(|_| ()),
-            ActionForm::Submit(body) => lifecycle::submit(ctx, caller, id, body).map(|_| ()),
-            ActionForm::Assess(body) => lifecycle::assess(ctx, caller, id, body).map(|_| ()),
-            ActionForm::Vote(body) => voting::vote(ctx, caller, id, body).map(|_| ()),
-            ActionForm::Return(body) => lifecycle::return_to_draft(ctx, caller, id, body).map(|_| ()),
-            ActionForm::Reschedule(body) => lifecycle::reschedule(ctx, caller, id, body).map(|_| ()),
-            ActionForm::Start => lifecycle::start(ctx, caller, id).map(|_| ()),
-            ActionForm::Complete(body) => lifecycle::complete(ctx, caller, id, body).map(|_| ()),
-            ActionForm::Review(body) => lifecycle::review(ctx, caller, id, body).map(|_| ()),
-            ActionForm::Cancel(body) => lifecycle::cancel(ctx, caller, id, body).map(|_| ()),
+            ActionForm::Risk(answers) => {
+                risk::answer(ctx, caller, id, answers)?;
+                crate::services::changes::get(ctx, caller, id)
+            }
+            ActionForm::Submit(body) => lifecycle::submit(ctx, caller, id, body),
+            ActionForm::Assess(body) => lifecycle::assess(ctx, caller, id, body),
+            ActionForm::Vote(body) => voting::vote(ctx, caller, id, body),
+            ActionForm::Return(body) => lifecycle::return_to_draft(ctx, caller, id, body),
+            ActionForm::Reschedule(body) => lifecycle::reschedule(ctx, caller, id, body),
+            ActionForm::Start => lifecycle::start(ctx, caller, id),
+            ActionForm::Complete(body) => lifecycle::complete(ctx, caller, id, body),
+            ActionForm::Review(body) => lifecycle::review(ctx, caller, id, body),
+            ActionForm::Cancel(body) => lifecycle::cancel(ctx, caller, id, body),
+        }
+    }
+
+    /// The locale key that says what this action did (`done-vote-reject`).
+    pub fn done_key(&self) -> &'static str {
+        match self {
+            ActionForm::Risk(_) => "done-risk",
+            ActionForm::Submit(_) => "done-submit",
+            ActionForm::Assess(AssessInput { outcome: AssessOutcomeInput::Return, .. }) => {
+                "done-assess-return"
+            }
+            ActionForm::Assess(_) => "done-assess-authorize",
+            ActionForm::Vote(VoteInput { decision: VoteDecision::Reject, .. }) => "done-vote-reject",
+            ActionForm::Vote(_) => "done-vote-approve",
+            ActionForm::Return(_) => "done-return",
+            ActionForm::Reschedule(_) => "done-reschedule",
+            ActionForm::Start => "done-start",
+            ActionForm::Complete(_) => "done-complete",
+            ActionForm::Review(_) => "done-review",
+            ActionForm::Cancel(_) => "done-cancel",
         }
     }
 }

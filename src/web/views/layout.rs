@@ -55,6 +55,12 @@ pub fn page(viewer: &Viewer, title: &str, body: Markup) -> Markup {
             }
         }
     };
+    // The confirmation of the viewer's last form, first in the main landmark; a status
+    // region, so a screen reader says it without moving focus.
+    let body = html! {
+        @if let Some(done) = &viewer.done { div.done role="status" { p { (done) } } }
+        (body)
+    };
     shell(lang, title, navigation, body)
 }
 

@@ -92,9 +92,10 @@ pub fn vote_as_field(lang: Lang, id: &str, myself: bool, members: &[Caller]) -> 
 pub fn vote_buttons(lang: Lang, id: &str, veto: bool) -> Markup {
     let hint = format!("veto-{id}");
     html! {
-        button type="submit" name="decision" value="approve" { (lang.t("action-approve")) }
-        " "
-        button.danger type="submit" name="decision" value="reject" aria-describedby=[veto.then_some(hint.as_str())] { (lang.t("action-reject")) }
+        div.decide {
+            button type="submit" name="decision" value="approve" { (lang.t("action-approve")) }
+            button.danger type="submit" name="decision" value="reject" aria-describedby=[veto.then_some(hint.as_str())] { (lang.t("action-reject")) }
+        }
         @if veto { p.hint id=(hint) { (lang.t("vote-veto-hint")) } }
     }
 }
