@@ -230,6 +230,38 @@ mod tests {
         assert!(missing.is_empty(), "keys used but not in locales/: {missing:?}");
     }
 
+    /// Every action a change's trail can hold has words on the timeline (`event-<action>`):
+    /// the names the services record, found by reading them.
+    #[test]
+    fn every_event_on_a_change_has_words() {
+        let defined = keys("en/main.ftl");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/services");
+        let mut actions = BTreeSet::new();
+        for entry in std::fs::read_dir(root).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for marker in ["event_action: Some(\"", "action: \"", "Permission::"] {
+                for piece in text.split(marker).skip(1) {
+                    // `perform(ctx, caller, id, Permission::Start, "start", …)`: the name after the permission.
+                    let piece = match marker {
+                        "Permission::" => match piece.split_once(", \"") {
+                            Some((permission, rest)) if permission.chars().all(char::is_alphanumeric) => rest,
+                            _ => continue,
+                        },
+                        _ => piece,
+                    };
+                    if let Some((name, _)) = piece.split_once('"') {
+                        actions.insert(name.to_owned());
+                    }
+                }
+            }
+        }
+        // Always recorded under the outcome's own name (defer, return, decide).
+        actions.remove("meeting_decision");
+        assert!(actions.contains("start") && actions.contains("defer"), "the scan finds them: {actions:?}");
+        let missing: Vec<_> = actions.iter().filter(|a| !defined.contains(&format!("event-{a}"))).collect();
+        assert!(missing.is_empty(), "events without words on the timeline: {missing:?}");
+    }
+
     /// Keys made from enum values (`state-draft`, `answer-tested-yes`…) exist too.
     #[test]
     fn every_value_shown_by_name_has_a_text() {

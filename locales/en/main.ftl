@@ -73,6 +73,21 @@ section-risk = Risk
 section-conflicts = Conflicts
 section-approval = Approval
 section-timeline = Timeline
+risk-no-factors = Nothing in its answers raises the risk.
+section-key-facts = Key facts
+risk-factor-count = { $count ->
+    [0] no risk factors
+    [one] one risk factor
+   *[other] { $count } risk factors
+}
+conflict-count = { $count ->
+    [one] one conflict
+   *[other] { $count } conflicts
+}
+actions-none = Nothing for you to do on this change now.
+start-opens = You can start it when its window opens:
+submit-hint = A change manager assesses it next, and you get an email at each step.
+action-vote = Vote
 section-actions = What you can do
 
 risk-questionnaire = Risk questionnaire
@@ -93,10 +108,9 @@ vote-time = When
 action-edit = Edit
 action-submit = Submit
 action-assess-authorize = Send to the CAB
-action-assess-return = Return to requester
 action-approve = Approve
 action-reject = Reject
-action-return = Return for more information
+action-return = Return to the requester
 action-reschedule = Reschedule
 action-start = Start implementation
 action-complete = Complete
@@ -201,6 +215,16 @@ answer-downtime-none = None
 answer-downtime-under_1h = Under 1 hour
 answer-downtime-over_1h = Over 1 hour
 
+event-defer = Deferred to the next CAB meeting
+timeline-vote-approve = Approved by { $name }
+timeline-vote-reject = Rejected by { $name }
+timeline-decided-approved = Approved by the CAB
+timeline-decided-rejected = Rejected by the CAB
+timeline-in-meeting = in its meeting
+timeline-moved = New window: { $from } – { $to }
+timeline-closure = Result: { $code }
+timeline-risk-override = Risk level changed from { $from } to { $to }: { $reason }
+timeline-forced = Window forced despite its conflicts: { $reason }
 event-create = Created
 event-edit = Edited
 event-risk = Risk assessed

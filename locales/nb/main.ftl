@@ -73,6 +73,21 @@ section-risk = Risiko
 section-conflicts = Konflikter
 section-approval = Godkjenning
 section-timeline = Tidslinje
+risk-no-factors = Ingenting i svarene øker risikoen.
+section-key-facts = Nøkkelfakta
+risk-factor-count = { $count ->
+    [0] ingen risikofaktorer
+    [one] én risikofaktor
+   *[other] { $count } risikofaktorer
+}
+conflict-count = { $count ->
+    [one] én konflikt
+   *[other] { $count } konflikter
+}
+actions-none = Du har ingenting å gjøre med denne endringen nå.
+start-opens = Du kan starte den når vinduet åpner:
+submit-hint = En endringsleder vurderer den så, og du får e-post ved hvert steg.
+action-vote = Stem
 section-actions = Hva du kan gjøre
 
 risk-questionnaire = Risikoskjema
@@ -93,10 +108,9 @@ vote-time = Når
 action-edit = Rediger
 action-submit = Send inn
 action-assess-authorize = Send til CAB
-action-assess-return = Send tilbake til innmelder
 action-approve = Godkjenn
 action-reject = Avvis
-action-return = Send tilbake for mer informasjon
+action-return = Send tilbake til innmelder
 action-reschedule = Flytt
 action-start = Start gjennomføring
 action-complete = Fullfør
@@ -201,6 +215,16 @@ answer-downtime-none = Ingen
 answer-downtime-under_1h = Under 1 time
 answer-downtime-over_1h = Over 1 time
 
+event-defer = Utsatt til neste CAB-møte
+timeline-vote-approve = Godkjent av { $name }
+timeline-vote-reject = Avvist av { $name }
+timeline-decided-approved = Godkjent av CAB
+timeline-decided-rejected = Avvist av CAB
+timeline-in-meeting = i møtet
+timeline-moved = Nytt vindu: { $from } – { $to }
+timeline-closure = Resultat: { $code }
+timeline-risk-override = Risikonivået endret fra { $from } til { $to }: { $reason }
+timeline-forced = Vinduet tvunget gjennom tross konflikter: { $reason }
 event-create = Opprettet
 event-edit = Redigert
 event-risk = Risiko vurdert

@@ -473,13 +473,23 @@ pub struct Detail {
     pub vote_for: Vec<Caller>,
     /// One rejection rejects the change (the approval settings).
     pub veto: bool,
+    /// The viewer could start it but its window has not opened: when it does. `Start` is
+    /// then not among `actions`, so the page offers only what would be accepted now.
+    pub start_opens: Option<DateTime<Utc>>,
 }
 
 pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail> {
     ctx.db.read(|conn| {
         let change = load(conn, id)?;
         ctx.require(caller, Permission::Read, &Object::change(&change))?;
-        let actions = lifecycle::allowed_actions(&ctx.authz, caller, &change);
+        let mut actions = lifecycle::allowed_actions(&ctx.authz, caller, &change);
+        let start_opens = match actions.contains(&crate::domain::lifecycle::ActionKind::Start) {
+            true => lifecycle::start_opens(&change, ctx.clock.now()),
+            false => None,
+        };
+        if start_opens.is_some() {
+            actions.retain(|a| *a != crate::domain::lifecycle::ActionKind::Start);
+        }
         let can_force = ctx.authz.allows(caller, Permission::ForceSchedule, &Object::change(&change));
         let events = super::audit::trail(conn, &change)?;
         let slots = match actions.contains(&crate::domain::lifecycle::ActionKind::Reschedule) {
@@ -488,7 +498,8 @@ pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail>
         };
         let vote_for = super::delegations::may_vote_for(ctx, conn, caller, &change, ctx.clock.now())?;
         let view = change_view::build(conn, &ctx.config, change)?;
-        Ok(Detail { view, events, actions, can_force, slots, vote_for, veto: ctx.config.approval.veto })
+        let veto = ctx.config.approval.veto;
+        Ok(Detail { view, events, actions, can_force, slots, vote_for, veto, start_opens })
     })
 }
 

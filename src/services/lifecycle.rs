@@ -322,12 +322,16 @@ pub fn reschedule(
     })
 }
 
+/// When a change may be started, if not yet at `now`: its window opens then (an
+/// emergency change may start at once).
+pub fn start_opens(change: &Change, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    change.planned_start.filter(|s| now < *s && change.change_type != ChangeType::Emergency)
+}
+
 pub fn start(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<ChangeView> {
     perform(ctx, caller, id, Permission::Start, "start", |_, change, now| {
         let to = transition(change.state, change.change_type, Action::Start)?;
-        if let Some(planned) =
-            change.planned_start.filter(|s| now < *s && change.change_type != ChangeType::Emergency)
-        {
+        if let Some(planned) = start_opens(change, now) {
             return Err(ServiceError::Conflict(
                 Message::new("msg-window-not-open").arg("opens", planned.to_rfc3339()),
             ));

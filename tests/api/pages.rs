@@ -186,13 +186,58 @@ async fn the_change_page_shows_exactly_the_actions_the_viewer_may_take(backend: 
     );
     let (_, theirs) = page(&sign_in(&app, &other).await, &app, &path).await;
     assert!(!theirs.contains(&format!("{path}/edit")) && !theirs.contains(&format!("{path}/submit")));
-    assert!(!theirs.contains("section class=\"actions\""), "someone else's draft offers nothing");
+    assert!(
+        theirs.contains("Du har ingenting å gjøre med denne endringen nå."),
+        "someone else's draft offers nothing, and says so"
+    );
+    let facts = own.find("id=\"key-facts\"").expect("key facts");
+    assert!(facts < own.find("id=\"actions\"").expect("actions"), "the facts come before the actions");
+
+    // In assessment, one way to send it back: the Return action, not a second button on
+    // the assessment form.
+    staged.reach(&app, ChangeState::Assess).await;
+    let manager = sign_in(&app, &staged.manager).await;
+    let (_, assessing) = page(&manager, &app, &path).await;
+    assert!(assessing.contains(&format!("action=\"{path}/return\"")), "return to the requester");
+    assert!(!assessing.contains("value=\"return\""), "and no second send-back on the assess form");
+    assert!(
+        assessing.contains("<details class=\"action\" open><summary>Send til CAB"),
+        "assessing is the likely next step, open"
+    );
 
     staged.reach(&app, ChangeState::Authorize).await;
     let (_, own) = page(&sign_in(&app, &requester).await, &app, &path).await;
     assert!(!own.contains("value=\"approve\""), "no vote buttons on one's own change");
     let (_, voter) = page(&sign_in(&app, &member).await, &app, &path).await;
     assert!(voter.contains("value=\"approve\"") && voter.contains("value=\"reject\""));
+
+    // Scheduled with its window ahead: no Start button, but when it can be started.
+    staged.reach(&app, ChangeState::Scheduled).await;
+    let (_, implementing) = page(&sign_in(&app, &staged.implementer).await, &app, &path).await;
+    assert!(
+        !implementing.contains(&format!("action=\"{path}/start\"")),
+        "start is not offered before the window"
+    );
+    assert!(implementing.contains("Du kan starte den når vinduet åpner:"), "the page says when it opens");
+
+    // A refused reschedule shows the page again with what was typed, its form open.
+    let (status, refused) = post_form(
+        &manager,
+        &app,
+        &format!("{path}/reschedule"),
+        &[("planned_start", "31.02.2027 10:00"), ("planned_end", "kl 12")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.contains("value=\"31.02.2027 10:00\"") && refused.contains("value=\"kl 12\""),
+        "typed values kept"
+    );
+    assert!(
+        refused.contains("<details class=\"action\" open><summary>Flytt"),
+        "the refused action is open again"
+    );
+    assert!(refused.contains("role=\"alert\" tabindex=\"-1\" autofocus"), "the reason gets focus");
 }
 
 async fn pages_speak_the_viewers_language(backend: Backend) {
@@ -303,6 +348,12 @@ async fn a_change_goes_through_assessment_and_the_cab_on_the_web(backend: Backen
     assert_eq!(status, StatusCode::SEE_OTHER);
     let after = app.get(&format!("/api/v1/{}", location.trim_start_matches('/')), &app.admin).await;
     assert_eq!(after["state"], "scheduled");
+    // The timeline names the decision in the vote, and the CAB's.
+    let (_, shown) = page(&browser, &app, &location).await;
+    let timeline = &shown[shown.find("id=\"timeline\"").unwrap()..];
+    assert!(timeline.contains("Godkjent av kari"), "the vote's decision and voter");
+    assert!(timeline.contains("Godkjent av CAB"), "the decision it completed");
+    assert!(timeline.contains("<blockquote class=\"note\">fine</blockquote>"), "with the comment");
 }
 
 async fn changing_the_password_ends_every_other_session_and_api_token(backend: Backend) {

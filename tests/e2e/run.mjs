@@ -217,15 +217,21 @@ try {
   const changeUrl = rita.url();
   check("the saved change shows its risk", (await rita.textContent("main")).includes("Medium risk"));
   await audit(rita, "change draft");
-  await rita.click("text=Submit");
+  // The facts come first; the likely next step (submit) is the one open in the side column.
+  check("the change page leads with its key facts", (await rita.locator("main h2").first().getAttribute("id")) === "key-facts");
+  await rita.click("form[action$='/submit'] button[type=submit]");
   await rita.waitForURL(changeUrl);
   check("submitted changes go to assessment", (await rita.textContent(".summary")).includes("Assessment"));
+  check("the page says what happened and what happens next", (await rita.textContent(".done")).includes("is submitted. A change manager will assess it; you will get an email."), await rita.textContent("main"));
+  await audit(rita, "change submitted with confirmation");
+  await rita.reload();
+  check("a reload neither re-posts nor repeats the confirmation", (await rita.locator(".done").count()) === 0 && (await rita.textContent(".summary")).includes("Assessment"));
 
   // The change manager sends it to the CAB.
   const kari = await signIn(browser, base, "kari@e2e.no");
   await audit(kari, "home change manager");
   await kari.goto(changeUrl);
-  await kari.click("text=Send to the CAB");
+  await kari.click("form[action$='/assess'] button[type=submit]");
   await kari.waitForURL(changeUrl);
   check("assessed changes await the CAB", (await kari.textContent(".summary")).includes("Awaiting CAB"));
 
@@ -331,16 +337,16 @@ try {
   const ivar = await signIn(browser, base, "ivar@e2e.no");
   await audit(ivar, "home implementer");
   await ivar.goto(changeUrl);
-  await ivar.click("text=Start implementation");
+  await ivar.click("form[action$='/start'] button[type=submit]");
   await ivar.waitForURL(changeUrl);
   check("the implementer starts the change", (await ivar.textContent(".summary")).includes("In implementation"));
   await ivar.selectOption("#closure_code", "successful");
-  await ivar.click("text=Complete");
+  await ivar.click("form[action$='/complete'] button[type=submit]");
   await ivar.waitForURL(changeUrl);
   check("completing sends it to review", (await ivar.textContent(".summary")).includes("In review"));
   await kari.goto(changeUrl);
   await kari.fill("#review-review", "Went as planned; no incidents.");
-  await kari.click("text=Close with review");
+  await kari.click("form[action$='/review'] button[type=submit]");
   await kari.waitForURL(changeUrl);
   check("the review closes the change", (await kari.textContent(".summary")).includes("Closed"));
   check("the timeline tells the whole story", (await kari.textContent("ol.timeline")).includes("Reviewed and closed"));

@@ -216,17 +216,24 @@ async fn show_detail(
     ctx: web::Data<Ctx>,
     viewer: &Viewer,
     id: ChangeId,
-    notice: Option<(StatusCode, String)>,
+    refusal: Option<Refused>,
 ) -> Result<HttpResponse, PageError> {
     let caller = viewer.caller.clone();
     let detail = page_run(ctx, viewer.lang, move |ctx| changes::detail(ctx, &caller, id)).await?;
     let title = format!("{} {}", detail.view.reference, detail.view.title);
-    let (status, message) = match notice {
-        Some((status, message)) => (status, Some(message)),
-        None => (StatusCode::OK, None),
-    };
-    let body = view::detail(viewer, &detail, message.as_deref());
+    let status = refusal.as_ref().map_or(StatusCode::OK, |r| r.status);
+    let shown =
+        refusal.as_ref().map(|r| (r.message.as_str(), view::Typed { action: &r.action, values: &r.typed }));
+    let body = view::detail(viewer, &detail, shown);
     Ok(html(status, page(viewer, &title, body)))
+}
+
+/// An action refused: the status, why in the viewer's words, and what they typed into it.
+struct Refused {
+    status: StatusCode,
+    message: String,
+    action: String,
+    typed: Vec<(String, String)>,
 }
 
 pub async fn detail(
@@ -254,7 +261,9 @@ pub async fn act(
             let error = ServiceError::NotFound(format!("no action {action}"));
             return Err(PageError::Service { error, lang: viewer.lang });
         }
-        Err(errors) => return refused(ctx, &viewer, id, ServiceError::Invalid(errors)).await,
+        Err(errors) => {
+            return refused(ctx, &viewer, id, ServiceError::Invalid(errors), (&action, &form)).await
+        }
     };
     let caller = viewer.caller.clone();
     let done = parsed.done_key();
@@ -268,7 +277,7 @@ pub async fn act(
             viewer.confirm(confirmation(&viewer, done, &view));
             Ok(see_other(&back))
         }
-        Err(error) => refused(ctx, &viewer, id, error).await,
+        Err(error) => refused(ctx, &viewer, id, error, (&action, &form)).await,
     }
 }
 
@@ -292,13 +301,15 @@ fn confirmation(viewer: &Viewer, done: &str, change: &crate::services::change_vi
     format!("{what} {next}")
 }
 
-/// The change page again with why the action was refused.
+/// The change page again with why the action was refused, and what was typed into it.
 async fn refused(
     ctx: web::Data<Ctx>,
     viewer: &Viewer,
     id: ChangeId,
     error: ServiceError,
+    (action, form): (&str, &Form),
 ) -> Result<HttpResponse, PageError> {
-    let refused = Refusal::message(error, viewer.lang)?;
+    let (status, message) = Refusal::message(error, viewer.lang)?;
+    let refused = Refused { status, message, action: action.to_owned(), typed: form.typed() };
     show_detail(ctx, viewer, id, Some(refused)).await
 }

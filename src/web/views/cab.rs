@@ -88,8 +88,10 @@ pub fn queue(viewer: &Viewer, items: &[QueueItem], veto: bool, next: Option<Next
                                 dt { (lang.t("section-risk")) }
                                 dd {
                                     @if item.risk_factors.is_empty() { (lang.t("risk-not-assessed")) }
+                                    @else if item.risk_factors.iter().all(|f| f.points == 0) { (lang.t("risk-no-factors")) }
                                     @else {
-                                        ul.factors { @for factor in &item.risk_factors { li { (super::changes::factor_text(lang, &factor.key, &factor.detail)) " (+" (factor.points) ")" } } }
+                                        // What raises the risk; answers that add nothing are on the change page.
+                                        ul.factors { @for factor in item.risk_factors.iter().filter(|f| f.points > 0) { li { (super::changes::factor_text(lang, &factor.key, &factor.detail)) " (+" (factor.points) ")" } } }
                                     }
                                 }
                                 dt { (lang.t("section-conflicts")) }
@@ -105,10 +107,12 @@ pub fn queue(viewer: &Viewer, items: &[QueueItem], veto: bool, next: Option<Next
                                         (csrf(&viewer.csrf))
                                         input type="hidden" name="back" value="/cab";
                                         @let id = format!("comment-{}", change.reference);
-                                        label for=(id) { (lang.t_with("cab-comment-on", &[("ref", arg(&change.reference))])) }
-                                        // A textarea: Enter adds a line and never submits (with a
-                                        // text input, Enter pressed the first button: Approve).
-                                        textarea #(id) name="comment" rows="2" {}
+                                        div.field {
+                                            label for=(id) { (lang.t_with("cab-comment-on", &[("ref", arg(&change.reference))])) }
+                                            // A textarea: Enter adds a line and never submits (with a
+                                            // text input, Enter pressed the first button: Approve).
+                                            textarea #(id) name="comment" rows="2" {}
+                                        }
                                         (super::vote::vote_as_field(lang, &format!("as-{}", change.reference), item.awaiting_viewer, &item.awaiting_for))
                                         (super::vote::vote_buttons(lang, &change.reference, veto))
                                     }

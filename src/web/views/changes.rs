@@ -209,130 +209,235 @@ fn questionnaire(lang: Lang, answers: &[(String, String)], errors: &Errors) -> M
     }
 }
 
-/// Everything about one change.
-pub fn detail(viewer: &Viewer, detail: &Detail, notice: Option<&str>) -> Markup {
+/// What the viewer typed into an action's form that was refused, to show it again.
+#[derive(Debug, Clone, Copy)]
+pub struct Typed<'a> {
+    /// The action's path segment (`reschedule`, `votes`, …).
+    pub action: &'a str,
+    pub values: &'a [(String, String)],
+}
+
+impl<'a> Typed<'a> {
+    fn value(self, action: &str, name: &str) -> Option<&'a str> {
+        (self.action == action)
+            .then(|| self.values.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()))
+            .flatten()
+    }
+}
+
+/// The action a reader most likely takes next, shown open; the others are folded.
+fn primary(actions: &[ActionKind]) -> Option<ActionKind> {
+    [
+        ActionKind::Vote,
+        ActionKind::Assess,
+        ActionKind::Submit,
+        ActionKind::Start,
+        ActionKind::Complete,
+        ActionKind::Review,
+    ]
+    .into_iter()
+    .find(|a| actions.contains(a))
+}
+
+/// Everything about one change: the facts a reader needs first (window, CIs, people,
+/// risk, conflicts, approval), the viewer's actions beside them, then the plans, the
+/// risk's factors, the votes and the timeline. `refusal` is why the last action was
+/// refused, with what was typed into it.
+pub fn detail(viewer: &Viewer, detail: &Detail, refusal: Option<(&str, Typed<'_>)>) -> Markup {
     let (change, events) = (&detail.view, &detail.events);
     let lang = viewer.lang;
     let zone = viewer.zone;
     let approval = &change.approval;
-    let progress = if approval.manager_needed {
-        lang.t_with(
-            "approval-progress-manager",
-            &[("approvals", arg(approval.approvals)), ("required", arg(approval.required))],
-        )
-    } else {
-        lang.t_with(
-            "approval-progress",
-            &[("approvals", arg(approval.approvals)), ("required", arg(approval.required))],
-        )
-    };
+    let progress = super::cab::progress_text(
+        lang,
+        &crate::domain::approval::Progress {
+            approvals: approval.approvals,
+            required: approval.required,
+            manager_needed: approval.manager_needed,
+        },
+    );
+    let in_cab = change.state == crate::domain::change::ChangeState::Authorize;
     html! {
-        @if let Some(message) = notice { div.errors role="alert" { p { (message) } } }
+        @if let Some((message, _)) = refusal {
+            // Focused on arrival, so the reason is what a screen reader says first.
+            div.errors role="alert" tabindex="-1" autofocus { p { (message) } }
+        }
         p.summary {
             (state_badge(lang, change.state)) " "
-            span.badge { (lang.t(&format!("type-{}", change.change_type))) } " "
+            span class=(format!("badge type-{}", change.change_type)) { (lang.t(&format!("type-{}", change.change_type))) } " "
             (risk_badge(lang, change.risk.level)) " " (lang.t_with("risk-score", &[("score", arg(change.risk.score))]))
         }
-        (actions_panel(viewer, detail))
-        section aria-labelledby="facts" {
-            h2 #facts { (lang.t("section-facts")) }
-            dl.facts {
-                dt { (lang.t("field-requester")) } dd { (change.requester.name) }
-                dt { (lang.t("field-implementer")) } dd { (change.implementer.as_ref().map_or("–".to_owned(), |p| p.name.clone())) }
-                dt { (lang.t("field-cis")) } dd { (change.cis.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")) }
-                dt { (lang.t("field-planned-start")) } dd { (maybe_time(lang, zone, change.planned_start)) }
-                dt { (lang.t("field-planned-end")) } dd { (maybe_time(lang, zone, change.planned_end)) }
-                dt { (lang.t("field-actual-start")) } dd { (maybe_time(lang, zone, change.actual_start)) }
-                dt { (lang.t("field-actual-end")) } dd { (maybe_time(lang, zone, change.actual_end)) }
-                dt { (lang.t("field-description")) } dd.text { (change.description) }
-                dt { (lang.t("field-justification")) } dd.text { (change.justification) }
-                dt { (lang.t("field-implementation-plan")) } dd.text { (change.implementation_plan) }
-                dt { (lang.t("field-backout-plan")) } dd.text { (change.backout_plan) }
-                dt { (lang.t("field-test-plan")) } dd.text { (change.test_plan) }
-                @if let Some(code) = change.closure_code {
-                    dt { (lang.t("field-closure-code")) } dd { (lang.t(&format!("closure-{code}"))) }
+        div.change-page {
+            div.change-main {
+                section aria-labelledby="key-facts" {
+                    h2 #key-facts .visually-hidden { (lang.t("section-key-facts")) }
+                    dl.facts.key {
+                        dt { (lang.t("field-window")) }
+                        dd { (maybe_time(lang, zone, change.planned_start)) " – " (maybe_time(lang, zone, change.planned_end)) }
+                        dt { (lang.t("field-cis")) } dd { (change.cis.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")) }
+                        dt { (lang.t("field-requester")) } dd { (change.requester.name) }
+                        dt { (lang.t("field-implementer")) } dd { (change.implementer.as_ref().map_or("–".to_owned(), |p| p.name.clone())) }
+                        dt { (lang.t("section-risk")) }
+                        dd { (risk_badge(lang, change.risk.level)) " " a href="#risk" { (lang.t_with("risk-factor-count", &[("count", crate::i18n::num(change.risk.factors.iter().filter(|f| f.points > 0).count() as i64))])) } }
+                        dt { (lang.t("section-conflicts")) }
+                        dd {
+                            @if change.conflicts.is_empty() { (lang.t("conflicts-none")) }
+                            @else { strong.conflict { a href="#conflicts" { (lang.t_with("conflict-count", &[("count", crate::i18n::num(change.conflicts.len() as i64))])) } } }
+                        }
+                        @if in_cab || !approval.votes.is_empty() {
+                            dt { (lang.t("section-approval")) } dd { a href="#approval" { (progress) } }
+                        }
+                        @if change.actual_start.is_some() {
+                            dt { (lang.t("field-actual-start")) } dd { (maybe_time(lang, zone, change.actual_start)) }
+                            dt { (lang.t("field-actual-end")) } dd { (maybe_time(lang, zone, change.actual_end)) }
+                        }
+                        @if let Some(code) = change.closure_code {
+                            dt { (lang.t("field-closure-code")) } dd { (lang.t(&format!("closure-{code}"))) }
+                        }
+                    }
+                    div.text { (change.description) }
                 }
-                @if let Some(review) = &change.review {
-                    dt { (lang.t("field-review")) } dd.text { (review) }
+                @if !change.conflicts.is_empty() {
+                    section aria-labelledby="conflicts" {
+                        h2 #conflicts { (lang.t("section-conflicts")) }
+                        (super::components::conflict_list(lang, zone, &change.conflicts))
+                    }
                 }
-            }
-        }
-        section aria-labelledby="risk" {
-            h2 #risk { (lang.t("section-risk")) }
-            @if change.risk.factors.is_empty() {
-                p { (lang.t("risk-not-assessed")) }
-            } @else {
-                table {
-                    thead { tr { th scope="col" { (lang.t("risk-factor")) } th scope="col" { (lang.t("risk-points")) } } }
-                    tbody {
-                        @for factor in &change.risk.factors {
-                            tr { td { (factor_text(lang, &factor.key, &factor.detail)) } td { (factor.points) } }
+                section aria-labelledby="facts" {
+                    h2 #facts { (lang.t("section-facts")) }
+                    dl.facts {
+                        dt { (lang.t("field-justification")) } dd.text { (change.justification) }
+                        dt { (lang.t("field-implementation-plan")) } dd.text { (change.implementation_plan) }
+                        dt { (lang.t("field-backout-plan")) } dd.text { (change.backout_plan) }
+                        dt { (lang.t("field-test-plan")) } dd.text { (change.test_plan) }
+                        @if let Some(review) = &change.review {
+                            dt { (lang.t("field-review")) } dd.text { (review) }
                         }
                     }
                 }
-            }
-            @if let Some(reason) = &change.risk.override_reason {
-                p { (lang.t_with("risk-overridden", &[("reason", arg(reason))])) }
-            }
-        }
-        section aria-labelledby="conflicts" {
-            h2 #conflicts { (lang.t("section-conflicts")) }
-            @if change.conflicts.is_empty() {
-                p { (lang.t("conflicts-none")) }
-            } @else {
-                (super::components::conflict_list(lang, zone, &change.conflicts))
-            }
-        }
-        section aria-labelledby="approval" {
-            h2 #approval { (lang.t("section-approval")) }
-            p { (progress) }
-            @if !approval.votes.is_empty() {
-                table {
-                    thead { tr {
-                        th scope="col" { (lang.t("vote-voter")) } th scope="col" { (lang.t("vote-decision")) }
-                        th scope="col" { (lang.t("vote-comment")) } th scope="col" { (lang.t("vote-round")) } th scope="col" { (lang.t("vote-time")) }
-                    } }
-                    tbody {
-                        @for vote in &approval.votes {
-                            tr {
-                                td {
-                                    @match &vote.cast_by {
-                                        Some(delegate) => (super::vote::on_behalf(lang, &delegate.name, &vote.voter.name)),
-                                        None => (vote.voter.name),
+                section aria-labelledby="risk" {
+                    h2 #risk { (lang.t("section-risk")) }
+                    @if change.risk.factors.is_empty() {
+                        p { (lang.t("risk-not-assessed")) }
+                    } @else {
+                        table {
+                            thead { tr { th scope="col" { (lang.t("risk-factor")) } th scope="col" { (lang.t("risk-points")) } } }
+                            tbody {
+                                @for factor in &change.risk.factors {
+                                    tr { td { (factor_text(lang, &factor.key, &factor.detail)) } td { (factor.points) } }
+                                }
+                            }
+                        }
+                    }
+                    @if let Some(reason) = &change.risk.override_reason {
+                        p { (lang.t_with("risk-overridden", &[("reason", arg(reason))])) }
+                    }
+                }
+                @if in_cab || !approval.votes.is_empty() {
+                    section aria-labelledby="approval" {
+                        h2 #approval { (lang.t("section-approval")) }
+                        p { (progress) }
+                        @if !approval.votes.is_empty() {
+                            table {
+                                thead { tr {
+                                    th scope="col" { (lang.t("vote-voter")) } th scope="col" { (lang.t("vote-decision")) }
+                                    th scope="col" { (lang.t("vote-comment")) } th scope="col" { (lang.t("vote-round")) } th scope="col" { (lang.t("vote-time")) }
+                                } }
+                                tbody {
+                                    @for vote in &approval.votes {
+                                        tr {
+                                            td {
+                                                @match &vote.cast_by {
+                                                    Some(delegate) => (super::vote::on_behalf(lang, &delegate.name, &vote.voter.name)),
+                                                    None => (vote.voter.name),
+                                                }
+                                            }
+                                            td { span class=(format!("badge vote-{}", vote.decision)) { (lang.t(&format!("decision-{}", vote.decision))) } }
+                                            td { (vote.comment) }
+                                            td { (vote.round) }
+                                            td { (time(lang, zone, vote.at)) }
+                                        }
                                     }
                                 }
-                                td { span class=(format!("badge vote-{}", vote.decision)) { (lang.t(&format!("decision-{}", vote.decision))) } }
-                                td { (vote.comment) }
-                                td { (vote.round) }
-                                td { (time(lang, zone, vote.at)) }
                             }
                         }
                     }
                 }
+                (timeline(lang, zone, events))
             }
+            (actions_panel(viewer, detail, refusal.map(|(_, typed)| typed)))
         }
+    }
+}
+
+/// The change's history, oldest first: each event with who and when, the decision or
+/// move it made (the vote's decision, the new window, the result, an overridden risk or a
+/// forced window with its reason), and the words given with it.
+fn timeline(lang: Lang, zone: chrono_tz::Tz, events: &[crate::services::audit::EventView]) -> Markup {
+    html! {
         section aria-labelledby="timeline" {
             h2 #timeline { (lang.t("section-timeline")) }
             ol.timeline {
                 @for event in events {
-                    li { (time(lang, zone, event.at)) " — " (lang.t(&format!("event-{}", event.action)))
-                        @if let (Some(from), Some(to)) = (&event.from, &event.to) {
-                            @if from != to { " (" (lang.t(&format!("state-{from}"))) " → " (lang.t(&format!("state-{to}"))) ")" }
-                        }
-                        @if let Some(actor) = &event.actor {
-                            // A delegate's vote: "by Kari Nordmann for Ola Nordmann".
-                            @match event.payload.pointer("/on_behalf_of/name").and_then(|n| n.as_str()) {
-                                Some(member) => { ", " (lang.t_with("timeline-by", &[("name", arg(super::vote::on_behalf(lang, actor, member)))])) }
-                                None => { ", " (lang.t_with("timeline-by", &[("name", arg(actor))])) }
-                            }
-                        }
-                        @for key in ["comment", "reason", "review", "notes"] {
-                            @if let Some(text) = event.payload.get(key).and_then(|v| v.as_str()).filter(|t| !t.is_empty()) {
-                                blockquote.note { (text) }
-                            }
-                        }
-                    }
+                    li { (time(lang, zone, event.at)) " — " (event_line(lang, zone, event)) }
                 }
+            }
+        }
+    }
+}
+
+/// One event of the timeline in words.
+fn event_line(lang: Lang, zone: chrono_tz::Tz, event: &crate::services::audit::EventView) -> Markup {
+    let payload = &event.payload;
+    let text = |pointer: &str| payload.pointer(pointer).and_then(|v| v.as_str()).filter(|t| !t.is_empty());
+    // A delegate's act: "Kari Nordmann for Ola Nordmann".
+    let actor = event.actor.as_deref().map(|actor| match text("/on_behalf_of/name") {
+        Some(member) => super::vote::on_behalf(lang, actor, member),
+        None => actor.to_owned(),
+    });
+    let moved = |key: &str| {
+        payload.get(key).and_then(|v| serde_json::from_value::<chrono::DateTime<chrono::Utc>>(v.clone()).ok())
+    };
+    html! {
+        @match (event.action.as_str(), text("/decision")) {
+            // "Approved by Ingrid Berg", "Rejected by …" with the reason below.
+            ("vote", Some(decision)) => {
+                (lang.t_with(&format!("timeline-vote-{decision}"), &[("name", arg(actor.clone().unwrap_or_default()))]))
+            }
+            ("decide", Some(decision)) => {
+                (lang.t(&format!("timeline-decided-{decision}")))
+                @if payload.get("meeting_id").is_some() { " " (lang.t("timeline-in-meeting")) }
+                @if let Some(actor) = &actor { ", " (lang.t_with("timeline-by", &[("name", arg(actor))])) }
+            }
+            _ => {
+                (lang.t(&format!("event-{}", event.action)))
+                @if let (Some(from), Some(to)) = (&event.from, &event.to) {
+                    @if from != to { " (" (lang.t(&format!("state-{from}"))) " → " (lang.t(&format!("state-{to}"))) ")" }
+                }
+                @if let Some(actor) = &actor { ", " (lang.t_with("timeline-by", &[("name", arg(actor))])) }
+            }
+        }
+        @if let (Some(start), Some(end), true) = (moved("planned_start"), moved("planned_end"), event.action == "reschedule") {
+            ". " (lang.t_with("timeline-moved", &[("from", arg(lang.datetime(zone, start))), ("to", arg(lang.datetime(zone, end)))]))
+        }
+        @if let Some(code) = text("/closure_code") {
+            ". " (lang.t_with("timeline-closure", &[("code", arg(lang.t(&format!("closure-{code}"))))]))
+        }
+        @if let (Some(from), Some(to)) = (text("/risk_override/from"), text("/risk_override/to")) {
+            blockquote.note {
+                (lang.t_with("timeline-risk-override", &[
+                    ("from", arg(lang.t(&format!("risk-{from}")))),
+                    ("to", arg(lang.t(&format!("risk-{to}")))),
+                    ("reason", arg(text("/risk_override/reason").unwrap_or(""))),
+                ]))
+            }
+        }
+        @if let Some(reason) = text("/schedule/reason") {
+            blockquote.note { (lang.t_with("timeline-forced", &[("reason", arg(reason))])) }
+        }
+        @for key in ["comment", "reason", "review", "notes"] {
+            @if let Some(words) = text(&format!("/{key}")) {
+                blockquote.note { (words) }
             }
         }
     }
@@ -340,17 +445,21 @@ pub fn detail(viewer: &Viewer, detail: &Detail, notice: Option<&str>) -> Markup 
 
 pub use crate::i18n::factor_text;
 
-/// The forms for the actions the viewer may take now, and only those.
-fn actions_panel(viewer: &Viewer, detail: &Detail) -> Markup {
+/// The forms for the actions the viewer may take now, and only those: the likely next one
+/// open, the others folded; a refused one open again with what was typed.
+fn actions_panel(viewer: &Viewer, detail: &Detail, typed: Option<Typed<'_>>) -> Markup {
     let (change, actions) = (&detail.view, &detail.actions);
     let lang = viewer.lang;
     let zone = viewer.zone;
+    let primary = primary(actions).or((!detail.vote_for.is_empty()).then_some(ActionKind::Vote));
+    let typed_value = |action: &str, name: &str| typed.and_then(|t| t.value(action, name)).unwrap_or("");
     // A change manager may force a conflicting window, with a reason.
     let force = |action: &str| {
         let id = format!("{action}-force");
+        let checked = !typed_value(action, "force").is_empty();
         html! {
             @if detail.can_force {
-                div.check { input #(id) type="checkbox" name="force" value="1"; label for=(id) { (lang.t("field-force")) } }
+                div.check { input #(id) type="checkbox" name="force" value="1" checked[checked]; label for=(id) { (lang.t("field-force")) } }
             }
         }
     };
@@ -371,89 +480,108 @@ fn actions_panel(viewer: &Viewer, detail: &Detail) -> Markup {
             }
         }
     };
+    // Each action folded under its name; the likely next one, or one just refused, open.
+    let fold = |kind: ActionKind, path: &str, title: String, body: Markup| {
+        let open = Some(kind) == primary || typed.is_some_and(|t| t.action == path);
+        html! { details.action open[open] { summary { (title) } (body) } }
+    };
     // Several forms have a comment: ids are scoped by action so each label finds its field.
     let comment = |action: &str, name: &str, label: &str| {
         let id = format!("{action}-{name}");
-        html! { div.field { label for=(id) { (label) } textarea #(id) name=(name) rows="3" {} } }
+        html! { div.field { label for=(id) { (label) } textarea #(id) name=(name) rows="3" { (typed_value(action, name)) } } }
+    };
+    let when = |name: &str, at| match typed.filter(|t| t.action == "reschedule") {
+        Some(t) => t.value("reschedule", name).unwrap_or("").to_owned(),
+        None => local_input_value(zone, at),
     };
     html! {
-        @if !actions.is_empty() || !detail.vote_for.is_empty() {
-            section.actions aria-labelledby="actions" {
-                h2 #actions { (lang.t("section-actions")) }
-                @for action in actions {
-                    @match action {
-                        ActionKind::Edit => { p { a.button href=(format!("{base}/edit")) { (lang.t("action-edit")) } } }
-                        // The requester answers in the edit form; this is the change manager's, in assessment.
-                        ActionKind::Risk => {
-                            @if change.state == crate::domain::change::ChangeState::Assess {
-                                (form("risk", html! {
-                                    (questionnaire(lang, &change.risk.answers.iter().map(|(q, a)| (q.clone(), a.clone())).collect::<Vec<_>>(), &Errors::default()))
-                                    button type="submit" { (lang.t("action-risk")) }
-                                }))
-                            }
+        aside.change-actions aria-labelledby="actions" {
+            h2 #actions { (lang.t("section-actions")) }
+            @if actions.is_empty() && detail.vote_for.is_empty() && detail.start_opens.is_none() {
+                p.hint { (lang.t("actions-none")) }
+            }
+            @if let Some(opens) = detail.start_opens {
+                p.opens { (lang.t("start-opens")) " " (time(lang, zone, opens)) }
+            }
+            @for action in actions {
+                @match action {
+                    ActionKind::Edit => { p { a.button href=(format!("{base}/edit")) { (lang.t("action-edit")) } } }
+                    // The requester answers in the edit form; this is the change manager's, in assessment.
+                    ActionKind::Risk => {
+                        @if change.state == crate::domain::change::ChangeState::Assess {
+                            (fold(*action, "risk", lang.t("action-risk"), form("risk", html! {
+                                (questionnaire(lang, &change.risk.answers.iter().map(|(q, a)| (q.clone(), a.clone())).collect::<Vec<_>>(), &Errors::default()))
+                                button type="submit" { (lang.t("action-risk")) }
+                            })))
                         }
-                        ActionKind::Submit => (form("submit", html! {
-                            @if change.change_type == crate::domain::change::ChangeType::Standard {
-                                (force("submit"))
-                                @if detail.can_force { (comment("submit", "reason", &lang.t("field-force-reason"))) }
+                    }
+                    ActionKind::Submit => (fold(*action, "submit", lang.t("action-submit"), form("submit", html! {
+                        p.hint { (lang.t("submit-hint")) }
+                        @if change.change_type == crate::domain::change::ChangeType::Standard {
+                            (force("submit"))
+                            @if detail.can_force { (comment("submit", "reason", &lang.t("field-force-reason"))) }
+                        }
+                        button type="submit" { (lang.t("action-submit")) }
+                    }))),
+                    // Sending back is the Return action alone (below), in assessment as in the CAB.
+                    ActionKind::Assess => (fold(*action, "assess", lang.t("action-assess-authorize"), form("assess", html! {
+                        input type="hidden" name="outcome" value="authorize";
+                        (comment("assess", "comment", &lang.t("field-comment")))
+                        (select(&lang.t("assess-risk-level"), "risk_level", &levels, typed_value("assess", "risk_level"), None))
+                        (force("assess"))
+                        (comment("assess", "reason", &lang.t("field-assess-reason")))
+                        button type="submit" { (lang.t("action-assess-authorize")) }
+                    }))),
+                    ActionKind::Vote => (fold(*action, "votes", lang.t("action-vote"), form("votes", html! {
+                        (comment("votes", "comment", &lang.t("field-comment")))
+                        (super::vote::vote_as_field(lang, "votes-as", true, &detail.vote_for))
+                        // An approval that decides schedules the change; a freeze declared
+                        // since it went to the CAB refuses it unless a change manager forces.
+                        @if detail.can_force && change.conflicts.iter().any(|c| c.kind == crate::domain::schedule::ConflictKind::Blackout) {
+                            (force("votes"))
+                            (comment("votes", "reason", &lang.t("field-force-reason")))
+                        }
+                        (super::vote::vote_buttons(lang, "votes", detail.veto))
+                    }))),
+                    ActionKind::Return => (fold(*action, "return", lang.t("action-return"), form("return", html! {
+                        (comment("return", "comment", &lang.t("field-return-comment")))
+                        button type="submit" { (lang.t("action-return")) }
+                    }))),
+                    ActionKind::Reschedule => (fold(*action, "reschedule", lang.t("action-reschedule"), html! {
+                        (slot_choices(viewer, &base, &detail.slots))
+                        (form("reschedule", html! {
+                            @for (name, label, at) in [("planned_start", lang.t("field-planned-start"), change.planned_start), ("planned_end", lang.t("field-planned-end"), change.planned_end)] {
+                                @let fold_name = format!("{name}_fold");
+                                (when_input(lang, zone, WhenInput { label: &label, name, value: &when(name, at), fold: typed_value("reschedule", &fold_name), error: None, required: true }))
                             }
-                            button type="submit" { (lang.t("action-submit")) }
-                        })),
-                        ActionKind::Assess => (form("assess", html! {
-                            (comment("assess", "comment", &lang.t("field-comment")))
-                            (select(&lang.t("assess-risk-level"), "risk_level", &levels, "", None))
-                            (force("assess"))
-                            (comment("assess", "reason", &lang.t("field-assess-reason")))
-                            button type="submit" name="outcome" value="authorize" { (lang.t("action-assess-authorize")) }
-                            " "
-                            button type="submit" name="outcome" value="return" { (lang.t("action-assess-return")) }
-                        })),
-                        ActionKind::Vote => (form("votes", html! {
-                            (comment("votes", "comment", &lang.t("field-comment")))
-                            (super::vote::vote_as_field(lang, "votes-as", true, &detail.vote_for))
-                            // An approval that decides schedules the change; a freeze declared
-                            // since it went to the CAB refuses it unless a change manager forces.
-                            @if detail.can_force && change.conflicts.iter().any(|c| c.kind == crate::domain::schedule::ConflictKind::Blackout) {
-                                (force("votes"))
-                                (comment("votes", "reason", &lang.t("field-force-reason")))
-                            }
-                            (super::vote::vote_buttons(lang, "votes", detail.veto))
-                        })),
-                        ActionKind::Return => (form("return", html! {
-                            (comment("return", "comment", &lang.t("field-return-comment")))
-                            button type="submit" { (lang.t("action-return")) }
-                        })),
-                        ActionKind::Reschedule => { (slot_choices(viewer, &base, &detail.slots)) (form("reschedule", html! {
-                            (input(Input::DateTimeLocal, &lang.t("field-planned-start"), "planned_start", &local_input_value(zone, change.planned_start), None, true))
-                            (input(Input::DateTimeLocal, &lang.t("field-planned-end"), "planned_end", &local_input_value(zone, change.planned_end), None, true))
                             (force("reschedule"))
                             @if detail.can_force { (comment("reschedule", "reason", &lang.t("field-force-reason"))) }
                             button type="submit" { (lang.t("action-reschedule")) }
-                        })) }
-                        ActionKind::Start => (form("start", html! { button type="submit" { (lang.t("action-start")) } })),
-                        ActionKind::Complete => (form("complete", html! {
-                            (select(&lang.t("field-closure-code"), "closure_code", &closure_codes, "successful", None))
-                            (comment("complete", "notes", &lang.t("field-notes")))
-                            button type="submit" { (lang.t("action-complete")) }
-                        })),
-                        ActionKind::Review => (form("review", html! {
-                            (comment("review", "review", &lang.t("field-review")))
-                            button type="submit" { (lang.t("action-review")) }
-                        })),
-                        ActionKind::Cancel => (form("cancel", html! {
-                            (comment("cancel", "reason", &lang.t("field-cancel-reason")))
-                            button.danger type="submit" { (lang.t("action-cancel")) }
-                        })),
-                    }
+                        }))
+                    })),
+                    ActionKind::Start => (fold(*action, "start", lang.t("action-start"), form("start", html! { button type="submit" { (lang.t("action-start")) } }))),
+                    ActionKind::Complete => (fold(*action, "complete", lang.t("action-complete"), form("complete", html! {
+                        (select(&lang.t("field-closure-code"), "closure_code", &closure_codes, match typed_value("complete", "closure_code") { "" => "successful", code => code }, None))
+                        (comment("complete", "notes", &lang.t("field-notes")))
+                        button type="submit" { (lang.t("action-complete")) }
+                    }))),
+                    ActionKind::Review => (fold(*action, "review", lang.t("action-review"), form("review", html! {
+                        (comment("review", "review", &lang.t("field-review")))
+                        button type="submit" { (lang.t("action-review")) }
+                    }))),
+                    ActionKind::Cancel => (fold(*action, "cancel", lang.t("action-cancel"), form("cancel", html! {
+                        (comment("cancel", "reason", &lang.t("field-cancel-reason")))
+                        button.danger type="submit" { (lang.t("action-cancel")) }
+                    }))),
                 }
-                // A delegate who is no voter themselves votes only for the members they stand in for.
-                @if !actions.contains(&ActionKind::Vote) && !detail.vote_for.is_empty() {
-                    (form("votes", html! {
-                        (comment("votes", "comment", &lang.t("field-comment")))
-                        (super::vote::vote_as_field(lang, "votes-as", false, &detail.vote_for))
-                        (super::vote::vote_buttons(lang, "votes", detail.veto))
-                    }))
-                }
+            }
+            // A delegate who is no voter themselves votes only for the members they stand in for.
+            @if !actions.contains(&ActionKind::Vote) && !detail.vote_for.is_empty() {
+                (fold(ActionKind::Vote, "votes", lang.t("action-vote"), form("votes", html! {
+                    (comment("votes", "comment", &lang.t("field-comment")))
+                    (super::vote::vote_as_field(lang, "votes-as", false, &detail.vote_for))
+                    (super::vote::vote_buttons(lang, "votes", detail.veto))
+                })))
             }
         }
     }

@@ -28,7 +28,9 @@ impl Errors {
     pub fn summary(&self, lang: Lang) -> Markup {
         html! {
             @if !self.0.is_empty() {
-                div.errors role="alert" tabindex="-1" {
+                // Focused on arrival (no script needed), so the first thing read is
+                // what to fix.
+                div.errors role="alert" tabindex="-1" autofocus {
                     h2 { (lang.t("form-has-errors")) }
                     ul {
                         @for (field, message) in &self.0 {
