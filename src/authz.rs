@@ -67,6 +67,10 @@ text_enum! {
         /// Cast a vote for someone who named one as their delegate: segregation of duties
         /// for the delegate (the principal's own `vote` is checked too).
         VoteFor = "vote_for",
+        /// Add a work note to a change (anyone who may read it).
+        Note = "note",
+        /// Delete a draft that was never submitted: its requester.
+        Delete = "delete",
     }
 }
 

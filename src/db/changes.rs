@@ -1,6 +1,6 @@
 //! Change requests, their CIs and risk answers.
 
-use super::schema::{change_cis, changes, risk_answers};
+use super::schema::{change_cis, changes, deleted_changes, risk_answers};
 use super::DbConn;
 use crate::domain::change::{Change, ChangeState, ChangeType, ClosureCode, MAX_WINDOW_DAYS};
 use crate::domain::ids::{ChangeId, CiId, TemplateId, UserId};
@@ -186,9 +186,31 @@ pub fn save(conn: &mut DbConn, change: &Change) -> QueryResult<bool> {
     Ok(updated == 1)
 }
 
+/// Not a deleted draft (an index lookup on `deleted_changes`' key).
+fn not_deleted() -> diesel::dsl::not<
+    diesel::dsl::exists<
+        diesel::dsl::Filter<deleted_changes::table, diesel::dsl::Eq<deleted_changes::change_id, changes::id>>,
+    >,
+> {
+    diesel::dsl::not(diesel::dsl::exists(
+        deleted_changes::table.filter(deleted_changes::change_id.eq(changes::id)),
+    ))
+}
+
+/// Deletes a draft: it is kept (its trail points at it) but found and listed no more.
+/// The caller has found it (not deleted yet) in the same transaction.
+pub fn mark_deleted(conn: &mut DbConn, id: ChangeId, now: DateTime<Utc>) -> QueryResult<bool> {
+    let added = diesel::insert_into(deleted_changes::table)
+        .values((deleted_changes::change_id.eq(id.0), deleted_changes::deleted_at.eq(to_naive(now))))
+        .execute(conn)?;
+    Ok(added == 1)
+}
+
+/// The change `id`, unless it is a deleted draft.
 pub fn find(conn: &mut DbConn, id: ChangeId) -> QueryResult<Option<Change>> {
     changes::table
         .find(id.0)
+        .filter(not_deleted())
         .select(ChangeRow::as_select())
         .first(conn)
         .optional()?
@@ -226,7 +248,8 @@ pub enum ListOrder {
 }
 
 fn filtered<'a>(filter: &'a ListFilter) -> changes::BoxedQuery<'a, super::MultiBackend> {
-    let mut query = changes::table.into_boxed();
+    // A deleted draft is in no list.
+    let mut query = changes::table.filter(not_deleted()).into_boxed();
     if !filter.states.is_empty() {
         query = query.filter(changes::state.eq_any(filter.states.iter().map(|s| s.as_str())));
     }

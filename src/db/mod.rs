@@ -15,6 +15,7 @@ pub mod delegations;
 pub mod feeds;
 pub mod maintenance;
 pub mod meetings;
+pub mod notes;
 pub mod outbox;
 pub mod reminders;
 pub mod reports;

@@ -104,6 +104,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    deleted_changes (change_id) {
+        change_id -> Integer,
+        deleted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notes (id) {
+        id -> Integer,
+        change_id -> Integer,
+        author_id -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     change_cis (change_id, ci_id) {
         change_id -> Integer,
         ci_id -> Integer,
@@ -330,6 +347,8 @@ diesel::joinable!(change_cis -> cis (ci_id));
 diesel::joinable!(template_cis -> cis (ci_id));
 diesel::joinable!(blackout_cis -> cis (ci_id));
 diesel::joinable!(votes -> changes (change_id));
+diesel::joinable!(notes -> changes (change_id));
+diesel::joinable!(notes -> users (author_id));
 diesel::joinable!(votes -> users (voter_id));
 diesel::joinable!(reminders -> changes (change_id));
 
@@ -359,5 +378,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     feed_tokens,
     delegations,
     cab_settings,
-    meeting_stand_ins
+    meeting_stand_ins,
+    notes,
+    deleted_changes
 );

@@ -22,6 +22,8 @@ text_enum! {
         ReminderStart = "reminder_start",
         ReminderOverdue = "reminder_overdue",
         ReminderVote = "reminder_vote",
+        /// Named by email address in a work note.
+        Mentioned = "mentioned",
     }
 }
 

@@ -141,6 +141,25 @@ fn store_answers(
 
 /// Files a change (with its risk answers, when given): one transaction, one event.
 pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<ChangeView> {
+    create_with(ctx, caller, input, None)
+}
+
+/// Files `input` as a copy of `original`: its first event links back to it.
+pub(crate) fn create_copy(
+    ctx: &Ctx,
+    caller: &Caller,
+    input: NewChange,
+    original: ChangeId,
+) -> ServiceResult<ChangeView> {
+    create_with(ctx, caller, input, Some(original))
+}
+
+fn create_with(
+    ctx: &Ctx,
+    caller: &Caller,
+    input: NewChange,
+    copied_from: Option<ChangeId>,
+) -> ServiceResult<ChangeView> {
     ctx.require(caller, Permission::Create, &Object::none())?;
     let answers = parse_answers(&input.answers)?;
     let now = ctx.clock.now();
@@ -193,6 +212,9 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: NewChange) -> ServiceResult<Cha
     let id = ctx.db.write(|conn| -> ServiceResult<ChangeId> {
         let mut change = change;
         let mut payload = serde_json::json!({ "title": change.title, "type": change.change_type });
+        if let Some(original) = copied_from {
+            payload["copied_from"] = serde_json::json!({ "id": original, "ref": original.reference() });
+        }
         change.id = changes::insert(conn, &change)?;
         changes::set_ci_ids(conn, change.id, &ci_ids)?;
         changes::set_risk_answers(conn, change.id, answers.iter())?;
@@ -476,6 +498,11 @@ pub struct Detail {
     /// The viewer could start it but its window has not opened: when it does. `Start` is
     /// then not among `actions`, so the page offers only what would be accepted now.
     pub start_opens: Option<DateTime<Utc>>,
+    /// The viewer may add a work note, copy it into a new draft, delete it (a draft of
+    /// theirs never submitted).
+    pub can_note: bool,
+    pub can_copy: bool,
+    pub can_delete: bool,
 }
 
 pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail> {
@@ -497,9 +524,26 @@ pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail>
             _ => Vec::new(),
         };
         let vote_for = super::delegations::may_vote_for(ctx, conn, caller, &change, ctx.clock.now())?;
+        let object = Object::change(&change);
+        let can_note = ctx.authz.allows(caller, Permission::Note, &object);
+        let can_copy = ctx.authz.allows(caller, Permission::Create, &Object::none());
+        let can_delete =
+            ctx.authz.allows(caller, Permission::Delete, &object) && change.submitted_at.is_none();
         let view = change_view::build(conn, &ctx.config, change)?;
         let veto = ctx.config.approval.veto;
-        Ok(Detail { view, events, actions, can_force, slots, vote_for, veto, start_opens })
+        Ok(Detail {
+            view,
+            events,
+            actions,
+            can_force,
+            slots,
+            vote_for,
+            veto,
+            start_opens,
+            can_note,
+            can_copy,
+            can_delete,
+        })
     })
 }
 

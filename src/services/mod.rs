@@ -32,6 +32,7 @@ pub mod risk;
 pub mod slots;
 pub mod users;
 pub mod voting;
+pub mod work;
 pub mod workdays;
 
 use crate::authz::{Authz, Object, Permission};
@@ -131,5 +132,7 @@ pub(crate) fn describe(permission: Permission) -> &'static str {
         Permission::Delegate => "name a delegate for this vote (CAB members and change managers for themselves, admins for anyone)",
         Permission::VoteFor => "vote on this change for someone else (not on changes you requested or implement)",
         Permission::ManageMaintenance => "manage the maintenance windows of CIs (admins and change managers do)",
+        Permission::Note => "add a note to this change (anyone who may read it may)",
+        Permission::Delete => "delete this change (only its requester may, while it is a draft never submitted)",
     }
 }

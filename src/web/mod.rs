@@ -60,6 +60,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(get().to(pages::changes::edit_form))
                 .route(post().to(pages::changes::edit)),
         )
+        .service(resource("/changes/{id}/notes").route(post().to(pages::changes::add_note)))
+        .service(resource("/changes/{id}/copy").route(post().to(pages::changes::copy)))
+        .service(resource("/changes/{id}/delete").route(post().to(pages::changes::delete)))
         .service(resource("/changes/{id}/{action}").route(post().to(pages::changes::act)))
         .service(resource("/cab").route(get().to(cab::queue)))
         .service(resource("/cab/meetings/{id}").route(get().to(pages::meetings::show)))
@@ -156,7 +159,12 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
         ("/api/v1/auth/token", vec![on(M::POST, meta::token)]),
         ("/api/v1/me", vec![on(M::GET, meta::me)]),
         ("/api/v1/changes", vec![on(M::GET, changes::list), on(M::POST, changes::create)]),
-        ("/api/v1/changes/{id}", vec![on(M::GET, changes::get), on(M::PATCH, changes::edit)]),
+        (
+            "/api/v1/changes/{id}",
+            vec![on(M::GET, changes::get), on(M::PATCH, changes::edit), on(M::DELETE, changes::delete)],
+        ),
+        ("/api/v1/changes/{id}/notes", vec![on(M::GET, changes::notes), on(M::POST, changes::add_note)]),
+        ("/api/v1/changes/{id}/copy", vec![on(M::POST, changes::copy)]),
         ("/api/v1/changes/{id}/risk", vec![on(M::PUT, changes::risk)]),
         ("/api/v1/changes/{id}/submit", vec![on(M::POST, changes::submit)]),
         ("/api/v1/changes/{id}/assess", vec![on(M::POST, changes::assess)]),

@@ -29,4 +29,5 @@ mod reports;
 mod risk;
 mod rules;
 mod sessions;
+mod work;
 mod workdays;

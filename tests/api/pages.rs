@@ -187,9 +187,10 @@ async fn the_change_page_shows_exactly_the_actions_the_viewer_may_take(backend: 
     let (_, theirs) = page(&sign_in(&app, &other).await, &app, &path).await;
     assert!(!theirs.contains(&format!("{path}/edit")) && !theirs.contains(&format!("{path}/submit")));
     assert!(
-        theirs.contains("Du har ingenting å gjøre med denne endringen nå."),
-        "someone else's draft offers nothing, and says so"
+        !theirs.contains(&format!("{path}/delete")) && theirs.contains(&format!("{path}/copy")),
+        "someone else's draft offers only a copy of it"
     );
+    assert!(own.contains(&format!("{path}/delete")), "the requester may delete a draft never submitted");
     let facts = own.find("id=\"key-facts\"").expect("key facts");
     assert!(facts < own.find("id=\"actions\"").expect("actions"), "the facts come before the actions");
 

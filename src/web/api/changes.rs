@@ -13,6 +13,7 @@ use crate::services::lifecycle::{
     self, AssessInput, CancelInput, CommentInput, CompleteInput, Force, RescheduleInput, ReviewInput,
 };
 use crate::services::voting::{self, VoteInput};
+use crate::services::work::{self, NewNote, NoteView};
 use crate::services::{risk, Ctx, ServiceError, ServiceResult};
 use crate::web::extract::{ActionBody, Json, Query};
 use crate::web::problem::Problem;
@@ -313,4 +314,58 @@ pub async fn slots(
     Ok(web::Json(
         run(ctx, move |ctx| crate::services::slots::for_change(ctx, &caller, id, count, after)).await?,
     ))
+}
+
+/// The work notes on one change, oldest first.
+#[utoipa::path(get, path = "/api/v1/changes/{id}/notes", params(("id" = String, Path)),
+    responses((status = 200, body = [NoteView]), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn notes(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ServiceResult<web::Json<Vec<NoteView>>> {
+    let id = change_id(&id)?;
+    Ok(web::Json(run(ctx, move |ctx| work::notes(ctx, &caller, id)).await?))
+}
+
+/// Add a work note (anyone who may read the change); email addresses in it mention
+/// those people, who get an email.
+#[utoipa::path(post, path = "/api/v1/changes/{id}/notes", request_body = NewNote, params(("id" = String, Path)),
+    responses((status = 201, body = NoteView), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn add_note(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Json<NewNote>,
+) -> ServiceResult<HttpResponse> {
+    let id = change_id(&id)?;
+    let note = run(ctx, move |ctx| work::add_note(ctx, &caller, id, body.into_inner())).await?;
+    Ok(HttpResponse::Created().json(note))
+}
+
+/// Copy a change into a new draft of the caller's (no window); the new draft's first
+/// event links back to the original.
+#[utoipa::path(post, path = "/api/v1/changes/{id}/copy", params(("id" = String, Path)),
+    responses((status = 201, body = ChangeView), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn copy(ctx: web::Data<Ctx>, caller: Caller, id: web::Path<String>) -> ServiceResult<HttpResponse> {
+    let id = change_id(&id)?;
+    let view = run(ctx, move |ctx| work::copy(ctx, &caller, id)).await?;
+    let location = format!("/api/v1/changes/{}", view.reference);
+    Ok(with_etag(HttpResponse::Created().insert_header((header::LOCATION, location)).take(), view))
+}
+
+/// Delete a draft that was never submitted (its requester only); it is found no more.
+#[utoipa::path(delete, path = "/api/v1/changes/{id}", params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ServiceResult<HttpResponse> {
+    let id = change_id(&id)?;
+    run(ctx, move |ctx| work::delete_draft(ctx, &caller, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -176,7 +176,9 @@ pub async fn edit_form(
     let (detail, choices, slots) = page_run(ctx, viewer.lang, move |ctx| {
         let detail = changes::detail(ctx, &caller, id)?;
         // Free windows of the change's length, offered beside the typed times.
-        let slots = match detail.actions.contains(&crate::domain::lifecycle::ActionKind::Edit) {
+        // (Only for a change with a window: a draft without one has no length to fit.)
+        let has_window = detail.view.planned_start.is_some() && detail.view.planned_end.is_some();
+        let slots = match detail.actions.contains(&crate::domain::lifecycle::ActionKind::Edit) && has_window {
             true => crate::services::slots::for_change(ctx, &caller, id, 3, None)?,
             false => Vec::new(),
         };
@@ -312,4 +314,64 @@ async fn refused(
     let (status, message) = Refusal::message(error, viewer.lang)?;
     let refused = Refused { status, message, action: action.to_owned(), typed: form.typed() };
     show_detail(ctx, viewer, id, Some(refused)).await
+}
+
+/// Adds a work note from the change page; a refusal shows the page with the note as typed.
+pub async fn add_note(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let id = change_id(&viewer, &id)?;
+    let caller = viewer.caller.clone();
+    let input = crate::services::work::NewNote { body: form.text("body") };
+    match crate::web::run(ctx.clone(), move |ctx| crate::services::work::add_note(ctx, &caller, id, input))
+        .await
+    {
+        Ok(_) => {
+            viewer.confirm(viewer.lang.t_with("done-note", &[("ref", crate::i18n::arg(id.reference()))]));
+            Ok(see_other(&format!("/changes/{}#timeline", id.reference())))
+        }
+        Err(error) => refused(ctx, &viewer, id, error, ("notes", &form)).await,
+    }
+}
+
+/// Copies the change into a new draft and opens it for editing (its window first).
+pub async fn copy(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let id = change_id(&viewer, &id)?;
+    let caller = viewer.caller.clone();
+    match crate::web::run(ctx.clone(), move |ctx| crate::services::work::copy(ctx, &caller, id)).await {
+        Ok(copy) => {
+            let args =
+                [("ref", crate::i18n::arg(&copy.reference)), ("original", crate::i18n::arg(id.reference()))];
+            viewer.confirm(viewer.lang.t_with("done-copy", &args));
+            Ok(see_other(&format!("/changes/{}/edit", copy.reference)))
+        }
+        Err(error) => refused(ctx, &viewer, id, error, ("copy", &form)).await,
+    }
+}
+
+/// Deletes a draft that was never submitted; the requester lands on their start page.
+pub async fn delete(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let id = change_id(&viewer, &id)?;
+    let caller = viewer.caller.clone();
+    match crate::web::run(ctx.clone(), move |ctx| crate::services::work::delete_draft(ctx, &caller, id)).await
+    {
+        Ok(()) => {
+            viewer.confirm(viewer.lang.t_with("done-delete", &[("ref", crate::i18n::arg(id.reference()))]));
+            Ok(see_other("/"))
+        }
+        Err(error) => refused(ctx, &viewer, id, error, ("delete", &form)).await,
+    }
 }

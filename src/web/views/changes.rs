@@ -294,6 +294,9 @@ pub fn detail(viewer: &Viewer, detail: &Detail, refusal: Option<(&str, Typed<'_>
                         @if let Some(code) = change.closure_code {
                             dt { (lang.t("field-closure-code")) } dd { (lang.t(&format!("closure-{code}"))) }
                         }
+                        @if let Some(original) = events.first().and_then(|e| e.payload.pointer("/copied_from/ref")).and_then(|r| r.as_str()) {
+                            dt { (lang.t("field-copied-from")) } dd { a href=(format!("/changes/{original}")) { (original) } }
+                        }
                     }
                     div.text { (change.description) }
                 }
@@ -364,6 +367,18 @@ pub fn detail(viewer: &Viewer, detail: &Detail, refusal: Option<(&str, Typed<'_>
                     }
                 }
                 (timeline(lang, zone, events))
+                @if detail.can_note {
+                    @let typed_note = refusal.and_then(|(_, typed)| typed.value("notes", "body")).unwrap_or("");
+                    form.note method="post" action=(format!("/changes/{}/notes", change.reference)) {
+                        (csrf(&viewer.csrf))
+                        div.field {
+                            label for="note-body" { (lang.t("note-add")) }
+                            p.hint #note-hint { (lang.t("note-hint")) }
+                            textarea #note-body name="body" rows="4" aria-describedby="note-hint" { (typed_note) }
+                        }
+                        button type="submit" { (lang.t("note-add")) }
+                    }
+                }
             }
             (actions_panel(viewer, detail, refusal.map(|(_, typed)| typed)))
         }
@@ -435,6 +450,13 @@ fn event_line(lang: Lang, zone: chrono_tz::Tz, event: &crate::services::audit::E
         @if let Some(reason) = text("/schedule/reason") {
             blockquote.note { (lang.t_with("timeline-forced", &[("reason", arg(reason))])) }
         }
+        @if let Some(original) = text("/copied_from/ref") {
+            ". " (lang.t("timeline-copied-from")) " " a href=(format!("/changes/{original}")) { (original) }
+        }
+        // A work note, in its Markdown subset, rendered safely.
+        @if let Some(note) = text("/note") {
+            div.note { (super::markdown::render(note)) }
+        }
         @for key in ["comment", "reason", "review", "notes"] {
             @if let Some(words) = text(&format!("/{key}")) {
                 blockquote.note { (words) }
@@ -497,7 +519,7 @@ fn actions_panel(viewer: &Viewer, detail: &Detail, typed: Option<Typed<'_>>) -> 
     html! {
         aside.change-actions aria-labelledby="actions" {
             h2 #actions { (lang.t("section-actions")) }
-            @if actions.is_empty() && detail.vote_for.is_empty() && detail.start_opens.is_none() {
+            @if actions.is_empty() && detail.vote_for.is_empty() && detail.start_opens.is_none() && !detail.can_copy {
                 p.hint { (lang.t("actions-none")) }
             }
             @if let Some(opens) = detail.start_opens {
@@ -574,6 +596,17 @@ fn actions_panel(viewer: &Viewer, detail: &Detail, typed: Option<Typed<'_>>) -> 
                         button.danger type="submit" { (lang.t("action-cancel")) }
                     }))),
                 }
+            }
+            @if detail.can_delete {
+                (fold(ActionKind::Cancel, "delete", lang.t("action-delete"), form("delete", html! {
+                    p.hint { (lang.t("delete-hint")) }
+                    button.danger type="submit" { (lang.t("action-delete")) }
+                })))
+            }
+            @if detail.can_copy {
+                (form("copy", html! {
+                    button.secondary type="submit" { (lang.t("action-copy")) }
+                }))
             }
             // A delegate who is no voter themselves votes only for the members they stand in for.
             @if !actions.contains(&ActionKind::Vote) && !detail.vote_for.is_empty() {

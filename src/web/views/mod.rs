@@ -10,6 +10,7 @@ pub mod components;
 pub mod feed;
 pub mod home;
 pub mod layout;
+pub mod markdown;
 pub mod meetings;
 pub mod profile;
 pub mod reports;

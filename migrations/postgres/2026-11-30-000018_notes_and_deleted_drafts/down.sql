@@ -1,0 +1,2 @@
+DROP TABLE deleted_changes;
+DROP TABLE notes;

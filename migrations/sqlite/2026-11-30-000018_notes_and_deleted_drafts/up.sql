@@ -1,0 +1,16 @@
+-- Work notes on a change: anyone who may read it may add one; each is also an audit event.
+CREATE TABLE notes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    change_id INTEGER NOT NULL REFERENCES changes (id),
+    author_id INTEGER NOT NULL REFERENCES users (id),
+    body TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX notes_change ON notes (change_id, id);
+
+-- A requester's draft that was never submitted, deleted: the change row stays (its trail
+-- points at it) but is never found, listed or counted again.
+CREATE TABLE deleted_changes (
+    change_id INTEGER PRIMARY KEY REFERENCES changes (id),
+    deleted_at TIMESTAMP NOT NULL
+);
