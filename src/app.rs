@@ -30,14 +30,19 @@ pub async fn context(config: Config, clock: Clock, migrations: Migrations) -> an
         }
     }
     let authz = Arc::new(Authz::load().await?);
-    Ok(Ctx {
+    let ctx = Ctx {
         db,
         authz,
         clock,
         config: Arc::new(config),
         sign_in: Default::default(),
         worker: Default::default(),
-    })
+        installation: Default::default(),
+    };
+    // Read the installation's id now, off the async workers, rather than on first mail.
+    let warm = ctx.clone();
+    tokio::task::spawn_blocking(move || warm.uid_domain()).await?;
+    Ok(ctx)
 }
 
 /// What `serve` needs beyond what every command needs: on PostgreSQL, where any number of

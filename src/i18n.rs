@@ -279,7 +279,14 @@ mod tests {
         wanted.extend((1..=4).map(|c| format!("criticality-{c}")));
         wanted.extend((1..=12).map(|m| format!("month-{m}")));
         use crate::mail::notice::NoticeKind;
-        wanted.extend(NoticeKind::ALL.iter().map(|k| format!("mail-subject-{k}")));
+        // A decision's subject says which: approved, rejected or returned.
+        wanted.extend(
+            NoticeKind::ALL
+                .iter()
+                .filter(|k| **k != NoticeKind::Decided)
+                .map(|k| format!("mail-subject-{k}")),
+        );
+        wanted.extend(["scheduled", "rejected", "draft"].map(|to| format!("mail-subject-decided-{to}")));
         for mail in crate::domain::meeting::MeetingMail::ALL {
             wanted.extend([format!("mail-subject-{mail}"), format!("mail-intro-{mail}")]);
         }

@@ -187,7 +187,7 @@ pub fn save(conn: &mut DbConn, change: &Change) -> QueryResult<bool> {
 }
 
 /// Not a deleted draft (an index lookup on `deleted_changes`' key).
-fn not_deleted() -> diesel::dsl::not<
+pub(crate) fn not_deleted() -> diesel::dsl::not<
     diesel::dsl::exists<
         diesel::dsl::Filter<deleted_changes::table, diesel::dsl::Eq<deleted_changes::change_id, changes::id>>,
     >,

@@ -84,6 +84,7 @@ pub fn personal_changes(
 ) -> QueryResult<Vec<Change>> {
     let requested: Vec<ChangeRow> = changes::table
         .filter(changes::requester_id.eq(user.0))
+        .filter(super::changes::not_deleted())
         .filter(changes::planned_start.lt(to_naive(to)))
         .filter(changes::planned_end.gt(to_naive(from)))
         .order(changes::id.desc())
@@ -92,6 +93,7 @@ pub fn personal_changes(
         .load(conn)?;
     let implementing: Vec<ChangeRow> = changes::table
         .filter(changes::implementer_id.eq(user.0))
+        .filter(super::changes::not_deleted())
         .filter(changes::planned_start.lt(to_naive(to)))
         .filter(
             changes::planned_start

@@ -13,6 +13,7 @@ pub mod cis;
 pub mod closed_days;
 pub mod delegations;
 pub mod feeds;
+pub mod installation;
 pub mod maintenance;
 pub mod meetings;
 pub mod notes;

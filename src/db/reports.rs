@@ -15,6 +15,7 @@ pub fn created_by_type_and_state(
     to: DateTime<Utc>,
 ) -> QueryResult<Vec<(String, String, i64)>> {
     changes::table
+        .filter(super::changes::not_deleted())
         .filter(changes::created_at.ge(to_naive(from)))
         .filter(changes::created_at.lt(to_naive(to)))
         .group_by((changes::change_type, changes::state))
@@ -88,6 +89,7 @@ pub fn per_ci(
     change_cis::table
         .inner_join(changes::table)
         .inner_join(cis::table)
+        .filter(super::changes::not_deleted())
         .filter(changes::created_at.ge(to_naive(from)))
         .filter(changes::created_at.lt(to_naive(to)))
         .group_by(cis::name)

@@ -104,6 +104,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    installation (id) {
+        id -> Integer,
+        instance_id -> Text,
+    }
+}
+
+diesel::table! {
     deleted_changes (change_id) {
         change_id -> Integer,
         deleted_at -> Timestamp,

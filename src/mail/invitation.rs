@@ -16,7 +16,7 @@ pub enum Method {
 impl Method {
     pub fn for_kind(kind: NoticeKind) -> Option<Method> {
         match kind {
-            NoticeKind::Scheduled | NoticeKind::Rescheduled => Some(Method::Request),
+            NoticeKind::Scheduled | NoticeKind::Approved | NoticeKind::Rescheduled => Some(Method::Request),
             NoticeKind::Cancelled => Some(Method::Cancel),
             _ => None,
         }

@@ -17,6 +17,8 @@ text_enum! {
         AuthorizeRequest = "authorize_request",
         Decided = "decided",
         Scheduled = "scheduled",
+        /// Approved by the CAB and so scheduled: one email, with the invitation.
+        Approved = "approved",
         Rescheduled = "rescheduled",
         Cancelled = "cancelled",
         ReminderStart = "reminder_start",
@@ -85,10 +87,12 @@ pub fn render(
     links: Option<&VoteLinks>,
 ) -> Rendered {
     let link = format!("{}/changes/{}", base_url.trim_end_matches('/'), facts.reference);
-    let subject = lang.t_with(
-        &format!("mail-subject-{kind}"),
-        &[("ref", arg(&facts.reference)), ("title", arg(&facts.title))],
-    );
+    // The subject states the outcome: approved, rejected, returned to you, moved, …
+    let subject_key = match kind {
+        NoticeKind::Decided => format!("mail-subject-decided-{}", facts.to),
+        other => format!("mail-subject-{other}"),
+    };
+    let subject = lang.t_with(&subject_key, &[("ref", arg(&facts.reference)), ("title", arg(&facts.title))]);
     let intro = match kind {
         NoticeKind::Decided => lang.t(&format!("mail-decided-{}", facts.to)),
         other => lang.t(&format!("mail-intro-{other}")),

@@ -1,7 +1,8 @@
 //! Where messages go: an SMTP server (lettre, rustls) or a folder of `.eml` files.
 
 use crate::config::Config;
-use lettre::message::{header::ContentType, Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 #[derive(Clone)]
@@ -62,6 +63,45 @@ pub struct Content {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The language it is written in (`nb`, `en`): its `Content-Language`.
+    pub language: &'static str,
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): out-of-office replies and other
+/// responders leave these notices alone.
+#[derive(Clone)]
+struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-generated".to_owned())
+    }
+}
+
+/// `Content-Language` (RFC 3282): what a reader's mail program may announce or translate.
+#[derive(Clone)]
+struct ContentLanguage(&'static str);
+
+impl Header for ContentLanguage {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Content-Language")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Err("Endring only writes this header".into())
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.to_owned())
+    }
 }
 
 /// A text + HTML message, with an invitation attached when given. `message_id` is stable
@@ -78,7 +118,13 @@ pub fn build(
     let body = MultiPart::alternative()
         .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(content.text))
         .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(content.html));
-    let builder = Message::builder().from(from).to(to).subject(content.subject).message_id(Some(message_id));
+    let builder = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(content.subject)
+        .message_id(Some(message_id))
+        .header(AutoSubmitted)
+        .header(ContentLanguage(content.language));
     let message = match invitation {
         None => builder.multipart(body),
         Some(invitation) => {

@@ -51,11 +51,6 @@ async fn vote_links(
     Ok(VoteLinks { approve: format!("{base}/vote/{approve}"), reject: format!("{base}/vote/{reject}") })
 }
 
-/// The host name of the service's public URL, for Message-IDs and UIDs.
-fn host(base_url: &str) -> &str {
-    base_url.split("://").nth(1).unwrap_or("endring").split(['/', ':']).next().unwrap_or("endring")
-}
-
 /// `Name <address>` → `address`.
 fn sender_address(mail_from: &str) -> &str {
     match (mail_from.find('<'), mail_from.rfind('>')) {
@@ -64,8 +59,8 @@ fn sender_address(mail_from: &str) -> &str {
     }
 }
 
-fn message_id(notice: &Due, base_url: &str) -> String {
-    format!("<outbox-{}-{}@{}>", notice.id, notice.created_at.timestamp(), host(base_url))
+fn message_id(notice: &Due, domain: &str) -> String {
+    format!("<outbox-{}-{}@{domain}>", notice.id, notice.created_at.timestamp())
 }
 
 /// Claims the due notices and sends them; returns what happened.
@@ -120,8 +115,9 @@ async fn deliver(
     rendered: super::notice::Rendered,
     invitation: Option<Invitation>,
 ) -> Result<(), Failure> {
-    let content = Content { subject: rendered.subject, text: rendered.text, html: rendered.html };
-    let id = message_id(notice, &ctx.config.base_url);
+    let language = reader(ctx, notice).0.code();
+    let content = Content { subject: rendered.subject, text: rendered.text, html: rendered.html, language };
+    let id = message_id(notice, &ctx.uid_domain());
     let message = build(&ctx.config.mail_from, &notice.recipient_email, id, content, invitation)
         .map_err(|e| Failure::Permanent(e.to_string()))?;
     transport.send(message).await.map_err(|e| Failure::Transient(e.to_string()))
@@ -147,7 +143,7 @@ async fn send_meeting(
             method,
             &facts,
             &summary,
-            host(base),
+            &ctx.uid_domain(),
             (organizer, &notice.recipient_email),
             &link,
             ctx.clock.now(),
@@ -178,8 +174,16 @@ async fn send_one(ctx: &Ctx, transport: &Transport, notice: &Due) -> Result<(), 
     let link = format!("{}/changes/{}", base.trim_end_matches('/'), facts.reference);
     let organizer = sender_address(&ctx.config.mail_from);
     let invitation = Method::for_kind(kind).and_then(|method| {
-        invitation(method, &facts, host(base), organizer, &notice.recipient_email, &link, ctx.clock.now())
-            .map(|ics| Invitation { ics, method: method.as_str() })
+        invitation(
+            method,
+            &facts,
+            &ctx.uid_domain(),
+            organizer,
+            &notice.recipient_email,
+            &link,
+            ctx.clock.now(),
+        )
+        .map(|ics| Invitation { ics, method: method.as_str() })
     });
     deliver(ctx, transport, notice, rendered, invitation).await
 }

@@ -54,6 +54,8 @@ pub struct Ctx {
     pub sign_in: Arc<auth::SignInLimiter>,
     /// What this instance's mail worker reports (for `/healthz`).
     pub worker: Arc<health::WorkerStatus>,
+    /// This installation's id, read once from the database.
+    pub installation: Arc<std::sync::OnceLock<String>>,
 }
 
 /// Runs blocking service work (diesel) on the runtime's blocking pool, off the async
@@ -71,6 +73,32 @@ where
 }
 
 impl Ctx {
+    /// The domain of the Message-IDs and calendar UIDs this installation makes: its id
+    /// under the public host (`3f9c….endring.kommune.no`), so two installations on one
+    /// host never share one.
+    pub fn uid_domain(&self) -> String {
+        let host = self
+            .config
+            .base_url
+            .split("://")
+            .nth(1)
+            .unwrap_or("endring")
+            .split(['/', ':'])
+            .next()
+            .unwrap_or("endring")
+            .to_owned();
+        let instance = self.installation.get_or_init(|| {
+            self.db.query(crate::db::installation::instance_id).unwrap_or_else(|error| {
+                tracing::warn!(%error, "no installation id; UIDs use the host alone");
+                String::new()
+            })
+        });
+        match instance.is_empty() {
+            true => host,
+            false => format!("{instance}.{host}"),
+        }
+    }
+
     /// Refuses with 403 unless the policy grants `permission` on `object`.
     pub fn require(&self, caller: &Caller, permission: Permission, object: &Object) -> ServiceResult<()> {
         if self.authz.allows(caller, permission, object) {

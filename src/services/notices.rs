@@ -106,15 +106,19 @@ pub fn for_transition(
         }
         _ => {}
     }
-    let decided = matches!((from, to), (Authorize, Scheduled | Rejected) | (Assess | Authorize, Draft));
-    if decided {
+    // One event, one email per person: an approval that schedules is one "approved"
+    // email with the invitation, not a decision and a scheduling.
+    let kind = match (from, to) {
+        (Authorize, Scheduled) => Some("approved"),
+        (Authorize, Rejected) | (Assess | Authorize, Draft) => Some("decided"),
+        (Scheduled, Scheduled) => Some("rescheduled"),
+        (Implement, _) => None,
+        (_, Scheduled) => Some("scheduled"),
+        _ => None,
+    };
+    if let Some(kind) = kind {
         let people = requester_and_implementer(conn, change)?;
-        send(conn, "decided", &people)?;
-    }
-    let scheduled = to == Scheduled && from != Implement;
-    if scheduled {
-        let people = requester_and_implementer(conn, change)?;
-        send(conn, if from == Scheduled { "rescheduled" } else { "scheduled" }, &people)?;
+        send(conn, kind, &people)?;
     }
     if from == Scheduled && to == Cancelled {
         let people = requester_and_implementer(conn, change)?;

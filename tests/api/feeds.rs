@@ -80,13 +80,13 @@ async fn a_personal_feed_shows_ones_own_changes_and_meetings_and_answers_304_whe
     let text = response.text().await.unwrap();
     let found = events(&text);
     let uid = |staged: &crate::builder::Staged| {
-        format!("change-{}@127.0.0.1", staged.change["ref"].as_str().unwrap())
+        format!("change-{}@{}", staged.change["ref"].as_str().unwrap(), app.ctx.uid_domain())
     };
     assert!(found.contains(&(uid(&mine), "CONFIRMED".to_owned())), "{found:?}");
     assert!(found.contains(&(uid(&cancelled), "CANCELLED".to_owned())), "cancelled changes say so");
     assert!(!found.iter().any(|(u, _)| *u == uid(&theirs)), "not someone else's change");
     assert!(
-        found.iter().any(|(u, _)| *u == format!("cab-meeting-{}@127.0.0.1", meeting["id"])),
+        found.iter().any(|(u, _)| *u == format!("cab-meeting-{}@{}", meeting["id"], app.ctx.uid_domain())),
         "the CAB meeting, for a voter"
     );
 
@@ -117,7 +117,9 @@ async fn a_personal_feed_shows_ones_own_changes_and_meetings_and_answers_304_whe
     let text = anonymous.get(format!("{}{path}", app.address)).send().await.unwrap().text().await.unwrap();
     assert!(events(&text).iter().any(|(u, _)| *u == uid(&theirs)), "a manager's feed shows every change");
     assert!(
-        events(&text).iter().any(|(u, _)| *u == format!("cab-meeting-{}@127.0.0.1", meeting["id"])),
+        events(&text)
+            .iter()
+            .any(|(u, _)| *u == format!("cab-meeting-{}@{}", meeting["id"], app.ctx.uid_domain())),
         "and the CAB meetings, though a manager does not vote"
     );
 }

@@ -158,8 +158,15 @@ async fn counts(app: &TestApp) -> Vec<(String, i64)> {
 }
 
 async fn without_smtp_notices_become_eml_files_with_text_and_html(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    // Scheduling queues submitted, authorize, decided and scheduled notices.
+    let app = TestApp::spawn(backend.clone()).await;
+    // Message-IDs and calendar UIDs carry the installation's own id: another installation
+    // on the same host (here: another database) never makes the same ones.
+    let domain = app.ctx.uid_domain();
+    let (instance, host) = domain.split_once('.').unwrap();
+    assert_eq!((instance.len(), host), (16, "127.0.0.1"), "{domain}");
+    assert!(instance.chars().all(|c| c.is_ascii_hexdigit()), "{domain}");
+    assert_ne!(TestApp::spawn(backend).await.ctx.uid_domain(), domain, "two installations, two ids");
+    // Scheduling queues submitted, authorize and approved notices.
     let change = app.change_in(ChangeState::Scheduled).await.change;
     let folder = tempfile::tempdir().unwrap();
     let transport =
@@ -172,9 +179,18 @@ async fn without_smtp_notices_become_eml_files_with_text_and_html(backend: Backe
     let all: Vec<String> = files.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect();
     let scheduled = all
         .iter()
-        .find(|m| m.contains("To: rita") && m.contains("Subject: CHG-000001 er planlagt"))
-        .expect("the requester hears it is scheduled");
-    for part in ["Message-ID: <outbox-", "text/plain", "text/html", "CHG-000001"] {
+        .find(|m| m.contains("To: rita") && m.contains("Subject: CHG-000001 er godkjent og planlagt"))
+        .expect("the requester hears it is approved and scheduled, in one email");
+    let message_id = format!("@{}>", app.ctx.uid_domain());
+    for part in [
+        "Message-ID: <outbox-",
+        message_id.as_str(),
+        "Auto-Submitted: auto-generated",
+        "Content-Language: nb",
+        "text/plain",
+        "text/html",
+        "CHG-000001",
+    ] {
         assert!(scheduled.contains(part), "{part} missing from:\n{scheduled}");
     }
     assert!(scheduled.contains("text/calendar; method=REQUEST"), "a calendar invitation is attached");

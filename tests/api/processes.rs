@@ -84,6 +84,6 @@ async fn votes_raced_through_two_server_processes_decide_once(backend: Backend) 
     assert_eq!(current["state"], "scheduled");
     let decides = app.event_actions(change).await.into_iter().filter(|a| a == "decide").count();
     assert_eq!(decides, 1);
-    let decided = app.recipients(change, "decided").await.len();
-    assert_eq!(decided, 2, "one decision notice each for requester and implementer");
+    let approved = app.recipients(change, "approved").await.len();
+    assert_eq!(approved, 2, "one approval notice each for requester and implementer");
 }

@@ -19,16 +19,8 @@ pub struct FeedQuery {
 pub async fn calendar(ctx: web::Data<Ctx>, req: HttpRequest, query: Query<FeedQuery>) -> HttpResponse {
     let token = query.into_inner().token.unwrap_or_default();
     let base = ctx.config.base_url.trim_end_matches('/').to_owned();
-    let host = base
-        .split("://")
-        .nth(1)
-        .unwrap_or("endring")
-        .split(['/', ':'])
-        .next()
-        .unwrap_or("endring")
-        .to_owned();
-    match run(ctx, move |ctx| feeds::events(ctx, &token)).await {
-        Ok(Some(events)) => {
+    match run(ctx.clone(), move |ctx| Ok((feeds::events(ctx, &token)?, ctx.uid_domain()))).await {
+        Ok((Some(events), host)) => {
             let body = crate::web::views::feed::ics(&events, &host, &base);
             let etag = format!("\"{}\"", hex::encode(&Sha256::digest(body.as_bytes())[..16]));
             let unchanged = req
@@ -45,7 +37,7 @@ pub async fn calendar(ctx: web::Data<Ctx>, req: HttpRequest, query: Query<FeedQu
                 .insert_header((header::CACHE_CONTROL, "private, no-cache"))
                 .body(body)
         }
-        Ok(None) => Problem::new(StatusCode::NOT_FOUND, "there is no feed with this token").response(),
+        Ok((None, _)) => Problem::new(StatusCode::NOT_FOUND, "there is no feed with this token").response(),
         Err(error) => actix_web::ResponseError::error_response(&error),
     }
 }

@@ -14,3 +14,11 @@ CREATE TABLE deleted_changes (
     change_id INTEGER PRIMARY KEY REFERENCES changes (id),
     deleted_at TIMESTAMP NOT NULL
 );
+
+-- This installation's id, made once: the Message-IDs and calendar UIDs it sends carry it,
+-- so two installations on one host never collide in a mailbox or a calendar.
+CREATE TABLE installation (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    instance_id TEXT NOT NULL
+);
+INSERT INTO installation (id, instance_id) VALUES (1, lower(hex(randomblob(8))));

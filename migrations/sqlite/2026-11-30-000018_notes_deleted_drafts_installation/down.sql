@@ -1,2 +1,3 @@
+DROP TABLE installation;
 DROP TABLE deleted_changes;
 DROP TABLE notes;
