@@ -61,6 +61,33 @@ pub fn check_serving(config: &Config) -> anyhow::Result<()> {
 }
 
 /// A database URL without its password, for logs.
+/// Why links in emails and feeds may not reach a service bound to `bind`: they are made
+/// from `base_url`, which names another port, or a loopback host while the service
+/// listens elsewhere. `None` when they agree (or a proxy in front may make them agree).
+pub fn base_url_mismatch(bind: &str, base_url: &str) -> Option<String> {
+    let (bind_host, bind_port) = bind.rsplit_once(':')?;
+    let authority = base_url.split("://").nth(1)?.split('/').next()?;
+    let https = base_url.starts_with("https://");
+    let (base_host, base_port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => (host, port.to_owned()),
+        _ => (authority, if https { "443" } else { "80" }.to_owned()),
+    };
+    let loopback = |host: &str| matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1");
+    let wildcard = matches!(bind_host, "0.0.0.0" | "[::]" | "::");
+    let reason = if loopback(base_host) && !loopback(bind_host) {
+        format!("it names {base_host}, which only this machine reaches, while the service listens on {bind}")
+    } else if !https && base_port != bind_port && (loopback(base_host) || wildcard || bind_host == base_host)
+    {
+        format!("it names port {base_port}, while the service listens on {bind}")
+    } else {
+        return None;
+    };
+    Some(format!(
+        "ENDRING_BASE_URL is {base_url}: {reason}. Links in emails and calendar feeds are made from it; \
+         set ENDRING_BASE_URL to the address people use to reach this service."
+    ))
+}
+
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => format!("{}://…{}", &url[..scheme], &url[at..]),
@@ -121,6 +148,22 @@ pub fn serve(ctx: Ctx, listener: TcpListener) -> std::io::Result<actix_web::dev:
     .shutdown_timeout(30)
     .run();
     Ok(server)
+}
+
+#[cfg(test)]
+mod base_url_tests {
+    use super::base_url_mismatch;
+
+    #[test]
+    fn a_bind_address_that_the_base_url_does_not_reach_is_named() {
+        assert_eq!(base_url_mismatch("127.0.0.1:8080", "http://127.0.0.1:8080"), None);
+        assert_eq!(base_url_mismatch("0.0.0.0:8080", "https://endring.kommune.no"), None, "behind a proxy");
+        assert_eq!(base_url_mismatch("10.0.0.5:9000", "http://10.0.0.5:9000/"), None);
+        let port = base_url_mismatch("127.0.0.1:9000", "http://127.0.0.1:8080").unwrap();
+        assert!(port.contains("port 8080"), "{port}");
+        let host = base_url_mismatch("0.0.0.0:8080", "http://127.0.0.1:8080").unwrap();
+        assert!(host.contains("only this machine reaches"), "{host}");
+    }
 }
 
 #[cfg(test)]

@@ -79,6 +79,8 @@ enum AuditCommand {
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
+        // Colour codes only on a terminal: a journal or a log file gets plain lines.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
@@ -197,6 +199,9 @@ async fn serve(ctx: services::Ctx) -> anyhow::Result<()> {
     ));
     let listener = std::net::TcpListener::bind(&bind).with_context(|| format!("cannot listen on {bind}"))?;
     println!("Endring listens on http://{bind}");
+    if let Some(warning) = endring::app::base_url_mismatch(&bind, &ctx.config.base_url) {
+        tracing::warn!("{warning}");
+    }
     endring::app::serve(ctx, listener)?.await?;
     Ok(())
 }

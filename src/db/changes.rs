@@ -228,7 +228,7 @@ pub struct ListFilter {
     /// Planned window overlaps `[from, to)`.
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
-    /// Case-insensitive substring of the title.
+    /// Case-insensitive substring of the title, or the change's reference.
     pub query: Option<String>,
     pub requester: Option<UserId>,
     pub implementer: Option<UserId>,
@@ -269,8 +269,13 @@ fn filtered<'a>(filter: &'a ListFilter) -> changes::BoxedQuery<'a, super::MultiB
         query = query.filter(changes::planned_start.lt(to_naive(to)));
     }
     if let Some(text) = &filter.query {
-        query = query
-            .filter(changes::title_search.like(format!("%{}%", escape_like(&search_key(text)))).escape('\\'));
+        let in_title =
+            changes::title_search.like(format!("%{}%", escape_like(&search_key(text)))).escape('\\');
+        // A reference (`CHG-000051`, `chg-51`, `51`) finds that change too, by its key.
+        query = match ChangeId::parse(text.trim().trim_start_matches('#')) {
+            Some(id) => query.filter(changes::id.eq(id.0).or(in_title)),
+            None => query.filter(in_title),
+        };
     }
     if let Some(requester) = filter.requester {
         query = query.filter(changes::requester_id.eq(requester.0));

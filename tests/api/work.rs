@@ -14,6 +14,7 @@ on_both_backends!(
     a_note_is_kept_shown_safely_audited_and_mentions_notify_who_may_read,
     a_copy_is_a_new_draft_of_the_caller_linked_to_its_original,
     only_a_draft_never_submitted_is_deleted_by_its_requester_and_then_found_nowhere,
+    the_change_list_finds_a_change_by_its_reference_in_any_spelling,
 );
 
 async fn a_note_is_kept_shown_safely_audited_and_mentions_notify_who_may_read(backend: Backend) {
@@ -151,4 +152,28 @@ async fn only_a_draft_never_submitted_is_deleted_by_its_requester_and_then_found
     assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/"));
     let (_, home) = page(&browser, &app, "/").await;
     assert!(home.contains(&format!("{reference} er slettet.")));
+}
+
+async fn the_change_list_finds_a_change_by_its_reference_in_any_spelling(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let first = app.change_in(ChangeState::Draft).await.change;
+    let _second = app.change_in(ChangeState::Draft).await.change;
+    let id = first["id"].as_i64().unwrap();
+    let reference = first["ref"].as_str().unwrap().to_owned();
+    for typed in
+        [reference.clone(), reference.to_lowercase(), id.to_string(), format!("CHG-{id}"), format!("#{id}")]
+    {
+        let found = app.get(&format!("/api/v1/changes?q={}", urlencode(&typed)), &app.admin).await;
+        let refs: Vec<&str> =
+            found["items"].as_array().unwrap().iter().map(|c| c["ref"].as_str().unwrap()).collect();
+        assert_eq!(refs, vec![reference.as_str()], "{typed}");
+    }
+    // On the page too.
+    let browser = sign_in(&app, &app.admin).await;
+    let (_, html) = page(&browser, &app, &format!("/changes?q={id}")).await;
+    assert!(html.contains(&format!("href=\"/changes/{reference}\"")), "the list links it");
+}
+
+fn urlencode(text: &str) -> String {
+    text.replace('#', "%23")
 }
