@@ -34,6 +34,8 @@ pub struct Round {
     pub sent: usize,
     pub retried: usize,
     pub failed: usize,
+    /// Vote requests and reminders not sent: the change was decided since they were queued.
+    pub skipped: usize,
 }
 
 /// Fresh Approve and Reject links for one voter.
@@ -70,6 +72,13 @@ pub async fn deliver_due(ctx: &Ctx, transport: &Transport) -> ServiceResult<Roun
     for notice in claimed {
         let delivery = match send_one(ctx, transport, &notice).await {
             Ok(()) => Delivery::Sent,
+            // Nothing to send: the row leaves the queue as done.
+            Err(Failure::Stale(why)) => {
+                tracing::info!(notice = notice.id, why, "notice not sent");
+                round.skipped += 1;
+                run(ctx, move |ctx| outbox::record_delivery(ctx, &notice, &Delivery::Sent)).await?;
+                continue;
+            }
             // A notice that can never be sent (bad address, unknown kind) fails at once.
             Err(Failure::Permanent(error)) => Delivery::GaveUp { error },
             Err(Failure::Transient(error)) if notice.attempt < MAX_ATTEMPTS => {
@@ -97,6 +106,8 @@ pub async fn deliver_due(ctx: &Ctx, transport: &Transport) -> ServiceResult<Roun
 enum Failure {
     Transient(String),
     Permanent(String),
+    /// Not worth sending any more (a vote request about a change already decided).
+    Stale(&'static str),
 }
 
 /// The reader's language and zone (the service's zone when they chose none).
@@ -161,6 +172,16 @@ async fn send_one(ctx: &Ctx, transport: &Transport, notice: &Due) -> Result<(), 
         notice.kind.parse().map_err(|e| Failure::Permanent(format!("unknown notice kind: {e}")))?;
     let facts: Facts =
         serde_json::from_str(&notice.payload).map_err(|e| Failure::Permanent(format!("payload: {e}")))?;
+    if let (NoticeKind::AuthorizeRequest | NoticeKind::ReminderVote, Some(change)) = (kind, notice.change_id)
+    {
+        let (id, round) = (change, facts.round);
+        let waiting = run(ctx, move |ctx| outbox::still_awaiting_votes(ctx, id, round))
+            .await
+            .map_err(|e| Failure::Transient(e.to_string()))?;
+        if !waiting {
+            return Err(Failure::Stale("the change was decided before its vote request went out"));
+        }
+    }
     let (lang, zone) = reader(ctx, notice);
     let base = &ctx.config.base_url;
     let links = match (kind, notice.change_id, notice.recipient_id) {

@@ -80,6 +80,16 @@ pub enum Delivery {
 
 /// Records the outcome of the attempt `notice` was claimed for. A worker whose lease ran
 /// out (another took the notice over) changes nothing.
+/// Whether change `id` still waits for the CAB's votes in `round`: a vote request or
+/// reminder about a change decided (or returned) since it was queued is not sent.
+pub fn still_awaiting_votes(ctx: &Ctx, id: ChangeId, round: i32) -> ServiceResult<bool> {
+    ctx.db.read(|conn| {
+        Ok(crate::db::changes::find(conn, id)?.is_some_and(|c| {
+            c.state == crate::domain::change::ChangeState::Authorize && c.decision_round == round
+        }))
+    })
+}
+
 pub fn record_delivery(ctx: &Ctx, notice: &Due, delivery: &Delivery) -> ServiceResult<()> {
     let now = ctx.clock.now();
     let (id, attempt) = (notice.id, notice.attempt);

@@ -21,7 +21,35 @@ on_both_backends!(
     a_cab_member_decides_from_the_email,
     a_setting_makes_email_votes_need_the_voter_signed_in,
     a_worker_whose_lease_ran_out_cannot_overwrite_the_new_claim,
+    no_vote_request_goes_out_for_a_change_decided_before_it_is_sent,
 );
+
+async fn no_vote_request_goes_out_for_a_change_decided_before_it_is_sent(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut staged = app.change_in(ChangeState::Authorize).await;
+    let requests = app.recipients(&staged.change, "authorize_request").await.len();
+    assert!(requests >= 1, "vote requests queued: {requests}");
+    // Decided through the web before the worker's next round.
+    staged.reach(&app, ChangeState::Scheduled).await;
+    let folder = tempfile::tempdir().unwrap();
+    let transport =
+        Transport::from_config(&Config { mail_dir: folder.path().to_owned(), ..Config::default() }).unwrap();
+    let round = deliver_due(&app.ctx, &transport).await.unwrap();
+    assert_eq!(round.skipped, requests, "every vote request skipped: {round:?}");
+    let mails: Vec<String> = std::fs::read_dir(folder.path())
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(mails.len(), round.sent, "only what was sent became mail");
+    assert!(
+        !mails.iter().any(|m| m.contains("trenger din stemme")),
+        "no request to vote on a decided change"
+    );
+    assert!(mails.iter().any(|m| m.contains("godkjent og planlagt")), "the decision itself is sent");
+    // And the skipped ones are done: the next round has nothing left.
+    let again = deliver_due(&app.ctx, &transport).await.unwrap();
+    assert_eq!(again, Round::default());
+}
 
 async fn a_setting_makes_email_votes_need_the_voter_signed_in(backend: Backend) {
     let app = TestApp::spawn_with(backend, |config| config.vote_links_require_sign_in = true).await;
@@ -78,7 +106,8 @@ async fn failed_notices_are_listed_for_admins_and_can_be_retried(backend: Backen
     .unwrap();
     let (down, _) = smtp_to_a_closed_port();
     let round = deliver_due(&app.ctx, &down).await.unwrap();
-    assert!(round.failed >= 4 && round.sent == 0, "{round:?}");
+    // (The vote request is not sent at all: the change was decided before it went out.)
+    assert!(round.failed >= 3 && round.sent == 0 && round.skipped == 1, "{round:?}");
 
     let failed = app.get("/api/v1/outbox/failed", &app.admin).await;
     let failed = failed.as_array().unwrap();
@@ -110,9 +139,12 @@ async fn two_instances_draining_one_outbox_send_each_notice_once(backend: Backen
         Transport::from_config(&Config { mail_dir: dir.path().to_owned(), ..Config::default() }).unwrap()
     };
     let (a, b) = (files(&one), files(&two));
+    let mut skipped = 0;
     for _ in 0..10 {
         let (ra, rb) = tokio::join!(deliver_due(&first.ctx, &a), deliver_due(&second.ctx, &b));
-        if (ra.unwrap(), rb.unwrap()) == (Round::default(), Round::default()) {
+        let (ra, rb) = (ra.unwrap(), rb.unwrap());
+        skipped += ra.skipped + rb.skipped;
+        if (ra, rb) == (Round::default(), Round::default()) {
             break;
         }
     }
@@ -131,7 +163,13 @@ async fn two_instances_draining_one_outbox_send_each_notice_once(backend: Backen
         .collect();
     written.sort();
     let ids: Vec<i32> = rows.iter().map(|(id, _)| *id).collect();
-    assert_eq!(written, ids, "every notice written exactly once, by one of the two instances");
+    let mut once = written.clone();
+    once.dedup();
+    assert_eq!(once, written, "no notice written twice");
+    assert!(written.iter().all(|id| ids.contains(id)), "each written one is a row");
+    // The vote requests of the (already decided) changes are done without a message.
+    assert_eq!(written.len() + skipped, ids.len(), "every notice handled exactly once, by one of the two");
+    assert_eq!(skipped, 3, "one vote request per change, none sent");
 }
 
 /// The outbox as stored: `(id, status)` of every row, by id.
@@ -172,7 +210,7 @@ async fn without_smtp_notices_become_eml_files_with_text_and_html(backend: Backe
     let transport =
         Transport::from_config(&Config { mail_dir: folder.path().to_owned(), ..Config::default() }).unwrap();
     let round = deliver_due(&app.ctx, &transport).await.unwrap();
-    assert!(round.sent >= 4, "{round:?}");
+    assert!(round.sent >= 3 && round.skipped == 1, "{round:?}");
     assert_eq!((round.retried, round.failed), (0, 0));
     let files: Vec<_> = std::fs::read_dir(folder.path()).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(files.len(), round.sent);
@@ -194,7 +232,8 @@ async fn without_smtp_notices_become_eml_files_with_text_and_html(backend: Backe
         assert!(scheduled.contains(part), "{part} missing from:\n{scheduled}");
     }
     assert!(scheduled.contains("text/calendar; method=REQUEST"), "a calendar invitation is attached");
-    assert_eq!(counts(&app).await, [("sent".to_owned(), round.sent as i64)]);
+    // The skipped vote request is done too (marked sent, with no message).
+    assert_eq!(counts(&app).await, [("sent".to_owned(), (round.sent + round.skipped) as i64)]);
     assert_eq!(deliver_due(&app.ctx, &transport).await.unwrap(), Round::default(), "nothing is sent twice");
 
     // Moving and then cancelling the change updates and withdraws the invitation.
