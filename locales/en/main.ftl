@@ -698,3 +698,4 @@ mail-intro-mentioned = Someone wrote a work note on this change and named you in
 msg-delete-submitted = only a draft that was never submitted can be deleted; withdraw the change instead
 forbidden-note = You are not allowed to add notes to this change.
 forbidden-delete = Only its requester may delete a draft, and only one that was never submitted.
+mail-vote-by = Vote by (the CAB's cut-off)

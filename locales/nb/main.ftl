@@ -698,3 +698,4 @@ mail-intro-mentioned = Noen skrev et arbeidsnotat på denne endringen og nevnte 
 msg-delete-submitted = bare et utkast som aldri er sendt inn, kan slettes; trekk tilbake endringen i stedet
 forbidden-note = Du har ikke lov til å legge notater på denne endringen.
 forbidden-delete = Bare innmelderen kan slette et utkast, og bare et som aldri er sendt inn.
+mail-vote-by = Stem innen (CABs frist)

@@ -63,6 +63,51 @@ pub struct OnBehalf {
 pub struct VoteLinks {
     pub approve: String,
     pub reject: String,
+    /// What a voter needs to decide from the email alone.
+    pub change: Option<Box<VoteFacts>>,
+}
+
+/// The facts of a change waiting for the CAB, as they are when its email goes.
+#[derive(Debug, Clone)]
+pub struct VoteFacts {
+    pub change_type: crate::domain::change::ChangeType,
+    pub cis: Vec<String>,
+    pub requester: String,
+    pub description: String,
+    /// `(key, detail, points)` of each factor that adds to the risk.
+    pub factors: Vec<(String, String, u32)>,
+    pub conflicts: Vec<crate::domain::schedule::Conflict>,
+    /// Vote by: the next CAB meeting's cut-off.
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+impl VoteFacts {
+    pub fn of(view: &crate::services::change_view::ChangeView, deadline: Option<DateTime<Utc>>) -> Self {
+        VoteFacts {
+            change_type: view.change_type,
+            cis: view.cis.iter().map(|c| c.name.clone()).collect(),
+            requester: view.requester.name.clone(),
+            description: view.description.clone(),
+            factors: view
+                .risk
+                .factors
+                .iter()
+                .filter(|f| f.points > 0)
+                .map(|f| (f.key.clone(), f.detail.clone(), f.points))
+                .collect(),
+            conflicts: view.conflicts.clone(),
+            deadline,
+        }
+    }
+}
+
+/// The first `max` characters of `text`, cut at a word, with an ellipsis when cut.
+fn summary(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max).collect();
+    format!("{}…", cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head))
 }
 
 /// A notice ready to send.
@@ -103,12 +148,53 @@ pub fn render(
         }
         None => intro,
     };
-    let details = [
+    let mut details = vec![
         (lang.t("field-title"), facts.title.clone()),
         (lang.t("field-risk"), lang.t(&format!("risk-{}", facts.risk_level))),
         (lang.t("field-planned-start"), when(lang, zone, facts.planned_start)),
         (lang.t("field-planned-end"), when(lang, zone, facts.planned_end)),
     ];
+    // A vote email carries what a member needs to decide without opening the change.
+    if let Some(change) = links.and_then(|l| l.change.as_deref()) {
+        let factors: Vec<String> = change
+            .factors
+            .iter()
+            .map(|(key, detail, points)| {
+                format!("{} (+{points})", crate::i18n::factor_text(lang, key, detail))
+            })
+            .collect();
+        let conflicts: Vec<String> = change
+            .conflicts
+            .iter()
+            .map(|c| {
+                let what = lang.t(&format!("conflict-{}", c.kind));
+                let other = c.change_ref.as_deref().map(|r| format!("{r} ")).unwrap_or_default();
+                format!(
+                    "{what}: {other}{} ({} – {})",
+                    c.title,
+                    lang.datetime(zone, c.starts_at),
+                    lang.datetime(zone, c.ends_at)
+                )
+            })
+            .collect();
+        details.extend([
+            (lang.t("field-type"), lang.t(&format!("type-{}", change.change_type))),
+            (lang.t("field-cis"), change.cis.join(", ")),
+            (lang.t("field-requester"), change.requester.clone()),
+            (lang.t("field-description"), summary(&change.description, 300)),
+            (
+                lang.t("section-risk"),
+                if factors.is_empty() { lang.t("risk-no-factors") } else { factors.join("; ") },
+            ),
+            (
+                lang.t("section-conflicts"),
+                if conflicts.is_empty() { lang.t("conflicts-none") } else { conflicts.join("; ") },
+            ),
+        ]);
+        if let Some(deadline) = change.deadline {
+            details.push((lang.t("mail-vote-by"), lang.datetime(zone, deadline)));
+        }
+    }
     let comment = facts.comment.as_deref().filter(|c| !c.trim().is_empty());
     let mut text = format!("{intro}\n\n");
     for (label, value) in &details {

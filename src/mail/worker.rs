@@ -50,7 +50,11 @@ async fn vote_links(
         .await
         .map_err(|e| e.to_string())?;
     let base = ctx.config.base_url.trim_end_matches('/');
-    Ok(VoteLinks { approve: format!("{base}/vote/{approve}"), reject: format!("{base}/vote/{reject}") })
+    Ok(VoteLinks {
+        approve: format!("{base}/vote/{approve}"),
+        reject: format!("{base}/vote/{reject}"),
+        change: None,
+    })
 }
 
 /// `Name <address>` → `address`.
@@ -172,22 +176,24 @@ async fn send_one(ctx: &Ctx, transport: &Transport, notice: &Due) -> Result<(), 
         notice.kind.parse().map_err(|e| Failure::Permanent(format!("unknown notice kind: {e}")))?;
     let facts: Facts =
         serde_json::from_str(&notice.payload).map_err(|e| Failure::Permanent(format!("payload: {e}")))?;
-    if let (NoticeKind::AuthorizeRequest | NoticeKind::ReminderVote, Some(change)) = (kind, notice.change_id)
-    {
-        let (id, round) = (change, facts.round);
-        let waiting = run(ctx, move |ctx| outbox::still_awaiting_votes(ctx, id, round))
-            .await
-            .map_err(|e| Failure::Transient(e.to_string()))?;
-        if !waiting {
-            return Err(Failure::Stale("the change was decided before its vote request went out"));
-        }
-    }
     let (lang, zone) = reader(ctx, notice);
     let base = &ctx.config.base_url;
+    // A vote request or reminder: the change as it is now, with fresh links and the
+    // deadline; none at all for a change decided since it was queued.
     let links = match (kind, notice.change_id, notice.recipient_id) {
-        (NoticeKind::AuthorizeRequest, Some(change), Some(voter)) => {
+        (NoticeKind::AuthorizeRequest | NoticeKind::ReminderVote, Some(change), Some(voter)) => {
+            let round = facts.round;
+            let found = run(ctx, move |ctx| outbox::vote_mail_facts(ctx, change, round))
+                .await
+                .map_err(|e| Failure::Transient(e.to_string()))?;
+            let Some((view, deadline)) = found else {
+                return Err(Failure::Stale("the change was decided before this vote email went out"));
+            };
             let for_voter = facts.on_behalf_of.as_ref().map(|p| UserId(p.id));
-            Some(vote_links(ctx, change, voter, for_voter, facts.round).await.map_err(Failure::Transient)?)
+            let mut links =
+                vote_links(ctx, change, voter, for_voter, round).await.map_err(Failure::Transient)?;
+            links.change = Some(Box::new(super::notice::VoteFacts::of(&view, deadline)));
+            Some(links)
         }
         _ => None,
     };

@@ -80,13 +80,22 @@ pub enum Delivery {
 
 /// Records the outcome of the attempt `notice` was claimed for. A worker whose lease ran
 /// out (another took the notice over) changes nothing.
-/// Whether change `id` still waits for the CAB's votes in `round`: a vote request or
-/// reminder about a change decided (or returned) since it was queued is not sent.
-pub fn still_awaiting_votes(ctx: &Ctx, id: ChangeId, round: i32) -> ServiceResult<bool> {
+/// What a vote request or reminder shows of change `id` (its facts as they are when the
+/// email goes, and the next cut-off), or `None` when it no longer waits for the CAB's
+/// votes in `round`: an email about a change decided or returned since it was queued is
+/// not sent.
+pub fn vote_mail_facts(
+    ctx: &Ctx,
+    id: ChangeId,
+    round: i32,
+) -> ServiceResult<Option<(super::change_view::ChangeView, Option<DateTime<Utc>>)>> {
     ctx.db.read(|conn| {
-        Ok(crate::db::changes::find(conn, id)?.is_some_and(|c| {
-            c.state == crate::domain::change::ChangeState::Authorize && c.decision_round == round
-        }))
+        let Some(change) = crate::db::changes::find(conn, id)? else { return Ok(None) };
+        if change.state != crate::domain::change::ChangeState::Authorize || change.decision_round != round {
+            return Ok(None);
+        }
+        let cutoff = super::reminders::next_cutoff(ctx, conn, ctx.clock.now())?;
+        Ok(Some((super::change_view::build(conn, &ctx.config, change)?, cutoff)))
     })
 }
 

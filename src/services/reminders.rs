@@ -15,6 +15,8 @@ use std::collections::BTreeSet;
 
 /// Most changes one round looks at for each kind of reminder.
 const LIMIT: i64 = 500;
+/// How long after a vote request no reminder about it goes out.
+pub const QUIET_AFTER_REQUEST: Duration = Duration::hours(12);
 
 /// The next CAB cut-off after `now`: that of the next planned meeting (regular or
 /// extra); before any meeting is planned, the meeting rule of the settings on the
@@ -117,6 +119,10 @@ fn find_due(ctx: &Ctx, conn: &mut DbConn, now: DateTime<Utc>) -> ServiceResult<V
         let voters = people_who_may(ctx, conn, Permission::Vote, !waiting.is_empty())?;
         let delegated = super::delegations::delegates_of(conn, &voters, now)?;
         for change in waiting {
+            // No reminder within hours of the request itself: looked at again next round.
+            if change.authorized_at.is_some_and(|at| now - at < QUIET_AFTER_REQUEST) {
+                continue;
+            }
             let object = Object::change(&change);
             let round = change.decision_round;
             let mark = Reminder { kind: "vote", change: change.id, round, to: UserId(0), due_at: cutoff };

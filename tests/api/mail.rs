@@ -392,6 +392,24 @@ async fn a_cab_member_decides_from_the_email(backend: Backend) {
     deliver_due(&app.ctx, &files).await.unwrap();
     let links = vote_paths(folder.path(), &member.email);
     assert_eq!(links.len(), 2, "an Approve and a Reject link: {links:?}");
+    // The request carries what a member needs to decide from the email alone.
+    let request = std::fs::read_dir(folder.path())
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap().replace("=\r\n", ""))
+        .find(|m| m.contains(&format!("To: {}", member.email)) && m.contains("trenger din stemme"))
+        .expect("the member's vote request");
+    let ci = change["cis"][0]["name"].as_str().unwrap();
+    let requester = change["requester"]["name"].as_str().unwrap();
+    for (what, shown) in [
+        ("the type", "Type: Normal"),
+        ("the CIs", ci),
+        ("the requester", requester),
+        ("the risk's factors", "(+"),
+        ("the deadline", "Stem innen (CABs frist): "),
+        ("the conflicts", "Konflikter: "),
+    ] {
+        assert!(request.contains(shown), "{what} ({shown}) missing from:\n{request}");
+    }
     let (approve, reject) = (&links[0], &links[1]);
     let client = reqwest::Client::new();
     let get = |path: &str| client.get(format!("{}{path}", app.address)).send();

@@ -213,7 +213,15 @@ async fn the_next_planned_meetings_cutoff_sets_when_voters_are_reminded(backend:
     let vote_reminders = |notices: Vec<(String, String)>| {
         notices.iter().filter(|(kind, to)| kind == "reminder_vote" && *to == member.email).count()
     };
-    // An ECAB in six hours, its cut-off in five: the CAB is reminded now.
+    // An ECAB in six hours, its cut-off in five, right after the vote request: no reminder
+    // within hours of the request itself.
+    let now = app.ctx.clock.now();
+    let first = json!({ "title": "ECAB", "starts_at": now + Duration::hours(6), "cutoff_at": now + Duration::hours(5) });
+    app.post("/api/v1/cab/meetings", &app.admin, first).await;
+    reminded(&app).await.unwrap();
+    assert_eq!(vote_reminders(app.notices(&waiting.change).await), 0, "not right after the request");
+    // Half a day later, another ECAB in six hours, its cut-off in five: the CAB is reminded now.
+    app.ctx.clock.advance(endring::services::reminders::QUIET_AFTER_REQUEST + Duration::hours(1));
     let now = app.ctx.clock.now();
     let ecab = json!({ "title": "ECAB", "starts_at": now + Duration::hours(6), "cutoff_at": now + Duration::hours(5) });
     app.post("/api/v1/cab/meetings", &app.admin, ecab).await;
