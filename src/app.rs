@@ -60,7 +60,6 @@ pub fn check_serving(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A database URL without its password, for logs.
 /// Why links in emails and feeds may not reach a service bound to `bind`: they are made
 /// from `base_url`, which names another port, or a loopback host while the service
 /// listens elsewhere. `None` when they agree (or a proxy in front may make them agree).
@@ -88,6 +87,7 @@ pub fn base_url_mismatch(bind: &str, base_url: &str) -> Option<String> {
     ))
 }
 
+/// A database URL without its password, for logs.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => format!("{}://…{}", &url[..scheme], &url[at..]),

@@ -125,20 +125,6 @@ impl Lang {
         }
     }
 
-    /// A moment on `zone`'s wall clock for a reader whose own zone is `reader`: the zone is
-    /// named only when it is not the reader's (`10.12.2026 kl. 18:00 (GMT)`).
-    pub fn datetime_for(
-        self,
-        zone: chrono_tz::Tz,
-        reader: chrono_tz::Tz,
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> String {
-        match zone == reader {
-            true => self.datetime(zone, at),
-            false => format!("{} ({})", self.datetime(zone, at), at.with_timezone(&zone).format("%Z")),
-        }
-    }
-
     /// A decimal number with the language's decimal mark (`2.5` / `2,5`).
     pub fn decimal(self, value: f64, places: usize) -> String {
         let text = format!("{value:.places$}");

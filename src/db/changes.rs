@@ -421,6 +421,7 @@ pub fn created_between(
     limit: i64,
 ) -> QueryResult<Vec<Change>> {
     let rows: Vec<ChangeRow> = changes::table
+        .filter(not_deleted())
         .filter(changes::created_at.ge(to_naive(from)))
         .filter(changes::created_at.lt(to_naive(to)))
         .order(changes::created_at.asc())

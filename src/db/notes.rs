@@ -35,15 +35,16 @@ pub fn insert(
         .get_result(conn)
 }
 
-/// The notes on `change`, oldest first, at most `limit` (by the `(change_id, id)` index).
+/// The newest `limit` notes on `change`, oldest first (by the `(change_id, id)` index).
 pub fn of_change(conn: &mut DbConn, change: ChangeId, limit: i64) -> QueryResult<Vec<Note>> {
-    let rows: Vec<(i32, i32, String, String, NaiveDateTime)> = notes::table
+    let mut rows: Vec<(i32, i32, String, String, NaiveDateTime)> = notes::table
         .inner_join(users::table)
         .filter(notes::change_id.eq(change.0))
-        .order(notes::id.asc())
+        .order(notes::id.desc())
         .limit(limit)
         .select((notes::id, notes::author_id, users::name, notes::body, notes::created_at))
         .load(conn)?;
+    rows.reverse();
     Ok(rows
         .into_iter()
         .map(|(id, author_id, author, body, at)| Note {

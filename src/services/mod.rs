@@ -87,12 +87,17 @@ impl Ctx {
             .next()
             .unwrap_or("endring")
             .to_owned();
-        let instance = self.installation.get_or_init(|| {
-            self.db.query(crate::db::installation::instance_id).unwrap_or_else(|error| {
-                tracing::warn!(%error, "no installation id; UIDs use the host alone");
-                String::new()
-            })
-        });
+        // Read once; a failed read is not kept, so the next use tries again.
+        let instance = match self.installation.get() {
+            Some(instance) => instance.clone(),
+            None => match self.db.query(crate::db::installation::instance_id) {
+                Ok(instance) => self.installation.get_or_init(|| instance).clone(),
+                Err(error) => {
+                    tracing::warn!(%error, "no installation id yet; UIDs use the host alone");
+                    String::new()
+                }
+            },
+        };
         match instance.is_empty() {
             true => host,
             false => format!("{instance}.{host}"),

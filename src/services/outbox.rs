@@ -78,8 +78,6 @@ pub enum Delivery {
     },
 }
 
-/// Records the outcome of the attempt `notice` was claimed for. A worker whose lease ran
-/// out (another took the notice over) changes nothing.
 /// What a vote request or reminder shows of change `id` (its facts as they are when the
 /// email goes, and the next cut-off), or `None` when it no longer waits for the CAB's
 /// votes in `round`: an email about a change decided or returned since it was queued is
@@ -99,6 +97,8 @@ pub fn vote_mail_facts(
     })
 }
 
+/// Records the outcome of the attempt `notice` was claimed for. A worker whose lease ran
+/// out (another took the notice over) changes nothing.
 pub fn record_delivery(ctx: &Ctx, notice: &Due, delivery: &Delivery) -> ServiceResult<()> {
     let now = ctx.clock.now();
     let (id, attempt) = (notice.id, notice.attempt);

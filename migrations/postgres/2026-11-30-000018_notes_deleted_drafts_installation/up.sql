@@ -16,9 +16,12 @@ CREATE TABLE deleted_changes (
 );
 
 -- This installation's id, made once: the Message-IDs and calendar UIDs it sends carry it,
--- so two installations on one host never collide in a mailbox or a calendar.
+-- so two installations on one host never collide in a mailbox or a calendar. An
+-- installation upgraded with changes already in it keeps the empty id (UIDs under the host
+-- alone, as before), so the invitations in people's calendars still update and cancel.
 CREATE TABLE installation (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     instance_id TEXT NOT NULL
 );
-INSERT INTO installation (id, instance_id) VALUES (1, substr(md5(random()::text || clock_timestamp()::text), 1, 16));
+INSERT INTO installation (id, instance_id)
+VALUES (1, CASE WHEN EXISTS (SELECT 1 FROM changes) THEN '' ELSE substr(md5(random()::text || clock_timestamp()::text), 1, 16) END);

@@ -574,7 +574,12 @@ fn actions_panel(viewer: &Viewer, detail: &Detail, typed: Option<Typed<'_>>) -> 
                         (form("reschedule", html! {
                             @for (name, label, at) in [("planned_start", lang.t("field-planned-start"), change.planned_start), ("planned_end", lang.t("field-planned-end"), change.planned_end)] {
                                 @let fold_name = format!("{name}_fold");
-                                (when_input(lang, zone, WhenInput { label: &label, name, value: &when(name, at), fold: typed_value("reschedule", &fold_name), error: None, required: true }))
+                                // The stored time's own fold unless one was typed (refused) just now.
+                                @let fold = match typed.filter(|t| t.action == "reschedule") {
+                                    Some(t) => t.value("reschedule", &fold_name).unwrap_or("").to_owned(),
+                                    None => crate::web::pages::forms::fold_of(zone, at),
+                                };
+                                (when_input(lang, zone, WhenInput { label: &label, name, value: &when(name, at), fold: &fold, error: None, required: true }))
                             }
                             (force("reschedule"))
                             @if detail.can_force { (comment("reschedule", "reason", &lang.t("field-force-reason"))) }
@@ -634,6 +639,9 @@ fn slot_choices(viewer: &Viewer, base: &str, slots: &[crate::services::slots::Sl
                                 (csrf(&viewer.csrf))
                                 input type="hidden" name="planned_start" value=(local_input_value(zone, Some(slot.planned_start)));
                                 input type="hidden" name="planned_end" value=(local_input_value(zone, Some(slot.planned_end)));
+                                // A slot in the repeated October hour says which of the two it is.
+                                input type="hidden" name="planned_start_fold" value=(crate::web::pages::forms::fold_of(zone, Some(slot.planned_start)));
+                                input type="hidden" name="planned_end_fold" value=(crate::web::pages::forms::fold_of(zone, Some(slot.planned_end)));
                                 button type="submit" { (lang.t("slots-move-to")) " " (time(lang, zone, slot.planned_start)) " – " (time(lang, zone, slot.planned_end)) }
                             }
                         }

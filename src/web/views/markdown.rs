@@ -21,6 +21,11 @@ pub fn render(text: &str) -> Markup {
         Event::Html(html) | Event::InlineHtml(html) => Some(Event::Text(html)),
         Event::Start(Tag::Heading { .. }) => Some(Event::Start(Tag::Strong)),
         Event::End(TagEnd::Heading(_)) => Some(Event::End(TagEnd::Strong)),
+        // `<kari@kommune.no>`: an email autolink, made a mailto: link.
+        Event::Start(Tag::Link { link_type: LinkType::Email, dest_url, title, id }) => {
+            let dest_url = format!("mailto:{dest_url}").into();
+            Some(Event::Start(Tag::Link { link_type: LinkType::Inline, dest_url, title, id }))
+        }
         // An image becomes a link to it (no external loads); a link must be http(s) or mailto.
         Event::Start(Tag::Image { dest_url, title, id, .. })
         | Event::Start(Tag::Link { dest_url, title, id, .. }) => match safe_url(&dest_url) {
@@ -59,6 +64,10 @@ mod tests {
         assert_eq!(html("**bold** and *it*"), "<p><strong>bold</strong> and <em>it</em></p>\n");
         assert!(html("- one\n- two").contains("<li>one</li>"));
         assert!(html("`code`").contains("<code>code</code>"));
+        assert!(
+            html("Ask <kari@kommune.no>").contains("href=\"mailto:kari@kommune.no\""),
+            "an email autolink"
+        );
         assert!(html("[vendor](https://vendor.example/notes)")
             .contains("<a rel=\"nofollow noreferrer\" href=\"https://vendor.example/notes\">vendor</a>"));
     }
