@@ -194,8 +194,11 @@ try {
   await audit(rita, "home requester");
   await rita.goto(`${base}/changes/new`);
   await audit(rita, "new change form");
+  await rita.fill("#description", "Typed before the refusal");
   await rita.click("form.change button[type=submit]");
   check("an empty form is refused with field errors", (await rita.locator(".errors").count()) === 1);
+  check("the error summary receives focus", await rita.evaluate(() => document.activeElement?.classList.contains("errors") === true));
+  check("what was typed is kept after a refusal", (await rita.inputValue("#description")) === "Typed before the refusal");
   await audit(rita, "new change with errors");
   // A window two days ago: the change can be carried out as soon as it is approved.
   const start = new Date(Date.now() - 2 * 24 * 3600 * 1000);
@@ -305,6 +308,7 @@ try {
   await cecilie.waitForURL(`${base}/cab`);
   check("after a vote the member is back in the queue with a confirmation", (await cecilie.textContent(".done")).includes("You approved"));
   check("the queue says the vote cast for the absent member, and when", (await cecilie.textContent(".your-vote")).includes("You approved for Cato CAB"));
+  await audit(cecilie, "cab queue after vote");
   await cecilie.click("form.vote button[value=approve]");
   await cecilie.waitForURL(`${base}/cab`);
   await cecilie.goto(changeUrl);
@@ -312,6 +316,10 @@ try {
   await kari.goto(changeUrl);
   check("two approvals schedule a medium-risk change", (await kari.textContent(".summary")).includes("Scheduled"));
   await audit(kari, "change scheduled");
+  // The list finds the change by its number alone.
+  const number = changeUrl.match(/CHG-0*(\d+)$/)[1];
+  await kari.goto(`${base}/changes?q=${number}`);
+  check("the change list finds a change by its number", (await kari.locator(`table.changes a[href$='/changes/CHG-${number.padStart(6, "0")}']`).count()) === 1);
 
   // The manager finds it on the calendar, in the month, week and list views.
   const nora = await signIn(browser, base, "nora@e2e.no");
