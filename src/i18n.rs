@@ -273,6 +273,8 @@ mod tests {
                 .map(|k| format!("mail-subject-{k}")),
         );
         wanted.extend(["scheduled", "rejected", "draft"].map(|to| format!("mail-subject-decided-{to}")));
+        // Every email says why its reader gets it.
+        wanted.extend(NoticeKind::ALL.iter().map(|k| format!("mail-why-{k}")));
         for mail in crate::domain::meeting::MeetingMail::ALL {
             wanted.extend([format!("mail-subject-{mail}"), format!("mail-intro-{mail}")]);
         }

@@ -213,24 +213,58 @@ pub fn render(
         ));
     }
     text.push_str(&format!("\n{}: {link}\n", lang.t("mail-open")));
+    // Why this reader gets it, last, in both parts.
+    let why = lang.t(&format!("mail-why-{kind}"));
+    text.push_str(&format!("\n-- \n{why}\n"));
+    // Outlook's renderer (Word) honours tables and inline styles only: no stylesheet, no
+    // external image, buttons as padded table cells with links.
+    const CELL: &str =
+        "padding:4px 12px 4px 0;vertical-align:top;font:14px/1.4 Segoe UI,Arial,sans-serif;color:#1b1f24";
+    let button = |href: &str, label: String, colour: &str| {
+        html! {
+            td style=(format!("background:{colour};border-radius:4px;padding:10px 18px")) {
+                a href=(href) style="color:#ffffff;text-decoration:none;font:bold 15px Segoe UI,Arial,sans-serif" { (label) }
+            }
+        }
+    };
     let html = html! {
         (DOCTYPE)
         html lang=(lang.code()) {
             head { meta charset="utf-8"; title { (subject) } }
-            body {
-                p { (intro) }
-                table {
-                    @for (label, value) in &details { tr { th scope="row" align="left" { (label) } td { (value) } } }
-                    @if let Some(comment) = comment { tr { th scope="row" align="left" { (lang.t("field-comment")) } td { (comment) } } }
+            body style="margin:0;padding:0;background:#f4f5f7" {
+                table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f5f7" {
+                    tr { td align="center" style="padding:16px" {
+                        table role="presentation" width="600" cellpadding="0" cellspacing="0" style="background:#ffffff;border:1px solid #c9ced6" {
+                            tr { td style="background:#0b5394;padding:12px 20px;font:bold 18px Segoe UI,Arial,sans-serif;color:#ffffff" { "Endring" } }
+                            tr { td style="padding:20px" {
+                                p style="margin:0 0 16px;font:16px/1.5 Segoe UI,Arial,sans-serif;color:#1b1f24" { (intro) }
+                                table role="presentation" cellpadding="0" cellspacing="0" {
+                                    @for (label, value) in &details {
+                                        tr { th scope="row" align="left" style=(format!("{CELL};color:#4a5360")) { (label) } td style=(CELL) { (value) } }
+                                    }
+                                    @if let Some(comment) = comment {
+                                        tr { th scope="row" align="left" style=(format!("{CELL};color:#4a5360")) { (lang.t("field-comment")) } td style=(CELL) { (comment) } }
+                                    }
+                                }
+                                @if let Some(links) = links {
+                                    // Approve and Reject apart and distinct (Reject in red), as on the pages.
+                                    table role="presentation" cellpadding="0" cellspacing="0" style="margin:20px 0 8px" {
+                                        tr {
+                                            (button(&links.approve, lang.t("action-approve"), "#0b5394"))
+                                            td style="width:40px" { " " }
+                                            (button(&links.reject, lang.t("action-reject"), "#a4161a"))
+                                        }
+                                    }
+                                    p style="margin:0 0 16px;font:13px Segoe UI,Arial,sans-serif;color:#4a5360" { (lang.t("mail-vote-confirm-hint")) }
+                                }
+                                p style="margin:16px 0 0;font:15px Segoe UI,Arial,sans-serif" {
+                                    a href=(link) style="color:#0b5394" { (lang.t("mail-open")) " " (facts.reference) }
+                                }
+                            } }
+                            tr { td style="padding:12px 20px;border-top:1px solid #c9ced6;font:12px/1.4 Segoe UI,Arial,sans-serif;color:#4a5360" { (why) } }
+                        }
+                    } }
                 }
-                @if let Some(links) = links {
-                    p {
-                        a href=(links.approve) { strong { (lang.t("action-approve")) } }
-                        " · "
-                        a href=(links.reject) { strong { (lang.t("action-reject")) } }
-                    }
-                }
-                p { a href=(link) { (lang.t("mail-open")) " " (facts.reference) } }
             }
         }
     };
@@ -275,5 +309,32 @@ mod tests {
             render(NoticeKind::Decided, &facts(), Lang::En, chrono_tz::UTC, "https://endring.example", None);
         assert_ne!(en.text, nb.text);
         assert!(en.text.contains("1 Jul 2026, 16:00"), "{}", en.text);
+    }
+
+    #[test]
+    fn a_vote_request_is_a_self_contained_styled_email_with_two_distinct_buttons_and_says_why() {
+        let links = VoteLinks {
+            approve: "https://endring.example/vote/a1".into(),
+            reject: "https://endring.example/vote/r1".into(),
+            change: None,
+        };
+        let mail = render(
+            NoticeKind::AuthorizeRequest,
+            &facts(),
+            Lang::En,
+            chrono_tz::Europe::Oslo,
+            "https://endring.example",
+            Some(&links),
+        );
+        let html = &mail.html;
+        let approve = html.find("href=\"https://endring.example/vote/a1\"").expect("the Approve button");
+        let reject = html.find("href=\"https://endring.example/vote/r1\"").expect("the Reject button");
+        assert!(approve < reject, "Approve first");
+        assert!(html[..reject].rfind("background:#a4161a").is_some_and(|red| red > approve), "Reject in red");
+        for external in ["<img", "<link", "<style", "<script", "url("] {
+            assert!(!html.contains(external), "{external}: nothing to load, nothing Outlook drops");
+        }
+        let why = "You get this because you may vote on this change in the CAB";
+        assert!(html.contains(why) && mail.text.contains(why), "the footer says why, in both parts");
     }
 }
