@@ -711,3 +711,5 @@ mail-why-reminder_start = You get this because you are to implement this change.
 mail-why-reminder_overdue = You get this because you are a change manager who reviews changes.
 mail-why-reminder_vote = You get this because you may vote on this change and have not yet.
 mail-why-mentioned = You get this because someone named your email address in a note on this change.
+done-vote-approve-for = You approved { $ref } for { $name }.
+done-vote-reject-for = You rejected { $ref } for { $name }.

@@ -711,3 +711,5 @@ mail-why-reminder_start = Du får denne fordi du skal gjennomføre endringen.
 mail-why-reminder_overdue = Du får denne fordi du er endringsleder og etterkontrollerer endringer.
 mail-why-reminder_vote = Du får denne fordi du kan stemme over endringen og ikke har gjort det ennå.
 mail-why-mentioned = Du får denne fordi noen skrev e-postadressen din i et notat på endringen.
+done-vote-approve-for = Du godkjente { $ref } for { $name }.
+done-vote-reject-for = Du avviste { $ref } for { $name }.

@@ -154,6 +154,23 @@ fn claimed_by(id: i32, attempts: i32) -> ClaimedRow {
     outbox::table.find(id).filter(outbox::status.eq("sending")).filter(outbox::attempts.eq(attempts))
 }
 
+/// The newest notice's id (0 for none).
+pub fn last_id(conn: &mut DbConn) -> QueryResult<i32> {
+    Ok(outbox::table.select(diesel::dsl::max(outbox::id)).first::<Option<i32>>(conn)?.unwrap_or(0))
+}
+
+/// Marks the pending notices after `after` done without sending them (the demo's: made
+/// data, not news for anyone); returns how many.
+pub fn settle_unsent_after(conn: &mut DbConn, after: i32, now: DateTime<Utc>) -> QueryResult<usize> {
+    diesel::update(outbox::table.filter(outbox::id.gt(after)).filter(outbox::status.eq("pending")))
+        .set((
+            outbox::status.eq("sent"),
+            outbox::sent_at.eq(to_naive(now)),
+            outbox::last_error.eq(Some("demo data: not sent")),
+        ))
+        .execute(conn)
+}
+
 pub fn mark_sent(conn: &mut DbConn, id: i32, attempts: i32, now: DateTime<Utc>) -> QueryResult<()> {
     diesel::update(claimed_by(id, attempts))
         .set((

@@ -80,6 +80,8 @@ pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
     if ctx.db.query(|conn| user_repo::id_by_email(conn, "kari.nordmann@demo.endring.no"))?.is_some() {
         return Err(ServiceError::Conflict(crate::domain::validation::Message::new("msg-demo-exists")));
     }
+    // The demo queues no email: what its actions queue is settled, unsent, at the end.
+    let before = ctx.db.query(crate::db::outbox::last_id)?;
     ctx.clock.advance(-HISTORY);
     let mut rewound = HISTORY;
     let mut people: BTreeMap<&str, Caller> = BTreeMap::new();
@@ -202,6 +204,10 @@ pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
     };
     super::delegations::create(ctx, &people["sofie.larsen"], away)?;
     let planned = meetings::plan_ahead(ctx)?;
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| -> ServiceResult<usize> {
+        Ok(crate::db::outbox::settle_unsent_after(conn, before, now)?)
+    })?;
     let counts: Vec<String> = made.iter().map(|(state, n)| format!("{n} {state}")).collect();
     Ok(format!(
         "Demo data: {} users (password `{DEMO_PASSWORD}`, e.g. kari.nordmann@demo.endring.no), {} CIs, {} changes ({}), 3 maintenance windows, {blackouts} blackouts, 2 closed days, {} past CAB meetings with minutes, {planned} CAB meetings planned, 1 delegation.",

@@ -17,6 +17,15 @@ async fn demo_data_covers_every_state_and_its_trail_verifies(backend: Backend) {
         .unwrap()
         .unwrap();
     assert!(summary.contains("54 changes"), "{summary}");
+    // Demo data is no news for anyone: nothing waits in the outbox.
+    let backlog = {
+        let ctx = app.ctx.clone();
+        actix_web::rt::task::spawn_blocking(move || endring::services::outbox::backlog(&ctx))
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(backlog.waiting, 0, "the demo queues no email");
     for state in [
         "draft",
         "assess",

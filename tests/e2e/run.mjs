@@ -306,7 +306,7 @@ try {
   await cecilie.selectOption("form.vote select[name=on_behalf_of]", { label: "Cato CAB (as their delegate)" });
   await cecilie.click("form.vote button[value=approve]");
   await cecilie.waitForURL(`${base}/cab`);
-  check("after a vote the member is back in the queue with a confirmation", (await cecilie.textContent(".done")).includes("You approved"));
+  check("after a vote the member is back in the queue with a confirmation naming whom it was for", (await cecilie.textContent(".done")).includes("You approved CHG-000001 for Cato CAB."));
   check("the queue says the vote cast for the absent member, and when", (await cecilie.textContent(".your-vote")).includes("You approved for Cato CAB"));
   await audit(cecilie, "cab queue after vote");
   await cecilie.click("form.vote button[value=approve]");

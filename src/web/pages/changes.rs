@@ -139,7 +139,7 @@ where
     let mut values = parsed.values;
     match crate::web::run(ctx.clone(), move |ctx| save(ctx, &caller, change)).await {
         Ok(saved) => {
-            viewer.confirm(confirmation(&viewer, done, &saved));
+            viewer.confirm(confirmation(&viewer, (done, None), &saved));
             Ok(see_other(&format!("/changes/{}", saved.reference)))
         }
         // Someone saved the draft meanwhile: everything typed is shown again, and saving
@@ -268,7 +268,7 @@ pub async fn act(
         }
     };
     let caller = viewer.caller.clone();
-    let done = parsed.done_key();
+    let done = (parsed.done_key(), parsed.on_behalf_of());
     // A vote cast from the CAB queue goes back to the queue.
     let back = match form.get("back") {
         "/cab" => "/cab".to_owned(),
@@ -286,7 +286,11 @@ pub async fn act(
 /// What a form did to a change (`done`, a `done-…` key) and what happens next from the
 /// state it left the change in, in the viewer's words: "CHG-000051 is submitted. A change
 /// manager will assess it; you will get an email."
-fn confirmation(viewer: &Viewer, done: &str, change: &crate::services::change_view::ChangeView) -> String {
+fn confirmation(
+    viewer: &Viewer,
+    (done, on_behalf_of): (&str, Option<i32>),
+    change: &crate::services::change_view::ChangeView,
+) -> String {
     let lang = viewer.lang;
     let when = change.planned_start.map(|at| lang.datetime(viewer.zone, at)).unwrap_or_default();
     let code = change.closure_code.map(|c| lang.t(&format!("closure-{c}"))).unwrap_or_default();
@@ -298,7 +302,18 @@ fn confirmation(viewer: &Viewer, done: &str, change: &crate::services::change_vi
         ("approvals", crate::i18n::num(i64::from(change.approval.approvals))),
         ("required", crate::i18n::num(i64::from(change.approval.required))),
     ];
-    let what = lang.t_with(done, &args);
+    // A vote cast for a member says so: "You approved CHG-000051 for Ola Nordmann."
+    let for_member = on_behalf_of.and_then(|member| {
+        change.approval.votes.iter().find(|v| v.voter.id.0 == member).map(|v| v.voter.name.clone())
+    });
+    let what = match for_member {
+        Some(member) => {
+            let mut args = args.to_vec();
+            args.push(("name", crate::i18n::arg(member)));
+            lang.t_with(&format!("{done}-for"), &args)
+        }
+        None => lang.t_with(done, &args),
+    };
     let next = lang.t_with(&format!("next-{}", change.state), &args);
     format!("{what} {next}")
 }

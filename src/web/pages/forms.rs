@@ -315,6 +315,14 @@ impl ActionForm {
         }
     }
 
+    /// The member a vote is cast for, as their delegate.
+    pub fn on_behalf_of(&self) -> Option<i32> {
+        match self {
+            ActionForm::Vote(VoteInput { on_behalf_of, .. }) => *on_behalf_of,
+            _ => None,
+        }
+    }
+
     /// The locale key that says what this action did (`done-vote-reject`).
     pub fn done_key(&self) -> &'static str {
         match self {
