@@ -169,27 +169,5 @@ pub fn cast_on(conn: &mut DbConn, changes: &[ChangeId]) -> QueryResult<Vec<Cast>
 
 /// The ballots cast on `changes`, every round: `(change, round, ballot)`, in one query.
 pub fn ballots_of(conn: &mut DbConn, changes: &[ChangeId]) -> QueryResult<Vec<(ChangeId, i32, Ballot)>> {
-    let ids: Vec<i32> = changes.iter().map(|c| c.0).collect();
-    let rows: Vec<(i32, i32, i32, i32, bool, String)> = votes::table
-        .filter(votes::change_id.eq_any(ids))
-        .select((
-            votes::id,
-            votes::change_id,
-            votes::round,
-            votes::voter_id,
-            votes::as_manager,
-            votes::decision,
-        ))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(id, change, round, voter, as_manager, decision)| {
-            let decision: VoteDecision =
-                decision.parse().map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
-            Ok((
-                ChangeId(change),
-                round,
-                Ballot { voter: UserId(voter), as_manager, decision, seq: id.into() },
-            ))
-        })
-        .collect()
+    Ok(cast_on(conn, changes)?.into_iter().map(|c| (c.change, c.round, c.ballot)).collect())
 }

@@ -331,6 +331,31 @@ async fn refused(
     show_detail(ctx, viewer, id, Some(refused)).await
 }
 
+/// A change-page form beside the lifecycle (note, copy, delete): one service call; on
+/// success the confirmation (`landed` gives it and where to go), on a refusal the change
+/// page again with what was typed into `action`'s form.
+async fn work_form<T: Send + 'static>(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    segment: &str,
+    (action, form): (&str, &Form),
+    work: impl FnOnce(&Ctx, &crate::domain::caller::Caller, ChangeId) -> crate::services::ServiceResult<T>
+        + Send
+        + 'static,
+    landed: impl FnOnce(&Viewer, ChangeId, T) -> (String, String),
+) -> Result<HttpResponse, PageError> {
+    let id = change_id(&viewer, segment)?;
+    let caller = viewer.caller.clone();
+    match crate::web::run(ctx.clone(), move |ctx| work(ctx, &caller, id)).await {
+        Ok(done) => {
+            let (message, location) = landed(&viewer, id, done);
+            viewer.confirm(message);
+            Ok(see_other(&location))
+        }
+        Err(error) => refused(ctx, &viewer, id, error, (action, form)).await,
+    }
+}
+
 /// Adds a work note from the change page; a refusal shows the page with the note as typed.
 pub async fn add_note(
     ctx: web::Data<Ctx>,
@@ -338,18 +363,13 @@ pub async fn add_note(
     id: web::Path<String>,
     form: Form,
 ) -> Result<HttpResponse, PageError> {
-    let id = change_id(&viewer, &id)?;
-    let caller = viewer.caller.clone();
     let input = crate::services::work::NewNote { body: form.text("body") };
-    match crate::web::run(ctx.clone(), move |ctx| crate::services::work::add_note(ctx, &caller, id, input))
-        .await
-    {
-        Ok(_) => {
-            viewer.confirm(viewer.lang.t_with("done-note", &[("ref", crate::i18n::arg(id.reference()))]));
-            Ok(see_other(&format!("/changes/{}#timeline", id.reference())))
-        }
-        Err(error) => refused(ctx, &viewer, id, error, ("notes", &form)).await,
-    }
+    let work = move |ctx: &Ctx, caller: &_, id| crate::services::work::add_note(ctx, caller, id, input);
+    work_form(ctx, viewer, &id, ("notes", &form), work, |viewer, id, _| {
+        let message = viewer.lang.t_with("done-note", &[("ref", crate::i18n::arg(id.reference()))]);
+        (message, format!("/changes/{}#timeline", id.reference()))
+    })
+    .await
 }
 
 /// Copies the change into a new draft and opens it for editing (its window first).
@@ -359,17 +379,12 @@ pub async fn copy(
     id: web::Path<String>,
     form: Form,
 ) -> Result<HttpResponse, PageError> {
-    let id = change_id(&viewer, &id)?;
-    let caller = viewer.caller.clone();
-    match crate::web::run(ctx.clone(), move |ctx| crate::services::work::copy(ctx, &caller, id)).await {
-        Ok(copy) => {
-            let args =
-                [("ref", crate::i18n::arg(&copy.reference)), ("original", crate::i18n::arg(id.reference()))];
-            viewer.confirm(viewer.lang.t_with("done-copy", &args));
-            Ok(see_other(&format!("/changes/{}/edit", copy.reference)))
-        }
-        Err(error) => refused(ctx, &viewer, id, error, ("copy", &form)).await,
-    }
+    work_form(ctx, viewer, &id, ("copy", &form), crate::services::work::copy, |viewer, id, copy| {
+        let args =
+            [("ref", crate::i18n::arg(&copy.reference)), ("original", crate::i18n::arg(id.reference()))];
+        (viewer.lang.t_with("done-copy", &args), format!("/changes/{}/edit", copy.reference))
+    })
+    .await
 }
 
 /// Deletes a draft that was never submitted; the requester lands on their start page.
@@ -379,14 +394,8 @@ pub async fn delete(
     id: web::Path<String>,
     form: Form,
 ) -> Result<HttpResponse, PageError> {
-    let id = change_id(&viewer, &id)?;
-    let caller = viewer.caller.clone();
-    match crate::web::run(ctx.clone(), move |ctx| crate::services::work::delete_draft(ctx, &caller, id)).await
-    {
-        Ok(()) => {
-            viewer.confirm(viewer.lang.t_with("done-delete", &[("ref", crate::i18n::arg(id.reference()))]));
-            Ok(see_other("/"))
-        }
-        Err(error) => refused(ctx, &viewer, id, error, ("delete", &form)).await,
-    }
+    work_form(ctx, viewer, &id, ("delete", &form), crate::services::work::delete_draft, |viewer, id, ()| {
+        (viewer.lang.t_with("done-delete", &[("ref", crate::i18n::arg(id.reference()))]), "/".to_owned())
+    })
+    .await
 }
