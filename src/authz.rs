@@ -69,6 +69,8 @@ text_enum! {
         VoteFor = "vote_for",
         /// Add a work note to a change (anyone who may read it).
         Note = "note",
+        /// Attach a file to a change (anyone who may read it).
+        Attach = "attach",
         /// Delete a draft that was never submitted: its requester.
         Delete = "delete",
     }

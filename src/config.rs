@@ -39,6 +39,8 @@ pub struct Config {
     /// Days after which sent notices, expired vote links and API tokens, and queued
     /// reminders are deleted (the audit trail is kept).
     pub retention_days: i64,
+    /// Largest file that may be attached to a change, in megabytes (MB, 10^6 bytes).
+    pub attachment_max_mb: u32,
     /// CAB approval rules (file only).
     pub approval: ApprovalPolicy,
     /// When the CAB meets (file only).
@@ -129,6 +131,7 @@ impl Default for Config {
             vote_link_days: 7,
             vote_links_require_sign_in: false,
             retention_days: 90,
+            attachment_max_mb: 20,
             approval: ApprovalPolicy::default(),
             cab: CabConfig::default(),
         }
@@ -151,6 +154,7 @@ const ENV_KEYS: &[&str] = &[
     "vote_link_days",
     "vote_links_require_sign_in",
     "retention_days",
+    "attachment_max_mb",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -162,6 +166,11 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The largest attachment, in bytes.
+    pub fn attachment_max_bytes(&self) -> usize {
+        self.attachment_max_mb as usize * 1_000_000
+    }
+
     /// Loads defaults, then `file` if given, then the environment.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         let env: Vec<(String, String)> = std::env::vars().collect();
@@ -232,6 +241,9 @@ impl Config {
                 "session_key must be at least 64 characters (e.g. `openssl rand -hex 32`)".into(),
             );
         }
+        if !(1..=1000).contains(&self.attachment_max_mb) {
+            return invalid("attachment_max_mb must be between 1 and 1000".into());
+        }
         if self.database_pool_size < 1 {
             return invalid("database_pool_size must be at least 1".into());
         }
@@ -252,7 +264,8 @@ impl Config {
 /// the variable.
 fn env_value(key: &str, value: &str, name: &str) -> Result<toml::Value, ConfigError> {
     match key {
-        "database_pool_size" | "token_ttl_hours" | "vote_link_days" | "retention_days" => value
+        "database_pool_size" | "token_ttl_hours" | "vote_link_days" | "retention_days"
+        | "attachment_max_mb" => value
             .trim()
             .parse::<i64>()
             .map(toml::Value::Integer)

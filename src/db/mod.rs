@@ -5,6 +5,7 @@
 //! a typo must not quietly become a SQLite file. Repositories (one file per aggregate)
 //! hold all SQL and map rows to domain values.
 
+pub mod attachments;
 pub mod audit;
 pub mod blackouts;
 pub mod cab_settings;

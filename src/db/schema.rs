@@ -118,6 +118,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    attachments (id) {
+        id -> Integer,
+        change_id -> Integer,
+        uploader_id -> Integer,
+        file_name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attachment_contents (attachment_id) {
+        attachment_id -> Integer,
+        content -> Binary,
+    }
+}
+
+diesel::table! {
     notes (id) {
         id -> Integer,
         change_id -> Integer,
@@ -356,6 +376,9 @@ diesel::joinable!(blackout_cis -> cis (ci_id));
 diesel::joinable!(votes -> changes (change_id));
 diesel::joinable!(notes -> changes (change_id));
 diesel::joinable!(notes -> users (author_id));
+diesel::joinable!(attachments -> changes (change_id));
+diesel::joinable!(attachments -> users (uploader_id));
+diesel::joinable!(attachment_contents -> attachments (attachment_id));
 diesel::joinable!(votes -> users (voter_id));
 diesel::joinable!(reminders -> changes (change_id));
 
@@ -387,5 +410,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     cab_settings,
     meeting_stand_ins,
     notes,
-    deleted_changes
+    deleted_changes,
+    attachments,
+    attachment_contents
 );

@@ -6,6 +6,7 @@
 //! here, exhaustively or by property.
 
 pub mod approval;
+pub mod attachment;
 pub mod audit;
 pub mod cab;
 pub mod caller;

@@ -503,6 +503,11 @@ pub struct Detail {
     pub can_note: bool,
     pub can_copy: bool,
     pub can_delete: bool,
+    /// The files attached to it, and whether the viewer may attach one (of at most
+    /// `attachment_max_mb` megabytes).
+    pub attachments: Vec<super::attachments::AttachmentView>,
+    pub can_attach: bool,
+    pub attachment_max_mb: u32,
 }
 
 pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail> {
@@ -529,6 +534,8 @@ pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail>
         let can_copy = ctx.authz.allows(caller, Permission::Create, &Object::none());
         let can_delete =
             ctx.authz.allows(caller, Permission::Delete, &object) && change.submitted_at.is_none();
+        let can_attach = ctx.authz.allows(caller, Permission::Attach, &object);
+        let attachments = crate::db::attachments::of_change(conn, id)?.into_iter().map(Into::into).collect();
         let view = change_view::build(conn, &ctx.config, change)?;
         let veto = ctx.config.approval.veto;
         Ok(Detail {
@@ -543,6 +550,9 @@ pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail>
             can_note,
             can_copy,
             can_delete,
+            attachments,
+            can_attach,
+            attachment_max_mb: ctx.config.attachment_max_mb,
         })
     })
 }

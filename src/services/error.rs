@@ -44,6 +44,9 @@ pub enum ServiceError {
     /// 428: `If-Match` is required and missing.
     #[error("this request needs an If-Match header with the change's current version (its ETag)")]
     VersionRequired,
+    /// 413: an upload larger than the setting `attachment_max_mb` allows.
+    #[error("the file is larger than the {max_mb} MB an attachment may be")]
+    TooLarge { max_mb: u32 },
     /// 429: too many sign-in attempts; try again after the given seconds.
     #[error("too many sign-in attempts; try again in {retry_after_secs} seconds")]
     TooManyAttempts { retry_after_secs: u64 },

@@ -6,6 +6,7 @@
 //! through `run`, on the blocking pool.
 
 pub mod admin;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod cab_settings;
@@ -166,6 +167,7 @@ pub(crate) fn describe(permission: Permission) -> &'static str {
         Permission::VoteFor => "vote on this change for someone else (not on changes you requested or implement)",
         Permission::ManageMaintenance => "manage the maintenance windows of CIs (admins and change managers do)",
         Permission::Note => "add a note to this change (anyone who may read it may)",
+        Permission::Attach => "attach a file to this change (anyone who may read it may)",
         Permission::Delete => "delete this change (only its requester may, while it is a draft never submitted)",
     }
 }

@@ -41,6 +41,7 @@ pub fn describe(lang: Lang, error: &ServiceError) -> String {
             format!("{} {}", lang.t("error-422"), details.join("; "))
         }
         ServiceError::Conflict(message) | ServiceError::Taken { message, .. } => lang.message(message),
+        ServiceError::TooLarge { max_mb } => lang.t_with("attachment-too-large", &[("max", arg(max_mb))]),
         ServiceError::Internal(_) => lang.t("error-internal"),
         other => other.to_string(),
     }

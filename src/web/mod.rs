@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod extract;
+pub mod files;
 pub mod messages;
 pub mod openapi;
 pub mod pages;
@@ -61,6 +62,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(pages::changes::edit)),
         )
         .service(resource("/changes/{id}/notes").route(post().to(pages::changes::add_note)))
+        .service(resource("/changes/{id}/attachments").route(post().to(pages::changes::attach)))
+        .service(
+            resource("/changes/{id}/attachments/{attachment}").route(get().to(pages::changes::attachment)),
+        )
         .service(resource("/changes/{id}/copy").route(post().to(pages::changes::copy)))
         .service(resource("/changes/{id}/delete").route(post().to(pages::changes::delete)))
         .service(resource("/changes/{id}/{action}").route(post().to(pages::changes::act)))
@@ -165,6 +170,11 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
         ),
         ("/api/v1/changes/{id}/notes", vec![on(M::GET, changes::notes), on(M::POST, changes::add_note)]),
         ("/api/v1/changes/{id}/copy", vec![on(M::POST, changes::copy)]),
+        (
+            "/api/v1/changes/{id}/attachments",
+            vec![on(M::GET, changes::attachments), on(M::POST, changes::attach)],
+        ),
+        ("/api/v1/changes/{id}/attachments/{attachment}", vec![on(M::GET, changes::attachment)]),
         ("/api/v1/changes/{id}/risk", vec![on(M::PUT, changes::risk)]),
         ("/api/v1/changes/{id}/submit", vec![on(M::POST, changes::submit)]),
         ("/api/v1/changes/{id}/assess", vec![on(M::POST, changes::assess)]),

@@ -65,6 +65,7 @@ impl ResponseError for ServiceError {
             ServiceError::VersionMismatch { .. } => StatusCode::PRECONDITION_FAILED,
             ServiceError::VersionRequired => StatusCode::PRECONDITION_REQUIRED,
             ServiceError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ServiceError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -176,6 +176,11 @@ impl Viewer {
         let _ = self.session.insert(DONE, message);
     }
 
+    /// Whether `given` is the viewer's CSRF token (for forms not read as `Form`: uploads).
+    pub fn csrf_matches(&self, given: &[u8]) -> bool {
+        !self.csrf.is_empty() && constant_time_eq(given, self.csrf.as_bytes())
+    }
+
     /// Whether the policy grants the viewer `permission` in general (not on a particular
     /// change): what the navigation and the page sections offer.
     pub fn may(&self, permission: Permission) -> bool {

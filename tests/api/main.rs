@@ -8,6 +8,7 @@ mod helpers;
 mod feeds;
 
 mod approvals;
+mod attachments;
 mod audit;
 mod cli;
 mod concurrency;

@@ -4,7 +4,7 @@
 //   ENDRING_BIN=/var/tmp/endring-target/debug/endring node tests/e2e/run.mjs
 import { chromium } from "playwright-core";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,7 +42,16 @@ async function freePort() {
 // A fresh service on a fresh SQLite database; resolves with its address and admin password.
 async function startService(dir) {
   const port = await freePort();
-  const env = { ...process.env, DATABASE_URL: `sqlite://${join(dir, "e2e.db")}`, ENDRING_MAIL_DIR: join(dir, "mail"), RUST_LOG: "warn" };
+  // The weekly meeting falls at least three days ahead, on a weekday after a weekday, so
+  // its cut-off (noon the working day before) is still to come whenever the suite runs: a
+  // change submitted now is on time for it, not late.
+  const weekdays = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
+  let ahead = 3;
+  const weekdayIn = (days) => new Date(Date.now() + days * 24 * 3600 * 1000).getUTCDay();
+  while ([0, 6].includes(weekdayIn(ahead)) || [0, 6].includes(weekdayIn(ahead - 1))) ahead++;
+  const config = join(dir, "endring.toml");
+  writeFileSync(config, `[cab]\nmeeting_day = "${weekdays[weekdayIn(ahead)]}"\n`);
+  const env = { ...process.env, DATABASE_URL: `sqlite://${join(dir, "e2e.db")}`, ENDRING_MAIL_DIR: join(dir, "mail"), ENDRING_CONFIG: config, RUST_LOG: "warn" };
   const child = spawn(bin, ["serve", "--bind", `127.0.0.1:${port}`], { env, stdio: ["ignore", "pipe", "inherit"] });
   let printed = "";
   const password = await new Promise((resolve, reject) => {
@@ -229,6 +238,16 @@ try {
   await audit(rita, "change submitted with confirmation");
   await rita.reload();
   check("a reload neither re-posts nor repeats the confirmation", (await rita.locator(".done").count()) === 0 && (await rita.textContent(".summary")).includes("Assessment"));
+
+  // The requester attaches a test report and downloads it again.
+  await rita.setInputFiles("#attachment-file", { name: "Testrapport.txt", mimeType: "text/plain", buffer: Buffer.from("All 42 checks passed.\n") });
+  await rita.click("form.attach button[type=submit]");
+  await rita.waitForURL(`${changeUrl}#attachments`);
+  check("an upload is confirmed and listed", (await rita.textContent(".done")).includes("Testrapport.txt is attached") && (await rita.locator("table.attachments a", { hasText: "Testrapport.txt" }).count()) === 1);
+  await audit(rita, "change with attachment");
+  const [download] = await Promise.all([rita.waitForEvent("download"), rita.click("table.attachments a")]);
+  const downloaded = readFileSync(await download.path(), "utf8");
+  check("the attachment downloads as uploaded", download.suggestedFilename() === "Testrapport.txt" && downloaded === "All 42 checks passed.\n", `${download.suggestedFilename()}: ${downloaded}`);
 
   // The change manager sends it to the CAB.
   const kari = await signIn(browser, base, "kari@e2e.no");

@@ -6,6 +6,7 @@ use crate::domain::change::{plausible, ChangeState, ChangeType};
 use crate::domain::ids::CiId;
 use crate::domain::text::Text;
 use crate::domain::validation::{FieldErrors, Message};
+use crate::services::attachments::{self, AttachmentView};
 use crate::services::audit::EventView;
 use crate::services::change_view::{ChangeView, RiskView};
 use crate::services::changes::{self, ChangePage, ChangePatch, Expected, NewChange, Search};
@@ -368,4 +369,64 @@ pub async fn delete(
     let id = change_id(&id)?;
     run(ctx, move |ctx| work::delete_draft(ctx, &caller, id)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The files attached to one change, oldest first.
+#[utoipa::path(get, path = "/api/v1/changes/{id}/attachments", params(("id" = String, Path)),
+    responses((status = 200, body = [AttachmentView]), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn attachments(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ServiceResult<web::Json<Vec<AttachmentView>>> {
+    let id = change_id(&id)?;
+    Ok(web::Json(run(ctx, move |ctx| attachments::list(ctx, &caller, id)).await?))
+}
+
+/// `?name=` of an upload.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadParams {
+    /// The file's name, e.g. `Testrapport.pdf`.
+    pub name: String,
+}
+
+/// Attach a file (anyone who may read the change): the request body is the file's bytes,
+/// `name` its file name. The type is read from the content (documents, images, archives,
+/// plain text); at most `attachment_max_mb` megabytes.
+#[utoipa::path(post, path = "/api/v1/changes/{id}/attachments", params(("id" = String, Path), UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = AttachmentView), (status = 404, body = Problem), (status = 413, body = Problem),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn attach(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<String>,
+    params: Query<UploadParams>,
+    body: web::Payload,
+) -> ServiceResult<HttpResponse> {
+    let id = change_id(&id)?;
+    let (max, max_mb) = (ctx.config.attachment_max_bytes(), ctx.config.attachment_max_mb);
+    let content = crate::web::files::read_limited(body, max, max_mb).await?;
+    let upload = attachments::Upload { name: params.into_inner().name, content };
+    let view = run(ctx, move |ctx| attachments::attach(ctx, &caller, id, upload)).await?;
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, view.href.clone())).json(view))
+}
+
+/// One attached file's content, as a download with its type and name.
+#[utoipa::path(get, path = "/api/v1/changes/{id}/attachments/{attachment}",
+    params(("id" = String, Path), ("attachment" = i32, Path)),
+    responses((status = 200, description = "the file", content_type = "application/octet-stream"),
+        (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn attachment(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    path: web::Path<(String, i32)>,
+) -> ServiceResult<HttpResponse> {
+    let (id, attachment) = path.into_inner();
+    let id = change_id(&id)?;
+    let (view, content) = run(ctx, move |ctx| attachments::download(ctx, &caller, id, attachment)).await?;
+    Ok(crate::web::files::download(&view, content))
 }

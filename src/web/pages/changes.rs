@@ -399,3 +399,74 @@ pub async fn delete(
     })
     .await
 }
+
+/// Attaches the uploaded file (a `multipart/form-data` form with the CSRF token and
+/// `file`); a refusal (too large, a type not accepted, no file) shows the change page with
+/// the reason at the upload form.
+pub async fn attach(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    mut parts: actix_multipart::Multipart,
+) -> Result<HttpResponse, PageError> {
+    use crate::services::attachments::{self, Upload};
+    use crate::web::files::read_limited;
+    use futures_util::stream::StreamExt;
+    let id = change_id(&viewer, &id)?;
+    let (max, max_mb) = (ctx.config.attachment_max_bytes(), ctx.config.attachment_max_mb);
+    let csrf_refused = || PageError::Csrf { lang: viewer.lang };
+    let mut csrf = Vec::new();
+    let mut upload = None;
+    while let Some(part) = parts.next().await {
+        let part = part.map_err(|_| csrf_refused())?;
+        match part.name() {
+            Some("csrf") => csrf = read_limited(part, 256, 0).await.map_err(|_| csrf_refused())?,
+            Some("file") => {
+                let name = part.content_disposition().and_then(|d| d.get_filename()).unwrap_or("").to_owned();
+                upload = Some(read_limited(part, max, max_mb).await.map(|content| Upload { name, content }));
+            }
+            // Anything else is read and dropped.
+            _ => drop(read_limited(part, 0, 0).await),
+        }
+    }
+    if !viewer.csrf_matches(&csrf) {
+        return Err(csrf_refused());
+    }
+    let caller = viewer.caller.clone();
+    let outcome = match upload {
+        Some(Ok(upload)) if !(upload.name.is_empty() && upload.content.is_empty()) => {
+            crate::web::run(ctx.clone(), move |ctx| attachments::attach(ctx, &caller, id, upload)).await
+        }
+        Some(Err(error)) => Err(error),
+        // No file part, or the empty, nameless one of a form sent without choosing a file.
+        _ => Err(ServiceError::invalid("file", Message::new("msg-attachment-none"))),
+    };
+    match outcome {
+        Ok(file) => {
+            let args = [("ref", crate::i18n::arg(id.reference())), ("name", crate::i18n::arg(&file.name))];
+            viewer.confirm(viewer.lang.t_with("done-attach", &args));
+            Ok(see_other(&format!("/changes/{}#attachments", id.reference())))
+        }
+        Err(error) => {
+            let (status, message) = Refusal::message(error, viewer.lang)?;
+            let refused = Refused { status, message, action: "attachments".to_owned(), typed: Vec::new() };
+            show_detail(ctx, &viewer, id, Some(refused)).await
+        }
+    }
+}
+
+/// One attached file, as a download.
+pub async fn attachment(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    path: web::Path<(String, i32)>,
+) -> Result<HttpResponse, PageError> {
+    let (segment, attachment) = path.into_inner();
+    let id = change_id(&viewer, &segment)?;
+    let caller = viewer.caller.clone();
+    let (file, content) = page_run(ctx, viewer.lang, move |ctx| {
+        crate::services::attachments::download(ctx, &caller, id, attachment)
+    })
+    .await?;
+    Ok(crate::web::files::download(&file, content))
+}

@@ -318,6 +318,7 @@ pub fn detail(viewer: &Viewer, detail: &Detail, refusal: Option<(&str, Typed<'_>
                         }
                     }
                 }
+                (attachments(viewer, detail, refusal))
                 section aria-labelledby="risk" {
                     h2 #risk { (lang.t("section-risk")) }
                     @if change.risk.factors.is_empty() {
@@ -385,6 +386,64 @@ pub fn detail(viewer: &Viewer, detail: &Detail, refusal: Option<(&str, Typed<'_>
     }
 }
 
+/// The files attached to the change, each a download, and the form to attach one (a
+/// refusal of the last upload shown beside it).
+fn attachments(viewer: &Viewer, detail: &Detail, refusal: Option<(&str, Typed<'_>)>) -> Markup {
+    let lang = viewer.lang;
+    let reference = &detail.view.reference;
+    let refused = refusal.filter(|(_, typed)| typed.action == "attachments").map(|(message, _)| message);
+    html! {
+        section aria-labelledby="attachments" {
+            h2 #attachments { (lang.t("section-attachments")) }
+            @if detail.attachments.is_empty() {
+                p { (lang.t("attachments-none")) }
+            } @else {
+                table.attachments {
+                    thead { tr {
+                        th scope="col" { (lang.t("attachment-name")) }
+                        th scope="col" { (lang.t("attachment-size")) }
+                        th scope="col" { (lang.t("attachment-by")) }
+                        th scope="col" { (lang.t("attachment-at")) }
+                    } }
+                    tbody {
+                        @for file in &detail.attachments {
+                            tr {
+                                td { a href=(format!("/changes/{reference}/attachments/{}", file.id)) download { (file.name) } }
+                                td { (file_size(lang, file.size)) }
+                                td { (file.uploaded_by) }
+                                td { (time(lang, viewer.zone, file.at)) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if detail.can_attach {
+                form.attach method="post" enctype="multipart/form-data" action=(format!("/changes/{reference}/attachments")) {
+                    (csrf(&viewer.csrf))
+                    div.field {
+                        label for="attachment-file" { (lang.t("attachment-add")) }
+                        p.hint #attachment-hint { (lang.t_with("attachment-hint", &[("max", arg(detail.attachment_max_mb))])) }
+                        @if let Some(message) = refused { p.field-error #attachment-error { (message) } }
+                        input #attachment-file type="file" name="file" required
+                            aria-describedby=(if refused.is_some() { "attachment-hint attachment-error" } else { "attachment-hint" })
+                            aria-invalid=[refused.map(|_| "true")];
+                    }
+                    button type="submit" { (lang.t("attachment-upload")) }
+                }
+            }
+        }
+    }
+}
+
+/// A file's size as people read it: `820 B`, `14 kB`, `1,4 MB` (decimal units).
+pub fn file_size(lang: Lang, bytes: i64) -> String {
+    match bytes {
+        ..1_000 => format!("{bytes} B"),
+        1_000..1_000_000 => format!("{} kB", (bytes + 500) / 1_000),
+        _ => format!("{} MB", lang.decimal(bytes as f64 / 1_000_000.0, 1)),
+    }
+}
+
 /// The change's history, oldest first: each event with who and when, the decision or
 /// move it made (the vote's decision, the new window, the result, an overridden risk or a
 /// forced window with its reason), and the words given with it.
@@ -449,6 +508,9 @@ fn event_line(lang: Lang, zone: chrono_tz::Tz, event: &crate::services::audit::E
         }
         @if let Some(reason) = text("/schedule/reason") {
             blockquote.note { (lang.t_with("timeline-forced", &[("reason", arg(reason))])) }
+        }
+        @if let ("attach", Some(name)) = (event.action.as_str(), text("/name")) {
+            ": " (name)
         }
         @if let Some(original) = text("/copied_from/ref") {
             ". " (lang.t("timeline-copied-from")) " " a href=(format!("/changes/{original}")) { (original) }
