@@ -138,7 +138,10 @@ async fn run(pg_url: Option<&str>, scale: &Scale) -> anyhow::Result<Vec<Measured
             "GET /changes?ci=…",
             format!("/api/v1/changes?ci={}&limit=50", (scale.changes / CHANGES_PER_CI) / 2),
         ),
-        ("GET /changes?q=… (substring)", "/api/v1/changes?q=needle&limit=50".into()),
+        ("GET /changes?q=… (full-text, 1 in 1,000)", "/api/v1/changes?q=needle&limit=50".into()),
+        ("GET /changes?q=… (full-text, 1 in 10)", "/api/v1/changes?q=tuesday%20patch&limit=50".into()),
+        ("GET /changes?q=CHG-… (reference)", format!("/api/v1/changes?q=CHG-{middle:06}&limit=50")),
+        ("GET /changes?sort=risk-high", "/api/v1/changes?sort=risk-high&limit=50".into()),
         ("GET /changes/{id}", format!("/api/v1/changes/{middle}")),
         ("GET /changes/{id}/events", format!("/api/v1/changes/{middle}/events")),
         ("GET /calendar (7 days)", format!("/api/v1/calendar?{month}")),
@@ -230,9 +233,14 @@ fn seed(ctx: &Ctx, scale: Scale) -> anyhow::Result<String> {
         scale.changes,
         |i| {
             let planned = start + Duration::minutes(i * 24 * 60 / CHANGES_PER_DAY);
-            let title = if i % 1000 == 7 { format!("Needle change {i}") } else { format!("Routine change {i}") };
+            // One change in a thousand has a rare word in its description (not its title),
+            // one in ten a word in a tenth of them.
+            let title = format!("Routine change {i}");
+            let rare = if i % 1000 == 7 { " The vendor calls it haystack-needle." } else { "" };
+            let common = if i % 10 == 3 { " Patch Tuesday bundle." } else { "" };
+            let description = format!("Maintenance of CI {} by the usual runbook.{rare}{common}", 1 + (i % cis));
             format!(
-                "('{title}', '{}', 'd', 'j', '{}', '{}', 1, 1, {}, {}, 'p', 'b', 't', '[]', 1, {}, {})",
+                "('{title}', '{}', '{description}', 'j', '{}', '{}', 1, 1, {}, {}, 'p', 'b', 't', '[]', 1, {}, {})",
                 title.to_lowercase(),
                 ["normal", "standard", "emergency"][(i % 10).min(2) as usize],
                 STATES[(i % 9) as usize],

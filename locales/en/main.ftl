@@ -31,7 +31,7 @@ list-total = { $count ->
     [one] One change
    *[other] { $count } changes
 }
-filter-search = Search titles
+filter-search = Search
 filter-any-state = Any state
 filter-apply = Show
 
@@ -732,3 +732,22 @@ msg-attachment-mismatch = holds another kind of content than its name says
 done-attach = { $name } is attached to { $ref }.
 event-attach = File attached
 forbidden-attach = You are not allowed to attach files to this change.
+filter-search-hint = Words in the title or description (the start of a word is enough), or a reference such as CHG-000051 or 51.
+filter-any-type = Any type
+filter-any-risk = Any risk
+filter-any-ci = Any configuration item
+filter-any-implementer = Anyone
+filter-requester = Requester (email address)
+filter-from = Window from (date)
+filter-to = Window to (date)
+filter-sort = Sort by
+filter-whose = Whose changes
+filter-mine = Only mine (requested or implemented by me)
+filter-awaiting = Only those waiting for me
+filter-clear = Clear the filters
+sort-newest = Newest first
+sort-oldest = Oldest first
+sort-risk-high = Highest risk first
+sort-risk-low = Lowest risk first
+sort-start-early = Earliest window first
+sort-start-late = Latest window first

@@ -31,7 +31,7 @@ list-total = { $count ->
     [one] Én endring
    *[other] { $count } endringer
 }
-filter-search = Søk i titler
+filter-search = Søk
 filter-any-state = Alle statuser
 filter-apply = Vis
 
@@ -732,3 +732,22 @@ msg-attachment-mismatch = har et annet innhold enn navnet sier
 done-attach = { $name } er lagt ved { $ref }.
 event-attach = Fil lagt ved
 forbidden-attach = Du har ikke lov til å legge ved filer på denne endringen.
+filter-search-hint = Ord i tittel eller beskrivelse (begynnelsen av et ord holder), eller et referansenummer som CHG-000051 eller 51.
+filter-any-type = Alle typer
+filter-any-risk = All risiko
+filter-any-ci = Alle konfigurasjonselementer
+filter-any-implementer = Alle
+filter-requester = Innmelder (e-postadresse)
+filter-from = Tidsvindu fra (dato)
+filter-to = Tidsvindu til (dato)
+filter-sort = Sorter etter
+filter-whose = Hvem sine endringer
+filter-mine = Bare mine (meldt inn av meg, eller der jeg er utfører)
+filter-awaiting = Bare de som venter på meg
+filter-clear = Fjern filtrene
+sort-newest = Nyeste først
+sort-oldest = Eldste først
+sort-risk-high = Høyest risiko først
+sort-risk-low = Lavest risiko først
+sort-start-early = Tidligste tidsvindu først
+sort-start-late = Seneste tidsvindu først

@@ -224,14 +224,18 @@ pub struct ListFilter {
     /// Any of these states; empty: every state.
     pub states: Vec<ChangeState>,
     pub change_type: Option<ChangeType>,
+    pub risk: Option<RiskLevel>,
     pub ci: Option<CiId>,
     /// Planned window overlaps `[from, to)`.
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
-    /// Case-insensitive substring of the title, or the change's reference.
+    /// Words in the title or description (full-text, each word a prefix), or the
+    /// change's reference.
     pub query: Option<String>,
     pub requester: Option<UserId>,
     pub implementer: Option<UserId>,
+    /// Requested or implemented by this person.
+    pub involving: Option<UserId>,
     pub order: ListOrder,
 }
 
@@ -241,13 +245,69 @@ pub enum ListOrder {
     /// Newest first (the default).
     #[default]
     Newest,
+    /// Oldest first.
+    Oldest,
     /// Highest risk score first, then oldest (the CAB queue).
     RiskFirst,
-    /// Soonest planned start first (upcoming work).
+    /// Lowest risk score first, then newest.
+    RiskLast,
+    /// Soonest planned start first (upcoming work; for changes that all have a window).
     Soonest,
+    /// By planned start, earliest first, changes without a window last (both databases).
+    StartAscending,
+    /// By planned start, latest first, changes without a window last.
+    StartDescending,
 }
 
-fn filtered<'a>(filter: &'a ListFilter) -> changes::BoxedQuery<'a, super::MultiBackend> {
+/// The words of a search as the full-text indexes hold them: runs of letters and digits,
+/// lower-cased, each once (at most 8).
+pub fn search_words(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        let word = word.to_lowercase();
+        if !words.contains(&word) && words.len() < 8 {
+            words.push(word);
+        }
+    }
+    words
+}
+
+/// The text PostgreSQL's full-text index is built on (`changes_fulltext`), word for word
+/// as the migration writes it, so the planner uses the index: title and description with
+/// ASCII punctuation read as spaces, as SQLite's FTS5 `unicode61` tokenizer reads it.
+const PG_DOCUMENT: &str = "to_tsvector('simple', regexp_replace(changes.title || ' ' || changes.description, '[!-/:-@[-`{-~]+', ' ', 'g'))";
+
+/// Changes whose title or description holds every one of `words` (as a word prefix):
+/// FTS5 on SQLite, a `tsvector` GIN index on PostgreSQL.
+fn full_text(
+    words: &[String],
+    postgres: bool,
+) -> Box<dyn BoxableExpression<changes::table, super::MultiBackend, SqlType = diesel::sql_types::Bool>> {
+    use diesel::sql_types::{Bool, Text};
+    // The words are letters and digits only, so neither query language sees an operator.
+    match postgres {
+        true => {
+            let query = words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
+            Box::new(
+                diesel::dsl::sql::<Bool>(&format!("{PG_DOCUMENT} @@ to_tsquery('simple', "))
+                    .bind::<Text, _>(query)
+                    .sql(")"),
+            )
+        }
+        false => {
+            let query = words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" ");
+            Box::new(
+                diesel::dsl::sql::<Bool>(
+                    "changes.id IN (SELECT rowid FROM changes_fts WHERE changes_fts MATCH ",
+                )
+                .bind::<Text, _>(query)
+                .sql(")"),
+            )
+        }
+    }
+}
+
+fn filtered<'a>(filter: &'a ListFilter, postgres: bool) -> changes::BoxedQuery<'a, super::MultiBackend> {
     // A deleted draft is in no list.
     let mut query = changes::table.filter(not_deleted()).into_boxed();
     if !filter.states.is_empty() {
@@ -255,6 +315,9 @@ fn filtered<'a>(filter: &'a ListFilter) -> changes::BoxedQuery<'a, super::MultiB
     }
     if let Some(ty) = filter.change_type {
         query = query.filter(changes::change_type.eq(ty.as_str()));
+    }
+    if let Some(level) = filter.risk {
+        query = query.filter(changes::risk_level.eq(level.as_str()));
     }
     if let Some(ci) = filter.ci {
         let with_ci = change_cis::table.filter(change_cis::ci_id.eq(ci.0)).select(change_cis::change_id);
@@ -269,12 +332,15 @@ fn filtered<'a>(filter: &'a ListFilter) -> changes::BoxedQuery<'a, super::MultiB
         query = query.filter(changes::planned_start.lt(to_naive(to)));
     }
     if let Some(text) = &filter.query {
-        let in_title =
-            changes::title_search.like(format!("%{}%", escape_like(&search_key(text)))).escape('\\');
-        // A reference (`CHG-000051`, `chg-51`, `51`) finds that change too, by its key.
-        query = match ChangeId::parse(text.trim().trim_start_matches('#')) {
-            Some(id) => query.filter(changes::id.eq(id.0).or(in_title)),
-            None => query.filter(in_title),
+        let words = search_words(text);
+        // A reference (`CHG-000051`, `chg-51`, `51`, `#51`) finds that change too, by its key.
+        let reference = ChangeId::parse(text.trim().trim_start_matches('#'));
+        query = match (reference, words.is_empty()) {
+            (Some(id), true) => query.filter(changes::id.eq(id.0)),
+            (Some(id), false) => query.filter(changes::id.eq(id.0).or(full_text(&words, postgres))),
+            (None, false) => query.filter(full_text(&words, postgres)),
+            // Nothing to search for (only punctuation): nothing matches.
+            (None, true) => query.filter(changes::id.eq(-1)),
         };
     }
     if let Some(requester) = filter.requester {
@@ -283,11 +349,10 @@ fn filtered<'a>(filter: &'a ListFilter) -> changes::BoxedQuery<'a, super::MultiB
     if let Some(implementer) = filter.implementer {
         query = query.filter(changes::implementer_id.eq(implementer.0));
     }
+    if let Some(person) = filter.involving {
+        query = query.filter(changes::requester_id.eq(person.0).or(changes::implementer_id.eq(person.0)));
+    }
     query
-}
-
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// The earliest start of a window that can still reach `from`: windows are at most
@@ -303,11 +368,22 @@ pub fn list(
     limit: i64,
     offset: i64,
 ) -> QueryResult<(Vec<Change>, i64)> {
-    let total: i64 = filtered(filter).count().get_result(conn)?;
+    let postgres = matches!(conn, DbConn::Pg(_));
+    let total: i64 = filtered(filter, postgres).count().get_result(conn)?;
+    let query = filtered(filter, postgres);
+    let no_window = changes::planned_start.is_null();
     let ordered = match filter.order {
-        ListOrder::Newest => filtered(filter).order(changes::id.desc()),
-        ListOrder::RiskFirst => filtered(filter).order((changes::risk_score.desc(), changes::id.asc())),
-        ListOrder::Soonest => filtered(filter).order((changes::planned_start.asc(), changes::id.asc())),
+        ListOrder::Newest => query.order(changes::id.desc()),
+        ListOrder::Oldest => query.order(changes::id.asc()),
+        ListOrder::RiskFirst => query.order((changes::risk_score.desc(), changes::id.asc())),
+        ListOrder::RiskLast => query.order((changes::risk_score.asc(), changes::id.desc())),
+        ListOrder::Soonest => query.order((changes::planned_start.asc(), changes::id.asc())),
+        ListOrder::StartAscending => {
+            query.order((no_window, changes::planned_start.asc(), changes::id.asc()))
+        }
+        ListOrder::StartDescending => {
+            query.order((no_window, changes::planned_start.desc(), changes::id.desc()))
+        }
     };
     let rows: Vec<ChangeRow> =
         ordered.limit(limit).offset(offset).select(ChangeRow::as_select()).load(conn)?;

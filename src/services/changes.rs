@@ -96,7 +96,11 @@ pub struct ChangeSummary {
     pub change_type: ChangeType,
     pub state: ChangeState,
     pub requester_id: UserId,
+    /// The requester's name.
+    pub requester: String,
     pub implementer_id: Option<UserId>,
+    /// The implementer's name.
+    pub implementer: Option<String>,
     pub risk_score: u32,
     pub risk_level: RiskLevel,
     pub ci_ids: Vec<CiId>,
@@ -460,10 +464,18 @@ pub fn events(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Vec<sup
 pub fn summaries(conn: &mut DbConn, items: Vec<Change>) -> ServiceResult<Vec<ChangeSummary>> {
     let ids: Vec<ChangeId> = items.iter().map(|c| c.id).collect();
     let mut ci_map = changes::ci_ids_of(conn, &ids)?;
+    let mut people: Vec<UserId> = items.iter().map(|c| c.requester_id).collect();
+    people.extend(items.iter().filter_map(|c| c.implementer_id));
+    people.sort();
+    people.dedup();
+    let names = users::names(conn, &people)?;
+    let name = |id: UserId| names.get(&id).cloned().unwrap_or_default();
     Ok(items
         .into_iter()
         .map(|c| ChangeSummary {
             reference: c.id.reference(),
+            requester: name(c.requester_id),
+            implementer: c.implementer_id.map(name),
             ci_ids: ci_map.remove(&c.id).unwrap_or_default().into_iter().collect(),
             id: c.id,
             title: c.title,
@@ -560,20 +572,72 @@ pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail>
 /// Largest page the list returns.
 pub const MAX_PAGE: i64 = 200;
 
+crate::domain::text_enum::text_enum! {
+    /// How the change list is sorted: by reference (newest or oldest first), by risk, or
+    /// by planned start (changes without a window last).
+    #[derive(Default)]
+    pub enum Sort {
+        #[default]
+        Newest = "newest",
+        Oldest = "oldest",
+        RiskHigh = "risk-high",
+        RiskLow = "risk-low",
+        StartEarly = "start-early",
+        StartLate = "start-late",
+    }
+}
+
+impl Sort {
+    fn order(self) -> changes::ListOrder {
+        use changes::ListOrder as O;
+        match self {
+            Sort::Newest => O::Newest,
+            Sort::Oldest => O::Oldest,
+            Sort::RiskHigh => O::RiskFirst,
+            Sort::RiskLow => O::RiskLast,
+            Sort::StartEarly => O::StartAscending,
+            Sort::StartLate => O::StartDescending,
+        }
+    }
+}
+
 /// What a person asks the change list for (the filters of SPEC §9); every one optional.
 #[derive(Debug, Clone, Default)]
 pub struct Search {
     /// Any of these states; empty: every state.
     pub states: Vec<ChangeState>,
     pub change_type: Option<ChangeType>,
+    pub risk: Option<crate::domain::risk::RiskLevel>,
     pub ci: Option<CiId>,
+    pub requester: Option<UserId>,
+    /// Requested by the user with this email address (the list page's field).
+    pub requester_email: Option<String>,
+    pub implementer: Option<UserId>,
     /// The planned window overlaps `[from, to)`.
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
-    /// Words in the title, any case.
+    /// Words in the title or description (each a word prefix), or a reference.
     pub text: Option<Text>,
-    /// Only the caller's own requests.
+    /// Only changes the caller requested or implements.
     pub mine: bool,
+    /// Only changes waiting for the caller's next step (`awaits`).
+    pub awaiting: bool,
+    pub sort: Sort,
+}
+
+/// Most changes `awaiting` looks through (newest first) for those waiting for the caller.
+pub const AWAITING_SCAN: i64 = 1_000;
+
+/// Whether `change` waits for `caller`'s next step, as the policy says: submitting their
+/// draft, assessing, voting (not yet voted this round), starting or completing their
+/// work, reviewing.
+fn awaits(ctx: &Ctx, caller: &Caller, change: &Change, voted: bool) -> bool {
+    use crate::domain::lifecycle::ActionKind as A;
+    lifecycle::allowed_actions(&ctx.authz, caller, change).iter().any(|action| match action {
+        A::Submit | A::Assess | A::Start | A::Complete | A::Review => true,
+        A::Vote => !voted,
+        _ => false,
+    })
 }
 
 pub fn list(
@@ -584,19 +648,63 @@ pub fn list(
     offset: i64,
 ) -> ServiceResult<ChangePage> {
     ctx.require(caller, Permission::Read, &Object::none())?;
-    let filter = changes::ListFilter {
+    let (limit, offset) = (limit.clamp(1, MAX_PAGE), offset.max(0));
+    let mut filter = changes::ListFilter {
         states: search.states.clone(),
         change_type: search.change_type,
+        risk: search.risk,
         ci: search.ci,
         from: search.from,
         to: search.to,
         query: search.text.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned),
-        requester: search.mine.then_some(caller.id),
-        ..changes::ListFilter::default()
+        requester: search.requester,
+        implementer: search.implementer,
+        involving: search.mine.then_some(caller.id),
+        order: search.sort.order(),
     };
     ctx.db.read(|conn| {
-        let (items, total) = changes::list(conn, &filter, limit.clamp(1, MAX_PAGE), offset.max(0))?;
-        let items = summaries(conn, items)?;
-        Ok(ChangePage { items, total })
+        if let Some(email) = search.requester_email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+            match users::id_by_email(conn, &email.to_lowercase())? {
+                Some(id) => filter.requester = Some(id),
+                None => return Ok(ChangePage { items: Vec::new(), total: 0 }),
+            }
+        }
+        if !search.awaiting {
+            let (items, total) = changes::list(conn, &filter, limit, offset)?;
+            let items = summaries(conn, items)?;
+            return Ok(ChangePage { items, total });
+        }
+        // Waiting for the caller: only states with a next step, the newest `AWAITING_SCAN`
+        // of them asked of the policy (one batch query for this round's votes).
+        let open = [
+            ChangeState::Draft,
+            ChangeState::Assess,
+            ChangeState::Authorize,
+            ChangeState::Scheduled,
+            ChangeState::Implement,
+            ChangeState::Review,
+        ];
+        if filter.states.is_empty() {
+            filter.states = open.to_vec();
+        }
+        filter.states.retain(|s| open.contains(s));
+        if filter.states.is_empty() {
+            return Ok(ChangePage { items: Vec::new(), total: 0 });
+        }
+        let (candidates, _) = changes::list(conn, &filter, AWAITING_SCAN, 0)?;
+        let ids: Vec<ChangeId> = candidates.iter().map(|c| c.id).collect();
+        let cast = crate::db::votes::cast_on(conn, &ids)?;
+        let waiting: Vec<Change> = candidates
+            .into_iter()
+            .filter(|c| {
+                let voted = cast
+                    .iter()
+                    .any(|v| v.change == c.id && v.round == c.decision_round && v.ballot.voter == caller.id);
+                awaits(ctx, caller, c, voted)
+            })
+            .collect();
+        let total = waiting.len() as i64;
+        let page = waiting.into_iter().skip(offset as usize).take(limit as usize).collect();
+        Ok(ChangePage { items: summaries(conn, page)?, total })
     })
 }

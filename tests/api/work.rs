@@ -15,6 +15,7 @@ on_both_backends!(
     a_copy_is_a_new_draft_of_the_caller_linked_to_its_original,
     only_a_draft_never_submitted_is_deleted_by_its_requester_and_then_found_nowhere,
     the_change_list_finds_a_change_by_its_reference_in_any_spelling,
+    the_change_list_searches_descriptions_filters_sorts_and_keeps_it_all_in_the_url,
 );
 
 async fn a_note_is_kept_shown_safely_audited_and_mentions_notify_who_may_read(backend: Backend) {
@@ -176,4 +177,125 @@ async fn the_change_list_finds_a_change_by_its_reference_in_any_spelling(backend
 
 fn urlencode(text: &str) -> String {
     text.replace('#', "%23")
+}
+
+/// Titles and descriptions of three changes, to search.
+const TEXTS: [(&str, &str); 3] = [
+    ("Oppgradere sakarkivet", "Ny versjon av Public 360; brukerne må logge på igjen etter blåbær-testen."),
+    ("Bytte brannmur", "Firewall replacement in the data centre; VPN users are affected for an hour."),
+    ("Patch the mail servers", "Exchange cumulative update 23, nothing user-visible."),
+];
+
+async fn the_change_list_searches_descriptions_filters_sorts_and_keeps_it_all_in_the_url(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("rita", &[]).await;
+    let implementer = app.user("ivar", &[Role::Implementer]).await;
+    let other = app.user("pia", &[Role::Implementer]).await;
+    let archive = app.ci("Sakarkiv", 3).await;
+    let network = app.ci("Brannmur", 4).await;
+    let start = chrono::Utc::now() + chrono::Duration::days(20);
+    let mut refs = Vec::new();
+    for (n, (title, description)) in TEXTS.iter().enumerate() {
+        let (who, ci) = if n == 1 { (&other, network) } else { (&implementer, archive) };
+        let change_type = if n == 2 { "emergency" } else { "normal" };
+        let draft =
+            app.draft_of(change_type, &requester, who, &[ci], start + chrono::Duration::days(n as i64)).await;
+        let patch = json!({ "title": title, "description": description });
+        let path = format!("/api/v1/changes/{}", draft["id"]);
+        let (status, _, body) =
+            app.call_with(Method::PATCH, &path, Some(&requester), Some(patch), &[("If-Match", "*")]).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        refs.push(draft["ref"].as_str().unwrap().to_owned());
+    }
+    let found = |query: String| {
+        let app = &app;
+        let requester = &requester;
+        async move {
+            let page = app.get(&format!("/api/v1/changes?{query}"), requester).await;
+            let mut refs: Vec<String> = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["ref"].as_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(page["total"].as_i64().unwrap(), refs.len() as i64, "{query}");
+            refs.sort();
+            refs
+        }
+    };
+    let only = |indexes: &[usize]| indexes.iter().map(|i| refs[*i].clone()).collect::<Vec<_>>();
+    // Words of the description, any case, a word's beginning, Norwegian letters, several
+    // words all required, punctuation read as a space.
+    assert_eq!(found("q=blåbær".into()).await, only(&[0]));
+    assert_eq!(found("q=BLÅBÆR-TESTEN".into()).await, only(&[0]));
+    assert_eq!(found("q=firew".into()).await, only(&[1]));
+    assert_eq!(found("q=users%20affected".into()).await, only(&[1]));
+    assert_eq!(found("q=users%20nothing".into()).await, Vec::<String>::new());
+    assert_eq!(found("q=user".into()).await, only(&[1, 2]), "user-visible and users");
+    assert_eq!(found("q=sakarkivet".into()).await, only(&[0]), "the title too");
+    assert_eq!(
+        found("q=%22%2A%28".into()).await,
+        Vec::<String>::new(),
+        "only punctuation finds nothing, and is no error"
+    );
+    // Filters: type, risk, CI, requester, implementer, mine.
+    assert_eq!(found("type=emergency".into()).await, only(&[2]));
+    assert_eq!(found(format!("ci={network}")).await, only(&[1]));
+    assert_eq!(found(format!("implementer={}", implementer.id)).await, only(&[0, 2]));
+    assert_eq!(found(format!("requester={}", requester.id)).await, only(&[0, 1, 2]));
+    assert_eq!(found("mine=true".into()).await, only(&[0, 1, 2]));
+    assert_eq!(found("risk=very_high".into()).await, Vec::<String>::new());
+    // Drafts wait for their requester's submit; nothing waits for the implementer yet.
+    assert_eq!(found("awaiting=true".into()).await, only(&[0, 1, 2]));
+    let waiting = app.get("/api/v1/changes?awaiting=true", &implementer).await;
+    assert_eq!(waiting["total"], 0, "{waiting}");
+    // Sorted by planned start both ways, and by reference.
+    let order = |query: &'static str| {
+        let app = &app;
+        let requester = &requester;
+        async move {
+            let page = app.get(&format!("/api/v1/changes?{query}"), requester).await;
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["ref"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(order("sort=start-early").await, only(&[0, 1, 2]));
+    assert_eq!(order("sort=start-late").await, only(&[2, 1, 0]));
+    assert_eq!(order("sort=oldest").await, only(&[0, 1, 2]));
+    assert_eq!(order("sort=newest").await, only(&[2, 1, 0]));
+    // A bad value is a 422 naming the parameter.
+    for (query, field) in [
+        ("sort=sideways", "sort"),
+        ("risk=huge", "risk"),
+        ("implementer=x", "implementer"),
+        ("awaiting=maybe", "awaiting"),
+    ] {
+        let (status, problem) =
+            app.call(Method::GET, &format!("/api/v1/changes?{query}"), Some(&requester), None).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+
+    // The page: the same search from the URL, the filters kept in the form and in the
+    // links that sort and page, and the sorted column marked.
+    let browser = sign_in(&app, &requester).await;
+    let (status, html) =
+        page(&browser, &app, &format!("/changes?q=firewall&implementer={}&sort=start-late", other.id)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("href=\"/changes/{}\"", refs[1])), "found");
+    assert!(!html.contains(&format!("href=\"/changes/{}\"", refs[0])), "filtered out");
+    assert!(html.contains("value=\"firewall\""), "the search stays in the form");
+    assert!(html.contains("aria-sort=\"descending\""), "the sorted column says so");
+    assert!(
+        html.contains(&format!("/changes?q=firewall&amp;implementer={}&amp;sort=start-early", other.id)),
+        "its header sorts the other way, filters kept"
+    );
+    assert!(html.contains("Ivar") || html.contains("pia"), "names in the table");
+    let (status, html) = page(&browser, &app, "/changes?from=31.02.2026").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("field-error"), "an impossible date is pointed out");
 }

@@ -3,13 +3,14 @@
 use super::change_id;
 use crate::domain::caller::Caller;
 use crate::domain::change::{plausible, ChangeState, ChangeType};
-use crate::domain::ids::CiId;
+use crate::domain::ids::{CiId, UserId};
+use crate::domain::risk::RiskLevel;
 use crate::domain::text::Text;
 use crate::domain::validation::{FieldErrors, Message};
 use crate::services::attachments::{self, AttachmentView};
 use crate::services::audit::EventView;
 use crate::services::change_view::{ChangeView, RiskView};
-use crate::services::changes::{self, ChangePage, ChangePatch, Expected, NewChange, Search};
+use crate::services::changes::{self, ChangePage, ChangePatch, Expected, NewChange, Search, Sort};
 use crate::services::lifecycle::{
     self, AssessInput, CancelInput, CommentInput, CompleteInput, Force, RescheduleInput, ReviewInput,
 };
@@ -49,12 +50,30 @@ pub struct ListParams {
     /// Planned window starts before this time (RFC 3339).
     #[param(value_type = Option<DateTime<Utc>>)]
     pub to: Option<String>,
-    /// Words in the title, any case.
+    /// Words in the title or description (full-text; each word matches words that begin
+    /// with it, any case), or a reference (`CHG-000051`, `51`).
     #[param(value_type = Option<String>)]
     pub q: Option<Text>,
-    /// Only the caller's own requests.
+    /// Risk level.
+    #[param(value_type = Option<RiskLevel>)]
+    pub risk: Option<String>,
+    /// Requested by this user (id).
+    #[param(value_type = Option<i32>)]
+    pub requester: Option<String>,
+    /// To be implemented by this user (id).
+    #[param(value_type = Option<i32>)]
+    pub implementer: Option<String>,
+    /// Only changes the caller requested or implements.
     #[param(value_type = Option<bool>)]
     pub mine: Option<String>,
+    /// Only changes waiting for the caller's next step (submit, assess, vote, start,
+    /// complete, review), as the policy allows; looks through the newest 1,000 open ones.
+    #[param(value_type = Option<bool>)]
+    pub awaiting: Option<String>,
+    /// Order: `newest` (default), `oldest`, `risk-high`, `risk-low`, `start-early`,
+    /// `start-late` (changes without a window last).
+    #[param(value_type = Option<Sort>)]
+    pub sort: Option<String>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
     #[param(value_type = Option<i64>, minimum = 0)]
@@ -94,10 +113,20 @@ pub async fn list(
     let ci = parse_number(&mut errors, "ci", params.ci.as_deref(), 1..=i64::from(i32::MAX));
     let from = parse_time(&mut errors, "from", params.from.as_deref());
     let to = parse_time(&mut errors, "to", params.to.as_deref());
-    let mine = params
-        .mine
-        .as_deref()
-        .and_then(|m| errors.check("mine", m.parse::<bool>().map_err(|_| Message::new("msg-bool"))));
+    let flag = |errors: &mut FieldErrors, name: &str, value: Option<&str>| {
+        value.and_then(|m| errors.check(name, m.parse::<bool>().map_err(|_| Message::new("msg-bool"))))
+    };
+    let mine = flag(&mut errors, "mine", params.mine.as_deref());
+    let awaiting = flag(&mut errors, "awaiting", params.awaiting.as_deref());
+    let risk = params.risk.as_deref().and_then(|r| errors.check("risk", r.parse::<RiskLevel>()));
+    let sort = params.sort.as_deref().and_then(|r| errors.check("sort", r.parse::<Sort>()));
+    let user = |errors: &mut FieldErrors, name: &str, value: Option<&str>| {
+        parse_number(errors, name, value, 1..=i64::from(i32::MAX))
+            .and_then(|n| i32::try_from(n).ok())
+            .map(UserId)
+    };
+    let requester = user(&mut errors, "requester", params.requester.as_deref());
+    let implementer = user(&mut errors, "implementer", params.implementer.as_deref());
     let limit =
         parse_number(&mut errors, "limit", params.limit.as_deref(), 1..=changes::MAX_PAGE).unwrap_or(50);
     let offset = parse_number(&mut errors, "offset", params.offset.as_deref(), 0..=i64::MAX).unwrap_or(0);
@@ -109,6 +138,12 @@ pub async fn list(
         to,
         text: params.q.clone(),
         mine: mine.unwrap_or(false),
+        risk,
+        requester,
+        implementer,
+        awaiting: awaiting.unwrap_or(false),
+        sort: sort.unwrap_or_default(),
+        requester_email: None,
     })?;
     Ok(web::Json(run(ctx, move |ctx| changes::list(ctx, &caller, &search, limit, offset)).await?))
 }

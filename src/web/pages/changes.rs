@@ -22,11 +22,53 @@ fn change_id(viewer: &Viewer, segment: &str) -> Result<ChangeId, PageError> {
     crate::web::api::change_id(segment).map_err(|error| PageError::Service { error, lang: viewer.lang })
 }
 
-#[derive(Deserialize)]
+/// The change list's filters, as they stand in the URL (so a view can be bookmarked).
+/// Every value arrives as text: a value that does not parse is shown back with an error
+/// and filters nothing.
+#[derive(Deserialize, Default, Clone)]
 pub struct ListQuery {
-    q: Option<Text>,
-    state: Option<String>,
+    pub q: Option<Text>,
+    pub state: Option<String>,
+    #[serde(rename = "type")]
+    pub change_type: Option<String>,
+    pub risk: Option<String>,
+    pub ci: Option<String>,
+    pub requester: Option<Text>,
+    pub implementer: Option<String>,
+    pub from: Option<Text>,
+    pub to: Option<Text>,
+    pub mine: Option<String>,
+    pub awaiting: Option<String>,
+    pub sort: Option<String>,
     page: Option<i64>,
+}
+
+impl ListQuery {
+    /// The query string for these filters with `sort` and `page` replaced.
+    pub fn link(&self, sort: Option<&str>, page: Option<i64>) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        let text = |v: &Option<Text>| v.as_ref().map(|t| t.as_str().to_owned());
+        for (name, value) in [
+            ("q", text(&self.q)),
+            ("state", self.state.clone()),
+            ("type", self.change_type.clone()),
+            ("risk", self.risk.clone()),
+            ("ci", self.ci.clone()),
+            ("requester", text(&self.requester)),
+            ("implementer", self.implementer.clone()),
+            ("from", text(&self.from)),
+            ("to", text(&self.to)),
+            ("mine", self.mine.clone()),
+            ("awaiting", self.awaiting.clone()),
+            ("sort", sort.map(str::to_owned).or_else(|| self.sort.clone())),
+            ("page", page.map(|p| p.to_string())),
+        ] {
+            if let Some(value) = value.filter(|v| !v.trim().is_empty()) {
+                pairs.push((name, value));
+            }
+        }
+        format!("/changes?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default())
+    }
 }
 
 /// Rows on one page of the change list.
@@ -37,22 +79,60 @@ pub async fn list(
     viewer: Viewer,
     query: Query<ListQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let text = query.q.clone().unwrap_or_default();
-    let state_text = query.state.clone().unwrap_or_default();
+    let query = query.into_inner();
+    fn parse<T: std::str::FromStr>(value: &Option<String>) -> Option<T> {
+        value.as_deref().filter(|v| !v.is_empty()).and_then(|v| v.parse().ok())
+    }
+    // A typed day: the window overlaps it from its start (`from`) or up to its end (`to`),
+    // on the viewer's wall clock.
+    let mut date_errors = Vec::new();
+    let mut day = |field: &'static str, value: &Option<Text>, days: i64| {
+        let text = value.as_ref().map(|t| t.trim().to_owned()).unwrap_or_default();
+        if text.is_empty() {
+            return None;
+        }
+        match super::forms::typed_date(&text) {
+            Some(date) => {
+                Some(crate::web::views::calendar::start_of(viewer.zone, date + chrono::Duration::days(days)))
+            }
+            None => {
+                date_errors.push(FieldError::new(field, Message::new("msg-date-format")));
+                None
+            }
+        }
+    };
+    let from = day("from", &query.from, 0);
+    let to = day("to", &query.to, 1);
     let search = Search {
-        states: state_text.parse().into_iter().collect(),
-        text: Some(text.clone()),
+        states: parse(&query.state).into_iter().collect(),
+        change_type: parse(&query.change_type),
+        risk: parse(&query.risk),
+        ci: query.ci.as_deref().and_then(|c| c.parse().ok()).map(crate::domain::ids::CiId),
+        requester_email: query.requester.as_ref().map(|r| r.as_str().to_owned()),
+        implementer: query
+            .implementer
+            .as_deref()
+            .and_then(|c| c.parse().ok())
+            .map(crate::domain::ids::UserId),
+        from,
+        to,
+        text: query.q.clone(),
+        mine: query.mine.is_some(),
+        awaiting: query.awaiting.is_some(),
+        sort: parse(&query.sort).unwrap_or_default(),
         ..Search::default()
     };
     let caller = viewer.caller.clone();
     let page_number = query.page.unwrap_or(1).clamp(1, 100_000);
     let offset = (page_number - 1) * PAGE_SIZE;
-    let found =
-        page_run(ctx, viewer.lang, move |ctx| changes::list(ctx, &caller, &search, PAGE_SIZE, offset))
-            .await?;
+    let (found, choices) = page_run(ctx, viewer.lang, move |ctx| {
+        let found = changes::list(ctx, &caller, &search, PAGE_SIZE, offset)?;
+        Ok((found, reference::form_choices(ctx, &caller)?))
+    })
+    .await?;
     let pages = (found.total + PAGE_SIZE - 1) / PAGE_SIZE;
     let paging = view::Paging { page: page_number, pages };
-    let body = view::list(&viewer, &found.items, found.total, &text, &state_text, &paging);
+    let body = view::list(&viewer, &found, &query, &choices, &date_errors, &paging);
     Ok(html(StatusCode::OK, page(&viewer, &viewer.lang.t("nav-changes"), body)))
 }
 

@@ -55,36 +55,121 @@ pub struct Paging {
     pub pages: i64,
 }
 
-/// The change list with its filter form.
+/// The change list: its filters (all in the URL, so a view can be bookmarked), the
+/// count, a dense table sortable by reference, risk and planned start, and paging.
 pub fn list(
     viewer: &Viewer,
-    items: &[ChangeSummary],
-    total: i64,
-    query: &str,
-    state: &str,
+    found: &crate::services::changes::ChangePage,
+    query: &crate::web::pages::changes::ListQuery,
+    choices: &crate::services::reference::FormChoices,
+    date_errors: &[crate::domain::validation::FieldError],
     paging: &Paging,
 ) -> Markup {
+    use crate::domain::change::ChangeState;
+    use crate::domain::risk::RiskLevel;
     let lang = viewer.lang;
-    let mut states = vec![(String::new(), lang.t("filter-any-state"))];
-    states.extend(
-        crate::domain::change::ChangeState::ALL
-            .iter()
-            .map(|s| (s.to_string(), lang.t(&format!("state-{s}")))),
-    );
-    html! {
-        form.filters method="get" action="/changes" role="search" {
-            (input(Input::Text, &lang.t("filter-search"), "q", query, None, false))
-            (select(&lang.t("field-state"), "state", &states, state, None))
-            button type="submit" { (lang.t("filter-apply")) }
+    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let text =
+        |v: &Option<crate::domain::text::Text>| v.as_ref().map(|t| t.as_str().to_owned()).unwrap_or_default();
+    let any = |key: &str| vec![(String::new(), lang.t(key))];
+    let mut states = any("filter-any-state");
+    states.extend(ChangeState::ALL.iter().map(|s| (s.to_string(), lang.t(&format!("state-{s}")))));
+    let mut types = any("filter-any-type");
+    types.extend(ChangeType::ALL.iter().map(|t| (t.to_string(), lang.t(&format!("type-{t}")))));
+    let mut risks = any("filter-any-risk");
+    risks.extend(RiskLevel::ALL.iter().map(|r| (r.to_string(), lang.t(&format!("risk-{r}")))));
+    let mut cis = any("filter-any-ci");
+    cis.extend(choices.cis.iter().map(|c| (c.id.to_string(), c.name.clone())));
+    let mut implementers = any("filter-any-implementer");
+    implementers.extend(choices.implementers.iter().map(|u| (u.id.to_string(), u.name.clone())));
+    let sorts: Vec<(String, String)> = crate::services::changes::Sort::ALL
+        .iter()
+        .map(|s| (s.to_string(), lang.t(&format!("sort-{s}"))))
+        .collect();
+    let error = |field: &str| date_errors.iter().find(|e| e.field == field).map(|e| lang.message(&e.message));
+    let ci_names: std::collections::BTreeMap<i32, &str> =
+        choices.cis.iter().map(|c| (c.id.0, c.name.as_str())).collect();
+    let current = value(&query.sort);
+    let current = if current.is_empty() { "newest".to_owned() } else { current };
+    // A column's header: a link that sorts by it (the other way round when it already
+    // does), and `aria-sort` on the column that the list is sorted by.
+    let sortable = |label: &str, (first, second): (&str, &str), first_runs: &'static str| {
+        let other_way = if first_runs == "ascending" { "descending" } else { "ascending" };
+        let (next, sorted) = match current.as_str() {
+            c if c == first => (second, Some(first_runs)),
+            c if c == second => (first, Some(other_way)),
+            _ => (first, None),
+        };
+        html! {
+            th scope="col" aria-sort=[sorted] { a href=(query.link(Some(next), None)) { (label) } }
         }
-        p { (lang.t_with("list-total", &[("count", crate::i18n::num(total))])) }
-        (table(viewer, items))
+    };
+    html! {
+        form.filters.list-filters method="get" action="/changes" role="search" {
+            div.field.wide {
+                label for="q" { (lang.t("filter-search")) }
+                p.hint #q-hint { (lang.t("filter-search-hint")) }
+                input #q type="search" name="q" value=(text(&query.q)) aria-describedby="q-hint";
+            }
+            (select(&lang.t("field-state"), "state", &states, &value(&query.state), None))
+            (select(&lang.t("field-type"), "type", &types, &value(&query.change_type), None))
+            (select(&lang.t("field-risk"), "risk", &risks, &value(&query.risk), None))
+            (select(&lang.t("field-cis"), "ci", &cis, &value(&query.ci), None))
+            (input(Input::Email, &lang.t("filter-requester"), "requester", &text(&query.requester), None, false))
+            (select(&lang.t("field-implementer"), "implementer", &implementers, &value(&query.implementer), None))
+            (input(Input::Text, &lang.t("filter-from"), "from", &text(&query.from), error("from").as_deref(), false))
+            (input(Input::Text, &lang.t("filter-to"), "to", &text(&query.to), error("to").as_deref(), false))
+            (select(&lang.t("filter-sort"), "sort", &sorts, &current, None))
+            fieldset.flags {
+                legend.visually-hidden { (lang.t("filter-whose")) }
+                div.check { input #mine type="checkbox" name="mine" value="on" checked[query.mine.is_some()]; label for="mine" { (lang.t("filter-mine")) } }
+                div.check { input #awaiting type="checkbox" name="awaiting" value="on" checked[query.awaiting.is_some()]; label for="awaiting" { (lang.t("filter-awaiting")) } }
+            }
+            div.buttons {
+                button type="submit" { (lang.t("filter-apply")) }
+                " " a href="/changes" { (lang.t("filter-clear")) }
+            }
+        }
+        p role="status" { (lang.t_with("list-total", &[("count", crate::i18n::num(found.total))])) }
+        @if found.items.is_empty() {
+            p.empty { (lang.t("list-empty")) }
+        } @else {
+            div.table-scroll {
+                table.changes.dense {
+                    thead { tr {
+                        (sortable(&lang.t("field-ref"), ("newest", "oldest"), "descending"))
+                        th scope="col" { (lang.t("field-title")) }
+                        th scope="col" { (lang.t("field-type")) }
+                        th scope="col" { (lang.t("field-state")) }
+                        (sortable(&lang.t("field-risk"), ("risk-high", "risk-low"), "descending"))
+                        (sortable(&lang.t("field-planned-start"), ("start-early", "start-late"), "ascending"))
+                        th scope="col" { (lang.t("field-requester")) }
+                        th scope="col" { (lang.t("field-implementer")) }
+                        th scope="col" { (lang.t("field-cis")) }
+                    } }
+                    tbody {
+                        @for item in &found.items {
+                            tr {
+                                td { a href=(format!("/changes/{}", item.reference)) { (item.reference) } }
+                                td { (item.title) }
+                                td { span class=(format!("badge type-{}", item.change_type)) { (lang.t(&format!("type-{}", item.change_type))) } }
+                                td { (state_badge(lang, item.state)) }
+                                td { (risk_badge(lang, item.risk_level)) " " (item.risk_score) }
+                                td { (maybe_time(lang, viewer.zone, item.planned_start)) }
+                                td { (item.requester) }
+                                td { (item.implementer.as_deref().unwrap_or("–")) }
+                                td { (item.ci_ids.iter().map(|c| ci_names.get(&c.0).map_or_else(|| format!("#{}", c.0), |n| (*n).to_owned())).collect::<Vec<_>>().join(", ")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         @if paging.pages > 1 {
-            @let link = |page: i64| format!("/changes?q={}&state={}&page={page}", crate::web::session::urlencode(query), crate::web::session::urlencode(state));
             nav.paging aria-label=(lang.t("paging-label")) {
-                @if paging.page > 1 { a href=(link(paging.page - 1)) rel="prev" { (lang.t("calendar-previous")) } " " }
+                @if paging.page > 1 { a href=(query.link(None, Some(paging.page - 1))) rel="prev" { (lang.t("calendar-previous")) } " " }
                 (lang.t_with("paging-position", &[("page", arg(paging.page)), ("pages", arg(paging.pages))]))
-                @if paging.page < paging.pages { " " a href=(link(paging.page + 1)) rel="next" { (lang.t("calendar-next")) } }
+                @if paging.page < paging.pages { " " a href=(query.link(None, Some(paging.page + 1))) rel="next" { (lang.t("calendar-next")) } }
             }
         }
     }

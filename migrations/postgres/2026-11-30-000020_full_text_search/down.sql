@@ -1,0 +1,2 @@
+DROP INDEX changes_risk;
+DROP INDEX changes_fulltext;
