@@ -339,6 +339,17 @@ try {
   const number = changeUrl.match(/CHG-0*(\d+)$/)[1];
   await kari.goto(`${base}/changes?q=${number}`);
   check("the change list finds a change by its number", (await kari.locator(`table.changes a[href$='/changes/CHG-${number.padStart(6, "0")}']`).count()) === 1);
+  // A word of its description, typed into the search with a filter, by keyboard; the
+  // filters stay in the URL and the table sorts by a column's header.
+  await kari.goto(`${base}/changes`);
+  await kari.fill("#q", "minor versi");
+  await kari.selectOption("#risk", "medium");
+  await kari.press("#q", "Enter");
+  await kari.waitForURL(/q=minor\+versi/);
+  check("the change list finds a change by a word of its description", (await kari.locator("table.changes tbody tr").count()) === 1 && kari.url().includes("risk=medium"), kari.url());
+  await kari.click("th a:text('Planned start')");
+  check("a column's header sorts the list and keeps the filters", kari.url().includes("sort=start-early") && kari.url().includes("risk=medium") && (await kari.getAttribute("th[aria-sort]", "aria-sort")) === "ascending", kari.url());
+  await audit(kari, "change list filtered");
 
   // The manager finds it on the calendar, in the month, week and list views.
   const nora = await signIn(browser, base, "nora@e2e.no");
