@@ -751,3 +751,16 @@ sort-risk-high = Highest risk first
 sort-risk-low = Lowest risk first
 sort-start-early = Earliest window first
 sort-start-late = Latest window first
+calendar-tentative = tentative
+calendar-show-tentative = Also changes awaiting assessment or approval (tentative)
+calendar-today = today
+calendar-more = +{ $count } more
+calendar-also-this-week = Also this week (more than three at the same time)
+mail-subject-blackout_covers = A blackout now covers { $ref }: { $title }
+mail-intro-blackout_covers = A blackout window was set over this change's planned window. Talk to a change manager: the change may need a new window.
+mail-why-blackout_covers = You get this because you requested this change or are to implement it.
+mail-blackout = Blackout window
+done-blackout-covers = The blackout covers { $count ->
+    [one] one booked change
+   *[other] { $count } booked changes
+}: { $refs }. Their requesters and implementers get an email.

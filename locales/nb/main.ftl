@@ -751,3 +751,16 @@ sort-risk-high = Høyest risiko først
 sort-risk-low = Lavest risiko først
 sort-start-early = Tidligste tidsvindu først
 sort-start-late = Seneste tidsvindu først
+calendar-tentative = foreløpig
+calendar-show-tentative = Også endringer som venter på vurdering eller godkjenning (foreløpige)
+calendar-today = i dag
+calendar-more = +{ $count } til
+calendar-also-this-week = Også denne uken (flere enn tre samtidig)
+mail-subject-blackout_covers = En frysperiode dekker nå { $ref }: { $title }
+mail-intro-blackout_covers = En frysperiode er lagt over det planlagte tidsvinduet til denne endringen. Snakk med en endringsleder: endringen kan trenge et nytt tidsvindu.
+mail-why-blackout_covers = Du får denne fordi du meldte inn endringen eller skal gjennomføre den.
+mail-blackout = Frysperiode
+done-blackout-covers = Frysperioden dekker { $count ->
+    [one] én planlagt endring
+   *[other] { $count } planlagte endringer
+}: { $refs }. Innmelderne og utførerne får e-post.

@@ -107,6 +107,7 @@ mod tests {
             version: 7,
             round: 1,
             on_behalf_of: None,
+            blackout: None,
         }
     }
 

@@ -26,6 +26,8 @@ text_enum! {
         ReminderVote = "reminder_vote",
         /// Named by email address in a work note.
         Mentioned = "mentioned",
+        /// A blackout set or moved over the change's booked window.
+        BlackoutCovers = "blackout_covers",
     }
 }
 
@@ -49,6 +51,17 @@ pub struct Facts {
     /// Sent to a delegate: the member it is for.
     #[serde(default)]
     pub on_behalf_of: Option<OnBehalf>,
+    /// A blackout now covering the change's window.
+    #[serde(default)]
+    pub blackout: Option<BlackoutFacts>,
+}
+
+/// The blackout a `blackout_covers` notice is about.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BlackoutFacts {
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
 }
 
 /// The member a delegate receives a notice for.
@@ -154,6 +167,14 @@ pub fn render(
         (lang.t("field-planned-start"), when(lang, zone, facts.planned_start)),
         (lang.t("field-planned-end"), when(lang, zone, facts.planned_end)),
     ];
+    if let Some(blackout) = &facts.blackout {
+        let window = format!(
+            "{} – {}",
+            lang.datetime(zone, blackout.starts_at),
+            lang.datetime(zone, blackout.ends_at)
+        );
+        details.push((lang.t("mail-blackout"), format!("{} ({window})", blackout.title)));
+    }
     // A vote email carries what a member needs to decide without opening the change.
     if let Some(change) = links.and_then(|l| l.change.as_deref()) {
         let factors: Vec<String> = change
@@ -288,6 +309,7 @@ mod tests {
             version: 6,
             round: 1,
             on_behalf_of: None,
+            blackout: None,
         }
     }
 

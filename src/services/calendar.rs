@@ -33,6 +33,10 @@ pub struct CalendarEntry {
     /// It overlaps another booked change on a shared CI or with the same implementer, or
     /// a blackout.
     pub conflicted: bool,
+    /// What it conflicts with (empty when it does not).
+    pub conflicts: Vec<schedule::Conflict>,
+    /// Not yet approved (awaiting assessment or the CAB): its window is not held yet.
+    pub tentative: bool,
 }
 
 /// Narrows a calendar; conflicts are still judged against every change in the period.
@@ -41,6 +45,8 @@ pub struct CalendarFilter {
     pub ci: Option<CiId>,
     pub change_type: Option<ChangeType>,
     pub state: Option<ChangeState>,
+    /// Also the changes still awaiting assessment or approval, marked as tentative.
+    pub tentative: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -70,7 +76,11 @@ pub fn period(
         return Err(ServiceError::invalid("to", Message::new("msg-period-too-long").arg("days", MAX_DAYS)));
     }
     ctx.db.read(|conn| {
-        let held = changes::in_window(conn, &SHOWN, from, to, ENTRY_LIMIT)?;
+        let mut states = SHOWN.to_vec();
+        if filter.tentative {
+            states.extend([ChangeState::Assess, ChangeState::Authorize]);
+        }
+        let held = changes::in_window(conn, &states, from, to, ENTRY_LIMIT)?;
         let ids: Vec<ChangeId> = held.iter().map(|c| c.id).collect();
         let mut ci_map = changes::ci_ids_of(conn, &ids)?;
         let freezes = blackouts::overlapping(conn, from, to, ENTRY_LIMIT)?;
@@ -93,6 +103,19 @@ pub fn period(
         let holding_marks = schedule::marks(&holding, &freezes);
         let conflicted: BTreeSet<ChangeId> =
             holding.iter().zip(holding_marks).filter(|(_, marked)| *marked).map(|(b, _)| b.id).collect();
+        // What each marked one conflicts with: only the few marked are looked at again.
+        let conflicts_of = |b: &Booked| match conflicted.contains(&b.id) {
+            true => {
+                let planned = schedule::Planned {
+                    id: Some(b.id),
+                    window: b.window,
+                    ci_ids: b.ci_ids.clone(),
+                    implementer: b.implementer,
+                };
+                schedule::conflicts(&planned, &holding, &freezes)
+            }
+            false => Vec::new(),
+        };
         let entries = booked
             .into_iter()
             .filter(|(c, b)| {
@@ -103,6 +126,8 @@ pub fn period(
             .map(|(c, b)| CalendarEntry {
                 reference: c.id.reference(),
                 conflicted: conflicted.contains(&c.id),
+                conflicts: conflicts_of(&b),
+                tentative: matches!(c.state, ChangeState::Assess | ChangeState::Authorize),
                 ci_ids: b.ci_ids.into_iter().collect(),
                 planned_start: b.window.start(),
                 planned_end: b.window.end(),

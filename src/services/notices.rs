@@ -38,6 +38,20 @@ pub fn queue_for_delegate(
     insert_for(conn, kind, change, &payload.to_string(), std::slice::from_ref(delegate), now)
 }
 
+/// Queues the notice that blackout `title` (`starts_at`–`ends_at`) now covers `change`'s
+/// booked window.
+pub fn queue_blackout(
+    conn: &mut DbConn,
+    change: &Change,
+    recipients: &[Caller],
+    (title, starts_at, ends_at): (&str, DateTime<Utc>, DateTime<Utc>),
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<()> {
+    let mut payload = facts(change, None);
+    payload["blackout"] = json!({ "title": title, "starts_at": starts_at, "ends_at": ends_at });
+    insert_for(conn, "blackout_covers", change, &payload.to_string(), recipients, now)
+}
+
 fn facts(change: &Change, comment: Option<&str>) -> serde_json::Value {
     json!({
         "ref": change.id.reference(),

@@ -243,6 +243,16 @@ pub struct NewBlackout {
     pub ci_ids: Vec<CiId>,
 }
 
+/// A booked change a new or moved blackout covers.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Covered {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub title: String,
+    pub planned_start: Option<DateTime<Utc>>,
+    pub planned_end: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BlackoutView {
     pub id: i32,
@@ -250,6 +260,10 @@ pub struct BlackoutView {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub ci_ids: Vec<CiId>,
+    /// When it was just created or moved: the booked (scheduled or in implementation)
+    /// changes it newly covers; their requesters and implementers get an email.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub covers: Vec<Covered>,
 }
 
 impl From<crate::domain::schedule::Freeze> for BlackoutView {
@@ -260,8 +274,74 @@ impl From<crate::domain::schedule::Freeze> for BlackoutView {
             starts_at: f.window.start(),
             ends_at: f.window.end(),
             ci_ids: f.ci_ids.into_iter().collect(),
+            covers: Vec::new(),
         }
     }
+}
+
+/// Most booked changes one blackout is checked against (and announced to).
+const COVERED_LIMIT: i64 = 500;
+
+/// The booked changes (scheduled or in implementation) whose windows `window` overlaps,
+/// on one of `ci_ids` (any, for a global freeze).
+fn covered(
+    conn: &mut DbConn,
+    window: Window,
+    ci_ids: &BTreeSet<CiId>,
+) -> ServiceResult<Vec<crate::domain::change::Change>> {
+    use crate::domain::change::ChangeState;
+    let booked = crate::db::changes::in_window(
+        conn,
+        &[ChangeState::Scheduled, ChangeState::Implement],
+        window.start(),
+        window.end(),
+        COVERED_LIMIT,
+    )?;
+    let ids: Vec<_> = booked.iter().map(|c| c.id).collect();
+    let on = crate::db::changes::ci_ids_of(conn, &ids)?;
+    Ok(booked
+        .into_iter()
+        .filter(|c| ci_ids.is_empty() || on.get(&c.id).is_some_and(|cis| !cis.is_disjoint(ci_ids)))
+        .collect())
+}
+
+/// Emails the requester and implementer of each of `changes` that blackout `title`
+/// (`window`) now covers them, and lists them for the one who set it.
+fn announce_covered(
+    conn: &mut DbConn,
+    title: &str,
+    window: Window,
+    changes: &[crate::domain::change::Change],
+    now: DateTime<Utc>,
+) -> ServiceResult<Vec<Covered>> {
+    let mut people: Vec<_> =
+        changes.iter().flat_map(|c| std::iter::once(c.requester_id).chain(c.implementer_id)).collect();
+    people.sort();
+    people.dedup();
+    let known = crate::db::users::callers(conn, &people)?;
+    for change in changes {
+        let recipients: Vec<Caller> = known
+            .iter()
+            .filter(|p| p.id == change.requester_id || Some(p.id) == change.implementer_id)
+            .cloned()
+            .collect();
+        super::notices::queue_blackout(
+            conn,
+            change,
+            &recipients,
+            (title, window.start(), window.end()),
+            now,
+        )?;
+    }
+    Ok(changes
+        .iter()
+        .map(|c| Covered {
+            reference: c.id.reference(),
+            title: c.title.clone(),
+            planned_start: c.planned_start,
+            planned_end: c.planned_end,
+        })
+        .collect())
 }
 
 pub fn list_blackouts(
@@ -298,9 +378,12 @@ pub fn create_blackout(ctx: &Ctx, caller: &Caller, input: NewBlackout) -> Servic
     ctx.db.write(|conn| {
         let (title, window, ci_ids) = blackout_fields(conn, &input)?;
         let id = blackouts::insert(conn, &title, window, &ci_ids, caller.id, now)?;
-        let payload = serde_json::json!({ "blackout_id": id, "title": title, "starts_at": window.start(), "ends_at": window.end() });
+        let changes = covered(conn, window, &ci_ids)?;
+        let covers = announce_covered(conn, &title, window, &changes, now)?;
+        let refs: Vec<&str> = covers.iter().map(|c| c.reference.as_str()).collect();
+        let payload = serde_json::json!({ "blackout_id": id, "title": title, "starts_at": window.start(), "ends_at": window.end(), "covers": refs });
         record(conn, Event::general(Some(caller.id), "create_blackout", payload), now)?;
-        Ok(BlackoutView { id, title, starts_at: window.start(), ends_at: window.end(), ci_ids: ci_ids.into_iter().collect() })
+        Ok(BlackoutView { id, title, starts_at: window.start(), ends_at: window.end(), ci_ids: ci_ids.into_iter().collect(), covers })
     })
 }
 
@@ -454,13 +537,20 @@ pub fn update_blackout(
     ctx.db.write(|conn| {
         let before = blackouts::find(conn, id)?.ok_or_else(|| no_blackout(id))?;
         let (title, window, ci_ids) = blackout_fields(conn, &input)?;
+        let already: BTreeSet<_> =
+            covered(conn, before.window, &before.ci_ids)?.into_iter().map(|c| c.id).collect();
         blackouts::update(conn, id, &title, window, &ci_ids)?;
+        // Only the changes it covers now and did not before hear of it.
+        let newly: Vec<_> =
+            covered(conn, window, &ci_ids)?.into_iter().filter(|c| !already.contains(&c.id)).collect();
+        let covers = announce_covered(conn, &title, window, &newly, now)?;
         let after = BlackoutView {
             id,
             title,
             starts_at: window.start(),
             ends_at: window.end(),
             ci_ids: ci_ids.into_iter().collect(),
+            covers,
         };
         let payload =
             serde_json::json!({ "blackout_id": id, "before": BlackoutView::from(before), "after": after });

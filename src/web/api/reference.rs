@@ -4,7 +4,7 @@ use super::changes::{parse_number, parse_time};
 use crate::domain::caller::Caller;
 use crate::domain::change::{ChangeState, ChangeType};
 use crate::domain::ids::{CiId, TemplateId};
-use crate::domain::validation::FieldErrors;
+use crate::domain::validation::{FieldErrors, Message};
 use crate::services::calendar::{self, Calendar, CalendarFilter};
 use crate::services::reference::CiView;
 use crate::services::reference::{self, BlackoutView, NewBlackout, NewCi, NewTemplate, TemplateView};
@@ -163,6 +163,10 @@ pub struct CalendarParams {
     pub change_type: Option<String>,
     #[param(value_type = Option<ChangeState>)]
     pub state: Option<String>,
+    /// Also the changes awaiting assessment or approval, marked `tentative` (`true`; the
+    /// calendar page's checkbox sends `on`).
+    #[param(value_type = Option<bool>)]
+    pub tentative: Option<String>,
 }
 
 impl CalendarParams {
@@ -181,10 +185,16 @@ impl CalendarParams {
             .and_then(|t| errors.check("type", t.parse()));
         let state =
             self.state.as_deref().filter(|s| !s.is_empty()).and_then(|s| errors.check("state", s.parse()));
+        let tentative = match self.tentative.as_deref().unwrap_or("") {
+            "" | "false" => Some(false),
+            "true" | "on" => Some(true),
+            _ => errors.check("tentative", Err::<bool, _>(Message::new("msg-bool"))),
+        };
         Ok(errors.finish(|| CalendarFilter {
             ci: ci.and_then(|c| i32::try_from(c).ok()).map(CiId),
             change_type,
             state,
+            tentative: tentative.unwrap_or(false),
         })?)
     }
 }

@@ -156,12 +156,32 @@ async fn submit<F>(
 where
     F: FnOnce(&Ctx, &crate::domain::caller::Caller) -> ServiceResult<()> + Send + 'static,
 {
+    submit_then(ctx, viewer, target, typed, work, |_, ()| ()).await
+}
+
+/// As `submit`, with `landed` given what the service returned, before the redirect (to
+/// say what it did).
+async fn submit_then<T, F>(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    target: impl Into<Target>,
+    typed: Vec<(String, String)>,
+    work: F,
+    landed: impl FnOnce(&Viewer, T),
+) -> Result<HttpResponse, PageError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Ctx, &crate::domain::caller::Caller) -> ServiceResult<T> + Send + 'static,
+{
     let target = target.into();
     let section = target.section;
     let caller = viewer.caller.clone();
     let lang = viewer.lang;
     match crate::web::run(ctx.clone(), move |ctx| work(ctx, &caller)).await {
-        Ok(()) => Ok(see_other(view::path(section))),
+        Ok(done) => {
+            landed(&viewer, done);
+            Ok(see_other(view::path(section)))
+        }
         Err(error) => {
             let (status, errors) = Refusal::fields_or_page(error, lang)?;
             show(ctx, viewer, target, Shown::again(status, errors, typed)).await
@@ -342,9 +362,18 @@ async fn blackout_form(
             return refused_fields(ctx, viewer, target, &form, errors).await;
         }
     };
-    submit(ctx, viewer, target, form.typed(), move |ctx, caller| match editing {
-        None => reference::create_blackout(ctx, caller, input).map(|_| ()),
-        Some(id) => reference::update_blackout(ctx, caller, id, input).map(|_| ()),
+    let work = move |ctx: &Ctx, caller: &_| match editing {
+        None => reference::create_blackout(ctx, caller, input),
+        Some(id) => reference::update_blackout(ctx, caller, id, input),
+    };
+    // The booked changes it covers, named to the one who set it.
+    submit_then(ctx, viewer, target, form.typed(), work, |viewer, blackout| {
+        if !blackout.covers.is_empty() {
+            let refs: Vec<&str> = blackout.covers.iter().map(|c| c.reference.as_str()).collect();
+            let args =
+                [("count", crate::i18n::num(refs.len() as i64)), ("refs", crate::i18n::arg(refs.join(", ")))];
+            viewer.confirm(viewer.lang.t_with("done-blackout-covers", &args));
+        }
     })
     .await
 }

@@ -31,12 +31,18 @@ pub async fn show(
     let from = view::start_of(viewer.zone, days.0);
     let to = view::start_of(viewer.zone, days.1 + Duration::days(1));
     let filter = params.filter().map_err(|error| PageError::Service { error, lang: viewer.lang })?;
-    let query: String = [("ci", &params.ci), ("type", &params.change_type), ("state", &params.state)]
-        .iter()
-        .filter_map(|(name, value)| {
-            value.as_deref().filter(|v| !v.is_empty()).map(|v| format!("&{name}={}", urlencode(v)))
-        })
-        .collect();
+    let tentative = filter.tentative;
+    let query: String = [
+        ("ci", &params.ci),
+        ("type", &params.change_type),
+        ("state", &params.state),
+        ("tentative", &params.tentative),
+    ]
+    .iter()
+    .filter_map(|(name, value)| {
+        value.as_deref().filter(|v| !v.is_empty()).map(|v| format!("&{name}={}", urlencode(v)))
+    })
+    .collect();
     let caller = viewer.caller.clone();
     let (data, cis) = page_run(ctx, viewer.lang, move |ctx| {
         Ok((calendar::period(ctx, &caller, from, to, &filter)?, reference::list_cis(ctx, &caller, 0)?))
@@ -47,8 +53,9 @@ pub async fn show(
         ci: params.ci.as_deref().unwrap_or(""),
         change_type: params.change_type.as_deref().unwrap_or(""),
         state: params.state.as_deref().unwrap_or(""),
+        tentative,
         query,
     };
-    let body = view::calendar(&viewer, view, anchor, days, &data, &filters);
+    let body = view::calendar(&viewer, view, anchor, days, &data, &filters, today);
     Ok(html(StatusCode::OK, page(&viewer, &viewer.lang.t("nav-calendar"), body)))
 }

@@ -90,12 +90,159 @@ fn touches(zone: Tz, day: NaiveDate, start: DateTime<Utc>, end: DateTime<Utc>) -
 
 fn entry(lang: Lang, zone: Tz, item: &CalendarEntry) -> Markup {
     html! {
-        li class={ "entry" @if item.conflicted { " conflicted" } } {
+        li class={ "entry" @if item.conflicted { " conflicted" } @if item.tentative { " tentative" } } {
             a href=(format!("/changes/{}", item.reference)) { (item.reference) " " (item.title) }
             " " (state_badge(lang, item.state))
-            @if item.conflicted { " " strong.conflict { (lang.t("calendar-conflict")) } }
+            @if item.tentative { " " em.tentative { (lang.t("calendar-tentative")) } }
             br;
             span.when { (time(lang, zone, item.planned_start)) " – " (time(lang, zone, item.planned_end)) }
+            (conflict_words(lang, item))
+        }
+    }
+}
+
+/// What an entry conflicts with, in words: "Conflict: same configuration item as
+/// CHG-000012 Patch the mail servers".
+fn conflict_words(lang: Lang, item: &CalendarEntry) -> Markup {
+    html! {
+        @if item.conflicted {
+            br;
+            strong.conflict { (lang.t("calendar-conflict")) ": " }
+            @for (n, conflict) in item.conflicts.iter().enumerate() {
+                @if n > 0 { "; " }
+                (lang.t(&format!("conflict-{}", conflict.kind))) " – "
+                @if let Some(reference) = &conflict.change_ref { (reference) " " }
+                (conflict.title)
+            }
+        }
+    }
+}
+
+/// Most entries a day of the month view shows; the rest are "+N more", a link to its week.
+const MONTH_DAY_ENTRIES: usize = 3;
+
+/// One day's piece of an entry in the week's time grid: the hours it covers that day
+/// (`[start, end)`, 0–24) and its lane among those it overlaps.
+struct Piece<'a> {
+    item: &'a CalendarEntry,
+    day: usize,
+    start: u32,
+    end: u32,
+    lane: usize,
+    lanes: usize,
+}
+
+/// Lanes in a day column of the week grid: three overlapping changes side by side; a
+/// fourth at the same time goes in the list below the grid.
+const LANES: usize = 3;
+
+/// The entries of the week laid out on the time grid: clipped to each day they touch,
+/// rounded out to whole hours, and given lanes so that overlaps stand side by side.
+fn week_pieces<'a>(
+    zone: Tz,
+    first: NaiveDate,
+    items: &'a [CalendarEntry],
+) -> (Vec<Piece<'a>>, Vec<&'a CalendarEntry>) {
+    let mut pieces = Vec::new();
+    let mut crowded = Vec::new();
+    for day in 0..7 {
+        let date = first + Duration::days(day as i64);
+        let (day_start, day_end) = (start_of(zone, date), start_of(zone, date + Duration::days(1)));
+        let mut today: Vec<(u32, u32, &CalendarEntry)> = items
+            .iter()
+            .filter(|c| c.planned_start < day_end && c.planned_end > day_start)
+            .map(|c| {
+                let hours = |at: DateTime<Utc>| (at - day_start).num_minutes().clamp(0, 24 * 60);
+                let start = (hours(c.planned_start) / 60) as u32;
+                let end = ((hours(c.planned_end) + 59) / 60).max(i64::from(start) + 1).min(24) as u32;
+                (start, end, c)
+            })
+            .collect();
+        today.sort_by_key(|(start, end, c)| (*start, std::cmp::Reverse(*end), c.id));
+        // Greedy lanes: each piece takes the first lane free at its start.
+        let mut lane_ends: Vec<u32> = Vec::new();
+        let mut placed: Vec<(u32, u32, usize, &CalendarEntry)> = Vec::new();
+        for (start, end, item) in today {
+            match lane_ends.iter().position(|&busy_until| busy_until <= start) {
+                Some(lane) => {
+                    lane_ends[lane] = end;
+                    placed.push((start, end, lane, item));
+                }
+                None if lane_ends.len() < LANES => {
+                    lane_ends.push(end);
+                    placed.push((start, end, lane_ends.len() - 1, item));
+                }
+                None => {
+                    if !crowded.iter().any(|c: &&CalendarEntry| c.id == item.id) {
+                        crowded.push(item);
+                    }
+                }
+            }
+        }
+        // Each piece is as wide as the lanes in use while it runs allow.
+        for &(start, end, lane, item) in &placed {
+            let lanes = placed
+                .iter()
+                .filter(|(s, e, _, _)| *s < end && *e > start)
+                .map(|(_, _, l, _)| l + 1)
+                .max()
+                .unwrap_or(1);
+            pieces.push(Piece { item, day, start, end, lane, lanes });
+        }
+    }
+    (pieces, crowded)
+}
+
+/// The week as a time grid: a column per day, a row per hour, each change from its start
+/// to its end (placed by classes, as the pages' Content-Security-Policy allows no inline
+/// style), overlapping changes side by side.
+fn week_grid(
+    lang: Lang,
+    zone: Tz,
+    first: NaiveDate,
+    today: NaiveDate,
+    data: &Calendar,
+    title: &str,
+) -> Markup {
+    let weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let (pieces, crowded) = week_pieces(zone, first, &data.changes);
+    html! {
+        div.week-grid role="group" aria-label=(title) {
+            div.corner {}
+            @for (n, day) in weekdays.iter().enumerate() {
+                @let date = first + Duration::days(n as i64);
+                div class={ "day-head col-" (n * 6 + 2) @if date == today { " today" } } aria-current=[(date == today).then_some("date")] {
+                    abbr title=(lang.t(&format!("weekday-full-{day}"))) { (lang.t(&format!("weekday-{day}"))) }
+                    " " time datetime=(date.to_string()) { (lang.date(date)) }
+                    @if date == today { " " span.today-mark { (lang.t("calendar-today")) } }
+                }
+            }
+            @for hour in 0..24u32 {
+                div class=(format!("hour row-{hour}")) { (format!("{hour:02}:00")) }
+            }
+            @for n in 0..7usize {
+                @let date = first + Duration::days(n as i64);
+                @let frozen = data.blackouts.iter().any(|b| touches(zone, date, b.starts_at, b.ends_at));
+                div class={ "day-column col-" (n * 6 + 2) @if date == today { " today" } @if frozen { " frozen" } } {}
+            }
+            @for piece in &pieces {
+                @let width = 6 / piece.lanes;
+                @let item = piece.item;
+                div class={
+                    "slot col-" (piece.day * 6 + 2 + piece.lane * width) " span-" (width)
+                    " row-" (piece.start) " rows-" (piece.end - piece.start)
+                    @if item.conflicted { " conflicted" } @if item.tentative { " tentative" }
+                } {
+                    a href=(format!("/changes/{}", item.reference)) { (item.reference) " " (item.title) }
+                    span.when { " " (time(lang, zone, item.planned_start)) " – " (time(lang, zone, item.planned_end)) }
+                    @if item.tentative { " " em { (lang.t("calendar-tentative")) } }
+                    (conflict_words(lang, item))
+                }
+            }
+        }
+        @if !crowded.is_empty() {
+            h2 { (lang.t("calendar-also-this-week")) }
+            ul.entries { @for item in crowded { (entry(lang, zone, item)) } }
         }
     }
 }
@@ -106,6 +253,8 @@ pub struct Filters<'a> {
     pub ci: &'a str,
     pub change_type: &'a str,
     pub state: &'a str,
+    /// Changes awaiting assessment or approval are shown, as tentative.
+    pub tentative: bool,
     /// The same filters as a query-string tail (`&ci=3&type=normal`) for navigation links.
     pub query: String,
 }
@@ -118,6 +267,7 @@ pub fn calendar(
     days: (NaiveDate, NaiveDate),
     data: &Calendar,
     filters: &Filters<'_>,
+    today: NaiveDate,
 ) -> Markup {
     let lang = viewer.lang;
     let zone = viewer.zone;
@@ -153,6 +303,7 @@ pub fn calendar(
             (select(&lang.t("field-cis"), "ci", &ci_options, filters.ci, None))
             (select(&lang.t("field-type"), "type", &type_options, filters.change_type, None))
             (select(&lang.t("field-state"), "state", &state_options, filters.state, None))
+            div.check { input #tentative type="checkbox" name="tentative" value="on" checked[filters.tentative]; label for="tentative" { (lang.t("calendar-show-tentative")) } }
             button type="submit" { (lang.t("filter-apply")) }
         }
         nav.calendar-nav aria-label=(lang.t("calendar-navigation")) {
@@ -177,7 +328,8 @@ pub fn calendar(
                 @if data.changes.is_empty() { p.empty { (lang.t("list-empty")) } }
                 @else { ul.entries { @for item in &data.changes { (entry(lang, zone, item)) } } }
             }
-            View::Month | View::Week => {
+            View::Week => { (week_grid(lang, zone, days.0, today, data, &title)) }
+            View::Month => {
                 table.calendar {
                     caption { (title) }
                     thead { tr { @for day in weekdays { th scope="col" { abbr title=(lang.t(&format!("weekday-full-{day}"))) { (lang.t(&format!("weekday-{day}"))) } } } } }
@@ -188,15 +340,23 @@ pub fn calendar(
                                 @for offset in 0..7 {
                                     @let day = days.0 + Duration::days(week * 7 + offset);
                                     @let frozen: Vec<&str> = data.blackouts.iter().filter(|b| touches(zone, day, b.starts_at, b.ends_at)).map(|b| b.title.as_str()).collect();
-                                    td class={ "day" @if !frozen.is_empty() { " frozen" } @if day.month() != anchor.month() && view == View::Month { " other-month" } } {
+                                    @let on_day: Vec<&CalendarEntry> = data.changes.iter().filter(|c| touches(zone, day, c.planned_start, c.planned_end)).collect();
+                                    td class={ "day" @if !frozen.is_empty() { " frozen" } @if day.month() != anchor.month() { " other-month" } @if day == today { " today" } }
+                                        aria-current=[(day == today).then_some("date")] {
                                         div.date {
                                             time datetime=(day.to_string()) { (day.format("%d")) }
                                             span.visually-hidden { " " (day.to_string()) }
+                                            @if day == today { " " span.today-mark { (lang.t("calendar-today")) } }
                                         }
                                         @for title in &frozen { div.freeze { (lang.t("calendar-freeze")) ": " (title) } }
                                         ul.entries {
-                                            @for item in data.changes.iter().filter(|c| touches(zone, day, c.planned_start, c.planned_end)) {
+                                            @for item in on_day.iter().take(MONTH_DAY_ENTRIES) {
                                                 (entry(lang, zone, item))
+                                            }
+                                        }
+                                        @if on_day.len() > MONTH_DAY_ENTRIES {
+                                            a.more href=(link(View::Week, day)) {
+                                                (lang.t_with("calendar-more", &[("count", crate::i18n::num((on_day.len() - MONTH_DAY_ENTRIES) as i64))]))
                                             }
                                         }
                                     }
