@@ -287,13 +287,13 @@ role-manager = Manager (read only)
 role-admin = Administrator
 
 # Reports
-report-from = From (YYYY-MM-DD)
-report-to = To (YYYY-MM-DD)
-report-csv = Download the changes of the period (CSV)
+report-from = From
+report-to = To
+report-csv = Download the changes of the period for Excel (CSV)
 report-kpis = Key figures
 report-created = Changes created
 report-completed = Changes completed
-report-success-rate = Success rate (successful ÷ completed)
+report-success-rate = Share successful of those completed
 report-failed = Failed or backed out
 report-emergency-ratio = Share of emergency changes
 report-lead-time = Median lead time (submission → decision)
@@ -764,3 +764,7 @@ done-blackout-covers = The blackout covers { $count ->
     [one] one booked change
    *[other] { $count } booked changes
 }: { $refs }. Their requesters and implementers get an email.
+report-csv-plain = plain CSV for programs (commas, codes, UTC)
+report-csv-score = Risk score
+report-csv-created = Created
+report-week = Week { $week } ({ $monday })

@@ -287,9 +287,9 @@ role-manager = Leder (kun lesing)
 role-admin = Administrator
 
 # Reports
-report-from = Fra (ÅÅÅÅ-MM-DD)
-report-to = Til (ÅÅÅÅ-MM-DD)
-report-csv = Last ned periodens endringer (CSV)
+report-from = Fra
+report-to = Til
+report-csv = Last ned periodens endringer for Excel (CSV)
 report-kpis = Nøkkeltall
 report-created = Endringer opprettet
 report-completed = Endringer gjennomført
@@ -764,3 +764,7 @@ done-blackout-covers = Frysperioden dekker { $count ->
     [one] én planlagt endring
    *[other] { $count } planlagte endringer
 }: { $refs }. Innmelderne og utførerne får e-post.
+report-csv-plain = ren CSV for programmer (komma, koder, UTC)
+report-csv-score = Risikopoeng
+report-csv-created = Opprettet
+report-week = Uke { $week } ({ $monday })

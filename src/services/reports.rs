@@ -185,44 +185,101 @@ pub fn summary(
 /// Most rows one CSV export holds.
 pub const CSV_LIMIT: i64 = 20_000;
 
+/// Which CSV: the plain one for programs, or one a spreadsheet opens in the reader's
+/// language.
+#[derive(Debug, Clone, Copy)]
+pub enum CsvFormat {
+    /// Comma-separated, English codes (`normal`, `scheduled`), RFC 3339 UTC times.
+    Plain,
+    /// For Excel: a UTF-8 byte-order mark, `;` between cells for Bokmål readers (`,` for
+    /// English), headers and values in the reader's words, local times Excel reads as
+    /// times (`10.12.2026 18:00`; English `2026-12-10 18:00`).
+    Spreadsheet { lang: crate::i18n::Lang, zone: chrono_tz::Tz },
+}
+
 /// The changes created in the period as CSV (RFC 4180), oldest first.
 pub fn changes_csv(
     ctx: &Ctx,
     caller: &Caller,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    format: CsvFormat,
 ) -> ServiceResult<String> {
+    use crate::i18n::Lang;
     ctx.require(caller, Permission::ReadReports, &Object::none())?;
     check_period(from, to)?;
     let rows = ctx.db.query(|conn| crate::db::changes::created_between(conn, from, to, CSV_LIMIT))?;
-    let mut out = String::from(
-        "ref,title,type,state,risk_level,risk_score,planned_start,planned_end,closure_code,created_at\r\n",
-    );
+    let (mut out, separator) = match format {
+        CsvFormat::Plain => (String::new(), ','),
+        CsvFormat::Spreadsheet { lang: Lang::Nb, .. } => ("\u{feff}".to_owned(), ';'),
+        CsvFormat::Spreadsheet { lang: Lang::En, .. } => ("\u{feff}".to_owned(), ','),
+    };
+    let headers: Vec<String> = match format {
+        CsvFormat::Plain => {
+            "ref,title,type,state,risk_level,risk_score,planned_start,planned_end,closure_code,created_at"
+                .split(',')
+                .map(str::to_owned)
+                .collect()
+        }
+        CsvFormat::Spreadsheet { lang, .. } => [
+            "field-ref",
+            "field-title",
+            "field-type",
+            "field-state",
+            "field-risk",
+            "report-csv-score",
+            "field-planned-start",
+            "field-planned-end",
+            "field-closure-code",
+            "report-csv-created",
+        ]
+        .iter()
+        .map(|key| lang.t(key))
+        .collect(),
+    };
+    let line = |out: &mut String, cells: &[String]| {
+        let cells: Vec<String> = cells.iter().map(|cell| csv_cell(cell, separator)).collect();
+        out.push_str(&cells.join(&separator.to_string()));
+        out.push_str("\r\n");
+    };
+    line(&mut out, &headers);
+    let time = |at: Option<DateTime<Utc>>| match (format, at) {
+        (_, None) => String::new(),
+        (CsvFormat::Plain, Some(at)) => at.to_rfc3339(),
+        (CsvFormat::Spreadsheet { lang: Lang::Nb, zone }, Some(at)) => {
+            at.with_timezone(&zone).format("%d.%m.%Y %H:%M").to_string()
+        }
+        (CsvFormat::Spreadsheet { lang: Lang::En, zone }, Some(at)) => {
+            at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string()
+        }
+    };
+    let word = |prefix: &str, code: &str| match format {
+        CsvFormat::Plain => code.to_owned(),
+        CsvFormat::Spreadsheet { lang, .. } => lang.t(&format!("{prefix}-{code}")),
+    };
     for c in rows {
         let cells = [
             c.id.reference(),
-            c.title,
-            c.change_type.to_string(),
-            c.state.to_string(),
-            c.risk.level.to_string(),
+            c.title.clone(),
+            word("type", c.change_type.as_str()),
+            word("state", c.state.as_str()),
+            word("risk", c.risk.level.as_str()),
             c.risk.score.to_string(),
-            c.planned_start.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            c.planned_end.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            c.closure_code.map(|c| c.to_string()).unwrap_or_default(),
-            c.created_at.to_rfc3339(),
+            time(c.planned_start),
+            time(c.planned_end),
+            c.closure_code.map(|code| word("closure", code.as_str())).unwrap_or_default(),
+            time(Some(c.created_at)),
         ];
-        let line: Vec<String> = cells.iter().map(|cell| csv_cell(cell)).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
+        line(&mut out, &cells);
     }
     Ok(out)
 }
 
-/// Quotes a cell when it holds a comma, quote or line break; cells that a spreadsheet
-/// would run as a formula are prefixed with `'`.
-fn csv_cell(text: &str) -> String {
+/// Quotes a cell when it holds the separator, a quote or a line break; cells that a
+/// spreadsheet would run as a formula are prefixed with `'`.
+fn csv_cell(text: &str, separator: char) -> String {
     let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() };
-    if text.contains([',', '"', '\n', '\r']) {
+    if text.contains([separator, '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
         text
@@ -242,9 +299,11 @@ mod tests {
 
     #[test]
     fn csv_cells_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_cell("plain"), "plain");
-        assert_eq!(csv_cell("a, b"), "\"a, b\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(csv_cell("plain", ','), "plain");
+        assert_eq!(csv_cell("a, b", ','), "\"a, b\"");
+        assert_eq!(csv_cell("a, b", ';'), "a, b");
+        assert_eq!(csv_cell("a; b", ';'), "\"a; b\"");
+        assert_eq!(csv_cell("say \"hi\"", ','), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=SUM(A1)", ','), "'=SUM(A1)");
     }
 }

@@ -206,6 +206,7 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
         ("/api/v1/calendar/closed-days", vec![on(M::POST, workdays::close_day)]),
         ("/api/v1/calendar/closed-days/{day}", vec![on(M::DELETE, workdays::reopen_day)]),
         ("/api/v1/reports/summary", vec![on(M::GET, reference::report)]),
+        ("/api/v1/reports/changes.csv", vec![on(M::GET, reference::changes_csv)]),
         ("/api/v1/outbox/failed", vec![on(M::GET, outbox::failed)]),
         ("/api/v1/outbox/{id}/retry", vec![on(M::POST, outbox::retry)]),
         ("/api/v1/cis", vec![on(M::GET, reference::list_cis), on(M::POST, reference::create_ci)]),

@@ -10,7 +10,8 @@ use serde_json::json;
 
 on_both_backends!(
     the_report_counts_what_happened_in_the_period,
-    the_report_figures_match_a_hand_computed_fixture
+    the_report_figures_match_a_hand_computed_fixture,
+    the_csv_for_excel_reads_as_the_reader_writes_and_the_plain_one_as_a_program_reads
 );
 
 async fn the_report_counts_what_happened_in_the_period(backend: Backend) {
@@ -185,4 +186,38 @@ async fn the_report_figures_match_a_hand_computed_fixture(backend: Backend) {
         .map(|week| (week.to_string(), i64::from(week == monday(start))))
         .collect();
     assert_eq!(weeks, expected);
+}
+
+async fn the_csv_for_excel_reads_as_the_reader_writes_and_the_plain_one_as_a_program_reads(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let manager = app.user("nora", &[Role::Manager]).await;
+    let staged = app.change_in(ChangeState::Scheduled).await;
+    let reference = staged.change["ref"].as_str().unwrap().to_owned();
+    let start: chrono::DateTime<chrono::Utc> =
+        staged.change["planned_start"].as_str().unwrap().parse().unwrap();
+    let oslo = start.with_timezone(&chrono_tz::Europe::Oslo);
+
+    // The reports page's link, for a Bokmål reader: BOM, semicolons, Norwegian words and
+    // local times that Excel reads as times.
+    let browser = crate::pages::sign_in(&app, &manager).await;
+    let response = browser.get(format!("{}/reports/changes.csv", app.address)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    assert!(text.starts_with("\u{feff}Referanse;Tittel;Type;Status"), "{}", &text[..text.len().min(200)]);
+    let row = text.lines().find(|l| l.starts_with(&reference)).expect("the change's row");
+    assert!(row.contains(";Planlagt;"), "{row}");
+    assert!(row.contains(&oslo.format("%d.%m.%Y %H:%M").to_string()), "local time: {row}");
+    assert!(!row.contains(&start.to_rfc3339()), "no RFC 3339 UTC time: {row}");
+
+    // The plain one, on the page and in the API: commas, codes, UTC.
+    let plain =
+        browser.get(format!("{}/reports/changes.csv?format=plain", app.address)).send().await.unwrap();
+    let plain = plain.text().await.unwrap();
+    let (status, api) = app.call(Method::GET, "/api/v1/reports/changes.csv", Some(&manager), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(api.as_str().unwrap(), plain, "the API's CSV is the plain one");
+    assert!(plain.starts_with("ref,title,type,state,"), "{plain}");
+    let row = plain.lines().find(|l| l.starts_with(&reference)).expect("the change's row");
+    assert!(row.contains(",scheduled,"), "{row}");
+    assert!(row.contains(&start.to_rfc3339()), "{row}");
 }

@@ -367,9 +367,12 @@ try {
   await nora.goto(`${base}/reports`);
   check("the reports draw their charts", (await nora.locator("svg.chart").count()) === 3);
   await audit(nora, "reports");
-  const csv = await nora.request.get(`${base}${await nora.getAttribute("a[download]", "href")}`);
+  // As the browser asks for it: in the page's language (the request context sends none).
+  const csv = await nora.request.get(`${base}${await nora.getAttribute("a[download]", "href")}`, { headers: { "accept-language": "en-GB" } });
   const text = await csv.text();
-  check("the CSV export lists the change", csv.ok() && text.startsWith("ref,title") && text.includes(reference), text.slice(0, 200));
+  check("the CSV export for Excel lists the change in the reader's words", csv.ok() && text.startsWith("\uFEFFReference,Title") && text.includes(reference) && text.includes("Scheduled"), text.slice(0, 200));
+  const plain = await (await nora.request.get(`${base}${await nora.getAttribute("a[download] >> nth=1", "href")}`)).text();
+  check("the plain CSV export is for programs", plain.startsWith("ref,title") && plain.includes(",scheduled,"), plain.slice(0, 200));
 
   // The implementer carries it out; the change manager closes it with the review.
   const ivar = await signIn(browser, base, "ivar@e2e.no");

@@ -227,6 +227,22 @@ pub async fn report(
     Ok(web::Json(run(ctx, move |ctx| reports::summary(ctx, &caller, from, to, zone)).await?))
 }
 
+/// The changes created in a period as plain CSV (RFC 4180: commas, English codes, RFC 3339
+/// UTC times), for programs; the reports page offers one for spreadsheets too.
+#[utoipa::path(get, path = "/api/v1/reports/changes.csv", params(ReportPeriodParams),
+    responses((status = 200, description = "the changes, one per row", content_type = "text/csv"),
+        (status = 403, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn changes_csv(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    period: Query<ReportPeriodParams>,
+) -> ServiceResult<actix_web::HttpResponse> {
+    let (from, to) = period.period(ctx.clock.now())?;
+    let format = reports::CsvFormat::Plain;
+    let body = run(ctx, move |ctx| reports::changes_csv(ctx, &caller, from, to, format)).await?;
+    Ok(actix_web::HttpResponse::Ok().content_type("text/csv; charset=utf-8").body(body))
+}
+
 /// Change a configuration item (admins): the whole item, as when adding it.
 #[utoipa::path(put, path = "/api/v1/cis/{id}", params(("id" = i32, Path)), request_body = NewCi,
     responses((status = 200, body = CiView), (status = 403, body = Problem), (status = 404, body = Problem),

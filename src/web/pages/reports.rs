@@ -15,6 +15,8 @@ use serde::Deserialize;
 pub struct Period {
     from: Option<String>,
     to: Option<String>,
+    /// `plain` for the machine-readable CSV; otherwise the one for a spreadsheet.
+    format: Option<String>,
 }
 
 impl Period {
@@ -77,7 +79,12 @@ pub async fn csv(
 ) -> Result<HttpResponse, PageError> {
     let (from_text, to_text, from, to) = period.resolve(&viewer, ctx.clock.now())?;
     let caller = viewer.caller.clone();
-    let body = page_run(ctx, viewer.lang, move |ctx| reports::changes_csv(ctx, &caller, from, to)).await?;
+    let format = match period.format.as_deref() {
+        Some("plain") => reports::CsvFormat::Plain,
+        _ => reports::CsvFormat::Spreadsheet { lang: viewer.lang, zone: viewer.zone },
+    };
+    let body =
+        page_run(ctx, viewer.lang, move |ctx| reports::changes_csv(ctx, &caller, from, to, format)).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
