@@ -83,7 +83,7 @@ fn lines(mail: MeetingMail, notice: &MeetingNotice, lang: Lang, zone: Tz) -> Vec
                 .decisions
                 .iter()
                 .map(|d| {
-                    let outcome = lang.t(&format!("meeting-outcome-{}", d.outcome));
+                    let outcome = lang.t(&format!("meeting-decided-{}", d.outcome));
                     match d.comment.is_empty() {
                         true => format!("{} {}: {outcome}", d.reference, d.title),
                         false => format!("{} {}: {outcome} — {}", d.reference, d.title, d.comment),
@@ -245,7 +245,7 @@ mod tests {
         let minutes = render(MeetingMail::Minutes, &notice(), Lang::En, chrono_tz::UTC, "https://e.example");
         assert!(minutes.text.contains("Kari, Ola, Kari for Per"), "{}", minutes.text);
         assert!(
-            minutes.text.contains("CHG-000001 Upgrade archive: Reject — Payroll run"),
+            minutes.text.contains("CHG-000001 Upgrade archive: Rejected — Payroll run"),
             "{}",
             minutes.text
         );

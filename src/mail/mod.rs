@@ -6,3 +6,6 @@ pub mod meeting;
 pub mod notice;
 pub mod transport;
 pub mod worker;
+
+#[cfg(test)]
+mod snapshot_tests;

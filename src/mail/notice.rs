@@ -204,7 +204,7 @@ pub fn render(
             (lang.t("field-requester"), change.requester.clone()),
             (lang.t("field-description"), summary(&change.description, 300)),
             (
-                lang.t("section-risk"),
+                lang.t("mail-risk-factors"),
                 if factors.is_empty() { lang.t("risk-no-factors") } else { factors.join("; ") },
             ),
             (
