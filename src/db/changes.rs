@@ -249,8 +249,10 @@ pub enum ListOrder {
     Oldest,
     /// Highest risk score first, then oldest (the CAB queue).
     RiskFirst,
-    /// Lowest risk score first, then newest.
+    /// Lowest risk score first, then oldest (the `(risk_score, id)` index forwards).
     RiskLast,
+    /// Highest risk score first, then newest (the same index backwards).
+    RiskHighest,
     /// Soonest planned start first (upcoming work; for changes that all have a window).
     Soonest,
     /// By planned start, earliest first, changes without a window last (both databases).
@@ -275,7 +277,7 @@ pub fn search_words(text: &str) -> Vec<String> {
 /// The text PostgreSQL's full-text index is built on (`changes_fulltext`), word for word
 /// as the migration writes it, so the planner uses the index: title and description with
 /// ASCII punctuation read as spaces, as SQLite's FTS5 `unicode61` tokenizer reads it.
-const PG_DOCUMENT: &str = "to_tsvector('simple', regexp_replace(changes.title || ' ' || changes.description, '[!-/:-@[-`{-~]+', ' ', 'g'))";
+const PG_DOCUMENT: &str = "to_tsvector('simple', regexp_replace(fts.title || ' ' || fts.description, '[!-/:-@[-`{-~]+', ' ', 'g'))";
 
 /// Changes whose title or description holds every one of `words` (as a word prefix):
 /// FTS5 on SQLite, a `tsvector` GIN index on PostgreSQL.
@@ -289,9 +291,13 @@ fn full_text(
         true => {
             let query = words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
             Box::new(
-                diesel::dsl::sql::<Bool>(&format!("{PG_DOCUMENT} @@ to_tsquery('simple', "))
-                    .bind::<Text, _>(query)
-                    .sql(")"),
+                // The matching ids first, once (an InitPlan over the GIN index), so the
+                // planner never walks the list's order computing each row's words.
+                diesel::dsl::sql::<Bool>(&format!(
+                    "changes.id = ANY(ARRAY(SELECT fts.id FROM changes fts WHERE {PG_DOCUMENT} @@ to_tsquery('simple', "
+                ))
+                .bind::<Text, _>(query)
+                .sql(")))"),
             )
         }
         false => {
@@ -376,7 +382,8 @@ pub fn list(
         ListOrder::Newest => query.order(changes::id.desc()),
         ListOrder::Oldest => query.order(changes::id.asc()),
         ListOrder::RiskFirst => query.order((changes::risk_score.desc(), changes::id.asc())),
-        ListOrder::RiskLast => query.order((changes::risk_score.asc(), changes::id.desc())),
+        ListOrder::RiskHighest => query.order((changes::risk_score.desc(), changes::id.desc())),
+        ListOrder::RiskLast => query.order((changes::risk_score.asc(), changes::id.asc())),
         ListOrder::Soonest => query.order((changes::planned_start.asc(), changes::id.asc())),
         ListOrder::StartAscending => {
             query.order((no_window, changes::planned_start.asc(), changes::id.asc()))

@@ -593,7 +593,7 @@ impl Sort {
         match self {
             Sort::Newest => O::Newest,
             Sort::Oldest => O::Oldest,
-            Sort::RiskHigh => O::RiskFirst,
+            Sort::RiskHigh => O::RiskHighest,
             Sort::RiskLow => O::RiskLast,
             Sort::StartEarly => O::StartAscending,
             Sort::StartLate => O::StartDescending,
