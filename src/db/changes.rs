@@ -277,7 +277,8 @@ pub fn search_words(text: &str) -> Vec<String> {
 /// The text PostgreSQL's full-text index is built on (`changes_fulltext`), word for word
 /// as the migration writes it, so the planner uses the index: title and description with
 /// ASCII punctuation read as spaces, as SQLite's FTS5 `unicode61` tokenizer reads it.
-const PG_DOCUMENT: &str = "to_tsvector('simple', regexp_replace(fts.title || ' ' || fts.description, '[!-/:-@[-`{-~]+', ' ', 'g'))";
+const PG_DOCUMENT: &str =
+    "to_tsvector('simple', regexp_replace(fts.title || ' ' || fts.description, '[!-/:-@[-`{-~]+', ' ', 'g'))";
 
 /// Changes whose title or description holds every one of `words` (as a word prefix):
 /// FTS5 on SQLite, a `tsvector` GIN index on PostgreSQL.

@@ -41,32 +41,40 @@ const PEOPLE: &[(&str, &str, &[Role])] = &[
 ];
 
 const CIS: &[(&str, &str, i32)] = &[
-    ("Sak- og arkivsystem (Elements)", "application", 1),
-    ("Lønnssystem (Visma)", "application", 1),
-    ("Skoleportal", "application", 2),
-    ("E-post (Exchange Online)", "service", 1),
-    ("Kommunens nettside", "application", 2),
-    ("Brannmur Rådhuset", "network", 1),
-    ("VPN", "network", 2),
-    ("Skrivertjeneste", "service", 4),
-    ("Byggesaksportal", "application", 3),
-    ("Databaseklynge PROD", "infrastructure", 1),
-    ("Backup (Veeam)", "infrastructure", 2),
-    ("Helseplattform-integrasjon", "integration", 1),
+    ("Sak- og arkivsystem (Elements)", "applikasjon", 1),
+    ("Lønnssystem (Visma)", "applikasjon", 1),
+    ("Skoleportal", "applikasjon", 2),
+    ("E-post (Exchange Online)", "tjeneste", 1),
+    ("Kommunens nettside", "applikasjon", 2),
+    ("Brannmur Rådhuset", "nettverk", 1),
+    ("VPN", "nettverk", 2),
+    ("Skrivertjeneste", "tjeneste", 4),
+    ("Byggesaksportal", "applikasjon", 3),
+    ("Databaseklynge PROD", "infrastruktur", 1),
+    ("Backup (Veeam)", "infrastruktur", 2),
+    ("Helseplattform-integrasjon", "integrasjon", 1),
 ];
 
 const TITLES: &[&str] = &[
-    "Upgrade to the latest minor version",
-    "Apply security patches",
-    "Renew TLS certificate",
-    "Move to new storage array",
-    "Change firewall rule for supplier access",
-    "Enable multi-factor sign-in",
-    "Rotate service account passwords",
-    "Increase database memory",
-    "Replace load balancer configuration",
-    "Migrate nightly job to new scheduler",
+    "Oppgradere til siste mindre versjon",
+    "Installere sikkerhetsoppdateringer",
+    "Fornye TLS-sertifikat",
+    "Flytte til nytt lagringssystem",
+    "Endre brannmurregel for leverandørtilgang",
+    "Innføre tofaktorinnlogging",
+    "Bytte passord på tjenestekontoer",
+    "Øke minnet på databaseserveren",
+    "Erstatte oppsettet på lastbalansereren",
+    "Flytte nattlig jobb til ny jobbplanlegger",
 ];
+
+/// What the demo's changes say, in the words a municipality's IT staff write.
+const DESCRIPTION: &str =
+    "Planlagt som en del av det faste vedlikeholdet av tjenesten. Brukerne varsles på intranettet dagen før.";
+const JUSTIFICATION: &str = "Holder tjenesten støttet av leverandøren og sikker.";
+const PLAN: &str = "1. Varsle brukerne. 2. Gjennomføre endringen. 3. Kontrollere at tjenesten virker.";
+const BACKOUT: &str = "Gjenopprette øyeblikksbildet som tas før endringen.";
+const TESTS: &str = "Røyktest av innlogging og de viktigste arbeidsflytene.";
 
 /// How far back the demo's history starts: the two CAB meetings before this week.
 const HISTORY: Duration = Duration::days(15);
@@ -152,24 +160,34 @@ pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
         let input = NewChange {
             title: Text::parse(&format!("{} – {}", TITLES[i % TITLES.len()], CIS[i % CIS.len()].0))
                 .unwrap_or_default(),
-            description: Text::literal("Planned as part of the regular maintenance of the service."),
-            justification: Text::literal("Keeps the service supported and secure."),
+            description: Text::literal(DESCRIPTION),
+            justification: Text::literal(JUSTIFICATION),
             change_type: Some(if i % 17 == 5 { ChangeType::Emergency } else { ChangeType::Normal }),
             ci_ids: vec![cis[i % cis.len()]],
             planned_start: Some(start),
             planned_end: Some(start + Duration::hours(2)),
-            implementation_plan: Text::literal("1. Announce. 2. Apply the change. 3. Verify the service."),
-            backout_plan: Text::literal("Restore the snapshot taken before the change."),
-            test_plan: Text::literal("Smoke test of sign-in and the main workflows."),
+            implementation_plan: Text::literal(PLAN),
+            backout_plan: Text::literal(BACKOUT),
+            test_plan: Text::literal(TESTS),
             implementer_id: Some(implementer.id),
             template_id: None,
             answers: BTreeMap::new(),
         };
+        // Filed and submitted three hours to two days before it was decided, so the
+        // reports show real lead times; the clock comes back to now after the submission.
+        let lead = Duration::hours(3 + (i as i64 * 7) % 45);
+        let back_to = ctx.clock.now();
+        ctx.clock.advance(-lead);
         let change = create(ctx, requester, input)?;
         let cast = Cast { requester, manager: &manager, voters: &voters };
-        advance(ctx, &cast, change.id, change.change_type, target, i)?;
+        advance(ctx, &cast, (change.id, change.change_type), target, i, lead)?;
+        let behind = back_to - ctx.clock.now();
+        if behind > Duration::zero() {
+            ctx.clock.advance(behind);
+        }
         *made.entry(target.as_str()).or_default() += 1;
     }
+    let templates = standard_templates(ctx, &manager, &cis)?;
     // Added after the changes, so their risk is as it was when they were filed.
     for (ci, weekday, starts, ends) in [
         (0, "tuesday", "18:00", "22:00"),
@@ -210,13 +228,48 @@ pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
     })?;
     let counts: Vec<String> = made.iter().map(|(state, n)| format!("{n} {state}")).collect();
     Ok(format!(
-        "Demo data: {} users (password `{DEMO_PASSWORD}`, e.g. kari.nordmann@demo.endring.no), {} CIs, {} changes ({}), 3 maintenance windows, {blackouts} blackouts, 2 closed days, {} past CAB meetings with minutes, {planned} CAB meetings planned, 1 delegation.",
+        "Demo data: {} users (password `{DEMO_PASSWORD}`, e.g. kari.nordmann@demo.endring.no), {} CIs, {} changes ({}), {templates} standard templates, 3 maintenance windows, {blackouts} blackouts, 2 closed days, {} past CAB meetings with minutes, {planned} CAB meetings planned, 1 delegation.",
         PEOPLE.len(),
         CIS.len(),
         50 + history.changes,
         counts.join(", "),
         history.meetings,
     ))
+}
+
+/// Two standard change templates (pre-approved routine work, on the web site and the
+/// print service); returns how many.
+fn standard_templates(ctx: &Ctx, manager: &Caller, cis: &[crate::domain::ids::CiId]) -> ServiceResult<usize> {
+    use super::reference::{create_template, NewTemplate};
+    let made = [
+        (
+            "Fornye TLS-sertifikat på kommunens nettside",
+            "Nytt sertifikat fra Buypass installeres før det gamle går ut.",
+            4,
+            60,
+        ),
+        (
+            "Månedlig sikkerhetsoppdatering av skrivertjenesten",
+            "Leverandørens månedlige oppdateringer installeres på utskriftsserverne.",
+            7,
+            120,
+        ),
+    ]
+    .into_iter()
+    .map(|(name, description, ci, minutes)| {
+        let input = NewTemplate {
+            name: Text::literal(name),
+            description: Text::literal(description),
+            implementation_plan: Text::literal(PLAN),
+            backout_plan: Text::literal(BACKOUT),
+            test_plan: Text::literal(TESTS),
+            max_duration_minutes: minutes,
+            ci_ids: vec![cis[ci]],
+        };
+        create_template(ctx, manager, input)
+    })
+    .collect::<ServiceResult<Vec<_>>>()?;
+    Ok(made.len())
 }
 
 /// What the demo's history made, and how far it moved the clock.
@@ -247,10 +300,10 @@ fn past_meetings(
     let cast = Cast { requester: &people["emma.kristiansen"], manager: chair, voters };
     let mut waiting = Vec::new();
     for (n, (title, ci)) in [
-        ("Replace the core switch in the town hall", 5),
-        ("Upgrade the school portal before the exams", 2),
-        ("New integration with the health platform", 11),
-        ("Move the building permit portal to the cloud", 8),
+        ("Bytte kjernesvitsjen på Rådhuset", 5),
+        ("Oppgradere skoleportalen før eksamen", 2),
+        ("Ny integrasjon mot helseplattformen", 11),
+        ("Flytte byggesaksportalen til skyen", 8),
     ]
     .into_iter()
     .enumerate()
@@ -258,31 +311,31 @@ fn past_meetings(
         let window = start + Duration::days(25 + n as i64 * 2) + Duration::hours(8);
         let input = NewChange {
             title: Text::literal(title),
-            description: Text::literal("Planned with the supplier; see the attached plan."),
-            justification: Text::literal("The current setup is out of support next year."),
+            description: Text::literal("Planlagt sammen med leverandøren; se planen i vedlegget."),
+            justification: Text::literal("Dagens oppsett mister støtte fra leverandøren neste år."),
             change_type: Some(ChangeType::Normal),
             ci_ids: vec![cis[ci]],
             planned_start: Some(window),
             planned_end: Some(window + Duration::hours(3)),
-            implementation_plan: Text::literal("1. Announce. 2. Apply the change. 3. Verify the service."),
-            backout_plan: Text::literal("Restore the snapshot taken before the change."),
-            test_plan: Text::literal("Smoke test of sign-in and the main workflows."),
+            implementation_plan: Text::literal(PLAN),
+            backout_plan: Text::literal(BACKOUT),
+            test_plan: Text::literal(TESTS),
             implementer_id: Some(people["anders.olsen"].id),
             template_id: None,
             answers: BTreeMap::new(),
         };
         let change = create(ctx, cast.requester, input)?;
-        advance(ctx, &cast, change.id, ChangeType::Normal, ChangeState::Authorize, n)?;
+        advance(ctx, &cast, (change.id, ChangeType::Normal), ChangeState::Authorize, n, Duration::zero())?;
         waiting.push(change.id);
     }
     let agendas: [&[(usize, DecisionOutcome, &str)]; 2] = [
         &[
             (0, Approve, ""),
-            (1, Reject, "Not during the exam period; come back with a date after the exams."),
+            (1, Reject, "Ikke i eksamensperioden; kom tilbake med en dato etter eksamen."),
             (2, Defer, ""),
-            (3, Return, "The backout plan needs the supplier's confirmation."),
+            (3, Return, "Tilbakeføringsplanen må bekreftes av leverandøren."),
         ],
-        &[(2, Approve, "Approved with the integration team on call.")],
+        &[(2, Approve, "Godkjent med integrasjonsteamet i beredskap.")],
     ];
     let mut moved = Duration::zero();
     let mut held = 0;
@@ -392,10 +445,10 @@ struct Cast<'a> {
 fn advance(
     ctx: &Ctx,
     cast: &Cast<'_>,
-    id: ChangeId,
-    change_type: ChangeType,
+    (id, change_type): (ChangeId, ChangeType),
     target: ChangeState,
     i: usize,
+    lead: Duration,
 ) -> ServiceResult<()> {
     use ChangeState::*;
     let Cast { requester, manager, voters } = *cast;
@@ -405,7 +458,12 @@ fn advance(
     // Half the cancelled ones never left the draft; the others are cancelled once scheduled,
     // which withdraws their calendar invitation.
     if target == Cancelled && i % 20 < 10 {
-        lifecycle::cancel(ctx, requester, id, CancelInput { reason: Text::literal("No longer needed.") })?;
+        lifecycle::cancel(
+            ctx,
+            requester,
+            id,
+            CancelInput { reason: Text::literal("Ikke lenger nødvendig.") },
+        )?;
         return Ok(());
     }
     let answers = [
@@ -418,13 +476,15 @@ fn advance(
     let answers = answers.iter().map(|(q, a)| (q.to_string(), a.to_string())).collect();
     super::risk::answer(ctx, requester, id, answers)?;
     let mut state = lifecycle::submit(ctx, requester, id, Force::default())?.state;
+    // Assessed and decided `lead` after it was submitted.
+    ctx.clock.advance(lead);
     if target == Assess {
         return Ok(());
     }
     if change_type == ChangeType::Normal {
         let input = AssessInput {
             outcome: AssessOutcomeInput::Authorize,
-            comment: Text::literal("Ready for the CAB."),
+            comment: Text::literal("Klar for CAB."),
             risk_level: None,
             force: false,
             reason: None,
@@ -439,7 +499,8 @@ fn advance(
         if state != Authorize {
             break;
         }
-        let comment = if decision == VoteDecision::Reject { "The backout plan is not tested." } else { "" };
+        let comment =
+            if decision == VoteDecision::Reject { "Tilbakeføringsplanen er ikke testet." } else { "" };
         match vote(
             ctx,
             voter,
@@ -463,7 +524,7 @@ fn advance(
             ctx,
             manager,
             id,
-            CancelInput { reason: Text::literal("The supplier postponed the upgrade.") },
+            CancelInput { reason: Text::literal("Leverandøren utsatte oppgraderingen.") },
         )?;
         return Ok(());
     }
@@ -476,7 +537,7 @@ fn advance(
                 planned_start: start + week,
                 planned_end: end + week,
                 force: true,
-                reason: Some(Text::literal("Moved to the next maintenance evening.")),
+                reason: Some(Text::literal("Flyttet til neste vedlikeholdskveld.")),
             };
             lifecycle::reschedule(ctx, manager, id, input)?;
         }
@@ -498,7 +559,7 @@ fn advance(
         ctx,
         manager,
         id,
-        CompleteInput { closure_code: code, notes: Text::literal("Carried out as planned; see the log.") },
+        CompleteInput { closure_code: code, notes: Text::literal("Gjennomført som planlagt; se loggen.") },
     )?;
     if target == Review {
         return Ok(());
@@ -507,7 +568,7 @@ fn advance(
         ctx,
         manager,
         id,
-        ReviewInput { review: Text::literal("Went as planned. No follow-up.") },
+        ReviewInput { review: Text::literal("Gikk som planlagt. Ingen oppfølging.") },
     )?;
     Ok(())
 }
