@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 
 on_both_backends!(
     the_dst_nights_are_stored_shown_exported_and_conflict_checked_as_instants,
-    a_repeated_local_time_is_asked_about_and_a_skipped_one_refused_on_the_form
+    a_repeated_local_time_is_asked_about_and_a_skipped_one_refused_on_the_form,
+    a_blackout_starting_in_the_second_repeated_hour_is_saved_again_unchanged
 );
 
 fn oslo(day: NaiveDate, hour: u32) -> DateTime<Utc> {
@@ -211,4 +212,34 @@ async fn a_repeated_local_time_is_asked_about_and_a_skipped_one_refused_on_the_f
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("finnes ikke den dagen i Europe/Oslo"), "{html}");
     assert_eq!(app.get("/api/v1/changes", &app.admin).await["total"], 2);
+}
+
+async fn a_blackout_starting_in_the_second_repeated_hour_is_saved_again_unchanged(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // 02:30 the second time that night: 01:30 UTC.
+    let start: DateTime<Utc> = "2027-10-31T01:30:00Z".parse().unwrap();
+    let body = serde_json::json!({ "title": "Nattfrys", "starts_at": start, "ends_at": start + chrono::Duration::hours(3) });
+    let created = app.post("/api/v1/blackouts", &app.admin, body).await;
+    let client = sign_in(&app, &app.admin).await;
+    let edit = format!("/admin/blackouts?edit={}", created["id"]);
+    let (status, html) = crate::pages::page(&client, &app, &edit).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("name=\"starts_at_fold\" value=\"later\" checked"),
+        "the form knows which 02:30 it is"
+    );
+    // Saved as shown: the same instant, not a question back nor the earlier hour.
+    let fields = [
+        ("title", "Nattfrys"),
+        ("starts_at", "2027-10-31T02:30"),
+        ("starts_at_fold", "later"),
+        ("ends_at", "2027-10-31T04:30"),
+    ];
+    let path = format!("/admin/blackouts/{}", created["id"]);
+    let (status, location) = post_form(&client, &app, &path, &fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    let listed =
+        app.get("/api/v1/blackouts?from=2027-10-30T00:00:00Z&to=2027-11-01T00:00:00Z", &app.admin).await;
+    let stored: DateTime<Utc> = serde_json::from_value(listed[0]["starts_at"].clone()).unwrap();
+    assert_eq!(stored, start);
 }

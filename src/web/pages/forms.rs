@@ -248,16 +248,7 @@ pub fn as_patch(change: NewChange) -> ChangePatch {
     }
 }
 
-/// Which of a repeated wall-clock time a stored time is (`earlier`/`later`), so that its
-/// form says so; empty for the other 8,759 hours of the year.
-pub fn fold_of(zone: Tz, at: Option<DateTime<Utc>>) -> String {
-    let Some(at) = at else { return String::new() };
-    match zone.from_local_datetime(&at.with_timezone(&zone).naive_local()) {
-        LocalResult::Ambiguous(first, _) if first.with_timezone(&Utc) == at => "earlier".to_owned(),
-        LocalResult::Ambiguous(..) => "later".to_owned(),
-        _ => String::new(),
-    }
-}
+pub use crate::web::views::components::fold_of;
 
 /// The form's values for an existing change.
 pub fn values_of(change: &ChangeView, zone: Tz) -> FormValues {

@@ -130,7 +130,9 @@ pub fn prefill(section: Section, data: &Listing, id: i32, zone: chrono_tz::Tz) -
             let mut values = pairs(&[
                 ("title", b.title.clone()),
                 ("starts_at", local_input_value(zone, Some(b.starts_at))),
+                ("starts_at_fold", super::components::fold_of(zone, Some(b.starts_at))),
                 ("ends_at", local_input_value(zone, Some(b.ends_at))),
+                ("ends_at_fold", super::components::fold_of(zone, Some(b.ends_at))),
             ]);
             values.extend(cis(&b.ci_ids));
             values

@@ -286,3 +286,16 @@ pub fn conflict_list(
         }
     }
 }
+
+/// Which of a repeated wall-clock time a stored time is (`earlier`/`later`), so that its
+/// form says so; empty for the other 8,759 hours of the year.
+pub fn fold_of(zone: chrono_tz::Tz, at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    let Some(at) = at else { return String::new() };
+    match chrono::TimeZone::from_local_datetime(&zone, &at.with_timezone(&zone).naive_local()) {
+        chrono::LocalResult::Ambiguous(first, _) if first.with_timezone(&chrono::Utc) == at => {
+            "earlier".to_owned()
+        }
+        chrono::LocalResult::Ambiguous(..) => "later".to_owned(),
+        _ => String::new(),
+    }
+}
