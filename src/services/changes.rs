@@ -629,12 +629,15 @@ pub struct Search {
 pub const AWAITING_SCAN: i64 = 1_000;
 
 /// Whether `change` waits for `caller`'s next step, as the policy says: submitting their
-/// draft, assessing, voting (not yet voted this round), starting or completing their
-/// work, reviewing.
+/// draft, assessing, voting (not yet voted this round), reviewing, and starting or
+/// completing work they are the implementer of (a change manager may start anyone's
+/// change, but it waits for its implementer, not for every change manager).
 fn awaits(ctx: &Ctx, caller: &Caller, change: &Change, voted: bool) -> bool {
     use crate::domain::lifecycle::ActionKind as A;
+    let implements = change.implementer_id == Some(caller.id);
     lifecycle::allowed_actions(&ctx.authz, caller, change).iter().any(|action| match action {
-        A::Submit | A::Assess | A::Start | A::Complete | A::Review => true,
+        A::Submit | A::Assess | A::Review => true,
+        A::Start | A::Complete => implements,
         A::Vote => !voted,
         _ => false,
     })

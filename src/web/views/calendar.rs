@@ -233,7 +233,7 @@ fn week_grid(
                     " row-" (piece.start) " rows-" (piece.end - piece.start)
                     @if item.conflicted { " conflicted" } @if item.tentative { " tentative" }
                 } {
-                    a href=(format!("/changes/{}", item.reference)) { (item.reference) " " (item.title) }
+                    a href=(format!("/changes/{}", item.reference)) title=(format!("{} {}", item.reference, item.title)) { (item.reference) " " (item.title) }
                     span.when { " " (time(lang, zone, item.planned_start)) " – " (time(lang, zone, item.planned_end)) }
                     @if item.tentative { " " em { (lang.t("calendar-tentative")) } }
                     (conflict_words(lang, item))
