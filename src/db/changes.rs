@@ -277,29 +277,42 @@ pub fn search_words(text: &str) -> Vec<String> {
 /// The text PostgreSQL's full-text index is built on (`changes_fulltext`), word for word
 /// as the migration writes it, so the planner uses the index: title and description with
 /// ASCII punctuation read as spaces, as SQLite's FTS5 `unicode61` tokenizer reads it.
-const PG_DOCUMENT: &str =
-    "to_tsvector('simple', regexp_replace(fts.title || ' ' || fts.description, '[!-/:-@[-`{-~]+', ' ', 'g'))";
+/// `table` is the name the query gives `changes`.
+fn pg_document(table: &str) -> String {
+    format!("to_tsvector('simple', regexp_replace({table}.title || ' ' || {table}.description, '[!-/:-@[-`{{-~]+', ' ', 'g'))")
+}
+
+/// How a list query uses the full-text match on PostgreSQL.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Matching {
+    /// For a page in the list's order: the matching ids first, once (an InitPlan over the
+    /// GIN index), so the planner never walks the order computing each row's words.
+    Ids,
+    /// For a count: the match itself, which the planner answers from the GIN index.
+    Rows,
+}
 
 /// Changes whose title or description holds every one of `words` (as a word prefix):
 /// FTS5 on SQLite, a `tsvector` GIN index on PostgreSQL.
 fn full_text(
     words: &[String],
     postgres: bool,
+    matching: Matching,
 ) -> Box<dyn BoxableExpression<changes::table, super::MultiBackend, SqlType = diesel::sql_types::Bool>> {
     use diesel::sql_types::{Bool, Text};
     // The words are letters and digits only, so neither query language sees an operator.
     match postgres {
         true => {
             let query = words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
-            Box::new(
-                // The matching ids first, once (an InitPlan over the GIN index), so the
-                // planner never walks the list's order computing each row's words.
-                diesel::dsl::sql::<Bool>(&format!(
-                    "changes.id = ANY(ARRAY(SELECT fts.id FROM changes fts WHERE {PG_DOCUMENT} @@ to_tsquery('simple', "
-                ))
-                .bind::<Text, _>(query)
-                .sql(")))"),
-            )
+            let sql = match matching {
+                Matching::Ids => format!(
+                    "changes.id = ANY(ARRAY(SELECT fts.id FROM changes fts WHERE {} @@ to_tsquery('simple', ",
+                    pg_document("fts")
+                ),
+                Matching::Rows => format!("({} @@ to_tsquery('simple', ", pg_document("changes")),
+            };
+            let close = if matching == Matching::Ids { ")))" } else { "))" };
+            Box::new(diesel::dsl::sql::<Bool>(&sql).bind::<Text, _>(query).sql(close))
         }
         false => {
             let query = words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" ");
@@ -332,6 +345,10 @@ fn filtered<'a>(
 ) -> changes::BoxedQuery<'a, super::MultiBackend> {
     // A deleted draft is in no list.
     let mut query = changes::table.into_boxed();
+    let matching = match deleted {
+        Deleted::Hidden => Matching::Ids,
+        Deleted::Counted | Deleted::Only => Matching::Rows,
+    };
     query = match deleted {
         Deleted::Hidden => query.filter(not_deleted()),
         Deleted::Counted => query,
@@ -366,8 +383,8 @@ fn filtered<'a>(
         let reference = ChangeId::parse(text.trim().trim_start_matches('#'));
         query = match (reference, words.is_empty()) {
             (Some(id), true) => query.filter(changes::id.eq(id.0)),
-            (Some(id), false) => query.filter(changes::id.eq(id.0).or(full_text(&words, postgres))),
-            (None, false) => query.filter(full_text(&words, postgres)),
+            (Some(id), false) => query.filter(changes::id.eq(id.0).or(full_text(&words, postgres, matching))),
+            (None, false) => query.filter(full_text(&words, postgres, matching)),
             // Nothing to search for (only punctuation): nothing matches.
             (None, true) => query.filter(changes::id.eq(-1)),
         };

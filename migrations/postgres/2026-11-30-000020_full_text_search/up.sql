@@ -1,7 +1,7 @@
 -- Full-text search of titles and descriptions: a GIN index on their words (the 'simple'
 -- configuration: lower-cased, no stemming, for Bokmål and English alike), ASCII
 -- punctuation read as spaces as SQLite's FTS5 tokenizer reads it. `db::changes` queries
--- this very expression (PG_DOCUMENT), so the planner uses the index.
+-- this very expression (pg_document), so the planner uses the index.
 CREATE INDEX changes_fulltext ON changes USING GIN (
     to_tsvector('simple', regexp_replace(title || ' ' || description, '[!-/:-@[-`{-~]+', ' ', 'g'))
 );
