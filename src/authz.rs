@@ -71,6 +71,10 @@ text_enum! {
         Note = "note",
         /// Attach a file to a change (anyone who may read it).
         Attach = "attach",
+        /// Name the incidents or problems a change was raised from.
+        LinkRaisedFrom = "link_raised_from",
+        /// Name the incidents a change caused.
+        LinkCaused = "link_caused",
         /// Delete a draft that was never submitted: its requester.
         Delete = "delete",
     }

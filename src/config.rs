@@ -41,6 +41,9 @@ pub struct Config {
     pub retention_days: i64,
     /// Largest file that may be attached to a change, in megabytes (MB, 10^6 bytes).
     pub attachment_max_mb: u32,
+    /// The address of an incident in the service desk's tool, with `{id}` for its id
+    /// (`https://desk.example/incident/{id}`); unset: ids are shown without a link.
+    pub incident_url: Option<String>,
     /// CAB approval rules (file only).
     pub approval: ApprovalPolicy,
     /// When the CAB meets (file only).
@@ -132,6 +135,7 @@ impl Default for Config {
             vote_links_require_sign_in: false,
             retention_days: 90,
             attachment_max_mb: 20,
+            incident_url: None,
             approval: ApprovalPolicy::default(),
             cab: CabConfig::default(),
         }
@@ -155,6 +159,7 @@ const ENV_KEYS: &[&str] = &[
     "vote_links_require_sign_in",
     "retention_days",
     "attachment_max_mb",
+    "incident_url",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -240,6 +245,15 @@ impl Config {
             return invalid(
                 "session_key must be at least 64 characters (e.g. `openssl rand -hex 32`)".into(),
             );
+        }
+        if let Some(pattern) = &self.incident_url {
+            if !(pattern.starts_with("https://") || pattern.starts_with("http://"))
+                || !pattern.contains("{id}")
+            {
+                return invalid(format!(
+                    "incident_url `{pattern}` must be an http(s) address with {{id}} where the incident's id goes"
+                ));
+            }
         }
         if !(1..=1000).contains(&self.attachment_max_mb) {
             return invalid("attachment_max_mb must be between 1 and 1000".into());

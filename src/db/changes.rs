@@ -236,6 +236,8 @@ pub struct ListFilter {
     pub implementer: Option<UserId>,
     /// Requested or implemented by this person.
     pub involving: Option<UserId>,
+    /// Linked to this service-desk record (raised from it, or caused it).
+    pub incident: Option<crate::domain::incident::IncidentId>,
     pub order: ListOrder,
 }
 
@@ -394,6 +396,13 @@ fn filtered<'a>(
     }
     if let Some(implementer) = filter.implementer {
         query = query.filter(changes::implementer_id.eq(implementer.0));
+    }
+    if let Some(incident) = &filter.incident {
+        use super::schema::change_incidents;
+        let linked = change_incidents::table
+            .filter(change_incidents::incident.eq(incident.as_str()))
+            .select(change_incidents::change_id);
+        query = query.filter(changes::id.eq_any(linked));
     }
     if let Some(person) = filter.involving {
         query = query.filter(changes::requester_id.eq(person.0).or(changes::implementer_id.eq(person.0)));

@@ -14,6 +14,7 @@ pub mod cis;
 pub mod closed_days;
 pub mod delegations;
 pub mod feeds;
+pub mod incidents;
 pub mod installation;
 pub mod maintenance;
 pub mod meetings;

@@ -138,6 +138,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    change_incidents (id) {
+        id -> Integer,
+        change_id -> Integer,
+        incident -> Text,
+        relation -> Text,
+        added_by -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     notes (id) {
         id -> Integer,
         change_id -> Integer,
@@ -377,6 +388,8 @@ diesel::joinable!(votes -> changes (change_id));
 diesel::joinable!(notes -> changes (change_id));
 diesel::joinable!(notes -> users (author_id));
 diesel::joinable!(attachments -> changes (change_id));
+diesel::joinable!(change_incidents -> changes (change_id));
+diesel::joinable!(change_incidents -> users (added_by));
 diesel::joinable!(attachments -> users (uploader_id));
 diesel::joinable!(attachment_contents -> attachments (attachment_id));
 diesel::joinable!(votes -> users (voter_id));
@@ -412,5 +425,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     notes,
     deleted_changes,
     attachments,
-    attachment_contents
+    attachment_contents,
+    change_incidents
 );

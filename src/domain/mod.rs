@@ -13,6 +13,7 @@ pub mod caller;
 pub mod change;
 pub mod delegation;
 pub mod ids;
+pub mod incident;
 pub mod lifecycle;
 pub mod maintenance;
 pub mod meeting;

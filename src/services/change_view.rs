@@ -97,6 +97,9 @@ pub struct ChangeView {
     pub risk: RiskView,
     pub approval: ApprovalView,
     pub conflicts: Vec<Conflict>,
+    /// The service desk's incidents and problems it was raised from, and the incidents
+    /// it caused.
+    pub incidents: Vec<super::incidents::IncidentLink>,
     pub closure_code: Option<ClosureCode>,
     pub closure_notes: Option<String>,
     pub review: Option<String>,
@@ -131,6 +134,7 @@ pub fn build(conn: &mut DbConn, config: &Config, change: Change) -> ServiceResul
         },
     };
     let answers = changes::risk_answers(conn, change.id)?.into_iter().collect();
+    let incidents = super::incidents::views(config, crate::db::incidents::of_change(conn, change.id)?);
     let conflicts = if shows_conflicts(change.state) {
         match change.window() {
             Some(window) => conflicts_for(
@@ -182,6 +186,7 @@ pub fn build(conn: &mut DbConn, config: &Config, change: Change) -> ServiceResul
                 .collect(),
         },
         conflicts,
+        incidents,
         title: change.title,
         description: change.description,
         justification: change.justification,
@@ -322,8 +327,11 @@ pub fn risk_facts(
 ) -> ServiceResult<RiskFacts> {
     let ci_list: Vec<CiId> = ci_ids.iter().copied().collect();
     let most_critical_ci = cis::by_ids(conn, &ci_list)?.iter().map(|c| c.criticality).min();
-    let recent_failure_on_ci =
-        !ci_ids.is_empty() && changes::failed_on_cis_since(conn, ci_ids, at - chrono::Duration::days(180))?;
+    // A change on these CIs that failed, was backed out or caused an incident.
+    let since = at - chrono::Duration::days(180);
+    let recent_failure_on_ci = !ci_ids.is_empty()
+        && (changes::failed_on_cis_since(conn, ci_ids, since)?
+            || crate::db::incidents::caused_on_cis_since(conn, ci_ids, since)?);
     let zone = config.time_zone();
     let working_days_notice = match change.planned_start {
         Some(start) => {

@@ -622,6 +622,8 @@ pub struct Search {
     pub mine: bool,
     /// Only changes waiting for the caller's next step (`awaits`).
     pub awaiting: bool,
+    /// Only changes linked to this service-desk record.
+    pub incident: Option<crate::domain::incident::IncidentId>,
     pub sort: Sort,
 }
 
@@ -663,6 +665,7 @@ pub fn list(
         requester: search.requester,
         implementer: search.implementer,
         involving: search.mine.then_some(caller.id),
+        incident: search.incident.clone(),
         order: search.sort.order(),
     };
     ctx.db.read(|conn| {

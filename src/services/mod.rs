@@ -19,6 +19,7 @@ pub mod email_votes;
 pub mod error;
 pub mod feeds;
 pub mod health;
+pub mod incidents;
 pub mod lifecycle;
 pub mod maintenance;
 pub mod meetings;
@@ -168,6 +169,8 @@ pub(crate) fn describe(permission: Permission) -> &'static str {
         Permission::ManageMaintenance => "manage the maintenance windows of CIs (admins and change managers do)",
         Permission::Note => "add a note to this change (anyone who may read it may)",
         Permission::Attach => "attach a file to this change (anyone who may read it may)",
+        Permission::LinkRaisedFrom => "name what this change was raised from (its requester or a change manager may)",
+        Permission::LinkCaused => "name an incident this change caused (its implementer or a change manager may)",
         Permission::Delete => "delete this change (only its requester may, while it is a draft never submitted)",
     }
 }

@@ -59,6 +59,12 @@ pub struct Summary {
     /// successful ÷ completed; null when nothing was completed.
     pub success_rate: Option<f64>,
     pub failed_or_backed_out: i64,
+    /// Of the completed changes not failed or backed out, those named as the cause of an
+    /// incident.
+    pub caused_incidents: i64,
+    /// (failed or backed out + caused an incident) ÷ completed; null when nothing was
+    /// completed.
+    pub change_failure_rate: Option<f64>,
     /// emergency ÷ created; null when nothing was created.
     pub emergency_ratio: Option<f64>,
     /// Median hours from submission to the CAB's decision, for changes decided in the period.
@@ -132,6 +138,7 @@ pub fn summary(
         };
         let successful = count_of(&[ClosureCode::Successful, ClosureCode::SuccessfulWithIssues]);
         let failed_or_backed_out = count_of(&[ClosureCode::Failed, ClosureCode::BackedOut]);
+        let caused_incidents = crate::db::incidents::caused_among_successful(conn, from, to)?;
         let lead_times = repo::decisions(conn, from, to)?.into_iter().map(|(s, d)| hours(d - s)).collect();
         let mut by_voter: BTreeMap<i32, (String, Vec<f64>)> = BTreeMap::new();
         for vote in repo::votes_cast(conn, from, to)? {
@@ -170,6 +177,8 @@ pub fn summary(
             successful,
             success_rate: ratio(successful, completed),
             failed_or_backed_out,
+            caused_incidents,
+            change_failure_rate: ratio(failed_or_backed_out + caused_incidents, completed),
             emergency_ratio: ratio(emergency, created),
             median_lead_time_hours: median(lead_times),
             approval_time_by_voter,

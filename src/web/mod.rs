@@ -175,6 +175,11 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
             vec![on(M::GET, changes::attachments), on(M::POST, changes::attach)],
         ),
         ("/api/v1/changes/{id}/attachments/{attachment}", vec![on(M::GET, changes::attachment)]),
+        ("/api/v1/changes/{id}/incidents", vec![on(M::POST, changes::link_incident)]),
+        (
+            "/api/v1/changes/{id}/incidents/{relation}/{incident}",
+            vec![on(M::DELETE, changes::unlink_incident)],
+        ),
         ("/api/v1/changes/{id}/risk", vec![on(M::PUT, changes::risk)]),
         ("/api/v1/changes/{id}/submit", vec![on(M::POST, changes::submit)]),
         ("/api/v1/changes/{id}/assess", vec![on(M::POST, changes::assess)]),

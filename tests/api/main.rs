@@ -16,6 +16,7 @@ mod delegations;
 mod dst;
 mod errors;
 mod house;
+mod incidents;
 mod lifecycle;
 mod mail;
 mod maintenance;

@@ -4,6 +4,7 @@ use super::change_id;
 use crate::domain::caller::Caller;
 use crate::domain::change::{plausible, ChangeState, ChangeType};
 use crate::domain::ids::{CiId, UserId};
+use crate::domain::incident::Relation;
 use crate::domain::risk::RiskLevel;
 use crate::domain::text::Text;
 use crate::domain::validation::{FieldErrors, Message};
@@ -11,6 +12,7 @@ use crate::services::attachments::{self, AttachmentView};
 use crate::services::audit::EventView;
 use crate::services::change_view::{ChangeView, RiskView};
 use crate::services::changes::{self, ChangePage, ChangePatch, Expected, NewChange, Search, Sort};
+use crate::services::incidents::{self, NewLink};
 use crate::services::lifecycle::{
     self, AssessInput, CancelInput, CommentInput, CompleteInput, Force, RescheduleInput, ReviewInput,
 };
@@ -70,6 +72,9 @@ pub struct ListParams {
     /// complete, review), as the policy allows; looks through the newest 1,000 open ones.
     #[param(value_type = Option<bool>)]
     pub awaiting: Option<String>,
+    /// Linked to this service-desk record (raised from it or caused it), e.g. `INC-20431`.
+    #[param(value_type = Option<String>)]
+    pub incident: Option<String>,
     /// Order: `newest` (default), `oldest`, `risk-high`, `risk-low`, `start-early`,
     /// `start-late` (changes without a window last).
     #[param(value_type = Option<Sort>)]
@@ -126,6 +131,10 @@ pub async fn list(
             .map(UserId)
     };
     let requester = user(&mut errors, "requester", params.requester.as_deref());
+    let incident = params
+        .incident
+        .as_deref()
+        .and_then(|i| errors.check("incident", crate::domain::incident::IncidentId::parse(i)));
     let implementer = user(&mut errors, "implementer", params.implementer.as_deref());
     let limit =
         parse_number(&mut errors, "limit", params.limit.as_deref(), 1..=changes::MAX_PAGE).unwrap_or(50);
@@ -144,6 +153,7 @@ pub async fn list(
         awaiting: awaiting.unwrap_or(false),
         sort: sort.unwrap_or_default(),
         requester_email: None,
+        incident,
     })?;
     Ok(web::Json(run(ctx, move |ctx| changes::list(ctx, &caller, &search, limit, offset)).await?))
 }
@@ -464,4 +474,43 @@ pub async fn attachment(
     let id = change_id(&id)?;
     let (view, content) = run(ctx, move |ctx| attachments::download(ctx, &caller, id, attachment)).await?;
     Ok(crate::web::files::download(&view, content))
+}
+
+/// Link a service-desk record: what the change was raised from (while drafted or
+/// assessed: its requester or a change manager), or an incident it caused (from its
+/// implementation until 90 days after it ended: its implementer or a change manager).
+/// Linking one already there changes nothing. Answers the change.
+#[utoipa::path(post, path = "/api/v1/changes/{id}/incidents", request_body = NewLink, params(("id" = String, Path)),
+    responses((status = 201, body = ChangeView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn link_incident(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: Json<NewLink>,
+) -> ServiceResult<HttpResponse> {
+    let id = change_id(&id)?;
+    let view = run(ctx, move |ctx| incidents::link(ctx, &caller, id, body.into_inner())).await?;
+    Ok(with_etag(HttpResponse::Created(), view))
+}
+
+/// Remove a link (who and when as for adding it).
+#[utoipa::path(delete, path = "/api/v1/changes/{id}/incidents/{relation}/{incident}",
+    params(("id" = String, Path), ("relation" = Relation, Path), ("incident" = String, Path)),
+    responses((status = 200, body = ChangeView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn unlink_incident(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    path: web::Path<(String, String, String)>,
+) -> ServiceResult<HttpResponse> {
+    let (id, relation, incident) = path.into_inner();
+    let id = change_id(&id)?;
+    let relation: Relation = relation
+        .parse()
+        .map_err(|e: crate::domain::text_enum::UnknownValue| ServiceError::invalid("relation", e))?;
+    let view = run(ctx, move |ctx| incidents::unlink(ctx, &caller, id, &incident, relation)).await?;
+    Ok(with_etag(HttpResponse::Ok(), view))
 }

@@ -97,6 +97,8 @@ pub fn page(viewer: &Viewer, summary: &Summary, from: &str, to: &str) -> Markup 
                 dt { (lang.t("report-completed")) } dd { (summary.completed) }
                 dt { (lang.t("report-success-rate")) } dd { (percent(summary.success_rate)) }
                 dt { (lang.t("report-failed")) } dd { (summary.failed_or_backed_out) }
+                dt { (lang.t("report-caused-incidents")) } dd { (summary.caused_incidents) }
+                dt { (lang.t("report-change-failure-rate")) } dd { (percent(summary.change_failure_rate)) }
                 dt { (lang.t("report-emergency-ratio")) } dd { (percent(summary.emergency_ratio)) }
                 dt { (lang.t("report-lead-time")) } dd { (hours(lang, summary.median_lead_time_hours)) }
             }

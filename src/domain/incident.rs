@@ -1,0 +1,129 @@
+//! Service-desk records a change refers to (SPEC's incident and problem management beside
+//! change management): the incidents or problems a change was raised from, and the
+//! incidents it caused.
+
+use super::change::ChangeState;
+use super::text_enum::text_enum;
+use super::validation::Message;
+use chrono::{DateTime, Utc};
+
+text_enum! {
+    /// How a service-desk record relates to a change.
+    pub enum Relation {
+        /// An incident or problem the change was raised to fix.
+        RaisedFrom = "raised_from",
+        /// An incident the change caused.
+        Caused = "caused",
+    }
+}
+
+/// Longest id kept, in characters.
+pub const ID_MAX: usize = 64;
+
+/// How long after its implementation ended a change may still be named as the cause of
+/// an incident.
+pub const CAUSED_DAYS: i64 = 90;
+
+/// A service-desk record's id as the desk's tool writes it (`INC-20431`, `PRB0012`):
+/// letters, digits and `- _ . : / #`, at most `ID_MAX`, kept upper-case so that one id is
+/// one key whoever typed it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IncidentId(String);
+
+impl IncidentId {
+    pub fn parse(text: &str) -> Result<IncidentId, Message> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(Message::new("msg-required"));
+        }
+        if text.chars().count() > ID_MAX {
+            return Err(Message::new("msg-too-long").arg("max", ID_MAX));
+        }
+        if !text.chars().all(|c| c.is_alphanumeric() || "-_.:/#".contains(c)) {
+            return Err(Message::new("msg-incident-id"));
+        }
+        Ok(IncidentId(text.to_uppercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Whether a link of `relation` may be added to or removed from a change in `state` now:
+/// what it was raised from while it is drafted or assessed; what it caused from its
+/// implementation on, until `CAUSED_DAYS` after its implementation ended. Else the key of
+/// why not.
+pub fn may_link(
+    relation: Relation,
+    state: ChangeState,
+    implementation_ended: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), Message> {
+    use ChangeState::*;
+    match relation {
+        Relation::RaisedFrom if matches!(state, Draft | Assess) => Ok(()),
+        Relation::RaisedFrom => Err(Message::new("msg-incident-raised-from-when")),
+        Relation::Caused => match (state, implementation_ended) {
+            (Implement, _) => Ok(()),
+            (Review | Closed, Some(ended)) if now - ended <= chrono::Duration::days(CAUSED_DAYS) => Ok(()),
+            (Review | Closed, Some(_)) => {
+                Err(Message::new("msg-incident-caused-too-late").arg("days", CAUSED_DAYS))
+            }
+            _ => Err(Message::new("msg-incident-caused-when")),
+        },
+    }
+}
+
+/// The address of `id` in the desk's tool, from the configured pattern (`{id}` replaced,
+/// URL-encoded).
+pub fn link_for(pattern: Option<&str>, id: &str) -> Option<String> {
+    let pattern = pattern?;
+    let encoded: String = form_urlencoded::byte_serialize(id.as_bytes()).collect();
+    Some(pattern.replace("{id}", &encoded))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn ids_are_the_desks_as_typed_upper_cased_and_nothing_else() {
+        assert_eq!(IncidentId::parse(" inc-20431 ").unwrap().as_str(), "INC-20431");
+        assert_eq!(IncidentId::parse("PRB0012").unwrap().as_str(), "PRB0012");
+        assert!(IncidentId::parse("").is_err());
+        assert!(IncidentId::parse("INC 1").is_err());
+        assert!(IncidentId::parse("<script>").is_err());
+        assert!(IncidentId::parse(&"X".repeat(ID_MAX + 1)).is_err());
+    }
+
+    #[test]
+    fn raised_from_while_drafted_or_assessed_caused_from_implementation_for_90_days() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+        let ended = |days| Some(now - chrono::Duration::days(days));
+        use ChangeState::*;
+        assert!(may_link(Relation::RaisedFrom, Draft, None, now).is_ok());
+        assert!(may_link(Relation::RaisedFrom, Assess, None, now).is_ok());
+        assert!(may_link(Relation::RaisedFrom, Scheduled, None, now).is_err());
+        assert!(may_link(Relation::Caused, Scheduled, None, now).is_err());
+        assert!(may_link(Relation::Caused, Implement, None, now).is_ok());
+        assert!(may_link(Relation::Caused, Closed, ended(90), now).is_ok());
+        assert_eq!(
+            may_link(Relation::Caused, Closed, ended(91), now).unwrap_err().key,
+            "msg-incident-caused-too-late"
+        );
+        assert!(may_link(Relation::Caused, Cancelled, None, now).is_err());
+    }
+
+    #[test]
+    fn the_link_follows_the_pattern_with_the_id_encoded() {
+        let pattern = Some("https://desk.example/incident/{id}");
+        assert_eq!(
+            link_for(pattern, "INC-20431").as_deref(),
+            Some("https://desk.example/incident/INC-20431")
+        );
+        assert_eq!(link_for(pattern, "A/B#1").as_deref(), Some("https://desk.example/incident/A%2FB%231"));
+        assert_eq!(link_for(None, "INC-1"), None);
+    }
+}

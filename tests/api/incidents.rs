@@ -1,0 +1,125 @@
+//! Links to the service desk's records: who may name them and when, the list's
+//! `incident=` filter, and caused incidents counting in the change failure rate and in the
+//! next change's risk — on both backends.
+
+use crate::helpers::{Backend, TestApp};
+use crate::on_both_backends;
+use endring::domain::change::ChangeState;
+use endring::domain::role::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+on_both_backends!(
+    incidents_are_linked_by_who_may_when_they_may_and_found_by_their_id,
+    a_caused_incident_counts_in_the_failure_rate_and_in_the_next_changes_risk,
+);
+
+async fn incidents_are_linked_by_who_may_when_they_may_and_found_by_their_id(backend: Backend) {
+    let app =
+        TestApp::spawn_with(backend, |c| c.incident_url = Some("https://desk.example/incident/{id}".into()))
+            .await;
+    let staged = app.change_in(ChangeState::Draft).await;
+    let change = &staged.change;
+    let path = format!("/api/v1/changes/{}/incidents", change["id"]);
+    let raised = json!({ "incident": "inc-20431", "relation": "raised_from" });
+    // The requester names what the draft was raised from; the id is kept upper-case, with
+    // its link in the desk's tool.
+    let (status, view) = app.call(Method::POST, &path, Some(&staged.requester), Some(raised.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{view}");
+    assert_eq!(view["incidents"][0]["incident"], "INC-20431");
+    assert_eq!(view["incidents"][0]["url"], "https://desk.example/incident/INC-20431");
+    // Again: nothing new, no second event.
+    app.call(Method::POST, &path, Some(&staged.requester), Some(raised)).await;
+    assert_eq!(app.event_actions(change).await.iter().filter(|a| *a == "link_incident").count(), 1);
+    // Someone else may not; a caused incident is not named on a draft; a bad id is refused.
+    let other = app.user("olav", &[]).await;
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &path,
+            Some(&other),
+            Some(json!({ "incident": "INC-1", "relation": "raised_from" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &path,
+            Some(&staged.requester),
+            Some(json!({ "incident": "INC-2", "relation": "caused" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the requester is not the implementer: {problem}");
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &path,
+            Some(&app.admin),
+            Some(json!({ "incident": "INC-2", "relation": "caused" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("from its implementation on"), "{problem}");
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &path,
+            Some(&staged.requester),
+            Some(json!({ "incident": "INC 1<x>", "relation": "raised_from" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "incident");
+
+    // Found by the id, in any case.
+    let found = app.get("/api/v1/changes?incident=Inc-20431", &other).await;
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["items"][0]["ref"], change["ref"]);
+    assert_eq!(app.get("/api/v1/changes?incident=INC-99999", &other).await["total"], 0);
+
+    // Removed by who may; then found no more.
+    let delete = format!("{path}/raised_from/inc-20431");
+    let (status, view) = app.call(Method::DELETE, &delete, Some(&staged.requester), None).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["incidents"].as_array().unwrap().len(), 0);
+    let (status, _) = app.call(Method::DELETE, &delete, Some(&staged.requester), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/v1/changes?incident=INC-20431", &other).await["total"], 0);
+    assert_eq!(app.event_actions(change).await.iter().filter(|a| *a == "unlink_incident").count(), 1);
+}
+
+async fn a_caused_incident_counts_in_the_failure_rate_and_in_the_next_changes_risk(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let manager = app.user("nora", &[Role::Manager]).await;
+    let staged = app.change_in(ChangeState::Review).await;
+    let change = &staged.change;
+    let summary = app.get("/api/v1/reports/summary", &manager).await;
+    assert_eq!(summary["caused_incidents"], 0, "{summary}");
+    assert_eq!(summary["change_failure_rate"], 0.0, "{summary}");
+    // The implementer names the incident it caused, after the implementation.
+    let path = format!("/api/v1/changes/{}/incidents", change["id"]);
+    let caused = json!({ "incident": "INC-777", "relation": "caused" });
+    let (status, view) = app.call(Method::POST, &path, Some(&staged.implementer), Some(caused)).await;
+    assert_eq!(status, StatusCode::CREATED, "{view}");
+    let summary = app.get("/api/v1/reports/summary", &manager).await;
+    assert_eq!(summary["caused_incidents"], 1, "{summary}");
+    assert_eq!(summary["change_failure_rate"], 1.0, "{summary}");
+    assert_eq!(summary["failed_or_backed_out"], 0, "it closed as successful");
+
+    // The next change on the same CI carries the history factor.
+    let ci = change["ci_ids"][0].as_i64().unwrap();
+    let next = app.new_change().on_ci(ci).in_state(ChangeState::Assess).await;
+    let factors = next.change["risk"]["factors"].as_array().unwrap().clone();
+    assert!(
+        factors.iter().any(|f| f["key"] == "recent_failure" && f["points"].as_u64().unwrap() > 0),
+        "{factors:?}"
+    );
+
+    // Too late after 90 days.
+    app.ctx.clock.advance(chrono::Duration::days(91));
+    let late = json!({ "incident": "INC-778", "relation": "caused" });
+    let (status, problem) = app.call(Method::POST, &path, Some(&staged.implementer), Some(late)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("90 days"), "{problem}");
+}
