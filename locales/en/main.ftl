@@ -793,3 +793,5 @@ incident-relation = How it relates
 incident-remove = Remove the link to { $id }
 done-incident-link = { $id } is linked to { $ref }.
 done-incident-unlink = { $id } is no longer linked to { $ref }.
+list-and-more = and { $count } more
+msg-attachment-runnable = is a kind of file Windows runs (such as .bat, .ps1, .exe or .html); put a script in a ZIP file or name it .txt

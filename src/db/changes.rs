@@ -472,6 +472,31 @@ pub fn in_window(
     rows.into_iter().map(ChangeRow::into_change).collect()
 }
 
+/// As `in_window`, only the changes on one of `ci_ids` (filtered in the query, so the
+/// `limit` counts only those).
+pub fn in_window_on_cis(
+    conn: &mut DbConn,
+    states: &[ChangeState],
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    ci_ids: &BTreeSet<CiId>,
+    limit: i64,
+) -> QueryResult<Vec<Change>> {
+    let states: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
+    let raw: Vec<i32> = ci_ids.iter().map(|c| c.0).collect();
+    let on_cis = change_cis::table.filter(change_cis::ci_id.eq_any(raw)).select(change_cis::change_id);
+    let rows: Vec<ChangeRow> = changes::table
+        .filter(changes::state.eq_any(states))
+        .filter(changes::planned_start.lt(to_naive(to)))
+        .filter(changes::planned_start.gt(to_naive(earliest_start(from))))
+        .filter(changes::planned_end.gt(to_naive(from)))
+        .filter(changes::id.eq_any(on_cis))
+        .order(changes::planned_start.asc())
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(ChangeRow::into_change).collect()
+}
+
 /// The CIs of each of `ids`, in one query.
 pub fn ci_ids_of(conn: &mut DbConn, ids: &[ChangeId]) -> QueryResult<BTreeMap<ChangeId, BTreeSet<CiId>>> {
     let raw: Vec<i32> = ids.iter().map(|id| id.0).collect();

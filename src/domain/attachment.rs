@@ -20,7 +20,12 @@ impl FileName {
     pub fn parse(raw: &str) -> Result<FileName, Message> {
         // Old browsers send the whole path (`C:\Users\kari\report.pdf`).
         let last = raw.rsplit(['/', '\\']).next().unwrap_or_default().trim();
-        if last.is_empty() || last == "." || last == ".." || last.chars().any(char::is_control) {
+        // Direction marks would let `rapport<RLO>fdp.bat` show as "rapporttab.pdf".
+        let hidden = |c: char| {
+            c.is_control()
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        };
+        if last.is_empty() || last == "." || last == ".." || last.chars().any(hidden) {
             return Err(Message::new("msg-attachment-name"));
         }
         if last.chars().count() > NAME_MAX {
@@ -48,6 +53,50 @@ struct Kind {
 }
 
 const TEXT: &str = "text/plain; charset=utf-8";
+
+/// Names Windows runs, or opens as a program or page, on a double-click: refused whatever
+/// the content, so no one downloads a runnable file from a change (a script as evidence
+/// goes in a ZIP, or as `.txt`).
+const RUNNABLE: &[&str] = &[
+    "bat",
+    "cmd",
+    "com",
+    "exe",
+    "dll",
+    "ps1",
+    "psm1",
+    "psd1",
+    "vbs",
+    "vbe",
+    "js",
+    "jse",
+    "wsf",
+    "wsh",
+    "hta",
+    "msi",
+    "msp",
+    "scr",
+    "lnk",
+    "reg",
+    "cpl",
+    "jar",
+    "appref-ms",
+    "application",
+    "url",
+    "iso",
+    "img",
+    "vhd",
+    "vhdx",
+    "svg",
+    "html",
+    "htm",
+    "xhtml",
+    "mht",
+];
+
+/// Office and OpenDocument names: ZIP containers, which `infer` reads as a plain ZIP when
+/// the writer (LibreOffice, python-docx) orders the parts differently from Microsoft's.
+const ZIP_DOCUMENTS: &[&str] = &["docx", "xlsx", "pptx", "odt", "ods", "odp"];
 
 /// What may be attached. Plain text (logs, scripts, configuration, CSV) is any UTF-8
 /// without control characters but tab, line and page breaks, whatever its name.
@@ -83,9 +132,22 @@ pub fn content_type(name: &FileName, content: &[u8]) -> Result<&'static str, Mes
         return Err(Message::new("msg-attachment-empty"));
     }
     let extension = name.extension();
+    if extension.as_deref().is_some_and(|ext| RUNNABLE.contains(&ext)) {
+        return Err(Message::new("msg-attachment-runnable"));
+    }
     let named = extension.as_deref().and_then(|ext| ACCEPTED.iter().find(|k| k.extensions.contains(&ext)));
     let detected = infer::get(content).map(|t| t.mime_type());
     let kind = match detected {
+        // A ZIP named as an Office or OpenDocument file is one (as its name says).
+        Some("application/zip") if extension.as_deref().is_some_and(|e| ZIP_DOCUMENTS.contains(&e)) => {
+            named.map_or("application/zip", |k| k.mime)
+        }
+        // An OLE container named `.msg` is an Outlook message.
+        Some("application/x-ole-storage") if extension.as_deref() == Some("msg") => {
+            "application/vnd.ms-outlook"
+        }
+        // A script (`#!`), XML and other text `infer` recognises is text to Endring.
+        Some(mime) if mime.starts_with("text/") && is_plain_text(content) => TEXT,
         Some(mime) => {
             ACCEPTED.iter().find(|k| k.mime == mime).ok_or_else(|| Message::new("msg-attachment-type"))?.mime
         }
@@ -126,6 +188,7 @@ mod tests {
         assert_eq!(name("../../etc/passwd").as_str(), "passwd");
         assert_eq!(name("  plan v2.docx ").as_str(), "plan v2.docx");
         assert!(FileName::parse("a\rb.txt").is_err());
+        assert!(FileName::parse("rapport\u{202e}fdp.bat").is_err(), "a direction mark");
         assert!(FileName::parse("dir/").is_err());
         assert!(FileName::parse("..").is_err());
         assert!(FileName::parse(&"x".repeat(NAME_MAX + 1)).is_err());
@@ -147,9 +210,32 @@ mod tests {
     fn programs_unknown_bytes_and_empty_files_are_refused() {
         let refused = |n: &str, content: &[u8]| content_type(&name(n), content).unwrap_err().key;
         assert_eq!(refused("tool", ELF), "msg-attachment-type");
-        assert_eq!(refused("setup.exe", EXE), "msg-attachment-type");
+        assert_eq!(refused("setup", EXE), "msg-attachment-type");
+        assert_eq!(refused("setup.exe", EXE), "msg-attachment-runnable");
         assert_eq!(refused("data.bin", &[0, 1, 2, 3, 250, 251]), "msg-attachment-type");
         assert_eq!(refused("empty.txt", b""), "msg-attachment-empty");
+    }
+
+    #[test]
+    fn runnable_names_are_refused_and_scripts_xml_zipped_documents_and_messages_accepted() {
+        let refused = |n: &str, content: &[u8]| content_type(&name(n), content).unwrap_err().key;
+        assert_eq!(refused("rollback.bat", b"del /q *"), "msg-attachment-runnable");
+        assert_eq!(refused("oppsett.PS1", b"Get-Item"), "msg-attachment-runnable");
+        assert_eq!(refused("side.html", b"<p>hei</p>"), "msg-attachment-runnable");
+        assert_eq!(content_type(&name("migrate.sh"), b"#!/bin/sh\necho ok\n"), Ok(TEXT));
+        assert_eq!(content_type(&name("config.xml"), b"<?xml version=\"1.0\"?><a/>"), Ok(TEXT));
+        // A ZIP whose first part is not Microsoft's `[Content_Types].xml` (as LibreOffice
+        // and python-docx write them): `infer` calls it a plain ZIP.
+        let zip = b"PK\x03\x04\x14\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x08\x00\x00\x00data.csv";
+        assert_eq!(infer::get(zip).map(|t| t.mime_type()), Some("application/zip"));
+        assert_eq!(
+            content_type(&name("plan.docx"), zip),
+            Ok("application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+        );
+        assert_eq!(content_type(&name("arkiv.zip"), zip), Ok("application/zip"));
+        let ole = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(infer::get(&ole).map(|t| t.mime_type()), Some("application/x-ole-storage"));
+        assert_eq!(content_type(&name("svar.msg"), &ole), Ok("application/vnd.ms-outlook"));
     }
 
     #[test]

@@ -630,6 +630,25 @@ pub struct Search {
 /// Most changes `awaiting` looks through (newest first) for those waiting for the caller.
 pub const AWAITING_SCAN: i64 = 1_000;
 
+/// `a` before `b` in `order`, as the database sorts the list.
+fn in_order(order: changes::ListOrder, a: &Change, b: &Change) -> std::cmp::Ordering {
+    use changes::ListOrder as O;
+    use std::cmp::Reverse;
+    let start = |c: &Change| (c.planned_start.is_none(), c.planned_start);
+    match order {
+        O::Newest => b.id.cmp(&a.id),
+        O::Oldest => a.id.cmp(&b.id),
+        O::RiskFirst => (Reverse(a.risk.score), a.id).cmp(&(Reverse(b.risk.score), b.id)),
+        O::RiskHighest => (Reverse(a.risk.score), Reverse(a.id)).cmp(&(Reverse(b.risk.score), Reverse(b.id))),
+        O::RiskLast => (a.risk.score, a.id).cmp(&(b.risk.score, b.id)),
+        O::Soonest | O::StartAscending => (start(a), a.id).cmp(&(start(b), b.id)),
+        O::StartDescending => {
+            let key = |c: &Change| (c.planned_start.is_none(), Reverse(c.planned_start), Reverse(c.id));
+            key(a).cmp(&key(b))
+        }
+    }
+}
+
 /// Whether `change` waits for `caller`'s next step, as the policy says: submitting their
 /// draft, assessing, voting (not yet voted this round), reviewing, and starting or
 /// completing work they are the implementer of (a change manager may start anyone's
@@ -697,10 +716,13 @@ pub fn list(
         if filter.states.is_empty() {
             return Ok(ChangePage { items: Vec::new(), total: 0 });
         }
+        // The newest ones, whatever the order asked for; sorted as asked below.
+        let order = filter.order;
+        filter.order = changes::ListOrder::Newest;
         let (candidates, _) = changes::list(conn, &filter, AWAITING_SCAN, 0)?;
         let ids: Vec<ChangeId> = candidates.iter().map(|c| c.id).collect();
         let cast = crate::db::votes::cast_on(conn, &ids)?;
-        let waiting: Vec<Change> = candidates
+        let mut waiting: Vec<Change> = candidates
             .into_iter()
             .filter(|c| {
                 let voted = cast
@@ -709,6 +731,7 @@ pub fn list(
                 awaits(ctx, caller, c, voted)
             })
             .collect();
+        waiting.sort_by(|a, b| in_order(order, a, b));
         let total = waiting.len() as i64;
         let page = waiting.into_iter().skip(offset as usize).take(limit as usize).collect();
         Ok(ChangePage { items: summaries(conn, page)?, total })

@@ -290,19 +290,13 @@ fn covered(
     ci_ids: &BTreeSet<CiId>,
 ) -> ServiceResult<Vec<crate::domain::change::Change>> {
     use crate::domain::change::ChangeState;
-    let booked = crate::db::changes::in_window(
-        conn,
-        &[ChangeState::Scheduled, ChangeState::Implement],
-        window.start(),
-        window.end(),
-        COVERED_LIMIT,
-    )?;
-    let ids: Vec<_> = booked.iter().map(|c| c.id).collect();
-    let on = crate::db::changes::ci_ids_of(conn, &ids)?;
-    Ok(booked
-        .into_iter()
-        .filter(|c| ci_ids.is_empty() || on.get(&c.id).is_some_and(|cis| !cis.is_disjoint(ci_ids)))
-        .collect())
+    let states = [ChangeState::Scheduled, ChangeState::Implement];
+    let period = (window.start(), window.end());
+    Ok(match ci_ids.is_empty() {
+        // A global freeze covers every booked change in it.
+        true => crate::db::changes::in_window(conn, &states, period.0, period.1, COVERED_LIMIT)?,
+        false => crate::db::changes::in_window_on_cis(conn, &states, period, ci_ids, COVERED_LIMIT)?,
+    })
 }
 
 /// Emails the requester and implementer of each of `changes` that blackout `title`

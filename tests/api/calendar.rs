@@ -154,7 +154,7 @@ async fn the_calendar_marks_today_tentative_changes_and_what_a_conflict_is_and_f
     let (status, html) = crate::pages::page(&browser, &app, &month).await;
     assert_eq!(status, 200);
     assert!(html.contains("Frysperiode – Arkivflytting"), "the conflict says what it is");
-    assert!(html.contains("+1 til"), "a busy day collapses");
+    assert!(html.contains("+1 flere"), "a busy day collapses");
     let shown = [&booked, &emergency, &other, &awaiting]
         .iter()
         .filter(|r| html.contains(&format!("href=\"/changes/{r}\"")))

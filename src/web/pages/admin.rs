@@ -369,9 +369,17 @@ async fn blackout_form(
     // The booked changes it covers, named to the one who set it.
     submit_then(ctx, viewer, target, form.typed(), work, |viewer, blackout| {
         if !blackout.covers.is_empty() {
-            let refs: Vec<&str> = blackout.covers.iter().map(|c| c.reference.as_str()).collect();
-            let args =
-                [("count", crate::i18n::num(refs.len() as i64)), ("refs", crate::i18n::arg(refs.join(", ")))];
+            // The first ten by name (the confirmation travels in the session cookie).
+            let mut refs: Vec<String> =
+                blackout.covers.iter().take(10).map(|c| c.reference.clone()).collect();
+            let more = blackout.covers.len() - refs.len();
+            if more > 0 {
+                refs.push(viewer.lang.t_with("list-and-more", &[("count", crate::i18n::num(more as i64))]));
+            }
+            let args = [
+                ("count", crate::i18n::num(blackout.covers.len() as i64)),
+                ("refs", crate::i18n::arg(refs.join(", "))),
+            ];
             viewer.confirm(viewer.lang.t_with("done-blackout-covers", &args));
         }
     })

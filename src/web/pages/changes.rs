@@ -495,22 +495,37 @@ pub async fn attach(
     let id = change_id(&viewer, &id)?;
     let (max, max_mb) = (ctx.config.attachment_max_bytes(), ctx.config.attachment_max_mb);
     let csrf_refused = || PageError::Csrf { lang: viewer.lang };
-    let mut csrf = Vec::new();
+    // The form's CSRF token comes first (it is the form's first field): nothing else is
+    // read for a request without it.
+    let first = parts.next().await.and_then(Result::ok).ok_or_else(csrf_refused)?;
+    if first.name() != Some("csrf") {
+        return Err(csrf_refused());
+    }
+    let csrf = read_limited(first, 256, 0).await.map_err(|_| csrf_refused())?;
+    if !viewer.csrf_matches(&csrf) {
+        return Err(csrf_refused());
+    }
     let mut upload = None;
     while let Some(part) = parts.next().await {
         let part = part.map_err(|_| csrf_refused())?;
         match part.name() {
-            Some("csrf") => csrf = read_limited(part, 256, 0).await.map_err(|_| csrf_refused())?,
             Some("file") => {
                 let name = part.content_disposition().and_then(|d| d.get_filename()).unwrap_or("").to_owned();
-                upload = Some(read_limited(part, max, max_mb).await.map(|content| Upload { name, content }));
+                let read = read_limited(part, max, max_mb).await;
+                let too_large = read.is_err();
+                upload = Some(read.map(|content| Upload { name, content }));
+                // Past the limit nothing more is read: the refusal goes out now.
+                if too_large {
+                    break;
+                }
             }
-            // Anything else is read and dropped.
-            _ => drop(read_limited(part, 0, 0).await),
+            // Anything else is dropped, and counts against nothing (at most a little).
+            _ => {
+                if read_limited(part, 1024, 0).await.is_err() {
+                    break;
+                }
+            }
         }
-    }
-    if !viewer.csrf_matches(&csrf) {
-        return Err(csrf_refused());
     }
     let caller = viewer.caller.clone();
     let outcome = match upload {

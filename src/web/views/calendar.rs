@@ -152,9 +152,8 @@ fn week_pieces<'a>(
             .iter()
             .filter(|c| c.planned_start < day_end && c.planned_end > day_start)
             .map(|c| {
-                let hours = |at: DateTime<Utc>| (at - day_start).num_minutes().clamp(0, 24 * 60);
-                let start = (hours(c.planned_start) / 60) as u32;
-                let end = ((hours(c.planned_end) + 59) / 60).max(i64::from(start) + 1).min(24) as u32;
+                let start = wall_hour(zone, date, c.planned_start, false).min(23);
+                let end = wall_hour(zone, date, c.planned_end, true).max(start + 1).min(24);
                 (start, end, c)
             })
             .collect();
@@ -191,6 +190,23 @@ fn week_pieces<'a>(
         }
     }
     (pieces, crowded)
+}
+
+/// The row of `at` on `date`'s grid: its wall-clock hour that day (0 before the day, 24
+/// after it), rounded `up` to the next hour when it is not on the hour. By the clock, not
+/// by hours since midnight, so the 23- and 25-hour days of the DST changes still put
+/// 04:00 on the 04:00 row.
+fn wall_hour(zone: Tz, date: NaiveDate, at: DateTime<Utc>, up: bool) -> u32 {
+    use chrono::Timelike;
+    let local = at.with_timezone(&zone);
+    match local.date_naive().cmp(&date) {
+        std::cmp::Ordering::Less => 0,
+        std::cmp::Ordering::Greater => 24,
+        std::cmp::Ordering::Equal => {
+            let past = local.minute() > 0 || local.second() > 0;
+            local.hour() + u32::from(up && past)
+        }
+    }
 }
 
 /// The week as a time grid: a column per day, a row per hour, each change from its start
@@ -376,6 +392,39 @@ mod tests {
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn the_week_grid_rows_follow_the_wall_clock_on_the_dst_days() {
+        let oslo = chrono_tz::Europe::Oslo;
+        let at = |d: NaiveDate, h: u32, m: u32| {
+            oslo.from_local_datetime(&d.and_hms_opt(h, m, 0).unwrap()).earliest().unwrap().with_timezone(&Utc)
+        };
+        let march = date(2026, 3, 29);
+        assert_eq!(wall_hour(oslo, march, at(march, 4, 0), false), 4, "after the skipped hour");
+        assert_eq!(wall_hour(oslo, march, at(march, 5, 30), true), 6);
+        let october = date(2026, 10, 25);
+        assert_eq!(wall_hour(oslo, october, at(october, 4, 0), false), 4, "after the repeated hour");
+        assert_eq!(wall_hour(oslo, october, at(october, 23, 0), false), 23);
+        assert_eq!(wall_hour(oslo, october, at(date(2026, 10, 26), 0, 0), true), 24, "midnight ends the day");
+        assert_eq!(wall_hour(oslo, october, at(date(2026, 10, 24), 22, 0), false), 0, "from the day before");
+        let entry = |start, end| CalendarEntry {
+            id: crate::domain::ids::ChangeId(1),
+            reference: "CHG-000001".into(),
+            title: "t".into(),
+            change_type: crate::domain::change::ChangeType::Normal,
+            state: ChangeState::Scheduled,
+            planned_start: start,
+            planned_end: end,
+            ci_ids: Vec::new(),
+            conflicted: false,
+            conflicts: Vec::new(),
+            tentative: false,
+        };
+        let late = [entry(at(october, 23, 0), at(date(2026, 10, 26), 1, 0))];
+        let (pieces, _) = week_pieces(oslo, date(2026, 10, 19), &late);
+        let hours: Vec<(usize, u32, u32)> = pieces.iter().map(|p| (p.day, p.start, p.end)).collect();
+        assert_eq!(hours, vec![(6, 23, 24)], "the Sunday's last hour, within the grid");
     }
 
     #[test]
