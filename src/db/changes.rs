@@ -278,10 +278,14 @@ pub fn search_words(text: &str) -> Vec<String> {
 
 /// The text PostgreSQL's full-text index is built on (`changes_fulltext`), word for word
 /// as the migration writes it, so the planner uses the index: title and description with
-/// ASCII punctuation read as spaces, as SQLite's FTS5 `unicode61` tokenizer reads it.
+/// punctuation (ASCII, Latin-1's « » ¿ …, and the general punctuation block's dashes and
+/// quotes) read as spaces, as SQLite's FTS5 `unicode61` tokenizer reads it, whatever the
+/// database's character locale.
 /// `table` is the name the query gives `changes`.
 fn pg_document(table: &str) -> String {
-    format!("to_tsvector('simple', regexp_replace({table}.title || ' ' || {table}.description, '[!-/:-@[-`{{-~]+', ' ', 'g'))")
+    format!(
+        "to_tsvector('simple', regexp_replace({table}.title || ' ' || {table}.description, '[!-/:-@[-`{{-~\\u00a0-\\u00bf\\u2000-\\u206f]+', ' ', 'g'))"
+    )
 }
 
 /// How a list query uses the full-text match on PostgreSQL.

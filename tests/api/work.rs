@@ -183,7 +183,7 @@ fn urlencode(text: &str) -> String {
 const TEXTS: [(&str, &str); 3] = [
     ("Oppgradere sakarkivet", "Ny versjon av Public 360; brukerne må logge på igjen etter blåbær-testen."),
     ("Bytte brannmur", "Firewall replacement in the data centre; VPN users are affected for an hour."),
-    ("Patch the mail servers", "Exchange cumulative update 23, nothing user-visible."),
+    ("Patch the mail servers", "Exchange cumulative update 23, nothing user-visible in «Postkasse»."),
 ];
 
 async fn the_change_list_searches_descriptions_filters_sorts_and_keeps_it_all_in_the_url(backend: Backend) {
@@ -233,6 +233,7 @@ async fn the_change_list_searches_descriptions_filters_sorts_and_keeps_it_all_in
     assert_eq!(found("q=users%20nothing".into()).await, Vec::<String>::new());
     assert_eq!(found("q=user".into()).await, only(&[1, 2]), "user-visible and users");
     assert_eq!(found("q=sakarkivet".into()).await, only(&[0]), "the title too");
+    assert_eq!(found("q=postkasse".into()).await, only(&[2]), "« » are not part of a word");
     assert_eq!(
         found("q=%22%2A%28".into()).await,
         Vec::<String>::new(),
