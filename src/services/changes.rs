@@ -520,6 +520,8 @@ pub struct Detail {
     pub attachments: Vec<super::attachments::AttachmentView>,
     pub can_attach: bool,
     pub attachment_max_mb: u32,
+    /// The relations of service-desk records the viewer may link or unlink now.
+    pub may_link: Vec<crate::domain::incident::Relation>,
 }
 
 pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail> {
@@ -547,6 +549,24 @@ pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail>
         let can_delete =
             ctx.authz.allows(caller, Permission::Delete, &object) && change.submitted_at.is_none();
         let can_attach = ctx.authz.allows(caller, Permission::Attach, &object);
+        let may_link = crate::domain::incident::Relation::ALL
+            .iter()
+            .copied()
+            .filter(|relation| {
+                let permission = match relation {
+                    crate::domain::incident::Relation::RaisedFrom => Permission::LinkRaisedFrom,
+                    crate::domain::incident::Relation::Caused => Permission::LinkCaused,
+                };
+                ctx.authz.allows(caller, permission, &object)
+                    && crate::domain::incident::may_link(
+                        *relation,
+                        change.state,
+                        change.actual_end,
+                        ctx.clock.now(),
+                    )
+                    .is_ok()
+            })
+            .collect();
         let attachments = crate::db::attachments::of_change(conn, id)?.into_iter().map(Into::into).collect();
         let view = change_view::build(conn, &ctx.config, change)?;
         let veto = ctx.config.approval.veto;
@@ -565,6 +585,7 @@ pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail>
             attachments,
             can_attach,
             attachment_max_mb: ctx.config.attachment_max_mb,
+            may_link,
         })
     })
 }

@@ -66,6 +66,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/changes/{id}/attachments/{attachment}").route(get().to(pages::changes::attachment)),
         )
+        .service(resource("/changes/{id}/incidents").route(post().to(pages::changes::link_incident)))
+        .service(
+            resource("/changes/{id}/incidents/{relation}/{incident}/remove")
+                .route(post().to(pages::changes::unlink_incident)),
+        )
         .service(resource("/changes/{id}/copy").route(post().to(pages::changes::copy)))
         .service(resource("/changes/{id}/delete").route(post().to(pages::changes::delete)))
         .service(resource("/changes/{id}/{action}").route(post().to(pages::changes::act)))

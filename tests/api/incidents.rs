@@ -4,6 +4,7 @@
 
 use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
+use crate::pages::{page, post_form, sign_in};
 use endring::domain::change::ChangeState;
 use endring::domain::role::Role;
 use reqwest::{Method, StatusCode};
@@ -12,6 +13,7 @@ use serde_json::json;
 on_both_backends!(
     incidents_are_linked_by_who_may_when_they_may_and_found_by_their_id,
     a_caused_incident_counts_in_the_failure_rate_and_in_the_next_changes_risk,
+    the_implementer_links_and_unlinks_a_caused_incident_on_the_change_page,
 );
 
 async fn incidents_are_linked_by_who_may_when_they_may_and_found_by_their_id(backend: Backend) {
@@ -122,4 +124,40 @@ async fn a_caused_incident_counts_in_the_failure_rate_and_in_the_next_changes_ri
     let (status, problem) = app.call(Method::POST, &path, Some(&staged.implementer), Some(late)).await;
     assert_eq!(status, StatusCode::CONFLICT, "{problem}");
     assert!(problem["detail"].as_str().unwrap().contains("90 days"), "{problem}");
+}
+
+async fn the_implementer_links_and_unlinks_a_caused_incident_on_the_change_page(backend: Backend) {
+    let app =
+        TestApp::spawn_with(backend, |c| c.incident_url = Some("https://desk.example/i/{id}".into())).await;
+    let staged = app.change_in(ChangeState::Implement).await;
+    let reference = staged.change["ref"].as_str().unwrap();
+    let client = sign_in(&app, &staged.implementer).await;
+    let (_, html) = page(&client, &app, &format!("/changes/{reference}")).await;
+    assert!(html.contains("value=\"caused\""), "the implementer may name what it caused");
+    assert!(!html.contains("value=\"raised_from\""), "not what it was raised from, now");
+    let path = format!("/changes/{reference}/incidents");
+    let (status, html) =
+        post_form(&client, &app, &path, &[("incident", "INC 1"), ("relation", "caused")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("id=\"incident-error\"") && html.contains("value=\"INC 1\""),
+        "why, and what was typed"
+    );
+    let (status, location) =
+        post_form(&client, &app, &path, &[("incident", "inc-4711"), ("relation", "caused")]).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (StatusCode::SEE_OTHER, format!("/changes/{reference}#incidents").as_str())
+    );
+    let (_, html) = page(&client, &app, &format!("/changes/{reference}")).await;
+    assert!(html.contains("INC-4711 er koblet til"), "the confirmation");
+    assert!(html.contains("href=\"https://desk.example/i/INC-4711\""), "a link to the desk's tool");
+    let remove = format!("/changes/{reference}/incidents/caused/INC-4711/remove");
+    // The button sits on the change page, with the page's CSRF token.
+    let token = crate::pages::csrf(&html);
+    let response =
+        client.post(format!("{}{remove}", app.address)).form(&[("csrf", token)]).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&client, &app, &format!("/changes/{reference}")).await;
+    assert!(!html.contains("https://desk.example/i/INC-4711"), "gone");
 }

@@ -565,3 +565,48 @@ pub async fn attachment(
     .await?;
     Ok(crate::web::files::download(&file, content))
 }
+
+/// Links a service-desk record from the change page; a refusal shows the page with what
+/// was typed.
+pub async fn link_incident(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    use crate::services::incidents;
+    let relation = form.get("relation").parse::<crate::domain::incident::Relation>();
+    let incident = form.text("incident");
+    let shown = incident.as_str().trim().to_uppercase();
+    let work = move |ctx: &Ctx, caller: &_, id| {
+        let relation = relation.map_err(|e| ServiceError::invalid("relation", e))?;
+        incidents::link(ctx, caller, id, incidents::NewLink { incident, relation })
+    };
+    work_form(ctx, viewer, &id, ("incidents", &form), work, move |viewer, id, _| {
+        let args = [("id", crate::i18n::arg(shown)), ("ref", crate::i18n::arg(id.reference()))];
+        (viewer.lang.t_with("done-incident-link", &args), format!("/changes/{}#incidents", id.reference()))
+    })
+    .await
+}
+
+/// Removes a link to a service-desk record from the change page.
+pub async fn unlink_incident(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    path: web::Path<(String, String, String)>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    use crate::services::incidents;
+    let (segment, relation, incident) = path.into_inner();
+    let relation = relation.parse::<crate::domain::incident::Relation>();
+    let shown = incident.clone();
+    let work = move |ctx: &Ctx, caller: &_, id| {
+        let relation = relation.map_err(|e| ServiceError::invalid("relation", e))?;
+        incidents::unlink(ctx, caller, id, &incident, relation)
+    };
+    work_form(ctx, viewer, &segment, ("incidents", &form), work, move |viewer, id, _| {
+        let args = [("id", crate::i18n::arg(shown)), ("ref", crate::i18n::arg(id.reference()))];
+        (viewer.lang.t_with("done-incident-unlink", &args), format!("/changes/{}#incidents", id.reference()))
+    })
+    .await
+}

@@ -403,6 +403,7 @@ pub fn detail(viewer: &Viewer, detail: &Detail, refusal: Option<(&str, Typed<'_>
                         }
                     }
                 }
+                (incidents(viewer, detail, refusal))
                 (attachments(viewer, detail, refusal))
                 section aria-labelledby="risk" {
                     h2 #risk { (lang.t("section-risk")) }
@@ -467,6 +468,56 @@ pub fn detail(viewer: &Viewer, detail: &Detail, refusal: Option<(&str, Typed<'_>
                 }
             }
             (actions_panel(viewer, detail, refusal.map(|(_, typed)| typed)))
+        }
+    }
+}
+
+/// The service desk's records the change was raised from or caused, each a link to the
+/// desk's tool when configured, with a form to link one and a button to unlink, for the
+/// relations the viewer may change now.
+fn incidents(viewer: &Viewer, detail: &Detail, refusal: Option<(&str, Typed<'_>)>) -> Markup {
+    let lang = viewer.lang;
+    let reference = &detail.view.reference;
+    let refused = refusal.filter(|(_, typed)| typed.action == "incidents");
+    let typed = |name: &str| refused.and_then(|(_, t)| t.value("incidents", name)).unwrap_or("");
+    let relations: Vec<(String, String)> =
+        detail.may_link.iter().map(|r| (r.to_string(), lang.t(&format!("relation-{r}")))).collect();
+    html! {
+        @if !detail.view.incidents.is_empty() || !detail.may_link.is_empty() {
+            section aria-labelledby="incidents" {
+                h2 #incidents { (lang.t("section-incidents")) }
+                @if detail.view.incidents.is_empty() {
+                    p { (lang.t("incidents-none")) }
+                } @else {
+                    ul.incidents {
+                        @for link in &detail.view.incidents {
+                            li {
+                                (lang.t(&format!("relation-{}", link.relation))) ": "
+                                @match &link.url {
+                                    Some(url) => a href=(url) { (link.incident) },
+                                    None => strong { (link.incident) },
+                                }
+                                " (" (link.added_by) ", " (time(lang, viewer.zone, link.at)) ")"
+                                @if detail.may_link.contains(&link.relation) {
+                                    form.inline method="post" action=(format!("/changes/{reference}/incidents/{}/{}/remove", link.relation, link.incident)) {
+                                        (csrf(&viewer.csrf))
+                                        button.secondary type="submit" { (lang.t_with("incident-remove", &[("id", arg(&link.incident))])) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if !detail.may_link.is_empty() {
+                    form.incident method="post" action=(format!("/changes/{reference}/incidents")) {
+                        (csrf(&viewer.csrf))
+                        @if let Some((message, _)) = refused { p.field-error #incident-error { (message) } }
+                        (input(Input::Text, &lang.t("incident-id"), "incident", typed("incident"), None, true))
+                        (select(&lang.t("incident-relation"), "relation", &relations, typed("relation"), None))
+                        button type="submit" { (lang.t("incident-add")) }
+                    }
+                }
+            }
         }
     }
 }
