@@ -559,6 +559,23 @@ pub fn risk_answers(conn: &mut DbConn, id: ChangeId) -> QueryResult<Vec<(String,
         .load(conn)
 }
 
+/// The stored risk answers of each of `ids`, in one query.
+pub fn risk_answers_of(
+    conn: &mut DbConn,
+    ids: &[ChangeId],
+) -> QueryResult<BTreeMap<ChangeId, Vec<(String, String)>>> {
+    let raw: Vec<i32> = ids.iter().map(|id| id.0).collect();
+    let rows: Vec<(i32, String, String)> = risk_answers::table
+        .filter(risk_answers::change_id.eq_any(raw))
+        .select((risk_answers::change_id, risk_answers::question, risk_answers::answer))
+        .load(conn)?;
+    let mut map: BTreeMap<ChangeId, Vec<(String, String)>> = BTreeMap::new();
+    for (change, question, answer) in rows {
+        map.entry(ChangeId(change)).or_default().push((question, answer));
+    }
+    Ok(map)
+}
+
 /// Replaces the risk answers of a change.
 pub fn set_risk_answers<'a>(
     conn: &mut DbConn,

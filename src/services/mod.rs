@@ -15,6 +15,7 @@ pub mod change_view;
 pub mod changes;
 pub mod delegations;
 pub mod demo;
+pub mod desk;
 pub mod email_votes;
 pub mod error;
 pub mod feeds;

@@ -81,6 +81,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/cab/meetings/{id}/decide").route(post().to(pages::meetings::decide)))
         .service(resource("/cab/meetings/{id}/close").route(post().to(pages::meetings::close)))
         .service(resource("/calendar").route(get().to(pages::calendar::show)))
+        .service(resource("/desk").route(get().to(pages::desk::show)))
         .service(resource("/calendar.ics").route(get().to(pages::feed::calendar)))
         .service(resource("/reports").route(get().to(pages::reports::show)))
         .service(resource("/reports/changes.csv").route(get().to(pages::reports::csv)))
@@ -198,6 +199,7 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
         ("/api/v1/changes/{id}/events", vec![on(M::GET, changes::events)]),
         ("/api/v1/changes/{id}/slots", vec![on(M::GET, changes::slots)]),
         ("/api/v1/calendar", vec![on(M::GET, reference::calendar)]),
+        ("/api/v1/desk", vec![on(M::GET, reference::desk)]),
         ("/api/v1/cab/meetings", vec![on(M::GET, meetings::list), on(M::POST, meetings::add)]),
         ("/api/v1/cab/meetings/{id}", vec![on(M::GET, meetings::get)]),
         ("/api/v1/cab/settings", vec![on(M::GET, meetings::settings), on(M::PUT, meetings::save_settings)]),

@@ -21,7 +21,7 @@ use utoipa::{Modify, OpenApi};
         changes::notes, changes::add_note, changes::copy, changes::delete,
         changes::attachments, changes::attach, changes::attachment,
         changes::link_incident, changes::unlink_incident,
-        reference::calendar, reference::report, reference::changes_csv, super::api::outbox::failed, super::api::outbox::retry, reference::list_cis, reference::create_ci, reference::list_templates,
+        reference::calendar, reference::desk, reference::report, reference::changes_csv, super::api::outbox::failed, super::api::outbox::retry, reference::list_cis, reference::create_ci, reference::list_templates,
         reference::create_template, reference::list_blackouts, reference::create_blackout,
         reference::update_ci, reference::retire_ci, reference::update_template, reference::retire_template,
         reference::update_blackout, reference::retire_blackout, super::api::maintenance::update,

@@ -13,6 +13,7 @@ mod audit;
 mod cli;
 mod concurrency;
 mod delegations;
+mod desk;
 mod dst;
 mod errors;
 mod house;

@@ -363,6 +363,15 @@ try {
   await nora.click(`a[href="/changes/${reference}"] >> nth=0`);
   check("calendar entries link to their change", nora.url() === changeUrl);
 
+  // The service desk's page (every signed-in user): a search by a system's name. The
+  // change's window has passed, so nothing is changing now.
+  await nora.click("header.site nav a[href='/desk']");
+  await nora.fill("#q", "arkiv");
+  await nora.press("#q", "Enter");
+  await nora.waitForURL(/\/desk\?q=arkiv/);
+  check("the service desk's page searches by a system's name", (await nora.textContent("main")).includes("Nothing is being changed now or in the next 48 hours"), await nora.textContent("main"));
+  await audit(nora, "service desk");
+
   // The manager reads the figures and exports the period's changes.
   await nora.goto(`${base}/reports`);
   check("the reports draw their charts", (await nora.locator("svg.chart").count()) === 3);

@@ -213,6 +213,28 @@ pub async fn calendar(
     Ok(web::Json(run(ctx, move |ctx| calendar::period(ctx, &caller, from, to, &filter)).await?))
 }
 
+/// `?q=` of the desk's view.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeskParams {
+    /// Words that must all be in a change's title or its CIs' names or kinds (any case).
+    #[param(value_type = Option<String>)]
+    pub q: Option<crate::domain::text::Text>,
+}
+
+/// What is being changed now and in the next 48 hours (scheduled or in implementation),
+/// soonest first: CIs, expected downtime, users affected, the implementer and their email.
+#[utoipa::path(get, path = "/api/v1/desk", params(DeskParams),
+    responses((status = 200, body = [crate::services::desk::DeskItem]), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn desk(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    params: Query<DeskParams>,
+) -> ServiceResult<web::Json<Vec<crate::services::desk::DeskItem>>> {
+    let query = params.into_inner().q.map(|q| q.as_str().to_owned());
+    Ok(web::Json(run(ctx, move |ctx| crate::services::desk::view(ctx, &caller, query.as_deref())).await?))
+}
+
 /// The KPIs of SPEC §10 over a period (default: the 90 days up to now).
 #[utoipa::path(get, path = "/api/v1/reports/summary", params(ReportPeriodParams),
     responses((status = 200, body = Summary), (status = 403, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cab;
 pub mod calendar;
 pub mod changes;
+pub mod desk;
 pub mod feed;
 pub mod forms;
 pub mod home;

@@ -27,6 +27,7 @@ pub fn page(viewer: &Viewer, title: &str, body: Markup) -> Markup {
         (true, "/changes/new", lang.t("nav-new-change")),
         (viewer.may(Permission::Vote), "/cab", lang.t("nav-cab")),
         (true, "/calendar", lang.t("nav-calendar")),
+        (true, "/desk", lang.t("nav-desk")),
         (viewer.may(Permission::ReadReports), "/reports", lang.t("nav-reports")),
         (
             super::admin::Section::ALL.iter().any(|s| viewer.may(s.permission())),

@@ -7,6 +7,7 @@ pub mod cab;
 pub mod calendar;
 pub mod changes;
 pub mod components;
+pub mod desk;
 pub mod feed;
 pub mod home;
 pub mod layout;
