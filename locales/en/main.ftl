@@ -285,6 +285,7 @@ role-cab_member = CAB member
 role-change_manager = Change manager
 role-manager = Manager (read only)
 role-admin = Administrator
+role-service_desk = Service desk
 
 # Reports
 report-from = From
@@ -801,3 +802,5 @@ desk-search = System or word
 desk-search-hint = For example "arkiv" or "nettverk": every word must be in a change's configuration items or title.
 desk-none = Nothing is being changed now or in the next 48 hours that matches.
 desk-now = Now
+home-desk = Changing now and in the next 48 hours
+home-desk-search = Search what is changing by a system's name

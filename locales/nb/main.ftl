@@ -285,6 +285,7 @@ role-cab_member = CAB-medlem
 role-change_manager = Endringsleder
 role-manager = Leder (kun lesing)
 role-admin = Administrator
+role-service_desk = Brukerstøtte
 
 # Reports
 report-from = Fra
@@ -801,3 +802,5 @@ desk-search = System eller ord
 desk-search-hint = For eksempel «arkiv» eller «nettverk»: hvert ord må stå i endringens konfigurasjonselementer eller tittel.
 desk-none = Ingenting som passer, endres nå eller de neste 48 timene.
 desk-now = Nå
+home-desk = Endres nå og de neste 48 timene
+home-desk-search = Søk i det som endres, på navnet til et system

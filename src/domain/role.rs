@@ -11,5 +11,7 @@ text_enum! {
         ChangeManager = "change_manager",
         Manager = "manager",
         Admin = "admin",
+        /// The service desk: answers employees' calls, follows what is changing now.
+        ServiceDesk = "service_desk",
     }
 }

@@ -5,6 +5,7 @@ use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
 use chrono::Duration;
 use endring::domain::change::ChangeState;
+use endring::domain::role::Role;
 
 on_both_backends!(the_desk_finds_the_change_behind_a_call_by_the_systems_name);
 
@@ -67,4 +68,19 @@ async fn the_desk_finds_the_change_behind_a_call_by_the_systems_name(backend: Ba
     assert!(!html.contains(&format!("href=\"/changes/{}\"", reference(&later))), "the other is not");
     assert!(html.contains(&format!("mailto:{}", soon.implementer.email)));
     assert!(html.contains("<strong>Nå</strong>"), "under way now, said in words");
+
+    // The service desk's own home leads with it; a requester's does not.
+    let agent = app.user("sigrid", &[Role::ServiceDesk]).await;
+    let browser = crate::pages::sign_in(&app, &agent).await;
+    let (_, html) = crate::pages::page(&browser, &app, "/").await;
+    assert!(html.contains("Endres nå og de neste 48 timene"), "the desk's section");
+    let main = &html[html.find("<main").unwrap()..];
+    assert!(
+        main[main.find("<h2").unwrap()..].starts_with("<h2 id=\"home-desk\""),
+        "the first section on the page"
+    );
+    assert!(html.contains(&format!("href=\"/changes/{}\"", reference(&later))));
+    let browser = crate::pages::sign_in(&app, &desk).await;
+    let (_, html) = crate::pages::page(&browser, &app, "/").await;
+    assert!(!html.contains("Endres nå og de neste 48 timene"));
 }

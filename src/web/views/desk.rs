@@ -7,10 +7,6 @@ use maud::{html, Markup};
 
 pub fn page(viewer: &Viewer, items: &[DeskItem], query: &str) -> Markup {
     let lang = viewer.lang;
-    let answer = |question: &str, value: &Option<String>| match value {
-        Some(v) => lang.t(&format!("answer-{question}-{v}")),
-        None => "–".to_owned(),
-    };
     html! {
         p { (lang.t("desk-intro")) }
         form.filters method="get" action="/desk" role="search" {
@@ -22,6 +18,18 @@ pub fn page(viewer: &Viewer, items: &[DeskItem], query: &str) -> Markup {
             button type="submit" { (lang.t("filter-apply")) }
         }
         p role="status" { (lang.t_with("list-total", &[("count", crate::i18n::num(items.len() as i64))])) }
+        (table(viewer, items))
+    }
+}
+
+/// The changes of the desk's view as a table (or a line saying there are none).
+pub fn table(viewer: &Viewer, items: &[DeskItem]) -> Markup {
+    let lang = viewer.lang;
+    let answer = |question: &str, value: &Option<String>| match value {
+        Some(v) => lang.t(&format!("answer-{question}-{v}")),
+        None => "–".to_owned(),
+    };
+    html! {
         @if items.is_empty() {
             p.empty { (lang.t("desk-none")) }
         } @else {
