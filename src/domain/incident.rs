@@ -25,8 +25,9 @@ pub const ID_MAX: usize = 64;
 pub const CAUSED_DAYS: i64 = 90;
 
 /// A service-desk record's id as the desk's tool writes it (`INC-20431`, `PRB0012`):
-/// letters, digits and `- _ . : / #`, at most `ID_MAX`, kept upper-case so that one id is
-/// one key whoever typed it.
+/// letters, digits and `- _ . :`, at most `ID_MAX`, kept upper-case so that one id is
+/// one key whoever typed it. (No `/` or `#`: an id is a segment of the change page's and
+/// the API's addresses.)
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct IncidentId(String);
 
@@ -39,7 +40,7 @@ impl IncidentId {
         if text.chars().count() > ID_MAX {
             return Err(Message::new("msg-too-long").arg("max", ID_MAX));
         }
-        if !text.chars().all(|c| c.is_alphanumeric() || "-_.:/#".contains(c)) {
+        if !text.chars().all(|c| c.is_alphanumeric() || "-_.:".contains(c)) {
             return Err(Message::new("msg-incident-id"));
         }
         Ok(IncidentId(text.to_uppercase()))
@@ -95,6 +96,7 @@ mod tests {
         assert!(IncidentId::parse("").is_err());
         assert!(IncidentId::parse("INC 1").is_err());
         assert!(IncidentId::parse("<script>").is_err());
+        assert!(IncidentId::parse("INC/1").is_err() && IncidentId::parse("INC#1").is_err(), "URL-safe");
         assert!(IncidentId::parse(&"X".repeat(ID_MAX + 1)).is_err());
     }
 
@@ -123,7 +125,7 @@ mod tests {
             link_for(pattern, "INC-20431").as_deref(),
             Some("https://desk.example/incident/INC-20431")
         );
-        assert_eq!(link_for(pattern, "A/B#1").as_deref(), Some("https://desk.example/incident/A%2FB%231"));
+        assert_eq!(link_for(pattern, "A:B").as_deref(), Some("https://desk.example/incident/A%3AB"));
         assert_eq!(link_for(None, "INC-1"), None);
     }
 }
