@@ -75,6 +75,8 @@ text_enum! {
         LinkRaisedFrom = "link_raised_from",
         /// Name the incidents a change caused.
         LinkCaused = "link_caused",
+        /// Remove a service-desk link someone else added.
+        UnlinkOthers = "unlink_others",
         /// Delete a draft that was never submitted: its requester.
         Delete = "delete",
     }

@@ -49,6 +49,22 @@ pub fn insert(
     Ok(true)
 }
 
+/// Who added the link, if it is there.
+pub fn added_by(
+    conn: &mut DbConn,
+    change: ChangeId,
+    (incident, relation): (&IncidentId, Relation),
+) -> QueryResult<Option<UserId>> {
+    Ok(change_incidents::table
+        .filter(change_incidents::change_id.eq(change.0))
+        .filter(change_incidents::relation.eq(relation.as_str()))
+        .filter(change_incidents::incident.eq(incident.as_str()))
+        .select(change_incidents::added_by)
+        .first::<i32>(conn)
+        .optional()?
+        .map(UserId))
+}
+
 /// Removes the link; whether there was one.
 pub fn delete(
     conn: &mut DbConn,

@@ -40,7 +40,9 @@ impl IncidentId {
         if text.chars().count() > ID_MAX {
             return Err(Message::new("msg-too-long").arg("max", ID_MAX));
         }
-        if !text.chars().all(|c| c.is_alphanumeric() || "-_.:".contains(c)) {
+        if !text.chars().all(|c| c.is_alphanumeric() || "-_.:".contains(c))
+            || !text.chars().any(char::is_alphanumeric)
+        {
             return Err(Message::new("msg-incident-id"));
         }
         Ok(IncidentId(text.to_uppercase()))
@@ -53,27 +55,31 @@ impl IncidentId {
 
 /// Whether a link of `relation` may be added to or removed from a change in `state` now:
 /// what it was raised from while it is drafted or assessed; what it caused from its
-/// implementation on, until `CAUSED_DAYS` after its implementation ended. Else the key of
-/// why not.
+/// implementation on, through its review, until `CAUSED_DAYS` after it was closed
+/// (`closed_at`). Else the key of why not.
 pub fn may_link(
     relation: Relation,
     state: ChangeState,
-    implementation_ended: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<(), Message> {
     use ChangeState::*;
     match relation {
         Relation::RaisedFrom if matches!(state, Draft | Assess) => Ok(()),
         Relation::RaisedFrom => Err(Message::new("msg-incident-raised-from-when")),
-        Relation::Caused => match (state, implementation_ended) {
-            (Implement, _) => Ok(()),
-            (Review | Closed, Some(ended)) if now - ended <= chrono::Duration::days(CAUSED_DAYS) => Ok(()),
-            (Review | Closed, Some(_)) => {
-                Err(Message::new("msg-incident-caused-too-late").arg("days", CAUSED_DAYS))
-            }
+        Relation::Caused => match (state, closed_at) {
+            (Implement | Review, _) => Ok(()),
+            (Closed, Some(closed)) if now - closed <= chrono::Duration::days(CAUSED_DAYS) => Ok(()),
+            (Closed, _) => Err(Message::new("msg-incident-caused-too-late").arg("days", CAUSED_DAYS)),
             _ => Err(Message::new("msg-incident-caused-when")),
         },
     }
+}
+
+/// When `change` was closed, if it is: its last update, as nothing changes a closed change
+/// (its review closed it).
+pub fn closed_at(change: &super::change::Change) -> Option<DateTime<Utc>> {
+    (change.state == ChangeState::Closed).then_some(change.updated_at)
 }
 
 /// The address of `id` in the desk's tool, from the configured pattern (`{id}` replaced,
@@ -97,22 +103,24 @@ mod tests {
         assert!(IncidentId::parse("INC 1").is_err());
         assert!(IncidentId::parse("<script>").is_err());
         assert!(IncidentId::parse("INC/1").is_err() && IncidentId::parse("INC#1").is_err(), "URL-safe");
+        assert!(IncidentId::parse("..").is_err(), "a letter or digit at least");
         assert!(IncidentId::parse(&"X".repeat(ID_MAX + 1)).is_err());
     }
 
     #[test]
     fn raised_from_while_drafted_or_assessed_caused_from_implementation_for_90_days() {
         let now = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
-        let ended = |days| Some(now - chrono::Duration::days(days));
+        let closed = |days| Some(now - chrono::Duration::days(days));
         use ChangeState::*;
         assert!(may_link(Relation::RaisedFrom, Draft, None, now).is_ok());
         assert!(may_link(Relation::RaisedFrom, Assess, None, now).is_ok());
         assert!(may_link(Relation::RaisedFrom, Scheduled, None, now).is_err());
         assert!(may_link(Relation::Caused, Scheduled, None, now).is_err());
         assert!(may_link(Relation::Caused, Implement, None, now).is_ok());
-        assert!(may_link(Relation::Caused, Closed, ended(90), now).is_ok());
+        assert!(may_link(Relation::Caused, Review, None, now).is_ok(), "through the review, however long");
+        assert!(may_link(Relation::Caused, Closed, closed(90), now).is_ok());
         assert_eq!(
-            may_link(Relation::Caused, Closed, ended(91), now).unwrap_err().key,
+            may_link(Relation::Caused, Closed, closed(91), now).unwrap_err().key,
             "msg-incident-caused-too-late"
         );
         assert!(may_link(Relation::Caused, Cancelled, None, now).is_err());

@@ -165,7 +165,7 @@ pub fn assess(answers: &RiskAnswers, facts: RiskFacts) -> Assessment {
     if facts.recent_failure_on_ci {
         computed(
             "recent_failure",
-            "a change on an affected CI failed or was backed out in the last 180 days",
+            "a change on an affected CI failed, was backed out or caused an incident in the last 180 days",
             2,
         );
     }

@@ -561,7 +561,7 @@ pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail>
                     && crate::domain::incident::may_link(
                         *relation,
                         change.state,
-                        change.actual_end,
+                        crate::domain::incident::closed_at(&change),
                         ctx.clock.now(),
                     )
                     .is_ok()

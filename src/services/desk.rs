@@ -50,7 +50,20 @@ pub fn view(ctx: &Ctx, caller: &Caller, query: Option<&str>) -> ServiceResult<Ve
         query.unwrap_or("").split_whitespace().map(str::to_lowercase).filter(|w| !w.is_empty()).collect();
     ctx.db.read(|conn| {
         let booked = [ChangeState::Scheduled, ChangeState::Implement];
-        let found = changes::in_window(conn, &booked, now, now + AHEAD, LIMIT)?;
+        let mut found = changes::in_window(conn, &booked, now, now + AHEAD, LIMIT)?;
+        // Work still under way after its window ended is being changed now all the same.
+        let under_way = changes::ListFilter {
+            states: vec![ChangeState::Implement],
+            order: changes::ListOrder::Soonest,
+            ..Default::default()
+        };
+        let (overrunning, _) = changes::list(conn, &under_way, LIMIT, 0)?;
+        for change in overrunning {
+            if !found.iter().any(|c| c.id == change.id) {
+                found.push(change);
+            }
+        }
+        found.sort_by_key(|c| (c.planned_start, c.id));
         let ids: Vec<ChangeId> = found.iter().map(|c| c.id).collect();
         let ci_map = changes::ci_ids_of(conn, &ids)?;
         let all_cis: Vec<CiId> = ci_map.values().flatten().copied().collect();

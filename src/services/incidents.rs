@@ -72,7 +72,16 @@ fn change_link(
         let change = load(conn, id)?;
         ctx.require(caller, Permission::Read, &Object::change(&change))?;
         ctx.require(caller, permission(relation), &Object::change(&change))?;
-        may_link(relation, change.state, change.actual_end, now).map_err(ServiceError::Conflict)?;
+        may_link(relation, change.state, crate::domain::incident::closed_at(&change), now)
+            .map_err(ServiceError::Conflict)?;
+        // A link someone else added is removed only by a change manager: an implementer
+        // cannot take the incident a manager recorded off their own change's record.
+        if !add {
+            let added_by = repo::added_by(conn, id, (&incident, relation))?;
+            if added_by.is_some_and(|by| by != caller.id) {
+                ctx.require(caller, Permission::UnlinkOthers, &Object::change(&change))?;
+            }
+        }
         let changed = match add {
             true => repo::insert(conn, id, (&incident, relation), caller.id, now)?,
             false => repo::delete(conn, id, (&incident, relation))?,

@@ -172,6 +172,7 @@ pub(crate) fn describe(permission: Permission) -> &'static str {
         Permission::Attach => "attach a file to this change (anyone who may read it may)",
         Permission::LinkRaisedFrom => "name what this change was raised from (its requester or a change manager may)",
         Permission::LinkCaused => "name an incident this change caused (its implementer or a change manager may)",
+        Permission::UnlinkOthers => "remove a link to the service desk that someone else added (change managers may)",
         Permission::Delete => "delete this change (only its requester may, while it is a draft never submitted)",
     }
 }

@@ -109,8 +109,12 @@ async fn a_caused_incident_counts_in_the_failure_rate_and_in_the_next_changes_ri
     assert_eq!(summary["change_failure_rate"], 1.0, "{summary}");
     assert_eq!(summary["failed_or_backed_out"], 0, "it closed as successful");
 
-    // The next change on the same CI carries the history factor.
+    // The next change on the same CI carries the history factor (and would not without).
     let ci = change["ci_ids"][0].as_i64().unwrap();
+    let other_ci = app.ci("Unrelated", 3).await;
+    let unrelated = app.new_change().on_ci(other_ci).in_state(ChangeState::Assess).await;
+    let factors = unrelated.change["risk"]["factors"].as_array().unwrap().clone();
+    assert!(!factors.iter().any(|f| f["key"] == "recent_failure"), "{factors:?}");
     let next = app.new_change().on_ci(ci).in_state(ChangeState::Assess).await;
     let factors = next.change["risk"]["factors"].as_array().unwrap().clone();
     assert!(
@@ -118,7 +122,26 @@ async fn a_caused_incident_counts_in_the_failure_rate_and_in_the_next_changes_ri
         "{factors:?}"
     );
 
-    // Too late after 90 days.
+    // The implementer may not take off a link the change manager recorded.
+    let by_manager = json!({ "incident": "INC-779", "relation": "caused" });
+    app.post(&path, &staged.manager, by_manager).await;
+    let theirs = format!("{path}/caused/INC-779");
+    let (status, _) = app.call(Method::DELETE, &theirs, Some(&staged.implementer), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) =
+        app.call(Method::DELETE, &format!("{path}/caused/INC-777"), Some(&staged.implementer), None).await;
+    assert_eq!(status, StatusCode::OK, "their own link, they may");
+    let (status, _) = app.call(Method::DELETE, &theirs, Some(&staged.manager), None).await;
+    assert_eq!(status, StatusCode::OK, "a change manager may");
+
+    // Through the review however long; closed, then until 90 days after.
+    app.ctx.clock.advance(chrono::Duration::days(100));
+    let during_review = json!({ "incident": "INC-780", "relation": "caused" });
+    let (status, view) = app.call(Method::POST, &path, Some(&staged.implementer), Some(during_review)).await;
+    assert_eq!(status, StatusCode::CREATED, "{view}");
+    let (status, closed) =
+        app.act(change, "review", &staged.manager, json!({ "review": "Godt gjennomført." })).await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
     app.ctx.clock.advance(chrono::Duration::days(91));
     let late = json!({ "incident": "INC-778", "relation": "caused" });
     let (status, problem) = app.call(Method::POST, &path, Some(&staged.implementer), Some(late)).await;

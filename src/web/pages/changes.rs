@@ -599,7 +599,7 @@ pub async fn unlink_incident(
     use crate::services::incidents;
     let (segment, relation, incident) = path.into_inner();
     let relation = relation.parse::<crate::domain::incident::Relation>();
-    let shown = incident.clone();
+    let shown = incident.trim().to_uppercase();
     let work = move |ctx: &Ctx, caller: &_, id| {
         let relation = relation.map_err(|e| ServiceError::invalid("relation", e))?;
         incidents::unlink(ctx, caller, id, &incident, relation)

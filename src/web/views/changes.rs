@@ -648,6 +648,9 @@ fn event_line(lang: Lang, zone: chrono_tz::Tz, event: &crate::services::audit::E
         @if let ("attach", Some(name)) = (event.action.as_str(), text("/name")) {
             ": " (name)
         }
+        @if let (Some(incident), Some(relation)) = (text("/incident"), text("/relation")) {
+            ": " (incident) " (" (lang.t(&format!("relation-{relation}"))) ")"
+        }
         @if let Some(original) = text("/copied_from/ref") {
             ". " (lang.t("timeline-copied-from")) " " a href=(format!("/changes/{original}")) { (original) }
         }
