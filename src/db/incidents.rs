@@ -19,7 +19,9 @@ pub struct Link {
     pub at: DateTime<Utc>,
 }
 
-/// Adds the link unless it is there already; whether it was added.
+/// Adds the link unless it is there already; whether it was added. (Looking first is
+/// safe: every write transaction starts by locking the audit chain's head, so two
+/// instances never add the same link at once.)
 pub fn insert(
     conn: &mut DbConn,
     change: ChangeId,

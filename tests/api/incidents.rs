@@ -14,6 +14,7 @@ on_both_backends!(
     incidents_are_linked_by_who_may_when_they_may_and_found_by_their_id,
     a_caused_incident_counts_in_the_failure_rate_and_in_the_next_changes_risk,
     the_implementer_links_and_unlinks_a_caused_incident_on_the_change_page,
+    the_same_link_sent_at_once_on_two_instances_is_one_link_and_no_error,
 );
 
 async fn incidents_are_linked_by_who_may_when_they_may_and_found_by_their_id(backend: Backend) {
@@ -183,4 +184,22 @@ async fn the_implementer_links_and_unlinks_a_caused_incident_on_the_change_page(
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let (_, html) = page(&client, &app, &format!("/changes/{reference}")).await;
     assert!(!html.contains("https://desk.example/i/INC-4711"), "gone");
+}
+
+async fn the_same_link_sent_at_once_on_two_instances_is_one_link_and_no_error(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let other = app.second_instance().await;
+    let staged = app.change_in(ChangeState::Draft).await;
+    let path = format!("/api/v1/changes/{}/incidents", staged.change["id"]);
+    let body = json!({ "incident": "INC-5000", "relation": "raised_from" });
+    let sends = (0..8).map(|n| {
+        let (instance, path, body, user) =
+            (if n % 2 == 0 { &app } else { &other }, &path, body.clone(), &staged.requester);
+        async move { instance.call(Method::POST, path, Some(user), Some(body)).await.0 }
+    });
+    let statuses = futures_util::future::join_all(sends).await;
+    assert!(statuses.iter().all(|s| *s == StatusCode::CREATED), "{statuses:?}");
+    let view = app.change(&staged.change).await;
+    assert_eq!(view["incidents"].as_array().unwrap().len(), 1);
+    assert_eq!(app.event_actions(&staged.change).await.iter().filter(|a| *a == "link_incident").count(), 1);
 }
