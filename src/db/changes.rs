@@ -455,6 +455,23 @@ pub fn list(
     Ok((items, total))
 }
 
+/// Changes in `states` whose planned window overlaps `[from, to)`, by start: an index
+/// range on `planned_start` from both sides (windows are at most `MAX_WINDOW_DAYS`).
+fn overlapping<'a>(
+    states: &[ChangeState],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> changes::BoxedQuery<'a, super::MultiBackend> {
+    let states: Vec<&'static str> = states.iter().map(|s| s.as_str()).collect();
+    changes::table
+        .filter(changes::state.eq_any(states))
+        .filter(changes::planned_start.lt(to_naive(to)))
+        .filter(changes::planned_start.gt(to_naive(earliest_start(from))))
+        .filter(changes::planned_end.gt(to_naive(from)))
+        .order(changes::planned_start.asc())
+        .into_boxed()
+}
+
 /// Changes in the given states whose planned window overlaps `[from, to)`, by start.
 pub fn in_window(
     conn: &mut DbConn,
@@ -463,16 +480,8 @@ pub fn in_window(
     to: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<Vec<Change>> {
-    let states: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
-    let rows: Vec<ChangeRow> = changes::table
-        .filter(changes::state.eq_any(states))
-        .filter(changes::planned_start.lt(to_naive(to)))
-        .filter(changes::planned_start.gt(to_naive(earliest_start(from))))
-        .filter(changes::planned_end.gt(to_naive(from)))
-        .order(changes::planned_start.asc())
-        .limit(limit)
-        .select(ChangeRow::as_select())
-        .load(conn)?;
+    let rows: Vec<ChangeRow> =
+        overlapping(states, from, to).limit(limit).select(ChangeRow::as_select()).load(conn)?;
     rows.into_iter().map(ChangeRow::into_change).collect()
 }
 
@@ -485,16 +494,10 @@ pub fn in_window_on_cis(
     ci_ids: &BTreeSet<CiId>,
     limit: i64,
 ) -> QueryResult<Vec<Change>> {
-    let states: Vec<&str> = states.iter().map(|s| s.as_str()).collect();
     let raw: Vec<i32> = ci_ids.iter().map(|c| c.0).collect();
     let on_cis = change_cis::table.filter(change_cis::ci_id.eq_any(raw)).select(change_cis::change_id);
-    let rows: Vec<ChangeRow> = changes::table
-        .filter(changes::state.eq_any(states))
-        .filter(changes::planned_start.lt(to_naive(to)))
-        .filter(changes::planned_start.gt(to_naive(earliest_start(from))))
-        .filter(changes::planned_end.gt(to_naive(from)))
+    let rows: Vec<ChangeRow> = overlapping(states, from, to)
         .filter(changes::id.eq_any(on_cis))
-        .order(changes::planned_start.asc())
         .limit(limit)
         .select(ChangeRow::as_select())
         .load(conn)?;

@@ -549,24 +549,7 @@ pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail>
         let can_delete =
             ctx.authz.allows(caller, Permission::Delete, &object) && change.submitted_at.is_none();
         let can_attach = ctx.authz.allows(caller, Permission::Attach, &object);
-        let may_link = crate::domain::incident::Relation::ALL
-            .iter()
-            .copied()
-            .filter(|relation| {
-                let permission = match relation {
-                    crate::domain::incident::Relation::RaisedFrom => Permission::LinkRaisedFrom,
-                    crate::domain::incident::Relation::Caused => Permission::LinkCaused,
-                };
-                ctx.authz.allows(caller, permission, &object)
-                    && crate::domain::incident::may_link(
-                        *relation,
-                        change.state,
-                        crate::domain::incident::closed_at(&change),
-                        ctx.clock.now(),
-                    )
-                    .is_ok()
-            })
-            .collect();
+        let may_link = super::incidents::may_link_now(ctx, caller, &change);
         let attachments = crate::db::attachments::of_change(conn, id)?.into_iter().map(Into::into).collect();
         let view = change_view::build(conn, &ctx.config, change)?;
         let veto = ctx.config.approval.veto;

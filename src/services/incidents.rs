@@ -58,6 +58,21 @@ fn permission(relation: Relation) -> Permission {
     }
 }
 
+/// The relations `caller` may link or unlink on `change` now: the policy's who and the
+/// domain's when (what the change page offers).
+pub fn may_link_now(ctx: &Ctx, caller: &Caller, change: &crate::domain::change::Change) -> Vec<Relation> {
+    let object = Object::change(change);
+    let closed = crate::domain::incident::closed_at(change);
+    Relation::ALL
+        .iter()
+        .copied()
+        .filter(|r| {
+            ctx.authz.allows(caller, permission(*r), &object)
+                && may_link(*r, change.state, closed, ctx.clock.now()).is_ok()
+        })
+        .collect()
+}
+
 /// Adds or removes (`add`) the link of `incident` as `relation` on change `id`.
 fn change_link(
     ctx: &Ctx,
