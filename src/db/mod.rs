@@ -144,6 +144,13 @@ impl Db {
     /// Connects once directly (so a wrong password is reported as such), then pools.
     pub fn connect(url: &str, pool_size: u32, sqlite_synchronous: &str) -> Result<Db, DbError> {
         let (backend, target) = Backend::from_url(url)?;
+        if backend == Backend::Postgres {
+            // libpq speaks TLS through the vendored OpenSSL. Left to itself, OpenSSL frees
+            // its state in an `atexit` handler while pool threads may still be reading a
+            // TLS connection, and the process dies with SIGSEGV on its way out (seen once
+            // in CI, after every test had passed). Initialised here first, it is told not to.
+            openssl_sys::init();
+        }
         let manager = Manager {
             backend,
             target,
