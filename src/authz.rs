@@ -79,6 +79,8 @@ text_enum! {
         UnlinkOthers = "unlink_others",
         /// Delete a draft that was never submitted: its requester.
         Delete = "delete",
+        /// Write, publish and update system messages (the service desk, change managers).
+        ManageMessages = "manage_messages",
     }
 }
 

@@ -44,6 +44,9 @@ pub struct Config {
     /// The address of an incident in the service desk's tool, with `{id}` for its id
     /// (`https://desk.example/incident/{id}`); unset: ids are shown without a link.
     pub incident_url: Option<String>,
+    /// The system messages (`/messages`, its feed and `GET /api/v1/messages`) are shown
+    /// to signed-in users only; by default anyone may read them (the intranet, a screen).
+    pub messages_require_sign_in: bool,
     /// CAB approval rules (file only).
     pub approval: ApprovalPolicy,
     /// When the CAB meets (file only).
@@ -136,6 +139,7 @@ impl Default for Config {
             retention_days: 90,
             attachment_max_mb: 20,
             incident_url: None,
+            messages_require_sign_in: false,
             approval: ApprovalPolicy::default(),
             cab: CabConfig::default(),
         }
@@ -160,6 +164,7 @@ const ENV_KEYS: &[&str] = &[
     "retention_days",
     "attachment_max_mb",
     "incident_url",
+    "messages_require_sign_in",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -284,7 +289,7 @@ fn env_value(key: &str, value: &str, name: &str) -> Result<toml::Value, ConfigEr
             .parse::<i64>()
             .map(toml::Value::Integer)
             .map_err(|_| ConfigError::Invalid(format!("{name} must be a whole number, not `{value}`"))),
-        "vote_links_require_sign_in" => match value.trim() {
+        "vote_links_require_sign_in" | "messages_require_sign_in" => match value.trim() {
             "true" | "1" | "yes" => Ok(toml::Value::Boolean(true)),
             "false" | "0" | "no" => Ok(toml::Value::Boolean(false)),
             _ => Err(ConfigError::Invalid(format!("{name} must be true or false, not `{value}`"))),

@@ -23,6 +23,7 @@ pub mod outbox;
 pub mod reminders;
 pub mod reports;
 pub mod schema;
+pub mod system_messages;
 pub mod templates;
 pub mod users;
 pub mod vote_tokens;

@@ -149,6 +149,38 @@ diesel::table! {
 }
 
 diesel::table! {
+    system_messages (id) {
+        id -> Integer,
+        change_id -> Nullable<Integer>,
+        status -> Text,
+        title_nb -> Text,
+        body_nb -> Text,
+        title_en -> Nullable<Text>,
+        body_en -> Nullable<Text>,
+        starts_at -> Nullable<Timestamp>,
+        ends_at -> Nullable<Timestamp>,
+        published_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    system_message_updates (id) {
+        id -> Integer,
+        message_id -> Integer,
+        status -> Text,
+        text_nb -> Text,
+        text_en -> Nullable<Text>,
+        author_id -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     notes (id) {
         id -> Integer,
         change_id -> Integer,
@@ -394,6 +426,8 @@ diesel::joinable!(attachments -> users (uploader_id));
 diesel::joinable!(attachment_contents -> attachments (attachment_id));
 diesel::joinable!(votes -> users (voter_id));
 diesel::joinable!(reminders -> changes (change_id));
+diesel::joinable!(system_messages -> changes (change_id));
+diesel::joinable!(system_message_updates -> system_messages (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -426,5 +460,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     deleted_changes,
     attachments,
     attachment_contents,
-    change_incidents
+    change_incidents,
+    system_messages,
+    system_message_updates
 );

@@ -21,6 +21,7 @@ pub mod risk;
 pub mod role;
 pub mod schedule;
 pub mod slots;
+pub mod system_message;
 pub mod text;
 pub mod text_enum;
 pub mod validation;

@@ -104,6 +104,11 @@ impl RiskAnswers {
     }
 
     /// Questions not answered yet, in questionnaire order.
+    /// The answer given to `question`, if any.
+    pub fn get(&self, question: &str) -> Option<&'static str> {
+        self.0.get(question).copied()
+    }
+
     pub fn missing(&self) -> Vec<&'static str> {
         QUESTIONS.iter().map(|q| q.key).filter(|k| !self.0.contains_key(k)).collect()
     }

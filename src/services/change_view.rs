@@ -100,6 +100,8 @@ pub struct ChangeView {
     /// The service desk's incidents and problems it was raised from, and the incidents
     /// it caused.
     pub incidents: Vec<super::incidents::IncidentLink>,
+    /// What employees are told about it (a change that affects users, once scheduled).
+    pub message: Option<super::system_messages::MessageView>,
     pub closure_code: Option<ClosureCode>,
     pub closure_notes: Option<String>,
     pub review: Option<String>,
@@ -110,7 +112,12 @@ pub struct ChangeView {
 }
 
 /// Builds the full view of one change.
-pub fn build(conn: &mut DbConn, config: &Config, change: Change) -> ServiceResult<ChangeView> {
+pub fn build(
+    conn: &mut DbConn,
+    config: &Config,
+    change: Change,
+    now: DateTime<Utc>,
+) -> ServiceResult<ChangeView> {
     let ci_ids = changes::ci_ids_of_one(conn, change.id)?;
     let ci_list: Vec<CiId> = ci_ids.iter().copied().collect();
     let cis: Vec<CiView> = cis::by_ids(conn, &ci_list)?.into_iter().map(CiView::from).collect();
@@ -135,6 +142,7 @@ pub fn build(conn: &mut DbConn, config: &Config, change: Change) -> ServiceResul
     };
     let answers = changes::risk_answers(conn, change.id)?.into_iter().collect();
     let incidents = super::incidents::views(config, crate::db::incidents::of_change(conn, change.id)?);
+    let message = super::system_messages::of_change(conn, change.id, now)?;
     let conflicts = if shows_conflicts(change.state) {
         match change.window() {
             Some(window) => conflicts_for(
@@ -187,6 +195,7 @@ pub fn build(conn: &mut DbConn, config: &Config, change: Change) -> ServiceResul
         },
         conflicts,
         incidents,
+        message,
         title: change.title,
         description: change.description,
         justification: change.justification,

@@ -246,7 +246,7 @@ fn create_with(
 pub(crate) fn get_unchecked(ctx: &Ctx, id: ChangeId) -> ServiceResult<ChangeView> {
     ctx.db.read(|conn| {
         let change = load(conn, id)?;
-        change_view::build(conn, &ctx.config, change)
+        change_view::build(conn, &ctx.config, change, ctx.clock.now())
     })
 }
 
@@ -448,7 +448,7 @@ pub fn get(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<ChangeView
     ctx.db.read(|conn| {
         let change = load(conn, id)?;
         ctx.require(caller, Permission::Read, &Object::change(&change))?;
-        change_view::build(conn, &ctx.config, change)
+        change_view::build(conn, &ctx.config, change, ctx.clock.now())
     })
 }
 
@@ -522,6 +522,8 @@ pub struct Detail {
     pub attachment_max_mb: u32,
     /// The relations of service-desk records the viewer may link or unlink now.
     pub may_link: Vec<crate::domain::incident::Relation>,
+    /// The viewer may edit and publish the change's system message while it is open.
+    pub can_manage_message: bool,
 }
 
 pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail> {
@@ -550,8 +552,9 @@ pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail>
             ctx.authz.allows(caller, Permission::Delete, &object) && change.submitted_at.is_none();
         let can_attach = ctx.authz.allows(caller, Permission::Attach, &object);
         let may_link = super::incidents::may_link_now(ctx, caller, &change);
+        let can_manage_message = ctx.authz.allows(caller, Permission::ManageMessages, &Object::none());
         let attachments = crate::db::attachments::of_change(conn, id)?.into_iter().map(Into::into).collect();
-        let view = change_view::build(conn, &ctx.config, change)?;
+        let view = change_view::build(conn, &ctx.config, change, ctx.clock.now())?;
         let veto = ctx.config.approval.veto;
         Ok(Detail {
             view,
@@ -569,6 +572,7 @@ pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail>
             can_attach,
             attachment_max_mb: ctx.config.attachment_max_mb,
             may_link,
+            can_manage_message,
         })
     })
 }

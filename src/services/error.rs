@@ -39,7 +39,7 @@ pub enum ServiceError {
     #[error("some fields are invalid")]
     Invalid(Vec<FieldError>),
     /// 412: `If-Match` names an older version.
-    #[error("the change was modified since version {given}; it is now at version {current}")]
+    #[error("it was modified since version {given}; it is now at version {current}")]
     VersionMismatch { given: i32, current: i32 },
     /// 428: `If-Match` is required and missing.
     #[error("this request needs an If-Match header with the change's current version (its ETag)")]

@@ -119,7 +119,7 @@ fn change_link(
             };
             record(conn, event, now)?;
         }
-        super::change_view::build(conn, &ctx.config, change)
+        super::change_view::build(conn, &ctx.config, change, ctx.clock.now())
     })
 }
 

@@ -78,6 +78,7 @@ pub(crate) fn perform(
         };
         record(conn, event, now)?;
         notices::for_transition(conn, &ctx.authz, &change, from, applied.comment.as_deref(), now)?;
+        super::system_messages::follow(conn, &ctx.config, &change, from, now)?;
         Ok(change.id)
     })?;
     // Built after commit: the write lock is held only for writing.

@@ -33,6 +33,7 @@ pub mod reports;
 pub mod retention;
 pub mod risk;
 pub mod slots;
+pub mod system_messages;
 pub mod users;
 pub mod voting;
 pub mod work;
@@ -174,5 +175,6 @@ pub(crate) fn describe(permission: Permission) -> &'static str {
         Permission::LinkCaused => "name an incident this change caused (its implementer or a change manager may)",
         Permission::UnlinkOthers => "remove a link to the service desk that someone else added (change managers may)",
         Permission::Delete => "delete this change (only its requester may, while it is a draft never submitted)",
+        Permission::ManageMessages => "write system messages (the service desk and change managers do)",
     }
 }

@@ -93,7 +93,7 @@ pub fn vote_mail_facts(
             return Ok(None);
         }
         let cutoff = super::reminders::next_cutoff(ctx, conn, ctx.clock.now())?;
-        Ok(Some((super::change_view::build(conn, &ctx.config, change)?, cutoff)))
+        Ok(Some((super::change_view::build(conn, &ctx.config, change, ctx.clock.now())?, cutoff)))
     })
 }
 

@@ -114,7 +114,7 @@ pub fn copy(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<super::ch
     let original = ctx.db.read(|conn| {
         let change = load(conn, id)?;
         ctx.require(caller, Permission::Read, &Object::change(&change))?;
-        super::change_view::build(conn, &ctx.config, change)
+        super::change_view::build(conn, &ctx.config, change, ctx.clock.now())
     })?;
     let text = |t: &str| Text::parse(t).unwrap_or_default();
     let input = NewChange {

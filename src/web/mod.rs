@@ -33,6 +33,36 @@ pub fn client_address(req: &actix_web::HttpRequest) -> String {
     req.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
 }
 
+/// A body that clients poll (feeds, the system messages), answered with an `ETag` of
+/// its content: a client that sends it back in `If-None-Match` gets 304 and no body.
+pub fn polled(
+    req: &actix_web::HttpRequest,
+    content_type: &str,
+    cache_control: &str,
+    body: String,
+) -> actix_web::HttpResponse {
+    use actix_web::http::header;
+    use sha2::{Digest, Sha256};
+    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(body.as_bytes())[..16]));
+    let unchanged = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|given| given.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"));
+    let mut response = match unchanged {
+        true => actix_web::HttpResponse::NotModified(),
+        false => actix_web::HttpResponse::Ok(),
+    };
+    response
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, cache_control.to_owned()))
+        .insert_header((header::VARY, "Accept-Language, Cookie, Authorization"));
+    match unchanged {
+        true => response.finish(),
+        false => response.content_type(content_type.to_owned()).body(body),
+    }
+}
+
 /// The whole URL map.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use pages::{assets, auth, cab, home, profile};
@@ -82,6 +112,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/cab/meetings/{id}/close").route(post().to(pages::meetings::close)))
         .service(resource("/calendar").route(get().to(pages::calendar::show)))
         .service(resource("/desk").route(get().to(pages::desk::show)))
+        .service(
+            resource("/messages")
+                .route(get().to(pages::system_messages::public))
+                .route(post().to(pages::system_messages::report)),
+        )
+        .service(resource("/messages.atom").route(get().to(pages::system_messages::atom)))
+        .service(resource("/messages/{id}").route(post().to(pages::system_messages::edit)))
+        .service(resource("/messages/{id}/publish").route(post().to(pages::system_messages::publish)))
+        .service(resource("/messages/{id}/updates").route(post().to(pages::system_messages::post_update)))
         .service(resource("/calendar.ics").route(get().to(pages::feed::calendar)))
         .service(resource("/reports").route(get().to(pages::reports::show)))
         .service(resource("/reports/changes.csv").route(get().to(pages::reports::csv)))
@@ -162,7 +201,9 @@ where
 /// The server is built from this list, and `api_route_table` reads the same list, so the
 /// OpenAPI test compares the document with the routes that really exist.
 fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
-    use api::{changes, delegations, maintenance, meetings, meta, outbox, reference, workdays};
+    use api::{
+        changes, delegations, maintenance, meetings, meta, outbox, reference, system_messages, workdays,
+    };
     use Method as M;
     vec![
         ("/healthz", vec![on(M::GET, meta::healthz)]),
@@ -200,6 +241,13 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
         ("/api/v1/changes/{id}/slots", vec![on(M::GET, changes::slots)]),
         ("/api/v1/calendar", vec![on(M::GET, reference::calendar)]),
         ("/api/v1/desk", vec![on(M::GET, reference::desk)]),
+        ("/api/v1/messages", vec![on(M::GET, system_messages::list), on(M::POST, system_messages::report)]),
+        (
+            "/api/v1/messages/{id}",
+            vec![on(M::GET, system_messages::get), on(M::PATCH, system_messages::edit)],
+        ),
+        ("/api/v1/messages/{id}/publish", vec![on(M::POST, system_messages::publish)]),
+        ("/api/v1/messages/{id}/updates", vec![on(M::POST, system_messages::post_update)]),
         ("/api/v1/cab/meetings", vec![on(M::GET, meetings::list), on(M::POST, meetings::add)]),
         ("/api/v1/cab/meetings/{id}", vec![on(M::GET, meetings::get)]),
         ("/api/v1/cab/settings", vec![on(M::GET, meetings::settings), on(M::PUT, meetings::save_settings)]),

@@ -31,6 +31,8 @@ use utoipa::{Modify, OpenApi};
         super::api::maintenance::list, super::api::maintenance::add, super::api::maintenance::remove,
         super::api::delegations::list, super::api::delegations::create, super::api::delegations::revoke,
         super::api::workdays::days_off, super::api::workdays::close_day, super::api::workdays::reopen_day,
+        super::api::system_messages::list, super::api::system_messages::report, super::api::system_messages::get,
+        super::api::system_messages::edit, super::api::system_messages::publish, super::api::system_messages::post_update,
     ),
     modifiers(&BearerAuth, &ProblemResponses)
 )]
@@ -67,7 +69,7 @@ impl Modify for ProblemResponses {
                 let applies = [
                     ("400", "malformed request", true),
                     ("401", "not signed in", operation.security.is_some()),
-                    ("404", "no such change", path.contains("{id}")),
+                    ("404", "no such change or record", path.contains("{id}")),
                     ("415", "the body is not application/json", has_body),
                     ("422", "invalid fields; `errors` lists them", has_body || has_query),
                     ("500", "internal error", true),

@@ -139,6 +139,12 @@ fn language(req: &HttpRequest, session: &Session, setting: Option<&str>) -> Lang
         })
 }
 
+/// The language of a page anyone may read, without starting a session: `?lang=` when
+/// given, else the one chosen before, else `Accept-Language`.
+pub fn reader_language(req: &HttpRequest, asked: Option<&str>) -> Lang {
+    asked.and_then(Lang::parse).unwrap_or_else(|| language(req, &req.get_session(), None))
+}
+
 /// Anyone, signed in or not: what the sign-in page needs.
 pub struct Visitor {
     pub lang: Lang,

@@ -32,5 +32,6 @@ mod reports;
 mod risk;
 mod rules;
 mod sessions;
+mod system_messages;
 mod work;
 mod workdays;

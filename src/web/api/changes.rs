@@ -181,7 +181,7 @@ pub async fn get(ctx: web::Data<Ctx>, caller: Caller, id: web::Path<String>) -> 
 }
 
 /// The version an `If-Match` header names (`"3"`, `W/"3"` or `3`), or `*`.
-fn if_match(req: &HttpRequest) -> ServiceResult<Expected> {
+pub(super) fn if_match(req: &HttpRequest) -> ServiceResult<Expected> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Ok(Expected::Missing);
     };
@@ -190,9 +190,9 @@ fn if_match(req: &HttpRequest) -> ServiceResult<Expected> {
         return Ok(Expected::Any);
     }
     let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
-    text.parse()
-        .map(Expected::Version)
-        .map_err(|_| ServiceError::BadRequest("If-Match must be the change's ETag, such as \"3\"".into()))
+    text.parse().map(Expected::Version).map_err(|_| {
+        ServiceError::BadRequest("If-Match must be the ETag it was read with, such as \"3\"".into())
+    })
 }
 
 /// Edit a draft; needs `If-Match` with the current version.

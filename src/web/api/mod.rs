@@ -7,6 +7,7 @@ pub mod meetings;
 pub mod meta;
 pub mod outbox;
 pub mod reference;
+pub mod system_messages;
 pub mod workdays;
 
 use crate::domain::ids::ChangeId;

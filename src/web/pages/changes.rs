@@ -399,7 +399,7 @@ fn confirmation(
 }
 
 /// The change page again with why the action was refused, and what was typed into it.
-async fn refused(
+pub(super) async fn refused(
     ctx: web::Data<Ctx>,
     viewer: &Viewer,
     id: ChangeId,

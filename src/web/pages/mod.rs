@@ -14,6 +14,7 @@ pub mod home;
 pub mod meetings;
 pub mod profile;
 pub mod reports;
+pub mod system_messages;
 pub mod vote;
 
 use crate::domain::validation::FieldError;

@@ -404,6 +404,7 @@ pub fn detail(viewer: &Viewer, detail: &Detail, refusal: Option<(&str, Typed<'_>
                     }
                 }
                 (incidents(viewer, detail, refusal))
+                (system_message(viewer, detail, refusal))
                 (attachments(viewer, detail, refusal))
                 section aria-labelledby="risk" {
                     h2 #risk { (lang.t("section-risk")) }
@@ -516,6 +517,26 @@ fn incidents(viewer: &Viewer, detail: &Detail, refusal: Option<(&str, Typed<'_>)
                         (select(&lang.t("incident-relation"), "relation", &relations, typed("relation"), None))
                         button type="submit" { (lang.t("incident-add")) }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// What employees are told about the change (a change that affects users, once
+/// scheduled): the message as they read it, a draft until published, with the forms to
+/// rewrite, publish and update it for those who manage messages while it is open.
+fn system_message(viewer: &Viewer, detail: &Detail, refusal: Option<(&str, Typed<'_>)>) -> Markup {
+    let lang = viewer.lang;
+    html! {
+        @if let Some(message) = &detail.view.message {
+            section aria-labelledby="message" {
+                h2 #message { (lang.t("section-message")) }
+                @if message.published_at.is_none() { p { strong { (lang.t("msg-draft")) } } }
+                @else { p { a href=(format!("/messages#message-{}", message.id)) { (lang.t("msg-public-link")) } } }
+                (super::system_messages::article(lang, viewer.zone, message, 3))
+                @if detail.can_manage_message && !message.status.is_final() {
+                    (super::system_messages::manage(viewer, message, &format!("/changes/{}", detail.view.reference), refusal))
                 }
             }
         }

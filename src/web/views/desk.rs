@@ -1,11 +1,20 @@
 //! The service desk's page: a search, then what is changing now and in the next 48 hours.
 
+use super::changes::Typed;
 use super::components::{maybe_time, state_badge};
 use crate::services::desk::DeskItem;
+use crate::services::system_messages::MessageView;
 use crate::web::session::Viewer;
 use maud::{html, Markup};
 
-pub fn page(viewer: &Viewer, items: &[DeskItem], query: &str) -> Markup {
+/// The search, the changes found, then the system messages not yet over (with the forms
+/// to write them for those who may; `refusal` is the last of those refused).
+pub fn page(
+    viewer: &Viewer,
+    (items, messages, manage): (&[DeskItem], &[MessageView], bool),
+    query: &str,
+    refusal: Option<(&str, Typed<'_>)>,
+) -> Markup {
     let lang = viewer.lang;
     html! {
         p { (lang.t("desk-intro")) }
@@ -19,6 +28,7 @@ pub fn page(viewer: &Viewer, items: &[DeskItem], query: &str) -> Markup {
         }
         p role="status" { (lang.t_with("list-total", &[("count", crate::i18n::num(items.len() as i64))])) }
         (table(viewer, items))
+        (super::system_messages::open_list(viewer, messages, manage, refusal))
     }
 }
 

@@ -7,13 +7,14 @@ use crate::web::session::Viewer;
 use actix_web::http::StatusCode;
 use maud::{html, Markup, DOCTYPE};
 
-fn head(title: &str) -> Markup {
+fn head(title: &str, extra: Markup) -> Markup {
     html! {
         head {
             meta charset="utf-8";
             meta name="viewport" content="width=device-width, initial-scale=1";
             title { (title) " – Endring" }
             link rel="stylesheet" href="/static/style.css";
+            (extra)
         }
     }
 }
@@ -28,6 +29,7 @@ pub fn page(viewer: &Viewer, title: &str, body: Markup) -> Markup {
         (viewer.may(Permission::Vote), "/cab", lang.t("nav-cab")),
         (true, "/calendar", lang.t("nav-calendar")),
         (true, "/desk", lang.t("nav-desk")),
+        (true, "/messages", lang.t("nav-messages")),
         (viewer.may(Permission::ReadReports), "/reports", lang.t("nav-reports")),
         (
             super::admin::Section::ALL.iter().any(|s| viewer.may(s.permission())),
@@ -62,16 +64,16 @@ pub fn page(viewer: &Viewer, title: &str, body: Markup) -> Markup {
         @if let Some(done) = &viewer.done { div.done role="status" { p { (done) } } }
         (body)
     };
-    shell(lang, title, navigation, body)
+    shell(lang, title, (html! {}, navigation), body)
 }
 
 /// The document every page shares: skip link, header (brand and `navigation`), the main
 /// landmark with the title, footer.
-fn shell(lang: Lang, title: &str, navigation: Markup, body: Markup) -> Markup {
+fn shell(lang: Lang, title: &str, (head_extra, navigation): (Markup, Markup), body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
-            (head(title))
+            (head(title, head_extra))
             body {
                 a.skip href="#main" { (lang.t("skip-to-content")) }
                 header.site {
@@ -104,7 +106,17 @@ fn language_switch(viewer: &Viewer) -> Markup {
 
 /// A page for someone not signed in (sign-in, token confirmations).
 pub fn plain_page(lang: Lang, title: &str, body: Markup) -> Markup {
-    shell(lang, title, html! {}, body)
+    shell(lang, title, (html! {}, html! {}), body)
+}
+
+/// A page anyone may read (the system messages): `head` adds to the document's head, and
+/// the header offers signing in. The same for every reader of a language, so caches may
+/// share it.
+pub fn public_page(lang: Lang, title: &str, head: Markup, body: Markup) -> Markup {
+    let navigation = html! {
+        div.account { a href="/sign-in?next=%2F" { (lang.t("sign-in")) } }
+    };
+    shell(lang, title, (head, navigation), body)
 }
 
 /// An error in the same layout, in the visitor's language.

@@ -15,6 +15,7 @@ pub mod markdown;
 pub mod meetings;
 pub mod profile;
 pub mod reports;
+pub mod system_messages;
 pub mod vote;
 
 pub use layout::{error_page, page, plain_page};

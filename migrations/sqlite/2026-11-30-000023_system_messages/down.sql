@@ -1,0 +1,2 @@
+DROP TABLE system_message_updates;
+DROP TABLE system_messages;
