@@ -37,6 +37,7 @@ const PEOPLE: &[(&str, &str, &[Role])] = &[
     ("emma.kristiansen", "Emma Kristiansen", &[]),
     ("henrik.jensen", "Henrik Jensen", &[]),
     ("nora.karlsen", "Nora Karlsen", &[Role::Manager]),
+    ("silje.moen", "Silje Moen", &[Role::ServiceDesk]),
     ("per.admin", "Per Admin", &[Role::Admin]),
 ];
 
@@ -187,6 +188,7 @@ pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
         }
         *made.entry(target.as_str()).or_default() += 1;
     }
+    let messages = system_messages(ctx, &people["silje.moen"])?;
     let templates = standard_templates(ctx, &manager, &cis)?;
     // Added after the changes, so their risk is as it was when they were filed.
     for (ci, weekday, starts, ends) in [
@@ -228,13 +230,91 @@ pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
     })?;
     let counts: Vec<String> = made.iter().map(|(state, n)| format!("{n} {state}")).collect();
     Ok(format!(
-        "Demo data: {} users (password `{DEMO_PASSWORD}`, e.g. kari.nordmann@demo.endring.no), {} CIs, {} changes ({}), {templates} standard templates, 3 maintenance windows, {blackouts} blackouts, 2 closed days, {} past CAB meetings with minutes, {planned} CAB meetings planned, 1 delegation.",
+        "Demo data: {} users (password `{DEMO_PASSWORD}`, e.g. kari.nordmann@demo.endring.no), {} CIs, {} changes ({}), {templates} standard templates, 3 maintenance windows, {blackouts} blackouts, {messages} system messages, 2 closed days, {} past CAB meetings with minutes, {planned} CAB meetings planned, 1 delegation.",
         PEOPLE.len(),
         CIS.len(),
         50 + history.changes,
         counts.join(", "),
         history.meetings,
     ))
+}
+
+/// The system messages the desk has published: the drafts of the changes that affect
+/// users (all but the last, left for a change manager to read), one disruption resolved
+/// two days ago and one going on now. How many are published.
+fn system_messages(ctx: &Ctx, desk: &Caller) -> ServiceResult<usize> {
+    use super::system_messages::{self as messages, MessageTexts, NewDisruption, NewUpdate};
+    let drafts: Vec<i32> =
+        messages::open(ctx, desk)?.into_iter().filter(|m| m.published_at.is_none()).map(|m| m.id).collect();
+    let mut published = 0;
+    for id in drafts.iter().take(drafts.len().saturating_sub(1)) {
+        messages::publish(ctx, desk, *id)?;
+        published += 1;
+    }
+    let now = ctx.clock.now();
+    let disruption =
+        |title: &'static str, body: &'static str, en: (&'static str, &'static str)| NewDisruption {
+            texts: MessageTexts {
+                title_nb: Text::literal(title),
+                body_nb: Text::literal(body),
+                title_en: Text::literal(en.0),
+                body_en: Text::literal(en.1),
+            },
+            starts_at: None,
+            ends_at: None,
+        };
+    let update = |nb: &'static str, en: &'static str, resolve| NewUpdate {
+        text_nb: Text::literal(nb),
+        text_en: Text::literal(en),
+        resolve,
+    };
+    ctx.clock.advance(-Duration::days(2));
+    let printing = messages::report(
+        ctx,
+        desk,
+        disruption(
+            "Utskrift fungerer ikke på rådhuset",
+            "Skriverne i 2. og 3. etasje på rådhuset skriver ikke ut. Bruk skriveren i resepsjonen i mellomtiden.",
+            ("Printing does not work at the town hall", "The printers on the 2nd and 3rd floor of the town hall do not print. Use the printer in the reception meanwhile."),
+        ),
+    )?;
+    ctx.clock.advance(Duration::minutes(50));
+    messages::post_update(
+        ctx,
+        desk,
+        printing.id,
+        update("Feilen er funnet i utskriftsserveren.", "The fault is found in the print server.", false),
+    )?;
+    ctx.clock.advance(Duration::minutes(40));
+    messages::post_update(
+        ctx,
+        desk,
+        printing.id,
+        update("Løst: utskrift virker igjen.", "Resolved: printing works again.", true),
+    )?;
+    ctx.clock.advance(now - ctx.clock.now() - Duration::minutes(35));
+    let email = messages::report(
+        ctx,
+        desk,
+        disruption(
+            "Treg innlogging på e-post",
+            "Mange opplever at det tar lang tid å logge inn på e-post og Teams. Vi feilsøker sammen med leverandøren.",
+            ("Slow sign-in to e-mail", "Many find that signing in to e-mail and Teams takes a long time. We are troubleshooting with the supplier."),
+        ),
+    )?;
+    ctx.clock.advance(Duration::minutes(20));
+    messages::post_update(
+        ctx,
+        desk,
+        email.id,
+        update(
+            "Leverandøren har bekreftet feilen; neste oppdatering kl. 14.",
+            "The supplier has confirmed the fault; next update at 14:00.",
+            false,
+        ),
+    )?;
+    ctx.clock.advance(now - ctx.clock.now());
+    Ok(published + 2)
 }
 
 /// Two standard change templates (pre-approved routine work, on the web site and the

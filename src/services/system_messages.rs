@@ -479,8 +479,12 @@ pub(crate) fn follow(
                 .get("downtime")
                 .map_or_else(|| lang.t("sysmsg-not-stated"), |a| lang.t(&format!("answer-downtime-{a}")));
             let title = lang.t_with("sysmsg-prefill-title", &[("services", arg(&services))]);
+            let key = match answers.get("downtime") {
+                Some("none") => "sysmsg-prefill-body-no-downtime",
+                _ => "sysmsg-prefill-body",
+            };
             let body = lang.t_with(
-                "sysmsg-prefill-body",
+                key,
                 &[("services", arg(&services)), ("when", arg(when(lang))), ("downtime", arg(downtime))],
             );
             (title, body)
@@ -520,6 +524,12 @@ pub(crate) fn follow(
         if rescheduled { "sysmsg-status-rescheduled".to_owned() } else { format!("sysmsg-status-{status}") };
     let text = |lang: Lang| lang.t_with(&key, &[("when", arg(when(lang)))]);
     repo::add_update(conn, message.id, (status, &text(Lang::Nb), Some(&text(Lang::En))), None, now)?;
+    if rescheduled {
+        // The text still naming the old time (as prefilled) names the new one.
+        let was = |lang: Lang| span(lang, zone, message.starts_at, message.ends_at);
+        message.body_nb = message.body_nb.replace(&was(Lang::Nb), &when(Lang::Nb));
+        message.body_en = message.body_en.map(|body| body.replace(&was(Lang::En), &when(Lang::En)));
+    }
     message.status = status;
     message.starts_at = change.actual_start.or(change.planned_start);
     message.ends_at = change.actual_end.or(change.planned_end);

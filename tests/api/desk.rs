@@ -36,7 +36,7 @@ async fn the_desk_finds_the_change_behind_a_call_by_the_systems_name(backend: Ba
         .in_state(ChangeState::Scheduled)
         .await;
     let refs = |items: &serde_json::Value| -> Vec<String> {
-        items.as_array().unwrap().iter().map(|i| i["ref"].as_str().unwrap().to_owned()).collect()
+        items["changes"].as_array().unwrap().iter().map(|i| i["ref"].as_str().unwrap().to_owned()).collect()
     };
     let reference = |s: &crate::builder::Staged| s.change["ref"].as_str().unwrap().to_owned();
 
@@ -47,8 +47,12 @@ async fn the_desk_finds_the_change_behind_a_call_by_the_systems_name(backend: Ba
     // "The archive system is slow": one search, any case, by the CI's name.
     let found = app.get("/api/v1/desk?q=ARKIV", &desk).await;
     assert_eq!(refs(&found), vec![reference(&soon)]);
-    assert_eq!(found[0]["implementer_email"], soon.implementer.email.as_str(), "how to reach who does it");
-    assert_eq!(found[0]["now"], false);
+    assert_eq!(
+        found["changes"][0]["implementer_email"],
+        soon.implementer.email.as_str(),
+        "how to reach who does it"
+    );
+    assert_eq!(found["changes"][0]["now"], false);
     assert_eq!(
         refs(&app.get("/api/v1/desk?q=arkiv%20nettside", &desk).await),
         Vec::<String>::new(),
@@ -58,7 +62,7 @@ async fn the_desk_finds_the_change_behind_a_call_by_the_systems_name(backend: Ba
     // Once its window opens it is under way now.
     app.ctx.clock.advance(Duration::hours(11));
     let found = app.get("/api/v1/desk?q=arkiv", &desk).await;
-    assert_eq!(found[0]["now"], true, "{found}");
+    assert_eq!(found["changes"][0]["now"], true, "{found}");
 
     // The page, for every signed-in user.
     let browser = crate::pages::sign_in(&app, &desk).await;

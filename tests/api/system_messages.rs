@@ -52,6 +52,10 @@ async fn a_change_that_affects_users_gets_a_message_whose_status_follows_it(back
     assert!(message["body_en"].as_str().unwrap().contains("Expected downtime: Under 1 hour"));
     assert_eq!(message["updates"][0]["status"], "planned");
     assert!(public(&app).await.is_empty(), "a draft is not shown");
+    let listed = app.get("/api/v1/desk", &desk).await;
+    assert_eq!(listed["messages"][0]["id"], message["id"], "the desk sees the draft it may publish");
+    let listed = app.get("/api/v1/desk", &staged.requester).await;
+    assert_eq!(listed["messages"], json!([]), "others see published ones only");
     let id = message["id"].as_i64().unwrap();
     let path = format!("/api/v1/messages/{id}");
     let (status, _) = app.call(Method::GET, &path, None, None).await;
@@ -104,6 +108,12 @@ async fn a_change_that_affects_users_gets_a_message_whose_status_follows_it(back
     assert_eq!(moved["starts_at"].as_str().unwrap()[..16], start.to_rfc3339()[..16]);
     let last = moved["updates"].as_array().unwrap().last().unwrap().clone();
     assert!(last["text_nb"].as_str().unwrap().starts_with("Arbeidet er flyttet til "), "{last}");
+    let new_time = last["text_nb"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("Arbeidet er flyttet til ")
+        .trim_end_matches('.');
+    assert!(!moved["body_nb"].as_str().unwrap().contains(new_time), "the desk's own text is left as written");
 
     // Started: in progress, and now current.
     staged.reach(&app, ChangeState::Implement).await;
@@ -143,6 +153,26 @@ async fn only_changes_that_affect_users_get_one_and_it_ends_as_the_change_does(b
     let many = json!({ "users_affected": "under_500", "tested": "yes", "backout": "yes", "complexity": "low", "downtime": "none" });
     let mut done = app.new_change().risk(many.clone()).in_state(ChangeState::Scheduled).await;
     assert_eq!(done.change["message"]["status"], "planned", "more than 50 users: a message");
+    assert!(
+        done.change["message"]["body_nb"].as_str().unwrap().contains("ingen nedetid er ventet"),
+        "no downtime said so"
+    );
+    // Rescheduled before anyone rewrote it: the prefilled text names the new time.
+    let start = app.ctx.clock.now() + Duration::days(12);
+    let window = json!({ "planned_start": start, "planned_end": start + Duration::hours(2) });
+    let (status, answer) = app.act(&done.change, "reschedule", &done.manager, window).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let message = &answer["message"];
+    let moved_to = message["updates"][1]["text_nb"].as_str().unwrap();
+    let new_time = moved_to.trim_start_matches("Arbeidet er flyttet til ").trim_end_matches('.');
+    assert!(message["body_nb"].as_str().unwrap().contains(new_time), "{message}");
+    let old_time = message["updates"][0]["text_nb"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("Arbeidet er planlagt ")
+        .trim_end_matches('.');
+    assert!(!message["body_nb"].as_str().unwrap().contains(old_time), "{message}");
+    done.change = answer;
     done.reach(&app, ChangeState::Review).await;
     assert_eq!(done.change["message"]["status"], "completed");
     let mut cancelled = app.new_change().risk(many).in_state(ChangeState::Scheduled).await;

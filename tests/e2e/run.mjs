@@ -87,6 +87,8 @@ async function audit(page, label) {
     return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
   });
   check(`axe: ${label}`, violations.length === 0, violations.join(" | "));
+  const text = await page.textContent("body");
+  check(`every word found in the locale files: ${label}`, !text.includes("Unknown localization key"), text.match(/Unknown localization key[^\n]*/)?.[0]);
   shot++;
   await page.screenshot({ path: join(output, `${String(shot).padStart(2, "0")}-${label.replace(/[^a-z0-9]+/gi, "-")}.png`), fullPage: true });
 }
@@ -126,6 +128,7 @@ try {
   addUser(env, "cab1@e2e.no", "Cato CAB", ["cab_member"]);
   addUser(env, "cab2@e2e.no", "Cecilie CAB", ["cab_member"]);
   addUser(env, "nora@e2e.no", "Nora Manager", ["manager"]);
+  addUser(env, "sigrid@e2e.no", "Sigrid Service Desk", ["service_desk"]);
   const admin = await (await fetch(`${base}/api/v1/auth/token`, {
     method: "POST", headers: { "content-type": "application/json" },
     body: JSON.stringify({ email: "admin@localhost.localdomain", password: service.password }),
@@ -371,6 +374,36 @@ try {
   await nora.waitForURL(/\/desk\?q=arkiv/);
   check("the service desk's page searches by a system's name", (await nora.textContent("main")).includes("Nothing is being changed now or in the next 48 hours"), await nora.textContent("main"));
   await audit(nora, "service desk");
+
+  // The service desk publishes a disruption from its page, with the keyboard: the form
+  // is folded until opened, and Enter in the text adds a line, it does not post.
+  const sigrid = await signIn(browser, base, "sigrid@e2e.no");
+  check("the service desk's home leads with the desk's view", (await sigrid.textContent("main h2")).length > 0);
+  await sigrid.goto(`${base}/desk`);
+  await sigrid.click("details:has(form[action='/messages']) > summary");
+  await sigrid.fill("#title_nb", "Treg innlogging på e-post");
+  await sigrid.fill("#body_nb", "Mange opplever treg innlogging.");
+  await sigrid.press("#body_nb", "Enter");
+  check("Enter in a message's text does not publish it", sigrid.url() === `${base}/desk`);
+  await sigrid.fill("#title_en", "Slow e-mail sign-in");
+  await sigrid.fill("#body_en", "Many see slow sign-in.");
+  await sigrid.focus("form[action='/messages'] button[type=submit]");
+  await sigrid.keyboard.press("Enter");
+  await sigrid.waitForURL(/\/desk#message-\d+/);
+  check("the desk confirms the published message", (await sigrid.textContent(".done")).includes("Slow e-mail sign-in"), await sigrid.textContent("main"));
+  await audit(sigrid, "service desk with a message");
+
+  // Anyone reads it, without signing in, in either language; the page announces its feed.
+  const reader = await newPage(browser);
+  await reader.goto(`${base}/messages`);
+  check("the messages page needs no sign-in", reader.url() === `${base}/messages` && (await reader.textContent("main")).includes("Slow e-mail sign-in"));
+  check("the messages page links its Atom feed for feed readers", (await reader.locator("link[rel=alternate][type='application/atom+xml']").count()) === 1);
+  await audit(reader, "system messages");
+  await reader.click("a[lang=nb]");
+  check("the messages page in Norwegian", (await reader.textContent("main")).includes("Treg innlogging på e-post") && (await reader.getAttribute("html", "lang")) === "nb");
+  await audit(reader, "system messages in Norwegian");
+  const feed = await reader.request.get(`${base}/messages.atom`);
+  check("the Atom feed is served as Atom", feed.ok() && feed.headers()["content-type"].startsWith("application/atom+xml") && (await feed.text()).includes("<entry>"));
 
   // The manager reads the figures and exports the period's changes.
   await nora.goto(`${base}/reports`);

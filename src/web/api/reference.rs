@@ -222,17 +222,34 @@ pub struct DeskParams {
     pub q: Option<crate::domain::text::Text>,
 }
 
+/// What `GET /api/v1/desk` answers.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DeskView {
+    /// What is being changed now and in the next 48 hours, soonest first.
+    pub changes: Vec<crate::services::desk::DeskItem>,
+    /// The system messages not yet over (drafts too, for those who may publish them).
+    pub messages: Vec<crate::services::system_messages::MessageView>,
+}
+
 /// What is being changed now and in the next 48 hours (scheduled or in implementation),
-/// soonest first: CIs, expected downtime, users affected, the implementer and their email.
+/// soonest first: CIs, expected downtime, users affected, the implementer and their email;
+/// and the system messages employees are (or are about to be) told.
 #[utoipa::path(get, path = "/api/v1/desk", params(DeskParams),
-    responses((status = 200, body = [crate::services::desk::DeskItem]), (status = 422, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = DeskView), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn desk(
     ctx: web::Data<Ctx>,
     caller: Caller,
     params: Query<DeskParams>,
-) -> ServiceResult<web::Json<Vec<crate::services::desk::DeskItem>>> {
+) -> ServiceResult<web::Json<DeskView>> {
     let query = params.into_inner().q.map(|q| q.as_str().to_owned());
-    Ok(web::Json(run(ctx, move |ctx| crate::services::desk::view(ctx, &caller, query.as_deref())).await?))
+    Ok(web::Json(
+        run(ctx, move |ctx| {
+            let changes = crate::services::desk::view(ctx, &caller, query.as_deref())?;
+            let messages = crate::services::system_messages::open(ctx, &caller)?;
+            Ok(DeskView { changes, messages })
+        })
+        .await?,
+    ))
 }
 
 /// The KPIs of SPEC §10 over a period (default: the 90 days up to now).

@@ -36,7 +36,7 @@ pub fn article(lang: Lang, zone: chrono_tz::Tz, message: &MessageView, heading: 
             p.text lang=[body_lang] { (message.body(lang)) }
             @if !message.updates.is_empty() {
                 @if heading == 2 { h3.updates-title { (lang.t("msg-updates")) } } @else { h4.updates-title { (lang.t("msg-updates")) } }
-                ol.updates {
+                ul.updates {
                     @for update in message.updates.iter().rev() {
                         li {
                             (time(lang, zone, update.at)) " – "
@@ -218,20 +218,20 @@ pub fn open_list(
         section aria-labelledby="open-messages" {
             h2 #open-messages { (lang.t("msg-open")) }
             p { a href="/messages" { (lang.t("msg-public-link")) } }
+            @if manage_them { (new_disruption(viewer, refusal)) }
             @if messages.is_empty() {
                 p.empty { (lang.t("msg-none-open")) }
             }
             @for message in messages {
                 div.message-box {
+                    @if message.published_at.is_none() { p.draft { strong { (lang.t("msg-draft")) } } }
                     (article(lang, viewer.zone, message, 3))
                     @if let Some(change) = &message.change {
                         p { a href=(format!("/changes/{change}#message")) { (lang.t_with("msg-of-change", &[("ref", arg(change))])) } }
                     }
-                    @if message.published_at.is_none() { p { strong { (lang.t("msg-draft")) } } }
                     @if manage_them { (manage(viewer, message, "/desk", refusal)) }
                 }
             }
-            @if manage_them { (new_disruption(viewer, refusal)) }
         }
     }
 }
