@@ -95,6 +95,7 @@ async fn run(pg_url: Option<&str>, scale: &Scale) -> anyhow::Result<Vec<Measured
         None => (format!("sqlite://{}", dir.path().join("bench.db").display()), None),
         Some(server) => {
             let name = format!("endring_bench_{}", std::process::id());
+            endring::db::init_tls();
             let mut admin = <diesel::PgConnection as diesel::Connection>::establish(server)?;
             admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))?;
             admin.batch_execute(&format!("CREATE DATABASE {name}"))?;

@@ -881,3 +881,22 @@ sysmsg-status-completed = The work is completed.
 sysmsg-status-rolled_back = The work did not succeed and was rolled back; everything is as it was before.
 sysmsg-status-withdrawn = The work is cancelled and will not take place as announced.
 forbidden-manage_messages = Only the service desk and change managers write system messages.
+
+## Standard changes earned from history; template versions
+admin-candidates = Candidates from history
+admin-candidates-hint = Normal changes repeated on the same configuration items under a similar title at least five times in the last 12 months, every one successful and none the cause of an incident. Make one a standard template (it skips the CAB from then on) or say it is not one.
+admin-candidate-summary = { $count } successful repeats on { $cis }.
+admin-candidate-evidence = The evidence
+admin-candidate-ended = Ended
+admin-candidate-accept = Make it a standard template
+admin-candidate-dismiss = Not a standard change
+admin-template-version = (version { $version })
+done-candidate-accepted = "{ $name }" is a standard template: requesters can choose it for the next change.
+done-candidate-dismissed = The candidate is no longer proposed.
+msg-candidate-decided = Someone decided about this candidate in the meantime.
+event-accept_candidate = Candidate standard template accepted
+event-dismiss_candidate = Candidate standard template dismissed
+admin-templates-current = The templates
+msg-disruption-not-begun = A disruption has begun already; planned work is a change.
+field-max-duration-minutes = Longest window (minutes)
+field-starts-at = Began

@@ -881,3 +881,22 @@ sysmsg-status-completed = Arbeidet er fullført.
 sysmsg-status-rolled_back = Arbeidet lyktes ikke og ble rullet tilbake; alt er som før.
 sysmsg-status-withdrawn = Arbeidet er avlyst og blir ikke utført som varslet.
 forbidden-manage_messages = Bare servicedesken og endringsledere skriver driftsmeldinger.
+
+## Standardendringer fra historikken; maler i versjoner
+admin-candidates = Kandidater fra historikken
+admin-candidates-hint = Normale endringer som er gjentatt på de samme konfigurasjonselementene med en lignende tittel minst fem ganger de siste 12 månedene, alle vellykkede og ingen årsak til en hendelse. Gjør en til en standardmal (den går da utenom CAB) eller si at den ikke er det.
+admin-candidate-summary = { $count } vellykkede gjentakelser på { $cis }.
+admin-candidate-evidence = Grunnlaget
+admin-candidate-ended = Avsluttet
+admin-candidate-accept = Gjør den til en standardmal
+admin-candidate-dismiss = Ikke en standardendring
+admin-template-version = (versjon { $version })
+done-candidate-accepted = «{ $name }» er en standardmal: innmeldere kan velge den for neste endring.
+done-candidate-dismissed = Kandidaten foreslås ikke lenger.
+msg-candidate-decided = Noen har tatt stilling til denne kandidaten i mellomtiden.
+event-accept_candidate = Kandidat til standardmal godtatt
+event-dismiss_candidate = Kandidat til standardmal avvist
+admin-templates-current = Malene
+msg-disruption-not-begun = En driftsforstyrrelse har allerede begynt; planlagt arbeid er en endring.
+field-max-duration-minutes = Lengste vindu (minutter)
+field-starts-at = Begynte

@@ -59,6 +59,7 @@ pub(super) struct ChangeRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     authorized_at: Option<NaiveDateTime>,
+    template_version: Option<i32>,
 }
 
 impl ChangeRow {
@@ -95,6 +96,7 @@ impl ChangeRow {
             created_at: to_naive(c.created_at),
             updated_at: to_naive(c.updated_at),
             authorized_at: c.authorized_at.map(to_naive),
+            template_version: c.template_version,
         }
     }
 
@@ -111,6 +113,7 @@ impl ChangeRow {
             requester_id: UserId(self.requester_id),
             implementer_id: self.implementer_id.map(UserId),
             template_id: self.template_id.map(TemplateId),
+            template_version: self.template_version,
             planned_start: self.planned_start.map(to_utc),
             planned_end: self.planned_end.map(to_utc),
             actual_start: self.actual_start.map(to_utc),
@@ -157,6 +160,7 @@ pub fn insert(conn: &mut DbConn, change: &Change) -> QueryResult<ChangeId> {
             changes::requester_id.eq(row.requester_id),
             changes::implementer_id.eq(row.implementer_id),
             changes::template_id.eq(row.template_id),
+            changes::template_version.eq(row.template_version),
             changes::planned_start.eq(row.planned_start),
             changes::planned_end.eq(row.planned_end),
             changes::implementation_plan.eq(&row.implementation_plan),

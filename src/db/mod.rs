@@ -9,6 +9,7 @@ pub mod attachments;
 pub mod audit;
 pub mod blackouts;
 pub mod cab_settings;
+pub mod candidates;
 pub mod changes;
 pub mod cis;
 pub mod closed_days;
@@ -134,6 +135,16 @@ impl ManageConnection for Manager {
 
 pub type Conn = PooledConnection<Manager>;
 
+/// Prepares OpenSSL for libpq; call before the process's first PostgreSQL connection
+/// (`Db::connect` does). libpq speaks TLS through the vendored OpenSSL, which by default
+/// frees its state in an `atexit` handler while pool threads may still be reading a TLS
+/// connection: the process then dies with SIGSEGV on its way out (seen in CI, after every
+/// test had passed). Initialised here first, OpenSSL is told not to (`openssl_sys::init`
+/// passes `OPENSSL_INIT_NO_ATEXIT`); the first initialisation decides.
+pub fn init_tls() {
+    openssl_sys::init();
+}
+
 /// The pool, and the transactions services run in.
 #[derive(Clone)]
 pub struct Db {
@@ -146,11 +157,7 @@ impl Db {
     pub fn connect(url: &str, pool_size: u32, sqlite_synchronous: &str) -> Result<Db, DbError> {
         let (backend, target) = Backend::from_url(url)?;
         if backend == Backend::Postgres {
-            // libpq speaks TLS through the vendored OpenSSL. Left to itself, OpenSSL frees
-            // its state in an `atexit` handler while pool threads may still be reading a
-            // TLS connection, and the process dies with SIGSEGV on its way out (seen once
-            // in CI, after every test had passed). Initialised here first, it is told not to.
-            openssl_sys::init();
+            init_tls();
         }
         let manager = Manager {
             backend,

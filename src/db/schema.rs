@@ -57,6 +57,7 @@ diesel::table! {
         created_by -> Integer,
         created_at -> Timestamp,
         retired_at -> Nullable<Timestamp>,
+        version -> Integer,
     }
 }
 
@@ -100,6 +101,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         authorized_at -> Nullable<Timestamp>,
+        template_version -> Nullable<Integer>,
     }
 }
 
@@ -177,6 +179,40 @@ diesel::table! {
         text_en -> Nullable<Text>,
         author_id -> Nullable<Integer>,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    template_versions (template_id, version) {
+        template_id -> Integer,
+        version -> Integer,
+        name -> Text,
+        description -> Text,
+        implementation_plan -> Text,
+        backout_plan -> Text,
+        test_plan -> Text,
+        max_duration_minutes -> Integer,
+        ci_ids -> Text,
+        created_by -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    change_copies (change_id) {
+        change_id -> Integer,
+        original_id -> Integer,
+        source_id -> Integer,
+    }
+}
+
+diesel::table! {
+    candidate_decisions (change_id) {
+        change_id -> Integer,
+        outcome -> Text,
+        template_id -> Nullable<Integer>,
+        decided_by -> Integer,
+        decided_at -> Timestamp,
     }
 }
 
@@ -462,5 +498,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachment_contents,
     change_incidents,
     system_messages,
-    system_message_updates
+    system_message_updates,
+    template_versions,
+    candidate_decisions,
+    change_copies
 );

@@ -157,17 +157,51 @@ pub fn of_change(conn: &mut DbConn, change: ChangeId) -> QueryResult<Option<Mess
         .transpose()
 }
 
-/// Published messages still open, and those closed since `since`, by when they start
-/// (by the `closed_at` index: what is shown, never the whole history). At most `limit`.
+/// Published messages still open, by when they start, and those closed since `since`,
+/// the latest first (by the `closed_at` index: what is shown, never the whole history).
+/// At most `limit` of each.
 pub fn shown(conn: &mut DbConn, since: DateTime<Utc>, limit: i64) -> QueryResult<Vec<Message>> {
-    let rows = system_messages::table
-        .filter(system_messages::closed_at.is_null().or(system_messages::closed_at.ge(to_naive(since))))
+    let mut rows = system_messages::table
+        .filter(system_messages::closed_at.is_null())
         .filter(system_messages::published_at.is_not_null())
         .order((system_messages::starts_at.asc(), system_messages::id.asc()))
         .limit(limit)
         .select(Row::as_select())
         .load(conn)?;
+    rows.extend(
+        system_messages::table
+            .filter(system_messages::closed_at.ge(to_naive(since)))
+            .filter(system_messages::published_at.is_not_null())
+            .order((system_messages::closed_at.desc(), system_messages::id.desc()))
+            .limit(limit)
+            .select(Row::as_select())
+            .load(conn)?,
+    );
     messages(rows)
+}
+
+/// What the shown messages look like now, without reading them: the last time one of
+/// them changed, how many there are, and how many planned ones have reached their start
+/// (which moves them from "coming" to "now"). Equal stamps, equal pages.
+pub fn shown_stamp(
+    conn: &mut DbConn,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> QueryResult<(Option<NaiveDateTime>, i64, i64)> {
+    use diesel::dsl::{count_star, max};
+    let shown = || {
+        system_messages::table
+            .filter(system_messages::closed_at.is_null().or(system_messages::closed_at.ge(to_naive(since))))
+            .filter(system_messages::published_at.is_not_null())
+    };
+    let (last, count): (Option<NaiveDateTime>, i64) =
+        shown().select((max(system_messages::updated_at), count_star())).first(conn)?;
+    let begun: i64 = shown()
+        .filter(system_messages::status.eq(MessageStatus::Planned.as_str()))
+        .filter(system_messages::starts_at.le(to_naive(now)))
+        .count()
+        .get_result(conn)?;
+    Ok((last, count, begun))
 }
 
 /// Messages not yet over, drafts too, by when they start. At most `limit`.

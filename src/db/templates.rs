@@ -1,7 +1,7 @@
 //! Standard change templates.
 
 use super::changes::{to_naive, to_utc};
-use super::schema::{template_cis, templates};
+use super::schema::{template_cis, template_versions, templates};
 use super::DbConn;
 use crate::domain::ids::{CiId, TemplateId, UserId};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -23,6 +23,9 @@ pub struct Template {
     pub created_at: DateTime<Utc>,
     /// Retired templates start no new changes.
     pub retired: bool,
+    /// Each save makes a new version; new changes use the latest, a change keeps the one
+    /// it was made from.
+    pub version: i32,
 }
 
 #[derive(Queryable, Selectable)]
@@ -38,6 +41,7 @@ struct TemplateRow {
     created_by: i32,
     created_at: NaiveDateTime,
     retired_at: Option<NaiveDateTime>,
+    version: i32,
 }
 
 pub fn insert(conn: &mut DbConn, t: &Template) -> QueryResult<TemplateId> {
@@ -51,11 +55,77 @@ pub fn insert(conn: &mut DbConn, t: &Template) -> QueryResult<TemplateId> {
             templates::max_duration_minutes.eq(t.max_duration_minutes),
             templates::created_by.eq(t.created_by.0),
             templates::created_at.eq(to_naive(t.created_at)),
+            templates::version.eq(t.version),
         ))
         .returning(templates::id)
         .get_result(conn)?;
     set_cis(conn, id, &t.ci_ids)?;
+    keep_version(conn, &Template { id: TemplateId(id), ..t.clone() })?;
     Ok(TemplateId(id))
+}
+
+/// Keeps `t` (its content now, at its version) among its versions.
+fn keep_version(conn: &mut DbConn, t: &Template) -> QueryResult<()> {
+    let ci_ids: Vec<String> = t.ci_ids.iter().map(|c| c.0.to_string()).collect();
+    diesel::insert_into(template_versions::table)
+        .values((
+            template_versions::template_id.eq(t.id.0),
+            template_versions::version.eq(t.version),
+            template_versions::name.eq(&t.name),
+            template_versions::description.eq(&t.description),
+            template_versions::implementation_plan.eq(&t.implementation_plan),
+            template_versions::backout_plan.eq(&t.backout_plan),
+            template_versions::test_plan.eq(&t.test_plan),
+            template_versions::max_duration_minutes.eq(t.max_duration_minutes),
+            template_versions::ci_ids.eq(ci_ids.join(",")),
+            template_versions::created_by.eq(t.created_by.0),
+            template_versions::created_at.eq(to_naive(t.created_at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+type VersionRow = (i32, i32, String, String, String, String, String, i32, String, i32, NaiveDateTime);
+
+fn version_of(row: VersionRow, retired: bool) -> Template {
+    let (id, version, name, description, implementation_plan, backout_plan, test_plan, max, cis, by, at) =
+        row;
+    Template {
+        id: TemplateId(id),
+        name,
+        description,
+        implementation_plan,
+        backout_plan,
+        test_plan,
+        max_duration_minutes: max,
+        ci_ids: cis.split(',').filter_map(|c| c.parse().ok()).map(CiId).collect(),
+        created_by: UserId(by),
+        created_at: to_utc(at),
+        retired,
+        version,
+    }
+}
+
+/// Every version of template `id`, oldest first (each as it was saved, by whom and when).
+pub fn versions(conn: &mut DbConn, id: TemplateId) -> QueryResult<Vec<Template>> {
+    let retired = find(conn, id)?.is_some_and(|t| t.retired);
+    let rows: Vec<VersionRow> = template_versions::table
+        .filter(template_versions::template_id.eq(id.0))
+        .order(template_versions::version.asc())
+        .select(template_versions::all_columns)
+        .load(conn)?;
+    Ok(rows.into_iter().map(|r| version_of(r, retired)).collect())
+}
+
+/// Version `version` of template `id`, as it was saved.
+pub fn find_version(conn: &mut DbConn, id: TemplateId, version: i32) -> QueryResult<Option<Template>> {
+    let retired = find(conn, id)?.is_some_and(|t| t.retired);
+    let row: Option<VersionRow> = template_versions::table
+        .find((id.0, version))
+        .select(template_versions::all_columns)
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|r| version_of(r, retired)))
 }
 
 fn set_cis(conn: &mut DbConn, id: i32, ci_ids: &BTreeSet<CiId>) -> QueryResult<()> {
@@ -68,10 +138,12 @@ fn set_cis(conn: &mut DbConn, id: i32, ci_ids: &BTreeSet<CiId>) -> QueryResult<(
     Ok(())
 }
 
-/// Saves a template's fields and CIs; false when there is no such template.
-pub fn update(conn: &mut DbConn, t: &Template) -> QueryResult<bool> {
+/// Saves a template's fields and CIs as its version `t.version`, kept beside the earlier
+/// ones as saved by `by` at `at`; false when there is no such template.
+pub fn update(conn: &mut DbConn, t: &Template, (by, at): (UserId, DateTime<Utc>)) -> QueryResult<bool> {
     let changed = diesel::update(templates::table.find(t.id.0))
         .set((
+            templates::version.eq(t.version),
             templates::name.eq(&t.name),
             templates::description.eq(&t.description),
             templates::implementation_plan.eq(&t.implementation_plan),
@@ -82,6 +154,7 @@ pub fn update(conn: &mut DbConn, t: &Template) -> QueryResult<bool> {
         .execute(conn)?;
     if changed == 1 {
         set_cis(conn, t.id.0, &t.ci_ids)?;
+        keep_version(conn, &Template { created_by: by, created_at: at, ..t.clone() })?;
     }
     Ok(changed == 1)
 }
@@ -148,6 +221,7 @@ fn load(
             created_by: UserId(r.created_by),
             created_at: to_utc(r.created_at),
             retired: r.retired_at.is_some(),
+            version: r.version,
         })
         .collect())
 }

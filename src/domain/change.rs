@@ -202,6 +202,8 @@ pub struct Change {
     pub requester_id: UserId,
     pub implementer_id: Option<UserId>,
     pub template_id: Option<TemplateId>,
+    /// The version of the template it was made from (it keeps that one).
+    pub template_version: Option<i32>,
     pub planned_start: Option<DateTime<Utc>>,
     pub planned_end: Option<DateTime<Utc>>,
     pub actual_start: Option<DateTime<Utc>>,

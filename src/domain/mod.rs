@@ -10,6 +10,7 @@ pub mod attachment;
 pub mod audit;
 pub mod cab;
 pub mod caller;
+pub mod candidate;
 pub mod change;
 pub mod delegation;
 pub mod ids;

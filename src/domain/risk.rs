@@ -103,12 +103,12 @@ impl RiskAnswers {
         self.0.iter().map(|(k, v)| (*k, *v))
     }
 
-    /// Questions not answered yet, in questionnaire order.
     /// The answer given to `question`, if any.
     pub fn get(&self, question: &str) -> Option<&'static str> {
         self.0.get(question).copied()
     }
 
+    /// Questions not answered yet, in questionnaire order.
     pub fn missing(&self) -> Vec<&'static str> {
         QUESTIONS.iter().map(|q| q.key).filter(|k| !self.0.contains_key(k)).collect()
     }

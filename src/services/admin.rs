@@ -55,6 +55,8 @@ pub struct Listing {
     pub users: Vec<Caller>,
     pub cis: Vec<CiView>,
     pub templates: Vec<TemplateView>,
+    /// Candidate standard templates found in history (the templates section).
+    pub candidates: Vec<super::candidates::CandidateView>,
     pub blackouts: Vec<BlackoutView>,
     pub notices: Vec<FailedNotice>,
     /// This year's and next year's public holidays and closed days.
@@ -78,6 +80,7 @@ pub fn listing(ctx: &Ctx, caller: &Caller, section: Section, search: &str) -> Se
         Section::Cis => listing.cis = reference::list_cis(ctx, caller, 0)?,
         Section::Templates => {
             listing.templates = reference::list_templates(ctx, caller, 0)?;
+            listing.candidates = super::candidates::list(ctx, caller)?;
             listing.cis = reference::list_cis(ctx, caller, 0)?;
         }
         Section::Notices => listing.notices = super::outbox::failed(ctx, caller)?,

@@ -85,6 +85,8 @@ pub struct ChangeView {
     pub implementer: Option<Person>,
     pub implementer_id: Option<UserId>,
     pub template_id: Option<crate::domain::ids::TemplateId>,
+    /// The version of the template it was made from (it keeps that one).
+    pub template_version: Option<i32>,
     pub ci_ids: Vec<CiId>,
     pub cis: Vec<CiView>,
     pub planned_start: Option<DateTime<Utc>>,
@@ -166,6 +168,7 @@ pub fn build(
         requester,
         implementer_id: change.implementer_id,
         template_id: change.template_id,
+        template_version: change.template_version,
         ci_ids: ci_list,
         cis,
         risk: RiskView {

@@ -185,6 +185,7 @@ fn create_with(
             requester_id: caller.id,
             implementer_id: input.implementer_id,
             template_id: input.template_id,
+            template_version: None,
             planned_start: input.planned_start,
             planned_end: input.planned_end,
             actual_start: None,
@@ -220,6 +221,9 @@ fn create_with(
             payload["copied_from"] = serde_json::json!({ "id": original, "ref": original.reference() });
         }
         change.id = changes::insert(conn, &change)?;
+        if let Some(original) = copied_from {
+            crate::db::candidates::record_copy(conn, change.id, original)?;
+        }
         changes::set_ci_ids(conn, change.id, &ci_ids)?;
         changes::set_risk_answers(conn, change.id, answers.iter())?;
         if !input.answers.is_empty() {
@@ -322,23 +326,36 @@ fn follow_template(
             errors.add("template_id", Message::new("msg-standard-needs-template"));
             return Ok(());
         }
-        (_, None) => return Ok(()),
-        (ChangeType::Standard, Some(id)) => match templates::find(conn, id)? {
-            Some(template) if template.retired && kept != Some(id) => {
-                errors.add("template_id", Message::new("msg-template-retired").arg("name", &template.name));
-                return Ok(());
+        (_, None) => {
+            change.template_version = None;
+            return Ok(());
+        }
+        // A change keeps the version of the template it was made from; one newly made
+        // from a template (or moved to another) takes its latest.
+        (ChangeType::Standard, Some(id)) => {
+            let found = match (kept == Some(id), change.template_version) {
+                (true, Some(version)) => templates::find_version(conn, id, version)?,
+                _ => templates::find(conn, id)?,
+            };
+            match found {
+                Some(template) if template.retired && kept != Some(id) => {
+                    errors
+                        .add("template_id", Message::new("msg-template-retired").arg("name", &template.name));
+                    return Ok(());
+                }
+                Some(template) => template,
+                None => {
+                    errors.add("template_id", Message::new("msg-no-template").arg("id", id));
+                    return Ok(());
+                }
             }
-            Some(template) => template,
-            None => {
-                errors.add("template_id", Message::new("msg-no-template").arg("id", id));
-                return Ok(());
-            }
-        },
+        }
         (other, Some(_)) => {
             errors.add("template_id", Message::new("msg-type-has-no-template").arg("type", other));
             return Ok(());
         }
     };
+    change.template_version = Some(template.version);
     for (field, plan, from_template) in [
         ("implementation_plan", &mut change.implementation_plan, &template.implementation_plan),
         ("backout_plan", &mut change.backout_plan, &template.backout_plan),

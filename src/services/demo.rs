@@ -188,6 +188,8 @@ pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
         }
         *made.entry(target.as_str()).or_default() += 1;
     }
+    let cast = Cast { requester: &people["maria.nilsen"], manager: &manager, voters: &voters };
+    let repeats = repeated_job(ctx, &cast, (cis[10], &people["jonas.pedersen"]), today)?;
     let messages = system_messages(ctx, &people["silje.moen"])?;
     let templates = standard_templates(ctx, &manager, &cis)?;
     // Added after the changes, so their risk is as it was when they were filed.
@@ -233,10 +235,49 @@ pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
         "Demo data: {} users (password `{DEMO_PASSWORD}`, e.g. kari.nordmann@demo.endring.no), {} CIs, {} changes ({}), {templates} standard templates, 3 maintenance windows, {blackouts} blackouts, {messages} system messages, 2 closed days, {} past CAB meetings with minutes, {planned} CAB meetings planned, 1 delegation.",
         PEOPLE.len(),
         CIS.len(),
-        50 + history.changes,
+        50 + repeats + history.changes,
         counts.join(", "),
         history.meetings,
     ))
+}
+
+/// A job done the same way every few weeks, always with success: the backup's monthly
+/// restore test, five times. It is proposed as a candidate standard template. How many.
+fn repeated_job(
+    ctx: &Ctx,
+    cast: &Cast<'_>,
+    (ci, implementer): (crate::domain::ids::CiId, &Caller),
+    today: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<usize> {
+    for k in 0..5usize {
+        let start = today - Duration::days(3 + 4 * (5 - k as i64)) + Duration::hours(2);
+        let input = NewChange {
+            title: Text::parse(&format!("Månedlig gjenopprettingstest av backup (runde {})", k + 1)).unwrap_or_default(),
+            description: Text::literal("Gjenoppretter en tilfeldig valgt server fra gårsdagens backup til testmiljøet og sjekker at den starter."),
+            justification: Text::literal("Revisjonen krever en månedlig prøve på at backupen kan gjenopprettes."),
+            change_type: Some(ChangeType::Normal),
+            ci_ids: vec![ci],
+            planned_start: Some(start),
+            planned_end: Some(start + Duration::minutes(90)),
+            implementation_plan: Text::literal("1. Velg server. 2. Gjenopprett til testmiljøet. 3. Start og sjekk tjenestene."),
+            backout_plan: Text::literal("Slett den gjenopprettede serveren i testmiljøet."),
+            test_plan: Text::literal("Tjenestene på den gjenopprettede serveren svarer."),
+            implementer_id: Some(implementer.id),
+            template_id: None,
+            answers: BTreeMap::new(),
+        };
+        let lead = Duration::hours(30);
+        let back_to = ctx.clock.now();
+        ctx.clock.advance(-lead);
+        let change = create(ctx, cast.requester, input)?;
+        // `i` a multiple of four: few users affected, and closed as successful.
+        advance(ctx, cast, (change.id, ChangeType::Normal), ChangeState::Closed, 200 + 4 * k, lead)?;
+        let behind = back_to - ctx.clock.now();
+        if behind > Duration::zero() {
+            ctx.clock.advance(behind);
+        }
+    }
+    Ok(5)
 }
 
 /// The system messages the desk has published: the drafts of the changes that affect

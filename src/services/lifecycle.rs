@@ -178,9 +178,11 @@ pub fn submit(ctx: &Ctx, caller: &Caller, id: ChangeId, force: Force) -> Service
         }
         let mut payload = json!({ "risk_score": change.risk.score, "risk_level": change.risk.level });
         if change.change_type == ChangeType::Standard {
-            let template = match change.template_id {
-                Some(id) => templates::find(conn, id)?,
-                None => None,
+            // Held to the version of the template it was made from.
+            let template = match (change.template_id, change.template_version) {
+                (Some(id), Some(version)) => templates::find_version(conn, id, version)?,
+                (Some(id), None) => templates::find(conn, id)?,
+                (None, _) => None,
             };
             match (template, change.window()) {
                 (None, _) => errors.add("template_id", Message::new("msg-standard-needs-template")),

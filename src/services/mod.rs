@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod cab_settings;
 pub mod calendar;
+pub mod candidates;
 pub mod change_view;
 pub mod changes;
 pub mod delegations;

@@ -122,6 +122,9 @@ pub struct TemplateView {
     pub ci_ids: Vec<CiId>,
     /// Starts no new changes.
     pub retired: bool,
+    /// Each save makes a new version: new changes use the latest, a change keeps the
+    /// version it was made from.
+    pub version: i32,
 }
 
 impl From<templates::Template> for TemplateView {
@@ -136,6 +139,7 @@ impl From<templates::Template> for TemplateView {
             max_duration_minutes: t.max_duration_minutes,
             ci_ids: t.ci_ids.into_iter().collect(),
             retired: t.retired,
+            version: t.version,
         }
     }
 }
@@ -211,6 +215,7 @@ fn template_fields(
             created_by: caller.id,
             created_at: now,
             retired: false,
+            version: 1,
         })?;
         Ok(template)
     }
@@ -220,16 +225,58 @@ pub fn create_template(ctx: &Ctx, caller: &Caller, input: NewTemplate) -> Servic
     ctx.require(caller, Permission::ManageTemplates, &Object::none())?;
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
-        let template = template_fields(conn, caller, &input, now)?;
-        if templates::exists_named(conn, &template.name)? {
-            let message = Message::new("msg-template-exists").arg("name", &template.name);
-            return Err(ServiceError::Taken { field: "name", message });
-        }
-        let id = templates::insert(conn, &template)?;
-        let payload = serde_json::json!({ "template_id": id, "name": template.name });
+        let template = insert_template(conn, caller, &input, now)?;
+        let payload = serde_json::json!({ "template_id": template.id, "name": template.name });
         record(conn, Event::general(Some(caller.id), "create_template", payload), now)?;
-        Ok(TemplateView::from(templates::Template { id, ..template }))
+        Ok(TemplateView::from(template))
     })
+}
+
+/// Checks and stores a new template (its first version) inside the caller's
+/// transaction; the caller records the event.
+pub(crate) fn insert_template(
+    conn: &mut DbConn,
+    caller: &Caller,
+    input: &NewTemplate,
+    now: DateTime<Utc>,
+) -> ServiceResult<templates::Template> {
+    let template = template_fields(conn, caller, input, now)?;
+    if templates::exists_named(conn, &template.name)? {
+        let message = Message::new("msg-template-exists").arg("name", &template.name);
+        return Err(ServiceError::Taken { field: "name", message });
+    }
+    let id = templates::insert(conn, &template)?;
+    Ok(templates::Template { id, ..template })
+}
+
+/// Every version of a template, oldest first: what each said, who saved it and when.
+pub fn template_versions(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: TemplateId,
+) -> ServiceResult<Vec<TemplateVersionView>> {
+    ctx.require(caller, Permission::ReadReference, &Object::none())?;
+    let versions = ctx.db.query(|conn| templates::versions(conn, id))?;
+    if versions.is_empty() {
+        return Err(no_template(id));
+    }
+    Ok(versions
+        .into_iter()
+        .map(|t| TemplateVersionView {
+            saved_by: t.created_by,
+            saved_at: t.created_at,
+            template: TemplateView::from(t),
+        })
+        .collect())
+}
+
+/// One version of a template as it was saved.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TemplateVersionView {
+    #[serde(flatten)]
+    pub template: TemplateView,
+    pub saved_by: crate::domain::ids::UserId,
+    pub saved_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -488,10 +535,17 @@ pub fn update_template(
             created_by: before.created_by,
             created_at: before.created_at,
             retired: before.retired,
+            version: before.version,
             ..fields
         };
-        templates::update(conn, &template)?;
-        let payload = serde_json::json!({ "template_id": id, "before": TemplateView::from(before), "after": TemplateView::from(template.clone()) });
+        let unchanged = templates::Template { version: before.version, ..before.clone() } == template;
+        if unchanged {
+            return Ok(TemplateView::from(template));
+        }
+        // A new version: new changes use it; changes made from an earlier one keep theirs.
+        let template = templates::Template { version: before.version + 1, ..template };
+        templates::update(conn, &template, (caller.id, now))?;
+        let payload = serde_json::json!({ "template_id": id, "version": template.version, "before": TemplateView::from(before), "after": TemplateView::from(template.clone()) });
         record(conn, Event::general(Some(caller.id), "update_template", payload), now)?;
         Ok(TemplateView::from(template))
     })

@@ -182,6 +182,22 @@ pub fn published(ctx: &Ctx, caller: Option<&Caller>) -> ServiceResult<Vec<Messag
     Ok(shown)
 }
 
+/// A tag that changes whenever what `published` shows would (`lang` and `kind` name the
+/// rendering), read in two aggregate queries without loading the messages: polls that
+/// find it unchanged cost no more.
+pub fn published_tag(
+    ctx: &Ctx,
+    caller: Option<&Caller>,
+    (kind, lang): (&str, Lang),
+) -> ServiceResult<String> {
+    use sha2::{Digest, Sha256};
+    may_read(ctx, caller)?;
+    let now = ctx.clock.now();
+    let (last, count, begun) = ctx.db.query(|conn| repo::shown_stamp(conn, now - SHOWN_AFTER, now))?;
+    let stamp = format!("{kind}|{}|{last:?}|{count}|{begun}|{}", lang.code(), ctx.config.time_zone());
+    Ok(format!("\"{}\"", hex::encode(&Sha256::digest(stamp.as_bytes())[..16])))
+}
+
 /// Messages not yet over, drafts too: the desk's list of what employees are (or are
 /// about to be) told. Drafts only for those who may publish them.
 pub fn open(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<MessageView>> {
@@ -195,8 +211,9 @@ pub fn open(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<MessageView>> {
     })
 }
 
-/// One message: a published one for whoever may read messages, a draft for those who
-/// may publish it.
+/// One message: a published one for whoever may read the messages; a draft for the
+/// signed-in who may read its change (as its change's page and JSON show it), never for
+/// the public.
 pub fn get(ctx: &Ctx, caller: Option<&Caller>, id: i32) -> ServiceResult<MessageView> {
     may_read(ctx, caller)?;
     let now = ctx.clock.now();
@@ -204,9 +221,12 @@ pub fn get(ctx: &Ctx, caller: Option<&Caller>, id: i32) -> ServiceResult<Message
     ctx.db.read(|conn| {
         let message = repo::find(conn, id)?.ok_or_else(not_found)?;
         if message.published_at.is_none() {
-            let manages =
-                caller.is_some_and(|c| ctx.authz.allows(c, Permission::ManageMessages, &Object::none()));
-            if !manages {
+            let change = match message.change_id {
+                Some(change) => Some(load(conn, change)?),
+                None => None,
+            };
+            let object = change.as_ref().map_or_else(Object::none, Object::change);
+            if !caller.is_some_and(|c| ctx.authz.allows(c, Permission::Read, &object)) {
                 return Err(not_found());
             }
         }
@@ -247,7 +267,7 @@ fn check_texts(input: &MessageTexts, errors: &mut FieldErrors) -> Option<Texts> 
 pub struct NewDisruption {
     #[serde(flatten)]
     pub texts: MessageTexts,
-    /// When it began; now when not given.
+    /// When it began (not after now: planned work is a change); now when not given.
     pub starts_at: Option<DateTime<Utc>>,
     /// When it is expected to be over, if anyone knows.
     pub ends_at: Option<DateTime<Utc>>,
@@ -260,6 +280,9 @@ pub fn report(ctx: &Ctx, caller: &Caller, input: NewDisruption) -> ServiceResult
     let mut errors = FieldErrors::default();
     let texts = check_texts(&input.texts, &mut errors);
     let starts_at = input.starts_at.unwrap_or(now);
+    if starts_at > now {
+        errors.add("starts_at", Msg::new("msg-disruption-not-begun"));
+    }
     if input.ends_at.is_some_and(|end| end <= starts_at) {
         errors.add("ends_at", Msg::new("msg-end-after-start"));
     }
@@ -351,9 +374,16 @@ fn save(
 pub struct MessageEdit {
     #[serde(flatten)]
     pub texts: MessageTexts,
-    /// When a disruption is expected to be over (a change's message keeps its change's
-    /// window).
-    pub ends_at: Option<DateTime<Utc>>,
+    /// When a disruption is expected to be over: left out keeps it, `null` clears it (a
+    /// change's message keeps its change's window).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub ends_at: Option<Option<DateTime<Utc>>>,
+}
+
+/// A field that was sent, `null` or not (`None` stays for a field left out).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<DateTime<Utc>>>, D::Error> {
+    Option::<DateTime<Utc>>::deserialize(d).map(Some)
 }
 
 /// Rewrites the texts of message `id`, whose version the caller saw is `version` (as the
@@ -380,11 +410,11 @@ pub fn edit(
             Expected::Missing => return Err(ServiceError::VersionRequired),
             _ => {}
         }
-        if change.is_none() {
-            if input.ends_at.is_some_and(|end| message.starts_at.is_some_and(|start| end <= start)) {
+        if let (None, Some(ends_at)) = (&change, input.ends_at) {
+            if ends_at.is_some_and(|end| message.starts_at.is_some_and(|start| end <= start)) {
                 return Err(ServiceError::invalid("ends_at", Msg::new("msg-end-after-start")));
             }
-            message.ends_at = input.ends_at;
+            message.ends_at = ends_at;
         }
         (message.title_nb, message.body_nb, message.title_en, message.body_en) =
             (title_nb, body_nb, title_en, body_en);
@@ -436,7 +466,7 @@ pub fn post_update(ctx: &Ctx, caller: &Caller, id: i32, input: NewUpdate) -> Ser
             }
             message.status = MessageStatus::Resolved;
             message.closed_at = Some(now);
-            message.ends_at = Some(message.ends_at.map_or(now, |end| end.min(now)));
+            message.ends_at = Some(message.starts_at.map_or(now, |start| now.max(start)));
         }
         let en = (!text_en.is_empty()).then_some(text_en.as_str());
         repo::add_update(conn, id, (message.status, &text_nb, en), Some(caller.id), now)?;

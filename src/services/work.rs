@@ -117,17 +117,21 @@ pub fn copy(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<super::ch
         super::change_view::build(conn, &ctx.config, change, ctx.clock.now())
     })?;
     let text = |t: &str| Text::parse(t).unwrap_or_default();
+    // A standard change's copy is made from its template's latest version, which fills
+    // in its plans and CIs (the original keeps the version it was made from).
+    let from_template = original.template_id.is_some();
+    let plan = |t: &str| if from_template { Text::default() } else { text(t) };
     let input = NewChange {
         title: text(&original.title),
         description: text(&original.description),
         justification: text(&original.justification),
         change_type: Some(original.change_type),
-        ci_ids: original.ci_ids.clone(),
+        ci_ids: if from_template { Vec::new() } else { original.ci_ids.clone() },
         planned_start: None,
         planned_end: None,
-        implementation_plan: text(&original.implementation_plan),
-        backout_plan: text(&original.backout_plan),
-        test_plan: text(&original.test_plan),
+        implementation_plan: plan(&original.implementation_plan),
+        backout_plan: plan(&original.backout_plan),
+        test_plan: plan(&original.test_plan),
         implementer_id: original.implementer_id,
         template_id: original.template_id,
         answers: original.risk.answers.clone().into_iter().collect(),

@@ -33,34 +33,45 @@ pub fn client_address(req: &actix_web::HttpRequest) -> String {
     req.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
 }
 
-/// A body that clients poll (feeds, the system messages), answered with an `ETag` of
-/// its content: a client that sends it back in `If-None-Match` gets 304 and no body.
+/// A body that clients poll (the calendar feed), answered with an `ETag` of its content:
+/// a client that sends it back in `If-None-Match` gets 304 and no body.
 pub fn polled(
     req: &actix_web::HttpRequest,
     content_type: &str,
     cache_control: &str,
     body: String,
 ) -> actix_web::HttpResponse {
-    use actix_web::http::header;
     use sha2::{Digest, Sha256};
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(body.as_bytes())[..16]));
-    let unchanged = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|given| given.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"));
-    let mut response = match unchanged {
-        true => actix_web::HttpResponse::NotModified(),
-        false => actix_web::HttpResponse::Ok(),
-    };
+    match etag_matches(req, &etag) {
+        true => tagged(actix_web::HttpResponse::NotModified(), &etag, cache_control).finish(),
+        false => tagged(actix_web::HttpResponse::Ok(), &etag, cache_control)
+            .content_type(content_type.to_owned())
+            .body(body),
+    }
+}
+
+/// Whether `If-None-Match` names `etag` (weakly, as a proxy that compressed the body
+/// sends it back, or as `*`).
+pub fn etag_matches(req: &actix_web::HttpRequest, etag: &str) -> bool {
+    let bare = etag.trim_start_matches("W/");
+    req.headers().get(actix_web::http::header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(
+        |given| given.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == bare),
+    )
+}
+
+/// A response with `etag`, `cache_control`, and the request headers that choose the body.
+pub fn tagged(
+    mut response: actix_web::HttpResponseBuilder,
+    etag: &str,
+    cache_control: &str,
+) -> actix_web::HttpResponseBuilder {
+    use actix_web::http::header;
     response
-        .insert_header((header::ETAG, etag))
+        .insert_header((header::ETAG, etag.to_owned()))
         .insert_header((header::CACHE_CONTROL, cache_control.to_owned()))
         .insert_header((header::VARY, "Accept-Language, Cookie, Authorization"));
-    match unchanged {
-        true => response.finish(),
-        false => response.content_type(content_type.to_owned()).body(body),
-    }
+    response
 }
 
 /// The whole URL map.
@@ -151,6 +162,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/admin/maintenance/{id}/remove").route(post().to(pages::admin::remove_window)))
         .service(resource("/admin/maintenance/{id}").route(post().to(pages::admin::save_window)))
         .service(resource("/admin/cis/{id}").route(post().to(pages::admin::save_ci)))
+        .service(
+            resource("/admin/templates/candidates/{id}/accept")
+                .route(post().to(pages::admin::accept_candidate)),
+        )
+        .service(
+            resource("/admin/templates/candidates/{id}/dismiss")
+                .route(post().to(pages::admin::dismiss_candidate)),
+        )
         .service(resource("/admin/templates/{id}").route(post().to(pages::admin::save_template)))
         .service(resource("/admin/blackouts/{id}").route(post().to(pages::admin::save_blackout)))
         .service(resource("/admin/{kind}/{id}/retire").route(post().to(pages::admin::retire)))
@@ -272,7 +291,11 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
         ("/api/v1/cis", vec![on(M::GET, reference::list_cis), on(M::POST, reference::create_ci)]),
         ("/api/v1/cis/{id}", vec![on(M::PUT, reference::update_ci)]),
         ("/api/v1/cis/{id}/retire", vec![on(M::POST, reference::retire_ci)]),
+        ("/api/v1/templates/candidates", vec![on(M::GET, reference::candidates)]),
+        ("/api/v1/templates/candidates/{id}/accept", vec![on(M::POST, reference::accept_candidate)]),
+        ("/api/v1/templates/candidates/{id}/dismiss", vec![on(M::POST, reference::dismiss_candidate)]),
         ("/api/v1/templates/{id}", vec![on(M::PUT, reference::update_template)]),
+        ("/api/v1/templates/{id}/versions", vec![on(M::GET, reference::template_versions)]),
         ("/api/v1/templates/{id}/retire", vec![on(M::POST, reference::retire_template)]),
         ("/api/v1/blackouts/{id}", vec![on(M::PUT, reference::update_blackout)]),
         ("/api/v1/blackouts/{id}/retire", vec![on(M::POST, reference::retire_blackout)]),

@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         reference::create_template, reference::list_blackouts, reference::create_blackout,
         reference::update_ci, reference::retire_ci, reference::update_template, reference::retire_template,
         reference::update_blackout, reference::retire_blackout, super::api::maintenance::update,
+        reference::template_versions, reference::candidates, reference::accept_candidate, reference::dismiss_candidate,
         super::api::meetings::list, super::api::meetings::add, super::api::meetings::get, super::api::meetings::cancel,
         super::api::meetings::open, super::api::meetings::decision, super::api::meetings::close,
         super::api::meetings::settings, super::api::meetings::save_settings,

@@ -16,7 +16,7 @@ async fn demo_data_covers_every_state_and_its_trail_verifies(backend: Backend) {
         .await
         .unwrap()
         .unwrap();
-    assert!(summary.contains("54 changes"), "{summary}");
+    assert!(summary.contains("59 changes") && summary.contains("system messages"), "{summary}");
     // Demo data is no news for anyone: nothing waits in the outbox.
     let backlog = {
         let ctx = app.ctx.clone();

@@ -81,6 +81,8 @@ impl TestDb {
             Backend::Postgres { server_url } => {
                 use diesel::{Connection, RunQueryDsl};
                 let name = format!("endring_test_{}", uuid_like());
+                // Before this process's first PostgreSQL connection (see `init_tls`).
+                endring::db::init_tls();
                 let mut admin =
                     diesel::PgConnection::establish(server_url).expect("connect to ENDRING_TEST_PG_URL");
                 diesel::sql_query(format!("CREATE DATABASE {name}"))

@@ -3,6 +3,7 @@
 
 mod builder;
 mod calendar;
+mod candidates;
 mod helpers;
 
 mod feeds;

@@ -59,10 +59,19 @@ async fn a_change_that_affects_users_gets_a_message_whose_status_follows_it(back
     let id = message["id"].as_i64().unwrap();
     let path = format!("/api/v1/messages/{id}");
     let (status, _) = app.call(Method::GET, &path, None, None).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "nor found by its number");
+    assert_eq!(status, StatusCode::NOT_FOUND, "nor found by its number without signing in");
+    let seen = app.get(&path, &staged.requester).await;
+    assert_eq!(seen["id"], message["id"], "those who may read the change read its draft");
 
     // The desk rewrites it (If-Match required and current) and publishes it; a requester may not.
-    let texts = json!({ "title_nb": "Arkivet er nede tirsdag kveld", "body_nb": "Sak- og arkivsystemet oppgraderes." });
+    let planned_at = message["updates"][0]["text_nb"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("Arbeidet er planlagt ")
+        .trim_end_matches('.')
+        .to_owned();
+    let rewritten = format!("Sak- og arkivsystemet oppgraderes {planned_at}. Lagre arbeidet ditt først.");
+    let texts = json!({ "title_nb": "Arkivet er nede tirsdag kveld", "body_nb": rewritten });
     let (status, answer) = app.call(Method::PATCH, &path, Some(&desk), Some(texts.clone())).await;
     assert_eq!(status, StatusCode::PRECONDITION_REQUIRED, "{answer}");
     let (status, _, answer) =
@@ -113,7 +122,9 @@ async fn a_change_that_affects_users_gets_a_message_whose_status_follows_it(back
         .unwrap()
         .trim_start_matches("Arbeidet er flyttet til ")
         .trim_end_matches('.');
-    assert!(!moved["body_nb"].as_str().unwrap().contains(new_time), "the desk's own text is left as written");
+    let body = moved["body_nb"].as_str().unwrap();
+    assert!(body.contains(new_time) && !body.contains(&planned_at), "the time in the text moves: {body}");
+    assert!(body.ends_with("Lagre arbeidet ditt først."), "the desk's own words stay: {body}");
 
     // Started: in progress, and now current.
     staged.reach(&app, ChangeState::Implement).await;
@@ -229,7 +240,20 @@ async fn the_desk_publishes_a_disruption_updates_and_resolves_it_and_anyone_read
     assert_eq!(answer["errors"][0]["field"], "title_en", "English text needs an English title: {answer}");
     assert!(public(&app).await.is_empty());
 
+    let later = app.ctx.clock.now() + Duration::hours(2);
+    let (status, answer) = app
+        .post_status(
+            "/api/v1/messages",
+            &desk,
+            json!({ "title_nb": "Nede", "body_nb": "x", "starts_at": later }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "planned work is a change: {answer}");
+    assert_eq!(answer["errors"][0]["field"], "starts_at");
+
     // Published at once, current, cached by ETag.
+    let mut disruption = disruption;
+    disruption["ends_at"] = json!(app.ctx.clock.now() + Duration::hours(1));
     let created = app.post("/api/v1/messages", &desk, disruption).await;
     assert_eq!(created["status"], "ongoing");
     let id = created["id"].as_i64().unwrap();
@@ -243,6 +267,25 @@ async fn the_desk_publishes_a_disruption_updates_and_resolves_it_and_anyone_read
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     assert!(body.is_null(), "no body when unchanged");
 
+    let (status, _, _) = app
+        .call_with(Method::GET, "/api/v1/messages", None, None, &[("If-None-Match", &format!("W/{etag}"))])
+        .await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED, "a weak tag from a proxy matches too");
+    // Rewriting the texts keeps the expected end unless it is sent.
+    let path = format!("/api/v1/messages/{id}");
+    let texts = json!({
+        "title_nb": "Treg innlogging på e-post og Teams",
+        "body_nb": "Mange opplever treg innlogging.",
+        "title_en": "Slow e-mail sign-in",
+        "body_en": "Many see slow sign-in.",
+    });
+    let (status, _, edited) =
+        app.call_with(Method::PATCH, &path, Some(&desk), Some(texts), &[("If-Match", "*")]).await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["ends_at"], created["ends_at"], "left out: kept");
+    let (_, headers, _) = app.call_with(Method::GET, "/api/v1/messages", None, None, &[]).await;
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+
     // An update changes what is shown, so the ETag; resolving closes it.
     app.post(
         &format!("/api/v1/messages/{id}/updates"),
@@ -254,6 +297,8 @@ async fn the_desk_publishes_a_disruption_updates_and_resolves_it_and_anyone_read
         app.call_with(Method::GET, "/api/v1/messages", None, None, &[("If-None-Match", &etag)]).await;
     assert_eq!(status, StatusCode::OK);
     assert_ne!(headers["etag"].to_str().unwrap(), etag);
+    app.ctx.clock.advance(Duration::hours(3));
+    let desk = app.user("sigrid-later", &[Role::ServiceDesk]).await;
     let resolved = app
         .post(
             &format!("/api/v1/messages/{id}/updates"),
@@ -261,6 +306,13 @@ async fn the_desk_publishes_a_disruption_updates_and_resolves_it_and_anyone_read
             json!({ "text_nb": "Løst.", "resolve": true }),
         )
         .await;
+    let ended: chrono::DateTime<chrono::Utc> = serde_json::from_value(resolved["ends_at"].clone()).unwrap();
+    let expected: chrono::DateTime<chrono::Utc> = serde_json::from_value(created["ends_at"].clone()).unwrap();
+    assert!(
+        ended > expected + Duration::hours(1),
+        "it ended when it was resolved, later than expected: {ended}"
+    );
+    assert!((app.ctx.clock.now() - ended).num_seconds() < 5);
     assert_eq!(resolved["status"], "resolved");
     assert_eq!(resolved["section"], "past");
     assert_eq!(resolved["updates"].as_array().unwrap().len(), 2);
@@ -293,7 +345,9 @@ async fn the_desk_publishes_a_disruption_updates_and_resolves_it_and_anyone_read
     let html = page.text().await.unwrap();
     assert!(html.contains(r#"<link rel="alternate" type="application/atom+xml""#), "{html}");
     assert!(html.contains("Treg innlogging på e-post") && html.contains("Feilen er funnet."));
-    assert!(html.contains("Avsluttet"), "under the ended ones");
+    let past = &html[html.find("id=\"section-past\"").expect("the ended ones")..];
+    assert!(past.contains(&format!("id=\"message-{id}\"")), "listed under the ended ones");
+    assert!(!html[..html.find("id=\"section-past\"").unwrap()].contains(&format!("id=\"message-{id}\"")));
 }
 
 on_both_backends!(the_messages_can_be_for_signed_in_users_only);

@@ -368,3 +368,63 @@ pub async fn retire_blackout(
     run(ctx, move |ctx| reference::retire_blackout(ctx, &caller, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// Every version of a template, oldest first: what each said, who saved it and when.
+/// Saving a template makes a new version; new changes use the latest, a change keeps the
+/// version it was made from (`template_version`).
+#[utoipa::path(get, path = "/api/v1/templates/{id}/versions", params(("id" = i32, Path)),
+    responses((status = 200, body = [crate::services::reference::TemplateVersionView]), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn template_versions(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<i32>,
+) -> ServiceResult<web::Json<Vec<crate::services::reference::TemplateVersionView>>> {
+    let id = TemplateId(id.into_inner());
+    Ok(web::Json(run(ctx, move |ctx| reference::template_versions(ctx, &caller, id)).await?))
+}
+
+/// Candidate standard templates found in history (change managers, admins): normal
+/// changes repeated on the same CIs under a similar title at least five times in the last
+/// 12 months, every one successful and none the cause of an incident, with the evidence.
+#[utoipa::path(get, path = "/api/v1/templates/candidates",
+    responses((status = 200, body = [crate::services::candidates::CandidateView]), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn candidates(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+) -> ServiceResult<web::Json<Vec<crate::services::candidates::CandidateView>>> {
+    Ok(web::Json(run(ctx, move |ctx| crate::services::candidates::list(ctx, &caller)).await?))
+}
+
+/// Make a template of a candidate (named by its latest change): its description, plans
+/// and CIs, the series' longest window; the series is then not proposed again.
+#[utoipa::path(post, path = "/api/v1/templates/candidates/{id}/accept", params(("id" = String, Path)),
+    request_body = crate::services::candidates::AcceptInput,
+    responses((status = 201, body = TemplateView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn accept_candidate(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: crate::web::extract::ActionBody<crate::services::candidates::AcceptInput>,
+) -> ServiceResult<HttpResponse> {
+    let id = super::change_id(&id)?;
+    let made = run(ctx, move |ctx| crate::services::candidates::accept(ctx, &caller, id, body.0)).await?;
+    Ok(HttpResponse::Created().json(made))
+}
+
+/// Stop proposing a candidate (named by its latest change).
+#[utoipa::path(post, path = "/api/v1/templates/candidates/{id}/dismiss", params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn dismiss_candidate(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ServiceResult<HttpResponse> {
+    let id = super::change_id(&id)?;
+    run(ctx, move |ctx| crate::services::candidates::dismiss(ctx, &caller, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

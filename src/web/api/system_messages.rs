@@ -2,6 +2,7 @@
 
 use super::changes::if_match;
 use crate::domain::caller::Caller;
+use crate::i18n::Lang;
 use crate::services::system_messages::{
     self as messages, MessageEdit, MessageView, NewDisruption, NewUpdate,
 };
@@ -55,10 +56,14 @@ pub async fn list(
     req: HttpRequest,
 ) -> ServiceResult<HttpResponse> {
     let cache = cache_control(&ctx);
+    let asking = caller.clone();
+    let tag = run(ctx.clone(), move |ctx| messages::published_tag(ctx, asking.as_ref(), ("json", Lang::Nb)))
+        .await?;
+    if crate::web::etag_matches(&req, &tag) {
+        return Ok(crate::web::tagged(HttpResponse::NotModified(), &tag, cache).finish());
+    }
     let messages = run(ctx, move |ctx| messages::published(ctx, caller.as_ref())).await?;
-    let body = serde_json::to_string(&MessageList { messages })
-        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("cannot write the messages: {e}")))?;
-    Ok(crate::web::polled(&req, "application/json", cache, body))
+    Ok(crate::web::tagged(HttpResponse::Ok(), &tag, cache).json(MessageList { messages }))
 }
 
 /// Publish a disruption that belongs to no change (the service desk, change managers).

@@ -46,13 +46,15 @@ struct Shown {
     errors: Vec<FieldError>,
     typed: Vec<(String, String)>,
     search: String,
+    /// Why a form of a list's rows was refused, in words.
+    problem: Option<String>,
 }
 
 impl Shown {
     /// A form shown again with its errors, what was typed into it (none for the forms
     /// of a list's rows, which the add form must not take up), and the status.
     fn again(status: StatusCode, errors: Vec<FieldError>, typed: Vec<(String, String)>) -> Shown {
-        Shown { status: Some(status), errors, typed, search: String::new() }
+        Shown { status: Some(status), errors, typed, search: String::new(), problem: None }
     }
 }
 
@@ -75,7 +77,7 @@ async fn show(
         (Some(id), true) => view::prefill(section, &listing, id, viewer.zone),
         _ => shown.typed,
     };
-    let form = view::Typed { errors: &errors, values: &typed, editing };
+    let form = view::Typed { errors: &errors, values: &typed, editing, problem: shown.problem.as_deref() };
     let body = view::section(&viewer, section, &listing, &shown.search, &form);
     Ok(html(shown.status.unwrap_or(StatusCode::OK), page(&viewer, &title, body)))
 }
@@ -409,6 +411,71 @@ pub async fn retire(
         _ => reference::retire_blackout(ctx, caller, id),
     })
     .await
+}
+
+/// Makes a candidate standard template a template; a refusal shows the page again with
+/// why, and what was typed into that candidate's form.
+pub async fn accept_candidate(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let input = crate::services::candidates::AcceptInput {
+        name: form.text("candidate_name"),
+        max_duration_minutes: form.get("candidate_max").parse().ok().or(Some(0)),
+    };
+    let segment = id.into_inner();
+    let work = move |ctx: &Ctx, caller: &crate::domain::caller::Caller| {
+        let id = crate::web::api::change_id(&segment)?;
+        crate::services::candidates::accept(ctx, caller, id, input)
+    };
+    candidate_form(ctx, viewer, &form, work, |viewer, made: reference::TemplateView| {
+        viewer.lang.t_with("done-candidate-accepted", &[("name", crate::i18n::arg(made.name))])
+    })
+    .await
+}
+
+/// Stops proposing a candidate standard template.
+pub async fn dismiss_candidate(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<String>,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let segment = id.into_inner();
+    let work = move |ctx: &Ctx, caller: &crate::domain::caller::Caller| {
+        let id = crate::web::api::change_id(&segment)?;
+        crate::services::candidates::dismiss(ctx, caller, id)
+    };
+    candidate_form(ctx, viewer, &form, work, |viewer, ()| viewer.lang.t("done-candidate-dismissed")).await
+}
+
+async fn candidate_form<T: Send + 'static>(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    form: &Form,
+    work: impl FnOnce(&Ctx, &crate::domain::caller::Caller) -> ServiceResult<T> + Send + 'static,
+    done: impl FnOnce(&Viewer, T) -> String,
+) -> Result<HttpResponse, PageError> {
+    let caller = viewer.caller.clone();
+    match crate::web::run(ctx.clone(), move |ctx| work(ctx, &caller)).await {
+        Ok(made) => {
+            let message = done(&viewer, made);
+            viewer.confirm(message);
+            Ok(see_other("/admin/templates#candidates"))
+        }
+        Err(error) => {
+            let (status, problem) = Refusal::message(error, viewer.lang)?;
+            let shown = Shown {
+                status: Some(status),
+                typed: form.typed(),
+                problem: Some(problem),
+                ..Shown::default()
+            };
+            show(ctx, viewer, Section::Templates, shown).await
+        }
+    }
 }
 
 pub async fn calendar_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {

@@ -44,11 +44,22 @@ pub async fn public(
     }
     let cache = crate::web::api::system_messages::cache_control(&ctx);
     let zone = ctx.config.time_zone();
+    let asking = caller.clone();
+    let tag = crate::web::run(ctx.clone(), move |ctx| {
+        messages::published_tag(ctx, asking.as_ref(), ("page", lang))
+    })
+    .await
+    .map_err(|error| PageError::Service { error, lang })?;
+    if crate::web::etag_matches(&req, &tag) {
+        return Ok(crate::web::tagged(HttpResponse::NotModified(), &tag, cache).finish());
+    }
     let shown = crate::web::run(ctx, move |ctx| messages::published(ctx, caller.as_ref()))
         .await
         .map_err(|error| PageError::Service { error, lang })?;
     let body = crate::web::views::system_messages::public_page(lang, zone, &shown).into_string();
-    Ok(crate::web::polled(&req, "text/html; charset=utf-8", cache, body))
+    Ok(crate::web::tagged(HttpResponse::Ok(), &tag, cache)
+        .content_type("text/html; charset=utf-8")
+        .body(body))
 }
 
 /// `/messages.atom`: the same messages as an Atom feed.
@@ -62,14 +73,28 @@ pub async fn atom(
     let cache = crate::web::api::system_messages::cache_control(&ctx);
     let zone = ctx.config.time_zone();
     let base = ctx.config.base_url.trim_end_matches('/').to_owned();
-    let shown = match reader(&ctx, &session).await {
-        Ok(caller) => crate::web::run(ctx, move |ctx| messages::published(ctx, caller.as_ref())).await,
-        Err(error) => Err(error),
+    let caller = match reader(&ctx, &session).await {
+        Ok(caller) => caller,
+        Err(error) => return actix_web::ResponseError::error_response(&error),
     };
-    match shown {
+    let asking = caller.clone();
+    let tag = match crate::web::run(ctx.clone(), move |ctx| {
+        messages::published_tag(ctx, asking.as_ref(), ("atom", lang))
+    })
+    .await
+    {
+        Ok(tag) => tag,
+        Err(error) => return actix_web::ResponseError::error_response(&error),
+    };
+    if crate::web::etag_matches(&req, &tag) {
+        return crate::web::tagged(HttpResponse::NotModified(), &tag, cache).finish();
+    }
+    match crate::web::run(ctx, move |ctx| messages::published(ctx, caller.as_ref())).await {
         Ok(shown) => {
             let body = crate::web::views::system_messages::atom(lang, zone, &shown, &base);
-            crate::web::polled(&req, "application/atom+xml; charset=utf-8", cache, body)
+            crate::web::tagged(HttpResponse::Ok(), &tag, cache)
+                .content_type("application/atom+xml; charset=utf-8")
+                .body(body)
         }
         Err(error) => actix_web::ResponseError::error_response(&error),
     }
@@ -164,12 +189,8 @@ pub async fn edit(
         ends_at: None,
     };
     let version = form.get("version").parse().map_or(Expected::Missing, Expected::Version);
-    let work = move |ctx: &Ctx, caller: &Caller| {
-        // The page has no field for a disruption's expected end: keep the one it has.
-        let mut input = input;
-        input.ends_at = messages::get(ctx, Some(caller), id)?.ends_at;
-        messages::edit(ctx, caller, id, version, input)
-    };
+    // The page has no field for a disruption's expected end: `ends_at: None` keeps it.
+    let work = move |ctx: &Ctx, caller: &Caller| messages::edit(ctx, caller, id, version, input);
     message_form(ctx, viewer, (format!("message-{id}"), &form), work, "done-message-saved").await
 }
 

@@ -77,6 +77,8 @@ pub struct Typed<'a> {
     pub values: &'a [(String, String)],
     /// The item the form edits (none: the add form).
     pub editing: Option<i32>,
+    /// Why a form of a list's rows was refused (a candidate template), in words.
+    pub problem: Option<&'a str>,
 }
 
 /// What every section's parts share: the viewer and its form as sent.
@@ -85,6 +87,7 @@ struct Frame<'a> {
     errors: &'a Errors,
     values: &'a [(String, String)],
     editing: Option<i32>,
+    problem: Option<&'a str>,
 }
 
 /// Whether `id` is an item of `section` that can be edited now (not retired).
@@ -211,7 +214,13 @@ impl Frame<'_> {
 
 /// One admin section: its list and its form; `search` is the users' search text.
 pub fn section(viewer: &Viewer, section: Section, data: &Listing, search: &str, form: &Typed<'_>) -> Markup {
-    let frame = Frame { viewer, errors: form.errors, values: form.values, editing: form.editing };
+    let frame = Frame {
+        viewer,
+        errors: form.errors,
+        values: form.values,
+        editing: form.editing,
+        problem: form.problem,
+    };
     html! {
         p { a href="/admin" { (viewer.lang.t("nav-admin")) } }
         @match section {
@@ -300,10 +309,12 @@ fn cis(frame: &Frame<'_>, data: &Listing) -> Markup {
 fn templates(frame: &Frame<'_>, data: &Listing) -> Markup {
     let lang = frame.viewer.lang;
     html! {
+        (candidates(frame, data))
+        @if !data.candidates.is_empty() { h2 { (lang.t("admin-templates-current")) } }
         table {
             thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("admin-max-duration")) } th scope="col" { (lang.t("field-cis")) } th scope="col" { (lang.t("section-actions")) } } }
             tbody { @for t in &data.templates { tr {
-                td { (t.name) } td { (t.max_duration_minutes) }
+                td { (t.name) " " span.hint { (lang.t_with("admin-template-version", &[("version", crate::i18n::arg(t.version))])) } } td { (t.max_duration_minutes) }
                 td { (ci_names(&data.cis, &t.ci_ids)) }
                 td { @if t.retired { span.badge { (lang.t("admin-retired")) } } @else { (edit_link(lang, Section::Templates, t.id.0, &t.name)) } }
             } } }
@@ -317,6 +328,62 @@ fn templates(frame: &Frame<'_>, data: &Listing) -> Markup {
             (input(Input::Number, &lang.t("admin-max-duration"), "max_duration_minutes", frame.value_or("max_duration_minutes", "60"), frame.errors.on("max_duration_minutes"), true))
             (checkboxes(&lang.t("field-cis"), "ci_ids", &ci_options(&data.cis), &frame.values("ci_ids"), frame.errors.on("ci_ids")))
         }, Some("admin-retire-hint")))
+    }
+}
+
+/// Candidate standard templates found in history, each with its evidence and the forms
+/// to make it a template (name and longest duration prefilled) or stop proposing it.
+fn candidates(frame: &Frame<'_>, data: &Listing) -> Markup {
+    let viewer = frame.viewer;
+    let lang = viewer.lang;
+    let refused = frame.value("candidate");
+    html! {
+        @if !data.candidates.is_empty() {
+            section aria-labelledby="candidates" {
+                h2 #candidates { (lang.t("admin-candidates")) }
+                p.hint { (lang.t("admin-candidates-hint")) }
+                @if let Some(problem) = frame.problem { div.errors role="alert" tabindex="-1" { p { (problem) } } }
+                @for c in &data.candidates {
+                    @let again = refused == c.id;
+                    div.candidate aria-labelledby=(format!("candidate-{}", c.id)) role="group" {
+                        h3 #(format!("candidate-{}", c.id)) { (c.title) }
+                        p { (lang.t_with("admin-candidate-summary", &[
+                            ("count", crate::i18n::num(c.evidence.len() as i64)),
+                            ("cis", crate::i18n::arg(c.cis.join(", "))),
+                        ])) }
+                        table.dense {
+                            caption { (lang.t("admin-candidate-evidence")) }
+                            thead { tr { th scope="col" { (lang.t("field-ref")) } th scope="col" { (lang.t("field-title")) } th scope="col" { (lang.t("admin-candidate-ended")) } th scope="col" { (lang.t("field-closure-code")) } } }
+                            tbody { @for e in &c.evidence { tr {
+                                td { a href=(format!("/changes/{}", e.reference)) { (e.reference) } }
+                                td { (e.title) }
+                                td { (time(lang, viewer.zone, e.ended)) }
+                                td { (lang.t(&format!("closure-{}", e.closure_code))) }
+                            } } }
+                        }
+                        form.action method="post" action=(format!("/admin/templates/candidates/{}/accept", c.id)) {
+                            (csrf(&viewer.csrf))
+                            input type="hidden" name="candidate" value=(c.id);
+                            div.field {
+                                label for=(format!("candidate-name-{}", c.id)) { (lang.t("field-name")) }
+                                input #(format!("candidate-name-{}", c.id)) type="text" name="candidate_name" required
+                                    value=(if again { frame.value("candidate_name") } else { c.title.as_str() });
+                            }
+                            div.field {
+                                label for=(format!("candidate-max-{}", c.id)) { (lang.t("admin-max-duration")) }
+                                input #(format!("candidate-max-{}", c.id)) type="number" name="candidate_max" required
+                                    value=(if again { frame.value("candidate_max").to_owned() } else { c.max_duration_minutes.to_string() });
+                            }
+                            button type="submit" { (lang.t("admin-candidate-accept")) }
+                        }
+                        form.inline method="post" action=(format!("/admin/templates/candidates/{}/dismiss", c.id)) {
+                            (csrf(&viewer.csrf))
+                            button.secondary type="submit" { (lang.t("admin-candidate-dismiss")) }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
