@@ -884,7 +884,7 @@ forbidden-manage_messages = Only the service desk and change managers write syst
 
 ## Standard changes earned from history; template versions
 admin-candidates = Candidates from history
-admin-candidates-hint = Normal changes repeated on the same configuration items under a similar title at least five times in the last 12 months, every one successful and none the cause of an incident. Make one a standard template (it skips the CAB from then on) or say it is not one.
+admin-candidates-hint = Normal changes repeated on the same configuration items, copied from one change or under a similar title, at least five times in the last 12 months, every one successful and none the cause of an incident. Make one a standard template (it skips the CAB from then on) or say it is not one.
 admin-candidate-summary = { $count } successful repeats on { $cis }.
 admin-candidate-evidence = The evidence
 admin-candidate-ended = Ended

@@ -884,7 +884,7 @@ forbidden-manage_messages = Bare servicedesken og endringsledere skriver driftsm
 
 ## Standardendringer fra historikken; maler i versjoner
 admin-candidates = Kandidater fra historikken
-admin-candidates-hint = Normale endringer som er gjentatt på de samme konfigurasjonselementene med en lignende tittel minst fem ganger de siste 12 månedene, alle vellykkede og ingen årsak til en hendelse. Gjør en til en standardmal (den går da utenom CAB) eller si at den ikke er det.
+admin-candidates-hint = Normale endringer som er gjentatt på de samme konfigurasjonselementene, kopiert fra samme endring eller med en lignende tittel, minst fem ganger de siste 12 månedene, alle vellykkede og ingen årsak til en hendelse. Gjør en til en standardmal (den går da utenom CAB) eller si at den ikke er det.
 admin-candidate-summary = { $count } vellykkede gjentakelser på { $cis }.
 admin-candidate-evidence = Grunnlaget
 admin-candidate-ended = Avsluttet
