@@ -47,6 +47,10 @@ pub struct Config {
     /// The system messages (`/messages`, its feed and `GET /api/v1/messages`) are shown
     /// to signed-in users only; by default anyone may read them (the intranet, a screen).
     pub messages_require_sign_in: bool,
+    /// Reverse proxies (addresses or networks, `10.0.0.5`, `10.0.0.0/24`) whose
+    /// `Forwarded` / `X-Forwarded-For` headers name the client; from any other peer those
+    /// headers are ignored. Empty: the peer is the client.
+    pub trusted_proxies: Vec<String>,
     /// CAB approval rules (file only).
     pub approval: ApprovalPolicy,
     /// When the CAB meets (file only).
@@ -140,6 +144,7 @@ impl Default for Config {
             attachment_max_mb: 20,
             incident_url: None,
             messages_require_sign_in: false,
+            trusted_proxies: Vec::new(),
             approval: ApprovalPolicy::default(),
             cab: CabConfig::default(),
         }
@@ -165,6 +170,7 @@ const ENV_KEYS: &[&str] = &[
     "attachment_max_mb",
     "incident_url",
     "messages_require_sign_in",
+    "trusted_proxies",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -266,7 +272,17 @@ impl Config {
         if self.database_pool_size < 1 {
             return invalid("database_pool_size must be at least 1".into());
         }
+        if let Some(bad) = self.trusted_proxies.iter().find(|p| parse_network(p).is_none()) {
+            return invalid(format!(
+                "trusted_proxies: `{bad}` is not an address or network (such as 10.0.0.5 or 10.0.0.0/24)"
+            ));
+        }
         Ok(())
+    }
+
+    /// The networks of `trusted_proxies` (checked at start, so none is left out).
+    pub fn trusted_networks(&self) -> Vec<ipnet::IpNet> {
+        self.trusted_proxies.iter().filter_map(|p| parse_network(p)).collect()
     }
 
     /// The CAB's meeting rule (validated at start).
@@ -279,6 +295,13 @@ impl Config {
     }
 }
 
+/// An address (one host) or a network in CIDR notation.
+fn parse_network(text: &str) -> Option<ipnet::IpNet> {
+    text.parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| text.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+}
+
 /// Environment values are strings; numeric settings are parsed here so that errors name
 /// the variable.
 fn env_value(key: &str, value: &str, name: &str) -> Result<toml::Value, ConfigError> {
@@ -289,6 +312,14 @@ fn env_value(key: &str, value: &str, name: &str) -> Result<toml::Value, ConfigEr
             .parse::<i64>()
             .map(toml::Value::Integer)
             .map_err(|_| ConfigError::Invalid(format!("{name} must be a whole number, not `{value}`"))),
+        "trusted_proxies" => Ok(toml::Value::Array(
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(|v| toml::Value::String(v.to_owned()))
+                .collect(),
+        )),
         "vote_links_require_sign_in" | "messages_require_sign_in" => match value.trim() {
             "true" | "1" | "yes" => Ok(toml::Value::Boolean(true)),
             "false" | "0" | "no" => Ok(toml::Value::Boolean(false)),

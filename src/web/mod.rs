@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod client;
 pub mod extract;
 pub mod files;
 pub mod messages;
@@ -27,10 +28,14 @@ where
     crate::services::run(&ctx, work).await
 }
 
-/// The client's address, as this service sees it (behind a proxy: the proxy's), for rate
-/// limiting sign-in attempts.
+/// The client's address, for rate limiting sign-in attempts: the peer, or behind the
+/// `trusted_proxies` the client their forwarding headers name (`web::client`).
 pub fn client_address(req: &actix_web::HttpRequest) -> String {
-    req.peer_addr().map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string())
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else { return "unknown".to_owned() };
+    let trusted =
+        req.app_data::<web::Data<Ctx>>().map(|ctx| ctx.config.trusted_networks()).unwrap_or_default();
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    client::client(peer, header("forwarded"), header("x-forwarded-for"), &trusted).to_string()
 }
 
 /// A body that clients poll (the calendar feed), answered with an `ETag` of its content:

@@ -13,6 +13,7 @@ on_both_backends!(
     behind_tls_the_session_cookie_is_secure_and_host_prefixed,
     a_web_session_is_valid_on_every_instance_sharing_the_session_key,
     repeated_failed_sign_ins_from_one_address_get_429_with_retry_after,
+    behind_a_trusted_proxy_each_client_has_its_own_sign_in_limit,
 );
 
 /// The cookie a response sets (there is one: the session's).
@@ -150,4 +151,39 @@ async fn repeated_failed_sign_ins_from_one_address_get_429_with_retry_after(back
     }
     let refused = refused.expect("the sign-in form refuses the address too");
     assert!(refused.headers().get("retry-after").is_some(), "the page says when to try again");
+}
+
+/// Sixty failed sign-ins (twice what one address may try in a minute), each from the
+/// client `header` names (one client when `spoof`); the attempt refused with 429, if any.
+async fn sixty_failures(app: &TestApp, header: &str, spoof: bool) -> Option<usize> {
+    for attempt in 1..=60 {
+        let wrong = json!({ "email": format!("nobody{attempt}@test.endring.no"), "password": "wrong" });
+        let claimed = match (header, spoof) {
+            (_, true) => "198.51.100.1".to_owned(),
+            ("forwarded", _) => format!("for=\"198.51.100.{attempt}:4711\""),
+            _ => format!("6.6.6.6, 198.51.100.{attempt}"),
+        };
+        let (status, _, _) =
+            app.call_with(Method::POST, "/api/v1/auth/token", None, Some(wrong), &[(header, &claimed)]).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            return Some(attempt);
+        }
+    }
+    None
+}
+
+/// Behind a trusted reverse proxy each client has its own sign-in limit (the proxy names
+/// it in `X-Forwarded-For` or `Forwarded`); the same headers from a peer that is not a
+/// trusted proxy are ignored, so a client cannot escape its limit by naming another
+/// address.
+async fn behind_a_trusted_proxy_each_client_has_its_own_sign_in_limit(backend: Backend) {
+    // The test client connects from 127.0.0.1: a trusted proxy here.
+    let behind =
+        TestApp::spawn_with(backend.clone(), |c| c.trusted_proxies = vec!["127.0.0.0/8".into()]).await;
+    assert_eq!(sixty_failures(&behind, "x-forwarded-for", false).await, None, "60 clients, one failure each");
+    assert_eq!(sixty_failures(&behind, "forwarded", false).await, None, "the same through Forwarded");
+    assert!(sixty_failures(&behind, "x-forwarded-for", true).await.is_some(), "one client, 60 failures");
+    // Not a trusted proxy: the headers are ignored and the peer is the client.
+    let direct = TestApp::spawn(backend).await;
+    assert!(sixty_failures(&direct, "x-forwarded-for", false).await.is_some());
 }
