@@ -12,8 +12,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The normal changes whose implementation ended since `since` (by the `actual_end`
-/// index), as a subquery of their ids.
+/// The normal changes whose implementation ended since `since`, through the
+/// `(change_type, actual_end)` index, as a subquery of their ids.
 macro_rules! ended_since {
     ($since:expr) => {
         changes::table

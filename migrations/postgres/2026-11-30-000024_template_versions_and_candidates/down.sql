@@ -1,3 +1,4 @@
+DROP INDEX changes_type_ended;
 DROP TABLE change_copies;
 DROP TABLE candidate_decisions;
 DROP TABLE template_versions;
