@@ -6,12 +6,15 @@ use ipnet::IpNet;
 use std::net::IpAddr;
 
 /// The client's address given the peer that connected and the forwarding headers.
+/// (IPv4 clients of a socket bound to `[::]` arrive as `::ffff:a.b.c.d`: compared and
+/// named as the IPv4 addresses they are.)
 pub fn client(
     peer: IpAddr,
     forwarded: Option<&str>,
     x_forwarded_for: Option<&str>,
     trusted: &[IpNet],
 ) -> IpAddr {
+    let peer = peer.to_canonical();
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
         return peer;
@@ -39,13 +42,14 @@ fn forwarded_for(header: &str) -> Vec<IpAddr> {
 /// An address as proxies write it: `192.0.2.60`, `192.0.2.60:4711`, `[2001:db8::17]:4711`,
 /// `2001:db8::17`. Obfuscated names (`_hidden`, `unknown`) are none.
 fn address(text: &str) -> Option<IpAddr> {
-    if let Ok(ip) = text.parse() {
-        return Some(ip);
-    }
-    if let Some(rest) = text.strip_prefix('[') {
-        return rest.split(']').next()?.parse().ok();
-    }
-    text.rsplit_once(':').and_then(|(host, _port)| host.parse().ok())
+    let parsed: Option<IpAddr> = if let Ok(ip) = text.parse() {
+        Some(ip)
+    } else if let Some(rest) = text.strip_prefix('[') {
+        rest.split(']').next()?.parse().ok()
+    } else {
+        text.rsplit_once(':').and_then(|(host, _port)| host.parse().ok())
+    };
+    parsed.map(|ip| ip.to_canonical())
 }
 
 #[cfg(test)]
@@ -75,6 +79,13 @@ mod tests {
         assert_eq!(client(ip("10.0.0.5"), None, Some(header), &trusted), ip("198.51.100.7"));
         assert_eq!(client(ip("10.0.0.5"), None, None, &trusted), ip("10.0.0.5"), "no header: the peer");
         assert_eq!(client(ip("10.0.0.5"), None, Some("garbage"), &trusted), ip("10.0.0.5"));
+    }
+
+    #[test]
+    fn an_ipv4_peer_on_an_ipv6_socket_is_its_ipv4_address() {
+        let trusted = nets(&["127.0.0.0/8"]);
+        assert_eq!(client(ip("::ffff:127.0.0.1"), None, Some("198.51.100.7"), &trusted), ip("198.51.100.7"));
+        assert_eq!(client(ip("::ffff:203.0.113.9"), None, None, &[]), ip("203.0.113.9"));
     }
 
     #[test]
