@@ -47,9 +47,9 @@ pub struct Config {
     /// The system messages (`/messages`, its feed and `GET /api/v1/messages`) are shown
     /// to signed-in users only; by default anyone may read them (the intranet, a screen).
     pub messages_require_sign_in: bool,
-    /// Reverse proxies (addresses or networks, `10.0.0.5`, `10.0.0.0/24`) whose
-    /// `Forwarded` / `X-Forwarded-For` headers name the client; from any other peer those
-    /// headers are ignored. Empty: the peer is the client.
+    /// The reverse proxies' own addresses (or networks of proxies only: `10.0.0.5`,
+    /// `10.0.9.0/29`), whose `X-Forwarded-For` names the client; from any other peer the
+    /// header is ignored. Empty: the peer is the client.
     pub trusted_proxies: Vec<String>,
     /// CAB approval rules (file only).
     pub approval: ApprovalPolicy,

@@ -181,27 +181,29 @@ pub fn shown(conn: &mut DbConn, since: DateTime<Utc>, limit: i64) -> QueryResult
 }
 
 /// What the shown messages look like now, without reading them: the last time one of
-/// them changed, how many there are, and how many planned ones have reached their start
-/// (which moves them from "coming" to "now"). Equal stamps, equal pages.
+/// them changed, how many there are, the sum of their versions (every save raises one,
+/// whatever the clocks of several instances say), and how many planned ones have reached
+/// their start (which moves them from "coming" to "now"). Equal stamps, equal pages.
 pub fn shown_stamp(
     conn: &mut DbConn,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> QueryResult<(Option<NaiveDateTime>, i64, i64)> {
-    use diesel::dsl::{count_star, max};
+) -> QueryResult<(Option<NaiveDateTime>, i64, Option<i64>, i64)> {
+    use diesel::dsl::{count_star, max, sum};
     let shown = || {
         system_messages::table
             .filter(system_messages::closed_at.is_null().or(system_messages::closed_at.ge(to_naive(since))))
             .filter(system_messages::published_at.is_not_null())
     };
-    let (last, count): (Option<NaiveDateTime>, i64) =
-        shown().select((max(system_messages::updated_at), count_star())).first(conn)?;
+    let (last, count, versions): (Option<NaiveDateTime>, i64, Option<i64>) = shown()
+        .select((max(system_messages::updated_at), count_star(), sum(system_messages::version)))
+        .first(conn)?;
     let begun: i64 = shown()
         .filter(system_messages::status.eq(MessageStatus::Planned.as_str()))
         .filter(system_messages::starts_at.le(to_naive(now)))
         .count()
         .get_result(conn)?;
-    Ok((last, count, begun))
+    Ok((last, count, versions, begun))
 }
 
 /// Messages not yet over, drafts too, by when they start. At most `limit`.

@@ -193,8 +193,15 @@ pub fn published_tag(
     use sha2::{Digest, Sha256};
     may_read(ctx, caller)?;
     let now = ctx.clock.now();
-    let (last, count, begun) = ctx.db.query(|conn| repo::shown_stamp(conn, now - SHOWN_AFTER, now))?;
-    let stamp = format!("{kind}|{}|{last:?}|{count}|{begun}|{}", lang.code(), ctx.config.time_zone());
+    let (last, count, versions, begun) =
+        ctx.db.query(|conn| repo::shown_stamp(conn, now - SHOWN_AFTER, now))?;
+    // The release too: a new one may write the same messages differently.
+    let release = env!("CARGO_PKG_VERSION");
+    let stamp = format!(
+        "{kind}|{release}|{}|{last:?}|{count}|{versions:?}|{begun}|{}",
+        lang.code(),
+        ctx.config.time_zone()
+    );
     Ok(format!("\"{}\"", hex::encode(&Sha256::digest(stamp.as_bytes())[..16])))
 }
 

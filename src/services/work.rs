@@ -118,7 +118,7 @@ pub fn copy(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<super::ch
     })?;
     let text = |t: &str| Text::parse(t).unwrap_or_default();
     // A standard change's copy is made from its template's latest version, which fills
-    // in its plans and CIs (the original keeps the version it was made from).
+    // in its plans (the original keeps the version it was made from); its CIs stay.
     let from_template = original.template_id.is_some();
     let plan = |t: &str| if from_template { Text::default() } else { text(t) };
     let input = NewChange {
@@ -126,7 +126,7 @@ pub fn copy(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<super::ch
         description: text(&original.description),
         justification: text(&original.justification),
         change_type: Some(original.change_type),
-        ci_ids: if from_template { Vec::new() } else { original.ci_ids.clone() },
+        ci_ids: original.ci_ids.clone(),
         planned_start: None,
         planned_end: None,
         implementation_plan: plan(&original.implementation_plan),

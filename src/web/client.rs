@@ -1,17 +1,19 @@
-//! Who the client is behind reverse proxies: `Forwarded` (RFC 7239) or
-//! `X-Forwarded-For`, believed only from a trusted peer, read from the right (the hop
-//! nearest to us) past every trusted proxy to the first address that is not one.
+//! Who the client is behind reverse proxies: `X-Forwarded-For` (which nginx, HAProxy,
+//! Traefik and load balancers append to), believed only from a trusted peer, read from
+//! the right (the hop nearest to us) past every trusted proxy to the first address that
+//! is not one. Every line of the header counts, in order (a proxy may add its own line
+//! after the client's). A hop that is not an address ends the walk: the client is then
+//! the nearest proxy, never a value the client could have written.
 
 use ipnet::IpNet;
 use std::net::IpAddr;
 
-/// The client's address given the peer that connected and the forwarding headers.
+/// The client's address given the peer that connected and the `X-Forwarded-For` lines.
 /// (IPv4 clients of a socket bound to `[::]` arrive as `::ffff:a.b.c.d`: compared and
 /// named as the IPv4 addresses they are.)
-pub fn client(
+pub fn client<'a>(
     peer: IpAddr,
-    forwarded: Option<&str>,
-    x_forwarded_for: Option<&str>,
+    x_forwarded_for: impl IntoIterator<Item = &'a str>,
     trusted: &[IpNet],
 ) -> IpAddr {
     let peer = peer.to_canonical();
@@ -19,28 +21,21 @@ pub fn client(
     if !is_trusted(&peer) {
         return peer;
     }
-    let hops: Vec<IpAddr> = match (forwarded, x_forwarded_for) {
-        (Some(header), _) => forwarded_for(header),
-        (None, Some(header)) => header.split(',').filter_map(|hop| address(hop.trim())).collect(),
-        (None, None) => Vec::new(),
-    };
-    // Past every trusted proxy; a list of trusted ones only names the first hop.
-    hops.iter().rev().find(|ip| !is_trusted(ip)).or(hops.first()).copied().unwrap_or(peer)
-}
-
-/// The `for=` addresses of a `Forwarded` header, in order.
-fn forwarded_for(header: &str) -> Vec<IpAddr> {
-    header
-        .split(',')
-        .flat_map(|element| element.split(';'))
-        .filter_map(|pair| pair.split_once('='))
-        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("for"))
-        .filter_map(|(_, value)| address(value.trim().trim_matches('"')))
-        .collect()
+    let hops: Vec<Option<IpAddr>> =
+        x_forwarded_for.into_iter().flat_map(|line| line.split(',')).map(|hop| address(hop.trim())).collect();
+    let mut nearest = peer;
+    for hop in hops.iter().rev() {
+        match hop {
+            Some(ip) if is_trusted(ip) => nearest = *ip,
+            Some(ip) => return *ip,
+            None => return nearest,
+        }
+    }
+    nearest
 }
 
 /// An address as proxies write it: `192.0.2.60`, `192.0.2.60:4711`, `[2001:db8::17]:4711`,
-/// `2001:db8::17`. Obfuscated names (`_hidden`, `unknown`) are none.
+/// `2001:db8::17`. Anything else (`unknown`, a name) is none.
 fn address(text: &str) -> Option<IpAddr> {
     let parsed: Option<IpAddr> = if let Ok(ip) = text.parse() {
         Some(ip)
@@ -67,33 +62,35 @@ mod tests {
     #[test]
     fn an_untrusted_peer_is_the_client_whatever_it_claims() {
         let trusted = nets(&["10.0.0.0/24"]);
-        assert_eq!(client(ip("203.0.113.9"), None, Some("198.51.100.1"), &trusted), ip("203.0.113.9"));
-        assert_eq!(client(ip("203.0.113.9"), Some("for=198.51.100.1"), None, &[]), ip("203.0.113.9"));
+        assert_eq!(client(ip("203.0.113.9"), ["198.51.100.1"], &trusted), ip("203.0.113.9"));
+        assert_eq!(client(ip("203.0.113.9"), ["198.51.100.1"], &[]), ip("203.0.113.9"));
     }
 
     #[test]
     fn behind_trusted_proxies_the_first_untrusted_hop_from_the_right_is_the_client() {
-        let trusted = nets(&["10.0.0.0/24"]);
+        let trusted = nets(&["10.0.0.5/32", "10.0.0.3/32"]);
         // A client that sends its own X-Forwarded-For cannot choose its address.
-        let header = "1.2.3.4, 198.51.100.7, 10.0.0.3";
-        assert_eq!(client(ip("10.0.0.5"), None, Some(header), &trusted), ip("198.51.100.7"));
-        assert_eq!(client(ip("10.0.0.5"), None, None, &trusted), ip("10.0.0.5"), "no header: the peer");
-        assert_eq!(client(ip("10.0.0.5"), None, Some("garbage"), &trusted), ip("10.0.0.5"));
+        assert_eq!(client(ip("10.0.0.5"), ["1.2.3.4, 198.51.100.7, 10.0.0.3"], &trusted), ip("198.51.100.7"));
+        // Nor when the proxy adds a line of its own after the client's.
+        assert_eq!(client(ip("10.0.0.5"), ["1.2.3.4", "198.51.100.7"], &trusted), ip("198.51.100.7"));
+        assert_eq!(client(ip("10.0.0.5"), [], &trusted), ip("10.0.0.5"), "no header: the peer");
+        // A hop that is no address ends the walk at the nearest proxy.
+        assert_eq!(client(ip("10.0.0.5"), ["1.2.3.4, unknown, 10.0.0.3"], &trusted), ip("10.0.0.3"));
+        assert_eq!(client(ip("10.0.0.5"), ["garbage"], &trusted), ip("10.0.0.5"));
     }
 
     #[test]
     fn an_ipv4_peer_on_an_ipv6_socket_is_its_ipv4_address() {
         let trusted = nets(&["127.0.0.0/8"]);
-        assert_eq!(client(ip("::ffff:127.0.0.1"), None, Some("198.51.100.7"), &trusted), ip("198.51.100.7"));
-        assert_eq!(client(ip("::ffff:203.0.113.9"), None, None, &[]), ip("203.0.113.9"));
+        assert_eq!(client(ip("::ffff:127.0.0.1"), ["198.51.100.7"], &trusted), ip("198.51.100.7"));
+        assert_eq!(client(ip("::ffff:203.0.113.9"), [], &[]), ip("203.0.113.9"));
     }
 
     #[test]
-    fn the_forwarded_header_is_read_with_ports_quotes_and_ipv6() {
+    fn hops_are_read_with_ports_brackets_and_ipv6() {
         let trusted = nets(&["10.0.0.0/8"]);
-        let header = r#"for=192.0.2.43, for="[2001:db8:cafe::17]:4711";proto=https;by=10.0.0.1"#;
-        assert_eq!(client(ip("10.1.1.1"), Some(header), Some("9.9.9.9"), &trusted), ip("2001:db8:cafe::17"));
-        assert_eq!(client(ip("10.1.1.1"), Some("for=192.0.2.60:4711"), None, &trusted), ip("192.0.2.60"));
-        assert_eq!(client(ip("10.1.1.1"), Some("for=_hidden"), None, &trusted), ip("10.1.1.1"));
+        assert_eq!(client(ip("10.1.1.1"), ["[2001:db8:cafe::17]:4711"], &trusted), ip("2001:db8:cafe::17"));
+        assert_eq!(client(ip("10.1.1.1"), ["192.0.2.60:4711"], &trusted), ip("192.0.2.60"));
+        assert_eq!(client(ip("10.1.1.1"), ["2001:db8::1"], &trusted), ip("2001:db8::1"));
     }
 }

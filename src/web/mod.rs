@@ -29,13 +29,13 @@ where
 }
 
 /// The client's address, for rate limiting sign-in attempts: the peer, or behind the
-/// `trusted_proxies` the client their forwarding headers name (`web::client`).
+/// `trusted_proxies` the client their `X-Forwarded-For` names (`web::client`).
 pub fn client_address(req: &actix_web::HttpRequest) -> String {
     let Some(peer) = req.peer_addr().map(|a| a.ip()) else { return "unknown".to_owned() };
     let trusted =
         req.app_data::<web::Data<Ctx>>().map(|ctx| ctx.config.trusted_networks()).unwrap_or_default();
-    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-    client::client(peer, header("forwarded"), header("x-forwarded-for"), &trusted).to_string()
+    let lines = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok());
+    client::client(peer, lines, &trusted).to_string()
 }
 
 /// A body that clients poll (the calendar feed), answered with an `ETag` of its content:

@@ -283,6 +283,18 @@ async fn the_desk_publishes_a_disruption_updates_and_resolves_it_and_anyone_read
         app.call_with(Method::PATCH, &path, Some(&desk), Some(texts), &[("If-Match", "*")]).await;
     assert_eq!(status, StatusCode::OK, "{edited}");
     assert_eq!(edited["ends_at"], created["ends_at"], "left out: kept");
+    let cleared = json!({ "title_nb": "Treg innlogging", "body_nb": "Mange opplever treg innlogging.", "ends_at": null });
+    let (status, _, edited) =
+        app.call_with(Method::PATCH, &path, Some(&desk), Some(cleared), &[("If-Match", "*")]).await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert!(edited["ends_at"].is_null(), "null: cleared");
+    let texts = json!({
+        "title_nb": "Treg innlogging på e-post og Teams",
+        "body_nb": "Mange opplever treg innlogging.",
+        "title_en": "Slow e-mail sign-in",
+        "body_en": "Many see slow sign-in.",
+    });
+    app.call_with(Method::PATCH, &path, Some(&desk), Some(texts), &[("If-Match", "*")]).await;
     let (_, headers, _) = app.call_with(Method::GET, "/api/v1/messages", None, None, &[]).await;
     let etag = headers["etag"].to_str().unwrap().to_owned();
 

@@ -43,10 +43,19 @@ CREATE TABLE change_copies (
     original_id INTEGER NOT NULL REFERENCES changes (id),
     source_id INTEGER NOT NULL REFERENCES changes (id)
 );
+WITH RECURSIVE copies (change_id, original_id) AS (
+    SELECT e.change_id, CAST(json_extract(e.payload, '$.copied_from.id') AS INTEGER)
+    FROM audit_events e
+    WHERE e.action = 'create' AND e.change_id IS NOT NULL AND json_extract(e.payload, '$.copied_from.id') IS NOT NULL
+), line (change_id, original_id, source_id) AS (
+    -- the first copies of a line, whose original is no copy, then the copies of copies
+    SELECT c.change_id, c.original_id, c.original_id FROM copies c
+    WHERE c.original_id NOT IN (SELECT change_id FROM copies)
+    UNION ALL
+    SELECT c.change_id, c.original_id, line.source_id FROM copies c JOIN line ON c.original_id = line.change_id
+)
 INSERT INTO change_copies (change_id, original_id, source_id)
-SELECT e.change_id, CAST(json_extract(e.payload, '$.copied_from.id') AS INTEGER), CAST(json_extract(e.payload, '$.copied_from.id') AS INTEGER)
-FROM audit_events e
-WHERE e.action = 'create' AND e.change_id IS NOT NULL AND json_extract(e.payload, '$.copied_from.id') IS NOT NULL;
+SELECT change_id, original_id, source_id FROM line;
 
 -- The detection of candidates reads the normal changes that ended in the last year: this
 -- finds them without walking every normal change.

@@ -338,11 +338,12 @@ fn candidates(frame: &Frame<'_>, data: &Listing) -> Markup {
     let lang = viewer.lang;
     let refused = frame.value("candidate");
     html! {
+        @if let Some(problem) = frame.problem { div.errors #candidate-problem role="alert" { p { (problem) } } }
         @if !data.candidates.is_empty() {
             section aria-labelledby="candidates" {
                 h2 #candidates { (lang.t("admin-candidates")) }
                 p.hint { (lang.t("admin-candidates-hint")) }
-                @if let Some(problem) = frame.problem { div.errors role="alert" tabindex="-1" { p { (problem) } } }
+
                 @for c in &data.candidates {
                     @let again = refused == c.id;
                     div.candidate aria-labelledby=(format!("candidate-{}", c.id)) role="group" {
