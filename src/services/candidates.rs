@@ -7,11 +7,12 @@ use super::audit::{record, Event};
 use super::reference::{insert_template, NewTemplate, TemplateView};
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::authz::{Object, Permission};
+use crate::db::DbConn;
 use crate::db::{candidates as repo, changes, cis};
 use crate::domain::caller::Caller;
 use crate::domain::candidate::{candidates, Series, WINDOW};
 use crate::domain::change::ClosureCode;
-use crate::domain::ids::{ChangeId, CiId};
+use crate::domain::ids::{ChangeId, CiId, TemplateId};
 use crate::domain::text::Text;
 use crate::domain::validation::Message;
 use chrono::{DateTime, Utc};
@@ -110,14 +111,7 @@ pub struct AcceptInput {
 /// Makes a template of candidate `id`: the latest change's description, plans and CIs,
 /// the series' longest window. The series is then decided and not proposed again.
 pub fn accept(ctx: &Ctx, caller: &Caller, id: ChangeId, input: AcceptInput) -> ServiceResult<TemplateView> {
-    ctx.require(caller, Permission::ManageTemplates, &Object::none())?;
-    let series = find(ctx, id)?;
-    let now = ctx.clock.now();
-    let evidence: Vec<ChangeId> = series.changes.iter().map(|c| c.id).collect();
-    ctx.db.write(|conn| {
-        if repo::any_decided(conn, &evidence)? {
-            return Err(ServiceError::Conflict(Message::new("msg-candidate-decided")));
-        }
+    decide(ctx, caller, id, ("accepted", "accept_candidate"), |conn, series, now| {
         let latest = changes::find(conn, id)?.ok_or_else(|| ServiceError::NotFound(id.reference()))?;
         let name = match input.name.trim() {
             "" => Text::parse(&latest.title).unwrap_or_default(),
@@ -133,16 +127,32 @@ pub fn accept(ctx: &Ctx, caller: &Caller, id: ChangeId, input: AcceptInput) -> S
             ci_ids: series.latest().ci_ids.iter().copied().collect(),
         };
         let made = insert_template(conn, caller, &template, now)?;
-        repo::decide(conn, &evidence, ("accepted", Some(made.id)), caller.id, now)?;
-        let refs: Vec<String> = evidence.iter().map(|c| c.reference()).collect();
-        let payload = json!({ "template_id": made.id, "name": made.name, "evidence": refs });
-        record(conn, Event::general(Some(caller.id), "accept_candidate", payload), now)?;
-        Ok(TemplateView::from(made))
+        let payload = json!({ "template_id": made.id, "name": made.name });
+        Ok((Some(made.id), payload, TemplateView::from(made)))
     })
 }
 
 /// Stops proposing candidate `id`.
 pub fn dismiss(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<()> {
+    decide(ctx, caller, id, ("dismissed", "dismiss_candidate"), |_, series, _| {
+        Ok((None, json!({ "title": series.latest().title }), ()))
+    })
+}
+
+/// What a decision about a series makes: the template, if any, the event's payload, and
+/// what the caller is answered.
+type Made<T> = (Option<TemplateId>, serde_json::Value, T);
+
+/// Decides candidate `id` as `outcome` in one transaction: `make` does what the decision
+/// makes; the series is recorded as decided (refused when someone decided first), with
+/// one audit event `action` naming the evidence.
+fn decide<T>(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: ChangeId,
+    (outcome, action): (&str, &'static str),
+    make: impl FnOnce(&mut DbConn, &Series, DateTime<Utc>) -> ServiceResult<Made<T>>,
+) -> ServiceResult<T> {
     ctx.require(caller, Permission::ManageTemplates, &Object::none())?;
     let series = find(ctx, id)?;
     let now = ctx.clock.now();
@@ -151,10 +161,10 @@ pub fn dismiss(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<()> {
         if repo::any_decided(conn, &evidence)? {
             return Err(ServiceError::Conflict(Message::new("msg-candidate-decided")));
         }
-        repo::decide(conn, &evidence, ("dismissed", None), caller.id, now)?;
-        let refs: Vec<String> = evidence.iter().map(|c| c.reference()).collect();
-        let payload = json!({ "title": series.latest().title, "evidence": refs });
-        record(conn, Event::general(Some(caller.id), "dismiss_candidate", payload), now)?;
-        Ok(())
+        let (template, mut payload, answer) = make(conn, &series, now)?;
+        repo::decide(conn, &evidence, (outcome, template), caller.id, now)?;
+        payload["evidence"] = json!(evidence.iter().map(|c| c.reference()).collect::<Vec<_>>());
+        record(conn, Event::general(Some(caller.id), action, payload), now)?;
+        Ok(answer)
     })
 }

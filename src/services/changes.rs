@@ -569,7 +569,7 @@ pub fn detail(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<Detail>
             ctx.authz.allows(caller, Permission::Delete, &object) && change.submitted_at.is_none();
         let can_attach = ctx.authz.allows(caller, Permission::Attach, &object);
         let may_link = super::incidents::may_link_now(ctx, caller, &change);
-        let can_manage_message = ctx.authz.allows(caller, Permission::ManageMessages, &Object::none());
+        let can_manage_message = super::system_messages::may_manage(ctx, caller);
         let attachments = crate::db::attachments::of_change(conn, id)?.into_iter().map(Into::into).collect();
         let view = change_view::build(conn, &ctx.config, change, ctx.clock.now())?;
         let veto = ctx.config.approval.veto;

@@ -205,11 +205,16 @@ pub fn published_tag(
     Ok(format!("\"{}\"", hex::encode(&Sha256::digest(stamp.as_bytes())[..16])))
 }
 
+/// Whether `caller` may write, publish and update system messages (the forms pages offer).
+pub fn may_manage(ctx: &Ctx, caller: &Caller) -> bool {
+    ctx.authz.allows(caller, Permission::ManageMessages, &Object::none())
+}
+
 /// Messages not yet over, drafts too: the desk's list of what employees are (or are
 /// about to be) told. Drafts only for those who may publish them.
 pub fn open(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<MessageView>> {
     ctx.require(caller, Permission::Read, &Object::none())?;
-    let drafts = ctx.authz.allows(caller, Permission::ManageMessages, &Object::none());
+    let drafts = may_manage(ctx, caller);
     let now = ctx.clock.now();
     ctx.db.read(|conn| {
         let messages =

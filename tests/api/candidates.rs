@@ -193,22 +193,6 @@ async fn a_failure_a_caused_incident_or_repeats_older_than_a_year_propose_nothin
     assert!(candidates(&app, &manager).await.is_empty(), "older than 12 months");
 }
 
-/// Posts a form from the templates page (its CSRF token read from there).
-async fn templates_form(
-    browser: &reqwest::Client,
-    app: &TestApp,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> (StatusCode, String) {
-    let (_, html) = crate::pages::page(browser, app, "/admin/templates").await;
-    let mut form: Vec<(String, String)> = vec![("csrf".into(), crate::pages::csrf(&html))];
-    form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let response = browser.post(format!("{}{path}", app.address)).form(&form).send().await.unwrap();
-    let status = response.status();
-    let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
-    (status, location.unwrap_or(response.text().await.unwrap()))
-}
-
 on_both_backends!(the_change_manager_accepts_a_candidate_on_the_templates_page);
 
 async fn the_change_manager_accepts_a_candidate_on_the_templates_page(backend: Backend) {
@@ -223,7 +207,8 @@ async fn the_change_manager_accepts_a_candidate_on_the_templates_page(backend: B
     let browser = crate::pages::sign_in(&app, &manager).await;
     let path = format!("/admin/templates/candidates/{latest}/accept");
     let fields = [("candidate", latest.as_str()), ("candidate_name", "Taken"), ("candidate_max", "90")];
-    let (status, html) = templates_form(&browser, &app, &path, &fields).await;
+    let (status, html) =
+        crate::pages::post_form_from(&browser, &app, "/admin/templates", &path, &fields).await;
     assert_eq!(status, StatusCode::CONFLICT, "{html}");
     assert!(
         html.contains("role=\"alert\"") && html.contains("value=\"90\""),
@@ -234,7 +219,8 @@ async fn the_change_manager_accepts_a_candidate_on_the_templates_page(backend: B
         ("candidate_name", "Skoleportal – oppdatering"),
         ("candidate_max", "90"),
     ];
-    let (status, location) = templates_form(&browser, &app, &path, &fields).await;
+    let (status, location) =
+        crate::pages::post_form_from(&browser, &app, "/admin/templates", &path, &fields).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
     let (_, html) = crate::pages::page(&browser, &app, "/admin/templates").await;
     assert!(html.contains("«Skoleportal – oppdatering» er en standardmal"), "{html}");

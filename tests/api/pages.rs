@@ -61,7 +61,19 @@ pub async fn post_form(
     path: &str,
     fields: &[(&str, &str)],
 ) -> (StatusCode, String) {
-    let (_, html) = page(client, app, path.rsplit_once('/').map_or("/", |(p, _)| p)).await;
+    post_form_from(client, app, path.rsplit_once('/').map_or("/", |(p, _)| p), path, fields).await
+}
+
+/// Posts `fields` to `path` with the CSRF token of the page `from` (where the form is);
+/// the status and the redirect's location, or the page answered.
+pub async fn post_form_from(
+    client: &Client,
+    app: &TestApp,
+    from: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let (_, html) = page(client, app, from).await;
     let mut form: Vec<(String, String)> = vec![("csrf".into(), csrf(&html))];
     form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let response = client.post(format!("{}{path}", app.address)).form(&form).send().await.unwrap();

@@ -382,22 +382,6 @@ async fn the_messages_can_be_for_signed_in_users_only(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{html}");
 }
 
-/// Posts a form from the desk's page (its CSRF token read from there).
-async fn desk_form(
-    browser: &reqwest::Client,
-    app: &TestApp,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> (StatusCode, String) {
-    let (_, html) = crate::pages::page(browser, app, "/desk").await;
-    let mut form: Vec<(String, String)> = vec![("csrf".into(), crate::pages::csrf(&html))];
-    form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let response = browser.post(format!("{}{path}", app.address)).form(&form).send().await.unwrap();
-    let status = response.status();
-    let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
-    (status, location.unwrap_or(response.text().await.unwrap()))
-}
-
 on_both_backends!(the_desk_page_lists_open_messages_and_writes_them_keeping_what_was_typed);
 
 async fn the_desk_page_lists_open_messages_and_writes_them_keeping_what_was_typed(backend: Backend) {
@@ -408,15 +392,21 @@ async fn the_desk_page_lists_open_messages_and_writes_them_keeping_what_was_type
     assert!(html.contains("Ingen driftsmeldinger er åpne."), "none yet");
 
     // Refused: the text is kept and the reason said in words.
-    let (status, html) =
-        desk_form(&browser, &app, "/messages", &[("title_nb", ""), ("body_nb", "Skriveren i 2. etasje")])
-            .await;
+    let (status, html) = crate::pages::post_form_from(
+        &browser,
+        &app,
+        "/desk",
+        "/messages",
+        &[("title_nb", ""), ("body_nb", "Skriveren i 2. etasje")],
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("Skriveren i 2. etasje") && html.contains("Tittel (bokmål)"), "{html}");
     // Published, then updated and resolved from the page.
-    let (status, location) = desk_form(
+    let (status, location) = crate::pages::post_form_from(
         &browser,
         &app,
+        "/desk",
         "/messages",
         &[("title_nb", "Utskrift virker ikke"), ("body_nb", "Skriveren i 2. etasje")],
     )
@@ -428,9 +418,10 @@ async fn the_desk_page_lists_open_messages_and_writes_them_keeping_what_was_type
     assert!(html.contains("«Utskrift virker ikke» er publisert"), "the confirmation");
     let resolve = format!("m{id}-resolve");
     let text = format!("m{id}-text_nb");
-    let (status, _) = desk_form(
+    let (status, _) = crate::pages::post_form_from(
         &browser,
         &app,
+        "/desk",
         &format!("/messages/{id}/updates"),
         &[(&text, "Ny toner satt inn."), (&resolve, "yes")],
     )

@@ -47,11 +47,7 @@ pub async fn render(
     let (items, messages, manage) = page_run(ctx, viewer.lang, move |ctx| {
         let items = desk::view(ctx, &caller, Some(&search))?;
         let messages = system_messages::open(ctx, &caller)?;
-        let manage = ctx.authz.allows(
-            &caller,
-            crate::authz::Permission::ManageMessages,
-            &crate::authz::Object::none(),
-        );
+        let manage = system_messages::may_manage(ctx, &caller);
         Ok((items, messages, manage))
     })
     .await?;
