@@ -900,3 +900,33 @@ admin-templates-current = The templates
 msg-disruption-not-begun = A disruption has begun already; planned work is a change.
 field-max-duration-minutes = Longest window (minutes)
 field-starts-at = Began
+
+sessions-title = Where you are signed in
+sessions-hint = Each browser you signed in with. End one you do not recognise; a password change or reset ends them all.
+sessions-browser = Browser
+sessions-address = Address
+sessions-method = Signed in with
+sessions-method-password = Password
+sessions-method-oidc = Identity provider
+sessions-method-reset = Password reset link
+sessions-started = Signed in
+sessions-last-used = Last used
+sessions-this = This browser
+sessions-end = Sign out
+sessions-end-named = Sign out { $browser }
+sessions-end-others = Sign out everywhere else
+sessions-ended-one = That browser is signed out.
+sessions-ended-others = { $count ->
+    [one] One other browser is signed out.
+   *[other] { $count } other browsers are signed out.
+}
+tokens-title = API tokens
+tokens-none = You have no API tokens.
+tokens-created = Made
+tokens-expires = Expires
+tokens-revoke = Revoke
+tokens-revoke-named = Revoke the token made { $created }
+token-revoked = The token is revoked: it works no more.
+event-sign_out_everywhere = Signed out everywhere else
+event-change_password = Password changed
+event-revoke_token = API token revoked

@@ -900,3 +900,33 @@ admin-templates-current = Malene
 msg-disruption-not-begun = En driftsforstyrrelse har allerede begynt; planlagt arbeid er en endring.
 field-max-duration-minutes = Lengste vindu (minutter)
 field-starts-at = Begynte
+
+sessions-title = Der du er logget inn
+sessions-hint = Hver nettleser du har logget inn med. Logg ut en du ikke kjenner igjen; bytte eller tilbakestilling av passord logger ut alle.
+sessions-browser = Nettleser
+sessions-address = Adresse
+sessions-method = Logget inn med
+sessions-method-password = Passord
+sessions-method-oidc = Identitetstjeneste
+sessions-method-reset = Lenke for nytt passord
+sessions-started = Logget inn
+sessions-last-used = Sist brukt
+sessions-this = Denne nettleseren
+sessions-end = Logg ut
+sessions-end-named = Logg ut { $browser }
+sessions-end-others = Logg ut alle andre steder
+sessions-ended-one = Den nettleseren er logget ut.
+sessions-ended-others = { $count ->
+    [one] Én annen nettleser er logget ut.
+   *[other] { $count } andre nettlesere er logget ut.
+}
+tokens-title = API-nøkler
+tokens-none = Du har ingen API-nøkler.
+tokens-created = Laget
+tokens-expires = Utløper
+tokens-revoke = Trekk tilbake
+tokens-revoke-named = Trekk tilbake nøkkelen laget { $created }
+token-revoked = Nøkkelen er trukket tilbake og virker ikke lenger.
+event-sign_out_everywhere = Logget ut alle andre steder
+event-change_password = Passord byttet
+event-revoke_token = API-nøkkel trukket tilbake

@@ -24,6 +24,7 @@ pub mod outbox;
 pub mod reminders;
 pub mod reports;
 pub mod schema;
+pub mod sessions;
 pub mod system_messages;
 pub mod templates;
 pub mod users;

@@ -13,7 +13,35 @@ diesel::table! {
         timezone -> Nullable<Text>,
         active -> Bool,
         created_at -> Timestamp,
-        session_epoch -> Integer,
+        oidc_subject -> Nullable<Text>,
+        deactivated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Integer,
+        token_hash -> Text,
+        user_id -> Integer,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        user_agent -> Text,
+        address -> Text,
+        method -> Text,
+        id_token -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    password_resets (id) {
+        id -> Integer,
+        token_hash -> Text,
+        user_id -> Integer,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        sent_by -> Nullable<Integer>,
     }
 }
 
@@ -448,6 +476,7 @@ diesel::table! {
 
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(change_cis -> changes (change_id));
 diesel::joinable!(change_cis -> cis (ci_id));
 diesel::joinable!(template_cis -> cis (ci_id));
@@ -501,5 +530,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     system_message_updates,
     template_versions,
     candidate_decisions,
-    change_copies
+    change_copies,
+    sessions,
+    password_resets
 );

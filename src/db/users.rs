@@ -24,8 +24,6 @@ struct UserRow {
 pub struct Credentials {
     pub id: UserId,
     pub password_hash: String,
-    /// Web sessions carry this and end when it is raised.
-    pub session_epoch: i32,
 }
 
 pub fn insert(
@@ -64,11 +62,11 @@ pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }
 
-type CredentialColumns = (users::id, users::password_hash, users::session_epoch);
-const CREDENTIAL_COLUMNS: CredentialColumns = (users::id, users::password_hash, users::session_epoch);
+type CredentialColumns = (users::id, users::password_hash);
+const CREDENTIAL_COLUMNS: CredentialColumns = (users::id, users::password_hash);
 
-fn to_credentials((id, password_hash, session_epoch): (i32, String, i32)) -> Credentials {
-    Credentials { id: UserId(id), password_hash, session_epoch }
+fn to_credentials((id, password_hash): (i32, String)) -> Credentials {
+    Credentials { id: UserId(id), password_hash }
 }
 
 /// The active user with `email`, with the hash to check a password against.
@@ -93,14 +91,113 @@ pub fn credentials_of(conn: &mut DbConn, id: UserId) -> QueryResult<Option<Crede
     Ok(row.map(to_credentials))
 }
 
-/// Sets a new password, ends the user's web sessions (by raising the epoch) and revokes
-/// their API tokens; the new epoch, for the session that made the change.
-pub fn set_password(conn: &mut DbConn, id: UserId, password_hash: &str) -> QueryResult<i32> {
+/// Sets a new password, ends the user's web sessions but `keep` and revokes their API
+/// tokens.
+pub fn set_password(
+    conn: &mut DbConn,
+    id: UserId,
+    password_hash: &str,
+    keep: Option<i32>,
+) -> QueryResult<()> {
+    end_access(conn, id, keep)?;
+    diesel::update(users::table.find(id.0)).set(users::password_hash.eq(password_hash)).execute(conn)?;
+    Ok(())
+}
+
+/// Ends every web session of `id` but `keep` and revokes every API token.
+pub fn end_access(conn: &mut DbConn, id: UserId, keep: Option<i32>) -> QueryResult<()> {
     diesel::delete(api_tokens::table.filter(api_tokens::user_id.eq(id.0))).execute(conn)?;
+    super::sessions::delete_of_user(conn, id, keep)?;
+    Ok(())
+}
+
+/// Deactivates (`at` given) or reactivates (`None`) the user `id`; whether it changed.
+pub fn set_deactivated(conn: &mut DbConn, id: UserId, at: Option<DateTime<Utc>>) -> QueryResult<bool> {
+    let changed = diesel::update(users::table.find(id.0).filter(users::active.eq(at.is_some())))
+        .set((users::active.eq(at.is_none()), users::deactivated_at.eq(at.map(to_naive))))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// A user as an admin sees them: with whether they are active and how they sign in.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub active: bool,
+    pub deactivated_at: Option<DateTime<Utc>>,
+    /// Signed in with the identity provider at least once.
+    pub oidc: bool,
+    /// Has a password to sign in with.
+    pub password: bool,
+}
+
+type AccountColumns = (
+    users::id,
+    users::email,
+    users::name,
+    users::active,
+    users::deactivated_at,
+    users::oidc_subject,
+    users::password_hash,
+);
+const ACCOUNT_COLUMNS: AccountColumns = (
+    users::id,
+    users::email,
+    users::name,
+    users::active,
+    users::deactivated_at,
+    users::oidc_subject,
+    users::password_hash,
+);
+type AccountRow = (i32, String, String, bool, Option<chrono::NaiveDateTime>, Option<String>, String);
+
+fn to_account((id, email, name, active, deactivated_at, oidc, hash): AccountRow) -> Account {
+    Account {
+        id: UserId(id),
+        email,
+        name,
+        active,
+        deactivated_at: deactivated_at.map(|at| at.and_utc()),
+        oidc: oidc.is_some(),
+        password: !hash.is_empty(),
+    }
+}
+
+/// The accounts `ids` (active or not), in one query.
+pub fn accounts(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<Vec<Account>> {
+    let raw: Vec<i32> = ids.iter().map(|u| u.0).collect();
+    let rows: Vec<AccountRow> = users::table
+        .filter(users::id.eq_any(raw))
+        .order(users::email.asc())
+        .select(ACCOUNT_COLUMNS)
+        .load(conn)?;
+    Ok(rows.into_iter().map(to_account).collect())
+}
+
+pub fn account_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<Account>> {
+    let row: Option<AccountRow> =
+        users::table.filter(users::email.eq(email)).select(ACCOUNT_COLUMNS).first(conn).optional()?;
+    Ok(row.map(to_account))
+}
+
+/// The user linked to the identity provider's subject `subject`: id and whether active.
+pub fn by_subject(conn: &mut DbConn, subject: &str) -> QueryResult<Option<(UserId, bool)>> {
+    Ok(users::table
+        .filter(users::oidc_subject.eq(subject))
+        .select((users::id, users::active))
+        .first::<(i32, bool)>(conn)
+        .optional()?
+        .map(|(id, active)| (UserId(id), active)))
+}
+
+/// Links `id` to the identity provider's `subject`, and keeps their name as it says.
+pub fn link_subject(conn: &mut DbConn, id: UserId, subject: &str, name: &str) -> QueryResult<()> {
     diesel::update(users::table.find(id.0))
-        .set((users::password_hash.eq(password_hash), users::session_epoch.eq(users::session_epoch + 1)))
-        .returning(users::session_epoch)
-        .get_result(conn)
+        .set((users::oidc_subject.eq(subject), users::name.eq(name)))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn id_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserId>> {
@@ -129,18 +226,6 @@ pub fn callers(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<Vec<Caller>> {
 
 pub fn caller(conn: &mut DbConn, id: UserId) -> QueryResult<Option<Caller>> {
     Ok(callers(conn, &[id])?.pop())
-}
-
-/// The active user `id`, if their session epoch is still `session_epoch`.
-pub fn caller_in_epoch(conn: &mut DbConn, id: UserId, session_epoch: i32) -> QueryResult<Option<Caller>> {
-    let row: Option<UserRow> = users::table
-        .find(id.0)
-        .filter(users::active.eq(true))
-        .filter(users::session_epoch.eq(session_epoch))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?;
-    Ok(with_roles(conn, row.into_iter().collect())?.pop())
 }
 
 /// Active users holding any of `roles`, with all their roles.
@@ -259,4 +344,25 @@ pub fn tokens_expired_before(conn: &mut DbConn, before: DateTime<Utc>, limit: i6
 /// Deletes the API tokens `ids`; returns how many.
 pub fn delete_tokens(conn: &mut DbConn, ids: &[i32]) -> QueryResult<usize> {
     diesel::delete(api_tokens::table.filter(api_tokens::id.eq_any(ids))).execute(conn)
+}
+
+/// `user`'s live API tokens: id, made, expires; the newest first.
+pub fn tokens_of(
+    conn: &mut DbConn,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<(i32, chrono::NaiveDateTime, chrono::NaiveDateTime)>> {
+    api_tokens::table
+        .filter(api_tokens::user_id.eq(user.0))
+        .filter(api_tokens::expires_at.gt(to_naive(now)))
+        .order(api_tokens::id.desc())
+        .limit(100)
+        .select((api_tokens::id, api_tokens::created_at, api_tokens::expires_at))
+        .load(conn)
+}
+
+/// Revokes `user`'s token `id`; how many (0 or 1).
+pub fn delete_token_of(conn: &mut DbConn, user: UserId, id: i32) -> QueryResult<usize> {
+    diesel::delete(api_tokens::table.filter(api_tokens::id.eq(id)).filter(api_tokens::user_id.eq(user.0)))
+        .execute(conn)
 }

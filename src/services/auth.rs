@@ -78,11 +78,10 @@ pub fn issue_token(ctx: &Ctx, email: &str, password: &str, address: &str) -> Ser
     Ok(IssuedToken { token, expires_at })
 }
 
-/// Who signed in, and the session epoch a web session must carry.
+/// Who signed in.
 #[derive(Debug, Clone, Copy)]
 pub struct SignedIn {
     pub user: UserId,
-    pub session_epoch: i32,
 }
 
 /// Whether `password` is the one `hash` was made from.
@@ -104,7 +103,7 @@ pub fn sign_in(ctx: &Ctx, email: &str, password: &str, address: &str) -> Service
         return Err(REFUSED);
     };
     if password_matches(&user.password_hash, password) {
-        Ok(SignedIn { user: user.id, session_epoch: user.session_epoch })
+        Ok(SignedIn { user: user.id })
     } else {
         Err(REFUSED)
     }
@@ -123,4 +122,43 @@ pub fn authenticate(ctx: &Ctx, token: &str) -> ServiceResult<Caller> {
         .ok_or(ServiceError::Unauthenticated(
             "the bearer token is unknown or expired; ask POST /api/v1/auth/token for a new one",
         ))
+}
+
+/// An API token as its owner sees it (never the token itself).
+#[derive(Debug, Clone)]
+pub struct TokenView {
+    pub id: i32,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The caller's live API tokens.
+pub fn tokens(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<TokenView>> {
+    let now = ctx.clock.now();
+    let rows = ctx.db.query(|conn| users::tokens_of(conn, caller.id, now))?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, made, expires)| TokenView {
+            id,
+            created_at: made.and_utc(),
+            expires_at: expires.and_utc(),
+        })
+        .collect())
+}
+
+/// Revokes one of the caller's own API tokens.
+pub fn revoke_token(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<()> {
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| {
+        if users::delete_token_of(conn, caller.id, id)? == 0 {
+            return Err(ServiceError::NotFound(format!("you have no API token {id}")));
+        }
+        let payload = serde_json::json!({ "user_id": caller.id, "token_id": id });
+        super::audit::record(
+            conn,
+            super::audit::Event::general(Some(caller.id), "revoke_token", payload),
+            now,
+        )?;
+        Ok(())
+    })
 }

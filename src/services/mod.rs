@@ -33,6 +33,7 @@ pub mod reminders;
 pub mod reports;
 pub mod retention;
 pub mod risk;
+pub mod sessions;
 pub mod slots;
 pub mod system_messages;
 pub mod users;

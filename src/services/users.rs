@@ -149,15 +149,15 @@ pub struct PasswordChange<'a> {
 }
 
 /// Changes the caller's own password after checking the current one (rate-limited like
-/// signing in, and only once the new password is acceptable). Ends their other web
-/// sessions and revokes their API tokens; returns the new session epoch for the session
-/// that made the change.
+/// signing in, and only once the new password is acceptable). Ends their web sessions but
+/// `keep` (the one that made the change) and revokes their API tokens.
 pub fn change_password(
     ctx: &Ctx,
     caller: &Caller,
     change: &PasswordChange,
     address: &str,
-) -> ServiceResult<i32> {
+    keep: Option<i32>,
+) -> ServiceResult<()> {
     let mut errors = crate::domain::validation::FieldErrors::default();
     if change.new.chars().count() < MIN_PASSWORD_CHARS {
         errors.add("new_password", Message::new("msg-password-short"));
@@ -176,13 +176,13 @@ pub fn change_password(
         )]));
     }
     let hash = hash_password(change.new)?;
-    ctx.db.write(|conn| -> ServiceResult<i32> { Ok(users::set_password(conn, caller.id, &hash)?) })
-}
-
-/// The user a web session stands for, if the account is active and the session was
-/// signed in under the user's current epoch (a password change ends older sessions).
-pub fn find_for_session(ctx: &Ctx, id: UserId, session_epoch: i32) -> ServiceResult<Option<Caller>> {
-    Ok(ctx.db.query(|conn| users::caller_in_epoch(conn, id, session_epoch))?)
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| {
+        users::set_password(conn, caller.id, &hash, keep)?;
+        let payload = serde_json::json!({ "user_id": caller.id, "email": caller.email });
+        record(conn, Event::general(Some(caller.id), "change_password", payload), now)?;
+        Ok(())
+    })
 }
 
 /// Users with their roles, by email, for the admin page.

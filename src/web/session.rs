@@ -1,22 +1,23 @@
 //! People in browsers: the session cookie, who is looking (`Viewer`), CSRF-checked forms,
 //! and how page errors are shown.
 //!
-//! The session is a signed and encrypted cookie (actix-session's cookie store) keyed from
-//! `ENDRING_SESSION_KEY`, so it is valid on every instance that shares the key. It holds
-//! the user's id, the user's session epoch and a CSRF token; roles are read from the
-//! database on each request, and a session whose epoch is no longer the user's (the
-//! password changed since) is ended.
+//! The cookie is signed and encrypted (actix-session's cookie store) keyed from
+//! `ENDRING_SESSION_KEY`. It holds a CSRF token, the language chosen before signing in,
+//! and, once signed in, a random session token: the session itself is a row in the
+//! database (`services::sessions`), found by the token's hash on each request, so ending
+//! it there (sign-out, "sign out everywhere", a password change or reset, deactivation)
+//! ends every copy of the cookie at once, on every instance. Roles are read with it.
 
 use super::run;
 use super::views::error_page;
 use crate::authz::{Object, Permission};
+use crate::db::sessions::Method;
 use crate::domain::caller::Caller;
 use crate::domain::ids::UserId;
 use crate::domain::text::Text;
 use crate::domain::validation::FieldError;
 use crate::i18n::Lang;
-use crate::services::auth::SignedIn;
-use crate::services::{users, Ctx, ServiceError};
+use crate::services::{sessions, Ctx, ServiceError};
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
 use actix_session::{Session, SessionExt, SessionMiddleware};
@@ -26,17 +27,14 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use std::future::Future;
 use std::pin::Pin;
 
-const USER: &str = "uid";
+/// The session token (its SHA-256 is the `sessions` row's key).
+const SID: &str = "sid";
 const CSRF: &str = "csrf";
 const LANG: &str = "lang";
-const SIGNED_IN_AT: &str = "at";
-const EPOCH: &str = "epoch";
 /// What the last form did, said once on the page it led to (post/redirect/get).
 const DONE: &str = "done";
 
-/// How long a sign-in lasts. Checked here, not only by the cookie's `Max-Age`, because a
-/// copied cookie would otherwise be valid for as long as the key is.
-const SESSION_HOURS: i64 = 12;
+use crate::services::sessions::SESSION_HOURS;
 
 /// The session cookie: `__Host-endring` and `Secure` when served over TLS (`base_url` is
 /// https), `HttpOnly` and `SameSite=Lax` always; it lives 12 hours.
@@ -64,44 +62,61 @@ pub fn key(configured: Option<&str>) -> Key {
     }
 }
 
-/// Starts a signed-in session with a new session id and CSRF token.
-pub fn sign_in(
+/// Where the request comes from, for the session list on the profile page.
+pub fn client(req: &HttpRequest) -> sessions::Client {
+    let agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    sessions::Client::new(agent, &super::client_address(req))
+}
+
+/// Signs `user` in: a new session row (made by `method`), its token in a renewed cookie
+/// with a new CSRF token.
+pub async fn sign_in(
+    ctx: web::Data<Ctx>,
     session: &Session,
-    signed_in: SignedIn,
-    now: chrono::DateTime<chrono::Utc>,
+    req: &HttpRequest,
+    user: UserId,
+    method: Method,
+    id_token: Option<String>,
 ) -> Result<(), ServiceError> {
+    let client = client(req);
+    let token = run(ctx, move |ctx| sessions::start(ctx, user, &client, method, id_token.as_deref())).await?;
+    adopt(session, token)
+}
+
+/// Puts a session token made by a service into a renewed cookie, with a new CSRF token.
+pub fn adopt(session: &Session, token: String) -> Result<(), ServiceError> {
     session.renew();
-    let stored = session
-        .insert(USER, signed_in.user.0)
-        .and_then(|()| session.insert(EPOCH, signed_in.session_epoch))
+    let _ = session.remove(SID);
+    session
+        .insert(SID, token)
         .and_then(|()| session.insert(CSRF, new_token()))
-        .and_then(|()| session.insert(SIGNED_IN_AT, now.timestamp()));
-    stored.map_err(|e| ServiceError::Internal(anyhow::anyhow!("session: {e}")))
+        .map_err(|e| ServiceError::Internal(anyhow::anyhow!("session: {e}")))
 }
 
-pub fn sign_out(session: &Session) {
+/// Ends the session in the database and clears the cookie; the identity provider's ID
+/// token the session was made with, if any (to end the provider's session too).
+pub async fn sign_out(ctx: web::Data<Ctx>, session: &Session) -> Result<Option<String>, ServiceError> {
+    let token = session.get::<String>(SID).ok().flatten();
     session.purge();
+    match token {
+        Some(token) => run(ctx, move |ctx| sessions::end(ctx, &token)).await,
+        None => Ok(None),
+    }
 }
 
-/// The active user a session is signed in as. None when there is no sign-in, it is older
-/// than `SESSION_HOURS`, or the user's password changed since (their session epoch rose);
-/// such a session is cleared.
+/// The active user a session is signed in as, with the session's id. None when there is
+/// no sign-in, or the session ended, expired or its user was deactivated; such a cookie is
+/// cleared.
 pub async fn signed_in_caller(
     ctx: web::Data<Ctx>,
     session: &Session,
-) -> Result<Option<Caller>, ServiceError> {
-    let Some(user) = session.get::<i32>(USER).ok().flatten() else { return Ok(None) };
-    let signed_in_at: i64 = session.get(SIGNED_IN_AT).ok().flatten().unwrap_or(0);
-    let epoch: i32 = session.get(EPOCH).ok().flatten().unwrap_or(0);
-    let caller = if ctx.clock.now().timestamp() - signed_in_at > SESSION_HOURS * 3600 {
-        None
-    } else {
-        run(ctx, move |ctx| users::find_for_session(ctx, UserId(user), epoch)).await?
-    };
-    if caller.is_none() {
+) -> Result<Option<(Caller, i32)>, ServiceError> {
+    let Some(token) = session.get::<String>(SID).ok().flatten() else { return Ok(None) };
+    let found = run(ctx, move |ctx| sessions::resolve(ctx, &token)).await?;
+    if found.is_none() {
         session.purge();
     }
-    Ok(caller)
+    Ok(found)
 }
 
 /// Remembers a language chosen before signing in.
@@ -164,6 +179,8 @@ impl FromRequest for Visitor {
 /// A signed-in person looking at a page.
 pub struct Viewer {
     pub caller: Caller,
+    /// The id of the session (its row) the viewer is signed in with.
+    pub session_id: i32,
     pub lang: Lang,
     pub zone: chrono_tz::Tz,
     pub csrf: String,
@@ -217,7 +234,7 @@ impl FromRequest for Viewer {
             let default_zone = ctx.config.time_zone();
             let lang = language(&req, &session, None);
             let authz = ctx.authz.clone();
-            let caller = signed_in_caller(ctx, &session)
+            let (caller, session_id) = signed_in_caller(ctx, &session)
                 .await
                 .map_err(|error| PageError::Service { error, lang })?
                 .ok_or_else(sign_in)?;
@@ -227,6 +244,7 @@ impl FromRequest for Viewer {
                 false => None,
             };
             Ok(Viewer {
+                session_id,
                 authz,
                 done,
                 session: session.clone(),

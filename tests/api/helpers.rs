@@ -114,6 +114,28 @@ impl TestDb {
     }
 }
 
+#[derive(diesel::QueryableByName)]
+struct Number {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+impl TestDb {
+    /// The number `sql` selects as `n` (written `CAST(… AS BIGINT) AS n`), read past the
+    /// application.
+    pub fn count(&self, sql: &str) -> i64 {
+        use diesel::{Connection, RunQueryDsl};
+        let found: Result<Number, _> = match self.url.strip_prefix("sqlite://") {
+            Some(file) => diesel::sql_query(sql)
+                .get_result(&mut diesel::SqliteConnection::establish(file).expect("open the SQLite file")),
+            None => diesel::sql_query(sql).get_result(
+                &mut diesel::PgConnection::establish(&self.url).expect("connect to the test database"),
+            ),
+        };
+        found.unwrap_or_else(|e| panic!("{sql}: {e}")).n
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         use diesel::{Connection, RunQueryDsl};

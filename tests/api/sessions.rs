@@ -14,6 +14,10 @@ on_both_backends!(
     a_web_session_is_valid_on_every_instance_sharing_the_session_key,
     repeated_failed_sign_ins_from_one_address_get_429_with_retry_after,
     behind_a_trusted_proxy_each_client_has_its_own_sign_in_limit,
+    signing_out_ends_every_copy_of_the_cookie,
+    sign_out_everywhere_ends_the_other_sessions_and_keeps_this_one,
+    the_profile_lists_sessions_and_tokens_and_revokes_a_token,
+    a_password_change_ends_every_other_session_and_every_token,
 );
 
 /// The cookie a response sets (there is one: the session's).
@@ -186,4 +190,125 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_sign_in_limit(backend: B
     // Not a trusted proxy: the header is ignored and the peer is the client.
     let direct = TestApp::spawn(backend).await;
     assert!(sixty_failures(&direct, false).await.is_some());
+}
+
+/// GETs `path` with `cookie` carried by hand; the status.
+async fn status_with(app: &TestApp, cookie: &Cookie<'static>, path: &str) -> StatusCode {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response =
+        client.get(format!("{}{path}", app.address)).header("cookie", cookie.stripped().to_string()).send();
+    response.await.unwrap().status()
+}
+
+/// Posts a form with the CSRF token of `page`, carrying `cookie` by hand.
+async fn post_with(app: &TestApp, cookie: &Cookie<'static>, page: &str, action: &str) -> reqwest::Response {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let shown = client.get(format!("{}{page}", app.address)).header("cookie", cookie.stripped().to_string());
+    let token = csrf(&shown.send().await.unwrap().text().await.unwrap());
+    client
+        .post(format!("{}{action}", app.address))
+        .header("cookie", cookie.stripped().to_string())
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn signing_out_ends_every_copy_of_the_cookie(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.user("rita", &[]).await;
+    let cookie = signed_in_cookie(&app, &user).await;
+    // A copy taken earlier (another tab, or a thief) is the same value.
+    let copy = cookie.clone();
+    let out = post_with(&app, &cookie, "/", "/sign-out").await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(status_with(&app, &copy, "/").await, StatusCode::SEE_OTHER, "the copied cookie is signed out");
+    let rows = app.db.count("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM sessions");
+    assert_eq!(rows, 0, "the session's row is gone");
+}
+
+async fn sign_out_everywhere_ends_the_other_sessions_and_keeps_this_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.user("rita", &[]).await;
+    let here = signed_in_cookie(&app, &user).await;
+    let laptop = signed_in_cookie(&app, &user).await;
+    let phone = signed_in_cookie(&app, &user).await;
+    let other = app.user("odd", &[]).await;
+    let someone_else = signed_in_cookie(&app, &other).await;
+
+    let done = post_with(&app, &here, "/profile", "/profile/sessions/end-others").await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(status_with(&app, &here, "/profile").await, StatusCode::OK, "this session goes on");
+    for (name, cookie) in [("laptop", &laptop), ("phone", &phone)] {
+        assert_eq!(status_with(&app, cookie, "/").await, StatusCode::SEE_OTHER, "{name} is signed out");
+    }
+    assert_eq!(status_with(&app, &someone_else, "/").await, StatusCode::OK, "another user's session stays");
+    let events = app
+        .db
+        .count("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM audit_events WHERE action = 'sign_out_everywhere'");
+    assert_eq!(events, 1);
+}
+
+async fn the_profile_lists_sessions_and_tokens_and_revokes_a_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.user("rita", &[]).await;
+    let cookie = signed_in_cookie(&app, &user).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = client
+        .get(format!("{}/profile", app.address))
+        .header("cookie", cookie.stripped().to_string())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"sessions\""), "{page}");
+    assert!(page.contains("127.0.0.1"), "the address of the session is listed");
+    // `user.token` is the API token the test user was given: listed with a revoke form.
+    let token_id = app
+        .db
+        .count(&format!("SELECT CAST(MIN(id) AS BIGINT) AS n FROM api_tokens WHERE user_id = {}", user.id));
+    let action = format!("/profile/tokens/{token_id}/revoke");
+    assert!(page.contains(&action), "the token is listed with a revoke form");
+    let me = app.call(Method::GET, "/api/v1/me", Some(&user), None).await;
+    assert_eq!(me.0, StatusCode::OK, "the token works before");
+    let revoked = post_with(&app, &cookie, "/profile", &action).await;
+    assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+    let me = app.call(Method::GET, "/api/v1/me", Some(&user), None).await;
+    assert_eq!(me.0, StatusCode::UNAUTHORIZED, "the revoked token works no more: {me:?}");
+    // Someone else's token id is no one's to revoke.
+    let other = app.user("odd", &[]).await;
+    let theirs = app
+        .db
+        .count(&format!("SELECT CAST(MAX(id) AS BIGINT) AS n FROM api_tokens WHERE user_id = {}", other.id));
+    let refused = post_with(&app, &cookie, "/profile", &format!("/profile/tokens/{theirs}/revoke")).await;
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.call(Method::GET, "/api/v1/me", Some(&other), None).await.0, StatusCode::OK);
+}
+
+async fn a_password_change_ends_every_other_session_and_every_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.user("rita", &[]).await;
+    let here = signed_in_cookie(&app, &user).await;
+    let elsewhere = signed_in_cookie(&app, &user).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let shown = client.get(format!("{}/profile", app.address)).header("cookie", here.stripped().to_string());
+    let token = csrf(&shown.send().await.unwrap().text().await.unwrap());
+    let changed = client
+        .post(format!("{}/profile/password", app.address))
+        .header("cookie", here.stripped().to_string())
+        .form(&[
+            ("csrf", token.as_str()),
+            ("current_password", "correct horse battery staple"),
+            ("new_password", "a much longer new one"),
+            ("confirm_password", "a much longer new one"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(status_with(&app, &here, "/profile").await, StatusCode::OK, "the changing session goes on");
+    assert_eq!(status_with(&app, &elsewhere, "/").await, StatusCode::SEE_OTHER, "the other one ended");
+    assert_eq!(app.call(Method::GET, "/api/v1/me", Some(&user), None).await.0, StatusCode::UNAUTHORIZED);
 }

@@ -1,6 +1,7 @@
 //! Signing in and out.
 
 use super::{html, safe_next, see_other};
+use crate::db::sessions::Method;
 use crate::domain::text::Text;
 use crate::services::{auth, Ctx, ServiceError};
 use crate::web::extract::Query;
@@ -40,11 +41,11 @@ pub async fn submit(
     let next = safe_next(form.get("next")).to_owned();
     let address = crate::web::client_address(&req);
     let attempt = email.clone();
-    let ctx_now = ctx.clock.now();
-    match run(ctx, move |ctx| auth::sign_in(ctx, &attempt, &password, &address)).await {
+    match run(ctx.clone(), move |ctx| auth::sign_in(ctx, &attempt, &password, &address)).await {
         Ok(signed_in) => {
-            let now = ctx_now;
-            session::sign_in(&session, signed_in, now).map_err(|error| PageError::Service { error, lang })?;
+            session::sign_in(ctx, &session, &req, signed_in.user, Method::Password, None)
+                .await
+                .map_err(|error| PageError::Service { error, lang })?;
             Ok(see_other(&next))
         }
         Err(ServiceError::Unauthenticated(_)) => {
@@ -69,7 +70,13 @@ pub async fn submit(
     }
 }
 
-pub async fn sign_out(_form: Form, session: Session) -> HttpResponse {
-    session::sign_out(&session);
-    see_other("/sign-in")
+pub async fn sign_out(
+    ctx: web::Data<Ctx>,
+    visitor: Visitor,
+    _csrf_checked: Form,
+    session: Session,
+) -> Result<HttpResponse, PageError> {
+    let lang = visitor.lang;
+    session::sign_out(ctx, &session).await.map_err(|error| PageError::Service { error, lang })?;
+    Ok(see_other("/sign-in"))
 }

@@ -4,13 +4,12 @@ use super::{html, see_other};
 use crate::domain::validation::{FieldError, Message};
 use crate::i18n::Lang;
 use crate::services::delegations::{self, DelegationInput};
-use crate::services::{feeds, users, Ctx};
+use crate::services::{auth, feeds, sessions, users, Ctx};
 use crate::web::extract::Query;
-use crate::web::session::{self, page_run, Form, PageError, Viewer};
+use crate::web::session::{page_run, Form, PageError, Viewer};
 use crate::web::views::components::Errors;
 use crate::web::views::page;
 use crate::web::views::profile::Typed;
-use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -46,12 +45,15 @@ async fn profile_page(
 ) -> Result<HttpResponse, PageError> {
     let lang = viewer.lang;
     let caller = viewer.caller.clone();
-    let (list, given, choices, cis) = page_run(ctx, lang, move |ctx| {
+    let current = viewer.session_id;
+    let (list, given, choices, cis, signed_in, tokens) = page_run(ctx, lang, move |ctx| {
         Ok((
             feeds::list(ctx, &caller)?,
             delegations::list(ctx, &caller)?,
             delegations::choices(ctx, &caller)?,
             crate::services::reference::active_cis(ctx, &caller)?,
+            sessions::list(ctx, &caller, current)?,
+            auth::tokens(ctx, &caller)?,
         ))
     })
     .await?;
@@ -68,12 +70,14 @@ async fn profile_page(
         typed: typed.as_ref(),
         done,
     };
+    let access = crate::web::views::profile::Access { sessions: &signed_in, tokens: &tokens };
     let body = crate::web::views::profile::profile(
         viewer,
         password_changed,
         &Errors::new(lang, errors),
         &shown,
         &delegation,
+        &access,
     );
     Ok(html(status, page(viewer, &lang.t("profile-title"), body)))
 }
@@ -168,27 +172,22 @@ pub async fn change_password(
     ctx: web::Data<Ctx>,
     viewer: Viewer,
     form: Form,
-    session: Session,
     req: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let change = [form.get("current_password"), form.get("new_password"), form.get("confirm_password")]
         .map(str::to_owned);
     let address = crate::web::client_address(&req);
     let caller = viewer.caller.clone();
-    let now = ctx.clock.now();
+    let keep = viewer.session_id;
     let ctx_again = ctx.clone();
     let changed = crate::web::run(ctx, move |ctx| {
         let [current, new, confirm] = &change;
-        users::change_password(ctx, &caller, &users::PasswordChange { current, new, confirm }, &address)
+        let change = users::PasswordChange { current, new, confirm };
+        users::change_password(ctx, &caller, &change, &address, Some(keep))
     })
     .await;
     match changed {
-        Ok(session_epoch) => {
-            let signed_in = crate::services::auth::SignedIn { user: viewer.caller.id, session_epoch };
-            session::sign_in(&session, signed_in, now)
-                .map_err(|error| PageError::Service { error, lang: viewer.lang })?;
-            Ok(see_other("/profile?changed=password#password"))
-        }
+        Ok(()) => Ok(see_other("/profile?changed=password#password")),
         Err(error) => {
             let (_, errors) = super::Refusal::fields_or_page(error, viewer.lang)?;
             profile_page(ctx_again, &viewer, false, errors, None, None, None).await
@@ -228,4 +227,42 @@ pub async fn language(
         .and_then(|r| r.find("://").and_then(|i| r[i + 3..].find('/').map(|j| r[i + 3 + j..].to_owned())))
         .unwrap_or_else(|| "/".to_owned());
     Ok(see_other(super::safe_next(&back)))
+}
+
+/// Ends one of the viewer's other sessions (a browser left signed in elsewhere).
+pub async fn end_session(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    _csrf_checked: Form,
+) -> Result<HttpResponse, PageError> {
+    let (id, caller) = (id.into_inner(), viewer.caller.clone());
+    page_run(ctx, viewer.lang, move |ctx| sessions::end_one(ctx, &caller, id)).await?;
+    viewer.confirm(viewer.lang.t("sessions-ended-one"));
+    Ok(see_other("/profile#sessions"))
+}
+
+/// "Sign out everywhere else": ends every session of the viewer but this one.
+pub async fn end_other_sessions(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    _csrf_checked: Form,
+) -> Result<HttpResponse, PageError> {
+    let (caller, keep) = (viewer.caller.clone(), viewer.session_id);
+    let ended = page_run(ctx, viewer.lang, move |ctx| sessions::end_others(ctx, &caller, keep)).await?;
+    viewer.confirm(viewer.lang.t_with("sessions-ended-others", &[("count", crate::i18n::arg(ended as i64))]));
+    Ok(see_other("/profile#sessions"))
+}
+
+/// Revokes one of the viewer's API tokens.
+pub async fn revoke_token(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    _csrf_checked: Form,
+) -> Result<HttpResponse, PageError> {
+    let (id, caller) = (id.into_inner(), viewer.caller.clone());
+    page_run(ctx, viewer.lang, move |ctx| auth::revoke_token(ctx, &caller, id)).await?;
+    viewer.confirm(viewer.lang.t("token-revoked"));
+    Ok(see_other("/profile#sessions"))
 }

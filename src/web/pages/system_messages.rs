@@ -25,7 +25,7 @@ pub struct LangQuery {
 /// The reader, when the messages need one signed in (else `None`: anyone reads).
 async fn reader(ctx: &web::Data<Ctx>, session: &Session) -> Result<Option<Caller>, ServiceError> {
     match ctx.config.messages_require_sign_in {
-        true => signed_in_caller(ctx.clone(), session).await,
+        true => Ok(signed_in_caller(ctx.clone(), session).await?.map(|(caller, _)| caller)),
         false => Ok(None),
     }
 }

@@ -93,5 +93,8 @@ pub async fn decide(
 
 /// Who the browser is signed in as, if anyone (a lapsed session counts as no one).
 async fn signed_in(ctx: &web::Data<Ctx>, session: &Session, lang: Lang) -> Result<Option<Caller>, PageError> {
-    session::signed_in_caller(ctx.clone(), session).await.map_err(|error| PageError::Service { error, lang })
+    session::signed_in_caller(ctx.clone(), session)
+        .await
+        .map(|found| found.map(|(caller, _)| caller))
+        .map_err(|error| PageError::Service { error, lang })
 }

@@ -35,12 +35,19 @@ pub struct Delegations<'a> {
     pub done: Option<&'static str>,
 }
 
+/// The viewer's signed-in sessions and API tokens.
+pub struct Access<'a> {
+    pub sessions: &'a [crate::services::sessions::Listed],
+    pub tokens: &'a [crate::services::auth::TokenView],
+}
+
 pub fn profile(
     viewer: &Viewer,
     password_changed: bool,
     errors: &Errors,
     feeds: &Feeds<'_>,
     delegations: &Delegations<'_>,
+    access: &Access<'_>,
 ) -> Markup {
     let lang = viewer.lang;
     let languages = vec![
@@ -69,8 +76,94 @@ pub fn profile(
             (input(Input::NewPassword, &lang.t("field-confirm-password"), "confirm_password", "", errors.on("confirm_password"), true))
             button type="submit" { (lang.t("profile-password")) }
         }
+        (access_section(viewer, access))
         (delegation_section(viewer, errors, delegations))
         (feeds_section(viewer, feeds))
+    }
+}
+
+/// A browser's name and system, from its `User-Agent` (enough to recognise one's own).
+pub fn browser(user_agent: &str) -> String {
+    let name = [("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
+        .iter()
+        .find(|(mark, _)| user_agent.contains(mark))
+        .map(|(_, name)| (*name).to_owned())
+        .unwrap_or_else(|| user_agent.split(['/', ' ']).next().unwrap_or_default().to_owned());
+    let system = [
+        ("Windows", "Windows"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Android", "Android"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(mark, _)| user_agent.contains(mark))
+    .map(|(_, system)| *system);
+    match system {
+        Some(system) if !name.is_empty() => format!("{name}, {system}"),
+        _ => name,
+    }
+}
+
+fn access_section(viewer: &Viewer, access: &Access<'_>) -> Markup {
+    let lang = viewer.lang;
+    let others = access.sessions.iter().filter(|s| !s.current).count();
+    html! {
+        h2 #sessions { (lang.t("sessions-title")) }
+        p.hint { (lang.t("sessions-hint")) }
+        table {
+            caption.visually-hidden { (lang.t("sessions-title")) }
+            thead { tr {
+                th scope="col" { (lang.t("sessions-browser")) } th scope="col" { (lang.t("sessions-address")) }
+                th scope="col" { (lang.t("sessions-method")) } th scope="col" { (lang.t("sessions-started")) }
+                th scope="col" { (lang.t("sessions-last-used")) } th scope="col" { (lang.t("section-actions")) }
+            } }
+            tbody { @for s in access.sessions { tr {
+                td { (browser(&s.user_agent)) }
+                td { (s.address) }
+                td { (lang.t(&format!("sessions-method-{}", s.method))) }
+                td { (lang.datetime(viewer.zone, s.started)) }
+                td { (lang.datetime(viewer.zone, s.last_used)) }
+                td {
+                    @if s.current {
+                        (lang.t("sessions-this"))
+                    } @else {
+                        form method="post" action=(format!("/profile/sessions/{}/end", s.id)) {
+                            (csrf(&viewer.csrf))
+                            button type="submit" aria-label=(lang.t_with("sessions-end-named", &[("browser", crate::i18n::arg(browser(&s.user_agent)))])) { (lang.t("sessions-end")) }
+                        }
+                    }
+                }
+            } } }
+        }
+        @if others > 0 {
+            form method="post" action="/profile/sessions/end-others" {
+                (csrf(&viewer.csrf))
+                button type="submit" { (lang.t("sessions-end-others")) }
+            }
+        }
+        h3 #tokens { (lang.t("tokens-title")) }
+        @if access.tokens.is_empty() {
+            p { (lang.t("tokens-none")) }
+        } @else {
+            table {
+                thead { tr {
+                    th scope="col" { (lang.t("tokens-created")) } th scope="col" { (lang.t("tokens-expires")) }
+                    th scope="col" { (lang.t("section-actions")) }
+                } }
+                tbody { @for t in access.tokens { tr {
+                    td { (lang.datetime(viewer.zone, t.created_at)) }
+                    td { (lang.datetime(viewer.zone, t.expires_at)) }
+                    td {
+                        form method="post" action=(format!("/profile/tokens/{}/revoke", t.id)) {
+                            (csrf(&viewer.csrf))
+                            button type="submit" aria-label=(lang.t_with("tokens-revoke-named", &[("created", crate::i18n::arg(lang.datetime(viewer.zone, t.created_at)))])) { (lang.t("tokens-revoke")) }
+                        }
+                    }
+                } } }
+            }
+        }
     }
 }
 

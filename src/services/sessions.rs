@@ -1,0 +1,153 @@
+//! Web sessions kept in the database: started at sign-in, found (and touched at most
+//! once a minute) on every request, ended by signing out, by "sign out everywhere", by a
+//! password change or reset and by deactivation — on every instance at once, because the
+//! cookie holds only a random token and the row is the authority.
+
+use super::audit::{record, Event};
+use super::auth::{random_token, token_hash};
+use super::{Ctx, ServiceError, ServiceResult};
+use crate::db::sessions::{self, Method, NewSession};
+use crate::db::users;
+use crate::domain::caller::Caller;
+use crate::domain::ids::UserId;
+use chrono::{DateTime, Duration, Utc};
+
+/// How long a sign-in lasts, from the moment it was made.
+pub const SESSION_HOURS: i64 = 12;
+
+/// A session's last use is written at most this often.
+const TOUCH_SECONDS: i64 = 60;
+
+/// Where a sign-in came from, as the profile page shows it.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub user_agent: String,
+    pub address: String,
+}
+
+impl Client {
+    /// The browser's `User-Agent`, without control characters and at most 300 characters.
+    pub fn new(user_agent: &str, address: &str) -> Client {
+        let user_agent = user_agent.chars().filter(|c| !c.is_control()).take(300).collect();
+        Client { user_agent, address: address.chars().take(64).collect() }
+    }
+}
+
+/// A new session for `user`; the token for the cookie (only its hash is stored).
+pub fn start(
+    ctx: &Ctx,
+    user: UserId,
+    client: &Client,
+    method: Method,
+    id_token: Option<&str>,
+) -> ServiceResult<String> {
+    let now = ctx.clock.now();
+    let token = random_token();
+    ctx.db.write(|conn| -> ServiceResult<()> {
+        start_in(conn, user, client, method, id_token, &token_hash(&token), now)?;
+        Ok(())
+    })?;
+    Ok(token)
+}
+
+/// Inserts a session inside a transaction a service already holds (a sign-in by the
+/// identity provider or by a reset link writes its other rows in the same one).
+pub(super) fn start_in(
+    conn: &mut crate::db::DbConn,
+    user: UserId,
+    client: &Client,
+    method: Method,
+    id_token: Option<&str>,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<i32> {
+    sessions::delete_expired_of_user(conn, user, now)?;
+    sessions::insert(
+        conn,
+        &NewSession {
+            token_hash,
+            user,
+            now,
+            expires_at: now + Duration::hours(SESSION_HOURS),
+            user_agent: &client.user_agent,
+            address: &client.address,
+            method,
+            id_token,
+        },
+    )
+}
+
+/// The person a session token stands for, with the session's id; None when the session
+/// ended, expired, or its user was deactivated.
+pub fn resolve(ctx: &Ctx, token: &str) -> ServiceResult<Option<(Caller, i32)>> {
+    let now = ctx.clock.now();
+    let hash = token_hash(token);
+    let found = ctx.db.query(|conn| {
+        let Some(live) = sessions::live(conn, &hash, now)? else { return Ok(None) };
+        Ok(users::caller(conn, live.user)?.map(|caller| (caller, live)))
+    })?;
+    let Some((caller, live)) = found else { return Ok(None) };
+    if (now - live.last_seen_at).num_seconds() >= TOUCH_SECONDS {
+        ctx.db.write(|conn| -> ServiceResult<()> { Ok(sessions::touch(conn, live.id, now)?) })?;
+    }
+    Ok(Some((caller, live.id)))
+}
+
+/// Ends the session `token` (signing out); the identity provider's ID token it was
+/// signed in with, to end the provider's session too.
+pub fn end(ctx: &Ctx, token: &str) -> ServiceResult<Option<String>> {
+    let hash = token_hash(token);
+    Ok(ctx.db.write(|conn| -> ServiceResult<_> { Ok(sessions::delete(conn, &hash)?) })?.flatten())
+}
+
+/// Ends every session of the caller but `keep` (the one asking): "sign out everywhere".
+pub fn end_others(ctx: &Ctx, caller: &Caller, keep: i32) -> ServiceResult<usize> {
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| {
+        let ended = sessions::delete_of_user(conn, caller.id, Some(keep))?;
+        let payload = serde_json::json!({ "user_id": caller.id, "sessions_ended": ended });
+        record(conn, Event::general(Some(caller.id), "sign_out_everywhere", payload), now)?;
+        Ok(ended)
+    })
+}
+
+/// Ends one of the caller's own sessions (from the profile page's list).
+pub fn end_one(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<()> {
+    let ended =
+        ctx.db.write(|conn| -> ServiceResult<usize> { Ok(sessions::delete_one(conn, caller.id, id)?) })?;
+    if ended == 0 {
+        return Err(ServiceError::NotFound(format!("you have no session {id}")));
+    }
+    Ok(())
+}
+
+/// A session as its owner sees it.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub id: i32,
+    pub started: DateTime<Utc>,
+    pub last_used: DateTime<Utc>,
+    pub user_agent: String,
+    pub address: String,
+    pub method: String,
+    /// The session this list is shown in.
+    pub current: bool,
+}
+
+/// The caller's live sessions, the most recently used first.
+pub fn list(ctx: &Ctx, caller: &Caller, current: i32) -> ServiceResult<Vec<Listed>> {
+    let now = ctx.clock.now();
+    let rows = ctx.db.query(|conn| sessions::of_user(conn, caller.id, now))?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Listed {
+            id: row.id,
+            started: row.created_at.and_utc(),
+            last_used: row.last_seen_at.and_utc(),
+            user_agent: row.user_agent,
+            address: row.address,
+            method: row.method,
+            current: row.id == current,
+        })
+        .collect())
+}
