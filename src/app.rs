@@ -115,6 +115,12 @@ fn masked(target: &str) -> String {
     if let Some(at) = target.find("/vote/") {
         return format!("{}/vote/…", &target[..at]);
     }
+    if let Some(at) = target.find("/sign-in/reset/") {
+        return format!("{}/sign-in/reset/…", &target[..at]);
+    }
+    if let Some(rest) = target.strip_prefix("/sign-in/oidc/callback") {
+        return format!("/sign-in/oidc/callback{}", if rest.is_empty() { "" } else { "?…" });
+    }
     match target.split_once('?') {
         Some((path, query)) if query.split('&').any(|pair| pair.starts_with("token=")) => {
             let query: Vec<&str> = query
@@ -131,11 +137,17 @@ fn masked(target: &str) -> String {
 pub fn serve(ctx: Ctx, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
     let key = crate::web::session::key(ctx.config.session_key.as_deref());
     let secure = ctx.config.base_url.starts_with("https://");
+    let provider = crate::web::oidc::Oidc::from_config(&ctx.config)
+        .map_err(|e| std::io::Error::other(format!("the identity provider's settings: {e:#}")))?
+        .map(web::Data::new);
     let data = web::Data::new(ctx);
     let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .wrap(crate::web::session::middleware(key.clone(), secure))
+        let app = App::new().app_data(data.clone());
+        let app = match &provider {
+            Some(provider) => app.app_data(provider.clone()),
+            None => app,
+        };
+        app.wrap(crate::web::session::middleware(key.clone(), secure))
             .wrap(security_headers())
             .wrap(
                 middleware::Logger::new("%{request}xi %s %Dms")

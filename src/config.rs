@@ -51,6 +51,32 @@ pub struct Config {
     /// `10.0.9.0/29`), whose `X-Forwarded-For` names the client; from any other peer the
     /// header is ignored. Empty: the peer is the client.
     pub trusted_proxies: Vec<String>,
+    /// The OpenID Connect provider's issuer URL (found by discovery); sign-in with it is
+    /// off until this is set.
+    pub oidc_issuer: Option<String>,
+    /// This service's client id at the provider.
+    pub oidc_client_id: Option<String>,
+    /// Its client secret, or `oidc_client_secret_file` naming a file that holds it.
+    pub oidc_client_secret: Option<String>,
+    pub oidc_client_secret_file: Option<PathBuf>,
+    /// The sign-in button's label: "Sign in with <name>".
+    pub oidc_display_name: String,
+    /// Scopes asked for besides `openid` (space or comma separated in the environment).
+    pub oidc_scopes: Vec<String>,
+    /// The ID token claim holding the user's email.
+    pub oidc_email_claim: String,
+    /// The ID token claim listing the user's groups.
+    pub oidc_groups_claim: String,
+    /// Email domains allowed to sign in with the provider (`kommune.no`); empty: any.
+    pub oidc_allowed_domains: Vec<String>,
+    /// Local passwords for everyone (default), or only for `break_glass_accounts` when
+    /// false (everyone else signs in with the provider).
+    pub password_sign_in: bool,
+    /// Accounts that keep their local password when `password_sign_in` is false.
+    pub break_glass_accounts: Vec<String>,
+    /// `[oidc_roles]`: each role and the provider's groups that give it (file only),
+    /// applied at every sign-in with the provider.
+    pub oidc_roles: std::collections::BTreeMap<crate::domain::role::Role, Vec<String>>,
     /// CAB approval rules (file only).
     pub approval: ApprovalPolicy,
     /// When the CAB meets (file only).
@@ -145,6 +171,18 @@ impl Default for Config {
             incident_url: None,
             messages_require_sign_in: false,
             trusted_proxies: Vec::new(),
+            oidc_issuer: None,
+            oidc_client_id: None,
+            oidc_client_secret: None,
+            oidc_client_secret_file: None,
+            oidc_display_name: "the municipality's sign-in".into(),
+            oidc_scopes: vec!["email".into(), "profile".into()],
+            oidc_email_claim: "email".into(),
+            oidc_groups_claim: "groups".into(),
+            oidc_allowed_domains: Vec::new(),
+            password_sign_in: true,
+            break_glass_accounts: Vec::new(),
+            oidc_roles: Default::default(),
             approval: ApprovalPolicy::default(),
             cab: CabConfig::default(),
         }
@@ -171,6 +209,17 @@ const ENV_KEYS: &[&str] = &[
     "incident_url",
     "messages_require_sign_in",
     "trusted_proxies",
+    "oidc_issuer",
+    "oidc_client_id",
+    "oidc_client_secret",
+    "oidc_client_secret_file",
+    "oidc_display_name",
+    "oidc_scopes",
+    "oidc_email_claim",
+    "oidc_groups_claim",
+    "oidc_allowed_domains",
+    "password_sign_in",
+    "break_glass_accounts",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -277,7 +326,37 @@ impl Config {
                 "trusted_proxies: `{bad}` is not an address or network (such as 10.0.0.5 or 10.0.0.0/24)"
             ));
         }
+        if let Some(issuer) = &self.oidc_issuer {
+            if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+                return invalid(format!("oidc_issuer `{issuer}` must be an http(s) address"));
+            }
+            if self.oidc_client_id.is_none() {
+                return invalid("oidc_issuer is set: set oidc_client_id too".into());
+            }
+            if self.oidc_client_secret.is_some() && self.oidc_client_secret_file.is_some() {
+                return invalid("set oidc_client_secret or oidc_client_secret_file, not both".into());
+            }
+        } else if !self.password_sign_in {
+            return invalid("password_sign_in = false needs oidc_issuer: no one could sign in".into());
+        }
         Ok(())
+    }
+
+    /// The client secret for the identity provider: the setting, or the file's first line.
+    pub fn oidc_secret(&self) -> Result<Option<String>, ConfigError> {
+        match (&self.oidc_client_secret, &self.oidc_client_secret_file) {
+            (Some(secret), _) => Ok(Some(secret.clone())),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map(|text| Some(text.lines().next().unwrap_or_default().trim().to_owned()))
+                .map_err(|source| ConfigError::Read { path: path.clone(), source }),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// Whether `email` may sign in with a password (break-glass accounts always may).
+    pub fn password_allowed(&self, email: &str) -> bool {
+        self.password_sign_in
+            || self.break_glass_accounts.iter().any(|a| a.trim().eq_ignore_ascii_case(email))
     }
 
     /// The networks of `trusted_proxies` (checked at start, so none is left out).
@@ -312,19 +391,23 @@ fn env_value(key: &str, value: &str, name: &str) -> Result<toml::Value, ConfigEr
             .parse::<i64>()
             .map(toml::Value::Integer)
             .map_err(|_| ConfigError::Invalid(format!("{name} must be a whole number, not `{value}`"))),
-        "trusted_proxies" => Ok(toml::Value::Array(
-            value
-                .split(',')
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(|v| toml::Value::String(v.to_owned()))
-                .collect(),
-        )),
-        "vote_links_require_sign_in" | "messages_require_sign_in" => match value.trim() {
-            "true" | "1" | "yes" => Ok(toml::Value::Boolean(true)),
-            "false" | "0" | "no" => Ok(toml::Value::Boolean(false)),
-            _ => Err(ConfigError::Invalid(format!("{name} must be true or false, not `{value}`"))),
-        },
+        "trusted_proxies" | "oidc_scopes" | "oidc_allowed_domains" | "break_glass_accounts" => {
+            Ok(toml::Value::Array(
+                value
+                    .split([',', ' '])
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| toml::Value::String(v.to_owned()))
+                    .collect(),
+            ))
+        }
+        "vote_links_require_sign_in" | "messages_require_sign_in" | "password_sign_in" => {
+            match value.trim() {
+                "true" | "1" | "yes" => Ok(toml::Value::Boolean(true)),
+                "false" | "0" | "no" => Ok(toml::Value::Boolean(false)),
+                _ => Err(ConfigError::Invalid(format!("{name} must be true or false, not `{value}`"))),
+            }
+        }
         _ => Ok(toml::Value::String(value.to_owned())),
     }
 }

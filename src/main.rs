@@ -68,6 +68,17 @@ enum UserCommand {
         #[arg(long = "role", requires = "email")]
         roles: Vec<Role>,
     },
+    /// Deactivate a user: their sessions and API tokens end at once, on every instance;
+    /// change managers are told about the changes they were to implement.
+    Deactivate {
+        #[arg(long)]
+        email: String,
+    },
+    /// Reactivate a deactivated user.
+    Reactivate {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -127,6 +138,28 @@ async fn main() -> anyhow::Result<()> {
             let user = blocking(ctx, move |ctx| services::users::set_roles(ctx, None, &email, roles)).await?;
             let held: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
             println!("{} now holds: {}", user.email, held.join(", "));
+            Ok(())
+        }
+        Command::User { command: UserCommand::Deactivate { email } } => {
+            let done = blocking(ctx, move |ctx| {
+                let id = services::accounts::id_by_email(ctx, &email)?;
+                services::accounts::deactivate(ctx, None, id)
+            })
+            .await?;
+            println!("{} is deactivated and signed out everywhere", done.email);
+            if !done.flagged_changes.is_empty() {
+                println!("change managers are told about: {}", done.flagged_changes.join(", "));
+            }
+            Ok(())
+        }
+        Command::User { command: UserCommand::Reactivate { email } } => {
+            let shown = email.clone();
+            blocking(ctx, move |ctx| {
+                let id = services::accounts::id_by_email(ctx, &email)?;
+                services::accounts::reactivate(ctx, None, id)
+            })
+            .await?;
+            println!("{shown} is active again");
             Ok(())
         }
         Command::User { command: UserCommand::Roles { email: None, .. } } => {

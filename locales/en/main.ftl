@@ -930,3 +930,70 @@ token-revoked = The token is revoked: it works no more.
 event-sign_out_everywhere = Signed out everywhere else
 event-change_password = Password changed
 event-revoke_token = API token revoked
+
+user-deactivated = deactivated
+change-implementer-deactivated = The implementer's account is deactivated: no one is to carry this change out. Change managers are told by email; before it is scheduled they send it back to the requester to name another implementer, afterwards they cancel it and it is filed again.
+
+msg-deactivate-self = You cannot deactivate your own account; another admin can.
+msg-user-deactivated-already = { $email } is deactivated already.
+msg-user-active-already = { $email } is active already.
+event-deactivate_user = Account deactivated
+event-reactivate_user = Account reactivated
+mail-subject-implementer_deactivated = { $ref } has no implementer: their account was deactivated
+mail-intro-implementer_deactivated = The account of this change's implementer was deactivated, so no one is to carry it out. Before it is scheduled, send it back to the requester to name another implementer; afterwards, cancel it so it can be filed again.
+mail-why-implementer_deactivated = You get this because you are a change manager.
+
+mail-subject-password_reset = Set a new password for Endring
+mail-intro-password_reset = Someone asked to set a new password for your Endring account, on the sign-in page.
+mail-intro-password_reset-admin = { $admin } sent you this link to set a new password for your Endring account.
+mail-reset-action = Set a new password
+mail-reset-until = The link works once, until { $time }.
+mail-reset-unasked = If you did not ask for it, ignore this email: your password stays as it is.
+event-send_password_reset = Password reset link sent
+event-request_password_reset = Password reset asked for
+event-reset_password = Password set by a reset link
+
+msg-reset-no-password = { $email } signs in with the identity provider and has no password to reset.
+msg-reset-link-spent = This link has been used or has expired. Ask for a new one on the sign-in page.
+
+msg-oidc-domain = { $email } is not an address of an organisation that may sign in here.
+msg-oidc-deactivated = Your account is deactivated. Ask an administrator if you need access again.
+event-oidc_sign_in = Signed in with the identity provider
+
+sign-in-with = Sign in with { $provider }
+sign-in-password-heading = Or with a password
+sign-in-break-glass = Emergency sign-in with a password (break-glass accounts)
+sign-in-forgot = Forgot your password?
+sign-in-oidc-state = The sign-in took too long or was started in another browser. Try again.
+sign-in-oidc-provider = { $provider } did not sign you in ({ $reason }). Try again.
+sign-in-oidc-failed = Signing in with { $provider } failed. Try again; if it fails again, tell the IT service desk.
+sign-in-oidc-no-email = { $provider } did not tell us a verified email address for you. Tell the IT service desk.
+sign-in-passwords-off = Sign in with { $provider }: passwords are only for emergency accounts here.
+sign-in-password-set = Your new password is set. Sign in with it.
+forgot-title = Set a new password
+forgot-hint = Type your email. If it belongs to an account here that signs in with a password, we send a link to set a new one.
+forgot-send = Send the link
+forgot-sent = If that address belongs to an account here that signs in with a password, a link to set a new one is on its way. It works for an hour, once.
+forgot-back = Back to signing in
+reset-title = Choose a new password
+reset-for = For { $email }.
+reset-hint = At least 12 characters. Setting it signs you out everywhere and revokes your API tokens.
+reset-save = Set the password
+
+admin-account = Account
+admin-signs-in-password = Signs in with a password
+admin-signs-in-oidc = Signs in with the identity provider
+admin-signs-in-both = Signs in with the identity provider or a password
+admin-send-reset = Send password reset link
+admin-send-reset-to = Send { $name } a password reset link
+admin-deactivate = Deactivate
+admin-deactivate-named = Deactivate { $name }
+admin-reactivate = Reactivate
+admin-reactivate-named = Reactivate { $name }
+admin-deactivated = { $email } is deactivated and signed out everywhere. { $count ->
+    [0] They were to implement no open change.
+    [one] Change managers are told about the one open change they were to implement.
+   *[other] Change managers are told about the { $count } open changes they were to implement.
+}
+admin-reactivated = The account is active again; it signs in as before.
+admin-reset-sent = A link to set a new password is on its way to { $email }.

@@ -930,3 +930,70 @@ token-revoked = Nøkkelen er trukket tilbake og virker ikke lenger.
 event-sign_out_everywhere = Logget ut alle andre steder
 event-change_password = Passord byttet
 event-revoke_token = API-nøkkel trukket tilbake
+
+user-deactivated = deaktivert
+change-implementer-deactivated = Kontoen til den som skal gjennomføre er deaktivert: ingen skal gjennomføre denne endringen. Endringsledere får e-post; før den er planlagt sender de den tilbake til innmelderen for å velge en annen, etterpå avbryter de den og den meldes inn på nytt.
+
+msg-deactivate-self = Du kan ikke deaktivere din egen konto; en annen administrator kan.
+msg-user-deactivated-already = { $email } er allerede deaktivert.
+msg-user-active-already = { $email } er allerede aktiv.
+event-deactivate_user = Konto deaktivert
+event-reactivate_user = Konto aktivert igjen
+mail-subject-implementer_deactivated = { $ref } har ingen til å gjennomføre: kontoen ble deaktivert
+mail-intro-implementer_deactivated = Kontoen til den som skulle gjennomføre denne endringen er deaktivert, så ingen skal gjennomføre den. Før den er planlagt sender du den tilbake til innmelderen for å velge en annen; etterpå avbryter du den så den kan meldes inn på nytt.
+mail-why-implementer_deactivated = Du får denne fordi du er endringsleder.
+
+mail-subject-password_reset = Velg nytt passord for Endring
+mail-intro-password_reset = Noen ba om å velge nytt passord for kontoen din i Endring, på innloggingssiden.
+mail-intro-password_reset-admin = { $admin } har sendt deg denne lenken for å velge nytt passord for kontoen din i Endring.
+mail-reset-action = Velg nytt passord
+mail-reset-until = Lenken virker én gang, til { $time }.
+mail-reset-unasked = Har du ikke bedt om dette, kan du se bort fra e-posten: passordet ditt er som før.
+event-send_password_reset = Lenke for nytt passord sendt
+event-request_password_reset = Nytt passord etterspurt
+event-reset_password = Passord valgt med lenke
+
+msg-reset-no-password = { $email } logger inn med identitetstjenesten og har ikke noe passord å tilbakestille.
+msg-reset-link-spent = Lenken er brukt eller utløpt. Be om en ny på innloggingssiden.
+
+msg-oidc-domain = { $email } er ikke en adresse i en virksomhet som kan logge inn her.
+msg-oidc-deactivated = Kontoen din er deaktivert. Spør en administrator om du trenger tilgang igjen.
+event-oidc_sign_in = Logget inn med identitetstjenesten
+
+sign-in-with = Logg inn med { $provider }
+sign-in-password-heading = Eller med passord
+sign-in-break-glass = Nødinnlogging med passord (nødkontoer)
+sign-in-forgot = Glemt passordet?
+sign-in-oidc-state = Innloggingen tok for lang tid eller ble startet i en annen nettleser. Prøv igjen.
+sign-in-oidc-provider = { $provider } logget deg ikke inn ({ $reason }). Prøv igjen.
+sign-in-oidc-failed = Innlogging med { $provider } mislyktes. Prøv igjen; mislykkes det igjen, si fra til IT-brukerstøtte.
+sign-in-oidc-no-email = { $provider } oppga ingen bekreftet e-postadresse for deg. Si fra til IT-brukerstøtte.
+sign-in-passwords-off = Logg inn med { $provider }: passord er bare for nødkontoer her.
+sign-in-password-set = Det nye passordet ditt er satt. Logg inn med det.
+forgot-title = Velg nytt passord
+forgot-hint = Skriv e-postadressen din. Hører den til en konto her som logger inn med passord, sender vi en lenke for å velge nytt.
+forgot-send = Send lenken
+forgot-sent = Hører adressen til en konto her som logger inn med passord, er en lenke for å velge nytt på vei. Den virker i én time, én gang.
+forgot-back = Tilbake til innlogging
+reset-title = Velg nytt passord
+reset-for = For { $email }.
+reset-hint = Minst 12 tegn. Når du setter det, logges du ut overalt, og API-nøklene dine trekkes tilbake.
+reset-save = Sett passordet
+
+admin-account = Konto
+admin-signs-in-password = Logger inn med passord
+admin-signs-in-oidc = Logger inn med identitetstjenesten
+admin-signs-in-both = Logger inn med identitetstjenesten eller passord
+admin-send-reset = Send lenke for nytt passord
+admin-send-reset-to = Send { $name } en lenke for nytt passord
+admin-deactivate = Deaktiver
+admin-deactivate-named = Deaktiver { $name }
+admin-reactivate = Aktiver igjen
+admin-reactivate-named = Aktiver { $name } igjen
+admin-deactivated = { $email } er deaktivert og logget ut overalt. { $count ->
+    [0] Vedkommende skulle ikke gjennomføre noen åpne endringer.
+    [one] Endringsledere får beskjed om den ene åpne endringen vedkommende skulle gjennomføre.
+   *[other] Endringsledere får beskjed om de { $count } åpne endringene vedkommende skulle gjennomføre.
+}
+admin-reactivated = Kontoen er aktiv igjen og logger inn som før.
+admin-reset-sent = En lenke for å velge nytt passord er på vei til { $email }.

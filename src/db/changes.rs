@@ -697,3 +697,24 @@ pub fn titles(conn: &mut DbConn, ids: &[ChangeId]) -> QueryResult<BTreeMap<Chang
         changes::table.filter(changes::id.eq_any(raw)).select((changes::id, changes::title)).load(conn)?;
     Ok(rows.into_iter().map(|(id, title)| (ChangeId(id), title)).collect())
 }
+
+/// Up to `limit` changes `user` is still to implement: not in review, not finished
+/// (through the `changes_implementer` index).
+pub fn pending_of_implementer(conn: &mut DbConn, user: UserId, limit: i64) -> QueryResult<Vec<Change>> {
+    let open: Vec<&str> = ChangeState::ALL
+        .iter()
+        .filter(|s| !s.is_terminal() && **s != ChangeState::Review)
+        .map(|s| s.as_str())
+        .collect();
+    changes::table
+        .filter(changes::implementer_id.eq(user.0))
+        .filter(changes::state.eq_any(open))
+        .filter(not_deleted())
+        .order(changes::id.asc())
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(ChangeRow::into_change)
+        .collect()
+}

@@ -21,6 +21,7 @@ pub mod maintenance;
 pub mod meetings;
 pub mod notes;
 pub mod outbox;
+pub mod password_resets;
 pub mod reminders;
 pub mod reports;
 pub mod schema;

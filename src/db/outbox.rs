@@ -4,6 +4,7 @@
 use super::changes::{to_naive, to_utc};
 use super::schema::{outbox, users};
 use super::DbConn;
+use crate::domain::ids::UserId;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
@@ -281,4 +282,14 @@ pub fn sent_before(conn: &mut DbConn, before: DateTime<Utc>, limit: i64) -> Quer
 /// Deletes the notices `ids`; returns how many.
 pub fn delete(conn: &mut DbConn, ids: &[i32]) -> QueryResult<usize> {
     diesel::delete(outbox::table.filter(outbox::id.eq_any(ids))).execute(conn)
+}
+
+/// Drops the notices not yet sent to `user` (deactivated: they get no more); how many.
+pub fn drop_pending_for(conn: &mut DbConn, user: UserId) -> QueryResult<usize> {
+    diesel::delete(
+        outbox::table
+            .filter(outbox::status.eq_any(["pending", "sending"]))
+            .filter(outbox::recipient_id.eq(user.0)),
+    )
+    .execute(conn)
 }

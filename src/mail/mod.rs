@@ -1,6 +1,7 @@
 //! Email: notices from the outbox, delivered by a background worker through SMTP or,
 //! with no SMTP configured, as `.eml` files (SPEC §7).
 
+pub mod account;
 pub mod invitation;
 pub mod meeting;
 pub mod notice;

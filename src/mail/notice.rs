@@ -28,6 +28,8 @@ text_enum! {
         Mentioned = "mentioned",
         /// A blackout set or moved over the change's booked window.
         BlackoutCovers = "blackout_covers",
+        /// To change managers: the change's implementer was deactivated.
+        ImplementerDeactivated = "implementer_deactivated",
     }
 }
 
@@ -217,12 +219,17 @@ pub fn render(
         }
     }
     let comment = facts.comment.as_deref().filter(|c| !c.trim().is_empty());
+    // A deactivated implementer's notice carries who they were where others carry a comment.
+    let comment_label = match kind {
+        NoticeKind::ImplementerDeactivated => lang.t("field-implementer"),
+        _ => lang.t("field-comment"),
+    };
     let mut text = format!("{intro}\n\n");
     for (label, value) in &details {
         text.push_str(&format!("{label}: {value}\n"));
     }
     if let Some(comment) = comment {
-        text.push_str(&format!("{}: {comment}\n", lang.t("field-comment")));
+        text.push_str(&format!("{comment_label}: {comment}\n"));
     }
     if let Some(links) = links {
         text.push_str(&format!(
@@ -264,7 +271,7 @@ pub fn render(
                                         tr { th scope="row" align="left" style=(format!("{CELL};color:#4a5360")) { (label) } td style=(CELL) { (value) } }
                                     }
                                     @if let Some(comment) = comment {
-                                        tr { th scope="row" align="left" style=(format!("{CELL};color:#4a5360")) { (lang.t("field-comment")) } td style=(CELL) { (comment) } }
+                                        tr { th scope="row" align="left" style=(format!("{CELL};color:#4a5360")) { (comment_label) } td style=(CELL) { (comment) } }
                                     }
                                 }
                                 @if let Some(links) = links {

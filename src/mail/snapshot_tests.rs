@@ -117,6 +117,12 @@ fn notices() -> Vec<(&'static str, NoticeKind, Facts, Option<VoteLinks>)> {
             None,
         ),
         ("blackout_covers", NoticeKind::BlackoutCovers, blackout, None),
+        (
+            "implementer_deactivated",
+            NoticeKind::ImplementerDeactivated,
+            with(ChangeState::Scheduled, Some("Per Hansen <per.hansen@kommune.no>")),
+            None,
+        ),
     ]
 }
 

@@ -168,9 +168,30 @@ async fn send_meeting(
     deliver(ctx, transport, notice, rendered, invitation).await
 }
 
+/// A password reset email: its link is made now (only its hash is stored).
+async fn send_reset(ctx: &Ctx, transport: &Transport, notice: &Due) -> Result<(), Failure> {
+    let facts: super::account::ResetNotice =
+        serde_json::from_str(&notice.payload).map_err(|e| Failure::Permanent(format!("payload: {e}")))?;
+    let (user, sent_by) = (UserId(facts.user_id), facts.sent_by.as_ref().map(|(id, _)| UserId(*id)));
+    let issued = run(ctx, move |ctx| crate::services::accounts::issue_reset_link(ctx, user, sent_by))
+        .await
+        .map_err(|e| Failure::Transient(e.to_string()))?;
+    let Some((token, expires_at)) = issued else {
+        return Err(Failure::Stale("the account was deactivated or has no password any more"));
+    };
+    let (lang, zone) = reader(ctx, notice);
+    let link = format!("{}/sign-in/reset/{token}", ctx.config.base_url.trim_end_matches('/'));
+    let admin = facts.sent_by.as_ref().map(|(_, name)| name.as_str());
+    let rendered = super::account::render_reset(lang, zone, &link, expires_at, admin);
+    deliver(ctx, transport, notice, rendered, None).await
+}
+
 async fn send_one(ctx: &Ctx, transport: &Transport, notice: &Due) -> Result<(), Failure> {
     if let Ok(mail) = notice.kind.parse::<MeetingMail>() {
         return send_meeting(ctx, transport, notice, mail).await;
+    }
+    if notice.kind == super::account::RESET_KIND {
+        return send_reset(ctx, transport, notice).await;
     }
     let kind: NoticeKind =
         notice.kind.parse().map_err(|e| Failure::Permanent(format!("unknown notice kind: {e}")))?;

@@ -52,7 +52,7 @@ impl Section {
 /// What one section lists (only its own parts are filled).
 #[derive(Debug, Default)]
 pub struct Listing {
-    pub users: Vec<Caller>,
+    pub users: Vec<super::accounts::AccountView>,
     pub cis: Vec<CiView>,
     pub templates: Vec<TemplateView>,
     /// Candidate standard templates found in history (the templates section).
@@ -76,7 +76,7 @@ pub fn listing(ctx: &Ctx, caller: &Caller, section: Section, search: &str) -> Se
     ctx.require(caller, section.permission(), &Object::none())?;
     let mut listing = Listing::default();
     match section {
-        Section::Users => listing.users = super::users::list(ctx, caller, search)?,
+        Section::Users => listing.users = super::accounts::list(ctx, caller, search)?,
         Section::Cis => listing.cis = reference::list_cis(ctx, caller, 0)?,
         Section::Templates => {
             listing.templates = reference::list_templates(ctx, caller, 0)?;

@@ -95,6 +95,11 @@ pub fn password_matches(hash: &str, password: &str) -> bool {
 pub fn sign_in(ctx: &Ctx, email: &str, password: &str, address: &str) -> ServiceResult<SignedIn> {
     const REFUSED: ServiceError = ServiceError::Unauthenticated("unknown email or wrong password");
     let email = email.trim().to_lowercase();
+    if !ctx.config.password_allowed(&email) {
+        return Err(ServiceError::Unauthenticated(
+            "passwords are off here but for break-glass accounts: sign in with the identity provider",
+        ));
+    }
     ctx.sign_in.check(&email, address)?;
     let credentials = ctx.db.query(|conn| users::credentials(conn, &email))?;
     let Some(user) = credentials else {

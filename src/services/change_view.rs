@@ -24,11 +24,27 @@ pub struct Person {
     pub id: UserId,
     pub name: String,
     pub email: String,
+    /// The account is deactivated (their history stays, with this mark).
+    #[serde(default)]
+    pub deactivated: bool,
+}
+
+impl Person {
+    /// Someone known by id and name (a vote's voter, an attendee).
+    pub fn named(id: UserId, name: String) -> Person {
+        Person { id, name, email: String::new(), deactivated: false }
+    }
 }
 
 impl From<&Caller> for Person {
     fn from(c: &Caller) -> Self {
-        Person { id: c.id, name: c.name.clone(), email: c.email.clone() }
+        Person { id: c.id, name: c.name.clone(), email: c.email.clone(), deactivated: false }
+    }
+}
+
+impl From<&users::Account> for Person {
+    fn from(a: &users::Account) -> Self {
+        Person { id: a.id, name: a.name.clone(), email: a.email.clone(), deactivated: !a.active }
     }
 }
 
@@ -125,9 +141,12 @@ pub fn build(
     let cis: Vec<CiView> = cis::by_ids(conn, &ci_list)?.into_iter().map(CiView::from).collect();
     let mut people_ids = vec![change.requester_id];
     people_ids.extend(change.implementer_id);
-    let people = users::callers(conn, &people_ids)?;
-    let person = |id: UserId| people.iter().find(|p| p.id == id).map(Person::from);
     let all_votes = votes::of_change(conn, change.id)?;
+    // Requester, implementer and voters, active or not (a deactivated one is marked).
+    people_ids.extend(all_votes.iter().map(|v| v.voter_id));
+    let people = users::accounts(conn, &people_ids)?;
+    let person = |id: UserId| people.iter().find(|p| p.id == id).map(Person::from);
+    let deactivated = |id: UserId| people.iter().any(|p| p.id == id && !p.active);
     let ballots: Vec<_> =
         all_votes.iter().filter(|v| v.round == change.decision_round).map(|v| v.ballot()).collect();
     let rule = config.approval.rule_for(change.change_type, change.risk.level);
@@ -156,11 +175,7 @@ pub fn build(
     } else {
         Vec::new()
     };
-    let requester = person(change.requester_id).unwrap_or(Person {
-        id: change.requester_id,
-        name: String::new(),
-        email: String::new(),
-    });
+    let requester = person(change.requester_id).unwrap_or(Person::named(change.requester_id, String::new()));
     Ok(ChangeView {
         id: change.id,
         reference: change.id.reference(),
@@ -186,13 +201,16 @@ pub fn build(
             votes: all_votes
                 .into_iter()
                 .map(|v| VoteView {
-                    voter: Person { id: v.voter_id, name: v.voter_name, email: String::new() },
+                    voter: Person {
+                        deactivated: deactivated(v.voter_id),
+                        ..Person::named(v.voter_id, v.voter_name)
+                    },
                     decision: v.decision,
                     comment: v.comment,
                     round: v.round,
                     as_manager: v.as_manager,
                     at: v.created_at,
-                    cast_by: v.cast_by.map(|(id, name)| Person { id, name, email: String::new() }),
+                    cast_by: v.cast_by.map(|(id, name)| Person::named(id, name)),
                 })
                 .collect(),
         },

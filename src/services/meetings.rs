@@ -270,11 +270,8 @@ fn with_agenda(ctx: &Ctx, conn: &mut DbConn, meeting: Meeting) -> ServiceResult<
     let mut people = present.clone();
     people.extend(stand_in_rows.iter().map(|(member, _)| UserId(*member)));
     let names = crate::db::users::names(conn, &people)?;
-    let person = |id: UserId| super::change_view::Person {
-        id,
-        name: names.get(&id).cloned().unwrap_or_default(),
-        email: String::new(),
-    };
+    let person =
+        |id: UserId| super::change_view::Person::named(id, names.get(&id).cloned().unwrap_or_default());
     let attendees =
         crate::db::users::callers(conn, &present)?.iter().map(super::change_view::Person::from).collect();
     let stand_ins = stand_in_rows

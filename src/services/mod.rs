@@ -5,6 +5,7 @@
 //! Services are blocking (diesel); async drivers (web, mail, the command line) call them
 //! through `run`, on the blocking pool.
 
+pub mod accounts;
 pub mod admin;
 pub mod attachments;
 pub mod audit;
@@ -26,6 +27,7 @@ pub mod lifecycle;
 pub mod maintenance;
 pub mod meetings;
 pub mod notices;
+pub mod oidc;
 pub mod outbox;
 pub mod queue;
 pub mod reference;

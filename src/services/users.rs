@@ -139,7 +139,7 @@ pub fn update_profile(
 }
 
 /// The shortest password accepted (NIST SP 800-63B asks for at least 8; we ask 12).
-const MIN_PASSWORD_CHARS: usize = 12;
+pub(super) const MIN_PASSWORD_CHARS: usize = 12;
 
 /// What a user types to change their own password.
 pub struct PasswordChange<'a> {

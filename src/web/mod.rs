@@ -9,6 +9,7 @@ pub mod client;
 pub mod extract;
 pub mod files;
 pub mod messages;
+pub mod oidc;
 pub mod openapi;
 pub mod pages;
 pub mod problem;
@@ -89,6 +90,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/static/style.css").route(get().to(assets::style)))
         .service(resource("/sign-in").route(get().to(auth::form)).route(post().to(auth::submit)))
         .service(resource("/sign-out").route(post().to(auth::sign_out)))
+        .service(resource("/sign-in/oidc").route(get().to(auth::oidc_start)))
+        .service(resource("/sign-in/oidc/callback").route(get().to(auth::oidc_callback)))
+        .service(
+            resource("/sign-in/forgot").route(get().to(auth::forgot_form)).route(post().to(auth::forgot)),
+        )
+        .service(
+            resource("/sign-in/reset/{token}")
+                .route(get().to(auth::reset_form))
+                .route(post().to(auth::reset)),
+        )
         .service(
             resource("/vote/{token}")
                 .route(get().to(pages::vote::confirm))
@@ -147,6 +158,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(pages::admin::add_user)),
         )
         .service(resource("/admin/users/roles").route(post().to(pages::admin::set_roles)))
+        .service(resource("/admin/users/{id}/deactivate").route(post().to(pages::admin::deactivate_user)))
+        .service(resource("/admin/users/{id}/reactivate").route(post().to(pages::admin::reactivate_user)))
+        .service(
+            resource("/admin/users/{id}/password-reset").route(post().to(pages::admin::send_password_reset)),
+        )
         .service(resource("/admin/notices").route(get().to(pages::admin::notices_page)))
         .service(
             resource("/admin/cab")
@@ -229,7 +245,8 @@ where
 /// OpenAPI test compares the document with the routes that really exist.
 fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
     use api::{
-        changes, delegations, maintenance, meetings, meta, outbox, reference, system_messages, workdays,
+        changes, delegations, maintenance, meetings, meta, outbox, reference, system_messages, users,
+        workdays,
     };
     use Method as M;
     vec![
@@ -282,6 +299,10 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
         ("/api/v1/cab/meetings/{id}/open", vec![on(M::POST, meetings::open)]),
         ("/api/v1/cab/meetings/{id}/decisions", vec![on(M::POST, meetings::decision)]),
         ("/api/v1/cab/meetings/{id}/close", vec![on(M::POST, meetings::close)]),
+        ("/api/v1/users", vec![on(M::GET, users::list)]),
+        ("/api/v1/users/{id}/deactivate", vec![on(M::POST, users::deactivate)]),
+        ("/api/v1/users/{id}/reactivate", vec![on(M::POST, users::reactivate)]),
+        ("/api/v1/users/{id}/password-reset", vec![on(M::POST, users::password_reset)]),
         ("/api/v1/delegations", vec![on(M::GET, delegations::list), on(M::POST, delegations::create)]),
         ("/api/v1/delegations/{id}", vec![on(M::DELETE, delegations::revoke)]),
         ("/api/v1/calendar/days-off", vec![on(M::GET, workdays::days_off)]),

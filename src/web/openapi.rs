@@ -31,6 +31,8 @@ use utoipa::{Modify, OpenApi};
         super::api::meetings::settings, super::api::meetings::save_settings,
         super::api::maintenance::list, super::api::maintenance::add, super::api::maintenance::remove,
         super::api::delegations::list, super::api::delegations::create, super::api::delegations::revoke,
+        super::api::users::list, super::api::users::deactivate, super::api::users::reactivate,
+        super::api::users::password_reset,
         super::api::workdays::days_off, super::api::workdays::close_day, super::api::workdays::reopen_day,
         super::api::system_messages::list, super::api::system_messages::report, super::api::system_messages::get,
         super::api::system_messages::edit, super::api::system_messages::publish, super::api::system_messages::post_update,

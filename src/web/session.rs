@@ -438,3 +438,8 @@ where
 {
     run(ctx, work).await.map_err(|error| PageError::Service { error, lang })
 }
+
+/// Whether two secrets are equal, in time that does not depend on where they differ.
+pub(crate) fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    constant_time_eq(a, b)
+}

@@ -8,6 +8,7 @@ pub mod meta;
 pub mod outbox;
 pub mod reference;
 pub mod system_messages;
+pub mod users;
 pub mod workdays;
 
 use crate::domain::ids::ChangeId;

@@ -244,6 +244,66 @@ pub async fn set_roles(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Resul
     .await
 }
 
+/// Deactivates a user's account (their sessions and tokens end at once).
+pub async fn deactivate_user(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    _csrf_checked: Form,
+) -> Result<HttpResponse, PageError> {
+    let id = crate::domain::ids::UserId(id.into_inner());
+    let work = move |ctx: &Ctx, caller: &crate::domain::caller::Caller| {
+        crate::services::accounts::deactivate(ctx, Some(caller), id)
+    };
+    submit_then(ctx, viewer, Section::Users, Vec::new(), work, |viewer, done| {
+        let args = [
+            ("email", crate::i18n::arg(&done.email)),
+            ("count", crate::i18n::num(done.flagged_changes.len() as i64)),
+        ];
+        viewer.confirm(viewer.lang.t_with("admin-deactivated", &args));
+    })
+    .await
+}
+
+pub async fn reactivate_user(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    _csrf_checked: Form,
+) -> Result<HttpResponse, PageError> {
+    let id = crate::domain::ids::UserId(id.into_inner());
+    submit_then(
+        ctx,
+        viewer,
+        Section::Users,
+        Vec::new(),
+        move |ctx, caller| crate::services::accounts::reactivate(ctx, Some(caller), id),
+        |viewer, ()| viewer.confirm(viewer.lang.t("admin-reactivated")),
+    )
+    .await
+}
+
+/// Emails a user a link to set a new password.
+pub async fn send_password_reset(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    id: web::Path<i32>,
+    _csrf_checked: Form,
+) -> Result<HttpResponse, PageError> {
+    let id = crate::domain::ids::UserId(id.into_inner());
+    submit_then(
+        ctx,
+        viewer,
+        Section::Users,
+        Vec::new(),
+        move |ctx, caller| crate::services::accounts::send_reset(ctx, caller, id),
+        |viewer, email| {
+            viewer.confirm(viewer.lang.t_with("admin-reset-sent", &[("email", crate::i18n::arg(email))]))
+        },
+    )
+    .await
+}
+
 pub async fn add_ci(ctx: web::Data<Ctx>, viewer: Viewer, form: TypedForm) -> Result<HttpResponse, PageError> {
     ci_form(ctx, viewer, form.0, None).await
 }

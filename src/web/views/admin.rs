@@ -248,11 +248,17 @@ fn users(frame: &Frame<'_>, data: &Listing, search: &str) -> Markup {
             p.hint { (lang.t_with("admin-users-limited", &[("count", crate::i18n::arg(crate::services::users::LIST_LIMIT))])) }
         }
         table {
-            thead { tr { th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("field-email")) } th scope="col" { (lang.t("admin-roles")) } } }
+            thead { tr {
+                th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("field-email")) }
+                th scope="col" { (lang.t("admin-roles")) } th scope="col" { (lang.t("admin-account")) }
+            } }
             tbody {
                 @for user in &data.users {
                     tr {
-                        td { (user.name) }
+                        td {
+                            (user.name)
+                            @if !user.active { " " span.badge.deactivated { (lang.t("user-deactivated")) } }
+                        }
                         td { (user.email) }
                         td {
                             form.roles method="post" action="/admin/users/roles" {
@@ -273,6 +279,7 @@ fn users(frame: &Frame<'_>, data: &Listing, search: &str) -> Markup {
                                 button type="submit" aria-label=(lang.t_with("admin-save-roles-of", &[("name", crate::i18n::arg(&user.name))])) { (lang.t("admin-save-roles")) }
                             }
                         }
+                        td { (account_cell(frame, user)) }
                     }
                 }
             }
@@ -283,6 +290,41 @@ fn users(frame: &Frame<'_>, data: &Listing, search: &str) -> Markup {
             (input(Input::NewPassword, &lang.t("field-password"), "password", "", frame.errors.on("password"), true))
             (checkboxes(&lang.t("admin-roles"), "roles", &role_options(lang), &frame.values("roles"), None))
         }))
+    }
+}
+
+/// How a user signs in, and the admin's buttons for their account: deactivate (or
+/// reactivate), and send a password reset link to a local account.
+fn account_cell(frame: &Frame<'_>, user: &crate::services::accounts::AccountView) -> Markup {
+    let viewer = frame.viewer;
+    let lang = viewer.lang;
+    let name = crate::i18n::arg(&user.name);
+    let how = match (user.oidc, user.password) {
+        (true, true) => lang.t("admin-signs-in-both"),
+        (true, false) => lang.t("admin-signs-in-oidc"),
+        _ => lang.t("admin-signs-in-password"),
+    };
+    html! {
+        p.hint { (how) }
+        @if user.active {
+            @if user.password {
+                form method="post" action=(format!("/admin/users/{}/password-reset", user.id)) {
+                    (csrf(&viewer.csrf))
+                    button type="submit" aria-label=(lang.t_with("admin-send-reset-to", &[("name", name.clone())])) { (lang.t("admin-send-reset")) }
+                }
+            }
+            @if user.id != viewer.caller.id {
+                form method="post" action=(format!("/admin/users/{}/deactivate", user.id)) {
+                    (csrf(&viewer.csrf))
+                    button.danger type="submit" aria-label=(lang.t_with("admin-deactivate-named", &[("name", name.clone())])) { (lang.t("admin-deactivate")) }
+                }
+            }
+        } @else {
+            form method="post" action=(format!("/admin/users/{}/reactivate", user.id)) {
+                (csrf(&viewer.csrf))
+                button type="submit" aria-label=(lang.t_with("admin-reactivate-named", &[("name", name)])) { (lang.t("admin-reactivate")) }
+            }
+        }
     }
 }
 

@@ -347,6 +347,9 @@ pub fn detail(viewer: &Viewer, detail: &Detail, refusal: Option<(&str, Typed<'_>
             // Focused on arrival, so the reason is what a screen reader says first.
             div.errors role="alert" tabindex="-1" autofocus { p { (message) } }
         }
+        @if !change.state.is_terminal() && change.implementer.as_ref().is_some_and(|p| p.deactivated) {
+            p.warning role="status" { (lang.t("change-implementer-deactivated")) }
+        }
         p.summary {
             (state_badge(lang, change.state)) " "
             span class=(format!("badge type-{}", change.change_type)) { (lang.t(&format!("type-{}", change.change_type))) } " "
@@ -360,8 +363,13 @@ pub fn detail(viewer: &Viewer, detail: &Detail, refusal: Option<(&str, Typed<'_>
                         dt { (lang.t("field-window")) }
                         dd { (maybe_time(lang, zone, change.planned_start)) " – " (maybe_time(lang, zone, change.planned_end)) }
                         dt { (lang.t("field-cis")) } dd { (change.cis.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")) }
-                        dt { (lang.t("field-requester")) } dd { (change.requester.name) }
-                        dt { (lang.t("field-implementer")) } dd { (change.implementer.as_ref().map_or("–".to_owned(), |p| p.name.clone())) }
+                        dt { (lang.t("field-requester")) } dd { (person_name(lang, &change.requester)) }
+                        dt { (lang.t("field-implementer")) } dd {
+                            @match &change.implementer {
+                                Some(implementer) => (person_name(lang, implementer)),
+                                None => "–",
+                            }
+                        }
                         dt { (lang.t("section-risk")) }
                         dd { (risk_badge(lang, change.risk.level)) " " a href="#risk" { (lang.t_with("risk-factor-count", &[("count", crate::i18n::num(change.risk.factors.iter().filter(|f| f.points > 0).count() as i64))])) } }
                         dt { (lang.t("section-conflicts")) }
@@ -442,6 +450,7 @@ pub fn detail(viewer: &Viewer, detail: &Detail, refusal: Option<(&str, Typed<'_>
                                                     Some(delegate) => (super::vote::on_behalf(lang, &delegate.name, &vote.voter.name)),
                                                     None => (vote.voter.name),
                                                 }
+                                                @if vote.voter.deactivated { " " span.badge.deactivated { (lang.t("user-deactivated")) } }
                                             }
                                             td { span class=(format!("badge vote-{}", vote.decision)) { (lang.t(&format!("decision-{}", vote.decision))) } }
                                             td { (vote.comment) }
@@ -871,5 +880,13 @@ fn slot_choices(viewer: &Viewer, base: &str, slots: &[crate::services::slots::Sl
                 }
             }
         }
+    }
+}
+
+/// A person's name, marked when their account is deactivated.
+fn person_name(lang: Lang, person: &crate::services::change_view::Person) -> Markup {
+    html! {
+        (person.name)
+        @if person.deactivated { " " span.badge.deactivated { (lang.t("user-deactivated")) } }
     }
 }
