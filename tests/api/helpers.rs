@@ -180,12 +180,23 @@ impl TestApp {
 
     /// As `spawn`, with settings changed by `tweak`.
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+        TestApp::spawn_on(backend, listener, tweak).await
+    }
+
+    /// As `spawn_with`, serving on `listener` (bound before, so that settings such as the
+    /// base URL can name its address).
+    pub async fn spawn_on(
+        backend: Backend,
+        listener: TcpListener,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let db = std::sync::Arc::new(TestDb::create(&backend));
         // Tokens last the longest allowed (a year): scenarios move the clock weeks ahead.
         let mut config =
             Config { database_url: db.url.clone(), token_ttl_hours: 24 * 366, ..Config::default() };
         tweak(&mut config);
-        let mut app = TestApp::start(db, Clock::default(), config).await;
+        let mut app = TestApp::start_on(db, Clock::default(), config, listener).await;
         app.admin = app.user("admin", &[Role::Admin, Role::ChangeManager]).await;
         app
     }
@@ -207,10 +218,19 @@ impl TestApp {
     }
 
     async fn start(db: std::sync::Arc<TestDb>, clock: Clock, config: Config) -> TestApp {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+        TestApp::start_on(db, clock, config, listener).await
+    }
+
+    async fn start_on(
+        db: std::sync::Arc<TestDb>,
+        clock: Clock,
+        config: Config,
+        listener: TcpListener,
+    ) -> TestApp {
         let ctx = endring::app::context(config, clock, endring::app::Migrations::Apply)
             .await
             .expect("application context");
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
         let address = format!("http://{}", listener.local_addr().expect("address"));
         let server = endring::app::serve(ctx.clone(), listener).expect("server");
         actix_web::rt::spawn(server);

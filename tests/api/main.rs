@@ -8,6 +8,7 @@ mod helpers;
 
 mod feeds;
 
+mod accounts;
 mod approvals;
 mod attachments;
 mod audit;
@@ -24,6 +25,7 @@ mod mail;
 mod maintenance;
 mod meetings;
 mod migrations;
+mod oidc;
 mod openapi;
 mod pages;
 mod processes;
