@@ -97,12 +97,27 @@ pub fn redact(url: &str) -> String {
 
 /// Headers every answer carries: no framing, no sniffing, no referrer to other sites, and a
 /// content policy that allows only the service's own stylesheet (there is no script).
-fn security_headers() -> middleware::DefaultHeaders {
+fn security_headers(provider: Option<&str>) -> middleware::DefaultHeaders {
+    // A form may lead to this site, and to the identity provider (signing out there is a
+    // redirect from the sign-out form, which `form-action` governs too).
+    let form_action = match provider {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".to_owned(),
+    };
+    let policy = format!(
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+    );
     middleware::DefaultHeaders::new()
         .add(("X-Frame-Options", "DENY"))
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Referrer-Policy", "same-origin"))
-        .add(("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"))
+        .add(("Content-Security-Policy", policy))
+}
+
+/// The scheme, host and port of `url` (`https://login.example.no`), for a policy.
+fn origin(url: &str) -> Option<String> {
+    let parsed = openidconnect::url::Url::parse(url).ok()?;
+    Some(parsed.origin().ascii_serialization()).filter(|o| o != "null")
 }
 
 /// The request line for the log, with credentials masked: email-link tokens in the path
@@ -140,6 +155,7 @@ pub fn serve(ctx: Ctx, listener: TcpListener) -> std::io::Result<actix_web::dev:
     let provider = crate::web::oidc::Oidc::from_config(&ctx.config)
         .map_err(|e| std::io::Error::other(format!("the identity provider's settings: {e:#}")))?
         .map(web::Data::new);
+    let provider_origin = ctx.config.oidc_issuer.as_deref().and_then(origin);
     let data = web::Data::new(ctx);
     let server = HttpServer::new(move || {
         let app = App::new().app_data(data.clone());
@@ -148,7 +164,7 @@ pub fn serve(ctx: Ctx, listener: TcpListener) -> std::io::Result<actix_web::dev:
             None => app,
         };
         app.wrap(crate::web::session::middleware(key.clone(), secure))
-            .wrap(security_headers())
+            .wrap(security_headers(provider_origin.as_deref()))
             .wrap(
                 middleware::Logger::new("%{request}xi %s %Dms")
                     .custom_request_replace("request", logged_request)

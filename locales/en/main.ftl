@@ -985,7 +985,7 @@ admin-signs-in-password = Signs in with a password
 admin-signs-in-oidc = Signs in with the identity provider
 admin-signs-in-both = Signs in with the identity provider or a password
 admin-send-reset = Send password reset link
-admin-send-reset-to = Send { $name } a password reset link
+admin-send-reset-to = Send password reset link to { $name }
 admin-deactivate = Deactivate
 admin-deactivate-named = Deactivate { $name }
 admin-reactivate = Reactivate
@@ -997,3 +997,5 @@ admin-deactivated = { $email } is deactivated and signed out everywhere. { $coun
 }
 admin-reactivated = The account is active again; it signs in as before.
 admin-reset-sent = A link to set a new password is on its way to { $email }.
+
+profile-no-password = You sign in with the organisation's identity provider, so you have no password here to change.

@@ -985,7 +985,7 @@ admin-signs-in-password = Logger inn med passord
 admin-signs-in-oidc = Logger inn med identitetstjenesten
 admin-signs-in-both = Logger inn med identitetstjenesten eller passord
 admin-send-reset = Send lenke for nytt passord
-admin-send-reset-to = Send { $name } en lenke for nytt passord
+admin-send-reset-to = Send lenke for nytt passord til { $name }
 admin-deactivate = Deaktiver
 admin-deactivate-named = Deaktiver { $name }
 admin-reactivate = Aktiver igjen
@@ -997,3 +997,5 @@ admin-deactivated = { $email } er deaktivert og logget ut overalt. { $count ->
 }
 admin-reactivated = Kontoen er aktiv igjen og logger inn som før.
 admin-reset-sent = En lenke for å velge nytt passord er på vei til { $email }.
+
+profile-no-password = Du logger inn med virksomhetens identitetstjeneste, så du har ikke noe passord her å bytte.

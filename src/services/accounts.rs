@@ -264,3 +264,8 @@ pub fn list(ctx: &Ctx, caller: &Caller, search: &str) -> ServiceResult<Vec<Accou
         })
         .collect())
 }
+
+/// Whether the caller has a local password (else they sign in with the identity provider).
+pub fn has_password(ctx: &Ctx, caller: &Caller) -> ServiceResult<bool> {
+    Ok(ctx.db.query(|conn| users::accounts(conn, &[caller.id]))?.pop().is_some_and(|a| a.password))
+}

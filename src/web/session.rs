@@ -97,7 +97,10 @@ pub fn adopt(session: &Session, token: String) -> Result<(), ServiceError> {
 /// token the session was made with, if any (to end the provider's session too).
 pub async fn sign_out(ctx: web::Data<Ctx>, session: &Session) -> Result<Option<String>, ServiceError> {
     let token = session.get::<String>(SID).ok().flatten();
-    session.purge();
+    // Emptied and renewed rather than purged, so the signed-out browser may still be told
+    // where to go next (the provider's end-session endpoint).
+    session.clear();
+    session.renew();
     match token {
         Some(token) => run(ctx, move |ctx| sessions::end(ctx, &token)).await,
         None => Ok(None),

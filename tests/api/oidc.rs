@@ -374,6 +374,9 @@ async fn signing_out_ends_the_session_at_the_provider_too(backend: Backend) {
         .unwrap();
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
     let there = location(&out, &app.address);
+    // The pages' policy lets a form lead to this site and the provider, nowhere else.
+    let policy = out.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(policy.contains(&format!("form-action 'self' {};", provider.issuer)), "{policy}");
     assert!(there.starts_with(&format!("{}/session/end", provider.issuer)), "{there}");
     assert!(there.contains("id_token_hint=") && there.contains("post_logout_redirect_uri="), "{there}");
     assert!(!signed_in(&app, &browser).await, "signed out of Endring");

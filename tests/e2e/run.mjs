@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createServer } from "node:net";
+import { accounts } from "./accounts.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = process.env.ENDRING_BIN ?? join(here, "../../target/debug/endring");
@@ -40,8 +41,8 @@ async function freePort() {
 }
 
 // A fresh service on a fresh SQLite database; resolves with its address and admin password.
-async function startService(dir) {
-  const port = await freePort();
+async function startService(dir, { port = undefined, toml = "", env: extra = {} } = {}) {
+  port ??= await freePort();
   // The weekly meeting falls at least three days ahead, on a weekday after a weekday, so
   // its cut-off (noon the working day before) is still to come whenever the suite runs: a
   // change submitted now is on time for it, not late.
@@ -50,8 +51,8 @@ async function startService(dir) {
   const weekdayIn = (days) => new Date(Date.now() + days * 24 * 3600 * 1000).getUTCDay();
   while ([0, 6].includes(weekdayIn(ahead)) || [0, 6].includes(weekdayIn(ahead - 1))) ahead++;
   const config = join(dir, "endring.toml");
-  writeFileSync(config, `[cab]\nmeeting_day = "${weekdays[weekdayIn(ahead)]}"\n`);
-  const env = { ...process.env, DATABASE_URL: `sqlite://${join(dir, "e2e.db")}`, ENDRING_MAIL_DIR: join(dir, "mail"), ENDRING_CONFIG: config, RUST_LOG: "warn" };
+  writeFileSync(config, `[cab]\nmeeting_day = "${weekdays[weekdayIn(ahead)]}"\n${toml}`);
+  const env = { ...process.env, DATABASE_URL: `sqlite://${join(dir, "e2e.db")}`, ENDRING_MAIL_DIR: join(dir, "mail"), ENDRING_CONFIG: config, RUST_LOG: "warn", ...extra };
   const child = spawn(bin, ["serve", "--bind", `127.0.0.1:${port}`], { env, stdio: ["ignore", "pipe", "inherit"] });
   let printed = "";
   const password = await new Promise((resolve, reject) => {
@@ -440,6 +441,7 @@ try {
   await kari.waitForLoadState();
   check("the language switch works", (await kari.getAttribute("html", "lang")) === "nb" && (await kari.textContent("nav")).includes("Endringer"));
   await audit(kari, "change in Norwegian");
+  await accounts({ browser, check, audit, newPage, startService, freePort, dir, main: { base, adminPage } });
   check("no page broke its own Content-Security-Policy", cspViolations.length === 0, cspViolations.join(" | "));
 } catch (error) {
   check("the scenario ran to its end", false, String(error?.stack ?? error));

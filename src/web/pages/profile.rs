@@ -46,7 +46,7 @@ async fn profile_page(
     let lang = viewer.lang;
     let caller = viewer.caller.clone();
     let current = viewer.session_id;
-    let (list, given, choices, cis, signed_in, tokens) = page_run(ctx, lang, move |ctx| {
+    let (list, given, choices, cis, signed_in, tokens, password) = page_run(ctx, lang, move |ctx| {
         Ok((
             feeds::list(ctx, &caller)?,
             delegations::list(ctx, &caller)?,
@@ -54,6 +54,7 @@ async fn profile_page(
             crate::services::reference::active_cis(ctx, &caller)?,
             sessions::list(ctx, &caller, current)?,
             auth::tokens(ctx, &caller)?,
+            crate::services::accounts::has_password(ctx, &caller)?,
         ))
     })
     .await?;
@@ -70,7 +71,7 @@ async fn profile_page(
         typed: typed.as_ref(),
         done,
     };
-    let access = crate::web::views::profile::Access { sessions: &signed_in, tokens: &tokens };
+    let access = crate::web::views::profile::Access { sessions: &signed_in, tokens: &tokens, password };
     let body = crate::web::views::profile::profile(
         viewer,
         password_changed,

@@ -39,6 +39,8 @@ pub struct Delegations<'a> {
 pub struct Access<'a> {
     pub sessions: &'a [crate::services::sessions::Listed],
     pub tokens: &'a [crate::services::auth::TokenView],
+    /// The viewer has a local password (else they sign in with the identity provider).
+    pub password: bool,
 }
 
 pub fn profile(
@@ -63,18 +65,24 @@ pub fn profile(
             p.hint { (lang.t_with("profile-timezone-hint", &[("zone", crate::i18n::arg(viewer.zone.name()))])) }
             button type="submit" { (lang.t("form-save")) }
         }
-        h2 #password { (lang.t("profile-password")) }
-        @if password_changed {
-            p.notice role="status" { (lang.t("profile-password-changed")) }
-        }
-        (errors.summary(lang))
-        form method="post" action="/profile/password" {
-            (csrf(&viewer.csrf))
-            p.hint { (lang.t("profile-password-hint")) }
-            (input(Input::Password, &lang.t("field-current-password"), "current_password", "", errors.on("current_password"), true))
-            (input(Input::NewPassword, &lang.t("field-new-password"), "new_password", "", errors.on("new_password"), true))
-            (input(Input::NewPassword, &lang.t("field-confirm-password"), "confirm_password", "", errors.on("confirm_password"), true))
-            button type="submit" { (lang.t("profile-password")) }
+        @if access.password {
+            h2 #password { (lang.t("profile-password")) }
+            @if password_changed {
+                p.notice role="status" { (lang.t("profile-password-changed")) }
+            }
+            (errors.summary(lang))
+            form method="post" action="/profile/password" {
+                (csrf(&viewer.csrf))
+                p.hint { (lang.t("profile-password-hint")) }
+                (input(Input::Password, &lang.t("field-current-password"), "current_password", "", errors.on("current_password"), true))
+                (input(Input::NewPassword, &lang.t("field-new-password"), "new_password", "", errors.on("new_password"), true))
+                (input(Input::NewPassword, &lang.t("field-confirm-password"), "confirm_password", "", errors.on("confirm_password"), true))
+                button type="submit" { (lang.t("profile-password")) }
+            }
+        } @else {
+            h2 #password { (lang.t("profile-password")) }
+            p { (lang.t("profile-no-password")) }
+            (errors.summary(lang))
         }
         (access_section(viewer, access))
         (delegation_section(viewer, errors, delegations))
