@@ -55,3 +55,17 @@ pub fn use_all_of(conn: &mut DbConn, user: UserId, now: DateTime<Utc>) -> QueryR
     .set(password_resets::used_at.eq(to_naive(now)))
     .execute(conn)
 }
+
+/// Up to `limit` reset links that expired before `before` (used or not).
+pub fn expired_before(conn: &mut DbConn, before: DateTime<Utc>, limit: i64) -> QueryResult<Vec<i32>> {
+    password_resets::table
+        .filter(password_resets::expires_at.lt(to_naive(before)))
+        .select(password_resets::id)
+        .limit(limit)
+        .load(conn)
+}
+
+/// Deletes the reset links `ids`; how many.
+pub fn delete_ids(conn: &mut DbConn, ids: &[i32]) -> QueryResult<usize> {
+    diesel::delete(password_resets::table.filter(password_resets::id.eq_any(ids))).execute(conn)
+}

@@ -3,28 +3,10 @@
 use super::changes::to_naive;
 use super::schema::{sessions, users};
 use super::DbConn;
+use crate::domain::account::SignInMethod as Method;
 use crate::domain::ids::UserId;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-
-/// How a session was signed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    Password,
-    Oidc,
-    /// By following a password reset link.
-    Reset,
-}
-
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Password => "password",
-            Method::Oidc => "oidc",
-            Method::Reset => "reset",
-        }
-    }
-}
 
 pub struct NewSession<'a> {
     pub token_hash: &'a str,
@@ -137,4 +119,18 @@ pub fn of_user(conn: &mut DbConn, user: UserId, now: DateTime<Utc>) -> QueryResu
             sessions::method,
         ))
         .load(conn)
+}
+
+/// Up to `limit` sessions that expired before `before`.
+pub fn expired_before(conn: &mut DbConn, before: DateTime<Utc>, limit: i64) -> QueryResult<Vec<i32>> {
+    sessions::table
+        .filter(sessions::expires_at.lt(to_naive(before)))
+        .select(sessions::id)
+        .limit(limit)
+        .load(conn)
+}
+
+/// Deletes the sessions `ids`; how many.
+pub fn delete_ids(conn: &mut DbConn, ids: &[i32]) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::id.eq_any(ids))).execute(conn)
 }

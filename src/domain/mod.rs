@@ -5,6 +5,7 @@
 //! product contract that can be stated as a function of values is stated here and tested
 //! here, exhaustively or by property.
 
+pub mod account;
 pub mod approval;
 pub mod attachment;
 pub mod audit;

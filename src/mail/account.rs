@@ -7,15 +7,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use maud::{html, DOCTYPE};
 
-/// What an outbox row of kind `password_reset` carries.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct ResetNotice {
-    pub user_id: i32,
-    /// The admin who sent it (id and name); None when the user asked on the sign-in page.
-    pub sent_by: Option<(i32, String)>,
-}
-
-pub const RESET_KIND: &str = "password_reset";
+pub use crate::domain::account::{ResetNotice, RESET_KIND};
 
 /// The reset email: who asked, the link, until when it works, what to do if unasked.
 pub fn render_reset(

@@ -109,14 +109,14 @@ fn queue_reset(
     sent_by: Option<&Caller>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> diesel::QueryResult<()> {
-    let payload = crate::mail::account::ResetNotice {
+    let payload = crate::domain::account::ResetNotice {
         user_id: account.id.0,
         sent_by: sent_by.map(|a| (a.id.0, a.name.clone())),
     };
     let payload =
         serde_json::to_string(&payload).map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
     let notice = outbox::NewNotice {
-        kind: crate::mail::account::RESET_KIND,
+        kind: crate::domain::account::RESET_KIND,
         change_id: None,
         recipient_id: Some(account.id.0),
         recipient_email: &account.email,

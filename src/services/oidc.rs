@@ -9,8 +9,8 @@
 use super::audit::{record, Event};
 use super::sessions::Client;
 use super::{Ctx, ServiceError, ServiceResult};
-use crate::db::sessions::Method;
 use crate::db::users;
+use crate::domain::account::SignInMethod as Method;
 use crate::domain::caller::Caller;
 use crate::domain::role::Role;
 use crate::domain::validation::Message;

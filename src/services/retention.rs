@@ -1,11 +1,11 @@
-//! Forgetting what is no longer needed: notices sent, vote links and API tokens expired
-//! more than `retention_days` ago, and reminders queued that long ago about a change that
+//! Forgetting what is no longer needed: notices sent, vote links, API tokens, web
+//! sessions and password reset links expired more than `retention_days` ago, and reminders queued that long ago about a change that
 //! has moved on (while it has not, its reminder is kept, so it is never sent twice). The
 //! audit trail keeps the record of every event; these are working rows. What to delete is
 //! found outside the write lock and deleted in batches, each a short write of its own.
 
 use super::{Ctx, ServiceResult};
-use crate::db::{outbox, reminders, users, vote_tokens, DbConn};
+use crate::db::{outbox, password_resets, reminders, sessions, users, vote_tokens, DbConn};
 use chrono::{DateTime, Duration, Utc};
 
 /// Rows one batch deletes.
@@ -18,6 +18,8 @@ pub struct Purged {
     pub vote_links: usize,
     pub reminders: usize,
     pub api_tokens: usize,
+    pub sessions: usize,
+    pub reset_links: usize,
 }
 
 /// Deletes the working rows older than the retention period.
@@ -28,6 +30,8 @@ pub fn purge(ctx: &Ctx) -> ServiceResult<Purged> {
         vote_links: in_batches(ctx, before, vote_tokens::expired_before, vote_tokens::delete)?,
         reminders: in_batches(ctx, before, reminders::purgeable, reminders::delete)?,
         api_tokens: in_batches(ctx, before, users::tokens_expired_before, users::delete_tokens)?,
+        sessions: in_batches(ctx, before, sessions::expired_before, sessions::delete_ids)?,
+        reset_links: in_batches(ctx, before, password_resets::expired_before, password_resets::delete_ids)?,
     })
 }
 

@@ -6,8 +6,9 @@
 use super::audit::{record, Event};
 use super::auth::{random_token, token_hash};
 use super::{Ctx, ServiceError, ServiceResult};
-use crate::db::sessions::{self, Method, NewSession};
+use crate::db::sessions::{self, NewSession};
 use crate::db::users;
+use crate::domain::account::SignInMethod as Method;
 use crate::domain::caller::Caller;
 use crate::domain::ids::UserId;
 use chrono::{DateTime, Duration, Utc};

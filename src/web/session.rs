@@ -11,7 +11,7 @@
 use super::run;
 use super::views::error_page;
 use crate::authz::{Object, Permission};
-use crate::db::sessions::Method;
+use crate::domain::account::SignInMethod as Method;
 use crate::domain::caller::Caller;
 use crate::domain::ids::UserId;
 use crate::domain::text::Text;

@@ -288,6 +288,14 @@ async fn working_rows_are_purged_after_the_retention_period_and_recent_ones_kept
     use endring::mail::worker::deliver_due;
     let app = TestApp::spawn(backend).await;
     waiting_for_the_cab(&app).await;
+    // A web session, and a password reset link (made when its email is sent).
+    let rita = app.user("retention-rita", &[]).await;
+    let _signed_in = crate::pages::sign_in(&app, &rita).await;
+    let reset = format!("/api/v1/users/{}/password-reset", rita.id);
+    assert_eq!(
+        app.post_status(&reset, &app.admin, serde_json::json!({})).await.0,
+        reqwest::StatusCode::ACCEPTED
+    );
     let folder = tempfile::tempdir().unwrap();
     let config = endring::config::Config { mail_dir: folder.path().to_owned(), ..Default::default() };
     let files = Transport::from_config(&config).unwrap();
@@ -311,6 +319,7 @@ async fn working_rows_are_purged_after_the_retention_period_and_recent_ones_kept
     let purged = purge(&app).await.unwrap();
     assert_eq!(purged.notices, sent, "every notice sent 98 days ago is gone");
     assert_eq!(purged.vote_links as i64, links, "every vote link expired long ago is gone");
+    assert_eq!((purged.sessions, purged.reset_links), (1, 1), "the expired session and reset link are gone");
     let (after, links) = stored_rows(&app).await;
     assert_eq!(after, vec![("sent".to_owned(), recent as i64)], "the recent notices stay");
     assert_eq!(links, 0);

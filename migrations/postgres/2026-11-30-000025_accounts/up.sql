@@ -16,6 +16,8 @@ CREATE TABLE sessions (
     id_token TEXT
 );
 CREATE INDEX sessions_user ON sessions (user_id, expires_at);
+-- the purge of expired sessions
+CREATE INDEX sessions_expires ON sessions (expires_at);
 
 -- Password reset links: single use, time-limited, stored hashed.
 CREATE TABLE password_resets (
@@ -29,6 +31,7 @@ CREATE TABLE password_resets (
     sent_by INTEGER REFERENCES users (id)
 );
 CREATE INDEX password_resets_user ON password_resets (user_id, created_at);
+CREATE INDEX password_resets_expires ON password_resets (expires_at);
 
 -- The identity provider's subject (issuer and sub) of a user who signed in with it.
 ALTER TABLE users ADD COLUMN oidc_subject TEXT;

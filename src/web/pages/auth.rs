@@ -2,7 +2,7 @@
 //! password by an emailed link.
 
 use super::{html, safe_next, see_other};
-use crate::db::sessions::Method;
+use crate::domain::account::SignInMethod as Method;
 use crate::domain::text::Text;
 use crate::i18n::{arg, Lang};
 use crate::services::{accounts, auth, oidc, Ctx, ServiceError};
