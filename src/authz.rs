@@ -60,6 +60,8 @@ text_enum! {
         FollowAll = "follow_all",
         /// Revoke a calendar feed: its owner.
         ManageFeed = "manage_feed",
+        /// See and end one's own web sessions and API tokens: their owner.
+        ManageOwnAccess = "manage_own_access",
         /// Set when the CAB meets, its cut-off and what a holiday does.
         ConfigureCab = "configure_cab",
         /// Name a delegate for someone's vote: one's own (voters), anyone's (admins).

@@ -327,8 +327,15 @@ impl Config {
             ));
         }
         if let Some(issuer) = &self.oidc_issuer {
-            if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
-                return invalid(format!("oidc_issuer `{issuer}` must be an http(s) address"));
+            // Over plain HTTP anyone on the way could swap the provider's keys and forge
+            // ID tokens: https, but for a provider on this machine (tests, development).
+            let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"]
+                .iter()
+                .any(|host| issuer.starts_with(host));
+            if !(issuer.starts_with("https://") || loopback) {
+                return invalid(format!(
+                    "oidc_issuer `{issuer}` must be an https address (http only for a provider on this machine)"
+                ));
             }
             if self.oidc_client_id.is_none() {
                 return invalid("oidc_issuer is set: set oidc_client_id too".into());
@@ -426,6 +433,48 @@ mod tests {
         assert_eq!(config.database_url, "sqlite://endring.db");
         assert_eq!(config.bind, "127.0.0.1:8080");
         assert_eq!(config.timezone, "Europe/Oslo");
+    }
+
+    #[test]
+    fn identity_provider_settings_come_from_the_environment_and_the_file_and_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("endring.toml");
+        std::fs::write(
+            &file,
+            "[oidc_roles]\ncab_member = [\"grp-cab\"]\nservice_desk = [\"grp-desk\", \"grp-it\"]\n",
+        )
+        .unwrap();
+        let secret = dir.path().join("secret");
+        std::fs::write(&secret, "s3cret\n").unwrap();
+        let vars = env(&[
+            ("ENDRING_OIDC_ISSUER", "https://login.example.no/tenant/v2.0"),
+            ("ENDRING_OIDC_CLIENT_ID", "endring"),
+            ("ENDRING_OIDC_CLIENT_SECRET_FILE", secret.to_str().unwrap()),
+            ("ENDRING_OIDC_SCOPES", "email profile, groups"),
+            ("ENDRING_OIDC_ALLOWED_DOMAINS", "kommune.no,skole.kommune.no"),
+            ("ENDRING_PASSWORD_SIGN_IN", "false"),
+            ("ENDRING_BREAK_GLASS_ACCOUNTS", "admin@localhost.localdomain"),
+        ]);
+        let config = Config::from_sources(Some(&file), &vars).unwrap();
+        assert_eq!(config.oidc_scopes, ["email", "profile", "groups"]);
+        assert_eq!(config.oidc_allowed_domains, ["kommune.no", "skole.kommune.no"]);
+        assert_eq!(config.oidc_secret().unwrap().as_deref(), Some("s3cret"));
+        assert_eq!(config.oidc_roles[&crate::domain::role::Role::ServiceDesk], ["grp-desk", "grp-it"]);
+        assert!(
+            config.password_allowed("ADMIN@localhost.localdomain")
+                && !config.password_allowed("kari@kommune.no")
+        );
+        // Plain http only for a provider on this machine; no client id; passwords off
+        // with no provider: each refused, named.
+        let refused =
+            |pairs: &[(&str, &str)]| Config::from_sources(None, &env(pairs)).unwrap_err().to_string();
+        let http =
+            refused(&[("ENDRING_OIDC_ISSUER", "http://login.example.no"), ("ENDRING_OIDC_CLIENT_ID", "e")]);
+        assert!(http.contains("https"), "{http}");
+        let local = [("ENDRING_OIDC_ISSUER", "http://127.0.0.1:4000"), ("ENDRING_OIDC_CLIENT_ID", "e")];
+        assert!(Config::from_sources(None, &env(&local)).is_ok());
+        assert!(refused(&[("ENDRING_OIDC_ISSUER", "https://login.example.no")]).contains("oidc_client_id"));
+        assert!(refused(&[("ENDRING_PASSWORD_SIGN_IN", "false")]).contains("oidc_issuer"));
     }
 
     #[test]

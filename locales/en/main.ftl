@@ -908,7 +908,6 @@ sessions-address = Address
 sessions-method = Signed in with
 sessions-method-password = Password
 sessions-method-oidc = Identity provider
-sessions-method-reset = Password reset link
 sessions-started = Signed in
 sessions-last-used = Last used
 sessions-this = This browser
@@ -999,3 +998,10 @@ admin-reactivated = The account is active again; it signs in as before.
 admin-reset-sent = A link to set a new password is on its way to { $email }.
 
 profile-no-password = You sign in with the organisation's identity provider, so you have no password here to change.
+
+msg-oidc-taken = The account { $email } here is kept apart from the identity provider (it is linked to another identity, or it is an emergency account). Ask an administrator.
+
+forbidden-manage_own_access = Only its owner may end a session or revoke a token.
+event-sign_in = Signed in with a password
+event-sign_out = Signed out
+event-end_session = Signed out a browser elsewhere

@@ -908,7 +908,6 @@ sessions-address = Adresse
 sessions-method = Logget inn med
 sessions-method-password = Passord
 sessions-method-oidc = Identitetstjeneste
-sessions-method-reset = Lenke for nytt passord
 sessions-started = Logget inn
 sessions-last-used = Sist brukt
 sessions-this = Denne nettleseren
@@ -999,3 +998,10 @@ admin-reactivated = Kontoen er aktiv igjen og logger inn som før.
 admin-reset-sent = En lenke for å velge nytt passord er på vei til { $email }.
 
 profile-no-password = Du logger inn med virksomhetens identitetstjeneste, så du har ikke noe passord her å bytte.
+
+msg-oidc-taken = Kontoen { $email } her holdes atskilt fra identitetstjenesten (den er koblet til en annen identitet, eller den er en nødkonto). Spør en administrator.
+
+forbidden-manage_own_access = Bare eieren kan logge ut en økt eller trekke tilbake en nøkkel.
+event-sign_in = Logget inn med passord
+event-sign_out = Logget ut
+event-end_session = Logget ut en nettleser et annet sted

@@ -229,6 +229,16 @@ impl Db {
         self.read(|conn| work(conn).map_err(DbError::from))
     }
 
+    /// A small write that needs no order with other writes (a session's last use): it
+    /// does not take the audit chain's head row, so on PostgreSQL it waits for no other
+    /// writer; on SQLite its first statement, a write, takes the database's lock as any
+    /// write does (waiting up to `busy_timeout`).
+    pub fn write_unordered<T>(&self, work: impl FnOnce(&mut DbConn) -> QueryResult<T>) -> Result<T, DbError> {
+        let mut pooled = self.conn()?;
+        let conn: &mut DbConn = &mut pooled;
+        conn.transaction(|conn| work(conn).map_err(DbError::from))
+    }
+
     /// A unit of work that writes. Its first statement takes the write lock: the update of
     /// the audit chain's head row. On PostgreSQL that row lock serialises writers (and so
     /// the hash chain and per-change decisions); on SQLite a write as first statement

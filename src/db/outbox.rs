@@ -17,17 +17,36 @@ pub struct NewNotice<'a> {
 }
 
 pub fn insert(conn: &mut DbConn, notice: &NewNotice<'_>, now: DateTime<Utc>) -> QueryResult<()> {
-    diesel::insert_into(outbox::table)
-        .values((
-            outbox::kind.eq(notice.kind),
-            outbox::change_id.eq(notice.change_id),
-            outbox::recipient_id.eq(notice.recipient_id),
-            outbox::recipient_email.eq(notice.recipient_email),
-            outbox::payload.eq(notice.payload),
-            outbox::next_attempt_at.eq(to_naive(now)),
-            outbox::created_at.eq(to_naive(now)),
-        ))
-        .execute(conn)?;
+    insert_many(conn, std::slice::from_ref(notice), now)
+}
+
+/// Rows one insert statement carries (7 parameters each, well inside SQLite's limit).
+const INSERT_BATCH: usize = 1000;
+
+/// Inserts `notices` in as few statements as the batch size allows.
+pub fn insert_many(conn: &mut DbConn, notices: &[NewNotice<'_>], now: DateTime<Utc>) -> QueryResult<()> {
+    let at = to_naive(now);
+    for batch in notices.chunks(INSERT_BATCH) {
+        let rows: Vec<_> = batch
+            .iter()
+            .map(|notice| {
+                (
+                    outbox::kind.eq(notice.kind),
+                    outbox::change_id.eq(notice.change_id),
+                    outbox::recipient_id.eq(notice.recipient_id),
+                    outbox::recipient_email.eq(notice.recipient_email),
+                    outbox::payload.eq(notice.payload),
+                    outbox::next_attempt_at.eq(at),
+                    outbox::created_at.eq(at),
+                )
+            })
+            .collect();
+        // One statement per batch; diesel writes multi-row inserts per backend only.
+        match conn {
+            DbConn::Sqlite(conn) => diesel::insert_into(outbox::table).values(rows).execute(conn)?,
+            DbConn::Pg(conn) => diesel::insert_into(outbox::table).values(rows).execute(conn)?,
+        };
+    }
     Ok(())
 }
 
@@ -284,12 +303,9 @@ pub fn delete(conn: &mut DbConn, ids: &[i32]) -> QueryResult<usize> {
     diesel::delete(outbox::table.filter(outbox::id.eq_any(ids))).execute(conn)
 }
 
-/// Drops the notices not yet sent to `user` (deactivated: they get no more); how many.
+/// Drops the notices not sent to `user`, failed ones too (deactivated: they get no more,
+/// and a retry must not send one); how many.
 pub fn drop_pending_for(conn: &mut DbConn, user: UserId) -> QueryResult<usize> {
-    diesel::delete(
-        outbox::table
-            .filter(outbox::status.eq_any(["pending", "sending"]))
-            .filter(outbox::recipient_id.eq(user.0)),
-    )
-    .execute(conn)
+    diesel::delete(outbox::table.filter(outbox::status.ne("sent")).filter(outbox::recipient_id.eq(user.0)))
+        .execute(conn)
 }

@@ -134,3 +134,8 @@ pub fn expired_before(conn: &mut DbConn, before: DateTime<Utc>, limit: i64) -> Q
 pub fn delete_ids(conn: &mut DbConn, ids: &[i32]) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::id.eq_any(ids))).execute(conn)
 }
+
+/// Whose session `id` is.
+pub fn owner(conn: &mut DbConn, id: i32) -> QueryResult<Option<UserId>> {
+    Ok(sessions::table.find(id).select(sessions::user_id).first::<i32>(conn).optional()?.map(UserId))
+}

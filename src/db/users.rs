@@ -192,12 +192,23 @@ pub fn by_subject(conn: &mut DbConn, subject: &str) -> QueryResult<Option<(UserI
         .map(|(id, active)| (UserId(id), active)))
 }
 
-/// Links `id` to the identity provider's `subject`, and keeps their name as it says.
-pub fn link_subject(conn: &mut DbConn, id: UserId, subject: &str, name: &str) -> QueryResult<()> {
-    diesel::update(users::table.find(id.0))
-        .set((users::oidc_subject.eq(subject), users::name.eq(name)))
-        .execute(conn)?;
+/// Links `id` to the identity provider's `subject`, and keeps their name as it says (when
+/// it says one).
+pub fn link_subject(conn: &mut DbConn, id: UserId, subject: &str, name: Option<&str>) -> QueryResult<()> {
+    diesel::update(users::table.find(id.0)).set(users::oidc_subject.eq(subject)).execute(conn)?;
+    if let Some(name) = name {
+        diesel::update(users::table.find(id.0)).set(users::name.eq(name)).execute(conn)?;
+    }
     Ok(())
+}
+
+/// Gives `id` the address `email` unless another user has it; whether it did.
+pub fn set_email_if_free(conn: &mut DbConn, id: UserId, email: &str) -> QueryResult<bool> {
+    if id_by_email(conn, email)?.is_some_and(|holder| holder != id) {
+        return Ok(false);
+    }
+    diesel::update(users::table.find(id.0)).set(users::email.eq(email)).execute(conn)?;
+    Ok(true)
 }
 
 pub fn id_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserId>> {
@@ -365,4 +376,9 @@ pub fn tokens_of(
 pub fn delete_token_of(conn: &mut DbConn, user: UserId, id: i32) -> QueryResult<usize> {
     diesel::delete(api_tokens::table.filter(api_tokens::id.eq(id)).filter(api_tokens::user_id.eq(user.0)))
         .execute(conn)
+}
+
+/// Whose API token `id` is.
+pub fn token_owner_by_id(conn: &mut DbConn, id: i32) -> QueryResult<Option<UserId>> {
+    Ok(api_tokens::table.find(id).select(api_tokens::user_id).first::<i32>(conn).optional()?.map(UserId))
 }

@@ -10,8 +10,6 @@ text_enum! {
         Password = "password",
         /// With the organisation's identity provider (OpenID Connect).
         Oidc = "oidc",
-        /// By following a password reset link.
-        Reset = "reset",
     }
 }
 

@@ -69,9 +69,9 @@ pub fn deactivate(ctx: &Ctx, actor: Option<&Caller>, id: UserId) -> ServiceResul
         let pending = changes::pending_of_implementer(conn, id, FLAGGED_LIMIT)?;
         let managers = users::holding_any(conn, &[Role::ChangeManager])?;
         let comment = format!("{} <{}>", account.name, account.email);
-        for change in &pending {
-            super::notices::queue(conn, "implementer_deactivated", change, &managers, Some(&comment), now)?;
-        }
+        let about: Vec<(&crate::domain::change::Change, Option<&str>)> =
+            pending.iter().map(|change| (change, Some(comment.as_str()))).collect();
+        super::notices::queue_each(conn, "implementer_deactivated", &about, &managers, now)?;
         let flagged: Vec<String> = pending.iter().map(|c| c.id.reference()).collect();
         let payload = serde_json::json!({
             "user_id": id, "email": account.email, "notices_dropped": dropped, "flagged_changes": flagged,
@@ -134,12 +134,16 @@ pub fn request_reset(ctx: &Ctx, email: &str, address: &str) -> ServiceResult<()>
     };
     ctx.sign_in.check(&email, address)?;
     let now = ctx.clock.now();
-    let account = ctx.db.query(|conn| users::account_by_email(conn, &email))?;
-    let Some(account) = account.filter(|a| a.active && a.password) else { return Ok(()) };
+    let allowed = ctx.config.password_allowed(&email);
+    // The same shape of work for every address (a write that looks the account up), so
+    // the time taken does not tell who has an account.
     ctx.db.write(|conn| {
-        queue_reset(conn, &account, None, now)?;
-        let payload = serde_json::json!({ "user_id": account.id, "email": account.email });
-        record(conn, Event::general(None, "request_password_reset", payload), now)?;
+        let account = users::account_by_email(conn, &email)?;
+        if let Some(account) = account.filter(|a| a.active && a.password && allowed) {
+            queue_reset(conn, &account, None, now)?;
+            let payload = serde_json::json!({ "user_id": account.id, "email": account.email });
+            record(conn, Event::general(None, "request_password_reset", payload), now)?;
+        }
         Ok(())
     })
 }
@@ -211,9 +215,13 @@ pub fn complete_reset(ctx: &Ctx, token: &str, new: &str, confirm: &str) -> Servi
         errors.add("confirm_password", Message::new("msg-password-mismatch"));
     }
     errors.finish(|| ())?;
-    let hash = super::users::hash_password(new)?;
     let now = ctx.clock.now();
     let token_hash = super::auth::token_hash(token);
+    // Hashing a password is costly: only for a link that works (checked again below).
+    if ctx.db.query(|conn| crate::db::password_resets::valid(conn, &token_hash, now))?.is_none() {
+        return Err(ServiceError::Conflict(Message::new("msg-reset-link-spent")));
+    }
+    let hash = super::users::hash_password(new)?;
     ctx.db.write(|conn| {
         let Some((user, email)) = crate::db::password_resets::valid(conn, &token_hash, now)? else {
             return Err(ServiceError::Conflict(Message::new("msg-reset-link-spent")));
@@ -265,7 +273,9 @@ pub fn list(ctx: &Ctx, caller: &Caller, search: &str) -> ServiceResult<Vec<Accou
         .collect())
 }
 
-/// Whether the caller has a local password (else they sign in with the identity provider).
+/// Whether the caller has a local password they may use (else they sign in with the
+/// identity provider).
 pub fn has_password(ctx: &Ctx, caller: &Caller) -> ServiceResult<bool> {
-    Ok(ctx.db.query(|conn| users::accounts(conn, &[caller.id]))?.pop().is_some_and(|a| a.password))
+    let account = ctx.db.query(|conn| users::accounts(conn, &[caller.id]))?.pop();
+    Ok(account.is_some_and(|a| a.password && ctx.config.password_allowed(&a.email)))
 }

@@ -83,8 +83,9 @@ pub fn trail(conn: &mut DbConn, change: &Change) -> ServiceResult<Vec<EventView>
     let mut ids: Vec<UserId> = events.iter().filter_map(|e| e.actor_id.map(UserId)).collect();
     ids.sort();
     ids.dedup();
+    // Every actor by name, deactivated ones too: the trail is history.
     let names: std::collections::BTreeMap<i32, String> =
-        crate::db::users::callers(conn, &ids)?.into_iter().map(|c| (c.id.0, c.name)).collect();
+        crate::db::users::names(conn, &ids)?.into_iter().map(|(id, name)| (id.0, name)).collect();
     for event in &mut events {
         event.actor = event.actor_id.and_then(|id| names.get(&id).cloned());
     }

@@ -2,6 +2,7 @@
 //! sign-in attempts are rate-limited per email and per client address.
 
 use super::{Ctx, ServiceError, ServiceResult};
+use crate::authz::{Object, Permission};
 use crate::db::users;
 use crate::domain::caller::Caller;
 use crate::domain::ids::UserId;
@@ -107,6 +108,11 @@ pub fn sign_in(ctx: &Ctx, email: &str, password: &str, address: &str) -> Service
         super::users::hash_password(password)?;
         return Err(REFUSED);
     };
+    if user.password_hash.is_empty() {
+        // No password (signs in with the identity provider): the same time as a check.
+        super::users::hash_password(password)?;
+        return Err(REFUSED);
+    }
     if password_matches(&user.password_hash, password) {
         Ok(SignedIn { user: user.id })
     } else {
@@ -139,6 +145,7 @@ pub struct TokenView {
 
 /// The caller's live API tokens.
 pub fn tokens(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<TokenView>> {
+    ctx.require(caller, Permission::ManageOwnAccess, &Object::owned_by(caller.id))?;
     let now = ctx.clock.now();
     let rows = ctx.db.query(|conn| users::tokens_of(conn, caller.id, now))?;
     Ok(rows
@@ -155,10 +162,11 @@ pub fn tokens(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<TokenView>> {
 pub fn revoke_token(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<()> {
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
-        if users::delete_token_of(conn, caller.id, id)? == 0 {
-            return Err(ServiceError::NotFound(format!("you have no API token {id}")));
-        }
-        let payload = serde_json::json!({ "user_id": caller.id, "token_id": id });
+        let owner = users::token_owner_by_id(conn, id)?
+            .ok_or_else(|| ServiceError::NotFound(format!("there is no API token {id}")))?;
+        ctx.require(caller, Permission::ManageOwnAccess, &Object::owned_by(owner))?;
+        users::delete_token_of(conn, owner, id)?;
+        let payload = serde_json::json!({ "user_id": owner, "token_id": id });
         super::audit::record(
             conn,
             super::audit::Event::general(Some(caller.id), "revoke_token", payload),

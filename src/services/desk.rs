@@ -72,7 +72,8 @@ pub fn view(ctx: &Ctx, caller: &Caller, query: Option<&str>) -> ServiceResult<Ve
             .map(|c| (CiId(c.id), format!("{} ({})", c.name, c.kind)))
             .collect();
         let people: Vec<UserId> = found.iter().filter_map(|c| c.implementer_id).collect();
-        let implementers = users::callers(conn, &people)?;
+        // Active or not: the desk names who was to do it even after they left.
+        let implementers = users::accounts(conn, &people)?;
         let answers = changes::risk_answers_of(conn, &ids)?;
         let mut items = Vec::new();
         for change in found {

@@ -272,8 +272,9 @@ fn with_agenda(ctx: &Ctx, conn: &mut DbConn, meeting: Meeting) -> ServiceResult<
     let names = crate::db::users::names(conn, &people)?;
     let person =
         |id: UserId| super::change_view::Person::named(id, names.get(&id).cloned().unwrap_or_default());
+    // Who attended, deactivated since or not (marked).
     let attendees =
-        crate::db::users::callers(conn, &present)?.iter().map(super::change_view::Person::from).collect();
+        crate::db::users::accounts(conn, &present)?.iter().map(super::change_view::Person::from).collect();
     let stand_ins = stand_in_rows
         .iter()
         .map(|(member, delegate)| StandIn {

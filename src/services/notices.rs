@@ -75,17 +75,44 @@ fn insert_for(
     recipients: &[Caller],
     now: DateTime<Utc>,
 ) -> diesel::QueryResult<()> {
-    for person in recipients {
-        let notice = NewNotice {
+    let notices: Vec<NewNotice> = recipients
+        .iter()
+        .map(|person| NewNotice {
             kind,
             change_id: Some(change.id.0),
             recipient_id: Some(person.id.0),
             recipient_email: &person.email,
             payload,
-        };
-        outbox::insert(conn, &notice, now)?;
-    }
-    Ok(())
+        })
+        .collect();
+    outbox::insert_many(conn, &notices, now)
+}
+
+/// Queues a notice of `kind` about each of `changes` (with its comment) for each of
+/// `recipients`, in as few inserts as the batch size allows.
+pub fn queue_each(
+    conn: &mut DbConn,
+    kind: &str,
+    changes: &[(&Change, Option<&str>)],
+    recipients: &[Caller],
+    now: DateTime<Utc>,
+) -> diesel::QueryResult<()> {
+    let payloads: Vec<String> =
+        changes.iter().map(|(change, comment)| facts(change, *comment).to_string()).collect();
+    let notices: Vec<NewNotice> = changes
+        .iter()
+        .zip(&payloads)
+        .flat_map(|((change, _), payload)| {
+            recipients.iter().map(move |person| NewNotice {
+                kind,
+                change_id: Some(change.id.0),
+                recipient_id: Some(person.id.0),
+                recipient_email: &person.email,
+                payload,
+            })
+        })
+        .collect();
+    outbox::insert_many(conn, &notices, now)
 }
 
 /// Queues the notices that moving `change` from `from` to its current state announces.

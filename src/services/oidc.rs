@@ -12,6 +12,7 @@ use super::{Ctx, ServiceError, ServiceResult};
 use crate::db::users;
 use crate::domain::account::SignInMethod as Method;
 use crate::domain::caller::Caller;
+use crate::domain::ids::UserId;
 use crate::domain::role::Role;
 use crate::domain::validation::Message;
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,8 +23,10 @@ pub struct Identity {
     /// `<issuer>|<sub>`: stable at the provider, unlike the email.
     pub subject: String,
     pub email: String,
-    pub name: String,
-    pub groups: Vec<String>,
+    /// None when the token names no one (the account keeps its name).
+    pub name: Option<String>,
+    /// None when the token carries no groups claim (the roles stay as they are).
+    pub groups: Option<Vec<String>>,
 }
 
 /// The roles `groups` give under `mapping`, and the roles the mapping governs.
@@ -47,13 +50,35 @@ pub fn domain_allowed(allowed: &[String], email: &str) -> bool {
         || allowed.iter().any(|a| a.trim().trim_start_matches('@').eq_ignore_ascii_case(domain))
 }
 
+/// The account a subject signs in to: the one linked to it, else (the first time) the one
+/// with its email — unless that one is linked to another subject of the provider or is a
+/// break-glass account, which no directory identity may take over. None: make one.
+fn account_for(
+    ctx: &Ctx,
+    conn: &mut crate::db::DbConn,
+    identity: &Identity,
+) -> ServiceResult<Option<(UserId, bool)>> {
+    if let Some(linked) = users::by_subject(conn, &identity.subject)? {
+        return Ok(Some(linked));
+    }
+    let Some(account) = users::account_by_email(conn, &identity.email)? else { return Ok(None) };
+    let break_glass =
+        ctx.config.break_glass_accounts.iter().any(|a| a.trim().eq_ignore_ascii_case(&account.email));
+    if account.oidc || break_glass {
+        return Err(ServiceError::Conflict(Message::new("msg-oidc-taken").arg("email", &account.email)));
+    }
+    Ok(Some((account.id, account.active)))
+}
+
 /// Signs `identity` in: the account made or found, its roles set from its groups, the
-/// sign-in audited, a session started. The session's token and the user.
+/// sign-in audited, a session started (and the browser's `previous` one ended). The
+/// session's token and the user.
 pub fn sign_in(
     ctx: &Ctx,
     identity: &Identity,
     client: &Client,
     id_token: &str,
+    previous: Option<&str>,
 ) -> ServiceResult<(String, Caller)> {
     if !domain_allowed(&ctx.config.oidc_allowed_domains, &identity.email) {
         return Err(ServiceError::Conflict(Message::new("msg-oidc-domain").arg("email", &identity.email)));
@@ -61,45 +86,57 @@ pub fn sign_in(
     let now = ctx.clock.now();
     let token = super::auth::random_token();
     let hash = super::auth::token_hash(&token);
-    let (given, governed) = roles_from_groups(&ctx.config.oidc_roles, &identity.groups);
+    let previous = previous.map(super::auth::token_hash);
     ctx.db.write(|conn| {
-        let linked = users::by_subject(conn, &identity.subject)?;
-        let found = match linked {
-            Some(found) => Some(found),
-            None => users::account_by_email(conn, &identity.email)?.map(|a| (a.id, a.active)),
-        };
-        let (id, created) = match found {
-            Some((_, false)) => {
-                return Err(ServiceError::Conflict(Message::new("msg-oidc-deactivated")));
-            }
+        let (id, created) = match account_for(ctx, conn, identity)? {
+            Some((_, false)) => return Err(ServiceError::Conflict(Message::new("msg-oidc-deactivated"))),
             Some((id, true)) => (id, false),
             // Made just in time: no password (one signs in with the provider).
-            None => (users::insert(conn, &identity.email, &identity.name, "", &BTreeSet::new(), now)?, true),
+            None => {
+                let name = identity.name.as_deref().unwrap_or(&identity.email);
+                (users::insert(conn, &identity.email, name, "", &BTreeSet::new(), now)?, true)
+            }
         };
-        users::link_subject(conn, id, &identity.subject, &identity.name)?;
-        let held = users::caller(conn, id)?.map(|c| c.roles).unwrap_or_default();
-        let kept = held.iter().filter(|r| !governed.contains(r)).copied();
-        let roles: BTreeSet<Role> =
-            kept.chain(given.iter().copied()).filter(|r| *r != Role::Requester).collect();
-        let added: Vec<&str> = roles.iter().filter(|r| !held.contains(r)).map(|r| r.as_str()).collect();
-        let removed: Vec<&str> = held
-            .iter()
-            .filter(|r| **r != Role::Requester && !roles.contains(r))
-            .map(|r| r.as_str())
-            .collect();
-        if !added.is_empty() || !removed.is_empty() {
-            users::set_roles(conn, id, &roles)?;
-        }
+        users::link_subject(conn, id, &identity.subject, identity.name.as_deref())?;
+        // The directory's address wins when no one else here has it.
+        let email_kept = users::set_email_if_free(conn, id, &identity.email)?;
+        let (added, removed) = match &identity.groups {
+            Some(groups) => apply_groups(ctx, conn, id, groups)?,
+            None => (Vec::new(), Vec::new()),
+        };
         let payload = serde_json::json!({
             "user_id": id, "email": identity.email, "created": created, "groups": identity.groups,
-            "roles_added": added, "roles_removed": removed,
+            "roles_added": added, "roles_removed": removed, "email_updated": email_kept,
         });
         record(conn, Event::general(Some(id), "oidc_sign_in", payload), now)?;
+        if let Some(previous) = &previous {
+            crate::db::sessions::delete(conn, previous)?;
+        }
         super::sessions::start_in(conn, id, client, Method::Oidc, Some(id_token), &hash, now)?;
         let caller =
             users::caller(conn, id)?.ok_or_else(|| ServiceError::NotFound(format!("user {}", id.0)))?;
         Ok((token.clone(), caller))
     })
+}
+
+/// Sets the roles `[oidc_roles]` governs from `groups`; the roles added and removed.
+fn apply_groups(
+    ctx: &Ctx,
+    conn: &mut crate::db::DbConn,
+    id: UserId,
+    groups: &[String],
+) -> ServiceResult<(Vec<&'static str>, Vec<&'static str>)> {
+    let (given, governed) = roles_from_groups(&ctx.config.oidc_roles, groups);
+    let held = users::caller(conn, id)?.map(|c| c.roles).unwrap_or_default();
+    let kept = held.iter().filter(|r| !governed.contains(r)).copied();
+    let roles: BTreeSet<Role> = kept.chain(given.iter().copied()).filter(|r| *r != Role::Requester).collect();
+    let added: Vec<&str> = roles.iter().filter(|r| !held.contains(r)).map(|r| r.as_str()).collect();
+    let removed: Vec<&str> =
+        held.iter().filter(|r| **r != Role::Requester && !roles.contains(r)).map(|r| r.as_str()).collect();
+    if !added.is_empty() || !removed.is_empty() {
+        users::set_roles(conn, id, &roles)?;
+    }
+    Ok((added, removed))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use super::audit::{record, Event};
 use super::auth::{random_token, token_hash};
 use super::{Ctx, ServiceError, ServiceResult};
+use crate::authz::{Object, Permission};
 use crate::db::sessions::{self, NewSession};
 use crate::db::users;
 use crate::domain::account::SignInMethod as Method;
@@ -34,25 +35,35 @@ impl Client {
     }
 }
 
-/// A new session for `user`; the token for the cookie (only its hash is stored).
-pub fn start(
+/// Signs in with email and password (rate-limited, as `auth::sign_in`): a new session,
+/// the browser's `previous` one ended, the sign-in audited, in one transaction. The token
+/// for the cookie (only its hash is stored).
+pub fn sign_in_with_password(
     ctx: &Ctx,
-    user: UserId,
+    email: &str,
+    password: &str,
     client: &Client,
-    method: Method,
-    id_token: Option<&str>,
+    previous: Option<&str>,
 ) -> ServiceResult<String> {
+    let user = super::auth::sign_in(ctx, email, password, &client.address)?.user;
     let now = ctx.clock.now();
     let token = random_token();
+    let hash = token_hash(&token);
+    let previous = previous.map(token_hash);
     ctx.db.write(|conn| -> ServiceResult<()> {
-        start_in(conn, user, client, method, id_token, &token_hash(&token), now)?;
+        if let Some(previous) = &previous {
+            sessions::delete(conn, previous)?;
+        }
+        let id = start_in(conn, user, client, Method::Password, None, &hash, now)?;
+        let payload = serde_json::json!({ "user_id": user, "session_id": id, "address": client.address });
+        record(conn, Event::general(Some(user), "sign_in", payload), now)?;
         Ok(())
     })?;
     Ok(token)
 }
 
-/// Inserts a session inside a transaction a service already holds (a sign-in by the
-/// identity provider or by a reset link writes its other rows in the same one).
+/// Inserts a session inside a transaction a service already holds (a sign-in writes its
+/// audit event, and the identity provider's the account, in the same one).
 pub(super) fn start_in(
     conn: &mut crate::db::DbConn,
     user: UserId,
@@ -89,20 +100,32 @@ pub fn resolve(ctx: &Ctx, token: &str) -> ServiceResult<Option<(Caller, i32)>> {
     })?;
     let Some((caller, live)) = found else { return Ok(None) };
     if (now - live.last_seen_at).num_seconds() >= TOUCH_SECONDS {
-        ctx.db.write(|conn| -> ServiceResult<()> { Ok(sessions::touch(conn, live.id, now)?) })?;
+        ctx.db.write_unordered(|conn| sessions::touch(conn, live.id, now))?;
     }
     Ok(Some((caller, live.id)))
 }
 
-/// Ends the session `token` (signing out); the identity provider's ID token it was
-/// signed in with, to end the provider's session too.
+/// Ends the session `token` (signing out), audited; the identity provider's ID token it
+/// was signed in with, if any, to end the provider's session too.
 pub fn end(ctx: &Ctx, token: &str) -> ServiceResult<Option<String>> {
     let hash = token_hash(token);
-    Ok(ctx.db.write(|conn| -> ServiceResult<_> { Ok(sessions::delete(conn, &hash)?) })?.flatten())
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| -> ServiceResult<_> {
+        let Some(live) = sessions::live(conn, &hash, now)? else {
+            // Ended or expired already: nothing to end, nothing to record.
+            sessions::delete(conn, &hash)?;
+            return Ok(None);
+        };
+        let id_token = sessions::delete(conn, &hash)?.flatten();
+        let payload = serde_json::json!({ "user_id": live.user, "session_id": live.id });
+        record(conn, Event::general(Some(live.user), "sign_out", payload), now)?;
+        Ok(id_token)
+    })
 }
 
 /// Ends every session of the caller but `keep` (the one asking): "sign out everywhere".
 pub fn end_others(ctx: &Ctx, caller: &Caller, keep: i32) -> ServiceResult<usize> {
+    ctx.require(caller, Permission::ManageOwnAccess, &Object::owned_by(caller.id))?;
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
         let ended = sessions::delete_of_user(conn, caller.id, Some(keep))?;
@@ -114,12 +137,16 @@ pub fn end_others(ctx: &Ctx, caller: &Caller, keep: i32) -> ServiceResult<usize>
 
 /// Ends one of the caller's own sessions (from the profile page's list).
 pub fn end_one(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<()> {
-    let ended =
-        ctx.db.write(|conn| -> ServiceResult<usize> { Ok(sessions::delete_one(conn, caller.id, id)?) })?;
-    if ended == 0 {
-        return Err(ServiceError::NotFound(format!("you have no session {id}")));
-    }
-    Ok(())
+    let now = ctx.clock.now();
+    ctx.db.write(|conn| {
+        let owner = sessions::owner(conn, id)?
+            .ok_or_else(|| ServiceError::NotFound(format!("there is no session {id}")))?;
+        ctx.require(caller, Permission::ManageOwnAccess, &Object::owned_by(owner))?;
+        sessions::delete_one(conn, owner, id)?;
+        let payload = serde_json::json!({ "user_id": owner, "session_id": id });
+        record(conn, Event::general(Some(caller.id), "end_session", payload), now)?;
+        Ok(())
+    })
 }
 
 /// A session as its owner sees it.
@@ -137,6 +164,7 @@ pub struct Listed {
 
 /// The caller's live sessions, the most recently used first.
 pub fn list(ctx: &Ctx, caller: &Caller, current: i32) -> ServiceResult<Vec<Listed>> {
+    ctx.require(caller, Permission::ManageOwnAccess, &Object::owned_by(caller.id))?;
     let now = ctx.clock.now();
     let rows = ctx.db.query(|conn| sessions::of_user(conn, caller.id, now))?;
     Ok(rows

@@ -84,7 +84,9 @@ impl Oidc {
             .build()
             .context("the HTTP client for the identity provider")?;
         Ok(Some(Oidc {
-            issuer: IssuerUrl::new(issuer.trim_end_matches('/').to_owned()).context("oidc_issuer")?,
+            // As written: discovery compares the provider's `issuer` with it character for
+            // character, and some (Auth0) end theirs with a slash.
+            issuer: IssuerUrl::new(issuer.clone()).context("oidc_issuer")?,
             client_id: ClientId::new(config.oidc_client_id.clone().unwrap_or_default()),
             secret: config.oidc_secret()?.map(ClientSecret::new),
             redirect: RedirectUrl::new(format!("{base}/sign-in/oidc/callback")).context("base_url")?,
@@ -189,14 +191,18 @@ impl Oidc {
         use openidconnect::TokenResponse as _;
         let id_token = response.id_token().ok_or_else(|| Failure::Token(anyhow!("no ID token")))?;
         let nonce = Nonce::new(pending.nonce);
-        if let Err(first) = id_token.claims(&client.id_token_verifier(), &nonce) {
-            // A key rotated since the metadata was read: read it again once, then decide.
-            let metadata = self.metadata(true).await.map_err(Failure::Unreachable)?;
-            let again = self.client(metadata);
-            id_token
-                .claims(&again.id_token_verifier(), &nonce)
-                .map_err(|e| Failure::Token(anyhow!("the ID token is not valid: {e} (first: {first})")))?;
-        }
+        use openidconnect::ClaimsVerificationError as Refused;
+        let verified = match id_token.claims(&client.id_token_verifier(), &nonce).map(|_| ()) {
+            // Perhaps a key rotated since the metadata was read: read it again once, then
+            // decide (only for a signature; any other refusal stands).
+            Err(Refused::SignatureVerification(_)) => {
+                let again = self.client(self.metadata(true).await.map_err(Failure::Unreachable)?);
+                let checked = id_token.claims(&again.id_token_verifier(), &nonce).map(|_| ());
+                checked
+            }
+            other => other,
+        };
+        verified.map_err(|e| Failure::Token(anyhow!("the ID token is not valid: {e}")))?;
         let raw = id_token.to_string();
         let claims = payload(&raw).map_err(Failure::Token)?;
         let identity = self.identity(&claims)?;
@@ -210,21 +216,29 @@ impl Oidc {
         if subject.is_empty() {
             return Err(Failure::Token(anyhow!("the ID token has no subject")));
         }
-        if claims.get("email_verified").and_then(|v| v.as_bool()) == Some(false) {
+        // Refused when the provider says the address is not verified (some send the flag
+        // as a string); a provider that sends no flag (Entra ID) vouches for its emails.
+        let unverified = match claims.get("email_verified") {
+            Some(serde_json::Value::Bool(verified)) => !verified,
+            Some(serde_json::Value::String(flag)) => !flag.eq_ignore_ascii_case("true"),
+            _ => false,
+        };
+        if unverified {
             return Err(Failure::NoEmail);
         }
         let email =
             crate::services::users::parse_email(text(&self.email_claim)).map_err(|_| Failure::NoEmail)?;
-        let name = match text("name") {
-            "" => email.clone(),
-            name => name.chars().filter(|c| !c.is_control()).take(200).collect(),
-        };
+        let name = Some(text("name"))
+            .filter(|n| !n.is_empty())
+            .map(|n| n.chars().filter(|c| !c.is_control()).take(200).collect());
+        // An absent claim is not "no groups": the provider left it out (too many groups,
+        // or the scope was not granted), so the roles it governs are left as they are.
         let groups = match claims.get(&self.groups_claim) {
             Some(serde_json::Value::Array(list)) => {
-                list.iter().filter_map(|g| g.as_str()).map(str::to_owned).collect()
+                Some(list.iter().filter_map(|g| g.as_str()).map(str::to_owned).collect())
             }
-            Some(serde_json::Value::String(one)) => vec![one.clone()],
-            _ => Vec::new(),
+            Some(serde_json::Value::String(one)) => Some(vec![one.clone()]),
+            _ => None,
         };
         Ok(Identity { subject: format!("{}|{subject}", self.issuer.as_str()), email, name, groups })
     }

@@ -11,9 +11,7 @@
 use super::run;
 use super::views::error_page;
 use crate::authz::{Object, Permission};
-use crate::domain::account::SignInMethod as Method;
 use crate::domain::caller::Caller;
-use crate::domain::ids::UserId;
 use crate::domain::text::Text;
 use crate::domain::validation::FieldError;
 use crate::i18n::Lang;
@@ -68,19 +66,10 @@ pub fn client(req: &HttpRequest) -> sessions::Client {
     sessions::Client::new(agent, &super::client_address(req))
 }
 
-/// Signs `user` in: a new session row (made by `method`), its token in a renewed cookie
-/// with a new CSRF token.
-pub async fn sign_in(
-    ctx: web::Data<Ctx>,
-    session: &Session,
-    req: &HttpRequest,
-    user: UserId,
-    method: Method,
-    id_token: Option<String>,
-) -> Result<(), ServiceError> {
-    let client = client(req);
-    let token = run(ctx, move |ctx| sessions::start(ctx, user, &client, method, id_token.as_deref())).await?;
-    adopt(session, token)
+/// The session token this browser carries, if any (to end it when another sign-in
+/// replaces it).
+pub fn current_token(session: &Session) -> Option<String> {
+    session.get::<String>(SID).ok().flatten()
 }
 
 /// Puts a session token made by a service into a renewed cookie, with a new CSRF token.

@@ -19,6 +19,7 @@ on_both_backends!(
     a_group_removed_in_the_directory_takes_its_role_away_at_the_next_sign_in,
     tokens_with_the_wrong_audience_issuer_nonce_or_signature_or_expired_are_refused,
     a_forged_state_and_a_replayed_code_are_refused,
+    an_account_linked_to_another_identity_or_kept_for_emergencies_is_not_taken_over,
     an_unknown_domain_and_a_deactivated_account_are_refused,
     signing_out_ends_the_session_at_the_provider_too,
     with_passwords_off_only_break_glass_accounts_use_one,
@@ -318,21 +319,58 @@ async fn a_forged_state_and_a_replayed_code_are_refused(backend: Backend) {
     // The state was used up by that attempt: the genuine callback now fails too.
     assert_eq!(browser_a.get(&back).send().await.unwrap().status(), StatusCode::BAD_REQUEST);
 
-    // A code used once, replayed by another browser that started its own sign-in (its
-    // state matches, so the provider's refusal of the used code is what stops it).
-    let browser_b = browser();
+    // A code used once, replayed with the very cookie the browser had before its callback
+    // (so the state and PKCE verifier match): only the code's reuse differs, and the
+    // provider refuses it.
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let browser_b = Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let good = to_callback(&app, &provider, &browser_b, "ola").await;
+    let at: reqwest::Url = app.address.parse().unwrap();
+    use reqwest::cookie::CookieStore;
+    let before = jar.cookies(&at).expect("the browser's cookies");
     assert_eq!(browser_b.get(&good).send().await.unwrap().status(), StatusCode::SEE_OTHER);
-    let code = good.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
-    let browser_c = browser();
-    let own = to_callback(&app, &provider, &browser_c, "ola").await;
-    let own_code = own.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
-    let replay = own.replace(&own_code, &code);
-    let refused = browser_c.get(&replay).send().await.unwrap();
-    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "the provider refuses a used code");
-    assert!(!signed_in(&app, &browser_c).await);
+    let replayer = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let replayed = replayer.get(&good).header("cookie", before.clone()).send().await.unwrap();
+    assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED, "the provider refuses a used code");
+    let home = replayer.get(format!("{}/", app.address)).header("cookie", before).send().await.unwrap();
+    assert_eq!(home.status(), StatusCode::SEE_OTHER, "no session from the replay");
     // And the first browser's callback, replayed as is, finds no sign-in under way.
     assert_eq!(browser_b.get(&good).send().await.unwrap().status(), StatusCode::BAD_REQUEST);
+    let sessions = app.db.count("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM sessions WHERE method = 'oidc'");
+    assert_eq!(sessions, 1, "the one good sign-in");
+}
+
+async fn an_account_linked_to_another_identity_or_kept_for_emergencies_is_not_taken_over(backend: Backend) {
+    let Some(provider) = Provider::start("oidc_no_takeover").await else { return };
+    let app = endring(backend, &provider, |config| {
+        config.break_glass_accounts = vec!["admin@test.endring.no".into()];
+    })
+    .await;
+    provider.account("kari", "kari@kommune.no", &["grp-change-managers"]).await;
+    assert_eq!(sign_in_as(&app, &provider, &browser(), "kari").await.status(), StatusCode::SEE_OTHER);
+    // Another identity at the provider with the same address (a guest, a recycled one).
+    provider.account("kari-guest", "kari@kommune.no", &[]).await;
+    let guest = browser();
+    let refused = sign_in_as(&app, &provider, &guest, "kari-guest").await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(!signed_in(&app, &guest).await);
+    let linked = app.db.count(&format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM users WHERE email = 'kari@kommune.no' AND oidc_subject = '{}|kari'",
+        provider.issuer
+    ));
+    assert_eq!(linked, 1, "still Kari's, with her roles: {:?}", roles_of(&app, "kari@kommune.no"));
+    // A directory identity with the break-glass account's address.
+    provider.account("mallory", "admin@test.endring.no", &[]).await;
+    let mallory = browser();
+    assert_eq!(sign_in_as(&app, &provider, &mallory, "mallory").await.status(), StatusCode::FORBIDDEN);
+    let untouched =
+        app.db.count("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM users WHERE email = 'admin@test.endring.no' AND oidc_subject IS NULL");
+    assert_eq!(untouched, 1);
+    assert_eq!(roles_of(&app, "admin@test.endring.no"), ["change_manager", "admin"]);
 }
 
 async fn an_unknown_domain_and_a_deactivated_account_are_refused(backend: Backend) {

@@ -277,13 +277,13 @@ async fn the_profile_lists_sessions_and_tokens_and_revokes_a_token(backend: Back
     assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
     let me = app.call(Method::GET, "/api/v1/me", Some(&user), None).await;
     assert_eq!(me.0, StatusCode::UNAUTHORIZED, "the revoked token works no more: {me:?}");
-    // Someone else's token id is no one's to revoke.
+    // Someone else's token is not the viewer's to revoke.
     let other = app.user("odd", &[]).await;
     let theirs = app
         .db
         .count(&format!("SELECT CAST(MAX(id) AS BIGINT) AS n FROM api_tokens WHERE user_id = {}", other.id));
     let refused = post_with(&app, &cookie, "/profile", &format!("/profile/tokens/{theirs}/revoke")).await;
-    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN, "the policy: only its owner");
     assert_eq!(app.call(Method::GET, "/api/v1/me", Some(&other), None).await.0, StatusCode::OK);
 }
 

@@ -11,7 +11,7 @@ CREATE TABLE sessions (
     expires_at TIMESTAMP NOT NULL,
     user_agent TEXT NOT NULL,
     address TEXT NOT NULL,
-    method TEXT NOT NULL CHECK (method IN ('password', 'oidc', 'reset')),
+    method TEXT NOT NULL CHECK (method IN ('password', 'oidc')),
     -- the identity provider's ID token, sent back as id_token_hint when signing out there
     id_token TEXT
 );

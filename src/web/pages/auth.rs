@@ -2,10 +2,9 @@
 //! password by an emailed link.
 
 use super::{html, safe_next, see_other};
-use crate::domain::account::SignInMethod as Method;
 use crate::domain::text::Text;
 use crate::i18n::{arg, Lang};
-use crate::services::{accounts, auth, oidc, Ctx, ServiceError};
+use crate::services::{accounts, oidc, sessions, Ctx, ServiceError};
 use crate::web::extract::Query;
 use crate::web::oidc::{Callback, Failure, Oidc};
 use crate::web::run;
@@ -77,13 +76,15 @@ pub async fn submit(
         let message = lang.t_with("sign-in-passwords-off", &[("provider", provider)]);
         return Ok(page(&ctx, &visitor, StatusCode::FORBIDDEN, &next, &email, Some(&message)));
     }
-    let address = crate::web::client_address(&req);
+    let client = session::client(&req);
+    let previous = session::current_token(&session);
     let attempt = email.clone();
-    match run(ctx.clone(), move |ctx| auth::sign_in(ctx, &attempt, &password, &address)).await {
-        Ok(signed_in) => {
-            session::sign_in(ctx, &session, &req, signed_in.user, Method::Password, None)
-                .await
-                .map_err(|error| PageError::Service { error, lang })?;
+    let signed_in = run(ctx.clone(), move |ctx| {
+        sessions::sign_in_with_password(ctx, &attempt, &password, &client, previous.as_deref())
+    });
+    match signed_in.await {
+        Ok(token) => {
+            session::adopt(&session, token).map_err(|error| PageError::Service { error, lang })?;
             Ok(see_other(&next))
         }
         Err(ServiceError::Unauthenticated(_)) => {
@@ -159,7 +160,10 @@ pub async fn oidc_callback(
             Err(failure) => return Ok(failed(&ctx, &visitor, "/", failure)),
         };
     let client = session::client(&req);
-    let signed_in = run(ctx.clone(), move |ctx| oidc::sign_in(ctx, &identity, &client, &id_token)).await;
+    let previous = session::current_token(&session);
+    let signed_in =
+        run(ctx.clone(), move |ctx| oidc::sign_in(ctx, &identity, &client, &id_token, previous.as_deref()))
+            .await;
     match signed_in {
         Ok((token, _)) => {
             session::adopt(&session, token).map_err(|error| PageError::Service { error, lang })?;
@@ -213,13 +217,7 @@ pub async fn forgot(
     let email = form.get("email").to_owned();
     let address = crate::web::client_address(&req);
     let asked = email.clone();
-    let allowed = ctx.config.password_allowed(email.trim());
-    let result = match allowed {
-        true => run(ctx.clone(), move |ctx| accounts::request_reset(ctx, &asked, &address)).await,
-        // Passwords are off for this address: nothing to reset, and the same answer.
-        false => Ok(()),
-    };
-    match result {
+    match run(ctx.clone(), move |ctx| accounts::request_reset(ctx, &asked, &address)).await {
         Ok(()) => Ok(html(StatusCode::OK, forgot_page(&visitor, true, &Errors::new(lang, Vec::new()), ""))),
         Err(ServiceError::Invalid(errors)) => Ok(html(
             StatusCode::UNPROCESSABLE_ENTITY,

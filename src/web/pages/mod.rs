@@ -102,10 +102,11 @@ pub fn see_other(location: &str) -> HttpResponse {
 }
 
 /// A local path to return to after signing in: `/` followed by path and query characters
-/// only, never `//` (another site), backslashes, whitespace or control characters.
+/// only, never `//` (another site), backslashes, whitespace or control characters, and at
+/// most 1,000 characters (it may wait in the session cookie, which has a size limit).
 pub fn safe_next(next: &str) -> &str {
     let allowed = |c: char| c.is_ascii_alphanumeric() || "/-._~%?&=+:@!$'()*,;".contains(c);
-    if next.starts_with('/') && !next.starts_with("//") && next.chars().all(allowed) {
+    if next.len() <= 1000 && next.starts_with('/') && !next.starts_with("//") && next.chars().all(allowed) {
         next
     } else {
         "/"

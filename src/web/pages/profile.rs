@@ -251,7 +251,7 @@ pub async fn end_other_sessions(
 ) -> Result<HttpResponse, PageError> {
     let (caller, keep) = (viewer.caller.clone(), viewer.session_id);
     let ended = page_run(ctx, viewer.lang, move |ctx| sessions::end_others(ctx, &caller, keep)).await?;
-    viewer.confirm(viewer.lang.t_with("sessions-ended-others", &[("count", crate::i18n::arg(ended as i64))]));
+    viewer.confirm(viewer.lang.t_with("sessions-ended-others", &[("count", crate::i18n::num(ended as i64))]));
     Ok(see_other("/profile#sessions"))
 }
 
