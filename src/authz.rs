@@ -60,6 +60,8 @@ text_enum! {
         FollowAll = "follow_all",
         /// Revoke a calendar feed: its owner.
         ManageFeed = "manage_feed",
+        /// Ask the deployment gate whether a change may be deployed now.
+        Gate = "gate",
         /// See and end one's own web sessions and API tokens: their owner.
         ManageOwnAccess = "manage_own_access",
         /// Set when the CAB meets, its cut-off and what a holiday does.

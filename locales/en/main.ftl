@@ -1005,3 +1005,5 @@ forbidden-manage_own_access = Only its owner may end a session or revoke a token
 event-sign_in = Signed in with a password
 event-sign_out = Signed out
 event-end_session = Signed out a browser elsewhere
+
+forbidden-gate = You may not ask the deployment gate about this change.

@@ -1005,3 +1005,5 @@ forbidden-manage_own_access = Bare eieren kan logge ut en økt eller trekke tilb
 event-sign_in = Logget inn med passord
 event-sign_out = Logget ut
 event-end_session = Logget ut en nettleser et annet sted
+
+forbidden-gate = Du kan ikke spørre utrullingsporten om denne endringen.

@@ -14,6 +14,7 @@ pub mod caller;
 pub mod candidate;
 pub mod change;
 pub mod delegation;
+pub mod gate;
 pub mod ids;
 pub mod incident;
 pub mod lifecycle;

@@ -762,3 +762,40 @@ pub fn list(
         Ok(ChangePage { items: summaries(conn, page)?, total })
     })
 }
+
+/// A window as the gate shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct GateWindow {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// The deployment gate's answer (SPEC §9): whether a pipeline may deploy now, and why.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct GateView {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub allowed: bool,
+    /// Why, in a sentence for a pipeline's log.
+    pub reason: String,
+    /// Why, as a code for a program.
+    pub code: crate::domain::gate::GateReason,
+    pub state: ChangeState,
+    /// The planned window (UTC).
+    pub window: Option<GateWindow>,
+}
+
+/// May a pipeline deploy change `id` now? (Anyone who may read the change may ask.)
+pub fn gate(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<GateView> {
+    let change = ctx.db.read(|conn| load(conn, id))?;
+    ctx.require(caller, Permission::Gate, &Object::change(&change))?;
+    let decided = crate::domain::gate::gate(change.state, change.window(), ctx.clock.now());
+    Ok(GateView {
+        reference: change.id.reference(),
+        allowed: decided.allowed,
+        reason: decided.explain(),
+        code: decided.reason,
+        state: change.state,
+        window: decided.window.map(|w| GateWindow { start: w.start(), end: w.end() }),
+    })
+}

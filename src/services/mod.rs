@@ -169,6 +169,7 @@ pub(crate) fn describe(permission: Permission) -> &'static str {
         Permission::ManageMeetings => "add or cancel CAB meetings (change managers do)",
         Permission::FollowAll => "follow every change in a calendar feed (managers, change managers and admins may)",
         Permission::ManageFeed => "revoke this feed (only its owner may)",
+        Permission::Gate => "ask the deployment gate about this change",
         Permission::ManageOwnAccess => "end this session or token (only its owner may)",
         Permission::ConfigureCab => "change the CAB meeting settings (admins and change managers do)",
         Permission::Delegate => "name a delegate for this vote (CAB members and change managers for themselves, admins for anyone)",

@@ -283,6 +283,7 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
         ("/api/v1/changes/{id}/votes", vec![on(M::POST, changes::vote)]),
         ("/api/v1/changes/{id}/events", vec![on(M::GET, changes::events)]),
         ("/api/v1/changes/{id}/slots", vec![on(M::GET, changes::slots)]),
+        ("/api/v1/changes/{id}/gate", vec![on(M::GET, changes::gate)]),
         ("/api/v1/calendar", vec![on(M::GET, reference::calendar)]),
         ("/api/v1/desk", vec![on(M::GET, reference::desk)]),
         ("/api/v1/messages", vec![on(M::GET, system_messages::list), on(M::POST, system_messages::report)]),

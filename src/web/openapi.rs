@@ -18,7 +18,7 @@ use utoipa::{Modify, OpenApi};
         changes::list, changes::create, changes::get, changes::edit, changes::risk,
         changes::submit, changes::assess, changes::return_to_draft, changes::reschedule,
         changes::start, changes::complete, changes::review, changes::cancel, changes::vote, changes::events, changes::slots,
-        changes::notes, changes::add_note, changes::copy, changes::delete,
+        changes::gate, changes::notes, changes::add_note, changes::copy, changes::delete,
         changes::attachments, changes::attach, changes::attachment,
         changes::link_incident, changes::unlink_incident,
         reference::calendar, reference::desk, reference::report, reference::changes_csv, super::api::outbox::failed, super::api::outbox::retry, reference::list_cis, reference::create_ci, reference::list_templates,

@@ -7,6 +7,7 @@ mod candidates;
 mod helpers;
 
 mod feeds;
+mod gate;
 
 mod accounts;
 mod approvals;

@@ -514,3 +514,17 @@ pub async fn unlink_incident(
     let view = run(ctx, move |ctx| incidents::unlink(ctx, &caller, id, &incident, relation)).await?;
     Ok(with_etag(HttpResponse::Ok(), view))
 }
+
+/// The deployment gate: whether a pipeline may deploy the change now (approved and now in
+/// its window, or in implementation), and why — in words a pipeline's log can show.
+#[utoipa::path(get, path = "/api/v1/changes/{id}/gate", params(("id" = String, Path, description = "number or CHG- reference")),
+    responses((status = 200, body = crate::services::changes::GateView), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn gate(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> ServiceResult<web::Json<crate::services::changes::GateView>> {
+    let id = change_id(&id)?;
+    Ok(web::Json(run(ctx, move |ctx| changes::gate(ctx, &caller, id)).await?))
+}
