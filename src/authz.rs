@@ -16,6 +16,8 @@ use serde::Serialize;
 
 const MODEL: &str = include_str!("../policy/model.conf");
 const POLICY: &str = include_str!("../policy/policy.csv");
+const SCOPE_MODEL: &str = include_str!("../policy/scopes.conf");
+const SCOPE_POLICY: &str = include_str!("../policy/scopes.csv");
 
 text_enum! {
     /// Everything the policy can grant.
@@ -149,6 +151,8 @@ pub struct PolicyError(String);
 
 pub struct Authz {
     enforcer: Enforcer,
+    /// What an API token's scopes let it ask (policy/scopes.csv).
+    scopes: Enforcer,
 }
 
 impl std::fmt::Debug for Authz {
@@ -162,7 +166,12 @@ impl Authz {
         let model = DefaultModel::from_str(MODEL).await.map_err(|e| PolicyError(e.to_string()))?;
         let enforcer =
             Enforcer::new(model, StringAdapter::new(POLICY)).await.map_err(|e| PolicyError(e.to_string()))?;
-        Ok(Authz { enforcer })
+        let scope_model =
+            DefaultModel::from_str(SCOPE_MODEL).await.map_err(|e| PolicyError(e.to_string()))?;
+        let scopes = Enforcer::new(scope_model, StringAdapter::new(SCOPE_POLICY))
+            .await
+            .map_err(|e| PolicyError(e.to_string()))?;
+        Ok(Authz { enforcer, scopes })
     }
 
     /// The roles some policy line grants `permission` to (under some condition): whom to
@@ -181,8 +190,25 @@ impl Authz {
         roles
     }
 
-    /// Whether any role of `caller` is granted `permission` on `object`.
+    /// Whether any role of `caller` is granted `permission` on `object` — and, when the
+    /// caller came with an API token, one of its scopes grants it too.
     pub fn allows(&self, caller: &Caller, permission: Permission, object: &Object) -> bool {
+        self.scope_allows(caller, permission) && self.role_allows(caller, permission, object)
+    }
+
+    /// Whether the caller's token scopes grant `permission` (no token: not limited).
+    fn scope_allows(&self, caller: &Caller, permission: Permission) -> bool {
+        let Some(scopes) = &caller.scopes else { return true };
+        scopes.iter().any(|scope| match self.scopes.enforce((scope.as_str(), permission.as_str())) {
+            Ok(allowed) => allowed,
+            Err(error) => {
+                tracing::error!(%error, %permission, "scope evaluation failed; denying");
+                false
+            }
+        })
+    }
+
+    fn role_allows(&self, caller: &Caller, permission: Permission, object: &Object) -> bool {
         caller.roles.iter().any(|role| {
             let subject = Subject { id: caller.id.0, role: role.as_str() };
             match self.enforcer.enforce((subject, object.clone(), permission.as_str())) {
@@ -210,11 +236,54 @@ mod tests {
             roles,
             language: None,
             timezone: None,
+            scopes: None,
         }
     }
 
     fn on(requester: i32, implementer: i32, state: &'static str) -> Object {
         Object { requester, implementer, state, owner: 0 }
+    }
+
+    #[tokio::test]
+    async fn a_token_does_only_what_its_scopes_and_its_users_roles_both_allow() {
+        use crate::domain::account::Scope;
+        let authz = Authz::load().await.unwrap();
+        let with = |scopes: &[Scope]| Caller {
+            scopes: Some(scopes.iter().copied().collect()),
+            ..caller(5, &[Role::CabMember, Role::ChangeManager])
+        };
+        let deciding = on(1, 2, "authorize");
+        assert!(authz.allows(&with(&[Scope::Write]), Permission::Vote, &deciding));
+        assert!(
+            !authz.allows(&with(&[Scope::Gate]), Permission::Vote, &deciding),
+            "a gate token cannot vote"
+        );
+        assert!(
+            !authz.allows(&with(&[Scope::Read]), Permission::Create, &Object::none()),
+            "a read token cannot write"
+        );
+        assert!(authz.allows(&with(&[Scope::Read]), Permission::Read, &deciding));
+        assert!(authz.allows(&with(&[Scope::Gate]), Permission::Start, &on(1, 2, "scheduled")));
+        assert!(!authz.allows(&with(&[Scope::Incidents]), Permission::Start, &on(1, 2, "scheduled")));
+        assert!(authz.allows(&with(&[Scope::Incidents]), Permission::LinkCaused, &on(1, 2, "implement")));
+        // The scope never grants more than the roles: a plain requester's write token
+        // still cannot assess.
+        let requester = Caller { scopes: Some([Scope::Write].into_iter().collect()), ..caller(9, &[]) };
+        assert!(!authz.allows(&requester, Permission::Assess, &deciding));
+        // No scope at all: nothing.
+        assert!(!authz.allows(&with(&[]), Permission::Read, &deciding));
+    }
+
+    #[tokio::test]
+    async fn every_permission_is_granted_by_some_scope_or_is_for_people_only() {
+        let authz = Authz::load().await.unwrap();
+        let people_only = [Permission::UseVoteLink, Permission::BeImplementer];
+        for permission in Permission::ALL.iter().copied().filter(|p| !people_only.contains(p)) {
+            let granted = crate::domain::account::Scope::ALL
+                .iter()
+                .any(|scope| authz.scopes.enforce((scope.as_str(), permission.as_str())).unwrap_or(false));
+            assert!(granted, "no scope grants {permission}");
+        }
     }
 
     #[tokio::test]

@@ -924,7 +924,7 @@ tokens-none = You have no API tokens.
 tokens-created = Made
 tokens-expires = Expires
 tokens-revoke = Revoke
-tokens-revoke-named = Revoke the token made { $created }
+tokens-revoke-named = Revoke the token { $created }
 token-revoked = The token is revoked: it works no more.
 event-sign_out_everywhere = Signed out everywhere else
 event-change_password = Password changed
@@ -1007,3 +1007,20 @@ event-sign_out = Signed out
 event-end_session = Signed out a browser elsewhere
 
 forbidden-gate = You may not ask the deployment gate about this change.
+
+msg-scopes-none = choose at least one scope
+msg-scopes-more = a token made with a token may have only the scopes of that token
+msg-token-days = must be between 1 and 366 days
+event-create_token = API token made
+field-scopes = Scopes
+field-expires-in-days = Valid for (days)
+
+tokens-hint = For scripts and pipelines: a token does what its scopes allow, and never more than your roles. It is shown once.
+tokens-made = Your new token. Copy it now: it is not shown again.
+tokens-last-used = Last used
+tokens-new = Make a token
+tokens-create = Make the token
+scope-read = read
+scope-write = write
+scope-gate = deployment gate
+scope-incidents = incidents

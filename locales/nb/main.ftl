@@ -924,7 +924,7 @@ tokens-none = Du har ingen API-nøkler.
 tokens-created = Laget
 tokens-expires = Utløper
 tokens-revoke = Trekk tilbake
-tokens-revoke-named = Trekk tilbake nøkkelen laget { $created }
+tokens-revoke-named = Trekk tilbake nøkkelen { $created }
 token-revoked = Nøkkelen er trukket tilbake og virker ikke lenger.
 event-sign_out_everywhere = Logget ut alle andre steder
 event-change_password = Passord byttet
@@ -1007,3 +1007,20 @@ event-sign_out = Logget ut
 event-end_session = Logget ut en nettleser et annet sted
 
 forbidden-gate = Du kan ikke spørre utrullingsporten om denne endringen.
+
+msg-scopes-none = velg minst ett omfang
+msg-scopes-more = en nøkkel laget med en nøkkel kan bare ha omfangene til den nøkkelen
+msg-token-days = må være mellom 1 og 366 dager
+event-create_token = API-nøkkel laget
+field-scopes = Omfang
+field-expires-in-days = Gyldig i (dager)
+
+tokens-hint = For skript og pipeliner: en nøkkel gjør det omfangene tillater, og aldri mer enn rollene dine. Den vises én gang.
+tokens-made = Den nye nøkkelen din. Kopier den nå: den vises ikke igjen.
+tokens-last-used = Sist brukt
+tokens-new = Lag en nøkkel
+tokens-create = Lag nøkkelen
+scope-read = lese
+scope-write = skrive
+scope-gate = utrullingsport
+scope-incidents = hendelser

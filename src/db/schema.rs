@@ -59,6 +59,9 @@ diesel::table! {
         token_hash -> Text,
         expires_at -> Timestamp,
         created_at -> Timestamp,
+        name -> Text,
+        scopes -> Text,
+        last_used_at -> Nullable<Timestamp>,
     }
 }
 

@@ -285,38 +285,71 @@ fn with_roles(conn: &mut DbConn, rows: Vec<UserRow>) -> QueryResult<Vec<Caller>>
                 roles: held,
                 language: r.language,
                 timezone: r.timezone,
+                scopes: None,
             }
         })
         .collect())
 }
 
-pub fn insert_token(
-    conn: &mut DbConn,
-    user: UserId,
-    token_hash: &str,
-    expires_at: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> QueryResult<()> {
-    diesel::insert_into(api_tokens::table)
-        .values((
-            api_tokens::user_id.eq(user.0),
-            api_tokens::token_hash.eq(token_hash),
-            api_tokens::expires_at.eq(to_naive(expires_at)),
-            api_tokens::created_at.eq(to_naive(now)),
-        ))
-        .execute(conn)?;
-    Ok(())
+/// A token to store (only its hash).
+pub struct NewToken<'a> {
+    pub user: UserId,
+    pub token_hash: &'a str,
+    pub name: &'a str,
+    /// Space-separated scope names.
+    pub scopes: &'a str,
+    pub expires_at: DateTime<Utc>,
 }
 
-/// The user a live token belongs to.
-pub fn token_owner(conn: &mut DbConn, token_hash: &str, now: DateTime<Utc>) -> QueryResult<Option<UserId>> {
-    Ok(api_tokens::table
+/// Stores a token; its id.
+pub fn insert_token(conn: &mut DbConn, token: &NewToken, now: DateTime<Utc>) -> QueryResult<i32> {
+    diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::user_id.eq(token.user.0),
+            api_tokens::token_hash.eq(token.token_hash),
+            api_tokens::name.eq(token.name),
+            api_tokens::scopes.eq(token.scopes),
+            api_tokens::expires_at.eq(to_naive(token.expires_at)),
+            api_tokens::created_at.eq(to_naive(now)),
+        ))
+        .returning(api_tokens::id)
+        .get_result(conn)
+}
+
+/// A live token as the request it came with needs it.
+pub struct LiveToken {
+    pub id: i32,
+    pub user: UserId,
+    /// Space-separated scope names.
+    pub scopes: String,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// The live token whose hash is `token_hash` (one indexed lookup).
+pub fn token_owner(
+    conn: &mut DbConn,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<LiveToken>> {
+    let row: Option<(i32, i32, String, Option<chrono::NaiveDateTime>)> = api_tokens::table
         .filter(api_tokens::token_hash.eq(token_hash))
         .filter(api_tokens::expires_at.gt(to_naive(now)))
-        .select(api_tokens::user_id)
+        .select((api_tokens::id, api_tokens::user_id, api_tokens::scopes, api_tokens::last_used_at))
         .first(conn)
-        .optional()?
-        .map(UserId))
+        .optional()?;
+    Ok(row.map(|(id, user, scopes, used)| LiveToken {
+        id,
+        user: UserId(user),
+        scopes,
+        last_used_at: used.map(|at| at.and_utc()),
+    }))
+}
+
+pub fn touch_token(conn: &mut DbConn, id: i32, now: DateTime<Utc>) -> QueryResult<()> {
+    diesel::update(api_tokens::table.find(id))
+        .set(api_tokens::last_used_at.eq(Some(to_naive(now))))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn set_profile(
@@ -357,19 +390,49 @@ pub fn delete_tokens(conn: &mut DbConn, ids: &[i32]) -> QueryResult<usize> {
     diesel::delete(api_tokens::table.filter(api_tokens::id.eq_any(ids))).execute(conn)
 }
 
-/// `user`'s live API tokens: id, made, expires; the newest first.
-pub fn tokens_of(
-    conn: &mut DbConn,
-    user: UserId,
-    now: DateTime<Utc>,
-) -> QueryResult<Vec<(i32, chrono::NaiveDateTime, chrono::NaiveDateTime)>> {
-    api_tokens::table
-        .filter(api_tokens::user_id.eq(user.0))
-        .filter(api_tokens::expires_at.gt(to_naive(now)))
-        .order(api_tokens::id.desc())
-        .limit(100)
-        .select((api_tokens::id, api_tokens::created_at, api_tokens::expires_at))
-        .load(conn)
+/// A token as its owner (or an admin) sees it.
+#[derive(Queryable)]
+pub struct TokenRow {
+    pub id: i32,
+    pub user_id: i32,
+    pub name: String,
+    pub scopes: String,
+    pub created_at: chrono::NaiveDateTime,
+    pub expires_at: chrono::NaiveDateTime,
+    pub last_used_at: Option<chrono::NaiveDateTime>,
+}
+
+type TokenColumns = (
+    api_tokens::id,
+    api_tokens::user_id,
+    api_tokens::name,
+    api_tokens::scopes,
+    api_tokens::created_at,
+    api_tokens::expires_at,
+    api_tokens::last_used_at,
+);
+const TOKEN_COLUMNS: TokenColumns = (
+    api_tokens::id,
+    api_tokens::user_id,
+    api_tokens::name,
+    api_tokens::scopes,
+    api_tokens::created_at,
+    api_tokens::expires_at,
+    api_tokens::last_used_at,
+);
+
+/// Live API tokens, the newest first, at most 200: `user`'s, or everyone's (None).
+pub fn tokens_of(conn: &mut DbConn, user: Option<UserId>, now: DateTime<Utc>) -> QueryResult<Vec<TokenRow>> {
+    let live = api_tokens::table.filter(api_tokens::expires_at.gt(to_naive(now)));
+    match user {
+        Some(user) => live
+            .filter(api_tokens::user_id.eq(user.0))
+            .order(api_tokens::id.desc())
+            .limit(200)
+            .select(TOKEN_COLUMNS)
+            .load(conn),
+        None => live.order(api_tokens::id.desc()).limit(200).select(TOKEN_COLUMNS).load(conn),
+    }
 }
 
 /// Revokes `user`'s token `id`; how many (0 or 1).

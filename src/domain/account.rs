@@ -13,6 +13,21 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// What an API token may be used for; a token never grants more than its user's roles
+    /// (the policy and the token's scopes must both allow).
+    pub enum Scope {
+        /// Read changes, reference data, reports, the calendar and the gate.
+        Read = "read",
+        /// Everything a person does through the API: file, edit, decide, schedule, run.
+        Write = "write",
+        /// A pipeline: ask the gate, start and complete a change (and read it).
+        Gate = "gate",
+        /// The service desk's tool: link and unlink incidents (and read changes).
+        Incidents = "incidents",
+    }
+}
+
 /// The outbox kind of a password reset email.
 pub const RESET_KIND: &str = "password_reset";
 

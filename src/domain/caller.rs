@@ -15,6 +15,9 @@ pub struct Caller {
     pub language: Option<String>,
     /// IANA zone; none: the service's.
     pub timezone: Option<String>,
+    /// What the API token the caller came with may do; None: not limited (a web
+    /// session, or a person looked up by a service).
+    pub scopes: Option<BTreeSet<super::account::Scope>>,
 }
 
 impl Caller {

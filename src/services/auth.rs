@@ -4,6 +4,7 @@
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::authz::{Object, Permission};
 use crate::db::users;
+use crate::domain::account::Scope;
 use crate::domain::caller::Caller;
 use crate::domain::ids::UserId;
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
@@ -13,6 +14,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
 use std::num::NonZeroU32;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -73,10 +75,27 @@ pub fn issue_token(ctx: &Ctx, email: &str, password: &str, address: &str) -> Ser
     let token = random_token();
     let now = ctx.clock.now();
     let expires_at = now + chrono::Duration::hours(ctx.config.token_ttl_hours);
-    ctx.db.write(|conn| -> ServiceResult<()> {
-        Ok(users::insert_token(conn, user, &token_hash(&token), expires_at, now)?)
-    })?;
+    let hash = token_hash(&token);
+    // Every scope: the person's own password stands behind it.
+    let new = users::NewToken {
+        user,
+        token_hash: &hash,
+        name: "from a password",
+        scopes: &scopes_text(Scope::ALL),
+        expires_at,
+    };
+    ctx.db.write(|conn| -> ServiceResult<i32> { Ok(users::insert_token(conn, &new, now)?) })?;
     Ok(IssuedToken { token, expires_at })
+}
+
+/// Scopes as stored: their names, space-separated.
+fn scopes_text(scopes: &[Scope]) -> String {
+    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+/// Scopes as stored, read back (a name no longer known grants nothing).
+fn parse_scopes(text: &str) -> BTreeSet<Scope> {
+    text.split_whitespace().filter_map(|s| s.parse().ok()).collect()
 }
 
 /// Who signed in.
@@ -120,42 +139,130 @@ pub fn sign_in(ctx: &Ctx, email: &str, password: &str, address: &str) -> Service
     }
 }
 
-/// The caller a bearer token stands for, with their current roles.
+/// The caller a bearer token stands for, with their current roles and the token's scopes.
+/// The token's last use is written at most once a minute.
 pub fn authenticate(ctx: &Ctx, token: &str) -> ServiceResult<Caller> {
     let now = ctx.clock.now();
-    ctx.db
-        .query(|conn| {
-            let Some(user) = users::token_owner(conn, &token_hash(token), now)? else {
-                return Ok(None);
-            };
-            users::caller(conn, user)
-        })?
-        .ok_or(ServiceError::Unauthenticated(
+    let found = ctx.db.query(|conn| {
+        let Some(live) = users::token_owner(conn, &token_hash(token), now)? else {
+            return Ok(None);
+        };
+        Ok(users::caller(conn, live.user)?.map(|caller| (caller, live)))
+    })?;
+    let Some((mut caller, live)) = found else {
+        return Err(ServiceError::Unauthenticated(
             "the bearer token is unknown or expired; ask POST /api/v1/auth/token for a new one",
-        ))
+        ));
+    };
+    if live.last_used_at.is_none_or(|at| (now - at).num_seconds() >= 60) {
+        ctx.db.write_unordered(|conn| users::touch_token(conn, live.id, now))?;
+    }
+    caller.scopes = Some(parse_scopes(&live.scopes));
+    Ok(caller)
 }
 
-/// An API token as its owner sees it (never the token itself).
-#[derive(Debug, Clone)]
+/// What makes a token: a name, its scopes (at least one), and how many days it lasts.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct TokenRequest {
+    pub name: crate::domain::text::Text,
+    pub scopes: Vec<Scope>,
+    /// 1 to 366; default 90.
+    pub expires_in_days: Option<i64>,
+}
+
+/// A token just made: the secret, shown this once.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MadeToken {
+    pub id: i32,
+    pub token: String,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Makes a token for the caller. A token made with a token gets no scope its maker lacks.
+pub fn create_token(ctx: &Ctx, caller: &Caller, request: &TokenRequest) -> ServiceResult<MadeToken> {
+    ctx.require(caller, Permission::ManageOwnAccess, &Object::owned_by(caller.id))?;
+    let mut errors = crate::domain::validation::FieldErrors::default();
+    let name = errors.check("name", crate::domain::validation::required_text(&request.name, 100));
+    let scopes: BTreeSet<Scope> = request.scopes.iter().copied().collect();
+    if scopes.is_empty() {
+        errors.add("scopes", crate::domain::validation::Message::new("msg-scopes-none"));
+    }
+    if let Some(held) = &caller.scopes {
+        if !scopes.is_subset(held) {
+            errors.add("scopes", crate::domain::validation::Message::new("msg-scopes-more"));
+        }
+    }
+    let days = request.expires_in_days.unwrap_or(90);
+    if !(1..=366).contains(&days) {
+        errors.add("expires_in_days", crate::domain::validation::Message::new("msg-token-days"));
+    }
+    let name = errors.finish(|| name.unwrap_or_default())?;
+    let now = ctx.clock.now();
+    let expires_at = now + chrono::Duration::days(days);
+    let token = random_token();
+    let hash = token_hash(&token);
+    let listed: Vec<Scope> = scopes.iter().copied().collect();
+    let new = users::NewToken {
+        user: caller.id,
+        token_hash: &hash,
+        name: &name,
+        scopes: &scopes_text(&listed),
+        expires_at,
+    };
+    let id = ctx.db.write(|conn| -> ServiceResult<i32> {
+        let id = users::insert_token(conn, &new, now)?;
+        let payload =
+            serde_json::json!({ "user_id": caller.id, "token_id": id, "name": name, "scopes": listed });
+        super::audit::record(
+            conn,
+            super::audit::Event::general(Some(caller.id), "create_token", payload),
+            now,
+        )?;
+        Ok(id)
+    })?;
+    Ok(MadeToken { id, token, name, scopes: listed, expires_at })
+}
+
+/// An API token as its owner (or an admin) sees it, never the token itself.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenView {
     pub id: i32,
+    pub user_id: UserId,
+    pub name: String,
+    pub scopes: Vec<Scope>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+fn token_views(rows: Vec<users::TokenRow>) -> Vec<TokenView> {
+    rows.into_iter()
+        .map(|row| TokenView {
+            id: row.id,
+            user_id: UserId(row.user_id),
+            name: row.name,
+            scopes: parse_scopes(&row.scopes).into_iter().collect(),
+            created_at: row.created_at.and_utc(),
+            expires_at: row.expires_at.and_utc(),
+            last_used_at: row.last_used_at.map(|at| at.and_utc()),
+        })
+        .collect()
 }
 
 /// The caller's live API tokens.
 pub fn tokens(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<TokenView>> {
     ctx.require(caller, Permission::ManageOwnAccess, &Object::owned_by(caller.id))?;
     let now = ctx.clock.now();
-    let rows = ctx.db.query(|conn| users::tokens_of(conn, caller.id, now))?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, made, expires)| TokenView {
-            id,
-            created_at: made.and_utc(),
-            expires_at: expires.and_utc(),
-        })
-        .collect())
+    Ok(token_views(ctx.db.query(|conn| users::tokens_of(conn, Some(caller.id), now))?))
+}
+
+/// Everyone's live API tokens, the newest 200 (admins).
+pub fn all_tokens(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<TokenView>> {
+    ctx.require(caller, Permission::ManageUsers, &Object::none())?;
+    let now = ctx.clock.now();
+    Ok(token_views(ctx.db.query(|conn| users::tokens_of(conn, None, now))?))
 }
 
 /// Revokes one of the caller's own API tokens.

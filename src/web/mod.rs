@@ -215,6 +215,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/profile/password").route(post().to(profile::change_password)))
         .service(resource("/profile/sessions/end-others").route(post().to(profile::end_other_sessions)))
         .service(resource("/profile/sessions/{id}/end").route(post().to(profile::end_session)))
+        .service(resource("/profile/tokens").route(post().to(profile::create_token)))
         .service(resource("/profile/tokens/{id}/revoke").route(post().to(profile::revoke_token)))
         .service(resource("/profile/feeds").route(post().to(profile::create_feed)))
         .service(resource("/profile/feeds/{id}/revoke").route(post().to(profile::revoke_feed)))
@@ -253,6 +254,8 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
         ("/healthz", vec![on(M::GET, meta::healthz)]),
         ("/api/v1/openapi.json", vec![on(M::GET, openapi::document)]),
         ("/api/v1/auth/token", vec![on(M::POST, meta::token)]),
+        ("/api/v1/auth/tokens", vec![on(M::GET, meta::tokens), on(M::POST, meta::create_token)]),
+        ("/api/v1/auth/tokens/{id}", vec![on(M::DELETE, meta::revoke_token)]),
         ("/api/v1/me", vec![on(M::GET, meta::me)]),
         ("/api/v1/changes", vec![on(M::GET, changes::list), on(M::POST, changes::create)]),
         (

@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "Endring", description = "Change advisory board (CAB) approval service"),
     paths(
-        meta::healthz, meta::token, meta::me,
+        meta::healthz, meta::token, meta::tokens, meta::create_token, meta::revoke_token, meta::me,
         changes::list, changes::create, changes::get, changes::edit, changes::risk,
         changes::submit, changes::assess, changes::return_to_draft, changes::reschedule,
         changes::start, changes::complete, changes::review, changes::cancel, changes::vote, changes::events, changes::slots,

@@ -37,5 +37,6 @@ mod risk;
 mod rules;
 mod sessions;
 mod system_messages;
+mod tokens;
 mod work;
 mod workdays;

@@ -73,3 +73,55 @@ pub async fn healthz(ctx: web::Data<Ctx>) -> HttpResponse {
         }
     }
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct TokenList {
+    /// `true` (admins): everyone's tokens, the newest 200.
+    pub all: Option<bool>,
+}
+
+/// The caller's API tokens (never the secrets), or everyone's for an admin (`?all=true`).
+#[utoipa::path(get, path = "/api/v1/auth/tokens", params(TokenList),
+    responses((status = 200, body = [auth::TokenView]), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn tokens(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    query: crate::web::extract::Query<TokenList>,
+) -> ServiceResult<web::Json<Vec<auth::TokenView>>> {
+    let all = query.all.unwrap_or(false);
+    Ok(web::Json(
+        run(ctx, move |ctx| if all { auth::all_tokens(ctx, &caller) } else { auth::tokens(ctx, &caller) })
+            .await?,
+    ))
+}
+
+/// Make an API token with a name, scopes (`read`, `write`, `gate`, `incidents`) and an
+/// expiry; the token is in this answer only. It never does more than its user's roles
+/// allow, and a token made with a token gets no scope its maker lacks.
+#[utoipa::path(post, path = "/api/v1/auth/tokens", request_body = auth::TokenRequest,
+    responses((status = 201, body = auth::MadeToken), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create_token(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    body: Json<auth::TokenRequest>,
+) -> ServiceResult<HttpResponse> {
+    let request = body.into_inner();
+    let made = run(ctx, move |ctx| auth::create_token(ctx, &caller, &request)).await?;
+    Ok(HttpResponse::Created().json(made))
+}
+
+/// Revoke an API token (its owner, or an admin).
+#[utoipa::path(delete, path = "/api/v1/auth/tokens/{id}", params(("id" = i32, Path)),
+    responses((status = 204), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn revoke_token(
+    ctx: web::Data<Ctx>,
+    caller: Caller,
+    id: web::Path<i32>,
+) -> ServiceResult<HttpResponse> {
+    let id = id.into_inner();
+    run(ctx, move |ctx| auth::revoke_token(ctx, &caller, id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

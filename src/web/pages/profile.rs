@@ -30,16 +30,26 @@ pub async fn show(
         Some("revoked") => Some("delegation-revoked-done"),
         _ => None,
     };
-    profile_page(ctx, &viewer, changed, Vec::new(), None, None, done).await
+    profile_page(ctx, &viewer, changed, Vec::new(), Made::Nothing, None, done).await
 }
 
-/// The profile page; `new_feed` is the address of a feed just made (shown this once).
+/// A secret just made, shown this once on the page (not a redirect, so it is in no
+/// browser history but this page's).
+enum Made {
+    Nothing,
+    /// A calendar feed's address.
+    Feed(String),
+    /// An API token.
+    Token(String),
+}
+
+/// The profile page; `made` is a secret just made (shown this once).
 async fn profile_page(
     ctx: web::Data<Ctx>,
     viewer: &Viewer,
     password_changed: bool,
     errors: Vec<FieldError>,
-    new_feed: Option<String>,
+    made: Made,
     typed: Option<Typed>,
     done: Option<&'static str>,
 ) -> Result<HttpResponse, PageError> {
@@ -61,7 +71,10 @@ async fn profile_page(
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let shown = crate::web::views::profile::Feeds {
         feeds: &list,
-        new_address: new_feed.as_deref(),
+        new_address: match &made {
+            Made::Feed(address) => Some(address.as_str()),
+            _ => None,
+        },
         may_follow_all: viewer.may(crate::authz::Permission::FollowAll),
         cis: &cis,
     };
@@ -71,7 +84,12 @@ async fn profile_page(
         typed: typed.as_ref(),
         done,
     };
-    let access = crate::web::views::profile::Access { sessions: &signed_in, tokens: &tokens, password };
+    let new_token = match &made {
+        Made::Token(token) => Some(token.as_str()),
+        _ => None,
+    };
+    let access =
+        crate::web::views::profile::Access { sessions: &signed_in, tokens: &tokens, password, new_token };
     let body = crate::web::views::profile::profile(
         viewer,
         password_changed,
@@ -93,11 +111,11 @@ pub async fn create_feed(ctx: web::Data<Ctx>, viewer: Viewer, form: Form) -> Res
     match crate::web::run(ctx.clone(), move |ctx| feeds::create(ctx, &caller, scope, ci, &name)).await {
         Ok((_, token)) => {
             let address = format!("{}/calendar.ics?token={token}", ctx.config.base_url.trim_end_matches('/'));
-            profile_page(ctx, &viewer, false, Vec::new(), Some(address), None, None).await
+            profile_page(ctx, &viewer, false, Vec::new(), Made::Feed(address), None, None).await
         }
         Err(error) => {
             let (_, errors) = super::Refusal::fields_or_page(error, viewer.lang)?;
-            profile_page(ctx, &viewer, false, errors, None, None, None).await
+            profile_page(ctx, &viewer, false, errors, Made::Nothing, None, None).await
         }
     }
 }
@@ -143,7 +161,7 @@ pub async fn create_delegation(
     };
     let (from, until) = (day("from", &typed.from), day("until", &typed.until));
     let (Some(delegate), Some(from), Some(until), true) = (delegate, from, until, errors.is_empty()) else {
-        return profile_page(ctx, &viewer, false, errors, None, Some(typed), None).await;
+        return profile_page(ctx, &viewer, false, errors, Made::Nothing, Some(typed), None).await;
     };
     let input = DelegationInput { principal, delegate, from, until };
     let caller = viewer.caller.clone();
@@ -151,7 +169,7 @@ pub async fn create_delegation(
         Ok(_) => Ok(see_other("/profile?changed=delegation#delegation")),
         Err(error) => {
             let (_, errors) = super::Refusal::fields_or_page(error, viewer.lang)?;
-            profile_page(ctx, &viewer, false, errors, None, Some(typed), None).await
+            profile_page(ctx, &viewer, false, errors, Made::Nothing, Some(typed), None).await
         }
     }
 }
@@ -191,7 +209,7 @@ pub async fn change_password(
         Ok(()) => Ok(see_other("/profile?changed=password#password")),
         Err(error) => {
             let (_, errors) = super::Refusal::fields_or_page(error, viewer.lang)?;
-            profile_page(ctx_again, &viewer, false, errors, None, None, None).await
+            profile_page(ctx_again, &viewer, false, errors, Made::Nothing, None, None).await
         }
     }
 }
@@ -266,4 +284,24 @@ pub async fn revoke_token(
     page_run(ctx, viewer.lang, move |ctx| auth::revoke_token(ctx, &caller, id)).await?;
     viewer.confirm(viewer.lang.t("token-revoked"));
     Ok(see_other("/profile#sessions"))
+}
+
+/// Makes an API token from the profile page and shows it this once.
+pub async fn create_token(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    form: Form,
+) -> Result<HttpResponse, PageError> {
+    let scopes: Vec<crate::domain::account::Scope> =
+        form.all("scopes").iter().filter_map(|s| s.parse().ok()).collect();
+    let days = form.get("expires_in_days").parse().ok();
+    let request = auth::TokenRequest { name: form.text("name"), scopes, expires_in_days: days };
+    let caller = viewer.caller.clone();
+    match crate::web::run(ctx.clone(), move |ctx| auth::create_token(ctx, &caller, &request)).await {
+        Ok(made) => profile_page(ctx, &viewer, false, Vec::new(), Made::Token(made.token), None, None).await,
+        Err(error) => {
+            let (_, errors) = super::Refusal::fields_or_page(error, viewer.lang)?;
+            profile_page(ctx, &viewer, false, errors, Made::Nothing, None, None).await
+        }
+    }
 }

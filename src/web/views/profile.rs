@@ -1,6 +1,6 @@
 //! The viewer's own settings: language, time zone, password.
 
-use super::components::{csrf, input, select, Errors, Input};
+use super::components::{checkboxes, csrf, input, select, Errors, Input};
 use crate::i18n::Lang;
 use crate::services::delegations::{Choices, DelegationView};
 use crate::services::feeds::{FeedScope, FeedView};
@@ -41,6 +41,8 @@ pub struct Access<'a> {
     pub tokens: &'a [crate::services::auth::TokenView],
     /// The viewer has a local password (else they sign in with the identity provider).
     pub password: bool,
+    /// An API token just made: shown this once.
+    pub new_token: Option<&'a str>,
 }
 
 pub fn profile(
@@ -84,7 +86,7 @@ pub fn profile(
             p { (lang.t("profile-no-password")) }
             (errors.summary(lang))
         }
-        (access_section(viewer, access))
+        (access_section(viewer, errors, access))
         (delegation_section(viewer, errors, delegations))
         (feeds_section(viewer, feeds))
     }
@@ -114,7 +116,7 @@ pub fn browser(user_agent: &str) -> String {
     }
 }
 
-fn access_section(viewer: &Viewer, access: &Access<'_>) -> Markup {
+fn access_section(viewer: &Viewer, errors: &Errors, access: &Access<'_>) -> Markup {
     let lang = viewer.lang;
     let others = access.sessions.iter().filter(|s| !s.current).count();
     html! {
@@ -152,24 +154,46 @@ fn access_section(viewer: &Viewer, access: &Access<'_>) -> Markup {
             }
         }
         h3 #tokens { (lang.t("tokens-title")) }
+        p.hint { (lang.t("tokens-hint")) }
+        @if let Some(token) = access.new_token {
+            div.notice role="status" {
+                p { (lang.t("tokens-made")) }
+                p { code.feed-address { (token) } }
+            }
+        }
         @if access.tokens.is_empty() {
             p { (lang.t("tokens-none")) }
         } @else {
             table {
                 thead { tr {
+                    th scope="col" { (lang.t("field-name")) } th scope="col" { (lang.t("field-scopes")) }
                     th scope="col" { (lang.t("tokens-created")) } th scope="col" { (lang.t("tokens-expires")) }
-                    th scope="col" { (lang.t("section-actions")) }
+                    th scope="col" { (lang.t("tokens-last-used")) } th scope="col" { (lang.t("section-actions")) }
                 } }
                 tbody { @for t in access.tokens { tr {
+                    td { (t.name) }
+                    td { (t.scopes.iter().map(|s| lang.t(&format!("scope-{s}"))).collect::<Vec<_>>().join(", ")) }
                     td { (lang.datetime(viewer.zone, t.created_at)) }
                     td { (lang.datetime(viewer.zone, t.expires_at)) }
+                    td { (t.last_used_at.map_or("–".to_owned(), |at| lang.datetime(viewer.zone, at))) }
                     td {
                         form method="post" action=(format!("/profile/tokens/{}/revoke", t.id)) {
                             (csrf(&viewer.csrf))
-                            button type="submit" aria-label=(lang.t_with("tokens-revoke-named", &[("created", crate::i18n::arg(lang.datetime(viewer.zone, t.created_at)))])) { (lang.t("tokens-revoke")) }
+                            button type="submit" aria-label=(lang.t_with("tokens-revoke-named", &[("created", crate::i18n::arg(&t.name))])) { (lang.t("tokens-revoke")) }
                         }
                     }
                 } } }
+            }
+        }
+        @let scopes: Vec<(String, String)> = crate::domain::account::Scope::ALL.iter().map(|s| (s.to_string(), lang.t(&format!("scope-{s}")))).collect();
+        details {
+            summary { (lang.t("tokens-new")) }
+            form method="post" action="/profile/tokens" {
+                (csrf(&viewer.csrf))
+                (input(Input::Text, &lang.t("field-name"), "name", "", errors.on("name"), true))
+                (checkboxes(&lang.t("field-scopes"), "scopes", &scopes, &[], errors.on("scopes")))
+                (input(Input::Text, &lang.t("field-expires-in-days"), "expires_in_days", "90", errors.on("expires_in_days"), true))
+                button type="submit" { (lang.t("tokens-create")) }
             }
         }
     }
