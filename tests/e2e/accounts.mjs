@@ -113,6 +113,17 @@ export async function accounts({ browser, check, audit, newPage, startService, f
       await page.waitForLoadState();
       await page.goto(`${base}/profile#sessions`);
       await audit(page, "profile sessions");
+      // A pipeline's token, made on the profile page and shown once.
+      await page.click("details:has(form[action='/profile/tokens']) > summary");
+      await page.fill("form[action='/profile/tokens'] #name", "deploy pipeline");
+      await page.check("#scopes-gate");
+      await page.click("form[action='/profile/tokens'] button[type=submit]");
+      await page.waitForSelector("#tokens ~ div.notice code");
+      const secret = await page.textContent("#tokens ~ div.notice code");
+      check("the new token is shown once, with its scope listed", /^[0-9a-f]{64}$/.test(secret) && (await page.textContent("#tokens ~ table")).includes("deployment gate"), secret);
+      await audit(page, "profile with a new API token");
+      const gate = await fetch(`${base}/api/v1/auth/tokens`, { headers: { authorization: `Bearer ${secret}` } });
+      check("a gate token may not list tokens (its scope is the gate)", gate.status === 403, String(gate.status));
       await page.click("header.site form[action='/sign-out'] button");
       await page.waitForURL(`${base}/sign-in`, { timeout: 10000 }).catch(async () => {
         throw new Error(`after signing out: ${page.url()}: ${(await page.content()).slice(0, 1500)}`);
