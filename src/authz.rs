@@ -64,7 +64,9 @@ text_enum! {
         ManageFeed = "manage_feed",
         /// Ask the deployment gate whether a change may be deployed now.
         Gate = "gate",
-        /// See and end one's own web sessions and API tokens: their owner.
+        /// See one's own web sessions and API tokens: their owner.
+        ListOwnAccess = "list_own_access",
+        /// Make and end one's own web sessions and API tokens: their owner.
         ManageOwnAccess = "manage_own_access",
         /// Set when the CAB meets, its cut-off and what a holiday does.
         ConfigureCab = "configure_cab",
@@ -197,7 +199,7 @@ impl Authz {
     }
 
     /// Whether the caller's token scopes grant `permission` (no token: not limited).
-    fn scope_allows(&self, caller: &Caller, permission: Permission) -> bool {
+    pub fn scope_allows(&self, caller: &Caller, permission: Permission) -> bool {
         let Some(scopes) = &caller.scopes else { return true };
         scopes.iter().any(|scope| match self.scopes.enforce((scope.as_str(), permission.as_str())) {
             Ok(allowed) => allowed,
@@ -278,6 +280,39 @@ mod tests {
     async fn every_permission_is_granted_by_some_scope_or_is_for_people_only() {
         let authz = Authz::load().await.unwrap();
         let people_only = [Permission::UseVoteLink, Permission::BeImplementer];
+        // The narrow scopes grant reading, and their one purpose, nothing else.
+        let reading = [
+            Permission::Read,
+            Permission::ReadReference,
+            Permission::ReadReports,
+            Permission::FollowUpcoming,
+            Permission::FollowAll,
+            Permission::Gate,
+            Permission::ListOwnAccess,
+        ];
+        let purpose = |scope: crate::domain::account::Scope| -> Vec<Permission> {
+            use crate::domain::account::Scope::*;
+            match scope {
+                Read | Write => Vec::new(),
+                Gate => vec![Permission::Start, Permission::Complete],
+                Incidents => {
+                    vec![Permission::LinkRaisedFrom, Permission::LinkCaused, Permission::UnlinkOthers]
+                }
+            }
+        };
+        for scope in [
+            crate::domain::account::Scope::Read,
+            crate::domain::account::Scope::Gate,
+            crate::domain::account::Scope::Incidents,
+        ] {
+            for permission in Permission::ALL.iter().copied() {
+                let granted = authz.scopes.enforce((scope.as_str(), permission.as_str())).unwrap_or(false);
+                assert!(
+                    !granted || reading.contains(&permission) || purpose(scope).contains(&permission),
+                    "{scope} grants {permission}, which changes something"
+                );
+            }
+        }
         for permission in Permission::ALL.iter().copied().filter(|p| !people_only.contains(p)) {
             let granted = crate::domain::account::Scope::ALL
                 .iter()

@@ -1024,3 +1024,4 @@ scope-read = read
 scope-write = write
 scope-gate = deployment gate
 scope-incidents = incidents
+forbidden-list_own_access = Only their owner may see these sessions and tokens.

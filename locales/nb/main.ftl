@@ -1024,3 +1024,4 @@ scope-read = lese
 scope-write = skrive
 scope-gate = utrullingsport
 scope-incidents = hendelser
+forbidden-list_own_access = Bare eieren kan se disse øktene og nøklene.

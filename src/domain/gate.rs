@@ -19,6 +19,8 @@ pub enum GateReason {
     AfterWindow,
     /// Not approved yet (draft, assessment, awaiting the CAB).
     NotApproved,
+    /// Scheduled without a planned window (none should be): nothing says when.
+    NoWindow,
     /// Rejected, cancelled, in review or closed: nothing to deploy.
     Finished,
 }
@@ -43,7 +45,7 @@ pub fn gate(state: ChangeState, window: Option<Window>, now: DateTime<Utc>) -> G
             Some(w) if now >= w.end() => GateReason::AfterWindow,
             Some(_) => GateReason::InWindow,
             // A scheduled change always has a window; without one it is not deployable.
-            None => GateReason::NotApproved,
+            None => GateReason::NoWindow,
         },
         Draft | Assess | Authorize => GateReason::NotApproved,
         Review | Closed | Rejected | Cancelled => GateReason::Finished,
@@ -74,6 +76,9 @@ impl Gate {
                 )
             }
             GateReason::Finished => format!("the change is `{}`: there is nothing to deploy", self.state),
+            GateReason::NoWindow => {
+                "the change has no planned window: ask a change manager to reschedule it".to_owned()
+            }
         }
     }
 }

@@ -155,7 +155,10 @@ pub fn authenticate(ctx: &Ctx, token: &str) -> ServiceResult<Caller> {
         ));
     };
     if live.last_used_at.is_none_or(|at| (now - at).num_seconds() >= 60) {
-        ctx.db.write_unordered(|conn| users::touch_token(conn, live.id, now))?;
+        // Best effort: a busy database must not refuse the request for a last-use time.
+        if let Err(error) = ctx.db.write_unordered(|conn| users::touch_token(conn, live.id, now)) {
+            tracing::warn!(%error, "a token's last use was not written");
+        }
     }
     caller.scopes = Some(parse_scopes(&live.scopes));
     Ok(caller)
@@ -163,6 +166,7 @@ pub fn authenticate(ctx: &Ctx, token: &str) -> ServiceResult<Caller> {
 
 /// What makes a token: a name, its scopes (at least one), and how many days it lasts.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     pub name: crate::domain::text::Text,
     pub scopes: Vec<Scope>,
@@ -253,7 +257,7 @@ fn token_views(rows: Vec<users::TokenRow>) -> Vec<TokenView> {
 
 /// The caller's live API tokens.
 pub fn tokens(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<TokenView>> {
-    ctx.require(caller, Permission::ManageOwnAccess, &Object::owned_by(caller.id))?;
+    ctx.require(caller, Permission::ListOwnAccess, &Object::owned_by(caller.id))?;
     let now = ctx.clock.now();
     Ok(token_views(ctx.db.query(|conn| users::tokens_of(conn, Some(caller.id), now))?))
 }
@@ -271,7 +275,11 @@ pub fn revoke_token(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<()> {
     ctx.db.write(|conn| {
         let owner = users::token_owner_by_id(conn, id)?
             .ok_or_else(|| ServiceError::NotFound(format!("there is no API token {id}")))?;
-        ctx.require(caller, Permission::ManageOwnAccess, &Object::owned_by(owner))?;
+        // One's own under manage_own_access; anyone else's is an admin's (manage_users).
+        match owner == caller.id {
+            true => ctx.require(caller, Permission::ManageOwnAccess, &Object::owned_by(owner))?,
+            false => ctx.require(caller, Permission::ManageUsers, &Object::none())?,
+        }
         users::delete_token_of(conn, owner, id)?;
         let payload = serde_json::json!({ "user_id": owner, "token_id": id });
         super::audit::record(

@@ -18,6 +18,9 @@ pub enum ServiceError {
     /// 403: the policy refuses this permission.
     #[error("you are not allowed to {}", super::describe(*.0))]
     Forbidden(crate::authz::Permission),
+    /// 403: the API token's scopes do not reach this permission (its user's roles might).
+    #[error("this token's scopes ({scopes}) do not allow this ({permission}); use a token with a scope that does, such as `write`")]
+    ForbiddenScope { permission: crate::authz::Permission, scopes: String },
     /// 404
     #[error("{0}")]
     NotFound(String),

@@ -116,6 +116,12 @@ impl Ctx {
     pub fn require(&self, caller: &Caller, permission: Permission, object: &Object) -> ServiceResult<()> {
         if self.authz.allows(caller, permission, object) {
             Ok(())
+        } else if let Some(scopes) =
+            caller.scopes.as_ref().filter(|_| !self.authz.scope_allows(caller, permission))
+        {
+            // Said apart, so a pipeline's log tells a token's limit from a role's.
+            let scopes = scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+            Err(ServiceError::ForbiddenScope { permission, scopes })
         } else {
             Err(ServiceError::Forbidden(permission))
         }
@@ -170,7 +176,8 @@ pub(crate) fn describe(permission: Permission) -> &'static str {
         Permission::FollowAll => "follow every change in a calendar feed (managers, change managers and admins may)",
         Permission::ManageFeed => "revoke this feed (only its owner may)",
         Permission::Gate => "ask the deployment gate about this change",
-        Permission::ManageOwnAccess => "end this session or token (only its owner may)",
+        Permission::ListOwnAccess => "see these sessions or tokens (only their owner may)",
+        Permission::ManageOwnAccess => "make or end a session or token (only its owner may, with a session or a write token)",
         Permission::ConfigureCab => "change the CAB meeting settings (admins and change managers do)",
         Permission::Delegate => "name a delegate for this vote (CAB members and change managers for themselves, admins for anyone)",
         Permission::VoteFor => "vote on this change for someone else (not on changes you requested or implement)",

@@ -13,7 +13,9 @@ pub fn describe(lang: Lang, error: &ServiceError) -> String {
                 ("action", arg(lang.t(&format!("verb-{}", refused.action)))),
             ],
         ),
-        ServiceError::Forbidden(permission) => lang.t(&format!("forbidden-{permission}")),
+        ServiceError::Forbidden(permission) | ServiceError::ForbiddenScope { permission, .. } => {
+            lang.t(&format!("forbidden-{permission}"))
+        }
         ServiceError::NotFound(_) => lang.t("error-404-detail"),
         ServiceError::ScheduleConflict(conflicts) => {
             let titles: Vec<&str> = conflicts.iter().map(|c| c.title.as_str()).collect();

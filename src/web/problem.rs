@@ -55,7 +55,7 @@ impl ResponseError for ServiceError {
         match self {
             ServiceError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ServiceError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ServiceError::Forbidden(_) | ServiceError::ForbiddenScope { .. } => StatusCode::FORBIDDEN,
             ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
             ServiceError::Refused(_)
             | ServiceError::ScheduleConflict(_)

@@ -67,6 +67,13 @@ async fn each_scope_opens_only_its_routes_and_never_more_than_the_roles(backend:
     assert_eq!(started.0, StatusCode::OK, "{}", started.1);
     let edited = app.call(Method::POST, "/api/v1/changes", Some(&pipeline), Some(draft.clone())).await;
     assert_eq!(edited.0, StatusCode::FORBIDDEN, "a gate token cannot file changes");
+    let read_back = app.call(Method::GET, &change(&scheduled), Some(&pipeline), None).await;
+    assert_eq!(read_back.0, StatusCode::FORBIDDEN, "nor read changes: {}", read_back.1);
+    let result = json!({ "closure_code": "successful" });
+    let completed = app
+        .call(Method::POST, &format!("{}/complete", change(&scheduled)), Some(&pipeline), Some(result))
+        .await;
+    assert_eq!(completed.0, StatusCode::OK, "the pipeline records the result: {}", completed.1);
 
     let drafted = app.change_in(ChangeState::Draft).await;
     let desk = token(&app, &drafted.requester, "service desk", &["incidents"]).await;
@@ -115,7 +122,9 @@ async fn tokens_are_listed_without_secrets_revoked_and_never_widened_by_a_token(
     let (status, _) = app.call(Method::POST, "/api/v1/auth/tokens", Some(&gate), Some(wider.clone())).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let read = token(&app, &rita, "dashboard", &["read"]).await;
-    let (status, body) = app.call(Method::POST, "/api/v1/auth/tokens", Some(&read), Some(wider)).await;
+    let scripts = token(&app, &rita, "scripts", &["write"]).await;
+    let wider = json!({ "name": "more", "scopes": ["write", "gate"] });
+    let (status, body) = app.call(Method::POST, "/api/v1/auth/tokens", Some(&scripts), Some(wider)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let bad = json!({ "name": "", "scopes": [], "expires_in_days": 999 });
     let (status, body) = app.call(Method::POST, "/api/v1/auth/tokens", Some(&rita), Some(bad)).await;
@@ -127,6 +136,38 @@ async fn tokens_are_listed_without_secrets_revoked_and_never_widened_by_a_token(
     assert_eq!(
         app.call(Method::POST, "/api/v1/auth/tokens", Some(&rita), Some(unknown)).await.0,
         StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // A read token lists, but neither makes nor revokes tokens; no one but an admin
+    // revokes someone else's.
+    assert_eq!(app.call(Method::GET, "/api/v1/auth/tokens", Some(&read), None).await.0, StatusCode::OK);
+    let (status, body) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/tokens",
+            Some(&read),
+            Some(json!({ "name": "r", "scopes": ["read"] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("token's scopes (read)"), "the scope is named: {body}");
+    let gate_id = app
+        .get("/api/v1/auth/tokens", &rita)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "pipeline")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        app.call(Method::DELETE, &format!("/api/v1/auth/tokens/{gate_id}"), Some(&read), None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let odd = app.user("odd", &[]).await;
+    assert_eq!(
+        app.call(Method::DELETE, &format!("/api/v1/auth/tokens/{gate_id}"), Some(&odd), None).await.0,
+        StatusCode::FORBIDDEN
     );
     // Admins see everyone's; others may not ask.
     assert_eq!(
@@ -151,7 +192,7 @@ async fn the_profile_page_makes_a_scoped_token_and_shows_it_once(backend: Backen
     let page = browser.get(format!("{}/profile", app.address)).send().await.unwrap().text().await.unwrap();
     let form = [
         ("csrf", crate::pages::csrf(&page)),
-        ("name", "deploy".to_owned()),
+        ("token_name", "deploy".to_owned()),
         ("scopes", "gate".to_owned()),
         ("expires_in_days", "30".to_owned()),
     ];

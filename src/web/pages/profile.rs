@@ -294,13 +294,21 @@ pub async fn create_token(
 ) -> Result<HttpResponse, PageError> {
     let scopes: Vec<crate::domain::account::Scope> =
         form.all("scopes").iter().filter_map(|s| s.parse().ok()).collect();
-    let days = form.get("expires_in_days").parse().ok();
-    let request = auth::TokenRequest { name: form.text("name"), scopes, expires_in_days: days };
+    // Typed but not a number: 0, which the service refuses by name (empty: the default).
+    let days = match form.get("expires_in_days") {
+        "" => None,
+        typed => Some(typed.parse().unwrap_or(0)),
+    };
+    let request = auth::TokenRequest { name: form.text("token_name"), scopes, expires_in_days: days };
     let caller = viewer.caller.clone();
     match crate::web::run(ctx.clone(), move |ctx| auth::create_token(ctx, &caller, &request)).await {
         Ok(made) => profile_page(ctx, &viewer, false, Vec::new(), Made::Token(made.token), None, None).await,
         Err(error) => {
-            let (_, errors) = super::Refusal::fields_or_page(error, viewer.lang)?;
+            let (_, mut errors) = super::Refusal::fields_or_page(error, viewer.lang)?;
+            // The form's own name for the field (the feed form has a `name` too).
+            for error in errors.iter_mut().filter(|e| e.field == "name") {
+                error.field = "token_name".into();
+            }
             profile_page(ctx, &viewer, false, errors, Made::Nothing, None, None).await
         }
     }

@@ -186,11 +186,12 @@ fn access_section(viewer: &Viewer, errors: &Errors, access: &Access<'_>) -> Mark
             }
         }
         @let scopes: Vec<(String, String)> = crate::domain::account::Scope::ALL.iter().map(|s| (s.to_string(), lang.t(&format!("scope-{s}")))).collect();
-        details {
+        @let refused = ["token_name", "scopes", "expires_in_days"].iter().any(|f| errors.on(f).is_some());
+        details open[refused] {
             summary { (lang.t("tokens-new")) }
             form method="post" action="/profile/tokens" {
                 (csrf(&viewer.csrf))
-                (input(Input::Text, &lang.t("field-name"), "name", "", errors.on("name"), true))
+                (input(Input::Text, &lang.t("field-name"), "token_name", "", errors.on("token_name"), true))
                 (checkboxes(&lang.t("field-scopes"), "scopes", &scopes, &[], errors.on("scopes")))
                 (input(Input::Text, &lang.t("field-expires-in-days"), "expires_in_days", "90", errors.on("expires_in_days"), true))
                 button type="submit" { (lang.t("tokens-create")) }
