@@ -115,7 +115,7 @@ export async function accounts({ browser, check, audit, newPage, startService, f
       await audit(page, "profile sessions");
       // A pipeline's token, made on the profile page and shown once.
       await page.click("details:has(form[action='/profile/tokens']) > summary");
-      await page.fill("form[action='/profile/tokens'] #name", "deploy pipeline");
+      await page.fill("form[action='/profile/tokens'] #token_name", "deploy pipeline");
       await page.check("#scopes-gate");
       await page.click("form[action='/profile/tokens'] button[type=submit]");
       await page.waitForSelector("#tokens ~ div.notice code");
