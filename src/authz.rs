@@ -210,6 +210,20 @@ impl Authz {
         })
     }
 
+    /// Whether every permission `wanted` grants is granted by `held` too (a token a token
+    /// makes may do no more than its maker: `read` lies within `write`).
+    pub fn scopes_within(
+        &self,
+        wanted: &std::collections::BTreeSet<crate::domain::account::Scope>,
+        held: &std::collections::BTreeSet<crate::domain::account::Scope>,
+    ) -> bool {
+        let grants = |scopes: &std::collections::BTreeSet<crate::domain::account::Scope>,
+                      permission: Permission| {
+            scopes.iter().any(|s| self.scopes.enforce((s.as_str(), permission.as_str())).unwrap_or(false))
+        };
+        Permission::ALL.iter().all(|p| !grants(wanted, *p) || grants(held, *p))
+    }
+
     fn role_allows(&self, caller: &Caller, permission: Permission, object: &Object) -> bool {
         caller.roles.iter().any(|role| {
             let subject = Subject { id: caller.id.0, role: role.as_str() };
@@ -239,6 +253,7 @@ mod tests {
             language: None,
             timezone: None,
             scopes: None,
+            token_expires_at: None,
         }
     }
 
@@ -274,6 +289,18 @@ mod tests {
         assert!(!authz.allows(&requester, Permission::Assess, &deciding));
         // No scope at all: nothing.
         assert!(!authz.allows(&with(&[]), Permission::Read, &deciding));
+    }
+
+    #[tokio::test]
+    async fn a_token_may_make_only_tokens_that_do_no_more_than_itself() {
+        use crate::domain::account::Scope::*;
+        let authz = Authz::load().await.unwrap();
+        let set = |s: &[crate::domain::account::Scope]| s.iter().copied().collect();
+        assert!(authz.scopes_within(&set(&[Read, Gate, Incidents]), &set(&[Write])));
+        assert!(!authz.scopes_within(&set(&[Write]), &set(&[Read, Gate, Incidents])));
+        assert!(!authz.scopes_within(&set(&[Gate]), &set(&[Incidents])));
+        assert!(!authz.scopes_within(&set(&[Read]), &set(&[Gate])), "a gate token does not read");
+        assert!(authz.scopes_within(&set(&[Gate]), &set(&[Gate])));
     }
 
     #[tokio::test]

@@ -1009,7 +1009,7 @@ event-end_session = Signed out a browser elsewhere
 forbidden-gate = You may not ask the deployment gate about this change.
 
 msg-scopes-none = choose at least one scope
-msg-scopes-more = a token made with a token may have only the scopes of that token
+msg-scopes-more = a token made with a token may do no more than that token
 msg-token-days = must be between 1 and 366 days
 event-create_token = API token made
 field-scopes = Scopes

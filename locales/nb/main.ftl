@@ -1009,7 +1009,7 @@ event-end_session = Logget ut en nettleser et annet sted
 forbidden-gate = Du kan ikke spørre utrullingsporten om denne endringen.
 
 msg-scopes-none = velg minst ett omfang
-msg-scopes-more = en nøkkel laget med en nøkkel kan bare ha omfangene til den nøkkelen
+msg-scopes-more = en nøkkel laget med en nøkkel kan ikke gjøre mer enn den nøkkelen
 msg-token-days = må være mellom 1 og 366 dager
 event-create_token = API-nøkkel laget
 field-scopes = Omfang

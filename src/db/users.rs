@@ -286,6 +286,7 @@ fn with_roles(conn: &mut DbConn, rows: Vec<UserRow>) -> QueryResult<Vec<Caller>>
                 language: r.language,
                 timezone: r.timezone,
                 scopes: None,
+                token_expires_at: None,
             }
         })
         .collect())
@@ -320,6 +321,7 @@ pub fn insert_token(conn: &mut DbConn, token: &NewToken, now: DateTime<Utc>) -> 
 pub struct LiveToken {
     pub id: i32,
     pub user: UserId,
+    pub expires_at: DateTime<Utc>,
     /// Space-separated scope names.
     pub scopes: String,
     pub last_used_at: Option<DateTime<Utc>>,
@@ -331,15 +333,23 @@ pub fn token_owner(
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<Option<LiveToken>> {
-    let row: Option<(i32, i32, String, Option<chrono::NaiveDateTime>)> = api_tokens::table
-        .filter(api_tokens::token_hash.eq(token_hash))
-        .filter(api_tokens::expires_at.gt(to_naive(now)))
-        .select((api_tokens::id, api_tokens::user_id, api_tokens::scopes, api_tokens::last_used_at))
-        .first(conn)
-        .optional()?;
-    Ok(row.map(|(id, user, scopes, used)| LiveToken {
+    let row: Option<(i32, i32, chrono::NaiveDateTime, String, Option<chrono::NaiveDateTime>)> =
+        api_tokens::table
+            .filter(api_tokens::token_hash.eq(token_hash))
+            .filter(api_tokens::expires_at.gt(to_naive(now)))
+            .select((
+                api_tokens::id,
+                api_tokens::user_id,
+                api_tokens::expires_at,
+                api_tokens::scopes,
+                api_tokens::last_used_at,
+            ))
+            .first(conn)
+            .optional()?;
+    Ok(row.map(|(id, user, expires_at, scopes, used)| LiveToken {
         id,
         user: UserId(user),
+        expires_at: expires_at.and_utc(),
         scopes,
         last_used_at: used.map(|at| at.and_utc()),
     }))

@@ -18,6 +18,8 @@ pub struct Caller {
     /// What the API token the caller came with may do; None: not limited (a web
     /// session, or a person looked up by a service).
     pub scopes: Option<BTreeSet<super::account::Scope>>,
+    /// When the API token the caller came with expires (a token it makes lasts no longer).
+    pub token_expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Caller {

@@ -161,6 +161,7 @@ pub fn authenticate(ctx: &Ctx, token: &str) -> ServiceResult<Caller> {
         }
     }
     caller.scopes = Some(parse_scopes(&live.scopes));
+    caller.token_expires_at = Some(live.expires_at);
     Ok(caller)
 }
 
@@ -184,7 +185,8 @@ pub struct MadeToken {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Makes a token for the caller. A token made with a token gets no scope its maker lacks.
+/// Makes a token for the caller. A token made with a token gets no scope its maker lacks
+/// and expires no later than it.
 pub fn create_token(ctx: &Ctx, caller: &Caller, request: &TokenRequest) -> ServiceResult<MadeToken> {
     ctx.require(caller, Permission::ManageOwnAccess, &Object::owned_by(caller.id))?;
     let mut errors = crate::domain::validation::FieldErrors::default();
@@ -194,7 +196,7 @@ pub fn create_token(ctx: &Ctx, caller: &Caller, request: &TokenRequest) -> Servi
         errors.add("scopes", crate::domain::validation::Message::new("msg-scopes-none"));
     }
     if let Some(held) = &caller.scopes {
-        if !scopes.is_subset(held) {
+        if !ctx.authz.scopes_within(&scopes, held) {
             errors.add("scopes", crate::domain::validation::Message::new("msg-scopes-more"));
         }
     }
@@ -204,7 +206,10 @@ pub fn create_token(ctx: &Ctx, caller: &Caller, request: &TokenRequest) -> Servi
     }
     let name = errors.finish(|| name.unwrap_or_default())?;
     let now = ctx.clock.now();
-    let expires_at = now + chrono::Duration::days(days);
+    // A token made with a token lasts no longer than its maker: revoking a leaked one, or
+    // letting it run out, leaves nothing behind that outlives it.
+    let wanted = now + chrono::Duration::days(days);
+    let expires_at = caller.token_expires_at.map_or(wanted, |maker| wanted.min(maker));
     let token = random_token();
     let hash = token_hash(&token);
     let listed: Vec<Scope> = scopes.iter().copied().collect();

@@ -123,9 +123,16 @@ async fn tokens_are_listed_without_secrets_revoked_and_never_widened_by_a_token(
     assert_eq!(status, StatusCode::FORBIDDEN);
     let read = token(&app, &rita, "dashboard", &["read"]).await;
     let scripts = token(&app, &rita, "scripts", &["write"]).await;
-    let wider = json!({ "name": "more", "scopes": ["write", "gate"] });
-    let (status, body) = app.call(Method::POST, "/api/v1/auth/tokens", Some(&scripts), Some(wider)).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // A token made with a token lasts no longer than its maker (30 days here).
+    let child = json!({ "name": "child", "scopes": ["read"], "expires_in_days": 366 });
+    let (status, made) = app.call(Method::POST, "/api/v1/auth/tokens", Some(&scripts), Some(child)).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let made_until: chrono::DateTime<chrono::Utc> = made["expires_at"].as_str().unwrap().parse().unwrap();
+    assert!(made_until <= app.ctx.clock.now() + chrono::Duration::days(30), "{made}");
+    // Within its maker: `gate` lies inside `write` (a narrower token cannot make any).
+    let within = json!({ "name": "deploy", "scopes": ["gate"] });
+    let (status, body) = app.call(Method::POST, "/api/v1/auth/tokens", Some(&scripts), Some(within)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
     let bad = json!({ "name": "", "scopes": [], "expires_in_days": 999 });
     let (status, body) = app.call(Method::POST, "/api/v1/auth/tokens", Some(&rita), Some(bad)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
