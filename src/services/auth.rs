@@ -185,8 +185,8 @@ pub struct MadeToken {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Makes a token for the caller. A token made with a token gets no scope its maker lacks
-/// and expires no later than it.
+/// Makes a token for the caller. A token made with a token may do nothing its maker may
+/// not and expires no later than it.
 pub fn create_token(ctx: &Ctx, caller: &Caller, request: &TokenRequest) -> ServiceResult<MadeToken> {
     ctx.require(caller, Permission::ManageOwnAccess, &Object::owned_by(caller.id))?;
     let mut errors = crate::domain::validation::FieldErrors::default();

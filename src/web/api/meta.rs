@@ -98,7 +98,7 @@ pub async fn tokens(
 
 /// Make an API token with a name, scopes (`read`, `write`, `gate`, `incidents`) and an
 /// expiry; the token is in this answer only. It never does more than its user's roles
-/// allow, and a token made with a token gets no scope its maker lacks.
+/// allow, and a token made with a token may do no more, nor last longer, than that token.
 #[utoipa::path(post, path = "/api/v1/auth/tokens", request_body = auth::TokenRequest,
     responses((status = 201, body = auth::MadeToken), (status = 403, body = Problem)),
     security(("bearer" = [])))]
