@@ -75,17 +75,24 @@ fn insert_for(
     recipients: &[Caller],
     now: DateTime<Utc>,
 ) -> diesel::QueryResult<()> {
-    let notices: Vec<NewNotice> = recipients
-        .iter()
-        .map(|person| NewNotice {
-            kind,
-            change_id: Some(change.id.0),
-            recipient_id: Some(person.id.0),
-            recipient_email: &person.email,
-            payload,
-        })
-        .collect();
+    let notices: Vec<NewNotice> = addressed(kind, change, payload, recipients).collect();
     outbox::insert_many(conn, &notices, now)
+}
+
+/// One notice of `kind` about `change` with `payload` per recipient.
+fn addressed<'a>(
+    kind: &'a str,
+    change: &'a Change,
+    payload: &'a str,
+    recipients: &'a [Caller],
+) -> impl Iterator<Item = NewNotice<'a>> {
+    recipients.iter().map(move |person| NewNotice {
+        kind,
+        change_id: Some(change.id.0),
+        recipient_id: Some(person.id.0),
+        recipient_email: &person.email,
+        payload,
+    })
 }
 
 /// Queues a notice of `kind` about each of `changes` (with its comment) for each of
@@ -102,15 +109,7 @@ pub fn queue_each(
     let notices: Vec<NewNotice> = changes
         .iter()
         .zip(&payloads)
-        .flat_map(|((change, _), payload)| {
-            recipients.iter().map(move |person| NewNotice {
-                kind,
-                change_id: Some(change.id.0),
-                recipient_id: Some(person.id.0),
-                recipient_email: &person.email,
-                payload,
-            })
-        })
+        .flat_map(|((change, _), payload)| addressed(kind, change, payload, recipients))
         .collect();
     outbox::insert_many(conn, &notices, now)
 }
