@@ -89,6 +89,8 @@ text_enum! {
         Delete = "delete",
         /// Write, publish and update system messages (the service desk, change managers).
         ManageMessages = "manage_messages",
+        /// Subscribe addresses to events, and see and retry their deliveries (admins).
+        ManageWebhooks = "manage_webhooks",
     }
 }
 
@@ -289,6 +291,15 @@ mod tests {
         assert!(!authz.allows(&requester, Permission::Assess, &deciding));
         // No scope at all: nothing.
         assert!(!authz.allows(&with(&[]), Permission::Read, &deciding));
+        // A webhooks token manages webhooks for an admin, and for no one else.
+        let admin = |scopes: &[Scope]| Caller {
+            scopes: Some(scopes.iter().copied().collect()),
+            ..caller(7, &[Role::Admin])
+        };
+        assert!(authz.allows(&admin(&[Scope::Webhooks]), Permission::ManageWebhooks, &Object::none()));
+        assert!(!authz.allows(&admin(&[Scope::Webhooks]), Permission::Read, &deciding));
+        assert!(!authz.allows(&admin(&[Scope::Read]), Permission::ManageWebhooks, &Object::none()));
+        assert!(!authz.allows(&with(&[Scope::Webhooks]), Permission::ManageWebhooks, &Object::none()));
     }
 
     #[tokio::test]
@@ -325,12 +336,14 @@ mod tests {
                 Incidents => {
                     vec![Permission::LinkRaisedFrom, Permission::LinkCaused, Permission::UnlinkOthers]
                 }
+                Webhooks => vec![Permission::ManageWebhooks],
             }
         };
         for scope in [
             crate::domain::account::Scope::Read,
             crate::domain::account::Scope::Gate,
             crate::domain::account::Scope::Incidents,
+            crate::domain::account::Scope::Webhooks,
         ] {
             for permission in Permission::ALL.iter().copied() {
                 let granted = authz.scopes.enforce((scope.as_str(), permission.as_str())).unwrap_or(false);

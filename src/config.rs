@@ -51,6 +51,9 @@ pub struct Config {
     /// `10.0.9.0/29`), whose `X-Forwarded-For` names the client; from any other peer the
     /// header is ignored. Empty: the peer is the client.
     pub trusted_proxies: Vec<String>,
+    /// Hosts webhooks may reach over plain `http` (`127.0.0.1`, `hooks.intern`); every
+    /// other receiver must be `https`.
+    pub webhook_http_hosts: Vec<String>,
     /// The OpenID Connect provider's issuer URL (found by discovery); sign-in with it is
     /// off until this is set.
     pub oidc_issuer: Option<String>,
@@ -171,6 +174,7 @@ impl Default for Config {
             incident_url: None,
             messages_require_sign_in: false,
             trusted_proxies: Vec::new(),
+            webhook_http_hosts: Vec::new(),
             oidc_issuer: None,
             oidc_client_id: None,
             oidc_client_secret: None,
@@ -209,6 +213,7 @@ const ENV_KEYS: &[&str] = &[
     "incident_url",
     "messages_require_sign_in",
     "trusted_proxies",
+    "webhook_http_hosts",
     "oidc_issuer",
     "oidc_client_id",
     "oidc_client_secret",
@@ -398,16 +403,18 @@ fn env_value(key: &str, value: &str, name: &str) -> Result<toml::Value, ConfigEr
             .parse::<i64>()
             .map(toml::Value::Integer)
             .map_err(|_| ConfigError::Invalid(format!("{name} must be a whole number, not `{value}`"))),
-        "trusted_proxies" | "oidc_scopes" | "oidc_allowed_domains" | "break_glass_accounts" => {
-            Ok(toml::Value::Array(
-                value
-                    .split([',', ' '])
-                    .map(str::trim)
-                    .filter(|v| !v.is_empty())
-                    .map(|v| toml::Value::String(v.to_owned()))
-                    .collect(),
-            ))
-        }
+        "trusted_proxies"
+        | "webhook_http_hosts"
+        | "oidc_scopes"
+        | "oidc_allowed_domains"
+        | "break_glass_accounts" => Ok(toml::Value::Array(
+            value
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(|v| toml::Value::String(v.to_owned()))
+                .collect(),
+        )),
         "vote_links_require_sign_in" | "messages_require_sign_in" | "password_sign_in" => {
             match value.trim() {
                 "true" | "1" | "yes" => Ok(toml::Value::Boolean(true)),

@@ -13,3 +13,4 @@ pub mod i18n;
 pub mod mail;
 pub mod services;
 pub mod web;
+pub mod webhooks;

@@ -230,6 +230,7 @@ async fn serve(ctx: services::Ctx) -> anyhow::Result<()> {
         transport,
         std::time::Duration::from_secs(5),
     ));
+    actix_web::rt::spawn(endring::webhooks::supervise(ctx.clone(), std::time::Duration::from_secs(2)));
     let listener = std::net::TcpListener::bind(&bind).with_context(|| format!("cannot listen on {bind}"))?;
     println!("Endring listens on http://{bind}");
     if let Some(warning) = endring::app::base_url_mismatch(&bind, &ctx.config.base_url) {

@@ -31,6 +31,7 @@ pub mod templates;
 pub mod users;
 pub mod vote_tokens;
 pub mod votes;
+pub mod webhooks;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;

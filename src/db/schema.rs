@@ -477,6 +477,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> Integer,
+        url -> Text,
+        secret -> Text,
+        event_types -> Text,
+        active -> Bool,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Integer,
+        webhook_id -> Integer,
+        event_type -> Text,
+        event_seq -> Nullable<BigInt>,
+        change_id -> Nullable<Integer>,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        response_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_attempt_at -> Nullable<Timestamp>,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(user_roles -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -496,6 +528,7 @@ diesel::joinable!(votes -> users (voter_id));
 diesel::joinable!(reminders -> changes (change_id));
 diesel::joinable!(system_messages -> changes (change_id));
 diesel::joinable!(system_message_updates -> system_messages (message_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -535,5 +568,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     candidate_decisions,
     change_copies,
     sessions,
-    password_resets
+    password_resets,
+    webhooks,
+    webhook_deliveries
 );

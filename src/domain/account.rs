@@ -25,6 +25,8 @@ text_enum! {
         Gate = "gate",
         /// The service desk's tool: link and unlink incidents (and read changes).
         Incidents = "incidents",
+        /// Subscribe addresses to events and watch their deliveries (admins' tokens).
+        Webhooks = "webhooks",
     }
 }
 

@@ -28,4 +28,5 @@ pub mod system_message;
 pub mod text;
 pub mod text_enum;
 pub mod validation;
+pub mod webhook;
 pub mod workdays;

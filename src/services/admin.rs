@@ -20,10 +20,11 @@ pub enum Section {
     Calendar,
     Cab,
     Notices,
+    Webhooks,
 }
 
 impl Section {
-    pub const ALL: [Section; 8] = [
+    pub const ALL: [Section; 9] = [
         Section::Users,
         Section::Cis,
         Section::Templates,
@@ -32,6 +33,7 @@ impl Section {
         Section::Calendar,
         Section::Cab,
         Section::Notices,
+        Section::Webhooks,
     ];
 
     /// What it takes to manage this section.
@@ -45,6 +47,7 @@ impl Section {
             Section::Cab => Permission::ConfigureCab,
             Section::Maintenance => Permission::ManageMaintenance,
             Section::Notices => Permission::ManageNotices,
+            Section::Webhooks => Permission::ManageWebhooks,
         }
     }
 }
@@ -64,6 +67,7 @@ pub struct Listing {
     pub maintenance: Vec<super::maintenance::MaintenanceWindowView>,
     /// The CAB meeting settings in force.
     pub cab: Option<crate::config::CabConfig>,
+    pub webhooks: Vec<super::webhooks::WebhookView>,
 }
 
 /// The sections `caller` may manage.
@@ -84,6 +88,7 @@ pub fn listing(ctx: &Ctx, caller: &Caller, section: Section, search: &str) -> Se
             listing.cis = reference::list_cis(ctx, caller, 0)?;
         }
         Section::Notices => listing.notices = super::outbox::failed(ctx, caller)?,
+        Section::Webhooks => listing.webhooks = super::webhooks::list(ctx, caller)?,
         Section::Cab => listing.cab = Some(super::cab_settings::show(ctx, caller)?),
         Section::Maintenance => {
             listing.maintenance = super::maintenance::list(ctx, caller)?;

@@ -27,6 +27,8 @@ impl Event<'static> {
     }
 }
 
+/// Appends `event` to the chain; an event about a change also queues its webhook
+/// deliveries, in the same transaction.
 pub fn record(conn: &mut DbConn, event: Event<'_>, at: DateTime<Utc>) -> diesel::QueryResult<i64> {
     let payload = event.payload.to_string();
     let new = repo::NewEvent {
@@ -38,7 +40,20 @@ pub fn record(conn: &mut DbConn, event: Event<'_>, at: DateTime<Utc>) -> diesel:
         payload: &payload,
         at,
     };
-    repo::append(conn, &new)
+    let seq = repo::append(conn, &new)?;
+    if let Some(change) = event.change {
+        let announced = super::webhooks::Announced {
+            seq,
+            action: event.action,
+            actor: event.actor.map(|a| a.0),
+            from: event.from,
+            to: event.to,
+            payload: &event.payload,
+            at,
+        };
+        super::webhooks::enqueue(conn, change, &announced)?;
+    }
+    Ok(seq)
 }
 
 /// An event as the API shows it.

@@ -40,6 +40,7 @@ pub mod slots;
 pub mod system_messages;
 pub mod users;
 pub mod voting;
+pub mod webhooks;
 pub mod work;
 pub mod workdays;
 
@@ -189,5 +190,6 @@ pub(crate) fn describe(permission: Permission) -> &'static str {
         Permission::UnlinkOthers => "remove a link to the service desk that someone else added (change managers may)",
         Permission::Delete => "delete this change (only its requester may, while it is a draft never submitted)",
         Permission::ManageMessages => "write system messages (the service desk and change managers do)",
+        Permission::ManageWebhooks => "manage webhooks (admins do)",
     }
 }

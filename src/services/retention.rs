@@ -1,11 +1,11 @@
-//! Forgetting what is no longer needed: notices sent, vote links, API tokens, web
+//! Forgetting what is no longer needed: notices sent, webhook deliveries ended, vote links, API tokens, web
 //! sessions and password reset links expired more than `retention_days` ago, and reminders queued that long ago about a change that
 //! has moved on (while it has not, its reminder is kept, so it is never sent twice). The
 //! audit trail keeps the record of every event; these are working rows. What to delete is
 //! found outside the write lock and deleted in batches, each a short write of its own.
 
 use super::{Ctx, ServiceResult};
-use crate::db::{outbox, password_resets, reminders, sessions, users, vote_tokens, DbConn};
+use crate::db::{outbox, password_resets, reminders, sessions, users, vote_tokens, webhooks, DbConn};
 use chrono::{DateTime, Duration, Utc};
 
 /// Rows one batch deletes.
@@ -20,6 +20,7 @@ pub struct Purged {
     pub api_tokens: usize,
     pub sessions: usize,
     pub reset_links: usize,
+    pub webhook_deliveries: usize,
 }
 
 /// Deletes the working rows older than the retention period.
@@ -32,6 +33,7 @@ pub fn purge(ctx: &Ctx) -> ServiceResult<Purged> {
         api_tokens: in_batches(ctx, before, users::tokens_expired_before, users::delete_tokens)?,
         sessions: in_batches(ctx, before, sessions::expired_before, sessions::delete_ids)?,
         reset_links: in_batches(ctx, before, password_resets::expired_before, password_resets::delete_ids)?,
+        webhook_deliveries: in_batches(ctx, before, webhooks::ended_before, webhooks::delete_deliveries)?,
     })
 }
 

@@ -165,6 +165,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/admin/notices").route(get().to(pages::admin::notices_page)))
         .service(
+            resource("/admin/webhooks")
+                .route(get().to(pages::admin::webhooks_page))
+                .route(post().to(pages::admin::add_webhook)),
+        )
+        .service(
+            resource("/admin/webhooks/{id}")
+                .route(get().to(pages::webhooks::detail_page))
+                .route(post().to(pages::webhooks::save)),
+        )
+        .service(resource("/admin/webhooks/{id}/pause").route(post().to(pages::webhooks::pause)))
+        .service(resource("/admin/webhooks/{id}/resume").route(post().to(pages::webhooks::resume)))
+        .service(resource("/admin/webhooks/{id}/test").route(post().to(pages::webhooks::test)))
+        .service(resource("/admin/webhooks/{id}/delete").route(post().to(pages::webhooks::delete)))
+        .service(
+            resource("/admin/webhooks/{id}/deliveries/{delivery}/retry")
+                .route(post().to(pages::webhooks::retry)),
+        )
+        .service(
             resource("/admin/cab")
                 .route(get().to(pages::admin::cab_page))
                 .route(post().to(pages::admin::save_cab)),
@@ -247,7 +265,7 @@ where
 fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
     use api::{
         changes, delegations, maintenance, meetings, meta, outbox, reference, system_messages, users,
-        workdays,
+        webhooks, workdays,
     };
     use Method as M;
     vec![
@@ -319,6 +337,14 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
         ("/api/v1/calendar/closed-days/{day}", vec![on(M::DELETE, workdays::reopen_day)]),
         ("/api/v1/reports/summary", vec![on(M::GET, reference::report)]),
         ("/api/v1/reports/changes.csv", vec![on(M::GET, reference::changes_csv)]),
+        ("/api/v1/webhooks", vec![on(M::GET, webhooks::list), on(M::POST, webhooks::create)]),
+        (
+            "/api/v1/webhooks/{id}",
+            vec![on(M::GET, webhooks::get), on(M::PATCH, webhooks::update), on(M::DELETE, webhooks::delete)],
+        ),
+        ("/api/v1/webhooks/{id}/deliveries", vec![on(M::GET, webhooks::deliveries)]),
+        ("/api/v1/webhooks/{id}/deliveries/{delivery}/retry", vec![on(M::POST, webhooks::retry)]),
+        ("/api/v1/webhooks/{id}/test", vec![on(M::POST, webhooks::test)]),
         ("/api/v1/outbox/failed", vec![on(M::GET, outbox::failed)]),
         ("/api/v1/outbox/{id}/retry", vec![on(M::POST, outbox::retry)]),
         ("/api/v1/cis", vec![on(M::GET, reference::list_cis), on(M::POST, reference::create_ci)]),

@@ -36,6 +36,9 @@ use utoipa::{Modify, OpenApi};
         super::api::workdays::days_off, super::api::workdays::close_day, super::api::workdays::reopen_day,
         super::api::system_messages::list, super::api::system_messages::report, super::api::system_messages::get,
         super::api::system_messages::edit, super::api::system_messages::publish, super::api::system_messages::post_update,
+        super::api::webhooks::list, super::api::webhooks::create, super::api::webhooks::get, super::api::webhooks::update,
+        super::api::webhooks::delete, super::api::webhooks::deliveries, super::api::webhooks::test,
+        super::api::webhooks::retry,
     ),
     modifiers(&BearerAuth, &ProblemResponses)
 )]

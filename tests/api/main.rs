@@ -38,5 +38,6 @@ mod rules;
 mod sessions;
 mod system_messages;
 mod tokens;
+mod webhooks;
 mod work;
 mod workdays;

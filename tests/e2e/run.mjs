@@ -10,6 +10,7 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createServer } from "node:net";
 import { accounts } from "./accounts.mjs";
+import { webhooks } from "./webhooks.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = process.env.ENDRING_BIN ?? join(here, "../../target/debug/endring");
@@ -115,7 +116,7 @@ async function signIn(browser, base, email) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), "endring-e2e-"));
-const service = await startService(dir);
+const service = await startService(dir, { env: { ENDRING_WEBHOOK_HTTP_HOSTS: "127.0.0.1" } });
 const browser = await chromium.launch({
   executablePath: browserPath,
   args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -441,6 +442,7 @@ try {
   await kari.waitForLoadState();
   check("the language switch works", (await kari.getAttribute("html", "lang")) === "nb" && (await kari.textContent("nav")).includes("Endringer"));
   await audit(kari, "change in Norwegian");
+  await webhooks({ check, audit, main: { base, adminPage } });
   await accounts({ browser, check, audit, newPage, startService, freePort, dir, main: { base, adminPage } });
   check("no page broke its own Content-Security-Policy", cspViolations.length === 0, cspViolations.join(" | "));
 } catch (error) {

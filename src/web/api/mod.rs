@@ -9,6 +9,7 @@ pub mod outbox;
 pub mod reference;
 pub mod system_messages;
 pub mod users;
+pub mod webhooks;
 pub mod workdays;
 
 use crate::domain::ids::ChangeId;

@@ -119,6 +119,43 @@ pub async fn retry_notice(
     .await
 }
 
+pub async fn webhooks_page(ctx: web::Data<Ctx>, viewer: Viewer) -> Result<HttpResponse, PageError> {
+    show(ctx, viewer, Section::Webhooks, Shown::default()).await
+}
+
+/// Subscribes an address to change events; the confirmation shows its signing secret,
+/// this once.
+pub async fn add_webhook(
+    ctx: web::Data<Ctx>,
+    viewer: Viewer,
+    form: TypedForm,
+) -> Result<HttpResponse, PageError> {
+    let form = form.0;
+    if !form.invalid().is_empty() {
+        return refused_fields(ctx, viewer, Section::Webhooks, &form, form.invalid()).await;
+    }
+    let new = crate::services::webhooks::NewWebhook {
+        url: form.get("url").to_owned(),
+        secret: Some(form.get("secret").to_owned()).filter(|s| !s.is_empty()),
+        events: form.all("events").iter().filter_map(|e| e.parse().ok()).collect(),
+        active: true,
+    };
+    let (caller, typed) = (viewer.caller.clone(), form.typed());
+    match crate::web::run(ctx.clone(), move |ctx| crate::services::webhooks::create(ctx, &caller, new)).await
+    {
+        Ok(made) => {
+            viewer.confirm(
+                viewer.lang.t_with("webhook-created", &[("secret", crate::i18n::arg(&made.secret))]),
+            );
+            Ok(see_other(&format!("/admin/webhooks/{}", made.webhook.id)))
+        }
+        Err(error) => {
+            let (status, errors) = Refusal::fields_or_page(error, viewer.lang)?;
+            show(ctx, viewer, Section::Webhooks, Shown::again(status, errors, typed)).await
+        }
+    }
+}
+
 pub async fn cis_page(
     ctx: web::Data<Ctx>,
     viewer: Viewer,

@@ -16,6 +16,7 @@ pub mod profile;
 pub mod reports;
 pub mod system_messages;
 pub mod vote;
+pub mod webhooks;
 
 use crate::domain::validation::FieldError;
 use crate::i18n::Lang;

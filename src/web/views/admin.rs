@@ -24,6 +24,7 @@ pub fn path(section: Section) -> &'static str {
         Section::Cab => "/admin/cab",
         Section::Maintenance => "/admin/maintenance",
         Section::Notices => "/admin/notices",
+        Section::Webhooks => "/admin/webhooks",
     }
 }
 
@@ -38,6 +39,7 @@ pub fn title_key(section: Section) -> &'static str {
         Section::Cab => "admin-cab",
         Section::Maintenance => "admin-maintenance",
         Section::Notices => "admin-notices",
+        Section::Webhooks => "admin-webhooks",
     }
 }
 
@@ -228,6 +230,7 @@ pub fn section(viewer: &Viewer, section: Section, data: &Listing, search: &str, 
             Section::Cis => (cis(&frame, data)),
             Section::Templates => (templates(&frame, data)),
             Section::Notices => (notices(&frame, data)),
+            Section::Webhooks => (super::webhooks::list(viewer, &data.webhooks, &super::webhooks::Typed { errors: frame.errors, values: frame.values })),
             Section::Blackouts => (blackouts(&frame, data)),
             Section::Calendar => (calendar(&frame, data)),
             Section::Maintenance => (maintenance(&frame, data)),

@@ -17,5 +17,6 @@ pub mod profile;
 pub mod reports;
 pub mod system_messages;
 pub mod vote;
+pub mod webhooks;
 
 pub use layout::{error_page, page, plain_page};
