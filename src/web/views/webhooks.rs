@@ -135,7 +135,7 @@ pub fn detail(viewer: &Viewer, hook: &WebhookView, log: &[DeliveryView], form: &
                         a href=(format!("/changes/{change}")) { (crate::domain::ids::ChangeId(change).reference()) }
                     } @else { "–" } }
                     td {
-                        span.badge class=(format!("delivery-{}", d.status)) { (lang.t(&format!("webhook-status-{}", d.status))) }
+                        span class=(format!("badge delivery-{}", d.status)) { (lang.t(&format!("webhook-status-{}", d.status))) }
                         @if let Some(next) = d.next_attempt_at {
                             " " span.hint { (lang.t("webhook-next-attempt")) " " (maybe_time(lang, viewer.zone, Some(next))) }
                         }
