@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod i18n;
+pub mod import_file;
 pub mod mail;
 pub mod services;
 pub mod web;

@@ -41,6 +41,48 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Bring history in from another tool's CSV export (iTop, GLPI, or Endring's columns).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Configuration items: name, kind, criticality (1–4, or high, medium, low), owner.
+    /// A CI whose name is taken is left as it is.
+    Cis {
+        file: PathBuf,
+        #[command(flatten)]
+        how: ImportArgs,
+        /// The owner (an email) of CIs whose row names none.
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// Changes with their states, dates, people and CIs. Running it again continues an
+    /// import that stopped: changes already imported (by their original id) are skipped.
+    Changes {
+        file: PathBuf,
+        #[command(flatten)]
+        how: ImportArgs,
+        /// The requester (a user's email) of changes whose row names no user of Endring.
+        #[arg(long)]
+        requester: Option<String>,
+    },
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// Whose export it is: endring, itop or glpi (left out: read from the headers).
+    #[arg(long)]
+    format: Option<endring::domain::import::Source>,
+    /// Check every row and report, writing nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Also write every rejected row (line, id, reason) to this CSV file.
+    #[arg(long)]
+    report: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -174,6 +216,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{summary}");
             Ok(())
         }
+        Command::Import { command } => import(ctx, command).await,
         Command::Audit { command: AuditCommand::Verify } => {
             match blocking(ctx, services::audit::verify).await? {
                 Verification::Intact { events } => {
@@ -186,6 +229,68 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// Rejected rows printed at most; `--report` writes them all.
+const REJECTED_SHOWN: usize = 100;
+
+/// `endring import`: reads the file, imports it a batch at a time, prints the report.
+/// Exits 1 when it stopped, 2 when rows were rejected, 0 otherwise.
+async fn import(ctx: services::Ctx, command: ImportCommand) -> anyhow::Result<()> {
+    use endring::import_file::{self, Kind};
+    let (kind, file, how, requester, owner) = match command {
+        ImportCommand::Cis { file, how, owner } => (Kind::Cis, file, how, None, owner),
+        ImportCommand::Changes { file, how, requester } => (Kind::Changes, file, how, requester, None),
+    };
+    let export = import_file::read(&file)?;
+    let separator = export.delimiter as char;
+    eprintln!("{}: {}, separated by '{separator}'", file.display(), export.encoding);
+    let options = services::import::Options {
+        source: how.format,
+        dry_run: how.dry_run,
+        requester,
+        owner,
+        file: file.display().to_string(),
+    };
+    let run = tokio::task::spawn_blocking(move || import_file::run(&ctx, &export, kind, options)).await?;
+    let report = match run {
+        Ok(report) => report,
+        Err(stopped) => anyhow::bail!("{stopped}"),
+    };
+    let what = match kind {
+        Kind::Cis => "CIs",
+        Kind::Changes => "changes",
+    };
+    let source = report.source.map_or("", |s| s.as_str());
+    let verb = if how.dry_run { "Would import" } else { "Imported" };
+    println!(
+        "{verb} {} {what} of {} rows ({source} export; {}); {} imported before, {} rejected.",
+        report.imported,
+        report.read,
+        report.import_id,
+        report.already,
+        report.rejected.len()
+    );
+    for rejected in report.rejected.iter().take(REJECTED_SHOWN) {
+        let id = if rejected.id.is_empty() { String::new() } else { format!(" ({})", rejected.id) };
+        println!("  line {}{id}: {}", rejected.line, rejected.reason);
+    }
+    if report.rejected.len() > REJECTED_SHOWN {
+        println!("  … and {} more (--report FILE lists them all)", report.rejected.len() - REJECTED_SHOWN);
+    }
+    if let Some(path) = how.report {
+        let mut out =
+            csv::Writer::from_path(&path).with_context(|| format!("cannot write {}", path.display()))?;
+        out.write_record(["line", "id", "reason"])?;
+        for rejected in &report.rejected {
+            out.write_record([rejected.line.to_string(), rejected.id.clone(), rejected.reason.clone()])?;
+        }
+        out.flush()?;
+    }
+    if !report.rejected.is_empty() {
+        std::process::exit(2);
+    }
+    Ok(())
 }
 
 /// Asks twice on a terminal; elsewhere (scripts, CI) generates one to print.

@@ -63,7 +63,7 @@ pub(super) struct ChangeRow {
 }
 
 impl ChangeRow {
-    fn from_change(c: &Change) -> ChangeRow {
+    pub(super) fn from_change(c: &Change) -> ChangeRow {
         ChangeRow {
             id: c.id.0,
             title: c.title.clone(),

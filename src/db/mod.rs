@@ -15,6 +15,7 @@ pub mod cis;
 pub mod closed_days;
 pub mod delegations;
 pub mod feeds;
+pub mod imports;
 pub mod incidents;
 pub mod installation;
 pub mod maintenance;

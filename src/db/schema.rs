@@ -478,6 +478,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    change_imports (change_id) {
+        change_id -> Integer,
+        import_id -> Text,
+        source -> Text,
+        original_id -> Text,
+        original_state -> Text,
+        original_requester -> Text,
+        original_implementer -> Text,
+        original_created_at -> Nullable<Timestamp>,
+        original_closed_at -> Nullable<Timestamp>,
+        line -> Integer,
+    }
+}
+
+diesel::table! {
     webhooks (id) {
         id -> Integer,
         url -> Text,
@@ -570,5 +585,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     password_resets,
     webhooks,
-    webhook_deliveries
+    webhook_deliveries,
+    change_imports
 );

@@ -16,6 +16,7 @@ pub mod change;
 pub mod delegation;
 pub mod gate;
 pub mod ids;
+pub mod import;
 pub mod incident;
 pub mod lifecycle;
 pub mod maintenance;

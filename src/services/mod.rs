@@ -22,6 +22,7 @@ pub mod email_votes;
 pub mod error;
 pub mod feeds;
 pub mod health;
+pub mod import;
 pub mod incidents;
 pub mod lifecycle;
 pub mod maintenance;

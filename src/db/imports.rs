@@ -1,0 +1,75 @@
+//! What `endring import` reads and writes: the people and CIs rows are matched against,
+//! which rows an earlier run already brought in, and the imported changes themselves.
+
+use super::changes::{to_naive, ChangeRow};
+use super::schema::{change_imports, changes, cis, users};
+use super::DbConn;
+use crate::domain::change::Change;
+use crate::domain::ids::ChangeId;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+/// `(id, email, name)` of every user, deactivated ones too (history names them).
+pub fn people(conn: &mut DbConn) -> QueryResult<Vec<(i32, String, String)>> {
+    users::table.select((users::id, users::email, users::name)).order(users::id.asc()).load(conn)
+}
+
+/// `(id, name)` of every CI, retired ones too.
+pub fn ci_names(conn: &mut DbConn) -> QueryResult<Vec<(i32, String)>> {
+    cis::table.select((cis::id, cis::name)).order(cis::id.asc()).load(conn)
+}
+
+/// Which of `ids` (original ids from `source`) are imported already.
+pub fn already(conn: &mut DbConn, source: &str, ids: &[&str]) -> QueryResult<Vec<String>> {
+    change_imports::table
+        .filter(change_imports::source.eq(source))
+        .filter(change_imports::original_id.eq_any(ids))
+        .select(change_imports::original_id)
+        .load(conn)
+}
+
+/// Where an imported change came from.
+pub struct Origin<'a> {
+    pub import_id: &'a str,
+    pub source: &'a str,
+    pub original_id: &'a str,
+    pub original_state: &'a str,
+    pub original_requester: &'a str,
+    pub original_implementer: &'a str,
+    pub original_created_at: Option<DateTime<Utc>>,
+    pub original_closed_at: Option<DateTime<Utc>>,
+    pub line: i32,
+}
+
+/// Inserts an imported change with every field as given (its state, dates and closure
+/// too), and where it came from; its id.
+pub fn insert_change(conn: &mut DbConn, change: &Change, origin: &Origin<'_>) -> QueryResult<ChangeId> {
+    let id = super::changes::insert(conn, change)?;
+    let mut whole = change.clone();
+    whole.id = id;
+    diesel::update(changes::table.find(id.0)).set(&ChangeRow::from_change(&whole)).execute(conn)?;
+    diesel::insert_into(change_imports::table)
+        .values((
+            change_imports::change_id.eq(id.0),
+            change_imports::import_id.eq(origin.import_id),
+            change_imports::source.eq(origin.source),
+            change_imports::original_id.eq(origin.original_id),
+            change_imports::original_state.eq(origin.original_state),
+            change_imports::original_requester.eq(origin.original_requester),
+            change_imports::original_implementer.eq(origin.original_implementer),
+            change_imports::original_created_at.eq(origin.original_created_at.map(to_naive)),
+            change_imports::original_closed_at.eq(origin.original_closed_at.map(to_naive)),
+            change_imports::line.eq(origin.line),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// Where change `id` came from, if it was imported: `(source, original id, import id)`.
+pub fn origin_of(conn: &mut DbConn, id: ChangeId) -> QueryResult<Option<(String, String, String)>> {
+    change_imports::table
+        .find(id.0)
+        .select((change_imports::source, change_imports::original_id, change_imports::import_id))
+        .first(conn)
+        .optional()
+}
