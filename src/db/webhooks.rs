@@ -159,7 +159,7 @@ pub fn insert_deliveries(
 }
 
 /// A delivery claimed for sending, with where and how to sign it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Claimed {
     pub id: i32,
     pub webhook_id: i32,
@@ -169,6 +169,18 @@ pub struct Claimed {
     pub body: String,
     /// This attempt's number (from 1).
     pub attempts: i32,
+}
+
+// Written out so that no log line shows the secret.
+impl std::fmt::Debug for Claimed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claimed")
+            .field("id", &self.id)
+            .field("webhook_id", &self.webhook_id)
+            .field("event_type", &self.event_type)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
 }
 
 type ClaimRow = (i32, i32, String, String, String, String, i32);
@@ -199,53 +211,109 @@ fn lease(conn: &mut DbConn, ids: &[i32], lease_until: DateTime<Utc>) -> QueryRes
     Ok(())
 }
 
-/// Whether any delivery is due at `now` (one look at the status index).
-pub fn any_due(conn: &mut DbConn, now: DateTime<Utc>) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        deliveries::table
-            .filter(deliveries::status.eq_any(["pending", "sending"]))
-            .filter(deliveries::next_attempt_at.le(to_naive(now))),
-    ))
-    .get_result(conn)
+/// The oldest delivery still to make to `webhook` (pending, or being sent), if any:
+/// `(id, status, next_attempt_at)`. Two seeks of the `(webhook_id, status, id)` index.
+fn head(conn: &mut DbConn, webhook: i32) -> QueryResult<Option<(i32, String, NaiveDateTime)>> {
+    let mut found: Option<(i32, String, NaiveDateTime)> = None;
+    for status in ["pending", "sending"] {
+        let first: Option<(i32, String, NaiveDateTime)> = deliveries::table
+            .filter(deliveries::webhook_id.eq(webhook))
+            .filter(deliveries::status.eq(status))
+            .order(deliveries::id.asc())
+            .select((deliveries::id, deliveries::status, deliveries::next_attempt_at))
+            .first(conn)
+            .optional()?;
+        found = match (found, first) {
+            (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+            (a, b) => a.or(b),
+        };
+    }
+    Ok(found)
 }
 
-/// Claims up to `limit` due deliveries of active subscriptions (pending ones whose time
-/// has come, and ones whose claim ran out), marking each `sending` until `lease_until`.
+/// The active subscriptions, other than `skip`, whose oldest delivery is due at `now`:
+/// those a round may post to. A receiver whose oldest delivery waits for a retry, or is
+/// being sent, is not one of them, so its events go in order and one at a time.
+pub fn ready(conn: &mut DbConn, now: DateTime<Utc>, skip: &[i32]) -> QueryResult<Vec<i32>> {
+    let active: Vec<i32> = webhooks::table
+        .filter(webhooks::active.eq(true))
+        .filter(webhooks::id.ne_all(skip))
+        .order(webhooks::id.asc())
+        .select(webhooks::id)
+        .load(conn)?;
+    let now = to_naive(now);
+    let mut ready = Vec::new();
+    for id in active {
+        if head(conn, id)?.is_some_and(|(_, _, next)| next <= now) {
+            ready.push(id);
+        }
+    }
+    Ok(ready)
+}
+
+/// Claims, for each of `webhooks` whose oldest delivery is still due, up to `each` of its
+/// deliveries from that one on, oldest first, marking them `sending` until `lease_until`.
 /// Run inside `Db::write`, which serialises claimers on every instance.
-pub fn claim_due(
+pub fn claim(
     conn: &mut DbConn,
+    webhooks_ready: &[i32],
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
-    limit: i64,
+    each: i64,
 ) -> QueryResult<Vec<Claimed>> {
-    let rows: Vec<ClaimRow> = deliveries::table
-        .inner_join(webhooks::table)
-        .filter(deliveries::status.eq_any(["pending", "sending"]))
-        .filter(deliveries::next_attempt_at.le(to_naive(now)))
-        .filter(webhooks::active.eq(true))
-        .order((deliveries::next_attempt_at.asc(), deliveries::id.asc()))
-        .limit(limit)
-        .select((
-            deliveries::id,
-            deliveries::webhook_id,
-            webhooks::url,
-            webhooks::secret,
-            deliveries::event_type,
-            deliveries::body,
-            deliveries::attempts,
-        ))
-        .load(conn)?;
-    let ids: Vec<i32> = rows.iter().map(|r| r.0).collect();
-    lease(conn, &ids, lease_until)?;
-    Ok(claimed(rows))
+    let mut claimed = Vec::new();
+    for webhook in webhooks_ready {
+        let Some((first, _, next)) = head(conn, *webhook)? else { continue };
+        if next > to_naive(now) {
+            continue;
+        }
+        let rows: Vec<ClaimRow> = deliveries::table
+            .inner_join(webhooks::table)
+            .filter(deliveries::webhook_id.eq(webhook))
+            .filter(deliveries::id.ge(first))
+            .filter(deliveries::status.eq_any(["pending", "sending"]))
+            .filter(deliveries::next_attempt_at.le(to_naive(now)))
+            .filter(webhooks::active.eq(true))
+            .order(deliveries::id.asc())
+            .limit(each)
+            .select((
+                deliveries::id,
+                deliveries::webhook_id,
+                webhooks::url,
+                webhooks::secret,
+                deliveries::event_type,
+                deliveries::body,
+                deliveries::attempts,
+            ))
+            .load(conn)?;
+        let ids: Vec<i32> = rows.iter().map(|r| r.0).collect();
+        lease(conn, &ids, lease_until)?;
+        claimed.extend(self::claimed(rows));
+    }
+    Ok(claimed)
 }
 
-/// Claims delivery `id` now if it is pending (a test event sent from the admin page).
-pub fn claim_one(conn: &mut DbConn, id: i32, lease_until: DateTime<Utc>) -> QueryResult<Option<Claimed>> {
+/// Queues a test event for `webhook` already claimed until `lease_until` (so no worker
+/// takes it before its sender), as its first attempt.
+pub fn insert_claimed_test(
+    conn: &mut DbConn,
+    webhook: i32,
+    body: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> QueryResult<Option<Claimed>> {
+    let new = NewDelivery {
+        webhook_id: webhook,
+        event_type: crate::domain::webhook::TEST_EVENT,
+        event_seq: None,
+        change_id: None,
+        body,
+    };
+    let id = insert_deliveries(conn, &[new], now)?[0];
+    lease(conn, &[id], lease_until)?;
     let rows: Vec<ClaimRow> = deliveries::table
         .inner_join(webhooks::table)
         .filter(deliveries::id.eq(id))
-        .filter(deliveries::status.eq("pending"))
         .select((
             deliveries::id,
             deliveries::webhook_id,
@@ -256,9 +324,25 @@ pub fn claim_one(conn: &mut DbConn, id: i32, lease_until: DateTime<Utc>) -> Quer
             deliveries::attempts,
         ))
         .load(conn)?;
-    let ids: Vec<i32> = rows.iter().map(|r| r.0).collect();
-    lease(conn, &ids, lease_until)?;
-    Ok(claimed(rows).pop())
+    // The row was counted as its first attempt by the lease.
+    Ok(claimed(rows).pop().map(|mut c| {
+        c.attempts -= 1;
+        c
+    }))
+}
+
+/// Drops the deliveries queued after `after` that have not been sent (the demo's: made
+/// data, not news for any receiver); how many.
+pub fn drop_pending_after(conn: &mut DbConn, after: i32) -> QueryResult<usize> {
+    diesel::delete(
+        deliveries::table.filter(deliveries::id.gt(after)).filter(deliveries::status.eq("pending")),
+    )
+    .execute(conn)
+}
+
+/// The newest delivery's id (0 for none).
+pub fn last_id(conn: &mut DbConn) -> QueryResult<i32> {
+    Ok(deliveries::table.select(diesel::dsl::max(deliveries::id)).first::<Option<i32>>(conn)?.unwrap_or(0))
 }
 
 /// The row as its claimer left it: still `sending`, with the attempt it counted. A worker

@@ -83,6 +83,43 @@ pub fn parse_types(text: &str) -> Vec<EventType> {
     text.split_whitespace().filter_map(|t| t.parse().ok()).collect()
 }
 
+text_enum! {
+    /// Why a delivery failed, stored before the details (`timeout: …`), so the log says
+    /// it in the reader's language.
+    pub enum Failure {
+        /// The receiver answered with a status other than 2xx.
+        Http = "http",
+        /// It answered with a redirect, which is not followed.
+        Redirect = "redirect",
+        /// It did not answer in time.
+        Timeout = "timeout",
+        /// It could not be reached.
+        Connect = "connect",
+        /// The request failed otherwise.
+        Request = "request",
+        /// The address is no longer allowed (plain http withdrawn for the host).
+        Address = "address",
+    }
+}
+
+impl Failure {
+    /// The stored text: the kind, then what the network or the receiver said.
+    pub fn with(self, detail: &str) -> String {
+        format!("{self}: {detail}")
+    }
+
+    /// A stored text's kind and details (no kind for text stored otherwise).
+    pub fn read(stored: &str) -> (Option<Failure>, &str) {
+        match stored.split_once(": ") {
+            Some((kind, detail)) => match kind.parse() {
+                Ok(kind) => (Some(kind), detail),
+                Err(_) => (None, stored),
+            },
+            None => (None, stored),
+        }
+    }
+}
+
 /// Longest address a subscription may have.
 pub const URL_MAX: usize = 2000;
 
@@ -229,6 +266,14 @@ mod tests {
         ] {
             assert!(WebhookUrl::parse(bad, &allowed).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn failures_are_stored_with_their_kind_and_read_back() {
+        let stored = Failure::Timeout.with("operation timed out");
+        assert_eq!(stored, "timeout: operation timed out");
+        assert_eq!(Failure::read(&stored), (Some(Failure::Timeout), "operation timed out"));
+        assert_eq!(Failure::read("something: else"), (None, "something: else"));
     }
 
     #[test]

@@ -89,8 +89,10 @@ pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
     if ctx.db.query(|conn| user_repo::id_by_email(conn, "kari.nordmann@demo.endring.no"))?.is_some() {
         return Err(ServiceError::Conflict(crate::domain::validation::Message::new("msg-demo-exists")));
     }
-    // The demo queues no email: what its actions queue is settled, unsent, at the end.
+    // The demo queues no email and posts no webhook: what its actions queue is settled,
+    // unsent, at the end.
     let before = ctx.db.query(crate::db::outbox::last_id)?;
+    let hooks_before = ctx.db.query(crate::db::webhooks::last_id)?;
     ctx.clock.advance(-HISTORY);
     let mut rewound = HISTORY;
     let mut people: BTreeMap<&str, Caller> = BTreeMap::new();
@@ -228,6 +230,8 @@ pub fn seed(ctx: &Ctx) -> ServiceResult<String> {
     let planned = meetings::plan_ahead(ctx)?;
     let now = ctx.clock.now();
     ctx.db.write(|conn| -> ServiceResult<usize> {
+        // Nor does it tell any webhook receiver about its made-up changes.
+        crate::db::webhooks::drop_pending_after(conn, hooks_before)?;
         Ok(crate::db::outbox::settle_unsent_after(conn, before, now)?)
     })?;
     let counts: Vec<String> = made.iter().map(|(state, n)| format!("{n} {state}")).collect();

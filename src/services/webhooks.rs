@@ -54,7 +54,7 @@ impl WebhookView {
 }
 
 /// A new subscription.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
     /// Where to send: `https://…` (plain `http` only to hosts in `webhook_http_hosts`).
@@ -75,7 +75,7 @@ fn active_by_default() -> bool {
 }
 
 /// A subscription with its secret, answered once when it is made (or its secret set).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct CreatedWebhook {
     #[serde(flatten)]
     pub webhook: WebhookView,
@@ -84,7 +84,7 @@ pub struct CreatedWebhook {
 }
 
 /// What an edit changes; fields left out are kept.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookEdit {
     pub url: Option<String>,
@@ -93,6 +93,31 @@ pub struct WebhookEdit {
     pub events: Option<Vec<EventType>>,
     /// False pauses it, true resumes it (what waited is then sent).
     pub active: Option<bool>,
+}
+
+// Written out so that no log line or panic message shows a secret.
+impl std::fmt::Debug for NewWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewWebhook")
+            .field("url", &self.url)
+            .field("events", &self.events)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for CreatedWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedWebhook").field("webhook", &self.webhook).finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for WebhookEdit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookEdit")
+            .field("url", &self.url)
+            .field("events", &self.events)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One delivery in a subscription's log.
@@ -164,6 +189,15 @@ fn check(
     Ok(errors.finish(|| (url, events.map(hook::types_text)))?)
 }
 
+/// An address as the audit trail keeps it: without its query, where receivers such as
+/// chat tools put their own secret.
+fn logged_url(url: &str) -> String {
+    match url.split_once('?') {
+        Some((path, _)) => format!("{path}?…"),
+        None => url.to_owned(),
+    }
+}
+
 /// A signing key: 32 random bytes, hex, marked as Endring's.
 fn new_secret() -> String {
     format!("whsec_{}", super::auth::random_token())
@@ -185,7 +219,7 @@ pub fn create(ctx: &Ctx, caller: &Caller, new: NewWebhook) -> ServiceResult<Crea
             created_by: caller.id.0,
         };
         let id = repo::insert(conn, &row, now)?;
-        let payload = json!({ "webhook_id": id, "url": url.as_str(), "events": types, "active": new.active });
+        let payload = json!({ "webhook_id": id, "url": logged_url(url.as_str()), "events": types, "active": new.active });
         record(conn, Event::general(Some(caller.id), "create_webhook", payload), now)?;
         Ok(id)
     })?;
@@ -248,7 +282,7 @@ pub fn update(ctx: &Ctx, caller: &Caller, id: i32, edit: WebhookEdit) -> Service
         }
         let payload = json!({
             "webhook_id": id,
-            "url": changes.url,
+            "url": changes.url.map(logged_url),
             "events": changes.event_types,
             "active": changes.active,
             "new_secret": changes.secret.is_some(),
@@ -266,7 +300,7 @@ pub fn delete(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<()> {
     ctx.db.write(|conn| {
         let row = repo::find(conn, id)?.ok_or_else(|| not_found(id))?;
         repo::delete(conn, id)?;
-        let payload = json!({ "webhook_id": id, "url": row.url });
+        let payload = json!({ "webhook_id": id, "url": logged_url(&row.url) });
         record(conn, Event::general(Some(caller.id), "delete_webhook", payload), now)?;
         Ok(())
     })
@@ -289,9 +323,9 @@ pub fn delivery(ctx: &Ctx, caller: &Caller, webhook: i32, id: i32) -> ServiceRes
         .ok_or_else(|| ServiceError::NotFound(format!("webhook {webhook} has no recent delivery {id}")))
 }
 
-/// Queues a test event for a subscription, paused or not (admins); returns the
-/// delivery's id for the caller to send at once.
-pub fn test(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<i32> {
+/// Queues a test event for a subscription, paused or not (admins), already claimed for
+/// `lease` so that the caller sends it at once and no worker takes it first.
+pub fn test(ctx: &Ctx, caller: &Caller, id: i32, lease: Duration) -> ServiceResult<Claimed> {
     require(ctx, caller)?;
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
@@ -303,17 +337,11 @@ pub fn test(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<i32> {
             "message": "A test event from Endring: the address answers and the signature can be checked.",
         })
         .to_string();
-        let new = NewDelivery {
-            webhook_id: id,
-            event_type: hook::TEST_EVENT,
-            event_seq: None,
-            change_id: None,
-            body: &body,
-        };
-        let delivery = repo::insert_deliveries(conn, &[new], now)?[0];
-        let payload = json!({ "webhook_id": id, "delivery_id": delivery });
+        let claimed =
+            repo::insert_claimed_test(conn, id, &body, now, now + lease)?.ok_or_else(|| not_found(id))?;
+        let payload = json!({ "webhook_id": id, "delivery_id": claimed.id });
         record(conn, Event::general(Some(caller.id), "test_webhook", payload), now)?;
-        Ok(delivery)
+        Ok(claimed)
     })
 }
 
@@ -424,19 +452,16 @@ pub(crate) fn enqueue(conn: &mut DbConn, change: &Change, event: &Announced<'_>)
 /// A delivery claimed for sending.
 pub type Claimed = repo::Claimed;
 
-/// Claims up to `limit` due deliveries for `lease`; an idle worker takes no write lock.
-pub fn claim_due(ctx: &Ctx, lease: Duration, limit: i64) -> ServiceResult<Vec<Claimed>> {
+/// Claims, for each active receiver but those in `skip` (being posted to by this
+/// instance) whose oldest delivery is due, up to `each` deliveries in order, for `lease`.
+/// Which are due is looked up first, so an idle worker takes no write lock.
+pub fn claim_due(ctx: &Ctx, skip: &[i32], lease: Duration, each: i64) -> ServiceResult<Vec<Claimed>> {
     let now = ctx.clock.now();
-    if !ctx.db.query(|conn| repo::any_due(conn, now))? {
+    let ready = ctx.db.query(|conn| repo::ready(conn, now, skip))?;
+    if ready.is_empty() {
         return Ok(Vec::new());
     }
-    ctx.db.write(|conn| -> ServiceResult<_> { Ok(repo::claim_due(conn, now, now + lease, limit)?) })
-}
-
-/// Claims delivery `id` now if it still waits (a test event sent from the admin page).
-pub fn claim_one(ctx: &Ctx, id: i32, lease: Duration) -> ServiceResult<Option<Claimed>> {
-    let now = ctx.clock.now();
-    ctx.db.write(|conn| -> ServiceResult<_> { Ok(repo::claim_one(conn, id, now + lease)?) })
+    ctx.db.write(|conn| -> ServiceResult<_> { Ok(repo::claim(conn, &ready, now, now + lease, each)?) })
 }
 
 /// What became of one attempt.

@@ -6,6 +6,7 @@ independent of Endring's), and behaves as the first segment of the path says:
   /flaky/...     answers 500 to the first two attempts of each delivery, then 200
   /down/...      always answers 503
   /redirect/...  answers 302 to /ok/... (which must not be followed)
+  /slow/...      answers 200 after two seconds
 
 POST /_secret {"path": "/ok/a", "secret": "..."} tells it the secret of a path;
 GET /_received answers every request it got, in order. It prints {"port": N} once
@@ -17,6 +18,7 @@ import hmac
 import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 secrets = {}
@@ -73,6 +75,8 @@ class Handler(BaseHTTPRequestHandler):
             status = 500 if attempt <= 2 else 200
         elif kind == "redirect":
             status = 302
+        elif kind == "slow":
+            status = 200
         else:
             status = 503
         try:
@@ -92,6 +96,8 @@ class Handler(BaseHTTPRequestHandler):
                 "raw": body.decode("utf-8"),
                 "body": parsed,
             })
+        if kind == "slow":
+            time.sleep(2)
         headers = [("Location", "/ok" + self.path[len("/redirect"):])] if status == 302 else []
         self.answer(status, b"", headers)
 

@@ -30,3 +30,5 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
 CREATE INDEX webhook_deliveries_log ON webhook_deliveries (webhook_id, id);
+-- Each receiver's oldest delivery still to make (its events go in order).
+CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (webhook_id, status, id);

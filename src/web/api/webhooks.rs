@@ -118,9 +118,7 @@ pub async fn test(
 
 /// Queues a test event, sends it at once, and reads back how it went.
 pub async fn send_test(ctx: &Ctx, caller: Caller, id: i32) -> ServiceResult<DeliveryView> {
-    let asking = caller.clone();
-    let delivery = crate::services::run(ctx, move |ctx| service::test(ctx, &asking, id)).await?;
-    crate::webhooks::deliver_now(ctx, &crate::webhooks::client(), delivery).await?;
+    let delivery = crate::webhooks::send_test(ctx, caller.clone(), id).await?;
     crate::services::run(ctx, move |ctx| service::delivery(ctx, &caller, id, delivery)).await
 }
 

@@ -136,7 +136,10 @@ pub async fn test(
             lang.t_with(
                 "webhook-test-failed",
                 &[
-                    ("error", crate::i18n::arg(error.as_deref().unwrap_or("–"))),
+                    (
+                        "error",
+                        crate::i18n::arg(error.as_deref().map_or("–".to_owned(), |e| view::failure(lang, e))),
+                    ),
                     ("when", crate::i18n::arg(when)),
                 ],
             )
@@ -167,7 +170,10 @@ pub async fn retry(
     _csrf_checked: Form,
 ) -> Result<HttpResponse, PageError> {
     let ((id, delivery), caller) = (path.into_inner(), viewer.caller.clone());
-    page_run(ctx, viewer.lang, move |ctx| service::retry(ctx, &caller, id, delivery)).await?;
-    viewer.confirm(viewer.lang.t("webhook-retried"));
+    // Already retried (a second click): said on the page, not as an error page.
+    match crate::web::run(ctx, move |ctx| service::retry(ctx, &caller, id, delivery)).await {
+        Ok(()) => viewer.confirm(viewer.lang.t("webhook-retried")),
+        Err(error) => viewer.confirm(Refusal::message(error, viewer.lang)?.1),
+    }
     Ok(see_other(&format!("/admin/webhooks/{id}#log")))
 }

@@ -32,6 +32,15 @@ fn event_options(lang: Lang) -> Vec<(String, String)> {
     EventType::ALL.iter().map(|t| (t.to_string(), lang.t(&format!("webhook-event-{t}")))).collect()
 }
 
+/// Why a delivery failed, in the reader's language, with what the network or the
+/// receiver said.
+pub fn failure(lang: Lang, stored: &str) -> String {
+    match crate::domain::webhook::Failure::read(stored) {
+        (Some(kind), detail) => format!("{} ({detail})", lang.t(&format!("webhook-error-{kind}"))),
+        (None, text) => text.to_owned(),
+    }
+}
+
 /// An event type or `test`, in words.
 fn event_name(lang: Lang, event: &str) -> String {
     lang.try_t(&format!("webhook-event-{event}")).unwrap_or_else(|| event.to_owned())
@@ -122,14 +131,15 @@ pub fn detail(viewer: &Viewer, hook: &WebhookView, log: &[DeliveryView], form: &
         @else {
             table {
                 thead { tr {
-                    th scope="col" { (lang.t("webhook-col-time")) } th scope="col" { (lang.t("webhook-col-event")) }
+                    th scope="col" { (lang.t("webhook-col-queued")) } th scope="col" { (lang.t("webhook-col-event")) }
                     th scope="col" { (lang.t("field-ref")) }
                     th scope="col" { (lang.t("webhook-col-status")) } th scope="col" { (lang.t("webhook-col-code")) }
-                    th scope="col" { (lang.t("webhook-col-attempts")) } th scope="col" { (lang.t("webhook-col-error")) }
+                    th scope="col" { (lang.t("webhook-col-attempts")) } th scope="col" { (lang.t("webhook-col-time")) }
+                    th scope="col" { (lang.t("webhook-col-error")) }
                     th scope="col" { (lang.t("section-actions")) }
                 } }
                 tbody { @for d in log { tr {
-                    td { (time(lang, viewer.zone, d.last_attempt_at.unwrap_or(d.created_at))) }
+                    td { (time(lang, viewer.zone, d.created_at)) }
                     td { (event_name(lang, &d.event_type)) }
                     td { @if let Some(change) = d.change_id {
                         a href=(format!("/changes/{change}")) { (crate::domain::ids::ChangeId(change).reference()) }
@@ -142,7 +152,8 @@ pub fn detail(viewer: &Viewer, hook: &WebhookView, log: &[DeliveryView], form: &
                     }
                     td { (d.response_code.map_or("–".to_owned(), |c| c.to_string())) }
                     td { (d.attempts) }
-                    td { (d.error.as_deref().unwrap_or("–")) }
+                    td { (maybe_time(lang, viewer.zone, d.last_attempt_at)) }
+                    td { (d.error.as_deref().map_or("–".to_owned(), |e| failure(lang, e))) }
                     td { @if d.status == "failed" {
                         form method="post" action=(format!("/admin/webhooks/{id}/deliveries/{}/retry", d.id)) {
                             (csrf(&viewer.csrf))
