@@ -14,15 +14,17 @@ pub struct Export {
     pub delimiter: u8,
 }
 
-/// Decodes `bytes`: UTF-8 (a leading BOM dropped) when they are valid UTF-8, else
-/// Windows-1252 (every byte is a character there, so nothing is lost or refused).
+/// Decodes `bytes`: UTF-8 (a leading BOM dropped) when they are valid UTF-8; UTF-16
+/// when a byte order mark says so (Excel's "Unicode text"); else Windows-1252 (every
+/// byte is a character there, so nothing is lost or refused).
 pub fn decode(bytes: &[u8]) -> (String, &'static str) {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(text) => (text.to_owned(), "UTF-8"),
         Err(_) => {
-            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
-            (text.into_owned(), "windows-1252")
+            // `decode` follows a UTF-16 byte order mark, and uses Windows-1252 without one.
+            let (text, used, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+            (text.into_owned(), used.name())
         }
     }
 }
@@ -83,6 +85,9 @@ mod tests {
         assert_eq!(decode(&cp1252), (utf8.to_owned(), "windows-1252"));
         // 0x80 is the euro sign in Windows-1252, not a control character.
         assert_eq!(decode(b"pris \x80 100").0, "pris € 100");
+        let utf16: Vec<u8> =
+            [0xff, 0xfe].into_iter().chain("navn\nLønn".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        assert_eq!(decode(&utf16), ("navn\nLønn".to_owned(), "UTF-16LE"));
     }
 
     #[test]

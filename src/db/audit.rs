@@ -65,42 +65,65 @@ pub struct NewEvent<'a> {
 /// Appends an event at the head of the chain. Must run inside `Db::write`, which holds
 /// the head row locked.
 pub fn append(conn: &mut DbConn, event: &NewEvent<'_>) -> QueryResult<i64> {
-    let (last_seq, prev_hash): (i64, String) =
+    Ok(append_many(conn, std::slice::from_ref(event))?[0])
+}
+
+/// Rows one insert statement carries (10 parameters each, inside SQLite's limit).
+const APPEND_BATCH: usize = 1000;
+
+/// Appends `events` in order at the head of the chain, each linked to the one before, in
+/// as few statements as the batch size allows (an import's thousands are a few inserts,
+/// not a round trip each); their sequence numbers. Must run inside `Db::write`.
+pub fn append_many(conn: &mut DbConn, events: &[NewEvent<'_>]) -> QueryResult<Vec<i64>> {
+    let (mut seq, mut prev_hash): (i64, String) =
         audit_head::table.find(1).select((audit_head::last_seq, audit_head::last_hash)).first(conn)?;
-    let seq = last_seq + 1;
-    let content = EventContent {
-        seq,
-        change_id: event.change_id,
-        actor_id: event.actor_id,
-        action: event.action,
-        from_state: event.from_state,
-        to_state: event.to_state,
-        payload: event.payload,
-        created_at: event.at,
-    };
-    let hash = content.hash(&prev_hash);
-    diesel::insert_into(audit_events::table)
-        .values((
-            audit_events::seq.eq(seq),
-            audit_events::change_id.eq(event.change_id),
-            audit_events::actor_id.eq(event.actor_id),
-            audit_events::action.eq(event.action),
-            audit_events::from_state.eq(event.from_state),
-            audit_events::to_state.eq(event.to_state),
-            audit_events::payload.eq(event.payload),
-            audit_events::created_at.eq(to_naive(event.at)),
-            audit_events::prev_hash.eq(&prev_hash),
-            audit_events::hash.eq(&hash),
-        ))
-        .execute(conn)?;
-    diesel::update(audit_head::table.find(1))
-        .set((
-            audit_head::last_seq.eq(seq),
-            audit_head::last_hash.eq(&hash),
-            audit_head::touched_at.eq(to_naive(event.at)),
-        ))
-        .execute(conn)?;
-    Ok(seq)
+    let mut seqs = Vec::with_capacity(events.len());
+    let mut last_at = None;
+    for batch in events.chunks(APPEND_BATCH) {
+        let mut rows = Vec::with_capacity(batch.len());
+        for event in batch {
+            seq += 1;
+            let content = EventContent {
+                seq,
+                change_id: event.change_id,
+                actor_id: event.actor_id,
+                action: event.action,
+                from_state: event.from_state,
+                to_state: event.to_state,
+                payload: event.payload,
+                created_at: event.at,
+            };
+            let hash = content.hash(&prev_hash);
+            rows.push((
+                audit_events::seq.eq(seq),
+                audit_events::change_id.eq(event.change_id),
+                audit_events::actor_id.eq(event.actor_id),
+                audit_events::action.eq(event.action),
+                audit_events::from_state.eq(event.from_state),
+                audit_events::to_state.eq(event.to_state),
+                audit_events::payload.eq(event.payload),
+                audit_events::created_at.eq(to_naive(event.at)),
+                audit_events::prev_hash.eq(std::mem::replace(&mut prev_hash, hash.clone())),
+                audit_events::hash.eq(hash),
+            ));
+            seqs.push(seq);
+            last_at = Some(event.at);
+        }
+        match conn {
+            DbConn::Sqlite(conn) => diesel::insert_into(audit_events::table).values(rows).execute(conn)?,
+            DbConn::Pg(conn) => diesel::insert_into(audit_events::table).values(rows).execute(conn)?,
+        };
+    }
+    if let Some(at) = last_at {
+        diesel::update(audit_head::table.find(1))
+            .set((
+                audit_head::last_seq.eq(seq),
+                audit_head::last_hash.eq(&prev_hash),
+                audit_head::touched_at.eq(to_naive(at)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(seqs)
 }
 
 /// Events of one change, oldest first, at most `limit`.

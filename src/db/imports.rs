@@ -1,11 +1,11 @@
 //! What `endring import` reads and writes: the people and CIs rows are matched against,
 //! which rows an earlier run already brought in, and the imported changes themselves.
 
-use super::changes::{to_naive, ChangeRow};
-use super::schema::{change_imports, changes, cis, users};
+use super::changes::to_naive;
+use super::schema::{change_cis, change_imports, cis, users};
 use super::DbConn;
 use crate::domain::change::Change;
-use crate::domain::ids::ChangeId;
+use crate::domain::ids::{ChangeId, CiId};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
@@ -41,28 +41,54 @@ pub struct Origin<'a> {
     pub line: i32,
 }
 
-/// Inserts an imported change with every field as given (its state, dates and closure
-/// too), and where it came from; its id.
-pub fn insert_change(conn: &mut DbConn, change: &Change, origin: &Origin<'_>) -> QueryResult<ChangeId> {
-    let id = super::changes::insert(conn, change)?;
-    let mut whole = change.clone();
-    whole.id = id;
-    diesel::update(changes::table.find(id.0)).set(&ChangeRow::from_change(&whole)).execute(conn)?;
-    diesel::insert_into(change_imports::table)
-        .values((
-            change_imports::change_id.eq(id.0),
-            change_imports::import_id.eq(origin.import_id),
-            change_imports::source.eq(origin.source),
-            change_imports::original_id.eq(origin.original_id),
-            change_imports::original_state.eq(origin.original_state),
-            change_imports::original_requester.eq(origin.original_requester),
-            change_imports::original_implementer.eq(origin.original_implementer),
-            change_imports::original_created_at.eq(origin.original_created_at.map(to_naive)),
-            change_imports::original_closed_at.eq(origin.original_closed_at.map(to_naive)),
-            change_imports::line.eq(origin.line),
-        ))
-        .execute(conn)?;
-    Ok(id)
+/// Inserts imported changes with every field as given (their states, dates and closure
+/// too), the CIs each names, and where each came from; their ids, in order. A few
+/// statements per batch, whatever its size.
+pub fn insert_changes(
+    conn: &mut DbConn,
+    imported: &[(Change, Vec<CiId>, Origin<'_>)],
+) -> QueryResult<Vec<ChangeId>> {
+    let changes: Vec<Change> = imported.iter().map(|(c, _, _)| c.clone()).collect();
+    let ids = super::changes::insert_many(conn, &changes)?;
+    let origins: Vec<_> = imported
+        .iter()
+        .zip(&ids)
+        .map(|((_, _, origin), id)| {
+            (
+                change_imports::change_id.eq(id.0),
+                change_imports::import_id.eq(origin.import_id),
+                change_imports::source.eq(origin.source),
+                change_imports::original_id.eq(origin.original_id),
+                change_imports::original_state.eq(origin.original_state),
+                change_imports::original_requester.eq(origin.original_requester),
+                change_imports::original_implementer.eq(origin.original_implementer),
+                change_imports::original_created_at.eq(origin.original_created_at.map(to_naive)),
+                change_imports::original_closed_at.eq(origin.original_closed_at.map(to_naive)),
+                change_imports::line.eq(origin.line),
+            )
+        })
+        .collect();
+    let links: Vec<_> = imported
+        .iter()
+        .zip(&ids)
+        .flat_map(|((_, cis, _), id)| {
+            cis.iter().map(move |ci| (change_cis::change_id.eq(id.0), change_cis::ci_id.eq(ci.0)))
+        })
+        .collect();
+    // 10 and 2 parameters a row: batches inside SQLite's limit.
+    for batch in origins.chunks(1000) {
+        match conn {
+            DbConn::Sqlite(conn) => diesel::insert_into(change_imports::table).values(batch).execute(conn)?,
+            DbConn::Pg(conn) => diesel::insert_into(change_imports::table).values(batch).execute(conn)?,
+        };
+    }
+    for batch in links.chunks(5000) {
+        match conn {
+            DbConn::Sqlite(conn) => diesel::insert_into(change_cis::table).values(batch).execute(conn)?,
+            DbConn::Pg(conn) => diesel::insert_into(change_cis::table).values(batch).execute(conn)?,
+        };
+    }
+    Ok(ids)
 }
 
 /// Where change `id` came from, if it was imported: `(source, original id, import id)`.

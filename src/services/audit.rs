@@ -30,30 +30,45 @@ impl Event<'static> {
 /// Appends `event` to the chain; an event about a change also queues its webhook
 /// deliveries, in the same transaction.
 pub fn record(conn: &mut DbConn, event: Event<'_>, at: DateTime<Utc>) -> diesel::QueryResult<i64> {
-    let payload = event.payload.to_string();
-    let new = repo::NewEvent {
-        change_id: event.change.map(|c| c.id.0),
-        actor_id: event.actor.map(|a| a.0),
-        action: event.action,
-        from_state: event.from.map(|s| s.as_str()),
-        to_state: event.to.map(|s| s.as_str()),
-        payload: &payload,
-        at,
-    };
-    let seq = repo::append(conn, &new)?;
-    if let Some(change) = event.change {
-        let announced = super::webhooks::Announced {
-            seq,
+    Ok(record_many(conn, std::slice::from_ref(&event), at)?[0])
+}
+
+/// Records `events` in order as `record` does each, in a few statements (an import).
+pub fn record_many(
+    conn: &mut DbConn,
+    events: &[Event<'_>],
+    at: DateTime<Utc>,
+) -> diesel::QueryResult<Vec<i64>> {
+    let payloads: Vec<String> = events.iter().map(|e| e.payload.to_string()).collect();
+    let new: Vec<repo::NewEvent<'_>> = events
+        .iter()
+        .zip(&payloads)
+        .map(|(event, payload)| repo::NewEvent {
+            change_id: event.change.map(|c| c.id.0),
+            actor_id: event.actor.map(|a| a.0),
             action: event.action,
-            actor: event.actor.map(|a| a.0),
-            from: event.from,
-            to: event.to,
-            payload: &event.payload,
+            from_state: event.from.map(|s| s.as_str()),
+            to_state: event.to.map(|s| s.as_str()),
+            payload,
             at,
-        };
-        super::webhooks::enqueue(conn, change, &announced)?;
+        })
+        .collect();
+    let seqs = repo::append_many(conn, &new)?;
+    for (event, seq) in events.iter().zip(&seqs) {
+        if let Some(change) = event.change {
+            let announced = super::webhooks::Announced {
+                seq: *seq,
+                action: event.action,
+                actor: event.actor.map(|a| a.0),
+                from: event.from,
+                to: event.to,
+                payload: &event.payload,
+                at,
+            };
+            super::webhooks::enqueue(conn, change, &announced)?;
+        }
     }
-    Ok(seq)
+    Ok(seqs)
 }
 
 /// An event as the API shows it.

@@ -4,10 +4,10 @@
 //! line and why, and the rest go on; a batch that fails to write stops the import, and
 //! running it again skips what was imported (by the original id, or the CI's name).
 
-use super::audit::{record, Event};
+use super::audit::{record, record_many, Event};
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::db::imports::{self as repo, Origin};
-use crate::db::{changes, cis, DbConn};
+use crate::db::{cis, DbConn};
 use crate::domain::change::{Change, ChangeState, Window};
 use crate::domain::ids::{ChangeId, CiId, UserId};
 use crate::domain::import::{self as map, Columns, Field, Source, TimeError};
@@ -208,36 +208,50 @@ impl ChangeImport {
         }
         let now = ctx.clock.now();
         let import_id = self.report.import_id.clone();
+        let file = self.options.file.clone();
         ctx.db.write(|conn| -> ServiceResult<()> {
-            for (row, id, imported) in &checked {
-                let origin = Origin {
-                    import_id: &import_id,
-                    source,
-                    original_id: id,
-                    original_state: &imported.original_state,
-                    original_requester: &imported.original_requester,
-                    original_implementer: &imported.original_implementer,
-                    original_created_at: imported.created_at,
-                    original_closed_at: imported.closed_at,
-                    line: i32::try_from(row.line).unwrap_or(i32::MAX),
-                };
-                let mut change = imported.change.clone();
-                change.id = repo::insert_change(conn, &change, &origin)?;
-                changes::set_ci_ids(conn, change.id, &imported.ci_ids)?;
-                let payload = json!({
-                    "import": import_id, "source": source, "original_id": id,
-                    "original_state": imported.original_state, "line": row.line, "file": self.options.file,
-                });
-                let event = Event {
-                    change: Some(&change),
+            let rows: Vec<_> = checked
+                .iter()
+                .map(|(row, id, imported)| {
+                    let origin = Origin {
+                        import_id: &import_id,
+                        source,
+                        original_id: id,
+                        original_state: &imported.original_state,
+                        original_requester: &imported.original_requester,
+                        original_implementer: &imported.original_implementer,
+                        original_created_at: imported.created_at,
+                        original_closed_at: imported.closed_at,
+                        line: i32::try_from(row.line).unwrap_or(i32::MAX),
+                    };
+                    (imported.change.clone(), imported.ci_ids.iter().copied().collect(), origin)
+                })
+                .collect();
+            let ids = repo::insert_changes(conn, &rows)?;
+            let changes: Vec<Change> = rows
+                .into_iter()
+                .zip(&ids)
+                .map(|((mut change, _, _), id)| {
+                    change.id = *id;
+                    change
+                })
+                .collect();
+            let events: Vec<Event<'_>> = changes
+                .iter()
+                .zip(&checked)
+                .map(|(change, (row, id, imported))| Event {
+                    change: Some(change),
                     actor: None,
                     action: "import",
                     from: None,
                     to: Some(change.state),
-                    payload,
-                };
-                record(conn, event, now)?;
-            }
+                    payload: json!({
+                        "import": import_id, "source": source, "original_id": id,
+                        "original_state": imported.original_state, "line": row.line, "file": file,
+                    }),
+                })
+                .collect();
+            record_many(conn, &events, now)?;
             Ok(())
         })
     }
@@ -265,9 +279,7 @@ impl ChangeImport {
                 }
             })
         };
-        if text(Field::Id, 100, true)?.is_empty() {
-            return Err("no id".into());
-        }
+        text(Field::Id, 100, true)?;
         let title = text(Field::Title, TITLE_MAX, true)?;
         let state_text = get(Field::State);
         let state = map::state(self.source, state_text).ok_or_else(|| {

@@ -20,6 +20,7 @@ mod desk;
 mod dst;
 mod errors;
 mod house;
+mod import;
 mod incidents;
 mod lifecycle;
 mod mail;
