@@ -28,8 +28,8 @@ pub fn already(conn: &mut DbConn, source: &str, ids: &[&str]) -> QueryResult<Vec
         .load(conn)
 }
 
-/// Where an imported change came from.
-pub struct Origin<'a> {
+/// Where an imported change came from, to write.
+pub struct NewOrigin<'a> {
     pub import_id: &'a str,
     pub source: &'a str,
     pub original_id: &'a str,
@@ -46,7 +46,7 @@ pub struct Origin<'a> {
 /// statements per batch, whatever its size.
 pub fn insert_changes(
     conn: &mut DbConn,
-    imported: &[(Change, Vec<CiId>, Origin<'_>)],
+    imported: &[(Change, Vec<CiId>, NewOrigin<'_>)],
 ) -> QueryResult<Vec<ChangeId>> {
     let changes: Vec<Change> = imported.iter().map(|(c, _, _)| c.clone()).collect();
     let ids = super::changes::insert_many(conn, &changes)?;
@@ -91,11 +91,33 @@ pub fn insert_changes(
     Ok(ids)
 }
 
-/// Where change `id` came from, if it was imported: `(source, original id, import id)`.
-pub fn origin_of(conn: &mut DbConn, id: ChangeId) -> QueryResult<Option<(String, String, String)>> {
+/// Where an imported change came from, as stored.
+#[derive(Debug, Clone, Queryable)]
+pub struct Origin {
+    pub import_id: String,
+    pub source: String,
+    pub original_id: String,
+    pub original_state: String,
+    pub original_requester: String,
+    pub original_implementer: String,
+    pub original_created_at: Option<chrono::NaiveDateTime>,
+    pub original_closed_at: Option<chrono::NaiveDateTime>,
+}
+
+/// Where change `id` came from, if it was imported.
+pub fn origin_of(conn: &mut DbConn, id: ChangeId) -> QueryResult<Option<Origin>> {
     change_imports::table
         .find(id.0)
-        .select((change_imports::source, change_imports::original_id, change_imports::import_id))
+        .select((
+            change_imports::import_id,
+            change_imports::source,
+            change_imports::original_id,
+            change_imports::original_state,
+            change_imports::original_requester,
+            change_imports::original_implementer,
+            change_imports::original_created_at,
+            change_imports::original_closed_at,
+        ))
         .first(conn)
         .optional()
 }

@@ -19,6 +19,37 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Most booked changes or blackouts considered around one window.
 const NEIGHBOURS_LIMIT: i64 = 500;
 
+/// Where an imported change came from: the tool, its id and state there, and its
+/// original dates and people as the file named them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Imported {
+    /// `endring`, `itop` or `glpi`.
+    pub source: String,
+    pub original_id: String,
+    pub original_state: String,
+    pub original_requester: String,
+    pub original_implementer: String,
+    pub original_created_at: Option<DateTime<Utc>>,
+    pub original_closed_at: Option<DateTime<Utc>>,
+    /// The import that brought it (its audit events name it).
+    pub import_id: String,
+}
+
+impl From<crate::db::imports::Origin> for Imported {
+    fn from(o: crate::db::imports::Origin) -> Self {
+        Imported {
+            source: o.source,
+            original_id: o.original_id,
+            original_state: o.original_state,
+            original_requester: o.original_requester,
+            original_implementer: o.original_implementer,
+            original_created_at: o.original_created_at.map(crate::db::changes::to_utc),
+            original_closed_at: o.original_closed_at.map(crate::db::changes::to_utc),
+            import_id: o.import_id,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Person {
     pub id: UserId,
@@ -123,6 +154,8 @@ pub struct ChangeView {
     pub closure_code: Option<ClosureCode>,
     pub closure_notes: Option<String>,
     pub review: Option<String>,
+    /// Where it came from, when it was brought in by `endring import`.
+    pub imported: Option<Imported>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -164,6 +197,7 @@ pub fn build(
     let answers = changes::risk_answers(conn, change.id)?.into_iter().collect();
     let incidents = super::incidents::views(config, crate::db::incidents::of_change(conn, change.id)?);
     let message = super::system_messages::of_change(conn, change.id, now)?;
+    let imported = crate::db::imports::origin_of(conn, change.id)?.map(Imported::from);
     let conflicts = if shows_conflicts(change.state) {
         match change.window() {
             Some(window) => conflicts_for(
@@ -229,6 +263,7 @@ pub fn build(
         implementation_plan: change.implementation_plan,
         backout_plan: change.backout_plan,
         test_plan: change.test_plan,
+        imported,
         closure_code: change.closure_code,
         closure_notes: change.closure_notes,
         review: change.review,

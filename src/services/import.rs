@@ -6,7 +6,7 @@
 
 use super::audit::{record, record_many, Event};
 use super::{Ctx, ServiceError, ServiceResult};
-use crate::db::imports::{self as repo, Origin};
+use crate::db::imports::{self as repo, NewOrigin};
 use crate::db::{cis, DbConn};
 use crate::domain::change::{Change, ChangeState, Window};
 use crate::domain::ids::{ChangeId, CiId, UserId};
@@ -213,7 +213,7 @@ impl ChangeImport {
             let rows: Vec<_> = checked
                 .iter()
                 .map(|(row, id, imported)| {
-                    let origin = Origin {
+                    let origin = NewOrigin {
                         import_id: &import_id,
                         source,
                         original_id: id,

@@ -3,7 +3,7 @@
 //! line and reason with nothing of them stored, a dry run, an import that stops and is
 //! continued, and a 50,000-row file.
 
-use crate::helpers::{Backend, TestDb};
+use crate::helpers::{Backend, TestApp, TestDb};
 use crate::on_both_backends;
 use std::process::{Command, Stdio};
 
@@ -14,6 +14,7 @@ on_both_backends!(
     a_dry_run_writes_nothing_and_a_file_without_the_needed_columns_is_refused,
     an_import_that_stops_says_where_and_continues_when_run_again,
     fifty_thousand_rows_import_in_batches_with_the_chain_intact,
+    an_imported_change_shows_where_it_came_from_on_its_page_and_in_the_api,
 );
 
 struct Run {
@@ -338,4 +339,32 @@ async fn fifty_thousand_rows_import_in_batches_with_the_chain_intact(backend: Ba
     );
     let verify = endring(&db, &["audit", "verify"]);
     assert!(verify.out.contains("50002 audit events, chain intact"), "{}", verify.out);
+}
+
+async fn an_imported_change_shows_where_it_came_from_on_its_page_and_in_the_api(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let export = "Ref;Title;Status;Start date;End date;Caller->Full name;close_date\n\
+C-000777;Flytte e-post;closed;2024-06-01 18:00;2024-06-01 22:00;Gammel Ansatt;2024-06-03 09:00\n";
+    let path = file("shown", export.as_bytes());
+    let run =
+        endring(&app.db, &["import", "changes", path.to_str().unwrap(), "--requester", &app.admin.email]);
+    assert_eq!(run.code, 0, "{} {}", run.out, run.err);
+    let listed = app.get("/api/v1/changes?q=Flytte", &app.admin).await;
+    let reference = listed["items"][0]["ref"].as_str().expect("the imported change is listed").to_owned();
+    let change = app.get(&format!("/api/v1/changes/{reference}"), &app.admin).await;
+    assert_eq!(change["state"], "closed");
+    let imported = &change["imported"];
+    assert_eq!(
+        (imported["source"].as_str(), imported["original_id"].as_str()),
+        (Some("itop"), Some("C-000777")),
+        "{change}"
+    );
+    assert_eq!(imported["original_requester"], "Gammel Ansatt");
+    assert_eq!(imported["original_closed_at"], "2024-06-03T07:00:00Z");
+    let browser = crate::pages::sign_in(&app, &app.admin).await;
+    let (_, html) = crate::pages::page(&browser, &app, &format!("/changes/{reference}")).await;
+    assert!(html.contains("iTop C-000777"), "the page names where it came from");
+    assert!(html.contains("Gammel Ansatt"));
+    let events = app.event_actions(&change).await;
+    assert_eq!(events, ["import"], "its trail starts with the import");
 }

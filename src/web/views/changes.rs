@@ -387,6 +387,16 @@ pub fn detail(viewer: &Viewer, detail: &Detail, refusal: Option<(&str, Typed<'_>
                         @if let Some(code) = change.closure_code {
                             dt { (lang.t("field-closure-code")) } dd { (lang.t(&format!("closure-{code}"))) }
                         }
+                        @if let Some(imported) = &change.imported {
+                            dt { (lang.t("field-imported-from")) }
+                            dd {
+                                (lang.t_with("imported-from", &[("source", crate::i18n::arg(lang.t(&format!("import-source-{}", imported.source)))), ("id", crate::i18n::arg(&imported.original_id)), ("state", crate::i18n::arg(&imported.original_state))]))
+                                @if let Some(created) = imported.original_created_at { ", " (lang.t("imported-created")) " " (time(lang, zone, created)) }
+                                @if let Some(closed) = imported.original_closed_at { ", " (lang.t("imported-closed")) " " (time(lang, zone, closed)) }
+                                @if !imported.original_requester.is_empty() { ", " (lang.t("field-requester")) ": " (imported.original_requester) }
+                                @if !imported.original_implementer.is_empty() { ", " (lang.t("field-implementer")) ": " (imported.original_implementer) }
+                            }
+                        }
                         @if let Some(original) = events.first().and_then(|e| e.payload.pointer("/copied_from/ref")).and_then(|r| r.as_str()) {
                             dt { (lang.t("field-copied-from")) } dd { a href=(format!("/changes/{original}")) { (original) } }
                         }
@@ -659,6 +669,9 @@ fn event_line(lang: Lang, zone: chrono_tz::Tz, event: &crate::services::audit::E
         }
         @if let (Some(start), Some(end), true) = (moved("planned_start"), moved("planned_end"), event.action == "reschedule") {
             ". " (lang.t_with("timeline-moved", &[("from", arg(lang.datetime(zone, start))), ("to", arg(lang.datetime(zone, end)))]))
+            @if let (Some(reason), None) = (text("/reason"), text("/schedule/reason")) {
+                blockquote.note { (reason) }
+            }
         }
         @if let Some(code) = text("/closure_code") {
             ". " (lang.t_with("timeline-closure", &[("code", arg(lang.t(&format!("closure-{code}"))))]))
@@ -812,8 +825,8 @@ fn actions_panel(viewer: &Viewer, detail: &Detail, typed: Option<Typed<'_>>) -> 
                                 };
                                 (when_input(lang, zone, WhenInput { label: &label, name, value: &when(name, at), fold: &fold, error: None, required: true }))
                             }
+                            (comment("reschedule", "reason", &lang.t("field-reschedule-reason")))
                             (force("reschedule"))
-                            @if detail.can_force { (comment("reschedule", "reason", &lang.t("field-force-reason"))) }
                             button type="submit" { (lang.t("action-reschedule")) }
                         }))
                     })),
