@@ -78,8 +78,17 @@ impl Lang {
 
     /// A service's message (a key with arguments) in this language.
     pub fn message(self, message: &crate::domain::validation::Message) -> String {
-        let args: Vec<(&'static str, FluentValue<'static>)> =
+        use crate::domain::validation::Word;
+        let mut args: Vec<(&'static str, FluentValue<'static>)> =
             message.args.iter().map(|(k, v)| (*k, arg(v))).collect();
+        for (name, word) in &message.words {
+            let text = match word {
+                Word::Time(at, zone) => self.datetime(*zone, *at),
+                Word::Date(day) => self.date(*day),
+                Word::Key(key) => self.t(key),
+            };
+            args.push((*name, arg(text)));
+        }
         self.t_with(message.key, &args)
     }
 

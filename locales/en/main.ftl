@@ -359,7 +359,7 @@ msg-meeting-in-past = must be a time still to come
 msg-cutoff-after-start = must not be after the meeting starts
 msg-meeting-not-planned = only a planned meeting can be cancelled; this one is { $state }
 msg-meeting-not-planned-open = only a planned meeting can be opened; this one is { $state }
-msg-meeting-not-open = the meeting is not under way; it is { $state }
+msg-meeting-not-open = the meeting is not under way (its state: { $state })
 msg-attendees = name the people who attend, every one a user of Endring
 msg-meeting-rule-not-met = the CAB's decision is not supported by the rule: { $voters } attendees may vote on it, { $approvals } of { $required } approvals (a change manager's needed: { $manager })
 msg-weekday = must be a weekday, monday to sunday
@@ -1102,3 +1102,27 @@ webhook-error-timeout = no answer in time
 webhook-error-connect = the receiver could not be reached
 webhook-error-request = the request failed
 webhook-error-address = the address is no longer allowed (https only, unless webhook_http_hosts names the host)
+
+## Imported changes
+event-import = Imported
+field-imported-from = Imported from
+imported-from = { $source } { $id } (there: { $state })
+imported-created = created
+imported-closed = closed
+import-source-itop = iTop
+import-source-glpi = GLPI
+import-source-endring = a CSV file
+
+## Field names in error summaries
+field-reason = Reason
+field-body = Text
+field-from = From
+field-to = To
+field-delegate = Delegate
+field-principal = Stands in for
+field-attendees = Attendees
+field-incident = Incident
+field-on-behalf-of = On behalf of
+field-year = Year
+field-decision = Decision
+field-reschedule-reason = Why it moves (required to force a conflicting window)

@@ -8,16 +8,35 @@
 pub struct Message {
     pub key: &'static str,
     pub args: Vec<(&'static str, String)>,
+    /// Arguments each language words itself: a time, a date, a word of the locale files.
+    pub words: Vec<(&'static str, Word)>,
+}
+
+/// An argument worded by the reader's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Word {
+    /// A time on the wall clock of a zone (`10.12.2026 kl. 18:00`, `10 Dec 2026, 18:00`).
+    Time(chrono::DateTime<chrono::Utc>, chrono_tz::Tz),
+    /// A day (`10.12.2026`, `10 Dec 2026`).
+    Date(chrono::NaiveDate),
+    /// The text of a key of the locale files (a state's name).
+    Key(String),
 }
 
 impl Message {
     pub fn new(key: &'static str) -> Self {
-        Message { key, args: Vec::new() }
+        Message { key, args: Vec::new(), words: Vec::new() }
     }
 
     /// Adds the argument `name`.
     pub fn arg(mut self, name: &'static str, value: impl ToString) -> Self {
         self.args.push((name, value.to_string()));
+        self
+    }
+
+    /// Adds the argument `name`, worded by each language.
+    pub fn word(mut self, name: &'static str, word: Word) -> Self {
+        self.words.push((name, word));
         self
     }
 }

@@ -128,8 +128,8 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: DelegationInput) -> ServiceResu
             return Err(ServiceError::Taken {
                 field: "from",
                 message: Message::new("msg-delegation-overlaps")
-                    .arg("from", days.from)
-                    .arg("until", days.until),
+                    .word("from", crate::domain::validation::Word::Date(days.from))
+                    .word("until", crate::domain::validation::Word::Date(days.until)),
             });
         }
         let new = NewDelegation {

@@ -310,6 +310,8 @@ pub fn reschedule(
         let previous = json!({ "planned_start": change.planned_start, "planned_end": change.planned_end });
         change.planned_start = Some(window.start());
         change.planned_end = Some(window.end());
+        // Why it moves, for the timeline (and, when a conflict is forced, the force's reason).
+        let reason = input.reason.as_ref().map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
         let schedule = check_window(
             ctx,
             conn,
@@ -319,9 +321,10 @@ pub fn reschedule(
             |_| true,
         )?;
         change.state = to;
-        Ok(Applied::with(
-            json!({ "previous": previous, "planned_start": window.start(), "planned_end": window.end(), "schedule": schedule }),
-        ))
+        Ok(Applied::with(json!({
+            "previous": previous, "planned_start": window.start(), "planned_end": window.end(),
+            "schedule": schedule, "reason": reason,
+        })))
     })
 }
 
@@ -336,7 +339,8 @@ pub fn start(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<ChangeVi
         let to = transition(change.state, change.change_type, Action::Start)?;
         if let Some(planned) = start_opens(change, now) {
             return Err(ServiceError::Conflict(
-                Message::new("msg-window-not-open").arg("opens", planned.to_rfc3339()),
+                Message::new("msg-window-not-open")
+                    .word("opens", crate::domain::validation::Word::Time(planned, ctx.config.time_zone())),
             ));
         }
         change.actual_start = Some(now);

@@ -380,9 +380,10 @@ pub fn record_decision(
         Ok((meeting, (attendees, stand_ins)))
     })?;
     if meeting.state != MeetingState::Open {
-        return Err(ServiceError::Conflict(
-            Message::new("msg-meeting-not-open").arg("state", meeting.state.as_str()),
-        ));
+        return Err(ServiceError::Conflict(Message::new("msg-meeting-not-open").word(
+            "state",
+            crate::domain::validation::Word::Key(format!("meeting-state-{}", meeting.state.as_str())),
+        )));
     }
     let comment = crate::domain::validation::optional_text(&input.comment, 5000)
         .map_err(|m| ServiceError::invalid("comment", m))?;
@@ -406,8 +407,11 @@ pub fn close(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<MeetingDetail
     let now = ctx.clock.now();
     ctx.db.write(|conn| -> ServiceResult<()> {
         if !repo::close(conn, id, now)? {
-            let state = repo::find(conn, id)?.map(|m| m.state.as_str()).unwrap_or("unknown");
-            return Err(ServiceError::Conflict(Message::new("msg-meeting-not-open").arg("state", state)));
+            let meeting = repo::find(conn, id)?
+                .ok_or_else(|| ServiceError::NotFound(format!("there is no meeting {id}")))?;
+            let state =
+                crate::domain::validation::Word::Key(format!("meeting-state-{}", meeting.state.as_str()));
+            return Err(ServiceError::Conflict(Message::new("msg-meeting-not-open").word("state", state)));
         }
         let meeting = repo::find(conn, id)?
             .ok_or_else(|| ServiceError::NotFound(format!("there is no meeting {id}")))?;

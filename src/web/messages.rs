@@ -40,7 +40,7 @@ pub fn describe(lang: Lang, error: &ServiceError) -> String {
                     )
                 })
                 .collect();
-            format!("{} {}", lang.t("error-422"), details.join("; "))
+            format!("{} – {}", lang.t("error-422"), details.join("; "))
         }
         ServiceError::Conflict(message) | ServiceError::Taken { message, .. } => lang.message(message),
         ServiceError::TooLarge { max_mb } => lang.t_with("attachment-too-large", &[("max", arg(max_mb))]),

@@ -17,6 +17,7 @@ on_both_backends!(
     a_change_goes_through_assessment_and_the_cab_on_the_web,
     changing_the_password_ends_every_other_session_and_api_token,
     the_reject_control_says_one_rejection_ends_the_change_when_veto_is_on,
+    refusals_name_fields_by_their_label_and_times_as_the_reader_writes_them,
     the_cab_queue_shows_each_change_and_where_the_viewer_stands_and_a_vote_returns_to_it,
 );
 
@@ -442,7 +443,62 @@ async fn the_reject_control_says_one_rejection_ends_the_change_when_veto_is_on(b
         );
         let (_, detail) = page(&client, &app, &format!("/changes/{reference}")).await;
         assert_eq!(detail.contains("aria-describedby=\"veto-votes\""), veto, "change page, veto {veto}");
+        // Reject in the danger style, apart from Approve, on both pages.
+        for html in [&queue, &detail] {
+            assert!(
+                html.contains("<button class=\"danger\" type=\"submit\" name=\"decision\" value=\"reject\""),
+                "reject is a danger button"
+            );
+            assert!(!html.contains("class=\"danger\" type=\"submit\" name=\"decision\" value=\"approve\""));
+        }
     }
+}
+
+async fn refusals_name_fields_by_their_label_and_times_as_the_reader_writes_them(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let staged = app.change_in(ChangeState::Scheduled).await;
+    let reference = staged.change["ref"].as_str().unwrap().to_owned();
+    // Withdrawing without a reason: the summary names the field by its label, in Bokmål.
+    let client = sign_in(&app, &staged.requester).await;
+    let (_, html) = post_form(&client, &app, "/profile/language", &[("language", "nb")]).await;
+    let _ = html;
+    let path = format!("/changes/{reference}/cancel");
+    let (status, html) =
+        post_form_from(&client, &app, &format!("/changes/{reference}"), &path, &[("reason", "")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Noen felt må rettes – "), "{}", &html[..html.len().min(2000)]);
+    assert!(
+        html.contains("Grunn til å trekke den tilbake") || html.contains("Begrunnelse"),
+        "the field's label"
+    );
+    assert!(!html.contains("reason:"), "never the JSON key");
+    // Starting before the window opens: the time as the reader writes it, never RFC 3339.
+    let (status, problem) =
+        app.act(&staged.change, "start", &staged.implementer, serde_json::json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains("opens at") && !detail.contains("T") && !detail.contains("+00:00"), "{detail}");
+    // A reschedule says why on the timeline.
+    let manager = sign_in(&app, &staged.manager).await;
+    let start = chrono::Utc::now() + chrono::Duration::days(20);
+    let local = |at: chrono::DateTime<chrono::Utc>| {
+        at.with_timezone(&chrono_tz::Europe::Oslo).format("%Y-%m-%dT%H:%M").to_string()
+    };
+    let (status, _) = post_form_from(
+        &manager,
+        &app,
+        &format!("/changes/{reference}"),
+        &format!("/changes/{reference}/reschedule"),
+        &[
+            ("planned_start", &local(start)),
+            ("planned_end", &local(start + chrono::Duration::hours(2))),
+            ("reason", "The supplier asked for another night"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = page(&manager, &app, &format!("/changes/{reference}")).await;
+    assert!(html.contains("The supplier asked for another night"), "the reason on the timeline");
 }
 
 async fn the_cab_queue_shows_each_change_and_where_the_viewer_stands_and_a_vote_returns_to_it(
