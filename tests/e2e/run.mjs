@@ -261,6 +261,7 @@ try {
   await kari.click("form[action$='/assess'] button[type=submit]");
   await kari.waitForURL(changeUrl);
   check("assessed changes await the CAB", (await kari.textContent(".summary")).includes("Awaiting CAB"));
+  check("the assessment is confirmed with what happens next", (await kari.textContent(".done")).includes("is assessed and sent to the CAB. The CAB votes on it"), await kari.textContent(".done"));
 
   // The next CAB meeting leads the queue; its agenda lists the change for decision.
   await kari.goto(`${base}/cab`);
@@ -425,17 +426,33 @@ try {
   await ivar.click("form[action$='/start'] button[type=submit]");
   await ivar.waitForURL(changeUrl);
   check("the implementer starts the change", (await ivar.textContent(".summary")).includes("In implementation"));
+  check("the start is confirmed with what happens next", (await ivar.textContent(".done")).includes("has started. Complete it with the result"), await ivar.textContent(".done"));
   await ivar.selectOption("#closure_code", "successful");
   await ivar.click("form[action$='/complete'] button[type=submit]");
   await ivar.waitForURL(changeUrl);
   check("completing sends it to review", (await ivar.textContent(".summary")).includes("In review"));
+  check("completion is confirmed with what happens next", (await ivar.textContent(".done")).includes("A change manager will review it"), await ivar.textContent(".done"));
   await kari.goto(changeUrl);
   await kari.fill("#review-review", "Went as planned; no incidents.");
   await kari.click("form[action$='/review'] button[type=submit]");
   await kari.waitForURL(changeUrl);
   check("the review closes the change", (await kari.textContent(".summary")).includes("Closed"));
+  check("the review is confirmed", (await kari.textContent(".done")).includes("is reviewed and closed. Nothing more is needed."), await kari.textContent(".done"));
   check("the timeline tells the whole story", (await kari.textContent("ol.timeline")).includes("Reviewed and closed"));
   await audit(kari, "change closed");
+
+  // The requester copies the closed change into a new draft, then withdraws it.
+  await rita.goto(changeUrl);
+  await rita.click("form[action$='/copy'] button[type=submit]");
+  await rita.waitForURL(/\/changes\/CHG-\d+\/edit$/);
+  check("a copy is a new draft, opened to edit, confirmed", (await rita.textContent(".done")).includes("is a new draft copied from"), await rita.textContent(".done"));
+  const copyUrl = rita.url().replace(/\/edit$/, "");
+  await rita.goto(copyUrl);
+  await rita.click("details.action:has(form[action$='/cancel']) > summary");
+  await rita.fill("#cancel-reason", "Not needed after all");
+  await rita.click("form[action$='/cancel'] button[type=submit]");
+  await rita.waitForURL(copyUrl);
+  check("withdrawing is confirmed with what happens next", (await rita.textContent(".done")).includes("is withdrawn. It will not be carried out"), await rita.textContent(".done"));
 
   // The language switch turns the pages Norwegian.
   await kari.click("header.site .account button[lang=nb]");
