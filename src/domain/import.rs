@@ -104,6 +104,19 @@ pub const HEADERS: &[(Field, &[&str])] = &[
     (Field::Owner, &["owner", "owner_email", "eier"]),
 ];
 
+impl Field {
+    /// Its column in Endring's own format (the first header it is read from).
+    pub fn name(self) -> &'static str {
+        HEADERS.iter().find(|(f, _)| *f == self).map_or("?", |(_, names)| names[0])
+    }
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A header as compared: lower case, without spaces, `_` and `-` (`->` kept apart).
 fn key(header: &str) -> String {
     header

@@ -127,7 +127,7 @@ fn require_columns(columns: &Columns, required: &[Field], headers: &[&str]) -> S
         .filter(|f| !columns.has(**f))
         .map(|f| {
             let names = map::HEADERS.iter().find(|(h, _)| h == f).map_or(&[][..], |(_, n)| n);
-            format!("{:?} (one of: {})", f, names.join(", "))
+            format!("{f} (one of: {})", names.join(", "))
         })
         .collect();
     match missing.is_empty() {
@@ -260,22 +260,21 @@ impl ChangeImport {
     fn check(&self, ctx: &Ctx, cells: &[&str]) -> Result<Checked, String> {
         let get = |field| self.columns.get(cells, field);
         let text = |field, max: usize, required: bool| -> Result<String, String> {
-            let value =
-                Text::parse(get(field)).map_err(|_| format!("{field:?} holds a control character"))?;
+            let value = Text::parse(get(field)).map_err(|_| format!("{field} holds a control character"))?;
             let value = value.as_str().trim().to_owned();
             if required && value.is_empty() {
-                return Err(format!("{field:?} is empty"));
+                return Err(format!("{field} is empty"));
             }
             if value.chars().count() > max {
-                return Err(format!("{field:?} is longer than {max} characters"));
+                return Err(format!("{field} is longer than {max} characters"));
             }
             Ok(value)
         };
         let when = |field| -> Result<Option<DateTime<Utc>>, String> {
             map::time(get(field), self.zone).map_err(|e| match e {
-                TimeError::Unreadable => format!("{field:?} `{}` is not a date and time", get(field)),
+                TimeError::Unreadable => format!("{field} `{}` is not a date and time", get(field)),
                 TimeError::Skipped => {
-                    format!("{field:?} `{}` does not exist in {} (the clocks skip it)", get(field), self.zone)
+                    format!("{field} `{}` does not exist in {} (the clocks skip it)", get(field), self.zone)
                 }
             })
         };
@@ -359,7 +358,8 @@ impl ChangeImport {
             version: 1,
             created_at: created_at.unwrap_or(now),
             updated_at: closed_at.or(created_at).unwrap_or(now),
-            authorized_at: None,
+            // One waiting for the CAB waits from its import (reminders count from then).
+            authorized_at: (state == ChangeState::Authorize).then_some(now),
         };
         Ok(Checked {
             change,
@@ -485,10 +485,10 @@ impl CiImport {
         let plain = |field: Field, max: usize| -> Result<String, String> {
             let value = get(field);
             if value.chars().any(char::is_control) {
-                return Err(format!("{field:?} holds a control character"));
+                return Err(format!("{field} holds a control character"));
             }
             if value.chars().count() > max {
-                return Err(format!("{field:?} is longer than {max} characters"));
+                return Err(format!("{field} is longer than {max} characters"));
             }
             Ok(value.to_owned())
         };

@@ -198,18 +198,18 @@ async fn malformed_rows_are_reported_by_line_and_reason_and_nothing_of_them_is_s
     assert_eq!(run.code, 2, "{}", run.err);
     assert!(run.out.contains("Imported 1 changes of 13 rows"), "{}", run.out);
     let expected = [
-        (3, "Title holds a control character"),
-        (4, "PlannedStart `2025-13-01 10:00` is not a date and time"),
+        (3, "title holds a control character"),
+        (4, "planned_start `2025-13-01 10:00` is not a date and time"),
         (5, "does not exist in Europe/Oslo"),
         (6, "the planned end is not after the planned start"),
         (7, "a change that is scheduled needs its planned start and end"),
         (8, "unknown CI `Finnes ikke`"),
         (9, "the same id is on an earlier line"),
-        (10, "Title is empty"),
-        (11, "Title is longer than 200 characters"),
+        (10, "title is empty"),
+        (11, "title is longer than 200 characters"),
         (12, "unknown change type `big`"),
-        (13, "PlannedStart `2025-12-31 23:59:60` is not a date and time"),
-        (14, "Id is empty"),
+        (13, "planned_start `2025-12-31 23:59:60` is not a date and time"),
+        (14, "id is empty"),
     ];
     for (line, reason) in expected {
         let found = run
@@ -250,7 +250,7 @@ async fn a_dry_run_writes_nothing_and_a_file_without_the_needed_columns_is_refus
     let wrong = file("utf16", &utf16);
     let run = endring(&db, &["import", "changes", wrong.to_str().unwrap(), "--format", "endring"]);
     assert_eq!(run.code, 1, "{}", run.out);
-    assert!(run.err.contains("has no column for Id"), "{}", run.err);
+    assert!(run.err.contains("has no column for id (one of: id, ref"), "{}", run.err);
     let unknown = file("unknown", b"foo,bar\n1,2\n");
     let run = endring(&db, &["import", "changes", unknown.to_str().unwrap()]);
     assert_eq!(run.code, 1);

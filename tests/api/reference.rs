@@ -257,10 +257,20 @@ async fn reference_data_is_edited_and_retired_never_lost(backend: Backend) {
     );
 
     // A blackout: moved onto a change's window it conflicts; retired, it no longer does.
+    // At ten in the morning, so that its window never crosses midnight (the maintenance
+    // window below is one day's).
+    let ten_days = (app.ctx.clock.now() + chrono::Duration::days(10)).with_timezone(&chrono_tz::Europe::Oslo);
+    let morning = chrono::TimeZone::from_local_datetime(
+        &chrono_tz::Europe::Oslo,
+        &ten_days.date_naive().and_hms_opt(10, 0, 0).unwrap(),
+    )
+    .single()
+    .unwrap()
+    .with_timezone(&chrono::Utc);
     let booked = app
         .new_change()
         .on_ci(other)
-        .starting_in(chrono::Duration::days(10))
+        .starting_at(morning)
         .in_state(endring::domain::change::ChangeState::Draft)
         .await;
     let window_start: chrono::DateTime<chrono::Utc> =

@@ -460,6 +460,24 @@ try {
   check("the language switch works", (await kari.getAttribute("html", "lang")) === "nb" && (await kari.textContent("nav")).includes("Endringer"));
   await audit(kari, "change in Norwegian");
   await webhooks({ check, audit, main: { base, adminPage } });
+
+  // History from iTop, imported on the command line while the service runs, read on the
+  // change page in both languages.
+  const exported = join(dir, "itop-changes.csv");
+  writeFileSync(exported, Buffer.from("Ref;Title;Status;Start date;End date;Caller->Full name;Agent->Full name;close_date\n" +
+    "C-000812;Oppgradere L\xf8nnssystem;closed;2025-03-01 18:00:00;2025-03-01 20:00:00;Kari Change Manager;Tidligere Konsulent;2025-03-04 09:00:00\n", "latin1"));
+  const imported = execFileSync(bin, ["import", "changes", exported], { env, encoding: "utf8" });
+  check("the command line imports the iTop export and says so", imported.includes("Imported 1 changes of 1 rows (itop export"), imported);
+  await adminPage.goto(`${base}/changes?q=Lønnssystem`);
+  await adminPage.click("table tr:has-text('Oppgradere Lønnssystem') a >> nth=0");
+  check("the imported change says where it came from", (await adminPage.textContent("main")).includes("iTop C-000812 (there: closed)"), await adminPage.textContent("main"));
+  await audit(adminPage, "imported change");
+  await adminPage.click("header.site .account button[lang=nb]");
+  await adminPage.waitForLoadState();
+  check("and in Norwegian", (await adminPage.textContent("main")).includes("Importert fra"));
+  await audit(adminPage, "imported change in Norwegian");
+  await adminPage.click("header.site .account button[lang=en]");
+  await adminPage.waitForLoadState();
   await accounts({ browser, check, audit, newPage, startService, freePort, dir, main: { base, adminPage } });
   check("no page broke its own Content-Security-Policy", cspViolations.length === 0, cspViolations.join(" | "));
 } catch (error) {
