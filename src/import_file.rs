@@ -16,17 +16,32 @@ pub struct Export {
 
 /// Decodes `bytes`: UTF-8 (a leading BOM dropped) when they are valid UTF-8; UTF-16
 /// when a byte order mark says so (Excel's "Unicode text"); else Windows-1252 (every
-/// byte is a character there, so nothing is lost or refused).
-pub fn decode(bytes: &[u8]) -> (String, &'static str) {
+/// byte is a character there, so nothing is lost). A file that is UTF-8 in places and
+/// not in others (two files pasted together) is refused, naming the line where UTF-8
+/// stops, rather than read with its letters garbled.
+pub fn decode(bytes: &[u8]) -> anyhow::Result<(String, &'static str)> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
-        Ok(text) => (text.to_owned(), "UTF-8"),
-        Err(_) => {
+        Ok(text) => Ok((text.to_owned(), "UTF-8")),
+        Err(error) => {
+            let utf16 = bytes.starts_with(b"\xff\xfe") || bytes.starts_with(b"\xfe\xff");
+            if !utf16 && has_utf8_letters(bytes) {
+                let line = 1 + bytes[..error.valid_up_to()].iter().filter(|b| **b == b'\n').count();
+                anyhow::bail!(
+                    "the file is UTF-8 in places but not on line {line}: save it again in one encoding (UTF-8) and import it"
+                );
+            }
             // `decode` follows a UTF-16 byte order mark, and uses Windows-1252 without one.
             let (text, used, _) = encoding_rs::WINDOWS_1252.decode(bytes);
-            (text.into_owned(), used.name())
+            Ok((text.into_owned(), used.name()))
         }
     }
+}
+
+/// Whether `bytes` hold a multi-byte UTF-8 letter (a lead byte and its continuation
+/// bytes), which Windows-1252 text almost never does (`Ã¸` is how `ø` misreads).
+fn has_utf8_letters(bytes: &[u8]) -> bool {
+    bytes.windows(2).any(|pair| matches!(pair[0], 0xc3..=0xc5) && matches!(pair[1], 0x80..=0xbf))
 }
 
 /// `;` or `,`: the one the first line holds more of outside quotes (`,` on a tie).
@@ -50,7 +65,7 @@ pub fn delimiter(text: &str) -> u8 {
 
 pub fn read(path: &Path) -> anyhow::Result<Export> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let (text, encoding) = decode(&bytes);
+    let (text, encoding) = decode(&bytes)?;
     let delimiter = delimiter(&text);
     Ok(Export { text, encoding, delimiter })
 }
@@ -78,16 +93,20 @@ mod tests {
     #[test]
     fn utf8_with_and_without_bom_and_windows_1252_read_the_same() {
         let utf8 = "navn;eier\nLønnssystem;kåre@kommune.no\n";
-        assert_eq!(decode(utf8.as_bytes()), (utf8.to_owned(), "UTF-8"));
+        assert_eq!(decode(utf8.as_bytes()).unwrap(), (utf8.to_owned(), "UTF-8"));
         let with_bom = [b"\xef\xbb\xbf".as_slice(), utf8.as_bytes()].concat();
-        assert_eq!(decode(&with_bom), (utf8.to_owned(), "UTF-8"));
+        assert_eq!(decode(&with_bom).unwrap(), (utf8.to_owned(), "UTF-8"));
         let cp1252: Vec<u8> = b"navn;eier\nL\xf8nnssystem;k\xe5re@kommune.no\n".to_vec();
-        assert_eq!(decode(&cp1252), (utf8.to_owned(), "windows-1252"));
+        assert_eq!(decode(&cp1252).unwrap(), (utf8.to_owned(), "windows-1252"));
         // 0x80 is the euro sign in Windows-1252, not a control character.
-        assert_eq!(decode(b"pris \x80 100").0, "pris € 100");
+        assert_eq!(decode(b"pris \x80 100").unwrap().0, "pris € 100");
+        // UTF-8 first, Windows-1252 from line 3: refused, naming the line.
+        let mixed = [utf8.as_bytes(), b"Ny;p\xe5l@kommune.no\n"].concat();
+        let refused = decode(&mixed).unwrap_err().to_string();
+        assert!(refused.contains("not on line 3"), "{refused}");
         let utf16: Vec<u8> =
             [0xff, 0xfe].into_iter().chain("navn\nLønn".encode_utf16().flat_map(u16::to_le_bytes)).collect();
-        assert_eq!(decode(&utf16), ("navn\nLønn".to_owned(), "UTF-16LE"));
+        assert_eq!(decode(&utf16).unwrap(), ("navn\nLønn".to_owned(), "UTF-16LE"));
     }
 
     #[test]
@@ -168,7 +187,15 @@ pub fn run(
         };
         if let Err(error) = written {
             let first = batch.first().map_or(0, |r| r.line);
-            return Err(Stopped { at_line: Some(first), error: error.to_string() });
+            let report = match import {
+                Import::Cis(i) => i.report().clone(),
+                Import::Changes(i) => i.report().clone(),
+            };
+            return Err(Stopped {
+                at_line: Some(first),
+                error: error.to_string(),
+                report: Some(Box::new(report)),
+            });
         }
         *done += batch.len();
         bar.set_position(*done as u64);
@@ -180,10 +207,20 @@ pub fn run(
         Ok(())
     };
     for record in reader.records() {
-        let record = record.map_err(|e| Stopped {
-            at_line: e.position().map(|p| p.line()),
-            error: format!("the file cannot be read as CSV: {e}"),
-        })?;
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                let report = match &import {
+                    Import::Cis(i) => i.report().clone(),
+                    Import::Changes(i) => i.report().clone(),
+                };
+                return Err(Stopped {
+                    at_line: e.position().map(|p| p.line()),
+                    error: format!("the file cannot be read as CSV: {e}"),
+                    report: Some(Box::new(report)),
+                });
+            }
+        };
         let line = record.position().map_or(0, |p| p.line());
         batch.push(Row { line, cells: record.iter().map(str::to_owned).collect() });
         if batch.len() == BATCH {
@@ -198,7 +235,7 @@ pub fn run(
         Import::Cis(i) => i.finish(ctx),
         Import::Changes(i) => i.finish(ctx),
     };
-    finished.map_err(|e| Stopped { at_line: None, error: e.to_string() })
+    finished.map_err(|e| Stopped { at_line: None, error: e.to_string(), report: None })
 }
 
 /// Why an import stopped before its end: rows before `at_line` were written (run the
@@ -207,11 +244,13 @@ pub fn run(
 pub struct Stopped {
     pub at_line: Option<u64>,
     pub error: String,
+    /// What was done and rejected before it stopped (none when it never began).
+    pub report: Option<Box<crate::services::import::Report>>,
 }
 
 impl Stopped {
     fn before(error: String) -> Stopped {
-        Stopped { at_line: None, error }
+        Stopped { at_line: None, error, report: None }
     }
 }
 

@@ -253,9 +253,12 @@ async fn import(ctx: services::Ctx, command: ImportCommand) -> anyhow::Result<()
         file: file.display().to_string(),
     };
     let run = tokio::task::spawn_blocking(move || import_file::run(&ctx, &export, kind, options)).await?;
-    let report = match run {
-        Ok(report) => report,
-        Err(stopped) => anyhow::bail!("{stopped}"),
+    let (report, stopped) = match run {
+        Ok(report) => (report, None),
+        Err(stopped) => match stopped.report.clone() {
+            Some(report) => (*report, Some(stopped)),
+            None => anyhow::bail!("{stopped}"),
+        },
     };
     let what = match kind {
         Kind::Cis => "CIs",
@@ -271,6 +274,12 @@ async fn import(ctx: services::Ctx, command: ImportCommand) -> anyhow::Result<()
         report.already,
         report.rejected.len()
     );
+    if report.to_assess > 0 {
+        println!(
+            "  {} of them were scheduled or under way without a planned window: they wait for a change manager to assess and plan them.",
+            report.to_assess
+        );
+    }
     for rejected in report.rejected.iter().take(REJECTED_SHOWN) {
         let id = if rejected.id.is_empty() { String::new() } else { format!(" ({})", rejected.id) };
         println!("  line {}{id}: {}", rejected.line, rejected.reason);
@@ -286,6 +295,9 @@ async fn import(ctx: services::Ctx, command: ImportCommand) -> anyhow::Result<()
             out.write_record([rejected.line.to_string(), rejected.id.clone(), rejected.reason.clone()])?;
         }
         out.flush()?;
+    }
+    if let Some(stopped) = stopped {
+        anyhow::bail!("{stopped}");
     }
     if !report.rejected.is_empty() {
         std::process::exit(2);

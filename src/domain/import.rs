@@ -37,6 +37,7 @@ pub enum Field {
     ActualStart,
     ActualEnd,
     CreatedAt,
+    DecidedAt,
     ClosedAt,
     ClosureCode,
     Risk,
@@ -89,6 +90,7 @@ pub const HEADERS: &[(Field, &[&str])] = &[
     (Field::ActualStart, &["actual_start"]),
     (Field::ActualEnd, &["actual_end", "resolution date", "solvedate"]),
     (Field::CreatedAt, &["created_at", "creation_date", "creation date", "opening date"]),
+    (Field::DecidedAt, &["decided_at", "approval_date", "approval date"]),
     (Field::ClosedAt, &["closed_at", "close_date", "close date", "closing date", "closedate"]),
     (Field::ClosureCode, &["closure_code", "result"]),
     (Field::Risk, &["risk", "risk_level"]),
@@ -132,12 +134,16 @@ fn key(header: &str) -> String {
 pub struct Columns(Vec<(Field, usize)>);
 
 impl Columns {
-    /// Finds `fields` among `headers` (the first matching header wins).
-    pub fn find(headers: &[&str], fields: &[Field]) -> Columns {
+    /// Finds `fields` among `headers` (the first matching header wins). iTop's advanced
+    /// export has its numeric `id` beside the `ref` people know: from iTop the id is `ref`.
+    pub fn find(headers: &[&str], fields: &[Field], source: Source) -> Columns {
         let keys: Vec<String> = headers.iter().map(|h| key(h)).collect();
         let mut found = Vec::new();
         for field in fields {
-            let names = HEADERS.iter().find(|(f, _)| f == field).map_or(&[][..], |(_, names)| names);
+            let names = match (source, field) {
+                (Source::Itop, Field::Id) => &["ref", "reference", "id"][..],
+                _ => HEADERS.iter().find(|(f, _)| f == field).map_or(&[][..], |(_, names)| names),
+            };
             if let Some(at) = names.iter().find_map(|name| keys.iter().position(|k| *k == key(name))) {
                 found.push((*field, at));
             }
@@ -170,6 +176,7 @@ pub const CHANGE_FIELDS: &[Field] = &[
     Field::ActualStart,
     Field::ActualEnd,
     Field::CreatedAt,
+    Field::DecidedAt,
     Field::ClosedAt,
     Field::ClosureCode,
     Field::Risk,
@@ -221,7 +228,9 @@ pub fn state(source: Source, text: &str) -> Option<ChangeState> {
         Source::Glpi => match text.as_str() {
             "new" | "1" | "evaluation" | "9" => Some(S::Assess),
             "approval" | "10" => Some(S::Authorize),
-            "accepted" | "7" | "pending" | "4" => Some(S::Scheduled),
+            "accepted" | "7" => Some(S::Scheduled),
+            // Waiting, anywhere in GLPI's flow: a change manager looks at it again.
+            "pending" | "4" => Some(S::Assess),
             "test" | "11" | "qualification" | "12" => Some(S::Implement),
             "applied" | "5" | "review" | "8" => Some(S::Review),
             "closed" | "6" => Some(S::Closed),
@@ -334,9 +343,22 @@ pub fn time(text: &str, zone: chrono_tz::Tz) -> Result<Option<DateTime<Utc>>, Ti
     }
 }
 
-/// The CI names of a cell: separated by `|`, `;`, `,` or new lines.
+/// The CI names of a cell: separated by `|`, `;` or new lines; or iTop's link set
+/// (`functionalci_id->friendlyname:Sak/arkiv;impact_code:manual|…`), its CIs' names.
 pub fn names(cell: &str) -> Vec<String> {
-    cell.split(['|', ';', ',', '\n']).map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned).collect()
+    let items: Vec<&str> = match cell.contains("->") {
+        true => cell
+            .split(['|', '\n'])
+            .filter_map(|item| {
+                item.split(';').find_map(|part| {
+                    let (attribute, value) = part.split_once(':')?;
+                    attribute.contains("->").then_some(value)
+                })
+            })
+            .collect(),
+        false => cell.split(['|', ';', '\n']).collect(),
+    };
+    items.into_iter().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned).collect()
 }
 
 #[cfg(test)]
@@ -347,7 +369,7 @@ mod tests {
     #[test]
     fn headers_are_found_in_each_tools_spelling() {
         let itop = ["Ref", "Title", "Status", "Start date", "End date", "Caller->Full name", "Fallback plan"];
-        let columns = Columns::find(&itop, CHANGE_FIELDS);
+        let columns = Columns::find(&itop, CHANGE_FIELDS, Source::Itop);
         let row = [
             "C-000042",
             "Oppgradere sak/arkiv",
@@ -365,7 +387,12 @@ mod tests {
         assert_eq!(detect(&itop), Some(Source::Itop));
         let glpi = ["ID", "Title", "Status", "Opening date", "Requester - Requester", "Description"];
         assert_eq!(detect(&glpi), Some(Source::Glpi));
-        assert!(Columns::find(&glpi, CHANGE_FIELDS).has(Field::CreatedAt));
+        assert!(Columns::find(&glpi, CHANGE_FIELDS, Source::Glpi).has(Field::CreatedAt));
+        // iTop's advanced export: its numeric id beside the reference people know.
+        let advanced = ["id", "ref", "title", "status"];
+        let row = ["42", "C-000042", "x", "closed"];
+        assert_eq!(Columns::find(&advanced, CHANGE_FIELDS, Source::Itop).get(&row, Field::Id), "C-000042");
+        assert_eq!(Columns::find(&advanced, CHANGE_FIELDS, Source::Endring).get(&row, Field::Id), "42");
         assert_eq!(
             detect(&["\u{feff}id", "title", "state"]),
             Some(Source::Endring),
@@ -431,6 +458,10 @@ mod tests {
         assert_eq!(criticality("high"), Some(1));
         assert_eq!(criticality("4"), Some(4));
         assert_eq!(criticality("5"), None);
-        assert_eq!(names("Sak/arkiv | Lønn\nAD"), ["Sak/arkiv", "Lønn", "AD"]);
+        assert_eq!(names("Sak/arkiv | Lønn\nAD; Lønn, prod"), ["Sak/arkiv", "Lønn", "AD", "Lønn, prod"]);
+        assert_eq!(
+            names("functionalci_id->friendlyname:Sak/arkiv;impact_code:manual|functionalci_id->friendlyname:Lønn, prod;impact_code:computed"),
+            ["Sak/arkiv", "Lønn, prod"]
+        );
     }
 }

@@ -8,7 +8,7 @@ use super::audit::{record, record_many, Event};
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::db::imports::{self as repo, NewOrigin};
 use crate::db::{cis, DbConn};
-use crate::domain::change::{Change, ChangeState, Window};
+use crate::domain::change::{plausible, Change, ChangeState, Window};
 use crate::domain::ids::{ChangeId, CiId, UserId};
 use crate::domain::import::{self as map, Columns, Field, Source, TimeError};
 use crate::domain::risk::{Assessment, RiskLevel};
@@ -44,6 +44,8 @@ pub struct Report {
     pub imported: usize,
     /// Left alone: imported by an earlier run (same original id), or a CI already there.
     pub already: usize,
+    /// Imported to be assessed: scheduled or under way in the file, but without a window.
+    pub to_assess: usize,
     pub rejected: Vec<Rejected>,
 }
 
@@ -154,7 +156,7 @@ impl ChangeImport {
     /// Reads the header row and what rows will be matched against.
     pub fn begin(ctx: &Ctx, headers: &[&str], options: Options) -> ServiceResult<ChangeImport> {
         let source = source_of(&options, headers)?;
-        let columns = Columns::find(headers, map::CHANGE_FIELDS);
+        let columns = Columns::find(headers, map::CHANGE_FIELDS, source);
         require_columns(&columns, map::CHANGE_REQUIRED, headers)?;
         let (people, cis, fallback) = ctx.db.read(|conn| -> ServiceResult<_> {
             let fallback = named_user(conn, options.requester.as_deref(), "--requester")?;
@@ -202,8 +204,11 @@ impl ChangeImport {
         };
         self.report.already += checked.iter().filter(|(_, id, _)| done.contains(id)).count();
         checked.retain(|(_, id, _)| !done.contains(id));
-        self.report.imported += checked.len();
+        // Counted once written (or, on a dry run, checked).
+        let (imported, to_assess) = (checked.len(), checked.iter().filter(|(_, _, c)| c.to_assess).count());
         if self.options.dry_run || checked.is_empty() {
+            self.report.imported += imported;
+            self.report.to_assess += to_assess;
             return Ok(());
         }
         let now = ctx.clock.now();
@@ -247,13 +252,16 @@ impl ChangeImport {
                     to: Some(change.state),
                     payload: json!({
                         "import": import_id, "source": source, "original_id": id,
-                        "original_state": imported.original_state, "line": row.line, "file": file,
+                        "original_state": imported.original_state, "line": row.line, "file": file, "no_window": imported.to_assess,
                     }),
                 })
                 .collect();
             record_many(conn, &events, now)?;
             Ok(())
-        })
+        })?;
+        self.report.imported += imported;
+        self.report.to_assess += to_assess;
+        Ok(())
     }
 
     /// One row as a change, or why not.
@@ -270,13 +278,15 @@ impl ChangeImport {
             }
             Ok(value)
         };
+        // Every time as the forms take one: a plausible year, microseconds at most.
         let when = |field| -> Result<Option<DateTime<Utc>>, String> {
-            map::time(get(field), self.zone).map_err(|e| match e {
+            let at = map::time(get(field), self.zone).map_err(|e| match e {
                 TimeError::Unreadable => format!("{field} `{}` is not a date and time", get(field)),
                 TimeError::Skipped => {
                     format!("{field} `{}` does not exist in {} (the clocks skip it)", get(field), self.zone)
                 }
-            })
+            })?;
+            at.map(|at| plausible(at).map_err(|e| format!("{field} `{}` {e}", get(field)))).transpose()
         };
         text(Field::Id, 100, true)?;
         let title = text(Field::Title, TITLE_MAX, true)?;
@@ -294,6 +304,11 @@ impl ChangeImport {
             .ok_or_else(|| format!("unknown risk level `{}`", get(Field::Risk)))?;
         let closure_code = map::closure(get(Field::ClosureCode))
             .map_err(|_| format!("unknown closure code `{}`", get(Field::ClosureCode)))?;
+        if closure_code.is_some() && !matches!(state, ChangeState::Review | ChangeState::Closed) {
+            return Err(format!(
+                "a closure code belongs to a change in review or closed, not one that is {state}"
+            ));
+        }
         let original_requester = text(Field::Requester, 300, false)?;
         let requester = self.people.find(&original_requester).or(self.fallback).ok_or_else(|| match original_requester.is_empty() {
             true => "no requester: give one in the file, or --requester".to_owned(),
@@ -310,23 +325,27 @@ impl ChangeImport {
             ci_ids.insert(CiId(*id));
         }
         let (planned_start, planned_end) = (when(Field::PlannedStart)?, when(Field::PlannedEnd)?);
-        if let (Some(start), Some(end)) = (planned_start, planned_end) {
-            Window::new(start, end).ok_or("the planned end is not after the planned start")?;
+        match (planned_start, planned_end) {
+            (Some(start), Some(end)) => {
+                Window::planned(start, end).map_err(|e| format!("the planned window: {e}"))?;
+            }
+            (None, None) => {}
+            _ => return Err("a planned window needs both its start and its end".into()),
         }
-        if state.holds_window() && (planned_start.is_none() || planned_end.is_none()) {
-            return Err(format!("a change that is {state} needs its planned start and end"));
+        // On the calendar only with a window: one the file gives none waits for a change
+        // manager to assess (and plan) it; its state there is kept.
+        let to_assess = state.holds_window() && planned_start.is_none();
+        let state = if to_assess { ChangeState::Assess } else { state };
+        let (actual_start, actual_end) = (when(Field::ActualStart)?, when(Field::ActualEnd)?);
+        if let (Some(start), Some(end)) = (actual_start, actual_end) {
+            if end <= start {
+                return Err("the actual end is not after the actual start".into());
+            }
         }
         let created_at = when(Field::CreatedAt)?;
         let closed_at = when(Field::ClosedAt)?;
         let now = ctx.clock.now();
-        let decided = matches!(
-            state,
-            ChangeState::Scheduled
-                | ChangeState::Implement
-                | ChangeState::Review
-                | ChangeState::Closed
-                | ChangeState::Rejected
-        );
+        let decided_at = when(Field::DecidedAt)?;
         let change = Change {
             id: ChangeId(0),
             title,
@@ -340,10 +359,13 @@ impl ChangeImport {
             template_version: None,
             planned_start,
             planned_end,
-            actual_start: when(Field::ActualStart)?,
-            actual_end: when(Field::ActualEnd)?.or(
-                if matches!(state, ChangeState::Review | ChangeState::Closed) { closed_at } else { None },
-            ),
+            actual_start,
+            // A finished change without its end: it ended when it was closed.
+            actual_end: actual_end.or(if matches!(state, ChangeState::Review | ChangeState::Closed) {
+                closed_at
+            } else {
+                None
+            }),
             implementation_plan: text(Field::ImplementationPlan, TEXT_MAX, false)?,
             backout_plan: text(Field::BackoutPlan, TEXT_MAX, false)?,
             test_plan: text(Field::TestPlan, TEXT_MAX, false)?,
@@ -353,8 +375,9 @@ impl ChangeImport {
             closure_notes: None,
             review: None,
             decision_round: 1,
-            submitted_at: (state != ChangeState::Draft).then(|| created_at.unwrap_or(now)),
-            decided_at: decided.then(|| closed_at.or(created_at).unwrap_or(now)),
+            // Only what the file says: a made-up time would skew the reports' lead times.
+            submitted_at: created_at.filter(|_| state != ChangeState::Draft),
+            decided_at,
             version: 1,
             created_at: created_at.unwrap_or(now),
             updated_at: closed_at.or(created_at).unwrap_or(now),
@@ -362,6 +385,7 @@ impl ChangeImport {
             authorized_at: (state == ChangeState::Authorize).then_some(now),
         };
         Ok(Checked {
+            to_assess,
             change,
             ci_ids,
             original_state: state_text.to_owned(),
@@ -372,6 +396,11 @@ impl ChangeImport {
         })
     }
 
+    /// What it did so far.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
     /// Records the import as a whole (not on a dry run) and gives the report.
     pub fn finish(self, ctx: &Ctx) -> ServiceResult<Report> {
         finish(ctx, "import_changes", &self.options, self.report)
@@ -380,6 +409,8 @@ impl ChangeImport {
 
 /// A row that passed, and what it said.
 struct Checked {
+    /// Put to assessment for want of a window (see `check`).
+    to_assess: bool,
     change: Change,
     ci_ids: std::collections::BTreeSet<CiId>,
     original_state: String,
@@ -432,7 +463,7 @@ pub struct CiImport {
 impl CiImport {
     pub fn begin(ctx: &Ctx, headers: &[&str], options: Options) -> ServiceResult<CiImport> {
         let source = source_of(&options, headers)?;
-        let columns = Columns::find(headers, map::CI_FIELDS);
+        let columns = Columns::find(headers, map::CI_FIELDS, source);
         require_columns(&columns, map::CI_REQUIRED, headers)?;
         let owner =
             match &options.owner {
@@ -463,8 +494,9 @@ impl CiImport {
                 }
             }
         }
-        self.report.imported += checked.len();
+        let imported = checked.len();
         if self.options.dry_run || checked.is_empty() {
+            self.report.imported += imported;
             return Ok(());
         }
         let now = ctx.clock.now();
@@ -476,7 +508,9 @@ impl CiImport {
                 record(conn, Event::general(None, "create_ci", payload), now)?;
             }
             Ok(())
-        })
+        })?;
+        self.report.imported += imported;
+        Ok(())
     }
 
     /// One row as `(name, kind, criticality, owner email)`, or why not.
@@ -509,6 +543,11 @@ impl CiImport {
                 .map_err(|_| format!("the owner `{email}` is not an email address"))?,
         };
         Ok((name, kind, criticality, owner))
+    }
+
+    /// What it did so far.
+    pub fn report(&self) -> &Report {
+        &self.report
     }
 
     pub fn finish(self, ctx: &Ctx) -> ServiceResult<Report> {

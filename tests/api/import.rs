@@ -153,17 +153,19 @@ async fn a_glpi_export_in_windows_1252_with_semicolons_imports_its_norwegian_let
 20;Test;Qualification;2024-02-07 10:00;;Ola Nordmann;\n";
     let path = file("glpi", export);
     let run = endring(&db, &["import", "changes", path.to_str().unwrap()]);
-    assert_eq!(run.code, 2, "{} {}", run.out, run.err);
+    assert_eq!(run.code, 0, "{} {}", run.out, run.err);
     assert!(
-        run.out.contains("(glpi export") && run.out.contains("Imported 3 changes of 4 rows"),
+        run.out.contains("(glpi export") && run.out.contains("Imported 4 changes of 4 rows"),
         "{}",
         run.out
     );
     assert!(
-        run.out.contains("line 5 (20): a change that is implement needs its planned start and end"),
+        run.out.contains("1 of them were scheduled or under way without a planned window"),
         "{}",
         run.out
     );
+    let waiting = count(&db, "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM changes c JOIN change_imports i ON i.change_id = c.id WHERE i.original_id = '20' AND c.state = 'assess' AND i.original_state = 'Qualification'");
+    assert_eq!(waiting, 1, "under way in GLPI without a window: to be assessed and planned");
     let closed = count(&db, "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM changes c JOIN change_imports i ON i.change_id = c.id WHERE c.title = 'Lønnskjøring i Ålesund' AND c.description = 'Ændret oppsett' AND c.state = 'closed' AND i.original_id = '17' AND i.source = 'glpi' AND c.created_at = '2024-02-01 08:15:00' AND i.original_closed_at = '2024-02-03 15:00:00'");
     assert_eq!(closed, 1, "letters and dates as the file had them");
     assert_eq!(
@@ -184,7 +186,7 @@ async fn malformed_rows_are_reported_by_line_and_reason_and_nothing_of_them_is_s
         "A3;Dato;closed;2025-13-01 10:00;;ola@kommune.no;;",
         "A4;Sommertid;scheduled;2026-03-29 02:30;2026-03-29 04:00;ola@kommune.no;;",
         "A5;Baklengs;closed;2025-01-01 11:00;2025-01-01 10:00;ola@kommune.no;;",
-        "A6;Uten vindu;scheduled;;;ola@kommune.no;;",
+        "A6;Halvt vindu;scheduled;2025-01-01 10:00;;ola@kommune.no;;",
         "A7;Ukjent CI;closed;;;ola@kommune.no;Finnes ikke;",
         "A1;Samme id;closed;;;ola@kommune.no;;",
         "A8;;closed;;;ola@kommune.no;;",
@@ -192,17 +194,25 @@ async fn malformed_rows_are_reported_by_line_and_reason_and_nothing_of_them_is_s
         "A10;Rar type;closed;;;ola@kommune.no;;big",
         "A11;Skuddsekund;closed;2025-12-31 23:59:60;;ola@kommune.no;;",
         ";Uten id;closed;;;ola@kommune.no;;",
+        "A12;For langt;closed;2025-01-01 10:00;2025-03-01 10:00;ola@kommune.no;;",
+        "A13;Gammel;closed;1999-12-31 10:00;1999-12-31 11:00;ola@kommune.no;;",
+        "A14;Uten vindu;scheduled;;;ola@kommune.no;;",
     ];
     let path = file("malformed", rows.join("\n").as_bytes());
     let run = endring(&db, &["import", "changes", path.to_str().unwrap(), "--format", "endring"]);
     assert_eq!(run.code, 2, "{}", run.err);
-    assert!(run.out.contains("Imported 1 changes of 13 rows"), "{}", run.out);
+    assert!(run.out.contains("Imported 2 changes of 16 rows"), "{}", run.out);
+    assert!(
+        run.out.contains("1 of them were scheduled or under way without a planned window"),
+        "{}",
+        run.out
+    );
     let expected = [
         (3, "title holds a control character"),
         (4, "planned_start `2025-13-01 10:00` is not a date and time"),
         (5, "does not exist in Europe/Oslo"),
-        (6, "the planned end is not after the planned start"),
-        (7, "a change that is scheduled needs its planned start and end"),
+        (6, "the planned window: must be after planned_start"),
+        (7, "a planned window needs both its start and its end"),
         (8, "unknown CI `Finnes ikke`"),
         (9, "the same id is on an earlier line"),
         (10, "title is empty"),
@@ -210,6 +220,8 @@ async fn malformed_rows_are_reported_by_line_and_reason_and_nothing_of_them_is_s
         (12, "unknown change type `big`"),
         (13, "planned_start `2025-12-31 23:59:60` is not a date and time"),
         (14, "id is empty"),
+        (15, "a planned window is at most 31 days"),
+        (16, "must be a time between the years 2000 and 2199"),
     ];
     for (line, reason) in expected {
         let found = run
@@ -218,14 +230,14 @@ async fn malformed_rows_are_reported_by_line_and_reason_and_nothing_of_them_is_s
             .any(|l| l.trim_start().starts_with(&format!("line {line}")) && l.contains(reason));
         assert!(found, "line {line}: {reason}\n{}", run.out);
     }
-    assert_eq!(count(&db, "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM changes"), 1, "only the good row");
-    assert_eq!(count(&db, "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM change_imports"), 1);
+    assert_eq!(count(&db, "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM changes"), 2, "only the good rows");
+    assert_eq!(count(&db, "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM change_imports"), 2);
 
     // --report writes every rejected row as CSV.
     let report = tempfile::NamedTempFile::new().unwrap().into_temp_path();
     endring(&db, &["import", "changes", path.to_str().unwrap(), "--report", report.to_str().unwrap()]);
     let written = std::fs::read_to_string(&report).unwrap();
-    assert_eq!(written.lines().count(), 1 + 12, "{written}");
+    assert_eq!(written.lines().count(), 1 + 14, "{written}");
     assert!(written.starts_with("line,id,reason\n3,A2,"), "{written}");
 }
 
@@ -294,6 +306,11 @@ async fn an_import_that_stops_says_where_and_continues_when_run_again(backend: B
     // Two rows a line each: row 1001 starts on line 2002.
     assert!(run.err.contains("stopped at the batch starting on line 2002"), "{}", run.err);
     assert!(run.err.contains("run the same command again to continue"), "{}", run.err);
+    assert!(
+        run.out.contains("Imported 1000 changes of 1200 rows"),
+        "the report of what was done: {}",
+        run.out
+    );
     assert_eq!(
         count(&db, "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM changes"),
         1000,
