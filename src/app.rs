@@ -97,7 +97,9 @@ pub fn redact(url: &str) -> String {
 
 /// Headers every answer carries: no framing, no sniffing, no referrer to other sites, and a
 /// content policy that allows only the service's own stylesheet (there is no script).
-fn security_headers(provider: Option<&str>) -> middleware::DefaultHeaders {
+/// Behind TLS, browsers are told to come back only over TLS for a year
+/// (Strict-Transport-Security).
+fn security_headers(provider: Option<&str>, https: bool) -> middleware::DefaultHeaders {
     // A form may lead to this site, and to the identity provider (signing out there is a
     // redirect from the sign-out form, which `form-action` governs too).
     let form_action = match provider {
@@ -107,11 +109,15 @@ fn security_headers(provider: Option<&str>) -> middleware::DefaultHeaders {
     let policy = format!(
         "default-src 'none'; style-src 'self'; img-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
     );
-    middleware::DefaultHeaders::new()
+    let headers = middleware::DefaultHeaders::new()
         .add(("X-Frame-Options", "DENY"))
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Referrer-Policy", "same-origin"))
-        .add(("Content-Security-Policy", policy))
+        .add(("Content-Security-Policy", policy));
+    match https {
+        true => headers.add(("Strict-Transport-Security", "max-age=31536000")),
+        false => headers,
+    }
 }
 
 /// The scheme, host and port of `url` (`https://login.example.no`), for a policy.
@@ -164,7 +170,7 @@ pub fn serve(ctx: Ctx, listener: TcpListener) -> std::io::Result<actix_web::dev:
             None => app,
         };
         app.wrap(crate::web::session::middleware(key.clone(), secure))
-            .wrap(security_headers(provider_origin.as_deref()))
+            .wrap(security_headers(provider_origin.as_deref(), secure))
             .wrap(
                 middleware::Logger::new("%{request}xi %s %Dms")
                     .custom_request_replace("request", logged_request)

@@ -1126,3 +1126,4 @@ field-on-behalf-of = On behalf of
 field-year = Year
 field-decision = Decision
 field-reschedule-reason = Why it moves (required to force a conflicting window)
+admin-nothing-yours = Nothing here is yours to administer: the administration pages are for admins, and change managers manage templates, blackouts, maintenance windows and the CAB's meetings.

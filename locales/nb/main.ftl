@@ -1126,3 +1126,4 @@ field-on-behalf-of = På vegne av
 field-year = År
 field-decision = Beslutning
 field-reschedule-reason = Hvorfor den flyttes (påkrevd for å tvinge gjennom et vindu med konflikt)
+admin-nothing-yours = Du har ingenting å administrere her: administrasjonssidene er for administratorer, og endringsledere styrer maler, frysperioder, vedlikeholdsvinduer og CAB-møtene.

@@ -127,7 +127,9 @@ impl Window {
 /// `instant` truncated to microseconds, if its year is plausible.
 pub fn plausible(instant: DateTime<Utc>) -> Result<DateTime<Utc>, WindowError> {
     use chrono::{Datelike, DurationRound};
-    if !PLAUSIBLE_YEARS.contains(&instant.year()) {
+    // A leap second (`23:59:60`) is a nanosecond count past a billion to chrono, which the
+    // two backends would store differently: refused like any impossible time.
+    if !PLAUSIBLE_YEARS.contains(&instant.year()) || chrono::Timelike::nanosecond(&instant) >= 1_000_000_000 {
         return Err(WindowError::OutOfRange);
     }
     instant.duration_trunc(chrono::TimeDelta::microseconds(1)).map_err(|_| WindowError::OutOfRange)

@@ -245,6 +245,15 @@ fn create_with(
     get_unchecked(ctx, id)
 }
 
+/// Refuses as saving an edit would, before the form is shown: 403 when the policy does
+/// not let `caller` edit the change, 409 when its state does not.
+pub fn check_editable(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<()> {
+    let change = ctx.db.read(|conn| load(conn, id))?;
+    ctx.require(caller, Permission::Edit, &Object::change(&change))?;
+    transition(change.state, change.change_type, Action::Edit)?;
+    Ok(())
+}
+
 /// The view of a change just written by the caller (built after commit, outside the
 /// write lock).
 pub(crate) fn get_unchecked(ctx: &Ctx, id: ChangeId) -> ServiceResult<ChangeView> {

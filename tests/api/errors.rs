@@ -16,7 +16,36 @@ on_both_backends!(
     invalid_fields_get_422_with_every_field_named,
     malformed_bodies_get_400,
     no_one_votes_on_a_change_they_requested_or_implement,
+    a_leap_second_is_refused_and_nothing_stored,
+    strict_transport_security_is_sent_only_behind_tls,
 );
+
+async fn a_leap_second_is_refused_and_nothing_stored(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ci = app.ci("Sak- og arkivsystem", 3).await;
+    let before = app.db.count("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM changes");
+    let body = json!({
+        "title": "Leap", "description": "d", "justification": "j", "type": "normal", "ci_ids": [ci],
+        "planned_start": "2030-12-31T23:59:60Z", "planned_end": "2031-01-01T01:00:00Z",
+        "implementation_plan": "p", "backout_plan": "b", "test_plan": "t",
+    });
+    let (status, problem) = app.call(Method::POST, "/api/v1/changes", Some(&app.admin), Some(body)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "planned_start", "{problem}");
+    assert_eq!(app.db.count("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM changes"), before);
+}
+
+async fn strict_transport_security_is_sent_only_behind_tls(backend: Backend) {
+    for (base, expected) in
+        [("https://endring.kommune.no", Some("max-age=31536000")), ("http://127.0.0.1:8080", None)]
+    {
+        let app = TestApp::spawn_with(backend.clone(), |c| c.base_url = base.into()).await;
+        let response = reqwest::get(format!("{}/sign-in", app.address)).await.unwrap();
+        let header =
+            response.headers().get("strict-transport-security").map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(header.as_deref(), expected, "{base}");
+    }
+}
 
 /// A snapshot of what must not move: the change and its trail.
 async fn snapshot(app: &TestApp, change: &Value) -> (Value, usize) {

@@ -18,6 +18,7 @@ on_both_backends!(
     changing_the_password_ends_every_other_session_and_api_token,
     the_reject_control_says_one_rejection_ends_the_change_when_veto_is_on,
     refusals_name_fields_by_their_label_and_times_as_the_reader_writes_them,
+    the_edit_form_and_the_admin_index_are_refused_to_those_who_may_not_use_them,
     the_cab_queue_shows_each_change_and_where_the_viewer_stands_and_a_vote_returns_to_it,
 );
 
@@ -98,7 +99,6 @@ async fn every_page_answers_its_viewer(backend: Backend) {
         ("/changes", &*reference),
         ("/changes/new", "answers-tested-yes"),
         (&*format!("/changes/{reference}"), "id=\"facts\""),
-        (&*format!("/changes/{reference}/edit"), "name=\"version\""),
         ("/cab", "<h1"),
         ("/calendar?view=list", "calendar-nav"),
         ("/reports", "svg"),
@@ -116,7 +116,17 @@ async fn every_page_answers_its_viewer(backend: Backend) {
         assert!(html.contains("class=\"skip\"") && html.contains("<main"), "{path} is in the layout");
     }
     let rita = sign_in(&app, &requester).await;
-    for path in ["/reports", "/admin/users", "/admin/cis"] {
+    let (status, html) = page(&rita, &app, &format!("/changes/{reference}/edit")).await;
+    assert_eq!(status, StatusCode::OK, "the requester edits her draft");
+    assert!(html.contains("name=\"version\""));
+    for path in ["/reports", "/admin", "/admin/users", "/admin/cis", &format!("/changes/{reference}/edit")] {
+        if path.ends_with("/edit") {
+            // Only its requester edits a draft, not even an admin.
+            let (status, html) = page(&admin, &app, path).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+            assert!(html.contains("role=\"alert\""), "{path} explains the refusal");
+            continue;
+        }
         let (status, html) = page(&rita, &app, path).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
         assert!(html.contains("role=\"alert\""), "{path} explains the refusal");
@@ -556,4 +566,32 @@ async fn the_cab_queue_shows_each_change_and_where_the_viewer_stands_and_a_vote_
     )
     .await;
     assert_eq!(elsewhere, format!("/changes/{reference}"));
+}
+
+async fn the_edit_form_and_the_admin_index_are_refused_to_those_who_may_not_use_them(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let draft = app.change_in(ChangeState::Draft).await;
+    let submitted = app.change_in(ChangeState::Assess).await;
+    let edit =
+        |staged: &crate::builder::Staged| format!("/changes/{}/edit", staged.change["ref"].as_str().unwrap());
+    let requester = sign_in(&app, &draft.requester).await;
+    assert_eq!(page(&requester, &app, &edit(&draft)).await.0, StatusCode::OK, "its requester edits a draft");
+    let other = sign_in(&app, &draft.implementer).await;
+    assert_eq!(page(&other, &app, &edit(&draft)).await.0, StatusCode::FORBIDDEN, "someone else's draft");
+    let own_submitted = sign_in(&app, &submitted.requester).await;
+    assert_eq!(
+        page(&own_submitted, &app, &edit(&submitted)).await.0,
+        StatusCode::CONFLICT,
+        "no longer a draft"
+    );
+    // The administration index: to those who administer something, and no one else.
+    assert_eq!(page(&requester, &app, "/admin").await.0, StatusCode::FORBIDDEN);
+    let manager = sign_in(&app, &draft.manager).await;
+    assert_eq!(
+        page(&manager, &app, "/admin").await.0,
+        StatusCode::OK,
+        "change managers manage templates and more"
+    );
+    let admin = sign_in(&app, &app.admin).await;
+    assert_eq!(page(&admin, &app, "/admin").await.0, StatusCode::OK);
 }

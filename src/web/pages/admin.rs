@@ -19,9 +19,18 @@ use crate::web::views::page;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
+/// The sections the viewer may manage; 403 to one who manages none.
 pub async fn index(ctx: web::Data<Ctx>, viewer: Viewer) -> HttpResponse {
     let sections = admin::sections(&ctx, &viewer.caller);
-    html(StatusCode::OK, page(&viewer, &viewer.lang.t("nav-admin"), view::index(&viewer, &sections)))
+    let title = viewer.lang.t("nav-admin");
+    match sections.is_empty() {
+        true => {
+            let body =
+                maud::html! { div.errors role="alert" { p { (viewer.lang.t("admin-nothing-yours")) } } };
+            html(StatusCode::FORBIDDEN, page(&viewer, &title, body))
+        }
+        false => html(StatusCode::OK, page(&viewer, &title, view::index(&viewer, &sections))),
+    }
 }
 
 /// Which admin page a form belongs to: a section, and the item its form edits (none: the

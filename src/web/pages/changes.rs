@@ -254,6 +254,7 @@ pub async fn edit_form(
     let id = change_id(&viewer, &id)?;
     let caller = viewer.caller.clone();
     let (detail, choices, slots) = page_run(ctx, viewer.lang, move |ctx| {
+        changes::check_editable(ctx, &caller, id)?;
         let detail = changes::detail(ctx, &caller, id)?;
         // Free windows of the change's length, offered beside the typed times.
         // (Only for a change with a window: a draft without one has no length to fit.)
