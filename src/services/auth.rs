@@ -23,21 +23,29 @@ pub struct IssuedToken {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Limits sign-in attempts: 5 a minute per email, 30 a minute per client address, per
-/// instance. Each attempt costs an argon2 hash (19 MiB, tens of milliseconds), so the
-/// limit protects the accounts and the server alike.
+/// Limits sign-in attempts, per instance: 5 a minute for one email from one client
+/// address (one guesser), 30 a minute per address (one client trying many accounts), and
+/// 30 a minute per email from everywhere (guessers spread over many addresses). Someone
+/// guessing a colleague's password from their own machine is slowed down without
+/// keeping the colleague out: the colleague's own address has its own allowance, and
+/// the per-email ceiling is six times the pair's. Each attempt costs an argon2 hash
+/// (19 MiB, tens of milliseconds), so the limit protects the server too.
 pub struct SignInLimiter {
+    per_pair: DefaultKeyedRateLimiter<String>,
     per_email: DefaultKeyedRateLimiter<String>,
     per_address: DefaultKeyedRateLimiter<String>,
+}
+
+fn per_minute(n: u32) -> Quota {
+    Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN))
 }
 
 impl Default for SignInLimiter {
     fn default() -> Self {
         SignInLimiter {
-            per_email: RateLimiter::keyed(Quota::per_minute(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN))),
-            per_address: RateLimiter::keyed(Quota::per_minute(
-                NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
-            )),
+            per_pair: RateLimiter::keyed(per_minute(5)),
+            per_email: RateLimiter::keyed(per_minute(30)),
+            per_address: RateLimiter::keyed(per_minute(30)),
         }
     }
 }
@@ -45,7 +53,10 @@ impl Default for SignInLimiter {
 impl SignInLimiter {
     pub(super) fn check(&self, email: &str, address: &str) -> ServiceResult<()> {
         let clock = DefaultClock::default();
-        for (limiter, key) in [(&self.per_address, address), (&self.per_email, email)] {
+        let pair = format!("{email} {address}");
+        for (limiter, key) in
+            [(&self.per_address, address), (&self.per_pair, pair.as_str()), (&self.per_email, email)]
+        {
             if limiter.len() > 100_000 {
                 limiter.retain_recent();
             }

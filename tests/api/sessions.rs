@@ -13,6 +13,7 @@ on_both_backends!(
     behind_tls_the_session_cookie_is_secure_and_host_prefixed,
     a_web_session_is_valid_on_every_instance_sharing_the_session_key,
     repeated_failed_sign_ins_from_one_address_get_429_with_retry_after,
+    a_guesser_elsewhere_does_not_lock_the_owner_out,
     behind_a_trusted_proxy_each_client_has_its_own_sign_in_limit,
     signing_out_ends_every_copy_of_the_cookie,
     sign_out_everywhere_ends_the_other_sessions_and_keeps_this_one,
@@ -311,4 +312,31 @@ async fn a_password_change_ends_every_other_session_and_every_token(backend: Bac
     assert_eq!(status_with(&app, &here, "/profile").await, StatusCode::OK, "the changing session goes on");
     assert_eq!(status_with(&app, &elsewhere, "/").await, StatusCode::SEE_OTHER, "the other one ended");
     assert_eq!(app.call(Method::GET, "/api/v1/me", Some(&user), None).await.0, StatusCode::UNAUTHORIZED);
+}
+
+/// Guessing a colleague's password from one's own machine is slowed down, but does not
+/// keep the colleague out: their own address has its own allowance.
+async fn a_guesser_elsewhere_does_not_lock_the_owner_out(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let owner = app.user("kari", &[]).await;
+    let attempt = |password: &'static str, address: &'static str| {
+        let (ctx, email) = (app.ctx.clone(), owner.email.clone());
+        actix_web::rt::task::spawn_blocking(move || {
+            endring::services::auth::sign_in(&ctx, &email, password, address).map(|_| ())
+        })
+    };
+    let mut refused = None;
+    for n in 1..=8 {
+        if let Err(endring::services::ServiceError::TooManyAttempts { .. }) =
+            attempt("a wrong guess", "10.0.0.66").await.unwrap()
+        {
+            refused = Some(n);
+            break;
+        }
+    }
+    assert_eq!(refused, Some(6), "the guesser is refused after five tries in a minute");
+    assert!(
+        attempt("correct horse battery staple", "10.0.0.7").await.unwrap().is_ok(),
+        "the owner signs in from her own machine"
+    );
 }
