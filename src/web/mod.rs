@@ -241,8 +241,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/profile/delegations/{id}/revoke").route(post().to(profile::revoke_delegation)))
         .configure(|cfg| {
             for (path, routes) in api_paths() {
+                // A method the path does not take: 405 naming those it does (`Allow`).
+                let allow: Vec<&str> = routes.iter().map(|(method, _)| method.as_str()).collect();
+                let allow = allow.join(", ");
+                let answer = web::to(move |req: actix_web::HttpRequest| {
+                    let allow = allow.clone();
+                    async move { problem::method_not_allowed_allowing(req, &allow) }
+                });
+                let with_default = web::resource(path).default_service(answer);
                 cfg.service(
-                    routes.into_iter().fold(resource(path), |resource, (_, route)| resource.route(route)),
+                    routes.into_iter().fold(with_default, |resource, (_, route)| resource.route(route)),
                 );
             }
         })

@@ -211,3 +211,13 @@ pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
 pub async fn method_not_allowed(req: actix_web::HttpRequest) -> HttpResponse {
     answer(&req, StatusCode::METHOD_NOT_ALLOWED, "this address does not take that method", "error-405-detail")
 }
+
+/// As `method_not_allowed`, naming the methods the path takes (`Allow`, RFC 9110 §15.5.6).
+pub fn method_not_allowed_allowing(req: actix_web::HttpRequest, allow: &str) -> HttpResponse {
+    let detail = format!("this address does not take that method; it takes {allow}");
+    let mut response = answer(&req, StatusCode::METHOD_NOT_ALLOWED, &detail, "error-405-detail");
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(allow) {
+        response.headers_mut().insert(actix_web::http::header::ALLOW, value);
+    }
+    response
+}

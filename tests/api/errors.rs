@@ -18,7 +18,23 @@ on_both_backends!(
     no_one_votes_on_a_change_they_requested_or_implement,
     a_leap_second_is_refused_and_nothing_stored,
     strict_transport_security_is_sent_only_behind_tls,
+    a_method_the_api_does_not_take_gets_405_naming_those_it_does,
 );
+
+async fn a_method_the_api_does_not_take_gets_405_naming_those_it_does(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for (method, path, allow) in [
+        (Method::PUT, "/api/v1/changes", "GET, POST"),
+        (Method::POST, "/api/v1/changes/1", "GET, PATCH, DELETE"),
+        (Method::GET, "/api/v1/auth/token", "POST"),
+    ] {
+        let (status, headers, problem) =
+            app.call_with(method.clone(), path, Some(&app.admin), None, &[]).await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert_eq!(headers.get("allow").map(|v| v.to_str().unwrap()), Some(allow), "{method} {path}");
+        assert_eq!(problem["status"], 405, "a problem document: {problem}");
+    }
+}
 
 async fn a_leap_second_is_refused_and_nothing_stored(backend: Backend) {
     let app = TestApp::spawn(backend).await;
