@@ -136,7 +136,15 @@ async fn audit_verify_exits_non_zero_on_a_broken_chain(backend: Backend) {
     let (ok, out, err) = endring(&db, &["audit", "verify"]);
     assert!(ok && out.starts_with("OK: 3 audit events"), "{out}{err}");
 
-    // Rewritten in the database file itself, past the application: olav's event says mallory.
+    // The database itself refuses to change or remove an event.
+    let refused = db.try_execute("UPDATE audit_events SET payload = '{}' WHERE seq = 2").unwrap_err();
+    assert!(refused.to_string().contains("append-only"), "{refused}");
+    let refused = db.try_execute("DELETE FROM audit_events WHERE seq = 2").unwrap_err();
+    assert!(refused.to_string().contains("append-only"), "{refused}");
+
+    // Rewritten past the application by someone who drops the triggers: olav's event
+    // says mallory.
+    db.allow_audit_tampering();
     let altered = db.execute(
         "UPDATE audit_events SET payload = replace(payload, 'olav@example.no', 'mallory@example.no') WHERE seq = 2",
     );

@@ -102,15 +102,33 @@ impl TestDb {
 impl TestDb {
     /// Runs `sql` on the database directly, past the application (to tamper with rows).
     pub fn execute(&self, sql: &str) -> usize {
+        self.try_execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// As `execute`, giving back the database's refusal.
+    pub fn try_execute(&self, sql: &str) -> diesel::QueryResult<usize> {
         use diesel::{Connection, RunQueryDsl};
-        let done = match self.url.strip_prefix("sqlite://") {
+        match self.url.strip_prefix("sqlite://") {
             Some(file) => diesel::sql_query(sql)
                 .execute(&mut diesel::SqliteConnection::establish(file).expect("open the SQLite file")),
             None => diesel::sql_query(sql).execute(
                 &mut diesel::PgConnection::establish(&self.url).expect("connect to the test database"),
             ),
-        };
-        done.unwrap_or_else(|e| panic!("{sql}: {e}"))
+        }
+    }
+
+    /// Lets rows of the audit trail be changed (drops the triggers that refuse it), as an
+    /// intruder with the database's owner rights could.
+    pub fn allow_audit_tampering(&self) {
+        match self.url.starts_with("sqlite://") {
+            true => {
+                self.execute("DROP TRIGGER audit_events_no_update");
+                self.execute("DROP TRIGGER audit_events_no_delete");
+            }
+            false => {
+                self.execute("DROP TRIGGER audit_events_no_change ON audit_events");
+            }
+        }
     }
 }
 
