@@ -25,9 +25,12 @@ where
     text.parse().map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
 }
 
-#[derive(Queryable, Selectable, Identifiable, AsChangeset)]
-#[diesel(table_name = changes, treat_none_as_null = true)]
+/// A change as stored. Inserted many at once (an import) without its id, and with a
+/// `None` as NULL: SQLite has no DEFAULT in a multi-row insert.
+#[derive(Queryable, Selectable, Identifiable, AsChangeset, Insertable)]
+#[diesel(table_name = changes, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub(super) struct ChangeRow {
+    #[diesel(skip_insertion)]
     pub(super) id: i32,
     title: String,
     title_search: String,
@@ -178,82 +181,6 @@ pub fn insert(conn: &mut DbConn, change: &Change) -> QueryResult<ChangeId> {
     Ok(ChangeId(id))
 }
 
-/// Every column of a change but its id, for inserting many at once (a `None` is NULL:
-/// SQLite has no DEFAULT in a multi-row insert).
-#[derive(Insertable)]
-#[diesel(table_name = changes, treat_none_as_default_value = false)]
-struct NewChangeRow {
-    title: String,
-    title_search: String,
-    description: String,
-    justification: String,
-    change_type: String,
-    state: String,
-    requester_id: i32,
-    implementer_id: Option<i32>,
-    template_id: Option<i32>,
-    planned_start: Option<NaiveDateTime>,
-    planned_end: Option<NaiveDateTime>,
-    actual_start: Option<NaiveDateTime>,
-    actual_end: Option<NaiveDateTime>,
-    implementation_plan: String,
-    backout_plan: String,
-    test_plan: String,
-    risk_score: i32,
-    risk_level: String,
-    risk_factors: String,
-    risk_override_reason: Option<String>,
-    closure_code: Option<String>,
-    closure_notes: Option<String>,
-    review: Option<String>,
-    decision_round: i32,
-    submitted_at: Option<NaiveDateTime>,
-    decided_at: Option<NaiveDateTime>,
-    version: i32,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-    authorized_at: Option<NaiveDateTime>,
-    template_version: Option<i32>,
-}
-
-impl From<ChangeRow> for NewChangeRow {
-    fn from(row: ChangeRow) -> Self {
-        NewChangeRow {
-            title: row.title,
-            title_search: row.title_search,
-            description: row.description,
-            justification: row.justification,
-            change_type: row.change_type,
-            state: row.state,
-            requester_id: row.requester_id,
-            implementer_id: row.implementer_id,
-            template_id: row.template_id,
-            planned_start: row.planned_start,
-            planned_end: row.planned_end,
-            actual_start: row.actual_start,
-            actual_end: row.actual_end,
-            implementation_plan: row.implementation_plan,
-            backout_plan: row.backout_plan,
-            test_plan: row.test_plan,
-            risk_score: row.risk_score,
-            risk_level: row.risk_level,
-            risk_factors: row.risk_factors,
-            risk_override_reason: row.risk_override_reason,
-            closure_code: row.closure_code,
-            closure_notes: row.closure_notes,
-            review: row.review,
-            decision_round: row.decision_round,
-            submitted_at: row.submitted_at,
-            decided_at: row.decided_at,
-            version: row.version,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            authorized_at: row.authorized_at,
-            template_version: row.template_version,
-        }
-    }
-}
-
 /// Rows one insert statement carries (31 parameters each, inside SQLite's limit).
 const INSERT_MANY_BATCH: usize = 500;
 
@@ -263,8 +190,7 @@ const INSERT_MANY_BATCH: usize = 500;
 pub fn insert_many(conn: &mut DbConn, many: &[Change]) -> QueryResult<Vec<ChangeId>> {
     let mut ids = Vec::with_capacity(many.len());
     for chunk in many.chunks(INSERT_MANY_BATCH) {
-        let rows: Vec<NewChangeRow> =
-            chunk.iter().map(|c| NewChangeRow::from(ChangeRow::from_change(c))).collect();
+        let rows: Vec<ChangeRow> = chunk.iter().map(ChangeRow::from_change).collect();
         let mut made: Vec<i32> = match conn {
             DbConn::Sqlite(conn) => {
                 diesel::insert_into(changes::table).values(&rows).returning(changes::id).get_results(conn)?

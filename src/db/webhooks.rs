@@ -185,6 +185,25 @@ impl std::fmt::Debug for Claimed {
 
 type ClaimRow = (i32, i32, String, String, String, String, i32);
 
+/// What a claim reads of a delivery and its subscription (`ClaimRow`).
+const CLAIM_COLUMNS: (
+    deliveries::id,
+    deliveries::webhook_id,
+    webhooks::url,
+    webhooks::secret,
+    deliveries::event_type,
+    deliveries::body,
+    deliveries::attempts,
+) = (
+    deliveries::id,
+    deliveries::webhook_id,
+    webhooks::url,
+    webhooks::secret,
+    deliveries::event_type,
+    deliveries::body,
+    deliveries::attempts,
+);
+
 fn claimed(rows: Vec<ClaimRow>) -> Vec<Claimed> {
     rows.into_iter()
         .map(|(id, webhook_id, url, secret, event_type, body, attempts)| Claimed {
@@ -276,15 +295,7 @@ pub fn claim(
             .filter(webhooks::active.eq(true))
             .order(deliveries::id.asc())
             .limit(each)
-            .select((
-                deliveries::id,
-                deliveries::webhook_id,
-                webhooks::url,
-                webhooks::secret,
-                deliveries::event_type,
-                deliveries::body,
-                deliveries::attempts,
-            ))
+            .select(CLAIM_COLUMNS)
             .load(conn)?;
         let ids: Vec<i32> = rows.iter().map(|r| r.0).collect();
         lease(conn, &ids, lease_until)?;
@@ -314,15 +325,7 @@ pub fn insert_claimed_test(
     let rows: Vec<ClaimRow> = deliveries::table
         .inner_join(webhooks::table)
         .filter(deliveries::id.eq(id))
-        .select((
-            deliveries::id,
-            deliveries::webhook_id,
-            webhooks::url,
-            webhooks::secret,
-            deliveries::event_type,
-            deliveries::body,
-            deliveries::attempts,
-        ))
+        .select(CLAIM_COLUMNS)
         .load(conn)?;
     // The row was counted as its first attempt by the lease.
     Ok(claimed(rows).pop().map(|mut c| {

@@ -6,7 +6,7 @@ use crate::i18n::Lang;
 use crate::services::system_messages::{
     self as messages, MessageEdit, MessageView, NewDisruption, NewUpdate,
 };
-use crate::services::{Ctx, ServiceError, ServiceResult};
+use crate::services::{Ctx, ServiceResult};
 use crate::web::extract::Json;
 use crate::web::problem::Problem;
 use crate::web::run;
@@ -20,11 +20,7 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, view: MessageView) ->
 }
 
 fn message_id(segment: &str) -> ServiceResult<i32> {
-    segment
-        .parse()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ServiceError::NotFound(format!("`{segment}` is not a system message's number")))
+    super::number(segment, "system message")
 }
 
 /// What `GET /api/v1/messages` answers.

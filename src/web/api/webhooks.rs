@@ -5,21 +5,14 @@ use crate::domain::caller::Caller;
 use crate::services::webhooks::{
     self as service, CreatedWebhook, DeliveryView, NewWebhook, WebhookEdit, WebhookView,
 };
-use crate::services::{Ctx, ServiceError, ServiceResult};
+use crate::services::{Ctx, ServiceResult};
 use crate::web::extract::Json;
 use crate::web::problem::Problem;
 use crate::web::run;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
-/// A webhook's or a delivery's number from its path segment.
-pub fn number(segment: &str, what: &str) -> ServiceResult<i32> {
-    segment
-        .parse()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ServiceError::NotFound(format!("`{segment}` is not a {what}'s number")))
-}
+use super::number;
 
 /// Every subscription, with what waits and what failed.
 #[utoipa::path(get, path = "/api/v1/webhooks",
