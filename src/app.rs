@@ -162,6 +162,7 @@ pub fn serve(ctx: Ctx, listener: TcpListener) -> std::io::Result<actix_web::dev:
         .map_err(|e| std::io::Error::other(format!("the identity provider's settings: {e:#}")))?
         .map(web::Data::new);
     let provider_origin = ctx.config.oidc_issuer.as_deref().and_then(origin);
+    let body_limit = std::time::Duration::from_secs(ctx.config.request_body_secs.into());
     let data = web::Data::new(ctx);
     let server = HttpServer::new(move || {
         let app = App::new().app_data(data.clone());
@@ -169,7 +170,8 @@ pub fn serve(ctx: Ctx, listener: TcpListener) -> std::io::Result<actix_web::dev:
             Some(provider) => app.app_data(provider.clone()),
             None => app,
         };
-        app.wrap(crate::web::session::middleware(key.clone(), secure))
+        app.wrap(middleware::from_fn(move |req, next| crate::web::deadline::bounded(body_limit, req, next)))
+            .wrap(crate::web::session::middleware(key.clone(), secure))
             .wrap(security_headers(provider_origin.as_deref(), secure))
             .wrap(
                 middleware::Logger::new("%{request}xi %s %Dms")

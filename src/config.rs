@@ -41,6 +41,9 @@ pub struct Config {
     pub retention_days: i64,
     /// Largest file that may be attached to a change, in megabytes (MB, 10^6 bytes).
     pub attachment_max_mb: u32,
+    /// Seconds within which a request's whole body must arrive after its head; a client
+    /// that announces a body and stalls gets 408 and its connection is closed.
+    pub request_body_secs: u32,
     /// The address of an incident in the service desk's tool, with `{id}` for its id
     /// (`https://desk.example/incident/{id}`); unset: ids are shown without a link.
     pub incident_url: Option<String>,
@@ -171,6 +174,7 @@ impl Default for Config {
             vote_links_require_sign_in: false,
             retention_days: 90,
             attachment_max_mb: 20,
+            request_body_secs: 60,
             incident_url: None,
             messages_require_sign_in: false,
             trusted_proxies: Vec::new(),
@@ -210,6 +214,7 @@ const ENV_KEYS: &[&str] = &[
     "vote_links_require_sign_in",
     "retention_days",
     "attachment_max_mb",
+    "request_body_secs",
     "incident_url",
     "messages_require_sign_in",
     "trusted_proxies",
@@ -323,6 +328,9 @@ impl Config {
         if !(1..=1000).contains(&self.attachment_max_mb) {
             return invalid("attachment_max_mb must be between 1 and 1000".into());
         }
+        if !(1..=3600).contains(&self.request_body_secs) {
+            return invalid("request_body_secs must be between 1 and 3600".into());
+        }
         if self.database_pool_size < 1 {
             return invalid("database_pool_size must be at least 1".into());
         }
@@ -398,7 +406,7 @@ fn parse_network(text: &str) -> Option<ipnet::IpNet> {
 fn env_value(key: &str, value: &str, name: &str) -> Result<toml::Value, ConfigError> {
     match key {
         "database_pool_size" | "token_ttl_hours" | "vote_link_days" | "retention_days"
-        | "attachment_max_mb" => value
+        | "attachment_max_mb" | "request_body_secs" => value
             .trim()
             .parse::<i64>()
             .map(toml::Value::Integer)

@@ -155,6 +155,9 @@ error-429 = Too many attempts
 error-500 = Something went wrong
 error-internal = Something went wrong on our side. It has been logged; please try again.
 error-csrf = The form had expired or came from elsewhere. Go back, reload the page and try again.
+error-form-too-large = The form was larger than this service accepts (256 KiB). Shorten the longest text, or attach it as a file, and send it again.
+error-form-unreadable = The form could not be read. Go back, reload the page and send it again.
+error-request-timeout = The request took too long to arrive, and was not read. Check the connection and send it again.
 error-back-home = Back to the home page
 
 state-draft = Draft

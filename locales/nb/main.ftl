@@ -155,6 +155,9 @@ error-429 = For mange forsøk
 error-500 = Noe gikk galt
 error-internal = Noe gikk galt hos oss. Det er logget; prøv igjen.
 error-csrf = Skjemaet var utløpt eller kom fra et annet sted. Gå tilbake, last siden på nytt og prøv igjen.
+error-form-too-large = Skjemaet var større enn tjenesten tar imot (256 KiB). Gjør den lengste teksten kortere, eller legg den ved som fil, og send på nytt.
+error-form-unreadable = Skjemaet kunne ikke leses. Gå tilbake, last siden på nytt og send det igjen.
+error-request-timeout = Forespørselen brukte for lang tid på å komme fram, og ble ikke lest. Sjekk forbindelsen og send på nytt.
 error-back-home = Tilbake til forsiden
 
 state-draft = Utkast

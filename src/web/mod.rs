@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod client;
+pub mod deadline;
 pub mod extract;
 pub mod files;
 pub mod messages;
@@ -83,175 +84,133 @@ pub fn tagged(
 /// The whole URL map.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use pages::{assets, auth, cab, home, profile};
-    use web::{get, post};
+    use Method as M;
     cfg.app_data(web::QueryConfig::default().error_handler(problem::query_error))
         .app_data(web::PathConfig::default().error_handler(problem::path_error))
         .app_data(web::FormConfig::default().error_handler(problem::form_error))
-        .service(resource("/static/style.css").route(get().to(assets::style)))
-        .service(resource("/sign-in").route(get().to(auth::form)).route(post().to(auth::submit)))
-        .service(resource("/sign-out").route(post().to(auth::sign_out)))
-        .service(resource("/sign-in/oidc").route(get().to(auth::oidc_start)))
-        .service(resource("/sign-in/oidc/callback").route(get().to(auth::oidc_callback)))
+        .service(page("/static/style.css", vec![on(M::GET, assets::style)]))
+        .service(page("/sign-in", vec![on(M::GET, auth::form), on(M::POST, auth::submit)]))
+        .service(page("/sign-out", vec![on(M::POST, auth::sign_out)]))
+        .service(page("/sign-in/oidc", vec![on(M::GET, auth::oidc_start)]))
+        .service(page("/sign-in/oidc/callback", vec![on(M::GET, auth::oidc_callback)]))
         .service(
-            resource("/sign-in/forgot").route(get().to(auth::forgot_form)).route(post().to(auth::forgot)),
+            page("/sign-in/forgot", vec![on(M::GET, auth::forgot_form), on(M::POST, auth::forgot)]),
         )
         .service(
-            resource("/sign-in/reset/{token}")
-                .route(get().to(auth::reset_form))
-                .route(post().to(auth::reset)),
+            page("/sign-in/reset/{token}", vec![on(M::GET, auth::reset_form), on(M::POST, auth::reset)]),
         )
         .service(
-            resource("/vote/{token}")
-                .route(get().to(pages::vote::confirm))
-                .route(post().to(pages::vote::decide)),
+            page("/vote/{token}", vec![on(M::GET, pages::vote::confirm), on(M::POST, pages::vote::decide)]),
         )
-        .service(resource("/").route(get().to(home::home)))
-        .service(resource("/changes").route(get().to(pages::changes::list)))
+        .service(page("/", vec![on(M::GET, home::home)]))
+        .service(page("/changes", vec![on(M::GET, pages::changes::list)]))
         .service(
-            resource("/changes/new")
-                .route(get().to(pages::changes::new))
-                .route(post().to(pages::changes::create)),
+            page("/changes/new", vec![on(M::GET, pages::changes::new), on(M::POST, pages::changes::create)]),
         )
-        .service(resource("/changes/{id}").route(get().to(pages::changes::detail)))
+        .service(page("/changes/{id}", vec![on(M::GET, pages::changes::detail)]))
         .service(
-            resource("/changes/{id}/edit")
-                .route(get().to(pages::changes::edit_form))
-                .route(post().to(pages::changes::edit)),
+            page("/changes/{id}/edit", vec![on(M::GET, pages::changes::edit_form), on(M::POST, pages::changes::edit)]),
         )
-        .service(resource("/changes/{id}/notes").route(post().to(pages::changes::add_note)))
-        .service(resource("/changes/{id}/attachments").route(post().to(pages::changes::attach)))
+        .service(page("/changes/{id}/notes", vec![on(M::POST, pages::changes::add_note)]))
+        .service(page("/changes/{id}/attachments", vec![on(M::POST, pages::changes::attach)]))
         .service(
-            resource("/changes/{id}/attachments/{attachment}").route(get().to(pages::changes::attachment)),
+            page("/changes/{id}/attachments/{attachment}", vec![on(M::GET, pages::changes::attachment)]),
         )
-        .service(resource("/changes/{id}/incidents").route(post().to(pages::changes::link_incident)))
+        .service(page("/changes/{id}/incidents", vec![on(M::POST, pages::changes::link_incident)]))
         .service(
-            resource("/changes/{id}/incidents/{relation}/{incident}/remove")
-                .route(post().to(pages::changes::unlink_incident)),
+            page("/changes/{id}/incidents/{relation}/{incident}/remove", vec![on(M::POST, pages::changes::unlink_incident)]),
         )
-        .service(resource("/changes/{id}/copy").route(post().to(pages::changes::copy)))
-        .service(resource("/changes/{id}/delete").route(post().to(pages::changes::delete)))
-        .service(resource("/changes/{id}/{action}").route(post().to(pages::changes::act)))
-        .service(resource("/cab").route(get().to(cab::queue)))
-        .service(resource("/cab/meetings/{id}").route(get().to(pages::meetings::show)))
-        .service(resource("/cab/meetings/{id}/agenda.md").route(get().to(pages::meetings::markdown)))
-        .service(resource("/cab/meetings/{id}/open").route(post().to(pages::meetings::open)))
-        .service(resource("/cab/meetings/{id}/decide").route(post().to(pages::meetings::decide)))
-        .service(resource("/cab/meetings/{id}/close").route(post().to(pages::meetings::close)))
-        .service(resource("/calendar").route(get().to(pages::calendar::show)))
-        .service(resource("/desk").route(get().to(pages::desk::show)))
+        .service(page("/changes/{id}/copy", vec![on(M::POST, pages::changes::copy)]))
+        .service(page("/changes/{id}/delete", vec![on(M::POST, pages::changes::delete)]))
+        .service(page("/changes/{id}/{action}", vec![on(M::POST, pages::changes::act)]))
+        .service(page("/cab", vec![on(M::GET, cab::queue)]))
+        .service(page("/cab/meetings/{id}", vec![on(M::GET, pages::meetings::show)]))
+        .service(page("/cab/meetings/{id}/agenda.md", vec![on(M::GET, pages::meetings::markdown)]))
+        .service(page("/cab/meetings/{id}/open", vec![on(M::POST, pages::meetings::open)]))
+        .service(page("/cab/meetings/{id}/decide", vec![on(M::POST, pages::meetings::decide)]))
+        .service(page("/cab/meetings/{id}/close", vec![on(M::POST, pages::meetings::close)]))
+        .service(page("/calendar", vec![on(M::GET, pages::calendar::show)]))
+        .service(page("/desk", vec![on(M::GET, pages::desk::show)]))
         .service(
-            resource("/messages")
-                .route(get().to(pages::system_messages::public))
-                .route(post().to(pages::system_messages::report)),
+            page("/messages", vec![on(M::GET, pages::system_messages::public), on(M::POST, pages::system_messages::report)]),
         )
-        .service(resource("/messages.atom").route(get().to(pages::system_messages::atom)))
-        .service(resource("/messages/{id}").route(post().to(pages::system_messages::edit)))
-        .service(resource("/messages/{id}/publish").route(post().to(pages::system_messages::publish)))
-        .service(resource("/messages/{id}/updates").route(post().to(pages::system_messages::post_update)))
-        .service(resource("/calendar.ics").route(get().to(pages::feed::calendar)))
-        .service(resource("/reports").route(get().to(pages::reports::show)))
-        .service(resource("/reports/changes.csv").route(get().to(pages::reports::csv)))
-        .service(resource("/admin").route(get().to(pages::admin::index)))
+        .service(page("/messages.atom", vec![on(M::GET, pages::system_messages::atom)]))
+        .service(page("/messages/{id}", vec![on(M::POST, pages::system_messages::edit)]))
+        .service(page("/messages/{id}/publish", vec![on(M::POST, pages::system_messages::publish)]))
+        .service(page("/messages/{id}/updates", vec![on(M::POST, pages::system_messages::post_update)]))
+        .service(page("/calendar.ics", vec![on(M::GET, pages::feed::calendar)]))
+        .service(page("/reports", vec![on(M::GET, pages::reports::show)]))
+        .service(page("/reports/changes.csv", vec![on(M::GET, pages::reports::csv)]))
+        .service(page("/admin", vec![on(M::GET, pages::admin::index)]))
         .service(
-            resource("/admin/users")
-                .route(get().to(pages::admin::users_page))
-                .route(post().to(pages::admin::add_user)),
+            page("/admin/users", vec![on(M::GET, pages::admin::users_page), on(M::POST, pages::admin::add_user)]),
         )
-        .service(resource("/admin/users/roles").route(post().to(pages::admin::set_roles)))
-        .service(resource("/admin/users/{id}/deactivate").route(post().to(pages::admin::deactivate_user)))
-        .service(resource("/admin/users/{id}/reactivate").route(post().to(pages::admin::reactivate_user)))
+        .service(page("/admin/users/roles", vec![on(M::POST, pages::admin::set_roles)]))
+        .service(page("/admin/users/{id}/deactivate", vec![on(M::POST, pages::admin::deactivate_user)]))
+        .service(page("/admin/users/{id}/reactivate", vec![on(M::POST, pages::admin::reactivate_user)]))
         .service(
-            resource("/admin/users/{id}/password-reset").route(post().to(pages::admin::send_password_reset)),
+            page("/admin/users/{id}/password-reset", vec![on(M::POST, pages::admin::send_password_reset)]),
         )
-        .service(resource("/admin/notices").route(get().to(pages::admin::notices_page)))
+        .service(page("/admin/notices", vec![on(M::GET, pages::admin::notices_page)]))
         .service(
-            resource("/admin/webhooks")
-                .route(get().to(pages::admin::webhooks_page))
-                .route(post().to(pages::admin::add_webhook)),
+            page("/admin/webhooks", vec![on(M::GET, pages::admin::webhooks_page), on(M::POST, pages::admin::add_webhook)]),
         )
         .service(
-            resource("/admin/webhooks/{id}")
-                .route(get().to(pages::webhooks::detail_page))
-                .route(post().to(pages::webhooks::save)),
+            page("/admin/webhooks/{id}", vec![on(M::GET, pages::webhooks::detail_page), on(M::POST, pages::webhooks::save)]),
         )
-        .service(resource("/admin/webhooks/{id}/pause").route(post().to(pages::webhooks::pause)))
-        .service(resource("/admin/webhooks/{id}/resume").route(post().to(pages::webhooks::resume)))
-        .service(resource("/admin/webhooks/{id}/test").route(post().to(pages::webhooks::test)))
-        .service(resource("/admin/webhooks/{id}/delete").route(post().to(pages::webhooks::delete)))
+        .service(page("/admin/webhooks/{id}/pause", vec![on(M::POST, pages::webhooks::pause)]))
+        .service(page("/admin/webhooks/{id}/resume", vec![on(M::POST, pages::webhooks::resume)]))
+        .service(page("/admin/webhooks/{id}/test", vec![on(M::POST, pages::webhooks::test)]))
+        .service(page("/admin/webhooks/{id}/delete", vec![on(M::POST, pages::webhooks::delete)]))
         .service(
-            resource("/admin/webhooks/{id}/deliveries/{delivery}/retry")
-                .route(post().to(pages::webhooks::retry)),
+            page("/admin/webhooks/{id}/deliveries/{delivery}/retry", vec![on(M::POST, pages::webhooks::retry)]),
         )
         .service(
-            resource("/admin/cab")
-                .route(get().to(pages::admin::cab_page))
-                .route(post().to(pages::admin::save_cab)),
+            page("/admin/cab", vec![on(M::GET, pages::admin::cab_page), on(M::POST, pages::admin::save_cab)]),
         )
         .service(
-            resource("/admin/calendar")
-                .route(get().to(pages::admin::calendar_page))
-                .route(post().to(pages::admin::close_day)),
+            page("/admin/calendar", vec![on(M::GET, pages::admin::calendar_page), on(M::POST, pages::admin::close_day)]),
         )
-        .service(resource("/admin/calendar/{day}/reopen").route(post().to(pages::admin::reopen_day)))
+        .service(page("/admin/calendar/{day}/reopen", vec![on(M::POST, pages::admin::reopen_day)]))
         .service(
-            resource("/admin/maintenance")
-                .route(get().to(pages::admin::maintenance_page))
-                .route(post().to(pages::admin::add_window)),
+            page("/admin/maintenance", vec![on(M::GET, pages::admin::maintenance_page), on(M::POST, pages::admin::add_window)]),
         )
-        .service(resource("/admin/maintenance/{id}/remove").route(post().to(pages::admin::remove_window)))
-        .service(resource("/admin/maintenance/{id}").route(post().to(pages::admin::save_window)))
-        .service(resource("/admin/cis/{id}").route(post().to(pages::admin::save_ci)))
+        .service(page("/admin/maintenance/{id}/remove", vec![on(M::POST, pages::admin::remove_window)]))
+        .service(page("/admin/maintenance/{id}", vec![on(M::POST, pages::admin::save_window)]))
+        .service(page("/admin/cis/{id}", vec![on(M::POST, pages::admin::save_ci)]))
         .service(
-            resource("/admin/templates/candidates/{id}/accept")
-                .route(post().to(pages::admin::accept_candidate)),
+            page("/admin/templates/candidates/{id}/accept", vec![on(M::POST, pages::admin::accept_candidate)]),
         )
         .service(
-            resource("/admin/templates/candidates/{id}/dismiss")
-                .route(post().to(pages::admin::dismiss_candidate)),
+            page("/admin/templates/candidates/{id}/dismiss", vec![on(M::POST, pages::admin::dismiss_candidate)]),
         )
-        .service(resource("/admin/templates/{id}").route(post().to(pages::admin::save_template)))
-        .service(resource("/admin/blackouts/{id}").route(post().to(pages::admin::save_blackout)))
-        .service(resource("/admin/{kind}/{id}/retire").route(post().to(pages::admin::retire)))
-        .service(resource("/admin/notices/{id}/retry").route(post().to(pages::admin::retry_notice)))
+        .service(page("/admin/templates/{id}", vec![on(M::POST, pages::admin::save_template)]))
+        .service(page("/admin/blackouts/{id}", vec![on(M::POST, pages::admin::save_blackout)]))
+        .service(page("/admin/{kind}/{id}/retire", vec![on(M::POST, pages::admin::retire)]))
+        .service(page("/admin/notices/{id}/retry", vec![on(M::POST, pages::admin::retry_notice)]))
         .service(
-            resource("/admin/cis")
-                .route(get().to(pages::admin::cis_page))
-                .route(post().to(pages::admin::add_ci)),
+            page("/admin/cis", vec![on(M::GET, pages::admin::cis_page), on(M::POST, pages::admin::add_ci)]),
         )
         .service(
-            resource("/admin/templates")
-                .route(get().to(pages::admin::templates_page))
-                .route(post().to(pages::admin::add_template)),
+            page("/admin/templates", vec![on(M::GET, pages::admin::templates_page), on(M::POST, pages::admin::add_template)]),
         )
         .service(
-            resource("/admin/blackouts")
-                .route(get().to(pages::admin::blackouts_page))
-                .route(post().to(pages::admin::add_blackout)),
+            page("/admin/blackouts", vec![on(M::GET, pages::admin::blackouts_page), on(M::POST, pages::admin::add_blackout)]),
         )
-        .service(resource("/profile").route(get().to(profile::show)).route(post().to(profile::save)))
-        .service(resource("/profile/language").route(post().to(profile::language)))
-        .service(resource("/profile/password").route(post().to(profile::change_password)))
-        .service(resource("/profile/sessions/end-others").route(post().to(profile::end_other_sessions)))
-        .service(resource("/profile/sessions/{id}/end").route(post().to(profile::end_session)))
-        .service(resource("/profile/tokens").route(post().to(profile::create_token)))
-        .service(resource("/profile/tokens/{id}/revoke").route(post().to(profile::revoke_token)))
-        .service(resource("/profile/feeds").route(post().to(profile::create_feed)))
-        .service(resource("/profile/feeds/{id}/revoke").route(post().to(profile::revoke_feed)))
-        .service(resource("/profile/delegations").route(post().to(profile::create_delegation)))
-        .service(resource("/profile/delegations/{id}/revoke").route(post().to(profile::revoke_delegation)))
+        .service(page("/profile", vec![on(M::GET, profile::show), on(M::POST, profile::save)]))
+        .service(page("/profile/language", vec![on(M::POST, profile::language)]))
+        .service(page("/profile/password", vec![on(M::POST, profile::change_password)]))
+        .service(page("/profile/sessions/end-others", vec![on(M::POST, profile::end_other_sessions)]))
+        .service(page("/profile/sessions/{id}/end", vec![on(M::POST, profile::end_session)]))
+        .service(page("/profile/tokens", vec![on(M::POST, profile::create_token)]))
+        .service(page("/profile/tokens/{id}/revoke", vec![on(M::POST, profile::revoke_token)]))
+        .service(page("/profile/feeds", vec![on(M::POST, profile::create_feed)]))
+        .service(page("/profile/feeds/{id}/revoke", vec![on(M::POST, profile::revoke_feed)]))
+        .service(page("/profile/delegations", vec![on(M::POST, profile::create_delegation)]))
+        .service(page("/profile/delegations/{id}/revoke", vec![on(M::POST, profile::revoke_delegation)]))
         .configure(|cfg| {
             for (path, routes) in api_paths() {
-                // A method the path does not take: 405 naming those it does (`Allow`).
-                let allow: Vec<&str> = routes.iter().map(|(method, _)| method.as_str()).collect();
-                let allow = allow.join(", ");
-                let answer = web::to(move |req: actix_web::HttpRequest| {
-                    let allow = allow.clone();
-                    async move { problem::method_not_allowed_allowing(req, &allow) }
-                });
-                let with_default = web::resource(path).default_service(answer);
-                cfg.service(
-                    routes.into_iter().fold(with_default, |resource, (_, route)| resource.route(route)),
-                );
+                cfg.service(page(path, routes));
             }
         })
         .default_service(web::to(problem::not_found));
@@ -388,7 +347,15 @@ pub fn api_route_table() -> Vec<(String, String)> {
         .collect()
 }
 
-/// A path whose unsupported methods answer 405 as a problem document.
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(problem::method_not_allowed))
+/// A path answering `routes`; any other method answers 405 with `Allow` naming those it
+/// takes (RFC 9110 §15.5.6), as a problem document under `/api`, an error page elsewhere.
+fn page(path: &str, routes: Vec<(Method, actix_web::Route)>) -> actix_web::Resource {
+    let allow: Vec<&str> = routes.iter().map(|(method, _)| method.as_str()).collect();
+    let allow = allow.join(", ");
+    let answer = web::to(move |req: actix_web::HttpRequest| {
+        let allow = allow.clone();
+        async move { problem::method_not_allowed_allowing(req, &allow) }
+    });
+    let with_default = web::resource(path).default_service(answer);
+    routes.into_iter().fold(with_default, |resource, (_, route)| resource.route(route))
 }

@@ -159,7 +159,7 @@ fn page_response(lang: Lang, status: StatusCode, detail: &str) -> HttpResponse {
 }
 
 /// A problem document under `/api`, an error page in the visitor's language elsewhere.
-fn answer(
+pub(crate) fn answer(
     req: &actix_web::HttpRequest,
     status: StatusCode,
     api_detail: &str,
@@ -207,12 +207,8 @@ pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
     answer(&req, StatusCode::NOT_FOUND, "there is nothing at this address", "error-404-detail")
 }
 
-/// Known paths asked with a method they do not take.
-pub async fn method_not_allowed(req: actix_web::HttpRequest) -> HttpResponse {
-    answer(&req, StatusCode::METHOD_NOT_ALLOWED, "this address does not take that method", "error-405-detail")
-}
-
-/// As `method_not_allowed`, naming the methods the path takes (`Allow`, RFC 9110 §15.5.6).
+/// Known paths asked with a method they do not take: 405 naming the methods the path
+/// takes (`Allow`, RFC 9110 §15.5.6).
 pub fn method_not_allowed_allowing(req: actix_web::HttpRequest, allow: &str) -> HttpResponse {
     let detail = format!("this address does not take that method; it takes {allow}");
     let mut response = answer(&req, StatusCode::METHOD_NOT_ALLOWED, &detail, "error-405-detail");

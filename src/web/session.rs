@@ -305,8 +305,22 @@ fn read_form(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> ReadFo
     let body = web::Bytes::from_request(req, payload);
     Box::pin(async move {
         let refused = || PageError::Csrf { lang };
-        let body = body.await.map_err(|_| refused())?;
-        let raw: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| refused())?;
+        // A body past the limit is 413 and one that is not a form 400, before the token is
+        // looked for: neither is a stale page, and saying so would send the person astray.
+        let body = body.await.map_err(|error| {
+            let too_large = matches!(
+                error.as_error::<actix_web::error::PayloadError>(),
+                Some(actix_web::error::PayloadError::Overflow)
+            );
+            if too_large {
+                PageError::Unreadable { status: StatusCode::PAYLOAD_TOO_LARGE, key: "error-form-too-large", lang }
+            } else {
+                PageError::Unreadable { status: StatusCode::BAD_REQUEST, key: "error-form-unreadable", lang }
+            }
+        })?;
+        let raw: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| {
+            PageError::Unreadable { status: StatusCode::BAD_REQUEST, key: "error-form-unreadable", lang }
+        })?;
         let expected = session.get::<String>(CSRF).ok().flatten().ok_or_else(refused)?;
         let given = raw.iter().find(|(k, _)| k == CSRF).map(|(_, v)| v.as_str()).unwrap_or_default();
         if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
@@ -368,6 +382,13 @@ pub enum PageError {
     Csrf {
         lang: Lang,
     },
+    /// The body could not be read as a form: too large (413) or not a form (400); `key`
+    /// names the message.
+    Unreadable {
+        status: StatusCode,
+        key: &'static str,
+        lang: Lang,
+    },
     Service {
         error: ServiceError,
         lang: Lang,
@@ -379,6 +400,7 @@ impl std::fmt::Display for PageError {
         match self {
             PageError::SignIn { .. } => f.write_str("not signed in"),
             PageError::Csrf { .. } => f.write_str("CSRF token missing or stale"),
+            PageError::Unreadable { key, .. } => f.write_str(key),
             PageError::Service { error, .. } => error.fmt(f),
         }
     }
@@ -389,6 +411,7 @@ impl ResponseError for PageError {
         match self {
             PageError::SignIn { .. } => StatusCode::SEE_OTHER,
             PageError::Csrf { .. } => StatusCode::FORBIDDEN,
+            PageError::Unreadable { status, .. } => *status,
             PageError::Service { error, .. } => error.status_code(),
         }
     }
@@ -402,6 +425,10 @@ impl ResponseError for PageError {
             PageError::Csrf { lang } => {
                 let markup = error_page(*lang, StatusCode::FORBIDDEN, &lang.t("error-csrf"));
                 HttpResponse::Forbidden().content_type("text/html; charset=utf-8").body(markup.into_string())
+            }
+            PageError::Unreadable { status, key, lang } => {
+                let markup = error_page(*lang, *status, &lang.t(key));
+                HttpResponse::build(*status).content_type("text/html; charset=utf-8").body(markup.into_string())
             }
             PageError::Service { error, lang } => {
                 if let ServiceError::Internal(cause) = error {

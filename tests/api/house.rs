@@ -13,6 +13,8 @@ use serde_json::{json, Value};
 on_both_backends!(
     a_deciding_approval_into_a_freeze_declared_while_waiting_is_refused_unless_a_change_manager_forces_it,
     a_change_manager_cannot_rewrite_the_risk_of_a_change_they_filed,
+    a_change_manager_neither_closes_nor_forces_nor_trims_a_change_they_filed_or_implement,
+    a_change_manager_may_return_reschedule_and_cancel_their_own_change,
     one_form_post_files_a_change_with_its_answers_as_one_event_and_one_version,
     the_edit_form_offers_free_slots_and_a_chosen_one_replaces_the_typed_times,
     answers_that_do_not_parse_refuse_the_whole_change_and_store_nothing,
@@ -88,6 +90,78 @@ async fn a_change_manager_cannot_rewrite_the_risk_of_a_change_they_filed(backend
     let (status, body) =
         app.call(Method::PUT, &path, Some(&other), Some(json!({ "answers": low_risk() }))).await;
     assert_eq!(status, StatusCode::OK, "another change manager may, in assessment: {body}");
+}
+
+/// Segregation of duties past voting and assessing (SPEC §3, §8; the decision in the
+/// policy): the post-implementation review, a forced window and the incident record of a
+/// change are for a change manager other than its requester or implementer.
+async fn a_change_manager_neither_closes_nor_forces_nor_trims_a_change_they_filed_or_implement(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let filer = app.user("mona", &[Role::ChangeManager]).await;
+    let doer = app.user("milo", &[Role::ChangeManager]).await;
+    let other = app.user("magnus", &[Role::ChangeManager]).await;
+    // Closing by review: neither the change manager who filed it nor the one who did it.
+    let filed = app.new_change().requested_by(&filer).in_state(ChangeState::Review).await.change;
+    let done = app.new_change().implemented_by(&doer).in_state(ChangeState::Review).await.change;
+    let review = json!({ "review": "Went well" });
+    for (change, own) in [(&filed, &filer), (&done, &doer)] {
+        let (status, body) = app.act(change, "review", own, review.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(app.change(change).await["state"], "review", "nothing moved");
+        let (status, body) = app.act(change, "review", &other, review.clone()).await;
+        assert_eq!(status, StatusCode::OK, "another change manager closes it: {body}");
+    }
+    // Forcing a scheduled change of one's own into a freeze.
+    let scheduled = app.new_change().requested_by(&filer).in_state(ChangeState::Scheduled).await.change;
+    let start: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(scheduled["planned_start"].clone()).unwrap();
+    let moved = start + chrono::Duration::days(7);
+    let freeze = json!({ "title": "Freeze", "starts_at": moved - chrono::Duration::hours(1), "ends_at": moved + chrono::Duration::days(1) });
+    app.post("/api/v1/blackouts", &app.admin, freeze).await;
+    let into_freeze = json!({
+        "planned_start": moved, "planned_end": moved + chrono::Duration::hours(2),
+        "force": true, "reason": "It has to be then",
+    });
+    let (status, body) = app.act(&scheduled, "reschedule", &filer, into_freeze.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(app.change(&scheduled).await["planned_start"], scheduled["planned_start"], "not moved");
+    let (status, body) = app.act(&scheduled, "reschedule", &other, into_freeze).await;
+    assert_eq!(status, StatusCode::OK, "another change manager may force it: {body}");
+    // An incident someone else recorded against one's own change stays on its record.
+    let path = format!("/api/v1/changes/{}/incidents", done["id"]);
+    let caused = json!({ "incident": "INC-77", "relation": "caused" });
+    let (status, body) = app.call(Method::POST, &path, Some(&other), Some(caused)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let remove = format!("{path}/caused/INC-77");
+    let (status, _) = app.call(Method::DELETE, &remove, Some(&doer), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the implementer does not trim their own record");
+    assert_eq!(app.change(&done).await["incidents"].as_array().unwrap().len(), 1);
+    let (status, body) = app.call(Method::DELETE, &remove, Some(&other), None).await;
+    assert!(status.is_success(), "another change manager may: {status} {body}");
+}
+
+/// What a change manager may do on their own change, as its requester could ask any
+/// change manager to: return it, move it (checked for conflicts), cancel it.
+async fn a_change_manager_may_return_reschedule_and_cancel_their_own_change(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let filer = app.user("mona", &[Role::ChangeManager]).await;
+    let assess = app.new_change().requested_by(&filer).in_state(ChangeState::Assess).await.change;
+    let (status, body) = app.act(&assess, "return", &filer, json!({ "comment": "Not ready after all" })).await;
+    assert_eq!((status, body["state"].as_str()), (StatusCode::OK, Some("draft")), "{body}");
+    let scheduled = app.new_change().requested_by(&filer).in_state(ChangeState::Scheduled).await.change;
+    let start: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(scheduled["planned_start"].clone()).unwrap();
+    let later = json!({
+        "planned_start": start + chrono::Duration::days(1),
+        "planned_end": start + chrono::Duration::days(1) + chrono::Duration::hours(2),
+        "reason": "The supplier is late",
+    });
+    let (status, body) = app.act(&scheduled, "reschedule", &filer, later).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app.act(&scheduled, "cancel", &filer, json!({ "reason": "Dropped" })).await;
+    assert_eq!((status, body["state"].as_str()), (StatusCode::OK, Some("cancelled")), "{body}");
 }
 
 /// The new-change form with every field a person fills in, and the risk answers.

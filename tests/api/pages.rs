@@ -20,6 +20,9 @@ on_both_backends!(
     refusals_name_fields_by_their_label_and_times_as_the_reader_writes_them,
     the_edit_form_and_the_admin_index_are_refused_to_those_who_may_not_use_them,
     the_cab_queue_shows_each_change_and_where_the_viewer_stands_and_a_vote_returns_to_it,
+    a_page_asked_with_a_method_it_does_not_take_gets_405_naming_those_it_does,
+    an_oversized_form_gets_413_not_a_csrf_refusal_and_stores_nothing,
+    a_body_that_stalls_gets_408_and_the_connection_closes,
 );
 
 /// A browser-like client: keeps cookies, does not follow redirects.
@@ -594,4 +597,84 @@ async fn the_edit_form_and_the_admin_index_are_refused_to_those_who_may_not_use_
     );
     let admin = sign_in(&app, &app.admin).await;
     assert_eq!(page(&admin, &app, "/admin").await.0, StatusCode::OK);
+}
+
+async fn a_page_asked_with_a_method_it_does_not_take_gets_405_naming_those_it_does(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let client = sign_in(&app, &app.admin).await;
+    for (method, path, allow) in [
+        (reqwest::Method::DELETE, "/changes/new", "GET, POST"),
+        (reqwest::Method::POST, "/calendar", "GET"),
+        (reqwest::Method::GET, "/sign-out", "POST"),
+        (reqwest::Method::PUT, "/admin/webhooks/1", "GET, POST"),
+    ] {
+        let response = client.request(method.clone(), format!("{}{path}", app.address)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        let given = response.headers().get("allow").map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(given.as_deref(), Some(allow), "{method} {path}");
+        assert!(response.text().await.unwrap().contains("<html"), "a page, not a problem document");
+    }
+}
+
+async fn an_oversized_form_gets_413_not_a_csrf_refusal_and_stores_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.user("rita", &[]).await;
+    let client = sign_in(&app, &user).await;
+    let (_, html) = page(&client, &app, "/changes/new").await;
+    let description = "x".repeat(300 * 1024);
+    let form = [("csrf", csrf(&html)), ("title", "Big".into()), ("description", description)];
+    let response = client.post(format!("{}/changes/new", app.address)).form(&form).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(response.text().await.unwrap().contains("256 KiB"), "the page names the limit");
+    assert_eq!(app.get("/api/v1/changes", &app.admin).await["total"], 0, "nothing was created");
+}
+
+/// Sends a request head announcing `announced` body bytes, then `sent` of them, and
+/// waits: the first line answered, or what the wait ended with.
+fn stall(address: &str, head: &str, announced: usize, sent: &str) -> (String, bool) {
+    use std::io::{Read, Write};
+    let host = address.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(15))).unwrap();
+    let request = format!("{head}\r\nHost: {host}\r\nContent-Length: {announced}\r\n\r\n{sent}");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    // Read to the end: the server must close the connection after its answer.
+    let closed = loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => break true,
+            Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            Err(_) => break false,
+        }
+    };
+    let answer = String::from_utf8_lossy(&answer);
+    (answer.lines().next().unwrap_or("nothing").to_owned(), closed)
+}
+
+async fn a_body_that_stalls_gets_408_and_the_connection_closes(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.request_body_secs = 1).await;
+    let token = app.admin.token.clone();
+    let address = app.address.clone();
+    let started = std::time::Instant::now();
+    let (page, api) = tokio::task::spawn_blocking(move || {
+        let page = stall(
+            &address,
+            "POST /sign-in HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded",
+            1000,
+            "csrf=abc",
+        );
+        let head = format!(
+            "POST /api/v1/changes HTTP/1.1\r\nContent-Type: application/json\r\nAuthorization: Bearer {token}"
+        );
+        let api = stall(&address, &head, 1000, "{\"title\": ");
+        (page, api)
+    })
+    .await
+    .unwrap();
+    assert!(page.0.starts_with("HTTP/1.1 408"), "a form that stalls: {page:?}");
+    assert!(api.0.starts_with("HTTP/1.1 408"), "JSON that stalls: {api:?}");
+    assert!(page.1 && api.1, "the server closes both connections");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "at the deadline, not the reader's");
+    assert_eq!(app.get("/api/v1/changes", &app.admin).await["total"], 0, "nothing was created");
 }
