@@ -23,6 +23,7 @@ mod house;
 mod import;
 mod incidents;
 mod lifecycle;
+mod matrix;
 mod mail;
 mod maintenance;
 mod meetings;
