@@ -15,11 +15,15 @@
 # Redocly CLI (npm) under $API_TOOLS_DIR/redocly-<version>, schemathesis (pip) in a venv
 # under $API_TOOLS_DIR/schemathesis-<version>.
 #
-# Knobs: API_TOOLS_DIR (default /var/tmp/endring-api-tools), ST_MAX_EXAMPLES (default 25
-# per operation and phase), ST_SEED (default 20261130), ST_WORKERS (default 1: the order of the cases, and so
-# the result, is then the same on every run),
-# API_REPORT_DIR (where the lint output, the schemathesis reports and the server log are
-# kept; default a temporary directory, removed on success).
+# Knobs: API_TOOLS_DIR (default /var/tmp/endring-api-tools); ST_MAX_EXAMPLES (default 25
+# per operation and phase); ST_SEED (default 20261130); ST_WORKERS (default 1, so that the
+# cases run in the same order, and give the same result, every time); API_REPORT_DIR
+# (where the lint output, the schemathesis reports and the server log are kept; default a
+# temporary directory, removed on success); API_DOC_PATCH (a Python script `IN OUT BASE`
+# rewriting the served document before both tools read it: to try a documentation fix
+# before the annotations change).
+#
+# Needs python3 (with venv), npm and Node.js 20+. About two minutes once the tools are in.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +38,7 @@ ST_SEED="${ST_SEED:-20261130}"
 ST_WORKERS="${ST_WORKERS:-1}"
 
 work="$(mktemp -d /tmp/endring-api-conformance.XXXXXX)"
-report="${API_REPORT_DIR:-$work/report}"
+report="$(realpath -m "${API_REPORT_DIR:-$work/report}")"
 mkdir -p "$report"
 server_pid=""
 cleanup() {
@@ -59,7 +63,7 @@ redocly="$redocly_dir/node_modules/.bin/redocly"
 if [[ ! -x "$redocly" ]]; then
     echo "== installing @redocly/cli@$REDOCLY_VERSION into $redocly_dir"
     mkdir -p "$redocly_dir"
-    npm install --prefix "$redocly_dir" --no-audit --no-fund --no-save --silent \
+    npm install --prefix "$redocly_dir" --no-audit --no-fund --no-save --loglevel=error \
         "@redocly/cli@$REDOCLY_VERSION" >/dev/null
 fi
 venv="$API_TOOLS_DIR/schemathesis-$SCHEMATHESIS_VERSION"
@@ -69,6 +73,12 @@ if [[ ! -x "$venv/bin/schemathesis" ]]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 py="$venv/bin/python"
+# GET URL [BEARER-TOKEN]: the body on stdout; fails on anything but 2xx.
+get() {
+    "$py" -c 'import sys, urllib.request as u
+r = u.Request(sys.argv[1], headers={"Authorization": "Bearer " + sys.argv[2]} if len(sys.argv) > 2 else {})
+sys.stdout.buffer.write(u.urlopen(r, timeout=10).read())' "$@"
+}
 
 # --- the server -----------------------------------------------------------------------
 port="$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
@@ -95,11 +105,11 @@ echo "== starting $ENDRING_BIN on $base"
 "$ENDRING_BIN" serve >"$report/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 120); do
-    curl -fsS "$base/healthz" >/dev/null 2>&1 && break
+    get "$base/healthz" >/dev/null 2>&1 && break
     kill -0 "$server_pid" 2>/dev/null || { echo "the server exited" >&2; exit 1; }
     sleep 0.5
 done
-curl -fsS "$base/healthz" >/dev/null
+get "$base/healthz" >/dev/null
 
 # --- seed: a token and a little of everything, so that path ids exist ---------------------
 echo "== seeding"
@@ -185,9 +195,7 @@ seed() { "$py" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv
 token="$(seed token)"
 
 # Indented, so that the line numbers redocly reports point somewhere.
-curl -fsS "$base/api/v1/openapi.json" | "$py" -m json.tool --indent 1 >"$report/openapi.json"
-# API_DOC_PATCH: a Python script `patch IN OUT BASE_URL` that rewrites the served document
-# first, to try a documentation fix on both tools before the annotations change.
+get "$base/api/v1/openapi.json" | "$py" -m json.tool --indent 1 >"$report/openapi.json"
 doc_location=("$base/api/v1/openapi.json")
 if [[ -n "${API_DOC_PATCH:-}" ]]; then
     mv "$report/openapi.json" "$report/openapi.served.json"
@@ -222,10 +230,13 @@ sys.exit(1 if totals["errors"] or totals["warnings"] else 0)
 PY
 
 # --- 2. schemathesis, every check ----------------------------------------------------------
-# Ids of the seeded records for the operations on one record, so that fuzzing reaches the
-# handlers instead of stopping at 404; the bearer token's own id is never revoked.
 # What both runs share.
 cat >"$work/schemathesis-stateful.toml" <<'TOML'
+# No state kept between runs (schemathesis would replay earlier failures first, and write
+# them into the working directory).
+[cache]
+enabled = false
+
 # 428 is what RFC 6585 says a missing If-Match gets.
 [checks.missing_required_header]
 expected-statuses = ["400", "401", "403", "406", "415", "422", "428"]
@@ -236,6 +247,8 @@ expected-statuses = ["400", "401", "403", "406", "415", "422", "428"]
 expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "429", "5xx"]
 TOML
 cp "$work/schemathesis-stateful.toml" "$work/schemathesis.toml"
+# The generated phases: the seeded records' ids for the operations on one record, so that
+# the cases reach the handlers instead of stopping at 404.
 cat >>"$work/schemathesis.toml" <<TOML
 [[operations]]
 include-path-regex = '^/api/v1/changes/\{id\}(/(?!attachments/).*)?$'
@@ -434,7 +447,8 @@ PY
 # would make it look for records that a previous step deleted.
 st() {
     local name=$1 config=$2 phases=$3
-    API_CONFORMANCE_SEED="$work/seed.json" SCHEMATHESIS_HOOKS="$work/hooks.py" \
+    # Run from the scratch directory: nothing lands in the checkout.
+    (cd "$work" && API_CONFORMANCE_SEED="$work/seed.json" SCHEMATHESIS_HOOKS="$work/hooks.py" \
         "$venv/bin/schemathesis" --no-color --config-file "$config" run "${doc_location[@]}" \
         --phases "$phases" \
         --checks all \
@@ -447,7 +461,7 @@ st() {
         --continue-on-failure \
         --report junit,ndjson --report-dir "$report/schemathesis-$name" \
         --output-truncate false \
-        >"$report/schemathesis-$name.txt" 2>&1
+        >"$report/schemathesis-$name.txt" 2>&1)
 }
 echo "== schemathesis run (examples, coverage, fuzzing; all checks; seed $ST_SEED; at most $ST_MAX_EXAMPLES examples per operation and phase)"
 st generated "$work/schemathesis.toml" examples,coverage,fuzzing || status=1
@@ -456,7 +470,7 @@ echo "== schemathesis run (stateful; all checks)"
 st stateful "$work/schemathesis-stateful.toml" stateful || status=1
 sed -n '/SUMMARY/,$p' "$report/schemathesis-stateful.txt"
 
-if curl -fsS "$base/api/v1/me" -H "Authorization: Bearer $token" >/dev/null; then :; else
+if get "$base/api/v1/me" "$token" >/dev/null; then :; else
     echo "the run's bearer token stopped working during the run" >&2
     status=1
 fi

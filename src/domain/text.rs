@@ -1,6 +1,7 @@
 //! `Text`: what a person or a client typed, parsed at the edge.
 //!
-//! Text may hold any Unicode except control characters other than tab and line feed: a
+//! Text may hold any Unicode except control characters other than tab and line feed (and
+//! the bidirectional overrides, see `refused`): a
 //! NUL cannot be stored by PostgreSQL (SQLite would keep it, so the two backends would
 //! disagree), and a bare carriage return or an escape character breaks emails, calendar
 //! files and terminals that show the text later. A browser sends the lines of a
@@ -48,10 +49,13 @@ impl From<ControlCharacter> for Message {
     }
 }
 
-/// Whether `c` is refused: C0 controls other than tab and line feed, DEL, and the C1
-/// controls.
+/// Whether `c` is refused: C0 controls other than tab and line feed, DEL, the C1
+/// controls, and the explicit bidirectional embeddings, overrides and isolates
+/// (U+202A–U+202E, U+2066–U+2069), which make text read differently from how it is
+/// stored ("Trojan Source"). Right-to-left scripts need none of them, and the plain
+/// direction marks (U+200E, U+200F) stay allowed.
 fn refused(c: char) -> bool {
-    c.is_control() && c != '\t' && c != '\n'
+    (c.is_control() && c != '\t' && c != '\n') || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 impl Text {
@@ -143,7 +147,7 @@ impl utoipa::PartialSchema for Text {
             .description(Some(
                 "Text without control characters other than tab and line feed (CR LF is read as LF).",
             ))
-            .pattern(Some("^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"))
+            .pattern(Some("^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$"))
             .into()
     }
 }
@@ -159,6 +163,9 @@ mod tests {
     fn tab_line_feed_and_unicode_are_kept() {
         let text = Text::parse("Oppgradér «arkiv»\tfør jul\nlinje 2 ✓").unwrap();
         assert_eq!(text.as_str(), "Oppgradér «arkiv»\tfør jul\nlinje 2 ✓");
+        // Right-to-left script and the plain direction marks need no override.
+        let arabic = Text::parse("تحديث الخادم \u{200F}v2\u{200E}").unwrap();
+        assert_eq!(arabic.as_str(), "تحديث الخادم \u{200F}v2\u{200E}");
     }
 
     #[test]
@@ -176,6 +183,8 @@ mod tests {
             ("del\u{7f}", "U+007F", 4),
             ("c1\u{85}", "U+0085", 3),
             ("ok\r\nbad\r", "U+000D", 8),
+            ("invoice\u{202E}fdp.exe", "U+202E", 8),
+            ("\u{2066}isolated", "U+2066", 1),
         ] {
             let found = Text::parse(raw).unwrap_err();
             assert_eq!((found.code(), found.position), (code.to_owned(), position), "{raw:?}");

@@ -318,8 +318,10 @@ fn read_form(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> ReadFo
                 PageError::Unreadable { status: StatusCode::BAD_REQUEST, key: "error-form-unreadable", lang }
             }
         })?;
-        let raw: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|_| {
-            PageError::Unreadable { status: StatusCode::BAD_REQUEST, key: "error-form-unreadable", lang }
+        let raw = form_pairs(&body).ok_or(PageError::Unreadable {
+            status: StatusCode::BAD_REQUEST,
+            key: "error-form-unreadable",
+            lang,
         })?;
         let expected = session.get::<String>(CSRF).ok().flatten().ok_or_else(refused)?;
         let given = raw.iter().find(|(k, _)| k == CSRF).map(|(_, v)| v.as_str()).unwrap_or_default();
@@ -365,6 +367,26 @@ impl FromRequest for TypedForm {
         let read = read_form(req, payload);
         Box::pin(async move { Ok(TypedForm(read.await?.0)) })
     }
+}
+
+/// The fields of an urlencoded body, or `None` when a name or value is not UTF-8 once
+/// decoded: `serde_urlencoded` would put U+FFFD in its place and store it; a browser never
+/// sends such a form, so it is refused rather than altered.
+fn form_pairs(body: &[u8]) -> Option<Vec<(String, String)>> {
+    let decode = |part: &[u8]| {
+        let spaced: Vec<u8> = part.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
+        percent_encoding::percent_decode(&spaced).decode_utf8().ok().map(|text| text.into_owned())
+    };
+    body.split(|b| *b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = match pair.iter().position(|b| *b == b'=') {
+                Some(at) => (&pair[..at], &pair[at + 1..]),
+                None => (pair, &b""[..]),
+            };
+            Some((decode(name)?, decode(value)?))
+        })
+        .collect()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -461,4 +483,19 @@ where
 /// Whether two secrets are equal, in time that does not depend on where they differ.
 pub(crate) fn same_secret(a: &[u8], b: &[u8]) -> bool {
     constant_time_eq(a, b)
+}
+
+#[cfg(test)]
+mod form_tests {
+    use super::form_pairs;
+
+    #[test]
+    fn form_fields_decode_as_a_browser_encodes_them_and_invalid_utf8_is_refused() {
+        let pairs = form_pairs(b"title=Oppgrad%C3%A9r+arkiv&empty=&flag&note=a%26b%3Dc").unwrap();
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(pairs, [("title", "Oppgradér arkiv"), ("empty", ""), ("flag", ""), ("note", "a&b=c")]);
+        assert_eq!(form_pairs(b"title=%FF%FE"), None);
+        assert_eq!(form_pairs(b"%C3=x"), None);
+        assert_eq!(form_pairs(b"title=\xff"), None);
+    }
 }

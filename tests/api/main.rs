@@ -19,6 +19,7 @@ mod delegations;
 mod desk;
 mod dst;
 mod errors;
+mod hostile;
 mod house;
 mod import;
 mod incidents;

@@ -1,0 +1,356 @@
+//! Hostile input, table-driven: NUL and other control characters, bidirectional
+//! overrides, 10,000-character titles, leap seconds and impossible dates, ids past 32 bits,
+//! wrong content types and invalid UTF-8, sent to every writing endpoint of the API and to
+//! every form. Each answer must be a 4xx a person can act on, and nothing may be stored:
+//! the audit trail (every write appends to it) and the rows of every table a write could
+//! touch are counted before and after each request.
+
+use crate::helpers::{low_risk, Backend, TestApp};
+use crate::on_both_backends;
+use crate::pages::{csrf, page, sign_in};
+use endring::domain::change::ChangeState;
+use endring::domain::role::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+on_both_backends!(
+    hostile_json_gets_a_4xx_and_stores_nothing,
+    hostile_forms_get_a_4xx_and_store_nothing,
+);
+
+/// Texts no field may hold.
+const POISON: &[(&str, &str)] = &[
+    ("NUL", "before\u{0}after"),
+    ("escape", "red \u{1b}[31m text"),
+    ("bare CR", "line\rinjected"),
+    ("DEL", "x\u{7f}"),
+    ("C1", "x\u{85}y"),
+    ("right-to-left override", "invoice\u{202E}fdp.exe"),
+];
+
+/// Times no field may hold.
+const BAD_TIMES: &[&str] =
+    &["2031-06-30T23:59:60Z", "2031-02-30T10:00:00Z", "99999-01-01T00:00:00Z", "2031-01-01T25:00:00Z", "yesterday"];
+
+/// What every write could leave behind.
+const TABLES: &[&str] = &[
+    "audit_events",
+    "changes",
+    "notes",
+    "risk_answers",
+    "votes",
+    "change_incidents",
+    "attachments",
+    "cis",
+    "templates",
+    "blackouts",
+    "maintenance_windows",
+    "closed_days",
+    "cab_meetings",
+    "system_messages",
+    "system_message_updates",
+    "webhooks",
+    "users",
+    "api_tokens",
+    "delegations",
+    "feed_tokens",
+    "outbox",
+];
+
+fn fingerprint(app: &TestApp) -> Vec<i64> {
+    let mut counts: Vec<i64> = TABLES
+        .iter()
+        .map(|table| app.db.count(&format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {table}")))
+        .collect();
+    // Edits of existing rows bump versions; a write that skipped the audit would show here.
+    counts.push(app.db.count("SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) AS n FROM changes"));
+    counts
+}
+
+/// A JSON request of the table: what it is, method, path, a valid body, the text fields
+/// and time fields in it to spoil one at a time.
+struct Endpoint {
+    method: Method,
+    path: String,
+    body: Value,
+    texts: &'static [&'static str],
+    times: &'static [&'static str],
+}
+
+fn endpoint(
+    method: Method,
+    path: String,
+    body: Value,
+    texts: &'static [&'static str],
+    times: &'static [&'static str],
+) -> Endpoint {
+    Endpoint { method, path, body, texts, times }
+}
+
+/// `body` with `field` (a top-level key, or `answers.key`) set to `value`.
+fn with(body: &Value, field: &str, value: Value) -> Value {
+    let mut body = body.clone();
+    match field.split_once('.') {
+        Some((outer, inner)) => body[outer][inner] = value,
+        None => body[field] = value,
+    }
+    body
+}
+
+async fn send(app: &TestApp, method: &Method, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, String) {
+    let response = app
+        .client
+        .request(method.clone(), format!("{}{path}", app.address))
+        .bearer_auth(&app.admin.token)
+        .header("content-type", content_type)
+        .header("if-match", "*")
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    (response.status(), response.text().await.unwrap_or_default())
+}
+
+async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin.clone();
+    let ci = app.ci("Sak- og arkivsystem", 3).await;
+    let other = app.user("olav", &[Role::CabMember]).await;
+    // A draft of the admin's own (edits, risk), and changes further along for the actions.
+    let draft = app.new_change().requested_by(&admin).in_state(ChangeState::Draft).await.change;
+    let assess = app.change_in(ChangeState::Assess).await.change;
+    let authorize = app.change_in(ChangeState::Authorize).await.change;
+    let scheduled = app.change_in(ChangeState::Scheduled).await.change;
+    let review = app.new_change().emergency().in_state(ChangeState::Review).await.change;
+    let message = json!({ "title_nb": "Treg e-post", "body_nb": "Vi ser på det.", "title_en": "Slow e-mail", "body_en": "We are on it." });
+    let made = app.post("/api/v1/messages", &admin, message.clone()).await;
+    let template = app
+        .post(
+            "/api/v1/templates",
+            &admin,
+            json!({ "name": "Restart", "description": "d", "implementation_plan": "p", "backout_plan": "b", "test_plan": "t", "ci_ids": [ci], "max_duration_minutes": 60 }),
+        )
+        .await;
+    let later = app.ctx.clock.now() + chrono::Duration::days(30);
+    let blackout = app
+        .post("/api/v1/blackouts", &admin, json!({ "title": "Freeze", "starts_at": later, "ends_at": later + chrono::Duration::hours(2) }))
+        .await;
+    let window = app
+        .post("/api/v1/maintenance-windows", &admin, json!({ "ci_id": ci, "weekday": "Tuesday", "starts": "18:00", "ends": "22:00" }))
+        .await;
+    let hook = app
+        .post("/api/v1/webhooks", &admin, json!({ "url": "https://hooks.example.no/a", "secret": "a-secret-of-enough-length-1234", "events": ["submitted"] }))
+        .await;
+    let id = |v: &Value| v["id"].to_string();
+    let change_body = json!({
+        "title": "Patch", "description": "d", "justification": "j", "type": "normal", "ci_ids": [ci],
+        "planned_start": later, "planned_end": later + chrono::Duration::hours(1),
+        "implementation_plan": "p", "backout_plan": "b", "test_plan": "t",
+    });
+    let at = |change: &Value, tail: &str| format!("/api/v1/changes/{}/{tail}", change["id"]);
+    let ci_body = json!({ "name": "Lønn", "kind": "application", "criticality": 2, "owner_email": "eier@test.endring.no" });
+    let template_body = json!({ "name": "Restart 2", "description": "d", "implementation_plan": "p", "backout_plan": "b", "test_plan": "t", "ci_ids": [ci], "max_duration_minutes": 60 });
+    let blackout_body = json!({ "title": "Freeze 2", "starts_at": later, "ends_at": later + chrono::Duration::hours(1) });
+    let table = vec![
+        endpoint(Method::POST, "/api/v1/changes".into(), change_body.clone(), &["title", "description", "justification", "implementation_plan", "backout_plan", "test_plan"], &["planned_start", "planned_end"]),
+        endpoint(Method::PATCH, format!("/api/v1/changes/{}", draft["id"]), json!({ "title": "New title" }), &["title", "description"], &["planned_start"]),
+        endpoint(Method::PUT, at(&draft, "risk"), json!({ "answers": low_risk() }), &["answers.tested"], &[]),
+        endpoint(Method::POST, at(&draft, "notes"), json!({ "body": "A note" }), &["body"], &[]),
+        endpoint(Method::POST, at(&draft, "incidents"), json!({ "incident": "INC-1", "relation": "raised_from" }), &["incident", "relation"], &[]),
+        endpoint(Method::POST, at(&assess, "assess"), json!({ "outcome": "authorize", "comment": "ok" }), &["comment", "outcome"], &[]),
+        endpoint(Method::POST, at(&assess, "return"), json!({ "comment": "More detail" }), &["comment"], &[]),
+        endpoint(Method::POST, at(&authorize, "votes"), json!({ "decision": "reject", "comment": "No" }), &["comment", "decision"], &[]),
+        endpoint(
+            Method::POST,
+            at(&scheduled, "reschedule"),
+            json!({ "planned_start": later, "planned_end": later + chrono::Duration::hours(1), "reason": "Later" }),
+            &["reason"],
+            &["planned_start", "planned_end"],
+        ),
+        endpoint(Method::POST, at(&scheduled, "cancel"), json!({ "reason": "Dropped" }), &["reason"], &[]),
+        endpoint(Method::POST, at(&review, "review"), json!({ "review": "Went well" }), &["review"], &[]),
+        endpoint(Method::POST, "/api/v1/messages".into(), message.clone(), &["title_nb", "body_nb", "title_en", "body_en"], &["starts_at"]),
+        endpoint(Method::PATCH, format!("/api/v1/messages/{}", id(&made)), json!({ "title_nb": "Ny" }), &["title_nb", "body_en"], &[]),
+        endpoint(Method::POST, format!("/api/v1/messages/{}/updates", id(&made)), json!({ "text_nb": "Mer" }), &["text_nb", "text_en"], &[]),
+        endpoint(Method::POST, "/api/v1/cis".into(), ci_body.clone(), &["name", "kind", "owner_email"], &[]),
+        endpoint(Method::PUT, format!("/api/v1/cis/{ci}"), ci_body, &["name", "kind", "owner_email"], &[]),
+        endpoint(Method::POST, "/api/v1/templates".into(), template_body.clone(), &["name", "description", "implementation_plan"], &[]),
+        endpoint(Method::PUT, format!("/api/v1/templates/{}", id(&template)), template_body, &["name", "test_plan"], &[]),
+        endpoint(Method::POST, "/api/v1/blackouts".into(), blackout_body.clone(), &["title"], &["starts_at", "ends_at"]),
+        endpoint(Method::PUT, format!("/api/v1/blackouts/{}", id(&blackout)), blackout_body, &["title"], &["starts_at"]),
+        endpoint(
+            Method::POST,
+            "/api/v1/maintenance-windows".into(),
+            json!({ "ci_id": ci, "weekday": "Wednesday", "starts": "18:00", "ends": "22:00" }),
+            &["weekday", "starts", "ends"],
+            &[],
+        ),
+        endpoint(
+            Method::PUT,
+            format!("/api/v1/maintenance-windows/{}", id(&window)),
+            json!({ "ci_id": ci, "weekday": "Thursday", "starts": "18:00", "ends": "22:00" }),
+            &["weekday", "starts"],
+            &[],
+        ),
+        endpoint(Method::POST, "/api/v1/calendar/closed-days".into(), json!({ "day": "2031-12-27", "name": "Closed" }), &["name", "day"], &[]),
+        endpoint(Method::POST, "/api/v1/cab/meetings".into(), json!({ "title": "ECAB", "starts_at": later }), &["title"], &["starts_at"]),
+        endpoint(
+            Method::PUT,
+            "/api/v1/cab/settings".into(),
+            json!({ "meeting_day": "Thursday", "meeting_time": "10:00", "cutoff_time": "12:00", "on_holiday": "next_working_day" }),
+            &["meeting_day", "meeting_time", "cutoff_time", "on_holiday", "zone"],
+            &[],
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/webhooks".into(),
+            json!({ "url": "https://hooks.example.no/b", "secret": "a-secret-of-enough-length-1234", "events": ["submitted"] }),
+            &["url", "secret"],
+            &[],
+        ),
+        endpoint(Method::PATCH, format!("/api/v1/webhooks/{}", id(&hook)), json!({ "url": "https://hooks.example.no/c" }), &["url", "secret"], &[]),
+        endpoint(
+            Method::POST,
+            "/api/v1/delegations".into(),
+            json!({ "delegate": other.id, "from": "2031-03-02", "until": "2031-03-06" }),
+            &[],
+            &[],
+        ),
+        endpoint(Method::POST, "/api/v1/auth/tokens".into(), json!({ "name": "Pipeline", "scopes": ["read"] }), &["name"], &[]),
+        endpoint(Method::POST, "/api/v1/auth/token".into(), json!({ "email": "admin@test.endring.no", "password": "wrong" }), &["email", "password"], &[]),
+    ];
+    let long_title = "a".repeat(10_000);
+    let mut cases = 0;
+    let mut wrong = Vec::new();
+    let before = fingerprint(&app);
+    let mut check = |what: String, status: StatusCode, answer: String, now: Vec<i64>, before: &Vec<i64>| {
+        cases += 1;
+        if !status.is_client_error() {
+            wrong.push(format!("{what}: {status} {answer}"));
+        } else if &now != before {
+            wrong.push(format!("{what}: {status}, but something was stored ({before:?} → {now:?})"));
+        }
+    };
+    for endpoint in &table {
+        let Endpoint { method, path, body, texts, times } = endpoint;
+        let mut spoiled: Vec<(String, Value)> = Vec::new();
+        for field in *texts {
+            for (name, value) in POISON {
+                spoiled.push((format!("{field} with {name}"), with(body, field, json!(value))));
+            }
+            if ["title", "name", "title_nb", "incident", "owner_email", "url"].contains(field) {
+                spoiled.push((format!("{field} of 10,000 characters"), with(body, field, json!(long_title))));
+            }
+        }
+        for field in *times {
+            for time in BAD_TIMES {
+                spoiled.push((format!("{field} = {time}"), with(body, field, json!(time))));
+            }
+        }
+        for (what, body) in spoiled {
+            let (status, answer) = send(&app, method, path, "application/json", serde_json::to_vec(&body).unwrap()).await;
+            check(format!("{method} {path}: {what}"), status, answer, fingerprint(&app), &before);
+        }
+        // The body as another type, and as bytes that are not UTF-8.
+        let valid = serde_json::to_vec(body).unwrap();
+        let (status, answer) = send(&app, method, path, "text/plain", valid.clone()).await;
+        check(format!("{method} {path}: as text/plain"), status, answer, fingerprint(&app), &before);
+        let (status, answer) = send(&app, method, path, "application/x-www-form-urlencoded", b"title=x".to_vec()).await;
+        check(format!("{method} {path}: as a form"), status, answer, fingerprint(&app), &before);
+        let mut broken = valid.clone();
+        let at = broken.iter().position(|b| b.is_ascii_alphabetic()).unwrap_or(0);
+        broken.splice(at..at, [0xff, 0xfe]);
+        let (status, answer) = send(&app, method, path, "application/json", broken).await;
+        check(format!("{method} {path}: invalid UTF-8"), status, answer, fingerprint(&app), &before);
+    }
+    // Ids past 32 bits, negative and not numbers, on paths that write.
+    for bad in ["4294967296", "2147483648", "-1", "99999999999999999999", "1e3", "%00"] {
+        for path in [
+            format!("/api/v1/changes/{bad}/notes"),
+            format!("/api/v1/changes/CHG-{bad}/notes"),
+            format!("/api/v1/messages/{bad}/updates"),
+            format!("/api/v1/cis/{bad}/retire"),
+            format!("/api/v1/webhooks/{bad}/test"),
+            format!("/api/v1/outbox/{bad}/retry"),
+            format!("/api/v1/users/{bad}/deactivate"),
+        ] {
+            let (status, answer) = send(&app, &Method::POST, &path, "application/json", br#"{"body":"x","text_nb":"x"}"#.to_vec()).await;
+            check(format!("POST {path}"), status, answer, fingerprint(&app), &before);
+        }
+    }
+    let size = format!("hostile JSON: {cases} requests to {} endpoints\n", table.len());
+    print!("{size}");
+    assert!(wrong.is_empty(), "{} of {cases} hostile requests were not refused cleanly:\n{}", wrong.len(), wrong.join("\n"));
+}
+
+async fn hostile_forms_get_a_4xx_and_store_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin.clone();
+    let ci = app.ci("Sak- og arkivsystem", 3).await;
+    let draft = app.new_change().requested_by(&admin).in_state(ChangeState::Draft).await.change;
+    let reference = draft["ref"].as_str().unwrap().to_owned();
+    let browser = sign_in(&app, &admin).await;
+    let (_, html) = page(&browser, &app, "/changes/new").await;
+    let token = csrf(&html);
+    // Every form, with what it needs to be valid but for the spoiled field.
+    let forms: Vec<(String, Vec<(&str, String)>)> = vec![
+        ("/changes/new".into(), vec![("title", "T".into()), ("type", "normal".into()), ("ci_ids", ci.to_string())]),
+        (format!("/changes/{reference}/edit"), vec![("title", "T".into()), ("type", "normal".into())]),
+        (format!("/changes/{reference}/notes"), vec![("body", "A note".into())]),
+        (format!("/changes/{reference}/incidents"), vec![("incident", "INC-1".into()), ("relation", "raised_from".into())]),
+        (format!("/changes/{reference}/cancel"), vec![("reason", "Dropped".into())]),
+        (format!("/changes/{reference}/submit"), vec![]),
+        (format!("/changes/{reference}/copy"), vec![]),
+        ("/messages".into(), vec![("title_nb", "T".into()), ("body_nb", "B".into()), ("title_en", "T".into()), ("body_en", "B".into())]),
+        ("/admin/cis".into(), vec![("name", "N".into()), ("kind", "application".into()), ("criticality", "3".into()), ("owner_email", "o@test.endring.no".into())]),
+        ("/admin/templates".into(), vec![("name", "N".into()), ("max_duration_minutes", "60".into())]),
+        ("/admin/blackouts".into(), vec![("title", "F".into()), ("starts_at", "2031-01-10T10:00".into()), ("ends_at", "2031-01-10T12:00".into())]),
+        ("/admin/maintenance".into(), vec![("ci_id", ci.to_string()), ("weekday", "Tuesday".into()), ("starts", "18:00".into()), ("ends", "22:00".into())]),
+        ("/admin/calendar".into(), vec![("day", "2031-12-27".into()), ("name", "Closed".into())]),
+        ("/admin/cab".into(), vec![("meeting_day", "Thursday".into()), ("meeting_time", "10:00".into()), ("cutoff_time", "12:00".into())]),
+        ("/admin/users".into(), vec![("email", "new@test.endring.no".into()), ("name", "New".into())]),
+        ("/admin/webhooks".into(), vec![("url", "https://hooks.example.no/f".into()), ("events", "submitted".into())]),
+        ("/profile".into(), vec![("name", "Admin".into())]),
+        ("/profile/tokens".into(), vec![("token_name", "Pipe".into()), ("scopes", "read".into())]),
+        ("/profile/feeds".into(), vec![("name", "Feed".into())]),
+        ("/sign-in/forgot".into(), vec![("email", "admin@test.endring.no".into())]),
+    ];
+    let mut cases = 0;
+    let mut wrong = Vec::new();
+    let before = fingerprint(&app);
+    for (path, fields) in &forms {
+        // Each field spoiled in turn, and a field of its own the form does not know.
+        let mut names: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+        names.push("extra");
+        for name in names {
+            for (what, value) in POISON {
+                let mut form: Vec<(&str, String)> = vec![("csrf", token.clone())];
+                form.extend(fields.iter().filter(|(k, _)| *k != name).cloned());
+                form.push((name, value.to_string()));
+                let response = browser.post(format!("{}{path}", app.address)).form(&form).send().await.unwrap();
+                let status = response.status();
+                cases += 1;
+                let now = fingerprint(&app);
+                if !status.is_client_error() || now != before {
+                    wrong.push(format!("{path} with {what} in {name}: {status}, stored: {}", now != before));
+                }
+            }
+        }
+        // Bytes that are not UTF-8, percent-encoded as a form would carry them.
+        let body = format!("csrf={token}&title=%FF%FEx&name=%C3");
+        let response = browser
+            .post(format!("{}{path}", app.address))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        cases += 1;
+        let (status, now) = (response.status(), fingerprint(&app));
+        if status != StatusCode::BAD_REQUEST || now != before {
+            wrong.push(format!("{path} with invalid UTF-8: {status}, stored: {}", now != before));
+        }
+    }
+    print!("hostile forms: {cases} posts to {} forms\n", forms.len());
+    assert!(wrong.is_empty(), "{} of {cases} hostile forms were not refused cleanly:\n{}", wrong.len(), wrong.join("\n"));
+}
