@@ -289,7 +289,7 @@ pub async fn rounds(ctx: Ctx, transport: Transport, every: StdDuration) {
                 if round != Round::default() {
                     tracing::info!(?round, "outbox");
                 }
-                round.sent + round.retried + round.failed
+                round.sent + round.retried + round.failed + round.skipped
             }
             Err(error) => {
                 tracing::error!(%error, "outbox round failed");
@@ -297,7 +297,8 @@ pub async fn rounds(ctx: Ctx, transport: Transport, every: StdDuration) {
             }
         };
         ctx.worker.round_finished(ctx.clock.now());
-        // A full batch means more are waiting: go on at once.
+        // A full batch (counting the notices skipped as stale: a CAB that decided quickly
+        // leaves one vote request per voter) means more are waiting: go on at once.
         if handled as i64 == BATCH {
             continue;
         }
