@@ -463,12 +463,20 @@ st() {
         --output-truncate false \
         >"$report/schemathesis-$name.txt" 2>&1)
 }
+# The output from the first error or failure on (with how to reproduce each), else the summary.
+show() {
+    if grep -q '= \(ERRORS\|FAILURES\) =' "$1"; then
+        sed -n '/= \(ERRORS\|FAILURES\) =/,$p' "$1"
+    else
+        sed -n '/SUMMARY/,$p' "$1"
+    fi
+}
 echo "== schemathesis run (examples, coverage, fuzzing; all checks; seed $ST_SEED; at most $ST_MAX_EXAMPLES examples per operation and phase)"
 st generated "$work/schemathesis.toml" examples,coverage,fuzzing || status=1
-sed -n '/SUMMARY/,$p' "$report/schemathesis-generated.txt"
+show "$report/schemathesis-generated.txt"
 echo "== schemathesis run (stateful; all checks)"
 st stateful "$work/schemathesis-stateful.toml" stateful || status=1
-sed -n '/SUMMARY/,$p' "$report/schemathesis-stateful.txt"
+show "$report/schemathesis-stateful.txt"
 
 if get "$base/api/v1/me" "$token" >/dev/null; then :; else
     echo "the run's bearer token stopped working during the run" >&2

@@ -44,6 +44,9 @@ pub struct Config {
     /// Seconds within which a request's whole body must arrive after its head; a client
     /// that announces a body and stalls gets 408 and its connection is closed.
     pub request_body_secs: u32,
+    /// Serves `/metrics` (Prometheus text) to callers presenting this bearer token (at
+    /// least 32 characters); unset, `/metrics` does not exist.
+    pub metrics_token: Option<String>,
     /// The address of an incident in the service desk's tool, with `{id}` for its id
     /// (`https://desk.example/incident/{id}`); unset: ids are shown without a link.
     pub incident_url: Option<String>,
@@ -175,6 +178,7 @@ impl Default for Config {
             retention_days: 90,
             attachment_max_mb: 20,
             request_body_secs: 60,
+            metrics_token: None,
             incident_url: None,
             messages_require_sign_in: false,
             trusted_proxies: Vec::new(),
@@ -215,6 +219,7 @@ const ENV_KEYS: &[&str] = &[
     "retention_days",
     "attachment_max_mb",
     "request_body_secs",
+    "metrics_token",
     "incident_url",
     "messages_require_sign_in",
     "trusted_proxies",
@@ -327,6 +332,11 @@ impl Config {
         }
         if !(1..=1000).contains(&self.attachment_max_mb) {
             return invalid("attachment_max_mb must be between 1 and 1000".into());
+        }
+        if self.metrics_token.as_ref().is_some_and(|token| token.len() < 32) {
+            return invalid(
+                "metrics_token must be at least 32 characters (e.g. `openssl rand -hex 16`)".into(),
+            );
         }
         if !(1..=3600).contains(&self.request_body_secs) {
             return invalid("request_body_secs must be between 1 and 3600".into());

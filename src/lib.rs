@@ -12,6 +12,7 @@ pub mod domain;
 pub mod i18n;
 pub mod import_file;
 pub mod mail;
+pub mod metrics;
 pub mod services;
 pub mod web;
 pub mod webhooks;

@@ -175,7 +175,10 @@ impl Db {
     }
 
     pub fn conn(&self) -> Result<Conn, DbError> {
-        Ok(self.pool.get()?)
+        let asked = std::time::Instant::now();
+        let conn = self.pool.get();
+        metrics::histogram!("endring_db_pool_wait_seconds").record(asked.elapsed().as_secs_f64());
+        Ok(conn?)
     }
 
     fn migrations(&self) -> EmbeddedMigrations {

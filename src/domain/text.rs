@@ -55,7 +55,8 @@ impl From<ControlCharacter> for Message {
 /// stored ("Trojan Source"). Right-to-left scripts need none of them, and the plain
 /// direction marks (U+200E, U+200F) stay allowed.
 fn refused(c: char) -> bool {
-    (c.is_control() && c != '\t' && c != '\n') || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    (c.is_control() && c != '\t' && c != '\n')
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 impl Text {
@@ -147,7 +148,9 @@ impl utoipa::PartialSchema for Text {
             .description(Some(
                 "Text without control characters other than tab and line feed (CR LF is read as LF).",
             ))
-            .pattern(Some("^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$"))
+            .pattern(Some(
+                "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$",
+            ))
             .into()
     }
 }

@@ -289,6 +289,16 @@ pub async fn rounds(ctx: Ctx, transport: Transport, every: StdDuration) {
                 if round != Round::default() {
                     tracing::info!(?round, "outbox");
                 }
+                for (result, n) in [
+                    ("sent", round.sent),
+                    ("retried", round.retried),
+                    ("failed", round.failed),
+                    ("skipped", round.skipped),
+                ] {
+                    if n > 0 {
+                        metrics::counter!("endring_mail_total", "result" => result).increment(n as u64);
+                    }
+                }
                 round.sent + round.retried + round.failed + round.skipped
             }
             Err(error) => {

@@ -62,6 +62,7 @@ impl SignInLimiter {
             }
             if let Err(not_until) = limiter.check_key(&key.to_owned()) {
                 let wait = not_until.wait_time_from(clock.now()).as_secs() + 1;
+                metrics::counter!("endring_sign_in_limited_total").increment(1);
                 return Err(ServiceError::TooManyAttempts { retry_after_secs: wait });
             }
         }
@@ -134,6 +135,7 @@ pub fn sign_in(ctx: &Ctx, email: &str, password: &str, address: &str) -> Service
     ctx.sign_in.check(&email, address)?;
     let credentials = ctx.db.query(|conn| users::credentials(conn, &email))?;
     let Some(user) = credentials else {
+        metrics::counter!("endring_sign_in_failures_total").increment(1);
         // Spend the same time as a real check, so timing does not reveal who has an account.
         super::users::hash_password(password)?;
         return Err(REFUSED);
@@ -146,6 +148,7 @@ pub fn sign_in(ctx: &Ctx, email: &str, password: &str, address: &str) -> Service
     if password_matches(&user.password_hash, password) {
         Ok(SignedIn { user: user.id })
     } else {
+        metrics::counter!("endring_sign_in_failures_total").increment(1);
         Err(REFUSED)
     }
 }

@@ -66,7 +66,8 @@ pub fn cast(
     }
     // A delegate's vote: segregation of duties for the delegate here, for the principal below.
     let permission = if input.on_behalf_of.is_some() { Permission::VoteFor } else { Permission::Vote };
-    perform(ctx, caller, id, permission, "vote", |conn, change, now| {
+    let decision = input.decision;
+    let cast = perform(ctx, caller, id, permission, "vote", |conn, change, now| {
         if change.state != ChangeState::Authorize {
             return Err(transition(change.state, change.change_type, Action::Vote(Outcome::Approved))
                 .err()
@@ -139,7 +140,14 @@ pub fn cast(
         change.decided_at = Some(now);
         payload["decision"] = json!(if to == ChangeState::Scheduled { "approved" } else { "rejected" });
         Ok(Applied { payload, comment: Some(comment), event_action: Some("decide") })
-    })
+    });
+    if let Ok(view) = &cast {
+        metrics::counter!("endring_votes_total", "decision" => decision.as_str()).increment(1);
+        if view.state != ChangeState::Authorize {
+            metrics::counter!("endring_decisions_total", "outcome" => view.state.as_str()).increment(1);
+        }
+    }
+    cast
 }
 
 /// The person `caller` votes for: they must have named `caller` their delegate, in force

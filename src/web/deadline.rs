@@ -41,7 +41,8 @@ where
         }
         if self.sleep.as_mut().poll(cx).is_ready() {
             self.expired.store(true, Ordering::Relaxed);
-            let late = std::io::Error::new(std::io::ErrorKind::TimedOut, "the request body did not arrive in time");
+            let late =
+                std::io::Error::new(std::io::ErrorKind::TimedOut, "the request body did not arrive in time");
             return Poll::Ready(Some(Err(PayloadError::Io(late))));
         }
         Poll::Pending
@@ -67,7 +68,8 @@ pub async fn bounded(
     }
     let (req, _) = response.into_parts();
     let detail = format!("the request body did not arrive within {} seconds", limit.as_secs());
-    let mut late = super::problem::answer(&req, StatusCode::REQUEST_TIMEOUT, &detail, "error-request-timeout");
+    let mut late =
+        super::problem::answer(&req, StatusCode::REQUEST_TIMEOUT, &detail, "error-request-timeout");
     late.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
     Ok(ServiceResponse::new(req, late))
 }

@@ -10,6 +10,7 @@ pub mod deadline;
 pub mod extract;
 pub mod files;
 pub mod messages;
+pub mod metrics;
 pub mod oidc;
 pub mod openapi;
 pub mod pages;
@@ -89,37 +90,36 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(web::PathConfig::default().error_handler(problem::path_error))
         .app_data(web::FormConfig::default().error_handler(problem::form_error))
         .service(page("/static/style.css", vec![on(M::GET, assets::style)]))
+        .service(page("/metrics", vec![on(M::GET, self::metrics::show)]))
         .service(page("/sign-in", vec![on(M::GET, auth::form), on(M::POST, auth::submit)]))
         .service(page("/sign-out", vec![on(M::POST, auth::sign_out)]))
         .service(page("/sign-in/oidc", vec![on(M::GET, auth::oidc_start)]))
         .service(page("/sign-in/oidc/callback", vec![on(M::GET, auth::oidc_callback)]))
-        .service(
-            page("/sign-in/forgot", vec![on(M::GET, auth::forgot_form), on(M::POST, auth::forgot)]),
-        )
-        .service(
-            page("/sign-in/reset/{token}", vec![on(M::GET, auth::reset_form), on(M::POST, auth::reset)]),
-        )
-        .service(
-            page("/vote/{token}", vec![on(M::GET, pages::vote::confirm), on(M::POST, pages::vote::decide)]),
-        )
+        .service(page("/sign-in/forgot", vec![on(M::GET, auth::forgot_form), on(M::POST, auth::forgot)]))
+        .service(page("/sign-in/reset/{token}", vec![on(M::GET, auth::reset_form), on(M::POST, auth::reset)]))
+        .service(page(
+            "/vote/{token}",
+            vec![on(M::GET, pages::vote::confirm), on(M::POST, pages::vote::decide)],
+        ))
         .service(page("/", vec![on(M::GET, home::home)]))
         .service(page("/changes", vec![on(M::GET, pages::changes::list)]))
-        .service(
-            page("/changes/new", vec![on(M::GET, pages::changes::new), on(M::POST, pages::changes::create)]),
-        )
+        .service(page(
+            "/changes/new",
+            vec![on(M::GET, pages::changes::new), on(M::POST, pages::changes::create)],
+        ))
         .service(page("/changes/{id}", vec![on(M::GET, pages::changes::detail)]))
-        .service(
-            page("/changes/{id}/edit", vec![on(M::GET, pages::changes::edit_form), on(M::POST, pages::changes::edit)]),
-        )
+        .service(page(
+            "/changes/{id}/edit",
+            vec![on(M::GET, pages::changes::edit_form), on(M::POST, pages::changes::edit)],
+        ))
         .service(page("/changes/{id}/notes", vec![on(M::POST, pages::changes::add_note)]))
         .service(page("/changes/{id}/attachments", vec![on(M::POST, pages::changes::attach)]))
-        .service(
-            page("/changes/{id}/attachments/{attachment}", vec![on(M::GET, pages::changes::attachment)]),
-        )
+        .service(page("/changes/{id}/attachments/{attachment}", vec![on(M::GET, pages::changes::attachment)]))
         .service(page("/changes/{id}/incidents", vec![on(M::POST, pages::changes::link_incident)]))
-        .service(
-            page("/changes/{id}/incidents/{relation}/{incident}/remove", vec![on(M::POST, pages::changes::unlink_incident)]),
-        )
+        .service(page(
+            "/changes/{id}/incidents/{relation}/{incident}/remove",
+            vec![on(M::POST, pages::changes::unlink_incident)],
+        ))
         .service(page("/changes/{id}/copy", vec![on(M::POST, pages::changes::copy)]))
         .service(page("/changes/{id}/delete", vec![on(M::POST, pages::changes::delete)]))
         .service(page("/changes/{id}/{action}", vec![on(M::POST, pages::changes::act)]))
@@ -131,9 +131,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(page("/cab/meetings/{id}/close", vec![on(M::POST, pages::meetings::close)]))
         .service(page("/calendar", vec![on(M::GET, pages::calendar::show)]))
         .service(page("/desk", vec![on(M::GET, pages::desk::show)]))
-        .service(
-            page("/messages", vec![on(M::GET, pages::system_messages::public), on(M::POST, pages::system_messages::report)]),
-        )
+        .service(page(
+            "/messages",
+            vec![on(M::GET, pages::system_messages::public), on(M::POST, pages::system_messages::report)],
+        ))
         .service(page("/messages.atom", vec![on(M::GET, pages::system_messages::atom)]))
         .service(page("/messages/{id}", vec![on(M::POST, pages::system_messages::edit)]))
         .service(page("/messages/{id}/publish", vec![on(M::POST, pages::system_messages::publish)]))
@@ -142,61 +143,74 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(page("/reports", vec![on(M::GET, pages::reports::show)]))
         .service(page("/reports/changes.csv", vec![on(M::GET, pages::reports::csv)]))
         .service(page("/admin", vec![on(M::GET, pages::admin::index)]))
-        .service(
-            page("/admin/users", vec![on(M::GET, pages::admin::users_page), on(M::POST, pages::admin::add_user)]),
-        )
+        .service(page(
+            "/admin/users",
+            vec![on(M::GET, pages::admin::users_page), on(M::POST, pages::admin::add_user)],
+        ))
         .service(page("/admin/users/roles", vec![on(M::POST, pages::admin::set_roles)]))
         .service(page("/admin/users/{id}/deactivate", vec![on(M::POST, pages::admin::deactivate_user)]))
         .service(page("/admin/users/{id}/reactivate", vec![on(M::POST, pages::admin::reactivate_user)]))
-        .service(
-            page("/admin/users/{id}/password-reset", vec![on(M::POST, pages::admin::send_password_reset)]),
-        )
+        .service(page(
+            "/admin/users/{id}/password-reset",
+            vec![on(M::POST, pages::admin::send_password_reset)],
+        ))
         .service(page("/admin/notices", vec![on(M::GET, pages::admin::notices_page)]))
-        .service(
-            page("/admin/webhooks", vec![on(M::GET, pages::admin::webhooks_page), on(M::POST, pages::admin::add_webhook)]),
-        )
-        .service(
-            page("/admin/webhooks/{id}", vec![on(M::GET, pages::webhooks::detail_page), on(M::POST, pages::webhooks::save)]),
-        )
+        .service(page(
+            "/admin/webhooks",
+            vec![on(M::GET, pages::admin::webhooks_page), on(M::POST, pages::admin::add_webhook)],
+        ))
+        .service(page(
+            "/admin/webhooks/{id}",
+            vec![on(M::GET, pages::webhooks::detail_page), on(M::POST, pages::webhooks::save)],
+        ))
         .service(page("/admin/webhooks/{id}/pause", vec![on(M::POST, pages::webhooks::pause)]))
         .service(page("/admin/webhooks/{id}/resume", vec![on(M::POST, pages::webhooks::resume)]))
         .service(page("/admin/webhooks/{id}/test", vec![on(M::POST, pages::webhooks::test)]))
         .service(page("/admin/webhooks/{id}/delete", vec![on(M::POST, pages::webhooks::delete)]))
-        .service(
-            page("/admin/webhooks/{id}/deliveries/{delivery}/retry", vec![on(M::POST, pages::webhooks::retry)]),
-        )
-        .service(
-            page("/admin/cab", vec![on(M::GET, pages::admin::cab_page), on(M::POST, pages::admin::save_cab)]),
-        )
-        .service(
-            page("/admin/calendar", vec![on(M::GET, pages::admin::calendar_page), on(M::POST, pages::admin::close_day)]),
-        )
+        .service(page(
+            "/admin/webhooks/{id}/deliveries/{delivery}/retry",
+            vec![on(M::POST, pages::webhooks::retry)],
+        ))
+        .service(page(
+            "/admin/cab",
+            vec![on(M::GET, pages::admin::cab_page), on(M::POST, pages::admin::save_cab)],
+        ))
+        .service(page(
+            "/admin/calendar",
+            vec![on(M::GET, pages::admin::calendar_page), on(M::POST, pages::admin::close_day)],
+        ))
         .service(page("/admin/calendar/{day}/reopen", vec![on(M::POST, pages::admin::reopen_day)]))
-        .service(
-            page("/admin/maintenance", vec![on(M::GET, pages::admin::maintenance_page), on(M::POST, pages::admin::add_window)]),
-        )
+        .service(page(
+            "/admin/maintenance",
+            vec![on(M::GET, pages::admin::maintenance_page), on(M::POST, pages::admin::add_window)],
+        ))
         .service(page("/admin/maintenance/{id}/remove", vec![on(M::POST, pages::admin::remove_window)]))
         .service(page("/admin/maintenance/{id}", vec![on(M::POST, pages::admin::save_window)]))
         .service(page("/admin/cis/{id}", vec![on(M::POST, pages::admin::save_ci)]))
-        .service(
-            page("/admin/templates/candidates/{id}/accept", vec![on(M::POST, pages::admin::accept_candidate)]),
-        )
-        .service(
-            page("/admin/templates/candidates/{id}/dismiss", vec![on(M::POST, pages::admin::dismiss_candidate)]),
-        )
+        .service(page(
+            "/admin/templates/candidates/{id}/accept",
+            vec![on(M::POST, pages::admin::accept_candidate)],
+        ))
+        .service(page(
+            "/admin/templates/candidates/{id}/dismiss",
+            vec![on(M::POST, pages::admin::dismiss_candidate)],
+        ))
         .service(page("/admin/templates/{id}", vec![on(M::POST, pages::admin::save_template)]))
         .service(page("/admin/blackouts/{id}", vec![on(M::POST, pages::admin::save_blackout)]))
         .service(page("/admin/{kind}/{id}/retire", vec![on(M::POST, pages::admin::retire)]))
         .service(page("/admin/notices/{id}/retry", vec![on(M::POST, pages::admin::retry_notice)]))
-        .service(
-            page("/admin/cis", vec![on(M::GET, pages::admin::cis_page), on(M::POST, pages::admin::add_ci)]),
-        )
-        .service(
-            page("/admin/templates", vec![on(M::GET, pages::admin::templates_page), on(M::POST, pages::admin::add_template)]),
-        )
-        .service(
-            page("/admin/blackouts", vec![on(M::GET, pages::admin::blackouts_page), on(M::POST, pages::admin::add_blackout)]),
-        )
+        .service(page(
+            "/admin/cis",
+            vec![on(M::GET, pages::admin::cis_page), on(M::POST, pages::admin::add_ci)],
+        ))
+        .service(page(
+            "/admin/templates",
+            vec![on(M::GET, pages::admin::templates_page), on(M::POST, pages::admin::add_template)],
+        ))
+        .service(page(
+            "/admin/blackouts",
+            vec![on(M::GET, pages::admin::blackouts_page), on(M::POST, pages::admin::add_blackout)],
+        ))
         .service(page("/profile", vec![on(M::GET, profile::show), on(M::POST, profile::save)]))
         .service(page("/profile/language", vec![on(M::POST, profile::language)]))
         .service(page("/profile/password", vec![on(M::POST, profile::change_password)]))

@@ -313,7 +313,11 @@ fn read_form(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> ReadFo
                 Some(actix_web::error::PayloadError::Overflow)
             );
             if too_large {
-                PageError::Unreadable { status: StatusCode::PAYLOAD_TOO_LARGE, key: "error-form-too-large", lang }
+                PageError::Unreadable {
+                    status: StatusCode::PAYLOAD_TOO_LARGE,
+                    key: "error-form-too-large",
+                    lang,
+                }
             } else {
                 PageError::Unreadable { status: StatusCode::BAD_REQUEST, key: "error-form-unreadable", lang }
             }
@@ -389,7 +393,7 @@ fn form_pairs(body: &[u8]) -> Option<Vec<(String, String)>> {
         .collect()
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -450,7 +454,9 @@ impl ResponseError for PageError {
             }
             PageError::Unreadable { status, key, lang } => {
                 let markup = error_page(*lang, *status, &lang.t(key));
-                HttpResponse::build(*status).content_type("text/html; charset=utf-8").body(markup.into_string())
+                HttpResponse::build(*status)
+                    .content_type("text/html; charset=utf-8")
+                    .body(markup.into_string())
             }
             PageError::Service { error, lang } => {
                 if let ServiceError::Internal(cause) = error {

@@ -19,7 +19,56 @@ on_both_backends!(
     a_leap_second_is_refused_and_nothing_stored,
     strict_transport_security_is_sent_only_behind_tls,
     a_method_the_api_does_not_take_gets_405_naming_those_it_does,
+    metrics_are_served_only_with_their_token_and_count_requests_votes_and_refusals,
 );
+
+async fn metrics_are_served_only_with_their_token_and_count_requests_votes_and_refusals(backend: Backend) {
+    let off = TestApp::spawn(backend.clone()).await;
+    let response = reqwest::get(format!("{}/metrics", off.address)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND, "no token set: no /metrics");
+    let token = "metrics-token-for-the-scraper-0123456789";
+    let app = TestApp::spawn_with(backend, |c| c.metrics_token = Some(token.into())).await;
+    let scrape = |bearer: Option<&str>| {
+        let mut request = app.client.get(format!("{}/metrics", app.address));
+        if let Some(bearer) = bearer {
+            request = request.bearer_auth(bearer);
+        }
+        request.send()
+    };
+    assert_eq!(scrape(None).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        scrape(Some("metrics-token-for-the-scraper-0123456788")).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        scrape(Some(&app.admin.token)).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED,
+        "an API token is not the metrics token"
+    );
+    // Traffic to count: a change decided by votes, a wrong password.
+    app.change_in(ChangeState::Scheduled).await;
+    let wrong = json!({ "email": app.admin.email, "password": "wrong" });
+    let (status, _) = app.call(Method::POST, "/api/v1/auth/token", None, Some(wrong)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let response = scrape(Some(token)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    let text = response.text().await.unwrap();
+    for series in [
+        "endring_http_requests_total{route=\"/api/v1/changes/{id}/votes\",method=\"POST\",status=\"200\"}",
+        "endring_http_request_duration_seconds_bucket{route=\"/api/v1/changes/{id}/votes\",method=\"POST\",le=\"0.1\"}",
+        "endring_votes_total{decision=\"approve\"}",
+        "endring_decisions_total{outcome=\"scheduled\"}",
+        "endring_sign_in_failures_total",
+        "endring_outbox_waiting",
+        "endring_outbox_failed",
+        "endring_db_pool_wait_seconds_bucket",
+    ] {
+        let line = text.lines().find(|l| l.starts_with(series)).unwrap_or_else(|| panic!("no {series} in\n{text}"));
+        let value: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(value >= 0.0 && (series.contains("outbox") || value >= 1.0), "{line}");
+    }
+}
 
 async fn a_method_the_api_does_not_take_gets_405_naming_those_it_does(backend: Backend) {
     let app = TestApp::spawn(backend).await;

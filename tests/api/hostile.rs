@@ -13,10 +13,7 @@ use endring::domain::role::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-on_both_backends!(
-    hostile_json_gets_a_4xx_and_stores_nothing,
-    hostile_forms_get_a_4xx_and_store_nothing,
-);
+on_both_backends!(hostile_json_gets_a_4xx_and_stores_nothing, hostile_forms_get_a_4xx_and_store_nothing,);
 
 /// Texts no field may hold.
 const POISON: &[(&str, &str)] = &[
@@ -29,8 +26,13 @@ const POISON: &[(&str, &str)] = &[
 ];
 
 /// Times no field may hold.
-const BAD_TIMES: &[&str] =
-    &["2031-06-30T23:59:60Z", "2031-02-30T10:00:00Z", "99999-01-01T00:00:00Z", "2031-01-01T25:00:00Z", "yesterday"];
+const BAD_TIMES: &[&str] = &[
+    "2031-06-30T23:59:60Z",
+    "2031-02-30T10:00:00Z",
+    "99999-01-01T00:00:00Z",
+    "2031-01-01T25:00:00Z",
+    "yesterday",
+];
 
 /// What every write could leave behind.
 const TABLES: &[&str] = &[
@@ -97,7 +99,13 @@ fn with(body: &Value, field: &str, value: Value) -> Value {
     body
 }
 
-async fn send(app: &TestApp, method: &Method, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, String) {
+async fn send(
+    app: &TestApp,
+    method: &Method,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, String) {
     let response = app
         .client
         .request(method.clone(), format!("{}{path}", app.address))
@@ -133,10 +141,18 @@ async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
         .await;
     let later = app.ctx.clock.now() + chrono::Duration::days(30);
     let blackout = app
-        .post("/api/v1/blackouts", &admin, json!({ "title": "Freeze", "starts_at": later, "ends_at": later + chrono::Duration::hours(2) }))
+        .post(
+            "/api/v1/blackouts",
+            &admin,
+            json!({ "title": "Freeze", "starts_at": later, "ends_at": later + chrono::Duration::hours(2) }),
+        )
         .await;
     let window = app
-        .post("/api/v1/maintenance-windows", &admin, json!({ "ci_id": ci, "weekday": "Tuesday", "starts": "18:00", "ends": "22:00" }))
+        .post(
+            "/api/v1/maintenance-windows",
+            &admin,
+            json!({ "ci_id": ci, "weekday": "Tuesday", "starts": "18:00", "ends": "22:00" }),
+        )
         .await;
     let hook = app
         .post("/api/v1/webhooks", &admin, json!({ "url": "https://hooks.example.no/a", "secret": "a-secret-of-enough-length-1234", "events": ["submitted"] }))
@@ -150,16 +166,47 @@ async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
     let at = |change: &Value, tail: &str| format!("/api/v1/changes/{}/{tail}", change["id"]);
     let ci_body = json!({ "name": "Lønn", "kind": "application", "criticality": 2, "owner_email": "eier@test.endring.no" });
     let template_body = json!({ "name": "Restart 2", "description": "d", "implementation_plan": "p", "backout_plan": "b", "test_plan": "t", "ci_ids": [ci], "max_duration_minutes": 60 });
-    let blackout_body = json!({ "title": "Freeze 2", "starts_at": later, "ends_at": later + chrono::Duration::hours(1) });
+    let blackout_body =
+        json!({ "title": "Freeze 2", "starts_at": later, "ends_at": later + chrono::Duration::hours(1) });
     let table = vec![
-        endpoint(Method::POST, "/api/v1/changes".into(), change_body.clone(), &["title", "description", "justification", "implementation_plan", "backout_plan", "test_plan"], &["planned_start", "planned_end"]),
-        endpoint(Method::PATCH, format!("/api/v1/changes/{}", draft["id"]), json!({ "title": "New title" }), &["title", "description"], &["planned_start"]),
+        endpoint(
+            Method::POST,
+            "/api/v1/changes".into(),
+            change_body.clone(),
+            &["title", "description", "justification", "implementation_plan", "backout_plan", "test_plan"],
+            &["planned_start", "planned_end"],
+        ),
+        endpoint(
+            Method::PATCH,
+            format!("/api/v1/changes/{}", draft["id"]),
+            json!({ "title": "New title" }),
+            &["title", "description"],
+            &["planned_start"],
+        ),
         endpoint(Method::PUT, at(&draft, "risk"), json!({ "answers": low_risk() }), &["answers.tested"], &[]),
         endpoint(Method::POST, at(&draft, "notes"), json!({ "body": "A note" }), &["body"], &[]),
-        endpoint(Method::POST, at(&draft, "incidents"), json!({ "incident": "INC-1", "relation": "raised_from" }), &["incident", "relation"], &[]),
-        endpoint(Method::POST, at(&assess, "assess"), json!({ "outcome": "authorize", "comment": "ok" }), &["comment", "outcome"], &[]),
+        endpoint(
+            Method::POST,
+            at(&draft, "incidents"),
+            json!({ "incident": "INC-1", "relation": "raised_from" }),
+            &["incident", "relation"],
+            &[],
+        ),
+        endpoint(
+            Method::POST,
+            at(&assess, "assess"),
+            json!({ "outcome": "authorize", "comment": "ok" }),
+            &["comment", "outcome"],
+            &[],
+        ),
         endpoint(Method::POST, at(&assess, "return"), json!({ "comment": "More detail" }), &["comment"], &[]),
-        endpoint(Method::POST, at(&authorize, "votes"), json!({ "decision": "reject", "comment": "No" }), &["comment", "decision"], &[]),
+        endpoint(
+            Method::POST,
+            at(&authorize, "votes"),
+            json!({ "decision": "reject", "comment": "No" }),
+            &["comment", "decision"],
+            &[],
+        ),
         endpoint(
             Method::POST,
             at(&scheduled, "reschedule"),
@@ -169,15 +216,57 @@ async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
         ),
         endpoint(Method::POST, at(&scheduled, "cancel"), json!({ "reason": "Dropped" }), &["reason"], &[]),
         endpoint(Method::POST, at(&review, "review"), json!({ "review": "Went well" }), &["review"], &[]),
-        endpoint(Method::POST, "/api/v1/messages".into(), message.clone(), &["title_nb", "body_nb", "title_en", "body_en"], &["starts_at"]),
-        endpoint(Method::PATCH, format!("/api/v1/messages/{}", id(&made)), json!({ "title_nb": "Ny" }), &["title_nb", "body_en"], &[]),
-        endpoint(Method::POST, format!("/api/v1/messages/{}/updates", id(&made)), json!({ "text_nb": "Mer" }), &["text_nb", "text_en"], &[]),
+        endpoint(
+            Method::POST,
+            "/api/v1/messages".into(),
+            message.clone(),
+            &["title_nb", "body_nb", "title_en", "body_en"],
+            &["starts_at"],
+        ),
+        endpoint(
+            Method::PATCH,
+            format!("/api/v1/messages/{}", id(&made)),
+            json!({ "title_nb": "Ny" }),
+            &["title_nb", "body_en"],
+            &[],
+        ),
+        endpoint(
+            Method::POST,
+            format!("/api/v1/messages/{}/updates", id(&made)),
+            json!({ "text_nb": "Mer" }),
+            &["text_nb", "text_en"],
+            &[],
+        ),
         endpoint(Method::POST, "/api/v1/cis".into(), ci_body.clone(), &["name", "kind", "owner_email"], &[]),
         endpoint(Method::PUT, format!("/api/v1/cis/{ci}"), ci_body, &["name", "kind", "owner_email"], &[]),
-        endpoint(Method::POST, "/api/v1/templates".into(), template_body.clone(), &["name", "description", "implementation_plan"], &[]),
-        endpoint(Method::PUT, format!("/api/v1/templates/{}", id(&template)), template_body, &["name", "test_plan"], &[]),
-        endpoint(Method::POST, "/api/v1/blackouts".into(), blackout_body.clone(), &["title"], &["starts_at", "ends_at"]),
-        endpoint(Method::PUT, format!("/api/v1/blackouts/{}", id(&blackout)), blackout_body, &["title"], &["starts_at"]),
+        endpoint(
+            Method::POST,
+            "/api/v1/templates".into(),
+            template_body.clone(),
+            &["name", "description", "implementation_plan"],
+            &[],
+        ),
+        endpoint(
+            Method::PUT,
+            format!("/api/v1/templates/{}", id(&template)),
+            template_body,
+            &["name", "test_plan"],
+            &[],
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/blackouts".into(),
+            blackout_body.clone(),
+            &["title"],
+            &["starts_at", "ends_at"],
+        ),
+        endpoint(
+            Method::PUT,
+            format!("/api/v1/blackouts/{}", id(&blackout)),
+            blackout_body,
+            &["title"],
+            &["starts_at"],
+        ),
         endpoint(
             Method::POST,
             "/api/v1/maintenance-windows".into(),
@@ -192,8 +281,20 @@ async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
             &["weekday", "starts"],
             &[],
         ),
-        endpoint(Method::POST, "/api/v1/calendar/closed-days".into(), json!({ "day": "2031-12-27", "name": "Closed" }), &["name", "day"], &[]),
-        endpoint(Method::POST, "/api/v1/cab/meetings".into(), json!({ "title": "ECAB", "starts_at": later }), &["title"], &["starts_at"]),
+        endpoint(
+            Method::POST,
+            "/api/v1/calendar/closed-days".into(),
+            json!({ "day": "2031-12-27", "name": "Closed" }),
+            &["name", "day"],
+            &[],
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/cab/meetings".into(),
+            json!({ "title": "ECAB", "starts_at": later }),
+            &["title"],
+            &["starts_at"],
+        ),
         endpoint(
             Method::PUT,
             "/api/v1/cab/settings".into(),
@@ -208,7 +309,13 @@ async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
             &["url", "secret"],
             &[],
         ),
-        endpoint(Method::PATCH, format!("/api/v1/webhooks/{}", id(&hook)), json!({ "url": "https://hooks.example.no/c" }), &["url", "secret"], &[]),
+        endpoint(
+            Method::PATCH,
+            format!("/api/v1/webhooks/{}", id(&hook)),
+            json!({ "url": "https://hooks.example.no/c" }),
+            &["url", "secret"],
+            &[],
+        ),
         endpoint(
             Method::POST,
             "/api/v1/delegations".into(),
@@ -216,8 +323,20 @@ async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
             &[],
             &[],
         ),
-        endpoint(Method::POST, "/api/v1/auth/tokens".into(), json!({ "name": "Pipeline", "scopes": ["read"] }), &["name"], &[]),
-        endpoint(Method::POST, "/api/v1/auth/token".into(), json!({ "email": "admin@test.endring.no", "password": "wrong" }), &["email", "password"], &[]),
+        endpoint(
+            Method::POST,
+            "/api/v1/auth/tokens".into(),
+            json!({ "name": "Pipeline", "scopes": ["read"] }),
+            &["name"],
+            &[],
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/auth/token".into(),
+            json!({ "email": "admin@test.endring.no", "password": "wrong" }),
+            &["email", "password"],
+            &[],
+        ),
     ];
     let long_title = "a".repeat(10_000);
     let mut cases = 0;
@@ -248,14 +367,16 @@ async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
             }
         }
         for (what, body) in spoiled {
-            let (status, answer) = send(&app, method, path, "application/json", serde_json::to_vec(&body).unwrap()).await;
+            let (status, answer) =
+                send(&app, method, path, "application/json", serde_json::to_vec(&body).unwrap()).await;
             check(format!("{method} {path}: {what}"), status, answer, fingerprint(&app), &before);
         }
         // The body as another type, and as bytes that are not UTF-8.
         let valid = serde_json::to_vec(body).unwrap();
         let (status, answer) = send(&app, method, path, "text/plain", valid.clone()).await;
         check(format!("{method} {path}: as text/plain"), status, answer, fingerprint(&app), &before);
-        let (status, answer) = send(&app, method, path, "application/x-www-form-urlencoded", b"title=x".to_vec()).await;
+        let (status, answer) =
+            send(&app, method, path, "application/x-www-form-urlencoded", b"title=x".to_vec()).await;
         check(format!("{method} {path}: as a form"), status, answer, fingerprint(&app), &before);
         let mut broken = valid.clone();
         let at = broken.iter().position(|b| b.is_ascii_alphabetic()).unwrap_or(0);
@@ -274,13 +395,25 @@ async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
             format!("/api/v1/outbox/{bad}/retry"),
             format!("/api/v1/users/{bad}/deactivate"),
         ] {
-            let (status, answer) = send(&app, &Method::POST, &path, "application/json", br#"{"body":"x","text_nb":"x"}"#.to_vec()).await;
+            let (status, answer) = send(
+                &app,
+                &Method::POST,
+                &path,
+                "application/json",
+                br#"{"body":"x","text_nb":"x"}"#.to_vec(),
+            )
+            .await;
             check(format!("POST {path}"), status, answer, fingerprint(&app), &before);
         }
     }
     let size = format!("hostile JSON: {cases} requests to {} endpoints\n", table.len());
     print!("{size}");
-    assert!(wrong.is_empty(), "{} of {cases} hostile requests were not refused cleanly:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {cases} hostile requests were not refused cleanly:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 
 async fn hostile_forms_get_a_4xx_and_store_nothing(backend: Backend) {
@@ -294,22 +427,69 @@ async fn hostile_forms_get_a_4xx_and_store_nothing(backend: Backend) {
     let token = csrf(&html);
     // Every form, with what it needs to be valid but for the spoiled field.
     let forms: Vec<(String, Vec<(&str, String)>)> = vec![
-        ("/changes/new".into(), vec![("title", "T".into()), ("type", "normal".into()), ("ci_ids", ci.to_string())]),
+        (
+            "/changes/new".into(),
+            vec![("title", "T".into()), ("type", "normal".into()), ("ci_ids", ci.to_string())],
+        ),
         (format!("/changes/{reference}/edit"), vec![("title", "T".into()), ("type", "normal".into())]),
         (format!("/changes/{reference}/notes"), vec![("body", "A note".into())]),
-        (format!("/changes/{reference}/incidents"), vec![("incident", "INC-1".into()), ("relation", "raised_from".into())]),
+        (
+            format!("/changes/{reference}/incidents"),
+            vec![("incident", "INC-1".into()), ("relation", "raised_from".into())],
+        ),
         (format!("/changes/{reference}/cancel"), vec![("reason", "Dropped".into())]),
         (format!("/changes/{reference}/submit"), vec![]),
         (format!("/changes/{reference}/copy"), vec![]),
-        ("/messages".into(), vec![("title_nb", "T".into()), ("body_nb", "B".into()), ("title_en", "T".into()), ("body_en", "B".into())]),
-        ("/admin/cis".into(), vec![("name", "N".into()), ("kind", "application".into()), ("criticality", "3".into()), ("owner_email", "o@test.endring.no".into())]),
+        (
+            "/messages".into(),
+            vec![
+                ("title_nb", "T".into()),
+                ("body_nb", "B".into()),
+                ("title_en", "T".into()),
+                ("body_en", "B".into()),
+            ],
+        ),
+        (
+            "/admin/cis".into(),
+            vec![
+                ("name", "N".into()),
+                ("kind", "application".into()),
+                ("criticality", "3".into()),
+                ("owner_email", "o@test.endring.no".into()),
+            ],
+        ),
         ("/admin/templates".into(), vec![("name", "N".into()), ("max_duration_minutes", "60".into())]),
-        ("/admin/blackouts".into(), vec![("title", "F".into()), ("starts_at", "2031-01-10T10:00".into()), ("ends_at", "2031-01-10T12:00".into())]),
-        ("/admin/maintenance".into(), vec![("ci_id", ci.to_string()), ("weekday", "Tuesday".into()), ("starts", "18:00".into()), ("ends", "22:00".into())]),
+        (
+            "/admin/blackouts".into(),
+            vec![
+                ("title", "F".into()),
+                ("starts_at", "2031-01-10T10:00".into()),
+                ("ends_at", "2031-01-10T12:00".into()),
+            ],
+        ),
+        (
+            "/admin/maintenance".into(),
+            vec![
+                ("ci_id", ci.to_string()),
+                ("weekday", "Tuesday".into()),
+                ("starts", "18:00".into()),
+                ("ends", "22:00".into()),
+            ],
+        ),
         ("/admin/calendar".into(), vec![("day", "2031-12-27".into()), ("name", "Closed".into())]),
-        ("/admin/cab".into(), vec![("meeting_day", "Thursday".into()), ("meeting_time", "10:00".into()), ("cutoff_time", "12:00".into())]),
+        (
+            "/admin/cab".into(),
+            vec![
+                ("meeting_day", "Thursday".into()),
+                ("meeting_time", "10:00".into()),
+                ("cutoff_time", "12:00".into()),
+            ],
+        ),
         ("/admin/users".into(), vec![("email", "new@test.endring.no".into()), ("name", "New".into())]),
-        ("/admin/webhooks".into(), vec![("url", "https://hooks.example.no/f".into()), ("events", "submitted".into())]),
+        (
+            "/admin/webhooks".into(),
+            vec![("url", "https://hooks.example.no/f".into()), ("events", "submitted".into())],
+        ),
         ("/profile".into(), vec![("name", "Admin".into())]),
         ("/profile/tokens".into(), vec![("token_name", "Pipe".into()), ("scopes", "read".into())]),
         ("/profile/feeds".into(), vec![("name", "Feed".into())]),
@@ -327,7 +507,8 @@ async fn hostile_forms_get_a_4xx_and_store_nothing(backend: Backend) {
                 let mut form: Vec<(&str, String)> = vec![("csrf", token.clone())];
                 form.extend(fields.iter().filter(|(k, _)| *k != name).cloned());
                 form.push((name, value.to_string()));
-                let response = browser.post(format!("{}{path}", app.address)).form(&form).send().await.unwrap();
+                let response =
+                    browser.post(format!("{}{path}", app.address)).form(&form).send().await.unwrap();
                 let status = response.status();
                 cases += 1;
                 let now = fingerprint(&app);
@@ -352,5 +533,10 @@ async fn hostile_forms_get_a_4xx_and_store_nothing(backend: Backend) {
         }
     }
     print!("hostile forms: {cases} posts to {} forms\n", forms.len());
-    assert!(wrong.is_empty(), "{} of {cases} hostile forms were not refused cleanly:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {cases} hostile forms were not refused cleanly:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }

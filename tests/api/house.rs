@@ -148,7 +148,8 @@ async fn a_change_manager_may_return_reschedule_and_cancel_their_own_change(back
     let app = TestApp::spawn(backend).await;
     let filer = app.user("mona", &[Role::ChangeManager]).await;
     let assess = app.new_change().requested_by(&filer).in_state(ChangeState::Assess).await.change;
-    let (status, body) = app.act(&assess, "return", &filer, json!({ "comment": "Not ready after all" })).await;
+    let (status, body) =
+        app.act(&assess, "return", &filer, json!({ "comment": "Not ready after all" })).await;
     assert_eq!((status, body["state"].as_str()), (StatusCode::OK, Some("draft")), "{body}");
     let scheduled = app.new_change().requested_by(&filer).in_state(ChangeState::Scheduled).await.change;
     let start: chrono::DateTime<chrono::Utc> =

@@ -100,7 +100,9 @@ fn spec_allows(ask: Ask, roles: &[Role], relation: Relation, state: ChangeState)
         Ask::LinkRaisedFrom => own || manager,
         Ask::LinkCaused => (doing && has(Role::Implementer)) || manager,
         // The requester while drafting; a change manager in assessment, not on their own.
-        Ask::Risk => (own && state == ChangeState::Draft) || (manager && state == ChangeState::Assess && apart),
+        Ask::Risk => {
+            (own && state == ChangeState::Draft) || (manager && state == ChangeState::Assess && apart)
+        }
         Ask::Assess | Ask::Review => manager && apart,
         Ask::Return | Ask::Reschedule => manager,
         Ask::Start | Ask::Complete => manager || (doing && has(Role::Implementer)),
@@ -187,10 +189,12 @@ impl Cast {
 async fn set_roles(app: &TestApp, user: &User, roles: &[Role]) {
     let (ctx, email) = (app.ctx.clone(), user.email.clone());
     let roles: BTreeSet<Role> = roles.iter().copied().collect();
-    actix_web::rt::task::spawn_blocking(move || endring::services::users::set_roles(&ctx, None, &email, roles))
-        .await
-        .expect("join")
-        .expect("set roles");
+    actix_web::rt::task::spawn_blocking(move || {
+        endring::services::users::set_roles(&ctx, None, &email, roles)
+    })
+    .await
+    .expect("join")
+    .expect("set roles");
 }
 
 /// A change of the cast's requester and implementer in `state`. Changes that must pass
@@ -207,7 +211,9 @@ async fn stage(app: &TestApp, cast: &Cast, state: ChangeState, combo: &[Role], r
         .starting_in(chrono::Duration::hours(4));
     let builder = match state {
         ChangeState::Authorize => builder.risk(very_high_risk()),
-        ChangeState::Implement | ChangeState::Review | ChangeState::Closed => builder.risk(low_risk()).emergency(),
+        ChangeState::Implement | ChangeState::Review | ChangeState::Closed => {
+            builder.risk(low_risk()).emergency()
+        }
         _ => builder.risk(low_risk()),
     };
     let change = builder.in_state(state).await.change;
@@ -281,7 +287,9 @@ async fn ask_page(app: &TestApp, browser: &(Client, String), ask: Ask, change: &
         Ask::Delete => ("delete", vec![]),
         Ask::Note => ("notes", vec![field("body", "A note from the matrix")]),
         Ask::Copy => ("copy", vec![]),
-        Ask::LinkRaisedFrom => ("incidents", vec![field("incident", "INC-1"), field("relation", "raised_from")]),
+        Ask::LinkRaisedFrom => {
+            ("incidents", vec![field("incident", "INC-1"), field("relation", "raised_from")])
+        }
         Ask::LinkCaused => ("incidents", vec![field("incident", "INC-2"), field("relation", "caused")]),
         Ask::Risk => (
             "risk",
@@ -342,7 +350,12 @@ fn report(backend: &Backend, name: &str, cases: usize, wrong: &[String]) {
     print!("{line}");
     let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("matrix-{name}-{backend}.txt"));
     std::fs::write(file, &line).expect("write the matrix's size");
-    assert!(wrong.is_empty(), "{} of {cases} cases were not as the spec says:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {cases} cases were not as the spec says:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 
 async fn every_change_route_answers_each_role_relation_and_state_as_the_spec_says(backend: Backend) {
@@ -382,17 +395,20 @@ async fn every_change_route_answers_each_role_relation_and_state_as_the_spec_say
                         };
                         let Some(status) = status else { continue };
                         cases += 1;
-                        let case = format!(
-                            "{channel} {ask:?} by {} as {relation:?} in {state}",
-                            combo_name(combo)
-                        );
+                        let case =
+                            format!("{channel} {ask:?} by {} as {relation:?} in {state}", combo_name(combo));
                         wrong.extend(judge(status, expected, &case));
                         // What went through may have moved the change: the next case
                         // needs it where it was.
                         let refused = status == StatusCode::FORBIDDEN;
                         if !refused {
                             let (status, now) = app
-                                .call(Method::GET, &format!("/api/v1/changes/{}", change["id"]), Some(&app.admin), None)
+                                .call(
+                                    Method::GET,
+                                    &format!("/api/v1/changes/{}", change["id"]),
+                                    Some(&app.admin),
+                                    None,
+                                )
                                 .await;
                             if moves(ask) && (status != StatusCode::OK || now["state"] != change["state"]) {
                                 change = stage(&app, &cast, state, combo, relation).await;
@@ -577,12 +593,17 @@ async fn every_other_route_answers_each_role_as_the_spec_says(backend: Backend) 
                 ],
                 Who::AdminOrChangeManager,
             ),
-            ("/admin/users/roles", vec![("email", victim.email.clone()), ("roles", "requester".into())], Who::Admin),
+            (
+                "/admin/users/roles",
+                vec![("email", victim.email.clone()), ("roles", "requester".into())],
+                Who::Admin,
+            ),
         ];
         for (path, fields, who) in forms {
             let mut form: Vec<(&str, String)> = vec![("csrf", token.clone())];
             form.extend(fields);
-            let status = browser.post(format!("{}{path}", app.address)).form(&form).send().await.unwrap().status();
+            let status =
+                browser.post(format!("{}{path}", app.address)).form(&form).send().await.unwrap().status();
             cases += 1;
             wrong.extend(judge(status, who.allows(combo), &format!("form {path} by {}", combo_name(combo))));
         }
