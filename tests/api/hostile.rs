@@ -532,7 +532,7 @@ async fn hostile_forms_get_a_4xx_and_store_nothing(backend: Backend) {
             wrong.push(format!("{path} with invalid UTF-8: {status}, stored: {}", now != before));
         }
     }
-    print!("hostile forms: {cases} posts to {} forms\n", forms.len());
+    println!("hostile forms: {cases} posts to {} forms", forms.len());
     assert!(
         wrong.is_empty(),
         "{} of {cases} hostile forms were not refused cleanly:\n{}",

@@ -573,7 +573,8 @@ async fn every_other_route_answers_each_role_as_the_spec_says(backend: Backend) 
         // The admin forms that add, as a person would post them.
         let (_, html) = page(&browser, &app, "/changes/new").await;
         let token = csrf(&html);
-        let forms: Vec<(&str, Vec<(&str, String)>, Who)> = vec![
+        type Fields = Vec<(&'static str, String)>;
+        let forms: Vec<(&str, Fields, Who)> = vec![
             (
                 "/admin/cis",
                 vec![
