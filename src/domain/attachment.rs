@@ -19,13 +19,15 @@ pub struct FileName(String);
 impl FileName {
     pub fn parse(raw: &str) -> Result<FileName, Message> {
         // Old browsers send the whole path (`C:\Users\kari\report.pdf`).
-        let last = raw.rsplit(['/', '\\']).next().unwrap_or_default().trim();
-        // Direction marks would let `rapport<RLO>fdp.bat` show as "rapporttab.pdf".
+        let segment = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+        // Direction marks would let `rapport<RLO>fdp.bat` show as "rapporttab.pdf". Looked
+        // for before trimming, which would drop a control character at either end unsaid.
         let hidden = |c: char| {
             c.is_control()
                 || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
         };
-        if last.is_empty() || last == "." || last == ".." || last.chars().any(hidden) {
+        let last = segment.trim();
+        if last.is_empty() || last == "." || last == ".." || segment.chars().any(hidden) {
             return Err(Message::new("msg-attachment-name"));
         }
         if last.chars().count() > NAME_MAX {
@@ -188,6 +190,10 @@ mod tests {
         assert_eq!(name("../../etc/passwd").as_str(), "passwd");
         assert_eq!(name("  plan v2.docx ").as_str(), "plan v2.docx");
         assert!(FileName::parse("a\rb.txt").is_err());
+        assert!(FileName::parse("\nplan.txt").is_err(), "not trimmed away unsaid");
+        assert!(FileName::parse("plan.txt\u{1b}").is_err());
+        assert!(FileName::parse("\nplan.txt").is_err(), "not trimmed away unsaid");
+        assert!(FileName::parse("plan.txt\u{1b}").is_err());
         assert!(FileName::parse("rapport\u{202e}fdp.bat").is_err(), "a direction mark");
         assert!(FileName::parse("dir/").is_err());
         assert!(FileName::parse("..").is_err());

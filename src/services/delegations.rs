@@ -102,6 +102,11 @@ pub fn create(ctx: &Ctx, caller: &Caller, input: DelegationInput) -> ServiceResu
     let zone = ctx.config.time_zone();
     let now = ctx.clock.now();
     let today = now.with_timezone(&zone).date_naive();
+    for (field, day) in [("from", input.from), ("until", input.until)] {
+        if !crate::domain::change::PLAUSIBLE_YEARS.contains(&chrono::Datelike::year(&day)) {
+            return Err(ServiceError::invalid(field, Message::new("msg-year-range")));
+        }
+    }
     let range = DayRange::new(input.from, input.until, today)
         .map_err(|(field, m)| ServiceError::invalid(field, m))?;
     let (starts_at, ends_at) =

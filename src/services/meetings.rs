@@ -488,6 +488,9 @@ pub fn add_extra(ctx: &Ctx, caller: &Caller, input: NewExtraMeeting) -> ServiceR
     if starts_at.is_some_and(|s| s <= now) {
         errors.add("starts_at", Message::new("msg-meeting-in-past"));
     }
+    if let Some(cutoff) = input.cutoff_at {
+        errors.check("cutoff_at", plausible(cutoff));
+    }
     let cutoff_at = input.cutoff_at.unwrap_or(input.starts_at);
     if cutoff_at > input.starts_at {
         errors.add("cutoff_at", Message::new("msg-cutoff-after-start"));

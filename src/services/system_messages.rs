@@ -291,6 +291,12 @@ pub fn report(ctx: &Ctx, caller: &Caller, input: NewDisruption) -> ServiceResult
     let now = ctx.clock.now();
     let mut errors = FieldErrors::default();
     let texts = check_texts(&input.texts, &mut errors);
+    // Times as every other time field takes them: within 2000–2199, no leap second.
+    for (field, at) in [("starts_at", input.starts_at), ("ends_at", input.ends_at)] {
+        if let Some(at) = at {
+            errors.check(field, crate::domain::change::plausible(at));
+        }
+    }
     let starts_at = input.starts_at.unwrap_or(now);
     if starts_at > now {
         errors.add("starts_at", Msg::new("msg-disruption-not-begun"));
@@ -408,9 +414,16 @@ pub fn edit(
     input: MessageEdit,
 ) -> ServiceResult<MessageView> {
     ctx.require(caller, Permission::ManageMessages, &Object::none())?;
+    // Without If-Match nothing else is looked at (a resolved message answers 428 too).
+    if matches!(version, Expected::Missing) {
+        return Err(ServiceError::VersionRequired);
+    }
     let now = ctx.clock.now();
     let mut errors = FieldErrors::default();
     let texts = check_texts(&input.texts, &mut errors);
+    if let Some(Some(at)) = input.ends_at {
+        errors.check("ends_at", crate::domain::change::plausible(at));
+    }
     errors.finish(|| ())?;
     let (title_nb, body_nb, title_en, body_en) = texts.expect("checked above");
     ctx.db.write(|conn| {

@@ -20,7 +20,20 @@ on_both_backends!(
     strict_transport_security_is_sent_only_behind_tls,
     a_method_the_api_does_not_take_gets_405_naming_those_it_does,
     metrics_are_served_only_with_their_token_and_count_requests_votes_and_refusals,
+    a_message_edit_without_if_match_is_428_whatever_the_messages_state,
 );
+
+async fn a_message_edit_without_if_match_is_428_whatever_the_messages_state(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let texts = json!({ "title_nb": "Treg e-post", "body_nb": "Vi ser på det.", "title_en": "Slow e-mail", "body_en": "We are on it." });
+    let made = app.post("/api/v1/messages", &app.admin, texts).await;
+    let path = format!("/api/v1/messages/{}", made["id"]);
+    let resolve = json!({ "text_nb": "Løst", "resolve": true });
+    app.post(&format!("{path}/updates"), &app.admin, resolve).await;
+    let edit = json!({ "title_nb": "Ny", "body_nb": "Vi ser på det." });
+    let (status, problem) = app.call(Method::PATCH, &path, Some(&app.admin), Some(edit)).await;
+    assert_eq!(status, StatusCode::PRECONDITION_REQUIRED, "{problem}");
+}
 
 async fn metrics_are_served_only_with_their_token_and_count_requests_votes_and_refusals(backend: Backend) {
     let off = TestApp::spawn(backend.clone()).await;

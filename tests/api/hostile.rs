@@ -27,6 +27,8 @@ const POISON: &[(&str, &str)] = &[
 
 /// Times no field may hold.
 const BAD_TIMES: &[&str] = &[
+    "1900-01-01T10:00:00Z",
+    "9999-12-31T10:00:00Z",
     "2031-06-30T23:59:60Z",
     "2031-02-30T10:00:00Z",
     "99999-01-01T00:00:00Z",
@@ -221,14 +223,14 @@ async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
             "/api/v1/messages".into(),
             message.clone(),
             &["title_nb", "body_nb", "title_en", "body_en"],
-            &["starts_at"],
+            &["starts_at", "ends_at"],
         ),
         endpoint(
             Method::PATCH,
             format!("/api/v1/messages/{}", id(&made)),
-            json!({ "title_nb": "Ny" }),
+            json!({ "title_nb": "Ny", "body_nb": "Vi ser på det." }),
             &["title_nb", "body_en"],
-            &[],
+            &["ends_at"],
         ),
         endpoint(
             Method::POST,
@@ -293,7 +295,7 @@ async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
             "/api/v1/cab/meetings".into(),
             json!({ "title": "ECAB", "starts_at": later }),
             &["title"],
-            &["starts_at"],
+            &["starts_at", "cutoff_at"],
         ),
         endpoint(
             Method::PUT,
@@ -321,7 +323,7 @@ async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
             "/api/v1/delegations".into(),
             json!({ "delegate": other.id, "from": "2031-03-02", "until": "2031-03-06" }),
             &[],
-            &[],
+            &["from", "until"],
         ),
         endpoint(
             Method::POST,
@@ -362,7 +364,10 @@ async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
             }
         }
         for field in *times {
-            for time in BAD_TIMES {
+            let dates = ["1900-01-01", "9999-01-01", "2031-02-30", "2031-13-01"];
+            let bad: Vec<&str> =
+                if ["from", "until"].contains(field) { dates.to_vec() } else { BAD_TIMES.to_vec() };
+            for time in bad {
                 spoiled.push((format!("{field} = {time}"), with(body, field, json!(time))));
             }
         }
