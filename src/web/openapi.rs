@@ -40,6 +40,7 @@ use utoipa::{Modify, OpenApi};
         super::api::webhooks::delete, super::api::webhooks::deliveries, super::api::webhooks::test,
         super::api::webhooks::retry,
     ),
+    components(schemas(crate::services::changes::Sort)),
     modifiers(&BearerAuth, &ProblemResponses)
 )]
 pub struct ApiDoc;
@@ -57,8 +58,10 @@ impl Modify for BearerAuth {
 }
 
 /// Every error is `application/problem+json`. Every operation may answer 400 (malformed
-/// request) and 500; a signed-in one 401; one about a change 404; one with a body 415 and
-/// 422; one with query parameters 422. Stated once here rather than on each handler.
+/// request) and 500; a signed-in one 401 and 403 (a token's scopes may refuse any of
+/// them); one about a record 404; one with a JSON body 413, 415 and 422; one with query
+/// parameters 422. Stated once here rather than on each handler. An operation that names
+/// no security is public, and says so (`security: []`).
 struct ProblemResponses;
 
 impl Modify for ProblemResponses {
@@ -70,13 +73,23 @@ impl Modify for ProblemResponses {
                 [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
             for operation in operations.into_iter().flatten() {
                 let has_body = operation.request_body.is_some();
+                let json_body = operation
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|body| body.content.contains_key("application/json"));
+                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                if operation.security.is_none() {
+                    operation.security = Some(Vec::new());
+                }
                 let has_query =
                     operation.parameters.iter().flatten().any(|p| p.parameter_in == ParameterIn::Query);
                 let applies = [
                     ("400", "malformed request", true),
-                    ("401", "not signed in", operation.security.is_some()),
-                    ("404", "no such change or record", path.contains("{id}")),
-                    ("415", "the body is not application/json", has_body),
+                    ("401", "not signed in", secured),
+                    ("403", "refused: the caller's roles or the token's scopes do not allow it", secured),
+                    ("404", "no such change or record", path.contains('{')),
+                    ("413", "the body is larger than the 256 KiB this API accepts", json_body),
+                    ("415", "the body is not application/json", json_body),
                     ("422", "invalid fields; `errors` lists them", has_body || has_query),
                     ("500", "internal error", true),
                 ];
@@ -97,7 +110,10 @@ impl Modify for ProblemResponses {
     }
 }
 
-/// `GET /api/v1/openapi.json`
-pub async fn document() -> web::Json<utoipa::openapi::OpenApi> {
-    web::Json(ApiDoc::openapi())
+/// `GET /api/v1/openapi.json`, with this installation's address as its server.
+pub async fn document(ctx: web::Data<crate::services::Ctx>) -> web::Json<utoipa::openapi::OpenApi> {
+    let mut document = ApiDoc::openapi();
+    let base = ctx.config.base_url.trim_end_matches('/');
+    document.servers = Some(vec![utoipa::openapi::server::Server::new(base)]);
+    web::Json(document)
 }

@@ -9,7 +9,7 @@ use crate::web::run;
 use actix_web::{web, HttpResponse};
 
 /// The caller's current and coming delegations, given and received (admins: everyone's).
-#[utoipa::path(get, path = "/api/v1/delegations", responses((status = 200, body = [DelegationView])),
+#[utoipa::path(get, path = "/api/v1/delegations", operation_id = "list_delegations", responses((status = 200, body = [DelegationView])),
     security(("bearer" = [])))]
 pub async fn list(ctx: web::Data<Ctx>, caller: Caller) -> ServiceResult<web::Json<Vec<DelegationView>>> {
     Ok(web::Json(run(ctx, move |ctx| delegations::list(ctx, &caller)).await?))
@@ -17,7 +17,7 @@ pub async fn list(ctx: web::Data<Ctx>, caller: Caller) -> ServiceResult<web::Jso
 
 /// Name a delegate for a range of days: one's own vote (CAB members, change managers), or
 /// anyone's (admins, with `principal`).
-#[utoipa::path(post, path = "/api/v1/delegations", request_body = DelegationInput,
+#[utoipa::path(post, path = "/api/v1/delegations", operation_id = "create_delegation", request_body = DelegationInput,
     responses((status = 201, body = DelegationView), (status = 403, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]

@@ -9,7 +9,7 @@ use crate::web::run;
 use actix_web::{web, HttpResponse};
 
 /// Every CI's maintenance windows.
-#[utoipa::path(get, path = "/api/v1/maintenance-windows", responses((status = 200, body = [MaintenanceWindowView])),
+#[utoipa::path(get, path = "/api/v1/maintenance-windows", operation_id = "list_maintenance_windows", responses((status = 200, body = [MaintenanceWindowView])),
     security(("bearer" = [])))]
 pub async fn list(
     ctx: web::Data<Ctx>,
@@ -19,7 +19,7 @@ pub async fn list(
 }
 
 /// Add a weekly maintenance window to a CI (admins, change managers).
-#[utoipa::path(post, path = "/api/v1/maintenance-windows", request_body = NewMaintenanceWindow,
+#[utoipa::path(post, path = "/api/v1/maintenance-windows", operation_id = "add_maintenance_window", request_body = NewMaintenanceWindow,
     responses((status = 201, body = MaintenanceWindowView), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn add(
@@ -41,7 +41,7 @@ pub async fn remove(ctx: web::Data<Ctx>, caller: Caller, id: web::Path<i32>) -> 
 }
 
 /// Change a maintenance window's rule (admins, change managers).
-#[utoipa::path(put, path = "/api/v1/maintenance-windows/{id}", params(("id" = i32, Path)), request_body = NewMaintenanceWindow,
+#[utoipa::path(put, path = "/api/v1/maintenance-windows/{id}", operation_id = "update_maintenance_window", params(("id" = i32, Path)), request_body = NewMaintenanceWindow,
     responses((status = 200, body = MaintenanceWindowView), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]

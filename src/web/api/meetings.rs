@@ -10,7 +10,7 @@ use actix_web::{web, HttpResponse};
 use chrono::Duration;
 
 /// Meetings starting in a period (default: from a week ago to the planning horizon).
-#[utoipa::path(get, path = "/api/v1/cab/meetings", params(super::reference::PeriodParams),
+#[utoipa::path(get, path = "/api/v1/cab/meetings", operation_id = "list_meetings", params(super::reference::PeriodParams),
     responses((status = 200, body = [MeetingView]), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn list(
     ctx: web::Data<Ctx>,
@@ -26,7 +26,7 @@ pub async fn list(
 }
 
 /// Add an extra meeting, e.g. an ECAB (change managers).
-#[utoipa::path(post, path = "/api/v1/cab/meetings", request_body = NewExtraMeeting,
+#[utoipa::path(post, path = "/api/v1/cab/meetings", operation_id = "add_meeting", request_body = NewExtraMeeting,
     responses((status = 201, body = MeetingView), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn add(
@@ -39,7 +39,7 @@ pub async fn add(
 }
 
 /// One meeting with its agenda.
-#[utoipa::path(get, path = "/api/v1/cab/meetings/{id}", params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/cab/meetings/{id}", operation_id = "get_meeting", params(("id" = i32, Path)),
     responses((status = 200, body = MeetingDetail), (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn get(
     ctx: web::Data<Ctx>,
@@ -51,7 +51,7 @@ pub async fn get(
 }
 
 /// Cancel a planned meeting, with a reason (change managers).
-#[utoipa::path(post, path = "/api/v1/cab/meetings/{id}/cancel", params(("id" = i32, Path)), request_body = CancelMeeting,
+#[utoipa::path(post, path = "/api/v1/cab/meetings/{id}/cancel", operation_id = "cancel_meeting", params(("id" = i32, Path)), request_body = CancelMeeting,
     responses((status = 200, body = MeetingView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
 pub async fn cancel(

@@ -15,7 +15,7 @@ pub async fn failed(ctx: web::Data<Ctx>, caller: Caller) -> ServiceResult<web::J
 }
 
 /// Queue a failed notice again.
-#[utoipa::path(post, path = "/api/v1/outbox/{id}/retry", params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/outbox/{id}/retry", operation_id = "retry_notice", params(("id" = i32, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 409, body = Problem)), security(("bearer" = [])))]
 pub async fn retry(ctx: web::Data<Ctx>, caller: Caller, id: web::Path<i32>) -> ServiceResult<HttpResponse> {
     let id = id.into_inner();

@@ -42,7 +42,7 @@ pub fn cache_control(ctx: &Ctx) -> &'static str {
 
 /// The published system messages. Needs no sign-in unless `messages_require_sign_in`
 /// is set; answers 304 to an `If-None-Match` with the current `ETag`.
-#[utoipa::path(get, path = "/api/v1/messages",
+#[utoipa::path(get, path = "/api/v1/messages", operation_id = "list_messages",
     responses((status = 200, body = MessageList, headers(("ETag" = String))), (status = 304),
         (status = 401, body = Problem)),
     security((), ("bearer" = [])))]
@@ -63,7 +63,7 @@ pub async fn list(
 }
 
 /// Publish a disruption that belongs to no change (the service desk, change managers).
-#[utoipa::path(post, path = "/api/v1/messages", request_body = NewDisruption,
+#[utoipa::path(post, path = "/api/v1/messages", operation_id = "report_disruption", request_body = NewDisruption,
     responses((status = 201, body = MessageView, headers(("ETag" = String), ("Location" = String))),
         (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
@@ -79,7 +79,7 @@ pub async fn report(
 
 /// One message: a published one for whoever may read the messages, a draft for those
 /// who may publish it.
-#[utoipa::path(get, path = "/api/v1/messages/{id}", params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/messages/{id}", operation_id = "get_message", params(("id" = i32, Path)),
     responses((status = 200, body = MessageView, headers(("ETag" = String))), (status = 401, body = Problem),
         (status = 404, body = Problem)),
     security((), ("bearer" = [])))]
@@ -95,7 +95,7 @@ pub async fn get(
 
 /// Rewrite a message's texts (and a disruption's expected end) before or after it is
 /// published; needs `If-Match` with its version.
-#[utoipa::path(patch, path = "/api/v1/messages/{id}", request_body = MessageEdit,
+#[utoipa::path(patch, path = "/api/v1/messages/{id}", operation_id = "edit_message", request_body = MessageEdit,
     params(("id" = i32, Path), ("If-Match" = String, Header, description = "the ETag of the message")),
     responses((status = 200, body = MessageView), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem),

@@ -17,7 +17,7 @@ pub struct Search {
 }
 
 /// Users with their roles and whether their account is active (admins).
-#[utoipa::path(get, path = "/api/v1/users", params(Search),
+#[utoipa::path(get, path = "/api/v1/users", operation_id = "list_users", params(Search),
     responses((status = 200, body = [AccountView]), (status = 403, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(

@@ -15,7 +15,7 @@ use actix_web::{web, HttpResponse};
 use super::number;
 
 /// Every subscription, with what waits and what failed.
-#[utoipa::path(get, path = "/api/v1/webhooks",
+#[utoipa::path(get, path = "/api/v1/webhooks", operation_id = "list_webhooks",
     responses((status = 200, body = [WebhookView]), (status = 401, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(ctx: web::Data<Ctx>, caller: Caller) -> ServiceResult<web::Json<Vec<WebhookView>>> {
@@ -23,7 +23,7 @@ pub async fn list(ctx: web::Data<Ctx>, caller: Caller) -> ServiceResult<web::Jso
 }
 
 /// Subscribe an address to event types; the answer holds the signing secret, shown once.
-#[utoipa::path(post, path = "/api/v1/webhooks", request_body = NewWebhook,
+#[utoipa::path(post, path = "/api/v1/webhooks", operation_id = "create_webhook", request_body = NewWebhook,
     responses((status = 201, body = CreatedWebhook, headers(("Location" = String))), (status = 400, body = Problem),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
@@ -38,7 +38,7 @@ pub async fn create(
 }
 
 /// One subscription.
-#[utoipa::path(get, path = "/api/v1/webhooks/{id}", params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}", operation_id = "get_webhook", params(("id" = i32, Path)),
     responses((status = 200, body = WebhookView), (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -52,7 +52,7 @@ pub async fn get(
 }
 
 /// Change the address, the secret, the event types, or pause and resume.
-#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", params(("id" = i32, Path)), request_body = WebhookEdit,
+#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", operation_id = "update_webhook", params(("id" = i32, Path)), request_body = WebhookEdit,
     responses((status = 200, body = WebhookView), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
@@ -67,7 +67,7 @@ pub async fn update(
 }
 
 /// Delete a subscription and its log; what waited is not sent.
-#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", params(("id" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", operation_id = "delete_webhook", params(("id" = i32, Path)),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn delete(
@@ -116,7 +116,7 @@ pub async fn send_test(ctx: &Ctx, caller: Caller, id: i32) -> ServiceResult<Deli
 }
 
 /// Put a failed delivery back in the queue.
-#[utoipa::path(post, path = "/api/v1/webhooks/{id}/deliveries/{delivery}/retry",
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/deliveries/{delivery}/retry", operation_id = "retry_delivery",
     params(("id" = i32, Path), ("delivery" = i32, Path)),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem)),
