@@ -14,6 +14,8 @@ pub mod metrics;
 pub mod oidc;
 pub mod openapi;
 pub mod pages;
+#[cfg(test)]
+mod parse_props;
 pub mod problem;
 pub mod session;
 pub mod views;

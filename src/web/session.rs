@@ -376,7 +376,7 @@ impl FromRequest for TypedForm {
 /// The fields of an urlencoded body, or `None` when a name or value is not UTF-8 once
 /// decoded: `serde_urlencoded` would put U+FFFD in its place and store it; a browser never
 /// sends such a form, so it is refused rather than altered.
-fn form_pairs(body: &[u8]) -> Option<Vec<(String, String)>> {
+pub(crate) fn form_pairs(body: &[u8]) -> Option<Vec<(String, String)>> {
     let decode = |part: &[u8]| {
         let spaced: Vec<u8> = part.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
         percent_encoding::percent_decode(&spaced).decode_utf8().ok().map(|text| text.into_owned())

@@ -181,7 +181,7 @@ pub async fn get(ctx: web::Data<Ctx>, caller: Caller, id: web::Path<String>) -> 
 }
 
 /// The version an `If-Match` header names (`"3"`, `W/"3"` or `3`), or `*`.
-pub(super) fn if_match(req: &HttpRequest) -> ServiceResult<Expected> {
+pub(crate) fn if_match(req: &HttpRequest) -> ServiceResult<Expected> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
         return Ok(Expected::Missing);
     };
