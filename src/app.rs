@@ -163,6 +163,7 @@ pub fn serve(ctx: Ctx, listener: TcpListener) -> std::io::Result<actix_web::dev:
         .map(web::Data::new);
     let provider_origin = ctx.config.oidc_issuer.as_deref().and_then(origin);
     let body_limit = std::time::Duration::from_secs(ctx.config.request_body_secs.into());
+    let large_body = ctx.config.attachment_max_bytes() as u64;
     if ctx.config.metrics_token.is_some() {
         crate::metrics::install();
     }
@@ -173,16 +174,18 @@ pub fn serve(ctx: Ctx, listener: TcpListener) -> std::io::Result<actix_web::dev:
             Some(provider) => app.app_data(provider.clone()),
             None => app,
         };
-        app.wrap(middleware::from_fn(move |req, next| crate::web::deadline::bounded(body_limit, req, next)))
-            .wrap(crate::web::session::middleware(key.clone(), secure))
-            .wrap(security_headers(provider_origin.as_deref(), secure))
-            .wrap(middleware::from_fn(crate::web::metrics::measured))
-            .wrap(
-                middleware::Logger::new("%{request}xi %s %Dms")
-                    .custom_request_replace("request", logged_request)
-                    .exclude("/healthz"),
-            )
-            .configure(crate::web::configure)
+        app.wrap(middleware::from_fn(move |req, next| {
+            crate::web::deadline::bounded(body_limit, large_body, req, next)
+        }))
+        .wrap(crate::web::session::middleware(key.clone(), secure))
+        .wrap(security_headers(provider_origin.as_deref(), secure))
+        .wrap(middleware::from_fn(crate::web::metrics::measured))
+        .wrap(
+            middleware::Logger::new("%{request}xi %s %Dms")
+                .custom_request_replace("request", logged_request)
+                .exclude("/healthz"),
+        )
+        .configure(crate::web::configure)
     })
     .listen(listener)?
     .shutdown_timeout(30)

@@ -26,6 +26,16 @@ pub fn install() -> Option<&'static PrometheusHandle> {
             match builder.install_recorder() {
                 Ok(handle) => {
                     describe();
+                    // Histograms keep their samples until upkeep folds them in: without it
+                    // memory grows with every request between scrapes.
+                    let upkeep = handle.clone();
+                    std::thread::Builder::new()
+                        .name("metrics-upkeep".into())
+                        .spawn(move || loop {
+                            std::thread::sleep(std::time::Duration::from_secs(5));
+                            upkeep.run_upkeep();
+                        })
+                        .ok()?;
                     Some(handle)
                 }
                 Err(error) => {

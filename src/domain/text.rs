@@ -96,6 +96,13 @@ impl Text {
     }
 }
 
+/// `text` as one line of calendar TEXT (RFC 5545), which may hold no control character:
+/// each is a space. Titles are parsed without them, but the calendar files do not lean on
+/// every writer having done so (an import, a row from before the parser).
+pub fn one_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
 /// The first refused character of `raw`, a CR directly before an LF being allowed.
 pub fn first_refused(raw: &str) -> Option<ControlCharacter> {
     let mut chars = raw.chars().enumerate().peekable();

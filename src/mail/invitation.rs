@@ -75,7 +75,7 @@ pub(super) fn calendar(method: Method, booking: &Booking<'_>, now: DateTime<Utc>
         .timestamp(now)
         .starts(booking.start)
         .ends(booking.end)
-        .summary(&booking.summary)
+        .summary(&crate::domain::text::one_line(&booking.summary))
         .description(booking.link)
         .url(booking.link)
         .add_property("ORGANIZER", format!("mailto:{organizer}"))

@@ -103,6 +103,16 @@ pub async fn deliver_due(ctx: &Ctx, transport: &Transport) -> ServiceResult<Roun
         }
         run(ctx, move |ctx| outbox::record_delivery(ctx, &notice, &delivery)).await?;
     }
+    for (result, n) in [
+        ("sent", round.sent),
+        ("retried", round.retried),
+        ("failed", round.failed),
+        ("skipped", round.skipped),
+    ] {
+        if n > 0 {
+            metrics::counter!("endring_mail_total", "result" => result).increment(n as u64);
+        }
+    }
     Ok(round)
 }
 
@@ -288,16 +298,6 @@ pub async fn rounds(ctx: Ctx, transport: Transport, every: StdDuration) {
             Ok(round) => {
                 if round != Round::default() {
                     tracing::info!(?round, "outbox");
-                }
-                for (result, n) in [
-                    ("sent", round.sent),
-                    ("retried", round.retried),
-                    ("failed", round.failed),
-                    ("skipped", round.skipped),
-                ] {
-                    if n > 0 {
-                        metrics::counter!("endring_mail_total", "result" => result).increment(n as u64);
-                    }
                 }
                 round.sent + round.retried + round.failed + round.skipped
             }

@@ -488,24 +488,24 @@ pub fn add_extra(ctx: &Ctx, caller: &Caller, input: NewExtraMeeting) -> ServiceR
     if starts_at.is_some_and(|s| s <= now) {
         errors.add("starts_at", Message::new("msg-meeting-in-past"));
     }
-    if let Some(cutoff) = input.cutoff_at {
-        errors.check("cutoff_at", plausible(cutoff));
-    }
-    let cutoff_at = input.cutoff_at.unwrap_or(input.starts_at);
-    if cutoff_at > input.starts_at {
+    let given_cutoff = input.cutoff_at.and_then(|cutoff| errors.check("cutoff_at", plausible(cutoff)));
+    let cutoff_at = given_cutoff.or(starts_at).unwrap_or(input.starts_at);
+    if cutoff_at > starts_at.unwrap_or(input.starts_at) {
         errors.add("cutoff_at", Message::new("msg-cutoff-after-start"));
     }
     let title = errors.finish(|| title.unwrap_or_default())?;
+    // As checked: to the microsecond, as both databases store it.
+    let starts_at = starts_at.unwrap_or(input.starts_at);
     let id = ctx.db.write(|conn| -> ServiceResult<i32> {
         let new = NewMeeting {
             kind: MeetingKind::Extra,
             title: &title,
-            starts_at: input.starts_at,
+            starts_at,
             cutoff_at,
             created_by: Some(caller.id.0),
         };
         let id = repo::insert(conn, &new, now)?;
-        let payload = serde_json::json!({ "meeting_id": id, "title": title, "starts_at": input.starts_at });
+        let payload = serde_json::json!({ "meeting_id": id, "title": title, "starts_at": starts_at });
         record(conn, Event::general(Some(caller.id), "add_meeting", payload), now)?;
         Ok(id)
     })?;

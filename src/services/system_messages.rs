@@ -291,12 +291,13 @@ pub fn report(ctx: &Ctx, caller: &Caller, input: NewDisruption) -> ServiceResult
     let now = ctx.clock.now();
     let mut errors = FieldErrors::default();
     let texts = check_texts(&input.texts, &mut errors);
-    // Times as every other time field takes them: within 2000–2199, no leap second.
-    for (field, at) in [("starts_at", input.starts_at), ("ends_at", input.ends_at)] {
-        if let Some(at) = at {
-            errors.check(field, crate::domain::change::plausible(at));
-        }
-    }
+    // Times as every other time field takes them: within 2000–2199, no leap second, to
+    // the microsecond (what both databases store alike).
+    let mut checked = |field, at: Option<DateTime<Utc>>| {
+        at.and_then(|at| errors.check(field, crate::domain::change::plausible(at)))
+    };
+    let (given_start, given_end) = (checked("starts_at", input.starts_at), checked("ends_at", input.ends_at));
+    let input = NewDisruption { starts_at: given_start, ends_at: given_end, ..input };
     let starts_at = input.starts_at.unwrap_or(now);
     if starts_at > now {
         errors.add("starts_at", Msg::new("msg-disruption-not-begun"));
@@ -421,9 +422,11 @@ pub fn edit(
     let now = ctx.clock.now();
     let mut errors = FieldErrors::default();
     let texts = check_texts(&input.texts, &mut errors);
-    if let Some(Some(at)) = input.ends_at {
-        errors.check("ends_at", crate::domain::change::plausible(at));
-    }
+    let ends_at = match input.ends_at {
+        Some(Some(at)) => Some(errors.check("ends_at", crate::domain::change::plausible(at))),
+        other => other,
+    };
+    let input = MessageEdit { ends_at, ..input };
     errors.finish(|| ())?;
     let (title_nb, body_nb, title_en, body_en) = texts.expect("checked above");
     ctx.db.write(|conn| {

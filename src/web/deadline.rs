@@ -49,12 +49,25 @@ where
     }
 }
 
-/// Middleware: the body of each request must arrive within `limit` of its head.
+/// The slowest link a body is allowed: 1 Mbit/s.
+const SLOWEST_BYTES_PER_SEC: u64 = 125_000;
+
+/// Middleware: the body of each request must arrive within `base` of its head, plus the
+/// time its announced length (up to `large`, the largest attachment) takes at 1 Mbit/s —
+/// so a stalled form is cut after `base`, and a large upload on a slow link is not.
 pub async fn bounded(
-    limit: Duration,
+    base: Duration,
+    large: u64,
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let announced = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    let limit = base + Duration::from_secs(announced.min(large) / SLOWEST_BYTES_PER_SEC);
     let expired = Arc::new(AtomicBool::new(false));
     let payload = Deadline {
         inner: req.take_payload(),

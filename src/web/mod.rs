@@ -239,7 +239,14 @@ where
     Args: actix_web::FromRequest + 'static,
     F::Output: actix_web::Responder + 'static,
 {
-    (method.clone(), web::method(method).to(handler))
+    // A GET answers HEAD too (RFC 9110 §9.1): actix sends the head without the body.
+    let route = match method {
+        Method::GET => {
+            web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
+        }
+        _ => web::method(method.clone()),
+    };
+    (method, route.to(handler))
 }
 
 /// The JSON API under `/api/v1` and `/healthz`: each path with the methods it answers.
@@ -366,7 +373,13 @@ pub fn api_route_table() -> Vec<(String, String)> {
 /// A path answering `routes`; any other method answers 405 with `Allow` naming those it
 /// takes (RFC 9110 §15.5.6), as a problem document under `/api`, an error page elsewhere.
 fn page(path: &str, routes: Vec<(Method, actix_web::Route)>) -> actix_web::Resource {
-    let allow: Vec<&str> = routes.iter().map(|(method, _)| method.as_str()).collect();
+    let allow: Vec<&str> = routes
+        .iter()
+        .flat_map(|(method, _)| match *method {
+            Method::GET => vec!["GET", "HEAD"],
+            _ => vec![method.as_str()],
+        })
+        .collect();
     let allow = allow.join(", ");
     let answer = web::to(move |req: actix_web::HttpRequest| {
         let allow = allow.clone();

@@ -58,36 +58,64 @@ async fn metrics_are_served_only_with_their_token_and_count_requests_votes_and_r
         StatusCode::UNAUTHORIZED,
         "an API token is not the metrics token"
     );
-    // Traffic to count: a change decided by votes, a wrong password.
-    app.change_in(ChangeState::Scheduled).await;
-    let wrong = json!({ "email": app.admin.email, "password": "wrong" });
-    let (status, _) = app.call(Method::POST, "/api/v1/auth/token", None, Some(wrong)).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The value of each series, before and after traffic that must move it. The recorder
+    // is the process's, shared with tests running beside this one: the counts may move
+    // more than this test's own traffic, never less.
+    let value = |text: &str, series: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+            .and_then(|l| l.rsplit(' ').next())
+            .map_or(0.0, |v| v.parse().unwrap())
+    };
+    let votes_route =
+        "endring_http_requests_total{route=\"/api/v1/changes/{id}/votes\",method=\"POST\",status=\"200\"}";
+    let series = [
+        (votes_route, 2.0),
+        ("endring_http_request_duration_seconds_count{route=\"/api/v1/changes/{id}/votes\",method=\"POST\"}", 2.0),
+        ("endring_votes_total{decision=\"approve\"}", 2.0),
+        ("endring_decisions_total{outcome=\"scheduled\"}", 1.0),
+        ("endring_sign_in_failures_total", 5.0),
+        ("endring_sign_in_limited_total", 1.0),
+        ("endring_mail_total{result=\"sent\"}", 1.0),
+        ("endring_db_pool_wait_seconds_count", 1.0),
+    ];
+    let before = scrape(Some(token)).await.unwrap().text().await.unwrap();
+    // A change decided by two approvals (medium risk), five wrong passwords and a sixth
+    // refused by the limit, one round of the mail worker.
+    app.new_change().risk(crate::helpers::medium_risk()).in_state(ChangeState::Scheduled).await;
+    let wrong = json!({ "email": "nobody@test.endring.no", "password": "wrong" });
+    for attempt in 1..=6 {
+        let (status, _) = app.call(Method::POST, "/api/v1/auth/token", None, Some(wrong.clone())).await;
+        let expected = if attempt <= 5 { StatusCode::UNAUTHORIZED } else { StatusCode::TOO_MANY_REQUESTS };
+        assert_eq!(status, expected, "attempt {attempt}");
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let config = endring::config::Config { mail_dir: folder.path().to_owned(), ..Default::default() };
+    let files = endring::mail::transport::Transport::from_config(&config).unwrap();
+    endring::mail::worker::deliver_due(&app.ctx, &files).await.unwrap();
     let response = scrape(Some(token)).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
-    let text = response.text().await.unwrap();
-    for series in [
-        "endring_http_requests_total{route=\"/api/v1/changes/{id}/votes\",method=\"POST\",status=\"200\"}",
-        "endring_http_request_duration_seconds_bucket{route=\"/api/v1/changes/{id}/votes\",method=\"POST\",le=\"0.1\"}",
-        "endring_votes_total{decision=\"approve\"}",
-        "endring_decisions_total{outcome=\"scheduled\"}",
-        "endring_sign_in_failures_total",
-        "endring_outbox_waiting",
-        "endring_outbox_failed",
-        "endring_db_pool_wait_seconds_bucket",
-    ] {
-        let line = text.lines().find(|l| l.starts_with(series)).unwrap_or_else(|| panic!("no {series} in\n{text}"));
-        let value: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
-        assert!(value >= 0.0 && (series.contains("outbox") || value >= 1.0), "{line}");
+    let after = response.text().await.unwrap();
+    for (series, at_least) in series {
+        let moved = value(&after, series) - value(&before, series);
+        assert!(moved >= at_least, "{series} moved by {moved}, not at least {at_least}:\n{after}");
     }
+    for gauge in ["endring_outbox_waiting", "endring_outbox_failed"] {
+        assert!(after.lines().any(|l| l.starts_with(gauge)), "{gauge} in\n{after}");
+    }
+    // A made-up method is counted as "other", not as a series of its own.
+    let odd = reqwest::Method::from_bytes(b"FROB").unwrap();
+    app.client.request(odd, format!("{}/calendar", app.address)).send().await.unwrap();
+    let last = scrape(Some(token)).await.unwrap().text().await.unwrap();
+    assert!(!last.contains("FROB") && last.contains("method=\"other\""), "{last}");
 }
 
 async fn a_method_the_api_does_not_take_gets_405_naming_those_it_does(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     for (method, path, allow) in [
-        (Method::PUT, "/api/v1/changes", "GET, POST"),
-        (Method::POST, "/api/v1/changes/1", "GET, PATCH, DELETE"),
+        (Method::PUT, "/api/v1/changes", "GET, HEAD, POST"),
+        (Method::POST, "/api/v1/changes/1", "GET, HEAD, PATCH, DELETE"),
         (Method::GET, "/api/v1/auth/token", "POST"),
     ] {
         let (status, headers, problem) =

@@ -452,6 +452,16 @@ async fn an_email_vote_with_a_control_character_in_its_comment_is_refused_and_de
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.text().await.unwrap().contains("U+0000"), "the page names the character");
     assert_eq!(app.change(&change).await["approval"]["approvals"], 0, "nothing was decided");
+    // Bytes that are not UTF-8: 400, not a comment with U+FFFD in it.
+    let broken = reqwest::Client::new()
+        .post(format!("{}{approve}", app.address))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("comment=ok%FF%FE")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(broken.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.change(&change).await["approval"]["approvals"], 0, "nothing was decided");
     let accepted = post("Fine by me").await;
     assert_eq!(accepted.status(), StatusCode::OK, "the link still works");
     assert_eq!(app.change(&change).await["approval"]["approvals"], 1);

@@ -1,6 +1,6 @@
-//! The authorization matrix: every change route of the API and every change page and form,
-//! asked by every role and role combination, as the change's requester, its implementer
-//! and someone else, in every state; then every other route by every role combination.
+//! The authorization matrix: the change routes of the API and the change page and its
+//! forms, asked by eleven role combinations, as the change's requester, its implementer
+//! and someone else, in every state; then 51 other routes and forms by each combination.
 //!
 //! What is expected is written here from SPEC §3 (the "who" column) and §8 and from
 //! docs/decisions.md — a table of its own, not a call to casbin — so a policy line that
@@ -95,10 +95,11 @@ fn spec_allows(ask: Ask, roles: &[Role], relation: Relation, state: ChangeState)
         Ask::Edit | Ask::Submit => own,
         // A draft never submitted, by its requester.
         Ask::Delete => own && state == ChangeState::Draft,
-        // What a change was raised from: its requester or a change manager; what it caused:
-        // its implementer (as an implementer) or a change manager.
-        Ask::LinkRaisedFrom => own || manager,
-        Ask::LinkCaused => (doing && has(Role::Implementer)) || manager,
+        // What a change was raised from: its requester, a change manager or the service
+        // desk (§8: "incident links"); what it caused: its implementer (as an
+        // implementer), a change manager or the service desk.
+        Ask::LinkRaisedFrom => own || manager || has(Role::ServiceDesk),
+        Ask::LinkCaused => (doing && has(Role::Implementer)) || manager || has(Role::ServiceDesk),
         // The requester while drafting; a change manager in assessment, not on their own.
         Ask::Risk => {
             (own && state == ChangeState::Draft) || (manager && state == ChangeState::Assess && apart)
@@ -321,7 +322,13 @@ async fn ask_page(app: &TestApp, browser: &(Client, String), ask: Ask, change: &
     };
     let mut form = vec![field("csrf", token)];
     form.extend(fields);
-    Some(client.post(format!("{base}/{path}")).form(&form).send().await.unwrap().status())
+    let response = client.post(format!("{base}/{path}")).form(&form).send().await.unwrap();
+    let location = response.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default();
+    // A form sent back to the sign-in page was not let through: counted as a 401.
+    if location.starts_with("/sign-in") {
+        return Some(StatusCode::UNAUTHORIZED);
+    }
+    Some(response.status())
 }
 
 /// One case's outcome against what the spec says, as a line for the report when wrong.

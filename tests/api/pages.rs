@@ -603,10 +603,10 @@ async fn a_page_asked_with_a_method_it_does_not_take_gets_405_naming_those_it_do
     let app = TestApp::spawn(backend).await;
     let client = sign_in(&app, &app.admin).await;
     for (method, path, allow) in [
-        (reqwest::Method::DELETE, "/changes/new", "GET, POST"),
-        (reqwest::Method::POST, "/calendar", "GET"),
+        (reqwest::Method::DELETE, "/changes/new", "GET, HEAD, POST"),
+        (reqwest::Method::POST, "/calendar", "GET, HEAD"),
         (reqwest::Method::GET, "/sign-out", "POST"),
-        (reqwest::Method::PUT, "/admin/webhooks/1", "GET, POST"),
+        (reqwest::Method::PUT, "/admin/webhooks/1", "GET, HEAD, POST"),
     ] {
         let response = client.request(method.clone(), format!("{}{path}", app.address)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
@@ -614,6 +614,10 @@ async fn a_page_asked_with_a_method_it_does_not_take_gets_405_naming_those_it_do
         assert_eq!(given.as_deref(), Some(allow), "{method} {path}");
         assert!(response.text().await.unwrap().contains("<html"), "a page, not a problem document");
     }
+    // HEAD is a GET without the body.
+    let head = client.head(format!("{}/calendar", app.address)).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert!(head.text().await.unwrap().is_empty());
 }
 
 async fn an_oversized_form_gets_413_not_a_csrf_refusal_and_stores_nothing(backend: Backend) {

@@ -14,7 +14,6 @@ use crate::web::views::vote as view;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
 
 fn refused(lang: Lang, link: &Link) -> HttpResponse {
     let (status, key) = match link {
@@ -57,23 +56,34 @@ pub async fn confirm(
     Ok(html(StatusCode::OK, view::confirm(lang, &confirm)))
 }
 
-#[derive(Deserialize)]
-pub struct VoteForm {
-    #[serde(default)]
-    comment: Text,
-}
-
+/// Decides from the confirmation page's form (`comment`; it carries no session, so no
+/// CSRF token: the link is the credential). A body whose fields are not UTF-8 is 400, a
+/// comment with a refused character 422 naming it; neither decides anything.
 pub async fn decide(
     ctx: web::Data<Ctx>,
     visitor: Visitor,
     token: web::Path<String>,
-    form: web::Form<VoteForm>,
+    body: web::Bytes,
     session: Session,
 ) -> Result<HttpResponse, PageError> {
-    let raw = token.into_inner();
-    let signed_in = signed_in(&ctx, &session, visitor.lang).await?;
-    let comment = form.into_inner().comment;
     let lang = visitor.lang;
+    let Some(fields) = crate::web::session::form_pairs(&body) else {
+        return Ok(html(
+            StatusCode::BAD_REQUEST,
+            view::message(lang, &lang.t("error-form-unreadable"), false),
+        ));
+    };
+    let typed =
+        fields.into_iter().find(|(name, _)| name == "comment").map(|(_, value)| value).unwrap_or_default();
+    let comment = match Text::parse(&typed) {
+        Ok(comment) => comment,
+        Err(found) => {
+            let detail = lang.t_with("error-form", &[("message", crate::i18n::arg(found.to_string()))]);
+            return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, view::message(lang, &detail, false)));
+        }
+    };
+    let raw = token.into_inner();
+    let signed_in = signed_in(&ctx, &session, lang).await?;
     let link = raw.clone();
     let outcome =
         crate::web::run(ctx, move |ctx| email_votes::decide(ctx, &link, comment, signed_in.as_ref())).await;

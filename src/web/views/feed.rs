@@ -17,20 +17,13 @@ pub fn ics(events: &[FeedEvent], host: &str, base: &str) -> String {
             .timestamp(event.stamp)
             .starts(event.start)
             .ends(event.end)
-            .summary(&one_line(&event.summary))
+            .summary(&crate::domain::text::one_line(&event.summary))
             .description(&link)
             .url(&link)
             .add_property("STATUS", if event.cancelled { "CANCELLED" } else { "CONFIRMED" });
         calendar.push(entry.done());
     }
     calendar.done().to_string()
-}
-
-/// `text` as one line of RFC 5545 TEXT, which may hold no control character: each is a
-/// space. Titles are parsed without them, but the feed does not lean on every writer
-/// having done so (an import, a row from before the parser).
-fn one_line(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 #[cfg(test)]

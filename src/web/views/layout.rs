@@ -129,6 +129,8 @@ pub fn error_page(lang: Lang, status: StatusCode, detail: &str) -> Markup {
         StatusCode::METHOD_NOT_ALLOWED => lang.t("error-405"),
         StatusCode::UNPROCESSABLE_ENTITY => lang.t("error-422"),
         StatusCode::TOO_MANY_REQUESTS => lang.t("error-429"),
+        StatusCode::PAYLOAD_TOO_LARGE => lang.t("error-413"),
+        StatusCode::REQUEST_TIMEOUT => lang.t("error-408"),
         status if status.is_server_error() => lang.t("error-500"),
         _ => lang.t("error-400"),
     };
