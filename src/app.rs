@@ -164,7 +164,8 @@ pub fn serve(ctx: Ctx, listener: TcpListener) -> std::io::Result<actix_web::dev:
     let provider_origin = ctx.config.oidc_issuer.as_deref().and_then(origin);
     let body_limit = std::time::Duration::from_secs(ctx.config.request_body_secs.into());
     let large_body = ctx.config.attachment_max_bytes() as u64;
-    if ctx.config.metrics_token.is_some() {
+    let metrics_on = ctx.config.metrics_token.is_some();
+    if metrics_on {
         crate::metrics::install();
     }
     let data = web::Data::new(ctx);
@@ -179,7 +180,8 @@ pub fn serve(ctx: Ctx, listener: TcpListener) -> std::io::Result<actix_web::dev:
         }))
         .wrap(crate::web::session::middleware(key.clone(), secure))
         .wrap(security_headers(provider_origin.as_deref(), secure))
-        .wrap(middleware::from_fn(crate::web::metrics::measured))
+        // Counted only when /metrics is on: no work per request otherwise.
+        .wrap(middleware::Condition::new(metrics_on, middleware::from_fn(crate::web::metrics::measured)))
         .wrap(
             middleware::Logger::new("%{request}xi %s %Dms")
                 .custom_request_replace("request", logged_request)

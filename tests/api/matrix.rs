@@ -149,18 +149,6 @@ const ASKS: &[Ask] = &[
     Ask::Delete,
 ];
 
-const STATES: &[ChangeState] = &[
-    ChangeState::Draft,
-    ChangeState::Assess,
-    ChangeState::Authorize,
-    ChangeState::Scheduled,
-    ChangeState::Implement,
-    ChangeState::Review,
-    ChangeState::Closed,
-    ChangeState::Rejected,
-    ChangeState::Cancelled,
-];
-
 /// The people of the matrix: the requester and implementer of every change, someone
 /// else, and a browser session of each.
 struct Cast {
@@ -391,7 +379,7 @@ async fn every_change_route_answers_each_role_relation_and_state_as_the_spec_say
             set_roles(&app, &cast.implementer, &[Role::Implementer]).await;
             set_roles(&app, &cast.other, &[]).await;
             set_roles(&app, &caller, combo).await;
-            for &state in STATES {
+            for &state in ChangeState::ALL {
                 let mut change = stage(&app, &cast, state, combo, relation).await;
                 for &ask in ASKS {
                     let expected = spec_allows(ask, combo, relation, state);
