@@ -58,6 +58,7 @@ field-closure-code = Closure code
 field-notes = Notes
 field-review = Post-implementation review
 field-comment = Comment
+field-outcome = Decision
 field-return-comment = What is missing
 field-cancel-reason = Reason for cancelling
 
@@ -790,7 +791,7 @@ event-update_message = System message updated
 event-resolve_message = Disruption resolved
 forbidden-link_raised_from = Only its requester or a change manager may name what this change was raised from.
 forbidden-link_caused = Only its implementer or a change manager may name an incident this change caused.
-msg-incident-id = must be the service desk's id, such as INC-20431 (letters, digits and - _ . :)
+msg-incident-id = must be the service desk's id, such as INC-20431 (letters A–Z, digits and - _ . :)
 msg-incident-raised-from-when = what a change was raised from is named while it is drafted or assessed
 msg-incident-caused-when = an incident a change caused is named from its implementation on
 msg-incident-caused-too-late = an incident a change caused can be named until { $days } days after the change was closed

@@ -58,6 +58,7 @@ field-closure-code = Avslutningskode
 field-notes = Merknader
 field-review = Etterkontroll
 field-comment = Kommentar
+field-outcome = Beslutning
 field-return-comment = Hva som mangler
 field-cancel-reason = Grunn til å trekke den tilbake
 
@@ -790,7 +791,7 @@ event-update_message = Driftsmelding oppdatert
 event-resolve_message = Driftsforstyrrelse løst
 forbidden-link_raised_from = Bare innmelderen eller en endringsleder kan oppgi hva endringen er utløst av.
 forbidden-link_caused = Bare utføreren eller en endringsleder kan oppgi en hendelse endringen forårsaket.
-msg-incident-id = må være id-en fra brukerstøtten, for eksempel INC-20431 (bokstaver, tall og - _ . :)
+msg-incident-id = må være id-en fra brukerstøtten, for eksempel INC-20431 (bokstavene A–Z, tall og - _ . :)
 msg-incident-raised-from-when = hva en endring er utløst av, oppgis mens den er utkast eller til vurdering
 msg-incident-caused-when = en hendelse endringen forårsaket, kan oppgis fra gjennomføringen starter
 msg-incident-caused-too-late = en hendelse endringen forårsaket, kan oppgis til { $days } dager etter at endringen ble lukket

@@ -135,9 +135,35 @@ pub fn plausible(instant: DateTime<Utc>) -> Result<DateTime<Utc>, WindowError> {
     instant.duration_trunc(chrono::TimeDelta::microseconds(1)).map_err(|_| WindowError::OutOfRange)
 }
 
+/// `instant` moved into the plausible years: a period the server works out itself (a
+/// default start 90 days before an end in January 2000, an end 31 days after a start in
+/// December 2199) stays where every time it reads and writes lies.
+pub fn within_plausible(instant: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let first = Utc.with_ymd_and_hms(*PLAUSIBLE_YEARS.start(), 1, 1, 0, 0, 0).single();
+    let after = Utc.with_ymd_and_hms(PLAUSIBLE_YEARS.end() + 1, 1, 1, 0, 0, 0).single();
+    match (first, after) {
+        (Some(first), _) if instant < first => first,
+        (_, Some(after)) if instant >= after => after - chrono::TimeDelta::microseconds(1),
+        _ => instant,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn worked_out_times_stay_within_the_plausible_years() {
+        use chrono::TimeZone;
+        let early = Utc.with_ymd_and_hms(1999, 10, 3, 0, 0, 0).unwrap();
+        assert_eq!(within_plausible(early), Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap());
+        let late = Utc.with_ymd_and_hms(2200, 1, 31, 0, 0, 0).unwrap();
+        let last = within_plausible(late);
+        assert!(plausible(last).is_ok() && last > Utc.with_ymd_and_hms(2199, 12, 31, 23, 59, 59).unwrap());
+        let inside = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        assert_eq!(within_plausible(inside), inside);
+    }
     use chrono::TimeZone;
 
     fn at(hour: u32) -> DateTime<Utc> {

@@ -25,8 +25,8 @@ pub const ID_MAX: usize = 64;
 pub const CAUSED_DAYS: i64 = 90;
 
 /// A service-desk record's id as the desk's tool writes it (`INC-20431`, `PRB0012`):
-/// letters, digits and `- _ . :`, at most `ID_MAX`, kept upper-case so that one id is
-/// one key whoever typed it. (No `/` or `#`: an id is a segment of the change page's and
+/// ASCII letters and digits and `- _ . :` (desk tools write no other), at most `ID_MAX`,
+/// kept upper-case so that one id is one key whoever typed it. (No `/` or `#`: an id is a segment of the change page's and
 /// the API's addresses.)
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct IncidentId(String);
@@ -40,8 +40,8 @@ impl IncidentId {
         if text.chars().count() > ID_MAX {
             return Err(Message::new("msg-too-long").arg("max", ID_MAX));
         }
-        if !text.chars().all(|c| c.is_alphanumeric() || "-_.:".contains(c))
-            || !text.chars().any(char::is_alphanumeric)
+        if !text.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+            || !text.chars().any(|c| c.is_ascii_alphanumeric())
         {
             return Err(Message::new("msg-incident-id"));
         }
@@ -105,6 +105,17 @@ mod tests {
         assert!(IncidentId::parse("INC/1").is_err() && IncidentId::parse("INC#1").is_err(), "URL-safe");
         assert!(IncidentId::parse("..").is_err(), "a letter or digit at least");
         assert!(IncidentId::parse(&"X".repeat(ID_MAX + 1)).is_err());
+        assert!(IncidentId::parse("INC-ÆØÅ").is_err(), "ASCII only");
+        assert!(IncidentId::parse("INC-\u{0410}1").is_err(), "no Cyrillic A posing as a Latin one");
+    }
+
+    #[test]
+    fn the_documented_pattern_takes_what_the_parser_takes() {
+        let pattern = super::super::schema::incident_id().pattern.unwrap();
+        let pattern = regex::Regex::new(&pattern).unwrap();
+        for id in ["INC-20431", "prb.12:a_b", "..", "", "INC 1", "INC-ÆØÅ", "INC/1", "7"] {
+            assert_eq!(pattern.is_match(id), IncidentId::parse(id).is_ok(), "{id:?}");
+        }
     }
 
     #[test]

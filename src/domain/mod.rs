@@ -24,6 +24,7 @@ pub mod meeting;
 pub mod risk;
 pub mod role;
 pub mod schedule;
+pub mod schema;
 pub mod slots;
 pub mod system_message;
 pub mod text;

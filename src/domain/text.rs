@@ -12,6 +12,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 use std::ops::Deref;
 
+/// The characters `refused` refuses, as the body of a regular-expression character class
+/// (the OpenAPI document's patterns, `schema`).
+pub const REFUSED_CLASS: &str = "\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069";
+
 /// A string without control characters other than tab and line feed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
@@ -150,15 +154,7 @@ impl<'de> Deserialize<'de> for Text {
 
 impl utoipa::PartialSchema for Text {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::schema::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .description(Some(
-                "Text without control characters other than tab and line feed (CR LF is read as LF).",
-            ))
-            .pattern(Some(
-                "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$",
-            ))
-            .into()
+        super::schema::text().into()
     }
 }
 

@@ -38,6 +38,21 @@ pub struct Round {
     pub skipped: usize,
 }
 
+impl Round {
+    /// The notices the round claimed and dealt with, whatever became of each.
+    pub fn handled(&self) -> usize {
+        self.sent + self.retried + self.failed + self.skipped
+    }
+
+    /// Whether the round took a whole batch, so that more may be waiting: the worker goes
+    /// on at once instead of pausing. Skipped notices count (a CAB that decided quickly
+    /// leaves one stale vote request per voter; pausing after each batch of them drained a
+    /// queue of 24,000 in minutes instead of seconds).
+    pub fn took_a_full_batch(&self) -> bool {
+        self.handled() as i64 >= BATCH
+    }
+}
+
 /// Fresh Approve and Reject links for one voter.
 async fn vote_links(
     ctx: &Ctx,
@@ -294,22 +309,20 @@ pub async fn rounds(ctx: Ctx, transport: Transport, every: StdDuration) {
             Ok(queued) => tracing::info!(queued, "reminders"),
             Err(error) => tracing::error!(%error, "reminders failed"),
         }
-        let handled = match deliver_due(&ctx, &transport).await {
+        let round = match deliver_due(&ctx, &transport).await {
             Ok(round) => {
                 if round != Round::default() {
                     tracing::info!(?round, "outbox");
                 }
-                round.sent + round.retried + round.failed + round.skipped
+                round
             }
             Err(error) => {
                 tracing::error!(%error, "outbox round failed");
-                0
+                Round::default()
             }
         };
         ctx.worker.round_finished(ctx.clock.now());
-        // A full batch (counting the notices skipped as stale: a CAB that decided quickly
-        // leaves one vote request per voter) means more are waiting: go on at once.
-        if handled as i64 == BATCH {
+        if round.took_a_full_batch() {
             continue;
         }
         tokio::time::sleep(every).await;
@@ -318,6 +331,16 @@ pub async fn rounds(ctx: Ctx, transport: Transport, every: StdDuration) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_batch_of_skipped_notices_is_a_full_batch_and_the_worker_goes_on() {
+        use super::{Round, BATCH};
+        let batch = BATCH as usize;
+        assert!(Round { skipped: batch, ..Round::default() }.took_a_full_batch(), "stale vote requests");
+        assert!(Round { sent: 4, retried: 2, failed: 1, skipped: batch - 7 }.took_a_full_batch(), "a mix");
+        assert!(!Round { sent: batch - 1, ..Round::default() }.took_a_full_batch(), "the queue is empty");
+        assert!(!Round::default().took_a_full_batch());
+    }
+
     use super::*;
 
     #[test]

@@ -18,14 +18,19 @@ use chrono_tz::Tz;
 #[serde(deny_unknown_fields)]
 pub struct SettingsInput {
     /// `monday` … `friday`.
+    #[schema(schema_with = crate::domain::schema::working_weekday)]
     pub meeting_day: String,
     /// `HH:MM`.
+    #[schema(schema_with = crate::domain::schema::time_of_day)]
     pub meeting_time: String,
     /// `HH:MM` on the working day before the meeting.
+    #[schema(schema_with = crate::domain::schema::time_of_day)]
     pub cutoff_time: String,
     /// `next_working_day` or `skip`.
+    #[schema(schema_with = crate::domain::schema::on_holiday)]
     pub on_holiday: String,
     /// IANA zone; none: the service's.
+    #[schema(schema_with = crate::domain::schema::zone_or_null)]
     pub zone: Option<String>,
 }
 
@@ -73,7 +78,13 @@ fn field_of(error: &str) -> &'static str {
 /// whose agenda has not gone out are replaced.
 pub fn save(ctx: &Ctx, caller: &Caller, input: CabConfig) -> ServiceResult<CabConfig> {
     ctx.require(caller, Permission::ConfigureCab, &Object::none())?;
-    let mut settings = CabConfig { meeting_day: input.meeting_day.trim().to_lowercase(), ..input };
+    // Read as the maintenance windows' are: any case, spaces around ignored.
+    let mut settings = CabConfig {
+        meeting_day: input.meeting_day.trim().to_lowercase(),
+        meeting_time: input.meeting_time.trim().to_owned(),
+        cutoff_time: input.cutoff_time.trim().to_owned(),
+        ..input
+    };
     if settings.zone.as_deref().is_some_and(|z| z.trim().is_empty()) {
         settings.zone = None;
     }

@@ -103,8 +103,10 @@ fn find(ctx: &Ctx, id: ChangeId) -> ServiceResult<Series> {
 pub struct AcceptInput {
     /// The template's name; the latest change's title when not given.
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::optional::<200>)]
     pub name: Text,
     /// The template's longest duration; the series' longest window when not given.
+    #[schema(minimum = 1, maximum = 10080)]
     pub max_duration_minutes: Option<i32>,
 }
 

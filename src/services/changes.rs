@@ -25,29 +25,38 @@ const TEXT_MAX: usize = 20_000;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewChange {
+    #[schema(schema_with = crate::domain::schema::required::<TITLE_MAX>)]
     pub title: Text,
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::optional::<TEXT_MAX>)]
     pub description: Text,
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::optional::<TEXT_MAX>)]
     pub justification: Text,
     /// `normal` unless a template makes it `standard`.
     #[serde(rename = "type", default)]
     pub change_type: Option<ChangeType>,
     #[serde(default)]
+    /// At most 100 (`reference::MAX_CIS`; the same CI named twice counts once).
+    #[schema(max_items = 100)]
     pub ci_ids: Vec<CiId>,
     pub planned_start: Option<DateTime<Utc>>,
     pub planned_end: Option<DateTime<Utc>>,
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::optional::<TEXT_MAX>)]
     pub implementation_plan: Text,
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::optional::<TEXT_MAX>)]
     pub backout_plan: Text,
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::optional::<TEXT_MAX>)]
     pub test_plan: Text,
     pub implementer_id: Option<UserId>,
     pub template_id: Option<TemplateId>,
     /// The risk questionnaire's answers (as `PUT …/risk` takes them), stored with the
     /// change in the same transaction.
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::risk_answers_object)]
     pub answers: BTreeMap<String, String>,
 }
 
@@ -55,11 +64,16 @@ pub struct NewChange {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePatch {
+    #[schema(schema_with = crate::domain::schema::required_or_null::<TITLE_MAX>)]
     pub title: Option<Text>,
+    #[schema(schema_with = crate::domain::schema::optional_or_null::<TEXT_MAX>)]
     pub description: Option<Text>,
+    #[schema(schema_with = crate::domain::schema::optional_or_null::<TEXT_MAX>)]
     pub justification: Option<Text>,
     #[serde(rename = "type")]
     pub change_type: Option<ChangeType>,
+    /// At most 100 (`reference::MAX_CIS`; the same CI named twice counts once).
+    #[schema(max_items = 100)]
     pub ci_ids: Option<Vec<CiId>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<DateTime<Utc>>)]
@@ -67,8 +81,11 @@ pub struct ChangePatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub planned_end: Option<Option<DateTime<Utc>>>,
+    #[schema(schema_with = crate::domain::schema::optional_or_null::<TEXT_MAX>)]
     pub implementation_plan: Option<Text>,
+    #[schema(schema_with = crate::domain::schema::optional_or_null::<TEXT_MAX>)]
     pub backout_plan: Option<Text>,
+    #[schema(schema_with = crate::domain::schema::optional_or_null::<TEXT_MAX>)]
     pub test_plan: Option<Text>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<UserId>)]
@@ -77,6 +94,7 @@ pub struct ChangePatch {
     #[schema(value_type = Option<TemplateId>)]
     pub template_id: Option<Option<TemplateId>>,
     /// Risk answers to store with the edit (answers not given stay as they were).
+    #[schema(schema_with = crate::domain::schema::risk_answers_or_null)]
     pub answers: Option<BTreeMap<String, String>>,
 }
 

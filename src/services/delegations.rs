@@ -25,8 +25,10 @@ const LIMIT: i64 = 200;
 #[serde(deny_unknown_fields)]
 pub struct DelegationInput {
     /// Whose vote is delegated; the caller's own when left out (admins may name anyone).
+    #[schema(minimum = 1)]
     pub principal: Option<i32>,
     /// Who votes for them.
+    #[schema(minimum = 1)]
     pub delegate: i32,
     /// First day, in the service's zone.
     pub from: NaiveDate,

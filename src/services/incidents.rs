@@ -20,6 +20,7 @@ use serde_json::json;
 #[serde(deny_unknown_fields)]
 pub struct NewLink {
     /// The desk's id, as its tool writes it (`INC-20431`).
+    #[schema(schema_with = crate::domain::schema::incident_id)]
     pub incident: Text,
     pub relation: Relation,
 }

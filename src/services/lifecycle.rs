@@ -116,6 +116,7 @@ pub fn allowed_actions(authz: &Authz, caller: &Caller, change: &Change) -> Vec<A
 pub struct Force {
     #[serde(default)]
     pub force: bool,
+    #[schema(schema_with = crate::domain::schema::optional_or_null::<NOTE_MAX>)]
     pub reason: Option<Text>,
 }
 
@@ -149,7 +150,17 @@ pub(crate) fn check_window(
     Ok(json!({ "forced": true, "reason": reason, "conflicts": conflicts }))
 }
 
+/// Refuses a reason that no text field would take (control characters aside, which
+/// `Text` refused already: one longer than a note), whether or not it is needed: a request
+/// is not half-read.
+pub(crate) fn check_reason(reason: Option<&Text>) -> ServiceResult<()> {
+    crate::domain::validation::optional_text(reason.map_or("", |r| r.as_str()), NOTE_MAX)
+        .map(|_| ())
+        .map_err(|m| ServiceError::invalid("reason", m))
+}
+
 pub fn submit(ctx: &Ctx, caller: &Caller, id: ChangeId, force: Force) -> ServiceResult<ChangeView> {
+    check_reason(force.reason.as_ref())?;
     perform(ctx, caller, id, Permission::Submit, "submit", |conn, change, now| {
         let to = transition(change.state, change.change_type, Action::Submit)?;
         let ci_ids = changes::ci_ids_of_one(conn, change.id)?;
@@ -214,6 +225,7 @@ pub fn submit(ctx: &Ctx, caller: &Caller, id: ChangeId, force: Force) -> Service
 pub struct AssessInput {
     pub outcome: AssessOutcomeInput,
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::optional::<NOTE_MAX>)]
     pub comment: Text,
     /// Overrides the computed risk level; needs `reason`.
     pub risk_level: Option<RiskLevel>,
@@ -221,6 +233,7 @@ pub struct AssessInput {
     #[serde(default)]
     pub force: bool,
     /// Why the risk level is overridden or the blackout forced.
+    #[schema(schema_with = crate::domain::schema::optional_or_null::<NOTE_MAX>)]
     pub reason: Option<Text>,
 }
 
@@ -232,13 +245,15 @@ pub enum AssessOutcomeInput {
 }
 
 pub fn assess(ctx: &Ctx, caller: &Caller, id: ChangeId, input: AssessInput) -> ServiceResult<ChangeView> {
+    check_reason(input.reason.as_ref())?;
     perform(ctx, caller, id, Permission::Assess, "assess", |conn, change, _| {
         let outcome = match input.outcome {
             AssessOutcomeInput::Authorize => AssessOutcome::Authorize,
             AssessOutcomeInput::Return => AssessOutcome::Return,
         };
         let to = transition(change.state, change.change_type, Action::Assess(outcome))?;
-        let comment = input.comment.trim().to_owned();
+        let comment = crate::domain::validation::optional_text(&input.comment, NOTE_MAX)
+            .map_err(|m| ServiceError::invalid("comment", m))?;
         if outcome == AssessOutcome::Return && comment.is_empty() {
             return Err(ServiceError::invalid("comment", Message::new("msg-return-comment")));
         }
@@ -265,6 +280,7 @@ pub fn assess(ctx: &Ctx, caller: &Caller, id: ChangeId, input: AssessInput) -> S
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentInput {
+    #[schema(schema_with = crate::domain::schema::required::<NOTE_MAX>)]
     pub comment: Text,
 }
 
@@ -294,6 +310,7 @@ pub struct RescheduleInput {
     pub planned_end: DateTime<Utc>,
     #[serde(default)]
     pub force: bool,
+    #[schema(schema_with = crate::domain::schema::optional_or_null::<NOTE_MAX>)]
     pub reason: Option<Text>,
 }
 
@@ -311,7 +328,10 @@ pub fn reschedule(
         change.planned_start = Some(window.start());
         change.planned_end = Some(window.end());
         // Why it moves, for the timeline (and, when a conflict is forced, the force's reason).
-        let reason = input.reason.as_ref().map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+        let reason =
+            crate::domain::validation::optional_text(input.reason.as_deref().unwrap_or(""), NOTE_MAX)
+                .map_err(|m| ServiceError::invalid("reason", m))?;
+        let reason = (!reason.is_empty()).then_some(reason);
         let schedule = check_window(
             ctx,
             conn,
@@ -355,6 +375,7 @@ pub fn start(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<ChangeVi
 pub struct CompleteInput {
     pub closure_code: ClosureCode,
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::optional::<NOTE_MAX>)]
     pub notes: Text,
 }
 
@@ -378,6 +399,7 @@ pub fn complete(ctx: &Ctx, caller: &Caller, id: ChangeId, input: CompleteInput) 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewInput {
+    #[schema(schema_with = crate::domain::schema::required::<NOTE_MAX>)]
     pub review: Text,
 }
 
@@ -395,6 +417,7 @@ pub fn review(ctx: &Ctx, caller: &Caller, id: ChangeId, input: ReviewInput) -> S
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelInput {
+    #[schema(schema_with = crate::domain::schema::required::<NOTE_MAX>)]
     pub reason: Text,
 }
 

@@ -87,12 +87,16 @@ pub fn list(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<MaintenanceWindowVi
 pub struct NewMaintenanceWindow {
     pub ci_id: CiId,
     /// `monday` … `sunday`.
+    #[schema(schema_with = crate::domain::schema::weekday)]
     pub weekday: String,
     /// Local `HH:MM`.
+    #[schema(schema_with = crate::domain::schema::time_of_day)]
     pub starts: String,
     /// Local `HH:MM`; at or before `starts`: the next day.
+    #[schema(schema_with = crate::domain::schema::time_of_day)]
     pub ends: String,
     /// IANA zone; default the service's.
+    #[schema(schema_with = crate::domain::schema::zone_or_null)]
     pub zone: Option<String>,
 }
 

@@ -349,14 +349,22 @@ pub struct DecisionInput {
     pub outcome: DecisionOutcome,
     /// Needed to reject or return.
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::optional::<5000>)]
     pub comment: Text,
     /// Approve into a freeze anyway (with `reason`).
     #[serde(default)]
     pub force: bool,
+    #[schema(schema_with = crate::domain::schema::optional_or_null::<20000>)]
     pub reason: Option<Text>,
 }
 
 /// Records the CAB's decision on an agenda item of an open meeting (its chair).
+/// Refuses anyone who may not run CAB meetings (what a decision form with no outcome asks
+/// first: who may not decide is told so, before being told what is missing).
+pub fn require_chair(ctx: &Ctx, caller: &Caller) -> ServiceResult<()> {
+    ctx.require(caller, Permission::ManageMeetings, &Object::none())
+}
+
 pub fn record_decision(
     ctx: &Ctx,
     caller: &Caller,
@@ -385,6 +393,7 @@ pub fn record_decision(
             crate::domain::validation::Word::Key(format!("meeting-state-{}", meeting.state.as_str())),
         )));
     }
+    super::lifecycle::check_reason(input.reason.as_ref())?;
     let comment = crate::domain::validation::optional_text(&input.comment, 5000)
         .map_err(|m| ServiceError::invalid("comment", m))?;
     let force = super::lifecycle::Force { force: input.force, reason: input.reason };
@@ -472,6 +481,7 @@ fn candidate(change: &Change) -> Candidate {
 #[serde(deny_unknown_fields)]
 pub struct NewExtraMeeting {
     /// What it is about, e.g. "ECAB: payroll outage".
+    #[schema(schema_with = crate::domain::schema::required::<200>)]
     pub title: Text,
     pub starts_at: DateTime<Utc>,
     /// Default: the start (everything waiting by then is for decision).
@@ -517,6 +527,7 @@ pub fn add_extra(ctx: &Ctx, caller: &Caller, input: NewExtraMeeting) -> ServiceR
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelMeeting {
+    #[schema(schema_with = crate::domain::schema::required::<2000>)]
     pub reason: Text,
 }
 

@@ -20,10 +20,14 @@ pub const LIST_LIMIT: i64 = 500;
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCi {
+    #[schema(schema_with = crate::domain::schema::required::<200>)]
     pub name: Text,
+    #[schema(schema_with = crate::domain::schema::required::<100>)]
     pub kind: Text,
     /// 1 (most critical) to 4.
+    #[schema(minimum = 1, maximum = 4)]
     pub criticality: i32,
+    #[schema(schema_with = crate::domain::schema::email)]
     pub owner_email: Text,
 }
 
@@ -99,14 +103,22 @@ pub fn create_ci(ctx: &Ctx, caller: &Caller, input: NewCi) -> ServiceResult<CiVi
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTemplate {
+    #[schema(schema_with = crate::domain::schema::required::<200>)]
     pub name: Text,
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::optional::<20000>)]
     pub description: Text,
+    #[schema(schema_with = crate::domain::schema::required::<20000>)]
     pub implementation_plan: Text,
+    #[schema(schema_with = crate::domain::schema::required::<20000>)]
     pub backout_plan: Text,
+    #[schema(schema_with = crate::domain::schema::required::<20000>)]
     pub test_plan: Text,
+    #[schema(minimum = 1, maximum = 10080)]
     pub max_duration_minutes: i32,
     #[serde(default)]
+    /// At most 100 (`reference::MAX_CIS`; the same CI named twice counts once).
+    #[schema(max_items = 100)]
     pub ci_ids: Vec<CiId>,
 }
 
@@ -282,11 +294,14 @@ pub struct TemplateVersionView {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBlackout {
+    #[schema(schema_with = crate::domain::schema::required::<200>)]
     pub title: Text,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     /// Empty: a global freeze.
     #[serde(default)]
+    /// At most 100 (`reference::MAX_CIS`; the same CI named twice counts once).
+    #[schema(max_items = 100)]
     pub ci_ids: Vec<CiId>,
 }
 

@@ -250,11 +250,15 @@ pub fn get(ctx: &Ctx, caller: Option<&Caller>, id: i32) -> ServiceResult<Message
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageTexts {
+    #[schema(schema_with = crate::domain::schema::required::<TITLE_MAX>)]
     pub title_nb: Text,
+    #[schema(schema_with = crate::domain::schema::required::<BODY_MAX>)]
     pub body_nb: Text,
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::optional::<TITLE_MAX>)]
     pub title_en: Text,
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::optional::<BODY_MAX>)]
     pub body_en: Text,
 }
 
@@ -469,8 +473,10 @@ pub fn publish(ctx: &Ctx, caller: &Caller, id: i32) -> ServiceResult<MessageView
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUpdate {
+    #[schema(schema_with = crate::domain::schema::required::<BODY_MAX>)]
     pub text_nb: Text,
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::optional::<BODY_MAX>)]
     pub text_en: Text,
     /// Closes a disruption as resolved (a change's message follows its change instead).
     #[serde(default)]

@@ -29,14 +29,17 @@ use serde_json::json;
 pub struct VoteInput {
     pub decision: VoteDecision,
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::optional::<5000>)]
     pub comment: Text,
     /// An approval that decides schedules the change: when its window now lies in a
     /// blackout, a change manager may still approve it with `force` and a `reason`.
     #[serde(default)]
     pub force: bool,
+    #[schema(schema_with = crate::domain::schema::optional_or_null::<20000>)]
     pub reason: Option<Text>,
     /// Vote for this person, who has named the caller their delegate (SPEC §5).
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub on_behalf_of: Option<i32>,
 }
 
@@ -61,6 +64,7 @@ pub fn cast(
     channel: Channel<'_>,
 ) -> ServiceResult<ChangeView> {
     let comment = optional_text(&input.comment, 5000).map_err(|m| ServiceError::invalid("comment", m))?;
+    super::lifecycle::check_reason(input.reason.as_ref())?;
     if input.decision == VoteDecision::Reject && comment.is_empty() {
         return Err(ServiceError::invalid("comment", Message::new("msg-reject-reason")));
     }

@@ -58,12 +58,15 @@ impl WebhookView {
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
     /// Where to send: `https://…` (plain `http` only to hosts in `webhook_http_hosts`).
+    #[schema(schema_with = crate::domain::schema::webhook_url)]
     pub url: String,
     /// The key deliveries are signed with (16–200 printable characters); left out, one is
     /// made and shown once in the answer.
     #[serde(default)]
+    #[schema(schema_with = crate::domain::schema::webhook_secret_or_null)]
     pub secret: Option<String>,
     /// At least one event type.
+    #[schema(min_items = 1)]
     pub events: Vec<EventType>,
     /// Paused from the start when false.
     #[serde(default = "active_by_default")]
@@ -87,9 +90,12 @@ pub struct CreatedWebhook {
 #[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookEdit {
+    #[schema(schema_with = crate::domain::schema::webhook_url_or_null)]
     pub url: Option<String>,
     /// A new signing key (16–200 printable characters).
+    #[schema(schema_with = crate::domain::schema::webhook_secret_or_null)]
     pub secret: Option<String>,
+    #[schema(min_items = 1)]
     pub events: Option<Vec<EventType>>,
     /// False pauses it, true resumes it (what waited is then sent).
     pub active: Option<bool>,

@@ -27,6 +27,7 @@ pub const NOTES_SHOWN: i64 = 500;
 pub struct NewNote {
     /// The note: plain text with a Markdown subset (emphasis, lists, code, links).
     /// Email addresses in it mention those people, who get an email.
+    #[schema(schema_with = crate::domain::schema::required::<NOTE_MAX>)]
     pub body: Text,
 }
 

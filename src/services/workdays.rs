@@ -56,6 +56,7 @@ pub struct NewClosedDay {
     /// The local date, `YYYY-MM-DD`.
     pub day: NaiveDate,
     /// What it is, e.g. "Christmas closure".
+    #[schema(schema_with = crate::domain::schema::required::<200>)]
     pub name: Text,
 }
 

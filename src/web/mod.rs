@@ -86,150 +86,143 @@ pub fn tagged(
 
 /// The whole URL map.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use pages::{assets, auth, cab, home, profile};
-    use Method as M;
     cfg.app_data(web::QueryConfig::default().error_handler(problem::query_error))
         .app_data(web::PathConfig::default().error_handler(problem::path_error))
         .app_data(web::FormConfig::default().error_handler(problem::form_error))
-        .service(page("/static/style.css", vec![on(M::GET, assets::style)]))
-        .service(page("/metrics", vec![on(M::GET, self::metrics::show)]))
-        .service(page("/sign-in", vec![on(M::GET, auth::form), on(M::POST, auth::submit)]))
-        .service(page("/sign-out", vec![on(M::POST, auth::sign_out)]))
-        .service(page("/sign-in/oidc", vec![on(M::GET, auth::oidc_start)]))
-        .service(page("/sign-in/oidc/callback", vec![on(M::GET, auth::oidc_callback)]))
-        .service(page("/sign-in/forgot", vec![on(M::GET, auth::forgot_form), on(M::POST, auth::forgot)]))
-        .service(page("/sign-in/reset/{token}", vec![on(M::GET, auth::reset_form), on(M::POST, auth::reset)]))
-        .service(page(
-            "/vote/{token}",
-            vec![on(M::GET, pages::vote::confirm), on(M::POST, pages::vote::decide)],
-        ))
-        .service(page("/", vec![on(M::GET, home::home)]))
-        .service(page("/changes", vec![on(M::GET, pages::changes::list)]))
-        .service(page(
-            "/changes/new",
-            vec![on(M::GET, pages::changes::new), on(M::POST, pages::changes::create)],
-        ))
-        .service(page("/changes/{id}", vec![on(M::GET, pages::changes::detail)]))
-        .service(page(
-            "/changes/{id}/edit",
-            vec![on(M::GET, pages::changes::edit_form), on(M::POST, pages::changes::edit)],
-        ))
-        .service(page("/changes/{id}/notes", vec![on(M::POST, pages::changes::add_note)]))
-        .service(page("/changes/{id}/attachments", vec![on(M::POST, pages::changes::attach)]))
-        .service(page("/changes/{id}/attachments/{attachment}", vec![on(M::GET, pages::changes::attachment)]))
-        .service(page("/changes/{id}/incidents", vec![on(M::POST, pages::changes::link_incident)]))
-        .service(page(
-            "/changes/{id}/incidents/{relation}/{incident}/remove",
-            vec![on(M::POST, pages::changes::unlink_incident)],
-        ))
-        .service(page("/changes/{id}/copy", vec![on(M::POST, pages::changes::copy)]))
-        .service(page("/changes/{id}/delete", vec![on(M::POST, pages::changes::delete)]))
-        .service(page("/changes/{id}/{action}", vec![on(M::POST, pages::changes::act)]))
-        .service(page("/cab", vec![on(M::GET, cab::queue)]))
-        .service(page("/cab/meetings/{id}", vec![on(M::GET, pages::meetings::show)]))
-        .service(page("/cab/meetings/{id}/agenda.md", vec![on(M::GET, pages::meetings::markdown)]))
-        .service(page("/cab/meetings/{id}/open", vec![on(M::POST, pages::meetings::open)]))
-        .service(page("/cab/meetings/{id}/decide", vec![on(M::POST, pages::meetings::decide)]))
-        .service(page("/cab/meetings/{id}/close", vec![on(M::POST, pages::meetings::close)]))
-        .service(page("/calendar", vec![on(M::GET, pages::calendar::show)]))
-        .service(page("/desk", vec![on(M::GET, pages::desk::show)]))
-        .service(page(
-            "/messages",
-            vec![on(M::GET, pages::system_messages::public), on(M::POST, pages::system_messages::report)],
-        ))
-        .service(page("/messages.atom", vec![on(M::GET, pages::system_messages::atom)]))
-        .service(page("/messages/{id}", vec![on(M::POST, pages::system_messages::edit)]))
-        .service(page("/messages/{id}/publish", vec![on(M::POST, pages::system_messages::publish)]))
-        .service(page("/messages/{id}/updates", vec![on(M::POST, pages::system_messages::post_update)]))
-        .service(page("/calendar.ics", vec![on(M::GET, pages::feed::calendar)]))
-        .service(page("/reports", vec![on(M::GET, pages::reports::show)]))
-        .service(page("/reports/changes.csv", vec![on(M::GET, pages::reports::csv)]))
-        .service(page("/admin", vec![on(M::GET, pages::admin::index)]))
-        .service(page(
-            "/admin/users",
-            vec![on(M::GET, pages::admin::users_page), on(M::POST, pages::admin::add_user)],
-        ))
-        .service(page("/admin/users/roles", vec![on(M::POST, pages::admin::set_roles)]))
-        .service(page("/admin/users/{id}/deactivate", vec![on(M::POST, pages::admin::deactivate_user)]))
-        .service(page("/admin/users/{id}/reactivate", vec![on(M::POST, pages::admin::reactivate_user)]))
-        .service(page(
-            "/admin/users/{id}/password-reset",
-            vec![on(M::POST, pages::admin::send_password_reset)],
-        ))
-        .service(page("/admin/notices", vec![on(M::GET, pages::admin::notices_page)]))
-        .service(page(
-            "/admin/webhooks",
-            vec![on(M::GET, pages::admin::webhooks_page), on(M::POST, pages::admin::add_webhook)],
-        ))
-        .service(page(
-            "/admin/webhooks/{id}",
-            vec![on(M::GET, pages::webhooks::detail_page), on(M::POST, pages::webhooks::save)],
-        ))
-        .service(page("/admin/webhooks/{id}/pause", vec![on(M::POST, pages::webhooks::pause)]))
-        .service(page("/admin/webhooks/{id}/resume", vec![on(M::POST, pages::webhooks::resume)]))
-        .service(page("/admin/webhooks/{id}/test", vec![on(M::POST, pages::webhooks::test)]))
-        .service(page("/admin/webhooks/{id}/delete", vec![on(M::POST, pages::webhooks::delete)]))
-        .service(page(
-            "/admin/webhooks/{id}/deliveries/{delivery}/retry",
-            vec![on(M::POST, pages::webhooks::retry)],
-        ))
-        .service(page(
-            "/admin/cab",
-            vec![on(M::GET, pages::admin::cab_page), on(M::POST, pages::admin::save_cab)],
-        ))
-        .service(page(
-            "/admin/calendar",
-            vec![on(M::GET, pages::admin::calendar_page), on(M::POST, pages::admin::close_day)],
-        ))
-        .service(page("/admin/calendar/{day}/reopen", vec![on(M::POST, pages::admin::reopen_day)]))
-        .service(page(
-            "/admin/maintenance",
-            vec![on(M::GET, pages::admin::maintenance_page), on(M::POST, pages::admin::add_window)],
-        ))
-        .service(page("/admin/maintenance/{id}/remove", vec![on(M::POST, pages::admin::remove_window)]))
-        .service(page("/admin/maintenance/{id}", vec![on(M::POST, pages::admin::save_window)]))
-        .service(page("/admin/cis/{id}", vec![on(M::POST, pages::admin::save_ci)]))
-        .service(page(
-            "/admin/templates/candidates/{id}/accept",
-            vec![on(M::POST, pages::admin::accept_candidate)],
-        ))
-        .service(page(
-            "/admin/templates/candidates/{id}/dismiss",
-            vec![on(M::POST, pages::admin::dismiss_candidate)],
-        ))
-        .service(page("/admin/templates/{id}", vec![on(M::POST, pages::admin::save_template)]))
-        .service(page("/admin/blackouts/{id}", vec![on(M::POST, pages::admin::save_blackout)]))
-        .service(page("/admin/{kind}/{id}/retire", vec![on(M::POST, pages::admin::retire)]))
-        .service(page("/admin/notices/{id}/retry", vec![on(M::POST, pages::admin::retry_notice)]))
-        .service(page(
-            "/admin/cis",
-            vec![on(M::GET, pages::admin::cis_page), on(M::POST, pages::admin::add_ci)],
-        ))
-        .service(page(
-            "/admin/templates",
-            vec![on(M::GET, pages::admin::templates_page), on(M::POST, pages::admin::add_template)],
-        ))
-        .service(page(
-            "/admin/blackouts",
-            vec![on(M::GET, pages::admin::blackouts_page), on(M::POST, pages::admin::add_blackout)],
-        ))
-        .service(page("/profile", vec![on(M::GET, profile::show), on(M::POST, profile::save)]))
-        .service(page("/profile/language", vec![on(M::POST, profile::language)]))
-        .service(page("/profile/password", vec![on(M::POST, profile::change_password)]))
-        .service(page("/profile/sessions/end-others", vec![on(M::POST, profile::end_other_sessions)]))
-        .service(page("/profile/sessions/{id}/end", vec![on(M::POST, profile::end_session)]))
-        .service(page("/profile/tokens", vec![on(M::POST, profile::create_token)]))
-        .service(page("/profile/tokens/{id}/revoke", vec![on(M::POST, profile::revoke_token)]))
-        .service(page("/profile/feeds", vec![on(M::POST, profile::create_feed)]))
-        .service(page("/profile/feeds/{id}/revoke", vec![on(M::POST, profile::revoke_feed)]))
-        .service(page("/profile/delegations", vec![on(M::POST, profile::create_delegation)]))
-        .service(page("/profile/delegations/{id}/revoke", vec![on(M::POST, profile::revoke_delegation)]))
+        .configure(|cfg| {
+            for (path, routes) in page_paths() {
+                cfg.service(page(path, routes));
+            }
+        })
         .configure(|cfg| {
             for (path, routes) in api_paths() {
                 cfg.service(page(path, routes));
             }
         })
         .default_service(web::to(problem::not_found));
+}
+
+/// The pages, their forms and the other paths outside the API: each path with the methods
+/// it answers, in the order they are matched (`/changes/new` before `/changes/{id}`). The
+/// server is built from this list, and `page_route_table` reads the same list, so the
+/// anonymous column of the authorization matrix asks every route that exists.
+fn page_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
+    use pages::{assets, auth, cab, home, profile};
+    use Method as M;
+    vec![
+        ("/static/style.css", vec![on(M::GET, assets::style)]),
+        ("/metrics", vec![on(M::GET, self::metrics::show)]),
+        ("/sign-in", vec![on(M::GET, auth::form), on(M::POST, auth::submit)]),
+        ("/sign-out", vec![on(M::POST, auth::sign_out)]),
+        ("/sign-in/oidc", vec![on(M::GET, auth::oidc_start)]),
+        ("/sign-in/oidc/callback", vec![on(M::GET, auth::oidc_callback)]),
+        ("/sign-in/forgot", vec![on(M::GET, auth::forgot_form), on(M::POST, auth::forgot)]),
+        ("/sign-in/reset/{token}", vec![on(M::GET, auth::reset_form), on(M::POST, auth::reset)]),
+        ("/vote/{token}", vec![on(M::GET, pages::vote::confirm), on(M::POST, pages::vote::decide)]),
+        ("/", vec![on(M::GET, home::home)]),
+        ("/changes", vec![on(M::GET, pages::changes::list)]),
+        ("/changes/new", vec![on(M::GET, pages::changes::new), on(M::POST, pages::changes::create)]),
+        ("/changes/{id}", vec![on(M::GET, pages::changes::detail)]),
+        (
+            "/changes/{id}/edit",
+            vec![on(M::GET, pages::changes::edit_form), on(M::POST, pages::changes::edit)],
+        ),
+        ("/changes/{id}/notes", vec![on(M::POST, pages::changes::add_note)]),
+        ("/changes/{id}/attachments", vec![on(M::POST, pages::changes::attach)]),
+        ("/changes/{id}/attachments/{attachment}", vec![on(M::GET, pages::changes::attachment)]),
+        ("/changes/{id}/incidents", vec![on(M::POST, pages::changes::link_incident)]),
+        (
+            "/changes/{id}/incidents/{relation}/{incident}/remove",
+            vec![on(M::POST, pages::changes::unlink_incident)],
+        ),
+        ("/changes/{id}/copy", vec![on(M::POST, pages::changes::copy)]),
+        ("/changes/{id}/delete", vec![on(M::POST, pages::changes::delete)]),
+        ("/changes/{id}/{action}", vec![on(M::POST, pages::changes::act)]),
+        ("/cab", vec![on(M::GET, cab::queue)]),
+        ("/cab/meetings/{id}", vec![on(M::GET, pages::meetings::show)]),
+        ("/cab/meetings/{id}/agenda.md", vec![on(M::GET, pages::meetings::markdown)]),
+        ("/cab/meetings/{id}/open", vec![on(M::POST, pages::meetings::open)]),
+        ("/cab/meetings/{id}/decide", vec![on(M::POST, pages::meetings::decide)]),
+        ("/cab/meetings/{id}/close", vec![on(M::POST, pages::meetings::close)]),
+        ("/calendar", vec![on(M::GET, pages::calendar::show)]),
+        ("/desk", vec![on(M::GET, pages::desk::show)]),
+        (
+            "/messages",
+            vec![on(M::GET, pages::system_messages::public), on(M::POST, pages::system_messages::report)],
+        ),
+        ("/messages.atom", vec![on(M::GET, pages::system_messages::atom)]),
+        ("/messages/{id}", vec![on(M::POST, pages::system_messages::edit)]),
+        ("/messages/{id}/publish", vec![on(M::POST, pages::system_messages::publish)]),
+        ("/messages/{id}/updates", vec![on(M::POST, pages::system_messages::post_update)]),
+        ("/calendar.ics", vec![on(M::GET, pages::feed::calendar)]),
+        ("/reports", vec![on(M::GET, pages::reports::show)]),
+        ("/reports/changes.csv", vec![on(M::GET, pages::reports::csv)]),
+        ("/admin", vec![on(M::GET, pages::admin::index)]),
+        ("/admin/users", vec![on(M::GET, pages::admin::users_page), on(M::POST, pages::admin::add_user)]),
+        ("/admin/users/roles", vec![on(M::POST, pages::admin::set_roles)]),
+        ("/admin/users/{id}/deactivate", vec![on(M::POST, pages::admin::deactivate_user)]),
+        ("/admin/users/{id}/reactivate", vec![on(M::POST, pages::admin::reactivate_user)]),
+        ("/admin/users/{id}/password-reset", vec![on(M::POST, pages::admin::send_password_reset)]),
+        ("/admin/notices", vec![on(M::GET, pages::admin::notices_page)]),
+        (
+            "/admin/webhooks",
+            vec![on(M::GET, pages::admin::webhooks_page), on(M::POST, pages::admin::add_webhook)],
+        ),
+        (
+            "/admin/webhooks/{id}",
+            vec![on(M::GET, pages::webhooks::detail_page), on(M::POST, pages::webhooks::save)],
+        ),
+        ("/admin/webhooks/{id}/pause", vec![on(M::POST, pages::webhooks::pause)]),
+        ("/admin/webhooks/{id}/resume", vec![on(M::POST, pages::webhooks::resume)]),
+        ("/admin/webhooks/{id}/test", vec![on(M::POST, pages::webhooks::test)]),
+        ("/admin/webhooks/{id}/delete", vec![on(M::POST, pages::webhooks::delete)]),
+        ("/admin/webhooks/{id}/deliveries/{delivery}/retry", vec![on(M::POST, pages::webhooks::retry)]),
+        ("/admin/cab", vec![on(M::GET, pages::admin::cab_page), on(M::POST, pages::admin::save_cab)]),
+        (
+            "/admin/calendar",
+            vec![on(M::GET, pages::admin::calendar_page), on(M::POST, pages::admin::close_day)],
+        ),
+        ("/admin/calendar/{day}/reopen", vec![on(M::POST, pages::admin::reopen_day)]),
+        (
+            "/admin/maintenance",
+            vec![on(M::GET, pages::admin::maintenance_page), on(M::POST, pages::admin::add_window)],
+        ),
+        ("/admin/maintenance/{id}/remove", vec![on(M::POST, pages::admin::remove_window)]),
+        ("/admin/maintenance/{id}", vec![on(M::POST, pages::admin::save_window)]),
+        ("/admin/cis/{id}", vec![on(M::POST, pages::admin::save_ci)]),
+        ("/admin/templates/candidates/{id}/accept", vec![on(M::POST, pages::admin::accept_candidate)]),
+        ("/admin/templates/candidates/{id}/dismiss", vec![on(M::POST, pages::admin::dismiss_candidate)]),
+        ("/admin/templates/{id}", vec![on(M::POST, pages::admin::save_template)]),
+        ("/admin/blackouts/{id}", vec![on(M::POST, pages::admin::save_blackout)]),
+        ("/admin/{kind}/{id}/retire", vec![on(M::POST, pages::admin::retire)]),
+        ("/admin/notices/{id}/retry", vec![on(M::POST, pages::admin::retry_notice)]),
+        ("/admin/cis", vec![on(M::GET, pages::admin::cis_page), on(M::POST, pages::admin::add_ci)]),
+        (
+            "/admin/templates",
+            vec![on(M::GET, pages::admin::templates_page), on(M::POST, pages::admin::add_template)],
+        ),
+        (
+            "/admin/blackouts",
+            vec![on(M::GET, pages::admin::blackouts_page), on(M::POST, pages::admin::add_blackout)],
+        ),
+        ("/profile", vec![on(M::GET, profile::show), on(M::POST, profile::save)]),
+        ("/profile/language", vec![on(M::POST, profile::language)]),
+        ("/profile/password", vec![on(M::POST, profile::change_password)]),
+        ("/profile/sessions/end-others", vec![on(M::POST, profile::end_other_sessions)]),
+        ("/profile/sessions/{id}/end", vec![on(M::POST, profile::end_session)]),
+        ("/profile/tokens", vec![on(M::POST, profile::create_token)]),
+        ("/profile/tokens/{id}/revoke", vec![on(M::POST, profile::revoke_token)]),
+        ("/profile/feeds", vec![on(M::POST, profile::create_feed)]),
+        ("/profile/feeds/{id}/revoke", vec![on(M::POST, profile::revoke_feed)]),
+        ("/profile/delegations", vec![on(M::POST, profile::create_delegation)]),
+        ("/profile/delegations/{id}/revoke", vec![on(M::POST, profile::revoke_delegation)]),
+    ]
+}
+
+/// Every `(method, path)` of the pages and their forms (lower-case method, path with
+/// `{parameters}`).
+pub fn page_route_table() -> Vec<(String, String)> {
+    route_table(page_paths())
 }
 
 /// One method of an API path and its handler.
@@ -362,7 +355,12 @@ fn api_paths() -> Vec<(&'static str, Vec<(Method, actix_web::Route)>)> {
 /// Every `(method, path)` of the JSON API and `/healthz` as the server routes it
 /// (lower-case method, path with `{parameters}`).
 pub fn api_route_table() -> Vec<(String, String)> {
-    api_paths()
+    route_table(api_paths())
+}
+
+/// `(method, path)` of each route in `paths`.
+fn route_table(paths: Vec<(&'static str, Vec<(Method, actix_web::Route)>)>) -> Vec<(String, String)> {
+    paths
         .into_iter()
         .flat_map(|(path, routes)| {
             routes.into_iter().map(move |(method, _)| (method.as_str().to_lowercase(), path.to_owned()))

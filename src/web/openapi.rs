@@ -6,6 +6,7 @@ use actix_web::web;
 use utoipa::openapi::content::Content;
 use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::response::Response;
+use utoipa::openapi::schema::{AdditionalProperties, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
@@ -41,7 +42,7 @@ use utoipa::{Modify, OpenApi};
         super::api::webhooks::retry,
     ),
     components(schemas(crate::services::changes::Sort)),
-    modifiers(&BearerAuth, &ProblemResponses)
+    modifiers(&BearerAuth, &ProblemResponses, &OptionalBodies, &FlatBodies, &CrossFieldRules, &PlausibleYears)
 )]
 pub struct ApiDoc;
 
@@ -110,10 +111,270 @@ impl Modify for ProblemResponses {
     }
 }
 
+/// A body with `#[serde(flatten)]` fields is generated as `allOf` of its parts, each
+/// closed (`additionalProperties: false`) on its own, which no object can satisfy and which
+/// says nothing of the body's real shape. Stated instead as the one closed object serde
+/// reads: the parts' properties and required fields together.
+struct FlatBodies;
+
+impl Modify for FlatBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else { return };
+        let object_named = |name: &str| match components.schemas.get(name) {
+            Some(RefOr::T(Schema::Object(object))) => Some(object.clone()),
+            _ => None,
+        };
+        let mut flattened = Vec::new();
+        for (name, schema) in &components.schemas {
+            let RefOr::T(Schema::AllOf(all_of)) = schema else { continue };
+            let mut merged = utoipa::openapi::schema::Object::new();
+            for part in &all_of.items {
+                let part = match part {
+                    RefOr::Ref(reference) => reference.ref_location.rsplit('/').next().and_then(object_named),
+                    RefOr::T(Schema::Object(object)) => Some(object.clone()),
+                    RefOr::T(_) => None,
+                };
+                let Some(part) = part else { continue };
+                merged.properties.extend(part.properties);
+                merged.required.extend(part.required);
+                merged.description = merged.description.or(part.description);
+            }
+            merged.schema_type = utoipa::openapi::schema::SchemaType::Type(utoipa::openapi::Type::Object);
+            merged.description = all_of.description.clone().or(merged.description);
+            merged.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+            flattened.push((name.clone(), merged));
+        }
+        for (name, merged) in flattened {
+            components.schemas.insert(name, RefOr::T(Schema::Object(merged)));
+        }
+        // A part that nothing names any more (its fields now stand in the bodies) goes.
+        let document = serde_json::to_string(&*openapi).unwrap_or_default();
+        let Some(components) = openapi.components.as_mut() else { return };
+        let unused: Vec<String> = components
+            .schemas
+            .keys()
+            .filter(|name| !document.contains(&format!("\"#/components/schemas/{name}\"")))
+            .cloned()
+            .collect();
+        for name in unused {
+            components.schemas.remove(&name);
+        }
+    }
+}
+
+/// A body that may be left out (read as `{}`) is generated from `Option<T>` as "`null` or
+/// T", though `null` is not what leaving it out means: the body is stated as not required,
+/// and T.
+struct OptionalBodies;
+
+impl Modify for OptionalBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations =
+                [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+            for operation in operations.into_iter().flatten() {
+                let Some(body) = operation.request_body.as_mut() else { continue };
+                if body.required == Some(utoipa::openapi::Required::True) {
+                    continue;
+                }
+                for content in body.content.values_mut() {
+                    let Some(RefOr::T(Schema::OneOf(one_of))) = &content.schema else { continue };
+                    let mut kinds = one_of.items.iter().filter(|item| !is_null(item));
+                    if let (Some(only), None) = (kinds.next(), kinds.next()) {
+                        content.schema = Some(only.clone());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every time and date the API reads lies in the years 2000–2199 (`change::plausible`; a
+/// year 1 or 99999 is a typing slip, not a plan), and every one it writes too: each
+/// `date-time` and `date` in the document, in bodies and parameters, says so by a pattern.
+struct PlausibleYears;
+
+impl Modify for PlausibleYears {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.schemas.values_mut().for_each(plausible_years);
+        }
+        for item in openapi.paths.paths.values_mut() {
+            let operations =
+                [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+            for operation in operations.into_iter().flatten() {
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    parameter.schema.iter_mut().for_each(plausible_years);
+                }
+                for content in operation.request_body.iter_mut().flat_map(|body| body.content.values_mut()) {
+                    content.schema.iter_mut().for_each(plausible_years);
+                }
+            }
+        }
+    }
+}
+
+fn plausible_years(schema: &mut RefOr<Schema>) {
+    use utoipa::openapi::schema::{ArrayItems, KnownFormat, SchemaFormat};
+    let RefOr::T(schema) = schema else { return };
+    match schema {
+        Schema::Object(object) => {
+            let dated = matches!(
+                object.format,
+                Some(SchemaFormat::KnownFormat(KnownFormat::DateTime | KnownFormat::Date))
+            );
+            if dated && object.pattern.is_none() {
+                object.pattern = Some(crate::domain::schema::YEARS_PATTERN.to_owned());
+            }
+            object.properties.values_mut().for_each(plausible_years);
+        }
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                plausible_years(items);
+            }
+        }
+        Schema::OneOf(one_of) => one_of.items.iter_mut().for_each(plausible_years),
+        Schema::AllOf(all_of) => all_of.items.iter_mut().for_each(plausible_years),
+        Schema::AnyOf(any_of) => any_of.items.iter_mut().for_each(plausible_years),
+        _ => {}
+    }
+}
+
+fn is_null(schema: &RefOr<Schema>) -> bool {
+    matches!(schema, RefOr::T(Schema::Object(object))
+        if object.schema_type == utoipa::openapi::schema::SchemaType::Type(utoipa::openapi::Type::Null))
+}
+
+/// Rules between fields that JSON Schema can state (`if`/`then`), the server enforcing
+/// each (422): a rejection, a return and an unsuccessful end say why; an English body
+/// needs an English title. utoipa's schema model has no `if`/`then`, so they are written
+/// through its extension map, which serializes its keys as they are. Rules that depend on
+/// stored state (a forced window needs a reason only when it conflicts; an overridden risk
+/// level only when it differs from the computed one) are left to the 422 and its message.
+struct CrossFieldRules;
+
+impl Modify for CrossFieldRules {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use serde_json::json;
+        let Some(components) = openapi.components.as_mut() else { return };
+        let said = || json!({ "type": "string", "minLength": 1, "pattern": crate::domain::schema::required_pattern() });
+        let when = |field: &str, condition: serde_json::Value| json!({ "properties": { field: condition }, "required": [field] });
+        let then = |field: &str| json!({ "properties": { field: said() }, "required": [field] });
+        let rules = [
+            ("VoteInput", when("decision", json!({ "const": "reject" })), then("comment")),
+            ("AssessInput", when("outcome", json!({ "const": "return" })), then("comment")),
+            ("DecisionInput", when("outcome", json!({ "enum": ["reject", "return"] })), then("comment")),
+            (
+                "CompleteInput",
+                when("closure_code", json!({ "not": { "const": "successful" } })),
+                then("notes"),
+            ),
+            ("NewDisruption", when("body_en", said()), then("title_en")),
+            ("MessageEdit", when("body_en", said()), then("title_en")),
+        ];
+        for (name, condition, consequence) in rules {
+            // Each is present (a test reads them all from the served document).
+            let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) else { continue };
+            let extensions = object.extensions.get_or_insert_with(Default::default);
+            extensions.insert("if".to_owned(), condition);
+            extensions.insert("then".to_owned(), consequence);
+        }
+    }
+}
+
 /// `GET /api/v1/openapi.json`, with this installation's address as its server.
 pub async fn document(ctx: web::Data<crate::services::Ctx>) -> web::Json<utoipa::openapi::OpenApi> {
     let mut document = ApiDoc::openapi();
     let base = ctx.config.base_url.trim_end_matches('/');
     document.servers = Some(vec![utoipa::openapi::server::Server::new(base)]);
     web::Json(document)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApiDoc;
+    use serde_json::{json, Value};
+    use utoipa::OpenApi;
+
+    fn document() -> Value {
+        serde_json::to_value(ApiDoc::openapi()).unwrap()
+    }
+
+    fn schema<'a>(document: &'a Value, name: &str) -> &'a Value {
+        &document["components"]["schemas"][name]
+    }
+
+    #[test]
+    fn rules_between_fields_are_stated() {
+        let document = document();
+        for (name, field, value, needed) in [
+            ("VoteInput", "decision", json!({ "const": "reject" }), "comment"),
+            ("AssessInput", "outcome", json!({ "const": "return" }), "comment"),
+            ("DecisionInput", "outcome", json!({ "enum": ["reject", "return"] }), "comment"),
+            ("CompleteInput", "closure_code", json!({ "not": { "const": "successful" } }), "notes"),
+        ] {
+            let body = schema(&document, name);
+            assert_eq!(body["if"]["properties"][field], value, "{name}");
+            assert_eq!(body["then"]["required"], json!([needed]), "{name}");
+            assert_eq!(body["then"]["properties"][needed]["minLength"], 1, "{name}");
+        }
+        for name in ["NewDisruption", "MessageEdit"] {
+            assert_eq!(schema(&document, name)["then"]["required"], json!(["title_en"]), "{name}");
+        }
+    }
+
+    #[test]
+    fn flattened_bodies_are_one_closed_object() {
+        let document = document();
+        for (name, own) in [("NewDisruption", "starts_at"), ("MessageEdit", "ends_at")] {
+            let body = schema(&document, name);
+            assert!(body["allOf"].is_null(), "{name}: {body}");
+            assert_eq!(body["additionalProperties"], false, "{name}");
+            for field in ["title_nb", "body_nb", "title_en", "body_en", own] {
+                assert!(body["properties"][field].is_object(), "{name} lacks {field}");
+            }
+            assert_eq!(body["required"], json!(["title_nb", "body_nb"]), "{name}");
+        }
+        assert!(schema(&document, "MessageTexts").is_null(), "the part no body names is gone");
+    }
+
+    #[test]
+    fn bodies_that_may_be_left_out_are_not_required_and_not_null() {
+        let document = document();
+        for path in [
+            "/api/v1/changes/{id}/submit",
+            "/api/v1/changes/{id}/start",
+            "/api/v1/templates/candidates/{id}/accept",
+        ] {
+            let body = &document["paths"][path]["post"]["requestBody"];
+            assert_ne!(body["required"], true, "{path}");
+            let content = &body["content"]["application/json"]["schema"];
+            assert!(content["$ref"].is_string(), "{path}: {content}");
+        }
+        assert_eq!(document["paths"]["/api/v1/changes/{id}/assess"]["post"]["requestBody"]["required"], true);
+    }
+
+    #[test]
+    fn every_time_and_date_states_the_years() {
+        fn walk(value: &Value, at: &str, found: &mut usize) {
+            match value {
+                Value::Object(map) => {
+                    if matches!(map.get("format").and_then(Value::as_str), Some("date-time" | "date")) {
+                        *found += 1;
+                        assert_eq!(
+                            map.get("pattern").and_then(Value::as_str),
+                            Some(crate::domain::schema::YEARS_PATTERN),
+                            "{at}"
+                        );
+                    }
+                    map.iter().for_each(|(key, value)| walk(value, &format!("{at}/{key}"), found));
+                }
+                Value::Array(items) => items.iter().for_each(|value| walk(value, at, found)),
+                _ => {}
+            }
+        }
+        let mut found = 0;
+        walk(&document(), "", &mut found);
+        assert!(found > 30, "times and dates found: {found}");
+    }
 }

@@ -44,7 +44,7 @@ pub struct ListParams {
     #[param(rename = "type", value_type = Option<ChangeType>)]
     pub change_type: Option<String>,
     /// Affects this configuration item.
-    #[param(value_type = Option<i32>)]
+    #[param(value_type = Option<i32>, minimum = 1)]
     pub ci: Option<String>,
     /// Planned window ends after this time (RFC 3339).
     #[param(value_type = Option<DateTime<Utc>>)]
@@ -54,16 +54,16 @@ pub struct ListParams {
     pub to: Option<String>,
     /// Words in the title or description (full-text; each word matches words that begin
     /// with it, any case), or a reference (`CHG-000051`, `51`).
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<Text>, inline)]
     pub q: Option<Text>,
     /// Risk level.
     #[param(value_type = Option<RiskLevel>)]
     pub risk: Option<String>,
     /// Requested by this user (id).
-    #[param(value_type = Option<i32>)]
+    #[param(value_type = Option<i32>, minimum = 1)]
     pub requester: Option<String>,
     /// To be implemented by this user (id).
-    #[param(value_type = Option<i32>)]
+    #[param(value_type = Option<i32>, minimum = 1)]
     pub implementer: Option<String>,
     /// Only changes the caller requested or implements.
     #[param(value_type = Option<bool>)]
@@ -73,7 +73,7 @@ pub struct ListParams {
     #[param(value_type = Option<bool>)]
     pub awaiting: Option<String>,
     /// Linked to this service-desk record (raised from it or caused it), e.g. `INC-20431`.
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<crate::domain::incident::IncidentId>, inline)]
     pub incident: Option<String>,
     /// Order: `newest` (default), `oldest`, `risk-high`, `risk-low`, `start-early`,
     /// `start-late` (changes without a window last).
@@ -197,7 +197,7 @@ pub(crate) fn if_match(req: &HttpRequest) -> ServiceResult<Expected> {
 
 /// Edit a draft; needs `If-Match` with the current version.
 #[utoipa::path(patch, path = "/api/v1/changes/{id}", request_body = ChangePatch,
-    params(("id" = String, Path), ("If-Match" = String, Header, description = "the ETag of the change")),
+    params(("id" = String, Path), ("If-Match" = String, Header, description = "the ETag of the change", pattern = "^(\\*|(W/)?\"[0-9]{1,9}\"|[0-9]{1,9})$")),
     responses((status = 200, body = ChangeView), (status = 409, body = Problem), (status = 412, body = Problem),
         (status = 428, body = Problem)), security(("bearer" = [])))]
 pub async fn edit(
@@ -216,12 +216,13 @@ pub async fn edit(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RiskInput {
+    #[schema(schema_with = crate::domain::schema::risk_answers_object)]
     pub answers: BTreeMap<String, String>,
 }
 
 /// Answer the risk questionnaire; returns the score, level and factors.
 #[utoipa::path(put, path = "/api/v1/changes/{id}/risk", request_body = RiskInput, params(("id" = String, Path)),
-    responses((status = 200, body = RiskView), (status = 422, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = RiskView), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn risk(
     ctx: web::Data<Ctx>,
     caller: Caller,
@@ -234,9 +235,16 @@ pub async fn risk(
 
 /// Declares a handler for one lifecycle action: path segment, body type, service call.
 macro_rules! action {
+    // `optional`: every field has a default, so the body may be left out (read as `{}`).
+    ($name:ident, $segment:literal, optional $body:ty, $service:path, $doc:literal) => {
+        action!(@ $name, $segment, Option<$body>, $body, $service, $doc);
+    };
     ($name:ident, $segment:literal, $body:ty, $service:path, $doc:literal) => {
+        action!(@ $name, $segment, $body, $body, $service, $doc);
+    };
+    (@ $name:ident, $segment:literal, $documented:ty, $body:ty, $service:path, $doc:literal) => {
         #[doc = $doc]
-        #[utoipa::path(post, path = concat!("/api/v1/changes/{id}/", $segment), request_body = $body, params(("id" = String, Path)),
+        #[utoipa::path(post, path = concat!("/api/v1/changes/{id}/", $segment), request_body = $documented, params(("id" = String, Path)),
             responses((status = 200, body = ChangeView), (status = 403, body = Problem), (status = 404, body = Problem),
                 (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
         pub async fn $name(ctx: web::Data<Ctx>, caller: Caller, id: web::Path<String>, body: ActionBody<$body>) -> ServiceResult<HttpResponse> {
@@ -250,7 +258,7 @@ macro_rules! action {
 action!(
     submit,
     "submit",
-    Force,
+    optional Force,
     lifecycle::submit,
     "Submit a draft: normal → assess, emergency → authorize, standard → scheduled."
 );
@@ -304,7 +312,7 @@ action!(
 pub struct Empty {}
 
 /// Start implementation (records the actual start). Body: `{}` or none.
-#[utoipa::path(post, path = "/api/v1/changes/{id}/start", request_body = Empty, params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/changes/{id}/start", request_body = Option<Empty>, params(("id" = String, Path)),
     responses((status = 200, body = ChangeView), (status = 403, body = Problem), (status = 409, body = Problem)), security(("bearer" = [])))]
 pub async fn start(
     ctx: web::Data<Ctx>,
@@ -433,6 +441,7 @@ pub async fn attachments(
 #[into_params(parameter_in = Query)]
 pub struct UploadParams {
     /// The file's name, e.g. `Testrapport.pdf`.
+    #[param(value_type = crate::domain::attachment::FileName, inline)]
     pub name: String,
 }
 
@@ -440,7 +449,7 @@ pub struct UploadParams {
 /// `name` its file name. The type is read from the content (documents, images, archives,
 /// plain text); at most `attachment_max_mb` megabytes.
 #[utoipa::path(post, path = "/api/v1/changes/{id}/attachments", params(("id" = String, Path), UploadParams),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(content = crate::domain::schema::FileBytes, content_type = "application/octet-stream"),
     responses((status = 201, body = AttachmentView), (status = 404, body = Problem), (status = 413, body = Problem),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
@@ -462,7 +471,7 @@ pub async fn attach(
 /// One attached file's content, as a download with its type and name.
 #[utoipa::path(get, path = "/api/v1/changes/{id}/attachments/{attachment}",
     params(("id" = String, Path), ("attachment" = i32, Path)),
-    responses((status = 200, description = "the file", content_type = "application/octet-stream"),
+    responses((status = 200, description = "the file, as the type it was stored as (read from its content)", content_type = "*/*"),
         (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn attachment(
@@ -497,7 +506,7 @@ pub async fn link_incident(
 
 /// Remove a link (who and when as for adding it).
 #[utoipa::path(delete, path = "/api/v1/changes/{id}/incidents/{relation}/{incident}",
-    params(("id" = String, Path), ("relation" = Relation, Path), ("incident" = String, Path)),
+    params(("id" = String, Path), ("relation" = Relation, Path), ("incident" = inline(crate::domain::incident::IncidentId), Path)),
     responses((status = 200, body = ChangeView), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]

@@ -2,6 +2,7 @@
 
 use super::changes::{parse_number, parse_time};
 use crate::domain::caller::Caller;
+use crate::domain::change::within_plausible;
 use crate::domain::change::{ChangeState, ChangeType};
 use crate::domain::ids::{CiId, TemplateId};
 use crate::domain::validation::{FieldErrors, Message};
@@ -49,7 +50,8 @@ impl PeriodParams {
         let from = parse_time(&mut errors, "from", self.from.as_deref());
         let to = parse_time(&mut errors, "to", self.to.as_deref());
         let from = errors.finish(|| from.unwrap_or(now))?;
-        Ok((from, to.unwrap_or(from + Duration::days(31))))
+        let to = to.unwrap_or_else(|| within_plausible(from + Duration::days(31)));
+        Ok((from, to))
     }
 }
 
@@ -76,7 +78,7 @@ impl ReportPeriodParams {
         errors
             .finish(|| {
                 let to = to.unwrap_or(now);
-                (from.unwrap_or(to - Duration::days(REPORT_DAYS)), to)
+                (from.unwrap_or_else(|| within_plausible(to - Duration::days(REPORT_DAYS))), to)
             })
             .map_err(Into::into)
     }
@@ -119,7 +121,7 @@ pub async fn list_templates(
 
 /// Add a standard change template (change managers, admins).
 #[utoipa::path(post, path = "/api/v1/templates", request_body = NewTemplate,
-    responses((status = 201, body = TemplateView), (status = 403, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+    responses((status = 201, body = TemplateView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn create_template(
     ctx: web::Data<Ctx>,
     caller: Caller,
@@ -156,7 +158,7 @@ pub async fn create_blackout(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CalendarParams {
-    #[param(value_type = Option<i32>)]
+    #[param(value_type = Option<i32>, minimum = 1)]
     pub ci: Option<String>,
     #[serde(rename = "type")]
     #[param(rename = "type", value_type = Option<ChangeType>)]
@@ -218,7 +220,7 @@ pub async fn calendar(
 #[into_params(parameter_in = Query)]
 pub struct DeskParams {
     /// Words that must all be in a change's title or its CIs' names or kinds (any case).
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<crate::domain::text::Text>, inline)]
     pub q: Option<crate::domain::text::Text>,
 }
 
@@ -400,7 +402,7 @@ pub async fn candidates(
 /// Make a template of a candidate (named by its latest change): its description, plans
 /// and CIs, the series' longest window; the series is then not proposed again.
 #[utoipa::path(post, path = "/api/v1/templates/candidates/{id}/accept", params(("id" = String, Path)),
-    request_body = crate::services::candidates::AcceptInput,
+    request_body = Option<crate::services::candidates::AcceptInput>,
     responses((status = 201, body = TemplateView), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]

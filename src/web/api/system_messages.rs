@@ -96,7 +96,7 @@ pub async fn get(
 /// Rewrite a message's texts (and a disruption's expected end) before or after it is
 /// published; needs `If-Match` with its version.
 #[utoipa::path(patch, path = "/api/v1/messages/{id}", operation_id = "edit_message", request_body = MessageEdit,
-    params(("id" = i32, Path), ("If-Match" = String, Header, description = "the ETag of the message")),
+    params(("id" = i32, Path), ("If-Match" = String, Header, description = "the ETag of the message", pattern = "^(\\*|(W/)?\"[0-9]{1,9}\"|[0-9]{1,9})$")),
     responses((status = 200, body = MessageView), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem),
         (status = 428, body = Problem)),

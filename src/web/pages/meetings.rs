@@ -85,8 +85,12 @@ pub async fn decide(
     let id = id.into_inner();
     // No outcome (never a default one): the decision is refused, not guessed.
     let Ok(outcome) = form.get("outcome").parse::<DecisionOutcome>() else {
-        let message = viewer.lang.message(&crate::domain::validation::Message::new("msg-choice"));
-        return meeting_page(ctx, &viewer, id, Some((StatusCode::UNPROCESSABLE_ENTITY, message))).await;
+        return act(ctx, viewer, id, |ctx, caller| {
+            meetings::require_chair(ctx, caller)?;
+            let choose = crate::domain::validation::Message::new("msg-choice");
+            Err(crate::services::ServiceError::invalid("outcome", choose))
+        })
+        .await;
     };
     let change_id = crate::domain::ids::ChangeId(form.get("change_id").parse().unwrap_or(0));
     let input = meetings::DecisionInput {
