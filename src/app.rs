@@ -169,8 +169,9 @@ pub fn serve(ctx: Ctx, listener: TcpListener) -> std::io::Result<actix_web::dev:
         crate::metrics::install();
     }
     let data = web::Data::new(ctx);
+    let device_key = web::Data::new(crate::web::session::DeviceKey::from_session_key(&key));
     let server = HttpServer::new(move || {
-        let app = App::new().app_data(data.clone());
+        let app = App::new().app_data(data.clone()).app_data(device_key.clone());
         let app = match &provider {
             Some(provider) => app.app_data(provider.clone()),
             None => app,

@@ -132,7 +132,7 @@ pub fn request_reset(ctx: &Ctx, email: &str, address: &str) -> ServiceResult<()>
     let Ok(email) = super::users::parse_email(email) else {
         return Err(ServiceError::invalid("email", Message::new("msg-email").arg("given", email.trim())));
     };
-    ctx.sign_in.check(&email, address)?;
+    ctx.sign_in.check(&email, address, None)?;
     let now = ctx.clock.now();
     let allowed = ctx.config.password_allowed(&email);
     // The same shape of work for every address (a write that looks the account up), so

@@ -28,9 +28,17 @@ pub struct IssuedToken {
 /// 30 a minute per email from everywhere (guessers spread over many addresses). Someone
 /// guessing a colleague's password from their own machine is slowed down without
 /// keeping the colleague out: the colleague's own address has its own allowance, and
-/// the per-email ceiling is six times the pair's. Each attempt costs an argon2 hash
-/// (19 MiB, tens of milliseconds), so the limit protects the server too.
+/// the per-email ceiling is six times the pair's. Guessers on many addresses can still
+/// use up the per-email allowance; a browser that has signed in to the account before
+/// (a known device, OWASP's "device cookie") is then not held to it: its attempts for
+/// that account count only against its own allowance, 10 a minute, and all known devices'
+/// together against 60 a minute for the account. A device is known only under the
+/// password it signed in with: changing or resetting the password forgets every device.
+/// Each attempt costs an argon2 hash (19 MiB, tens of milliseconds), so the limit
+/// protects the server too.
 pub struct SignInLimiter {
+    per_device: DefaultKeyedRateLimiter<String>,
+    per_email_known: DefaultKeyedRateLimiter<String>,
     per_pair: DefaultKeyedRateLimiter<String>,
     per_email: DefaultKeyedRateLimiter<String>,
     per_address: DefaultKeyedRateLimiter<String>,
@@ -43,6 +51,8 @@ fn per_minute(n: u32) -> Quota {
 impl Default for SignInLimiter {
     fn default() -> Self {
         SignInLimiter {
+            per_device: RateLimiter::keyed(per_minute(10)),
+            per_email_known: RateLimiter::keyed(per_minute(60)),
             per_pair: RateLimiter::keyed(per_minute(5)),
             per_email: RateLimiter::keyed(per_minute(30)),
             per_address: RateLimiter::keyed(per_minute(30)),
@@ -51,12 +61,19 @@ impl Default for SignInLimiter {
 }
 
 impl SignInLimiter {
-    pub(super) fn check(&self, email: &str, address: &str) -> ServiceResult<()> {
+    /// Counts an attempt for `email` from `address`, or from `device`: a browser known to
+    /// have signed in to this account before.
+    pub(super) fn check(&self, email: &str, address: &str, device: Option<&str>) -> ServiceResult<()> {
         let clock = DefaultClock::default();
         let pair = format!("{email} {address}");
-        for (limiter, key) in
-            [(&self.per_address, address), (&self.per_pair, pair.as_str()), (&self.per_email, email)]
-        {
+        let known = device.map(|device| format!("{email} {device}"));
+        let limits = match &known {
+            Some(known) => vec![(&self.per_device, known.as_str()), (&self.per_email_known, email)],
+            None => {
+                vec![(&self.per_address, address), (&self.per_pair, pair.as_str()), (&self.per_email, email)]
+            }
+        };
+        for (limiter, key) in limits {
             if limiter.len() > 100_000 {
                 limiter.retain_recent();
             }
@@ -83,7 +100,7 @@ pub fn token_hash(token: &str) -> String {
 
 /// Checks the password and issues a token; `address` is the client's, for rate limiting.
 pub fn issue_token(ctx: &Ctx, email: &str, password: &str, address: &str) -> ServiceResult<IssuedToken> {
-    let user = sign_in(ctx, email, password, address)?.user;
+    let user = sign_in(ctx, email, password, address, None)?.user;
     let token = random_token();
     let now = ctx.clock.now();
     let expires_at = now + chrono::Duration::hours(ctx.config.token_ttl_hours);
@@ -111,9 +128,11 @@ fn parse_scopes(text: &str) -> BTreeSet<Scope> {
 }
 
 /// Who signed in.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SignedIn {
     pub user: UserId,
+    /// The password's stamp, for the device cookie (`credential_stamp`).
+    pub stamp: String,
 }
 
 /// Whether `password` is the one `hash` was made from.
@@ -122,18 +141,70 @@ pub fn password_matches(hash: &str, password: &str) -> bool {
         .is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
 }
 
-/// Checks email and password (rate-limited per email and client address); the user they
-/// belong to, for a token or a web session.
-pub fn sign_in(ctx: &Ctx, email: &str, password: &str, address: &str) -> ServiceResult<SignedIn> {
+/// The account an email typed at sign-in names: trimmed, lower-case.
+pub fn account_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Which password a device cookie was made under: the first 16 hex digits of the SHA-256
+/// of the stored hash (which changes with every password, its salt being new), so that a
+/// changed or reset password forgets the devices known before.
+pub fn credential_stamp(password_hash: &str) -> String {
+    hex::encode(Sha256::digest(password_hash.as_bytes()))[..16].to_owned()
+}
+
+/// A browser that has signed in to an account before, as its device cookie says (checked
+/// by the web layer: the cookie is encrypted and authenticated with the session key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownDevice {
+    /// The account it signed in to (lower-case).
+    pub email: String,
+    /// Random, made when the cookie was.
+    pub id: String,
+    /// The password it signed in under (`credential_stamp`).
+    pub stamp: String,
+}
+
+impl KnownDevice {
+    /// The device a browser is once it has signed in to `email` under the password with
+    /// `stamp`: the same id when it was known to that account before, else a new one (a
+    /// shared computer is known to the last account that signed in on it).
+    pub fn after_sign_in(email: &str, stamp: String, before: Option<&KnownDevice>) -> KnownDevice {
+        let email = account_key(email);
+        let id = match before.filter(|known| known.email == email) {
+            Some(known) => known.id.clone(),
+            None => random_token()[..32].to_owned(),
+        };
+        KnownDevice { email, id, stamp }
+    }
+}
+
+/// Checks email and password (rate-limited per email and client address, or per known
+/// device); the user they belong to, for a token or a web session.
+pub fn sign_in(
+    ctx: &Ctx,
+    email: &str,
+    password: &str,
+    address: &str,
+    device: Option<&KnownDevice>,
+) -> ServiceResult<SignedIn> {
     const REFUSED: ServiceError = ServiceError::Unauthenticated("unknown email or wrong password");
-    let email = email.trim().to_lowercase();
+    let email = account_key(email);
     if !ctx.config.password_allowed(&email) {
         return Err(ServiceError::Unauthenticated(
             "passwords are off here but for break-glass accounts: sign in with the identity provider",
         ));
     }
-    ctx.sign_in.check(&email, address)?;
     let credentials = ctx.db.query(|conn| users::credentials(conn, &email))?;
+    // A device cookie counts only for the account it was made for, under its password.
+    let known = |device: &&KnownDevice| {
+        device.email == email
+            && credentials.as_ref().is_some_and(|c| {
+                !c.password_hash.is_empty() && credential_stamp(&c.password_hash) == device.stamp
+            })
+    };
+    let device = device.filter(known).map(|device| device.id.as_str());
+    ctx.sign_in.check(&email, address, device)?;
     let Some(user) = credentials else {
         metrics::counter!("endring_sign_in_failures_total").increment(1);
         // Spend the same time as a real check, so timing does not reveal who has an account.
@@ -146,7 +217,7 @@ pub fn sign_in(ctx: &Ctx, email: &str, password: &str, address: &str) -> Service
         return Err(REFUSED);
     }
     if password_matches(&user.password_hash, password) {
-        Ok(SignedIn { user: user.id })
+        Ok(SignedIn { user: user.id, stamp: credential_stamp(&user.password_hash) })
     } else {
         metrics::counter!("endring_sign_in_failures_total").increment(1);
         Err(REFUSED)
@@ -183,9 +254,12 @@ pub fn authenticate(ctx: &Ctx, token: &str) -> ServiceResult<Caller> {
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
+    #[schema(schema_with = crate::domain::schema::required::<100>)]
     pub name: crate::domain::text::Text,
+    #[schema(min_items = 1)]
     pub scopes: Vec<Scope>,
     /// 1 to 366; default 90.
+    #[schema(minimum = 1, maximum = 366)]
     pub expires_in_days: Option<i64>,
 }
 

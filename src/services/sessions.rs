@@ -4,7 +4,7 @@
 //! cookie holds only a random token and the row is the authority.
 
 use super::audit::{record, Event};
-use super::auth::{random_token, token_hash};
+use super::auth::{random_token, token_hash, KnownDevice};
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::authz::{Object, Permission};
 use crate::db::sessions::{self, NewSession};
@@ -25,27 +25,32 @@ const TOUCH_SECONDS: i64 = 60;
 pub struct Client {
     pub user_agent: String,
     pub address: String,
+    /// The device cookie it sent, when valid (see `auth::SignInLimiter`).
+    pub device: Option<KnownDevice>,
 }
 
 impl Client {
     /// The browser's `User-Agent`, without control characters and at most 300 characters.
     pub fn new(user_agent: &str, address: &str) -> Client {
         let user_agent = user_agent.chars().filter(|c| !c.is_control()).take(300).collect();
-        Client { user_agent, address: address.chars().take(64).collect() }
+        Client { user_agent, address: address.chars().take(64).collect(), device: None }
     }
 }
 
 /// Signs in with email and password (rate-limited, as `auth::sign_in`): a new session,
 /// the browser's `previous` one ended, the sign-in audited, in one transaction. The token
-/// for the cookie (only its hash is stored).
+/// for the cookie (only its hash is stored), and the device the browser is now known as
+/// (the same id when it was known to this account before).
 pub fn sign_in_with_password(
     ctx: &Ctx,
     email: &str,
     password: &str,
     client: &Client,
     previous: Option<&str>,
-) -> ServiceResult<String> {
-    let user = super::auth::sign_in(ctx, email, password, &client.address)?.user;
+) -> ServiceResult<(String, KnownDevice)> {
+    let signed_in = super::auth::sign_in(ctx, email, password, &client.address, client.device.as_ref())?;
+    let user = signed_in.user;
+    let device = KnownDevice::after_sign_in(email, signed_in.stamp, client.device.as_ref());
     let now = ctx.clock.now();
     let token = random_token();
     let hash = token_hash(&token);
@@ -59,7 +64,7 @@ pub fn sign_in_with_password(
         record(conn, Event::general(Some(user), "sign_in", payload), now)?;
         Ok(())
     })?;
-    Ok(token)
+    Ok((token, device))
 }
 
 /// Inserts a session inside a transaction a service already holds (a sign-in writes its

@@ -150,14 +150,16 @@ pub struct PasswordChange<'a> {
 
 /// Changes the caller's own password after checking the current one (rate-limited like
 /// signing in, and only once the new password is acceptable). Ends their web sessions but
-/// `keep` (the one that made the change) and revokes their API tokens.
+/// `keep` (the one that made the change) and revokes their API tokens; every device cookie
+/// made under the old password stops counting. The new password's stamp, for the device
+/// cookie of the browser that made the change.
 pub fn change_password(
     ctx: &Ctx,
     caller: &Caller,
     change: &PasswordChange,
     address: &str,
     keep: Option<i32>,
-) -> ServiceResult<()> {
+) -> ServiceResult<String> {
     let mut errors = crate::domain::validation::FieldErrors::default();
     if change.new.chars().count() < MIN_PASSWORD_CHARS {
         errors.add("new_password", Message::new("msg-password-short"));
@@ -166,7 +168,7 @@ pub fn change_password(
     }
     errors.finish(|| ())?;
     // Only a well-formed change costs an attempt at the current password.
-    ctx.sign_in.check(&caller.email, address)?;
+    ctx.sign_in.check(&caller.email, address, None)?;
     let credentials = ctx.db.query(|conn| users::credentials_of(conn, caller.id))?;
     if !credentials.is_some_and(|c| super::auth::password_matches(&c.password_hash, change.current)) {
         let wrong = Message::new("msg-password-wrong");
@@ -177,12 +179,13 @@ pub fn change_password(
     }
     let hash = hash_password(change.new)?;
     let now = ctx.clock.now();
-    ctx.db.write(|conn| {
+    ctx.db.write(|conn| -> ServiceResult<()> {
         users::set_password(conn, caller.id, &hash, keep)?;
         let payload = serde_json::json!({ "user_id": caller.id, "email": caller.email });
         record(conn, Event::general(Some(caller.id), "change_password", payload), now)?;
         Ok(())
-    })
+    })?;
+    Ok(super::auth::credential_stamp(&hash))
 }
 
 /// Users with their roles, by email, for the admin page.
@@ -206,6 +209,33 @@ pub fn all(ctx: &Ctx) -> ServiceResult<Vec<Caller>> {
         everyone.extend(page);
         if done {
             return Ok(everyone);
+        }
+    }
+}
+
+#[cfg(test)]
+mod email_schema_tests {
+    /// The API document's pattern for an email takes what `parse_email` takes (written
+    /// without surrounding spaces, which the server trims and the pattern does not allow).
+    #[test]
+    fn the_documented_email_pattern_is_what_parse_email_takes() {
+        let schema = serde_json::to_value(crate::domain::schema::email()).unwrap();
+        let pattern = regex::Regex::new(schema["pattern"].as_str().unwrap()).unwrap();
+        for text in [
+            "kari@example.no",
+            "Kari.Nordmann@Kommune.NO",
+            "a@b.c",
+            "a@b",
+            "@b.no",
+            "a@.no",
+            "a@b.no.",
+            "a b@c.no",
+            "a@b..no",
+            "ø@æ.no",
+            "a\u{0}@b.no",
+            "a@b@c.no",
+        ] {
+            assert_eq!(pattern.is_match(text), super::parse_email(text).is_ok(), "{text:?}");
         }
     }
 }

@@ -15,11 +15,12 @@ use crate::domain::caller::Caller;
 use crate::domain::text::Text;
 use crate::domain::validation::FieldError;
 use crate::i18n::Lang;
+use crate::services::auth::KnownDevice;
 use crate::services::{sessions, Ctx, ServiceError};
 use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::storage::CookieSessionStore;
 use actix_session::{Session, SessionExt, SessionMiddleware};
-use actix_web::cookie::{time::Duration as CookieDuration, Key, SameSite};
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, CookieJar, Key, SameSite};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use std::future::Future;
@@ -60,10 +61,67 @@ pub fn key(configured: Option<&str>) -> Key {
     }
 }
 
-/// Where the request comes from, for the session list on the profile page.
+/// Where the request comes from, for the session list on the profile page and the
+/// sign-in limits: its address, and the device cookie it sent, if valid.
 pub fn client(req: &HttpRequest) -> sessions::Client {
     let agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    sessions::Client::new(agent, &super::client_address(req))
+    let mut client = sessions::Client::new(agent, &super::client_address(req));
+    client.device = known_device(req);
+    client
+}
+
+/// The key of the device cookie, derived from the session key (one secret to configure,
+/// a key of its own per use).
+pub struct DeviceKey(Key);
+
+impl DeviceKey {
+    pub fn from_session_key(key: &Key) -> DeviceKey {
+        DeviceKey(Key::derive_from(&[key.master(), b"endring device cookie"].concat()))
+    }
+}
+
+/// How long a browser stays known to the account it signed in to.
+const DEVICE_DAYS: i64 = 365;
+
+fn device_cookie_name(req: &HttpRequest) -> &'static str {
+    let secure =
+        req.app_data::<web::Data<Ctx>>().is_some_and(|ctx| ctx.config.base_url.starts_with("https://"));
+    if secure {
+        "__Host-endring-device"
+    } else {
+        "endring-device"
+    }
+}
+
+/// The device cookie this browser sent (OWASP's "device cookie", see
+/// `auth::SignInLimiter`): encrypted and authenticated with `DeviceKey`, so only one this
+/// service made is read; it says which account the browser signed in to, and under which
+/// password.
+fn known_device(req: &HttpRequest) -> Option<KnownDevice> {
+    let key = req.app_data::<web::Data<DeviceKey>>()?;
+    let name = device_cookie_name(req);
+    let mut jar = CookieJar::new();
+    jar.add_original(req.cookie(name)?);
+    let value = jar.private(&key.0).get(name)?.value().to_owned();
+    let mut parts = value.splitn(3, ' ');
+    let (id, stamp, email) = (parts.next()?, parts.next()?, parts.next()?);
+    Some(KnownDevice { email: email.to_owned(), id: id.to_owned(), stamp: stamp.to_owned() })
+}
+
+/// The device cookie that makes this browser `device` (see `known_device`).
+pub fn device_cookie(req: &HttpRequest, device: &KnownDevice) -> Option<Cookie<'static>> {
+    let key = req.app_data::<web::Data<DeviceKey>>()?;
+    let name = device_cookie_name(req);
+    let cookie = Cookie::build(name, format!("{} {} {}", device.id, device.stamp, device.email))
+        .path("/")
+        .http_only(true)
+        .secure(name.starts_with("__Host-"))
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::days(DEVICE_DAYS))
+        .finish();
+    let mut jar = CookieJar::new();
+    jar.private_mut(&key.0).add(cookie);
+    jar.get(name).cloned()
 }
 
 /// The session token this browser carries, if any (to end it when another sign-in

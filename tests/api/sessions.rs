@@ -14,6 +14,7 @@ on_both_backends!(
     a_web_session_is_valid_on_every_instance_sharing_the_session_key,
     repeated_failed_sign_ins_from_one_address_get_429_with_retry_after,
     a_guesser_elsewhere_does_not_lock_the_owner_out,
+    guessers_on_many_addresses_do_not_lock_out_a_browser_that_signed_in_before,
     behind_a_trusted_proxy_each_client_has_its_own_sign_in_limit,
     signing_out_ends_every_copy_of_the_cookie,
     sign_out_everywhere_ends_the_other_sessions_and_keeps_this_one,
@@ -21,11 +22,18 @@ on_both_backends!(
     a_password_change_ends_every_other_session_and_every_token,
 );
 
-/// The cookie a response sets (there is one: the session's).
+/// The session cookie a response sets (there is one; a sign-in also sets the device
+/// cookie, which is not a session's).
 fn set_cookie(response: &reqwest::Response) -> Cookie<'static> {
-    let headers: Vec<_> = response.headers().get_all("set-cookie").iter().collect();
-    assert_eq!(headers.len(), 1, "one cookie: {headers:?}");
-    Cookie::parse(headers[0].to_str().unwrap().to_owned()).expect("a cookie")
+    let cookies: Vec<_> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| Cookie::parse(v.to_str().unwrap().to_owned()).expect("a cookie"))
+        .filter(|c| !c.name().ends_with("endring-device"))
+        .collect();
+    assert_eq!(cookies.len(), 1, "one session cookie: {cookies:?}");
+    cookies.into_iter().next().unwrap()
 }
 
 /// Signs in on the form as a browser would, carrying the cookie by hand (a browser does
@@ -322,7 +330,7 @@ async fn a_guesser_elsewhere_does_not_lock_the_owner_out(backend: Backend) {
     let attempt = |password: &'static str, address: &'static str| {
         let (ctx, email) = (app.ctx.clone(), owner.email.clone());
         actix_web::rt::task::spawn_blocking(move || {
-            endring::services::auth::sign_in(&ctx, &email, password, address).map(|_| ())
+            endring::services::auth::sign_in(&ctx, &email, password, address, None).map(|_| ())
         })
     };
     let mut refused = None;
@@ -338,5 +346,134 @@ async fn a_guesser_elsewhere_does_not_lock_the_owner_out(backend: Backend) {
     assert!(
         attempt("correct horse battery staple", "10.0.0.7").await.unwrap().is_ok(),
         "the owner signs in from her own machine"
+    );
+}
+
+/// Guessers spread over many addresses use up the account's own allowance (30 a minute
+/// from everywhere): a browser that signed in to the account before carries a device
+/// cookie and is not held to it; a browser without one, or with one made for another
+/// account, or with a forged one, is.
+async fn guessers_on_many_addresses_do_not_lock_out_a_browser_that_signed_in_before(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let owner = app.user("kari", &[]).await;
+    let colleague = app.user("ola", &[]).await;
+    // Signing in sets the device cookie: long-lived, for this service's pages only.
+    let knows_owner = browser();
+    let page =
+        knows_owner.get(format!("{}/sign-in", app.address)).send().await.unwrap().text().await.unwrap();
+    let signed_in = knows_owner
+        .post(format!("{}/sign-in", app.address))
+        .form(&sign_in_form(&page, &owner))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let device = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| Cookie::parse(v.to_str().unwrap().to_owned()).ok())
+        .find(|c| c.name() == "endring-device")
+        .expect("a device cookie");
+    assert_eq!(
+        (device.http_only(), device.same_site(), device.path()),
+        (Some(true), Some(SameSite::Lax), Some("/"))
+    );
+    assert!(device.max_age().unwrap().whole_days() >= 365, "{device}");
+    assert!(!device.value().contains(&owner.email), "encrypted: the email is not readable in it");
+    let knows_colleague = sign_in(&app, &colleague).await;
+    // A browser that signed in under the password before it was changed.
+    let stale = sign_in(&app, &owner).await;
+    // The owner changes her password in her own browser, which stays known under the new one.
+    let new_password = "a brand new passphrase for Kari";
+    let (status, _) = crate::pages::post_form_from(
+        &knows_owner,
+        &app,
+        "/profile",
+        "/profile/password",
+        &[
+            ("current_password", "correct horse battery staple"),
+            ("new_password", new_password),
+            ("confirm_password", new_password),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the password is changed");
+
+    // Guessers on many addresses, each a few tries, until the account's allowance is gone;
+    // done again before each check, which follows at once (the allowance refills one
+    // attempt every two seconds).
+    let guessers = std::sync::atomic::AtomicUsize::new(0);
+    let exhaust = || async {
+        for _ in 0..60 {
+            let n = guessers.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let (ctx, email) = (app.ctx.clone(), owner.email.clone());
+            let address = format!("10.9.{}.{}", n / 4 / 250, n / 4 % 250);
+            let result = actix_web::rt::task::spawn_blocking(move || {
+                endring::services::auth::sign_in(&ctx, &email, "a wrong guess", &address, None).map(|_| ())
+            })
+            .await
+            .unwrap();
+            if let Err(endring::services::ServiceError::TooManyAttempts { .. }) = result {
+                return;
+            }
+        }
+        panic!("sixty guesses from fifteen addresses did not use up the account's allowance");
+    };
+    let attempt = |client: reqwest::Client, password: &'static str| {
+        let address = app.address.clone();
+        let email = owner.email.clone();
+        async move {
+            let page = client.get(format!("{address}/sign-in")).send().await.unwrap().text().await.unwrap();
+            let form = [
+                ("csrf", csrf(&page)),
+                ("email", email),
+                ("password", password.into()),
+                ("next", "/".into()),
+            ];
+            client.post(format!("{address}/sign-in")).form(&form).send().await.unwrap().status()
+        }
+    };
+    exhaust().await;
+    assert_eq!(
+        attempt(browser(), new_password).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a browser unknown to the account waits like the guessers"
+    );
+    exhaust().await;
+    assert_eq!(
+        attempt(knows_colleague.clone(), new_password).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a device cookie counts only for the account it was made for"
+    );
+    exhaust().await;
+    assert_eq!(
+        attempt(stale.clone(), new_password).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a device cookie made under the old password counts no more"
+    );
+    // A cookie of the device cookie's name that this service did not make: the owner's
+    // own cookie with one character changed.
+    let mut altered = device.value().to_owned();
+    let last = if altered.ends_with('A') { "B" } else { "A" };
+    altered.replace_range(altered.len() - 1.., last);
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    jar.add_cookie_str(&format!("endring-device={altered}; Path=/"), &app.address.parse().unwrap());
+    let forged = reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    exhaust().await;
+    assert_eq!(
+        attempt(forged, new_password).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a forged cookie is not read"
+    );
+    exhaust().await;
+    assert_eq!(
+        attempt(knows_owner.clone(), new_password).await,
+        StatusCode::SEE_OTHER,
+        "the owner's own browser signs in"
     );
 }

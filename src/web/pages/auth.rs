@@ -83,9 +83,16 @@ pub async fn submit(
         sessions::sign_in_with_password(ctx, &attempt, &password, &client, previous.as_deref())
     });
     match signed_in.await {
-        Ok(token) => {
+        Ok((token, device)) => {
             session::adopt(&session, token).map_err(|error| PageError::Service { error, lang })?;
-            Ok(see_other(&next))
+            let mut response = see_other(&next);
+            if let Some(cookie) = session::device_cookie(&req, &device) {
+                response.add_cookie(&cookie).map_err(|e| PageError::Service {
+                    error: ServiceError::Internal(anyhow::anyhow!("setting the device cookie: {e}")),
+                    lang,
+                })?;
+            }
+            Ok(response)
         }
         Err(ServiceError::Unauthenticated(_)) => {
             let message = lang.t("sign-in-failed");

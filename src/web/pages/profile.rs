@@ -206,7 +206,20 @@ pub async fn change_password(
     })
     .await;
     match changed {
-        Ok(()) => Ok(see_other("/profile?changed=password#password")),
+        Ok(stamp) => {
+            // This browser stays known to the account, under the new password.
+            let mut response = see_other("/profile?changed=password#password");
+            let before = crate::web::session::client(&req).device;
+            let device = crate::services::auth::KnownDevice::after_sign_in(
+                &viewer.caller.email,
+                stamp,
+                before.as_ref(),
+            );
+            if let Some(cookie) = crate::web::session::device_cookie(&req, &device) {
+                let _ = response.add_cookie(&cookie);
+            }
+            Ok(response)
+        }
         Err(error) => {
             let (_, errors) = super::Refusal::fields_or_page(error, viewer.lang)?;
             profile_page(ctx_again, &viewer, false, errors, Made::Nothing, None, None).await
