@@ -13,7 +13,11 @@ use endring::domain::role::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-on_both_backends!(hostile_json_gets_a_4xx_and_stores_nothing, hostile_forms_get_a_4xx_and_store_nothing,);
+on_both_backends!(
+    hostile_json_gets_a_4xx_and_stores_nothing,
+    hostile_forms_get_a_4xx_and_store_nothing,
+    email_link_tokens_of_any_shape_name_nothing_and_never_fail,
+);
 
 /// Texts no field may hold.
 const POISON: &[(&str, &str)] = &[
@@ -138,6 +142,7 @@ async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
     let authorize = app.change_in(ChangeState::Authorize).await.change;
     let scheduled = app.change_in(ChangeState::Scheduled).await.change;
     let review = app.new_change().emergency().in_state(ChangeState::Review).await.change;
+    let implementing = app.change_in(ChangeState::Implement).await.change;
     let message = json!({ "title_nb": "Treg e-post", "body_nb": "Vi ser på det.", "title_en": "Slow e-mail", "body_en": "We are on it." });
     let made = app.post("/api/v1/messages", &admin, message.clone()).await;
     let template = app
@@ -223,6 +228,20 @@ async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
             &["planned_start", "planned_end"],
         ),
         endpoint(Method::POST, at(&scheduled, "cancel"), json!({ "reason": "Dropped" }), &["reason"], &[]),
+        endpoint(
+            Method::POST,
+            at(&implementing, "complete"),
+            json!({ "closure_code": "failed", "notes": "Rolled back" }),
+            &["notes", "closure_code"],
+            &[],
+        ),
+        endpoint(
+            Method::POST,
+            at(&draft, "submit"),
+            json!({ "force": true, "reason": "Urgent" }),
+            &["reason"],
+            &[],
+        ),
         endpoint(Method::POST, at(&review, "review"), json!({ "review": "Went well" }), &["review"], &[]),
         endpoint(
             Method::POST,
@@ -346,7 +365,10 @@ async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
             &[],
         ),
     ];
+    let meeting =
+        app.post("/api/v1/cab/meetings", &admin, json!({ "title": "ECAB", "starts_at": later })).await;
     let long_title = "a".repeat(10_000);
+    let longest = "a".repeat(20_001);
     let mut cases = 0;
     let mut wrong = Vec::new();
     let before = fingerprint(&app);
@@ -369,6 +391,12 @@ async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
             }
             if ["title", "name", "title_nb", "incident", "owner_email", "url"].contains(field) {
                 spoiled.push((format!("{field} of 10,000 characters"), with(body, field, json!(long_title))));
+            }
+            // Longer than any text field takes (20,000 for plans, notes and comments). Not
+            // credentials: an email or password too long is a wrong one (401), which tells
+            // nothing of what accounts there are.
+            if !path.ends_with("/auth/token") {
+                spoiled.push((format!("{field} of 20,001 characters"), with(body, field, json!(longest))));
             }
         }
         for field in *times {
@@ -417,6 +445,49 @@ async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
             )
             .await;
             check(format!("POST {path}"), status, answer, fingerprint(&app), &before);
+        }
+    }
+    // A meeting's cancellation reason.
+    let cancel = format!("/api/v1/cab/meetings/{}/cancel", id(&meeting));
+    for (name, value) in POISON.iter().copied().chain([("only spaces", "   ")]) {
+        let body = serde_json::to_vec(&json!({ "reason": value })).unwrap();
+        let (status, answer) = send(&app, &Method::POST, &cancel, "application/json", body).await;
+        check(format!("POST {cancel}: reason with {name}"), status, answer, fingerprint(&app), &before);
+    }
+    // An upload's name (`?name=`), as hostile as any text, and names that are no file's.
+    // Each ends in `.txt`, which the plain-text content is, so that only the name is wrong.
+    let upload = at(&draft, "attachments");
+    let long_name = format!("{}.txt", "a".repeat(10_000));
+    let poisoned: Vec<(&str, String)> =
+        POISON.iter().map(|(name, value)| (*name, format!("{value}.txt"))).collect();
+    let names = poisoned.iter().map(|(name, value)| (*name, value.as_str())).chain([
+        ("nothing", ""),
+        ("dot-dot", ".."),
+        ("a folder", "reports/"),
+        ("10,000 characters", long_name.as_str()),
+        ("a direction mark", "report\u{200F}.txt"),
+    ]);
+    for (name, value) in names {
+        let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+        let path = format!("{upload}?name={encoded}");
+        let (status, answer) =
+            send(&app, &Method::POST, &path, "application/octet-stream", b"The plan.\n".to_vec()).await;
+        check(format!("POST {upload}: name with {name}"), status, answer, fingerprint(&app), &before);
+    }
+    // Ids past 32 bits, negative and not numbers, on paths that delete (for an incident
+    // link, some are well-formed ids that are not linked: 404 too).
+    for bad in ["4294967296", "-1", "99999999999999999999", "1e3", "%00"] {
+        for path in [
+            format!("/api/v1/changes/{bad}"),
+            format!("/api/v1/webhooks/{bad}"),
+            format!("/api/v1/maintenance-windows/{bad}"),
+            format!("/api/v1/delegations/{bad}"),
+            format!("/api/v1/auth/tokens/{bad}"),
+            format!("/api/v1/calendar/closed-days/{bad}"),
+            format!("/api/v1/changes/{}/incidents/raised_from/{bad}", draft["id"]),
+        ] {
+            let (status, answer) = send(&app, &Method::DELETE, &path, "application/json", Vec::new()).await;
+            check(format!("DELETE {path}"), status, answer, fingerprint(&app), &before);
         }
     }
     let size = format!("hostile JSON: {cases} requests to {} endpoints\n", table.len());
@@ -552,4 +623,84 @@ async fn hostile_forms_get_a_4xx_and_store_nothing(backend: Backend) {
         wrong.len(),
         wrong.join("\n")
     );
+}
+
+/// The tokens of email links (vote links, password resets) are looked up by their hash,
+/// never parsed; whatever arrives in their place — any Unicode, control characters, a
+/// valid-looking 64 hex digits, thousands of characters — names no link, and the pages
+/// answer it with a 4xx, never an error. Property-tested: 200 tokens per backend, plus
+/// the edge cases, through the services and through both pages.
+async fn email_link_tokens_of_any_shape_name_nothing_and_never_fail(backend: Backend) {
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, TestRunner};
+    let app = TestApp::spawn(backend).await;
+    // Real links of each kind, sent by email, so that the lookups run against rows that
+    // exist, and are seen to find them.
+    let voter = app.user("token-fuzz-voter", &[Role::CabMember]).await;
+    let _ = app.change_in(ChangeState::Authorize).await;
+    let (ctx, email) = (app.ctx.clone(), voter.email.clone());
+    actix_web::rt::task::spawn_blocking(move || {
+        endring::services::accounts::request_reset(&ctx, &email, "10.0.0.1")
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let config =
+        endring::config::Config { mail_dir: folder.path().to_owned(), ..endring::config::Config::default() };
+    let transport = endring::mail::transport::Transport::from_config(&config).unwrap();
+    endring::mail::worker::deliver_due(&app.ctx, &transport).await.unwrap();
+    let votes = crate::mail::vote_paths(folder.path(), &voter.email);
+    assert_eq!(votes.len(), 2, "an Approve and a Reject link: {votes:?}");
+    let mails: Vec<String> = std::fs::read_dir(folder.path())
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap().replace("=\r\n", "").replace("=\n", ""))
+        .collect();
+    let reset_mail = mails.iter().find(|m| m.contains("/sign-in/reset/")).expect("the reset email");
+    let at = reset_mail.find("/sign-in/reset/").unwrap() + "/sign-in/reset/".len();
+    let reset: String = reset_mail[at..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    let (ctx, vote, reset_token) = (app.ctx.clone(), votes[0].trim_start_matches("/vote/").to_owned(), reset);
+    let (vote, reset) = actix_web::rt::task::spawn_blocking(move || {
+        let vote = endring::services::email_votes::inspect(&ctx, &vote).map(|link| format!("{link:?}"));
+        (vote, endring::services::accounts::reset_target(&ctx, &reset_token))
+    })
+    .await
+    .unwrap();
+    assert!(vote.unwrap().starts_with("Valid"), "the real vote link is found");
+    assert_eq!(reset.unwrap(), Some(voter.email.clone()), "the real reset link is found");
+    let strategy = prop_oneof![
+        any::<String>(),
+        "[0-9a-f]{64}",
+        "[0-9A-Za-z_-]{0,100}",
+        proptest::collection::vec(any::<char>(), 1000..4000).prop_map(|c| c.into_iter().collect::<String>()),
+    ];
+    let mut runner = TestRunner::new(Config { cases: 200, ..Config::default() });
+    let mut tokens: Vec<String> =
+        (0..200).map(|_| strategy.new_tree(&mut runner).unwrap().current()).collect();
+    tokens.extend(["", " ", ".", "..", "%", "\u{0}", "\u{202e}", "0".repeat(64).as_str()].map(str::to_owned));
+    let browser = crate::pages::browser();
+    for token in tokens {
+        let (ctx, raw) = (app.ctx.clone(), token.clone());
+        let found = actix_web::rt::task::spawn_blocking(move || {
+            let vote = endring::services::email_votes::inspect(&ctx, &raw).map(|link| format!("{link:?}"));
+            let reset = endring::services::accounts::reset_target(&ctx, &raw);
+            (vote, reset)
+        })
+        .await
+        .unwrap();
+        match found {
+            (Ok(vote), Ok(None)) if vote.starts_with("Unknown") => {}
+            other => panic!("the token {token:?} named something or failed: {other:?}"),
+        }
+        if token == "." || token == ".." {
+            continue; // a URL resolves these segments before sending (RFC 3986 §5.2.4)
+        }
+        let segment: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
+        let segment = segment.replace('+', "%20");
+        for path in [format!("/vote/{segment}"), format!("/sign-in/reset/{segment}")] {
+            let status = browser.get(format!("{}{path}", app.address)).send().await.unwrap().status();
+            assert!(status.is_client_error(), "GET {path} answered {status}");
+        }
+    }
 }

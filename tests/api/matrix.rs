@@ -1,6 +1,10 @@
 //! The authorization matrix: the change routes of the API and the change page and its
 //! forms, asked by eleven role combinations, as the change's requester, its implementer
-//! and someone else, in every state; then 51 other routes and forms by each combination.
+//! and someone else, in every state; then 103 other routes, pages and forms by each
+//! combination (records of every kind made afresh for each, then edited, retired, deleted,
+//! tested, through the API and the admin pages);
+//! then every route the server has (read from its route tables), asked by someone not
+//! signed in.
 //!
 //! What is expected is written here from SPEC §3 (the "who" column) and §8 and from
 //! docs/decisions.md — a table of its own, not a call to casbin — so a policy line that
@@ -21,6 +25,7 @@ use std::collections::BTreeSet;
 on_both_backends!(
     every_change_route_answers_each_role_relation_and_state_as_the_spec_says,
     every_other_route_answers_each_role_as_the_spec_says,
+    no_route_but_the_public_ones_answers_anyone_not_signed_in,
 );
 
 /// The role combinations asked: each role alone (everyone holds `requester`), and the
@@ -450,6 +455,7 @@ async fn every_other_route_answers_each_role_as_the_spec_says(backend: Backend) 
     let app = TestApp::spawn(backend.clone()).await;
     let ci = app.ci("Matrix CI", 3).await;
     let victim = app.user("matrix-victim", &[]).await;
+    let setter = app.user("matrix-setter", &[Role::Admin, Role::ChangeManager, Role::ServiceDesk]).await;
     let mut cases = 0;
     let mut wrong = Vec::new();
     for (n, combo) in COMBOS.iter().enumerate() {
@@ -539,6 +545,17 @@ async fn every_other_route_answers_each_role_as_the_spec_says(backend: Backend) 
             let case = format!("{method} {path} by {} ({answer})", combo_name(combo));
             wrong.extend(judge(status, who.allows(combo), &case));
         }
+        // Changes to records that exist, each made afresh for this combination (an allowed
+        // retire or delete would otherwise leave the next combination a 404).
+        for (method, path, body, who) in records_to_change(&app, &setter, n, ci, starts).await {
+            let headers: &[(&str, &str)] = if method == Method::PATCH { &[("if-match", "*")] } else { &[] };
+            let body = (!body.is_null()).then_some(body);
+            let (status, _, answer) =
+                app.call_with(method.clone(), &path, Some(&caller), body, headers).await;
+            cases += 1;
+            let case = format!("{method} {path} by {} ({answer})", combo_name(combo));
+            wrong.extend(judge(status, who.allows(combo), &case));
+        }
         let pages: &[(&str, Who)] = &[
             ("/", Who::Everyone),
             ("/changes", Who::Everyone),
@@ -603,6 +620,374 @@ async fn every_other_route_answers_each_role_as_the_spec_says(backend: Backend) 
             cases += 1;
             wrong.extend(judge(status, who.allows(combo), &format!("form {path} by {}", combo_name(combo))));
         }
+        // Every other page form on records made afresh for this combination, posted with
+        // only the CSRF token (what a refused caller gets is 403; an allowed one, the form
+        // back with what is missing, or the action done), and the pages of one record.
+        let (get_pages, posts) = page_forms(&app, &setter, &victim, n, ci, starts).await;
+        for (path, who) in get_pages {
+            let (status, _) = page(&browser, &app, &path).await;
+            cases += 1;
+            wrong.extend(judge(status, who.allows(combo), &format!("page {path} by {}", combo_name(combo))));
+        }
+        for (path, who) in posts {
+            let status = browser
+                .post(format!("{}{path}", app.address))
+                .form(&[("csrf", token.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .status();
+            cases += 1;
+            wrong.extend(judge(status, who.allows(combo), &format!("form {path} by {}", combo_name(combo))));
+        }
     }
     report(&backend, "routes", cases, &wrong);
+}
+
+/// How one set of fresh records differs from another made for the same combination (their
+/// names, and times that must not meet: a maintenance window or a closed day twice is a 409).
+struct FreshSpec {
+    label: &'static str,
+    freeze_in_days: i64,
+    weekday: &'static str,
+    starts_minute: &'static str,
+    ends: &'static str,
+    meeting_in_hours: i64,
+    closed_in_days: i64,
+}
+
+const MATRIX_RECORDS: FreshSpec = FreshSpec {
+    label: "Matrix",
+    freeze_in_days: 60,
+    weekday: "saturday",
+    starts_minute: "00",
+    ends: "23:30",
+    meeting_in_hours: 2,
+    closed_in_days: 70,
+};
+
+const PAGE_RECORDS: FreshSpec = FreshSpec {
+    label: "Page",
+    freeze_in_days: 80,
+    weekday: "sunday",
+    starts_minute: "15",
+    ends: "23:45",
+    meeting_in_hours: 3,
+    closed_in_days: 200,
+};
+
+/// A template, a freeze, a maintenance window, a webhook, a system message, an extra
+/// meeting, a CI and a closed day, made by `setter` for combination `n`; with the bodies
+/// the freeze and the window were made from, for an edit that changes nothing else.
+#[derive(Clone)]
+struct Fresh {
+    template: Value,
+    blackout: Value,
+    freeze: Value,
+    window: Value,
+    window_body: Value,
+    webhook: Value,
+    message: Value,
+    meeting: Value,
+    ci: i64,
+    day: chrono::NaiveDate,
+}
+
+impl Fresh {
+    async fn make(
+        app: &TestApp,
+        setter: &User,
+        spec: &FreshSpec,
+        n: usize,
+        ci: i64,
+        starts: chrono::DateTime<chrono::Utc>,
+    ) -> Fresh {
+        let made =
+            |path: &'static str, body: Value| async move { app.post(path, setter, body).await["id"].clone() };
+        let label = spec.label;
+        let template = made("/api/v1/templates", json!({ "name": format!("{label} template {n}"), "description": "d",
+            "implementation_plan": "p", "backout_plan": "b", "test_plan": "t", "ci_ids": [ci], "max_duration_minutes": 60 })).await;
+        let freeze = json!({ "title": format!("{label} freeze {n}"),
+            "starts_at": starts + chrono::Duration::days(spec.freeze_in_days),
+            "ends_at": starts + chrono::Duration::days(spec.freeze_in_days + 1) });
+        let blackout = made("/api/v1/blackouts", freeze.clone()).await;
+        let window_body = json!({ "ci_id": ci, "weekday": spec.weekday,
+            "starts": format!("{n:02}:{}", spec.starts_minute), "ends": spec.ends });
+        let window = made("/api/v1/maintenance-windows", window_body.clone()).await;
+        let webhook = made(
+            "/api/v1/webhooks",
+            json!({ "url": format!("https://hooks.example.no/{}/{n}", label.to_lowercase()), "events": ["created"] }),
+        )
+        .await;
+        let message = made(
+            "/api/v1/messages",
+            json!({ "title_nb": format!("Treg e-post {label} {n}"), "body_nb": "Vi ser på det." }),
+        )
+        .await;
+        let meeting_at = starts + chrono::Duration::hours(spec.meeting_in_hours);
+        let meeting = made(
+            "/api/v1/cab/meetings",
+            json!({ "title": format!("{label} ECAB {n}"), "starts_at": meeting_at }),
+        )
+        .await;
+        let ci = app.ci(&format!("{label} CI to retire {n}"), 4).await;
+        let day = (starts + chrono::Duration::days(spec.closed_in_days + n as i64)).date_naive();
+        app.post(
+            "/api/v1/calendar/closed-days",
+            setter,
+            json!({ "day": day, "name": format!("{label} closed") }),
+        )
+        .await;
+        Fresh { template, blackout, freeze, window, window_body, webhook, message, meeting, ci, day }
+    }
+}
+
+/// Records made by `setter` for combination `n`, and what the combination is then asked to
+/// do to each: edit, retire, delete, test, and run a meeting.
+async fn records_to_change(
+    app: &TestApp,
+    setter: &User,
+    n: usize,
+    ci: i64,
+    starts: chrono::DateTime<chrono::Utc>,
+) -> Vec<(Method, String, Value, Who)> {
+    let template_body = json!({ "name": format!("Changed template {n}"), "description": "d", "implementation_plan": "p",
+        "backout_plan": "b", "test_plan": "t", "ci_ids": [ci], "max_duration_minutes": 60 });
+    let made = Fresh::make(app, setter, &MATRIX_RECORDS, n, ci, starts).await;
+    let Fresh {
+        template,
+        blackout,
+        freeze,
+        window: maintenance,
+        window_body: window,
+        webhook,
+        message,
+        meeting,
+        ..
+    } = made.clone();
+    let (retired_ci, day) = (made.ci, made.day);
+    let settings = app.get("/api/v1/cab/settings", setter).await;
+    vec![
+        (Method::PUT, format!("/api/v1/templates/{template}"), template_body, Who::AdminOrChangeManager),
+        (Method::POST, format!("/api/v1/templates/{template}/retire"), json!({}), Who::AdminOrChangeManager),
+        (Method::PUT, format!("/api/v1/blackouts/{blackout}"), freeze, Who::AdminOrChangeManager),
+        (Method::POST, format!("/api/v1/blackouts/{blackout}/retire"), json!({}), Who::AdminOrChangeManager),
+        (
+            Method::PUT,
+            format!("/api/v1/maintenance-windows/{maintenance}"),
+            window,
+            Who::AdminOrChangeManager,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/maintenance-windows/{maintenance}"),
+            Value::Null,
+            Who::AdminOrChangeManager,
+        ),
+        (Method::PUT, "/api/v1/cab/settings".into(), settings, Who::AdminOrChangeManager),
+        (Method::POST, format!("/api/v1/cis/{retired_ci}/retire"), json!({}), Who::Admin),
+        (Method::DELETE, format!("/api/v1/calendar/closed-days/{day}"), Value::Null, Who::Admin),
+        (Method::GET, format!("/api/v1/webhooks/{webhook}"), Value::Null, Who::Admin),
+        (Method::PATCH, format!("/api/v1/webhooks/{webhook}"), json!({ "active": false }), Who::Admin),
+        (Method::GET, format!("/api/v1/webhooks/{webhook}/deliveries"), Value::Null, Who::Admin),
+        (Method::POST, format!("/api/v1/webhooks/{webhook}/test"), json!({}), Who::Admin),
+        (Method::DELETE, format!("/api/v1/webhooks/{webhook}"), Value::Null, Who::Admin),
+        (
+            Method::PATCH,
+            format!("/api/v1/messages/{message}"),
+            json!({ "title_nb": format!("Treg e-post {n}"), "body_nb": "Fortsatt tregt." }),
+            Who::Messages,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/messages/{message}/updates"),
+            json!({ "text_nb": "Bedre nå.", "resolve": true }),
+            Who::Messages,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/cab/meetings/{meeting}/open"),
+            json!({ "attendees": [] }),
+            Who::ChangeManager,
+        ),
+        (Method::POST, format!("/api/v1/cab/meetings/{meeting}/close"), json!({}), Who::ChangeManager),
+        (
+            Method::POST,
+            format!("/api/v1/cab/meetings/{meeting}/cancel"),
+            json!({ "reason": "Nothing to decide" }),
+            Who::ChangeManager,
+        ),
+    ]
+}
+
+/// Pages of single records and the page forms not asked above, on records `setter` makes for
+/// combination `n`; the forms that retire or delete come after those that edit.
+async fn page_forms(
+    app: &TestApp,
+    setter: &User,
+    victim: &User,
+    n: usize,
+    ci: i64,
+    starts: chrono::DateTime<chrono::Utc>,
+) -> (Vec<(String, Who)>, Vec<(String, Who)>) {
+    let made = Fresh::make(app, setter, &PAGE_RECORDS, n, ci, starts).await;
+    let Fresh { template, blackout, window, webhook, message, meeting, ci: page_ci, day, .. } = made;
+    let gets = vec![
+        ("/admin".to_owned(), Who::AdminOrChangeManager),
+        (format!("/admin/webhooks/{webhook}"), Who::Admin),
+        (format!("/cab/meetings/{meeting}"), Who::Everyone),
+        (format!("/cab/meetings/{meeting}/agenda.md"), Who::Everyone),
+    ];
+    let posts = vec![
+        ("/admin/users".to_owned(), Who::Admin),
+        (format!("/admin/users/{}/password-reset", victim.id), Who::Admin),
+        (format!("/admin/users/{}/deactivate", victim.id), Who::Admin),
+        (format!("/admin/users/{}/reactivate", victim.id), Who::Admin),
+        ("/admin/webhooks".to_owned(), Who::Admin),
+        (format!("/admin/webhooks/{webhook}"), Who::Admin),
+        (format!("/admin/webhooks/{webhook}/pause"), Who::Admin),
+        (format!("/admin/webhooks/{webhook}/resume"), Who::Admin),
+        (format!("/admin/webhooks/{webhook}/test"), Who::Admin),
+        ("/admin/cab".to_owned(), Who::AdminOrChangeManager),
+        ("/admin/calendar".to_owned(), Who::Admin),
+        ("/admin/maintenance".to_owned(), Who::AdminOrChangeManager),
+        (format!("/admin/maintenance/{window}"), Who::AdminOrChangeManager),
+        (format!("/admin/cis/{page_ci}"), Who::Admin),
+        ("/admin/templates".to_owned(), Who::AdminOrChangeManager),
+        (format!("/admin/templates/{template}"), Who::AdminOrChangeManager),
+        (format!("/admin/blackouts/{blackout}"), Who::AdminOrChangeManager),
+        (format!("/messages/{message}"), Who::Messages),
+        (format!("/messages/{message}/updates"), Who::Messages),
+        (format!("/messages/{message}/publish"), Who::Messages),
+        (format!("/cab/meetings/{meeting}/open"), Who::ChangeManager),
+        (format!("/cab/meetings/{meeting}/decide"), Who::ChangeManager),
+        (format!("/cab/meetings/{meeting}/close"), Who::ChangeManager),
+        (format!("/admin/webhooks/{webhook}/delete"), Who::Admin),
+        (format!("/admin/calendar/{day}/reopen"), Who::Admin),
+        (format!("/admin/maintenance/{window}/remove"), Who::AdminOrChangeManager),
+        (format!("/admin/cis/{page_ci}/retire"), Who::Admin),
+        (format!("/admin/templates/{template}/retire"), Who::AdminOrChangeManager),
+        (format!("/admin/blackouts/{blackout}/retire"), Who::AdminOrChangeManager),
+    ];
+    (gets, posts)
+}
+
+/// What anyone may use without signing in, and why (SPEC §3, §5 and the decisions): the
+/// service's health and API description, signing in and what belongs to it, the vote and
+/// password links (their token is the credential), the public status page, its feed and
+/// its API (open unless `messages_require_sign_in`), a
+/// calendar feed (its token is in the address), the style sheet, and `/metrics` (its own
+/// token; off here, so 404).
+const PUBLIC: &[(&str, &str)] = &[
+    ("get", "/healthz"),
+    ("get", "/api/v1/openapi.json"),
+    ("post", "/api/v1/auth/token"),
+    ("get", "/static/style.css"),
+    ("get", "/metrics"),
+    ("get", "/sign-in"),
+    ("post", "/sign-in"),
+    ("post", "/sign-out"),
+    ("get", "/sign-in/oidc"),
+    ("get", "/sign-in/oidc/callback"),
+    ("get", "/sign-in/forgot"),
+    ("post", "/sign-in/forgot"),
+    ("get", "/sign-in/reset/{token}"),
+    ("post", "/sign-in/reset/{token}"),
+    ("get", "/vote/{token}"),
+    ("post", "/vote/{token}"),
+    ("get", "/messages"),
+    ("get", "/api/v1/messages"),
+    ("get", "/api/v1/messages/{id}"),
+    ("get", "/messages.atom"),
+    ("get", "/calendar.ics"),
+];
+
+/// `path` with its parameters filled in with records that exist (or, for tokens, with a
+/// well-formed one that does not).
+fn filled(path: &str, change: &str) -> String {
+    let mut path = path.to_owned();
+    for (name, value) in [
+        (
+            "{id}",
+            if path.starts_with("/api/v1/changes/") || path.starts_with("/changes/") { change } else { "1" },
+        ),
+        ("{attachment}", "1"),
+        ("{relation}", "raised_from"),
+        ("{incident}", "INC-1"),
+        ("{token}", "0000000000000000000000000000000000000000000000000000000000000000"),
+        ("{day}", "2030-01-02"),
+        ("{delivery}", "1"),
+        ("{kind}", "cis"),
+        ("{action}", "submit"),
+    ] {
+        path = path.replace(name, value);
+    }
+    path
+}
+
+async fn no_route_but_the_public_ones_answers_anyone_not_signed_in(backend: Backend) {
+    let app = TestApp::spawn(backend.clone()).await;
+    let requester = app.user("anonymous-matrix-requester", &[]).await;
+    let implementer = app.user("anonymous-matrix-implementer", &[Role::Implementer]).await;
+    let ci = app.ci("Anonymous matrix CI", 3).await;
+    let change = app.draft(&requester, &implementer, ci, 30).await;
+    let change = change["ref"].as_str().unwrap().to_owned();
+    // Record 1 of the kind a public route reads (a system message), and of one a refused
+    // route names (a webhook); other ids name nothing, which a refusal must not depend on.
+    let desk = app.user("anonymous-matrix-desk", &[Role::ServiceDesk]).await;
+    app.post("/api/v1/messages", &desk, json!({ "title_nb": "Treg e-post", "body_nb": "Vi ser på det." }))
+        .await;
+    app.post(
+        "/api/v1/webhooks",
+        &app.admin,
+        json!({ "url": "https://hooks.example.no/a", "events": ["created"] }),
+    )
+    .await;
+    // A browser that is not signed in, with the CSRF token the sign-in page gave it, so a
+    // form is refused for who sends it and not for a missing token.
+    let browser = crate::pages::browser();
+    let (_, sign_in_page) = page(&browser, &app, "/sign-in").await;
+    let token = csrf(&sign_in_page);
+    let mut cases = 0;
+    let mut wrong = Vec::new();
+    let mut public = 0;
+    let routes = endring::web::api_route_table().into_iter().chain(endring::web::page_route_table());
+    for (method, path) in routes {
+        let url = format!("{}{}", app.address, filled(&path, &change));
+        let request = match method.as_str() {
+            "get" => browser.get(&url),
+            "post" if path.starts_with("/api/") => browser.post(&url).json(&json!({})),
+            "post" => browser.post(&url).form(&[("csrf", token.as_str())]),
+            "put" => browser.put(&url).json(&json!({})),
+            "patch" => browser.patch(&url).header("if-match", "*").json(&json!({})),
+            "delete" => browser.delete(&url),
+            other => panic!("a method the matrix does not ask: {other}"),
+        };
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+        cases += 1;
+        let case = format!("{} {path} not signed in answered {status}", method.to_uppercase());
+        if status.is_server_error() {
+            wrong.push(format!("server error: {case}"));
+            continue;
+        }
+        if PUBLIC.contains(&(method.as_str(), path.as_str())) {
+            public += 1;
+            continue;
+        }
+        let refused = if path.starts_with("/api/") {
+            status == StatusCode::UNAUTHORIZED
+        } else {
+            status == StatusCode::UNAUTHORIZED
+                || status == StatusCode::FORBIDDEN
+                || (status == StatusCode::SEE_OTHER && location.is_some_and(|l| l.starts_with("/sign-in")))
+        };
+        if !refused {
+            wrong.push(format!("unexpected allow: {case}"));
+        }
+    }
+    assert_eq!(public, PUBLIC.len(), "every public route is one the server has");
+    assert!(cases > 150, "the route tables list every route: {cases}");
+    report(&backend, "anonymous", cases, &wrong);
 }
