@@ -69,6 +69,24 @@ impl TestApp {
         self.new_change().in_state(state).await
     }
 
+    /// A standard-change candidate (SPEC §4): five changes on a new CI closed as
+    /// successful by one team (`requester`, `implementer`, `voter` approving); its id.
+    pub async fn candidate(&self, requester: &User, implementer: &User, voter: &User) -> String {
+        let ci = self.ci("Candidate CI", 3).await;
+        for _ in 0..5 {
+            self.new_change()
+                .on_ci(ci)
+                .requested_by(requester)
+                .implemented_by(implementer)
+                .voters(std::slice::from_ref(voter))
+                .closed_as("successful", "")
+                .in_state(ChangeState::Closed)
+                .await;
+        }
+        let found = self.get("/api/v1/templates/candidates", &self.admin).await;
+        found[0]["id"].as_str().expect("a candidate").to_owned()
+    }
+
     /// A number no other fixture of this database has had.
     pub(crate) fn next_serial(&self) -> usize {
         self.serial.fetch_add(1, std::sync::atomic::Ordering::Relaxed)

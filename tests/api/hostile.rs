@@ -143,6 +143,10 @@ async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
     let scheduled = app.change_in(ChangeState::Scheduled).await.change;
     let review = app.new_change().emergency().in_state(ChangeState::Review).await.change;
     let implementing = app.change_in(ChangeState::Implement).await.change;
+    // A standard-change candidate (before the freeze below, which its changes would meet).
+    let team =
+        (app.user("team-requester", &[]).await, app.user("team-implementer", &[Role::Implementer]).await);
+    let candidate = app.candidate(&team.0, &team.1, &other).await;
     let message = json!({ "title_nb": "Treg e-post", "body_nb": "Vi ser på det.", "title_en": "Slow e-mail", "body_en": "We are on it." });
     let made = app.post("/api/v1/messages", &admin, message.clone()).await;
     let template = app
@@ -181,7 +185,29 @@ async fn hostile_json_gets_a_4xx_and_stores_nothing(backend: Backend) {
     let template_body = json!({ "name": "Restart 2", "description": "d", "implementation_plan": "p", "backout_plan": "b", "test_plan": "t", "ci_ids": [ci], "max_duration_minutes": 60 });
     let blackout_body =
         json!({ "title": "Freeze 2", "starts_at": later, "ends_at": later + chrono::Duration::hours(1) });
+    // An open meeting (its decisions) and a standard-change candidate (accepting it).
+    let open = app.post("/api/v1/cab/meetings", &admin, json!({ "title": "CAB", "starts_at": later })).await;
+    app.post(
+        &format!("/api/v1/cab/meetings/{}/open", open["id"]),
+        &admin,
+        json!({ "attendees": [other.id] }),
+    )
+    .await;
     let table = vec![
+        endpoint(
+            Method::POST,
+            format!("/api/v1/cab/meetings/{}/decisions", id(&open)),
+            json!({ "change_id": authorize["id"], "outcome": "reject", "comment": "Too risky" }),
+            &["comment", "reason"],
+            &[],
+        ),
+        endpoint(
+            Method::POST,
+            format!("/api/v1/templates/candidates/{candidate}/accept"),
+            json!({ "name": "Restart weekly" }),
+            &["name"],
+            &[],
+        ),
         endpoint(
             Method::POST,
             "/api/v1/changes".into(),
@@ -506,6 +532,21 @@ async fn hostile_forms_get_a_4xx_and_store_nothing(backend: Backend) {
     let ci = app.ci("Sak- og arkivsystem", 3).await;
     let draft = app.new_change().requested_by(&admin).in_state(ChangeState::Draft).await.change;
     let reference = draft["ref"].as_str().unwrap().to_owned();
+    // An open meeting with a change waiting for the CAB, and a standard-change candidate.
+    let waiting = app.change_in(ChangeState::Authorize).await.change;
+    let cato = app.user("cato", &[Role::CabMember]).await;
+    let starts = app.ctx.clock.now() + chrono::Duration::hours(2);
+    let meeting =
+        app.post("/api/v1/cab/meetings", &admin, json!({ "title": "CAB", "starts_at": starts })).await;
+    app.post(
+        &format!("/api/v1/cab/meetings/{}/open", meeting["id"]),
+        &admin,
+        json!({ "attendees": [cato.id] }),
+    )
+    .await;
+    let team =
+        (app.user("team-requester", &[]).await, app.user("team-implementer", &[Role::Implementer]).await);
+    let candidate = app.candidate(&team.0, &team.1, &cato).await;
     let browser = sign_in(&app, &admin).await;
     let (_, html) = page(&browser, &app, "/changes/new").await;
     let token = csrf(&html);
@@ -578,6 +619,18 @@ async fn hostile_forms_get_a_4xx_and_store_nothing(backend: Backend) {
         ("/profile/tokens".into(), vec![("token_name", "Pipe".into()), ("scopes", "read".into())]),
         ("/profile/feeds".into(), vec![("name", "Feed".into())]),
         ("/sign-in/forgot".into(), vec![("email", "admin@test.endring.no".into())]),
+        (
+            format!("/cab/meetings/{}/decide", meeting["id"]),
+            vec![
+                ("change_id", waiting["id"].to_string()),
+                ("outcome", "reject".into()),
+                ("comment", "Too risky".into()),
+            ],
+        ),
+        (
+            format!("/admin/templates/candidates/{candidate}/accept"),
+            vec![("candidate_name", "Restart weekly".into()), ("candidate_max", "60".into())],
+        ),
     ];
     let mut cases = 0;
     let mut wrong = Vec::new();
@@ -616,7 +669,42 @@ async fn hostile_forms_get_a_4xx_and_store_nothing(backend: Backend) {
             wrong.push(format!("{path} with invalid UTF-8: {status}, stored: {}", now != before));
         }
     }
-    println!("hostile forms: {cases} posts to {} forms", forms.len());
+    // The change page's upload (multipart): file names as hostile as any text, and a name
+    // that is not UTF-8; the content is plain text, as each name's `.txt` says.
+    let upload = format!("{}/changes/{reference}/attachments", app.address);
+    let mut names: Vec<(String, Vec<u8>)> =
+        POISON.iter().map(|(what, value)| (what.to_string(), format!("{value}.txt").into_bytes())).collect();
+    names.push(("10,000 characters".into(), format!("{}.txt", "a".repeat(10_000)).into_bytes()));
+    names.push(("invalid UTF-8".into(), b"plan\xff\xfe.txt".to_vec()));
+    for (what, name) in names {
+        // (A name is sent as the multipart header carries it: bytes, quoted.)
+        let mut body = Vec::new();
+        let boundary = "endring-hostile-boundary";
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n")
+                .as_bytes(),
+        );
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"").as_bytes(),
+        );
+        body.extend(name.iter().map(|b| if *b == b'"' { b'_' } else { *b }));
+        body.extend(
+            format!("\"\r\nContent-Type: text/plain\r\n\r\nThe plan.\n\r\n--{boundary}--\r\n").as_bytes(),
+        );
+        let response = browser
+            .post(&upload)
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        cases += 1;
+        let (status, now) = (response.status(), fingerprint(&app));
+        if !is_input_refusal(status) || now != before {
+            wrong.push(format!("upload named with {what}: {status}, stored: {}", now != before));
+        }
+    }
+    println!("hostile forms: {cases} posts to {} forms and the upload", forms.len());
     assert!(
         wrong.is_empty(),
         "{} of {cases} hostile forms were not refused cleanly:\n{}",

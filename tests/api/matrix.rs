@@ -1,10 +1,12 @@
 //! The authorization matrix: the change routes of the API and the change page and its
 //! forms, asked by eleven role combinations, as the change's requester, its implementer
-//! and someone else, in every state; then 103 other routes, pages and forms by each
-//! combination (records of every kind made afresh for each, then edited, retired, deleted,
-//! tested, through the API and the admin pages);
-//! then every route the server has (read from its route tables), asked by someone not
-//! signed in.
+//! and someone else (who may be a member's delegate), in every state; then every other
+//! route, page and form by each combination (records of every kind made afresh for each,
+//! then edited, retired, deleted, tested, retried, through the API and the admin pages; the
+//! caller's own tokens, sessions, feeds and delegations and a CAB member's); then every
+//! route the server has, asked by someone not signed in. Each request is named by the
+//! route of the server's own tables it reaches, and a route no part of the matrix asks
+//! (public ones aside) fails the test: a new route needs its expectation here.
 //!
 //! What is expected is written here from SPEC §3 (the "who" column) and §8 and from
 //! docs/decisions.md — a table of its own, not a call to casbin — so a policy line that
@@ -82,6 +84,20 @@ enum Ask {
     Review,
     Cancel,
     Vote,
+    /// A vote for a member who named the caller their delegate.
+    VoteFor,
+    /// The change's timeline, its free slots, its deployment gate, its files.
+    Events,
+    Slots,
+    Gate,
+    Attachments,
+    /// One of its files.
+    Download,
+    /// Removing an incident link the caller added.
+    Unlink,
+    /// The change's work notes (the API), its edit form saved (a page).
+    Notes,
+    SaveEdit,
 }
 
 /// SPEC §3's "who", §8's roles and the decisions, for one change: whether the policy lets
@@ -94,16 +110,27 @@ fn spec_allows(ask: Ask, roles: &[Role], relation: Relation, state: ChangeState)
     // Segregation of duties: not on a change one filed or is to implement.
     let apart = !own && !doing;
     match ask {
-        // Every signed-in user reads every change, adds notes and files, copies one.
-        Ask::Read | Ask::Note | Ask::Attach | Ask::Copy => true,
+        // Every signed-in user reads every change (its timeline, slots, gate and files),
+        // adds notes and files, copies one.
+        Ask::Read
+        | Ask::Note
+        | Ask::Attach
+        | Ask::Copy
+        | Ask::Events
+        | Ask::Slots
+        | Ask::Gate
+        | Ask::Attachments
+        | Ask::Download
+        | Ask::Notes => true,
         // The requester edits their own draft (a non-draft is the lifecycle's 409).
-        Ask::Edit | Ask::Submit => own,
+        Ask::Edit | Ask::SaveEdit | Ask::Submit => own,
         // A draft never submitted, by its requester.
         Ask::Delete => own && state == ChangeState::Draft,
         // What a change was raised from: its requester, a change manager or the service
         // desk (§8: "incident links"); what it caused: its implementer (as an
         // implementer), a change manager or the service desk.
-        Ask::LinkRaisedFrom => own || manager || has(Role::ServiceDesk),
+        // Removing one's own link takes what adding it took.
+        Ask::LinkRaisedFrom | Ask::Unlink => own || manager || has(Role::ServiceDesk),
         Ask::LinkCaused => (doing && has(Role::Implementer)) || manager || has(Role::ServiceDesk),
         // The requester while drafting; a change manager in assessment, not on their own.
         Ask::Risk => {
@@ -114,6 +141,8 @@ fn spec_allows(ask: Ask, roles: &[Role], relation: Relation, state: ChangeState)
         Ask::Start | Ask::Complete => manager || (doing && has(Role::Implementer)),
         Ask::Cancel => own || manager,
         Ask::Vote => (has(Role::CabMember) || manager) && apart,
+        // A delegate may be anyone (§5), held to segregation of duties as the member is.
+        Ask::VoteFor => apart,
     }
 }
 
@@ -130,17 +159,26 @@ fn moves(ask: Ask) -> bool {
             | Ask::Review
             | Ask::Cancel
             | Ask::Vote
+            | Ask::VoteFor
     )
 }
 
 const ASKS: &[Ask] = &[
     Ask::Read,
+    Ask::Events,
+    Ask::Slots,
+    Ask::Gate,
     Ask::Edit,
+    Ask::SaveEdit,
     Ask::Note,
+    Ask::Notes,
     Ask::Attach,
+    Ask::Attachments,
+    Ask::Download,
     Ask::Copy,
     Ask::LinkRaisedFrom,
     Ask::LinkCaused,
+    Ask::Unlink,
     Ask::Risk,
     Ask::Submit,
     Ask::Assess,
@@ -150,6 +188,7 @@ const ASKS: &[Ask] = &[
     Ask::Complete,
     Ask::Review,
     Ask::Vote,
+    Ask::VoteFor,
     Ask::Cancel,
     Ask::Delete,
 ];
@@ -217,8 +256,15 @@ async fn stage(app: &TestApp, cast: &Cast, state: ChangeState, combo: &[Role], r
     change
 }
 
+/// What some asks name besides the change: the member the caller votes for (who named
+/// them their delegate) and a file of the change.
+struct CastIds {
+    principal: i32,
+    attachment: Option<i64>,
+}
+
 /// The JSON API request for `ask` on `change`.
-fn api_request(ask: Ask, change: &Value) -> (Method, String, Option<Value>) {
+fn api_request(ask: Ask, change: &Value, ids: &CastIds) -> (Method, String, Option<Value>) {
     let base = format!("/api/v1/changes/{}", change["id"]);
     let start: chrono::DateTime<chrono::Utc> =
         serde_json::from_value(change["planned_start"].clone()).expect("a planned start");
@@ -245,29 +291,45 @@ fn api_request(ask: Ask, change: &Value) -> (Method, String, Option<Value>) {
         Ask::Review => post("review", json!({ "review": "Went as planned" })),
         Ask::Cancel => post("cancel", json!({ "reason": "Not needed" })),
         Ask::Vote => post("votes", json!({ "decision": "approve" })),
+        Ask::VoteFor => post("votes", json!({ "decision": "approve", "on_behalf_of": ids.principal })),
+        Ask::Events => (Method::GET, format!("{base}/events"), None),
+        Ask::Slots => (Method::GET, format!("{base}/slots"), None),
+        Ask::Gate => (Method::GET, format!("{base}/gate"), None),
+        Ask::Attachments => (Method::GET, format!("{base}/attachments"), None),
+        Ask::Download => (Method::GET, format!("{base}/attachments/{}", ids.attachment.unwrap_or(1)), None),
+        Ask::Unlink => (Method::DELETE, format!("{base}/incidents/raised_from/INC-7"), None),
+        Ask::Notes => (Method::GET, format!("{base}/notes"), None),
+        // The API's edit is `Edit` (PATCH).
+        Ask::SaveEdit => (Method::PATCH, base, Some(json!({ "title": "Edited in the matrix" }))),
     }
 }
 
-async fn ask_api(app: &TestApp, user: &User, ask: Ask, change: &Value) -> StatusCode {
-    let (method, path, body) = api_request(ask, change);
+async fn ask_api(app: &TestApp, user: &User, ask: Ask, change: &Value, ids: &CastIds) -> StatusCode {
+    let (method, path, body) = api_request(ask, change, ids);
     let mut request = app.client.request(method, format!("{}{path}", app.address)).bearer_auth(&user.token);
     request = match (ask, body) {
         (Ask::Attach, _) => request.header("content-type", "text/plain").body("Plain text"),
         (_, Some(body)) => request.json(&body),
         (_, None) => request,
     };
-    if ask == Ask::Edit {
+    if matches!(ask, Ask::Edit | Ask::SaveEdit) {
         request = request.header("if-match", format!("\"{}\"", change["version"]));
     }
     request.send().await.expect("request").status()
 }
 
-/// The page request for `ask`, when a page or form asks it: GET for reading (the change
-/// page, the edit form), a form post for the rest.
-async fn ask_page(app: &TestApp, browser: &(Client, String), ask: Ask, change: &Value) -> Option<StatusCode> {
+/// The page request for `ask` on `change`, when a page or form asks it (paths without
+/// the server's address).
+enum PageAsk {
+    Get(String),
+    Form(String, Vec<(String, String)>),
+    /// The change page's upload form (multipart), a text file.
+    Upload(String),
+}
+
+fn page_request(ask: Ask, change: &Value, cast_ids: &CastIds) -> Option<PageAsk> {
     let reference = change["ref"].as_str().expect("a reference");
-    let base = format!("{}/changes/{reference}", app.address);
-    let (client, token) = browser;
+    let base = format!("/changes/{reference}");
     let local = |at: chrono::DateTime<chrono::Utc>| {
         at.with_timezone(&chrono_tz::Europe::Oslo).format("%Y-%m-%dT%H:%M").to_string()
     };
@@ -276,8 +338,15 @@ async fn ask_page(app: &TestApp, browser: &(Client, String), ask: Ask, change: &
     let moved = start + chrono::Duration::days(1);
     let field = |name: &str, value: &str| (name.to_owned(), value.to_owned());
     let (path, fields): (&str, Vec<(String, String)>) = match ask {
-        Ask::Read => return Some(client.get(&base).send().await.unwrap().status()),
-        Ask::Edit => return Some(client.get(format!("{base}/edit")).send().await.unwrap().status()),
+        Ask::Read => return Some(PageAsk::Get(base)),
+        Ask::Edit => return Some(PageAsk::Get(format!("{base}/edit"))),
+        Ask::Attach => return Some(PageAsk::Upload(format!("{base}/attachments"))),
+        Ask::Download => {
+            let attachment = cast_ids.attachment.unwrap_or(1);
+            return Some(PageAsk::Get(format!("{base}/attachments/{attachment}")));
+        }
+        Ask::Unlink => ("incidents/raised_from/INC-7/remove", vec![]),
+        Ask::SaveEdit => ("edit", vec![field("title", "Edited on the page")]),
         Ask::Delete => ("delete", vec![]),
         Ask::Note => ("notes", vec![field("body", "A note from the matrix")]),
         Ask::Copy => ("copy", vec![]),
@@ -310,18 +379,86 @@ async fn ask_page(app: &TestApp, browser: &(Client, String), ask: Ask, change: &
         Ask::Review => ("review", vec![field("review", "Went as planned")]),
         Ask::Cancel => ("cancel", vec![field("reason", "Not needed")]),
         Ask::Vote => ("votes", vec![field("decision", "approve")]),
-        // Uploads are multipart forms: the API's upload above stands for them.
-        Ask::Attach => return None,
+        Ask::VoteFor => (
+            "votes",
+            vec![field("decision", "approve"), field("on_behalf_of", &cast_ids.principal.to_string())],
+        ),
+        // The API's alone: the timeline, free slots, the deployment gate, the file list.
+        Ask::Events | Ask::Slots | Ask::Gate | Ask::Attachments | Ask::Notes => return None,
     };
-    let mut form = vec![field("csrf", token)];
-    form.extend(fields);
-    let response = client.post(format!("{base}/{path}")).form(&form).send().await.unwrap();
+    Some(PageAsk::Form(format!("{base}/{path}"), fields))
+}
+
+async fn ask_page(
+    app: &TestApp,
+    browser: &(Client, String),
+    ask: Ask,
+    change: &Value,
+    cast_ids: &CastIds,
+) -> Option<StatusCode> {
+    let (client, token) = browser;
+    let response = match page_request(ask, change, cast_ids)? {
+        PageAsk::Get(path) => client.get(format!("{}{path}", app.address)).send().await.unwrap(),
+        PageAsk::Upload(path) => {
+            let file = reqwest::multipart::Part::bytes(b"Plain text".to_vec()).file_name("note.txt");
+            let form = reqwest::multipart::Form::new().text("csrf", token.clone()).part("file", file);
+            client.post(format!("{}{path}", app.address)).multipart(form).send().await.unwrap()
+        }
+        PageAsk::Form(path, fields) => {
+            let mut form = vec![("csrf".to_owned(), token.clone())];
+            form.extend(fields);
+            client.post(format!("{}{path}", app.address)).form(&form).send().await.unwrap()
+        }
+    };
     let location = response.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default();
     // A form sent back to the sign-in page was not let through: counted as a 401.
     if location.starts_with("/sign-in") {
         return Some(StatusCode::UNAUTHORIZED);
     }
     Some(response.status())
+}
+
+/// Every route the server has, as (lower-case method, pattern), from its own route tables.
+fn all_routes() -> &'static [(String, String)] {
+    static ROUTES: std::sync::LazyLock<Vec<(String, String)>> = std::sync::LazyLock::new(|| {
+        endring::web::api_route_table().into_iter().chain(endring::web::page_route_table()).collect()
+    });
+    &ROUTES
+}
+
+/// The route of the server's tables that a request asks: of the patterns with as many
+/// segments, the one whose literal segments all match and are the most (`{name}` matches
+/// any one segment).
+fn route_of(method: &Method, path: &str) -> Option<(String, String)> {
+    let path = path.split('?').next().unwrap_or_default();
+    let segments: Vec<&str> = path.split('/').collect();
+    let method = method.as_str().to_lowercase();
+    all_routes()
+        .iter()
+        .filter(|(m, _)| *m == method)
+        .filter_map(|route| {
+            let parts: Vec<&str> = route.1.split('/').collect();
+            let matching = parts.len() == segments.len()
+                && parts
+                    .iter()
+                    .zip(&segments)
+                    .all(|(part, segment)| part.starts_with('{') || part == segment);
+            matching.then(|| (parts.iter().filter(|p| !p.starts_with('{')).count(), route))
+        })
+        .max_by_key(|(literal, _)| *literal)
+        .map(|(_, route)| route.clone())
+}
+
+/// The routes a test asked, each request named by its route.
+#[derive(Default)]
+struct Asked(BTreeSet<(String, String)>);
+
+impl Asked {
+    fn note(&mut self, method: &Method, path: &str) {
+        let route =
+            route_of(method, path).unwrap_or_else(|| panic!("no route of the server's is {method} {path}"));
+        self.0.insert(route);
+    }
 }
 
 /// One case's outcome against what the spec says, as a line for the report when wrong.
@@ -373,6 +510,17 @@ async fn every_change_route_answers_each_role_relation_and_state_as_the_spec_say
     for n in 0..3 {
         voters.push(app.user(&format!("matrix-voter-{n}"), &[Role::CabMember]).await);
     }
+    // A CAB member for each of the cast who has named them their delegate (a delegate
+    // votes only for those who named them, and a member names one at a time).
+    let mut principals = Vec::new();
+    let today = app.ctx.clock.now().with_timezone(&chrono_tz::Europe::Oslo).date_naive();
+    for (n, delegate) in [&requester, &implementer, &other].into_iter().enumerate() {
+        let principal = app.user(&format!("matrix-principal-{n}"), &[Role::CabMember]).await;
+        let body =
+            json!({ "delegate": delegate.id, "from": today, "until": today + chrono::Duration::days(300) });
+        app.post("/api/v1/delegations", &principal, body).await;
+        principals.push(principal.id);
+    }
     let cast = Cast { requester, implementer, other, voters, browsers };
     let mut cases = 0;
     let mut wrong = Vec::new();
@@ -386,12 +534,33 @@ async fn every_change_route_answers_each_role_relation_and_state_as_the_spec_say
             set_roles(&app, &caller, combo).await;
             for &state in ChangeState::ALL {
                 let mut change = stage(&app, &cast, state, combo, relation).await;
+                let mut ids = CastIds { principal: principals[relation as usize], attachment: None };
                 for &ask in ASKS {
                     let expected = spec_allows(ask, combo, relation, state);
                     for channel in ["api", "page"] {
+                        let path = format!("/api/v1/changes/{}", change["id"]);
+                        match ask {
+                            // A file of the change (the caller has just attached one).
+                            Ask::Download => {
+                                let files = app.get(&format!("{path}/attachments"), &app.admin).await;
+                                ids.attachment = files[0]["id"].as_i64();
+                            }
+                            // The link the caller removes is one they added, when they may.
+                            Ask::Unlink => {
+                                let link = json!({ "incident": "INC-7", "relation": "raised_from" });
+                                app.call(
+                                    Method::POST,
+                                    &format!("{path}/incidents"),
+                                    Some(&caller),
+                                    Some(link),
+                                )
+                                .await;
+                            }
+                            _ => {}
+                        }
                         let status = match channel {
-                            "api" => Some(ask_api(&app, &caller, ask, &change).await),
-                            _ => ask_page(&app, cast.browser(relation), ask, &change).await,
+                            "api" => Some(ask_api(&app, &caller, ask, &change, &ids).await),
+                            _ => ask_page(&app, cast.browser(relation), ask, &change, &ids).await,
                         };
                         let Some(status) = status else { continue };
                         cases += 1;
@@ -424,6 +593,22 @@ async fn every_change_route_answers_each_role_relation_and_state_as_the_spec_say
     report(&backend, "changes", cases, &wrong);
 }
 
+/// The routes the change matrix asks (the API's and the pages'), read from the requests it
+/// makes, for a change that need not exist.
+fn change_routes(asked: &mut Asked) {
+    let change = json!({ "id": 1, "ref": "CHG-1", "planned_start": "2030-01-01T08:00:00Z" });
+    let ids = CastIds { principal: 1, attachment: Some(1) };
+    for &ask in ASKS {
+        let (method, path, _) = api_request(ask, &change, &ids);
+        asked.note(&method, &path);
+        match page_request(ask, &change, &ids) {
+            Some(PageAsk::Get(path)) => asked.note(&Method::GET, &path),
+            Some(PageAsk::Form(path, _) | PageAsk::Upload(path)) => asked.note(&Method::POST, &path),
+            None => {}
+        }
+    }
+}
+
 /// Who may use each route that is not one change's, by SPEC §8 and the decisions.
 #[derive(Debug, Clone, Copy)]
 enum Who {
@@ -433,6 +618,10 @@ enum Who {
     ChangeManager,
     Reports,
     Messages,
+    /// Those who vote: CAB members and change managers (their own delegations), admins.
+    Voters,
+    /// No one but the record's owner (asked by someone else).
+    Nobody,
 }
 
 impl Who {
@@ -447,6 +636,8 @@ impl Who {
             Who::Reports => has(Role::Manager) || has(Role::ChangeManager) || has(Role::Admin),
             // The service desk tells employees what is changing; change managers too.
             Who::Messages => has(Role::ServiceDesk) || has(Role::ChangeManager),
+            Who::Voters => has(Role::CabMember) || has(Role::ChangeManager) || has(Role::Admin),
+            Who::Nobody => false,
         }
     }
 }
@@ -456,15 +647,43 @@ async fn every_other_route_answers_each_role_as_the_spec_says(backend: Backend) 
     let ci = app.ci("Matrix CI", 3).await;
     let victim = app.user("matrix-victim", &[]).await;
     let setter = app.user("matrix-setter", &[Role::Admin, Role::ChangeManager, Role::ServiceDesk]).await;
+    // A CAB member whose tokens, sessions, feeds and delegations the callers are asked to
+    // end: someone else's.
+    let member = app.user("matrix-member", &[Role::CabMember, Role::Implementer]).await;
+    // A notice (the member's reset email; the victim's would go when they are deactivated)
+    // for the outbox's retry, failed again for each combination.
+    app.post(&format!("/api/v1/users/{}/password-reset", member.id), &setter, json!({})).await;
+    let notice = app.db.count("SELECT CAST(MIN(id) AS BIGINT) AS n FROM outbox");
+    // A standard-change candidate, accepted: accepting or dismissing it again is a 409 to
+    // those the policy lets through.
+    let candidate = accepted_candidate(&app, &setter, &victim, &member).await;
+    let draft = app.draft(&victim, &setter, ci, 40).await;
     let mut cases = 0;
     let mut wrong = Vec::new();
+    let mut asked = Asked::default();
     for (n, combo) in COMBOS.iter().enumerate() {
         let caller = app.user(&format!("matrix-caller-{n}"), combo).await;
         let browser = sign_in(&app, &caller).await;
         let starts = app.ctx.clock.now() + chrono::Duration::days(20 + n as i64);
+        app.db.execute(&format!("UPDATE outbox SET status = 'failed', attempts = 7 WHERE id = {notice}"));
+        let access = access_records(&app, &setter, &caller, combo, (&member, &victim), n).await;
         let api: Vec<(Method, String, Value, Who)> = vec![
             (Method::GET, "/api/v1/me".into(), Value::Null, Who::Everyone),
             (Method::GET, "/api/v1/changes".into(), Value::Null, Who::Everyone),
+            (Method::POST, "/api/v1/changes".into(), json!({ "title": format!("Filed {n}") }), Who::Everyone),
+            (Method::POST, format!("/api/v1/outbox/{notice}/retry"), json!({}), Who::Admin),
+            (
+                Method::POST,
+                format!("/api/v1/templates/candidates/{candidate}/accept"),
+                json!({}),
+                Who::AdminOrChangeManager,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/templates/candidates/{candidate}/dismiss"),
+                json!({}),
+                Who::AdminOrChangeManager,
+            ),
             (Method::GET, "/api/v1/calendar".into(), Value::Null, Who::Everyone),
             (Method::GET, "/api/v1/desk".into(), Value::Null, Who::Everyone),
             (Method::GET, "/api/v1/cis".into(), Value::Null, Who::Everyone),
@@ -538,7 +757,8 @@ async fn every_other_route_answers_each_role_as_the_spec_says(backend: Backend) 
                 Who::Messages,
             ),
         ];
-        for (method, path, body, who) in api {
+        for (method, path, body, who) in api.into_iter().chain(access.api) {
+            asked.note(&method, &path);
             let body = (!body.is_null()).then_some(body);
             let (status, answer) = app.call(method.clone(), &path, Some(&caller), body).await;
             cases += 1;
@@ -547,7 +767,8 @@ async fn every_other_route_answers_each_role_as_the_spec_says(backend: Backend) 
         }
         // Changes to records that exist, each made afresh for this combination (an allowed
         // retire or delete would otherwise leave the next combination a 404).
-        for (method, path, body, who) in records_to_change(&app, &setter, n, ci, starts).await {
+        for (method, path, body, who) in records_to_change(&app, &setter, n, ci, starts, &draft).await {
+            asked.note(&method, &path);
             let headers: &[(&str, &str)] = if method == Method::PATCH { &[("if-match", "*")] } else { &[] };
             let body = (!body.is_null()).then_some(body);
             let (status, _, answer) =
@@ -578,6 +799,7 @@ async fn every_other_route_answers_each_role_as_the_spec_says(backend: Backend) 
             ("/reports/changes.csv", Who::Reports),
         ];
         for (path, who) in pages {
+            asked.note(&Method::GET, path);
             let (status, _) = page(&browser, &app, path).await;
             cases += 1;
             wrong.extend(judge(status, who.allows(combo), &format!("page {path} by {}", combo_name(combo))));
@@ -586,9 +808,22 @@ async fn every_other_route_answers_each_role_as_the_spec_says(backend: Backend) 
         let (_, html) = page(&browser, &app, "/changes/new").await;
         let token = csrf(&html);
         type Fields = Vec<(&'static str, String)>;
-        let forms: Vec<(&str, Fields, Who)> = vec![
+        let mut forms: Vec<(String, Fields, Who)> = vec![
             (
-                "/admin/cis",
+                "/changes/new".into(),
+                vec![("title", format!("Filed on the page {n}")), ("ci_ids", ci.to_string())],
+                Who::Everyone,
+            ),
+            (
+                "/messages".into(),
+                vec![("title_nb", format!("Treg skriver {n}")), ("body_nb", "Vi ser på det.".into())],
+                Who::Messages,
+            ),
+            (format!("/admin/notices/{notice}/retry"), vec![], Who::Admin),
+            (format!("/admin/templates/candidates/{candidate}/accept"), vec![], Who::AdminOrChangeManager),
+            (format!("/admin/templates/candidates/{candidate}/dismiss"), vec![], Who::AdminOrChangeManager),
+            (
+                "/admin/cis".into(),
                 vec![
                     ("name", format!("Form CI {n}")),
                     ("kind", "application".into()),
@@ -598,7 +833,7 @@ async fn every_other_route_answers_each_role_as_the_spec_says(backend: Backend) 
                 Who::Admin,
             ),
             (
-                "/admin/blackouts",
+                "/admin/blackouts".into(),
                 vec![
                     ("title", format!("Form freeze {n}")),
                     ("starts_at", "2031-01-10T10:00".into()),
@@ -607,12 +842,14 @@ async fn every_other_route_answers_each_role_as_the_spec_says(backend: Backend) 
                 Who::AdminOrChangeManager,
             ),
             (
-                "/admin/users/roles",
+                "/admin/users/roles".into(),
                 vec![("email", victim.email.clone()), ("roles", "requester".into())],
                 Who::Admin,
             ),
         ];
+        forms.extend(access.forms);
         for (path, fields, who) in forms {
+            asked.note(&Method::POST, &path);
             let mut form: Vec<(&str, String)> = vec![("csrf", token.clone())];
             form.extend(fields);
             let status =
@@ -625,11 +862,13 @@ async fn every_other_route_answers_each_role_as_the_spec_says(backend: Backend) 
         // back with what is missing, or the action done), and the pages of one record.
         let (get_pages, posts) = page_forms(&app, &setter, &victim, n, ci, starts).await;
         for (path, who) in get_pages {
+            asked.note(&Method::GET, &path);
             let (status, _) = page(&browser, &app, &path).await;
             cases += 1;
             wrong.extend(judge(status, who.allows(combo), &format!("page {path} by {}", combo_name(combo))));
         }
-        for (path, who) in posts {
+        for (path, who) in posts.into_iter().chain(access.posts) {
+            asked.note(&Method::POST, &path);
             let status = browser
                 .post(format!("{}{path}", app.address))
                 .form(&[("csrf", token.as_str())])
@@ -641,7 +880,148 @@ async fn every_other_route_answers_each_role_as_the_spec_says(backend: Backend) 
             wrong.extend(judge(status, who.allows(combo), &format!("form {path} by {}", combo_name(combo))));
         }
     }
+    // Every route has its expectation here or in the change matrix, or is public (asked
+    // signed out, below): a route added without one fails this test.
+    change_routes(&mut asked);
+    let missing: Vec<String> = all_routes()
+        .iter()
+        .filter(|route| !asked.0.contains(*route))
+        .filter(|(method, path)| !PUBLIC.contains(&(method.as_str(), path.as_str())))
+        .map(|(method, path)| format!("{} {path}", method.to_uppercase()))
+        .collect();
+    assert!(missing.is_empty(), "routes the matrix has no expectation for:\n{}", missing.join("\n"));
     report(&backend, "routes", cases, &wrong);
+}
+
+/// A standard-change candidate of one team (`requester`, `implementer`, `setter`
+/// voting), accepted by `setter`: its id.
+async fn accepted_candidate(app: &TestApp, setter: &User, requester: &User, implementer: &User) -> String {
+    let id = app.candidate(requester, implementer, setter).await;
+    app.post(&format!("/api/v1/templates/candidates/{id}/accept"), setter, json!({})).await;
+    id
+}
+
+/// Whether `roles` vote (what naming a delegate for oneself takes, SPEC §5).
+fn votes(roles: &[Role]) -> bool {
+    roles.contains(&Role::CabMember) || roles.contains(&Role::ChangeManager)
+}
+
+/// The access records of the caller and of `member` (a CAB member who is not the caller):
+/// API tokens, web sessions, calendar feeds and delegations, made for combination `n`; and
+/// what the caller is then asked to do with each, through the API and the profile's forms.
+struct Access {
+    api: Vec<(Method, String, Value, Who)>,
+    posts: Vec<(String, Who)>,
+    forms: Vec<(String, Vec<(&'static str, String)>, Who)>,
+}
+
+/// The id of what `user` made by posting `body` to `path`.
+async fn made_id(app: &TestApp, path: &'static str, user: User, body: Value) -> Value {
+    app.post(path, &user, body).await["id"].clone()
+}
+
+async fn access_records(
+    app: &TestApp,
+    setter: &User,
+    caller: &User,
+    roles: &[Role],
+    (member, victim): (&User, &User),
+    n: usize,
+) -> Access {
+    let token = |user: &User, name: String| {
+        let body = json!({ "name": name, "scopes": ["read"] });
+        made_id(app, "/api/v1/auth/tokens", user.clone(), body)
+    };
+    let (own_token, own_token_page) =
+        (token(caller, format!("Own {n}")).await, token(caller, format!("Own page {n}")).await);
+    let (their_token, their_token_page) =
+        (token(member, format!("Theirs {n}")).await, token(member, format!("Theirs page {n}")).await);
+    // Sessions and feeds as a browser and the profile page make them, past the web layer.
+    let session = |user: &User, k: usize| {
+        app.db.execute(&format!(
+            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, user_agent, address, method) \
+             VALUES ('matrix-{}-{n}-{k}', {}, '2026-01-01 00:00:00', '2026-01-01 00:00:00', '2099-01-01 00:00:00', 'matrix', '127.0.0.1', 'password')",
+            user.id, user.id
+        ));
+        app.db
+            .count(&format!("SELECT CAST(MAX(id) AS BIGINT) AS n FROM sessions WHERE user_id = {}", user.id))
+    };
+    let (own_session, their_session) = (session(caller, 0), session(member, 0));
+    let feed = |user: &User| {
+        let (ctx, token) = (app.ctx.clone(), user.token.clone());
+        async move {
+            actix_web::rt::task::spawn_blocking(move || {
+                let caller = endring::services::auth::authenticate(&ctx, &token).expect("the user's token");
+                let name = endring::domain::text::Text::parse("Matrix feed").unwrap();
+                let scope = endring::services::feeds::FeedScope::Personal;
+                endring::services::feeds::create(&ctx, &caller, scope, None, &name).expect("a feed").0.id
+            })
+            .await
+            .expect("join")
+        }
+    };
+    let (own_feed, their_feed) = (feed(caller).await, feed(member).await);
+    // Delegations, one day each, on days no other of the same member takes.
+    let today = app.ctx.clock.now().with_timezone(&chrono_tz::Europe::Oslo).date_naive();
+    let day = |k: i64| (today + chrono::Duration::days(k)).to_string();
+    // (An admin naming a delegate for someone names someone else: the victim.)
+    let delegation = |principal: &User, k: i64| {
+        let body =
+            json!({ "principal": principal.id, "delegate": victim.id, "from": day(k), "until": day(k) });
+        made_id(app, "/api/v1/delegations", setter.clone(), body)
+    };
+    let theirs_at = 10 + 2 * n as i64;
+    let (their_delegation, their_delegation_page) =
+        (delegation(member, theirs_at).await, delegation(member, theirs_at + 1).await);
+    let new_delegation = |k: i64| json!({ "delegate": setter.id, "from": day(k), "until": day(k) });
+    let mut api = vec![
+        (Method::GET, "/api/v1/auth/tokens".to_owned(), Value::Null, Who::Everyone),
+        (
+            Method::POST,
+            "/api/v1/auth/tokens".to_owned(),
+            json!({ "name": "New", "scopes": ["read"] }),
+            Who::Everyone,
+        ),
+        (Method::DELETE, format!("/api/v1/auth/tokens/{own_token}"), Value::Null, Who::Everyone),
+        (Method::DELETE, format!("/api/v1/auth/tokens/{their_token}"), Value::Null, Who::Admin),
+        (Method::GET, "/api/v1/delegations".to_owned(), Value::Null, Who::Everyone),
+        (Method::POST, "/api/v1/delegations".to_owned(), new_delegation(3), Who::Voters),
+        (
+            Method::POST,
+            "/api/v1/delegations".to_owned(),
+            json!({ "principal": member.id, "delegate": victim.id, "from": day(theirs_at + 200), "until": day(theirs_at + 200) }),
+            Who::Admin,
+        ),
+        (Method::DELETE, format!("/api/v1/delegations/{their_delegation}"), Value::Null, Who::Admin),
+    ];
+    let mut posts = vec![
+        ("/profile".to_owned(), Who::Everyone),
+        ("/profile/language".to_owned(), Who::Everyone),
+        ("/profile/password".to_owned(), Who::Everyone),
+        ("/profile/tokens".to_owned(), Who::Everyone),
+        ("/profile/feeds".to_owned(), Who::Everyone),
+        (format!("/profile/tokens/{own_token_page}/revoke"), Who::Everyone),
+        (format!("/profile/tokens/{their_token_page}/revoke"), Who::Admin),
+        (format!("/profile/sessions/{own_session}/end"), Who::Everyone),
+        (format!("/profile/sessions/{their_session}/end"), Who::Nobody),
+        (format!("/profile/feeds/{own_feed}/revoke"), Who::Everyone),
+        (format!("/profile/feeds/{their_feed}/revoke"), Who::Nobody),
+        (format!("/profile/delegations/{their_delegation_page}/revoke"), Who::Admin),
+        // Last: it ends the session above too.
+        ("/profile/sessions/end-others".to_owned(), Who::Everyone),
+    ];
+    // One's own delegations exist only for those who vote.
+    if votes(roles) {
+        let (own, own_page) = (delegation(caller, 1).await, delegation(caller, 2).await);
+        api.push((Method::DELETE, format!("/api/v1/delegations/{own}"), Value::Null, Who::Everyone));
+        posts.push((format!("/profile/delegations/{own_page}/revoke"), Who::Everyone));
+    }
+    let forms = vec![(
+        "/profile/delegations".to_owned(),
+        vec![("delegate", setter.id.to_string()), ("from", day(4)), ("until", day(4))],
+        Who::Voters,
+    )];
+    Access { api, posts, forms }
 }
 
 /// How one set of fresh records differs from another made for the same combination (their
@@ -750,6 +1130,7 @@ async fn records_to_change(
     n: usize,
     ci: i64,
     starts: chrono::DateTime<chrono::Utc>,
+    draft: &Value,
 ) -> Vec<(Method, String, Value, Who)> {
     let template_body = json!({ "name": format!("Changed template {n}"), "description": "d", "implementation_plan": "p",
         "backout_plan": "b", "test_plan": "t", "ci_ids": [ci], "max_duration_minutes": 60 });
@@ -767,7 +1148,19 @@ async fn records_to_change(
     } = made.clone();
     let (retired_ci, day) = (made.ci, made.day);
     let settings = app.get("/api/v1/cab/settings", setter).await;
+    // A test delivery of the webhook, for its retry (a delivery that has not failed is a
+    // 409, past the policy).
+    app.post(&format!("/api/v1/webhooks/{webhook}/test"), setter, json!({})).await;
+    let delivery = app.get(&format!("/api/v1/webhooks/{webhook}/deliveries"), setter).await[0]["id"].clone();
     vec![
+        (Method::GET, format!("/api/v1/templates/{template}/versions"), Value::Null, Who::Everyone),
+        (Method::GET, format!("/api/v1/cab/meetings/{meeting}"), Value::Null, Who::Everyone),
+        (
+            Method::POST,
+            format!("/api/v1/webhooks/{webhook}/deliveries/{delivery}/retry"),
+            json!({}),
+            Who::Admin,
+        ),
         (Method::PUT, format!("/api/v1/templates/{template}"), template_body, Who::AdminOrChangeManager),
         (Method::POST, format!("/api/v1/templates/{template}/retire"), json!({}), Who::AdminOrChangeManager),
         (Method::PUT, format!("/api/v1/blackouts/{blackout}"), freeze, Who::AdminOrChangeManager),
@@ -804,10 +1197,17 @@ async fn records_to_change(
             json!({ "text_nb": "Bedre nå.", "resolve": true }),
             Who::Messages,
         ),
+        (Method::POST, format!("/api/v1/messages/{message}/publish"), json!({}), Who::Messages),
         (
             Method::POST,
             format!("/api/v1/cab/meetings/{meeting}/open"),
             json!({ "attendees": [] }),
+            Who::ChangeManager,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/cab/meetings/{meeting}/decisions"),
+            json!({ "change_id": draft["id"], "outcome": "approve" }),
             Who::ChangeManager,
         ),
         (Method::POST, format!("/api/v1/cab/meetings/{meeting}/close"), json!({}), Who::ChangeManager),
@@ -832,6 +1232,8 @@ async fn page_forms(
 ) -> (Vec<(String, Who)>, Vec<(String, Who)>) {
     let made = Fresh::make(app, setter, &PAGE_RECORDS, n, ci, starts).await;
     let Fresh { template, blackout, window, webhook, message, meeting, ci: page_ci, day, .. } = made;
+    app.post(&format!("/api/v1/webhooks/{webhook}/test"), setter, json!({})).await;
+    let delivery = app.get(&format!("/api/v1/webhooks/{webhook}/deliveries"), setter).await[0]["id"].clone();
     let gets = vec![
         ("/admin".to_owned(), Who::AdminOrChangeManager),
         (format!("/admin/webhooks/{webhook}"), Who::Admin),
@@ -848,6 +1250,7 @@ async fn page_forms(
         (format!("/admin/webhooks/{webhook}/pause"), Who::Admin),
         (format!("/admin/webhooks/{webhook}/resume"), Who::Admin),
         (format!("/admin/webhooks/{webhook}/test"), Who::Admin),
+        (format!("/admin/webhooks/{webhook}/deliveries/{delivery}/retry"), Who::Admin),
         ("/admin/cab".to_owned(), Who::AdminOrChangeManager),
         ("/admin/calendar".to_owned(), Who::Admin),
         ("/admin/maintenance".to_owned(), Who::AdminOrChangeManager),

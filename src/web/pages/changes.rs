@@ -195,6 +195,7 @@ async fn save_form<F>(
     viewer: Viewer,
     form: &Form,
     (title, action, done): (&str, &str, &'static str),
+    editing: Option<ChangeId>,
     save: F,
 ) -> Result<HttpResponse, PageError>
 where
@@ -209,6 +210,13 @@ where
     let parsed = match change_form(form, viewer.zone) {
         Ok(parsed) => parsed,
         Err(rejected) => {
+            // Who may not edit the change (or a change no longer a draft) is told that,
+            // not what the form lacks.
+            if let Some(id) = editing {
+                let caller = viewer.caller.clone();
+                page_run(ctx.clone(), viewer.lang, move |ctx| changes::check_editable(ctx, &caller, id))
+                    .await?;
+            }
             let Rejected { errors, values } = *rejected;
             let refused = (StatusCode::UNPROCESSABLE_ENTITY, errors, values);
             return form_again(ctx, &viewer, title, action, refused).await;
@@ -240,7 +248,7 @@ where
 pub async fn create(ctx: web::Data<Ctx>, viewer: Viewer, form: TypedForm) -> Result<HttpResponse, PageError> {
     let form = form.0;
     let title = viewer.lang.t("nav-new-change");
-    save_form(ctx, viewer, &form, (&title, "/changes/new", "done-created"), |ctx, caller, change| {
+    save_form(ctx, viewer, &form, (&title, "/changes/new", "done-created"), None, |ctx, caller, change| {
         changes::create(ctx, caller, change)
     })
     .await
@@ -289,7 +297,7 @@ pub async fn edit(
     let title = viewer.lang.t_with("edit-title", &[("ref", crate::i18n::arg(id.reference()))]);
     let action = format!("/changes/{}/edit", id.reference());
     let expected = form.get("version").parse().map_or(Expected::Missing, Expected::Version);
-    save_form(ctx, viewer, &form, (&title, &action, "done-edited"), move |ctx, caller, change| {
+    save_form(ctx, viewer, &form, (&title, &action, "done-edited"), Some(id), move |ctx, caller, change| {
         changes::edit(ctx, caller, id, expected, as_patch(change))
     })
     .await
@@ -508,7 +516,12 @@ pub async fn attach(
     }
     let mut upload = None;
     while let Some(part) = parts.next().await {
-        let part = part.map_err(|_| csrf_refused())?;
+        // Past the token, a part that cannot be read (a file name with control characters
+        // or bytes that are not UTF-8 in its header) is the request's fault: 400, said so.
+        let part = part.map_err(|e| PageError::Service {
+            error: ServiceError::BadRequest(format!("the upload could not be read: {e}")),
+            lang: viewer.lang,
+        })?;
         match part.name() {
             Some("file") => {
                 let name = part.content_disposition().and_then(|d| d.get_filename()).unwrap_or("").to_owned();

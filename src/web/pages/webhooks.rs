@@ -170,10 +170,14 @@ pub async fn retry(
     _csrf_checked: Form,
 ) -> Result<HttpResponse, PageError> {
     let ((id, delivery), caller) = (path.into_inner(), viewer.caller.clone());
-    // Already retried (a second click): said on the page, not as an error page.
     match crate::web::run(ctx, move |ctx| service::retry(ctx, &caller, id, delivery)).await {
         Ok(()) => viewer.confirm(viewer.lang.t("webhook-retried")),
-        Err(error) => viewer.confirm(Refusal::message(error, viewer.lang)?.1),
+        // Already retried (a second click): said on the page, not as an error page.
+        Err(error @ crate::services::ServiceError::Conflict(_)) => {
+            viewer.confirm(Refusal::message(error, viewer.lang)?.1)
+        }
+        // Anything else (a refusal above all) is the error page with its status.
+        Err(error) => return Err(PageError::Service { error, lang: viewer.lang }),
     }
     Ok(see_other(&format!("/admin/webhooks/{id}#log")))
 }
