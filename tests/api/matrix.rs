@@ -98,6 +98,8 @@ enum Ask {
     /// The change's work notes (the API), its edit form saved (a page).
     Notes,
     SaveEdit,
+    /// Rescheduling into the freeze the matrix sets up, forced with a reason.
+    ForceReschedule,
 }
 
 /// SPEC §3's "who", §8's roles and the decisions, for one change: whether the policy lets
@@ -138,6 +140,10 @@ fn spec_allows(ask: Ask, roles: &[Role], relation: Relation, state: ChangeState)
         }
         Ask::Assess | Ask::Review => manager && apart,
         Ask::Return | Ask::Reschedule => manager,
+        // Forcing a window is a check on the change's owners (not on one's own); only a
+        // scheduled change is rescheduled, and in any other state the lifecycle's 409 comes
+        // before the window is looked at.
+        Ask::ForceReschedule => manager && (apart || state != ChangeState::Scheduled),
         Ask::Start | Ask::Complete => manager || (doing && has(Role::Implementer)),
         Ask::Cancel => own || manager,
         Ask::Vote => (has(Role::CabMember) || manager) && apart,
@@ -184,6 +190,7 @@ const ASKS: &[Ask] = &[
     Ask::Assess,
     Ask::Return,
     Ask::Reschedule,
+    Ask::ForceReschedule,
     Ask::Start,
     Ask::Complete,
     Ask::Review,
@@ -261,6 +268,8 @@ async fn stage(app: &TestApp, cast: &Cast, state: ChangeState, combo: &[Role], r
 struct CastIds {
     principal: i32,
     attachment: Option<i64>,
+    /// A time inside the freeze.
+    freeze: chrono::DateTime<chrono::Utc>,
 }
 
 /// The JSON API request for `ask` on `change`.
@@ -299,6 +308,10 @@ fn api_request(ask: Ask, change: &Value, ids: &CastIds) -> (Method, String, Opti
         Ask::Download => (Method::GET, format!("{base}/attachments/{}", ids.attachment.unwrap_or(1)), None),
         Ask::Unlink => (Method::DELETE, format!("{base}/incidents/raised_from/INC-7"), None),
         Ask::Notes => (Method::GET, format!("{base}/notes"), None),
+        Ask::ForceReschedule => post(
+            "reschedule",
+            json!({ "planned_start": ids.freeze, "planned_end": ids.freeze + chrono::Duration::hours(2), "force": true, "reason": "Agreed with the owner" }),
+        ),
         // The API's edit is `Edit` (PATCH).
         Ask::SaveEdit => (Method::PATCH, base, Some(json!({ "title": "Edited in the matrix" }))),
     }
@@ -347,6 +360,15 @@ fn page_request(ask: Ask, change: &Value, cast_ids: &CastIds) -> Option<PageAsk>
         }
         Ask::Unlink => ("incidents/raised_from/INC-7/remove", vec![]),
         Ask::SaveEdit => ("edit", vec![field("title", "Edited on the page")]),
+        Ask::ForceReschedule => (
+            "reschedule",
+            vec![
+                ("planned_start".to_owned(), local(cast_ids.freeze)),
+                ("planned_end".to_owned(), local(cast_ids.freeze + chrono::Duration::hours(2))),
+                field("force", "on"),
+                field("reason", "Agreed with the owner"),
+            ],
+        ),
         Ask::Delete => ("delete", vec![]),
         Ask::Note => ("notes", vec![field("body", "A note from the matrix")]),
         Ask::Copy => ("copy", vec![]),
@@ -521,6 +543,10 @@ async fn every_change_route_answers_each_role_relation_and_state_as_the_spec_say
         app.post("/api/v1/delegations", &principal, body).await;
         principals.push(principal.id);
     }
+    // A freeze on every CI, two months on, for the forced reschedule.
+    let freeze = app.ctx.clock.now() + chrono::Duration::days(60);
+    let blackout = json!({ "title": "Matrix freeze", "starts_at": freeze - chrono::Duration::days(1), "ends_at": freeze + chrono::Duration::days(1) });
+    app.post("/api/v1/blackouts", &app.admin, blackout).await;
     let cast = Cast { requester, implementer, other, voters, browsers };
     let mut cases = 0;
     let mut wrong = Vec::new();
@@ -534,7 +560,7 @@ async fn every_change_route_answers_each_role_relation_and_state_as_the_spec_say
             set_roles(&app, &caller, combo).await;
             for &state in ChangeState::ALL {
                 let mut change = stage(&app, &cast, state, combo, relation).await;
-                let mut ids = CastIds { principal: principals[relation as usize], attachment: None };
+                let mut ids = CastIds { principal: principals[relation as usize], attachment: None, freeze };
                 for &ask in ASKS {
                     let expected = spec_allows(ask, combo, relation, state);
                     for channel in ["api", "page"] {
@@ -597,7 +623,7 @@ async fn every_change_route_answers_each_role_relation_and_state_as_the_spec_say
 /// makes, for a change that need not exist.
 fn change_routes(asked: &mut Asked) {
     let change = json!({ "id": 1, "ref": "CHG-1", "planned_start": "2030-01-01T08:00:00Z" });
-    let ids = CastIds { principal: 1, attachment: Some(1) };
+    let ids = CastIds { principal: 1, attachment: Some(1), freeze: chrono::Utc::now() };
     for &ask in ASKS {
         let (method, path, _) = api_request(ask, &change, &ids);
         asked.note(&method, &path);
@@ -807,7 +833,6 @@ async fn every_other_route_answers_each_role_as_the_spec_says(backend: Backend) 
         // The admin forms that add, as a person would post them.
         let (_, html) = page(&browser, &app, "/changes/new").await;
         let token = csrf(&html);
-        type Fields = Vec<(&'static str, String)>;
         let mut forms: Vec<(String, Fields, Who)> = vec![
             (
                 "/changes/new".into(),
@@ -901,6 +926,9 @@ async fn accepted_candidate(app: &TestApp, setter: &User, requester: &User, impl
     id
 }
 
+/// A form's fields, by name.
+type Fields = Vec<(&'static str, String)>;
+
 /// Whether `roles` vote (what naming a delegate for oneself takes, SPEC §5).
 fn votes(roles: &[Role]) -> bool {
     roles.contains(&Role::CabMember) || roles.contains(&Role::ChangeManager)
@@ -912,7 +940,7 @@ fn votes(roles: &[Role]) -> bool {
 struct Access {
     api: Vec<(Method, String, Value, Who)>,
     posts: Vec<(String, Who)>,
-    forms: Vec<(String, Vec<(&'static str, String)>, Who)>,
+    forms: Vec<(String, Fields, Who)>,
 }
 
 /// The id of what `user` made by posting `body` to `path`.
