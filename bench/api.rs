@@ -12,27 +12,18 @@
 //! (default 1000000) for the large run; the small run has 1/100 of each.
 //! Results: printed, and written to `bench/results/latest.md`.
 
-use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
+#[path = "seed.rs"]
+mod seed;
+
+use chrono::{Duration, TimeZone, Utc};
 use diesel::connection::SimpleConnection;
 use endring::clock::Clock;
 use endring::config::Config;
-use endring::domain::audit::EventContent;
-use endring::domain::role::Role;
-use endring::services::{self, Ctx};
+use seed::{seed, Scale, CHANGES_PER_CI, CHANGES_PER_DAY, STATES};
 use std::fmt::Write as _;
 use std::time::Instant;
 
 const SAMPLES: usize = 60;
-const CHANGES_PER_DAY: i64 = 70;
-const CHANGES_PER_CI: i64 = 50;
-const STATES: [&str; 9] =
-    ["draft", "assess", "authorize", "scheduled", "implement", "review", "closed", "rejected", "cancelled"];
-
-#[derive(Clone, Copy)]
-struct Scale {
-    changes: i64,
-    events: i64,
-}
 
 struct Measured {
     name: &'static str,
@@ -109,7 +100,9 @@ async fn run(pg_url: Option<&str>, scale: &Scale) -> anyhow::Result<Vec<Measured
     let seeding = Instant::now();
     let seed_ctx = ctx.clone();
     let scale = *scale;
-    let token = actix_web::rt::task::spawn_blocking(move || seed(&seed_ctx, scale)).await??;
+    let token =
+        actix_web::rt::task::spawn_blocking(move || seed(&seed_ctx, scale, |i| STATES[(i % 9) as usize]))
+            .await??;
     eprintln!(
         "seeded {} changes, {} events in {:.1}s",
         scale.changes,
@@ -205,113 +198,4 @@ where
     }
     times.sort_by(|a, b| a.total_cmp(b));
     times[samples / 2]
-}
-
-/// Bulk-loads the tables with plain multi-row INSERTs (the services would take hours at
-/// this size) and returns a bearer token of a change manager.
-fn seed(ctx: &Ctx, scale: Scale) -> anyhow::Result<String> {
-    let password = "bench-password-123".to_owned();
-    let roles = [Role::ChangeManager, Role::Admin].into_iter().collect();
-    let user = services::users::NewUser {
-        email: "bench@example.no".into(),
-        name: "Bench".into(),
-        roles,
-        password: password.clone(),
-    };
-    services::users::add(ctx, None, user).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut conn = ctx.db.conn()?;
-    let cis = (scale.changes / CHANGES_PER_CI).max(1);
-    let start = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap().naive_utc();
-    let at = |t: NaiveDateTime| t.format("'%Y-%m-%d %H:%M:%S'").to_string();
-    conn.batch_execute("BEGIN")?;
-    insert_rows(&mut conn, "cis (name, kind, criticality, owner_email)", cis, |i| {
-        format!("('CI {i}', 'application', {}, 'owner@example.no')", 1 + i % 4)
-    })?;
-    insert_rows(
-        &mut conn,
-        "changes (title, title_search, description, justification, change_type, state, requester_id, implementer_id, \
-         planned_start, planned_end, implementation_plan, backout_plan, test_plan, risk_factors, version, created_at, updated_at)",
-        scale.changes,
-        |i| {
-            let planned = start + Duration::minutes(i * 24 * 60 / CHANGES_PER_DAY);
-            // One change in a thousand has a rare word in its description (not its title),
-            // one in ten a word in a tenth of them.
-            let title = format!("Routine change {i}");
-            let rare = if i % 1000 == 7 { " The vendor calls it haystack-needle." } else { "" };
-            let common = if i % 10 == 3 { " Patch Tuesday bundle." } else { "" };
-            let description = format!("Maintenance of CI {} by the usual runbook.{rare}{common}", 1 + (i % cis));
-            format!(
-                "('{title}', '{}', '{description}', 'j', '{}', '{}', 1, 1, {}, {}, 'p', 'b', 't', '[]', 1, {}, {})",
-                title.to_lowercase(),
-                ["normal", "standard", "emergency"][(i % 10).min(2) as usize],
-                STATES[(i % 9) as usize],
-                at(planned),
-                at(planned + Duration::hours(2)),
-                at(planned),
-                at(planned),
-            )
-        },
-    )?;
-    insert_rows(&mut conn, "change_cis (change_id, ci_id)", scale.changes, |i| {
-        format!("({}, {})", i + 1, 1 + (i % cis))
-    })?;
-    let (last_seq, mut prev) = endring::db::audit::head(&mut conn)?;
-    let first_seq = last_seq + 1;
-    let per_change = (scale.events / scale.changes).max(1);
-    let mut rows = Vec::with_capacity(1000);
-    for n in 0..scale.events {
-        let seq = first_seq + n;
-        let change_id = (n / per_change) % scale.changes + 1;
-        let created_at = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::seconds(n);
-        let content = EventContent {
-            seq,
-            change_id: Some(change_id as i32),
-            actor_id: Some(1),
-            action: "edit",
-            from_state: Some("draft"),
-            to_state: Some("draft"),
-            payload: "{}",
-            created_at,
-        };
-        let hash = content.hash(&prev);
-        rows.push(format!(
-            "({seq}, {change_id}, 1, 'edit', 'draft', 'draft', '{{}}', {}, '{prev}', '{hash}')",
-            at(created_at.naive_utc())
-        ));
-        prev = hash;
-        if rows.len() == 1000 || n + 1 == scale.events {
-            conn.batch_execute(&format!(
-                "INSERT INTO audit_events (seq, change_id, actor_id, action, from_state, to_state, payload, created_at, prev_hash, hash) VALUES {}",
-                rows.join(",")
-            ))?;
-            rows.clear();
-        }
-    }
-    conn.batch_execute(&format!(
-        "UPDATE audit_head SET last_seq = {}, last_hash = '{prev}' WHERE id = 1; COMMIT;",
-        first_seq + scale.events - 1
-    ))?;
-    // What autovacuum would have done by now in production (PostgreSQL); statistics (both).
-    let maintenance = if matches!(*conn, endring::db::DbConn::Pg(_)) { "VACUUM ANALYZE" } else { "ANALYZE" };
-    conn.batch_execute(maintenance)?;
-    drop(conn);
-    let issued = services::auth::issue_token(ctx, "bench@example.no", &password, "bench")
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(issued.token)
-}
-
-fn insert_rows(
-    conn: &mut endring::db::Conn,
-    table: &str,
-    count: i64,
-    row: impl Fn(i64) -> String,
-) -> anyhow::Result<()> {
-    let mut done = 0;
-    while done < count {
-        let end = (done + 1000).min(count);
-        let values: Vec<String> = (done..end).map(&row).collect();
-        conn.batch_execute(&format!("INSERT INTO {table} VALUES {}", values.join(",")))?;
-        done = end;
-    }
-    Ok(())
 }

@@ -179,6 +179,17 @@ impl KnownDevice {
     }
 }
 
+/// The id of `device` if its cookie counts for account `email` (lower-case), whose stored
+/// password hash is `password_hash`: made for that account, under that password.
+pub(super) fn known_device<'a>(
+    email: &str,
+    password_hash: Option<&str>,
+    device: Option<&'a KnownDevice>,
+) -> Option<&'a str> {
+    let hash = password_hash.filter(|h| !h.is_empty())?;
+    device.filter(|d| d.email == email && credential_stamp(hash) == d.stamp).map(|d| d.id.as_str())
+}
+
 /// Checks email and password (rate-limited per email and client address, or per known
 /// device); the user they belong to, for a token or a web session.
 pub fn sign_in(
@@ -196,14 +207,7 @@ pub fn sign_in(
         ));
     }
     let credentials = ctx.db.query(|conn| users::credentials(conn, &email))?;
-    // A device cookie counts only for the account it was made for, under its password.
-    let known = |device: &&KnownDevice| {
-        device.email == email
-            && credentials.as_ref().is_some_and(|c| {
-                !c.password_hash.is_empty() && credential_stamp(&c.password_hash) == device.stamp
-            })
-    };
-    let device = device.filter(known).map(|device| device.id.as_str());
+    let device = known_device(&email, credentials.as_ref().map(|c| c.password_hash.as_str()), device);
     ctx.sign_in.check(&email, address, device)?;
     let Some(user) = credentials else {
         metrics::counter!("endring_sign_in_failures_total").increment(1);

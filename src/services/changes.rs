@@ -265,6 +265,15 @@ fn create_with(
 
 /// Refuses as saving an edit would, before the form is shown: 403 when the policy does
 /// not let `caller` edit the change, 409 when its state does not.
+/// Refuses `caller` if the policy does not let them `permission` on change `id` (what a
+/// lifecycle form that does not parse asks first: who may not act is told so, not what
+/// the form lacks).
+pub fn check_may(ctx: &Ctx, caller: &Caller, id: ChangeId, permission: Permission) -> ServiceResult<()> {
+    let change = ctx.db.read(|conn| load(conn, id))?;
+    ctx.require(caller, Permission::Read, &Object::change(&change))?;
+    ctx.require(caller, permission, &Object::change(&change))
+}
+
 pub fn check_editable(ctx: &Ctx, caller: &Caller, id: ChangeId) -> ServiceResult<()> {
     let change = ctx.db.read(|conn| load(conn, id))?;
     ctx.require(caller, Permission::Edit, &Object::change(&change))?;

@@ -82,12 +82,13 @@ fn change_link(
     (incident, relation): (&str, Relation),
     add: bool,
 ) -> ServiceResult<super::change_view::ChangeView> {
-    let incident = IncidentId::parse(incident).map_err(|m| ServiceError::invalid("incident", m))?;
     let now = ctx.clock.now();
     ctx.db.write(|conn| {
         let change = load(conn, id)?;
         ctx.require(caller, Permission::Read, &Object::change(&change))?;
         ctx.require(caller, permission(relation), &Object::change(&change))?;
+        // The id, once the policy has let the caller in (who may not link is told that).
+        let incident = IncidentId::parse(incident).map_err(|m| ServiceError::invalid("incident", m))?;
         may_link(relation, change.state, crate::domain::incident::closed_at(&change), now)
             .map_err(ServiceError::Conflict)?;
         // A link someone else added is removed only by a change manager: an implementer

@@ -160,8 +160,10 @@ pub(crate) fn check_reason(reason: Option<&Text>) -> ServiceResult<()> {
 }
 
 pub fn submit(ctx: &Ctx, caller: &Caller, id: ChangeId, force: Force) -> ServiceResult<ChangeView> {
-    check_reason(force.reason.as_ref())?;
     perform(ctx, caller, id, Permission::Submit, "submit", |conn, change, now| {
+        // The reason is read whole (and refused if no field would take it) whether or not
+        // it is needed, once the policy has let the caller in.
+        check_reason(force.reason.as_ref())?;
         let to = transition(change.state, change.change_type, Action::Submit)?;
         let ci_ids = changes::ci_ids_of_one(conn, change.id)?;
         let mut errors = FieldErrors::default();
@@ -245,8 +247,8 @@ pub enum AssessOutcomeInput {
 }
 
 pub fn assess(ctx: &Ctx, caller: &Caller, id: ChangeId, input: AssessInput) -> ServiceResult<ChangeView> {
-    check_reason(input.reason.as_ref())?;
     perform(ctx, caller, id, Permission::Assess, "assess", |conn, change, _| {
+        check_reason(input.reason.as_ref())?;
         let outcome = match input.outcome {
             AssessOutcomeInput::Authorize => AssessOutcome::Authorize,
             AssessOutcomeInput::Return => AssessOutcome::Return,

@@ -157,7 +157,7 @@ pub fn change_password(
     ctx: &Ctx,
     caller: &Caller,
     change: &PasswordChange,
-    address: &str,
+    (address, device): (&str, Option<&super::auth::KnownDevice>),
     keep: Option<i32>,
 ) -> ServiceResult<String> {
     let mut errors = crate::domain::validation::FieldErrors::default();
@@ -167,9 +167,14 @@ pub fn change_password(
         errors.add("confirm_password", Message::new("msg-password-mismatch"));
     }
     errors.finish(|| ())?;
-    // Only a well-formed change costs an attempt at the current password.
-    ctx.sign_in.check(&caller.email, address, None)?;
+    // Only a well-formed change costs an attempt at the current password; a browser known
+    // to the account (its device cookie) is held to its own allowance, as at sign-in, so
+    // guessers elsewhere cannot keep the owner from changing it.
     let credentials = ctx.db.query(|conn| users::credentials_of(conn, caller.id))?;
+    let email = super::auth::account_key(&caller.email);
+    let device =
+        super::auth::known_device(&email, credentials.as_ref().map(|c| c.password_hash.as_str()), device);
+    ctx.sign_in.check(&email, address, device)?;
     if !credentials.is_some_and(|c| super::auth::password_matches(&c.password_hash, change.current)) {
         let wrong = Message::new("msg-password-wrong");
         return Err(ServiceError::Invalid(vec![crate::domain::validation::FieldError::new(

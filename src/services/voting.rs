@@ -63,15 +63,16 @@ pub fn cast(
     input: VoteInput,
     channel: Channel<'_>,
 ) -> ServiceResult<ChangeView> {
-    let comment = optional_text(&input.comment, 5000).map_err(|m| ServiceError::invalid("comment", m))?;
-    super::lifecycle::check_reason(input.reason.as_ref())?;
-    if input.decision == VoteDecision::Reject && comment.is_empty() {
-        return Err(ServiceError::invalid("comment", Message::new("msg-reject-reason")));
-    }
     // A delegate's vote: segregation of duties for the delegate here, for the principal below.
     let permission = if input.on_behalf_of.is_some() { Permission::VoteFor } else { Permission::Vote };
     let decision = input.decision;
     let cast = perform(ctx, caller, id, permission, "vote", |conn, change, now| {
+        // The texts, once the policy has let the caller in (who may not vote is told that).
+        let comment = optional_text(&input.comment, 5000).map_err(|m| ServiceError::invalid("comment", m))?;
+        super::lifecycle::check_reason(input.reason.as_ref())?;
+        if input.decision == VoteDecision::Reject && comment.is_empty() {
+            return Err(ServiceError::invalid("comment", Message::new("msg-reject-reason")));
+        }
         if change.state != ChangeState::Authorize {
             return Err(transition(change.state, change.change_type, Action::Vote(Outcome::Approved))
                 .err()

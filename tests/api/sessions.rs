@@ -453,10 +453,12 @@ async fn guessers_on_many_addresses_do_not_lock_out_a_browser_that_signed_in_bef
         "a device cookie made under the old password counts no more"
     );
     // A cookie of the device cookie's name that this service did not make: the owner's
-    // own cookie with one character changed.
+    // own cookie with one character in its middle changed (a byte of the ciphertext, not
+    // base64's padding).
     let mut altered = device.value().to_owned();
-    let last = if altered.ends_with('A') { "B" } else { "A" };
-    altered.replace_range(altered.len() - 1.., last);
+    let middle = altered.len() / 2;
+    let other = if &altered[middle..=middle] == "A" { "B" } else { "A" };
+    altered.replace_range(middle..=middle, other);
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     jar.add_cookie_str(&format!("endring-device={altered}; Path=/"), &app.address.parse().unwrap());
     let forged = reqwest::Client::builder()
@@ -476,4 +478,18 @@ async fn guessers_on_many_addresses_do_not_lock_out_a_browser_that_signed_in_bef
         StatusCode::SEE_OTHER,
         "the owner's own browser signs in"
     );
+    // And changes her password in it, the guessers' allowance used up again.
+    exhaust().await;
+    let newer = "an even newer passphrase for Kari";
+    let (status, _) = crate::pages::post_form_from(
+        &knows_owner,
+        &app,
+        "/profile",
+        "/profile/password",
+        &[("current_password", new_password), ("new_password", newer), ("confirm_password", newer)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the owner's own browser changes the password");
+    exhaust().await;
+    assert_eq!(attempt(knows_owner.clone(), newer).await, StatusCode::SEE_OTHER, "under the newer password");
 }

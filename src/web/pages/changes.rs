@@ -353,7 +353,15 @@ pub async fn act(
             return Err(PageError::Service { error, lang: viewer.lang });
         }
         Err(errors) => {
-            return refused(ctx, &viewer, id, ServiceError::Invalid(errors), (&action, &form)).await
+            // Who may not take the action is told that, not what the form lacks.
+            if let Some(permission) = action_permission(&action, &form) {
+                let caller = viewer.caller.clone();
+                let may = move |ctx: &Ctx| changes::check_may(ctx, &caller, id, permission);
+                if let Err(error) = crate::web::run(ctx.clone(), may).await {
+                    return refused(ctx, &viewer, id, error, (&action, &form)).await;
+                }
+            }
+            return refused(ctx, &viewer, id, ServiceError::Invalid(errors), (&action, &form)).await;
         }
     };
     let caller = viewer.caller.clone();
@@ -370,6 +378,25 @@ pub async fn act(
         }
         Err(error) => refused(ctx, &viewer, id, error, (&action, &form)).await,
     }
+}
+
+/// The permission the lifecycle form `action` needs (a delegate's vote: `vote_for`).
+fn action_permission(action: &str, form: &Form) -> Option<crate::authz::Permission> {
+    use crate::authz::Permission as P;
+    Some(match action {
+        "submit" => P::Submit,
+        "assess" => P::Assess,
+        "votes" if !form.get("on_behalf_of").is_empty() => P::VoteFor,
+        "votes" => P::Vote,
+        "return" => P::Return,
+        "reschedule" => P::Reschedule,
+        "start" => P::Start,
+        "complete" => P::Complete,
+        "risk" => P::Risk,
+        "review" => P::Review,
+        "cancel" => P::Cancel,
+        _ => return None,
+    })
 }
 
 /// What a form did to a change (`done`, a `done-…` key) and what happens next from the

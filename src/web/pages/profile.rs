@@ -196,13 +196,14 @@ pub async fn change_password(
     let change = [form.get("current_password"), form.get("new_password"), form.get("confirm_password")]
         .map(str::to_owned);
     let address = crate::web::client_address(&req);
+    let known = crate::web::session::client(&req).device;
     let caller = viewer.caller.clone();
     let keep = viewer.session_id;
     let ctx_again = ctx.clone();
     let changed = crate::web::run(ctx, move |ctx| {
         let [current, new, confirm] = &change;
         let change = users::PasswordChange { current, new, confirm };
-        users::change_password(ctx, &caller, &change, &address, Some(keep))
+        users::change_password(ctx, &caller, &change, (&address, known.as_ref()), Some(keep))
     })
     .await;
     match changed {

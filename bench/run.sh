@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The performance suite, one command: installs wrk when missing, builds the release
+# binaries, runs the load benchmark (Endring against its baselines, alternated) and the
+# latency benchmark (large against small databases), and writes bench/RESULTS.md with this
+# run above the previous one.
+#
+#   bash bench/run.sh                      # the whole suite (about 15 minutes on 2 cores)
+#   ENDRING_LOAD_SECONDS=4 ENDRING_BENCH_CHANGES=20000 ENDRING_BENCH_EVENTS=200000 bash bench/run.sh
+#
+# Knobs: ENDRING_LOAD_CHANGES, ENDRING_LOAD_WAITING, ENDRING_LOAD_ROUNDS, ENDRING_LOAD_SECONDS
+# (bench/load.rs); ENDRING_BENCH_CHANGES, ENDRING_BENCH_EVENTS, ENDRING_BENCH_PG_URL
+# (bench/api.rs). BENCH_SKIP_LATENCY=1 runs the load part alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v wrk >/dev/null; then
+    echo "== installing wrk (Debian's package)"
+    if [ "$(id -u)" = 0 ]; then apt-get install -y -q wrk >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }
+    else sudo apt-get install -y -q wrk >/dev/null; fi
+fi
+
+started=$(date +%s)
+echo "== cargo bench --bench load (release)"
+cargo bench --bench load
+if [ "${BENCH_SKIP_LATENCY:-}" != 1 ]; then
+    echo "== cargo bench --bench api (release)"
+    cargo bench --bench api
+fi
+took=$(( $(date +%s) - started ))
+
+machine="$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), $(rustc --version)"
+previous=""
+if [ -f bench/RESULTS.md ]; then
+    # Everything below the first run's heading is kept, as the previous runs.
+    previous=$(awk '/^## Run /{n++} n>=1' bench/RESULTS.md)
+fi
+{
+    cat <<'EOF'
+# Benchmark results
+
+Written by `bash bench/run.sh` (bench/README.md says what each part measures); the newest
+run first. Every Endring figure sits next to its baseline from the same run.
+
+EOF
+    echo "## Run $(date -u '+%Y-%m-%d %H:%M UTC') — ${took} s"
+    echo
+    echo "Machine: ${machine}. Commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)."
+    echo
+    echo "### Under load (bench/load.rs)"
+    echo
+    cat bench/results/load.md
+    if [ "${BENCH_SKIP_LATENCY:-}" != 1 ]; then
+        echo
+        echo "### Latency at scale (bench/api.rs)"
+        echo
+        sed '1,/^$/d' bench/results/latest.md
+    fi
+    if [ -n "$previous" ]; then
+        echo
+        echo "$previous"
+    fi
+} > bench/RESULTS.md.new
+mv bench/RESULTS.md.new bench/RESULTS.md
+echo "== bench/RESULTS.md written (${took} s)"
