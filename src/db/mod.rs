@@ -154,6 +154,27 @@ pub fn init_tls() {
 pub struct Db {
     pool: Pool<Manager>,
     backend: Backend,
+    /// SQLite's writers take turns here before they take a connection (see `turn`).
+    writers: std::sync::Arc<std::sync::Mutex<()>>,
+}
+
+thread_local! {
+    /// Whether this thread holds the writers' turn (a write inside a write does not wait
+    /// for itself).
+    static HOLDS_TURN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A writer's turn on SQLite, given back when dropped.
+struct Turn<'a> {
+    guard: Option<std::sync::MutexGuard<'a, ()>>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        if self.guard.is_some() {
+            HOLDS_TURN.with(|holds| holds.set(false));
+        }
+    }
 }
 
 impl Db {
@@ -171,7 +192,24 @@ impl Db {
         drop(manager.open()?);
         let pool =
             Pool::builder().max_size(pool_size).connection_timeout(Duration::from_secs(15)).build(manager)?;
-        Ok(Db { pool, backend })
+        Ok(Db { pool, backend, writers: Default::default() })
+    }
+
+    /// On SQLite, waits for this process's other writers to finish before a write begins.
+    /// SQLite lets one writer in at a time and makes the others poll, sleeping longer each
+    /// time (its busy handler: 1, 2, 5 … 100 ms): under many concurrent writes some waited
+    /// seconds while the median write took a millisecond. Waiting here instead, on a lock
+    /// that wakes the next writer as soon as one commits, keeps each wait to the writes
+    /// ahead of it; and a waiting writer holds no pooled connection, so reads go on. Other
+    /// processes on the same file (the CLI) still meet the busy handler. PostgreSQL needs
+    /// none of this: its row lock on the audit head queues writers itself.
+    fn turn(&self) -> Turn<'_> {
+        if self.backend != Backend::Sqlite || HOLDS_TURN.with(|holds| holds.get()) {
+            return Turn { guard: None };
+        }
+        let guard = self.writers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        HOLDS_TURN.with(|holds| holds.set(true));
+        Turn { guard: Some(guard) }
     }
 
     pub fn conn(&self) -> Result<Conn, DbError> {
@@ -239,6 +277,7 @@ impl Db {
     /// writer; on SQLite its first statement, a write, takes the database's lock as any
     /// write does (waiting up to `busy_timeout`).
     pub fn write_unordered<T>(&self, work: impl FnOnce(&mut DbConn) -> QueryResult<T>) -> Result<T, DbError> {
+        let _turn = self.turn();
         let mut pooled = self.conn()?;
         let conn: &mut DbConn = &mut pooled;
         conn.transaction(|conn| work(conn).map_err(DbError::from))
@@ -253,6 +292,7 @@ impl Db {
     where
         E: From<diesel::result::Error> + From<DbError>,
     {
+        let _turn = self.turn();
         let mut pooled = self.conn()?;
         let conn: &mut DbConn = &mut pooled;
         conn.transaction(|conn| {
