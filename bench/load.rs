@@ -70,8 +70,8 @@ fn main() -> anyhow::Result<()> {
     rows.push(load.compare(
         "GET one change (bearer token), 64 connections",
         64,
-        (&baseline.base, &Script::get_random("/row/", lo_id, hi_id, None)),
-        (&endring.base, &Script::get_random("/api/v1/changes/", lo_id, hi_id, Some(&auth))),
+        (&baseline.base, &|_| Script::get_random("/row/", lo_id, hi_id, None)),
+        (&endring.base, &|_| Script::get_random("/api/v1/changes/", lo_id, hi_id, Some(&auth))),
         Target::Share(0.60),
     )?);
     let memory_after_get = (rss_kib(endring.child.id()), rss_kib(baseline.child.id()));
@@ -79,24 +79,33 @@ fn main() -> anyhow::Result<()> {
     rows.push(load.compare(
         "public system messages page, 64 connections",
         64,
-        (&baseline.base, &Script::get_fixed("/static.json")),
-        (&endring.base, &Script::get_fixed("/messages")),
+        (&baseline.base, &|_| Script::get_fixed("/static.json")),
+        (&endring.base, &|_| Script::get_fixed("/messages")),
         Target::Share(0.50),
     )?);
     rows.push(load.compare(
         "system messages Atom feed, 64 connections",
         64,
-        (&baseline.base, &Script::get_fixed("/static.json")),
-        (&endring.base, &Script::get_fixed("/messages.atom")),
+        (&baseline.base, &|_| Script::get_fixed("/static.json")),
+        (&endring.base, &|_| Script::get_fixed("/messages.atom")),
         Target::Share(0.50),
     )?);
-    // 3. A vote that decides (decision, audit, outbox, fsync), against one insert.
+    // 3. A vote that decides (decision, audit, outbox, fsync), against one insert. Each
+    // round votes on changes of its own (a change decided once is a 409 the next time).
     let first_waiting = changes - waiting + 1;
+    let per_round = waiting / rounds.max(1) as i64;
     rows.push(load.compare(
         "vote that decides, 16 connections",
         16,
-        (&baseline.base, &Script::post_each("/insert", "", first_waiting, None)),
-        (&endring.base, &Script::post_each("/api/v1/changes/", "/votes", first_waiting, Some(&voter))),
+        (&baseline.base, &|_| Script::post_each("/insert", "", first_waiting, None)),
+        (&endring.base, &|round| {
+            Script::post_each(
+                "/api/v1/changes/",
+                "/votes",
+                first_waiting + round as i64 * per_round,
+                Some(&voter),
+            )
+        }),
         Target::ShareAndP99(0.50, 50.0),
     )?);
 
@@ -401,14 +410,14 @@ impl Load {
         &self,
         name: &'static str,
         connections: u32,
-        baseline: (&str, &Script),
-        endring: (&str, &Script),
+        baseline: (&str, &dyn Fn(usize) -> Script),
+        endring: (&str, &dyn Fn(usize) -> Script),
         target: Target,
     ) -> anyhow::Result<Row> {
         let mut runs = (Vec::new(), Vec::new());
-        for _ in 0..self.rounds {
-            runs.0.push(self.run(baseline.0, baseline.1, connections)?);
-            runs.1.push(self.run(endring.0, endring.1, connections)?);
+        for round in 0..self.rounds {
+            runs.0.push(self.run(baseline.0, &baseline.1(round), connections)?);
+            runs.1.push(self.run(endring.0, &endring.1(round), connections)?);
         }
         let best = |runs: &[Run]| {
             let mut best =

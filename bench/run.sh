@@ -31,8 +31,8 @@ took=$(( $(date +%s) - started ))
 machine="$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), $(rustc --version)"
 previous=""
 if [ -f bench/RESULTS.md ]; then
-    # Everything below the first run's heading is kept, as the previous runs.
-    previous=$(awk '/^## Run /{n++} n>=1' bench/RESULTS.md)
+    # Everything from the first heading on is kept below this run (earlier runs, notes).
+    previous=$(awk '/^## /{n++} n>=1' bench/RESULTS.md)
 fi
 {
     cat <<'EOF'
@@ -44,7 +44,9 @@ run first. Every Endring figure sits next to its baseline from the same run.
 EOF
     echo "## Run $(date -u '+%Y-%m-%d %H:%M UTC') — ${took} s"
     echo
-    echo "Machine: ${machine}. Commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)."
+    commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    git diff --quiet HEAD -- src bench Cargo.toml 2>/dev/null || commit="$commit with uncommitted changes"
+    echo "Machine: ${machine}. Commit: ${commit}."
     echo
     echo "### Under load (bench/load.rs)"
     echo
