@@ -102,16 +102,34 @@ impl Manager {
         match self.backend {
             Backend::Sqlite => {
                 let mut conn = diesel::SqliteConnection::establish(&self.target)?;
-                conn.batch_execute(&format!(
-                    "PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+                conn.batch_execute("PRAGMA busy_timeout = 15000;")?;
+                // Turning a new file to WAL needs the database to itself, and SQLite answers
+                // "database is locked" at once, without its busy handler, while another
+                // process starting on the same new file holds it (seen with four CLI
+                // commands started together): tried again for up to the busy timeout.
+                let pragmas = format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
                     self.sqlite_synchronous
-                ))?;
+                );
+                let started = std::time::Instant::now();
+                loop {
+                    match conn.batch_execute(&pragmas) {
+                        Err(e) if is_locked(&e) && started.elapsed() < Duration::from_secs(15) => {
+                            std::thread::sleep(Duration::from_millis(5));
+                        }
+                        done => break done?,
+                    }
+                }
                 Ok(DbConn::Sqlite(conn))
             }
             Backend::Postgres => Ok(DbConn::Pg(diesel::PgConnection::establish(&self.target)?)),
         }
     }
+}
+
+/// Whether SQLite refused for a lock another connection holds.
+fn is_locked(error: &diesel::result::Error) -> bool {
+    matches!(error, diesel::result::Error::DatabaseError(_, info) if info.message().contains("locked"))
 }
 
 impl ManageConnection for Manager {
