@@ -208,8 +208,14 @@ impl Db {
             sqlite_synchronous: if sqlite_synchronous == "normal" { "NORMAL" } else { "FULL" },
         };
         drop(manager.open()?);
-        let pool =
-            Pool::builder().max_size(pool_size).connection_timeout(Duration::from_secs(15)).build(manager)?;
+        let pool = Pool::builder()
+            .max_size(pool_size)
+            .connection_timeout(Duration::from_secs(15))
+            // A PostgreSQL connection may have been closed by the server since it was last
+            // used, and `SELECT 1` finds out before a request does; a SQLite connection to
+            // a local file cannot be, and the check was one more statement per request.
+            .test_on_check_out(backend == Backend::Postgres)
+            .build(manager)?;
         Ok(Db { pool, backend, writers: Default::default() })
     }
 
