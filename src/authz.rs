@@ -6,7 +6,7 @@
 //! conditions in the policy, evaluated against the change acted on.
 
 use crate::domain::caller::Caller;
-use crate::domain::change::Change;
+use crate::domain::change::{Change, ChangeState};
 use crate::domain::ids::UserId;
 use crate::domain::lifecycle::ActionKind;
 use crate::domain::role::Role;
@@ -134,13 +134,18 @@ impl Object {
         Object::default()
     }
 
-    pub fn change(change: &Change) -> Self {
+    /// A change with this requester, implementer and state (what `change` reads off one).
+    pub fn of(requester: UserId, implementer: Option<UserId>, state: ChangeState) -> Self {
         Object {
-            requester: change.requester_id.0,
-            implementer: change.implementer_id.map_or(0, |u| u.0),
-            state: change.state.as_str(),
+            requester: requester.0,
+            implementer: implementer.map_or(0, |u| u.0),
+            state: state.as_str(),
             owner: 0,
         }
+    }
+
+    pub fn change(change: &Change) -> Self {
+        Object::of(change.requester_id, change.implementer_id, change.state)
     }
 
     /// Something that belongs to one person (an email vote link belongs to its voter).
@@ -157,6 +162,65 @@ pub struct Authz {
     enforcer: Enforcer,
     /// What an API token's scopes let it ask (policy/scopes.csv).
     scopes: Enforcer,
+    /// casbin's answers so far, by what they can depend on (`Question`). casbin walks
+    /// every policy line in rhai for each question (tens of microseconds, several per
+    /// request); the same question answered again is a map lookup. Exact because `load`
+    /// admits only conditions that `Question` captures (`condition_is_memoizable`).
+    memo: std::sync::RwLock<std::collections::HashMap<Question, bool>>,
+}
+
+/// All a policy line's answer can depend on: the role or scope asked for, the permission,
+/// the object's state, and which of the object's people the caller is. The ids
+/// themselves are not part of it: conditions only compare the caller's id with the
+/// object's (`condition_is_memoizable`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Question {
+    Role { role: Role, permission: Permission, state: &'static str, is: Relation },
+    Scope { scope: crate::domain::account::Scope, permission: Permission },
+}
+
+/// Which of the object's people the caller is: its requester, implementer, owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Relation {
+    requester: bool,
+    implementer: bool,
+    owner: bool,
+}
+
+impl Relation {
+    fn of(caller: i32, object: &Object) -> Self {
+        Relation {
+            requester: caller == object.requester,
+            implementer: caller == object.implementer,
+            owner: caller == object.owner,
+        }
+    }
+}
+
+/// Whether a policy line's condition is one the memo answers exactly: `true`, or
+/// comparisons (`==`, `!=`) of the caller's id with the object's requester, implementer
+/// or owner and of the object's state with a quoted name, joined by `&&` and `||`.
+fn condition_is_memoizable(condition: &str) -> bool {
+    const PEOPLE: [&str; 3] = ["r.obj.requester", "r.obj.implementer", "r.obj.owner"];
+    condition.split("&&").flat_map(|part| part.split("||")).all(|atom| {
+        let atom = atom.trim().trim_start_matches('(').trim_end_matches(')').trim();
+        let words: Vec<&str> = atom.split_whitespace().collect();
+        match words.as_slice() {
+            ["true"] | ["false"] => true,
+            [left, "==" | "!=", right] => {
+                let person = |a: &str, b: &str| a == "r.sub.id" && PEOPLE.contains(&b);
+                let state = |a: &str, b: &str| {
+                    a == "r.obj.state"
+                        && b.len() > 2
+                        && b.starts_with('"')
+                        && b.ends_with('"')
+                        && b[1..b.len() - 1].bytes().all(|c| c.is_ascii_lowercase() || c == b'_')
+                };
+                person(left, right) || person(right, left) || state(left, right) || state(right, left)
+            }
+            _ => false,
+        }
+    })
 }
 
 impl std::fmt::Debug for Authz {
@@ -175,7 +239,18 @@ impl Authz {
         let scopes = Enforcer::new(scope_model, StringAdapter::new(SCOPE_POLICY))
             .await
             .map_err(|e| PolicyError(e.to_string()))?;
-        Ok(Authz { enforcer, scopes })
+        if let Some(line) = enforcer
+            .get_policy()
+            .into_iter()
+            .find(|line| line.get(2).is_none_or(|condition| !condition_is_memoizable(condition)))
+        {
+            return Err(PolicyError(format!(
+                "the condition of `{}` may only compare r.sub.id with r.obj.requester, r.obj.implementer \
+                 or r.obj.owner and r.obj.state with a quoted name (== or !=, joined by && and ||)",
+                line.join(", ")
+            )));
+        }
+        Ok(Authz { enforcer, scopes, memo: Default::default() })
     }
 
     /// The roles some policy line grants `permission` to (under some condition): whom to
@@ -203,13 +278,30 @@ impl Authz {
     /// Whether the caller's token scopes grant `permission` (no token: not limited).
     pub fn scope_allows(&self, caller: &Caller, permission: Permission) -> bool {
         let Some(scopes) = &caller.scopes else { return true };
-        scopes.iter().any(|scope| match self.scopes.enforce((scope.as_str(), permission.as_str())) {
-            Ok(allowed) => allowed,
+        scopes.iter().any(|&scope| {
+            self.answer(Question::Scope { scope, permission }, || {
+                self.scopes.enforce((scope.as_str(), permission.as_str()))
+            })
+        })
+    }
+
+    /// casbin's answer to `question`: remembered, or asked (`ask`) and remembered. An
+    /// evaluation error denies and is not remembered.
+    fn answer(&self, question: Question, ask: impl FnOnce() -> casbin::Result<bool>) -> bool {
+        if let Some(&known) = self.memo.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&question)
+        {
+            return known;
+        }
+        match ask() {
+            Ok(allowed) => {
+                self.memo.write().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(question, allowed);
+                allowed
+            }
             Err(error) => {
-                tracing::error!(%error, %permission, "scope evaluation failed; denying");
+                tracing::error!(%error, ?question, "policy evaluation failed; denying");
                 false
             }
-        })
+        }
     }
 
     /// Whether every permission `wanted` grants is granted by `held` too (a token a token
@@ -221,21 +313,36 @@ impl Authz {
     ) -> bool {
         let grants = |scopes: &std::collections::BTreeSet<crate::domain::account::Scope>,
                       permission: Permission| {
-            scopes.iter().any(|s| self.scopes.enforce((s.as_str(), permission.as_str())).unwrap_or(false))
+            scopes.iter().any(|&scope| {
+                self.answer(Question::Scope { scope, permission }, || {
+                    self.scopes.enforce((scope.as_str(), permission.as_str()))
+                })
+            })
         };
         Permission::ALL.iter().all(|p| !grants(wanted, *p) || grants(held, *p))
     }
 
+    /// `allows` as casbin answers it with no memo (what every question cost before the
+    /// memo; the benchmark and the tests compare the two).
+    pub fn allows_afresh(&self, caller: &Caller, permission: Permission, object: &Object) -> bool {
+        let scoped = caller.scopes.as_ref().is_none_or(|scopes| {
+            scopes.iter().any(|s| self.scopes.enforce((s.as_str(), permission.as_str())).unwrap_or(false))
+        });
+        scoped
+            && caller.roles.iter().any(|role| {
+                let subject = Subject { id: caller.id.0, role: role.as_str() };
+                self.enforcer.enforce((subject, object.clone(), permission.as_str())).unwrap_or(false)
+            })
+    }
+
     fn role_allows(&self, caller: &Caller, permission: Permission, object: &Object) -> bool {
-        caller.roles.iter().any(|role| {
-            let subject = Subject { id: caller.id.0, role: role.as_str() };
-            match self.enforcer.enforce((subject, object.clone(), permission.as_str())) {
-                Ok(allowed) => allowed,
-                Err(error) => {
-                    tracing::error!(%error, %permission, "policy evaluation failed; denying");
-                    false
-                }
-            }
+        let is = Relation::of(caller.id.0, object);
+        caller.roles.iter().any(|&role| {
+            let question = Question::Role { role, permission, state: object.state, is };
+            self.answer(question, || {
+                let subject = Subject { id: caller.id.0, role: role.as_str() };
+                self.enforcer.enforce((subject, object.clone(), permission.as_str()))
+            })
         })
     }
 }
@@ -300,6 +407,67 @@ mod tests {
         assert!(!authz.allows(&admin(&[Scope::Webhooks]), Permission::Read, &deciding));
         assert!(!authz.allows(&admin(&[Scope::Read]), Permission::ManageWebhooks, &Object::none()));
         assert!(!authz.allows(&with(&[Scope::Webhooks]), Permission::ManageWebhooks, &Object::none()));
+    }
+
+    /// The memo answers exactly as casbin: every role, permission, state and relation,
+    /// asked first with one set of ids (which fills the memo) and then with another set
+    /// in the same relation, against casbin asked afresh.
+    #[tokio::test]
+    async fn remembered_answers_are_casbins_for_any_ids_in_the_same_relation() {
+        let authz = Authz::load().await.unwrap();
+        let states: Vec<&'static str> = ChangeState::ALL.iter().map(|s| s.as_str()).chain([""]).collect();
+        let mut asked = 0;
+        for &role in Role::ALL {
+            for &permission in Permission::ALL {
+                for &state in &states {
+                    // Requester, implementer, owner: the caller, someone else, or no one.
+                    for pattern in 0..27 {
+                        let pick = |k: u32, me: i32, other: i32| match (pattern / 3u32.pow(k)) % 3 {
+                            0 => me,
+                            1 => other,
+                            _ => 0,
+                        };
+                        let object = |me: i32, base: i32| Object {
+                            requester: pick(0, me, base + 1),
+                            implementer: pick(1, me, base + 2),
+                            state,
+                            owner: pick(2, me, base + 3),
+                        };
+                        let first = Caller { roles: [role].into_iter().collect(), ..caller(5, &[]) };
+                        let second = Caller { roles: [role].into_iter().collect(), ..caller(70, &[]) };
+                        authz.allows(&first, permission, &object(5, 10));
+                        let remembered = authz.allows(&second, permission, &object(70, 80));
+                        let afresh = authz.allows_afresh(&second, permission, &object(70, 80));
+                        assert_eq!(remembered, afresh, "{role} {permission} in {state:?}, pattern {pattern}");
+                        asked += 1;
+                    }
+                }
+            }
+        }
+        assert!(asked > 10_000, "{asked} questions");
+        assert!(authz.memo.read().unwrap().len() > 100, "the memo was used");
+    }
+
+    #[test]
+    fn only_conditions_the_memo_answers_exactly_are_admitted() {
+        for admitted in [
+            "true",
+            "r.sub.id == r.obj.requester",
+            "r.obj.state == \"assess\" && r.sub.id != r.obj.requester && r.sub.id != r.obj.implementer",
+            "(r.sub.id == r.obj.owner) || r.obj.implementer == r.sub.id",
+        ] {
+            assert!(condition_is_memoizable(admitted), "{admitted}");
+        }
+        for refused in [
+            "r.obj.requester == r.obj.implementer",
+            "r.sub.id == 5",
+            "r.sub.id > r.obj.requester",
+            "r.obj.state == r.sub.role",
+            "r.sub.role == \"admin\"",
+            "",
+        ] {
+            assert!(!condition_is_memoizable(refused), "{refused}");
+        }
     }
 
     #[tokio::test]
