@@ -38,6 +38,7 @@ pub async fn context(config: Config, clock: Clock, migrations: Migrations) -> an
         sign_in: Default::default(),
         worker: Default::default(),
         installation: Default::default(),
+        published: Default::default(),
     };
     // Read the installation's id now, off the async workers, rather than on first mail.
     let warm = ctx.clone();

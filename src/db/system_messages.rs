@@ -8,6 +8,21 @@ use crate::domain::system_message::MessageStatus;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counts the writes to the messages in this process (`insert`, `save`, `add_update`):
+/// a rendering of the public page made before the latest is not used again
+/// (`services::system_messages::Rendered`).
+static WRITES: AtomicU64 = AtomicU64::new(0);
+
+/// How many writes to the messages this process has made.
+pub fn writes() -> u64 {
+    WRITES.load(Ordering::Acquire)
+}
+
+fn written() {
+    WRITES.fetch_add(1, Ordering::AcqRel);
+}
 
 /// A message as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +116,7 @@ fn messages(rows: Vec<Row>) -> QueryResult<Vec<Message>> {
 
 /// Stores a new message (its `id` is ignored); the id it was given.
 pub fn insert(conn: &mut DbConn, message: &Message) -> QueryResult<i32> {
+    written();
     let row = Row::from(message);
     diesel::insert_into(system_messages::table)
         .values((
@@ -126,6 +142,7 @@ pub fn insert(conn: &mut DbConn, message: &Message) -> QueryResult<i32> {
 /// Saves `message`, whose `version` is one past the stored one; whether the stored one
 /// was still that (else someone saved in between and nothing is written).
 pub fn save(conn: &mut DbConn, message: &Message) -> QueryResult<bool> {
+    written();
     let updated = diesel::update(
         system_messages::table
             .filter(system_messages::id.eq(message.id))
@@ -235,6 +252,7 @@ pub fn add_update(
     author: Option<UserId>,
     at: DateTime<Utc>,
 ) -> QueryResult<()> {
+    written();
     diesel::insert_into(system_message_updates::table)
         .values((
             system_message_updates::message_id.eq(message_id),

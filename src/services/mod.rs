@@ -66,6 +66,8 @@ pub struct Ctx {
     pub worker: Arc<health::WorkerStatus>,
     /// This installation's id, read once from the database.
     pub installation: Arc<std::sync::OnceLock<String>>,
+    /// The public system messages page and feed as last rendered.
+    pub published: Arc<system_messages::Rendered>,
 }
 
 /// Runs blocking service work (diesel) on the runtime's blocking pool, off the async

@@ -148,8 +148,9 @@ pub fn of_change(
     }
 }
 
-/// Refuses an anonymous reader when the messages are for signed-in users only.
-fn may_read(ctx: &Ctx, caller: Option<&Caller>) -> ServiceResult<()> {
+/// Whether `caller` (or anyone, `None`) may read the published messages: an anonymous
+/// reader is refused when the messages are for signed-in users only.
+pub fn may_read(ctx: &Ctx, caller: Option<&Caller>) -> ServiceResult<()> {
     match (ctx.config.messages_require_sign_in, caller) {
         (true, None) => {
             Err(ServiceError::Unauthenticated("the system messages are shown to signed-in users only"))
@@ -203,6 +204,76 @@ pub fn published_tag(
         ctx.config.time_zone()
     );
     Ok(format!("\"{}\"", hex::encode(&Sha256::digest(stamp.as_bytes())[..16])))
+}
+
+/// The public page and feed as last rendered, answered from memory while they are
+/// fresh: every intranet page polls them, and they change a few times a day. A rendering
+/// is fresh for `Rendered::FRESH` after it was made or found unchanged (by its tag), and
+/// only while this process has not written a message since it was made (a write here
+/// shows at once; one on another instance, or a message beginning or passing out of the
+/// page with time, within `FRESH`; the page itself says `max-age=60`).
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pages: std::sync::Mutex<std::collections::HashMap<(&'static str, Lang), Rendering>>,
+}
+
+#[derive(Debug, Clone)]
+struct Rendering {
+    tag: String,
+    body: std::sync::Arc<str>,
+    /// `repo::writes()` before the messages were read.
+    writes: u64,
+    made: std::time::Instant,
+    /// The service clock then (tests move it; a rendering never outlives a jump).
+    clock: DateTime<Utc>,
+}
+
+impl Rendered {
+    pub const FRESH: std::time::Duration = std::time::Duration::from_secs(2);
+
+    /// The fresh rendering of `kind` in `lang`: its tag and body.
+    pub fn fresh(&self, ctx: &Ctx, key: (&'static str, Lang)) -> Option<(String, std::sync::Arc<str>)> {
+        let pages = self.pages.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let page = pages.get(&key)?;
+        let now = ctx.clock.now();
+        let young = page.made.elapsed() < Self::FRESH
+            && (now - page.clock).abs() < chrono::Duration::from_std(Self::FRESH).unwrap_or_default();
+        (young && page.writes == repo::writes()).then(|| (page.tag.clone(), page.body.clone()))
+    }
+
+    /// The rendering of `kind` in `lang` for a reader who may see it: the stored one when
+    /// the current tag is still its tag, else `render`ed from the published messages and
+    /// stored. Reads the database (call it on the blocking pool).
+    pub fn refresh(
+        &self,
+        ctx: &Ctx,
+        caller: Option<&Caller>,
+        key: (&'static str, Lang),
+        render: impl FnOnce(&[MessageView]) -> String,
+    ) -> ServiceResult<(String, std::sync::Arc<str>)> {
+        let writes = repo::writes();
+        let tag = published_tag(ctx, caller, key)?;
+        let stored = {
+            let pages = self.pages.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            pages
+                .get(&key)
+                .filter(|page| page.tag == tag && page.writes == writes)
+                .map(|page| page.body.clone())
+        };
+        let body = match stored {
+            Some(body) => body,
+            None => std::sync::Arc::from(render(&published(ctx, caller)?)),
+        };
+        let page = Rendering {
+            tag: tag.clone(),
+            body: body.clone(),
+            writes,
+            made: std::time::Instant::now(),
+            clock: ctx.clock.now(),
+        };
+        self.pages.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(key, page);
+        Ok((tag, body))
+    }
 }
 
 /// Whether `caller` may write, publish and update system messages (the forms pages offer).

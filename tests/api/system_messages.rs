@@ -440,3 +440,49 @@ async fn the_desk_page_lists_open_messages_and_writes_them_keeping_what_was_type
     assert!(html.contains("VPN er nede"));
     assert!(!html.contains("action=\"/messages\""), "no form to publish");
 }
+
+on_both_backends!(the_public_page_is_answered_from_memory_until_a_write_here_or_two_seconds);
+
+/// The public page is kept rendered: a change made behind this instance's back (as
+/// another instance would, straight in the database) shows only once two seconds have
+/// passed, while a write through this instance shows at once.
+async fn the_public_page_is_answered_from_memory_until_a_write_here_or_two_seconds(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let desk = app.user("sigrid", &[Role::ServiceDesk]).await;
+    let created = app
+        .post("/api/v1/messages", &desk, json!({ "title_nb": "VPN er nede", "body_nb": "Vi ser på det." }))
+        .await;
+    let id = created["id"].as_i64().expect("a message");
+    let page = || async {
+        let response = app.client.get(format!("{}/messages?lang=nb", app.address)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+        (etag, response.text().await.unwrap())
+    };
+    let (first_tag, html) = page().await;
+    assert!(html.contains("VPN er nede"), "{html}");
+
+    // Another instance renames it: this one still answers what it rendered.
+    app.db.execute(&format!(
+        "UPDATE system_messages SET title_nb = 'VPN virker igjen', version = version + 1 WHERE id = {id}"
+    ));
+    let (tag, html) = page().await;
+    assert!(html.contains("VPN er nede") && !html.contains("VPN virker igjen"), "from memory: {html}");
+    assert_eq!(tag, first_tag, "the same body under the same tag");
+    app.ctx.clock.advance(Duration::seconds(3));
+    let (tag, html) = page().await;
+    assert!(html.contains("VPN virker igjen"), "read again after two seconds: {html}");
+    assert_ne!(tag, first_tag);
+
+    // A write through this instance shows on the next request.
+    let (status, _) = app
+        .post_status(
+            &format!("/api/v1/messages/{id}/updates"),
+            &desk,
+            json!({ "text_nb": "Feilen er rettet, alt virker." }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, html) = page().await;
+    assert!(html.contains("Feilen er rettet, alt virker."), "{html}");
+}

@@ -4,6 +4,7 @@
 use super::see_other;
 use crate::domain::caller::Caller;
 use crate::domain::ids::ChangeId;
+use crate::i18n::Lang;
 use crate::services::changes::Expected;
 use crate::services::system_messages::{
     self as messages, MessageEdit, MessageTexts, NewDisruption, NewUpdate,
@@ -44,22 +45,40 @@ pub async fn public(
     }
     let cache = crate::web::api::system_messages::cache_control(&ctx);
     let zone = ctx.config.time_zone();
-    let asking = caller.clone();
-    let tag = crate::web::run(ctx.clone(), move |ctx| {
-        messages::published_tag(ctx, asking.as_ref(), ("page", lang))
+    let rendered = published(ctx, caller, ("page", lang), move |shown| {
+        crate::web::views::system_messages::public_page(lang, zone, shown).into_string()
     })
     .await
     .map_err(|error| PageError::Service { error, lang })?;
-    if crate::web::etag_matches(&req, &tag) {
-        return Ok(crate::web::tagged(HttpResponse::NotModified(), &tag, cache).finish());
+    Ok(answer(&req, rendered, cache, "text/html; charset=utf-8"))
+}
+
+/// The page or feed `key` names: from memory while fresh (no trip to the blocking pool),
+/// else read (and rendered, when its tag moved) on the blocking pool.
+async fn published(
+    ctx: web::Data<Ctx>,
+    caller: Option<Caller>,
+    key: (&'static str, Lang),
+    render: impl FnOnce(&[messages::MessageView]) -> String + Send + 'static,
+) -> Result<(String, std::sync::Arc<str>), ServiceError> {
+    messages::may_read(&ctx, caller.as_ref())?;
+    if let Some(fresh) = ctx.published.fresh(&ctx, key) {
+        return Ok(fresh);
     }
-    let shown = crate::web::run(ctx, move |ctx| messages::published(ctx, caller.as_ref()))
-        .await
-        .map_err(|error| PageError::Service { error, lang })?;
-    let body = crate::web::views::system_messages::public_page(lang, zone, &shown).into_string();
-    Ok(crate::web::tagged(HttpResponse::Ok(), &tag, cache)
-        .content_type("text/html; charset=utf-8")
-        .body(body))
+    crate::web::run(ctx, move |ctx| ctx.published.refresh(ctx, caller.as_ref(), key, render)).await
+}
+
+/// 304 when the client holds `tag`, else the body.
+fn answer(
+    req: &HttpRequest,
+    (tag, body): (String, std::sync::Arc<str>),
+    cache: &str,
+    content_type: &'static str,
+) -> HttpResponse {
+    if crate::web::etag_matches(req, &tag) {
+        return crate::web::tagged(HttpResponse::NotModified(), &tag, cache).finish();
+    }
+    crate::web::tagged(HttpResponse::Ok(), &tag, cache).content_type(content_type).body(body.to_string())
 }
 
 /// `/messages.atom`: the same messages as an Atom feed.
@@ -77,25 +96,11 @@ pub async fn atom(
         Ok(caller) => caller,
         Err(error) => return actix_web::ResponseError::error_response(&error),
     };
-    let asking = caller.clone();
-    let tag = match crate::web::run(ctx.clone(), move |ctx| {
-        messages::published_tag(ctx, asking.as_ref(), ("atom", lang))
-    })
-    .await
-    {
-        Ok(tag) => tag,
-        Err(error) => return actix_web::ResponseError::error_response(&error),
+    let render = move |shown: &[messages::MessageView]| {
+        crate::web::views::system_messages::atom(lang, zone, shown, &base)
     };
-    if crate::web::etag_matches(&req, &tag) {
-        return crate::web::tagged(HttpResponse::NotModified(), &tag, cache).finish();
-    }
-    match crate::web::run(ctx, move |ctx| messages::published(ctx, caller.as_ref())).await {
-        Ok(shown) => {
-            let body = crate::web::views::system_messages::atom(lang, zone, &shown, &base);
-            crate::web::tagged(HttpResponse::Ok(), &tag, cache)
-                .content_type("application/atom+xml; charset=utf-8")
-                .body(body)
-        }
+    match published(ctx, caller, ("atom", lang), render).await {
+        Ok(rendered) => answer(&req, rendered, cache, "application/atom+xml; charset=utf-8"),
         Err(error) => actix_web::ResponseError::error_response(&error),
     }
 }
