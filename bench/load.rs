@@ -163,8 +163,8 @@ struct Seeded {
 }
 
 /// The database: `changes` changes, the last `waiting` of them waiting for the CAB (low
-/// risk: one approval decides), a change manager who may vote on them (user 2; user 1
-/// filed them), and a published system message.
+/// risk: one approval decides), a change manager who may vote on them (user 1 filed
+/// them), and a published system message.
 async fn seed_database(database_url: &str, changes: i64, waiting: i64) -> anyhow::Result<Seeded> {
     let config = Config { database_url: database_url.to_owned(), ..Config::default() };
     let ctx = endring::app::context(config, Clock::default(), endring::app::Migrations::Apply).await?;

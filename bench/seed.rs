@@ -1,6 +1,7 @@
 //! Bulk seeding for the benchmarks (`api.rs`, `load.rs`): CIs, changes spread over the
-//! days from 1 January 2024, one CI each, and a hash-chained audit trail, written with
-//! plain multi-row INSERTs (the services would take hours at this size).
+//! days from 1 January 2024, one CI each, sixty implementers in turn, and a hash-chained
+//! audit trail, written with plain multi-row INSERTs (the services would take hours at
+//! this size).
 
 use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
 use diesel::connection::SimpleConnection;
@@ -20,8 +21,12 @@ pub struct Scale {
     pub events: i64,
 }
 
-/// The password of the seeded change manager `bench@example.no` (user 1, the requester and
-/// implementer of every seeded change).
+/// People who implement the seeded changes, in turn (users 2 to 61: a municipality's IT
+/// department; one implementer for everything would make every window clash).
+pub const IMPLEMENTERS: i64 = 60;
+
+/// The password of the seeded change manager `bench@example.no` (user 1, the requester of
+/// every seeded change).
 pub const PASSWORD: &str = "bench-password-123";
 
 /// Bulk-loads the tables with plain multi-row INSERTs (the services would take hours at
@@ -42,6 +47,13 @@ pub fn seed(ctx: &Ctx, scale: Scale, state_of: impl Fn(i64) -> &'static str) -> 
     let start = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap().naive_utc();
     let at = |t: NaiveDateTime| t.format("'%Y-%m-%d %H:%M:%S'").to_string();
     conn.batch_execute("BEGIN")?;
+    // The implementers are users 2 to IMPLEMENTERS + 1 (the bench user is 1).
+    insert_rows(&mut conn, "users (email, name, password_hash, created_at)", IMPLEMENTERS, |i| {
+        format!("('implementer{i}@example.no', 'Implementer {i}', '!', {})", at(start))
+    })?;
+    insert_rows(&mut conn, "user_roles (user_id, role)", IMPLEMENTERS, |i| {
+        format!("({}, 'implementer')", i + 2)
+    })?;
     insert_rows(&mut conn, "cis (name, kind, criticality, owner_email)", cis, |i| {
         format!("('CI {i}', 'application', {}, 'owner@example.no')", 1 + i % 4)
     })?;
@@ -59,10 +71,11 @@ pub fn seed(ctx: &Ctx, scale: Scale, state_of: impl Fn(i64) -> &'static str) -> 
             let common = if i % 10 == 3 { " Patch Tuesday bundle." } else { "" };
             let description = format!("Maintenance of CI {} by the usual runbook.{rare}{common}", 1 + (i % cis));
             format!(
-                "('{title}', '{}', '{description}', 'j', '{}', '{}', 1, 1, {}, {}, 'p', 'b', 't', '[]', 1, {}, {})",
+                "('{title}', '{}', '{description}', 'j', '{}', '{}', 1, {}, {}, {}, 'p', 'b', 't', '[]', 1, {}, {})",
                 title.to_lowercase(),
                 ["normal", "standard", "emergency"][(i % 10).min(2) as usize],
                 state_of(i),
+                2 + i % IMPLEMENTERS,
                 at(planned),
                 at(planned + Duration::hours(2)),
                 at(planned),

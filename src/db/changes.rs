@@ -535,6 +535,39 @@ pub fn in_window_on_cis(
     rows.into_iter().map(ChangeRow::into_change).collect()
 }
 
+/// As `in_window`, only the changes that could conflict with a change on `ci_ids` by
+/// `implementer`: those on one of the CIs or with that implementer. Two queries, each
+/// on its own index (the CIs' changes by key; the implementer's by `(implementer_id,
+/// planned_start)`), merged by start: as one query with `OR`, SQLite scans every window
+/// held in the month around it instead (a busy month holds hundreds, of which a few
+/// touch one change).
+pub fn in_window_touching(
+    conn: &mut DbConn,
+    states: &[ChangeState],
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    (ci_ids, implementer): (&BTreeSet<CiId>, Option<UserId>),
+    limit: i64,
+) -> QueryResult<Vec<Change>> {
+    let mut found = match ci_ids.is_empty() {
+        true => Vec::new(),
+        false => in_window_on_cis(conn, states, (from, to), ci_ids, limit)?,
+    };
+    if let Some(implementer) = implementer {
+        let rows: Vec<ChangeRow> = overlapping(states, from, to)
+            .filter(changes::implementer_id.eq(implementer.0))
+            .limit(limit)
+            .select(ChangeRow::as_select())
+            .load(conn)?;
+        let seen: BTreeSet<ChangeId> = found.iter().map(|c| c.id).collect();
+        for row in rows.into_iter().filter(|row| !seen.contains(&ChangeId(row.id))) {
+            found.push(row.into_change()?);
+        }
+    }
+    found.sort_by_key(|c| (c.planned_start, c.id));
+    found.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(found)
+}
+
 /// The CIs of each of `ids`, in one query.
 pub fn ci_ids_of(conn: &mut DbConn, ids: &[ChangeId]) -> QueryResult<BTreeMap<ChangeId, BTreeSet<CiId>>> {
     let raw: Vec<i32> = ids.iter().map(|id| id.0).collect();

@@ -14,7 +14,59 @@ on_both_backends!(
     a_standard_change_skips_the_cab_and_closes_when_successful,
     returning_a_change_starts_an_empty_voting_round,
     one_rejection_vetoes_a_change,
+    a_clash_is_found_behind_hundreds_of_windows_that_touch_nothing_of_the_change,
 );
+
+/// The conflicts of a change are looked for among the windows on its CIs and of its
+/// implementer, not among every window of the month: a clash that comes after six
+/// hundred unrelated windows (more than are read at once) is still found.
+async fn a_clash_is_found_behind_hundreds_of_windows_that_touch_nothing_of_the_change(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("requester", &[]).await;
+    let implementer = app.user("implementer", &[Role::Implementer]).await;
+    let busy = app.user("busy", &[Role::Implementer]).await;
+    let ci = app.ci("Archive", 3).await;
+    let elsewhere = app.ci("Printers", 4).await;
+    let start = app.ctx.clock.now() + chrono::Duration::days(10);
+    let clash = app
+        .new_change()
+        .on_ci(ci)
+        .starting_at(start + chrono::Duration::minutes(30))
+        .in_state(ChangeState::Scheduled)
+        .await;
+    let at = |t: chrono::DateTime<chrono::Utc>| t.naive_utc().format("'%Y-%m-%d %H:%M:%S'").to_string();
+    let now = at(app.ctx.clock.now());
+    let rows: Vec<String> = (0..600)
+        .map(|i| {
+            format!(
+                "('Unrelated {i}', 'unrelated {i}', 'd', 'j', 'normal', 'scheduled', {}, {}, {}, {}, 'p', 'b', 't', '[]', 1, {now}, {now})",
+                requester.id,
+                busy.id,
+                at(start - chrono::Duration::minutes(601 - i)),
+                at(start + chrono::Duration::hours(1)),
+            )
+        })
+        .collect();
+    app.db.execute(&format!(
+        "INSERT INTO changes (title, title_search, description, justification, change_type, state, requester_id, \
+         implementer_id, planned_start, planned_end, implementation_plan, backout_plan, test_plan, risk_factors, \
+         version, created_at, updated_at) VALUES {}",
+        rows.join(",")
+    ));
+    app.db.execute(&format!(
+        "INSERT INTO change_cis (change_id, ci_id) SELECT id, {elsewhere} FROM changes WHERE title LIKE 'Unrelated %'"
+    ));
+
+    let draft = app.draft_of("normal", &requester, &implementer, &[ci], start).await;
+    let conflicts = app.change(&draft).await["conflicts"].clone();
+    let found: Vec<(&str, i64)> = conflicts
+        .as_array()
+        .expect("conflicts")
+        .iter()
+        .map(|c| (c["kind"].as_str().unwrap_or_default(), c["change_id"].as_i64().unwrap_or_default()))
+        .collect();
+    assert_eq!(found, vec![("shared_ci", clash.change["id"].as_i64().unwrap())], "{conflicts}");
+}
 
 async fn a_normal_change_goes_from_draft_to_closed(backend: Backend) {
     let app = TestApp::spawn(backend).await;
