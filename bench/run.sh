@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The performance suite, one command: installs wrk when missing, builds the release
 # binaries, runs the load benchmark (Endring against its baselines, alternated) and the
-# latency benchmark (large against small databases), and writes bench/RESULTS.md with this
+# latency benchmark (large against small databases), the criterion microbenchmarks of the
+# domain (bench/domain.rs), and writes bench/RESULTS.md with this
 # run above the previous one.
 #
 #   bash bench/run.sh                      # the whole suite (about 15 minutes on 2 cores)
@@ -26,6 +27,14 @@ if [ "${BENCH_SKIP_LATENCY:-}" != 1 ]; then
     echo "== cargo bench --bench api (release)"
     cargo bench --bench api
 fi
+echo "== cargo bench --bench domain (criterion, release)"
+mkdir -p bench/results
+cargo bench --bench domain -- --quick | tee bench/results/domain.txt
+# criterion prints each benchmark's name, then `time: [low estimate high]`.
+awk 'BEGIN { print "| microbenchmark | time (criterion estimate, its 95 % interval) |"; print "|---|---|" }
+     /time:/ && name != "" { sub(/^ *time: *\[/, ""); sub(/\]$/, ""); split($0, t, " ");
+                             printf "| %s | %s %s (%s %s – %s %s) |\n", name, t[3], t[4], t[1], t[2], t[5], t[6]; name = ""; next }
+     /^[a-z].*: / && !/^Benchmarking/ { name = $0 }' bench/results/domain.txt > bench/results/domain.md
 took=$(( $(date +%s) - started ))
 
 machine="$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), $(rustc --version)"
@@ -57,6 +66,10 @@ EOF
         echo
         sed '1,/^$/d' bench/results/latest.md
     fi
+    echo
+    echo "### The domain and the policy (bench/domain.rs, criterion)"
+    echo
+    cat bench/results/domain.md
     if [ -n "$previous" ]; then
         echo
         echo "$previous"
