@@ -64,7 +64,7 @@ EOF
         echo
         echo "### Latency at scale (bench/api.rs)"
         echo
-        sed '1,/^$/d' bench/results/latest.md
+        sed '1,/^$/d' bench/results/latest.md | sed 's/^## /#### /'
     fi
     echo
     echo "### The domain and the policy (bench/domain.rs, criterion)"
