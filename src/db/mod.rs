@@ -174,6 +174,32 @@ pub struct Db {
     backend: Backend,
     /// SQLite's writers take turns here before they take a connection (see `turn`).
     writers: std::sync::Arc<std::sync::Mutex<()>>,
+    /// Committed transactions through this pool that wrote system messages
+    /// (`message_writes`).
+    message_writes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+thread_local! {
+    /// Whether this thread is inside a write (`Db::write`, `Db::write_unordered`): only
+    /// the outermost one commits.
+    static WRITING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The outermost write of a thread; when it ends (committed or not), a write to the
+/// system messages inside it is counted (`Db::message_writes`).
+struct Outermost<'a> {
+    db: Option<&'a Db>,
+}
+
+impl Drop for Outermost<'_> {
+    fn drop(&mut self) {
+        if let Some(db) = self.db {
+            WRITING.with(|writing| writing.set(false));
+            if system_messages::take_written() {
+                db.message_writes.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            }
+        }
+    }
 }
 
 thread_local! {
@@ -216,7 +242,7 @@ impl Db {
             // a local file cannot be, and the check was one more statement per request.
             .test_on_check_out(backend == Backend::Postgres)
             .build(manager)?;
-        Ok(Db { pool, backend, writers: Default::default() })
+        Ok(Db { pool, backend, writers: Default::default(), message_writes: Default::default() })
     }
 
     /// On SQLite, waits for this process's other writers to finish before a write begins.
@@ -227,6 +253,18 @@ impl Db {
     /// ahead of it; and a waiting writer holds no pooled connection, so reads go on. Other
     /// processes on the same file (the CLI) still meet the busy handler. PostgreSQL needs
     /// none of this: its row lock on the audit head queues writers itself.
+    /// How many transactions through this pool have written system messages, counted
+    /// after each commits: a rendering made from what was read before the count moved is
+    /// stale (`services::system_messages::Rendered`).
+    pub fn message_writes(&self) -> u64 {
+        self.message_writes.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn outermost(&self) -> Outermost<'_> {
+        let outer = !WRITING.with(|writing| writing.replace(true));
+        Outermost { db: outer.then_some(self) }
+    }
+
     fn turn(&self) -> Turn<'_> {
         if self.backend != Backend::Sqlite || HOLDS_TURN.with(|holds| holds.get()) {
             return Turn { guard: None };
@@ -301,6 +339,7 @@ impl Db {
     /// writer; on SQLite its first statement, a write, takes the database's lock as any
     /// write does (waiting up to `busy_timeout`).
     pub fn write_unordered<T>(&self, work: impl FnOnce(&mut DbConn) -> QueryResult<T>) -> Result<T, DbError> {
+        let _outermost = self.outermost();
         let _turn = self.turn();
         let mut pooled = self.conn()?;
         let conn: &mut DbConn = &mut pooled;
@@ -316,6 +355,7 @@ impl Db {
     where
         E: From<diesel::result::Error> + From<DbError>,
     {
+        let _outermost = self.outermost();
         let _turn = self.turn();
         let mut pooled = self.conn()?;
         let conn: &mut DbConn = &mut pooled;

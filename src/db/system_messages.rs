@@ -8,20 +8,20 @@ use crate::domain::system_message::MessageStatus;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Counts the writes to the messages in this process (`insert`, `save`, `add_update`):
-/// a rendering of the public page made before the latest is not used again
-/// (`services::system_messages::Rendered`).
-static WRITES: AtomicU64 = AtomicU64::new(0);
+thread_local! {
+    /// Whether this thread's write wrote system messages (`Db` counts it when the write
+    /// ends: `Db::message_writes`).
+    static WRITTEN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
 
-/// How many writes to the messages this process has made.
-pub fn writes() -> u64 {
-    WRITES.load(Ordering::Acquire)
+/// Whether this thread wrote system messages since it was last asked.
+pub(super) fn take_written() -> bool {
+    WRITTEN.with(|written| written.replace(false))
 }
 
 fn written() {
-    WRITES.fetch_add(1, Ordering::AcqRel);
+    WRITTEN.with(|written| written.set(true));
 }
 
 /// A message as stored.

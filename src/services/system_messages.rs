@@ -209,9 +209,10 @@ pub fn published_tag(
 /// The public page and feed as last rendered, answered from memory while they are
 /// fresh: every intranet page polls them, and they change a few times a day. A rendering
 /// is fresh for `Rendered::FRESH` after it was made or found unchanged (by its tag), and
-/// only while this process has not written a message since it was made (a write here
-/// shows at once; one on another instance, or a message beginning or passing out of the
-/// page with time, within `FRESH`; the page itself says `max-age=60`).
+/// only while no write to the messages through this instance's pool has committed since
+/// (`Db::message_writes`, counted after the commit): a write here shows at once; one on
+/// another instance, or a message beginning or passing out of the page with time, within
+/// `FRESH` (the public page itself says `max-age=60`).
 #[derive(Debug, Default)]
 pub struct Rendered {
     pages: std::sync::Mutex<std::collections::HashMap<(&'static str, Lang), Rendering>>,
@@ -221,7 +222,7 @@ pub struct Rendered {
 struct Rendering {
     tag: String,
     body: std::sync::Arc<str>,
-    /// `repo::writes()` before the messages were read.
+    /// `Db::message_writes` before the messages were read.
     writes: u64,
     made: std::time::Instant,
     /// The service clock then (tests move it; a rendering never outlives a jump).
@@ -238,7 +239,7 @@ impl Rendered {
         let now = ctx.clock.now();
         let young = page.made.elapsed() < Self::FRESH
             && (now - page.clock).abs() < chrono::Duration::from_std(Self::FRESH).unwrap_or_default();
-        (young && page.writes == repo::writes()).then(|| (page.tag.clone(), page.body.clone()))
+        (young && page.writes == ctx.db.message_writes()).then(|| (page.tag.clone(), page.body.clone()))
     }
 
     /// The rendering of `kind` in `lang` for a reader who may see it: the stored one when
@@ -251,7 +252,7 @@ impl Rendered {
         key: (&'static str, Lang),
         render: impl FnOnce(&[MessageView]) -> String,
     ) -> ServiceResult<(String, std::sync::Arc<str>)> {
-        let writes = repo::writes();
+        let writes = ctx.db.message_writes();
         let tag = published_tag(ctx, caller, key)?;
         let stored = {
             let pages = self.pages.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
