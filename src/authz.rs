@@ -197,6 +197,21 @@ impl Relation {
     }
 }
 
+/// Whether `model` (the text of a casbin model) has exactly `matcher` as its matcher and
+/// no role inheritance: the memo's key was made for the matchers of `policy/model.conf`
+/// and `policy/scopes.conf` as they are.
+fn model_is_memoizable(model: &str, matcher: &str) -> bool {
+    let lines: Vec<&str> =
+        model.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+    let matchers: Vec<&str> =
+        lines.iter().copied().filter(|l| l.starts_with("m ") || l.starts_with("m=")).collect();
+    matchers == [matcher] && !lines.contains(&"[role_definition]")
+}
+
+/// The matchers the memo's key captures (`Question`).
+const MEMOIZED_MATCHER: &str = "m = r.sub.role == p.role && r.act == p.act && eval(p.cond)";
+const MEMOIZED_SCOPE_MATCHER: &str = "m = r.scope == p.scope && r.act == p.act";
+
 /// Whether a policy line's condition is one the memo answers exactly: `true`, or
 /// comparisons (`==`, `!=`) of the caller's id with the object's requester, implementer
 /// or owner and of the object's state with a quoted name, joined by `&&` and `||`.
@@ -239,6 +254,15 @@ impl Authz {
         let scopes = Enforcer::new(scope_model, StringAdapter::new(SCOPE_POLICY))
             .await
             .map_err(|e| PolicyError(e.to_string()))?;
+        if !model_is_memoizable(MODEL, MEMOIZED_MATCHER)
+            || !model_is_memoizable(SCOPE_MODEL, MEMOIZED_SCOPE_MATCHER)
+        {
+            return Err(PolicyError(format!(
+                "the memo of answers was made for the matchers `{MEMOIZED_MATCHER}` and \
+                 `{MEMOIZED_SCOPE_MATCHER}` without role inheritance; extend `Question` with what a new \
+                 matcher reads"
+            )));
+        }
         if let Some(line) = enforcer
             .get_policy()
             .into_iter()
@@ -446,6 +470,17 @@ mod tests {
         }
         assert!(asked > 10_000, "{asked} questions");
         assert!(authz.memo.read().unwrap().len() > 100, "the memo was used");
+    }
+
+    #[test]
+    fn only_the_models_the_memo_was_made_for_are_admitted() {
+        assert!(model_is_memoizable(MODEL, MEMOIZED_MATCHER));
+        assert!(model_is_memoizable(SCOPE_MODEL, MEMOIZED_SCOPE_MATCHER));
+        let other =
+            MODEL.replace(MEMOIZED_MATCHER, "m = r.sub.role == p.role && r.act == p.act && r.obj.owner == 7");
+        assert!(!model_is_memoizable(&other, MEMOIZED_MATCHER), "another matcher");
+        let inheriting = format!("{MODEL}\n[role_definition]\ng = _, _\n");
+        assert!(!model_is_memoizable(&inheriting, MEMOIZED_MATCHER), "role inheritance");
     }
 
     #[test]
