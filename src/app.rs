@@ -169,9 +169,10 @@ pub fn serve(ctx: Ctx, listener: TcpListener) -> std::io::Result<actix_web::dev:
     if metrics_on {
         crate::metrics::install();
     }
-    // Blocking work is mostly database work: threads beyond the pool's connections
-    // would only wait for one, each with its stack and allocator arena (tokio's default
-    // is 512 a worker). A few more than the pool, for the rest (password hashing, mail).
+    // A request's blocking work is mostly database work: threads beyond the pool's
+    // connections would only wait for one, each with its stack and allocator arena
+    // (actix's default is 512 divided by the cores, a worker). A few more than the pool,
+    // for the rest (password hashing, rendering, files).
     let blocking_threads = ctx.config.database_pool_size as usize + 8;
     let data = web::Data::new(ctx);
     let device_key = web::Data::new(crate::web::session::DeviceKey::from_session_key(&key));
