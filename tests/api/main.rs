@@ -39,6 +39,7 @@ mod reports;
 mod risk;
 mod rules;
 mod sessions;
+mod smtp_sink;
 mod system_messages;
 mod tokens;
 mod webhooks;
