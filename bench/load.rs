@@ -16,6 +16,8 @@
 
 #[path = "seed.rs"]
 mod seed;
+#[path = "../tests/api/smtp_sink.rs"]
+mod smtp_sink;
 
 use actix_web::{web, App, HttpResponse, HttpServer};
 use diesel::connection::SimpleConnection;
@@ -40,17 +42,18 @@ fn main() -> anyhow::Result<()> {
     let wrk =
         which("wrk").ok_or_else(|| anyhow::anyhow!("wrk is not installed (bench/run.sh installs it)"))?;
     let dir = tempfile::tempdir()?;
+    if std::env::var("ENDRING_LOAD_ONLY").as_deref() == Ok("drain") {
+        let drained = smtp_drain(dir.path(), 1000)?;
+        println!(
+            "drained 1,000 notices in {:.1} s ({} received, {} distinct)",
+            drained.took.as_secs_f64(),
+            drained.received,
+            drained.distinct
+        );
+        return Ok(());
+    }
     let database_url = format!("sqlite://{}", dir.path().join("load.db").display());
-
-    let seeding = Instant::now();
-    let seeded = actix_web::rt::System::new().block_on(seed_database(&database_url, changes, waiting))?;
-    eprintln!(
-        "seeded {changes} changes ({waiting} waiting for votes) in {:.1}s",
-        seeding.elapsed().as_secs_f64()
-    );
-
-    let endring = Server::endring(&database_url, dir.path())?;
-    let baseline = Server::baseline(&database_url)?;
+    let load = Load { wrk, seconds, rounds, dir: dir.path().to_owned() };
     let mut report = format!(
         "Run {} on {} cores (`nproc`), SQLite, {changes} changes of which {waiting} wait for votes, \
          {} audit events. wrk, {rounds} rounds of {seconds} s per workload, baseline and Endring in turn.\n",
@@ -58,8 +61,134 @@ fn main() -> anyhow::Result<()> {
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         changes * 10,
     );
+
+    let sqlite = measure(&load, &database_url, changes, waiting, Backend::Sqlite)?;
+    report.push_str(&sqlite.table());
+    let mixed = sqlite.mixed.as_ref().expect("measured on SQLite");
+    writeln!(
+        report,
+        "\nA mixed CAB-meeting load, 32 connections for {seconds} s (of every ten requests: four reads of one \
+         change by the API, two public system messages pages, one \"awaiting my vote\" list, one change's HTML \
+         page and one CAB queue page in a signed-in session, one deciding vote): {:.0} req/s, p50 {:.2} ms, \
+         p99 {:.2} ms, max {:.0} ms, {} errors (non-2xx or socket), {} \"database is locked\" in the server's \
+         log (target: no error, none locked, p99 < 100 ms: {}).",
+        mixed.run.requests_per_second,
+        mixed.run.p50_ms,
+        mixed.run.p99_ms,
+        mixed.run.max_ms,
+        mixed.run.errors,
+        mixed.locked,
+        met(mixed.run.errors == 0 && mixed.locked == 0 && mixed.run.p99_ms < 100.0),
+    )?;
+    let (endring_rss, baseline_rss) = sqlite.memory_after_get;
+    writeln!(
+        report,
+        "\nResident memory after the GET load: Endring {:.1} MiB (target < 60 MB: {}), baseline {:.1} MiB.",
+        endring_rss as f64 / 1024.0,
+        met((endring_rss as f64) * 1024.0 < 60e6),
+        baseline_rss as f64 / 1024.0
+    )?;
     let start_up = endring_start_up(&database_url, dir.path())?;
-    let load = Load { wrk, seconds, rounds, dir: dir.path().to_owned() };
+    writeln!(
+        report,
+        "Start-up of `serve` on an up-to-date database to the first 200 of /healthz: {:.0} ms (median of 3; target < 300 ms: {}).",
+        start_up.as_secs_f64() * 1000.0,
+        met(start_up < Duration::from_millis(300))
+    )?;
+
+    let drained = smtp_drain(dir.path(), 1000)?;
+    writeln!(
+        report,
+        "1,000 queued notices drained by `serve`'s mail worker to an SMTP server on loopback \
+         (bench/../tests/api/smtp_sink.rs): {:.1} s from start-up to the last message; {} messages received, \
+         {} distinct Message-IDs (target < 30 s, none twice: {}).",
+        drained.took.as_secs_f64(),
+        drained.received,
+        drained.distinct,
+        met(drained.took < Duration::from_secs(30) && drained.received == 1000 && drained.distinct == 1000),
+    )?;
+
+    match std::env::var("ENDRING_BENCH_PG_URL").or_else(|_| std::env::var("ENDRING_TEST_PG_URL")) {
+        Ok(server) => {
+            let database = PgDatabase::create(&server)?;
+            let pg = measure(&load, &database.url, changes, waiting, Backend::Postgres)?;
+            writeln!(report, "\nPostgreSQL ({server}, a database of its own seeded alike), against the same baselines on it:")?;
+            report.push_str(&pg.table());
+        }
+        Err(_) => writeln!(
+            report,
+            "\nPostgreSQL: not measured (set ENDRING_BENCH_PG_URL, e.g. postgres://postgres@127.0.0.1:5432/test)."
+        )?,
+    }
+    println!("{report}");
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/results");
+    std::fs::create_dir_all(&out)?;
+    std::fs::write(out.join("load.md"), &report)?;
+    eprintln!("written to {}", out.join("load.md").display());
+    Ok(())
+}
+
+fn met(yes: bool) -> &'static str {
+    if yes {
+        "met"
+    } else {
+        "**missed**"
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// What one backend gave.
+struct Measured {
+    rows: Vec<Row>,
+    memory_after_get: (u64, u64),
+    mixed: Option<Mixed>,
+}
+
+impl Measured {
+    fn table(&self) -> String {
+        let mut table = String::from("\n| workload | baseline req/s | Endring req/s | Endring / baseline | Endring p50 ms | Endring p99 ms | Endring max ms | errors | target | met |\n|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+        for row in &self.rows {
+            table.push_str(&row.line());
+            table.push('\n');
+        }
+        for row in &self.rows {
+            table.push_str(&format!(
+                "\n{}: rounds (req/s) baseline {:?}, Endring {:?}\n",
+                row.name, row.baseline_rounds, row.endring_rounds
+            ));
+        }
+        table
+    }
+}
+
+struct Mixed {
+    run: Run,
+    locked: usize,
+}
+
+/// Seeds `database_url`, starts Endring and the baseline on it, and runs the workloads:
+/// all of them on SQLite, GET and the vote on PostgreSQL (the targets name those).
+fn measure(
+    load: &Load,
+    database_url: &str,
+    changes: i64,
+    waiting: i64,
+    backend: Backend,
+) -> anyhow::Result<Measured> {
+    let seeding = Instant::now();
+    let seeded = actix_web::rt::System::new().block_on(seed_database(database_url, changes, waiting))?;
+    eprintln!(
+        "seeded {changes} changes ({waiting} waiting for votes) in {:.1}s",
+        seeding.elapsed().as_secs_f64()
+    );
+    let endring = Server::endring(database_url, &load.dir)?;
+    let baseline = Server::baseline(database_url)?;
+    let rounds = load.rounds;
     let lo_id = 1;
     let hi_id = changes - waiting;
     let auth = format!("Bearer {}", seeded.token);
@@ -72,28 +201,31 @@ fn main() -> anyhow::Result<()> {
         64,
         (&baseline.base, &|_| Script::get_random("/row/", lo_id, hi_id, None)),
         (&endring.base, &|_| Script::get_random("/api/v1/changes/", lo_id, hi_id, Some(&auth))),
-        Target::Share(0.60),
+        Target::Share(if backend == Backend::Sqlite { 0.60 } else { 0.50 }),
     )?);
     let memory_after_get = (rss_kib(endring.child.id()), rss_kib(baseline.child.id()));
     // 2. The public system messages page and its Atom feed, against static JSON.
-    rows.push(load.compare(
-        "public system messages page, 64 connections",
-        64,
-        (&baseline.base, &|_| Script::get_fixed("/static.json")),
-        (&endring.base, &|_| Script::get_fixed("/messages")),
-        Target::Share(0.50),
-    )?);
-    rows.push(load.compare(
-        "system messages Atom feed, 64 connections",
-        64,
-        (&baseline.base, &|_| Script::get_fixed("/static.json")),
-        (&endring.base, &|_| Script::get_fixed("/messages.atom")),
-        Target::Share(0.50),
-    )?);
+    if backend == Backend::Sqlite {
+        rows.push(load.compare(
+            "public system messages page, 64 connections",
+            64,
+            (&baseline.base, &|_| Script::get_fixed("/static.json")),
+            (&endring.base, &|_| Script::get_fixed("/messages")),
+            Target::Share(0.50),
+        )?);
+        rows.push(load.compare(
+            "system messages Atom feed, 64 connections",
+            64,
+            (&baseline.base, &|_| Script::get_fixed("/static.json")),
+            (&endring.base, &|_| Script::get_fixed("/messages.atom")),
+            Target::Share(0.50),
+        )?);
+    }
     // 3. A vote that decides (decision, audit, outbox, fsync), against one insert. Each
-    // round votes on changes of its own (a change decided once is a 409 the next time).
+    // round votes on changes of its own (a change decided once is a 409 the next time);
+    // the last share of the waiting changes is the mixed load's.
     let first_waiting = changes - waiting + 1;
-    let per_round = waiting / rounds.max(1) as i64;
+    let per_round = waiting / (rounds as i64 + 1);
     rows.push(load.compare(
         "vote that decides, 16 connections",
         16,
@@ -108,41 +240,164 @@ fn main() -> anyhow::Result<()> {
         }),
         Target::ShareAndP99(0.50, 50.0),
     )?);
+    // 4. A CAB meeting: reads, page views and votes at once.
+    let mixed = if backend == Backend::Sqlite {
+        let cookie =
+            actix_web::rt::System::new().block_on(session_cookie(&endring.base, "voter@example.no"))?;
+        let script = Script::mixed(MixedLoad {
+            lo: lo_id,
+            hi: hi_id,
+            auth: &auth,
+            voter: &voter,
+            cookie: &cookie,
+            first_vote: first_waiting + rounds as i64 * per_round,
+        });
+        let run = load.run(&endring.base, &script, 32)?;
+        let locked =
+            std::fs::read_to_string(&endring.log).unwrap_or_default().matches("database is locked").count();
+        eprintln!("mixed CAB-meeting load: {run:?}, {locked} locked");
+        Some(Mixed { run, locked })
+    } else {
+        None
+    };
+    Ok(Measured { rows, memory_after_get, mixed })
+}
 
-    writeln!(report, "\n| workload | baseline req/s | Endring req/s | Endring / baseline | Endring p50 ms | Endring p99 ms | Endring max ms | errors | target | met |")?;
-    writeln!(report, "|---|---:|---:|---:|---:|---:|---:|---:|---|---|")?;
-    for row in &rows {
-        writeln!(report, "{}", row.line())?;
+/// A PostgreSQL database of the benchmark's own on `server`, dropped afterwards.
+struct PgDatabase {
+    server: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    fn create(server: &str) -> anyhow::Result<PgDatabase> {
+        use diesel::Connection;
+        endring::db::init_tls();
+        let name = format!("endring_load_{}", std::process::id());
+        let mut admin = diesel::PgConnection::establish(server)?;
+        admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))?;
+        admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
+        let (base, _) =
+            server.rsplit_once('/').ok_or_else(|| anyhow::anyhow!("PG URL must end in /database"))?;
+        Ok(PgDatabase { server: server.to_owned(), url: format!("{base}/{name}"), name })
     }
-    for row in &rows {
-        writeln!(
-            report,
-            "\n{}: rounds (req/s) baseline {:?}, Endring {:?}",
-            row.name, row.baseline_rounds, row.endring_rounds
-        )?;
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        use diesel::Connection;
+        if let Ok(mut admin) = diesel::PgConnection::establish(&self.server) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
     }
-    let (endring_rss, baseline_rss) = memory_after_get;
-    writeln!(
-        report,
-        "\nResident memory after the GET load: Endring {:.1} MiB (target < 60 MB: {}), baseline {:.1} MiB.",
-        endring_rss as f64 / 1024.0,
-        if (endring_rss as f64) * 1024.0 < 60e6 { "met" } else { "missed" },
-        baseline_rss as f64 / 1024.0
-    )?;
-    writeln!(
-        report,
-        "Start-up of `serve` on an up-to-date database to the first 200 of /healthz: {:.0} ms (median of 3; target < 300 ms: {}).",
-        start_up.as_secs_f64() * 1000.0,
-        if start_up < Duration::from_millis(300) { "met" } else { "missed" }
-    )?;
-    drop(endring);
-    drop(baseline);
-    println!("{report}");
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/results");
-    std::fs::create_dir_all(&out)?;
-    std::fs::write(out.join("load.md"), &report)?;
-    eprintln!("written to {}", out.join("load.md").display());
-    Ok(())
+}
+
+/// The `Cookie` header of a session signed in on the form as `email` (the seeded
+/// password), as a browser would: the sign-in page's cookie and CSRF token sent back.
+async fn session_cookie(base: &str, email: &str) -> anyhow::Result<String> {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let mut jar = std::collections::BTreeMap::new();
+    let keep = |jar: &mut std::collections::BTreeMap<String, String>, response: &reqwest::Response| {
+        for value in response.headers().get_all("set-cookie") {
+            if let Some((name, value)) =
+                value.to_str().unwrap_or_default().split(';').next().and_then(|p| p.split_once('='))
+            {
+                jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    };
+    let form_page = client.get(format!("{base}/sign-in")).send().await?;
+    keep(&mut jar, &form_page);
+    let cookie = |jar: &std::collections::BTreeMap<String, String>| {
+        jar.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ")
+    };
+    let page = form_page.text().await?;
+    let marker = "name=\"csrf\" value=\"";
+    let at =
+        page.find(marker).ok_or_else(|| anyhow::anyhow!("no CSRF token on the sign-in page"))? + marker.len();
+    let csrf = page[at..].split('"').next().unwrap_or_default().to_owned();
+    let form = [("csrf", csrf.as_str()), ("email", email), ("password", seed::PASSWORD), ("next", "/")];
+    let signed_in =
+        client.post(format!("{base}/sign-in")).header("cookie", cookie(&jar)).form(&form).send().await?;
+    anyhow::ensure!(signed_in.status() == 303, "signing in answered {}", signed_in.status());
+    keep(&mut jar, &signed_in);
+    Ok(cookie(&jar))
+}
+
+struct Drained {
+    took: Duration,
+    received: usize,
+    distinct: usize,
+}
+
+/// Queues `count` notices in a database of their own, starts `serve` with an SMTP URL to
+/// a server on loopback, and times until the last message arrives; then waits two more
+/// seconds for any message sent twice.
+fn smtp_drain(dir: &Path, count: usize) -> anyhow::Result<Drained> {
+    use std::sync::{Arc, Mutex};
+    let database_url = format!("sqlite://{}", dir.join("drain.db").display());
+    actix_web::rt::System::new().block_on(queue_notices(&database_url, count))?;
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    let smtp_port = listener.local_addr()?.port();
+    let sink = received.clone();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("the SMTP listener");
+            smtp_sink::smtp_server(listener, sink).await;
+        })
+    });
+    let port = free_port()?;
+    let started = Instant::now();
+    let child = endring_command(&database_url, dir, port)
+        .env("ENDRING_SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}"))
+        .spawn()?;
+    let _server = Server { child, base: format!("http://127.0.0.1:{port}"), log: dir.join("endring.log") };
+    let mut took = None;
+    while started.elapsed() < Duration::from_secs(120) {
+        if received.lock().expect("the sink").len() >= count {
+            took = Some(started.elapsed());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let took = took.ok_or_else(|| anyhow::anyhow!("{count} notices were not delivered in 120 s"))?;
+    std::thread::sleep(Duration::from_secs(2));
+    let messages = received.lock().expect("the sink").clone();
+    let mut ids: Vec<&str> =
+        messages.iter().filter_map(|m| m.lines().find(|l| l.starts_with("Message-ID:"))).collect();
+    ids.sort();
+    ids.dedup();
+    Ok(Drained { took, received: messages.len(), distinct: ids.len() })
+}
+
+/// `count` notices of a change being scheduled, each to a person of its own, in the outbox.
+async fn queue_notices(database_url: &str, count: usize) -> anyhow::Result<()> {
+    let config = Config { database_url: database_url.to_owned(), ..Config::default() };
+    let ctx = endring::app::context(config, Clock::default(), endring::app::Migrations::Apply).await?;
+    actix_web::rt::task::spawn_blocking(move || {
+        ctx.db.write(|conn| -> endring::services::ServiceResult<()> {
+            let payload = serde_json::json!({ "ref": "CHG-000007", "title": "Patch", "to": "scheduled",
+                "risk_level": "low", "planned_start": null, "planned_end": null, "comment": null })
+            .to_string();
+            for n in 0..count {
+                let email = format!("person{n}@example.no");
+                let notice = endring::db::outbox::NewNotice {
+                    kind: "scheduled",
+                    change_id: None,
+                    recipient_id: None,
+                    recipient_email: &email,
+                    payload: &payload,
+                };
+                endring::db::outbox::insert(conn, &notice, ctx.clock.now())?;
+            }
+            Ok(())
+        })
+    })
+    .await?
+    .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn env_number(name: &str, default: i64) -> i64 {
@@ -200,6 +455,8 @@ async fn seed_database(database_url: &str, changes: i64, waiting: i64) -> anyhow
 struct Server {
     child: Child,
     base: String,
+    /// Where its log goes (stderr, `RUST_LOG=warn`).
+    log: PathBuf,
 }
 
 impl Drop for Server {
@@ -217,7 +474,7 @@ impl Server {
     fn endring(database_url: &str, dir: &Path) -> anyhow::Result<Server> {
         let port = free_port()?;
         let child = endring_command(database_url, dir, port).spawn()?;
-        let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+        let server = Server { child, base: format!("http://127.0.0.1:{port}"), log: dir.join("endring.log") };
         server.wait_ready("/healthz")?;
         Ok(server)
     }
@@ -228,7 +485,7 @@ impl Server {
             .args(["baseline-server", database_url, &port.to_string()])
             .stdout(Stdio::null())
             .spawn()?;
-        let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+        let server = Server { child, base: format!("http://127.0.0.1:{port}"), log: PathBuf::new() };
         server.wait_ready("/static.json")?;
         Ok(server)
     }
@@ -254,9 +511,14 @@ fn endring_command(database_url: &str, dir: &Path, port: u16) -> Command {
         .env("ENDRING_BASE_URL", format!("http://127.0.0.1:{port}"))
         .env("ENDRING_MAIL_DIR", dir.join("mail"))
         .env("ENDRING_SESSION_KEY", "load-benchmark-session-key-".repeat(4))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .env("RUST_LOG", std::env::var("ENDRING_LOAD_LOG").unwrap_or_else(|_| "warn".into()))
+        .stdout(Stdio::null());
+    // The servers of one run share a log, appended to: the mixed load counts its
+    // "database is locked" in it.
+    match std::fs::OpenOptions::new().create(true).append(true).open(dir.join("endring.log")) {
+        Ok(log) => command.stderr(log),
+        Err(_) => command.stderr(Stdio::null()),
+    };
     command
 }
 
@@ -280,7 +542,7 @@ fn endring_start_up(database_url: &str, dir: &Path) -> anyhow::Result<Duration> 
         let port = free_port()?;
         let started = Instant::now();
         let child = endring_command(database_url, dir, port).spawn()?;
-        let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+        let server = Server { child, base: format!("http://127.0.0.1:{port}"), log: dir.join("endring.log") };
         server.wait_ready("/healthz")?;
         times.push(started.elapsed());
     }
@@ -337,6 +599,58 @@ request = function()
   local id = {first} + tid + n * 2
   n = n + 1
   return wrk.format("POST", "{prefix}" .. id .. "{suffix}", {{ {auth}["Content-Type"] = "application/json" }}, '{{"decision":"approve"}}')
+end
+{DONE}"#
+        ))
+    }
+}
+
+/// The mixed CAB-meeting load's parameters.
+struct MixedLoad<'a> {
+    /// Changes to read, `lo..=hi`.
+    lo: i64,
+    hi: i64,
+    auth: &'a str,
+    voter: &'a str,
+    /// A signed-in session's `Cookie` header (the voter's).
+    cookie: &'a str,
+    /// The first change to vote on (threads take turns from there).
+    first_vote: i64,
+}
+
+impl Script {
+    /// Of every ten requests: four API reads of one change, two public messages pages, one
+    /// "awaiting my vote" list, one change's HTML page, one CAB queue page, one deciding
+    /// vote (each thread's votes on changes of their own).
+    fn mixed(m: MixedLoad<'_>) -> Script {
+        let MixedLoad { lo, hi, auth, voter, cookie, first_vote } = m;
+        Script(format!(
+            r#"local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+math.randomseed(11)
+local n = 0
+local votes = 0
+request = function()
+  n = n + 1
+  local k = n % 10
+  if k == 0 then
+    local id = {first_vote} + tid + votes * 2
+    votes = votes + 1
+    return wrk.format("POST", "/api/v1/changes/" .. id .. "/votes", {{ ["Authorization"] = "{voter}", ["Content-Type"] = "application/json" }}, '{{"decision":"approve"}}')
+  elseif k <= 4 then
+    return wrk.format("GET", "/api/v1/changes/" .. math.random({lo}, {hi}), {{ ["Authorization"] = "{auth}" }})
+  elseif k <= 6 then
+    return wrk.format("GET", "/messages")
+  elseif k == 7 then
+    return wrk.format("GET", "/api/v1/changes?awaiting=true&limit=50", {{ ["Authorization"] = "{voter}" }})
+  elseif k == 8 then
+    return wrk.format("GET", "/changes/" .. math.random({lo}, {hi}), {{ ["Cookie"] = "{cookie}" }})
+  else
+    return wrk.format("GET", "/cab", {{ ["Cookie"] = "{cookie}" }})
+  end
 end
 {DONE}"#
         ))
@@ -466,8 +780,13 @@ impl Load {
 /// file: one row by primary key, one insert in a transaction, a static JSON document.
 fn baseline_server(database_url: &str, port: &str) -> anyhow::Result<()> {
     let db = endring::db::Db::connect(database_url, 8, "full")?;
-    db.conn()?.batch_execute("CREATE TABLE IF NOT EXISTS bench_baseline (id INTEGER PRIMARY KEY, body TEXT NOT NULL, at TEXT NOT NULL)")?;
-    let data = web::Data::new(db);
+    let postgres = database_url.starts_with("postgres");
+    db.conn()?.batch_execute(if postgres {
+        "CREATE TABLE IF NOT EXISTS bench_baseline (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL, at TIMESTAMPTZ NOT NULL)"
+    } else {
+        "CREATE TABLE IF NOT EXISTS bench_baseline (id INTEGER PRIMARY KEY, body TEXT NOT NULL, at TEXT NOT NULL)"
+    })?;
+    let data = web::Data::new(Baseline { db, postgres });
     actix_web::rt::System::new().block_on(async move {
         HttpServer::new(move || {
             App::new()
@@ -495,13 +814,22 @@ struct ChangeRow {
     planned_start: Option<chrono::NaiveDateTime>,
 }
 
-async fn row(db: web::Data<endring::db::Db>, id: web::Path<i32>) -> HttpResponse {
+/// The baseline's pool, and which SQL dialect it speaks.
+struct Baseline {
+    db: endring::db::Db,
+    postgres: bool,
+}
+
+async fn row(baseline: web::Data<Baseline>, id: web::Path<i32>) -> HttpResponse {
     let id = id.into_inner();
     let found = web::block(move || -> anyhow::Result<ChangeRow> {
-        let mut conn = db.conn()?;
-        Ok(diesel::sql_query("SELECT id, title, state, planned_start FROM changes WHERE id = ?")
-            .bind::<diesel::sql_types::Integer, _>(id)
-            .get_result(&mut *conn)?)
+        let mut conn = baseline.db.conn()?;
+        let sql = if baseline.postgres {
+            "SELECT id, title, state, planned_start FROM changes WHERE id = $1"
+        } else {
+            "SELECT id, title, state, planned_start FROM changes WHERE id = ?"
+        };
+        Ok(diesel::sql_query(sql).bind::<diesel::sql_types::Integer, _>(id).get_result(&mut *conn)?)
     })
     .await;
     match found {
@@ -510,12 +838,12 @@ async fn row(db: web::Data<endring::db::Db>, id: web::Path<i32>) -> HttpResponse
     }
 }
 
-async fn insert(db: web::Data<endring::db::Db>) -> HttpResponse {
+async fn insert(baseline: web::Data<Baseline>) -> HttpResponse {
     let done = web::block(move || {
-        db.write_unordered(|conn| {
-            diesel::sql_query("INSERT INTO bench_baseline (body, at) VALUES ('{\"decision\":\"approve\"}', datetime('now'))")
-                .execute(conn)
-        })
+        let now = if baseline.postgres { "now()" } else { "datetime('now')" };
+        let sql =
+            format!("INSERT INTO bench_baseline (body, at) VALUES ('{{\"decision\":\"approve\"}}', {now})");
+        baseline.db.write_unordered(|conn| diesel::sql_query(&sql).execute(conn))
     })
     .await;
     match done {
