@@ -108,7 +108,7 @@ impl Manager {
                 // process starting on the same new file holds it (seen with four CLI
                 // commands started together): tried again for up to the busy timeout.
                 let pragmas = format!(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; PRAGMA cache_size = -1024;",
                     self.sqlite_synchronous
                 );
                 let started = std::time::Instant::now();
