@@ -103,6 +103,8 @@ impl Manager {
             Backend::Sqlite => {
                 let mut conn = diesel::SqliteConnection::establish(&self.target)?;
                 conn.batch_execute("PRAGMA busy_timeout = 15000;")?;
+                // A 1 MiB page cache a connection (SQLite's default is 2 MiB): the pool
+                // holds eight, and the kernel caches the file anyway (docs/decisions.md).
                 // Turning a new file to WAL needs the database to itself, and SQLite answers
                 // "database is locked" at once, without its busy handler, while another
                 // process starting on the same new file holds it (seen with four CLI
