@@ -135,13 +135,14 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// glibc gives each thread that meets contention an arena of its own, up to eight per
-/// core, and keeps what each has held: under load `serve` held 73 MiB, 62 with two arenas,
-/// at the same throughput (bench/RESULTS.md). Set before the first thread starts;
-/// `MALLOC_ARENA_MAX` in the environment still decides when set.
+/// core, and keeps what each has held: after the GET load `serve` held 72.8 MiB, 60.4 with
+/// two arenas, at the same throughput (docs/decisions.md). Set before the first thread
+/// starts, for effect (`mallopt` itself is thread-safe); `MALLOC_ARENA_MAX` in the
+/// environment still decides when set.
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        // SAFETY: mallopt only sets an allocator parameter; no thread but this one exists yet.
+        // SAFETY: mallopt only sets a parameter of glibc's allocator, and takes no pointer.
         unsafe {
             libc::mallopt(libc::M_ARENA_MAX, 2);
         }

@@ -90,19 +90,26 @@ fn message_id(notice: &Due, domain: &str) -> String {
 /// and each notice's outcome is recorded as soon as its message is done: sent one after
 /// another, every message waited for the server's answers in turn, and at least one
 /// delayed TCP acknowledgement (lettre writes a message's final `.` on its own, 40 ms on
-/// Linux), so 1,000 notices took 44 s to a server on loopback (bench/RESULTS.md).
+/// Linux; each message still waits it, but ten wait together), so 1,000 notices took 44 s
+/// to a server on loopback, now 5–6 s (docs/decisions.md, bench/RESULTS.md).
 pub async fn deliver_due(ctx: &Ctx, transport: &Transport) -> ServiceResult<Round> {
     let claimed = run(ctx, |ctx| outbox::claim_due(ctx, LEASE, BATCH)).await?;
     let outcomes =
         futures_util::future::join_all(claimed.into_iter().map(|notice| deliver_one(ctx, transport, notice)))
             .await;
+    // Every notice's outcome counts, even when another's could not be recorded.
     let mut round = Round::default();
+    let mut first_error = None;
     for outcome in outcomes {
-        match outcome? {
-            Outcome::Sent => round.sent += 1,
-            Outcome::Skipped => round.skipped += 1,
-            Outcome::Retried => round.retried += 1,
-            Outcome::Failed => round.failed += 1,
+        match outcome {
+            Ok(Outcome::Sent) => round.sent += 1,
+            Ok(Outcome::Skipped) => round.skipped += 1,
+            Ok(Outcome::Retried) => round.retried += 1,
+            Ok(Outcome::Failed) => round.failed += 1,
+            Err(error) => {
+                tracing::error!(%error, "a notice's delivery could not be recorded");
+                first_error.get_or_insert(error);
+            }
         }
     }
     for (result, n) in [
@@ -115,7 +122,10 @@ pub async fn deliver_due(ctx: &Ctx, transport: &Transport) -> ServiceResult<Roun
             metrics::counter!("endring_mail_total", "result" => result).increment(n as u64);
         }
     }
-    Ok(round)
+    match first_error {
+        Some(error) => Err(error),
+        None => Ok(round),
+    }
 }
 
 /// What became of one notice.
@@ -145,8 +155,22 @@ async fn deliver_one(ctx: &Ctx, transport: &Transport, notice: Due) -> ServiceRe
     if let Delivery::Retry { error, .. } | Delivery::GaveUp { error } = &delivery {
         tracing::warn!(notice = notice.id, attempt = notice.attempt, %error, "notice not delivered");
     }
-    run(ctx, move |ctx| outbox::record_delivery(ctx, &notice, &delivery)).await?;
-    Ok(outcome)
+    // The message is out: a database that fails for a moment (a failover, a full pool)
+    // must not make it due again after the lease, so the record is tried three times.
+    // Recording is idempotent: it only touches a row still claimed by this attempt.
+    let mut tries = 0;
+    loop {
+        let (notice, delivery) = (notice.clone(), delivery.clone());
+        match run(ctx, move |ctx| outbox::record_delivery(ctx, &notice, &delivery)).await {
+            Ok(()) => return Ok(outcome),
+            Err(error) if tries < 2 => {
+                tracing::warn!(%error, "recording a delivery failed; trying again");
+                tries += 1;
+                tokio::time::sleep(StdDuration::from_millis(200)).await;
+            }
+            Err(error) => return Err(error),
+        }
+    }
 }
 
 /// Why a notice was not sent: worth retrying (the server, the network) or not.
