@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The performance suite, one command: installs wrk when missing, builds the release
 # binaries, runs the load benchmark (Endring against its baselines, alternated) and the
-# latency benchmark (large against small databases), the criterion microbenchmarks of the
+# latency benchmark (10,000, 100,000 and 1,000,000 changes), the criterion microbenchmarks of the
 # domain (bench/domain.rs), and writes bench/RESULTS.md with this
 # run above the previous one.
 #
-#   bash bench/run.sh                      # the whole suite (about 15 minutes on 2 cores)
+#   bash bench/run.sh                      # the whole suite (about 12 minutes on 2 cores)
 #   ENDRING_LOAD_SECONDS=4 ENDRING_BENCH_CHANGES=20000 ENDRING_BENCH_EVENTS=200000 bash bench/run.sh
 #
 # Knobs: ENDRING_LOAD_CHANGES, ENDRING_LOAD_WAITING, ENDRING_LOAD_ROUNDS, ENDRING_LOAD_SECONDS
