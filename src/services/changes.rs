@@ -780,7 +780,7 @@ pub fn list(
         // The newest ones, whatever the order asked for; sorted as asked below.
         let order = filter.order;
         filter.order = changes::ListOrder::Newest;
-        let (candidates, _) = changes::list(conn, &filter, AWAITING_SCAN, 0)?;
+        let candidates = changes::page(conn, &filter, AWAITING_SCAN, 0)?;
         let ids: Vec<ChangeId> = candidates.iter().map(|c| c.id).collect();
         let cast = crate::db::votes::cast_on(conn, &ids)?;
         let mut waiting: Vec<Change> = candidates

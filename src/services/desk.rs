@@ -57,7 +57,7 @@ pub fn view(ctx: &Ctx, caller: &Caller, query: Option<&str>) -> ServiceResult<Ve
             order: changes::ListOrder::Soonest,
             ..Default::default()
         };
-        let (overrunning, _) = changes::list(conn, &under_way, LIMIT, 0)?;
+        let overrunning = changes::page(conn, &under_way, LIMIT, 0)?;
         for change in overrunning {
             if !found.iter().any(|c| c.id == change.id) {
                 found.push(change);

@@ -84,7 +84,7 @@ pub fn cab(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<QueueItem>> {
             order: ListOrder::RiskFirst,
             ..Default::default()
         };
-        let (changes, _) = repo::list(conn, &filter, QUEUE_LIMIT, 0)?;
+        let changes = repo::page(conn, &filter, QUEUE_LIMIT, 0)?;
         let ids: Vec<ChangeId> = changes.iter().map(|c| c.id).collect();
         let principals = super::delegations::principals_of(conn, caller.id, ctx.clock.now())?;
         let mut people = vec![caller.id];
@@ -228,7 +228,7 @@ pub fn home(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<(HomeSection, Vec<C
 fn changes(ctx: &Ctx, caller: &Caller, filter: ListFilter) -> ServiceResult<Vec<ChangeSummary>> {
     ctx.require(caller, Permission::Read, &Object::none())?;
     ctx.db.read(|conn| {
-        let (changes, _) = repo::list(conn, &filter, 20, 0)?;
+        let changes = repo::page(conn, &filter, 20, 0)?;
         summaries(conn, changes)
     })
 }
