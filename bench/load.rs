@@ -398,27 +398,9 @@ fn smtp_drain(dir: &Path, count: usize) -> anyhow::Result<Drained> {
 async fn queue_notices(database_url: &str, count: usize) -> anyhow::Result<()> {
     let config = Config { database_url: database_url.to_owned(), ..Config::default() };
     let ctx = endring::app::context(config, Clock::default(), endring::app::Migrations::Apply).await?;
-    actix_web::rt::task::spawn_blocking(move || {
-        ctx.db.write(|conn| -> endring::services::ServiceResult<()> {
-            let payload = serde_json::json!({ "ref": "CHG-000007", "title": "Patch", "to": "scheduled",
-                "risk_level": "low", "planned_start": null, "planned_end": null, "comment": null })
-            .to_string();
-            for n in 0..count {
-                let email = format!("person{n}@example.no");
-                let notice = endring::db::outbox::NewNotice {
-                    kind: "scheduled",
-                    change_id: None,
-                    recipient_id: None,
-                    recipient_email: &email,
-                    payload: &payload,
-                };
-                endring::db::outbox::insert(conn, &notice, ctx.clock.now())?;
-            }
-            Ok(())
-        })
-    })
-    .await?
-    .map_err(|e| anyhow::anyhow!("{e}"))
+    actix_web::rt::task::spawn_blocking(move || smtp_sink::queue_scheduled_notices(&ctx, count, "example.no"))
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn env_number(name: &str, default: i64) -> i64 {

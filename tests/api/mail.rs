@@ -3,7 +3,7 @@
 
 use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
-use crate::smtp_sink::{smtp_server, smtp_server_gathering, Gathering};
+use crate::smtp_sink::{queue_scheduled_notices, smtp_server, smtp_server_gathering, Gathering};
 use endring::config::Config;
 use endring::domain::change::ChangeState;
 use endring::domain::role::Role;
@@ -255,29 +255,10 @@ async fn without_smtp_notices_become_eml_files_with_text_and_html(backend: Backe
 /// `count` notices of CHG-000007 being scheduled, to person0@… and on, in the outbox.
 async fn queue_notices(app: &TestApp, count: usize) {
     let ctx = app.ctx.clone();
-    actix_web::rt::task::spawn_blocking(move || {
-        ctx.db.write(|conn| -> endring::services::ServiceResult<()> {
-            let payload =
-                json!({ "ref": "CHG-000007", "title": "Patch", "to": "scheduled", "risk_level": "low",
-                                  "planned_start": null, "planned_end": null, "comment": null })
-                .to_string();
-            for n in 0..count {
-                let email = format!("person{n}@test.endring.no");
-                let notice = endring::db::outbox::NewNotice {
-                    kind: "scheduled",
-                    change_id: None,
-                    recipient_id: None,
-                    recipient_email: &email,
-                    payload: &payload,
-                };
-                endring::db::outbox::insert(conn, &notice, ctx.clock.now())?;
-            }
-            Ok(())
-        })
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    actix_web::rt::task::spawn_blocking(move || queue_scheduled_notices(&ctx, count, "test.endring.no"))
+        .await
+        .unwrap()
+        .unwrap();
 }
 
 /// One after another, each message waited for the server's answers (and a delayed TCP

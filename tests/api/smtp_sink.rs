@@ -8,6 +8,32 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
+/// `count` notices of CHG-000007 being scheduled, to person0@`domain` and on, queued in
+/// one transaction (blocking: call it from a blocking thread).
+pub fn queue_scheduled_notices(
+    ctx: &endring::services::Ctx,
+    count: usize,
+    domain: &str,
+) -> endring::services::ServiceResult<()> {
+    ctx.db.write(|conn| -> endring::services::ServiceResult<()> {
+        let payload = serde_json::json!({ "ref": "CHG-000007", "title": "Patch", "to": "scheduled",
+            "risk_level": "low", "planned_start": null, "planned_end": null, "comment": null })
+        .to_string();
+        for n in 0..count {
+            let email = format!("person{n}@{domain}");
+            let notice = endring::db::outbox::NewNotice {
+                kind: "scheduled",
+                change_id: None,
+                recipient_id: None,
+                recipient_email: &email,
+                payload: &payload,
+            };
+            endring::db::outbox::insert(conn, &notice, ctx.clock.now())?;
+        }
+        Ok(())
+    })
+}
+
 /// A minimal SMTP server: accepts every message and keeps its data.
 pub async fn smtp_server(listener: TcpListener, received: Arc<Mutex<Vec<String>>>) {
     smtp_server_gathering(listener, received, Gathering::default()).await
