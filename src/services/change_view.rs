@@ -308,6 +308,14 @@ pub fn conflicts_for(conn: &mut DbConn, planned: &Planned) -> ServiceResult<Vec<
     Ok(found)
 }
 
+/// The freezes a planned window falls in (the blackout conflicts `conflicts_for` finds),
+/// without reading the other changes' windows.
+pub fn freezes_for(conn: &mut DbConn, planned: &Planned) -> ServiceResult<Vec<Conflict>> {
+    let freezes =
+        blackouts::overlapping(conn, planned.window.start(), planned.window.end(), NEIGHBOURS_LIMIT)?;
+    Ok(schedule::conflicts(planned, &[], &freezes))
+}
+
 /// The warning that `outside` (CIs of `planned`) have maintenance windows that do not
 /// hold it.
 fn outside_maintenance(planned: &Planned, outside: Vec<CiId>, names: &BTreeMap<CiId, String>) -> Conflict {

@@ -6,7 +6,7 @@
 //! announces — all in one write transaction.
 
 use super::audit::{record, Event};
-use super::change_view::{conflicts_for, ChangeView};
+use super::change_view::{conflicts_for, freezes_for, ChangeView};
 use super::changes::load;
 use super::{notices, Ctx, ServiceError, ServiceResult};
 use crate::authz::{Authz, Object, Permission};
@@ -17,7 +17,7 @@ use crate::domain::change::{Change, ChangeState, ChangeType, ClosureCode, Window
 use crate::domain::ids::ChangeId;
 use crate::domain::lifecycle::{transition, Action, ActionKind, AssessOutcome};
 use crate::domain::risk::RiskLevel;
-use crate::domain::schedule::{Conflict, ConflictKind, Planned};
+use crate::domain::schedule::{Conflict, Planned};
 use crate::domain::text::Text;
 use crate::domain::validation::{required_text, FieldErrors, Message};
 use chrono::{DateTime, Utc};
@@ -120,24 +120,36 @@ pub struct Force {
     pub reason: Option<Text>,
 }
 
+/// Which conflicts refuse a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Blocking {
+    /// Every conflict that can block (a change scheduled directly, or moved).
+    Every,
+    /// Freezes only: a change going to the CAB, or decided by it, which weighs the rest.
+    /// Only the freezes are read then, not the other changes' windows (a vote holds the
+    /// write lock while it checks).
+    Freezes,
+}
+
 /// Refuses a conflicting window unless a change manager forces it with a reason.
-/// `blocks` chooses which kinds of conflict refuse (all of them when scheduling directly,
-/// blackouts only when a change goes to the CAB, which weighs the rest).
 pub(crate) fn check_window(
     ctx: &Ctx,
     conn: &mut DbConn,
     caller: &Caller,
     change: &Change,
     force: &Force,
-    blocks: impl Fn(&Conflict) -> bool,
+    blocking: Blocking,
 ) -> ServiceResult<Value> {
     let window = change
         .window()
         .ok_or_else(|| ServiceError::invalid("planned_start", Message::new("msg-window-needed")))?;
     let ci_ids = changes::ci_ids_of_one(conn, change.id)?;
     let planned = Planned { id: Some(change.id), window, ci_ids, implementer: change.implementer_id };
-    let conflicts: Vec<Conflict> =
-        conflicts_for(conn, &planned)?.into_iter().filter(|c| c.kind.blocks() && blocks(c)).collect();
+    let found = match blocking {
+        Blocking::Every => conflicts_for(conn, &planned)?,
+        Blocking::Freezes => freezes_for(conn, &planned)?,
+    };
+    let conflicts: Vec<Conflict> = found.into_iter().filter(|c| c.kind.blocks()).collect();
     if conflicts.is_empty() {
         return Ok(Value::Null);
     }
@@ -212,7 +224,7 @@ pub fn submit(ctx: &Ctx, caller: &Caller, id: ChangeId, force: Force) -> Service
                 _ => {}
             }
             if errors.is_empty() {
-                payload["schedule"] = check_window(ctx, conn, caller, change, &force, |_| true)?;
+                payload["schedule"] = check_window(ctx, conn, caller, change, &force, Blocking::Every)?;
             }
         }
         errors.finish(|| ())?;
@@ -270,8 +282,7 @@ pub fn assess(ctx: &Ctx, caller: &Caller, id: ChangeId, input: AssessInput) -> S
         if to == ChangeState::Authorize {
             // No change goes to the CAB for a window inside a freeze unless forced.
             let force = Force { force: input.force, reason: input.reason.clone() };
-            payload["schedule"] =
-                check_window(ctx, conn, caller, change, &force, |c| c.kind == ConflictKind::Blackout)?;
+            payload["schedule"] = check_window(ctx, conn, caller, change, &force, Blocking::Freezes)?;
         }
         change.state = to;
         Ok(Applied::commented(payload, comment))
@@ -340,7 +351,7 @@ pub fn reschedule(
             caller,
             change,
             &Force { force: input.force, reason: input.reason },
-            |_| true,
+            Blocking::Every,
         )?;
         change.state = to;
         Ok(Applied::with(json!({

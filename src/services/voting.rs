@@ -6,7 +6,7 @@
 
 use super::audit::{record, Event};
 use super::change_view::ChangeView;
-use super::lifecycle::{check_window, perform, Applied, Force};
+use super::lifecycle::{check_window, perform, Applied, Blocking, Force};
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::authz::{Object, Permission};
 use crate::db::vote_tokens::{self, VoteToken};
@@ -17,7 +17,6 @@ use crate::domain::change::ChangeState;
 use crate::domain::ids::{ChangeId, UserId};
 use crate::domain::lifecycle::{transition, Action};
 use crate::domain::meeting::DecisionOutcome;
-use crate::domain::schedule::ConflictKind;
 use crate::domain::text::Text;
 use crate::domain::validation::{optional_text, Message};
 use serde::Deserialize;
@@ -138,8 +137,7 @@ pub fn cast(
         if to == ChangeState::Scheduled {
             // A freeze may have been declared while the change waited for the CAB.
             let force = Force { force: input.force, reason: input.reason.clone() };
-            payload["schedule"] =
-                check_window(ctx, conn, caller, change, &force, |c| c.kind == ConflictKind::Blackout)?;
+            payload["schedule"] = check_window(ctx, conn, caller, change, &force, Blocking::Freezes)?;
         }
         change.state = to;
         change.decided_at = Some(now);
@@ -307,8 +305,7 @@ pub(crate) fn decide_in_meeting(
                 }
                 let to = transition(change.state, change.change_type, Action::Vote(decided))?;
                 if to == ChangeState::Scheduled {
-                    payload["schedule"] =
-                        check_window(ctx, conn, chair, change, &force, |c| c.kind == ConflictKind::Blackout)?;
+                    payload["schedule"] = check_window(ctx, conn, chair, change, &force, Blocking::Freezes)?;
                 }
                 change.state = to;
                 change.decided_at = Some(now);
