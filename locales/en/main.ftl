@@ -31,6 +31,7 @@ list-total = { $count ->
     [one] One change
    *[other] { $count } changes
 }
+list-total-more = More than { $count } changes
 filter-search = Search
 filter-any-state = Any state
 filter-apply = Show
@@ -463,6 +464,7 @@ month-12 = December
 timeline-by = by { $name }
 paging-label = Pages
 paging-position = Page { $page } of { $pages }
+paging-position-more = Page { $page } of more than { $pages }
 admin-search-users = Find users by email
 admin-users-limited = Showing the first { $count }; search to find others.
 

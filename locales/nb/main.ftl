@@ -31,6 +31,7 @@ list-total = { $count ->
     [one] Én endring
    *[other] { $count } endringer
 }
+list-total-more = Over { $count } endringer
 filter-search = Søk
 filter-any-state = Alle statuser
 filter-apply = Vis
@@ -463,6 +464,7 @@ month-12 = desember
 timeline-by = av { $name }
 paging-label = Sider
 paging-position = Side { $page } av { $pages }
+paging-position-more = Side { $page } av over { $pages }
 admin-search-users = Finn brukere etter e-post
 admin-users-limited = Viser de første { $count }; søk for å finne andre.
 

@@ -329,16 +329,28 @@ enum Matching {
     Rows,
 }
 
+/// The full-text match cut to the first `n` matches in id order (newest first when
+/// `descending`), read in that order from the index: a first try at a page or a count
+/// that would otherwise take every match (`list`, `page`).
+#[derive(Clone, Copy)]
+struct Narrow {
+    n: i64,
+    descending: bool,
+}
+
 /// Changes whose title or description holds every one of `words` (as a word prefix):
-/// FTS5 on SQLite, a `tsvector` GIN index on PostgreSQL.
+/// FTS5 on SQLite, a `tsvector` GIN index on PostgreSQL; on SQLite only the first
+/// `narrow.n` matches in id order when narrowed.
 fn full_text(
     words: &[String],
     postgres: bool,
     matching: Matching,
+    narrow: Option<Narrow>,
 ) -> Box<dyn BoxableExpression<changes::table, super::MultiBackend, SqlType = diesel::sql_types::Bool>> {
-    use diesel::sql_types::{Bool, Text};
+    use diesel::sql_types::{BigInt, Bool, Text};
     // The words are letters and digits only, so neither query language sees an operator.
     match postgres {
+        // Never narrowed (`narrowable`).
         true => {
             let query = words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
             let sql = match matching {
@@ -353,14 +365,43 @@ fn full_text(
         }
         false => {
             let query = words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" ");
-            Box::new(
-                diesel::dsl::sql::<Bool>(
-                    "changes.id IN (SELECT rowid FROM changes_fts WHERE changes_fts MATCH ",
-                )
-                .bind::<Text, _>(query)
-                .sql(")"),
-            )
+            let matches = "changes.id IN (SELECT rowid FROM changes_fts WHERE changes_fts MATCH ";
+            match narrow {
+                Some(narrow) => Box::new(
+                    diesel::dsl::sql::<Bool>(matches)
+                        .bind::<Text, _>(query)
+                        .sql(if narrow.descending {
+                            " ORDER BY rowid DESC LIMIT "
+                        } else {
+                            " ORDER BY rowid LIMIT "
+                        })
+                        .bind::<BigInt, _>(narrow.n)
+                        .sql(")"),
+                ),
+                None => Box::new(diesel::dsl::sql::<Bool>(matches).bind::<Text, _>(query).sql(")")),
+            }
         }
+    }
+}
+
+/// Whether a list can be read from its newest (or oldest) full-text matches first: words
+/// to search for, no reference among them, and the list in id order. `Some(descending)`.
+/// SQLite only: FTS5 reads its matches in rowid order as asked, and without it SQLite
+/// gathers every match before the first row (PostgreSQL's GIN index gives no order either
+/// way, and its planner chooses for itself).
+fn narrowable(conn: &DbConn, filter: &ListFilter) -> Option<bool> {
+    if matches!(conn, DbConn::Pg(_)) {
+        return None;
+    }
+    let text = filter.query.as_deref()?;
+    let by_reference = ChangeId::parse(text.trim().trim_start_matches('#')).is_some();
+    if by_reference || search_words(text).is_empty() {
+        return None;
+    }
+    match filter.order {
+        ListOrder::Newest => Some(true),
+        ListOrder::Oldest => Some(false),
+        _ => None,
     }
 }
 
@@ -379,6 +420,7 @@ fn filtered<'a>(
     filter: &'a ListFilter,
     postgres: bool,
     deleted: Deleted,
+    narrow: Option<Narrow>,
 ) -> changes::BoxedQuery<'a, super::MultiBackend> {
     // A deleted draft is in no list.
     let mut query = changes::table.into_boxed();
@@ -420,8 +462,10 @@ fn filtered<'a>(
         let reference = ChangeId::parse(text.trim().trim_start_matches('#'));
         query = match (reference, words.is_empty()) {
             (Some(id), true) => query.filter(changes::id.eq(id.0)),
-            (Some(id), false) => query.filter(changes::id.eq(id.0).or(full_text(&words, postgres, matching))),
-            (None, false) => query.filter(full_text(&words, postgres, matching)),
+            (Some(id), false) => {
+                query.filter(changes::id.eq(id.0).or(full_text(&words, postgres, matching, None)))
+            }
+            (None, false) => query.filter(full_text(&words, postgres, matching, narrow)),
             // Nothing to search for (only punctuation): nothing matches.
             (None, true) => query.filter(changes::id.eq(-1)),
         };
@@ -451,19 +495,77 @@ fn earliest_start(from: DateTime<Utc>) -> DateTime<Utc> {
     from - chrono::Duration::days(MAX_WINDOW_DAYS)
 }
 
-/// One page of changes, in the filter's order, and the total matching the filter.
+/// How many matches past the page's offset a list counts: beyond that it says "more than"
+/// (GitLab's lists stop at 1,000 alike). Counting every match grew with the table: 1.5 ms
+/// at 10,000 changes, 9 ms at 1,000,000 (bench/RESULTS.md).
+pub const COUNT_AHEAD: i64 = 1_000;
+
+/// How many changes match a list's filter, counted up to `COUNT_AHEAD` past its offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MatchCount {
+    /// The matches, or where counting stopped when `capped`.
+    pub total: i64,
+    /// More than `total` changes match.
+    pub capped: bool,
+}
+
+/// One page of changes, in the filter's order, and how many match the filter (counted as
+/// far as `COUNT_AHEAD` past `offset`).
 pub fn list(
     conn: &mut DbConn,
     filter: &ListFilter,
     limit: i64,
     offset: i64,
-) -> QueryResult<(Vec<Change>, i64)> {
+) -> QueryResult<(Vec<Change>, MatchCount)> {
     let postgres = matches!(conn, DbConn::Pg(_));
+    let stop = offset.saturating_add(COUNT_AHEAD);
     // Counted without the per-row check for deleted drafts (an index count), less the
     // deleted drafts that match (a handful): the same number, without a lookup per row.
-    let matching: i64 = filtered(filter, postgres, Deleted::Counted).count().get_result(conn)?;
-    let deleted: i64 = filtered(filter, postgres, Deleted::Only).count().get_result(conn)?;
-    Ok((page(conn, filter, limit, offset)?, matching - deleted))
+    // The deleted drafts first, so the capped count reaches `stop` live changes.
+    let deleted: i64 = filtered(filter, postgres, Deleted::Only, None).count().get_result(conn)?;
+    let reach = stop.saturating_add(deleted).saturating_add(1);
+    let count = |conn: &mut DbConn, narrow| -> QueryResult<i64> {
+        let rows = filtered(filter, postgres, Deleted::Counted, narrow).select(changes::id).limit(reach);
+        CountRows(rows).get_result(conn)
+    };
+    // A common word: `reach` among its newest matches already say "more than"; only
+    // otherwise are all its matches read (a word in one change in ten matches 100,000 of
+    // a million).
+    let narrow = narrowable(conn, filter).map(|descending| Narrow { n: reach, descending });
+    let matching = match narrow.map(|narrow| count(conn, Some(narrow))).transpose()? {
+        Some(reached) if reached == reach => reached,
+        _ => count(conn, None)?,
+    };
+    let live = matching - deleted;
+    let counted = match live > stop {
+        true => MatchCount { total: stop, capped: true },
+        false => MatchCount { total: live, capped: false },
+    };
+    Ok((page(conn, filter, limit, offset)?, counted))
+}
+
+/// `SELECT COUNT(*) FROM (query)`: the rows of a query with a `LIMIT`, which `.count()`
+/// would count before the limit.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+struct CountRows<Q>(Q);
+
+impl<Q> diesel::query_builder::Query for CountRows<Q> {
+    type SqlType = diesel::sql_types::BigInt;
+}
+
+impl<Q, C> RunQueryDsl<C> for CountRows<Q> {}
+
+impl<Q, DB> diesel::query_builder::QueryFragment<DB> for CountRows<Q>
+where
+    DB: diesel::backend::Backend,
+    Q: diesel::query_builder::QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("SELECT COUNT(*) FROM (");
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(") counted");
+        Ok(())
+    }
 }
 
 /// One page of changes, in the filter's order, without counting what matches: for the
@@ -471,8 +573,28 @@ pub fn list(
 /// change grew with the table: 10 ms of "awaiting my vote" at 100,000 changes, 45 ms at
 /// 1,000,000; bench/RESULTS.md).
 pub fn page(conn: &mut DbConn, filter: &ListFilter, limit: i64, offset: i64) -> QueryResult<Vec<Change>> {
+    // Words, newest (or oldest) first: the page is first looked for among the first
+    // matches in that order. A full page found there is the page (the list is in id order,
+    // and every match left out comes after them); otherwise every match is read.
+    if let Some(descending) = narrowable(conn, filter) {
+        let n = offset.saturating_add(limit).saturating_add(COUNT_AHEAD);
+        let rows = page_of(conn, filter, limit, offset, Some(Narrow { n, descending }))?;
+        if rows.len() as i64 == limit {
+            return Ok(rows);
+        }
+    }
+    page_of(conn, filter, limit, offset, None)
+}
+
+fn page_of(
+    conn: &mut DbConn,
+    filter: &ListFilter,
+    limit: i64,
+    offset: i64,
+    narrow: Option<Narrow>,
+) -> QueryResult<Vec<Change>> {
     let postgres = matches!(conn, DbConn::Pg(_));
-    let query = filtered(filter, postgres, Deleted::Hidden);
+    let query = filtered(filter, postgres, Deleted::Hidden, narrow);
     let no_window = changes::planned_start.is_null();
     let ordered = match filter.order {
         ListOrder::Newest => query.order(changes::id.desc()),

@@ -131,7 +131,11 @@ pub struct ChangeSummary {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChangePage {
     pub items: Vec<ChangeSummary>,
+    /// How many changes match: exactly, or where counting stopped when `total_capped`.
     pub total: i64,
+    /// More than `total` changes match. A list counts 1,000 matches past its offset and
+    /// no further (counting every match would cost what the table holds, not the page).
+    pub total_capped: bool,
 }
 
 /// Loads a change or answers 404 with its reference.
@@ -752,13 +756,13 @@ pub fn list(
         if let Some(email) = search.requester_email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
             match users::id_by_email(conn, &email.to_lowercase())? {
                 Some(id) => filter.requester = Some(id),
-                None => return Ok(ChangePage { items: Vec::new(), total: 0 }),
+                None => return Ok(ChangePage { items: Vec::new(), total: 0, total_capped: false }),
             }
         }
         if !search.awaiting {
-            let (items, total) = changes::list(conn, &filter, limit, offset)?;
+            let (items, count) = changes::list(conn, &filter, limit, offset)?;
             let items = summaries(conn, items)?;
-            return Ok(ChangePage { items, total });
+            return Ok(ChangePage { items, total: count.total, total_capped: count.capped });
         }
         // Waiting for the caller: only states with a next step, the newest `AWAITING_SCAN`
         // of them asked of the policy (one batch query for this round's votes).
@@ -775,7 +779,7 @@ pub fn list(
         }
         filter.states.retain(|s| open.contains(s));
         if filter.states.is_empty() {
-            return Ok(ChangePage { items: Vec::new(), total: 0 });
+            return Ok(ChangePage { items: Vec::new(), total: 0, total_capped: false });
         }
         // The newest ones, whatever the order asked for; sorted as asked below.
         let order = filter.order;
@@ -795,7 +799,7 @@ pub fn list(
         waiting.sort_by(|a, b| in_order(order, a, b));
         let total = waiting.len() as i64;
         let page = waiting.into_iter().skip(offset as usize).take(limit as usize).collect();
-        Ok(ChangePage { items: summaries(conn, page)?, total })
+        Ok(ChangePage { items: summaries(conn, page)?, total, total_capped: false })
     })
 }
 

@@ -5,6 +5,7 @@
 
 use crate::helpers::{Backend, TestApp, TestDb};
 use crate::on_both_backends;
+use endring::domain::change::ChangeState;
 use std::process::{Command, Stdio};
 
 on_both_backends!(
@@ -15,6 +16,7 @@ on_both_backends!(
     an_import_that_stops_says_where_and_continues_when_run_again,
     fifty_thousand_rows_import_in_batches_with_the_chain_intact,
     an_imported_change_shows_where_it_came_from_on_its_page_and_in_the_api,
+    a_list_counts_a_thousand_past_its_page_and_says_more_beyond,
 );
 
 struct Run {
@@ -384,4 +386,68 @@ C-000777;Flytte e-post;closed;2024-06-01 18:00;2024-06-01 22:00;Gammel Ansatt;20
     assert!(html.contains("Gammel Ansatt"));
     let events = app.event_actions(&change).await;
     assert_eq!(events, ["import"], "its trail starts with the import");
+}
+
+/// A list counts the matches as far as 1,000 past its page (`COUNT_AHEAD`) and says
+/// "more than" beyond, in the API and on the page, with a way to the next page; a filter
+/// matching fewer is counted exactly, and a deleted draft is in no count.
+async fn a_list_counts_a_thousand_past_its_page_and_says_more_beyond(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // "Upgrade the archive system", older than every imported "… av system …".
+    let early = app.new_change().in_state(ChangeState::Draft).await;
+    let path = file("counted", &many(1203, Some((7, "Sjeldent ord"))));
+    let run =
+        endring(&app.db, &["import", "changes", path.to_str().unwrap(), "--requester", &app.admin.email]);
+    assert_eq!(run.code, 0, "{} {}", run.out, run.err);
+    // A draft deleted: counted by the index, then taken off.
+    let draft = app.new_change().in_state(ChangeState::Draft).await;
+    let path = format!("/api/v1/changes/{}", draft.change["id"]);
+    let (status, body) = app.call(reqwest::Method::DELETE, &path, Some(&draft.requester), None).await;
+    assert!(status.is_success(), "{status} {body}");
+
+    let first = app.get("/api/v1/changes?limit=50", &app.admin).await;
+    assert_eq!(
+        (first["total"].as_i64(), first["total_capped"].as_bool()),
+        (Some(1000), Some(true)),
+        "{}",
+        first["total"]
+    );
+    assert_eq!(first["items"].as_array().unwrap().len(), 50);
+    // Far enough on, the rest is counted exactly: 1,203 imported and the early draft, the
+    // other draft deleted.
+    let last = app.get("/api/v1/changes?limit=50&offset=1200", &app.admin).await;
+    assert_eq!((last["total"].as_i64(), last["total_capped"].as_bool()), (Some(1204), Some(false)));
+    assert_eq!(last["items"].as_array().unwrap().len(), 4);
+    // The word matches every imported change, and the deleted draft, which it does not count.
+    let searched = app.get("/api/v1/changes?q=oppgradering&limit=10&offset=300", &app.admin).await;
+    assert_eq!((searched["total"].as_i64(), searched["total_capped"].as_bool()), (Some(1202), Some(false)));
+    // Read from the newest (or oldest) matches first, the same changes as the list: the
+    // word's newest three are the list's, its oldest seven the list's first eight but one.
+    let refs = |page: &serde_json::Value| -> Vec<String> {
+        page["items"].as_array().unwrap().iter().map(|c| c["ref"].as_str().unwrap().to_owned()).collect()
+    };
+    let newest = app.get("/api/v1/changes?q=oppgradering&limit=3", &app.admin).await;
+    assert_eq!(refs(&newest), refs(&app.get("/api/v1/changes?limit=3", &app.admin).await));
+    let oldest = app.get("/api/v1/changes?q=oppgradering&sort=oldest&limit=7", &app.admin).await;
+    let mut first = refs(&app.get("/api/v1/changes?sort=oldest&limit=9", &app.admin).await);
+    first.remove(7);
+    first.remove(0);
+    assert_eq!(refs(&oldest), first, "neither the early draft in English nor the seventh imported");
+    // Its newest matches hold none of this requester's: every match is read then.
+    let path = format!("/api/v1/changes?q=system&requester={}", early.requester.id);
+    let theirs = app.get(&path, &app.admin).await;
+    assert_eq!(refs(&theirs), [early.change["ref"].as_str().unwrap()], "{theirs}");
+    assert_eq!((theirs["total"].as_i64(), theirs["total_capped"].as_bool()), (Some(1), Some(false)));
+    let rare = app.get("/api/v1/changes?q=sjeldent", &app.admin).await;
+    assert_eq!((rare["total"].as_i64(), rare["total_capped"].as_bool()), (Some(1), Some(false)));
+
+    let browser = crate::pages::sign_in(&app, &app.admin).await;
+    let (_, html) = crate::pages::page(&browser, &app, "/changes").await;
+    let status = html.split("role=\"status\">").nth(1).and_then(|s| s.split('<').next()).unwrap_or_default();
+    assert!(html.contains("Over 1000 endringer"), "the count says where it stopped: {status}");
+    assert!(html.contains("Side 1 av over 20"), "and the pages likewise");
+    assert!(html.contains("rel=\"next\""), "with the way on");
+    let (_, html) = crate::pages::page(&browser, &app, "/changes?page=25").await;
+    assert!(html.contains("1204 endringer") && html.contains("Side 25 av 25"), "exact near the end");
+    assert!(!html.contains("rel=\"next\""), "and no page after the last");
 }

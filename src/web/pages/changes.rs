@@ -131,7 +131,7 @@ pub async fn list(
     })
     .await?;
     let pages = (found.total + PAGE_SIZE - 1) / PAGE_SIZE;
-    let paging = view::Paging { page: page_number, pages };
+    let paging = view::Paging { page: page_number, pages, more: found.total_capped };
     let body = view::list(&viewer, &found, &query, &choices, &date_errors, &paging);
     Ok(html(StatusCode::OK, page(&viewer, &viewer.lang.t("nav-changes"), body)))
 }

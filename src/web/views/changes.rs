@@ -53,6 +53,8 @@ pub fn table(viewer: &Viewer, items: &[ChangeSummary]) -> Markup {
 pub struct Paging {
     pub page: i64,
     pub pages: i64,
+    /// There are more pages than `pages` (the count stopped there).
+    pub more: bool,
 }
 
 /// The change list: its filters (all in the URL, so a view can be bookmarked), the
@@ -130,7 +132,8 @@ pub fn list(
                 " " a href="/changes" { (lang.t("filter-clear")) }
             }
         }
-        p role="status" { (lang.t_with("list-total", &[("count", crate::i18n::num(found.total))])) }
+        @let total = if found.total_capped { "list-total-more" } else { "list-total" };
+        p role="status" { (lang.t_with(total, &[("count", crate::i18n::num(found.total))])) }
         @if found.items.is_empty() {
             p.empty { (lang.t("list-empty")) }
         } @else {
@@ -165,11 +168,12 @@ pub fn list(
                 }
             }
         }
-        @if paging.pages > 1 {
+        @if paging.pages > 1 || paging.more {
+            @let position = if paging.more { "paging-position-more" } else { "paging-position" };
             nav.paging aria-label=(lang.t("paging-label")) {
                 @if paging.page > 1 { a href=(query.link(None, Some(paging.page - 1))) rel="prev" { (lang.t("calendar-previous")) } " " }
-                (lang.t_with("paging-position", &[("page", arg(paging.page)), ("pages", arg(paging.pages))]))
-                @if paging.page < paging.pages { " " a href=(query.link(None, Some(paging.page + 1))) rel="next" { (lang.t("calendar-next")) } }
+                (lang.t_with(position, &[("page", arg(paging.page)), ("pages", arg(paging.pages))]))
+                @if paging.page < paging.pages || paging.more { " " a href=(query.link(None, Some(paging.page + 1))) rel="next" { (lang.t("calendar-next")) } }
             }
         }
     }
