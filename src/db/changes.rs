@@ -410,7 +410,7 @@ fn narrowable(conn: &DbConn, filter: &ListFilter) -> Option<bool> {
 enum Deleted {
     /// None of them: what every list shows.
     Hidden,
-    /// All rows, deleted or not (the cheap count of everything that matches).
+    /// All rows, deleted or not (PostgreSQL's count of what matches, from the match alone).
     Counted,
     /// Only them (few: counted and taken off the count above).
     Only,
@@ -519,24 +519,33 @@ pub fn list(
 ) -> QueryResult<(Vec<Change>, MatchCount)> {
     let postgres = matches!(conn, DbConn::Pg(_));
     let stop = offset.saturating_add(COUNT_AHEAD);
-    // Counted without the per-row check for deleted drafts (an index count), less the
-    // deleted drafts that match (a handful): the same number, without a lookup per row.
-    // The deleted drafts first, so the capped count reaches `stop` live changes.
-    let deleted: i64 = filtered(filter, postgres, Deleted::Only, None).count().get_result(conn)?;
-    let reach = stop.saturating_add(deleted).saturating_add(1);
-    let count = |conn: &mut DbConn, narrow| -> QueryResult<i64> {
-        let rows = filtered(filter, postgres, Deleted::Counted, narrow).select(changes::id).limit(reach);
-        CountRows(rows).get_result(conn)
+    let matching = |conn: &mut DbConn, deleted, reach, narrow| -> QueryResult<i64> {
+        CountRows(filtered(filter, postgres, deleted, narrow).select(changes::id).limit(reach))
+            .get_result(conn)
     };
-    // A common word: `reach` among its newest matches already say "more than"; only
-    // otherwise are all its matches read (a word in one change in ten matches 100,000 of
-    // a million).
-    let narrow = narrowable(conn, filter).map(|descending| Narrow { n: reach, descending });
-    let matching = match narrow.map(|narrow| count(conn, Some(narrow))).transpose()? {
-        Some(reached) if reached == reach => reached,
-        _ => count(conn, None)?,
+    let live = match postgres {
+        // From the match itself (a bitmap scan of the GIN index), without the per-row
+        // check for deleted drafts, less the deleted drafts that match (a handful),
+        // counted first so that the capped count reaches `stop` live changes.
+        true => {
+            let deleted: i64 = filtered(filter, postgres, Deleted::Only, None).count().get_result(conn)?;
+            let reach = stop.saturating_add(deleted).saturating_add(1);
+            matching(conn, Deleted::Counted, reach, None)? - deleted
+        }
+        // The live changes, a key lookup each for the deleted drafts (at most `stop + 1`;
+        // counting the deleted drafts that match apart would read a word's every match).
+        // A common word: `reach` among its newest matches already say "more than"; only
+        // otherwise are all its matches read (one change in ten matches 100,000 of a
+        // million).
+        false => {
+            let reach = stop.saturating_add(1);
+            let narrow = narrowable(conn, filter).map(|descending| Narrow { n: reach, descending });
+            match narrow.map(|narrow| matching(conn, Deleted::Hidden, reach, Some(narrow))).transpose()? {
+                Some(reached) if reached == reach => reached,
+                _ => matching(conn, Deleted::Hidden, reach, None)?,
+            }
+        }
     };
-    let live = matching - deleted;
     let counted = match live > stop {
         true => MatchCount { total: stop, capped: true },
         false => MatchCount { total: live, capped: false },
