@@ -85,67 +85,111 @@ pub fn conflicts(planned: &Planned, booked: &[Booked], freezes: &[Freeze]) -> Ve
         if Some(other.id) == planned.id || !other.window.overlaps(&planned.window) {
             continue;
         }
-        let shared: Vec<CiId> = planned.ci_ids.intersection(&other.ci_ids).copied().collect();
-        let on_change = |kind, ci_ids| Conflict {
-            kind,
-            change_id: Some(other.id),
-            change_ref: Some(other.id.reference()),
-            blackout_id: None,
-            title: other.title.clone(),
-            starts_at: other.window.start(),
-            ends_at: other.window.end(),
-            ci_ids,
-        };
-        if !shared.is_empty() {
-            found.push(on_change(ConflictKind::SharedCi, shared));
-        }
-        if planned.implementer.is_some() && planned.implementer == other.implementer {
-            found.push(on_change(ConflictKind::ImplementerBusy, Vec::new()));
-        }
+        found.extend(clashes(&planned.ci_ids, planned.implementer, other));
     }
-    for freeze in freezes.iter().filter(|f| f.window.overlaps(&planned.window)) {
-        let shared: Vec<CiId> = planned.ci_ids.intersection(&freeze.ci_ids).copied().collect();
-        if freeze.ci_ids.is_empty() || !shared.is_empty() {
-            found.push(Conflict {
-                kind: ConflictKind::Blackout,
-                change_id: None,
-                change_ref: None,
-                blackout_id: Some(freeze.id),
-                title: freeze.title.clone(),
-                starts_at: freeze.window.start(),
-                ends_at: freeze.window.end(),
-                ci_ids: shared,
-            });
-        }
+    found.extend(frozen(&planned.window, &planned.ci_ids, freezes));
+    found
+}
+
+/// How `other`, whose window overlaps, clashes with a window on `ci_ids` done by
+/// `implementer`: on shared CIs, then by the same implementer.
+fn clashes(ci_ids: &BTreeSet<CiId>, implementer: Option<UserId>, other: &Booked) -> Vec<Conflict> {
+    let on_change = |kind, ci_ids| Conflict {
+        kind,
+        change_id: Some(other.id),
+        change_ref: Some(other.id.reference()),
+        blackout_id: None,
+        title: other.title.clone(),
+        starts_at: other.window.start(),
+        ends_at: other.window.end(),
+        ci_ids,
+    };
+    let mut found = Vec::new();
+    let shared: Vec<CiId> = ci_ids.intersection(&other.ci_ids).copied().collect();
+    if !shared.is_empty() {
+        found.push(on_change(ConflictKind::SharedCi, shared));
+    }
+    if implementer.is_some() && implementer == other.implementer {
+        found.push(on_change(ConflictKind::ImplementerBusy, Vec::new()));
     }
     found
 }
 
-/// For each of `booked`, whether it conflicts with another of them or with a freeze: the
-/// calendar's marks. Sorted by start, each window is compared only with those that start
-/// before it ends.
-pub fn marks(booked: &[Booked], freezes: &[Freeze]) -> Vec<bool> {
+/// The freezes a window on `ci_ids` falls in: global ones, and those on one of its CIs.
+fn frozen<'a>(
+    window: &'a Window,
+    ci_ids: &'a BTreeSet<CiId>,
+    freezes: &'a [Freeze],
+) -> impl Iterator<Item = Conflict> + 'a {
+    freezes.iter().filter(|f| f.window.overlaps(window)).filter_map(move |freeze| {
+        let shared: Vec<CiId> = ci_ids.intersection(&freeze.ci_ids).copied().collect();
+        (freeze.ci_ids.is_empty() || !shared.is_empty()).then(|| Conflict {
+            kind: ConflictKind::Blackout,
+            change_id: None,
+            change_ref: None,
+            blackout_id: Some(freeze.id),
+            title: freeze.title.clone(),
+            starts_at: freeze.window.start(),
+            ends_at: freeze.window.end(),
+            ci_ids: shared,
+        })
+    })
+}
+
+/// Booked windows in order of start, to hand `conflicts` only those that may overlap a
+/// window instead of every one: they start before it ends, and no longer before it
+/// starts than the longest of them lasts (two binary searches).
+#[derive(Debug, Clone)]
+pub struct ByStart {
+    booked: Vec<Booked>,
+    longest: chrono::Duration,
+}
+
+impl ByStart {
+    pub fn new(mut booked: Vec<Booked>) -> Self {
+        booked.sort_by_key(|b| b.window.start());
+        let longest = booked.iter().map(|b| b.window.end() - b.window.start()).max().unwrap_or_default();
+        ByStart { booked, longest }
+    }
+
+    /// Those that may overlap `window`, in order of start (`conflicts` decides).
+    pub fn near(&self, window: &Window) -> &[Booked] {
+        let from = self.booked.partition_point(|b| b.window.start() + self.longest <= window.start());
+        let to = self.booked.partition_point(|b| b.window.start() < window.end());
+        &self.booked[from..to.max(from)]
+    }
+}
+
+/// The conflicts of each of `booked` with the others and with the freezes, as `conflicts`
+/// finds them for one against all (with `booked` in order of start, as the calendar reads
+/// them), in one pass: sorted by start, each window is compared only with those that start
+/// before it ends, not with every other. The calendar's marks are the non-empty ones.
+pub fn conflicts_each(booked: &[Booked], freezes: &[Freeze]) -> Vec<Vec<Conflict>> {
     let mut order: Vec<usize> = (0..booked.len()).collect();
     order.sort_by_key(|&i| booked[i].window.start());
-    let mut marked = vec![false; booked.len()];
+    let mut found: Vec<Vec<Conflict>> = vec![Vec::new(); booked.len()];
     for (position, &i) in order.iter().enumerate() {
         let this = &booked[i];
         for &j in order[position + 1..].iter().take_while(|&&j| booked[j].window.start() < this.window.end())
         {
             let that = &booked[j];
-            let shared_ci = !this.ci_ids.is_disjoint(&that.ci_ids);
-            let same_implementer = this.implementer.is_some() && this.implementer == that.implementer;
-            if this.window.overlaps(&that.window) && (shared_ci || same_implementer) {
-                marked[i] = true;
-                marked[j] = true;
+            if this.id == that.id || !this.window.overlaps(&that.window) {
+                continue;
             }
+            // Each learns of the other in order of start: `i` of the later `j` now, `j` of
+            // every earlier one before its own turn.
+            let (of_this, of_that) = (
+                clashes(&this.ci_ids, this.implementer, that),
+                clashes(&that.ci_ids, that.implementer, this),
+            );
+            found[i].extend(of_this);
+            found[j].extend(of_that);
         }
-        let frozen = freezes.iter().any(|f| {
-            f.window.overlaps(&this.window) && (f.ci_ids.is_empty() || !f.ci_ids.is_disjoint(&this.ci_ids))
-        });
-        marked[i] |= frozen;
     }
-    marked
+    for (i, this) in booked.iter().enumerate() {
+        found[i].extend(frozen(&this.window, &this.ci_ids, freezes));
+    }
+    found
 }
 
 #[cfg(test)]
@@ -208,8 +252,12 @@ mod tests {
         assert_eq!(found[0].kind, ConflictKind::ImplementerBusy);
     }
 
+    fn booked_long(id: i32, w: Window) -> Booked {
+        booked(id, w, &[0, 1, 2], 0)
+    }
+
     #[test]
-    fn marks_flag_both_sides_of_a_clash_and_windows_in_a_freeze() {
+    fn both_sides_of_a_clash_and_windows_in_a_freeze_are_marked() {
         let booked = [
             booked(1, window(10, 12), &[1], 7),
             booked(2, window(11, 13), &[1], 8),
@@ -217,7 +265,62 @@ mod tests {
             booked(4, window(16, 17), &[3], 9),
         ];
         let freeze = Freeze { id: 1, title: "freeze".into(), window: window(16, 18), ci_ids: cis(&[3]) };
-        assert_eq!(marks(&booked, &[freeze]), [true, true, false, true]);
+        let marked: Vec<bool> = conflicts_each(&booked, &[freeze]).iter().map(|c| !c.is_empty()).collect();
+        assert_eq!(marked, [true, true, false, true]);
+    }
+
+    proptest::proptest! {
+        /// Only the windows that cannot overlap are left out: the conflicts found among the
+        /// near ones are all of them, in the same order.
+        #[test]
+        fn the_near_windows_hold_every_conflict(
+            spans in proptest::collection::vec((0u32..22, 1u32..2, 0i32..3), 0..24),
+            long in proptest::option::of(0u32..10),
+            from in 0u32..22,
+            hours in 1u32..3,
+        ) {
+            let mut booked: Vec<Booked> = spans
+                .iter()
+                .enumerate()
+                .map(|(n, &(start, hours, ci))| booked(n as i32 + 2, window(start, (start + hours).min(23)), &[ci], n as i32))
+                .collect();
+            if let Some(start) = long {
+                booked.push(booked_long(99, window(start, 23)));
+            }
+            let planned = Planned { id: None, window: window(from, (from + hours).min(23)), ci_ids: cis(&[0, 1, 2]), implementer: None };
+            let index = ByStart::new(booked.clone());
+            booked.sort_by_key(|b| b.window.start());
+            proptest::prop_assert_eq!(
+                conflicts(&planned, index.near(&planned.window), &[]),
+                conflicts(&planned, &booked, &[])
+            );
+        }
+
+        /// The one pass finds for each booked change exactly what `conflicts` finds for it
+        /// against all the others, in the same order.
+        #[test]
+        fn each_one_conflicts_as_it_does_alone(
+            spans in proptest::collection::vec((0u32..20, 1u32..4, 0i32..4, 0i32..3, 0u32..3), 0..24),
+            freeze in (0u32..20, 1u32..4, proptest::option::of(0i32..4)),
+        ) {
+            let mut booked: Vec<Booked> = spans
+                .iter()
+                .enumerate()
+                .map(|(n, &(from, hours, ci, second_ci, implementer))| {
+                    let mut b = booked(n as i32 + 1, window(from, (from + hours).min(23)), &[ci, ci + second_ci], implementer as i32);
+                    b.implementer = (implementer > 0).then_some(UserId(implementer as i32));
+                    b
+                })
+                .collect();
+            booked.sort_by_key(|b| b.window.start());
+            let (from, hours, ci) = freeze;
+            let freezes = [Freeze { id: 1, title: "freeze".into(), window: window(from, (from + hours).min(23)), ci_ids: ci.map_or_else(BTreeSet::new, |c| cis(&[c])) }];
+            let each = conflicts_each(&booked, &freezes);
+            for (b, found) in booked.iter().zip(&each) {
+                let planned = Planned { id: Some(b.id), window: b.window, ci_ids: b.ci_ids.clone(), implementer: b.implementer };
+                proptest::prop_assert_eq!(found, &conflicts(&planned, &booked, &freezes));
+            }
+        }
     }
 
     #[test]

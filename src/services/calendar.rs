@@ -11,7 +11,7 @@ use crate::domain::schedule::{self, Booked};
 use crate::domain::validation::Message;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 /// Longest period one calendar request may span.
 pub const MAX_DAYS: i64 = 366;
@@ -98,24 +98,15 @@ pub fn period(
                 Some((c, booked))
             })
             .collect();
+        // What each one holding its window conflicts with, in one pass over them.
         let holding: Vec<Booked> =
             booked.iter().filter(|(c, _)| c.state.holds_window()).map(|(_, b)| b.clone()).collect();
-        let holding_marks = schedule::marks(&holding, &freezes);
-        let conflicted: BTreeSet<ChangeId> =
-            holding.iter().zip(holding_marks).filter(|(_, marked)| *marked).map(|(b, _)| b.id).collect();
-        // What each marked one conflicts with: only the few marked are looked at again.
-        let conflicts_of = |b: &Booked| match conflicted.contains(&b.id) {
-            true => {
-                let planned = schedule::Planned {
-                    id: Some(b.id),
-                    window: b.window,
-                    ci_ids: b.ci_ids.clone(),
-                    implementer: b.implementer,
-                };
-                schedule::conflicts(&planned, &holding, &freezes)
-            }
-            false => Vec::new(),
-        };
+        let mut conflicts_of: BTreeMap<ChangeId, Vec<schedule::Conflict>> = holding
+            .iter()
+            .zip(schedule::conflicts_each(&holding, &freezes))
+            .filter(|(_, found)| !found.is_empty())
+            .map(|(b, found)| (b.id, found))
+            .collect();
         let entries = booked
             .into_iter()
             .filter(|(c, b)| {
@@ -123,18 +114,21 @@ pub fn period(
                     && filter.change_type.is_none_or(|t| t == c.change_type)
                     && filter.state.is_none_or(|s| s == c.state)
             })
-            .map(|(c, b)| CalendarEntry {
-                reference: c.id.reference(),
-                conflicted: conflicted.contains(&c.id),
-                conflicts: conflicts_of(&b),
-                tentative: matches!(c.state, ChangeState::Assess | ChangeState::Authorize),
-                ci_ids: b.ci_ids.into_iter().collect(),
-                planned_start: b.window.start(),
-                planned_end: b.window.end(),
-                id: c.id,
-                title: c.title,
-                change_type: c.change_type,
-                state: c.state,
+            .map(|(c, b)| {
+                let conflicts = conflicts_of.remove(&c.id).unwrap_or_default();
+                CalendarEntry {
+                    reference: c.id.reference(),
+                    conflicted: !conflicts.is_empty(),
+                    conflicts,
+                    tentative: matches!(c.state, ChangeState::Assess | ChangeState::Authorize),
+                    ci_ids: b.ci_ids.into_iter().collect(),
+                    planned_start: b.window.start(),
+                    planned_end: b.window.end(),
+                    id: c.id,
+                    title: c.title,
+                    change_type: c.change_type,
+                    state: c.state,
+                }
             })
             .collect();
         Ok(Calendar {
