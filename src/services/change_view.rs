@@ -348,7 +348,7 @@ pub fn conflicts_of_many(
     let (Some(start), Some(end)) = (start, end) else { return Ok(BTreeMap::new()) };
     let holding: Vec<ChangeState> = ChangeState::ALL.iter().copied().filter(|s| s.holds_window()).collect();
     let held = changes::in_window(conn, &holding, start, end, AGENDA_NEIGHBOURS)?;
-    let booked = booked(conn, held)?;
+    let booked = schedule::ByStart::new(booked(conn, held)?);
     let freezes = blackouts::overlapping(conn, start, end, AGENDA_NEIGHBOURS)?;
     let ids: Vec<ChangeId> = windows.iter().map(|(c, _)| c.id).collect();
     let mut ci_map = changes::ci_ids_of(conn, &ids)?;
@@ -362,7 +362,7 @@ pub fn conflicts_of_many(
         .map(|(change, window)| {
             let ci_ids = ci_map.remove(&change.id).unwrap_or_default();
             let planned = Planned { id: Some(change.id), window, ci_ids, implementer: change.implementer_id };
-            let mut found = schedule::conflicts(&planned, &booked, &freezes);
+            let mut found = schedule::conflicts(&planned, booked.near(&planned.window), &freezes);
             let outside = crate::domain::maintenance::outside(&planned.window, &planned.ci_ids, &rules);
             if !outside.is_empty() {
                 found.push(outside_maintenance(&planned, outside, &names));
