@@ -84,8 +84,15 @@ pub fn start_of(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
         .map_or_else(|| Utc.from_utc_datetime(&midnight), |t| t.with_timezone(&Utc))
 }
 
-fn touches(zone: Tz, day: NaiveDate, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
-    start < start_of(zone, day + Duration::days(1)) && end > start_of(zone, day)
+/// The instants `day` begins and ends in `zone`, worked out once a day, not once an
+/// entry (a month of 2,000 entries asked 84,000 times).
+fn day_span(zone: Tz, day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    (start_of(zone, day), start_of(zone, day + Duration::days(1)))
+}
+
+/// Whether `[start, end)` lies partly in the day `span`.
+fn touches(span: (DateTime<Utc>, DateTime<Utc>), start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+    start < span.1 && end > span.0
 }
 
 fn entry(lang: Lang, zone: Tz, item: &CalendarEntry) -> Markup {
@@ -238,7 +245,7 @@ fn week_grid(
             }
             @for n in 0..7usize {
                 @let date = first + Duration::days(n as i64);
-                @let frozen = data.blackouts.iter().any(|b| touches(zone, date, b.starts_at, b.ends_at));
+                @let frozen = data.blackouts.iter().any(|b| touches(day_span(zone, date), b.starts_at, b.ends_at));
                 div class={ "day-column col-" (n * 6 + 2) @if date == today { " today" } @if frozen { " frozen" } } {}
             }
             @for piece in &pieces {
@@ -355,8 +362,9 @@ pub fn calendar(
                             tr {
                                 @for offset in 0..7 {
                                     @let day = days.0 + Duration::days(week * 7 + offset);
-                                    @let frozen: Vec<&str> = data.blackouts.iter().filter(|b| touches(zone, day, b.starts_at, b.ends_at)).map(|b| b.title.as_str()).collect();
-                                    @let on_day: Vec<&CalendarEntry> = data.changes.iter().filter(|c| touches(zone, day, c.planned_start, c.planned_end)).collect();
+                                    @let span = day_span(zone, day);
+                                    @let frozen: Vec<&str> = data.blackouts.iter().filter(|b| touches(span, b.starts_at, b.ends_at)).map(|b| b.title.as_str()).collect();
+                                    @let on_day: Vec<&CalendarEntry> = data.changes.iter().filter(|c| touches(span, c.planned_start, c.planned_end)).collect();
                                     td class={ "day" @if !frozen.is_empty() { " frozen" } @if day.month() != anchor.month() { " other-month" } @if day == today { " today" } }
                                         aria-current=[(day == today).then_some("date")] {
                                         div.date {
