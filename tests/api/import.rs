@@ -447,6 +447,12 @@ async fn a_list_counts_a_thousand_past_its_page_and_says_more_beyond(backend: Ba
     assert!(html.contains("Over 1000 endringer"), "the count says where it stopped: {status}");
     assert!(html.contains("Side 1 av over 20"), "and the pages likewise");
     assert!(html.contains("rel=\"next\""), "with the way on");
+    // A page on, the count still stopped: the same words.
+    let (_, html) = crate::pages::page(&browser, &app, "/changes?page=2").await;
+    assert!(
+        html.contains("Over 1000 endringer") && html.contains("Side 2 av over 20"),
+        "the same words a page on"
+    );
     let (_, html) = crate::pages::page(&browser, &app, "/changes?page=25").await;
     assert!(html.contains("1204 endringer") && html.contains("Side 25 av 25"), "exact near the end");
     assert!(!html.contains("rel=\"next\""), "and no page after the last");

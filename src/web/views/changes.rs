@@ -53,6 +53,8 @@ pub fn table(viewer: &Viewer, items: &[ChangeSummary]) -> Markup {
 pub struct Paging {
     pub page: i64,
     pub pages: i64,
+    /// The changes that match, or as many as "more than" says when `more`.
+    pub total: i64,
     /// There are more pages than `pages` (the count stopped there).
     pub more: bool,
 }
@@ -133,7 +135,7 @@ pub fn list(
             }
         }
         @let total = if found.total_capped { "list-total-more" } else { "list-total" };
-        p role="status" { (lang.t_with(total, &[("count", crate::i18n::num(found.total))])) }
+        p role="status" { (lang.t_with(total, &[("count", crate::i18n::num(paging.total))])) }
         @if found.items.is_empty() {
             p.empty { (lang.t("list-empty")) }
         } @else {
