@@ -274,7 +274,7 @@ mod tests {
         /// near ones are all of them, in the same order.
         #[test]
         fn the_near_windows_hold_every_conflict(
-            spans in proptest::collection::vec((0u32..22, 1u32..2, 0i32..3), 0..24),
+            spans in proptest::collection::vec((0u32..22, 1u32..6, 0i32..3), 0..24),
             long in proptest::option::of(0u32..10),
             from in 0u32..22,
             hours in 1u32..3,

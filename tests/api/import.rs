@@ -418,7 +418,7 @@ async fn a_list_counts_a_thousand_past_its_page_and_says_more_beyond(backend: Ba
     let last = app.get("/api/v1/changes?limit=50&offset=1200", &app.admin).await;
     assert_eq!((last["total"].as_i64(), last["total_capped"].as_bool()), (Some(1204), Some(false)));
     assert_eq!(last["items"].as_array().unwrap().len(), 4);
-    // The word matches every imported change, and the deleted draft, which it does not count.
+    // The word matches every imported change but the seventh, counted exactly from far on.
     let searched = app.get("/api/v1/changes?q=oppgradering&limit=10&offset=300", &app.admin).await;
     assert_eq!((searched["total"].as_i64(), searched["total_capped"].as_bool()), (Some(1202), Some(false)));
     // Read from the newest (or oldest) matches first, the same changes as the list: the
@@ -428,6 +428,12 @@ async fn a_list_counts_a_thousand_past_its_page_and_says_more_beyond(backend: Ba
     };
     let newest = app.get("/api/v1/changes?q=oppgradering&limit=3", &app.admin).await;
     assert_eq!(refs(&newest), refs(&app.get("/api/v1/changes?limit=3", &app.admin).await));
+    assert_eq!((newest["total"].as_i64(), newest["total_capped"].as_bool()), (Some(1000), Some(true)));
+    // Both drafts are "Upgrade the archive system": the deleted one, the newest match, is
+    // in neither the page nor the count.
+    let archive = app.get("/api/v1/changes?q=archive&limit=1", &app.admin).await;
+    assert_eq!(refs(&archive), [early.change["ref"].as_str().unwrap()], "{archive}");
+    assert_eq!((archive["total"].as_i64(), archive["total_capped"].as_bool()), (Some(1), Some(false)));
     let oldest = app.get("/api/v1/changes?q=oppgradering&sort=oldest&limit=7", &app.admin).await;
     let mut first = refs(&app.get("/api/v1/changes?sort=oldest&limit=9", &app.admin).await);
     first.remove(7);
