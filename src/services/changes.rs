@@ -138,6 +138,19 @@ pub struct ChangePage {
     pub total_capped: bool,
 }
 
+impl ChangePage {
+    /// The count a page says: `total`, or past the count's stop the thousands below it
+    /// ("more than 1000"): true, since more than the stop match, and the same words one
+    /// page on (the stop moves with the offset). The pages it makes still reach past the
+    /// page shown: the stop is a thousand past its offset.
+    pub fn shown_total(&self) -> i64 {
+        match self.total_capped {
+            true => self.total - self.total % changes::COUNT_AHEAD,
+            false => self.total,
+        }
+    }
+}
+
 /// Loads a change or answers 404 with its reference.
 pub fn load(conn: &mut DbConn, id: ChangeId) -> ServiceResult<Change> {
     changes::find(conn, id)?

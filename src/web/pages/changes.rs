@@ -130,11 +130,7 @@ pub async fn list(
         Ok((found, reference::form_choices(ctx, &caller)?))
     })
     .await?;
-    // Past the count's stop, "more than" the thousands below it: true (more than the stop
-    // match), and the same as one pages on (the stop moves with the page). The pages it
-    // makes still reach past this one: the stop is a thousand past the offset.
-    let ahead = crate::db::changes::COUNT_AHEAD;
-    let total = if found.total_capped { found.total - found.total % ahead } else { found.total };
+    let total = found.shown_total();
     let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
     let paging = view::Paging { page: page_number, pages, total, more: found.total_capped };
     let body = view::list(&viewer, &found, &query, &choices, &date_errors, &paging);
