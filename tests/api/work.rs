@@ -18,6 +18,41 @@ on_both_backends!(
     the_change_list_searches_descriptions_filters_sorts_and_keeps_it_all_in_the_url,
 );
 
+#[actix_web::test]
+async fn sqlite_rewrites_a_changes_words_in_the_full_text_index_only_when_its_text_changes() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let staged = app.change_in(ChangeState::Draft).await;
+    let change = &staged.change;
+    // What the FTS5 index has stored: each write to it adds or merges blocks.
+    let stored = || {
+        app.db.count("SELECT CAST(COUNT(*) * 1000000 + COALESCE(SUM(LENGTH(block)), 0) AS BIGINT) AS n FROM changes_fts_data")
+    };
+    let found = |word: &'static str| {
+        let app = &app;
+        async move {
+            let page = app.get(&format!("/api/v1/changes?q={word}"), &app.admin).await;
+            page["items"].as_array().unwrap().iter().map(|c| c["id"].clone()).collect::<Vec<_>>()
+        }
+    };
+    let before = stored();
+    let path = format!("/api/v1/changes/{}", change["id"]);
+    let patch = json!({ "title": "Kalibrere tidsserveren", "description": "Chrony på alle noder." });
+    let (status, _, body) =
+        app.call_with(Method::PATCH, &path, Some(&staged.requester), Some(patch), &[("If-Match", "*")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let edited = stored();
+    assert_ne!(edited, before, "an edit of the text rewrites its words");
+    assert_eq!(found("tidsserveren").await, vec![change["id"].clone()]);
+    assert_eq!(found("chrony").await, vec![change["id"].clone()]);
+
+    // A save that keeps the text (a state change sets every column) leaves the index be.
+    let (status, body) = app.act(change, "submit", &staged.requester, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "assess");
+    assert_eq!(stored(), edited, "a state change wrote to the full-text index");
+    assert_eq!(found("tidsserveren").await, vec![change["id"].clone()], "and it is still found");
+}
+
 async fn a_note_is_kept_shown_safely_audited_and_mentions_notify_who_may_read(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let member = app.user("cato", &[Role::CabMember]).await;
