@@ -15,7 +15,77 @@ on_both_backends!(
     returning_a_change_starts_an_empty_voting_round,
     one_rejection_vetoes_a_change,
     a_clash_is_found_behind_hundreds_of_windows_that_touch_nothing_of_the_change,
+    a_window_longer_than_a_day_that_began_days_before_still_clashes_and_is_on_the_calendar,
 );
+
+/// What overlaps a period is read in two parts: windows that began at most a day before
+/// it, and longer ones (`db::changes::overlapping`). Windows that began days before, or
+/// just over a day before, are found by the second part; one that ended before the period
+/// by neither.
+async fn a_window_longer_than_a_day_that_began_days_before_still_clashes_and_is_on_the_calendar(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("requester", &[]).await;
+    let implementer = app.user("implementer", &[Role::Implementer]).await;
+    let other = app.user("other", &[Role::Implementer]).await;
+    let ci = app.ci("Datasenter", 2).await;
+    let elsewhere = app.ci("Skrivere", 4).await;
+    let start = app.ctx.clock.now() + chrono::Duration::days(10);
+    let at = |t: chrono::DateTime<chrono::Utc>| t.naive_utc().format("'%Y-%m-%d %H:%M:%S'").to_string();
+    let now = at(app.ctx.clock.now());
+    let minutes = chrono::Duration::minutes;
+    // (title, implementer, CI, began, ended): on the CI for five days; by the implementer
+    // for just over a day, elsewhere; on the CI, a day long, over a minute before.
+    let windows = [
+        ("Flytting", other.id, ci, start - chrono::Duration::days(4), start + chrono::Duration::days(1)),
+        ("Oppgradering", implementer.id, elsewhere, start - minutes(25 * 60 + 15), start + minutes(15)),
+        ("Ferdig", other.id, ci, start - minutes(25 * 60), start - minutes(1)),
+    ];
+    for (title, who, on, began, ended) in &windows {
+        app.db.execute(&format!(
+            "INSERT INTO changes (title, title_search, description, justification, change_type, state, requester_id, \
+             implementer_id, planned_start, planned_end, implementation_plan, backout_plan, test_plan, risk_factors, \
+             version, created_at, updated_at) VALUES ('{title}', '{}', 'd', 'j', 'normal', 'scheduled', {}, {who}, {}, {}, \
+             'p', 'b', 't', '[]', 1, {now}, {now})",
+            title.to_lowercase(),
+            requester.id,
+            at(*began),
+            at(*ended),
+        ));
+        app.db.execute(&format!(
+            "INSERT INTO change_cis (change_id, ci_id) SELECT id, {on} FROM changes WHERE title = '{title}'"
+        ));
+    }
+    let id_of = |title: &str| {
+        app.db.count(&format!("SELECT CAST(id AS BIGINT) AS n FROM changes WHERE title = '{title}'"))
+    };
+
+    let draft = app.draft_of("normal", &requester, &implementer, &[ci], start).await;
+    let conflicts = app.change(&draft).await["conflicts"].clone();
+    let mut found: Vec<(&str, i64)> = conflicts
+        .as_array()
+        .expect("conflicts")
+        .iter()
+        .map(|c| (c["kind"].as_str().unwrap_or_default(), c["change_id"].as_i64().unwrap_or_default()))
+        .collect();
+    found.sort();
+    let mut expected = vec![("implementer_busy", id_of("Oppgradering")), ("shared_ci", id_of("Flytting"))];
+    expected.sort();
+    assert_eq!(found, expected, "{conflicts}");
+
+    // The calendar of the draft's two hours shows both long windows, not the ended one.
+    let period = format!(
+        "from={}&to={}",
+        start.format("%Y-%m-%dT%H:%M:%SZ"),
+        (start + chrono::Duration::hours(2)).format("%Y-%m-%dT%H:%M:%SZ")
+    );
+    let calendar = app.get(&format!("/api/v1/calendar?{period}"), &requester).await;
+    let mut titles: Vec<&str> =
+        calendar["changes"].as_array().unwrap().iter().map(|c| c["title"].as_str().unwrap()).collect();
+    titles.sort();
+    assert_eq!(titles, vec!["Flytting", "Oppgradering"], "{calendar}");
+}
 
 /// The conflicts of a change are looked for among the windows on its CIs and of its
 /// implementer, not among every window of the month: a clash that comes after six
