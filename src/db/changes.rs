@@ -624,84 +624,21 @@ fn page_of(
     rows.into_iter().map(ChangeRow::into_change).collect()
 }
 
-/// A window is "long" when it lasts more than a day. Most last hours: a long one is
-/// read apart, on the partial index `changes_long_windows`, so that finding what
-/// overlaps a period looks only a day (and `SHORT_REACH_MARGIN`) back for the others,
-/// not `MAX_WINDOW_DAYS`. At seventy windows a day the month's look-back was two thousand
-/// rows read for each change's conflicts (bench/RESULTS.md).
-const LONG_WINDOW_DAYS: i64 = 1;
-
-/// Beyond the day, so that rounding in SQLite's `julianday` cannot put a window just over
-/// a day among neither part.
-const SHORT_REACH_MARGIN_MINUTES: i64 = 60;
-
-/// "The window is longer than a day", written as `changes_long_windows`' condition is,
-/// on each database: the planners use a partial index only for its very condition.
-fn long_window(postgres: bool) -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
-    diesel::dsl::sql(match postgres {
-        false => "julianday(changes.planned_end) - julianday(changes.planned_start) > 1",
-        true => "changes.planned_end - changes.planned_start > interval '1 day'",
-    })
-}
-
-/// The two parts of what overlaps a period, read apart (`overlapping`).
-#[derive(Clone, Copy)]
-enum Reach {
-    /// Windows that began at most a day (and the margin) before the period: by
-    /// `(state, planned_start)`.
-    Short,
-    /// Longer windows that began before that, up to `MAX_WINDOW_DAYS` before: by
-    /// `changes_long_windows`. A window that began earlier and still reaches into the
-    /// period is longer than a day, so the two parts together hold every overlap.
-    Long,
-}
-
-/// Changes in `states` whose planned window overlaps `[from, to)` and began as far back
-/// as `reach` says, by start: an index range on `planned_start` from both sides.
+/// Changes in `states` whose planned window overlaps `[from, to)`, by start: an index
+/// range on `planned_start` from both sides (windows are at most `MAX_WINDOW_DAYS`).
 fn overlapping<'a>(
     states: &[ChangeState],
-    (from, to): (DateTime<Utc>, DateTime<Utc>),
-    reach: Reach,
-    postgres: bool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
 ) -> changes::BoxedQuery<'a, super::MultiBackend> {
     let states: Vec<&'static str> = states.iter().map(|s| s.as_str()).collect();
-    let short_reach = from
-        - chrono::Duration::days(LONG_WINDOW_DAYS)
-        - chrono::Duration::minutes(SHORT_REACH_MARGIN_MINUTES);
-    let query = changes::table
+    changes::table
         .filter(changes::state.eq_any(states))
         .filter(changes::planned_start.lt(to_naive(to)))
+        .filter(changes::planned_start.gt(to_naive(earliest_start(from))))
         .filter(changes::planned_end.gt(to_naive(from)))
-        .order((changes::planned_start.asc(), changes::id.asc()))
-        .into_boxed();
-    match reach {
-        Reach::Short => query.filter(changes::planned_start.gt(to_naive(short_reach))),
-        Reach::Long => query
-            .filter(changes::planned_start.le(to_naive(short_reach)))
-            .filter(changes::planned_start.gt(to_naive(earliest_start(from))))
-            .filter(long_window(postgres)),
-    }
-}
-
-/// Up to `limit` changes in `states` whose window overlaps `[from, to)` and that `only`
-/// keeps (a filter added to each part's query), by start: both parts of `overlapping`,
-/// each stopped at `limit`, merged.
-fn load_overlapping<'a>(
-    conn: &mut DbConn,
-    states: &[ChangeState],
-    period: (DateTime<Utc>, DateTime<Utc>),
-    limit: i64,
-    only: impl Fn(changes::BoxedQuery<'a, super::MultiBackend>) -> changes::BoxedQuery<'a, super::MultiBackend>,
-) -> QueryResult<Vec<Change>> {
-    let postgres = matches!(conn, DbConn::Pg(_));
-    let mut rows: Vec<ChangeRow> = Vec::new();
-    for reach in [Reach::Short, Reach::Long] {
-        let part = only(overlapping(states, period, reach, postgres));
-        rows.extend(part.limit(limit).select(ChangeRow::as_select()).load::<ChangeRow>(conn)?);
-    }
-    rows.sort_by_key(|row| (row.planned_start, row.id));
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
-    rows.into_iter().map(ChangeRow::into_change).collect()
+        .order(changes::planned_start.asc())
+        .into_boxed()
 }
 
 /// Changes in the given states whose planned window overlaps `[from, to)`, by start.
@@ -712,7 +649,9 @@ pub fn in_window(
     to: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<Vec<Change>> {
-    load_overlapping(conn, states, (from, to), limit, |query| query)
+    let rows: Vec<ChangeRow> =
+        overlapping(states, from, to).limit(limit).select(ChangeRow::as_select()).load(conn)?;
+    rows.into_iter().map(ChangeRow::into_change).collect()
 }
 
 /// As `in_window`, only the changes on one of `ci_ids` (filtered in the query, so the
@@ -725,11 +664,13 @@ pub fn in_window_on_cis(
     limit: i64,
 ) -> QueryResult<Vec<Change>> {
     let raw: Vec<i32> = ci_ids.iter().map(|c| c.0).collect();
-    load_overlapping(conn, states, (from, to), limit, |query| {
-        let on_cis =
-            change_cis::table.filter(change_cis::ci_id.eq_any(raw.clone())).select(change_cis::change_id);
-        query.filter(changes::id.eq_any(on_cis))
-    })
+    let on_cis = change_cis::table.filter(change_cis::ci_id.eq_any(raw)).select(change_cis::change_id);
+    let rows: Vec<ChangeRow> = overlapping(states, from, to)
+        .filter(changes::id.eq_any(on_cis))
+        .limit(limit)
+        .select(ChangeRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(ChangeRow::into_change).collect()
 }
 
 /// As `in_window`, only the changes that could conflict with a change on `ci_ids` by
@@ -750,11 +691,15 @@ pub fn in_window_touching(
         false => in_window_on_cis(conn, states, (from, to), ci_ids, limit)?,
     };
     if let Some(implementer) = implementer {
-        let theirs = load_overlapping(conn, states, (from, to), limit, |query| {
-            query.filter(changes::implementer_id.eq(implementer.0))
-        })?;
+        let rows: Vec<ChangeRow> = overlapping(states, from, to)
+            .filter(changes::implementer_id.eq(implementer.0))
+            .limit(limit)
+            .select(ChangeRow::as_select())
+            .load(conn)?;
         let seen: BTreeSet<ChangeId> = found.iter().map(|c| c.id).collect();
-        found.extend(theirs.into_iter().filter(|change| !seen.contains(&change.id)));
+        for row in rows.into_iter().filter(|row| !seen.contains(&ChangeId(row.id))) {
+            found.push(row.into_change()?);
+        }
     }
     found.sort_by_key(|c| (c.planned_start, c.id));
     found.truncate(usize::try_from(limit).unwrap_or(0));

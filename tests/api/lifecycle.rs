@@ -18,10 +18,9 @@ on_both_backends!(
     a_window_longer_than_a_day_that_began_days_before_still_clashes_and_is_on_the_calendar,
 );
 
-/// What overlaps a period is read in two parts: windows that began at most a day before
-/// it, and longer ones (`db::changes::overlapping`). Windows that began days before, or
-/// just over a day before, are found by the second part; one that ended before the period
-/// by neither.
+/// A window may last up to `MAX_WINDOW_DAYS`: what overlaps a period is looked for that
+/// far back (`db::changes::overlapping`). Windows that began days before, or just over a
+/// day before, clash and are on the calendar; one that ended before the period is not.
 async fn a_window_longer_than_a_day_that_began_days_before_still_clashes_and_is_on_the_calendar(
     backend: Backend,
 ) {
