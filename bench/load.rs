@@ -506,7 +506,10 @@ impl Server {
 }
 
 fn endring_command(database_url: &str, dir: &Path, port: u16) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_endring"));
+    // `ENDRING_LOAD_BIN`: another build of `endring` to measure (an A/B of two commits on
+    // one seeded schema); by default the one cargo built beside this benchmark.
+    let binary = std::env::var_os("ENDRING_LOAD_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_endring").into());
+    let mut command = Command::new(binary);
     command
         .arg("serve")
         .env("DATABASE_URL", database_url)
