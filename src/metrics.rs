@@ -68,6 +68,10 @@ fn describe() {
     describe_counter!("endring_mail_total", "Notices the mail worker handled, by result");
     describe_gauge!("endring_outbox_waiting", "Notices waiting to be sent");
     describe_gauge!("endring_outbox_failed", "Notices given up on (admins can put them back)");
+    describe_counter!(
+        "endring_db_statements_total",
+        "SQL statements run through this instance's pool since it started (BEGIN and COMMIT among them)"
+    );
     describe_histogram!(
         "endring_db_pool_wait_seconds",
         Unit::Seconds,
@@ -85,5 +89,6 @@ pub fn render(ctx: &crate::services::Ctx) -> Option<String> {
         }
         Err(error) => tracing::warn!(%error, "outbox backlog for /metrics"),
     }
+    metrics::counter!("endring_db_statements_total").absolute(ctx.db.statements());
     Some(handle.render())
 }

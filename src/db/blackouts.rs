@@ -2,6 +2,7 @@
 
 use super::changes::{to_naive, to_utc};
 use super::schema::{blackout_cis, blackouts};
+use super::within::any_of;
 use super::DbConn;
 use crate::domain::change::Window;
 use crate::domain::ids::{CiId, UserId};
@@ -109,9 +110,12 @@ pub fn overlapping(
 }
 
 fn freezes(conn: &mut DbConn, rows: Vec<BlackoutRow>) -> QueryResult<Vec<Freeze>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
     let pairs: Vec<(i32, i32)> = blackout_cis::table
-        .filter(blackout_cis::blackout_id.eq_any(ids))
+        .filter(any_of(blackout_cis::blackout_id, ids))
         .select((blackout_cis::blackout_id, blackout_cis::ci_id))
         .load(conn)?;
     Ok(rows

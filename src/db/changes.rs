@@ -1,6 +1,7 @@
 //! Change requests, their CIs and risk answers.
 
 use super::schema::{change_cis, changes, deleted_changes, risk_answers};
+use super::within::{any_of, one_of};
 use super::DbConn;
 use crate::domain::change::{Change, ChangeState, ChangeType, ClosureCode, MAX_WINDOW_DAYS};
 use crate::domain::ids::{ChangeId, CiId, TemplateId, UserId};
@@ -436,7 +437,7 @@ fn filtered<'a>(
         }
     };
     if !filter.states.is_empty() {
-        query = query.filter(changes::state.eq_any(filter.states.iter().map(|s| s.as_str())));
+        query = query.filter(one_of(changes::state, filter.states.iter().map(|s| s.as_str())));
     }
     if let Some(ty) = filter.change_type {
         query = query.filter(changes::change_type.eq(ty.as_str()));
@@ -631,9 +632,8 @@ fn overlapping<'a>(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> changes::BoxedQuery<'a, super::MultiBackend> {
-    let states: Vec<&'static str> = states.iter().map(|s| s.as_str()).collect();
     changes::table
-        .filter(changes::state.eq_any(states))
+        .filter(one_of(changes::state, states.iter().map(|s| s.as_str())))
         .filter(changes::planned_start.lt(to_naive(to)))
         .filter(changes::planned_start.gt(to_naive(earliest_start(from))))
         .filter(changes::planned_end.gt(to_naive(from)))
@@ -664,7 +664,7 @@ pub fn in_window_on_cis(
     limit: i64,
 ) -> QueryResult<Vec<Change>> {
     let raw: Vec<i32> = ci_ids.iter().map(|c| c.0).collect();
-    let on_cis = change_cis::table.filter(change_cis::ci_id.eq_any(raw)).select(change_cis::change_id);
+    let on_cis = change_cis::table.filter(any_of(change_cis::ci_id, raw)).select(change_cis::change_id);
     let rows: Vec<ChangeRow> = overlapping(states, from, to)
         .filter(changes::id.eq_any(on_cis))
         .limit(limit)
@@ -708,9 +708,12 @@ pub fn in_window_touching(
 
 /// The CIs of each of `ids`, in one query.
 pub fn ci_ids_of(conn: &mut DbConn, ids: &[ChangeId]) -> QueryResult<BTreeMap<ChangeId, BTreeSet<CiId>>> {
+    if ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
     let raw: Vec<i32> = ids.iter().map(|id| id.0).collect();
     let pairs: Vec<(i32, i32)> = change_cis::table
-        .filter(change_cis::change_id.eq_any(raw))
+        .filter(any_of(change_cis::change_id, raw))
         .select((change_cis::change_id, change_cis::ci_id))
         .load(conn)?;
     let mut map: BTreeMap<ChangeId, BTreeSet<CiId>> = ids.iter().map(|id| (*id, BTreeSet::new())).collect();
@@ -728,10 +731,10 @@ pub fn ci_ids_of_one(conn: &mut DbConn, id: ChangeId) -> QueryResult<BTreeSet<Ci
 /// Replaces the CIs of a change.
 pub fn set_ci_ids(conn: &mut DbConn, id: ChangeId, ci_ids: &BTreeSet<CiId>) -> QueryResult<()> {
     diesel::delete(change_cis::table.filter(change_cis::change_id.eq(id.0))).execute(conn)?;
-    for ci in ci_ids {
-        diesel::insert_into(change_cis::table)
-            .values((change_cis::change_id.eq(id.0), change_cis::ci_id.eq(ci.0)))
-            .execute(conn)?;
+    let rows: Vec<_> =
+        ci_ids.iter().map(|ci| (change_cis::change_id.eq(id.0), change_cis::ci_id.eq(ci.0))).collect();
+    if !rows.is_empty() {
+        super::insert_rows!(conn, change_cis::table, rows)?;
     }
     Ok(())
 }
@@ -747,8 +750,8 @@ pub fn failed_on_cis_since(
         ClosureCode::ALL.iter().filter(|c| c.is_failure()).map(|c| c.as_str()).collect();
     let found: Option<i32> = changes::table
         .inner_join(change_cis::table)
-        .filter(change_cis::ci_id.eq_any(raw))
-        .filter(changes::closure_code.eq_any(failures))
+        .filter(any_of(change_cis::ci_id, raw))
+        .filter(one_of(changes::closure_code, failures))
         .filter(changes::actual_end.ge(to_naive(since)))
         .select(changes::id)
         .first(conn)
@@ -771,7 +774,7 @@ pub fn risk_answers_of(
 ) -> QueryResult<BTreeMap<ChangeId, Vec<(String, String)>>> {
     let raw: Vec<i32> = ids.iter().map(|id| id.0).collect();
     let rows: Vec<(i32, String, String)> = risk_answers::table
-        .filter(risk_answers::change_id.eq_any(raw))
+        .filter(any_of(risk_answers::change_id, raw))
         .select((risk_answers::change_id, risk_answers::question, risk_answers::answer))
         .load(conn)?;
     let mut map: BTreeMap<ChangeId, Vec<(String, String)>> = BTreeMap::new();
@@ -788,14 +791,18 @@ pub fn set_risk_answers<'a>(
     answers: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> QueryResult<()> {
     diesel::delete(risk_answers::table.filter(risk_answers::change_id.eq(id.0))).execute(conn)?;
-    for (question, answer) in answers {
-        diesel::insert_into(risk_answers::table)
-            .values((
+    let rows: Vec<_> = answers
+        .into_iter()
+        .map(|(question, answer)| {
+            (
                 risk_answers::change_id.eq(id.0),
                 risk_answers::question.eq(question),
                 risk_answers::answer.eq(answer),
-            ))
-            .execute(conn)?;
+            )
+        })
+        .collect();
+    if !rows.is_empty() {
+        super::insert_rows!(conn, risk_answers::table, rows)?;
     }
     Ok(())
 }
@@ -828,7 +835,7 @@ pub fn agenda_candidates(
     limit: i64,
 ) -> QueryResult<Vec<Change>> {
     let waiting: Vec<ChangeRow> = changes::table
-        .filter(changes::state.eq_any([ChangeState::Authorize.as_str(), ChangeState::Review.as_str()]))
+        .filter(one_of(changes::state, [ChangeState::Authorize.as_str(), ChangeState::Review.as_str()]))
         .order(changes::id.asc())
         .limit(limit)
         .select(ChangeRow::as_select())
@@ -844,7 +851,10 @@ pub fn agenda_candidates(
     let failed: Vec<ChangeRow> = changes::table
         .filter(changes::actual_end.gt(to_naive(since)))
         .filter(changes::actual_end.le(to_naive(until)))
-        .filter(changes::closure_code.eq_any([ClosureCode::Failed.as_str(), ClosureCode::BackedOut.as_str()]))
+        .filter(one_of(
+            changes::closure_code,
+            [ClosureCode::Failed.as_str(), ClosureCode::BackedOut.as_str()],
+        ))
         .order(changes::actual_end.asc())
         .limit(limit)
         .select(ChangeRow::as_select())
@@ -870,13 +880,13 @@ pub fn holding_near(
     to: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<Vec<Change>> {
-    let holding: Vec<&str> =
-        ChangeState::ALL.iter().filter(|s| s.holds_window()).map(|s| s.as_str()).collect();
-    let cis: Vec<i32> = ci_ids.iter().map(|c| c.0).collect();
-    let on_cis = change_cis::table.filter(change_cis::ci_id.eq_any(cis)).select(change_cis::change_id);
+    let holding = ChangeState::ALL.iter().filter(|s| s.holds_window()).map(|s| s.as_str());
+    let on_cis = change_cis::table
+        .filter(any_of(change_cis::ci_id, ci_ids.iter().map(|c| c.0)))
+        .select(change_cis::change_id);
     let by_implementer = implementer.map_or(-1, |u| u.0);
     let rows: Vec<ChangeRow> = changes::table
-        .filter(changes::state.eq_any(holding))
+        .filter(one_of(changes::state, holding))
         .filter(changes::planned_start.lt(to_naive(to)))
         .filter(changes::planned_start.gt(to_naive(earliest_start(from))))
         .filter(changes::planned_end.gt(to_naive(from)))
@@ -892,21 +902,20 @@ pub fn holding_near(
 pub fn titles(conn: &mut DbConn, ids: &[ChangeId]) -> QueryResult<BTreeMap<ChangeId, String>> {
     let raw: Vec<i32> = ids.iter().map(|c| c.0).collect();
     let rows: Vec<(i32, String)> =
-        changes::table.filter(changes::id.eq_any(raw)).select((changes::id, changes::title)).load(conn)?;
+        changes::table.filter(any_of(changes::id, raw)).select((changes::id, changes::title)).load(conn)?;
     Ok(rows.into_iter().map(|(id, title)| (ChangeId(id), title)).collect())
 }
 
 /// Up to `limit` changes `user` is still to implement: not in review, not finished
 /// (through the `changes_implementer` index).
 pub fn pending_of_implementer(conn: &mut DbConn, user: UserId, limit: i64) -> QueryResult<Vec<Change>> {
-    let open: Vec<&str> = ChangeState::ALL
+    let open = ChangeState::ALL
         .iter()
         .filter(|s| !s.is_terminal() && **s != ChangeState::Review)
-        .map(|s| s.as_str())
-        .collect();
+        .map(|s| s.as_str());
     changes::table
         .filter(changes::implementer_id.eq(user.0))
-        .filter(changes::state.eq_any(open))
+        .filter(one_of(changes::state, open))
         .filter(not_deleted())
         .order(changes::id.asc())
         .limit(limit)

@@ -1,8 +1,8 @@
 //! Configuration items.
 
-use super::schema::cis;
+use super::schema::{change_cis, cis};
 use super::DbConn;
-use crate::domain::ids::CiId;
+use crate::domain::ids::{ChangeId, CiId};
 use diesel::prelude::*;
 
 /// A configuration item as stored.
@@ -56,7 +56,21 @@ pub fn list(conn: &mut DbConn, limit: i64, offset: i64) -> QueryResult<Vec<Ci>> 
 /// The CIs among `ids` that exist, by id.
 pub fn by_ids(conn: &mut DbConn, ids: &[CiId]) -> QueryResult<Vec<Ci>> {
     let raw: Vec<i32> = ids.iter().map(|c| c.0).collect();
-    cis::table.filter(cis::id.eq_any(raw)).order(cis::id.asc()).select(Ci::as_select()).load(conn)
+    cis::table
+        .filter(super::within::any_of(cis::id, raw))
+        .order(cis::id.asc())
+        .select(Ci::as_select())
+        .load(conn)
+}
+
+/// The CIs of change `id`, by id, in one query.
+pub fn of_change(conn: &mut DbConn, id: ChangeId) -> QueryResult<Vec<Ci>> {
+    cis::table
+        .inner_join(change_cis::table)
+        .filter(change_cis::change_id.eq(id.0))
+        .order(cis::id.asc())
+        .select(Ci::as_select())
+        .load(conn)
 }
 
 /// Whether another CI than `except` is called `name`.

@@ -2,6 +2,7 @@
 
 use super::changes::{to_naive, to_utc};
 use super::schema::delegations;
+use super::within::any_of;
 use super::DbConn;
 use crate::domain::ids::UserId;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -110,7 +111,7 @@ pub fn active_to(
     let ids: Vec<i32> = delegates.iter().map(|p| p.0).collect();
     let now = to_naive(now);
     let rows: Vec<Row> = delegations::table
-        .filter(delegations::delegate_id.eq_any(ids))
+        .filter(any_of(delegations::delegate_id, ids))
         .filter(delegations::ends_at.gt(now))
         .filter(delegations::starts_at.le(now))
         .filter(delegations::revoked_at.is_null())
@@ -129,7 +130,7 @@ pub fn active_from(
 ) -> QueryResult<Vec<Delegation>> {
     let ids: Vec<i32> = principals.iter().map(|p| p.0).collect();
     let rows: Vec<Row> = delegations::table
-        .filter(delegations::principal_id.eq_any(ids))
+        .filter(any_of(delegations::principal_id, ids))
         .filter(delegations::ends_at.gt(to_naive(from)))
         .filter(delegations::starts_at.le(to_naive(to)))
         .filter(delegations::revoked_at.is_null())

@@ -77,16 +77,10 @@ pub fn insert_changes(
         .collect();
     // 10 and 2 parameters a row: batches inside SQLite's limit.
     for batch in origins.chunks(1000) {
-        match conn {
-            DbConn::Sqlite(conn) => diesel::insert_into(change_imports::table).values(batch).execute(conn)?,
-            DbConn::Pg(conn) => diesel::insert_into(change_imports::table).values(batch).execute(conn)?,
-        };
+        super::insert_rows!(conn, change_imports::table, batch)?;
     }
     for batch in links.chunks(5000) {
-        match conn {
-            DbConn::Sqlite(conn) => diesel::insert_into(change_cis::table).values(batch).execute(conn)?,
-            DbConn::Pg(conn) => diesel::insert_into(change_cis::table).values(batch).execute(conn)?,
-        };
+        super::insert_rows!(conn, change_cis::table, batch)?;
     }
     Ok(ids)
 }

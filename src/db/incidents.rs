@@ -2,6 +2,7 @@
 
 use super::changes::{to_naive, to_utc};
 use super::schema::{change_cis, change_incidents, changes, users};
+use super::within::any_of;
 use super::DbConn;
 use crate::domain::change::ClosureCode;
 use crate::domain::ids::{ChangeId, CiId, UserId};
@@ -110,7 +111,7 @@ pub fn caused_on_cis_since(
     since: DateTime<Utc>,
 ) -> QueryResult<bool> {
     let raw: Vec<i32> = ci_ids.iter().map(|c| c.0).collect();
-    let on_cis = change_cis::table.filter(change_cis::ci_id.eq_any(raw)).select(change_cis::change_id);
+    let on_cis = change_cis::table.filter(any_of(change_cis::ci_id, raw)).select(change_cis::change_id);
     let found: Option<i32> = change_incidents::table
         .filter(change_incidents::relation.eq(Relation::Caused.as_str()))
         .filter(change_incidents::created_at.ge(to_naive(since)))

@@ -2,6 +2,7 @@
 
 use super::changes::to_naive;
 use super::schema::maintenance_windows as mw;
+use super::within::any_of;
 use super::DbConn;
 use crate::domain::ids::CiId;
 use chrono::{DateTime, Utc};
@@ -18,7 +19,7 @@ const COLUMNS: (mw::id, mw::ci_id, mw::weekday, mw::starts, mw::ends, mw::zone) 
 pub fn of_cis(conn: &mut DbConn, cis: &BTreeSet<CiId>) -> QueryResult<BTreeMap<CiId, Vec<Row>>> {
     let ids: Vec<i32> = cis.iter().map(|c| c.0).collect();
     let rows: Vec<Row> =
-        mw::table.filter(mw::ci_id.eq_any(ids)).order(mw::id.asc()).select(COLUMNS).load(conn)?;
+        mw::table.filter(any_of(mw::ci_id, ids)).order(mw::id.asc()).select(COLUMNS).load(conn)?;
     let mut by_ci: BTreeMap<CiId, Vec<Row>> = BTreeMap::new();
     for row in rows {
         by_ci.entry(CiId(row.1)).or_default().push(row);

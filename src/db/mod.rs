@@ -5,6 +5,20 @@
 //! a typo must not quietly become a SQLite file. Repositories (one file per aggregate)
 //! hold all SQL and map rows to domain values.
 
+/// Inserts `rows` (a slice or `Vec` of insertable tuples) into `table` in one statement.
+/// diesel writes a multi-row INSERT for each backend's own connection, not through
+/// `DbConn`, which spans both: this picks the backend's. Keep `rows` within SQLite's 32,766
+/// bound parameters a statement.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite(conn) => diesel::insert_into($table).values($rows).execute(conn),
+            $crate::db::DbConn::Pg(conn) => diesel::insert_into($table).values($rows).execute(conn),
+        }
+    };
+}
+pub(crate) use insert_rows;
+
 pub mod attachments;
 pub mod audit;
 pub mod blackouts;
@@ -33,6 +47,7 @@ pub mod users;
 pub mod vote_tokens;
 pub mod votes;
 pub mod webhooks;
+pub mod within;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -95,6 +110,22 @@ pub struct Manager {
     backend: Backend,
     target: String,
     sqlite_synchronous: &'static str,
+    /// Statements run on this pool's connections (`Db::statements`).
+    statements: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// Counts the statements a connection runs (BEGIN and COMMIT among them): the figure
+/// `/metrics` gives as `endring_db_statements_total`, and the tests' measure of how many
+/// statements a request costs. `RUST_LOG=endring::sql=trace` logs each, with its binds.
+struct Counting(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl diesel::connection::Instrumentation for Counting {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = event {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::trace!(target: "endring::sql", "{query}");
+        }
+    }
 }
 
 impl Manager {
@@ -125,9 +156,14 @@ impl Manager {
                         done => break done?,
                     }
                 }
+                conn.set_instrumentation(Counting(self.statements.clone()));
                 Ok(DbConn::Sqlite(conn))
             }
-            Backend::Postgres => Ok(DbConn::Pg(diesel::PgConnection::establish(&self.target)?)),
+            Backend::Postgres => {
+                let mut conn = diesel::PgConnection::establish(&self.target)?;
+                conn.set_instrumentation(Counting(self.statements.clone()));
+                Ok(DbConn::Pg(conn))
+            }
         }
     }
 }
@@ -182,6 +218,8 @@ pub struct Db {
     /// Committed transactions through this pool that wrote system messages
     /// (`message_writes`).
     message_writes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Statements run through this pool (`statements`).
+    statements: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 thread_local! {
@@ -237,8 +275,10 @@ impl Db {
             backend,
             target,
             sqlite_synchronous: if sqlite_synchronous == "normal" { "NORMAL" } else { "FULL" },
+            statements: Default::default(),
         };
         drop(manager.open()?);
+        let statements = manager.statements.clone();
         let pool = Pool::builder()
             .max_size(pool_size)
             .connection_timeout(Duration::from_secs(15))
@@ -247,7 +287,7 @@ impl Db {
             // a local file cannot be, and the check was one more statement per request.
             .test_on_check_out(backend == Backend::Postgres)
             .build(manager)?;
-        Ok(Db { pool, backend, writers: Default::default(), message_writes: Default::default() })
+        Ok(Db { pool, backend, writers: Default::default(), message_writes: Default::default(), statements })
     }
 
     /// On SQLite, waits for this process's other writers to finish before a write begins.
@@ -263,6 +303,12 @@ impl Db {
     /// stale (`services::system_messages::Rendered`).
     pub fn message_writes(&self) -> u64 {
         self.message_writes.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// How many statements this pool's connections have run since it opened (BEGIN and
+    /// COMMIT count; the pragmas of a new SQLite connection do not).
+    pub fn statements(&self) -> u64 {
+        self.statements.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn outermost(&self) -> Outermost<'_> {
@@ -337,6 +383,14 @@ impl Db {
     /// A read of plain queries in one transaction.
     pub fn query<T>(&self, work: impl FnOnce(&mut DbConn) -> QueryResult<T>) -> Result<T, DbError> {
         self.read(|conn| work(conn).map_err(DbError::from))
+    }
+
+    /// A lookup of one statement, outside a transaction: a single statement sees one
+    /// consistent state by itself, and BEGIN and COMMIT around it would be two statements
+    /// more (two round trips more on PostgreSQL) on every request that authenticates.
+    pub fn lookup<T>(&self, work: impl FnOnce(&mut DbConn) -> QueryResult<T>) -> Result<T, DbError> {
+        let mut pooled = self.conn()?;
+        work(&mut pooled).map_err(DbError::from)
     }
 
     /// A small write that needs no order with other writes (a session's last use): it

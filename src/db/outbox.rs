@@ -41,11 +41,7 @@ pub fn insert_many(conn: &mut DbConn, notices: &[NewNotice<'_>], now: DateTime<U
                 )
             })
             .collect();
-        // One statement per batch; diesel writes multi-row inserts per backend only.
-        match conn {
-            DbConn::Sqlite(conn) => diesel::insert_into(outbox::table).values(rows).execute(conn)?,
-            DbConn::Pg(conn) => diesel::insert_into(outbox::table).values(rows).execute(conn)?,
-        };
+        super::insert_rows!(conn, outbox::table, rows)?;
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 use super::changes::{to_naive, to_utc, ChangeRow};
 use super::schema::{changes, reminders, votes};
+use super::within::any_of;
 use super::DbConn;
 use crate::domain::change::{Change, ChangeState};
 use crate::domain::ids::{ChangeId, UserId};
@@ -94,7 +95,7 @@ pub fn votes_not_reminded(conn: &mut DbConn, due_at: DateTime<Utc>, limit: i64) 
 pub fn voted(conn: &mut DbConn, changes: &[ChangeId]) -> QueryResult<Vec<(ChangeId, i32, UserId)>> {
     let ids: Vec<i32> = changes.iter().map(|c| c.0).collect();
     let voted: Vec<(i32, i32, i32)> = votes::table
-        .filter(votes::change_id.eq_any(&ids))
+        .filter(any_of(votes::change_id, ids))
         .select((votes::change_id, votes::round, votes::voter_id))
         .load(conn)?;
     Ok(voted.into_iter().map(|(c, r, u)| (ChangeId(c), r, UserId(u))).collect())
@@ -105,7 +106,7 @@ pub fn voted(conn: &mut DbConn, changes: &[ChangeId]) -> QueryResult<Vec<(Change
 pub fn already_queued(conn: &mut DbConn, candidates: &[Reminder]) -> QueryResult<Vec<Reminder>> {
     let ids: Vec<i32> = candidates.iter().map(|r| r.change.0).collect();
     let rows: Vec<KeyRow> =
-        reminders::table.filter(reminders::change_id.eq_any(ids)).select(KEY).load(conn)?;
+        reminders::table.filter(any_of(reminders::change_id, ids)).select(KEY).load(conn)?;
     Ok(candidates
         .iter()
         .filter(|c| {

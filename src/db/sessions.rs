@@ -1,9 +1,11 @@
 //! Web sessions: one row per signed-in browser, found by the SHA-256 of the cookie's token.
 
 use super::changes::to_naive;
-use super::schema::{sessions, users};
+use super::schema::{sessions, user_roles, users};
+use super::users::{caller_of, UserRow, WithRole};
 use super::DbConn;
 use crate::domain::account::SignInMethod as Method;
+use crate::domain::caller::Caller;
 use crate::domain::ids::UserId;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -54,6 +56,26 @@ pub fn live(conn: &mut DbConn, token_hash: &str, now: DateTime<Utc>) -> QueryRes
         .first(conn)
         .optional()?;
     Ok(row.map(|(id, user, seen)| Live { id, user: UserId(user), last_seen_at: seen.and_utc() }))
+}
+
+/// The live session whose token hashes to `token_hash`, with its active user and their
+/// roles, in one query (the lookup every signed-in page makes).
+pub fn live_caller(
+    conn: &mut DbConn,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<Option<(Caller, Live)>> {
+    let rows: Vec<((i32, NaiveDateTime), WithRole)> = sessions::table
+        .inner_join(users::table.left_join(user_roles::table))
+        .filter(sessions::token_hash.eq(token_hash))
+        .filter(sessions::expires_at.gt(to_naive(now)))
+        .filter(users::active.eq(true))
+        .select(((sessions::id, sessions::last_seen_at), (UserRow::as_select(), user_roles::role.nullable())))
+        .load(conn)?;
+    let Some(&((id, seen), (ref user, _))) = rows.first() else { return Ok(None) };
+    let live = Live { id, user: UserId(user.id), last_seen_at: seen.and_utc() };
+    let caller = caller_of(rows.into_iter().map(|(_, with_role)| with_role).collect())?;
+    Ok(caller.map(|caller| (caller, live)))
 }
 
 pub fn touch(conn: &mut DbConn, id: i32, now: DateTime<Utc>) -> QueryResult<()> {

@@ -2,6 +2,7 @@
 
 use super::changes::{parse_text, to_naive, to_utc};
 use super::schema::{system_message_updates, system_messages, users};
+use super::within::any_of;
 use super::DbConn;
 use crate::domain::ids::{ChangeId, UserId};
 use crate::domain::system_message::MessageStatus;
@@ -271,7 +272,7 @@ pub fn updates_of(conn: &mut DbConn, ids: &[i32]) -> QueryResult<BTreeMap<i32, V
     type Raw = (i32, String, String, Option<String>, Option<String>, NaiveDateTime);
     let rows: Vec<Raw> = system_message_updates::table
         .left_join(users::table.on(users::id.nullable().eq(system_message_updates::author_id)))
-        .filter(system_message_updates::message_id.eq_any(ids))
+        .filter(any_of(system_message_updates::message_id, ids.iter().copied()))
         .order((system_message_updates::message_id.asc(), system_message_updates::id.asc()))
         .select((
             system_message_updates::message_id,

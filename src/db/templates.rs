@@ -2,6 +2,7 @@
 
 use super::changes::{to_naive, to_utc};
 use super::schema::{template_cis, template_versions, templates};
+use super::within::any_of;
 use super::DbConn;
 use crate::domain::ids::{CiId, TemplateId, UserId};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -204,7 +205,7 @@ fn load(
         .load(conn)?;
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
     let pairs: Vec<(i32, i32)> = template_cis::table
-        .filter(template_cis::template_id.eq_any(ids))
+        .filter(any_of(template_cis::template_id, ids))
         .select((template_cis::template_id, template_cis::ci_id))
         .load(conn)?;
     Ok(rows

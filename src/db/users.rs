@@ -2,6 +2,7 @@
 
 use super::changes::to_naive;
 use super::schema::{api_tokens, user_roles, users};
+use super::within::any_of;
 use super::DbConn;
 use crate::domain::caller::Caller;
 use crate::domain::ids::UserId;
@@ -12,8 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = users)]
-struct UserRow {
-    id: i32,
+pub(super) struct UserRow {
+    pub(super) id: i32,
     email: String,
     name: String,
     language: Option<String>,
@@ -50,10 +51,13 @@ pub fn insert(
 /// Replaces the roles of a user (`requester` is implicit and not stored).
 pub fn set_roles(conn: &mut DbConn, id: UserId, roles: &BTreeSet<Role>) -> QueryResult<()> {
     diesel::delete(user_roles::table.filter(user_roles::user_id.eq(id.0))).execute(conn)?;
-    for role in roles.iter().filter(|r| **r != Role::Requester) {
-        diesel::insert_into(user_roles::table)
-            .values((user_roles::user_id.eq(id.0), user_roles::role.eq(role.as_str())))
-            .execute(conn)?;
+    let rows: Vec<_> = roles
+        .iter()
+        .filter(|r| **r != Role::Requester)
+        .map(|role| (user_roles::user_id.eq(id.0), user_roles::role.eq(role.as_str())))
+        .collect();
+    if !rows.is_empty() {
+        super::insert_rows!(conn, user_roles::table, rows)?;
     }
     Ok(())
 }
@@ -169,7 +173,7 @@ fn to_account((id, email, name, active, deactivated_at, oidc, hash): AccountRow)
 pub fn accounts(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<Vec<Account>> {
     let raw: Vec<i32> = ids.iter().map(|u| u.0).collect();
     let rows: Vec<AccountRow> = users::table
-        .filter(users::id.eq_any(raw))
+        .filter(any_of(users::id, raw))
         .order(users::email.asc())
         .select(ACCOUNT_COLUMNS)
         .load(conn)?;
@@ -219,7 +223,7 @@ pub fn id_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserId>
 pub fn names(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<std::collections::BTreeMap<UserId, String>> {
     let raw: Vec<i32> = ids.iter().map(|u| u.0).collect();
     let rows: Vec<(i32, String)> =
-        users::table.filter(users::id.eq_any(raw)).select((users::id, users::name)).load(conn)?;
+        users::table.filter(any_of(users::id, raw)).select((users::id, users::name)).load(conn)?;
     Ok(rows.into_iter().map(|(id, name)| (UserId(id), name)).collect())
 }
 
@@ -227,7 +231,7 @@ pub fn names(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<std::collections:
 pub fn callers(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<Vec<Caller>> {
     let raw: Vec<i32> = ids.iter().map(|u| u.0).collect();
     let rows: Vec<UserRow> = users::table
-        .filter(users::id.eq_any(&raw))
+        .filter(any_of(users::id, raw))
         .filter(users::active.eq(true))
         .order(users::id.asc())
         .select(UserRow::as_select())
@@ -235,8 +239,45 @@ pub fn callers(conn: &mut DbConn, ids: &[UserId]) -> QueryResult<Vec<Caller>> {
     with_roles(conn, rows)
 }
 
+/// An active user by id with their roles, in one query.
 pub fn caller(conn: &mut DbConn, id: UserId) -> QueryResult<Option<Caller>> {
-    Ok(callers(conn, &[id])?.pop())
+    let rows: Vec<WithRole> = users::table
+        .left_join(user_roles::table)
+        .filter(users::id.eq(id.0))
+        .filter(users::active.eq(true))
+        .select((UserRow::as_select(), user_roles::role.nullable()))
+        .load(conn)?;
+    caller_of(rows)
+}
+
+/// A user's row with one of the roles they hold (none when they hold none): the rows, one
+/// a role, of the lookups that read a caller in one query.
+pub(super) type WithRole = (UserRow, Option<String>);
+
+/// The caller one user's rows (`WithRole`) make; None for no rows.
+pub(super) fn caller_of(rows: Vec<WithRole>) -> QueryResult<Option<Caller>> {
+    let mut roles = BTreeSet::from([Role::Requester]);
+    let mut user = None;
+    for (row, role) in rows {
+        if let Some(role) = role {
+            roles.insert(super::changes::parse_text(&role)?);
+        }
+        user.get_or_insert(row);
+    }
+    Ok(user.map(|row| to_caller(row, roles)))
+}
+
+fn to_caller(r: UserRow, roles: BTreeSet<Role>) -> Caller {
+    Caller {
+        id: UserId(r.id),
+        email: r.email,
+        name: r.name,
+        roles,
+        language: r.language,
+        timezone: r.timezone,
+        scopes: None,
+        token_expires_at: None,
+    }
 }
 
 /// Active users holding any of `roles`, with all their roles.
@@ -266,7 +307,7 @@ pub fn all(conn: &mut DbConn, limit: i64, offset: i64) -> QueryResult<Vec<Caller
 fn with_roles(conn: &mut DbConn, rows: Vec<UserRow>) -> QueryResult<Vec<Caller>> {
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
     let pairs: Vec<(i32, String)> = user_roles::table
-        .filter(user_roles::user_id.eq_any(ids))
+        .filter(any_of(user_roles::user_id, ids))
         .select((user_roles::user_id, user_roles::role))
         .load(conn)?;
     let mut roles: BTreeMap<i32, BTreeSet<Role>> = BTreeMap::new();
@@ -278,16 +319,7 @@ fn with_roles(conn: &mut DbConn, rows: Vec<UserRow>) -> QueryResult<Vec<Caller>>
         .map(|r| {
             let mut held = roles.remove(&r.id).unwrap_or_default();
             held.insert(Role::Requester);
-            Caller {
-                id: UserId(r.id),
-                email: r.email,
-                name: r.name,
-                roles: held,
-                language: r.language,
-                timezone: r.timezone,
-                scopes: None,
-                token_expires_at: None,
-            }
+            to_caller(r, held)
         })
         .collect())
 }
@@ -327,32 +359,35 @@ pub struct LiveToken {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
-/// The live token whose hash is `token_hash` (one indexed lookup).
-pub fn token_owner(
+/// The live token whose hash is `token_hash` as of `now`, with its active owner and their
+/// roles, in one query (the lookup every API request makes).
+pub fn token_caller(
     conn: &mut DbConn,
     token_hash: &str,
     now: DateTime<Utc>,
-) -> QueryResult<Option<LiveToken>> {
-    let row: Option<(i32, i32, chrono::NaiveDateTime, String, Option<chrono::NaiveDateTime>)> =
-        api_tokens::table
-            .filter(api_tokens::token_hash.eq(token_hash))
-            .filter(api_tokens::expires_at.gt(to_naive(now)))
-            .select((
-                api_tokens::id,
-                api_tokens::user_id,
-                api_tokens::expires_at,
-                api_tokens::scopes,
-                api_tokens::last_used_at,
-            ))
-            .first(conn)
-            .optional()?;
-    Ok(row.map(|(id, user, expires_at, scopes, used)| LiveToken {
+) -> QueryResult<Option<(Caller, LiveToken)>> {
+    type TokenRow = (i32, chrono::NaiveDateTime, String, Option<chrono::NaiveDateTime>);
+    let rows: Vec<(TokenRow, UserRow, Option<String>)> = api_tokens::table
+        .inner_join(users::table.left_join(user_roles::table))
+        .filter(api_tokens::token_hash.eq(token_hash))
+        .filter(api_tokens::expires_at.gt(to_naive(now)))
+        .filter(users::active.eq(true))
+        .select((
+            (api_tokens::id, api_tokens::expires_at, api_tokens::scopes, api_tokens::last_used_at),
+            UserRow::as_select(),
+            user_roles::role.nullable(),
+        ))
+        .load(conn)?;
+    let Some(&((id, expires_at, ref scopes, used), ref user, _)) = rows.first() else { return Ok(None) };
+    let live = LiveToken {
         id,
-        user: UserId(user),
+        user: UserId(user.id),
         expires_at: expires_at.and_utc(),
-        scopes,
+        scopes: scopes.clone(),
         last_used_at: used.map(|at| at.and_utc()),
-    }))
+    };
+    let caller = caller_of(rows.into_iter().map(|(_, user, role)| (user, role)).collect())?;
+    Ok(caller.map(|caller| (caller, live)))
 }
 
 pub fn touch_token(conn: &mut DbConn, id: i32, now: DateTime<Utc>) -> QueryResult<()> {

@@ -2,6 +2,7 @@
 
 use super::changes::{to_naive, to_utc};
 use super::schema::{users, votes};
+use super::within::any_of;
 use super::DbConn;
 use crate::domain::approval::{Ballot, VoteDecision};
 use crate::domain::ids::{ChangeId, UserId};
@@ -111,7 +112,7 @@ pub fn rounds_voted(
     let ids: Vec<i32> = changes.iter().map(|c| c.0).collect();
     let pairs: Vec<(i32, i32)> = votes::table
         .filter(votes::voter_id.eq(voter.0))
-        .filter(votes::change_id.eq_any(ids))
+        .filter(any_of(votes::change_id, ids))
         .select((votes::change_id, votes::round))
         .distinct()
         .load(conn)?;
@@ -136,7 +137,7 @@ type CastRow = (i32, i32, i32, i32, bool, String, NaiveDateTime, Option<i32>);
 pub fn cast_on(conn: &mut DbConn, changes: &[ChangeId]) -> QueryResult<Vec<Cast>> {
     let ids: Vec<i32> = changes.iter().map(|c| c.0).collect();
     let rows: Vec<CastRow> = votes::table
-        .filter(votes::change_id.eq_any(ids))
+        .filter(any_of(votes::change_id, ids))
         .order(votes::id.asc())
         .select((
             votes::id,

@@ -232,12 +232,7 @@ pub fn sign_in(
 /// The token's last use is written at most once a minute.
 pub fn authenticate(ctx: &Ctx, token: &str) -> ServiceResult<Caller> {
     let now = ctx.clock.now();
-    let found = ctx.db.query(|conn| {
-        let Some(live) = users::token_owner(conn, &token_hash(token), now)? else {
-            return Ok(None);
-        };
-        Ok(users::caller(conn, live.user)?.map(|caller| (caller, live)))
-    })?;
+    let found = ctx.db.lookup(|conn| users::token_caller(conn, &token_hash(token), now))?;
     let Some((mut caller, live)) = found else {
         return Err(ServiceError::Unauthenticated(
             "the bearer token is unknown or expired; ask POST /api/v1/auth/token for a new one",

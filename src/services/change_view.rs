@@ -169,9 +169,9 @@ pub fn build(
     change: Change,
     now: DateTime<Utc>,
 ) -> ServiceResult<ChangeView> {
-    let ci_ids = changes::ci_ids_of_one(conn, change.id)?;
-    let ci_list: Vec<CiId> = ci_ids.iter().copied().collect();
-    let cis: Vec<CiView> = cis::by_ids(conn, &ci_list)?.into_iter().map(CiView::from).collect();
+    let cis: Vec<CiView> = cis::of_change(conn, change.id)?.into_iter().map(CiView::from).collect();
+    let ci_list: Vec<CiId> = cis.iter().map(|ci| ci.id).collect();
+    let ci_ids: BTreeSet<CiId> = ci_list.iter().copied().collect();
     let mut people_ids = vec![change.requester_id];
     people_ids.extend(change.implementer_id);
     let all_votes = votes::of_change(conn, change.id)?;

@@ -8,7 +8,6 @@ use super::auth::{random_token, token_hash, KnownDevice};
 use super::{Ctx, ServiceError, ServiceResult};
 use crate::authz::{Object, Permission};
 use crate::db::sessions::{self, NewSession};
-use crate::db::users;
 use crate::domain::account::SignInMethod as Method;
 use crate::domain::caller::Caller;
 use crate::domain::ids::UserId;
@@ -99,10 +98,7 @@ pub(super) fn start_in(
 pub fn resolve(ctx: &Ctx, token: &str) -> ServiceResult<Option<(Caller, i32)>> {
     let now = ctx.clock.now();
     let hash = token_hash(token);
-    let found = ctx.db.query(|conn| {
-        let Some(live) = sessions::live(conn, &hash, now)? else { return Ok(None) };
-        Ok(users::caller(conn, live.user)?.map(|caller| (caller, live)))
-    })?;
+    let found = ctx.db.lookup(|conn| sessions::live_caller(conn, &hash, now))?;
     let Some((caller, live)) = found else { return Ok(None) };
     if (now - live.last_seen_at).num_seconds() >= TOUCH_SECONDS {
         // Best effort: a busy database must not refuse the request for a last-use time.

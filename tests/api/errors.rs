@@ -104,6 +104,10 @@ async fn metrics_are_served_only_with_their_token_and_count_requests_votes_and_r
     for gauge in ["endring_outbox_waiting", "endring_outbox_failed"] {
         assert!(after.lines().any(|l| l.starts_with(gauge)), "{gauge} in\n{after}");
     }
+    // Set from the pool's count at each scrape (the largest any instance in this process
+    // has reached: the recorder is shared), so present and past this app's own count.
+    let statements = value(&after, "endring_db_statements_total");
+    assert!(statements >= app.ctx.db.statements() as f64 && statements > 0.0, "{after}");
     // A made-up method is counted as "other", not as a series of its own.
     let odd = reqwest::Method::from_bytes(b"FROB").unwrap();
     app.client.request(odd, format!("{}/calendar", app.address)).send().await.unwrap();

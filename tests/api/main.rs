@@ -40,6 +40,7 @@ mod risk;
 mod rules;
 mod sessions;
 mod smtp_sink;
+mod statements;
 mod system_messages;
 mod tokens;
 mod webhooks;
