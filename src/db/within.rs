@@ -17,28 +17,48 @@
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{Array, Bool, Integer, Text};
+use diesel::sql_types::{Array, Bool, Integer, Nullable, Text};
 use diesel::sqlite::Sqlite;
 use diesel::QueryResult;
 
 use super::MultiBackend;
 
 /// `column` is one of `ids` (see the module's comment).
-pub fn any_of<C: Expression>(column: C, ids: impl IntoIterator<Item = i32>) -> AnyOf<C> {
+pub fn any_of<C>(column: C, ids: impl IntoIterator<Item = i32>) -> AnyOf<C>
+where
+    C: Expression,
+    C::SqlType: IdType,
+{
     let ids: Vec<i32> = ids.into_iter().collect();
     let json = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
     AnyOf { column, ids, json }
 }
 
 /// `column` is one of `values`, written as literals (see the module's comment). Each
-/// value must be one of the domain's text-enum names (lowercase letters and `_`); any
-/// other is left out, so nothing a person typed can reach the statement's text.
-pub fn one_of<C: Expression>(column: C, values: impl IntoIterator<Item = &'static str>) -> OneOf<C> {
-    let values = values
-        .into_iter()
-        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
-    OneOf { column, values: values.collect() }
+/// value must be one of the domain's text-enum names (lowercase letters, digits and `_`;
+/// a test holds every state and closure code to it); any other is left out, so nothing a
+/// person typed can reach the statement's text.
+pub fn one_of<C>(column: C, values: impl IntoIterator<Item = &'static str>) -> OneOf<C>
+where
+    C: Expression,
+    C::SqlType: TextType,
+{
+    OneOf { column, values: values.into_iter().filter(|v| is_name(v)).collect() }
 }
+
+fn is_name(value: &str) -> bool {
+    !value.is_empty() && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// The SQL types `any_of` compares with its integer ids (what `eq_any` would have checked).
+pub trait IdType {}
+impl IdType for Integer {}
+impl IdType for Nullable<Integer> {}
+
+/// The SQL types `one_of` compares with its names.
+pub trait TextType {}
+impl TextType for Text {}
+impl TextType for Nullable<Text> {}
 
 #[derive(Debug, Clone)]
 pub struct AnyOf<C> {
@@ -180,5 +200,15 @@ mod tests {
         let none = changes::table.filter(one_of(changes::state, [])).select(changes::id);
         let sql = diesel::debug_query::<Sqlite, _>(&none).to_string();
         assert!(sql.contains("WHERE 1 = 0"), "as eq_any of nothing, nothing matches: {sql}");
+    }
+
+    #[test]
+    fn every_state_and_closure_code_is_a_name_one_of_keeps() {
+        use crate::domain::change::{ChangeState, ClosureCode};
+        for name in
+            ChangeState::ALL.iter().map(|s| s.as_str()).chain(ClosureCode::ALL.iter().map(|c| c.as_str()))
+        {
+            assert!(is_name(name), "{name} would be left out of a one_of");
+        }
     }
 }
