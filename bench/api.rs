@@ -13,6 +13,8 @@
 //! ten times the changes and as many events as the middle one (one per change: ten
 //! million would take longer to seed than the rest of the suite). `ENDRING_BENCH_HUGE=0`
 //! leaves the huge one out (PostgreSQL always does: its targets are on SQLite).
+//! `ENDRING_BENCH_KEEP=1` keeps each seeded database (the SQLite file, the PostgreSQL
+//! database) and prints where, for `EXPLAIN` or a profile of `endring serve` on it.
 //! Results: printed, and written to `bench/results/latest.md`.
 
 #[path = "seed.rs"]
@@ -154,6 +156,7 @@ async fn run(pg_url: Option<&str>, scale: &Scale) -> anyhow::Result<Vec<Measured
             (format!("{base}/{name}"), Some((server.to_owned(), name)))
         }
     };
+    let database_url_kept = database_url.clone();
     let config = Config { database_url, ..Config::default() };
     let ctx = endring::app::context(config, Clock::default(), endring::app::Migrations::Apply).await?;
     let seeding = Instant::now();
@@ -295,6 +298,12 @@ async fn run(pg_url: Option<&str>, scale: &Scale) -> anyhow::Result<Vec<Measured
     .await;
     measured.push(Measured { name: "POST /changes (write + audit)", goal: Goal::None, p50_us, p95_us });
     handle.stop(true).await;
+    if std::env::var_os("ENDRING_BENCH_KEEP").is_some() {
+        // Kept for a look with EXPLAIN or a profile of `endring serve` on it.
+        let kept = dir.keep();
+        eprintln!("kept: {database_url_kept} (SQLite files under {})", kept.display());
+        return Ok(measured);
+    }
     if let Some((server, name)) = drop_pg {
         let mut admin = <diesel::PgConnection as diesel::Connection>::establish(&server)?;
         admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;

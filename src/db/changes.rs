@@ -673,25 +673,49 @@ pub fn in_window_on_cis(
     rows.into_iter().map(ChangeRow::into_change).collect()
 }
 
-/// As `in_window`, only the changes that could conflict with a change on `ci_ids` by
-/// `implementer`: those on one of the CIs or with that implementer. Two queries, each
-/// on its own index (the CIs' changes by key; the implementer's by `(implementer_id,
-/// planned_start)`), merged by start: as one query with `OR`, SQLite scans every window
-/// held in the month around it instead (a busy month holds hundreds, of which a few
-/// touch one change).
-pub fn in_window_touching(
+/// The changes holding a window (`ChangeState::holds_window`) on one of `ci_ids` that
+/// overlaps `[from, to)`: read from `change_cis_held`, each CI's bookings by start, which
+/// the triggers of migration `2026-12-02-000032` keep with the change's window and state.
+/// A few rows for each CI, however many changes it has had.
+/// (A macro: a boxed subquery is not a fragment of each backend's statement.)
+macro_rules! held_on_cis {
+    ($ci_ids:expr, $from:expr, $to:expr) => {
+        change_cis::table
+            .filter(any_of(change_cis::ci_id, $ci_ids))
+            .filter(change_cis::holds)
+            .filter(change_cis::planned_start.lt(to_naive($to)))
+            .filter(change_cis::planned_start.gt(to_naive(earliest_start($from))))
+            .filter(change_cis::planned_end.gt(to_naive($from)))
+            .select(change_cis::change_id)
+    };
+}
+
+/// The changes holding a window that overlaps `[from, to)` and could conflict with a
+/// change on `ci_ids` by `implementer`: those on one of the CIs (`held_on_cis`) or with
+/// that implementer (by `(implementer_id, planned_start)`), merged by start. Two queries,
+/// each on its own index: as one query with `OR`, SQLite scans every window held in the
+/// month around it instead (a busy month holds hundreds, of which a few touch one change).
+pub fn holding_touching(
     conn: &mut DbConn,
-    states: &[ChangeState],
     (from, to): (DateTime<Utc>, DateTime<Utc>),
     (ci_ids, implementer): (&BTreeSet<CiId>, Option<UserId>),
     limit: i64,
 ) -> QueryResult<Vec<Change>> {
     let mut found = match ci_ids.is_empty() {
         true => Vec::new(),
-        false => in_window_on_cis(conn, states, (from, to), ci_ids, limit)?,
+        false => {
+            let rows: Vec<ChangeRow> = changes::table
+                .filter(changes::id.eq_any(held_on_cis!(ci_ids.iter().map(|c| c.0), from, to)))
+                .order(changes::planned_start.asc())
+                .limit(limit)
+                .select(ChangeRow::as_select())
+                .load(conn)?;
+            rows.into_iter().map(ChangeRow::into_change).collect::<QueryResult<Vec<_>>>()?
+        }
     };
     if let Some(implementer) = implementer {
-        let rows: Vec<ChangeRow> = overlapping(states, from, to)
+        let holding = ChangeState::ALL.iter().copied().filter(|s| s.holds_window()).collect::<Vec<_>>();
+        let rows: Vec<ChangeRow> = overlapping(&holding, from, to)
             .filter(changes::implementer_id.eq(implementer.0))
             .limit(limit)
             .select(ChangeRow::as_select())
@@ -881,9 +905,7 @@ pub fn holding_near(
     limit: i64,
 ) -> QueryResult<Vec<Change>> {
     let holding = ChangeState::ALL.iter().filter(|s| s.holds_window()).map(|s| s.as_str());
-    let on_cis = change_cis::table
-        .filter(any_of(change_cis::ci_id, ci_ids.iter().map(|c| c.0)))
-        .select(change_cis::change_id);
+    let on_cis = held_on_cis!(ci_ids.iter().map(|c| c.0), from, to);
     let by_implementer = implementer.map_or(-1, |u| u.0);
     let rows: Vec<ChangeRow> = changes::table
         .filter(one_of(changes::state, holding))

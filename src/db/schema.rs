@@ -261,6 +261,9 @@ diesel::table! {
     change_cis (change_id, ci_id) {
         change_id -> Integer,
         ci_id -> Integer,
+        planned_start -> Nullable<Timestamp>,
+        planned_end -> Nullable<Timestamp>,
+        holds -> Bool,
     }
 }
 

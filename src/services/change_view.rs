@@ -289,13 +289,8 @@ fn shows_conflicts(state: ChangeState) -> bool {
 /// Every conflict of a planned window, in three queries.
 pub fn conflicts_for(conn: &mut DbConn, planned: &Planned) -> ServiceResult<Vec<Conflict>> {
     let (start, end) = (planned.window.start(), planned.window.end());
-    let held = changes::in_window_touching(
-        conn,
-        &ChangeState::ALL.iter().copied().filter(|s| s.holds_window()).collect::<Vec<_>>(),
-        (start, end),
-        (&planned.ci_ids, planned.implementer),
-        NEIGHBOURS_LIMIT,
-    )?;
+    let held =
+        changes::holding_touching(conn, (start, end), (&planned.ci_ids, planned.implementer), NEIGHBOURS_LIMIT)?;
     let booked = booked(conn, held)?;
     let freezes = blackouts::overlapping(conn, start, end, NEIGHBOURS_LIMIT)?;
     let mut found = schedule::conflicts(planned, &booked, &freezes);

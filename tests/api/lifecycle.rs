@@ -16,7 +16,74 @@ on_both_backends!(
     one_rejection_vetoes_a_change,
     a_clash_is_found_behind_hundreds_of_windows_that_touch_nothing_of_the_change,
     a_window_longer_than_a_day_that_began_days_before_still_clashes_and_is_on_the_calendar,
+    a_booked_window_on_a_ci_clashes_where_its_change_is_now_whoever_moved_it,
 );
+
+/// The changes `draft` clashes with on a CI.
+async fn clashes(app: &TestApp, draft: &serde_json::Value) -> Vec<i64> {
+    let conflicts = app.change(draft).await["conflicts"].clone();
+    conflicts
+        .as_array()
+        .expect("conflicts")
+        .iter()
+        .filter(|c| c["kind"] == "shared_ci")
+        .map(|c| c["change_id"].as_i64().unwrap())
+        .collect()
+}
+
+/// The windows booked on a CI are read from copies beside the change's CIs
+/// (`change_cis`, kept by the triggers of migration 2026-12-02-000032). Whatever writes
+/// the change (the services, an import, SQL by hand), a clash follows its window, its
+/// state and its CIs: found where it is now, not where it was.
+async fn a_booked_window_on_a_ci_clashes_where_its_change_is_now_whoever_moved_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let requester = app.user("requester", &[]).await;
+    let implementer = app.user("implementer", &[Role::Implementer]).await;
+    let ci = app.ci("Archive", 3).await;
+    let elsewhere = app.ci("Printers", 4).await;
+    let start = app.ctx.clock.now() + chrono::Duration::days(10);
+    let booked = app
+        .new_change()
+        .on_ci(ci)
+        .starting_at(start + chrono::Duration::minutes(30))
+        .in_state(ChangeState::Scheduled)
+        .await;
+    let booked_id = booked.change["id"].as_i64().unwrap();
+    let draft = app.draft_of("normal", &requester, &implementer, &[ci], start).await;
+    assert_eq!(clashes(&app, &draft).await, vec![booked_id], "scheduled through the services");
+
+    // Moved a day on, by hand: no clash; moved back: the clash again.
+    let at = |t: chrono::DateTime<chrono::Utc>| t.naive_utc().format("'%Y-%m-%d %H:%M:%S'").to_string();
+    let move_to = |from: chrono::DateTime<chrono::Utc>| {
+        format!(
+            "UPDATE changes SET planned_start = {}, planned_end = {} WHERE id = {booked_id}",
+            at(from),
+            at(from + chrono::Duration::hours(2))
+        )
+    };
+    app.db.execute(&move_to(start + chrono::Duration::days(1)));
+    assert_eq!(clashes(&app, &draft).await, Vec::<i64>::new(), "moved away");
+    app.db.execute(&move_to(start + chrono::Duration::minutes(30)));
+    assert_eq!(clashes(&app, &draft).await, vec![booked_id], "moved back");
+
+    // On another CI only, then on both again.
+    app.db.execute(&format!("DELETE FROM change_cis WHERE change_id = {booked_id}"));
+    app.db.execute(&format!("INSERT INTO change_cis (change_id, ci_id) VALUES ({booked_id}, {elsewhere})"));
+    assert_eq!(clashes(&app, &draft).await, Vec::<i64>::new(), "on another CI");
+    app.db.execute(&format!("INSERT INTO change_cis (change_id, ci_id) VALUES ({booked_id}, {ci})"));
+    assert_eq!(clashes(&app, &draft).await, vec![booked_id], "linked to the CI again");
+
+    // Every state: the window is held (and clashes) exactly in the states that hold one.
+    for state in ChangeState::ALL {
+        app.db.execute(&format!("UPDATE changes SET state = '{}' WHERE id = {booked_id}", state.as_str()));
+        let held = app.db.count(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM change_cis WHERE change_id = {booked_id} AND holds"
+        ));
+        assert_eq!(held, if state.holds_window() { 2 } else { 0 }, "{state:?}");
+        let expected = if state.holds_window() { vec![booked_id] } else { Vec::new() };
+        assert_eq!(clashes(&app, &draft).await, expected, "{state:?}");
+    }
+}
 
 /// A window may last up to `MAX_WINDOW_DAYS`: what overlaps a period is looked for that
 /// far back (`db::changes::overlapping`). Windows that began days before, or just over a
