@@ -3,9 +3,10 @@
 use super::schema::{change_cis, changes, deleted_changes, risk_answers};
 use super::within::{any_of, one_of};
 use super::DbConn;
-use crate::domain::change::{Change, ChangeState, ChangeType, ClosureCode, MAX_WINDOW_DAYS};
+use crate::domain::change::{Change, ChangeState, ChangeType, ClosureCode, Window, MAX_WINDOW_DAYS};
 use crate::domain::ids::{ChangeId, CiId, TemplateId, UserId};
 use crate::domain::risk::{Assessment, Factor, RiskLevel};
+use crate::domain::schedule::Booked;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -641,6 +642,95 @@ fn overlapping<'a>(
         .into_boxed()
 }
 
+/// The changes holding a window (`ChangeState::holds_window`) on one of `ci_ids` that
+/// overlaps `[from, to)`: read from `change_cis_held`, each CI's bookings by start, which
+/// the triggers of migration `2026-12-02-000032` keep with the change's window and state.
+/// A few rows for each CI, however many changes it has had.
+/// (A macro: a boxed subquery is not a fragment of each backend's statement.)
+macro_rules! held_on_cis {
+    ($ci_ids:expr, $from:expr, $to:expr) => {
+        change_cis::table
+            .filter(any_of(change_cis::ci_id, $ci_ids))
+            .filter(change_cis::holds)
+            .filter(change_cis::planned_start.lt(to_naive($to)))
+            .filter(change_cis::planned_start.gt(to_naive(earliest_start($from))))
+            .filter(change_cis::planned_end.gt(to_naive($from)))
+    };
+}
+
+/// A window a change holds, read for what a conflict with it names (`Booked`): not the
+/// rest of the change (its texts, plans and risk), which the conflicts of a busy month
+/// would otherwise decode hundreds of times (bench/RESULTS.md, the CAB queue page's
+/// profile).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = changes)]
+struct HoldingRow {
+    id: i32,
+    title: String,
+    planned_start: Option<NaiveDateTime>,
+    planned_end: Option<NaiveDateTime>,
+    implementer_id: Option<i32>,
+}
+
+impl HoldingRow {
+    /// As a booking on `ci_ids` (a change holds a window only with both ends: `CHECK`
+    /// and the lifecycle see to it; a row without is no booking).
+    fn booked(self, ci_ids: BTreeSet<CiId>) -> Option<Booked> {
+        Some(Booked {
+            id: ChangeId(self.id),
+            title: self.title,
+            window: Window::new(to_utc(self.planned_start?), to_utc(self.planned_end?))?,
+            ci_ids,
+            implementer: self.implementer_id.map(UserId),
+        })
+    }
+}
+
+fn holding_states() -> Vec<ChangeState> {
+    ChangeState::ALL.iter().copied().filter(|s| s.holds_window()).collect()
+}
+
+/// Of the windows held on one of `ci_ids` that overlap `[from, to)`, the CIs each is on
+/// among `ci_ids` (through `change_cis_held`).
+fn held_cis(
+    conn: &mut DbConn,
+    ci_ids: &BTreeSet<CiId>,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+) -> QueryResult<BTreeMap<i32, BTreeSet<CiId>>> {
+    if ci_ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let pairs: Vec<(i32, i32)> = held_on_cis!(ci_ids.iter().map(|c| c.0), from, to)
+        .select((change_cis::change_id, change_cis::ci_id))
+        .load(conn)?;
+    let mut map: BTreeMap<i32, BTreeSet<CiId>> = BTreeMap::new();
+    for (change, ci) in pairs {
+        map.entry(change).or_default().insert(CiId(ci));
+    }
+    Ok(map)
+}
+
+/// The windows held (`ChangeState::holds_window`) that overlap `[from, to)`, by start,
+/// as bookings on their CIs among `ci_ids`: what their conflicts with changes on those
+/// CIs need (a conflict names only the CIs both share).
+pub fn holding_in_window(
+    conn: &mut DbConn,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    ci_ids: &BTreeSet<CiId>,
+    limit: i64,
+) -> QueryResult<Vec<Booked>> {
+    let rows: Vec<HoldingRow> =
+        overlapping(&holding_states(), from, to).limit(limit).select(HoldingRow::as_select()).load(conn)?;
+    let mut cis = held_cis(conn, ci_ids, (from, to))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let on = cis.remove(&row.id).unwrap_or_default();
+            row.booked(on)
+        })
+        .collect())
+}
+
 /// Changes in the given states whose planned window overlaps `[from, to)`, by start.
 pub fn in_window(
     conn: &mut DbConn,
@@ -673,59 +763,47 @@ pub fn in_window_on_cis(
     rows.into_iter().map(ChangeRow::into_change).collect()
 }
 
-/// The changes holding a window (`ChangeState::holds_window`) on one of `ci_ids` that
-/// overlaps `[from, to)`: read from `change_cis_held`, each CI's bookings by start, which
-/// the triggers of migration `2026-12-02-000032` keep with the change's window and state.
-/// A few rows for each CI, however many changes it has had.
-/// (A macro: a boxed subquery is not a fragment of each backend's statement.)
-macro_rules! held_on_cis {
-    ($ci_ids:expr, $from:expr, $to:expr) => {
-        change_cis::table
-            .filter(any_of(change_cis::ci_id, $ci_ids))
-            .filter(change_cis::holds)
-            .filter(change_cis::planned_start.lt(to_naive($to)))
-            .filter(change_cis::planned_start.gt(to_naive(earliest_start($from))))
-            .filter(change_cis::planned_end.gt(to_naive($from)))
-            .select(change_cis::change_id)
-    };
-}
-
-/// The changes holding a window that overlaps `[from, to)` and could conflict with a
-/// change on `ci_ids` by `implementer`: those on one of the CIs (`held_on_cis`) or with
-/// that implementer (by `(implementer_id, planned_start)`), merged by start. Two queries,
-/// each on its own index: as one query with `OR`, SQLite scans every window held in the
-/// month around it instead (a busy month holds hundreds, of which a few touch one change).
+/// The windows held that overlap `[from, to)` and could conflict with a change on
+/// `ci_ids` by `implementer`, by start, as bookings on their CIs among `ci_ids` (what a
+/// conflict names): those on one of the CIs (with those CIs, in one statement, through
+/// `change_cis_held`) or with that implementer (by `(implementer_id, planned_start)`).
+/// Two statements, each on its own index: as one with `OR`, SQLite scans every window
+/// held in the month around it instead (a busy month holds hundreds, of which a few touch
+/// one change).
 pub fn holding_touching(
     conn: &mut DbConn,
     (from, to): (DateTime<Utc>, DateTime<Utc>),
     (ci_ids, implementer): (&BTreeSet<CiId>, Option<UserId>),
     limit: i64,
-) -> QueryResult<Vec<Change>> {
-    let mut found = match ci_ids.is_empty() {
-        true => Vec::new(),
-        false => {
-            let rows: Vec<ChangeRow> = changes::table
-                .filter(changes::id.eq_any(held_on_cis!(ci_ids.iter().map(|c| c.0), from, to)))
-                .order(changes::planned_start.asc())
-                .limit(limit)
-                .select(ChangeRow::as_select())
-                .load(conn)?;
-            rows.into_iter().map(ChangeRow::into_change).collect::<QueryResult<Vec<_>>>()?
-        }
-    };
-    if let Some(implementer) = implementer {
-        let holding = ChangeState::ALL.iter().copied().filter(|s| s.holds_window()).collect::<Vec<_>>();
-        let rows: Vec<ChangeRow> = overlapping(&holding, from, to)
-            .filter(changes::implementer_id.eq(implementer.0))
+) -> QueryResult<Vec<Booked>> {
+    let mut on_cis: BTreeMap<i32, (HoldingRow, BTreeSet<CiId>)> = BTreeMap::new();
+    if !ci_ids.is_empty() {
+        let rows: Vec<(HoldingRow, i32)> = held_on_cis!(ci_ids.iter().map(|c| c.0), from, to)
+            .inner_join(changes::table)
+            .order((changes::planned_start.asc(), changes::id.asc()))
             .limit(limit)
-            .select(ChangeRow::as_select())
+            .select((HoldingRow::as_select(), change_cis::ci_id))
             .load(conn)?;
-        let seen: BTreeSet<ChangeId> = found.iter().map(|c| c.id).collect();
-        for row in rows.into_iter().filter(|row| !seen.contains(&ChangeId(row.id))) {
-            found.push(row.into_change()?);
+        for (row, ci) in rows {
+            on_cis.entry(row.id).or_insert_with(|| (row, BTreeSet::new())).1.insert(CiId(ci));
         }
     }
-    found.sort_by_key(|c| (c.planned_start, c.id));
+    let mut found: Vec<Booked> = Vec::new();
+    if let Some(implementer) = implementer {
+        let rows: Vec<HoldingRow> = overlapping(&holding_states(), from, to)
+            .filter(changes::implementer_id.eq(implementer.0))
+            .limit(limit)
+            .select(HoldingRow::as_select())
+            .load(conn)?;
+        // One on none of the CIs shares none with the change.
+        found.extend(
+            rows.into_iter()
+                .filter(|row| !on_cis.contains_key(&row.id))
+                .filter_map(|row| row.booked(BTreeSet::new())),
+        );
+    }
+    found.extend(on_cis.into_values().filter_map(|(row, cis)| row.booked(cis)));
+    found.sort_by_key(|b| (b.window.start(), b.id));
     found.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(found)
 }
@@ -895,7 +973,8 @@ pub fn agenda_candidates(
 
 /// Changes holding a window (scheduled or in implementation) in `[from, to)` that share
 /// one of `ci_ids` or have `implementer`: all that can conflict with a change on those CIs
-/// by that implementer (two index ranges, not every booking of the period).
+/// by that implementer (two index ranges, not every booking of the period), as bookings on
+/// their CIs among `ci_ids`.
 pub fn holding_near(
     conn: &mut DbConn,
     ci_ids: &BTreeSet<CiId>,
@@ -903,11 +982,11 @@ pub fn holding_near(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     limit: i64,
-) -> QueryResult<Vec<Change>> {
+) -> QueryResult<Vec<Booked>> {
     let holding = ChangeState::ALL.iter().filter(|s| s.holds_window()).map(|s| s.as_str());
-    let on_cis = held_on_cis!(ci_ids.iter().map(|c| c.0), from, to);
+    let on_cis = held_on_cis!(ci_ids.iter().map(|c| c.0), from, to).select(change_cis::change_id);
     let by_implementer = implementer.map_or(-1, |u| u.0);
-    let rows: Vec<ChangeRow> = changes::table
+    let rows: Vec<HoldingRow> = changes::table
         .filter(one_of(changes::state, holding))
         .filter(changes::planned_start.lt(to_naive(to)))
         .filter(changes::planned_start.gt(to_naive(earliest_start(from))))
@@ -915,9 +994,16 @@ pub fn holding_near(
         .filter(changes::id.eq_any(on_cis).or(changes::implementer_id.eq(by_implementer)))
         .order(changes::planned_start.asc())
         .limit(limit)
-        .select(ChangeRow::as_select())
+        .select(HoldingRow::as_select())
         .load(conn)?;
-    rows.into_iter().map(ChangeRow::into_change).collect()
+    let mut cis = held_cis(conn, ci_ids, (from, to))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let on = cis.remove(&row.id).unwrap_or_default();
+            row.booked(on)
+        })
+        .collect())
 }
 
 /// The titles of `ids`, in one query.

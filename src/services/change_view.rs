@@ -11,7 +11,7 @@ use crate::domain::caller::Caller;
 use crate::domain::change::{Change, ChangeState, ChangeType, ClosureCode};
 use crate::domain::ids::{ChangeId, CiId, UserId};
 use crate::domain::risk::{Factor, RiskFacts, RiskLevel};
-use crate::domain::schedule::{self, Booked, Conflict, Planned};
+use crate::domain::schedule::{self, Conflict, Planned};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -286,12 +286,16 @@ fn shows_conflicts(state: ChangeState) -> bool {
     )
 }
 
-/// Every conflict of a planned window, in three queries.
+/// Every conflict of a planned window: the windows held on its CIs or by its implementer
+/// (two statements), the freezes, and its CIs' maintenance windows.
 pub fn conflicts_for(conn: &mut DbConn, planned: &Planned) -> ServiceResult<Vec<Conflict>> {
     let (start, end) = (planned.window.start(), planned.window.end());
-    let held =
-        changes::holding_touching(conn, (start, end), (&planned.ci_ids, planned.implementer), NEIGHBOURS_LIMIT)?;
-    let booked = booked(conn, held)?;
+    let booked = changes::holding_touching(
+        conn,
+        (start, end),
+        (&planned.ci_ids, planned.implementer),
+        NEIGHBOURS_LIMIT,
+    )?;
     let freezes = blackouts::overlapping(conn, start, end, NEIGHBOURS_LIMIT)?;
     let mut found = schedule::conflicts(planned, &booked, &freezes);
     let outside = super::maintenance::cis_outside(conn, &planned.window, &planned.ci_ids)?;
@@ -341,13 +345,12 @@ pub fn conflicts_of_many(
     let start = windows.iter().map(|(_, w)| w.start()).min();
     let end = windows.iter().map(|(_, w)| w.end()).max();
     let (Some(start), Some(end)) = (start, end) else { return Ok(BTreeMap::new()) };
-    let holding: Vec<ChangeState> = ChangeState::ALL.iter().copied().filter(|s| s.holds_window()).collect();
-    let held = changes::in_window(conn, &holding, start, end, AGENDA_NEIGHBOURS)?;
-    let booked = schedule::ByStart::new(booked(conn, held)?);
-    let freezes = blackouts::overlapping(conn, start, end, AGENDA_NEIGHBOURS)?;
     let ids: Vec<ChangeId> = windows.iter().map(|(c, _)| c.id).collect();
     let mut ci_map = changes::ci_ids_of(conn, &ids)?;
     let all_cis: BTreeSet<CiId> = ci_map.values().flatten().copied().collect();
+    let booked =
+        schedule::ByStart::new(changes::holding_in_window(conn, (start, end), &all_cis, AGENDA_NEIGHBOURS)?);
+    let freezes = blackouts::overlapping(conn, start, end, AGENDA_NEIGHBOURS)?;
     let rules = super::maintenance::rules_of(conn, &all_cis)?;
     let list_of_cis: Vec<CiId> = all_cis.iter().copied().collect();
     let names: BTreeMap<CiId, String> =
@@ -363,24 +366,6 @@ pub fn conflicts_of_many(
                 found.push(outside_maintenance(&planned, outside, &names));
             }
             (change.id, found)
-        })
-        .collect())
-}
-
-/// `held` as bookings on the calendar, with their CIs in one query.
-pub fn booked(conn: &mut DbConn, held: Vec<Change>) -> ServiceResult<Vec<Booked>> {
-    let ids: Vec<ChangeId> = held.iter().map(|c| c.id).collect();
-    let mut ci_map = changes::ci_ids_of(conn, &ids)?;
-    Ok(held
-        .into_iter()
-        .filter_map(|c| {
-            Some(Booked {
-                ci_ids: ci_map.remove(&c.id).unwrap_or_default(),
-                window: c.window()?,
-                id: c.id,
-                title: c.title,
-                implementer: c.implementer_id,
-            })
         })
         .collect())
 }

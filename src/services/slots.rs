@@ -57,8 +57,7 @@ pub fn free_slots(
     };
     let until = after + HORIZON;
     let ci_ids = changes::ci_ids_of_one(conn, change.id)?;
-    let others = changes::holding_near(conn, &ci_ids, change.implementer_id, after, until, NEIGHBOURS)?;
-    let booked = super::change_view::booked(conn, others)?;
+    let booked = changes::holding_near(conn, &ci_ids, change.implementer_id, after, until, NEIGHBOURS)?;
     let freezes = blackouts::overlapping(conn, after, until, NEIGHBOURS)?;
     let windows: BTreeMap<CiId, Vec<Weekly>> = maintenance::of_cis(conn, &ci_ids)?
         .into_iter()

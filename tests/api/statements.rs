@@ -54,12 +54,11 @@ async fn a_bearer_token_and_its_owners_roles_are_read_in_one_statement(backend: 
 /// bookings and a freeze beside it, besides the pool's checks (two connections lent):
 /// authentication (1), then one read transaction: BEGIN, the change, its CIs, its votes,
 /// its people, its risk answers, its incidents, its system message, the message's
-/// updates, where it was imported from, the windows on its CIs, its implementer's windows,
-/// those windows' CIs, the freezes, the freezes' CIs, its CIs' maintenance windows,
-/// COMMIT. With no freeze near it, the CIs of none are not asked for (the windows read
-/// include its own, so their CIs are asked for with or without bookings).
+/// updates, where it was imported from, the windows on its CIs (with those CIs, in one
+/// statement), its implementer's windows, the freezes, the freezes' CIs, its CIs'
+/// maintenance windows, COMMIT. With no freeze near it, the CIs of none are not asked for.
 /// (`RUST_LOG=endring::sql=trace` lists them.)
-const GET_ONE_CHANGE: u64 = 18;
+const GET_ONE_CHANGE: u64 = 17;
 
 async fn reading_one_change_costs_a_fixed_number_of_statements_however_many_votes_bookings_and_freezes(
     backend: Backend,
