@@ -23,6 +23,8 @@ pub struct Booked {
     pub id: ChangeId,
     pub title: String,
     pub window: Window,
+    /// Its CIs; read for the conflicts of given CIs (`db::changes::holding_touching`), only
+    /// those among them: a conflict names the CIs both share, no others.
     pub ci_ids: BTreeSet<CiId>,
     pub implementer: Option<UserId>,
 }
