@@ -731,6 +731,57 @@ pub fn holding_in_window(
         .collect())
 }
 
+/// A change on the calendar: what its entry shows and its conflicts need, read without
+/// its texts, plans and risk (a month holds up to 2,000: decoding whole changes was most
+/// of the month page's time; bench/RESULTS.md).
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: ChangeId,
+    pub title: String,
+    pub change_type: ChangeType,
+    pub state: ChangeState,
+    pub window: Window,
+    pub implementer: Option<UserId>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = changes)]
+struct EntryRow {
+    id: i32,
+    title: String,
+    change_type: String,
+    state: String,
+    planned_start: Option<NaiveDateTime>,
+    planned_end: Option<NaiveDateTime>,
+    implementer_id: Option<i32>,
+}
+
+/// As `in_window`, each change as its calendar entry.
+pub fn entries_in_window(
+    conn: &mut DbConn,
+    states: &[ChangeState],
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    limit: i64,
+) -> QueryResult<Vec<Entry>> {
+    let rows: Vec<EntryRow> =
+        overlapping(states, from, to).limit(limit).select(EntryRow::as_select()).load(conn)?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for row in rows {
+        // The query asks for both ends (`overlapping`).
+        let (Some(start), Some(end)) = (row.planned_start, row.planned_end) else { continue };
+        let Some(window) = Window::new(to_utc(start), to_utc(end)) else { continue };
+        entries.push(Entry {
+            id: ChangeId(row.id),
+            title: row.title,
+            change_type: parse_text(&row.change_type)?,
+            state: parse_text(&row.state)?,
+            window,
+            implementer: row.implementer_id.map(UserId),
+        });
+    }
+    Ok(entries)
+}
+
 /// Changes in the given states whose planned window overlaps `[from, to)`, by start.
 pub fn in_window(
     conn: &mut DbConn,

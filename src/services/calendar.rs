@@ -5,7 +5,7 @@ use super::{Ctx, ServiceError, ServiceResult};
 use crate::authz::{Object, Permission};
 use crate::db::{blackouts, changes};
 use crate::domain::caller::Caller;
-use crate::domain::change::{Change, ChangeState, ChangeType};
+use crate::domain::change::{ChangeState, ChangeType};
 use crate::domain::ids::{ChangeId, CiId};
 use crate::domain::schedule::{self, Booked};
 use crate::domain::validation::Message;
@@ -80,22 +80,21 @@ pub fn period(
         if filter.tentative {
             states.extend([ChangeState::Assess, ChangeState::Authorize]);
         }
-        let held = changes::in_window(conn, &states, from, to, ENTRY_LIMIT)?;
+        let held = changes::entries_in_window(conn, &states, (from, to), ENTRY_LIMIT)?;
         let ids: Vec<ChangeId> = held.iter().map(|c| c.id).collect();
         let mut ci_map = changes::ci_ids_of(conn, &ids)?;
         let freezes = blackouts::overlapping(conn, from, to, ENTRY_LIMIT)?;
-        let booked: Vec<(Change, Booked)> = held
+        let booked: Vec<(changes::Entry, Booked)> = held
             .into_iter()
-            .filter_map(|c| {
-                let ci_ids = ci_map.remove(&c.id).unwrap_or_default();
+            .map(|c| {
                 let booked = Booked {
                     id: c.id,
                     title: c.title.clone(),
-                    window: c.window()?,
-                    ci_ids,
-                    implementer: c.implementer_id,
+                    window: c.window,
+                    ci_ids: ci_map.remove(&c.id).unwrap_or_default(),
+                    implementer: c.implementer,
                 };
-                Some((c, booked))
+                (c, booked)
             })
             .collect();
         // What each one holding its window conflicts with, in one pass over them.
