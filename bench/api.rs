@@ -40,6 +40,8 @@ enum Goal {
     P50AndFlat(f64),
     /// p95 under this many ms at the middle size (1,000,000 audit events).
     P95(f64),
+    /// p50 under this many ms at every size measured, the huge one too.
+    P50Everywhere(f64),
 }
 
 impl Goal {
@@ -49,6 +51,8 @@ impl Goal {
             Goal::P50AndFlat(ms) if huge_measured => format!("p50 < {ms:.0} ms; 1M ≤ 1.5 × 10k"),
             Goal::P50AndFlat(ms) => format!("p50 < {ms:.0} ms (1M not measured)"),
             Goal::P95(ms) => format!("p95 < {ms:.0} ms"),
+            Goal::P50Everywhere(ms) if huge_measured => format!("p50 < {ms:.0} ms at 10k, 100k and 1M"),
+            Goal::P50Everywhere(ms) => format!("p50 < {ms:.0} ms at 10k and 100k (1M not measured)"),
         }
     }
 
@@ -62,6 +66,9 @@ impl Goal {
                 Some(middle.p50_us / 1000.0 < ms && huge.is_none_or(|h| h.p50_us <= 1.5 * small.p50_us))
             }
             Goal::P95(ms) => Some(middle.p95_us / 1000.0 < ms),
+            Goal::P50Everywhere(ms) => {
+                Some([Some(small), Some(middle), huge].into_iter().flatten().all(|m| m.p50_us / 1000.0 < ms))
+            }
         }
     }
 }
@@ -297,6 +304,36 @@ async fn run(pg_url: Option<&str>, scale: &Scale) -> anyhow::Result<Vec<Measured
     })
     .await;
     measured.push(Measured { name: "POST /changes (write + audit)", goal: Goal::None, p50_us, p95_us });
+    // Answering the questionnaire weighs the risk with what the system knows: among it,
+    // whether a change on the same CI failed or caused an incident in the last 180 days
+    // (issue 14: under 2 ms at a million changes; this times the whole request, its write,
+    // audit event and fsync included).
+    let draft: serde_json::Value = client
+        .post(&create_url)
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "title": "Bench risk", "ci_ids": [1] }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let risk_url = format!("{base}/api/v1/changes/{}/risk", draft["id"]);
+    let answers = serde_json::json!({ "answers": { "users_affected": "under_500", "tested": "partly",
+        "backout": "yes", "complexity": "medium", "downtime": "none" } });
+    let (p50_us, p95_us) = percentiles(SAMPLES, || {
+        let request = client.put(&risk_url).bearer_auth(&token).json(&answers);
+        async move {
+            let response = request.send().await.expect("request");
+            assert_eq!(response.status(), 200, "PUT risk");
+        }
+    })
+    .await;
+    measured.push(Measured {
+        name: "PUT /changes/{id}/risk (risk facts from the CI's history, write + audit)",
+        goal: Goal::P50Everywhere(2.0),
+        p50_us,
+        p95_us,
+    });
     handle.stop(true).await;
     if std::env::var_os("ENDRING_BENCH_KEEP").is_some() {
         // Kept for a look with EXPLAIN or a profile of `endring serve` on it.
