@@ -153,7 +153,8 @@ async fn run(pg_url: Option<&str>, scale: &Scale) -> anyhow::Result<Vec<Measured
     let (database_url, drop_pg) = match pg_url {
         None => (format!("sqlite://{}", dir.path().join("bench.db").display()), None),
         Some(server) => {
-            let name = format!("endring_bench_{}", std::process::id());
+            // One for each size, so that a kept one (`ENDRING_BENCH_KEEP`) outlives the next.
+            let name = format!("endring_bench_{}_{}", std::process::id(), scale.changes);
             endring::db::init_tls();
             let mut admin = <diesel::PgConnection as diesel::Connection>::establish(server)?;
             admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))?;
@@ -300,6 +301,7 @@ async fn run(pg_url: Option<&str>, scale: &Scale) -> anyhow::Result<Vec<Measured
         async move {
             let response = request.send().await.expect("request");
             assert_eq!(response.status(), 201);
+            response.bytes().await.expect("body");
         }
     })
     .await;
@@ -325,6 +327,7 @@ async fn run(pg_url: Option<&str>, scale: &Scale) -> anyhow::Result<Vec<Measured
         async move {
             let response = request.send().await.expect("request");
             assert_eq!(response.status(), 200, "PUT risk");
+            response.bytes().await.expect("body");
         }
     })
     .await;
@@ -335,10 +338,15 @@ async fn run(pg_url: Option<&str>, scale: &Scale) -> anyhow::Result<Vec<Measured
         p95_us,
     });
     handle.stop(true).await;
-    if std::env::var_os("ENDRING_BENCH_KEEP").is_some() {
+    if env_number("ENDRING_BENCH_KEEP", 0) != 0 {
         // Kept for a look with EXPLAIN or a profile of `endring serve` on it.
         let kept = dir.keep();
-        eprintln!("kept: {database_url_kept} (SQLite files under {})", kept.display());
+        match drop_pg {
+            Some(_) => eprintln!("kept: {database_url_kept}"),
+            None => {
+                eprintln!("kept: {database_url_kept} (with its -wal and -shm files under {})", kept.display())
+            }
+        }
         return Ok(measured);
     }
     if let Some((server, name)) = drop_pg {

@@ -829,10 +829,17 @@ pub fn holding_touching(
 ) -> QueryResult<Vec<Booked>> {
     let mut on_cis: BTreeMap<i32, (HoldingRow, BTreeSet<CiId>)> = BTreeMap::new();
     if !ci_ids.is_empty() {
+        // A row for each CI a booking shares: the first `limit` bookings by start come
+        // whole (a booking cut short lies past them, and is cut with them below).
+        let pairs = limit.saturating_mul(i64::try_from(ci_ids.len()).unwrap_or(i64::MAX));
+        let holding = holding_states();
         let rows: Vec<(HoldingRow, i32)> = held_on_cis!(ci_ids.iter().map(|c| c.0), from, to)
             .inner_join(changes::table)
-            .order((changes::planned_start.asc(), changes::id.asc()))
-            .limit(limit)
+            // The copy's state, checked against the change's own (what it costs: nothing,
+            // the row is read anyway).
+            .filter(one_of(changes::state, holding.iter().map(|s| s.as_str())))
+            .order((change_cis::planned_start.asc(), change_cis::change_id.asc()))
+            .limit(pairs)
             .select((HoldingRow::as_select(), change_cis::ci_id))
             .load(conn)?;
         for (row, ci) in rows {

@@ -65,6 +65,14 @@ async fn a_booked_window_on_a_ci_clashes_where_its_change_is_now_whoever_moved_i
     assert_eq!(clashes(&app, &draft).await, Vec::<i64>::new(), "moved away");
     app.db.execute(&move_to(start + chrono::Duration::minutes(30)));
     assert_eq!(clashes(&app, &draft).await, vec![booked_id], "moved back");
+    // Ending before the draft begins, then (its end alone moved) an hour into it.
+    app.db.execute(&move_to(start - chrono::Duration::hours(3)));
+    assert_eq!(clashes(&app, &draft).await, Vec::<i64>::new(), "over before");
+    app.db.execute(&format!(
+        "UPDATE changes SET planned_end = {} WHERE id = {booked_id}",
+        at(start + chrono::Duration::hours(1))
+    ));
+    assert_eq!(clashes(&app, &draft).await, vec![booked_id], "its end moved alone");
 
     // On another CI only, then on both again.
     app.db.execute(&format!("DELETE FROM change_cis WHERE change_id = {booked_id}"));
@@ -72,6 +80,11 @@ async fn a_booked_window_on_a_ci_clashes_where_its_change_is_now_whoever_moved_i
     assert_eq!(clashes(&app, &draft).await, Vec::<i64>::new(), "on another CI");
     app.db.execute(&format!("INSERT INTO change_cis (change_id, ci_id) VALUES ({booked_id}, {ci})"));
     assert_eq!(clashes(&app, &draft).await, vec![booked_id], "linked to the CI again");
+    // On both: the clash names the one CI the two share.
+    let conflicts = app.change(&draft).await["conflicts"].clone();
+    let shared: Vec<&serde_json::Value> =
+        conflicts.as_array().unwrap().iter().filter(|c| c["kind"] == "shared_ci").collect();
+    assert_eq!(shared[0]["ci_ids"], json!([ci]), "{conflicts}");
 
     // Every state: the window is held (and clashes) exactly in the states that hold one.
     for state in ChangeState::ALL {
