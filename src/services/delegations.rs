@@ -89,6 +89,9 @@ fn views(ctx: &Ctx, conn: &mut DbConn, rows: Vec<Delegation>) -> diesel::QueryRe
 /// The caller's current and coming delegations, given and received; an admin (who may
 /// delegate for anyone) sees everyone's.
 pub fn list(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<DelegationView>> {
+    // Who votes for whom is the CAB's business, read as changes are (a token for the
+    // deployment gate alone reads none of it).
+    ctx.require(caller, Permission::Read, &Object::none())?;
     let everyone = ctx.authz.allows(caller, Permission::Delegate, &Object::owned_by(UserId(0)));
     let now = ctx.clock.now();
     Ok(ctx.db.query(|conn| {

@@ -57,6 +57,8 @@ fn view(row: &repo::Row) -> Option<FeedView> {
 }
 
 pub fn list(ctx: &Ctx, caller: &Caller) -> ServiceResult<Vec<FeedView>> {
+    // A feed's address is a key to the caller's calendar: listed to its owner alone.
+    ctx.require(caller, Permission::ListOwnAccess, &Object::owned_by(caller.id))?;
     let rows = ctx.db.query(|conn| repo::of_user(conn, caller.id))?;
     Ok(rows.iter().filter_map(view).collect())
 }

@@ -69,6 +69,11 @@ async fn each_scope_opens_only_its_routes_and_never_more_than_the_roles(backend:
     assert_eq!(edited.0, StatusCode::FORBIDDEN, "a gate token cannot file changes");
     let read_back = app.call(Method::GET, &change(&scheduled), Some(&pipeline), None).await;
     assert_eq!(read_back.0, StatusCode::FORBIDDEN, "nor read changes: {}", read_back.1);
+    // Nor who votes for whom, which a read token may list.
+    let delegations = app.call(Method::GET, "/api/v1/delegations", Some(&pipeline), None).await;
+    assert_eq!(delegations.0, StatusCode::FORBIDDEN, "nor delegations: {}", delegations.1);
+    let delegations = app.call(Method::GET, "/api/v1/delegations", Some(&read), None).await;
+    assert_eq!(delegations.0, StatusCode::OK, "{}", delegations.1);
     let result = json!({ "closure_code": "successful" });
     let completed = app
         .call(Method::POST, &format!("{}/complete", change(&scheduled)), Some(&pipeline), Some(result))

@@ -9,7 +9,7 @@ use crate::web::run;
 use actix_web::{web, HttpResponse};
 
 /// The caller's current and coming delegations, given and received (admins: everyone's).
-#[utoipa::path(get, path = "/api/v1/delegations", operation_id = "list_delegations", responses((status = 200, body = [DelegationView])),
+#[utoipa::path(get, path = "/api/v1/delegations", operation_id = "list_delegations", responses((status = 200, body = [DelegationView]), (status = 403, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(ctx: web::Data<Ctx>, caller: Caller) -> ServiceResult<web::Json<Vec<DelegationView>>> {
     Ok(web::Json(run(ctx, move |ctx| delegations::list(ctx, &caller)).await?))
