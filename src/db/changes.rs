@@ -710,6 +710,24 @@ fn held_cis(
     Ok(map)
 }
 
+/// `rows` (windows held overlapping `[from, to)`) as bookings on their CIs among `ci_ids`,
+/// read in one statement (`held_cis`).
+fn booked_on(
+    conn: &mut DbConn,
+    rows: Vec<HoldingRow>,
+    ci_ids: &BTreeSet<CiId>,
+    window: (DateTime<Utc>, DateTime<Utc>),
+) -> QueryResult<Vec<Booked>> {
+    let mut cis = held_cis(conn, ci_ids, window)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let on = cis.remove(&row.id).unwrap_or_default();
+            row.booked(on)
+        })
+        .collect())
+}
+
 /// The windows held (`ChangeState::holds_window`) that overlap `[from, to)`, by start,
 /// as bookings on their CIs among `ci_ids`: what their conflicts with changes on those
 /// CIs need (a conflict names only the CIs both share).
@@ -721,14 +739,7 @@ pub fn holding_in_window(
 ) -> QueryResult<Vec<Booked>> {
     let rows: Vec<HoldingRow> =
         overlapping(&holding_states(), from, to).limit(limit).select(HoldingRow::as_select()).load(conn)?;
-    let mut cis = held_cis(conn, ci_ids, (from, to))?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|row| {
-            let on = cis.remove(&row.id).unwrap_or_default();
-            row.booked(on)
-        })
-        .collect())
+    booked_on(conn, rows, ci_ids, (from, to))
 }
 
 /// A change on the calendar: what its entry shows and its conflicts need, read without
@@ -1054,14 +1065,7 @@ pub fn holding_near(
         .limit(limit)
         .select(HoldingRow::as_select())
         .load(conn)?;
-    let mut cis = held_cis(conn, ci_ids, (from, to))?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|row| {
-            let on = cis.remove(&row.id).unwrap_or_default();
-            row.booked(on)
-        })
-        .collect())
+    booked_on(conn, rows, ci_ids, (from, to))
 }
 
 /// The titles of `ids`, in one query.
